@@ -1,0 +1,32 @@
+#pragma once
+// Byte encodings used across the product: base64 (standard and URL-safe, RFC 4648), hex, and
+// percent-encoding for forms and query strings (application/x-www-form-urlencoded).
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace portcullis {
+
+std::string Base64UrlEncode(std::string_view bytes);
+// Strict: rejects padding, whitespace and characters outside the URL-safe alphabet, and
+// non-canonical trailing bits.
+std::optional<std::string> Base64UrlDecode(std::string_view text);
+
+std::string Base64Encode(std::string_view bytes);
+std::optional<std::string> Base64Decode(std::string_view text);
+
+std::string HexEncode(std::string_view bytes);
+std::optional<std::string> HexDecode(std::string_view text);
+
+// Percent-decoding; `plus_is_space` for form bodies. nullopt on a malformed escape.
+std::optional<std::string> PercentDecode(std::string_view text, bool plus_is_space);
+std::string PercentEncode(std::string_view text);
+
+using FormFields = std::vector<std::pair<std::string, std::string>>;
+// Parses a=b&c=d. nullopt on a malformed escape.
+std::optional<FormFields> ParseForm(std::string_view body);
+
+}  // namespace portcullis

@@ -14,20 +14,20 @@ test_pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev clang-format
   postgresql postgresql-client sqlite3 curl nginx-light wrk
   python3 python3-pytest python3-requests python3-authlib python3-requests-oauthlib
-  python3-jwcrypto python3-jwt
+  python3-jwcrypto python3-jwt python3-prometheus-client
   chromium
 )
 
 pkgs=("${build_pkgs[@]}")
 if [[ "$what" == "test" ]]; then pkgs+=("${test_pkgs[@]}"); fi
 
+sudo_cmd=""
+[[ $(id -u) -ne 0 ]] && sudo_cmd="sudo"
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if ((${#missing[@]})); then
-  sudo_cmd=""
-  [[ $(id -u) -ne 0 ]] && sudo_cmd="sudo"
   export DEBIAN_FRONTEND=noninteractive
   $sudo_cmd apt-get update -qq || true
   $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}"
@@ -40,5 +40,5 @@ fi
 # Node.js comes from the machine (Debian's npm conflicts with the NodeSource build found here);
 # install Debian's only when there is none.
 if [[ "$what" == "test" ]] && ! command -v node >/dev/null; then
-  ${sudo_cmd:-} apt-get install -y -qq --no-install-recommends nodejs npm
+  $sudo_cmd apt-get install -y -qq --no-install-recommends nodejs npm
 fi

@@ -21,8 +21,8 @@ TEST(Base64Url, RejectsForeignCharactersPaddingAndNonCanonicalBits) {
   EXPECT_FALSE(Base64UrlDecode("ab+c"));
   EXPECT_FALSE(Base64UrlDecode("ab/c"));
   EXPECT_FALSE(Base64UrlDecode("YQ=="));
-  EXPECT_FALSE(Base64UrlDecode("Y"));      // length 1 mod 4 cannot encode anything
-  EXPECT_FALSE(Base64UrlDecode("YR"));     // 'R' leaves non-zero trailing bits
+  EXPECT_FALSE(Base64UrlDecode("Y"));   // length 1 mod 4 cannot encode anything
+  EXPECT_FALSE(Base64UrlDecode("YR"));  // 'R' leaves non-zero trailing bits
   EXPECT_FALSE(Base64UrlDecode("ab c"));
   EXPECT_EQ(*Base64UrlDecode("YQ"), "a");
 }

@@ -74,10 +74,8 @@ constexpr std::array kCatalog = {
                  "Client id already exists."},
     CatalogEntry{"ERR12020", 400, "USER_ID_EXISTS", "invalid_request", "User id already exists."},
     CatalogEntry{"ERR12021", 400, "EMAIL_EXISTS", "invalid_request", "Email already exists."},
-    CatalogEntry{"ERR12022", 400, "USERNAME_REQUIRED", "invalid_request",
-                 "Username is required."},
-    CatalogEntry{"ERR12023", 400, "PASSWORD_REQUIRED", "invalid_request",
-                 "Password is required."},
+    CatalogEntry{"ERR12022", 400, "USERNAME_REQUIRED", "invalid_request", "Username is required."},
+    CatalogEntry{"ERR12023", 400, "PASSWORD_REQUIRED", "invalid_request", "Password is required."},
     CatalogEntry{"ERR12024", 400, "NOT_TRUSTED_CLIENT", "unauthorized_client",
                  "The client is not trusted for this grant type."},
     CatalogEntry{"ERR12025", 400, "MISSING_REDIRECT_URI", "invalid_grant",
@@ -152,8 +150,8 @@ Error Error::Status(std::string_view code, std::string description, std::string 
 
 Error Error::OAuth(int http_status, std::string oauth_error, std::string description,
                    std::string detail) {
-  return Error{http_status, std::move(oauth_error), {}, {}, std::move(description),
-               std::move(detail)};
+  return Error{http_status, std::move(oauth_error), {},
+               {},          std::move(description), std::move(detail)};
 }
 
 Error Error::Internal(std::string detail) {
@@ -163,8 +161,12 @@ Error Error::Internal(std::string detail) {
 }
 
 Error Error::Unavailable(std::string detail) {
-  return Error{503, "temporarily_unavailable", {}, {},
-               "The service is temporarily unavailable. Retry later.", std::move(detail)};
+  return Error{503,
+               "temporarily_unavailable",
+               {},
+               {},
+               "The service is temporarily unavailable. Retry later.",
+               std::move(detail)};
 }
 
 }  // namespace portcullis

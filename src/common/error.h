@@ -19,8 +19,7 @@ struct Error {
 
   // An error from light-oauth2's catalogue (reference §15): status and message come from the
   // table; `description` overrides the default text when not empty.
-  static Error Status(std::string_view code, std::string description = {},
-                      std::string detail = {});
+  static Error Status(std::string_view code, std::string description = {}, std::string detail = {});
   // An error with no light-oauth2 code.
   static Error OAuth(int http_status, std::string oauth_error, std::string description,
                      std::string detail = {});

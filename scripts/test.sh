@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Builds and runs the whole test suite: unit tests, store contract tests on SQLite and on a
+# real PostgreSQL, fuzz-corpus replays, black-box tests against the binary (Python, Node,
+# Chromium), then all of it again under AddressSanitizer + UBSan, then a format check.
+# Exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+scripts/deps.sh test
+
+if [[ -f tests/node/package.json ]]; then
+  (cd tests/node && npm ci --no-audit --no-fund --silent)
+fi
+
+jobs=$(nproc)
+pgdir=$(mktemp -d /tmp/portcullis-pg.XXXXXX)
+cleanup() { scripts/pg.sh stop "$pgdir" >/dev/null 2>&1 || true; rm -rf "$pgdir"; }
+trap cleanup EXIT
+export PORTCULLIS_TEST_PG_URL=$(scripts/pg.sh start "$pgdir")
+echo "PostgreSQL for tests: $PORTCULLIS_TEST_PG_URL"
+
+status=0
+for preset in release asan; do
+  echo "=== build: $preset"
+  cmake --preset "$preset" >/dev/null
+  cmake --build --preset "$preset" -j "$jobs"
+  echo "=== test: $preset"
+  if [[ $preset == asan ]]; then
+    export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+    export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  fi
+  ctest --preset "$preset" -j "$jobs" || status=1
+done
+
+echo "=== format"
+if ! git ls-files -z '*.cc' '*.h' | xargs -0 clang-format --dry-run --Werror; then
+  echo "clang-format: files above need formatting (run: git ls-files '*.cc' '*.h' | xargs clang-format -i)"
+  status=1
+fi
+
+exit $status

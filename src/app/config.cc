@@ -1,0 +1,409 @@
+#include "app/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <charconv>
+#include <functional>
+
+namespace portcullis::app {
+namespace {
+
+using Setter = std::function<std::optional<std::string>(Config&, const std::string&)>;
+
+std::optional<std::string> ParseInt(const std::string& v, int64_t min, int64_t max, int64_t* out) {
+  int64_t n = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (ec != std::errc() || p != v.data() + v.size()) return "expected an integer";
+  if (n < min || n > max) {
+    return "expected an integer from " + std::to_string(min) + " to " + std::to_string(max);
+  }
+  *out = n;
+  return std::nullopt;
+}
+
+template <typename F>
+Setter IntSetter(int64_t min, int64_t max, F field) {
+  return [=](Config& c, const std::string& v) -> std::optional<std::string> {
+    int64_t n;
+    if (auto e = ParseInt(v, min, max, &n)) return e;
+    field(c) = static_cast<std::remove_reference_t<decltype(field(c))>>(n);
+    return std::nullopt;
+  };
+}
+
+template <typename F>
+Setter StringSetter(F field) {
+  return [=](Config& c, const std::string& v) -> std::optional<std::string> {
+    field(c) = v;
+    return std::nullopt;
+  };
+}
+
+template <typename F>
+Setter EnumSetter(std::vector<std::string> allowed, F field) {
+  return [=](Config& c, const std::string& v) -> std::optional<std::string> {
+    if (std::find(allowed.begin(), allowed.end(), v) == allowed.end()) {
+      std::string list;
+      for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+      return "expected one of: " + list;
+    }
+    field(c) = v;
+    return std::nullopt;
+  };
+}
+
+template <typename F>
+Setter BoolSetter(F field) {
+  return [=](Config& c, const std::string& v) -> std::optional<std::string> {
+    if (v == "true" || v == "yes" || v == "on" || v == "1") {
+      field(c) = true;
+    } else if (v == "false" || v == "no" || v == "off" || v == "0") {
+      field(c) = false;
+    } else {
+      return "expected true or false";
+    }
+    return std::nullopt;
+  };
+}
+
+std::optional<std::string> SetListen(Config& c, const std::string& v) {
+  size_t colon = v.rfind(':');
+  if (colon == std::string::npos || colon == 0) return "expected HOST:PORT";
+  std::string host = v.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  int64_t port;
+  if (ParseInt(v.substr(colon + 1), 0, 65535, &port)) return "expected HOST:PORT with PORT 0-65535";
+  c.server.host = host;
+  c.server.port = static_cast<uint16_t>(port);
+  return std::nullopt;
+}
+
+std::optional<std::string> SetServices(Config& c, const std::string& v) {
+  std::vector<std::string> out;
+  if (v == "all") {
+    for (const auto& s : AllServices()) out.emplace_back(s.name);
+  } else {
+    size_t start = 0;
+    while (start <= v.size()) {
+      size_t comma = v.find(',', start);
+      std::string name =
+          v.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      auto known = std::find_if(AllServices().begin(), AllServices().end(),
+                                [&](const ServiceInfo& s) { return s.name == name; });
+      if (known == AllServices().end()) {
+        return "unknown service '" + name +
+               "'; expected all or a comma list of code, token, client, user, service, key, "
+               "refresh-token, provider";
+      }
+      if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  c.server.services = std::move(out);
+  return std::nullopt;
+}
+
+std::optional<std::string> SetProviderId(Config& c, const std::string& v) {
+  if (!v.empty() && (v.size() != 2 || !std::isdigit(static_cast<unsigned char>(v[0])) ||
+                     !std::isdigit(static_cast<unsigned char>(v[1])))) {
+    return "expected two digits, e.g. 05 (or empty)";
+  }
+  c.keys.provider_id = v;
+  return std::nullopt;
+}
+
+std::optional<std::string> SetStoreUrl(Config& c, const std::string& v) {
+  if (!v.starts_with("sqlite:") && !v.starts_with("postgres://") &&
+      !v.starts_with("postgresql://")) {
+    return "expected sqlite:PATH or postgres://...";
+  }
+  c.store.url = v;
+  return std::nullopt;
+}
+
+struct Entry {
+  Setting setting;
+  Setter set;
+};
+
+#define FIELD(expr) \
+  [](Config & c) -> auto& { return c.expr; }
+
+const std::vector<Entry>& Entries() {
+  static const std::vector<Entry> entries = {
+      {{"server", "listen", "127.0.0.1:6880",
+        "HOST:PORT to listen on. Port 0 picks a free port (see port_file). When one service runs "
+        "alone and this is not set, it takes its light-oauth2 port (code 6881, token 6882, "
+        "service 6883, client 6884, user 6885, key 6886, refresh-token 6887, provider 6889)."},
+       SetListen},
+      {{"server", "services", "all",
+        "Services this process serves: all, or a comma list of code, token, client, user, "
+        "service, key, refresh-token, provider."},
+       SetServices},
+      {{"server", "port_file", "", "Write the bound port to this file once listening."},
+       StringSetter(FIELD(server.port_file))},
+      {{"server", "issuer", "",
+        "Issuer URL (the `iss` of tokens). Empty: http://HOST:PORT (https with TLS)."},
+       StringSetter(FIELD(server.issuer))},
+      {{"server", "io_threads", "0", "I/O threads. 0: one per core."},
+       IntSetter(0, 256, FIELD(server.io_threads))},
+      {{"server", "store_threads", "8", "Threads for blocking store calls."},
+       IntSetter(1, 256, FIELD(server.store_threads))},
+      {{"server", "hash_threads", "2", "Threads for password hashing (argon2id)."},
+       IntSetter(1, 64, FIELD(server.hash_threads))},
+      {{"server", "header_limit", "8192", "Largest request header block, in bytes (else 431)."},
+       IntSetter(1024, 1 << 20, FIELD(server.header_limit))},
+      {{"server", "body_limit", "65536", "Largest request body, in bytes (else 413)."},
+       IntSetter(1024, 64 << 20, FIELD(server.body_limit))},
+      {{"server", "read_timeout_ms", "10000",
+        "Time a request may take to arrive, from its first byte."},
+       IntSetter(100, 3600000, FIELD(server.read_timeout_ms))},
+      {{"server", "idle_timeout_ms", "60000", "Time a keep-alive connection may sit idle."},
+       IntSetter(100, 3600000, FIELD(server.idle_timeout_ms))},
+      {{"server", "max_connections", "10000", "Open connections beyond this are closed at once."},
+       IntSetter(1, 1000000, FIELD(server.max_connections))},
+      {{"server", "shutdown_grace_ms", "5000",
+        "On SIGTERM/SIGINT, time for requests in flight to finish."},
+       IntSetter(0, 600000, FIELD(server.shutdown_grace_ms))},
+      {{"server", "tls_cert", "",
+        "PEM certificate chain; TLS is on when tls_cert and tls_key are set."},
+       StringSetter(FIELD(server.tls_cert))},
+      {{"server", "tls_key", "", "PEM private key for tls_cert."},
+       StringSetter(FIELD(server.tls_key))},
+      {{"store", "url", "sqlite:data/portcullis.db",
+        "sqlite:PATH (the embedded default) or a postgres:// URL (libpq)."},
+       SetStoreUrl},
+      {{"store", "migrate_on_start", "true",
+        "Apply pending schema migrations when serving starts."},
+       BoolSetter(FIELD(store.migrate_on_start))},
+      {{"store", "pool_size", "8", "PostgreSQL connections per process."},
+       IntSetter(1, 1000, FIELD(store.pool_size))},
+      {{"store", "busy_timeout_ms", "5000", "SQLite busy timeout."},
+       IntSetter(0, 600000, FIELD(store.busy_timeout_ms))},
+      {{"store", "connect_timeout_s", "5", "PostgreSQL connect timeout."},
+       IntSetter(1, 600, FIELD(store.connect_timeout_s))},
+      {{"log", "level", "info", "debug, info, warn, error or off."},
+       EnumSetter({"debug", "info", "warn", "error", "off"}, FIELD(log.level))},
+      {{"log", "format", "text", "text (key=value) or json (one object per line)."},
+       EnumSetter({"text", "json"}, FIELD(log.format))},
+      {{"log", "access", "true", "One log line per request."}, BoolSetter(FIELD(log.access))},
+      {{"keys", "algorithm", "RS256",
+        "Signing algorithm for new keys: RS256, PS256, ES256, EdDSA."},
+       EnumSetter({"RS256", "PS256", "ES256", "EdDSA"}, FIELD(keys.algorithm))},
+      {{"keys", "master_key", "",
+        "32-byte key (base64 or hex) that encrypts private keys at rest. Prefer master_key_file. "
+        "Empty with an empty master_key_file: a key file is created beside the SQLite database.",
+        true},
+       StringSetter(FIELD(keys.master_key))},
+      {{"keys", "master_key_file", "", "File holding the master key."},
+       StringSetter(FIELD(keys.master_key_file))},
+      {{"keys", "provider_id", "",
+        "Two-digit provider id prefixed to every kid, for federation (light-oauth2 §10.3)."},
+       SetProviderId},
+      {{"keys", "publish_ahead_s", "360",
+        "A new key is in the JWKS this long before it signs (JWKS max-age plus leeway)."},
+       IntSetter(0, 30 * 86400, FIELD(keys.publish_ahead_s))},
+      {{"keys", "rotation_interval_s", "2592000", "Rotate the signing key this often. 0: never."},
+       IntSetter(0, 3650LL * 86400, FIELD(keys.rotation_interval_s))},
+      {{"keys", "jwks_max_age_s", "300", "Cache-Control max-age of the JWKS."},
+       IntSetter(0, 86400, FIELD(keys.jwks_max_age_s))},
+      {{"token", "access_token_ttl_s", "600", "Default access-token lifetime."},
+       IntSetter(10, 86400, FIELD(token.access_token_ttl_s))},
+      {{"token", "refresh_token_ttl_s", "7776000", "Refresh-token lifetime."},
+       IntSetter(60, 3650LL * 86400, FIELD(token.refresh_token_ttl_s))},
+      {{"token", "code_ttl_s", "300", "Authorization-code lifetime (60-600)."},
+       IntSetter(60, 600, FIELD(token.code_ttl_s))},
+      {{"token", "audience", "", "Default `aud` when a request names no resource."},
+       StringSetter(FIELD(token.audience))},
+      {{"bootstrap", "client_id", "",
+        "With client_secret: creates this trusted admin client at start if the store lacks it."},
+       StringSetter(FIELD(bootstrap.client_id))},
+      {{"bootstrap", "client_secret", "", "Secret of the bootstrap client.", true},
+       StringSetter(FIELD(bootstrap.client_secret))},
+  };
+  return entries;
+}
+
+#undef FIELD
+
+const Entry* FindEntry(std::string_view name) {
+  for (const auto& e : Entries()) {
+    if (name.size() == e.setting.section.size() + 1 + e.setting.key.size() &&
+        name.starts_with(e.setting.section) && name[e.setting.section.size()] == '.' &&
+        name.ends_with(e.setting.key)) {
+      return &e;
+    }
+  }
+  return nullptr;
+}
+
+std::string Quoted(const Entry& e, const std::string& v) {
+  return e.setting.secret ? std::string("(secret)") : "'" + v + "'";
+}
+
+Error ConfigError(std::string line) {
+  Error e = Error::Internal(line);
+  e.description = std::move(line);
+  return e;
+}
+
+Status Apply(Config& c, const Entry& e, const std::string& value, std::string_view source) {
+  if (auto err = e.set(c, value)) {
+    return Fail(ConfigError("config: " + std::string(e.setting.section) + "." +
+                            std::string(e.setting.key) + " (" + std::string(source) +
+                            "): bad value " + Quoted(e, value) + ": " + *err));
+  }
+  if (e.setting.section == "server" && e.setting.key == "listen") c.server.listen_set = true;
+  return {};
+}
+
+}  // namespace
+
+const std::vector<ServiceInfo>& AllServices() {
+  static const std::vector<ServiceInfo> services = {
+      {"code", 6881, "com.networknt.oauth2-code-1.0.0"},
+      {"token", 6882, "com.networknt.oauth2-token-1.0.0"},
+      {"service", 6883, "com.networknt.oauth2-service-1.0.0"},
+      {"client", 6884, "com.networknt.oauth2-client-1.0.0"},
+      {"user", 6885, "com.networknt.oauth2-user-1.0.0"},
+      {"key", 6886, "com.networknt.oauth2-key-1.0.0"},
+      {"refresh-token", 6887, "com.networknt.oauth2-refresh-token-1.0.0"},
+      {"provider", 6889, "com.networknt.oauth2-provider-1.0.0"},
+  };
+  return services;
+}
+
+bool Config::Serves(std::string_view service) const {
+  return std::find(server.services.begin(), server.services.end(), service) !=
+         server.services.end();
+}
+
+const std::vector<Setting>& Settings() {
+  static const std::vector<Setting> settings = [] {
+    std::vector<Setting> out;
+    for (const auto& e : Entries()) out.push_back(e.setting);
+    return out;
+  }();
+  return settings;
+}
+
+std::string EnvName(const Setting& s) {
+  std::string name = "PORTCULLIS_";
+  for (char ch : std::string(s.section) + "_" + std::string(s.key)) {
+    name.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(ch))));
+  }
+  return name;
+}
+
+Result<Config> LoadConfig(const ConfigSources& sources) {
+  Config c;
+  for (const auto& e : Entries()) {
+    if (auto s = Apply(c, e, std::string(e.setting.default_value), "default"); !s) {
+      return Fail(s.error());
+    }
+  }
+  c.server.listen_set = false;
+
+  if (sources.file) {
+    YAML::Node root;
+    try {
+      root = YAML::LoadFile(*sources.file);
+    } catch (const YAML::BadFile&) {
+      return Fail(ConfigError("config: cannot read file '" + *sources.file + "'"));
+    } catch (const YAML::Exception& ex) {
+      return Fail(ConfigError("config: " + *sources.file + ": YAML error at line " +
+                              std::to_string(ex.mark.line + 1) + ": " + ex.msg));
+    }
+    if (root && !root.IsNull()) {
+      if (!root.IsMap()) {
+        return Fail(ConfigError("config: " + *sources.file + ": expected a map of sections"));
+      }
+      for (const auto& section : root) {
+        std::string sname = section.first.as<std::string>();
+        if (!section.second.IsMap()) {
+          return Fail(
+              ConfigError("config: " + *sources.file + ": section '" + sname + "' must be a map"));
+        }
+        for (const auto& item : section.second) {
+          std::string key = sname + "." + item.first.as<std::string>();
+          const Entry* e = FindEntry(key);
+          if (!e) {
+            return Fail(ConfigError("config: " + *sources.file + ": unknown key '" + key + "'"));
+          }
+          if (!item.second.IsScalar() && !item.second.IsNull()) {
+            return Fail(ConfigError("config: " + key + " (" + *sources.file +
+                                    "): expected a single value"));
+          }
+          std::string value = item.second.IsNull() ? "" : item.second.as<std::string>();
+          if (auto s = Apply(c, *e, value, *sources.file); !s) return Fail(s.error());
+        }
+      }
+    }
+  }
+
+  for (const auto& e : Entries()) {
+    auto it = sources.env.find(EnvName(e.setting));
+    if (it == sources.env.end()) continue;
+    if (auto s = Apply(c, e, it->second, "env " + it->first); !s) return Fail(s.error());
+  }
+
+  for (const auto& [name, value] : sources.flags) {
+    const Entry* e = FindEntry(name);
+    if (!e) return Fail(ConfigError("config: unknown setting '" + name + "'"));
+    if (auto s = Apply(c, *e, value, "flag"); !s) return Fail(s.error());
+  }
+
+  if (!c.server.listen_set && c.server.services.size() == 1) {
+    for (const auto& s : AllServices()) {
+      if (s.name == c.server.services[0]) c.server.port = s.port;
+    }
+  }
+  if (c.server.tls_cert.empty() != c.server.tls_key.empty()) {
+    return Fail(ConfigError("config: server.tls_cert and server.tls_key must be set together"));
+  }
+  if (c.bootstrap.client_id.empty() != c.bootstrap.client_secret.empty()) {
+    return Fail(ConfigError(
+        "config: bootstrap.client_id and bootstrap.client_secret must be set together"));
+  }
+  return c;
+}
+
+std::string SampleConfig() {
+  std::string out =
+      "# Portcullis configuration. Every key is shown at its default.\n"
+      "# Each key can also be set by the environment variable PORTCULLIS_<SECTION>_<KEY>\n"
+      "# (e.g. PORTCULLIS_SERVER_LISTEN) and by a flag of `portcullis serve`.\n"
+      "# Precedence: flag > environment > this file > default.\n";
+  std::string_view section;
+  for (const auto& e : Entries()) {
+    const auto& s = e.setting;
+    if (s.section != section) {
+      section = s.section;
+      out += "\n" + std::string(section) + ":\n";
+    }
+    out += "  # " + std::string(s.help) + "\n";
+    out += "  # env: " + EnvName(s) + "\n";
+    std::string value(s.default_value);
+    bool quote = value.empty() || value.find(':') != std::string::npos;
+    out += "  " + std::string(s.key) + ": " + (quote ? "\"" + value + "\"" : value) + "\n";
+  }
+  return out;
+}
+
+std::string ConfigReference() {
+  std::string out = "| key | default | environment | meaning |\n|---|---|---|---|\n";
+  for (const auto& e : Entries()) {
+    const auto& s = e.setting;
+    std::string def(s.default_value);
+    out += "| `" + std::string(s.section) + "." + std::string(s.key) + "` | " +
+           (def.empty() ? std::string("(empty)") : "`" + def + "`") + " | `" + EnvName(s) + "` | " +
+           std::string(s.help) + " |\n";
+  }
+  return out;
+}
+
+}  // namespace portcullis::app

@@ -1,0 +1,108 @@
+#pragma once
+// The one typed configuration. Every setting has a YAML key `section.key`, an environment
+// variable PORTCULLIS_<SECTION>_<KEY>, a default and a help line, all in one table (config.cc),
+// from which the README reference and the sample file are generated. Precedence:
+// flag > environment > file > default. An unknown file key or a bad value stops start-up with
+// one line naming it.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/error.h"
+
+namespace portcullis::app {
+
+// Service names, in light-oauth2's order, with their stand-alone default ports.
+struct ServiceInfo {
+  std::string_view name;
+  uint16_t port;
+  std::string_view service_id;  // light-oauth2 serviceId, for /health/<serviceId>
+};
+const std::vector<ServiceInfo>& AllServices();
+
+struct Config {
+  struct Server {
+    std::string host = "127.0.0.1";
+    uint16_t port = 6880;
+    bool listen_set = false;  // false: a lone service takes its light-oauth2 port
+    std::vector<std::string> services;
+    std::string port_file;
+    std::string issuer;  // empty: http(s)://host:port once bound
+    int io_threads = 0;
+    int store_threads = 8;
+    int hash_threads = 2;
+    int64_t header_limit = 8192;
+    int64_t body_limit = 65536;
+    int read_timeout_ms = 10000;
+    int idle_timeout_ms = 60000;
+    int max_connections = 10000;
+    int shutdown_grace_ms = 5000;
+    std::string tls_cert;
+    std::string tls_key;
+  } server;
+  struct Store {
+    std::string url;
+    bool migrate_on_start = true;
+    int pool_size = 8;
+    int busy_timeout_ms = 5000;
+    int connect_timeout_s = 5;
+  } store;
+  struct Log {
+    std::string level = "info";
+    std::string format = "text";
+    bool access = true;
+  } log;
+  struct Keys {
+    std::string algorithm = "RS256";
+    std::string master_key;
+    std::string master_key_file;
+    std::string provider_id;
+    int64_t publish_ahead_s = 360;
+    int64_t rotation_interval_s = 30 * 86400;
+    int64_t jwks_max_age_s = 300;
+  } keys;
+  struct Token {
+    int64_t access_token_ttl_s = 600;
+    int64_t refresh_token_ttl_s = 90 * 86400;
+    int64_t code_ttl_s = 300;
+    std::string audience;
+  } token;
+  struct Bootstrap {
+    std::string client_id;
+    std::string client_secret;
+  } bootstrap;
+
+  bool Serves(std::string_view service) const;
+};
+
+struct Setting {
+  std::string_view section;
+  std::string_view key;
+  std::string_view default_value;
+  std::string_view help;
+  bool secret = false;  // never echoed back, not even in error messages
+};
+const std::vector<Setting>& Settings();
+
+std::string EnvName(const Setting& s);
+
+struct ConfigSources {
+  std::optional<std::string> file;                         // YAML path
+  std::map<std::string, std::string> env;                  // the process environment
+  std::vector<std::pair<std::string, std::string>> flags;  // "section.key" -> value
+};
+
+// Errors carry a one-line description naming the key and the source.
+Result<Config> LoadConfig(const ConfigSources& sources);
+
+// A commented YAML file with every key at its default.
+std::string SampleConfig();
+// A markdown table of every key, its default and its environment variable.
+std::string ConfigReference();
+
+}  // namespace portcullis::app

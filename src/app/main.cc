@@ -1,0 +1,140 @@
+// The `portcullis` command: serve, migrate, version, config, and the admin commands.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <iostream>
+
+#include "app/admin.h"
+#include "app/app.h"
+#include "app/config.h"
+#include "common/log.h"
+
+extern char** environ;
+
+namespace {
+
+using portcullis::app::Config;
+using portcullis::app::ConfigSources;
+
+std::map<std::string, std::string> Environment() {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; *e; ++e) {
+    std::string_view kv(*e);
+    if (!kv.starts_with("PORTCULLIS_")) continue;
+    size_t eq = kv.find('=');
+    if (eq == std::string_view::npos) continue;
+    env.emplace(std::string(kv.substr(0, eq)), std::string(kv.substr(eq + 1)));
+  }
+  return env;
+}
+
+// Settings shared by every command that touches the configuration.
+struct CommonFlags {
+  std::string config_file;
+  std::string store;
+  std::vector<std::string> set;
+
+  void Add(CLI::App* cmd) {
+    cmd->add_option("--config", config_file, "YAML configuration file");
+    cmd->add_option("--store", store, "sqlite:PATH or postgres://... (store.url)");
+    cmd->add_option("--set", set, "Any setting as section.key=value (repeatable)");
+  }
+
+  ConfigSources Sources() const {
+    ConfigSources s;
+    if (!config_file.empty()) s.file = config_file;
+    s.env = Environment();
+    if (!store.empty()) s.flags.emplace_back("store.url", store);
+    for (const auto& kv : set) {
+      size_t eq = kv.find('=');
+      s.flags.emplace_back(kv.substr(0, eq), eq == std::string::npos ? "" : kv.substr(eq + 1));
+    }
+    return s;
+  }
+};
+
+// Loads the configuration or prints one line naming the problem.
+std::optional<Config> Load(const ConfigSources& sources) {
+  auto config = portcullis::app::LoadConfig(sources);
+  if (!config) {
+    std::fprintf(stderr, "portcullis: %s\n", config.error().description.c_str());
+    return std::nullopt;
+  }
+  return std::move(*config);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App cli{"Portcullis: an OAuth 2.0 authorization server for microservices"};
+  cli.require_subcommand(1);
+
+  CommonFlags serve_flags;
+  std::string listen, services, issuer, port_file;
+  auto* serve = cli.add_subcommand("serve", "Serve the selected services");
+  serve_flags.Add(serve);
+  serve->add_option("--listen", listen, "HOST:PORT (server.listen)");
+  serve->add_option("--services", services, "all or a comma list (server.services)");
+  serve->add_option("--issuer", issuer, "issuer URL (server.issuer)");
+  serve->add_option("--port-file", port_file, "write the bound port here (server.port_file)");
+
+  CommonFlags migrate_flags;
+  auto* migrate = cli.add_subcommand("migrate", "Apply pending schema migrations and exit");
+  migrate_flags.Add(migrate);
+
+  cli.add_subcommand("version", "Print the version");
+
+  auto* config_cmd = cli.add_subcommand("config", "Configuration helpers");
+  config_cmd->require_subcommand(1);
+  config_cmd->add_subcommand("sample", "Print a commented YAML file with every key");
+  config_cmd->add_subcommand("reference", "Print the configuration reference (markdown)");
+  CommonFlags check_flags;
+  auto* check = config_cmd->add_subcommand("check", "Load the configuration and report problems");
+  check_flags.Add(check);
+
+  CommonFlags admin_flags;
+  auto admin = portcullis::app::AddAdminCommands(cli, [&](CLI::App* cmd) { admin_flags.Add(cmd); });
+
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return cli.exit(e);
+  }
+
+  if (cli.got_subcommand("version")) {
+    std::printf("portcullis %s\n", portcullis::app::Version());
+    return 0;
+  }
+  if (config_cmd->got_subcommand("sample")) {
+    std::fputs(portcullis::app::SampleConfig().c_str(), stdout);
+    return 0;
+  }
+  if (config_cmd->got_subcommand("reference")) {
+    std::fputs(portcullis::app::ConfigReference().c_str(), stdout);
+    return 0;
+  }
+  if (config_cmd->got_subcommand("check")) {
+    auto config = Load(check_flags.Sources());
+    if (!config) return 2;
+    std::printf("configuration ok\n");
+    return 0;
+  }
+  if (cli.got_subcommand("migrate")) {
+    auto config = Load(migrate_flags.Sources());
+    if (!config) return 2;
+    return portcullis::app::Migrate(*config);
+  }
+  if (cli.got_subcommand("serve")) {
+    auto sources = serve_flags.Sources();
+    if (!listen.empty()) sources.flags.emplace_back("server.listen", listen);
+    if (!services.empty()) sources.flags.emplace_back("server.services", services);
+    if (!issuer.empty()) sources.flags.emplace_back("server.issuer", issuer);
+    if (!port_file.empty()) sources.flags.emplace_back("server.port_file", port_file);
+    auto config = Load(sources);
+    if (!config) return 2;
+    return portcullis::app::Serve(*config);
+  }
+  auto config = Load(admin_flags.Sources());
+  if (!config) return 2;
+  return portcullis::app::RunAdmin(admin, *config);
+}

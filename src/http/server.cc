@@ -1,0 +1,476 @@
+#include "http/server.h"
+
+#include <sys/resource.h>
+
+#include <atomic>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <unordered_set>
+
+#include "common/log.h"
+#include "http/message.h"
+#include "http/metrics.h"
+#include "http/router.h"
+
+namespace portcullis::http {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using tcp = asio::ip::tcp;
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+// What Stop() needs to reach a connection: whether it is between requests, and how to cut it.
+struct SessionControl {
+  bool idle = true;
+  std::function<void()> cancel;
+};
+
+// One I/O thread: its own io_context, acceptor and set of connections. Everything in a Worker
+// is touched only from its own thread, so nothing here needs a lock.
+struct Worker {
+  asio::io_context ioc{1};
+  std::optional<tcp::acceptor> acceptor;
+  std::unordered_set<SessionControl*> sessions;
+};
+
+class BlockingPool {
+ public:
+  BlockingPool(int threads, int limit) : pool_(threads), limit_(limit) {}
+  bool TryReserve() {
+    if (pending_.fetch_add(1, std::memory_order_relaxed) >= limit_) {
+      pending_.fetch_sub(1, std::memory_order_relaxed);
+      return false;
+    }
+    return true;
+  }
+  void Release() { pending_.fetch_sub(1, std::memory_order_relaxed); }
+  asio::thread_pool& pool() { return pool_; }
+
+ private:
+  asio::thread_pool pool_;
+  std::atomic<int> pending_{0};
+  const int limit_;
+};
+
+Response InternalError(std::string_view what) {
+  return RenderError(Error::Internal(std::string(what)));
+}
+
+class ServerImpl final : public Server {
+ public:
+  ServerImpl(const ServerOptions& o, const Router& router, Metrics& metrics)
+      : options_(o),
+        router_(router),
+        metrics_(metrics),
+        store_pool_(o.store_threads, o.store_queue_limit),
+        hash_pool_(o.hash_threads, o.hash_queue_limit) {}
+
+  Status Init() {
+    RaiseFileLimit();
+    if (!options_.tls_cert_file.empty() || !options_.tls_key_file.empty()) {
+      if (auto s = InitTls(); !s) return s;
+    }
+    int n = options_.io_threads > 0
+                ? options_.io_threads
+                : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    boost::system::error_code ec;
+    auto address = asio::ip::make_address(options_.host, ec);
+    if (ec) {
+      return Fail(Error::Internal("server.listen: bad address '" + options_.host + "'"));
+    }
+    uint16_t port = options_.port;
+    if (port != 0) {
+      // SO_REUSEPORT would let this process silently share a port with another server of the
+      // same user; a plain bind first turns that into a clear "address in use".
+      tcp::acceptor probe(workers_probe_ioc_);
+      probe.open(address.is_v6() ? tcp::v6() : tcp::v4(), ec);
+      if (!ec) probe.bind(tcp::endpoint(address, port), ec);
+      if (ec) {
+        return Fail(Error::Internal("server.listen: cannot listen on " + options_.host + ":" +
+                                    std::to_string(port) + ": " + ec.message()));
+      }
+    }
+    for (int i = 0; i < n; ++i) {
+      auto w = std::make_unique<Worker>();
+      tcp::endpoint ep(address, port);
+      tcp::acceptor a(w->ioc);
+      a.open(ep.protocol(), ec);
+      if (!ec) a.set_option(asio::socket_base::reuse_address(true), ec);
+      if (!ec) {
+        int one = 1;
+        if (::setsockopt(a.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+          ec.assign(errno, boost::system::system_category());
+        }
+      }
+      if (!ec) a.bind(ep, ec);
+      if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
+      if (ec) {
+        return Fail(Error::Internal("server.listen: cannot listen on " + options_.host + ":" +
+                                    std::to_string(port) + ": " + ec.message()));
+      }
+      // Port 0: every later acceptor joins the port the kernel picked for the first one.
+      port = a.local_endpoint().port();
+      w->acceptor.emplace(std::move(a));
+      workers_.push_back(std::move(w));
+    }
+    port_ = port;
+    return {};
+  }
+
+  uint16_t port() const override { return port_; }
+
+  void Run() override {
+    for (auto& w : workers_) {
+      asio::co_spawn(w->ioc, AcceptLoop(*w), asio::detached);
+    }
+    asio::signal_set signals(workers_[0]->ioc, SIGINT, SIGTERM);
+    signals.async_wait([this](const boost::system::error_code& ec, int sig) {
+      if (ec) return;
+      log::Info("shutdown.signal", {{"signal", sig}});
+      Stop();
+    });
+    signals_ = &signals;
+    std::vector<std::thread> threads;
+    for (size_t i = 1; i < workers_.size(); ++i) {
+      threads.emplace_back([w = workers_[i].get()] { w->ioc.run(); });
+    }
+    workers_[0]->ioc.run();
+    for (auto& t : threads) t.join();
+    signals_ = nullptr;
+    {
+      std::lock_guard lock(stop_mu_);
+      drained_ = true;
+    }
+    stop_cv_.notify_all();
+    if (watchdog_.joinable()) watchdog_.join();
+    store_pool_.pool().join();
+    hash_pool_.pool().join();
+  }
+
+  void Stop() override {
+    if (stopping_.exchange(true)) return;
+    for (size_t i = 0; i < workers_.size(); ++i) {
+      Worker* w = workers_[i].get();
+      asio::post(w->ioc, [this, w, first = i == 0] {
+        boost::system::error_code ec;
+        if (w->acceptor) w->acceptor->close(ec);
+        for (auto* s : w->sessions) {
+          if (s->idle) s->cancel();
+        }
+        if (first && signals_) signals_->cancel();
+      });
+    }
+    // Requests in flight get the grace period; then whatever is left is cut.
+    watchdog_ = std::thread([this] {
+      std::unique_lock lock(stop_mu_);
+      if (!stop_cv_.wait_for(lock, std::chrono::milliseconds(options_.shutdown_grace_ms),
+                             [this] { return drained_; })) {
+        log::Warn("shutdown.forced", {{"grace_ms", options_.shutdown_grace_ms}});
+        for (auto& w : workers_) w->ioc.stop();
+      }
+    });
+  }
+
+ private:
+  static void RaiseFileLimit() {
+    rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+      rl.rlim_cur = rl.rlim_max;
+      setrlimit(RLIMIT_NOFILE, &rl);
+    }
+  }
+
+  Status InitTls() {
+    tls_.emplace(asio::ssl::context::tls_server);
+    tls_->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                      asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                      asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
+    boost::system::error_code ec;
+    tls_->use_certificate_chain_file(options_.tls_cert_file, ec);
+    if (ec) {
+      return Fail(Error::Internal("server.tls_cert: cannot load '" + options_.tls_cert_file +
+                                  "': " + ec.message()));
+    }
+    tls_->use_private_key_file(options_.tls_key_file, asio::ssl::context::pem, ec);
+    if (ec) {
+      return Fail(Error::Internal("server.tls_key: cannot load '" + options_.tls_key_file +
+                                  "': " + ec.message()));
+    }
+    return {};
+  }
+
+  asio::awaitable<void> AcceptLoop(Worker& w) {
+    for (;;) {
+      auto [ec, socket] = co_await w.acceptor->async_accept(kTuple);
+      if (stopping_) co_return;
+      if (ec) {
+        if (ec == asio::error::operation_aborted) co_return;
+        // Out of file descriptors: back off briefly instead of spinning.
+        asio::steady_timer t(w.ioc, std::chrono::milliseconds(50));
+        co_await t.async_wait(kTuple);
+        continue;
+      }
+      if (metrics_.connections() >= options_.max_connections) {
+        boost::system::error_code ignored;
+        socket.close(ignored);
+        continue;
+      }
+      boost::system::error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);
+      auto remote = socket.remote_endpoint(ignored).address().to_string();
+      if (tls_) {
+        asio::co_spawn(w.ioc,
+                       Session(w, beast::ssl_stream<beast::tcp_stream>(std::move(socket), *tls_),
+                               std::move(remote), true),
+                       asio::detached);
+      } else {
+        asio::co_spawn(w.ioc,
+                       Session(w, beast::tcp_stream(std::move(socket)), std::move(remote), false),
+                       asio::detached);
+      }
+    }
+  }
+
+  template <class Stream>
+  asio::awaitable<void> Session(Worker& w, Stream stream, std::string remote_ip, bool tls) {
+    metrics_.ConnectionOpened();
+    auto& lowest = beast::get_lowest_layer(stream);
+    SessionControl control;
+    control.cancel = [&lowest] { lowest.cancel(); };
+    w.sessions.insert(&control);
+    struct Cleanup {
+      Worker& w;
+      SessionControl* c;
+      Metrics& m;
+      ~Cleanup() {
+        w.sessions.erase(c);
+        m.ConnectionClosed();
+      }
+    } cleanup{w, &control, metrics_};
+
+    const auto read_timeout = std::chrono::milliseconds(options_.read_timeout_ms);
+    const auto idle_timeout = std::chrono::milliseconds(options_.idle_timeout_ms);
+
+    if constexpr (!std::is_same_v<Stream, beast::tcp_stream>) {
+      lowest.expires_after(read_timeout);
+      auto [ec] = co_await stream.async_handshake(asio::ssl::stream_base::server, kTuple);
+      if (ec) co_return;
+    }
+
+    beast::flat_buffer buffer;
+    for (;;) {
+      if (stopping_) break;
+      // Between requests the connection is idle: it waits for a first byte under the idle
+      // timeout, and can be cut by a graceful stop.
+      control.idle = true;
+      if (buffer.size() == 0) {
+        lowest.expires_after(idle_timeout);
+        auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), kTuple);
+        if (ec) break;
+        buffer.commit(n);
+      }
+      control.idle = false;
+      auto started = std::chrono::steady_clock::now();
+      // From its first byte a request must arrive whole within the read timeout, which cuts
+      // off clients that send slowly.
+      lowest.expires_after(read_timeout);
+      bhttp::request_parser<bhttp::string_body> parser;
+      parser.header_limit(static_cast<uint32_t>(options_.header_limit));
+      parser.body_limit(options_.body_limit);
+      auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
+      boost::system::error_code ec = hec;
+      if (!ec && !parser.is_done()) {
+        auto expect = parser.get()[bhttp::field::expect];
+        if (beast::iequals(expect, "100-continue")) {
+          bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, 11};
+          auto [wec, wn] = co_await bhttp::async_write(stream, cont, kTuple);
+          if (wec) break;
+        }
+        auto [bec, bn] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
+        ec = bec;
+      }
+      if (ec) {
+        int status = 0;
+        if (ec == bhttp::error::header_limit) {
+          status = 431;
+        } else if (ec == bhttp::error::body_limit) {
+          status = 413;
+        } else if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
+                   ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
+          status = 400;
+        }
+        if (status == 0) break;  // timeout, reset or close: nothing useful to answer
+        Response r = RejectedRequest(status);
+        metrics_.RecordRequest(router_.routes().size(), status, Seconds(started));
+        if (options_.access_log) {
+          log::Info("http.request", {{"method", "-"},
+                                     {"route", "-"},
+                                     {"status", status},
+                                     {"remote", remote_ip},
+                                     {"error", ec.message()}});
+        }
+        co_await Write(stream, r, false, false);
+        break;
+      }
+
+      auto& msg = parser.get();
+      bool keep_alive = msg.keep_alive() && !stopping_;
+      Request req;
+      req.method = std::string(msg.method_string());
+      req.target = std::string(msg.target());
+      std::string_view target = req.target;
+      size_t q = target.find('?');
+      req.path = target.substr(0, q);
+      if (q != std::string_view::npos) req.query = target.substr(q + 1);
+      req.headers.reserve(16);
+      for (const auto& f : msg) {
+        std::string name(f.name_string());
+        for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        req.headers.emplace_back(std::move(name), std::string(f.value()));
+      }
+      req.body = std::move(msg.body());
+      req.remote_ip = remote_ip;
+      req.tls = tls;
+
+      metrics_.RequestStarted();
+      size_t route_index = router_.routes().size();
+      Response res = co_await Dispatch(req, route_index);
+      metrics_.RequestFinished();
+      bool head = req.method == "HEAD";
+      double secs = Seconds(started);
+      metrics_.RecordRequest(route_index, res.status, secs);
+      if (options_.access_log) {
+        std::string_view route = route_index < router_.routes().size()
+                                     ? std::string_view(router_.routes()[route_index]->pattern)
+                                     : std::string_view("unmatched");
+        log::Info("http.request", {{"method", req.method},
+                                   {"route", route},
+                                   {"status", res.status},
+                                   {"ms", secs * 1000.0},
+                                   {"bytes", static_cast<uint64_t>(res.body.size())},
+                                   {"remote", remote_ip}});
+      }
+      lowest.expires_after(read_timeout);
+      if (!co_await Write(stream, res, keep_alive, head)) break;
+      if (!keep_alive) break;
+    }
+
+    boost::system::error_code ignored;
+    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+      stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    } else {
+      lowest.expires_after(std::chrono::seconds(1));
+      co_await stream.async_shutdown(kTuple);
+    }
+  }
+
+  static double Seconds(std::chrono::steady_clock::time_point since) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
+  }
+
+  static Response RejectedRequest(int status) {
+    Error e = Error::OAuth(status, "invalid_request",
+                           status == 431   ? "Request header fields too large."
+                           : status == 413 ? "Request body too large."
+                                           : "Malformed HTTP request.");
+    return RenderError(e);
+  }
+
+  asio::awaitable<Response> Dispatch(Request& req, size_t& route_index) {
+    auto match = router_.Find(req);
+    if (!match.route) {
+      if (match.status == 405) {
+        Response r = RenderError(Error::Status("ERR10008"));
+        r.With("Allow", match.allow);
+        co_return r;
+      }
+      co_return RenderError(Error::Status("ERR10007"));
+    }
+    route_index = match.route->index;
+    Reply reply;
+    try {
+      reply = match.route->handler(req);
+    } catch (const std::exception& e) {
+      log::Error("http.handler_exception", {{"route", match.route->pattern}, {"what", e.what()}});
+      co_return InternalError(e.what());
+    }
+    if (auto* r = std::get_if<Response>(&reply)) co_return std::move(*r);
+    auto& deferred = std::get<Deferred>(reply);
+    BlockingPool& pool = deferred.pool == Pool::kHash ? hash_pool_ : store_pool_;
+    if (!pool.TryReserve()) {
+      co_return RenderError(Error::Unavailable("blocking pool queue full"));
+    }
+    // Keep the I/O context alive while the work is away on the pool.
+    auto guard = asio::make_work_guard(co_await asio::this_coro::executor);
+    try {
+      Response r = co_await asio::co_spawn(
+          pool.pool(), [&deferred]() -> asio::awaitable<Response> { co_return deferred.work(); },
+          asio::use_awaitable);
+      pool.Release();
+      co_return r;
+    } catch (const std::exception& e) {
+      pool.Release();
+      log::Error("http.handler_exception", {{"route", match.route->pattern}, {"what", e.what()}});
+      co_return InternalError(e.what());
+    }
+  }
+
+  template <class Stream>
+  asio::awaitable<bool> Write(Stream& stream, Response& r, bool keep_alive, bool head) {
+    bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status), 11};
+    res.set(bhttp::field::server, "portcullis");
+    if (!r.content_type.empty()) res.set(bhttp::field::content_type, r.content_type);
+    for (auto& [k, v] : r.headers) res.insert(k, v);
+    res.keep_alive(keep_alive);
+    size_t length = r.body.size();
+    if (!head) res.body() = std::move(r.body);
+    res.content_length(length);
+    auto [ec, n] = co_await bhttp::async_write(stream, res, kTuple);
+    co_return !ec;
+  }
+
+  ServerOptions options_;
+  const Router& router_;
+  Metrics& metrics_;
+  BlockingPool store_pool_;
+  BlockingPool hash_pool_;
+  std::optional<asio::ssl::context> tls_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  asio::io_context workers_probe_ioc_{1};
+  uint16_t port_ = 0;
+  std::atomic<bool> stopping_{false};
+  asio::signal_set* signals_ = nullptr;
+  std::mutex stop_mu_;
+  std::condition_variable stop_cv_;
+  bool drained_ = false;
+  std::thread watchdog_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Server>> Server::Create(const ServerOptions& options, const Router& router,
+                                               Metrics& metrics) {
+  auto server = std::make_unique<ServerImpl>(options, router, metrics);
+  if (auto s = server->Init(); !s) return Fail(s.error());
+  return server;
+}
+
+}  // namespace portcullis::http

@@ -1,0 +1,298 @@
+// SQLite driver: a small pool of connections in WAL mode (readers run concurrently, writers
+// queue on BEGIN IMMEDIATE with a busy timeout), prepared statements cached per connection.
+
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "store/internal.h"
+
+namespace portcullis::store::internal {
+namespace {
+
+// "UNIQUE constraint failed: users.email" -> "users(email)";
+// "UNIQUE constraint failed: t.a, t.b" -> "t(a, b)".
+std::string SqliteUniqueKey(std::string_view msg) {
+  constexpr std::string_view kPrefix = "constraint failed: ";
+  size_t at = msg.find(kPrefix);
+  if (at == std::string_view::npos) return {};
+  std::string_view list = msg.substr(at + kPrefix.size());
+  std::string table, cols;
+  while (!list.empty()) {
+    size_t comma = list.find(", ");
+    std::string_view item = list.substr(0, comma);
+    size_t dot = item.find('.');
+    if (dot == std::string_view::npos) return {};
+    if (table.empty()) table = item.substr(0, dot);
+    if (!cols.empty()) cols += ", ";
+    cols += item.substr(dot + 1);
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 2);
+  }
+  return table + "(" + cols + ")";
+}
+
+Error SqliteError(sqlite3* db, std::string_view what) {
+  int ext = sqlite3_extended_errcode(db);
+  std::string msg = sqlite3_errmsg(db);
+  switch (ext) {
+    case SQLITE_CONSTRAINT_PRIMARYKEY:
+    case SQLITE_CONSTRAINT_UNIQUE:
+      return UniqueViolation(SqliteUniqueKey(msg), msg);
+    case SQLITE_CONSTRAINT_FOREIGNKEY:
+      return ForeignKeyViolation(msg);
+    default:
+      break;
+  }
+  std::string detail =
+      "sqlite " + std::string(what) + ": " + msg + " (code " + std::to_string(ext) + ")";
+  int primary = ext & 0xff;
+  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
+    return Error::Unavailable(std::move(detail));
+  }
+  return Error::Internal(std::move(detail));
+}
+
+class SqliteConn {
+ public:
+  explicit SqliteConn(sqlite3* db) : db_(db) {}
+  ~SqliteConn() {
+    for (auto& [sql, stmt] : stmts_) sqlite3_finalize(stmt);
+    sqlite3_close_v2(db_);
+  }
+  SqliteConn(const SqliteConn&) = delete;
+  SqliteConn& operator=(const SqliteConn&) = delete;
+
+  sqlite3* db() const { return db_; }
+
+  Result<sqlite3_stmt*> Prepare(std::string_view sql) {
+    auto it = stmts_.find(std::string(sql));
+    if (it != stmts_.end()) return it->second;
+    std::string rewritten = RewritePlaceholders(sql);
+    sqlite3_stmt* stmt = nullptr;
+    const char* tail = nullptr;
+    int rc = sqlite3_prepare_v3(db_, rewritten.data(), static_cast<int>(rewritten.size()),
+                                SQLITE_PREPARE_PERSISTENT, &stmt, &tail);
+    if (rc != SQLITE_OK) return Fail(SqliteError(db_, "prepare"));
+    if (stmt == nullptr) return Fail(Error::Internal("sqlite prepare: empty statement"));
+    std::string_view rest(tail, rewritten.data() + rewritten.size() - tail);
+    if (rest.find_first_not_of(" \t\r\n;") != std::string_view::npos) {
+      sqlite3_finalize(stmt);
+      return Fail(Error::Internal("sqlite prepare: more than one statement (use ExecScript)"));
+    }
+    stmts_.emplace(std::string(sql), stmt);
+    return stmt;
+  }
+
+  Status ExecScript(std::string_view sql) {
+    std::string text(sql);
+    if (sqlite3_exec(db_, text.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {
+      return Fail(SqliteError(db_, "exec"));
+    }
+    return {};
+  }
+
+ private:
+  sqlite3* db_;
+  std::unordered_map<std::string, sqlite3_stmt*> stmts_;
+};
+
+// Resets a statement when the call using it ends, so it can be reused.
+class StmtUse {
+ public:
+  explicit StmtUse(sqlite3_stmt* s) : s_(s) {}
+  ~StmtUse() {
+    sqlite3_reset(s_);
+    sqlite3_clear_bindings(s_);
+  }
+
+ private:
+  sqlite3_stmt* s_;
+};
+
+Status Bind(sqlite3* db, sqlite3_stmt* stmt, std::span<const Param> params) {
+  int expected = sqlite3_bind_parameter_count(stmt);
+  if (expected != static_cast<int>(params.size())) {
+    return Fail(Error::Internal("sqlite bind: statement has " + std::to_string(expected) +
+                                " parameters, " + std::to_string(params.size()) + " given"));
+  }
+  for (size_t i = 0; i < params.size(); ++i) {
+    int idx = static_cast<int>(i) + 1;
+    int rc = SQLITE_OK;
+    if (const auto* s = std::get_if<std::string>(&params[i])) {
+      rc = sqlite3_bind_text64(stmt, idx, s->data(), s->size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+    } else if (const auto* v = std::get_if<int64_t>(&params[i])) {
+      rc = sqlite3_bind_int64(stmt, idx, *v);
+    } else {
+      rc = sqlite3_bind_null(stmt, idx);
+    }
+    if (rc != SQLITE_OK) return Fail(SqliteError(db, "bind"));
+  }
+  return {};
+}
+
+class SqliteTx final : public Tx {
+ public:
+  explicit SqliteTx(SqliteConn& conn) : conn_(conn) {}
+  Dialect dialect() const override { return Dialect::kSqlite; }
+
+  Status ExecScript(std::string_view sql) override { return conn_.ExecScript(sql); }
+
+  Status Notify(std::string_view kind, std::string_view id) override {
+    if (auto st = ValidateNotify(kind, id); !st) return st;
+    pending_.emplace_back(std::string(kind), std::string(id));
+    return {};
+  }
+
+  std::vector<std::pair<std::string, std::string>> TakePending() { return std::move(pending_); }
+
+ protected:
+  Result<Rows> DoQuery(std::string_view sql, std::span<const Param> params) override {
+    Rows rows;
+    auto st = Step(sql, params, &rows);
+    if (!st) return Fail(std::move(st.error()));
+    return rows;
+  }
+
+  Result<int64_t> DoExec(std::string_view sql, std::span<const Param> params) override {
+    auto st = Step(sql, params, nullptr);
+    if (!st) return Fail(std::move(st.error()));
+    return static_cast<int64_t>(sqlite3_changes64(conn_.db()));
+  }
+
+ private:
+  // Runs the statement to completion (so RETURNING clauses and changes() are complete),
+  // collecting rows when `rows` is set.
+  Status Step(std::string_view sql, std::span<const Param> params, Rows* rows) {
+    auto stmt = conn_.Prepare(sql);
+    if (!stmt) return Fail(std::move(stmt.error()));
+    StmtUse use(*stmt);
+    if (auto st = Bind(conn_.db(), *stmt, params); !st) return st;
+    const int ncols = sqlite3_column_count(*stmt);
+    for (;;) {
+      int rc = sqlite3_step(*stmt);
+      if (rc == SQLITE_DONE) return {};
+      if (rc != SQLITE_ROW) return Fail(SqliteError(conn_.db(), "step"));
+      if (rows == nullptr) continue;
+      std::vector<std::optional<std::string>> cells(ncols);
+      for (int c = 0; c < ncols; ++c) {
+        if (sqlite3_column_type(*stmt, c) == SQLITE_NULL) continue;
+        const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(*stmt, c));
+        int len = sqlite3_column_bytes(*stmt, c);
+        cells[c].emplace(text ? text : "", text ? static_cast<size_t>(len) : 0);
+      }
+      rows->emplace_back(std::move(cells));
+    }
+  }
+
+  SqliteConn& conn_;
+  std::vector<std::pair<std::string, std::string>> pending_;
+};
+
+Result<std::unique_ptr<SqliteConn>> Connect(const std::string& path, const Options& options) {
+  sqlite3* raw = nullptr;
+  int rc =
+      sqlite3_open_v2(path.c_str(), &raw,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc);
+    sqlite3_close_v2(raw);
+    return Fail(OpenError("cannot open SQLite database " + path + ": " + msg));
+  }
+  auto conn = std::make_unique<SqliteConn>(raw);
+  sqlite3_extended_result_codes(raw, 1);
+  sqlite3_busy_timeout(raw, options.busy_timeout_ms);
+  // journal_mode=WAL is persistent in the file; the others are per connection.
+  auto st = conn->ExecScript(
+      "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
+  if (!st) {
+    return Fail(
+        OpenError("cannot open SQLite database " + path + ": " + std::string(sqlite3_errmsg(raw))));
+  }
+  return conn;
+}
+
+class SqliteDatabase final : public Database {
+ public:
+  SqliteDatabase(std::string path, const Options& options, int pool_size)
+      : path_(std::move(path)),
+        options_(options),
+        pool_(
+            pool_size, std::chrono::milliseconds(options.acquire_timeout_ms),
+            [this] { return Connect(path_, options_); }, [](SqliteConn&) { return true; }) {}
+
+  void Seed(std::unique_ptr<SqliteConn> conn) { pool_.Add(std::move(conn)); }
+
+  Dialect dialect() const override { return Dialect::kSqlite; }
+
+  void Subscribe(Subscriber fn) override { subscribers_.Add(std::move(fn)); }
+
+ protected:
+  Status Run(const TxFn& fn, bool transaction) override {
+    std::vector<std::pair<std::string, std::string>> notes;
+    {
+      auto lease = pool_.Acquire();
+      if (!lease) return Fail(std::move(lease.error()));
+      SqliteConn& conn = **lease;
+      SqliteTx tx(conn);
+      Status st;
+      if (transaction) {
+        if (auto b = conn.ExecScript("BEGIN IMMEDIATE"); !b) return b;
+        // Rolls back if fn throws or fails; disarmed by a successful COMMIT.
+        struct Rollback {
+          sqlite3* db;
+          ~Rollback() {
+            if (db && !sqlite3_get_autocommit(db)) {
+              sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+            }
+          }
+        } guard{conn.db()};
+        st = fn(tx);
+        if (st) {
+          if (auto c = conn.ExecScript("COMMIT"); !c) st = std::move(c);
+        }
+      } else {
+        st = fn(tx);
+      }
+      if (!st) return st;
+      notes = tx.TakePending();
+    }
+    for (const auto& [kind, id] : notes) subscribers_.Deliver(kind, id);
+    return {};
+  }
+
+ private:
+  const std::string path_;
+  const Options options_;
+  Pool<SqliteConn> pool_;
+  Subscribers subscribers_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Database>> OpenSqlite(std::string_view path_view, const Options& options) {
+  std::string path(path_view);
+  const bool memory = path == ":memory:";
+  if (!memory) {
+    std::filesystem::path dir = std::filesystem::path(path).parent_path();
+    if (dir.empty()) dir = ".";
+    std::error_code ec;
+    if (!std::filesystem::is_directory(dir, ec)) {
+      return Fail(OpenError("cannot open SQLite database " + path + ": directory " + dir.string() +
+                            " does not exist"));
+    }
+  }
+  // Every connection to ":memory:" would be a separate database: keep exactly one.
+  int pool_size = memory ? 1 : (options.pool_size > 0 ? options.pool_size : 4);
+  auto first = Connect(path, options);
+  if (!first) return Fail(std::move(first.error()));
+  auto db = std::make_unique<SqliteDatabase>(path, options, pool_size);
+  db->Seed(std::move(*first));
+  return std::unique_ptr<Database>(std::move(db));
+}
+
+}  // namespace portcullis::store::internal

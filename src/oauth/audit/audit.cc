@@ -1,0 +1,129 @@
+#include "oauth/audit/audit.h"
+
+#include <array>
+#include <string_view>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+namespace portcullis::oauth::audit {
+namespace {
+
+namespace json = boost::json;
+
+constexpr std::array<std::string_view, 13> kSecretNames = {
+    "clientSecret", "client_secret", "secretHash",      "secret_hash", "password",
+    "passwordHash", "password_hash", "passwordConfirm", "newPassword", "newPasswordConfirm",
+    "refreshToken", "refresh_token", "secret"};
+
+bool IsSecretName(std::string_view k) {
+  for (auto s : kSecretNames) {
+    if (s == k) return true;
+  }
+  return false;
+}
+
+std::string Text(const std::optional<json::value>& v) {
+  if (!v) return {};
+  json::value copy = *v;
+  Scrub(copy);
+  return json::serialize(copy);
+}
+
+}  // namespace
+
+void Scrub(json::value& value) {
+  if (value.is_object()) {
+    auto& o = value.as_object();
+    for (auto it = o.begin(); it != o.end();) {
+      if (IsSecretName(std::string_view(it->key().data(), it->key().size()))) {
+        it = o.erase(it);
+      } else {
+        Scrub(it->value());
+        ++it;
+      }
+    }
+  } else if (value.is_array()) {
+    for (auto& item : value.as_array()) Scrub(item);
+  }
+}
+
+Status Record(store::Tx& tx, int64_t now, Entry entry) {
+  std::string before = Text(entry.before);
+  std::string after = Text(entry.after);
+  auto r = tx.Exec(
+      "INSERT INTO audit_log (at, actor, action, entity_kind, entity_id, before_json, after_json) "
+      "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+      {store::Int(now), store::Text(entry.actor), store::Text(entry.action),
+       store::Text(entry.entity_kind), store::Text(entry.entity_id),
+       before.empty() ? store::Null() : store::Text(before),
+       after.empty() ? store::Null() : store::Text(after)});
+  if (!r) return Fail(std::move(r.error()));
+  return {};
+}
+
+Result<Page> List(store::Database& db, const Query& q) {
+  std::string where = " WHERE 1 = 1";
+  std::vector<store::Param> params;
+  auto add = [&](std::string_view cond, store::Param p) {
+    params.push_back(std::move(p));
+    std::string n = "$" + std::to_string(params.size());
+    std::string c(cond);
+    for (size_t pos; (pos = c.find("$?")) != std::string::npos;) c.replace(pos, 2, n);
+    where += " AND " + c;
+  };
+  if (!q.entity_kind.empty()) add("entity_kind = CAST($? AS TEXT)", q.entity_kind);
+  if (!q.entity_id.empty()) add("entity_id = CAST($? AS TEXT)", q.entity_id);
+  if (!q.actor.empty()) add("actor = CAST($? AS TEXT)", q.actor);
+  if (!q.action.empty()) {
+    if (q.action.back() == '.') {
+      add("substr(action, 1, length(CAST($? AS TEXT))) = CAST($? AS TEXT)", q.action);
+    } else {
+      add("action = CAST($? AS TEXT)", q.action);
+    }
+  }
+  if (q.since) add("at >= $?", *q.since);
+  if (q.until) add("at < $?", *q.until);
+
+  auto count = db.QueryRow("SELECT count(*) FROM audit_log" + where, params);
+  if (!count) return Fail(std::move(count.error()));
+  Page page;
+  page.total = *count ? (**count).Int(0) : 0;
+
+  auto list_params = params;
+  list_params.push_back(store::Int(q.limit));
+  list_params.push_back(store::Int(q.offset));
+  std::string sql =
+      "SELECT id, at, actor, action, entity_kind, entity_id, before_json, after_json FROM "
+      "audit_log" +
+      where + " ORDER BY id DESC LIMIT $" + std::to_string(params.size() + 1) + " OFFSET $" +
+      std::to_string(params.size() + 2);
+  auto rows = db.Query(sql, list_params);
+  if (!rows) return Fail(std::move(rows.error()));
+  for (const auto& r : *rows) {
+    page.entries.push_back(
+        Row{r.Int(0), r.Int(1), r.Str(2), r.Str(3), r.Str(4), r.Str(5), r.Str(6), r.Str(7)});
+  }
+  return page;
+}
+
+json::object RowToJson(const Row& row) {
+  auto parse = [](const std::string& text) -> json::value {
+    if (text.empty()) return nullptr;
+    json::error_code ec;
+    json::value v = json::parse(text, ec);
+    return ec ? json::value(nullptr) : v;
+  };
+  json::object o;
+  o["id"] = row.id;
+  o["at"] = row.at;
+  o["actor"] = row.actor;
+  o["action"] = row.action;
+  o["entityKind"] = row.entity_kind;
+  o["entityId"] = row.entity_id;
+  o["before"] = parse(row.before_json);
+  o["after"] = parse(row.after_json);
+  return o;
+}
+
+}  // namespace portcullis::oauth::audit

@@ -1,0 +1,27 @@
+#pragma once
+// The bootstrap admin client: a trusted client holding every admin scope, with the
+// client_credentials grant, created at start-up from configuration (bootstrap.client_id and
+// bootstrap.client_secret) when the store has no client of that id, so a fresh installation can
+// obtain an admin token. Idempotent: an existing client is returned unchanged (its secret, scope
+// and type stay what an administrator made them).
+
+#include <string_view>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/error.h"
+#include "common/secret.h"
+#include "oauth/client/client.h"
+#include "oauth/credentials/secret_hash.h"
+#include "store/db.h"
+
+namespace portcullis::oauth {
+
+// portal.r portal.w oauth.user.r oauth.user.w oauth.refresh_token.r oauth.refresh_token.w
+// read:provider write:provider oauth.key.r oauth.key.w oauth.audit.r
+const std::vector<std::string>& AdminScopes();
+
+Result<Client> EnsureBootstrapClient(store::Database& db, const SecretHasher& secrets,
+                                     std::string_view id, const Secret& secret, const Clock& clock);
+
+}  // namespace portcullis::oauth

@@ -1,0 +1,115 @@
+#include "oauth/client/client_json.h"
+
+#include <algorithm>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "oauth/client/validation.h"
+
+namespace portcullis::oauth {
+namespace {
+
+namespace json = boost::json;
+
+json::value OrNull(const std::string& s) {
+  return s.empty() ? json::value(nullptr) : json::value(s);
+}
+
+json::array Array(const std::vector<std::string>& items) {
+  json::array a;
+  for (const auto& s : items) a.emplace_back(s);
+  return a;
+}
+
+// customClaim and jwks arrive either as JSON text (light-oauth2 sends customClaim as a string)
+// or as an object; both are kept as text.
+std::optional<std::string> JsonText(JsonFields& f, std::string_view key) {
+  const json::value* v = f.Raw(key);
+  if (v == nullptr) return std::nullopt;
+  if (v->is_null()) return std::string();
+  if (v->is_string()) return std::string(v->as_string().data(), v->as_string().size());
+  if (v->is_object()) return json::serialize(*v);
+  f.Fail(key, "must be a JSON object or a string holding one");
+  return std::nullopt;
+}
+
+}  // namespace
+
+Result<ClientPatch> ClientPatchFromJson(const boost::json::object& body) {
+  JsonFields f(body);
+  ClientPatch p;
+  p.client_id = f.Str("clientId");
+  p.client_type = f.Str("clientType");
+  p.client_profile = f.Str("clientProfile");
+  p.client_name = f.Str("clientName");
+  p.client_desc = f.Str("clientDesc");
+  p.owner_id = f.Str("ownerId");
+  p.host = f.Str("host");
+  p.scope = f.Str("scope");
+  p.custom_claim = JsonText(f, "customClaim");
+  auto redirect_uri = f.Str("redirectUri");
+  p.redirect_uris = f.StrList("redirectUris");
+  p.grant_types = f.StrList("grantTypes");
+  p.token_profile = f.Str("tokenProfile");
+  p.access_token_ttl = f.Int("accessTokenTtl");
+  p.auth_method = f.Str("authMethod");
+  p.jwks = JsonText(f, "jwks");
+  p.jwks_uri = f.Str("jwksUri");
+  p.authenticate_class = f.Str("authenticateClass");
+  p.deref_client_id = f.Str("derefClientId");
+  // Echoed back by clients that GET, edit and PUT the whole object; never written from here.
+  // A clientSecret in a request is ignored: secrets are only ever generated (create, rotate).
+  f.Ignore("clientSecret");
+  f.Ignore("createdAt");
+  f.Ignore("updatedAt");
+  if (auto st = f.Finish(); !st) return Fail(std::move(st.error()));
+
+  // light-oauth2's single redirectUri is the first of the list.
+  if (redirect_uri) {
+    if (!p.redirect_uris) {
+      p.redirect_uris = std::vector<std::string>{};
+      if (!redirect_uri->empty()) p.redirect_uris->push_back(*redirect_uri);
+    } else if (!redirect_uri->empty() && std::find(p.redirect_uris->begin(), p.redirect_uris->end(),
+                                                   *redirect_uri) == p.redirect_uris->end()) {
+      p.redirect_uris->insert(p.redirect_uris->begin(), *redirect_uri);
+    }
+  }
+  return p;
+}
+
+boost::json::object ClientToJson(const Client& c) {
+  json::object o;
+  o["clientId"] = c.client_id;
+  o["clientType"] = c.client_type;
+  o["clientProfile"] = c.client_profile;
+  o["clientName"] = c.client_name;
+  o["clientDesc"] = OrNull(c.client_desc);
+  o["ownerId"] = c.owner_id;
+  o["host"] = c.host;
+  o["scope"] = JoinScope(c.scope);
+  o["customClaim"] = OrNull(c.custom_claim);
+  o["redirectUri"] =
+      c.redirect_uris.empty() ? json::value(nullptr) : json::value(c.redirect_uris[0]);
+  o["redirectUris"] = Array(c.redirect_uris);
+  o["grantTypes"] = Array(c.grant_types);
+  o["tokenProfile"] = c.token_profile;
+  o["accessTokenTtl"] =
+      c.access_token_ttl ? json::value(*c.access_token_ttl) : json::value(nullptr);
+  o["authMethod"] = c.auth_method;
+  json::value jwks = nullptr;
+  if (!c.jwks.empty()) {
+    json::error_code ec;
+    jwks = json::parse(c.jwks, ec);
+    if (ec) jwks = nullptr;
+  }
+  o["jwks"] = std::move(jwks);
+  o["jwksUri"] = OrNull(c.jwks_uri);
+  o["authenticateClass"] = OrNull(c.authenticate_class);
+  o["derefClientId"] = OrNull(c.deref_client_id);
+  o["createdAt"] = c.created_at;
+  o["updatedAt"] = c.updated_at;
+  return o;
+}
+
+}  // namespace portcullis::oauth

@@ -1,0 +1,519 @@
+#include "oauth/client/client_service.h"
+
+#include <algorithm>
+#include <set>
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+
+#include "common/log.h"
+#include "oauth/audit/audit.h"
+#include "oauth/client/validation.h"
+
+namespace portcullis::oauth {
+namespace {
+
+namespace json = boost::json;
+
+constexpr size_t kMaxRedirectUris = 20;
+constexpr int64_t kMaxAccessTokenTtl = 86400;
+
+const std::vector<std::string_view> kGrantTypes = {
+    "authorization_code",
+    "client_credentials",
+    "password",
+    "refresh_token",
+    "client_authenticated_user",  // light-oauth2 custom grant (reference §4.5)
+    "bootstrap_token",            // light-oauth2 custom grant
+    "urn:ietf:params:oauth:grant-type:token-exchange",  // RFC 8693
+};
+
+json::object LinksJson(std::string_view service_id, const std::vector<std::string>& endpoints,
+                       const std::string& scope) {
+  json::object o;
+  if (!service_id.empty()) o["serviceId"] = service_id;
+  json::array a;
+  for (const auto& e : endpoints) a.emplace_back(e);
+  o["endpoints"] = std::move(a);
+  o["scope"] = scope;
+  return o;
+}
+
+json::object LinkMapJson(const client_store::LinkMap& links, const std::string& scope) {
+  json::object services;
+  for (const auto& [sid, eps] : links) {
+    json::array a;
+    for (const auto& e : eps) a.emplace_back(e);
+    services[sid] = std::move(a);
+  }
+  json::object o;
+  o["links"] = std::move(services);
+  o["scope"] = scope;
+  return o;
+}
+
+Status RequireClient(const std::optional<Client>& c, std::string_view id) {
+  if (!c) return Fail(Error::Status("ERR12014", "Client " + std::string(id) + " is not found."));
+  return {};
+}
+
+Status RequireService(store::Tx& tx, std::string_view service_id) {
+  auto row = tx.QueryRow("SELECT service_id FROM services WHERE service_id = $1",
+                         {store::Text(service_id)});
+  if (!row) return Fail(std::move(row.error()));
+  if (!*row) {
+    return Fail(Error::Status("ERR12015", "Service " + std::string(service_id) + " is not found."));
+  }
+  return {};
+}
+
+}  // namespace
+
+std::vector<std::string> DefaultGrantTypes(std::string_view client_type) {
+  if (client_type == "trusted") {
+    return {"authorization_code", "client_credentials", "password", "refresh_token",
+            "client_authenticated_user"};
+  }
+  if (client_type == "public") return {"authorization_code", "refresh_token"};
+  return {"authorization_code", "client_credentials", "refresh_token"};
+}
+
+bool UsesSecret(std::string_view auth_method) {
+  return auth_method == "client_secret_basic" || auth_method == "client_secret_post";
+}
+
+void ApplyPatch(const ClientPatch& p, Client& c) {
+  if (p.client_type) c.client_type = *p.client_type;
+  if (p.client_profile) c.client_profile = *p.client_profile;
+  if (p.client_name) c.client_name = *p.client_name;
+  if (p.client_desc) c.client_desc = *p.client_desc;
+  if (p.owner_id) c.owner_id = *p.owner_id;
+  if (p.host) c.host = *p.host;
+  if (p.scope) c.scope = SplitScope(*p.scope);
+  if (p.custom_claim) c.custom_claim = *p.custom_claim;
+  if (p.redirect_uris) c.redirect_uris = *p.redirect_uris;
+  if (p.grant_types) c.grant_types = *p.grant_types;
+  if (p.token_profile) c.token_profile = p.token_profile->empty() ? "rfc9068" : *p.token_profile;
+  if (p.access_token_ttl) c.access_token_ttl = *p.access_token_ttl;
+  if (p.auth_method) {
+    c.auth_method = p.auth_method->empty() ? "client_secret_basic" : *p.auth_method;
+  }
+  if (p.jwks) c.jwks = *p.jwks;
+  if (p.jwks_uri) c.jwks_uri = *p.jwks_uri;
+  if (p.authenticate_class) c.authenticate_class = *p.authenticate_class;
+  if (p.deref_client_id) c.deref_client_id = *p.deref_client_id;
+}
+
+Status ValidateClient(const Client& c) {
+  if (auto st = CheckId("clientId", c.client_id, 64); !st) return st;
+  if (auto st =
+          CheckEnum("clientType", c.client_type, {"public", "confidential", "trusted", "external"});
+      !st) {
+    return st;
+  }
+  if (auto st = CheckEnum("clientProfile", c.client_profile,
+                          {"webserver", "browser", "mobile", "service", "batch"});
+      !st) {
+    return st;
+  }
+  if (auto st = CheckText("clientName", c.client_name, 32, true); !st) return st;
+  if (auto st = CheckText("clientDesc", c.client_desc, 2048, false, true); !st) return st;
+  if (auto st = CheckId("ownerId", c.owner_id, 64); !st) return st;
+  if (c.host.empty()) return Fail(Error::Status("ERR12051", "host: is required"));
+  if (auto st = CheckText("host", c.host, 64, true); !st) return st;
+  std::string scope = JoinScope(c.scope);
+  if (auto st = CheckScope("scope", scope, 4096); !st) return st;
+  if (auto st = CheckCustomClaims("customClaim", c.custom_claim, 4096); !st) return st;
+
+  if (c.redirect_uris.size() > kMaxRedirectUris) {
+    return Fail(
+        FieldError("redirectUris", "at most " + std::to_string(kMaxRedirectUris) + " URIs"));
+  }
+  std::set<std::string_view> seen;
+  for (size_t i = 0; i < c.redirect_uris.size(); ++i) {
+    std::string field = "redirectUris[" + std::to_string(i) + "]";
+    if (auto st = CheckRedirectUri(field, c.redirect_uris[i]); !st) return st;
+    if (!seen.insert(c.redirect_uris[i]).second) return Fail(FieldError(field, "is a duplicate"));
+  }
+
+  seen.clear();
+  for (size_t i = 0; i < c.grant_types.size(); ++i) {
+    std::string field = "grantTypes[" + std::to_string(i) + "]";
+    const auto& g = c.grant_types[i];
+    if (std::find(kGrantTypes.begin(), kGrantTypes.end(), g) == kGrantTypes.end()) {
+      std::string list;
+      for (auto k : kGrantTypes) list += (list.empty() ? "" : ", ") + std::string(k);
+      return Fail(FieldError(field, "'" + g.substr(0, 64) + "' is not one of " + list));
+    }
+    if (!seen.insert(g).second) return Fail(FieldError(field, "is a duplicate"));
+    // Reference §4.4: only trusted (first-party) clients may see user passwords.
+    if ((g == "password" || g == "client_authenticated_user") && c.client_type != "trusted") {
+      return Fail(FieldError(field, g + " is allowed for trusted clients only"));
+    }
+  }
+
+  if (auto st = CheckEnum("tokenProfile", c.token_profile, {"rfc9068", "light-4j"}); !st) {
+    return st;
+  }
+  if (c.access_token_ttl && (*c.access_token_ttl < 1 || *c.access_token_ttl > kMaxAccessTokenTtl)) {
+    return Fail(FieldError("accessTokenTtl", "must be between 1 and " +
+                                                 std::to_string(kMaxAccessTokenTtl) + " seconds"));
+  }
+  if (auto st = CheckEnum("authMethod", c.auth_method,
+                          {"client_secret_basic", "client_secret_post", "private_key_jwt", "none"});
+      !st) {
+    return st;
+  }
+  if (c.auth_method == "none" && c.client_type != "public") {
+    return Fail(FieldError("authMethod", "none is allowed for public clients only"));
+  }
+  if (c.auth_method == "private_key_jwt") {
+    // RFC 7523 §2.2 / OIDC Core §9: the keys come from exactly one place.
+    if (c.jwks.empty() == c.jwks_uri.empty()) {
+      return Fail(FieldError("jwks", "private_key_jwt needs exactly one of jwks and jwksUri"));
+    }
+  } else if (!c.jwks.empty() || !c.jwks_uri.empty()) {
+    return Fail(FieldError(c.jwks.empty() ? "jwksUri" : "jwks",
+                           "is only used with authMethod private_key_jwt"));
+  }
+  if (!c.jwks.empty()) {
+    if (auto st = CheckJwks("jwks", c.jwks); !st) return st;
+  }
+  if (!c.jwks_uri.empty()) {
+    if (auto st = CheckHttpUrl("jwksUri", c.jwks_uri, true, 1024); !st) return st;
+  }
+  if (auto st = CheckText("authenticateClass", c.authenticate_class, 256, false); !st) return st;
+  if (!c.deref_client_id.empty()) {
+    if (auto st = CheckId("derefClientId", c.deref_client_id, 64); !st) return st;
+    if (c.client_type != "external") {
+      return Fail(Error::Status("ERR12043", "derefClientId: only external clients have one"));
+    }
+  }
+  return {};
+}
+
+ClientService::ClientService(store::Database& db, const Clock& clock, Random& random,
+                             const SecretHasher& secrets, ClientCatalog* catalog)
+    : db_(db), clock_(clock), random_(random), secrets_(secrets), catalog_(catalog) {}
+
+void ClientService::RefreshCatalog(std::string_view client_id) {
+  if (catalog_ == nullptr) return;
+  if (auto st = catalog_->Refresh(client_id); !st) {
+    // The write is committed; the notification and the periodic reload will catch up.
+    log::Warn("client.catalog_refresh_failed",
+              {{"client_id", client_id}, {"detail", st.error().detail}});
+  }
+}
+
+Result<ClientWithSecret> ClientService::Create(const ClientPatch& p, std::string_view actor,
+                                               std::string_view default_owner) {
+  for (auto [field, value] :
+       {std::pair{"clientType", &p.client_type}, std::pair{"clientProfile", &p.client_profile},
+        std::pair{"clientName", &p.client_name}}) {
+    if (!value->has_value() || (*value)->empty()) {
+      return Fail(FieldError(field, "is required"));
+    }
+  }
+  if (!p.host || p.host->empty()) return Fail(Error::Status("ERR12051", "host: is required"));
+
+  Client c;
+  ApplyPatch(p, c);
+  c.client_id = p.client_id && !p.client_id->empty() ? *p.client_id : random_.Uuid();
+  if (c.owner_id.empty()) c.owner_id = std::string(default_owner);
+  if (!p.grant_types) c.grant_types = DefaultGrantTypes(c.client_type);
+  if (auto st = ValidateClient(c); !st) return Fail(std::move(st.error()));
+
+  ClientWithSecret out;
+  if (UsesSecret(c.auth_method)) {
+    out.secret = Secret(random_.Token(kClientSecretBytes));
+    c.secret_hash = secrets_.Digest(out.secret->Reveal());
+  }
+  c.created_at = c.updated_at = clock_.Now();
+
+  auto st = db_.Transact("client.create", [&](store::Tx& tx) -> Status {
+    if (auto r = client_store::Insert(tx, c); !r) {
+      if (store::IsUniqueViolation(r.error())) {
+        return Fail(Error::Status("ERR12019", "Client " + c.client_id + " already exists."));
+      }
+      return r;
+    }
+    if (auto r = tx.Notify("client", c.client_id); !r) return r;
+    return audit::Record(tx, c.created_at,
+                         {std::string(actor), "client.create", "client", c.client_id, std::nullopt,
+                          json::value(ClientToJson(c))});
+  });
+  if (!st) return Fail(std::move(st.error()));
+  RefreshCatalog(c.client_id);
+  out.client = std::move(c);
+  return out;
+}
+
+Result<ClientWithSecret> ClientService::Update(std::string_view client_id, const ClientPatch& p,
+                                               std::string_view actor) {
+  ClientWithSecret out;
+  auto st = db_.Transact("client.update", [&](store::Tx& tx) -> Status {
+    out.secret.reset();
+    auto loaded = client_store::LoadForUpdate(tx, client_id);
+    if (!loaded) return Fail(std::move(loaded.error()));
+    if (auto r = RequireClient(*loaded, client_id); !r) return r;
+    Client before = **loaded;
+    Client c = before;
+    ApplyPatch(p, c);
+    // A type change that names no grants moves a client still on its type's defaults to the
+    // new type's defaults (light-oauth2's PUT to "trusted" is how password grants were enabled).
+    if (!p.grant_types && c.client_type != before.client_type &&
+        before.grant_types == DefaultGrantTypes(before.client_type)) {
+      c.grant_types = DefaultGrantTypes(c.client_type);
+    }
+    if (auto r = ValidateClient(c); !r) return r;
+    if (UsesSecret(c.auth_method) && c.secret_hash.empty()) {
+      out.secret = Secret(random_.Token(kClientSecretBytes));
+      c.secret_hash = secrets_.Digest(out.secret->Reveal());
+    } else if (!UsesSecret(c.auth_method)) {
+      c.secret_hash.clear();
+    }
+    c.updated_at = clock_.Now();
+    auto updated = client_store::Update(tx, c);
+    if (!updated) return Fail(std::move(updated.error()));
+    if (auto r = tx.Notify("client", c.client_id); !r) return r;
+    if (auto r = audit::Record(tx, c.updated_at,
+                               {std::string(actor), "client.update", "client", c.client_id,
+                                json::value(ClientToJson(before)), json::value(ClientToJson(c))});
+        !r) {
+      return r;
+    }
+    out.client = std::move(c);
+    return {};
+  });
+  if (!st) return Fail(std::move(st.error()));
+  RefreshCatalog(client_id);
+  return out;
+}
+
+Result<Client> ClientService::Get(std::string_view client_id) {
+  auto row = db_.QueryRow(
+      std::string("SELECT ") + client_store::kColumns + " FROM clients WHERE client_id = $1",
+      {store::Text(client_id)});
+  if (!row) return Fail(std::move(row.error()));
+  if (!*row) {
+    return Fail(Error::Status("ERR12014", "Client " + std::string(client_id) + " is not found."));
+  }
+  return client_store::RowToClient(**row);
+}
+
+Result<ClientPage> ClientService::List(const client_store::ListQuery& q) {
+  return db_.TransactValue<ClientPage>("client.list", [&](store::Tx& tx) -> Result<ClientPage> {
+    ClientPage page;
+    auto total = client_store::Count(tx, q.host_prefix);
+    if (!total) return Fail(std::move(total.error()));
+    page.total = *total;
+    auto list = client_store::List(tx, q);
+    if (!list) return Fail(std::move(list.error()));
+    page.clients = std::move(*list);
+    return page;
+  });
+}
+
+Result<Client> ClientService::Delete(std::string_view client_id, std::string_view actor) {
+  Client before;
+  auto st = db_.Transact("client.delete", [&](store::Tx& tx) -> Status {
+    auto loaded = client_store::LoadForUpdate(tx, client_id);
+    if (!loaded) return Fail(std::move(loaded.error()));
+    if (auto r = RequireClient(*loaded, client_id); !r) return r;
+    before = **loaded;
+    auto links = client_store::Links(tx, client_id);
+    if (!links) return Fail(std::move(links.error()));
+    auto deleted = client_store::Delete(tx, client_id);
+    if (!deleted) return Fail(std::move(deleted.error()));
+    if (auto r = tx.Notify("client", client_id); !r) return r;
+    json::object recorded = ClientToJson(before);
+    recorded["links"] = LinkMapJson(*links, JoinScope(before.scope))["links"];
+    return audit::Record(tx, clock_.Now(),
+                         {std::string(actor), "client.delete", "client", std::string(client_id),
+                          json::value(std::move(recorded)), std::nullopt});
+  });
+  if (!st) return Fail(std::move(st.error()));
+  RefreshCatalog(client_id);
+  return before;
+}
+
+Result<ClientWithSecret> ClientService::RotateSecret(std::string_view client_id,
+                                                     std::string_view actor) {
+  ClientWithSecret out;
+  auto st = db_.Transact("client.rotate_secret", [&](store::Tx& tx) -> Status {
+    auto loaded = client_store::LoadForUpdate(tx, client_id);
+    if (!loaded) return Fail(std::move(loaded.error()));
+    if (auto r = RequireClient(*loaded, client_id); !r) return r;
+    Client c = **loaded;
+    if (!UsesSecret(c.auth_method)) {
+      return Fail(FieldError("authMethod", c.auth_method + " clients have no secret to rotate"));
+    }
+    out.secret = Secret(random_.Token(kClientSecretBytes));
+    c.secret_hash = secrets_.Digest(out.secret->Reveal());
+    c.updated_at = clock_.Now();
+    auto updated = client_store::UpdateSecretHash(tx, client_id, c.secret_hash, c.updated_at);
+    if (!updated) return Fail(std::move(updated.error()));
+    if (auto r = tx.Notify("client", client_id); !r) return r;
+    json::object after;
+    after["clientId"] = c.client_id;
+    after["secretRotatedAt"] = c.updated_at;
+    if (auto r = audit::Record(tx, c.updated_at,
+                               {std::string(actor), "client.rotate_secret", "client", c.client_id,
+                                std::nullopt, json::value(std::move(after))});
+        !r) {
+      return r;
+    }
+    out.client = std::move(c);
+    return {};
+  });
+  if (!st) return Fail(std::move(st.error()));
+  RefreshCatalog(client_id);
+  return out;
+}
+
+Result<client_store::LinkMap> ClientService::Links(std::string_view client_id) {
+  return db_.TransactValue<client_store::LinkMap>(
+      "client.links", [&](store::Tx& tx) -> Result<client_store::LinkMap> {
+        auto c = client_store::Load(tx, client_id);
+        if (!c) return Fail(std::move(c.error()));
+        if (auto r = RequireClient(*c, client_id); !r) return Fail(std::move(r.error()));
+        return client_store::Links(tx, client_id);
+      });
+}
+
+Result<std::vector<std::string>> ClientService::ServiceLinks(std::string_view client_id,
+                                                             std::string_view service_id) {
+  using Out = std::vector<std::string>;
+  return db_.TransactValue<Out>("client.service_links", [&](store::Tx& tx) -> Result<Out> {
+    auto c = client_store::Load(tx, client_id);
+    if (!c) return Fail(std::move(c.error()));
+    if (auto r = RequireClient(*c, client_id); !r) return Fail(std::move(r.error()));
+    if (auto r = RequireService(tx, service_id); !r) return Fail(std::move(r.error()));
+    return client_store::ServiceLinks(tx, client_id, service_id);
+  });
+}
+
+Result<ScopeChange> ClientService::Link(std::string_view client_id, std::string_view service_id,
+                                        const std::vector<std::string>& endpoints,
+                                        std::string_view actor) {
+  std::set<std::string_view> seen;
+  for (size_t i = 0; i < endpoints.size(); ++i) {
+    std::string field = "endpoints[" + std::to_string(i) + "]";
+    if (auto st = CheckText(field, endpoints[i], 256, true); !st)
+      return Fail(std::move(st.error()));
+    if (!seen.insert(endpoints[i]).second) return Fail(FieldError(field, "is a duplicate"));
+  }
+  ScopeChange change;
+  bool changed = false;
+  auto st = db_.Transact("client.link", [&](store::Tx& tx) -> Status {
+    changed = false;
+    auto c = client_store::LoadForUpdate(tx, client_id);
+    if (!c) return Fail(std::move(c.error()));
+    if (auto r = RequireClient(*c, client_id); !r) return r;
+    if (auto r = RequireService(tx, service_id); !r) return r;
+    change.old_scope = change.new_scope = JoinScope((*c)->scope);
+    for (const auto& e : endpoints) {
+      auto row = tx.QueryRow(
+          "SELECT endpoint FROM service_endpoints WHERE service_id = $1 AND endpoint = $2",
+          {store::Text(service_id), store::Text(e)});
+      if (!row) return Fail(std::move(row.error()));
+      if (!*row) {
+        return Fail(Error::Status("ERR12042", "Endpoint " + e + " of service " +
+                                                  std::string(service_id) + " is not found."));
+      }
+    }
+    if (endpoints.empty()) return {};
+    auto before = client_store::ServiceLinks(tx, client_id, service_id);
+    if (!before) return Fail(std::move(before.error()));
+    if (auto r = client_store::ReplaceServiceLinks(tx, client_id, service_id, endpoints); !r) {
+      return r;
+    }
+    auto scope = client_store::LinkedScope(tx, client_id);
+    if (!scope) return Fail(std::move(scope.error()));
+    int64_t now = clock_.Now();
+    if (auto r = client_store::SetScope(tx, client_id, *scope, now); !r) return r;
+    change.new_scope = JoinScope(*scope);
+    changed = true;
+    if (auto r = tx.Notify("client", client_id); !r) return r;
+    return audit::Record(tx, now,
+                         {std::string(actor), "client.link", "client", std::string(client_id),
+                          json::value(LinksJson(service_id, *before, change.old_scope)),
+                          json::value(LinksJson(service_id, endpoints, change.new_scope))});
+  });
+  if (!st) return Fail(std::move(st.error()));
+  if (changed) RefreshCatalog(client_id);
+  return change;
+}
+
+Result<ScopeChange> ClientService::Unlink(std::string_view client_id,
+                                          std::optional<std::string_view> service_id,
+                                          std::string_view actor) {
+  ScopeChange change;
+  auto st = db_.Transact("client.unlink", [&](store::Tx& tx) -> Status {
+    auto c = client_store::LoadForUpdate(tx, client_id);
+    if (!c) return Fail(std::move(c.error()));
+    if (auto r = RequireClient(*c, client_id); !r) return r;
+    if (service_id) {
+      if (auto r = RequireService(tx, *service_id); !r) return r;
+    }
+    change.old_scope = JoinScope((*c)->scope);
+    auto before = client_store::Links(tx, client_id);
+    if (!before) return Fail(std::move(before.error()));
+    if (auto r = client_store::DeleteLinks(tx, client_id, service_id); !r) return r;
+    auto scope = client_store::LinkedScope(tx, client_id);
+    if (!scope) return Fail(std::move(scope.error()));
+    int64_t now = clock_.Now();
+    if (auto r = client_store::SetScope(tx, client_id, *scope, now); !r) return r;
+    change.new_scope = JoinScope(*scope);
+    auto after = client_store::Links(tx, client_id);
+    if (!after) return Fail(std::move(after.error()));
+    if (auto r = tx.Notify("client", client_id); !r) return r;
+    return audit::Record(tx, now,
+                         {std::string(actor), "client.unlink", "client", std::string(client_id),
+                          json::value(LinkMapJson(*before, change.old_scope)),
+                          json::value(LinkMapJson(*after, change.new_scope))});
+  });
+  if (!st) return Fail(std::move(st.error()));
+  RefreshCatalog(client_id);
+  return change;
+}
+
+Result<bool> ClientService::VerifySecret(std::string_view client_id, const Secret& secret) {
+  auto c = Get(client_id);
+  if (!c) return Fail(std::move(c.error()));
+  if (c->secret_hash.empty() || !secrets_.Verify(secret.Reveal(), c->secret_hash)) return false;
+  if (IsLegacyPbkdf2(c->secret_hash)) {
+    if (auto st = UpgradeLegacySecret(db_, secrets_, clock_, client_id, c->secret_hash, secret);
+        !st) {
+      log::Warn("client.secret_upgrade_failed",
+                {{"client_id", client_id}, {"detail", st.error().detail}});
+    } else {
+      RefreshCatalog(client_id);
+    }
+  }
+  return true;
+}
+
+Status UpgradeLegacySecret(store::Database& db, const SecretHasher& secrets, const Clock& clock,
+                           std::string_view client_id, std::string_view legacy_hash,
+                           const Secret& secret) {
+  std::string digest = secrets.Digest(secret.Reveal());
+  return db.Transact("client.upgrade_secret", [&](store::Tx& tx) -> Status {
+    auto r = tx.Exec(
+        "UPDATE clients SET secret_hash = $3, updated_at = $4 WHERE client_id = $1 AND "
+        "secret_hash = $2",
+        {store::Text(client_id), store::Text(legacy_hash), store::Text(digest),
+         store::Int(clock.Now())});
+    if (!r) return Fail(std::move(r.error()));
+    if (*r == 0) return {};  // already upgraded or changed meanwhile
+    if (auto n = tx.Notify("client", client_id); !n) return n;
+    json::object after;
+    after["clientId"] = client_id;
+    after["secretFormat"] = "hs256";
+    return audit::Record(tx, clock.Now(),
+                         {"system", "client.upgrade_secret", "client", std::string(client_id),
+                          std::nullopt, json::value(std::move(after))});
+  });
+}
+
+}  // namespace portcullis::oauth

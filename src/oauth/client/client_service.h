@@ -1,0 +1,115 @@
+#pragma once
+// The client registry (reference §7): create, read, update, delete, secret rotation, and the
+// links from a client to service endpoints from which its scope is derived.
+//
+// Every write is one transaction that also records its audit entry and announces the change
+// (store Notify "client"), and is followed by a refresh of the ClientCatalog when one is given.
+// A link change recomputes the client's scope from its links and persists it in the same
+// transaction (light-oauth2 updated its cache and database separately and drifted: issues #80,
+// #111).
+//
+// Secrets: generated here, 256 bits (32 random bytes, base64url), returned once in the result,
+// stored only as SecretHasher digests.
+//
+// Thread-safety: safe from any thread; every call blocks on the store (store pool only).
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/error.h"
+#include "common/random.h"
+#include "common/secret.h"
+#include "oauth/client/client.h"
+#include "oauth/client/client_catalog.h"
+#include "oauth/client/client_json.h"
+#include "oauth/client/client_store.h"
+#include "oauth/credentials/secret_hash.h"
+#include "store/db.h"
+
+namespace portcullis::oauth {
+
+inline constexpr size_t kClientSecretBytes = 32;
+
+struct ClientWithSecret {
+  Client client;
+  std::optional<Secret> secret;  // set when this call generated a new secret
+};
+
+struct ScopeChange {
+  std::string old_scope;
+  std::string new_scope;
+};
+
+struct ClientPage {
+  std::vector<Client> clients;
+  int64_t total = 0;  // clients matching the filter
+};
+
+// Value rules for a complete client: types, lengths, enums, redirect URIs, grant types against
+// the client type, auth method against jwks/jwksUri, custom claims, derefClientId (ERR12043).
+Status ValidateClient(const Client& c);
+// The grants a client of this type gets when a create names none: light-oauth2's behaviour
+// (reference §4.4), minus client_credentials for public clients (RFC 6749 §4.4).
+std::vector<std::string> DefaultGrantTypes(std::string_view client_type);
+// Whether the method authenticates with a client secret (client_secret_basic/post).
+bool UsesSecret(std::string_view auth_method);
+// Merges `patch` into `client` (absent members keep their values).
+void ApplyPatch(const ClientPatch& patch, Client& client);
+
+class ClientService {
+ public:
+  // `catalog` may be null (CLI, import): then only the store notification announces changes.
+  ClientService(store::Database& db, const Clock& clock, Random& random,
+                const SecretHasher& secrets, ClientCatalog* catalog);
+
+  // `actor` is recorded in the audit log; `default_owner` is the ownerId when none is given.
+  Result<ClientWithSecret> Create(const ClientPatch& patch, std::string_view actor,
+                                  std::string_view default_owner);
+  // Merges the patch into the stored client. Switching to a secret-based auth method from one
+  // without a secret generates one (returned); switching away deletes the digest.
+  Result<ClientWithSecret> Update(std::string_view client_id, const ClientPatch& patch,
+                                  std::string_view actor);
+  Result<Client> Get(std::string_view client_id);
+  Result<ClientPage> List(const client_store::ListQuery& query);
+  // Removes the client, its links and its refresh tokens (and codes, reference tokens,
+  // consents) in one transaction; returns the client as it was.
+  Result<Client> Delete(std::string_view client_id, std::string_view actor);
+  Result<ClientWithSecret> RotateSecret(std::string_view client_id, std::string_view actor);
+
+  Result<client_store::LinkMap> Links(std::string_view client_id);
+  Result<std::vector<std::string>> ServiceLinks(std::string_view client_id,
+                                                std::string_view service_id);
+  // Replaces the client's links to `service_id` with `endpoints` (ERR12014 unknown client,
+  // ERR12015 unknown service, ERR12042 unknown endpoint, ERR11004 duplicates) and recomputes
+  // the scope. An empty list changes nothing (light-oauth2 answers `{}`).
+  Result<ScopeChange> Link(std::string_view client_id, std::string_view service_id,
+                           const std::vector<std::string>& endpoints, std::string_view actor);
+  // Removes the links to one service, or all links when `service_id` is nullopt.
+  Result<ScopeChange> Unlink(std::string_view client_id, std::optional<std::string_view> service_id,
+                             std::string_view actor);
+
+  // Checks a client secret; a legacy PBKDF2 digest that matches is replaced by a keyed digest.
+  // ERR12014 unknown client.
+  Result<bool> VerifySecret(std::string_view client_id, const Secret& secret);
+
+ private:
+  void RefreshCatalog(std::string_view client_id);
+  store::Database& db_;
+  const Clock& clock_;
+  Random& random_;
+  const SecretHasher& secrets_;
+  ClientCatalog* catalog_;
+};
+
+// Replaces a legacy (PBKDF2) digest by a keyed one after `secret` was verified against it. The
+// update is conditional on the stored digest being unchanged, so concurrent upgrades are
+// harmless. For the token service, which verifies from the catalog.
+Status UpgradeLegacySecret(store::Database& db, const SecretHasher& secrets, const Clock& clock,
+                           std::string_view client_id, std::string_view legacy_hash,
+                           const Secret& secret);
+
+}  // namespace portcullis::oauth

@@ -1,19 +1,36 @@
 #pragma once
-// Admin commands of the `portcullis` CLI. They work directly on the configured store.
+// Admin commands of the `portcullis` CLI that belong to the lead's modules: keys and JWT
+// tools. They work directly on the configured store. Registry commands live in registry_cli.h.
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <string>
+#include <vector>
 
 #include "app/config.h"
 
 namespace portcullis::app {
 
 struct AdminCommands {
-  std::vector<CLI::App*> commands;
+  CLI::App* keys = nullptr;
+  CLI::App* keys_list = nullptr;
+  CLI::App* keys_rotate = nullptr;
+  CLI::App* keys_revoke = nullptr;
+  CLI::App* jwt_verify = nullptr;
+  std::string kid;
+  std::string jwks_file;
+  std::string issuer;
+  std::string audience;
+  std::string token;
+  bool json = false;
 };
 
 // Adds the admin subcommands; `add_common` adds --config/--store/--set to each.
-AdminCommands AddAdminCommands(CLI::App& cli, const std::function<void(CLI::App*)>& add_common);
-int RunAdmin(const AdminCommands& admin, const Config& config);
+void AddAdminCommands(CLI::App& cli, AdminCommands& admin,
+                      const std::function<void(CLI::App*)>& add_common);
+// nullopt when none of these commands was chosen.
+std::optional<int> RunAdmin(const AdminCommands& admin, const Config& config);
+// Needs no configuration.
+int JwtVerify(const AdminCommands& admin);
 
 }  // namespace portcullis::app

@@ -2,11 +2,11 @@
 
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
 #include <fstream>
 
 #include "app/core_routes.h"
 #include "app/services.h"
+#include "app/store_open.h"
 #include "common/log.h"
 #include "http/metrics.h"
 #include "http/router.h"
@@ -25,22 +25,6 @@ void ConfigureLogging(const Config& c) {
   log::Level level = log::Level::kInfo;
   log::ParseLevel(c.log.level, &level);
   log::Configure(level, c.log.format == "json" ? log::Format::kJson : log::Format::kText);
-}
-
-// The store, opened with its parent directory created for the embedded SQLite default.
-Result<std::unique_ptr<store::Database>> OpenStore(const Config& c) {
-  if (c.store.url.starts_with("sqlite:")) {
-    std::filesystem::path path(c.store.url.substr(7));
-    if (path.has_parent_path() && path.string() != ":memory:") {
-      std::error_code ec;
-      std::filesystem::create_directories(path.parent_path(), ec);
-    }
-  }
-  store::Options options;
-  options.pool_size = c.store.url.starts_with("sqlite:") ? 0 : c.store.pool_size;
-  options.busy_timeout_ms = c.store.busy_timeout_ms;
-  options.connect_timeout_s = c.store.connect_timeout_s;
-  return store::OpenDatabase(c.store.url, options);
 }
 
 std::string StoreError(const Error& e) {

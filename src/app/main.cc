@@ -93,7 +93,8 @@ int main(int argc, char** argv) {
   check_flags.Add(check);
 
   CommonFlags admin_flags;
-  auto admin = portcullis::app::AddAdminCommands(cli, [&](CLI::App* cmd) { admin_flags.Add(cmd); });
+  portcullis::app::AdminCommands admin;
+  portcullis::app::AddAdminCommands(cli, admin, [&](CLI::App* cmd) { admin_flags.Add(cmd); });
 
   try {
     cli.parse(argc, argv);
@@ -134,7 +135,10 @@ int main(int argc, char** argv) {
     if (!config) return 2;
     return portcullis::app::Serve(*config);
   }
+  if (admin.jwt_verify->parsed()) return portcullis::app::JwtVerify(admin);
   auto config = Load(admin_flags.Sources());
   if (!config) return 2;
-  return portcullis::app::RunAdmin(admin, *config);
+  if (auto code = portcullis::app::RunAdmin(admin, *config)) return *code;
+  std::fprintf(stderr, "portcullis: no such command\n");
+  return 2;
 }

@@ -1,27 +1,212 @@
 #include "app/services.h"
 
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "api/jwt_admin_auth.h"
+#include "api/key_api.h"
+#include "api/registry_api.h"
+#include "api/token_api.h"
+#include "app/master_key.h"
+#include "common/clock.h"
+#include "common/log.h"
+#include "common/random.h"
 #include "http/router.h"
+#include "oauth/client/client_catalog.h"
+#include "oauth/credentials/secret_hash.h"
+#include "oauth/key/key_manager.h"
+#include "oauth/key/sql_key_store.h"
+#include "oauth/login/throttle.h"
+#include "oauth/login/user_authenticator.h"
+#include "oauth/token/ring_keys.h"
+#include "oauth/token/token_service.h"
 #include "store/db.h"
 
 namespace portcullis::app {
 namespace {
 
+// Every store-backed piece of the product, built once per process. Which routes are served
+// depends on config.server.services; the pieces are shared (the key ring signs for the token
+// service and publishes for the key service).
 class ServiceSet final : public Services {
  public:
-  ServiceSet(const Config& config, store::Database& db) : config_(config), db_(db) {}
-  void Register(http::Router&) override {}
-  void Start() override {}
-  void Stop() override {}
+  ServiceSet(const Config& config, store::Database& db, oauth::MasterKey master)
+      : config_(config),
+        db_(db),
+        clock_(SystemClock::Instance()),
+        secrets_(DerivePepper(master)),
+        clients_(db),
+        key_store_(db),
+        throttle_(clock_),
+        users_(db, throttle_),
+        revoked_(db, clock_),
+        master_(std::move(master)) {}
+
+  Status Init() {
+    oauth::KeyManagerConfig kc;
+    kc.alg = *jose::ParseAlg(config_.keys.algorithm);
+    kc.publish_ahead_seconds = config_.keys.publish_ahead_s;
+    kc.rotation_interval_seconds = config_.keys.rotation_interval_s;
+    kc.max_token_lifetime_seconds =
+        std::max(config_.token.access_token_ttl_s, config_.token.bootstrap_token_ttl_s);
+    kc.provider_id = config_.keys.provider_id;
+    auto km = oauth::KeyManager::Create(key_store_, clock_, Random::System(), master_, kc);
+    if (!km) return Fail(km.error());
+    keys_ = std::move(*km);
+    if (auto s = keys_->Tick(); !s) return s;
+    ring_keys_ = std::make_unique<oauth::RingKeys>(*keys_, clock_);
+
+    if (!config_.bootstrap.client_id.empty()) {
+      auto c = oauth::EnsureBootstrapClient(db_, secrets_, config_.bootstrap.client_id,
+                                            Secret(config_.bootstrap.client_secret), clock_);
+      if (!c) return Fail(c.error());
+    }
+    if (auto s = clients_.Reload(); !s) return s;
+    if (auto s = revoked_.Reload(); !s) return s;
+
+    oauth::TokenSettings ts;
+    ts.issuer = config_.server.issuer;
+    ts.token_endpoint = config_.server.issuer + "/oauth2/token";
+    ts.default_audience = config_.token.audience;
+    ts.access_token_ttl = config_.token.access_token_ttl_s;
+    ts.refresh_token_ttl = config_.token.refresh_token_ttl_s;
+    ts.bootstrap_token_ttl = config_.token.bootstrap_token_ttl_s;
+    ts.bootstrap_client_id = config_.bootstrap.client_id;
+    tokens_ = std::make_unique<oauth::TokenService>(ts, clients_, secrets_, *ring_keys_, db_,
+                                                    users_, revoked_, clock_, Random::System());
+    admin_auth_ = std::make_unique<api::JwtAdminAuth>(*ring_keys_, revoked_, ts.issuer);
+    return {};
+  }
+
+  void Register(http::Router& router) override {
+    if (config_.Serves("token")) {
+      api::RegisterTokenApi(router, *tokens_);
+      api::RegisterDiscovery(
+          router, {config_.server.issuer, config_.Serves("code"), config_.Serves("key")});
+    }
+    if (config_.Serves("key")) {
+      api::RegisterKeyApi(router, *keys_, *tokens_, *admin_auth_,
+                          {config_.keys.provider_id, config_.keys.jwks_max_age_s});
+    }
+    registry_deps_ = std::make_unique<api::RegistryDeps>(
+        api::RegistryDeps{db_, clock_, Random::System(), secrets_, *admin_auth_, clients_});
+    api::RegisterRegistryApis(router, *registry_deps_, config_.server.services);
+  }
+
+  // Background work: key rotation ticks, reloads after changes made elsewhere (other
+  // instances, the CLI), and purging of expired rows. Store notifications only raise flags:
+  // the reload itself happens on this thread, never inside the notifier's transaction.
+  void Start() override {
+    db_.Subscribe([this](std::string_view kind, std::string_view id) {
+      std::lock_guard lock(mu_);
+      if (kind == "client") {
+        dirty_clients_.emplace_back(id);
+      } else if (kind == "key") {
+        dirty_keys_ = true;
+      } else if (kind == "revoked") {
+        dirty_revoked_ = true;
+      } else if (kind == "*") {
+        dirty_all_ = true;
+      }
+      cv_.notify_one();
+    });
+    worker_ = std::thread([this] { Loop(); });
+  }
+
+  void Stop() override {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_one();
+    if (worker_.joinable()) worker_.join();
+  }
 
  private:
+  void Loop() {
+    int64_t next_tick = 0, next_purge = 0, next_full = 0;
+    std::unique_lock lock(mu_);
+    while (!stopping_) {
+      cv_.wait_for(lock, std::chrono::seconds(1));
+      if (stopping_) break;
+      auto clients = std::move(dirty_clients_);
+      dirty_clients_.clear();
+      bool keys = std::exchange(dirty_keys_, false);
+      bool revoked = std::exchange(dirty_revoked_, false);
+      bool all = std::exchange(dirty_all_, false);
+      lock.unlock();
+      int64_t now = clock_.Now();
+      if (all || now >= next_full) {
+        // Covers missed notifications and reconnects (ARCHITECTURE.md).
+        Report("clients.reload", clients_.Reload());
+        Report("revoked.reload", revoked_.Reload());
+        Report("keys.reload", keys_->Reload());
+        next_full = now + 60;
+      } else {
+        for (const auto& id : clients) Report("clients.refresh", clients_.Refresh(id));
+        if (keys) Report("keys.reload", keys_->Reload());
+        if (revoked) Report("revoked.reload", revoked_.Reload());
+      }
+      if (now >= next_tick) {
+        Report("keys.tick", keys_->Tick());
+        next_tick = now + 5;
+      }
+      if (now >= next_purge) {
+        Report("token.purge", tokens_->Purge());
+        next_purge = now + 60;
+      }
+      lock.lock();
+    }
+  }
+
+  static void Report(std::string_view what, const Status& s) {
+    if (!s) {
+      log::Warn("background.failed",
+                {{"task", what},
+                 {"error", s.error().detail.empty() ? s.error().description : s.error().detail}});
+    }
+  }
+
   Config config_;
   store::Database& db_;
+  const Clock& clock_;
+  oauth::SecretHasher secrets_;
+  oauth::ClientCatalog clients_;
+  oauth::SqlKeyStore key_store_;
+  oauth::LoginThrottle throttle_;
+  oauth::SqlUserAuthenticator users_;
+  oauth::RevocationList revoked_;
+  oauth::MasterKey master_;
+  std::unique_ptr<oauth::KeyManager> keys_;
+  std::unique_ptr<oauth::RingKeys> ring_keys_;
+  std::unique_ptr<oauth::TokenService> tokens_;
+  std::unique_ptr<api::JwtAdminAuth> admin_auth_;
+  std::unique_ptr<api::RegistryDeps> registry_deps_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::vector<std::string> dirty_clients_;
+  bool dirty_keys_ = false, dirty_revoked_ = false, dirty_all_ = false;
+  std::thread worker_;
 };
 
 }  // namespace
 
 Result<std::unique_ptr<Services>> BuildServices(const Config& config, store::Database& db) {
-  return std::make_unique<ServiceSet>(config, db);
+  auto master = LoadMasterKey(config);
+  if (!master) return Fail(master.error());
+  auto set = std::make_unique<ServiceSet>(config, db, std::move(*master));
+  if (auto s = set->Init(); !s) {
+    Error e = s.error();
+    if (e.description.empty() || e.http_status >= 500) {
+      e.description = "start-up failed: " + (e.detail.empty() ? e.description : e.detail);
+    }
+    return Fail(e);
+  }
+  return std::unique_ptr<Services>(std::move(set));
 }
 
 }  // namespace portcullis::app

@@ -1,0 +1,153 @@
+#include "api/token_api.h"
+
+#include <strings.h>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
+#include "http/message.h"
+#include "http/router.h"
+#include "oauth/token/token_service.h"
+
+namespace portcullis::api {
+namespace {
+
+using http::Reply;
+using http::Request;
+using http::Response;
+
+// Token endpoint errors: RFC 6749 §5.2 plus WWW-Authenticate on client-authentication failures.
+Response TokenError(const Error& e) {
+  Response r = http::RenderError(e);
+  if (e.http_status == 401) r.With("WWW-Authenticate", "Basic realm=\"portcullis\"");
+  r.With("Pragma", "no-cache");
+  return r;
+}
+
+Response TokenResponse(const oauth::IssuedToken& t) {
+  Response r = Response::Json(200, t.ToJson());
+  r.With("Cache-Control", "no-store").With("Pragma", "no-cache");
+  return r;
+}
+
+bool IsForm(const Request& req) {
+  auto ct = req.Header("content-type");
+  if (!ct) return false;
+  std::string_view v = *ct;
+  static constexpr std::string_view kForm = "application/x-www-form-urlencoded";
+  return v.size() >= kForm.size() && strncasecmp(v.data(), kForm.data(), kForm.size()) == 0 &&
+         (v.size() == kForm.size() || v[kForm.size()] == ';' || v[kForm.size()] == ' ');
+}
+
+Result<oauth::Params> FormOf(const Request& req) {
+  if (!IsForm(req)) {
+    return Fail(Error::Status("ERR12000", "The body must be application/x-www-form-urlencoded."));
+  }
+  return oauth::Params::FromForm(req.body);
+}
+
+bool LooksLikeJwt(std::string_view t) { return std::count(t.begin(), t.end(), '.') == 2; }
+
+}  // namespace
+
+void RegisterTokenApi(http::Router& router, oauth::TokenService& tokens) {
+  router.Add("POST", "/oauth2/token", "token", [&tokens](Request& req) -> Reply {
+    auto params = FormOf(req);
+    if (!params) return TokenError(params.error());
+    auto authz = req.Header("authorization");
+    if (!tokens.NeedsBlocking(*params, authz)) {
+      // The hot path: client_credentials for a cached client, all in memory.
+      auto t = tokens.Token(*params, authz);
+      return t ? TokenResponse(*t) : TokenError(t.error());
+    }
+    auto pool = oauth::TokenService::NeedsHashing(*params) ? http::Pool::kHash : http::Pool::kStore;
+    return http::Deferred{pool, [&tokens, &req, p = std::move(*params)] {
+                            auto t = tokens.Token(p, req.Header("authorization"));
+                            return t ? TokenResponse(*t) : TokenError(t.error());
+                          }};
+  });
+
+  router.Add("POST", "/oauth2/introspect", "token", [&tokens](Request& req) -> Reply {
+    auto params = FormOf(req);
+    if (!params) return TokenError(params.error());
+    auto run = [&tokens, &req](const oauth::Params& p) {
+      auto body = tokens.Introspect(p, req.Header("authorization"));
+      if (!body) return TokenError(body.error());
+      Response r = Response::Json(200, std::move(*body));
+      r.With("Cache-Control", "no-store");
+      return r;
+    };
+    // A JWT from a client with a keyed-digest secret needs no store: answer on this thread.
+    if (LooksLikeJwt(params->Value("token")) &&
+        !tokens.NeedsBlocking(*params, req.Header("authorization"))) {
+      return run(*params);
+    }
+    return http::Blocking([run, p = std::move(*params)] { return run(p); });
+  });
+
+  router.Add("POST", "/oauth2/revoke", "token", [&tokens](Request& req) -> Reply {
+    auto params = FormOf(req);
+    if (!params) return TokenError(params.error());
+    return http::Blocking([&tokens, &req, p = std::move(*params)] {
+      auto s = tokens.Revoke(p, req.Header("authorization"));
+      if (!s) return TokenError(s.error());
+      return Response::Text(200, "", "");
+    });
+  });
+
+  router.Add("GET", "/oauth2/deref/{token}", "token", [&tokens](Request& req) -> Reply {
+    return http::Blocking([&tokens, &req] {
+      auto jwt = tokens.Deref(req.Param("token"), req.Header("authorization"));
+      if (!jwt) return TokenError(jwt.error());
+      Response r = Response::Text(200, std::move(*jwt), "application/text");
+      r.With("Cache-Control", "no-store");
+      return r;
+    });
+  });
+
+  router.Add("POST", "/oauth2/signing", "token", [&tokens](Request& req) -> Reply {
+    return http::Blocking([&tokens, &req] {
+      auto t = tokens.SignPayload(req.body, req.Header("authorization"));
+      return t ? TokenResponse(*t) : TokenError(t.error());
+    });
+  });
+}
+
+void RegisterDiscovery(http::Router& router, const Discovery& d) {
+  namespace json = boost::json;
+  json::object m;
+  const std::string& base = d.issuer;
+  m["issuer"] = base;
+  if (d.code_service) m["authorization_endpoint"] = base + "/oauth2/authorize";
+  m["token_endpoint"] = base + "/oauth2/token";
+  if (d.key_service) m["jwks_uri"] = base + "/oauth2/keys";
+  m["introspection_endpoint"] = base + "/oauth2/introspect";
+  m["revocation_endpoint"] = base + "/oauth2/revoke";
+  json::array auth_methods = {"client_secret_basic", "client_secret_post"};
+  m["token_endpoint_auth_methods_supported"] = auth_methods;
+  m["introspection_endpoint_auth_methods_supported"] = auth_methods;
+  m["revocation_endpoint_auth_methods_supported"] = auth_methods;
+  m["grant_types_supported"] = json::array{"authorization_code",
+                                           "client_credentials",
+                                           "refresh_token",
+                                           "password",
+                                           "urn:ietf:params:oauth:grant-type:token-exchange",
+                                           "client_authenticated_user",
+                                           "bootstrap_token"};
+  if (d.code_service) {
+    m["response_types_supported"] = json::array{"code"};
+    m["response_modes_supported"] = json::array{"query"};
+    m["code_challenge_methods_supported"] = json::array{"S256"};
+  } else {
+    m["response_types_supported"] = json::array{};
+  }
+  std::string body = json::serialize(m);
+  auto handler = [body](Request&) -> Reply {
+    Response r = Response::Json(200, body);
+    r.With("Cache-Control", "public, max-age=300");
+    return r;
+  };
+  router.Add("GET", "/.well-known/oauth-authorization-server", "token", handler);
+  router.Add("GET", "/.well-known/openid-configuration", "token", handler);
+}
+
+}  // namespace portcullis::api

@@ -1,0 +1,19 @@
+#pragma once
+// The one master secret of an installation. It seals signing keys at rest and derives the
+// pepper of client-secret digests. It comes from keys.master_key or keys.master_key_file and
+// never enters the database. With the embedded SQLite store and neither set, a key file is
+// created beside the database on first start (mode 0600) so that `serve` works out of the box;
+// PostgreSQL deployments must provide one, since every instance needs the same key.
+
+#include "app/config.h"
+#include "common/secret.h"
+#include "oauth/key/master_key.h"
+
+namespace portcullis::app {
+
+Result<oauth::MasterKey> LoadMasterKey(const Config& config);
+// HMAC-SHA-256(master, "portcullis client-secret pepper v1").
+Result<Secret> DerivePepper(const Config& config);
+Secret DerivePepper(const oauth::MasterKey& master);
+
+}  // namespace portcullis::app

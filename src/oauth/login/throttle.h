@@ -1,0 +1,38 @@
+#pragma once
+// Brute-force defence for logins: failures are counted per key (a user id, an IP) in a sliding
+// window; past `max_failures` the key is locked until the window passes. In memory, per
+// instance: an attacker spreading guesses over N instances gets N times the budget, which the
+// window still bounds. Thread-safe.
+
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "common/clock.h"
+
+namespace portcullis::oauth {
+
+class LoginThrottle {
+ public:
+  LoginThrottle(const Clock& clock, int max_failures = 5, int64_t window_seconds = 300)
+      : clock_(clock), max_failures_(max_failures), window_(window_seconds) {}
+
+  bool Locked(std::string_view key) const;
+  void Failure(std::string_view key);
+  void Success(std::string_view key);
+
+ private:
+  struct Entry {
+    int failures = 0;
+    int64_t first = 0;
+  };
+  const Clock& clock_;
+  const int max_failures_;
+  const int64_t window_;
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, Entry> entries_;
+};
+
+}  // namespace portcullis::oauth

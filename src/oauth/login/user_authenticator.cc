@@ -1,0 +1,70 @@
+#include "oauth/login/user_authenticator.h"
+
+#include "common/log.h"
+#include "oauth/credentials/secret_hash.h"
+#include "store/db.h"
+
+namespace portcullis::oauth {
+namespace {
+
+// One message for every failure, so it reveals nothing about which users exist.
+Error BadCredentials() {
+  return Error::Status("ERR12016", "The user name or password is incorrect.");
+}
+
+// A valid argon2id string to verify against when the user does not exist, so that the answer
+// takes as long as for a real user.
+const std::string& DummyHash() {
+  static const std::string hash = [] {
+    auto h = HashPassword("portcullis-dummy-password");
+    return h ? *h : std::string();
+  }();
+  return hash;
+}
+
+}  // namespace
+
+Result<AuthenticatedUser> SqlUserAuthenticator::AuthenticateFrom(std::string_view user_id,
+                                                                 std::string_view password,
+                                                                 std::string_view remote_ip) {
+  std::string user_key = "user:" + std::string(user_id);
+  std::string ip_key = "ip:" + std::string(remote_ip);
+  if (throttle_.Locked(user_key) || (!remote_ip.empty() && throttle_.Locked(ip_key))) {
+    log::Warn("login.throttled", {{"remote", remote_ip}});
+    Error e = Error::OAuth(429, "slow_down", "Too many failed attempts. Try again later.");
+    return Fail(e);
+  }
+  auto row =
+      db_.QueryRow("SELECT user_id, user_type, roles, password_hash FROM users WHERE user_id = $1",
+                   {store::Text(user_id)});
+  if (!row) return Fail(row.error());
+  bool ok = *row ? VerifyPassword(password, (*row)->Str(3))
+                 : (VerifyPassword(password, DummyHash()), false);
+  if (!ok) {
+    throttle_.Failure(user_key);
+    if (!remote_ip.empty()) throttle_.Failure(ip_key);
+    return Fail(BadCredentials());
+  }
+  throttle_.Success(user_key);
+  const auto& r = **row;
+  if (PasswordNeedsRehash(r.Str(3))) {
+    // Upgrade a legacy light-oauth2 hash now that the clear password is at hand.
+    if (auto fresh = HashPassword(password)) {
+      auto n =
+          db_.Exec("UPDATE users SET password_hash = $2 WHERE user_id = $1 AND password_hash = $3",
+                   {store::Text(user_id), store::Text(*fresh), store::Text(r.Str(3))});
+      if (n) log::Info("login.password_upgraded", {{"user_id", std::string(user_id)}});
+    }
+  }
+  return AuthenticatedUser{r.Str(0), r.Str(1), r.Str(2)};
+}
+
+Result<AuthenticatedUser> SqlUserAuthenticator::Find(std::string_view user_id) {
+  auto row = db_.QueryRow("SELECT user_id, user_type, roles FROM users WHERE user_id = $1",
+                          {store::Text(user_id)});
+  if (!row) return Fail(row.error());
+  if (!*row) return Fail(Error::Status("ERR12013"));
+  return AuthenticatedUser{(*row)->Str(0), (*row)->Str(1), (*row)->Str(2)};
+}
+
+}  // namespace portcullis::oauth

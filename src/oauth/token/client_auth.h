@@ -1,0 +1,30 @@
+#pragma once
+// Client credentials as presented at the token, introspection, revocation, deref, signing and
+// key endpoints (RFC 6749 §2.3.1, light-oauth2 reference §2.3).
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/error.h"
+#include "common/secret.h"
+#include "oauth/token/params.h"
+
+namespace portcullis::oauth {
+
+struct PresentedCredentials {
+  std::string client_id;
+  Secret secret;          // empty for public clients and private_key_jwt
+  std::string method;     // client_secret_basic | client_secret_post | private_key_jwt | none
+  std::string assertion;  // private_key_jwt: the client_assertion JWT
+};
+
+// Reads the Authorization header (may be absent) and, when there is none, the form. Errors use
+// light-oauth2's codes: ERR12002 nothing presented, ERR12003 not Basic, ERR12004 undecodable or
+// no colon. Basic credentials are percent-decoded as RFC 6749 §2.3.1 requires; the unencoded
+// "Basic id:secret" form that light-oauth2's documentation uses is accepted as is.
+// `form` may be null (endpoints without a form body).
+Result<PresentedCredentials> ReadClientCredentials(std::optional<std::string_view> authorization,
+                                                   const Params* form);
+
+}  // namespace portcullis::oauth

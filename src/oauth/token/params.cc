@@ -1,0 +1,37 @@
+#include "oauth/token/params.h"
+
+namespace portcullis::oauth {
+
+Result<Params> Params::FromForm(std::string_view body, size_t max_value) {
+  auto fields = ParseForm(body);
+  if (!fields) return Fail(Error::Status("ERR12000", "The body is not a valid form."));
+  Params p;
+  for (size_t i = 0; i < fields->size(); ++i) {
+    const auto& [name, value] = (*fields)[i];
+    if (name.empty() || value.size() > max_value || name.size() > 256) {
+      return Fail(
+          Error::OAuth(400, "invalid_request", "Parameter too long: " + name.substr(0, 64)));
+    }
+    for (size_t j = 0; j < i; ++j) {
+      if ((*fields)[j].first == name) {
+        return Fail(Error::OAuth(400, "invalid_request", "Parameter repeated: " + name));
+      }
+    }
+  }
+  p.fields_ = std::move(*fields);
+  return p;
+}
+
+std::optional<std::string_view> Params::Get(std::string_view name) const {
+  for (const auto& [k, v] : fields_) {
+    if (k == name) return std::string_view(v);
+  }
+  return std::nullopt;
+}
+
+std::string_view Params::Value(std::string_view name) const {
+  auto v = Get(name);
+  return v ? *v : std::string_view{};
+}
+
+}  // namespace portcullis::oauth

@@ -1,0 +1,32 @@
+#pragma once
+// Request parameters of the token, introspection and revocation endpoints
+// (application/x-www-form-urlencoded, RFC 6749 §3.2). A parameter sent twice is an error
+// (RFC 6749 §3.1, §3.2), and so are oversized values.
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/encoding.h"
+#include "common/error.h"
+
+namespace portcullis::oauth {
+
+class Params {
+ public:
+  // Parses a form body. ERR12000 when it is not a form or is malformed; invalid_request when a
+  // parameter repeats or a value is longer than `max_value`.
+  static Result<Params> FromForm(std::string_view body, size_t max_value = 8192);
+
+  std::optional<std::string_view> Get(std::string_view name) const;
+  // Empty when absent.
+  std::string_view Value(std::string_view name) const;
+  bool Has(std::string_view name) const { return Get(name).has_value(); }
+  const FormFields& fields() const { return fields_; }
+
+ private:
+  FormFields fields_;
+};
+
+}  // namespace portcullis::oauth

@@ -1,0 +1,345 @@
+#include "oauth/token/token_service.h"
+
+#include <algorithm>
+#include <array>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <mutex>
+
+#include "common/encoding.h"
+#include "common/log.h"
+#include "oauth/client/client_catalog.h"
+#include "oauth/credentials/secret_hash.h"
+#include "oauth/credentials/token_hash.h"
+#include "oauth/token/pkce.h"
+#include "store/db.h"
+
+namespace portcullis::oauth {
+namespace {
+
+namespace json = boost::json;
+using store::Int;
+using store::Null;
+using store::Text;
+
+constexpr std::string_view kTokenTypeAccess = "urn:ietf:params:oauth:token-type:access_token";
+constexpr std::string_view kTokenTypeJwt = "urn:ietf:params:oauth:token-type:jwt";
+
+Error InvalidGrant(std::string description) {
+  return Error::OAuth(400, "invalid_grant", std::move(description));
+}
+
+Error UnauthorizedClient(std::string description) {
+  return Error::OAuth(400, "unauthorized_client", std::move(description));
+}
+
+// Grant types each client type may use when the client lists none (light-oauth2 rules,
+// reference §4.4): public clients only the code flow (RFC 9700 §2.1.1 wants PKCE there).
+bool DefaultAllows(const Client& c, std::string_view grant) {
+  if (c.IsPublic()) return grant == "authorization_code" || grant == "refresh_token";
+  if (grant == "password" || grant == "client_authenticated_user") return c.IsTrusted();
+  return true;
+}
+
+bool Allows(const Client& c, std::string_view grant) {
+  if (c.grant_types.empty()) return DefaultAllows(c, grant);
+  return c.AllowsGrant(grant);
+}
+
+void AddScope(json::object& claims, const std::vector<std::string>& scope, bool as_array) {
+  if (scope.empty()) return;
+  if (as_array) {
+    json::array a;
+    for (const auto& s : scope) a.emplace_back(s);
+    claims["scope"] = std::move(a);
+  } else {
+    claims["scope"] = JoinScope(scope);
+  }
+}
+
+}  // namespace
+
+bool IsReservedClaim(std::string_view name) {
+  static constexpr std::array<std::string_view, 24> kReserved = {
+      "iss",   "sub",     "aud",       "exp",   "nbf",       "iat", "jti", "client_id",
+      "scope", "user_id", "user_type", "roles", "cid",       "uid", "act", "may_act",
+      "typ",   "version", "ver",       "csrf",  "auth_time", "cnf", "acr", "amr"};
+  return std::find(kReserved.begin(), kReserved.end(), name) != kReserved.end();
+}
+
+std::string IssuedToken::ToJson() const {
+  json::object o;
+  o["access_token"] = access_token;
+  o["token_type"] = token_type;
+  o["expires_in"] = expires_in;
+  if (!refresh_token.empty()) o["refresh_token"] = refresh_token;
+  if (!scope.empty()) o["scope"] = scope;
+  if (!remember.empty()) o["remember"] = remember;
+  if (!issued_token_type.empty()) o["issued_token_type"] = issued_token_type;
+  return json::serialize(o);
+}
+
+// --- RevocationList ---------------------------------------------------------------------
+
+Status RevocationList::Add(std::string_view jti, int64_t expires_at) {
+  auto s = db_.Transact("revoked.add", [&](store::Tx& tx) -> Status {
+    auto n = tx.Exec(
+        "INSERT INTO revoked_tokens (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING",
+        {Text(jti), Int(expires_at)});
+    if (!n) return Fail(n.error());
+    return tx.Notify("revoked", jti);
+  });
+  if (!s) return s;
+  Remember(std::string(jti), expires_at);
+  return {};
+}
+
+void RevocationList::Remember(std::string jti, int64_t expires_at) {
+  std::unique_lock lock(mu_);
+  revoked_[std::move(jti)] = expires_at;
+}
+
+bool RevocationList::Contains(std::string_view jti) const {
+  std::shared_lock lock(mu_);
+  return revoked_.contains(std::string(jti));
+}
+
+Status RevocationList::Reload() {
+  auto rows = db_.Query("SELECT jti, expires_at FROM revoked_tokens WHERE expires_at > $1",
+                        {Int(clock_.Now())});
+  if (!rows) return Fail(rows.error());
+  std::unordered_map<std::string, int64_t> fresh;
+  for (const auto& r : *rows) fresh.emplace(r.Str(0), r.Int(1));
+  std::unique_lock lock(mu_);
+  revoked_ = std::move(fresh);
+  return {};
+}
+
+// --- TokenService -----------------------------------------------------------------------
+
+TokenService::TokenService(TokenSettings settings, ClientCatalog& clients,
+                           const SecretHasher& secrets, const TokenKeys& keys, store::Database& db,
+                           UserAuthenticator& users, RevocationList& revoked, const Clock& clock,
+                           Random& random)
+    : settings_(std::move(settings)),
+      clients_(clients),
+      secrets_(secrets),
+      keys_(keys),
+      db_(db),
+      users_(users),
+      revoked_(revoked),
+      clock_(clock),
+      random_(random) {}
+
+bool TokenService::NeedsBlocking(const Params& params,
+                                 std::optional<std::string_view> authorization) const {
+  if (params.Value("grant_type") != "client_credentials") return true;
+  if (params.Has("client_assertion")) return true;  // jti replay cache lives in the store
+  auto creds = ReadClientCredentials(authorization, &params);
+  if (!creds) return false;  // the error needs no store either
+  auto client = clients_.Find(creds->client_id);
+  if (!client) return false;
+  // External clients get reference tokens, which are stored; legacy PBKDF2 secrets are slow.
+  return client->IsExternal() || IsLegacyPbkdf2(client->secret_hash);
+}
+
+bool TokenService::NeedsHashing(const Params& params) {
+  return params.Value("grant_type") == "password";
+}
+
+Result<std::shared_ptr<const Client>> TokenService::AuthenticateClient(
+    const PresentedCredentials& creds, bool may_block) {
+  auto client = clients_.Find(creds.client_id);
+  if (!client) {
+    // Same work as a known client, so timing does not reveal which ids exist.
+    (void)secrets_.Verify(creds.secret.Reveal(),
+                          "hs256$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+    return Fail(
+        Error::Status("ERR12014", "Client " + creds.client_id.substr(0, 64) + " is not found."));
+  }
+  if (creds.method == "private_key_jwt") {
+    if (client->auth_method != "private_key_jwt" || !may_block) {
+      return Fail(Error::Status("ERR12007", "The client does not use private_key_jwt."));
+    }
+    return Fail(Error::Status("ERR12007", "private_key_jwt is not supported yet."));
+  }
+  if (client->auth_method == "private_key_jwt") {
+    return Fail(Error::Status("ERR12007", "The client must authenticate with private_key_jwt."));
+  }
+  if (creds.method == "none") {
+    if (client->IsPublic() && client->secret_hash.empty()) return client;
+    return Fail(Error::Status("ERR12002"));
+  }
+  if (client->secret_hash.empty()) {
+    return Fail(Error::Status("ERR12007", "The client has no secret."));
+  }
+  if (IsLegacyPbkdf2(client->secret_hash) && !may_block) {
+    return Fail(Error::Internal("legacy secret check on an I/O thread"));
+  }
+  if (!secrets_.Verify(creds.secret.Reveal(), client->secret_hash)) {
+    return Fail(Error::Status("ERR12007"));
+  }
+  return client;
+}
+
+Result<IssuedToken> TokenService::Token(const Params& params,
+                                        std::optional<std::string_view> authorization) {
+  // light-oauth2 checks the grant type before the client (reference §6.1).
+  std::string_view grant = params.Value("grant_type");
+  static constexpr std::array<std::string_view, 7> kGrants = {
+      "client_credentials",
+      "authorization_code",
+      "refresh_token",
+      "password",
+      "client_authenticated_user",
+      "bootstrap_token",
+      "urn:ietf:params:oauth:grant-type:token-exchange"};
+  if (std::find(kGrants.begin(), kGrants.end(), grant) == kGrants.end()) {
+    return Fail(Error::Status("ERR12001",
+                              "Unsupported grant type " + std::string(grant.substr(0, 64)) + "."));
+  }
+  auto creds = ReadClientCredentials(authorization, &params);
+  if (!creds) return Fail(creds.error());
+  auto client = AuthenticateClient(*creds, true);
+  if (!client) return Fail(client.error());
+  const Client& c = **client;
+  if (!Allows(c, grant)) {
+    if ((grant == "password" || grant == "client_authenticated_user") && !c.IsTrusted()) {
+      return Fail(Error::Status("ERR12024"));
+    }
+    return Fail(UnauthorizedClient("The client may not use the " + std::string(grant) + " grant."));
+  }
+  if (grant == "client_credentials") return ClientCredentials(params, c, true);
+  if (grant == "authorization_code") return AuthorizationCode(params, c);
+  if (grant == "refresh_token") return RefreshToken(params, c);
+  if (grant == "password") return Password(params, c);
+  if (grant == "client_authenticated_user") return ClientAuthenticatedUser(params, c);
+  if (grant == "bootstrap_token") return BootstrapToken(params, c);
+  return TokenExchange(params, c);
+}
+
+Result<std::vector<std::string>> TokenService::GrantedScope(
+    std::string_view requested, const std::vector<std::string>& allowed) const {
+  if (requested.find_first_not_of(' ') == std::string_view::npos) return allowed;
+  auto wanted = SplitScope(requested);
+  // Set membership, not light-oauth2's substring match (reference §4.6).
+  for (const auto& s : wanted) {
+    if (std::find(allowed.begin(), allowed.end(), s) == allowed.end()) {
+      return Fail(Error::Status("ERR12027",
+                                "scope " + s.substr(0, 128) + " is not allowed for this client."));
+    }
+  }
+  return wanted;
+}
+
+Result<std::string> TokenService::Audience(const Params& p) const {
+  // RFC 8707 resource / RFC 8693 audience name the target; it must be one of our services.
+  std::string_view target = p.Value("resource");
+  if (target.empty()) target = p.Value("audience");
+  if (target.empty()) {
+    return settings_.default_audience.empty() ? settings_.issuer : settings_.default_audience;
+  }
+  auto rows = db_.QueryRow("SELECT service_id FROM services WHERE service_id = $1", {Text(target)});
+  if (!rows) return Fail(rows.error());
+  if (!*rows) {
+    return Fail(Error::OAuth(400, "invalid_target", "Unknown resource or audience."));
+  }
+  return std::string(target);
+}
+
+int64_t TokenService::TtlFor(const Client& c) const {
+  return c.access_token_ttl.value_or(settings_.access_token_ttl);
+}
+
+Result<TokenService::Minted> TokenService::Mint(const Client& c, const Subject& subject,
+                                                const std::vector<std::string>& scope,
+                                                const std::string& audience, int64_t ttl,
+                                                const json::object& extra) {
+  int64_t now = clock_.Now();
+  Minted m;
+  m.jti = random_.Token(16);
+  m.exp = now + ttl;
+  json::object claims;
+  bool light = c.token_profile == "light-4j";
+  claims["iss"] = settings_.issuer;
+  if (!light) {
+    claims["sub"] = !subject.sub.empty() ? subject.sub
+                    : subject.is_user    ? subject.user_id
+                                         : c.client_id;
+  }
+  claims["aud"] = audience;
+  claims["exp"] = m.exp;
+  claims["iat"] = now;
+  claims["jti"] = m.jti;
+  if (light) {
+    // light-4j JwtIssuer: nbf two minutes back, version (reference §4.1).
+    claims["nbf"] = now - 120;
+    claims["version"] = "1.0";
+  }
+  claims["client_id"] = c.client_id;
+  if (subject.is_user) {
+    claims["user_id"] = subject.user_id;
+    if (!subject.user_type.empty()) claims["user_type"] = subject.user_type;
+  }
+  AddScope(claims, scope, light);
+  if (subject.is_user && !subject.roles.empty()) claims["roles"] = subject.roles;
+  for (const auto& [k, v] : extra) {
+    if (!IsReservedClaim(k) || k == "act" || k == "csrf") claims[k] = v;
+  }
+  if (!c.custom_claim.empty()) {
+    boost::system::error_code ec;
+    auto parsed = json::parse(c.custom_claim, ec);
+    if (!ec && parsed.is_object()) {
+      for (const auto& [k, v] : parsed.as_object()) {
+        if (!IsReservedClaim(k) && !claims.contains(k)) claims[k] = v;
+      }
+    }
+  }
+  auto jwt = keys_.Sign(json::serialize(claims), light ? "JWT" : "at+jwt");
+  if (!jwt) return Fail(jwt.error());
+  m.jwt = std::move(*jwt);
+  return m;
+}
+
+Result<std::string> TokenService::Deliver(const Client& c, const Minted& m, store::Tx* tx) {
+  if (!c.IsExternal()) return m.jwt;
+  // External clients never see the JWT: they get a reference resolved by /oauth2/deref
+  // (reference §4.4, §6.2), which expires with the JWT (§18.4).
+  std::string reference = random_.Token(24);
+  const char* sql =
+      "INSERT INTO reference_tokens (token_hash, jwt, client_id, deref_client_id, expires_at)"
+      " VALUES ($1, $2, $3, $4, $5)";
+  std::initializer_list<store::Param> params = {
+      Text(TokenHash(reference)), Text(m.jwt), Text(c.client_id),
+      c.deref_client_id.empty() ? Null() : Text(c.deref_client_id), Int(m.exp)};
+  auto n = tx ? tx->Exec(sql, params) : db_.Exec(sql, params);
+  if (!n) return Fail(n.error());
+  return reference;
+}
+
+Result<IssuedToken> TokenService::ClientCredentials(const Params& p, const Client& c,
+                                                    bool may_block) {
+  auto scope = GrantedScope(p.Value("scope"), c.scope);
+  if (!scope) return Fail(scope.error());
+  std::string audience;
+  if (p.Has("resource") || p.Has("audience")) {
+    if (!may_block) return Fail(Error::Internal("audience lookup on an I/O thread"));
+    auto a = Audience(p);
+    if (!a) return Fail(a.error());
+    audience = std::move(*a);
+  } else {
+    audience = settings_.default_audience.empty() ? settings_.issuer : settings_.default_audience;
+  }
+  int64_t ttl = TtlFor(c);
+  auto m = Mint(c, Subject{}, *scope, audience, ttl, {});
+  if (!m) return Fail(m.error());
+  auto token = Deliver(c, *m);
+  if (!token) return Fail(token.error());
+  IssuedToken out;
+  out.access_token = std::move(*token);
+  out.expires_in = ttl;
+  out.scope = JoinScope(*scope);
+  return out;
+}
+
+}  // namespace portcullis::oauth

@@ -1,0 +1,177 @@
+#pragma once
+// The token endpoint's logic (RFC 6749 §4, §5, §6; RFC 7636; RFC 7662; RFC 7009; RFC 8693;
+// RFC 9068), independent of HTTP. Grant handlers are plug-ins behind one interface.
+//
+// Hot path: client_credentials for a client in the catalog, with a JWT access token, runs in
+// memory: catalog lookup, keyed-digest secret check, scope check, claims, one signature. It
+// touches no store and computes no slow hash, so the HTTP layer may call it on an I/O thread
+// (see NeedsBlocking). Every other grant reads or writes the store and must run on a pool.
+
+#include <boost/json/object.hpp>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/error.h"
+#include "common/random.h"
+#include "oauth/client/client.h"
+#include "oauth/login/authenticator.h"
+#include "oauth/token/client_auth.h"
+#include "oauth/token/params.h"
+
+namespace portcullis {
+namespace store {
+class Database;
+class Tx;
+}  // namespace store
+namespace oauth {
+
+class ClientCatalog;
+class SecretHasher;
+
+// What the token service needs from the key ring: signing with the current key and verifying
+// our own tokens. Implemented over KeyManager in the composition root; faked in unit tests.
+class TokenKeys {
+ public:
+  virtual ~TokenKeys() = default;
+  // `typ` is the JOSE header typ ("at+jwt" for RFC 9068 tokens, "JWT" otherwise).
+  virtual Result<std::string> Sign(std::string_view payload_json, std::string_view typ) const = 0;
+  // Verifies signature and exp/nbf/iat against every published key; returns the claims.
+  virtual Result<boost::json::object> Verify(std::string_view jwt) const = 0;
+};
+
+struct TokenSettings {
+  std::string issuer;
+  std::string token_endpoint;  // accepted as `aud` of private_key_jwt assertions
+  std::string default_audience = "urn:com.networknt";
+  int64_t access_token_ttl = 600;
+  int64_t refresh_token_ttl = 90 * 86400;
+  int64_t bootstrap_token_ttl = 86400;
+  std::string bootstrap_client_id;
+  std::string bootstrap_scope = "portal.w";
+  int max_exchange_depth = 5;
+};
+
+// The token endpoint's successful answer (RFC 6749 §5.1).
+struct IssuedToken {
+  std::string access_token;
+  std::string token_type = "bearer";  // light-oauth2 spelling; RFC 6749 §7.1: case-insensitive
+  int64_t expires_in = 0;
+  std::string refresh_token;
+  std::string scope;
+  std::string remember;           // light-oauth2's Y/N, when known
+  std::string issued_token_type;  // RFC 8693 only
+  std::string ToJson() const;
+};
+
+// Access-token revocations (RFC 7009) by jti, kept until the token would have expired. The
+// in-memory set is what introspection reads; the table keeps it across restarts and instances.
+class RevocationList {
+ public:
+  RevocationList(store::Database& db, const Clock& clock) : db_(db), clock_(clock) {}
+  Status Add(std::string_view jti, int64_t expires_at);  // blocking
+  bool Contains(std::string_view jti) const;
+  Status Reload();  // blocking
+  void Remember(std::string jti, int64_t expires_at);
+
+ private:
+  store::Database& db_;
+  const Clock& clock_;
+  mutable std::shared_mutex mu_;
+  std::unordered_map<std::string, int64_t> revoked_;
+};
+
+class TokenService {
+ public:
+  TokenService(TokenSettings settings, ClientCatalog& clients, const SecretHasher& secrets,
+               const TokenKeys& keys, store::Database& db, UserAuthenticator& users,
+               RevocationList& revoked, const Clock& clock, Random& random);
+
+  // True when this request must run on a blocking pool (anything but a client_credentials
+  // JWT for a known client).
+  bool NeedsBlocking(const Params& params, std::optional<std::string_view> authorization) const;
+  // True when it should run on the password-hashing pool.
+  static bool NeedsHashing(const Params& params);
+
+  // POST /oauth2/token.
+  Result<IssuedToken> Token(const Params& params, std::optional<std::string_view> authorization);
+
+  // POST /oauth2/introspect (RFC 7662): the JSON body. The caller must authenticate.
+  Result<std::string> Introspect(const Params& params,
+                                 std::optional<std::string_view> authorization);
+  // POST /oauth2/revoke (RFC 7009).
+  Status Revoke(const Params& params, std::optional<std::string_view> authorization);
+  // GET /oauth2/deref/{token} (light-oauth2 §6.2): the JWT behind a reference token.
+  Result<std::string> Deref(std::string_view reference,
+                            std::optional<std::string_view> authorization);
+  // POST /oauth2/signing (light-oauth2 §6.3).
+  Result<IssuedToken> SignPayload(std::string_view json_body,
+                                  std::optional<std::string_view> authorization);
+
+  // Authenticates a client from its presented credentials (secret, public, private_key_jwt).
+  Result<std::shared_ptr<const Client>> AuthenticateClient(const PresentedCredentials& creds,
+                                                           bool may_block);
+
+  // Deletes expired codes, refresh tokens, reference tokens, deny-list and jti-cache rows.
+  Status Purge();
+
+  const TokenSettings& settings() const { return settings_; }
+
+ private:
+  struct Subject {
+    std::string user_id;
+    std::string user_type;
+    std::string roles;
+    bool is_user = false;
+    std::string sub;  // overrides the default subject (token exchange keeps the original)
+  };
+  struct Minted {
+    std::string jwt;
+    std::string jti;
+    int64_t exp = 0;
+  };
+
+  Result<IssuedToken> ClientCredentials(const Params& p, const Client& c, bool may_block);
+  Result<IssuedToken> AuthorizationCode(const Params& p, const Client& c);
+  Result<IssuedToken> RefreshToken(const Params& p, const Client& c);
+  Result<IssuedToken> Password(const Params& p, const Client& c);
+  Result<IssuedToken> ClientAuthenticatedUser(const Params& p, const Client& c);
+  Result<IssuedToken> BootstrapToken(const Params& p, const Client& c);
+  Result<IssuedToken> TokenExchange(const Params& p, const Client& c);
+
+  Result<std::vector<std::string>> GrantedScope(std::string_view requested,
+                                                const std::vector<std::string>& allowed) const;
+  Result<std::string> Audience(const Params& p) const;
+  Result<Minted> Mint(const Client& c, const Subject& subject,
+                      const std::vector<std::string>& scope, const std::string& audience,
+                      int64_t ttl, const boost::json::object& extra);
+  // Access token for the response: the JWT, or a reference for external clients (stored).
+  Result<std::string> Deliver(const Client& c, const Minted& m, store::Tx* tx = nullptr);
+  Result<IssuedToken> IssueForUser(const Client& c, const Subject& subject,
+                                   const std::vector<std::string>& scope,
+                                   const boost::json::object& extra);
+  int64_t TtlFor(const Client& c) const;
+
+  TokenSettings settings_;
+  ClientCatalog& clients_;
+  const SecretHasher& secrets_;
+  const TokenKeys& keys_;
+  store::Database& db_;
+  UserAuthenticator& users_;
+  RevocationList& revoked_;
+  const Clock& clock_;
+  Random& random_;
+};
+
+// Claim names a client's custom claims may never set (reference §18.6).
+bool IsReservedClaim(std::string_view name);
+
+}  // namespace oauth
+}  // namespace portcullis

@@ -58,8 +58,11 @@ Status RequireClient(const std::optional<Client>& c, std::string_view id) {
 }
 
 Status RequireService(store::Tx& tx, std::string_view service_id) {
-  auto row = tx.QueryRow("SELECT service_id FROM services WHERE service_id = $1",
-                         {store::Text(service_id)});
+  // FOR SHARE on PostgreSQL: a concurrent delete of the service (FOR UPDATE) waits for this
+  // link change, so it sees and recomputes every client linked to it.
+  std::string sql = "SELECT service_id FROM services WHERE service_id = $1";
+  if (tx.dialect() == store::Dialect::kPostgres) sql += " FOR SHARE";
+  auto row = tx.QueryRow(sql, {store::Text(service_id)});
   if (!row) return Fail(std::move(row.error()));
   if (!*row) {
     return Fail(Error::Status("ERR12015", "Service " + std::string(service_id) + " is not found."));

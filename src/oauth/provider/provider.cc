@@ -1,0 +1,169 @@
+#include "oauth/provider/provider.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include <boost/json/value.hpp>
+
+#include "oauth/audit/audit.h"
+#include "oauth/client/validation.h"
+
+namespace portcullis::oauth {
+namespace {
+
+namespace json = boost::json;
+using store::Text;
+
+constexpr const char* kColumns = "provider_id, server_url, uri, provider_name";
+
+Provider RowToProvider(const store::Row& r) {
+  return Provider{r.Str(0), r.Str(1), r.Str(2), r.Str(3)};
+}
+
+store::Param OptText(const std::string& s) { return s.empty() ? store::Null() : Text(s); }
+
+Error NotExisting(std::string_view id) {
+  return Error::Status("ERR12047", "Provider " + std::string(id) + " does not exist.");
+}
+
+}  // namespace
+
+Result<ProviderPatch> ProviderPatchFromJson(const boost::json::object& body) {
+  JsonFields f(body);
+  ProviderPatch p;
+  p.provider_id = f.Str("providerId");
+  p.server_url = f.Str("serverUrl");
+  p.uri = f.Str("uri");
+  p.provider_name = f.Str("providerName");
+  if (auto st = f.Finish(); !st) return Fail(std::move(st.error()));
+  return p;
+}
+
+boost::json::object ProviderToJson(const Provider& p) {
+  json::object o;
+  o["providerId"] = p.provider_id;
+  o["serverUrl"] = p.server_url;
+  o["uri"] = p.uri;
+  o["providerName"] = p.provider_name.empty() ? json::value(nullptr) : json::value(p.provider_name);
+  return o;
+}
+
+Status ValidateProvider(const Provider& p) {
+  if (p.provider_id.size() != 2 || !std::isdigit(static_cast<unsigned char>(p.provider_id[0])) ||
+      !std::isdigit(static_cast<unsigned char>(p.provider_id[1]))) {
+    return Fail(FieldError("providerId", "must be two digits, e.g. \"05\""));
+  }
+  // Peers are registered by administrators; light-oauth2's own example uses http, so http is
+  // allowed here (the key relay is what must authenticate peers, reference §18.8).
+  if (auto st = CheckHttpUrl("serverUrl", p.server_url, false, 256); !st) return st;
+  if (auto st = CheckText("uri", p.uri, 64, true); !st) return st;
+  if (p.uri[0] != '/' || p.uri.find_first_of(" ?#") != std::string::npos) {
+    return Fail(FieldError("uri", "must be a path starting with '/'"));
+  }
+  if (auto st = CheckText("providerName", p.provider_name, 64, false); !st) return st;
+  return {};
+}
+
+ProviderService::ProviderService(store::Database& db, const Clock& clock)
+    : db_(db), clock_(clock) {}
+
+Result<Provider> ProviderService::Create(const ProviderPatch& patch, std::string_view actor) {
+  if (!patch.provider_id || patch.provider_id->empty()) {
+    return Fail(FieldError("providerId", "is required"));
+  }
+  if (!patch.server_url || patch.server_url->empty()) {
+    return Fail(FieldError("serverUrl", "is required"));
+  }
+  Provider p{*patch.provider_id, *patch.server_url,
+             patch.uri && !patch.uri->empty() ? *patch.uri : "/oauth2/key",
+             patch.provider_name.value_or("")};
+  if (auto st = ValidateProvider(p); !st) return Fail(std::move(st.error()));
+  auto st = db_.Transact("provider.create", [&](store::Tx& tx) -> Status {
+    auto r =
+        tx.Exec(std::string("INSERT INTO providers (") + kColumns + ") VALUES ($1, $2, $3, $4)",
+                {Text(p.provider_id), Text(p.server_url), Text(p.uri), OptText(p.provider_name)});
+    if (!r) {
+      if (store::IsUniqueViolation(r.error())) {
+        return Fail(Error::Status("ERR12048", "Provider " + p.provider_id + " already exists."));
+      }
+      return Fail(std::move(r.error()));
+    }
+    if (auto n = tx.Notify("provider", p.provider_id); !n) return n;
+    return audit::Record(tx, clock_.Now(),
+                         {std::string(actor), "provider.create", "provider", p.provider_id,
+                          std::nullopt, json::value(ProviderToJson(p))});
+  });
+  if (!st) return Fail(std::move(st.error()));
+  return p;
+}
+
+Result<Provider> ProviderService::Update(const ProviderPatch& patch, std::string_view actor) {
+  if (!patch.provider_id || patch.provider_id->empty()) {
+    return Fail(FieldError("providerId", "is required"));
+  }
+  const std::string id = *patch.provider_id;
+  return db_.TransactValue<Provider>("provider.update", [&](store::Tx& tx) -> Result<Provider> {
+    auto row = tx.QueryRow(
+        std::string("SELECT ") + kColumns + " FROM providers WHERE provider_id = $1", {Text(id)});
+    if (!row) return Fail(std::move(row.error()));
+    if (!*row) return Fail(Error::Status("ERR12049", "Provider " + id + " does not exist."));
+    Provider before = RowToProvider(**row);
+    Provider p = before;
+    if (patch.server_url) p.server_url = *patch.server_url;
+    if (patch.uri) p.uri = patch.uri->empty() ? "/oauth2/key" : *patch.uri;
+    if (patch.provider_name) p.provider_name = *patch.provider_name;
+    if (auto st = ValidateProvider(p); !st) return Fail(std::move(st.error()));
+    auto r = tx.Exec(
+        "UPDATE providers SET server_url = $2, uri = $3, provider_name = $4 WHERE "
+        "provider_id = $1",
+        {Text(p.provider_id), Text(p.server_url), Text(p.uri), OptText(p.provider_name)});
+    if (!r) return Fail(std::move(r.error()));
+    if (auto n = tx.Notify("provider", p.provider_id); !n) return Fail(std::move(n.error()));
+    if (auto a =
+            audit::Record(tx, clock_.Now(),
+                          {std::string(actor), "provider.update", "provider", p.provider_id,
+                           json::value(ProviderToJson(before)), json::value(ProviderToJson(p))});
+        !a) {
+      return Fail(std::move(a.error()));
+    }
+    return p;
+  });
+}
+
+Result<Provider> ProviderService::Get(std::string_view provider_id) {
+  auto row =
+      db_.QueryRow(std::string("SELECT ") + kColumns + " FROM providers WHERE provider_id = $1",
+                   {Text(provider_id)});
+  if (!row) return Fail(std::move(row.error()));
+  if (!*row) return Fail(NotExisting(provider_id));
+  return RowToProvider(**row);
+}
+
+Result<std::vector<Provider>> ProviderService::List() {
+  auto rows = db_.Query(std::string("SELECT ") + kColumns + " FROM providers");
+  if (!rows) return Fail(std::move(rows.error()));
+  std::vector<Provider> out;
+  for (const auto& r : *rows) out.push_back(RowToProvider(r));
+  std::sort(out.begin(), out.end(),
+            [](const Provider& a, const Provider& b) { return a.provider_id < b.provider_id; });
+  return out;
+}
+
+Status ProviderService::Delete(std::string_view provider_id, std::string_view actor) {
+  return db_.Transact("provider.delete", [&](store::Tx& tx) -> Status {
+    auto row =
+        tx.QueryRow(std::string("SELECT ") + kColumns + " FROM providers WHERE provider_id = $1",
+                    {Text(provider_id)});
+    if (!row) return Fail(std::move(row.error()));
+    if (!*row) return Fail(NotExisting(provider_id));
+    auto r = tx.Exec("DELETE FROM providers WHERE provider_id = $1", {Text(provider_id)});
+    if (!r) return Fail(std::move(r.error()));
+    if (auto n = tx.Notify("provider", provider_id); !n) return n;
+    return audit::Record(
+        tx, clock_.Now(),
+        {std::string(actor), "provider.delete", "provider", std::string(provider_id),
+         json::value(ProviderToJson(RowToProvider(**row))), std::nullopt});
+  });
+}
+
+}  // namespace portcullis::oauth

@@ -1,0 +1,330 @@
+#include "oauth/service/service_registry.h"
+
+#include <algorithm>
+#include <map>
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+
+#include "common/log.h"
+#include "oauth/audit/audit.h"
+#include "oauth/client/client_store.h"
+#include "oauth/client/validation.h"
+#include "oauth/service/service_store.h"
+
+namespace portcullis::oauth {
+namespace {
+
+namespace json = boost::json;
+using store::Int;
+using store::Text;
+
+store::Param OptText(const std::string& s) { return s.empty() ? store::Null() : Text(s); }
+
+Error NotFound(std::string_view id) {
+  return Error::Status("ERR12015", "Service " + std::string(id) + " is not found.");
+}
+
+Error NoEndpoints(std::string_view id) {
+  return Error::Status("ERR12042", "Service " + std::string(id) + " has no endpoints.");
+}
+
+json::array EndpointsJson(const std::vector<Endpoint>& endpoints) {
+  json::array a;
+  for (const auto& e : endpoints) a.emplace_back(EndpointToJson(e));
+  return a;
+}
+
+// Locks the clients linked to the service (sorted, so concurrent writers lock in one order)
+// and returns their ids.
+Result<std::vector<std::string>> LockLinkedClients(store::Tx& tx, std::string_view service_id) {
+  auto ids = client_store::ClientsLinkedTo(tx, service_id);
+  if (!ids) return Fail(std::move(ids.error()));
+  for (const auto& id : *ids) {
+    auto c = client_store::LoadForUpdate(tx, id);
+    if (!c) return Fail(std::move(c.error()));
+  }
+  return ids;
+}
+
+// Recomputes and persists the scope of each client from its remaining links.
+Status RecomputeClients(store::Tx& tx, const std::vector<std::string>& clients, int64_t now,
+                        std::string_view actor, std::string_view reason) {
+  for (const auto& id : clients) {
+    auto c = client_store::Load(tx, id);
+    if (!c) return Fail(std::move(c.error()));
+    if (!*c) continue;
+    auto scope = client_store::LinkedScope(tx, id);
+    if (!scope) return Fail(std::move(scope.error()));
+    if (*scope == (*c)->scope) continue;
+    if (auto st = client_store::SetScope(tx, id, *scope, now); !st) return st;
+    if (auto st = tx.Notify("client", id); !st) return st;
+    json::object before, after;
+    before["scope"] = JoinScope((*c)->scope);
+    after["scope"] = JoinScope(*scope);
+    after["reason"] = reason;
+    if (auto st = audit::Record(tx, now,
+                                {std::string(actor), "client.scope", "client", id,
+                                 json::value(std::move(before)), json::value(std::move(after))});
+        !st) {
+      return st;
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+ServiceRegistry::ServiceRegistry(store::Database& db, const Clock& clock, ServiceCatalog* services,
+                                 ClientCatalog* clients)
+    : db_(db), clock_(clock), services_(services), clients_(clients) {}
+
+void ServiceRegistry::AfterWrite(std::string_view service_id,
+                                 const std::vector<std::string>& clients) {
+  if (services_ != nullptr) {
+    if (auto st = services_->Refresh(service_id); !st) {
+      log::Warn("service.catalog_refresh_failed",
+                {{"service_id", service_id}, {"detail", st.error().detail}});
+    }
+  }
+  if (clients_ != nullptr) {
+    for (const auto& id : clients) {
+      if (auto st = clients_->Refresh(id); !st) {
+        log::Warn("client.catalog_refresh_failed",
+                  {{"client_id", id}, {"detail", st.error().detail}});
+      }
+    }
+  }
+}
+
+Result<Service> ServiceRegistry::Create(const ServicePatch& p, std::string_view actor,
+                                        std::string_view default_owner) {
+  if (!p.service_id || p.service_id->empty()) return Fail(FieldError("serviceId", "is required"));
+  if (!p.service_type || p.service_type->empty()) {
+    return Fail(FieldError("serviceType", "is required"));
+  }
+  if (!p.service_name || p.service_name->empty()) {
+    return Fail(FieldError("serviceName", "is required"));
+  }
+  Service s;
+  s.service_id = *p.service_id;
+  ApplyPatch(p, s);
+  if (s.owner_id.empty()) s.owner_id = std::string(default_owner);
+  if (auto st = ValidateService(s); !st) return Fail(std::move(st.error()));
+  s.created_at = s.updated_at = clock_.Now();
+  auto st = db_.Transact("service.create", [&](store::Tx& tx) -> Status {
+    auto r = tx.Exec(
+        std::string("INSERT INTO services (") + service_store::kColumns +
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        {Text(s.service_id), Text(s.service_type), Text(s.service_name), OptText(s.service_desc),
+         OptText(s.scope), Text(s.owner_id), Text(s.host), Int(s.created_at), Int(s.updated_at)});
+    if (!r) {
+      if (store::IsUniqueViolation(r.error())) {
+        return Fail(Error::Status("ERR12018", "Service " + s.service_id + " already exists."));
+      }
+      return Fail(std::move(r.error()));
+    }
+    if (auto n = tx.Notify("service", s.service_id); !n) return n;
+    return audit::Record(tx, s.created_at,
+                         {std::string(actor), "service.create", "service", s.service_id,
+                          std::nullopt, json::value(ServiceToJson(s))});
+  });
+  if (!st) return Fail(std::move(st.error()));
+  AfterWrite(s.service_id, {});
+  return s;
+}
+
+Result<Service> ServiceRegistry::Update(std::string_view service_id, const ServicePatch& p,
+                                        std::string_view actor) {
+  Service out;
+  auto st = db_.Transact("service.update", [&](store::Tx& tx) -> Status {
+    auto loaded = service_store::Load(tx, service_id, true);
+    if (!loaded) return Fail(std::move(loaded.error()));
+    if (!*loaded) return Fail(NotFound(service_id));
+    Service before = **loaded;
+    Service s = before;
+    ApplyPatch(p, s);
+    if (auto r = ValidateService(s); !r) return r;
+    s.updated_at = clock_.Now();
+    auto r = tx.Exec(
+        "UPDATE services SET service_type = $2, service_name = $3, service_desc = $4, "
+        "scope = $5, owner_id = $6, host = $7, updated_at = $8 WHERE service_id = $1",
+        {Text(s.service_id), Text(s.service_type), Text(s.service_name), OptText(s.service_desc),
+         OptText(s.scope), Text(s.owner_id), Text(s.host), Int(s.updated_at)});
+    if (!r) return Fail(std::move(r.error()));
+    if (auto n = tx.Notify("service", s.service_id); !n) return n;
+    if (auto a = audit::Record(tx, s.updated_at,
+                               {std::string(actor), "service.update", "service", s.service_id,
+                                json::value(ServiceToJson(before)), json::value(ServiceToJson(s))});
+        !a) {
+      return a;
+    }
+    out = std::move(s);
+    return {};
+  });
+  if (!st) return Fail(std::move(st.error()));
+  AfterWrite(service_id, {});
+  return out;
+}
+
+Result<Service> ServiceRegistry::Get(std::string_view service_id) {
+  auto row = db_.QueryRow(
+      std::string("SELECT ") + service_store::kColumns + " FROM services WHERE service_id = $1",
+      {Text(service_id)});
+  if (!row) return Fail(std::move(row.error()));
+  if (!*row) return Fail(NotFound(service_id));
+  return service_store::RowToService(**row);
+}
+
+Result<ServicePage> ServiceRegistry::List(std::string_view host_prefix, int64_t offset,
+                                          int64_t limit) {
+  return db_.TransactValue<ServicePage>("service.list", [&](store::Tx& tx) -> Result<ServicePage> {
+    ServicePage page;
+    auto count = tx.QueryRow(
+        "SELECT count(*) FROM services WHERE substr(host, 1, length(CAST($1 AS TEXT))) = "
+        "CAST($1 AS TEXT)",
+        {Text(host_prefix)});
+    if (!count) return Fail(std::move(count.error()));
+    page.total = *count ? (**count).Int(0) : 0;
+    std::string order(client_store::ByteOrder(tx.dialect()));
+    auto rows = tx.Query(std::string("SELECT ") + service_store::kColumns +
+                             " FROM services WHERE substr(host, 1, length(CAST($1 AS TEXT))) = "
+                             "CAST($1 AS TEXT) ORDER BY service_id" +
+                             order + " LIMIT $2 OFFSET $3",
+                         {Text(host_prefix), Int(limit), Int(offset)});
+    if (!rows) return Fail(std::move(rows.error()));
+    for (const auto& r : *rows) page.services.push_back(service_store::RowToService(r));
+    return page;
+  });
+}
+
+Result<Service> ServiceRegistry::Delete(std::string_view service_id, std::string_view actor) {
+  Service before;
+  std::vector<std::string> clients;
+  auto st = db_.Transact("service.delete", [&](store::Tx& tx) -> Status {
+    auto loaded = service_store::Load(tx, service_id, true);
+    if (!loaded) return Fail(std::move(loaded.error()));
+    if (!*loaded) return Fail(NotFound(service_id));
+    before = **loaded;
+    auto locked = LockLinkedClients(tx, service_id);
+    if (!locked) return Fail(std::move(locked.error()));
+    clients = std::move(*locked);
+    auto endpoints = service_store::LoadEndpoints(tx, service_id);
+    if (!endpoints) return Fail(std::move(endpoints.error()));
+    for (const char* sql : {"DELETE FROM client_endpoints WHERE service_id = $1",
+                            "DELETE FROM service_endpoints WHERE service_id = $1",
+                            "DELETE FROM services WHERE service_id = $1"}) {
+      auto r = tx.Exec(sql, {Text(service_id)});
+      if (!r) return Fail(std::move(r.error()));
+    }
+    int64_t now = clock_.Now();
+    if (auto r = RecomputeClients(tx, clients, now, actor, "service deleted"); !r) return r;
+    if (auto n = tx.Notify("service", service_id); !n) return n;
+    json::object recorded = ServiceToJson(before);
+    recorded["endpoints"] = EndpointsJson(*endpoints);
+    return audit::Record(tx, now,
+                         {std::string(actor), "service.delete", "service", std::string(service_id),
+                          json::value(std::move(recorded)), std::nullopt});
+  });
+  if (!st) return Fail(std::move(st.error()));
+  AfterWrite(service_id, clients);
+  return before;
+}
+
+Status ServiceRegistry::SetEndpoints(std::string_view service_id,
+                                     const std::vector<Endpoint>& endpoints,
+                                     std::string_view actor) {
+  if (auto st = ValidateEndpoints(endpoints); !st) return st;
+  std::vector<std::string> clients;
+  auto st = db_.Transact("service.set_endpoints", [&](store::Tx& tx) -> Status {
+    auto loaded = service_store::Load(tx, service_id, true);
+    if (!loaded) return Fail(std::move(loaded.error()));
+    if (!*loaded) return Fail(NotFound(service_id));
+    auto locked = LockLinkedClients(tx, service_id);
+    if (!locked) return Fail(std::move(locked.error()));
+    clients = std::move(*locked);
+    auto before = service_store::LoadEndpoints(tx, service_id);
+    if (!before) return Fail(std::move(before.error()));
+    std::map<std::string_view, const Endpoint*> wanted;
+    for (const auto& e : endpoints) wanted[e.endpoint] = &e;
+    // Endpoints that go away take their client links with them (explicitly: the cascade is a
+    // backstop, not the contract).
+    for (const auto& old : *before) {
+      if (wanted.contains(old.endpoint)) continue;
+      for (const char* sql :
+           {"DELETE FROM client_endpoints WHERE service_id = $1 AND endpoint = $2",
+            "DELETE FROM service_endpoints WHERE service_id = $1 AND endpoint = $2"}) {
+        auto r = tx.Exec(sql, {Text(service_id), Text(old.endpoint)});
+        if (!r) return Fail(std::move(r.error()));
+      }
+    }
+    // Upsert the rest: links to endpoints that stay are kept.
+    for (const auto& e : endpoints) {
+      auto r = tx.Exec(
+          "INSERT INTO service_endpoints (service_id, endpoint, operation, scope) "
+          "VALUES ($1, $2, $3, $4) ON CONFLICT (service_id, endpoint) DO UPDATE SET "
+          "operation = excluded.operation, scope = excluded.scope",
+          {Text(service_id), Text(e.endpoint), OptText(e.operation), Text(e.scope)});
+      if (!r) return Fail(std::move(r.error()));
+    }
+    int64_t now = clock_.Now();
+    if (auto r = RecomputeClients(tx, clients, now, actor, "service endpoints changed"); !r) {
+      return r;
+    }
+    if (auto n = tx.Notify("service", service_id); !n) return n;
+    json::object b, a;
+    b["endpoints"] = EndpointsJson(*before);
+    a["endpoints"] = EndpointsJson(endpoints);
+    return audit::Record(
+        tx, now,
+        {std::string(actor), "service.set_endpoints", "service", std::string(service_id),
+         json::value(std::move(b)), json::value(std::move(a))});
+  });
+  if (!st) return st;
+  AfterWrite(service_id, clients);
+  return {};
+}
+
+Result<std::vector<Endpoint>> ServiceRegistry::Endpoints(std::string_view service_id) {
+  using Out = std::vector<Endpoint>;
+  auto list = db_.TransactValue<Out>("service.endpoints", [&](store::Tx& tx) -> Result<Out> {
+    return service_store::LoadEndpoints(tx, service_id);
+  });
+  if (!list) return Fail(std::move(list.error()));
+  if (list->empty()) return Fail(NoEndpoints(service_id));
+  return list;
+}
+
+Status ServiceRegistry::DeleteEndpoints(std::string_view service_id, std::string_view actor) {
+  std::vector<std::string> clients;
+  auto st = db_.Transact("service.delete_endpoints", [&](store::Tx& tx) -> Status {
+    auto loaded = service_store::Load(tx, service_id, true);
+    if (!loaded) return Fail(std::move(loaded.error()));
+    auto before = service_store::LoadEndpoints(tx, service_id);
+    if (!before) return Fail(std::move(before.error()));
+    if (!*loaded || before->empty()) return Fail(NoEndpoints(service_id));
+    auto locked = LockLinkedClients(tx, service_id);
+    if (!locked) return Fail(std::move(locked.error()));
+    clients = std::move(*locked);
+    for (const char* sql : {"DELETE FROM client_endpoints WHERE service_id = $1",
+                            "DELETE FROM service_endpoints WHERE service_id = $1"}) {
+      auto r = tx.Exec(sql, {Text(service_id)});
+      if (!r) return Fail(std::move(r.error()));
+    }
+    int64_t now = clock_.Now();
+    if (auto r = RecomputeClients(tx, clients, now, actor, "service endpoints deleted"); !r) {
+      return r;
+    }
+    if (auto n = tx.Notify("service", service_id); !n) return n;
+    json::object b;
+    b["endpoints"] = EndpointsJson(*before);
+    return audit::Record(tx, now,
+                         {std::string(actor), "service.delete_endpoints", "service",
+                          std::string(service_id), json::value(std::move(b)), std::nullopt});
+  });
+  if (!st) return st;
+  AfterWrite(service_id, clients);
+  return {};
+}
+
+}  // namespace portcullis::oauth

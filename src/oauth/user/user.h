@@ -1,0 +1,58 @@
+#pragma once
+// The local user store's model (reference §3.1 user_profile, §3.3 User, §9).
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <boost/json/object.hpp>
+
+#include "common/error.h"
+#include "common/secret.h"
+
+namespace portcullis::oauth {
+
+struct User {
+  std::string user_id;
+  std::string user_type;  // admin | employee | customer | partner
+  std::string first_name;
+  std::string last_name;
+  std::string email;
+  std::string password_hash;  // "$argon2id$..." or a legacy PBKDF2 string
+  std::string roles;          // space-separated
+  int64_t created_at = 0;
+  int64_t updated_at = 0;
+};
+
+struct UserPatch {
+  std::optional<std::string> user_id;
+  std::optional<std::string> user_type;
+  std::optional<std::string> first_name;
+  std::optional<std::string> last_name;
+  std::optional<std::string> email;
+  std::optional<std::string> roles;
+  std::optional<Secret> password;          // create only
+  std::optional<Secret> password_confirm;  // create only
+};
+
+// JSON: userId userType firstName lastName email roles password passwordConfirm (create;
+// ignored by update, as light-oauth2's PUT keeps the password) createdAt updatedAt (read-only).
+Result<UserPatch> UserPatchFromJson(const boost::json::object& body);
+// Never carries the password or its hash.
+boost::json::object UserToJson(const User& u);
+
+struct PasswordChange {
+  Secret password;  // the current one
+  Secret new_password;
+  Secret new_password_confirm;
+};
+// {"password","newPassword","newPasswordConfirm"} (reference §9).
+Result<PasswordChange> PasswordChangeFromJson(const boost::json::object& body);
+
+void ApplyPatch(const UserPatch& patch, User& user);
+Status ValidateUser(const User& u);
+// NIST SP 800-63B §5.1.1: at least 8 characters; at most 256 (argon2id pre-hashes, but a bound
+// keeps request bodies and hashing time predictable).
+Status CheckPasswordPolicy(std::string_view field, const Secret& password);
+
+}  // namespace portcullis::oauth

@@ -1,0 +1,60 @@
+#pragma once
+// The local user store (reference §9): CRUD, password change, and the password check used by
+// sign-in and the password grant.
+//
+// Passwords are argon2id (OWASP parameters). Create, ChangePassword and Authenticate hash or
+// verify one password each (tens of milliseconds): call them from the hash pool, never from an
+// I/O thread; they also touch the store, which is fine there (the hash pool is for exactly this
+// kind of slow, blocking work). light-oauth2's PBKDF2 hashes (imported rows) are accepted and
+// replaced by argon2id on the first successful check.
+//
+// Error order for Create follows light-oauth2 (reference §9): field checks (ERR11004), email
+// in use (ERR12021), password or confirmation empty (ERR12011), mismatch (ERR12012), password
+// policy (ERR11004), user id in use (ERR12020).
+//
+// Thread-safety: safe from any thread; blocking.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/error.h"
+#include "common/secret.h"
+#include "oauth/user/user.h"
+#include "store/db.h"
+
+namespace portcullis::oauth {
+
+struct UserPage {
+  std::vector<User> users;
+  int64_t total = 0;
+};
+
+class UserService {
+ public:
+  UserService(store::Database& db, const Clock& clock);
+
+  Result<User> Create(const UserPatch& patch, std::string_view actor);
+  // Profile fields only; the password is not changed here (ERR12013 unknown user).
+  Result<User> Update(std::string_view user_id, const UserPatch& patch, std::string_view actor);
+  Result<User> Get(std::string_view user_id);
+  // Sorted by userId; `user_id_prefix` filters.
+  Result<UserPage> List(std::string_view user_id_prefix, int64_t offset, int64_t limit);
+  // Deletes the user with their refresh tokens, sessions and consents.
+  Result<User> Delete(std::string_view user_id, std::string_view actor);
+  // ERR12013 unknown user, ERR12016 wrong current password, ERR12011 empty, ERR12012 mismatch.
+  Status ChangePassword(std::string_view user_id, const PasswordChange& change,
+                        std::string_view actor);
+  // The user when `password` is theirs: ERR12013 unknown (after a dummy hash, so timing does not
+  // tell which ids exist), ERR12016 wrong password. Upgrades a legacy or weaker hash.
+  Result<User> Authenticate(std::string_view user_id, const Secret& password);
+
+ private:
+  Result<std::optional<User>> Find(std::string_view user_id);
+  store::Database& db_;
+  const Clock& clock_;
+};
+
+}  // namespace portcullis::oauth

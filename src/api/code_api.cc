@@ -1,0 +1,665 @@
+#include "api/code_api.h"
+
+#include <strings.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "api/code_api_pages.h"
+#include "api/html.h"
+#include "common/encoding.h"
+#include "common/log.h"
+#include "http/message.h"
+#include "http/router.h"
+#include "oauth/client/client_catalog.h"
+
+namespace portcullis::api {
+
+CodeApiDeps::CodeApiDeps(oauth::AuthorizationSettings settings, const oauth::ClientCatalog& catalog,
+                         store::Database& db, const Clock& clock, Random& rng,
+                         const Secret& master_key, oauth::SessionSettings session_settings)
+    : clients(catalog),
+      authorization(settings, catalog, db, clock, rng),
+      sessions(db, clock, rng, session_settings),
+      consents(db, clock),
+      csrf(master_key, clock),
+      random(rng),
+      secure_cookies(settings.issuer.starts_with("https://")) {}
+
+namespace {
+
+using http::Reply;
+using http::Request;
+using http::Response;
+using oauth::AuthenticatedUser;
+using oauth::AuthenticatorRegistry;
+using oauth::AuthorizationFailure;
+using oauth::AuthorizationRequest;
+using oauth::AuthorizationService;
+using oauth::ValidAuthorization;
+
+// The SSO session (SameSite=Lax: it must come along when a client sends the browser here) and
+// the pre-login nonce that binds the login form's CSRF token (SameSite=Strict: only our own
+// form posts it). Both are HttpOnly. They have no Path attribute: the default path is the
+// directory of the page that set them (/oauth2, or a proxy's prefix before it), which covers
+// every route of this service.
+constexpr std::string_view kSsoCookie = "portcullis_sso";
+constexpr std::string_view kLoginCookie = "portcullis_login";
+
+// CSRF purposes, one per form.
+constexpr std::string_view kLoginForm = "login";
+constexpr std::string_view kConsentForm = "consent";
+constexpr std::string_view kManageForm = "manage";
+constexpr std::string_view kLogoutForm = "logout";
+
+constexpr size_t kMaxUserId = 256;
+
+// ---- Request helpers
+
+bool ContainsNoCase(std::string_view hay, std::string_view needle) {
+  if (needle.size() > hay.size()) return false;
+  for (size_t i = 0; i + needle.size() <= hay.size(); ++i) {
+    if (strncasecmp(hay.data() + i, needle.data(), needle.size()) == 0) return true;
+  }
+  return false;
+}
+
+// A browser: no Authorization header and text/html accepted. Everything else is an API caller
+// in light-oauth2's manner (see code_api.h).
+bool IsBrowser(const Request& req) {
+  if (req.Header("authorization")) return false;
+  auto accept = req.Header("accept");
+  return accept && ContainsNoCase(*accept, "text/html");
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// RFC 6265 §5.4: "name=value; name2=value2", possibly over several Cookie headers.
+std::string Cookie(const Request& req, std::string_view name) {
+  for (const auto& [k, v] : req.headers) {
+    if (k != "cookie") continue;
+    std::string_view s = v;
+    while (!s.empty()) {
+      size_t semi = s.find(';');
+      std::string_view pair = Trim(s.substr(0, semi));
+      s = semi == std::string_view::npos ? std::string_view{} : s.substr(semi + 1);
+      size_t eq = pair.find('=');
+      if (eq != std::string_view::npos && Trim(pair.substr(0, eq)) == name) {
+        return std::string(Trim(pair.substr(eq + 1)));
+      }
+    }
+  }
+  return {};
+}
+
+// max_age < 0: a browser-session cookie; 0: delete it.
+std::string CookieHeader(std::string_view name, std::string_view value, int64_t max_age,
+                         std::string_view same_site, bool secure) {
+  std::string c(name);
+  c += '=';
+  c += value;
+  if (max_age >= 0) c += "; Max-Age=" + std::to_string(max_age);
+  c += "; HttpOnly; SameSite=";
+  c += same_site;
+  if (secure) c += "; Secure";
+  return c;
+}
+
+bool IsForm(const Request& req) {
+  auto ct = req.Header("content-type");
+  if (!ct) return false;
+  static constexpr std::string_view kForm = "application/x-www-form-urlencoded";
+  std::string_view v = Trim(*ct);
+  return v.size() >= kForm.size() && strncasecmp(v.data(), kForm.data(), kForm.size()) == 0 &&
+         (v.size() == kForm.size() || v[kForm.size()] == ';' || v[kForm.size()] == ' ');
+}
+
+std::string Field(const FormFields& fields, std::string_view name) {
+  for (const auto& [k, v] : fields) {
+    if (k == name) return v;
+  }
+  return {};
+}
+
+// The last path segment: "code" or "authorize", for relative form actions and links.
+std::string Action(const Request& req) {
+  std::string_view p = req.path;
+  size_t slash = p.rfind('/');
+  return std::string(slash == std::string_view::npos ? p : p.substr(slash + 1));
+}
+
+struct BasicCredentials {
+  std::string user;
+  Secret password;
+};
+
+// Authorization: Basic base64(user:password) (RFC 7617). Like light-oauth2's token service
+// (reference §2.3), an unencoded "user:password" is accepted too: base64 has no ':'.
+std::optional<BasicCredentials> ParseBasic(std::string_view header) {
+  header = Trim(header);
+  if (header.size() < 6 || strncasecmp(header.data(), "basic ", 6) != 0) return std::nullopt;
+  std::string_view rest = Trim(header.substr(6));
+  Secret decoded;
+  if (rest.find(':') != std::string_view::npos) {
+    decoded = Secret(std::string(rest));
+  } else {
+    auto d = Base64Decode(rest);
+    if (!d) return std::nullopt;
+    decoded = Secret(std::move(*d));
+  }
+  std::string_view text = decoded.Reveal();
+  size_t colon = text.find(':');
+  if (colon == std::string_view::npos || colon == 0) return std::nullopt;
+  return BasicCredentials{std::string(text.substr(0, colon)),
+                          Secret(std::string(text.substr(colon + 1)))};
+}
+
+// ---- Responses
+
+Response Redirect(int status, std::string location) {
+  Response r;
+  r.status = status;
+  r.content_type.clear();
+  r.With("Location", std::move(location));
+  r.With("Cache-Control", "no-store");
+  r.With("Referrer-Policy", "no-referrer");
+  return r;
+}
+
+Response JsonError(const Error& e) {
+  Response r = http::RenderError(e);
+  if (e.http_status == 429) r.With("Retry-After", "60");
+  return r;
+}
+
+// 401 for API callers: light-oauth2's realm (reference §5.1).
+Response Challenge(const Error& e) {
+  Response r = http::RenderError(e);
+  r.With("WWW-Authenticate", "Basic realm=\"OAuth\", charset=\"UTF-8\"");
+  return r;
+}
+
+// An error that is shown (not redirected): a page for browsers, JSON for API callers.
+Response Shown(bool browser, const Error& e, const std::string& restart_href = {}) {
+  if (e.http_status >= 500) {
+    log::Error("code.failed", {{"error", e.detail.empty() ? e.description : e.detail}});
+  }
+  return browser ? code_pages::ErrorPage(e, restart_href) : JsonError(e);
+}
+
+Response WithCookies(Response r, const std::vector<std::string>& cookies) {
+  for (const auto& c : cookies) r.With("Set-Cookie", c);
+  return r;
+}
+
+Error Forbidden() {
+  return Error::OAuth(403, "access_denied",
+                      "The form could not be verified (missing or invalid CSRF token).");
+}
+
+Error LoginRequired() { return Error::OAuth(400, "login_required", "The user is not signed in."); }
+
+class Endpoint {
+ public:
+  explicit Endpoint(CodeApiDeps& d) : d_(d) {}
+
+  // GET /oauth2/code, /oauth2/authorize
+  Reply Authorize(Request& req) {
+    const bool browser = IsBrowser(req);
+    auto parsed = AuthorizationRequest::Parse(req.query);
+    if (!parsed) return Shown(browser, parsed.error());
+    auto v = d_.authorization.Validate(*parsed, !browser);
+    if (!v) return Failed(browser, 302, v.error());
+    auto entry = d_.authenticators.ForClient(*v->client);
+    if (!entry) return Shown(browser, entry.error());
+    if (!browser) return BasicLogin(req, std::move(*v), *entry);
+
+    std::string sso = Cookie(req, kSsoCookie);
+    if (sso.empty() || v->prompt_login) {
+      if (v->prompt_none)
+        return Failed(true, 302, AuthorizationService::FailureFor(*v, LoginRequired()));
+      return LoginForm(req, *parsed, *v, 200, {}, {});
+    }
+    return http::Blocking([this, &req, r = std::move(*parsed), v = std::move(*v), entry = *entry,
+                           sso = std::move(sso)]() -> Response {
+      auto session = d_.sessions.Find(entry.realm, sso);
+      if (!session) return Shown(true, session.error());
+      std::optional<AuthenticatedUser> user;
+      if (*session) {
+        auto u = entry.authenticator->Find((*session)->user_id);
+        if (u) {
+          user = std::move(*u);
+        } else if (u.error().http_status >= 500) {
+          return Shown(true, u.error());
+        }  // else the account is gone: sign in again
+      }
+      if (!user) {
+        if (v.prompt_none) {
+          return Failed(true, 302, AuthorizationService::FailureFor(v, LoginRequired()));
+        }
+        return LoginForm(req, r, v, 200, {}, {});
+      }
+      return Proceed(req, r, v, *user, (*session)->remember, sso, 302, {});
+    });
+  }
+
+  // POST /oauth2/code, /oauth2/authorize: the sign-in form.
+  Reply SignIn(Request& req) {
+    const bool browser = IsBrowser(req);
+    auto fields = FormOf(req);
+    if (!fields) return Shown(browser, fields.error());
+    auto parsed = AuthorizationRequest::FromFields(*fields);
+    if (!parsed) return Shown(browser, parsed.error());
+    // Nothing happens without a token that matches this browser's login cookie: no login CSRF,
+    // no password guessing through other sites' forms.
+    if (!d_.csrf.Verify(Field(*fields, "csrf"), kLoginForm, Cookie(req, kLoginCookie))) {
+      log::Warn("code.csrf_rejected", {{"form", kLoginForm}, {"remote", req.remote_ip}});
+      return Shown(browser, Forbidden(), Restart(*parsed));
+    }
+    auto v = d_.authorization.Validate(*parsed, false);
+    if (!v) return Failed(browser, 303, v.error());
+    auto entry = d_.authenticators.ForClient(*v->client);
+    if (!entry) return Shown(browser, entry.error());
+
+    std::string user = Field(*fields, "j_username");
+    Secret password(Field(*fields, "j_password"));
+    const bool remember = parsed->remember.value_or("") == "Y";
+    if (user.empty() || password.empty()) {
+      return LoginForm(req, *parsed, *v, 200, user, "Enter your user name and password.");
+    }
+    if (user.size() > kMaxUserId) {
+      return LoginForm(req, *parsed, *v, 200, {}, "The user name or password is incorrect.");
+    }
+    return http::Deferred{
+        http::Pool::kHash,
+        [this, &req, r = std::move(*parsed), v = std::move(*v), entry = *entry,
+         user = std::move(user), password = std::move(password), remember]() -> Response {
+          auto u = entry.authenticator->Login(user, password.Reveal(), req.remote_ip);
+          if (!u) {
+            const int status = u.error().http_status;
+            if (status == 429) {
+              Response resp = LoginForm(req, r, v, 429, user,
+                                        "Too many failed attempts. Wait a few minutes, then try "
+                                        "again.");
+              resp.With("Retry-After", "60");
+              return resp;
+            }
+            if (status >= 500) return Shown(true, u.error());
+            // One message for a wrong user and a wrong password.
+            return LoginForm(req, r, v, 200, user, "The user name or password is incorrect.");
+          }
+          // A new session on every sign-in, so a session id planted before it is worthless
+          // (session fixation); the browser's previous session ends.
+          if (std::string old = Cookie(req, kSsoCookie); !old.empty()) {
+            if (auto s = d_.sessions.Delete(entry.realm, old); !s) return Shown(true, s.error());
+          }
+          auto created = d_.sessions.Create(entry.realm, u->user_id, remember);
+          if (!created) return Shown(true, created.error());
+          log::Info("code.login", {{"user_id", u->user_id},
+                                   {"client_id", v.client->client_id},
+                                   {"remember", remember}});
+          std::string sso(created->cookie.Reveal());
+          std::string cookie =
+              CookieHeader(kSsoCookie, sso, remember ? created->max_age : -1, "Lax", Secure(req));
+          return Proceed(req, r, v, *u, remember, sso, 303, {cookie});
+        }};
+  }
+
+  // POST /oauth2/consent: the user's decision.
+  Reply ConsentDecision(Request& req) {
+    const bool browser = IsBrowser(req);
+    auto fields = FormOf(req);
+    if (!fields) return Shown(browser, fields.error());
+    auto parsed = AuthorizationRequest::FromFields(*fields);
+    if (!parsed) return Shown(browser, parsed.error());
+    std::string sso = Cookie(req, kSsoCookie);
+    if (!d_.csrf.Verify(Field(*fields, "csrf"), kConsentForm, sso)) {
+      log::Warn("code.csrf_rejected", {{"form", kConsentForm}, {"remote", req.remote_ip}});
+      return Shown(browser, Forbidden(), Restart(*parsed));
+    }
+    auto v = d_.authorization.Validate(*parsed, false);
+    if (!v) return Failed(browser, 303, v.error());
+    auto entry = d_.authenticators.ForClient(*v->client);
+    if (!entry) return Shown(browser, entry.error());
+    const bool allow = Field(*fields, "decision") == "allow";
+    return http::Blocking([this, r = std::move(*parsed), v = std::move(*v), entry = *entry,
+                           sso = std::move(sso), allow]() -> Response {
+      auto session = d_.sessions.Find(entry.realm, sso);
+      if (!session) return Shown(true, session.error());
+      if (!*session) return Shown(true, Forbidden(), Restart(r));
+      if (!allow) {
+        log::Info("code.consent_denied",
+                  {{"user_id", (*session)->user_id}, {"client_id", v.client->client_id}});
+        return Redirect(
+            303,
+            d_.authorization.ErrorRedirect(AuthorizationService::FailureFor(
+                v, Error::OAuth(403, "access_denied", "The user did not allow the request."))));
+      }
+      auto user = entry.authenticator->Find((*session)->user_id);
+      if (!user) {
+        return Shown(true, user.error().http_status >= 500 ? user.error() : Forbidden(),
+                     Restart(r));
+      }
+      if (auto s = d_.consents.Grant(user->user_id, v.client->client_id, v.scope); !s) {
+        return Shown(true, s.error());
+      }
+      log::Info("code.consent_granted", {{"user_id", user->user_id},
+                                         {"client_id", v.client->client_id},
+                                         {"scope", oauth::JoinScope(v.scope)}});
+      return Issue(true, v, *user, (*session)->remember, 303);
+    });
+  }
+
+  // GET /oauth2/consent: the signed-in user's connected applications.
+  Reply ConsentList(Request& req) {
+    std::string sso = Cookie(req, kSsoCookie);
+    if (sso.empty()) return NotSignedIn();
+    return http::Blocking([this, sso = std::move(sso)]() -> Response {
+      auto who = SessionUser(sso);
+      if (!who) return Shown(true, who.error());
+      if (!*who) return NotSignedIn();
+      auto list = d_.consents.List((*who)->user_id);
+      if (!list) return Shown(true, list.error());
+      std::vector<code_pages::ConsentListItem> items;
+      for (auto& c : *list) {
+        auto client = d_.clients.Find(c.client_id);
+        std::string name = client ? client->client_name : std::string();
+        items.push_back({std::move(c), std::move(name)});
+      }
+      return code_pages::ConsentList((*who)->user_id, items, d_.csrf.Issue(kManageForm, sso));
+    });
+  }
+
+  // POST /oauth2/consent/{clientId}/revoke, from the connected-applications page.
+  Reply RevokeForm(Request& req) {
+    auto fields = FormOf(req);
+    if (!fields) return Shown(true, fields.error());
+    std::string sso = Cookie(req, kSsoCookie);
+    if (!d_.csrf.Verify(Field(*fields, "csrf"), kManageForm, sso)) {
+      log::Warn("code.csrf_rejected", {{"form", kManageForm}, {"remote", req.remote_ip}});
+      return Shown(true, Forbidden(), "../../consent");
+    }
+    return http::Blocking([this, sso = std::move(sso),
+                           client_id = std::string(req.Param("clientId"))]() -> Response {
+      auto who = SessionUser(sso);
+      if (!who) return Shown(true, who.error());
+      if (!*who) return NotSignedIn();
+      auto revoked = d_.consents.Revoke((*who)->user_id, client_id);
+      if (!revoked) return Shown(true, revoked.error());
+      log::Info("code.consent_revoked", {{"user_id", (*who)->user_id}, {"client_id", client_id}});
+      return Redirect(303, "../../consent");
+    });
+  }
+
+  // DELETE /oauth2/consent/{clientId}, with the session cookie. A cross-site page cannot send
+  // DELETE (it is not a form method, and no CORS preflight is ever granted here).
+  Reply RevokeApi(Request& req) {
+    std::string sso = Cookie(req, kSsoCookie);
+    Error signed_out = Error::OAuth(403, "login_required", "No signed-in session.");
+    if (sso.empty()) return JsonError(signed_out);
+    return http::Blocking([this, sso = std::move(sso), signed_out,
+                           client_id = std::string(req.Param("clientId"))]() -> Response {
+      auto who = SessionUser(sso);
+      if (!who) return JsonError(who.error());
+      if (!*who) return JsonError(signed_out);
+      auto revoked = d_.consents.Revoke((*who)->user_id, client_id);
+      if (!revoked) return JsonError(revoked.error());
+      if (!*revoked) {
+        return JsonError(Error::OAuth(404, "not_found", "There is no consent for this client."));
+      }
+      log::Info("code.consent_revoked", {{"user_id", (*who)->user_id}, {"client_id", client_id}});
+      Response r;
+      r.status = 204;
+      r.content_type.clear();
+      return r;
+    });
+  }
+
+  // GET /oauth2/logout: asks before signing out, so that another site cannot sign the user
+  // out behind their back (OpenID RP-Initiated Logout §2: the OP SHOULD ask).
+  Reply LogoutPage(Request& req) {
+    auto fields = ParseForm(req.query);
+    if (!fields) return Shown(true, Error::OAuth(400, "invalid_request", "Malformed query."));
+    AfterLogout out = LogoutTarget(*fields);
+    std::string sso = Cookie(req, kSsoCookie);
+    if (sso.empty()) return SignedOut(out, 302, {});
+    return http::Blocking(
+        [this, out = std::move(out), sso = std::move(sso), secure = Secure(req)]() -> Response {
+          auto who = SessionUser(sso);
+          if (!who) return Shown(true, who.error());
+          if (!*who) return SignedOut(out, 302, {ClearSso(secure)});
+          code_pages::LogoutView view{out.hidden, d_.csrf.Issue(kLogoutForm, sso), (*who)->user_id,
+                                      html::CspSource(out.redirect)};
+          return code_pages::LogoutConfirm(view);
+        });
+  }
+
+  // POST /oauth2/logout
+  Reply Logout(Request& req) {
+    auto fields = FormOf(req);
+    if (!fields) return Shown(true, fields.error());
+    AfterLogout out = LogoutTarget(*fields);
+    std::string sso = Cookie(req, kSsoCookie);
+    if (sso.empty()) return SignedOut(out, 303, {});
+    if (!d_.csrf.Verify(Field(*fields, "csrf"), kLogoutForm, sso)) {
+      log::Warn("code.csrf_rejected", {{"form", kLogoutForm}, {"remote", req.remote_ip}});
+      return Shown(true, Forbidden(), "logout");
+    }
+    return http::Blocking(
+        [this, out = std::move(out), sso = std::move(sso), secure = Secure(req)]() -> Response {
+          for (const auto& realm : d_.authenticators.Realms()) {
+            if (auto s = d_.sessions.Delete(realm.realm, sso); !s) return Shown(true, s.error());
+          }
+          log::Info("code.logout", {});
+          return SignedOut(out, 303, {ClearSso(secure)});
+        });
+  }
+
+ private:
+  struct AfterLogout {
+    std::string redirect;  // a registered redirect URI of the client, or empty
+    std::string state;
+    bool has_state = false;
+    FormFields hidden;
+  };
+
+  bool Secure(const Request& req) const { return d_.secure_cookies || req.tls; }
+
+  std::string ClearSso(bool secure) const { return CookieHeader(kSsoCookie, "", 0, "Lax", secure); }
+
+  static Result<FormFields> FormOf(const Request& req) {
+    if (!IsForm(req)) {
+      return Fail(Error::Status("ERR12000", "The body must be application/x-www-form-urlencoded."));
+    }
+    auto fields = ParseForm(req.body);
+    if (!fields) return Fail(Error::Status("ERR12000"));
+    return std::move(*fields);
+  }
+
+  // A failed validation: JSON for API callers; for browsers a page until the redirect URI is
+  // trusted, a redirect to the client after.
+  Response Failed(bool browser, int redirect_status, const AuthorizationFailure& f) const {
+    if (!browser) return JsonError(f.error);
+    if (f.redirect_uri.empty()) {
+      log::Info("code.request_refused", {{"code", f.error.code}, {"error", f.error.description}});
+      return code_pages::ErrorPage(f.error);
+    }
+    return Redirect(redirect_status, d_.authorization.ErrorRedirect(f));
+  }
+
+  // "Start again": the same authorization request, from the top.
+  static std::string Restart(const AuthorizationRequest& r) { return "code?" + r.ToQuery(); }
+
+  // The authorization request for hidden inputs. `remember` is left out: the form's checkbox
+  // carries it (a hidden copy would repeat the parameter).
+  static FormFields Passthrough(const AuthorizationRequest& r) {
+    AuthorizationRequest copy = r;
+    copy.remember.reset();
+    return copy.ToFields();
+  }
+
+  Response NotSignedIn() const {
+    return code_pages::Message(200, "You are not signed in",
+                               "Sign in through an application to manage its access.");
+  }
+
+  Response LoginForm(const Request& req, const AuthorizationRequest& r, const ValidAuthorization& v,
+                     int status, std::string username, std::string error) const {
+    std::vector<std::string> cookies;
+    std::string nonce = Cookie(req, kLoginCookie);
+    if (nonce.size() < 32) {
+      nonce = d_.random.Token(32);
+      cookies.push_back(CookieHeader(kLoginCookie, nonce, -1, "Strict", Secure(req)));
+    }
+    code_pages::LoginView view;
+    view.action = Action(req) == "authorize" ? "authorize" : "code";
+    view.client = v.client.get();
+    view.hidden = Passthrough(r);
+    view.csrf = d_.csrf.Issue(kLoginForm, nonce);
+    view.username = std::move(username);
+    view.error = std::move(error);
+    view.remember = r.remember.value_or("") == "Y";
+    view.return_to = html::CspSource(v.redirect_uri);
+    return WithCookies(code_pages::Login(status, view), cookies);
+  }
+
+  // API callers: HTTP Basic, checked on the hash pool, then a code. Typing the password into
+  // a request for this client is taken as the user's consent (light-oauth2 has no consent).
+  Reply BasicLogin(Request& req, ValidAuthorization v, const AuthenticatorRegistry::Entry& entry) {
+    auto authz = req.Header("authorization");
+    auto creds = authz ? ParseBasic(*authz) : std::nullopt;
+    if (!creds) {
+      return Challenge(Error::OAuth(401, "login_required",
+                                    "User credentials are required: HTTP Basic or the sign-in "
+                                    "form."));
+    }
+    return http::Deferred{
+        http::Pool::kHash,
+        [this, &req, v = std::move(v), entry, creds = std::move(*creds)]() -> Response {
+          auto user =
+              entry.authenticator->Login(creds.user, creds.password.Reveal(), req.remote_ip);
+          if (!user) {
+            if (user.error().http_status == 401) return Challenge(user.error());
+            return JsonError(user.error());
+          }
+          return Issue(false, v, *user, v.remember, 302);
+        }};
+  }
+
+  // A signed-in user: consent if needed, else a code. Blocking.
+  Response Proceed(const Request& req, const AuthorizationRequest& r, const ValidAuthorization& v,
+                   const AuthenticatedUser& user, bool remember, const std::string& sso, int status,
+                   const std::vector<std::string>& cookies) {
+    // First-party (trusted) clients need no consent; others need a remembered one that covers
+    // the scope, unless prompt=consent asks again.
+    bool ask = !v.client->IsTrusted();
+    if (ask && !v.prompt_consent) {
+      auto covered = d_.consents.Covers(user.user_id, v.client->client_id, v.scope);
+      if (!covered) return WithCookies(Shown(true, covered.error()), cookies);
+      ask = !*covered;
+    }
+    if (!ask) return WithCookies(Issue(true, v, user, remember, status), cookies);
+    if (v.prompt_none) {
+      return WithCookies(
+          Failed(true, status,
+                 AuthorizationService::FailureFor(
+                     v, Error::OAuth(400, "consent_required", "The user has not consented."))),
+          cookies);
+    }
+    AuthorizationRequest again = r;
+    again.prompt = "login";
+    code_pages::ConsentView view;
+    view.client = v.client.get();
+    view.user_id = user.user_id;
+    view.scope = v.scope;
+    view.hidden = Passthrough(r);
+    view.csrf = d_.csrf.Issue(kConsentForm, sso);
+    view.switch_user_href = (Action(req) == "authorize" ? "authorize?" : "code?") + again.ToQuery();
+    view.return_to = html::CspSource(v.redirect_uri);
+    return WithCookies(code_pages::Consent(view), cookies);
+  }
+
+  Response Issue(bool browser, const ValidAuthorization& v, const AuthenticatedUser& user,
+                 bool remember, int status) {
+    auto code = d_.authorization.IssueCode(v, user, remember);
+    if (!code) return Shown(browser, code.error());
+    return Redirect(status, d_.authorization.SuccessRedirect(v, *code));
+  }
+
+  struct Who {
+    std::string realm;
+    std::string user_id;
+  };
+  // The user of a session cookie, in whichever realm made it. Blocking.
+  Result<std::optional<Who>> SessionUser(const std::string& sso) const {
+    for (const auto& realm : d_.authenticators.Realms()) {
+      auto s = d_.sessions.Find(realm.realm, sso);
+      if (!s) return Fail(s.error());
+      if (*s) return std::optional<Who>(Who{realm.realm, (*s)->user_id});
+    }
+    return std::optional<Who>();
+  }
+
+  // post_logout_redirect_uri is followed only when it is a registered redirect URI of the
+  // named client: never an open redirect.
+  AfterLogout LogoutTarget(const FormFields& fields) const {
+    AfterLogout out;
+    std::string client_id = Field(fields, "client_id");
+    std::string uri = Field(fields, "post_logout_redirect_uri");
+    for (const auto& [k, v] : fields) {
+      if (k == "state") {
+        out.state = v;
+        out.has_state = true;
+      }
+    }
+    if (!client_id.empty()) out.hidden.emplace_back("client_id", client_id);
+    if (!uri.empty()) out.hidden.emplace_back("post_logout_redirect_uri", uri);
+    if (out.has_state) out.hidden.emplace_back("state", out.state);
+    if (client_id.empty() || uri.empty()) return out;
+    auto client = d_.clients.Find(client_id);
+    if (!client) return out;
+    for (const auto& registered : client->redirect_uris) {
+      if (registered == uri) out.redirect = uri;
+    }
+    return out;
+  }
+
+  Response SignedOut(const AfterLogout& out, int status,
+                     const std::vector<std::string>& cookies) const {
+    if (out.redirect.empty()) return WithCookies(code_pages::SignedOut(), cookies);
+    FormFields params;
+    if (out.has_state) params.emplace_back("state", out.state);
+    return WithCookies(Redirect(status, oauth::AppendQuery(out.redirect, params)), cookies);
+  }
+
+  CodeApiDeps& d_;
+};
+
+}  // namespace
+
+void RegisterCodeApi(http::Router& router, CodeApiDeps& deps) {
+  auto ep = std::make_shared<Endpoint>(deps);
+  // /oauth2/authorize is light-oauth2's legacy authorize module (reference §12): the same.
+  for (const char* path : {"/oauth2/code", "/oauth2/authorize"}) {
+    router.Add("GET", path, "code", [ep](Request& r) { return ep->Authorize(r); });
+    router.Add("POST", path, "code", [ep](Request& r) { return ep->SignIn(r); });
+  }
+  router.Add("GET", "/oauth2/consent", "code", [ep](Request& r) { return ep->ConsentList(r); });
+  router.Add("POST", "/oauth2/consent", "code",
+             [ep](Request& r) { return ep->ConsentDecision(r); });
+  router.Add("POST", "/oauth2/consent/{clientId}/revoke", "code",
+             [ep](Request& r) { return ep->RevokeForm(r); });
+  router.Add("DELETE", "/oauth2/consent/{clientId}", "code",
+             [ep](Request& r) { return ep->RevokeApi(r); });
+  router.Add("GET", "/oauth2/logout", "code", [ep](Request& r) { return ep->LogoutPage(r); });
+  router.Add("POST", "/oauth2/logout", "code", [ep](Request& r) { return ep->Logout(r); });
+}
+
+}  // namespace portcullis::api

@@ -1,0 +1,69 @@
+#pragma once
+// HTTP bindings of the code service (light-oauth2 port 6881, reference §5, §12):
+//
+//   GET  /oauth2/code, /oauth2/authorize    authorization request (RFC 6749 §4.1.1)
+//   POST /oauth2/code, /oauth2/authorize    the sign-in form (j_username, j_password, csrf)
+//   POST /oauth2/consent                    the consent form (decision=allow|deny, csrf)
+//   GET  /oauth2/consent                    the signed-in user's connected applications
+//   POST /oauth2/consent/{clientId}/revoke  revoke one, from that page (csrf)
+//   DELETE /oauth2/consent/{clientId}       revoke one (session cookie)
+//   GET  /oauth2/logout                     sign-out confirmation
+//   POST /oauth2/logout                     sign out (csrf)
+//
+// Two kinds of callers. A request with an Authorization header, or one that does not accept
+// text/html, is an API caller in light-oauth2's manner: HTTP Basic user credentials, a 302 with
+// the code, 401 with WWW-Authenticate when they are missing or wrong, and every error as the
+// JSON Status body with light-oauth2's codes (ERR11000, ERR11004, ERR12014, ERR12033-12036,
+// ...), never redirected. A browser gets HTML pages: a sign-in form, a consent page, and errors
+// as pages until the redirect URI is established, then as redirects to the client with error,
+// error_description (which carries the ERR code), state and iss (RFC 6749 §4.1.2.1, RFC 9207).
+//
+// Store work runs on the store pool and password checks on the hash pool; validation against
+// the client catalog happens on the I/O thread.
+
+#include "common/clock.h"
+#include "common/random.h"
+#include "common/secret.h"
+#include "oauth/code/authenticators.h"
+#include "oauth/code/authorization_service.h"
+#include "oauth/code/consent_store.h"
+#include "oauth/code/csrf.h"
+#include "oauth/code/sso_session.h"
+
+namespace portcullis {
+namespace http {
+class Router;
+}
+namespace store {
+class Database;
+}
+namespace oauth {
+class ClientCatalog;
+}
+
+namespace api {
+
+// Everything the code service needs, built once by the composition root. Register the
+// authenticators (at least authenticators.AddDefault(...)) before RegisterCodeApi.
+struct CodeApiDeps {
+  // `master_key`: the installation's master key, from which the CSRF key is derived.
+  CodeApiDeps(oauth::AuthorizationSettings settings, const oauth::ClientCatalog& clients,
+              store::Database& db, const Clock& clock, Random& random, const Secret& master_key,
+              oauth::SessionSettings session_settings = {});
+
+  const oauth::ClientCatalog& clients;
+  oauth::AuthorizationService authorization;
+  oauth::SessionStore sessions;
+  oauth::ConsentStore consents;
+  oauth::AuthenticatorRegistry authenticators;
+  oauth::CsrfGuard csrf;
+  Random& random;
+  // Cookies get the Secure attribute when the request came over TLS or the issuer is https
+  // (TLS terminated by a proxy in front).
+  bool secure_cookies = false;
+};
+
+void RegisterCodeApi(http::Router& router, CodeApiDeps& deps);
+
+}  // namespace api
+}  // namespace portcullis

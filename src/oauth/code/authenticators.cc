@@ -1,0 +1,44 @@
+#include "oauth/code/authenticators.h"
+
+#include "oauth/login/user_authenticator.h"
+
+namespace portcullis::oauth {
+
+Result<AuthenticatedUser> UserStoreLogin::Login(std::string_view user_id, std::string_view password,
+                                                std::string_view remote_ip) {
+  return users_.AuthenticateFrom(user_id, password, remote_ip);
+}
+
+Result<AuthenticatedUser> UserStoreLogin::Find(std::string_view user_id) {
+  return users_.Find(user_id);
+}
+
+void AuthenticatorRegistry::Add(std::string realm, std::shared_ptr<LoginAuthenticator> a,
+                                std::vector<std::string> aliases) {
+  Entry entry{realm, a.get()};
+  owned_.push_back(std::move(a));
+  realms_.push_back(entry);
+  names_.push_back({realm, entry});
+  for (auto& alias : aliases) names_.push_back({std::move(alias), entry});
+}
+
+void AuthenticatorRegistry::AddDefault(std::shared_ptr<LoginAuthenticator> a) {
+  // light-oauth2 names the DefaultAuthenticator by its marker interface (reference §5.3).
+  Add("", std::move(a),
+      {"default", "com.networknt.oauth.auth.DefaultAuth",
+       "com.networknt.oauth.auth.DefaultAuthenticator",
+       "com.networknt.oauth.auth.Authenticator<com.networknt.oauth.auth.DefaultAuth>"});
+}
+
+Result<AuthenticatorRegistry::Entry> AuthenticatorRegistry::ForClient(const Client& c) const {
+  for (const auto& n : names_) {
+    if (n.name == c.authenticate_class) return n.entry;
+  }
+  return Fail(Error::Status(
+      "ERR10043", "The authenticator " + c.authenticate_class + " of the client is not available.",
+      "authenticate_class '" + c.authenticate_class + "' of client " + c.client_id));
+}
+
+std::vector<AuthenticatorRegistry::Entry> AuthenticatorRegistry::Realms() const { return realms_; }
+
+}  // namespace portcullis::oauth

@@ -1,0 +1,76 @@
+#pragma once
+// Who checks a user's password at the authorization endpoint, chosen per client by
+// light-oauth2's authenticate_class (reference §5.3): a registry maps names to authenticators.
+// Today there is the built-in user store (SqlUserAuthenticator, with throttling per user and per
+// IP); an LDAP authenticator implements LoginAuthenticator and registers under its own realm.
+//
+// Thread-safety: register everything before serving; afterwards the registry is read-only and
+// the authenticators it holds must be safe to call from several pool threads at once.
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/error.h"
+#include "oauth/client/client.h"
+#include "oauth/login/authenticator.h"
+
+namespace portcullis::oauth {
+
+class SqlUserAuthenticator;
+
+class LoginAuthenticator {
+ public:
+  virtual ~LoginAuthenticator() = default;
+  // Checks a password. Blocking (argon2id): run on the hash pool. A wrong user or password is
+  // one error (ERR12016) that does not say which; too many failures give 429.
+  virtual Result<AuthenticatedUser> Login(std::string_view user_id, std::string_view password,
+                                          std::string_view remote_ip) = 0;
+  // The account behind a session, read again so that roles are current and a deleted account
+  // loses its session. Blocking (store).
+  virtual Result<AuthenticatedUser> Find(std::string_view user_id) = 0;
+};
+
+// The built-in user store.
+class UserStoreLogin final : public LoginAuthenticator {
+ public:
+  explicit UserStoreLogin(SqlUserAuthenticator& users) : users_(users) {}
+  Result<AuthenticatedUser> Login(std::string_view user_id, std::string_view password,
+                                  std::string_view remote_ip) override;
+  Result<AuthenticatedUser> Find(std::string_view user_id) override;
+
+ private:
+  SqlUserAuthenticator& users_;
+};
+
+class AuthenticatorRegistry {
+ public:
+  struct Entry {
+    std::string realm;  // canonical name; "" for the built-in user store
+    LoginAuthenticator* authenticator = nullptr;
+  };
+
+  // Registers `authenticator` as `realm`, also reachable by each alias.
+  void Add(std::string realm, std::shared_ptr<LoginAuthenticator> authenticator,
+           std::vector<std::string> aliases = {});
+  // The built-in user store: realm "", for clients without authenticate_class and for
+  // light-oauth2's names of its DefaultAuthenticator.
+  void AddDefault(std::shared_ptr<LoginAuthenticator> authenticator);
+
+  // ERR10043 when the client names an authenticator this server does not have.
+  Result<Entry> ForClient(const Client& client) const;
+  // One entry per realm.
+  std::vector<Entry> Realms() const;
+
+ private:
+  struct Named {
+    std::string name;
+    Entry entry;
+  };
+  std::vector<std::shared_ptr<LoginAuthenticator>> owned_;
+  std::vector<Named> names_;
+  std::vector<Entry> realms_;
+};
+
+}  // namespace portcullis::oauth

@@ -1,0 +1,70 @@
+#include "oauth/code/authorization_request.h"
+
+#include <array>
+#include <utility>
+
+namespace portcullis::oauth {
+namespace {
+
+using Member = std::optional<std::string> AuthorizationRequest::*;
+constexpr std::array<std::pair<std::string_view, Member>, 10> kMembers = {{
+    {"response_type", &AuthorizationRequest::response_type},
+    {"client_id", &AuthorizationRequest::client_id},
+    {"redirect_uri", &AuthorizationRequest::redirect_uri},
+    {"scope", &AuthorizationRequest::scope},
+    {"state", &AuthorizationRequest::state},
+    {"code_challenge", &AuthorizationRequest::code_challenge},
+    {"code_challenge_method", &AuthorizationRequest::code_challenge_method},
+    {"nonce", &AuthorizationRequest::nonce},
+    {"prompt", &AuthorizationRequest::prompt},
+    {"remember", &AuthorizationRequest::remember},
+}};
+
+Error Invalid(std::string description) {
+  return Error::OAuth(400, "invalid_request", std::move(description));
+}
+
+}  // namespace
+
+Result<AuthorizationRequest> AuthorizationRequest::FromFields(const FormFields& fields,
+                                                              size_t max_value) {
+  AuthorizationRequest r;
+  for (const auto& [name, value] : fields) {
+    for (const auto& [key, member] : kMembers) {
+      if (name != key) continue;
+      // RFC 6749 §3.1: "Request and response parameters MUST NOT be included more than once."
+      if ((r.*member).has_value()) return Fail(Invalid("The parameter " + name + " is repeated."));
+      if (value.size() > max_value) return Fail(Invalid("The parameter " + name + " is too long."));
+      r.*member = value;
+    }
+  }
+  return r;
+}
+
+Result<AuthorizationRequest> AuthorizationRequest::Parse(std::string_view urlencoded,
+                                                         size_t max_value) {
+  auto fields = ParseForm(urlencoded);
+  if (!fields) return Fail(Invalid("The request parameters are not correctly encoded."));
+  return FromFields(*fields, max_value);
+}
+
+FormFields AuthorizationRequest::ToFields() const {
+  FormFields out;
+  for (const auto& [key, member] : kMembers) {
+    if ((this->*member).has_value()) out.emplace_back(std::string(key), *(this->*member));
+  }
+  return out;
+}
+
+std::string AuthorizationRequest::ToQuery() const {
+  std::string out;
+  for (const auto& [k, v] : ToFields()) {
+    if (!out.empty()) out += '&';
+    out += PercentEncode(k);
+    out += '=';
+    out += PercentEncode(v);
+  }
+  return out;
+}
+
+}  // namespace portcullis::oauth

@@ -1,0 +1,119 @@
+#pragma once
+// The authorization endpoint's logic (RFC 6749 §4.1.1-§4.1.2, RFC 7636, RFC 9207, RFC 9700
+// §2.1 and §4.1), independent of HTTP: it validates an authorization request against the client
+// catalog, and issues authorization codes into the shared store (table auth_codes), where the
+// token endpoint of any instance redeems them (oauth/token/grants.cc).
+//
+// Validation order and error delivery (RFC 6749 §4.1.2.1): while the client and its redirect
+// URI are not established, an error is never sent to the redirect URI: the caller shows it to
+// the user. Once they are, errors go back to the client by redirect, with `state` and `iss`.
+// Callers of light-oauth2's API (HTTP Basic, see code_api.cc) get every error as a JSON body
+// instead, with light-oauth2's codes in light-oauth2's order (reference §5.1, §16.2).
+//
+// Thread-safety: Validate and the redirect builders are const and touch memory only (safe on
+// I/O threads). IssueCode blocks on the store.
+
+#include <expected>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/encoding.h"
+#include "common/error.h"
+#include "common/random.h"
+#include "common/secret.h"
+#include "oauth/client/client.h"
+#include "oauth/code/authorization_request.h"
+#include "oauth/login/authenticator.h"
+
+namespace portcullis::store {
+class Database;
+}
+
+namespace portcullis::oauth {
+
+class ClientCatalog;
+
+struct AuthorizationSettings {
+  std::string issuer;      // sent as `iss` with every response (RFC 9207)
+  int64_t code_ttl = 300;  // seconds; clamped to 60..600 (RFC 6749 §4.1.2: at most 10 minutes)
+  // RFC 9700 §2.1.1: S256 only, unless an installation needs `plain` for old clients.
+  bool allow_plain_pkce = false;
+};
+
+// A request that passed validation: every field is safe to act on.
+struct ValidAuthorization {
+  std::shared_ptr<const Client> client;
+  std::string redirect_uri;         // a registered redirect URI: where the answer goes
+  bool redirect_uri_given = false;  // the request named it, so the token request must too
+  std::vector<std::string> scope;   // what a code would carry: requested, or the client's scope
+  std::string state;
+  bool has_state = false;
+  std::string nonce;
+  std::string code_challenge;
+  std::string code_challenge_method;
+  bool remember = false;      // remember=Y was requested
+  bool prompt_none = false;   // no login or consent page may be shown
+  bool prompt_login = false;  // sign in again even with a session
+  bool prompt_consent = false;
+};
+
+// A request that failed validation.
+struct AuthorizationFailure {
+  Error error;
+  // Empty while the redirect URI is not trusted: show the error, never redirect. Otherwise the
+  // error may be sent there (RFC 6749 §4.1.2.1).
+  std::string redirect_uri;
+  std::string state;
+  bool has_state = false;
+};
+
+using Validation = std::expected<ValidAuthorization, AuthorizationFailure>;
+
+class AuthorizationService {
+ public:
+  AuthorizationService(AuthorizationSettings settings, const ClientCatalog& clients,
+                       store::Database& db, const Clock& clock, Random& random);
+
+  // `light_order`: light-oauth2's order, where response_type and client_id are checked first
+  // (ERR11000, ERR11004) and then the client (ERR12014); otherwise response_type errors are
+  // found after the redirect URI and can be redirected. In memory.
+  Validation Validate(const AuthorizationRequest& request, bool light_order) const;
+
+  // Issues a code for `user`: 256 random bits, stored only as TokenHash, bound to the client,
+  // the redirect URI (as the request gave it, RFC 6749 §4.1.3), the PKCE challenge, the user,
+  // the scope and the nonce, usable once until now + code_ttl. Blocking.
+  Result<Secret> IssueCode(const ValidAuthorization& request, const AuthenticatedUser& user,
+                           bool remember);
+
+  // The Location of a successful answer: code, state and iss (RFC 6749 §4.1.2, RFC 9207).
+  std::string SuccessRedirect(const ValidAuthorization& request, const Secret& code) const;
+  // The Location of an error answer (RFC 6749 §4.1.2.1). `failure.redirect_uri` must be set.
+  std::string ErrorRedirect(const AuthorizationFailure& failure) const;
+  // A failure for an already valid request (access_denied, login_required, ...).
+  static AuthorizationFailure FailureFor(const ValidAuthorization& request, Error error);
+
+  const AuthorizationSettings& settings() const { return settings_; }
+  int64_t code_ttl() const { return code_ttl_; }
+
+ private:
+  AuthorizationSettings settings_;
+  int64_t code_ttl_;
+  const ClientCatalog& clients_;
+  store::Database& db_;
+  const Clock& clock_;
+  Random& random_;
+};
+
+// Appends parameters to a URI's query, keeping a query it already has (a registered redirect
+// URI may carry one, RFC 6749 §3.1.2) and dropping a fragment. Values are percent-encoded.
+std::string AppendQuery(std::string_view uri, const FormFields& params);
+
+// RFC 6749 §4.1.2.1: error_description is limited to %x20-21 / %x23-5B / %x5D-7E; other
+// characters become spaces.
+std::string SafeErrorDescription(std::string_view text);
+
+}  // namespace portcullis::oauth

@@ -1,0 +1,333 @@
+// The authorization endpoint's validation and code issuance, on a real store (SQLite always,
+// PostgreSQL when PORTCULLIS_TEST_PG_URL is set).
+
+#include "oauth/code/authorization_service.h"
+
+#include <gtest/gtest.h>
+
+#include "oauth/client/client_catalog.h"
+#include "oauth/client/client_store.h"
+#include "oauth/client/registry_testing.h"
+#include "oauth/credentials/token_hash.h"
+#include "oauth/token/pkce.h"
+#include "store/db.h"
+
+namespace portcullis::oauth {
+namespace {
+
+using testing::RegistryDbTest;
+
+constexpr char kRedirect[] = "https://app.example.com/cb";
+// light-oauth2's PKCE test vector (reference §16): verifier -> S256 challenge.
+constexpr char kVerifier[] =
+    "xzmujl-tX1OgdSrtB3oVFp4G3VHVvGbv81i8Nd-A62qgcmo0VDvOq_EaYJiSaM4fsx6oEqhHZfzhTcmcU4WjUA";
+constexpr char kChallenge[] = "GIDiZShhVObyvaTrpkPM8VPmtMkj_qnBWlDwE7uz90s";
+
+AuthorizationRequest Request(std::string client_id, std::string query_tail = {}) {
+  std::string q = "response_type=code&client_id=" + client_id;
+  if (!query_tail.empty()) q += "&" + query_tail;
+  auto r = AuthorizationRequest::Parse(q);
+  EXPECT_TRUE(r) << r.error().description;
+  return *r;
+}
+
+class AuthorizationTest : public RegistryDbTest {
+ protected:
+  void SetUp() override {
+    RegistryDbTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    Add("conf", "confidential", {kRedirect});
+    Add("pub", "public", {kRedirect});
+    Add("many", "confidential", {kRedirect, "https://app.example.com/other"});
+    Add("none", "confidential", {});
+    Add("query", "confidential", {"https://app.example.com/cb?tenant=a%20b"});
+    Add("cc_only", "confidential", {kRedirect}, {"client_credentials"});
+    catalog_ = std::make_unique<ClientCatalog>(*db_);
+    ASSERT_TRUE(catalog_->Reload());
+    AuthorizationSettings s;
+    s.issuer = "https://issuer.example";
+    s.code_ttl = 120;
+    service_ = std::make_unique<AuthorizationService>(s, *catalog_, *db_, clock_, random_);
+  }
+
+  void Add(std::string id, std::string type, std::vector<std::string> redirects,
+           std::vector<std::string> grants = {}) {
+    Client c;
+    c.client_id = id;
+    c.client_type = type;
+    c.client_profile = "webserver";
+    c.client_name = "App " + id;
+    c.scope = {"petstore.r", "petstore.w"};
+    c.redirect_uris = std::move(redirects);
+    c.grant_types = std::move(grants);
+    c.owner_id = "admin";
+    c.host = "lightapi.net";
+    auto s = db_->Transact([&](store::Tx& tx) { return client_store::Insert(tx, c); });
+    ASSERT_TRUE(s) << s.error().detail;
+  }
+
+  // Expects a failure that is shown to the user, never redirected.
+  void ExpectShown(const Validation& v, std::string_view code) {
+    ASSERT_FALSE(v.has_value());
+    EXPECT_EQ(v.error().error.code, code) << v.error().error.description;
+    EXPECT_TRUE(v.error().redirect_uri.empty());
+  }
+  void ExpectRedirected(const Validation& v, std::string_view oauth_error,
+                        std::string_view code = {}) {
+    ASSERT_FALSE(v.has_value());
+    EXPECT_EQ(v.error().error.oauth_error, oauth_error) << v.error().error.description;
+    EXPECT_EQ(v.error().error.code, code);
+    EXPECT_EQ(v.error().redirect_uri, kRedirect);
+  }
+
+  ManualClock clock_;
+  testing::CountingRandom random_;
+  std::unique_ptr<ClientCatalog> catalog_;
+  std::unique_ptr<AuthorizationService> service_;
+};
+
+TEST(AuthorizationRequestTest, RepeatedOrOversizedParametersAreRefused) {
+  auto r = AuthorizationRequest::Parse("client_id=a&response_type=code&client_id=b");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().oauth_error, "invalid_request");
+  EXPECT_FALSE(AuthorizationRequest::Parse("state=" + std::string(3000, 'x')));
+  EXPECT_FALSE(AuthorizationRequest::Parse("state=%zz"));
+  // Unknown parameters are ignored, even repeated.
+  EXPECT_TRUE(AuthorizationRequest::Parse("client_id=a&x=1&x=2"));
+}
+
+TEST(AuthorizationRequestTest, RoundTripsThroughAQuery) {
+  auto r = AuthorizationRequest::Parse(
+      "response_type=code&client_id=c%201&state=a%26b%3Dc+d&scope=x+y&nonce=n&remember=Y");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(*r->state, "a&b=c d");
+  auto again = AuthorizationRequest::Parse(r->ToQuery());
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->ToFields(), r->ToFields());
+  EXPECT_FALSE(again->redirect_uri.has_value());
+}
+
+TEST_P(AuthorizationTest, UnknownOrMissingClientIsShownNotRedirected) {
+  ExpectShown(service_->Validate(Request("nope", "redirect_uri=https://evil.example/"), false),
+              "ERR12014");
+  ExpectShown(service_->Validate(*AuthorizationRequest::Parse("response_type=code"), false),
+              "ERR11000");
+  auto v = service_->Validate(Request("nope"), true);
+  ASSERT_FALSE(v);
+  EXPECT_EQ(v.error().error.http_status, 404);
+}
+
+TEST_P(AuthorizationTest, RedirectUriMustMatchExactly) {
+  for (std::string bad :
+       {"https://evil.example/cb", "https://app.example.com/cb/x", "https://app.example.com/cb?x=1",
+        "http://app.example.com/cb", "https://app.example.com:444/cb",
+        "https://app.example.com/cb/", "https://app.example.com/CB", "https://app.example.com/cb#f",
+        "https://app.example.com.evil.example/cb", ""}) {
+    SCOPED_TRACE(bad);
+    AuthorizationRequest r = Request("conf");
+    r.redirect_uri = bad;
+    ExpectShown(service_->Validate(r, false), "ERR12026");
+    ExpectShown(service_->Validate(r, true), "ERR12026");
+  }
+}
+
+TEST_P(AuthorizationTest, OmittedRedirectUriNeedsExactlyOneRegistered) {
+  auto one = service_->Validate(Request("conf"), false);
+  ASSERT_TRUE(one) << one.error().error.description;
+  EXPECT_EQ(one->redirect_uri, kRedirect);
+  EXPECT_FALSE(one->redirect_uri_given);
+  ExpectShown(service_->Validate(Request("many"), false), "ERR12025");
+  ExpectShown(service_->Validate(Request("none"), false), "ERR12025");
+  ExpectShown(service_->Validate(Request("none", "redirect_uri=https://x.example/"), false),
+              "ERR12026");
+  auto given = service_->Validate(
+      Request("many", "redirect_uri=https%3A%2F%2Fapp.example.com%2Fother"), false);
+  ASSERT_TRUE(given);
+  EXPECT_TRUE(given->redirect_uri_given);
+}
+
+TEST_P(AuthorizationTest, ResponseTypeErrorsFollowTheOrderOfTheCaller) {
+  auto missing = *AuthorizationRequest::Parse("client_id=conf&state=s1");
+  // Browser: after the redirect URI, so redirected with the state.
+  auto v = service_->Validate(missing, false);
+  ExpectRedirected(v, "invalid_request", "ERR11000");
+  EXPECT_EQ(v.error().state, "s1");
+  EXPECT_TRUE(v.error().has_state);
+  // light-oauth2: first of all.
+  ExpectShown(service_->Validate(missing, true), "ERR11000");
+  auto wrong = *AuthorizationRequest::Parse("response_type=token&client_id=conf");
+  ExpectRedirected(service_->Validate(wrong, false), "unsupported_response_type", "ERR11004");
+  ExpectShown(service_->Validate(wrong, true), "ERR11004");
+  // light-oauth2 order: a bad response_type wins over an unknown client.
+  ExpectShown(service_->Validate(*AuthorizationRequest::Parse("response_type=x&client_id=q"), true),
+              "ERR11004");
+}
+
+TEST_P(AuthorizationTest, GrantTypeAndScopeAreChecked) {
+  ExpectRedirected(service_->Validate(Request("cc_only"), false), "unauthorized_client");
+  ExpectRedirected(service_->Validate(Request("conf", "scope=petstore.r+admin"), false),
+                   "invalid_scope", "ERR12027");
+  // Set membership, not light-oauth2's substring match (reference §4.6).
+  ExpectRedirected(service_->Validate(Request("conf", "scope=pet"), false), "invalid_scope",
+                   "ERR12027");
+  auto subset = service_->Validate(Request("conf", "scope=petstore.r"), false);
+  ASSERT_TRUE(subset);
+  EXPECT_EQ(subset->scope, std::vector<std::string>{"petstore.r"});
+  auto all = service_->Validate(Request("conf"), false);
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->scope, (std::vector<std::string>{"petstore.r", "petstore.w"}));
+}
+
+TEST_P(AuthorizationTest, PkceIsS256AndRequiredForPublicClients) {
+  ExpectRedirected(service_->Validate(Request("pub"), false), "invalid_request");
+  std::string s256 = std::string("code_challenge=") + kChallenge + "&code_challenge_method=S256";
+  auto ok = service_->Validate(Request("pub", s256), false);
+  ASSERT_TRUE(ok) << ok.error().error.description;
+  EXPECT_EQ(ok->code_challenge, kChallenge);
+  EXPECT_EQ(ok->code_challenge_method, "S256");
+  // plain (explicit or by default) is refused (RFC 9700 §2.1.1).
+  ExpectRedirected(
+      service_->Validate(Request("pub", std::string("code_challenge=") + kChallenge), false),
+      "invalid_request", "ERR12033");
+  ExpectRedirected(service_->Validate(Request("pub", std::string("code_challenge=") + kChallenge +
+                                                         "&code_challenge_method=plain"),
+                                      false),
+                   "invalid_request", "ERR12033");
+  ExpectRedirected(service_->Validate(Request("conf", std::string("code_challenge=") + kChallenge +
+                                                          "&code_challenge_method=ABC"),
+                                      false),
+                   "invalid_request", "ERR12033");
+  ExpectRedirected(
+      service_->Validate(Request("conf", "code_challenge=abc&code_challenge_method=S256"), false),
+      "invalid_request", "ERR12034");
+  ExpectRedirected(service_->Validate(Request("conf", "code_challenge=" + std::string(129, 'a') +
+                                                          "&code_challenge_method=S256"),
+                                      false),
+                   "invalid_request", "ERR12035");
+  ExpectRedirected(service_->Validate(Request("conf", "code_challenge=" + std::string(43, '$') +
+                                                          "&code_challenge_method=S256"),
+                                      false),
+                   "invalid_request", "ERR12036");
+  ExpectRedirected(service_->Validate(Request("conf", "code_challenge_method=S256"), false),
+                   "invalid_request");
+  // PKCE errors of light-oauth2 callers keep their codes and status.
+  auto light = service_->Validate(
+      Request("conf",
+              "redirect_uri=https%3A%2F%2Fapp.example.com%2Fcb&code_challenge=abc&"
+              "code_challenge_method=S256"),
+      true);
+  ASSERT_FALSE(light);
+  EXPECT_EQ(light.error().error.code, "ERR12034");
+  EXPECT_EQ(light.error().error.http_status, 400);
+}
+
+TEST_P(AuthorizationTest, PromptNoneStandsAlone) {
+  auto v = service_->Validate(Request("conf", "prompt=none"), false);
+  ASSERT_TRUE(v);
+  EXPECT_TRUE(v->prompt_none);
+  ExpectRedirected(service_->Validate(Request("conf", "prompt=none+login"), false),
+                   "invalid_request");
+}
+
+TEST_P(AuthorizationTest, IssuedCodeIsRandomHashedBoundAndShortLived) {
+  std::string q =
+      "redirect_uri=https%3A%2F%2Fapp.example.com%2Fcb&scope=petstore.r&state=xyz&"
+      "nonce=n-0S6&code_challenge=" +
+      std::string(kChallenge) + "&code_challenge_method=S256";
+  auto v = service_->Validate(Request("pub", q), false);
+  ASSERT_TRUE(v) << v.error().error.description;
+  AuthenticatedUser user{"alice", "employee", "user admin"};
+  auto code = service_->IssueCode(*v, user, true);
+  ASSERT_TRUE(code) << code.error().detail;
+  EXPECT_EQ(code->Reveal().size(), 43u);  // 256 bits, base64url
+  auto clear = db_->QueryRow("SELECT count(*) FROM auth_codes WHERE code_hash = $1",
+                             {store::Text(code->Reveal())});
+  ASSERT_TRUE(clear);
+  EXPECT_EQ((*clear)->Int(0), 0) << "the clear code must not be stored";
+  auto row = db_->QueryRow(
+      "SELECT client_id, user_id, user_type, roles, scope, redirect_uri, code_challenge,"
+      " code_challenge_method, nonce, remember, created_at, expires_at, consumed_at"
+      " FROM auth_codes WHERE code_hash = $1",
+      {store::Text(TokenHash(code->Reveal()))});
+  ASSERT_TRUE(row && *row);
+  const auto& r = **row;
+  EXPECT_EQ(r.Str(0), "pub");
+  EXPECT_EQ(r.Str(1), "alice");
+  EXPECT_EQ(r.Str(2), "employee");
+  EXPECT_EQ(r.Str(3), "user admin");
+  EXPECT_EQ(r.Str(4), "petstore.r");
+  EXPECT_EQ(r.Str(5), kRedirect);
+  EXPECT_EQ(r.Str(6), kChallenge);
+  EXPECT_EQ(r.Str(7), "S256");
+  EXPECT_EQ(r.Str(8), "n-0S6");
+  EXPECT_EQ(r.Str(9), "Y");
+  EXPECT_EQ(r.Int(11) - r.Int(10), 120);
+  EXPECT_EQ(r.Int(10), clock_.Now());
+  EXPECT_TRUE(r.IsNull(12));
+  // The matching verifier redeems it.
+  EXPECT_TRUE(CheckCodeVerifier(kVerifier, r.Str(6), r.Str(7)));
+
+  auto again = service_->IssueCode(*v, user, false);
+  ASSERT_TRUE(again);
+  EXPECT_NE(again->Reveal(), code->Reveal());
+}
+
+TEST_P(AuthorizationTest, OmittedRedirectUriIsNotStored) {
+  auto v = service_->Validate(Request("conf"), false);
+  ASSERT_TRUE(v);
+  auto code = service_->IssueCode(*v, {"bob", "", ""}, false);
+  ASSERT_TRUE(code);
+  auto row = db_->QueryRow(
+      "SELECT redirect_uri, scope, remember, user_type FROM auth_codes WHERE code_hash = $1",
+      {store::Text(TokenHash(code->Reveal()))});
+  ASSERT_TRUE(row && *row);
+  EXPECT_TRUE((*row)->IsNull(0));
+  EXPECT_EQ((*row)->Str(1), "petstore.r petstore.w");
+  EXPECT_EQ((*row)->Str(2), "N");
+  EXPECT_TRUE((*row)->IsNull(3));
+}
+
+TEST_P(AuthorizationTest, CodeTtlIsClampedToTenMinutes) {
+  AuthorizationSettings s;
+  s.code_ttl = 3600;
+  EXPECT_EQ(AuthorizationService(s, *catalog_, *db_, clock_, random_).code_ttl(), 600);
+  s.code_ttl = 1;
+  EXPECT_EQ(AuthorizationService(s, *catalog_, *db_, clock_, random_).code_ttl(), 60);
+}
+
+TEST_P(AuthorizationTest, RedirectsCarryCodeStateAndIssuerEncoded) {
+  auto v = service_->Validate(Request("query", "state=a%26b%3D%23+c"), false);
+  ASSERT_TRUE(v) << v.error().error.description;
+  std::string loc = service_->SuccessRedirect(*v, Secret("the-code"));
+  EXPECT_EQ(loc,
+            "https://app.example.com/cb?tenant=a%20b&code=the-code&state=a%26b%3D%23%20c&"
+            "iss=https%3A%2F%2Fissuer.example");
+  auto no_state = service_->Validate(Request("conf"), false);
+  ASSERT_TRUE(no_state);
+  EXPECT_EQ(service_->SuccessRedirect(*no_state, Secret("c")),
+            "https://app.example.com/cb?code=c&iss=https%3A%2F%2Fissuer.example");
+
+  auto failed = service_->Validate(Request("conf", "scope=x%22y&state=s"), false);
+  ASSERT_FALSE(failed);
+  std::string err = service_->ErrorRedirect(failed.error());
+  EXPECT_EQ(err.rfind("https://app.example.com/cb?error=invalid_scope&error_description=", 0), 0u)
+      << err;
+  EXPECT_NE(err.find("ERR12027"), std::string::npos);
+  EXPECT_NE(err.find("&state=s&iss="), std::string::npos);
+  EXPECT_EQ(err.find("%22"), std::string::npos) << "quotes are not allowed in descriptions";
+}
+
+TEST(AppendQueryTest, KeepsQueryAndDropsFragment) {
+  EXPECT_EQ(AppendQuery("https://a/cb", {{"k", "v w"}}), "https://a/cb?k=v%20w");
+  EXPECT_EQ(AppendQuery("https://a/cb?", {{"k", "v"}}), "https://a/cb?k=v");
+  EXPECT_EQ(AppendQuery("https://a/cb?x=1", {{"k", "&"}}), "https://a/cb?x=1&k=%26");
+  EXPECT_EQ(AppendQuery("https://a/cb?x=1&", {{"k", "v"}}), "https://a/cb?x=1&k=v");
+  EXPECT_EQ(AppendQuery("https://a/cb#frag", {{"k", "v"}}), "https://a/cb?k=v");
+  EXPECT_EQ(SafeErrorDescription("a\"b\\c\nd\x01\xc3\xa9"), "a b c d   ");
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, AuthorizationTest, testing::kRegistryBackends,
+                         testing::BackendName);
+
+}  // namespace
+}  // namespace portcullis::oauth

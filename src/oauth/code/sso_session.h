@@ -1,0 +1,70 @@
+#pragma once
+// Single sign-on sessions (table sso_sessions): after one login, a browser carries a cookie
+// whose value is 256 random bits; the store keeps only its hash, the user and the expiry, so a
+// leaked table opens no session. Sessions live in the shared store, so every instance of the
+// code service recognises them.
+//
+// A session belongs to the authenticator ("realm") that signed the user in: for the built-in
+// user store (realm "") the key is TokenHash(cookie); for another realm it is
+// TokenHash(realm + "\n" + cookie). A session made by one authenticator is therefore invisible
+// to a client that uses another, whose users are a different population.
+//
+// Thread-safety: all members may be called from any thread; every call blocks on the store.
+
+#include <atomic>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/clock.h"
+#include "common/error.h"
+#include "common/random.h"
+#include "common/secret.h"
+
+namespace portcullis::store {
+class Database;
+}
+
+namespace portcullis::oauth {
+
+struct SessionSettings {
+  int64_t ttl = 8 * 3600;             // a session without "remember me"
+  int64_t remember_ttl = 30 * 86400;  // with it (light-oauth2's remember=Y)
+};
+
+struct SsoSession {
+  std::string user_id;
+  bool remember = false;
+  int64_t created_at = 0;
+  int64_t expires_at = 0;
+};
+
+class SessionStore {
+ public:
+  SessionStore(store::Database& db, const Clock& clock, Random& random,
+               SessionSettings settings = {});
+
+  struct Created {
+    Secret cookie;  // the cookie value; never stored
+    SsoSession session;
+    int64_t max_age = 0;  // cookie Max-Age; 0: a browser-session cookie (no remember)
+  };
+  Result<Created> Create(std::string_view realm, std::string_view user_id, bool remember);
+  // nullopt when unknown or expired.
+  Result<std::optional<SsoSession>> Find(std::string_view realm, std::string_view cookie) const;
+  Status Delete(std::string_view realm, std::string_view cookie);
+  // Deletes expired sessions. Create also does it now and then.
+  Status Purge();
+
+  static std::string Key(std::string_view realm, std::string_view cookie);
+
+ private:
+  store::Database& db_;
+  const Clock& clock_;
+  Random& random_;
+  SessionSettings settings_;
+  std::atomic<uint32_t> creates_{0};
+};
+
+}  // namespace portcullis::oauth

@@ -1,0 +1,120 @@
+#include "api/registry_api.h"
+
+#include <algorithm>
+#include <charconv>
+
+#include <boost/json/serialize.hpp>
+
+#include "api/registry_support.h"
+#include "common/log.h"
+#include "oauth/client/validation.h"
+#include "oauth/service/service_catalog.h"
+
+namespace portcullis::api {
+namespace registry {
+
+Context::Context(RegistryDeps& d)
+    : deps(d),
+      clients(d.db, d.clock, d.random, d.secrets, &d.clients),
+      services(d.db, d.clock, d.services, &d.clients),
+      users(d.db, d.clock),
+      providers(d.db, d.clock),
+      refresh_tokens(d.db, d.clock) {}
+
+Result<Caller> Authorize(const Context& ctx, const http::Request& req, std::string_view read,
+                         std::string_view write) {
+  auto caller = ctx.deps.auth.Authorize(req, read);
+  if (caller || write.empty() || caller.error().http_status != 403) return caller;
+  auto with_write = ctx.deps.auth.Authorize(req, write);
+  if (with_write) return with_write;
+  return caller;  // name the read scope in the 403
+}
+
+std::string ActorOf(const Caller& c) {
+  if (!c.user_id.empty()) return "user:" + c.user_id + " client:" + c.client_id;
+  return "client:" + c.client_id;
+}
+
+std::string OwnerOf(const Caller& c) { return c.user_id.empty() ? c.client_id : c.user_id; }
+
+http::Response Json(int status, const boost::json::value& body) {
+  return http::Response::Json(status, boost::json::serialize(body));
+}
+
+http::Response Empty() { return http::Response::Text(200, "", "text/plain"); }
+
+http::Response ErrorResponse(const Error& e, std::string_view op) {
+  if (e.http_status >= 500) {
+    log::Error("registry.failed", {{"op", op}, {"code", e.code}, {"detail", e.detail}});
+  }
+  return http::RenderError(e);
+}
+
+http::Response NoStore(http::Response r) {
+  r.With("Cache-Control", "no-store").With("Pragma", "no-cache");
+  return r;
+}
+
+namespace {
+
+std::optional<int64_t> ParseInt(std::string_view s) {
+  int64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size() || s.empty()) return std::nullopt;
+  return v;
+}
+
+}  // namespace
+
+Result<Paging> ParsePaging(const http::Request& req, int base, bool page_required) {
+  Paging p;
+  p.page = base;
+  auto page = req.QueryParam("page");
+  if (!page || page->empty()) {
+    if (page_required) {
+      return Fail(Error::Status("ERR11000", "page: the query parameter is required"));
+    }
+  } else {
+    auto v = ParseInt(*page);
+    if (!v || *v < base || *v > 1'000'000'000) {
+      return Fail(oauth::FieldError("page", "must be an integer >= " + std::to_string(base)));
+    }
+    p.page = *v;
+  }
+  if (auto size = req.QueryParam("pageSize"); size && !size->empty()) {
+    auto v = ParseInt(*size);
+    if (!v || *v < 1 || *v > 1000) {
+      return Fail(oauth::FieldError("pageSize", "must be an integer from 1 to 1000"));
+    }
+    p.page_size = *v;
+  }
+  p.offset = (p.page - base) * p.page_size;
+  return p;
+}
+
+Result<std::string> QueryText(const http::Request& req, std::string_view name, size_t max) {
+  auto v = req.QueryParam(name);
+  if (!v) return std::string();
+  if (auto st = oauth::CheckText(name, *v, max, false); !st) return Fail(std::move(st.error()));
+  return std::move(*v);
+}
+
+}  // namespace registry
+
+void RegisterRegistryApis(http::Router& router, RegistryDeps& deps,
+                          const std::vector<std::string>& services) {
+  auto serves = [&](std::string_view s) {
+    return std::find(services.begin(), services.end(), s) != services.end() ||
+           std::find(services.begin(), services.end(), "all") != services.end();
+  };
+  auto ctx = std::make_shared<registry::Context>(deps);
+  bool any = false;
+  if (serves("client")) registry::RegisterClientRoutes(router, ctx), any = true;
+  if (serves("service")) registry::RegisterServiceRoutes(router, ctx), any = true;
+  if (serves("user")) registry::RegisterUserRoutes(router, ctx), any = true;
+  if (serves("provider")) registry::RegisterProviderRoutes(router, ctx), any = true;
+  if (serves("refresh-token")) registry::RegisterRefreshTokenRoutes(router, ctx), any = true;
+  if (any) registry::RegisterAuditRoutes(router, ctx);
+}
+
+}  // namespace portcullis::api

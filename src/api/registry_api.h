@@ -1,0 +1,60 @@
+#pragma once
+// HTTP bindings of the registries, light-oauth2's admin REST contract (reference §7-§11):
+//
+//   client         /oauth2/client[/{clientId}[/service[/{serviceId}]]], /oauth2/client/{id}/secret
+//   service        /oauth2/service[/{serviceId}[/endpoint]]
+//   user           /oauth2/user[/{userId}], /oauth2/password/{userId}
+//   provider       /oauth2/provider[/{providerId}]
+//   refresh-token  /oauth2/refresh_token[/{refreshToken}]
+//   (any of them)  /oauth2/audit
+//
+// Every call needs a bearer token from AdminAuth with the service's scope: portal.r/portal.w
+// (client, service), oauth.user.r/w, read:provider/write:provider, oauth.refresh_token.r/w,
+// oauth.audit.r. A write scope also grants the matching read. 401 without or with a bad token,
+// 403 without the scope, checked before anything else.
+//
+// Paging keeps light-oauth2's conventions (reference §2.6): `page` is required (ERR11000);
+// clients and services count pages from 0 and answer {"clients"|"services":[...],"total":n},
+// where total counts the rows matching the filter (light-oauth2 counted all rows); users and
+// refresh tokens count from 1 and answer a bare array. pageSize defaults to 10 (1..1000).
+// Filters are prefixes: host (clients, services), userId (users, refresh tokens).
+//
+// Handlers validate on the I/O thread and run store work as http::Blocking; password hashing
+// (user create, password change) runs on the hash pool.
+
+#include <string>
+#include <vector>
+
+#include "api/admin_auth.h"
+#include "common/clock.h"
+#include "common/random.h"
+#include "http/router.h"
+#include "oauth/client/client_catalog.h"
+#include "oauth/credentials/secret_hash.h"
+#include "store/db.h"
+
+namespace portcullis::oauth {
+class ServiceCatalog;
+}
+
+namespace portcullis::api {
+
+struct RegistryDeps {
+  store::Database& db;
+  const Clock& clock;
+  Random& random;
+  const oauth::SecretHasher& secrets;
+  const api::AdminAuth& auth;
+  oauth::ClientCatalog& clients;
+  // Optional: refreshed after service writes when given (the store notification "service"
+  // announces them either way).
+  oauth::ServiceCatalog* services = nullptr;
+};
+
+// Registers the routes of the selected services among "client", "service", "user", "provider"
+// and "refresh-token" (others are ignored); the audit route comes with any of them. `deps` must
+// outlive the router.
+void RegisterRegistryApis(http::Router& router, RegistryDeps& deps,
+                          const std::vector<std::string>& services);
+
+}  // namespace portcullis::api

@@ -39,7 +39,8 @@ bool IsForm(const Request& req) {
 }
 
 Result<oauth::Params> FormOf(const Request& req) {
-  if (!IsForm(req)) {
+  // An empty body needs no content type: it is an empty form (and then lacks grant_type).
+  if (!req.body.empty() && !IsForm(req)) {
     return Fail(Error::Status("ERR12000", "The body must be application/x-www-form-urlencoded."));
   }
   return oauth::Params::FromForm(req.body);
@@ -122,8 +123,10 @@ void RegisterDiscovery(http::Router& router, const Discovery& d) {
   if (d.key_service) m["jwks_uri"] = base + "/oauth2/keys";
   m["introspection_endpoint"] = base + "/oauth2/introspect";
   m["revocation_endpoint"] = base + "/oauth2/revoke";
-  json::array auth_methods = {"client_secret_basic", "client_secret_post"};
+  json::array auth_methods = {"client_secret_basic", "client_secret_post", "private_key_jwt"};
   m["token_endpoint_auth_methods_supported"] = auth_methods;
+  m["token_endpoint_auth_signing_alg_values_supported"] =
+      json::array{"RS256", "PS256", "ES256", "EdDSA"};
   m["introspection_endpoint_auth_methods_supported"] = auth_methods;
   m["revocation_endpoint_auth_methods_supported"] = auth_methods;
   m["grant_types_supported"] = json::array{"authorization_code",

@@ -43,6 +43,8 @@ int KeysCommand(const AdminCommands& a, const Config& config) {
                                       std::move(*master), kc);
   if (!km) return Die("keys: " + Describe(km.error()));
   if (a.keys_rotate->parsed()) {
+    // Make sure there is a current key first, as a starting server would.
+    if (auto s = (*km)->Tick(); !s) return Die("keys: " + Describe(s.error()));
     auto kid = (*km)->Rotate();
     if (!kid) return Die("keys rotate: " + Describe(kid.error()));
     std::printf("%s\n", kid->c_str());

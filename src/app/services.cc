@@ -5,6 +5,7 @@
 #include <mutex>
 #include <thread>
 
+#include "api/code_api.h"
 #include "api/jwt_admin_auth.h"
 #include "api/key_api.h"
 #include "api/registry_api.h"
@@ -14,6 +15,7 @@
 #include "common/log.h"
 #include "common/random.h"
 #include "http/router.h"
+#include "oauth/client/bootstrap_client.h"
 #include "oauth/client/client_catalog.h"
 #include "oauth/credentials/secret_hash.h"
 #include "oauth/key/key_manager.h"
@@ -93,6 +95,16 @@ class ServiceSet final : public Services {
     registry_deps_ = std::make_unique<api::RegistryDeps>(
         api::RegistryDeps{db_, clock_, Random::System(), secrets_, *admin_auth_, clients_});
     api::RegisterRegistryApis(router, *registry_deps_, config_.server.services);
+    // Code service: authorization endpoint, sign-in, consent, logout (api/code_api.h).
+    if (config_.Serves("code")) {
+      oauth::AuthorizationSettings as;
+      as.issuer = config_.server.issuer;
+      as.code_ttl = config_.token.code_ttl_s;
+      code_deps_ = std::make_unique<api::CodeApiDeps>(as, clients_, db_, clock_, Random::System(),
+                                                      master_.bytes());
+      code_deps_->authenticators.AddDefault(std::make_shared<oauth::UserStoreLogin>(users_));
+      api::RegisterCodeApi(router, *code_deps_);
+    }
   }
 
   // Background work: key rotation ticks, reloads after changes made elsewhere (other
@@ -184,6 +196,7 @@ class ServiceSet final : public Services {
   std::unique_ptr<oauth::TokenService> tokens_;
   std::unique_ptr<api::JwtAdminAuth> admin_auth_;
   std::unique_ptr<api::RegistryDeps> registry_deps_;
+  std::unique_ptr<api::CodeApiDeps> code_deps_;
 
   std::mutex mu_;
   std::condition_variable cv_;

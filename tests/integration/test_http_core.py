@@ -266,3 +266,28 @@ def test_readme_configuration_reference_is_current():
         "\n<!-- config-reference:end -->", 1)[0]
     assert section == run_cli("config", "reference").stdout.rstrip("\n"), \
         "README is stale: run scripts/update-docs.sh"
+
+
+def test_tls_from_pem_files(start, tmp_path):
+    import subprocess
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                    "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True)
+    s = start("--set", f"server.tls_cert={cert}", "--set", f"server.tls_key={key}")
+    import requests
+    r = requests.get(f"https://127.0.0.1:{s.port}/health", verify=str(cert), timeout=10)
+    assert r.status_code == 200 and r.text == "OK"
+    info = requests.get(f"https://127.0.0.1:{s.port}/server/info", verify=str(cert), timeout=10).json()
+    assert info["issuer"].startswith("https://")
+    # Plain HTTP on the TLS port is not served.
+    with pytest.raises(requests.exceptions.ConnectionError):
+        requests.get(f"http://127.0.0.1:{s.port}/health", timeout=5)
+
+
+def test_tls_with_unreadable_files_is_a_clear_startup_error(tmp_path):
+    r = run_cli("serve", "--listen", "127.0.0.1:0", "--store", f"sqlite:{tmp_path}/db",
+                "--set", f"server.tls_cert={tmp_path}/missing.pem",
+                "--set", f"server.tls_key={tmp_path}/missing.key")
+    assert_one_line_failure(r, "server.tls_cert")

@@ -50,12 +50,17 @@ def test_client_credentials_basic_gives_an_rfc9068_jwt(oauth):
 
 
 def test_light4j_profile_claims(oauth):
+    # Reserved claim names are refused at registration (reference §18.6).
+    r = oauth.admin("POST", "/oauth2/client", json={
+        "clientType": "trusted", "clientProfile": "service", "clientName": "x", "clientDesc": "x",
+        "host": "h", "ownerId": "admin", "scope": "a", "customClaim": '{"scope": "evil"}'})
+    assert r.status_code == 400 and "customClaim" in r.json()["error_description"]
     cid, secret = oauth.create_client("trusted", tokenProfile="light-4j",
-                                      customClaim='{"c1": "361", "c2": "67", "scope": "evil"}')
+                                      customClaim='{"c1": "361", "c2": "67"}')
     r = oauth.token(CC, client=(cid, secret))
     assert r.status_code == 200, r.text
     c = claims(r.json()["access_token"])
-    assert c["scope"] == ["petstore.r", "petstore.w"]  # array, custom claim cannot overwrite
+    assert c["scope"] == ["petstore.r", "petstore.w"]  # an array in this profile
     assert c["version"] == "1.0" and c["nbf"] == c["iat"] - 120
     assert c["c1"] == "361" and c["c2"] == "67"
     assert "sub" not in c
@@ -294,7 +299,7 @@ def test_discovery_metadata(oauth):
         assert m["jwks_uri"] == oauth.url + "/oauth2/keys"
         assert "client_credentials" in m["grant_types_supported"]
         assert m["code_challenge_methods_supported"] == ["S256"]
-        assert "private_key_jwt" not in m["token_endpoint_auth_methods_supported"]
+        assert "private_key_jwt" in m["token_endpoint_auth_methods_supported"]
 
 
 @pytest.mark.parametrize("body", [
@@ -310,3 +315,37 @@ def test_hostile_form_bodies_get_clear_4xx(oauth, body):
                       headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert 400 <= r.status_code < 500, r.text
     assert r.json()["error"]
+
+
+def test_private_key_jwt_client_authentication_with_replay_cache(oauth):
+    import time
+    import uuid
+    from jwcrypto import jwk, jwt as jwcrypto_jwt
+    key = jwk.JWK.generate(kty="EC", crv="P-256", kid="a1")
+    jwks = json.dumps({"keys": [json.loads(key.export_public())]})
+    cid, _ = oauth.create_client("confidential", authMethod="private_key_jwt", jwks=jwks)
+
+    def assertion(aud=oauth.url + "/oauth2/token", sub=None, jti=None):
+        now = int(time.time())
+        t = jwcrypto_jwt.JWT(header={"alg": "ES256", "kid": "a1"},
+                             claims={"iss": cid, "sub": sub or cid, "aud": aud, "iat": now,
+                                     "exp": now + 60, "jti": jti or uuid.uuid4().hex})
+        t.make_signed_token(key)
+        return t.serialize()
+
+    form = {**CC, "client_id": cid,
+            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"}
+    a = assertion()
+    r = oauth.token({**form, "client_assertion": a})
+    assert r.status_code == 200, r.text
+    err(oauth.token({**form, "client_assertion": a}), 401, "ERR12007")  # replayed jti
+    err(oauth.token({**form, "client_assertion": assertion(aud="https://elsewhere")}), 401, "ERR12007")
+    err(oauth.token({**form, "client_assertion": assertion(sub="someone-else")}), 401, "ERR12007")
+    # A secret is not accepted for a private_key_jwt client.
+    other = jwk.JWK.generate(kty="EC", crv="P-256", kid="a1")
+    now = int(time.time())
+    forged = jwcrypto_jwt.JWT(header={"alg": "ES256", "kid": "a1"},
+                              claims={"iss": cid, "sub": cid, "aud": oauth.url, "exp": now + 60,
+                                      "jti": "x"})
+    forged.make_signed_token(other)
+    err(oauth.token({**form, "client_assertion": forged.serialize()}), 401, "ERR12007")

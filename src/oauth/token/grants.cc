@@ -8,6 +8,7 @@
 
 #include "common/log.h"
 #include "oauth/client/client_catalog.h"
+#include "oauth/client/validation.h"
 #include "oauth/credentials/token_hash.h"
 #include "oauth/token/pkce.h"
 #include "oauth/token/token_service.h"
@@ -318,7 +319,8 @@ Result<IssuedToken> TokenService::BootstrapToken(const Params& p, const Client& 
   for (const auto& [k, v] : p.fields()) {
     bool consumed = false;
     for (auto n : kConsumed) consumed = consumed || k == n;
-    if (!consumed && !IsReservedClaim(k)) extra[k] = v;
+    // sid names the service being deployed (light-oauth2 issue #325).
+    if (!consumed && (k == "sid" || !IsReservedClaim(k))) extra[k] = v;
   }
   int64_t ttl = settings_.bootstrap_token_ttl;
   auto m = Mint(c, Subject{}, scope, DefaultAudience(settings_), ttl, extra);

@@ -5,6 +5,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "oauth/client/client_catalog.h"
+#include "oauth/client/validation.h"
 #include "oauth/credentials/token_hash.h"
 #include "oauth/token/token_service.h"
 #include "store/db.h"

@@ -8,7 +8,10 @@
 
 #include "common/encoding.h"
 #include "common/log.h"
+#include "jose/key_set.h"
+#include "jose/verifier.h"
 #include "oauth/client/client_catalog.h"
+#include "oauth/client/validation.h"
 #include "oauth/credentials/secret_hash.h"
 #include "oauth/credentials/token_hash.h"
 #include "oauth/token/pkce.h"
@@ -58,14 +61,6 @@ void AddScope(json::object& claims, const std::vector<std::string>& scope, bool 
 }
 
 }  // namespace
-
-bool IsReservedClaim(std::string_view name) {
-  static constexpr std::array<std::string_view, 24> kReserved = {
-      "iss",   "sub",     "aud",       "exp",   "nbf",       "iat", "jti", "client_id",
-      "scope", "user_id", "user_type", "roles", "cid",       "uid", "act", "may_act",
-      "typ",   "version", "ver",       "csrf",  "auth_time", "cnf", "acr", "amr"};
-  return std::find(kReserved.begin(), kReserved.end(), name) != kReserved.end();
-}
 
 std::string IssuedToken::ToJson() const {
   json::object o;
@@ -158,10 +153,12 @@ Result<std::shared_ptr<const Client>> TokenService::AuthenticateClient(
         Error::Status("ERR12014", "Client " + creds.client_id.substr(0, 64) + " is not found."));
   }
   if (creds.method == "private_key_jwt") {
-    if (client->auth_method != "private_key_jwt" || !may_block) {
+    if (client->auth_method != "private_key_jwt") {
       return Fail(Error::Status("ERR12007", "The client does not use private_key_jwt."));
     }
-    return Fail(Error::Status("ERR12007", "private_key_jwt is not supported yet."));
+    if (!may_block) return Fail(Error::Internal("private_key_jwt on an I/O thread"));
+    if (auto s = VerifyClientAssertion(*client, creds.assertion); !s) return Fail(s.error());
+    return client;
   }
   if (client->auth_method == "private_key_jwt") {
     return Fail(Error::Status("ERR12007", "The client must authenticate with private_key_jwt."));
@@ -180,6 +177,53 @@ Result<std::shared_ptr<const Client>> TokenService::AuthenticateClient(
     return Fail(Error::Status("ERR12007"));
   }
   return client;
+}
+
+// RFC 7523 §3: iss and sub are the client, aud is us, exp is near, and a jti is used once.
+Status TokenService::VerifyClientAssertion(const Client& c, std::string_view assertion) {
+  auto bad = [](std::string why) { return Fail(Error::Status("ERR12007", std::move(why))); };
+  if (c.jwks.empty()) return bad("The client has no registered jwks.");
+  auto keys = jose::ParseJwks(c.jwks);
+  if (!keys) return bad("The client's jwks cannot be read.");
+  jose::VerifyOptions options;
+  options.issuer = c.client_id;
+  jose::Verifier verifier(std::move(*keys), options, clock_);
+  auto v = verifier.Verify(assertion);
+  if (!v)
+    return bad("Invalid client assertion: " + std::string(jose::ReasonName(v.error().reason)));
+  const auto& claims = v->payload;
+  auto str = [&](std::string_view k) -> std::string {
+    auto x = claims.if_contains(k);
+    return x && x->is_string() ? std::string(x->as_string()) : std::string();
+  };
+  if (str("sub") != c.client_id) return bad("The assertion's sub is not the client.");
+  bool aud_ok = false;
+  auto accept = [&](std::string_view a) {
+    aud_ok = aud_ok || a == settings_.issuer || a == settings_.token_endpoint;
+  };
+  if (auto a = claims.if_contains("aud")) {
+    if (a->is_string()) accept(a->as_string());
+    if (a->is_array()) {
+      for (const auto& x : a->as_array()) {
+        if (x.is_string()) accept(x.as_string());
+      }
+    }
+  }
+  if (!aud_ok) return bad("The assertion's aud is not this server.");
+  std::string jti = str("jti");
+  auto exp = claims.if_contains("exp");
+  int64_t now = clock_.Now();
+  if (jti.empty() || !exp || !exp->is_int64()) return bad("The assertion needs jti and exp.");
+  if (exp->as_int64() > now + 600) return bad("The assertion lives too long.");
+  // Replay cache: the jti is remembered until the assertion expires.
+  auto n =
+      db_.Exec("INSERT INTO client_assertion_jtis (jti, client_id, expires_at) VALUES ($1, $2, $3)",
+               {Text(c.client_id + ":" + jti), Text(c.client_id), Int(exp->as_int64())});
+  if (!n) {
+    if (store::IsUniqueViolation(n.error())) return bad("The assertion was already used.");
+    return Fail(n.error());
+  }
+  return {};
 }
 
 Result<IssuedToken> TokenService::Token(const Params& params,
@@ -203,7 +247,9 @@ Result<IssuedToken> TokenService::Token(const Params& params,
   auto client = AuthenticateClient(*creds, true);
   if (!client) return Fail(client.error());
   const Client& c = **client;
-  if (!Allows(c, grant)) {
+  // bootstrap_token is decided by identity (the configured bootstrap client), not by the
+  // client's grant list.
+  if (grant != "bootstrap_token" && !Allows(c, grant)) {
     if ((grant == "password" || grant == "client_authenticated_user") && !c.IsTrusted()) {
       return Fail(Error::Status("ERR12024"));
     }
@@ -283,9 +329,8 @@ Result<TokenService::Minted> TokenService::Mint(const Client& c, const Subject& 
   }
   AddScope(claims, scope, light);
   if (subject.is_user && !subject.roles.empty()) claims["roles"] = subject.roles;
-  for (const auto& [k, v] : extra) {
-    if (!IsReservedClaim(k) || k == "act" || k == "csrf") claims[k] = v;
-  }
+  // `extra` is built by the grant itself (act, csrf, nonce, filtered request fields).
+  for (const auto& [k, v] : extra) claims[k] = v;
   if (!c.custom_claim.empty()) {
     boost::system::error_code ec;
     auto parsed = json::parse(c.custom_claim, ec);

@@ -158,6 +158,7 @@ class TokenService {
                                    const std::vector<std::string>& scope,
                                    const boost::json::object& extra);
   int64_t TtlFor(const Client& c) const;
+  Status VerifyClientAssertion(const Client& c, std::string_view assertion);
 
   TokenSettings settings_;
   ClientCatalog& clients_;
@@ -169,9 +170,6 @@ class TokenService {
   const Clock& clock_;
   Random& random_;
 };
-
-// Claim names a client's custom claims may never set (reference §18.6).
-bool IsReservedClaim(std::string_view name);
 
 }  // namespace oauth
 }  // namespace portcullis

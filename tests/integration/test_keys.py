@@ -1,0 +1,114 @@
+"""The key service (reference §16.6): JWKS with caching headers, per-kid PEM certificates with
+light-oauth2's client authentication and federation prefix, rotation and revocation."""
+import json
+import subprocess
+
+import requests
+from cryptography import x509
+
+from conftest import Portcullis, run_cli
+from oauth_fixtures import BOOT_ID, BOOT_SECRET, OAuthServer, basic, oauth  # noqa: F401
+
+
+def current_kid(oauth):
+    return requests.get(oauth.url + "/oauth2/keys").json()["keys"][0]["kid"]
+
+
+def test_jwks_shape_and_http_caching(oauth):
+    r = requests.get(oauth.url + "/oauth2/keys")
+    assert r.status_code == 200
+    keys = r.json()["keys"]
+    assert len(keys) == 1
+    k = keys[0]
+    assert k["kty"] == "RSA" and k["alg"] == "RS256" and k["use"] == "sig" and k["kid"]
+    assert "d" not in k and "p" not in k
+    assert "max-age=300" in r.headers["Cache-Control"]
+    etag = r.headers["ETag"]
+    r2 = requests.get(oauth.url + "/.well-known/jwks.json", headers={"If-None-Match": etag})
+    assert r2.status_code == 304 and r2.content == b""
+    r3 = requests.get(oauth.url + "/oauth2/keys", headers={"If-None-Match": '"other"'})
+    assert r3.status_code == 200 and r3.content == r.content
+
+
+def test_certificate_by_kid_with_client_authentication(oauth):
+    kid = current_kid(oauth)
+    cid, secret = oauth.create_client("confidential")
+    r = requests.get(f"{oauth.url}/oauth2/key/{kid}", headers={"Authorization": basic(cid, secret)})
+    assert r.status_code == 200, r.text
+    assert r.headers["Content-Type"].startswith("application/text")
+    cert = x509.load_pem_x509_certificate(r.content)
+    jwk = requests.get(oauth.url + "/oauth2/keys").json()["keys"][0]
+    n = int.from_bytes(__import__("base64").urlsafe_b64decode(jwk["n"] + "=="), "big")
+    assert cert.public_key().public_numbers().n == n
+
+    def code(resp):
+        return resp.status_code, resp.json()["code"]
+
+    assert code(requests.get(f"{oauth.url}/oauth2/key/{kid}")) == (401, "ERR12002")
+    assert code(requests.get(f"{oauth.url}/oauth2/key/{kid}",
+                             headers={"Authorization": basic(cid, "wrong")})) == (401, "ERR12007")
+    assert code(requests.get(f"{oauth.url}/oauth2/key/{kid}",
+                             headers={"Authorization": basic("fake", "x")})) == (404, "ERR12014")
+    assert code(requests.get(f"{oauth.url}/oauth2/key/999",
+                             headers={"Authorization": basic(cid, secret)})) == (400, "ERR12030")
+    # The federation path "00<kid>" is served without authentication (reference §10.1).
+    r = requests.get(f"{oauth.url}/oauth2/key/00{kid}")
+    assert r.status_code == 200 and r.text.startswith("-----BEGIN CERTIFICATE-----")
+
+
+def test_provider_prefix_on_kids():
+    s = Portcullis(args=["--set", "keys.provider_id=05"],
+                   env={"PORTCULLIS_BOOTSTRAP_CLIENT_ID": BOOT_ID,
+                        "PORTCULLIS_BOOTSTRAP_CLIENT_SECRET": BOOT_SECRET})
+    try:
+        o = OAuthServer(s)
+        kid = current_kid(o)
+        assert kid.startswith("05") and len(kid) >= 5
+        r = requests.get(f"{o.url}/oauth2/key/00{kid[2:]}")
+        assert r.status_code == 200
+        # A foreign prefix is another provider's key.
+        r = requests.get(f"{o.url}/oauth2/key/07{kid[2:]}",
+                         headers={"Authorization": basic(BOOT_ID, BOOT_SECRET)})
+        assert r.status_code == 404 and r.json()["code"] == "ERR12017"
+    finally:
+        assert s.stop() == 0
+
+
+def test_rotation_and_revocation_through_the_admin_api(oauth):
+    before = current_kid(oauth)
+    assert oauth.admin("POST", "/oauth2/keys/rotate").status_code == 200
+    keys = requests.get(oauth.url + "/oauth2/keys").json()["keys"]
+    kids = [k["kid"] for k in keys]
+    assert before in kids and len(kids) == 2  # the next key is published before it signs
+    states = {k["kid"]: k["state"] for k in oauth.admin("GET", "/oauth2/keys/admin").json()}
+    assert states[before] == "current" and "next" in states.values()
+    # Tokens are still signed by the current key until publish_ahead has passed.
+    cid, secret = oauth.create_client("trusted")
+    at = oauth.token({"grant_type": "client_credentials"}, client=(cid, secret)).json()["access_token"]
+    header = json.loads(__import__("base64").urlsafe_b64decode(at.split(".")[0] + "=="))
+    assert header["kid"] == before
+    # Without the scope the admin API refuses.
+    r = requests.post(oauth.url + "/oauth2/keys/rotate",
+                      headers={"Authorization": "Bearer " + at})
+    assert r.status_code == 403 and r.json()["code"] == "ERR10005"
+    assert requests.post(oauth.url + "/oauth2/keys/rotate").status_code == 401
+    # Emergency revoke: out of the JWKS at once, and a new key signs.
+    assert oauth.admin("POST", f"/oauth2/keys/{before}/revoke").status_code == 200
+    kids = [k["kid"] for k in requests.get(oauth.url + "/oauth2/keys").json()["keys"]]
+    assert before not in kids
+    at2 = oauth.token({"grant_type": "client_credentials"}, client=(cid, secret)).json()["access_token"]
+    header2 = json.loads(__import__("base64").urlsafe_b64decode(at2.split(".")[0] + "=="))
+    assert header2["kid"] != before and header2["kid"] in kids
+
+
+def test_keys_cli_lists_and_rotates(tmp_path):
+    store = f"sqlite:{tmp_path}/k.db"
+    env = {"PORTCULLIS_KEYS_MASTER_KEY": "2" * 64}
+    r = run_cli("keys", "rotate", "--store", store, env=env)
+    assert r.returncode == 0, r.stderr
+    r = run_cli("keys", "list", "--json", "--store", store, env=env)
+    assert r.returncode == 0, r.stderr
+    states = sorted(k["state"] for k in json.loads(r.stdout))
+    assert states == ["current", "next"]
+    r = run_cli("keys", "list", "--store", store, env={"PORTCULLIS_KEYS_MASTER_KEY": "3" * 64})
+    assert r.returncode == 0  # listing needs no private key

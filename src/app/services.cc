@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "api/code_api.h"
+#include "api/delegation_api.h"
 #include "api/jwt_admin_auth.h"
 #include "api/key_api.h"
 #include "api/registry_api.h"
@@ -95,6 +96,9 @@ class ServiceSet final : public Services {
     registry_deps_ = std::make_unique<api::RegistryDeps>(
         api::RegistryDeps{db_, clock_, Random::System(), secrets_, *admin_auth_, clients_});
     api::RegisterRegistryApis(router, *registry_deps_, config_.server.services);
+    if (config_.Serves("client")) {
+      api::RegisterDelegationApi(router, db_, *admin_auth_, clock_);
+    }
     // Code service: authorization endpoint, sign-in, consent, logout (api/code_api.h).
     if (config_.Serves("code")) {
       oauth::AuthorizationSettings as;

@@ -349,3 +349,52 @@ def test_private_key_jwt_client_authentication_with_replay_cache(oauth):
                                       "jti": "x"})
     forged.make_signed_token(other)
     err(oauth.token({**form, "client_assertion": forged.serialize()}), 401, "ERR12007")
+
+
+def test_token_exchange_narrows_scope_records_the_chain_and_obeys_policy(oauth):
+    # Services B and C, a user-facing client A, and B's delegation policy toward C.
+    for sid in ("svc-b", "svc-c"):
+        r = oauth.admin("POST", "/oauth2/service", json={
+            "serviceId": sid, "serviceType": "openapi", "serviceName": sid, "serviceDesc": "x",
+            "host": "lightapi.net", "ownerId": "admin", "scope": "x"})
+        assert r.status_code == 200, r.text
+    a, a_secret = oauth.create_client("trusted", scope="orders.read orders.write profile")
+    b, b_secret = oauth.create_client("confidential", scope="x")
+    user, pw = oauth.create_user()
+    user_token = oauth.token({"grant_type": "password", "username": user, "password": pw},
+                             client=(a, a_secret)).json()["access_token"]
+    XCHG = "urn:ietf:params:oauth:grant-type:token-exchange"
+    AT = "urn:ietf:params:oauth:token-type:access_token"
+    req = {"grant_type": XCHG, "subject_token": user_token, "subject_token_type": AT,
+           "audience": "svc-c", "scope": "orders.read"}
+    # No policy yet: refused.
+    err(oauth.token(req, client=(b, b_secret)), 400, error="unauthorized_client")
+    r = oauth.admin("PUT", f"/oauth2/client/{b}/delegation",
+                    json=[{"audience": "svc-c", "scope": "orders.read", "maxDepth": 2}])
+    assert r.status_code == 200, r.text
+    assert oauth.admin("GET", f"/oauth2/client/{b}/delegation").json()[0]["audience"] == "svc-c"
+    r = oauth.token(req, client=(b, b_secret))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["issued_token_type"] == AT
+    c = claims(body["access_token"])
+    assert c["sub"] == user and c["user_id"] == user and c["aud"] == "svc-c"
+    assert c["scope"] == "orders.read" and c["client_id"] == b
+    assert c["act"] == {"sub": b}
+    # Wider than the policy, another audience, an unknown audience: refused.
+    err(oauth.token({**req, "scope": "orders.write"}, client=(b, b_secret)), 400, error="invalid_scope")
+    err(oauth.token({**req, "audience": "svc-b"}, client=(b, b_secret)), 400, error="unauthorized_client")
+    # The chain grows with each hop and stops at maxDepth.
+    c_client, c_secret = oauth.create_client("confidential", scope="x")
+    oauth.admin("PUT", f"/oauth2/client/{c_client}/delegation",
+                json=[{"audience": "svc-c", "scope": "orders.read", "maxDepth": 2}])
+    hop2 = oauth.token({**req, "subject_token": body["access_token"]}, client=(c_client, c_secret))
+    assert hop2.status_code == 200, hop2.text
+    assert claims(hop2.json()["access_token"])["act"] == {"sub": c_client, "act": {"sub": b}}
+    err(oauth.token({**req, "subject_token": hop2.json()["access_token"]}, client=(b, b_secret)),
+        400, error="invalid_request")
+    # A forged or revoked subject token is refused.
+    err(oauth.token({**req, "subject_token": user_token[:-4] + "AAAA"}, client=(b, b_secret)),
+        400, error="invalid_grant")
+    bad = oauth.admin("PUT", f"/oauth2/client/{b}/delegation", json=[{"audience": "nope", "scope": "a"}])
+    assert bad.status_code == 404 and bad.json()["code"] == "ERR12015"

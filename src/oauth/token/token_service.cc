@@ -247,9 +247,11 @@ Result<IssuedToken> TokenService::Token(const Params& params,
   auto client = AuthenticateClient(*creds, true);
   if (!client) return Fail(client.error());
   const Client& c = **client;
-  // bootstrap_token is decided by identity (the configured bootstrap client), not by the
-  // client's grant list.
-  if (grant != "bootstrap_token" && !Allows(c, grant)) {
+  // bootstrap_token is decided by identity (the configured bootstrap client) and token
+  // exchange by the delegation policies, not by the client's grant list.
+  bool by_policy =
+      grant == "bootstrap_token" || grant == "urn:ietf:params:oauth:grant-type:token-exchange";
+  if (!by_policy && !Allows(c, grant)) {
     if ((grant == "password" || grant == "client_authenticated_user") && !c.IsTrusted()) {
       return Fail(Error::Status("ERR12024"));
     }

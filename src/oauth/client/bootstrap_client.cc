@@ -41,7 +41,8 @@ Result<Client> EnsureBootstrapClient(store::Database& db, const SecretHasher& se
     c.client_desc = "Admin client created from bootstrap.client_id at start-up.";
     c.secret_hash = secrets.Digest(secret.Reveal());
     c.scope = AdminScopes();
-    c.grant_types = {"client_credentials"};
+    // light-oauth2's bootstrap client also obtains bootstrap tokens (reference §4.5).
+    c.grant_types = {"client_credentials", "bootstrap_token"};
     c.owner_id = "portcullis";
     c.host = "localhost";
     c.created_at = c.updated_at = clock.Now();

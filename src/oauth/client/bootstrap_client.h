@@ -1,9 +1,9 @@
 #pragma once
-// The bootstrap admin client: a trusted client holding every admin scope, with the
-// client_credentials grant, created at start-up from configuration (bootstrap.client_id and
-// bootstrap.client_secret) when the store has no client of that id, so a fresh installation can
-// obtain an admin token. Idempotent: an existing client is returned unchanged (its secret, scope
-// and type stay what an administrator made them).
+// The bootstrap admin client: a trusted client holding every admin scope, created at start-up
+// from configuration (bootstrap.client_id and bootstrap.client_secret) when the store has no
+// client of that id, so a fresh installation can obtain an admin token. Grants:
+// client_credentials and light-oauth2's bootstrap_token. Idempotent: an existing client is
+// returned unchanged (its secret, scope and type stay what an administrator made them).
 
 #include <string_view>
 #include <vector>

@@ -499,7 +499,7 @@ TEST_P(ClientServiceTest, BootstrapClientIsCreatedOnceWithEveryAdminScope) {
       EnsureBootstrapClient(*db_, hasher_, "f7d42348-c647-4efb-a52d-4c5787421e00", secret, clock_);
   ASSERT_TRUE(c) << c.error().description << c.error().detail;
   EXPECT_EQ(c->client_type, "trusted");
-  EXPECT_EQ(c->grant_types, (std::vector<std::string>{"client_credentials"}));
+  EXPECT_EQ(c->grant_types, (std::vector<std::string>{"client_credentials", "bootstrap_token"}));
   for (const char* s : {"portal.r", "portal.w", "oauth.user.r", "oauth.user.w",
                         "oauth.refresh_token.r", "oauth.refresh_token.w", "read:provider",
                         "write:provider", "oauth.key.r", "oauth.key.w", "oauth.audit.r"}) {

@@ -475,6 +475,7 @@ class Endpoint {
   std::string ClearSso(bool secure) const { return CookieHeader(kSsoCookie, "", 0, "Lax", secure); }
 
   static Result<FormFields> FormOf(const Request& req) {
+    if (req.body.empty()) return FormFields{};  // e.g. a bare POST /oauth2/logout
     if (!IsForm(req)) {
       return Fail(Error::Status("ERR12000", "The body must be application/x-www-form-urlencoded."));
     }

@@ -58,7 +58,12 @@ class ServiceSet final : public Services {
     auto km = oauth::KeyManager::Create(key_store_, clock_, Random::System(), master_, kc);
     if (!km) return Fail(km.error());
     keys_ = std::move(*km);
-    if (auto s = keys_->Tick(); !s) return s;
+    // Another instance may already keep the keys: read them, and only make the first key when
+    // there is none to sign with.
+    if (auto s = keys_->Reload(); !s) return s;
+    if (!keys_->ring()->signer()) {
+      if (auto s = keys_->Tick(); !s) return s;
+    }
     ring_keys_ = std::make_unique<oauth::RingKeys>(*keys_, clock_);
 
     if (!config_.bootstrap.client_id.empty()) {
@@ -165,16 +170,35 @@ class ServiceSet final : public Services {
         if (keys) Report("keys.reload", keys_->Reload());
         if (revoked) Report("revoked.reload", revoked_.Reload());
       }
-      if (now >= next_tick) {
+      // Scheduled jobs run on one instance at a time: the holder of the "scheduler" lease.
+      if (now >= next_tick && HoldLease(now)) {
         Report("keys.tick", keys_->Tick());
-        next_tick = now + 5;
+        if (now >= next_purge) {
+          Report("token.purge", tokens_->Purge());
+          next_purge = now + 60;
+        }
       }
-      if (now >= next_purge) {
-        Report("token.purge", tokens_->Purge());
-        next_purge = now + 60;
-      }
+      if (now >= next_tick) next_tick = now + 5;
       lock.lock();
     }
+  }
+
+  // A lease in job_locks, renewed by its holder and taken over once it lapses; the same SQL on
+  // both backends (ARCHITECTURE.md suggests PostgreSQL advisory locks, but they bind to one
+  // pooled connection, which this pool does not pin).
+  bool HoldLease(int64_t now) {
+    auto row = db_.QueryRow(
+        "INSERT INTO job_locks (name, holder, expires_at) VALUES ('scheduler', $1, $2)"
+        " ON CONFLICT (name) DO UPDATE SET holder = excluded.holder,"
+        " expires_at = excluded.expires_at"
+        " WHERE job_locks.expires_at < $3 OR job_locks.holder = excluded.holder"
+        " RETURNING holder",
+        {store::Text(instance_id_), store::Int(now + 15), store::Int(now)});
+    if (!row) {
+      Report("jobs.lease", Fail(row.error()));
+      return false;
+    }
+    return row->has_value();
   }
 
   static void Report(std::string_view what, const Status& s) {
@@ -208,6 +232,7 @@ class ServiceSet final : public Services {
   std::vector<std::string> dirty_clients_;
   bool dirty_keys_ = false, dirty_revoked_ = false, dirty_all_ = false;
   std::thread worker_;
+  const std::string instance_id_ = Random::System().Token(12);
 };
 
 }  // namespace

@@ -1,0 +1,170 @@
+"""Cluster mode: two token instances and one admin instance on one PostgreSQL, which this test
+starts itself so that it can stop and restart it."""
+import os
+import subprocess
+import threading
+import time
+
+import pytest
+import requests
+
+from conftest import Portcullis, run_cli
+from oauth_fixtures import BOOT_ID, BOOT_SECRET, OAuthServer, basic
+
+ROOT = os.path.join(os.path.dirname(__file__), "../..")
+PG = os.path.join(ROOT, "scripts/pg.sh")
+MASTER = "4" * 64
+ENV = {"PORTCULLIS_BOOTSTRAP_CLIENT_ID": BOOT_ID, "PORTCULLIS_BOOTSTRAP_CLIENT_SECRET": BOOT_SECRET,
+       "PORTCULLIS_KEYS_MASTER_KEY": MASTER, "PORTCULLIS_KEYS_PUBLISH_AHEAD_S": "2",
+       "PORTCULLIS_LOG_ACCESS": "false",
+       # Instances of one cluster share one issuer (the load balancer's address).
+       "PORTCULLIS_SERVER_ISSUER": "http://auth.cluster.test"}
+
+
+def pg(cmd, d):
+    r = subprocess.run([PG, cmd, d], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    return r.stdout.strip()
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    if os.environ.get("PORTCULLIS_SKIP_CLUSTER"):
+        pytest.skip("PORTCULLIS_SKIP_CLUSTER is set")
+    import tempfile
+    d = tempfile.mkdtemp(prefix="portcullis-cluster-pg-")  # the postgres user must reach it
+    url = pg("start", d)
+    r = run_cli("migrate", "--store", url, env=ENV)
+    assert r.returncode == 0, r.stderr
+    admin = Portcullis(args=["--services", "client,service,user,key,refresh-token,provider"],
+                       store=url, env=ENV)
+    a = Portcullis(args=["--services", "token,code,key"], store=url, env=ENV)
+    b = Portcullis(args=["--services", "token,code,key"], store=url, env=ENV)
+    c = {"pg_dir": d, "url": url, "admin": admin, "a": a, "b": b}
+    yield c
+    for s in (a, b, admin):
+        s.stop()
+    pg("clean", d)
+
+
+class Cluster:
+    def __init__(self, c):
+        self.c = c
+        self.a = OAuthServer(c["a"])
+        self.b = OAuthServer(c["b"])
+        self.token_at_a = self.a
+        self.admin_url = c["admin"].url
+
+    def admin(self, method, path, **kw):
+        headers = {"Authorization": "Bearer " + self.a.admin_token()}
+        return requests.request(method, self.admin_url + path, headers=headers, timeout=10, **kw)
+
+    def create_client(self, scope="a b", client_type="trusted"):
+        r = self.admin("POST", "/oauth2/client", json={
+            "clientType": client_type, "clientProfile": "service", "clientName": "c", "clientDesc": "d",
+            "host": "h", "ownerId": "admin", "scope": scope})
+        assert r.status_code == 200, r.text
+        return r.json()
+
+
+def wait_until(fn, timeout):
+    began = time.time()
+    while time.time() - began < timeout:
+        if fn():
+            return time.time() - began
+        time.sleep(0.02)
+    return None
+
+
+def cc(server, client, scope=None):
+    data = {"grant_type": "client_credentials"}
+    if scope:
+        data["scope"] = scope
+    return server.token(data, client=(client["clientId"], client["clientSecret"]))
+
+
+def test_client_changes_reach_both_token_instances_within_a_second(cluster):
+    k = Cluster(cluster)
+    client = k.create_client("a b")
+    for inst in (k.a, k.b):
+        assert wait_until(lambda: cc(inst, client).status_code == 200, 1.0) is not None
+    client["scope"] = "a b c"
+    body = {kk: v for kk, v in client.items() if kk != "clientSecret"}
+    r = k.admin("PUT", "/oauth2/client", json=body)
+    assert r.status_code == 200, r.text
+    for inst in (k.a, k.b):
+        elapsed = wait_until(lambda: cc(inst, client, "c").status_code == 200, 1.0)
+        assert elapsed is not None, "scope change not seen within 1 s"
+
+
+def test_both_instances_see_a_key_rotation(cluster):
+    k = Cluster(cluster)
+    kids = lambda s: {x["kid"] for x in requests.get(s.url + "/oauth2/keys").json()["keys"]}
+    before = kids(k.a)
+    r = k.admin("POST", "/oauth2/keys/rotate")
+    assert r.status_code == 200, r.text
+    new_kid = r.json()["kid"]
+    for inst in (k.a, k.b):
+        assert wait_until(lambda: new_kid in kids(inst), 2.0) is not None
+    # After publish_ahead (2 s here) the new key signs, on both instances.
+    client = k.create_client("a")
+    import base64, json as j
+
+    def signing_kid(inst):
+        at = cc(inst, client).json()["access_token"]
+        return j.loads(base64.urlsafe_b64decode(at.split(".")[0] + "=="))["kid"]
+
+    for inst in (k.a, k.b):
+        assert wait_until(lambda: signing_kid(inst) == new_kid, 15.0) is not None
+    assert before <= kids(k.a) | {new_kid}
+
+
+def test_concurrent_refresh_across_instances_has_one_winner(cluster):
+    k = Cluster(cluster)
+    client = k.create_client("a")
+    r = k.admin("POST", "/oauth2/user", json={
+        "userId": "carol", "userType": "employee", "firstName": "C", "lastName": "D",
+        "email": "carol@example.com", "password": "pw-carol-123456", "passwordConfirm": "pw-carol-123456"})
+    assert r.status_code == 200, r.text
+    creds = (client["clientId"], client["clientSecret"])
+    t = k.a.token({"grant_type": "password", "username": "carol", "password": "pw-carol-123456"},
+                  client=creds).json()
+    results = []
+    barrier = threading.Barrier(8)
+
+    def attempt(inst):
+        barrier.wait()
+        results.append(inst.token({"grant_type": "refresh_token", "refresh_token": t["refresh_token"]},
+                                  client=creds).status_code)
+
+    threads = [threading.Thread(target=attempt, args=(k.a if i % 2 else k.b,)) for i in range(8)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert results.count(200) == 1, results
+
+
+def test_database_outage_degrades_and_recovers(cluster):
+    k = Cluster(cluster)
+    client = k.create_client("a")
+    assert cc(k.a, client).status_code == 200
+    pw_req = {"grant_type": "password", "username": "nobody", "password": "x"}
+    creds = (client["clientId"], client["clientSecret"])
+    pg("stop", cluster["pg_dir"])
+    try:
+        # Paths that need no store keep serving.
+        assert cc(k.a, client).status_code == 200
+        assert requests.get(k.b.url + "/oauth2/keys").status_code == 200
+        # Paths that need it answer 503 with a clear error.
+        r = k.a.token(pw_req, client=creds)
+        assert r.status_code == 503, r.text
+        assert r.json()["error"] == "temporarily_unavailable" and r.headers.get("Retry-After")
+        assert requests.get(k.a.url + "/ready").status_code == 503
+    finally:
+        pg("start", cluster["pg_dir"])
+    # Back without a restart.
+    assert wait_until(lambda: requests.get(k.a.url + "/ready").status_code == 200, 20) is not None
+    assert wait_until(lambda: k.a.token(pw_req, client=creds).status_code == 401, 20) is not None
+    late = k.create_client("z")
+    assert wait_until(lambda: cc(k.b, late).status_code == 200, 5.0) is not None

@@ -11,6 +11,9 @@ scripts/deps.sh test
 if [[ -f tests/node/package.json ]]; then
   (cd tests/node && npm ci --no-audit --no-fund --silent)
 fi
+if [[ -f tests/browser/package.json ]]; then
+  (cd tests/browser && npm ci --no-audit --no-fund --silent)
+fi
 
 jobs=$(nproc)
 pgdir=$(mktemp -d /tmp/portcullis-pg.XXXXXX)

@@ -17,7 +17,7 @@ import requests
 from code_helpers import (BROWSER, OTHER_REDIRECT, PASSWORD, REDIRECT, USER, authorize,
                           browser_login, code_params, make_client, make_user, pkce_pair,
                           query_of, redeem)
-from conftest import Portcullis
+from conftest import Portcullis, new_pg_database
 from oauth_fixtures import BOOT_ID, BOOT_SECRET, OAuthServer, basic, oauth  # noqa: F401
 
 PATHS = ["/oauth2/code", "/oauth2/authorize"]
@@ -273,8 +273,10 @@ def test_code_ttl_outside_60_to_600_is_refused_at_start():
         Portcullis(args=["--set", "token.code_ttl_s=3600"])
 
 
-def test_a_code_issued_by_one_instance_redeems_on_another(tmp_path):
-    store = "sqlite:" + str(tmp_path / "shared.db")
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_a_code_issued_by_one_instance_redeems_on_another(tmp_path, backend):
+    store = ("sqlite:" + str(tmp_path / "shared.db")) if backend == "sqlite" \
+        else new_pg_database()
     env = {"PORTCULLIS_BOOTSTRAP_CLIENT_ID": BOOT_ID,
            "PORTCULLIS_BOOTSTRAP_CLIENT_SECRET": BOOT_SECRET}
     a = Portcullis(args=["--services", "code,client,user,token"], env=env, store=store)

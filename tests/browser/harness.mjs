@@ -1,0 +1,130 @@
+// Test harness for the browser tests: the real portcullis binary on port 0 with a bootstrap
+// admin client, the admin calls that make clients and users, a stand-in client application
+// (an HTTP server on port 0 that receives the redirect), and headless Debian Chromium.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const BOOT_ID = 'browser-bootstrap-client';
+const BOOT_SECRET = 'browser-bootstrap-secret-0123456789abcdef';
+
+export const CHROMIUM_ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
+
+export async function launchChromium() {
+  let chromium;
+  try {
+    ({ chromium } = await import('playwright-core'));
+  } catch (e) {
+    throw new Error('playwright-core is missing: run `npm ci` in tests/browser (scripts/test.sh does)');
+  }
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_BIN ?? '/usr/bin/chromium',
+    headless: true,
+    args: CHROMIUM_ARGS,
+  });
+}
+
+function basic(id, secret) {
+  return 'Basic ' + Buffer.from(`${id}:${secret}`).toString('base64');
+}
+
+export async function startPortcullis() {
+  const bin = process.env.PORTCULLIS_BIN ??
+    new URL('../../build/release/portcullis', import.meta.url).pathname;
+  const dir = mkdtempSync(join(tmpdir(), 'portcullis-browser-'));
+  const portFile = join(dir, 'port');
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !k.startsWith('PORTCULLIS_')));
+  Object.assign(env, {
+    PORTCULLIS_KEYS_MASTER_KEY: '2'.repeat(64),
+    PORTCULLIS_BOOTSTRAP_CLIENT_ID: BOOT_ID,
+    PORTCULLIS_BOOTSTRAP_CLIENT_SECRET: BOOT_SECRET,
+    PORTCULLIS_LOG_ACCESS: 'false',
+  });
+  const child = spawn(bin, ['serve', '--listen', '127.0.0.1:0', '--port-file', portFile,
+    '--store', `sqlite:${join(dir, 'db')}`], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  child.stderr.on('data', (d) => { log += d; });
+  for (let i = 0; i < 800; i++) {
+    if (existsSync(portFile) && readFileSync(portFile, 'utf8').trim()) break;
+    if (child.exitCode !== null) throw new Error('portcullis exited: ' + log);
+    await sleep(25);
+  }
+  const url = `http://127.0.0.1:${Number(readFileSync(portFile, 'utf8').trim())}`;
+  let adminToken;
+
+  async function admin(method, path, body) {
+    if (!adminToken) {
+      const r = await fetch(url + '/oauth2/token', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded',
+          authorization: basic(BOOT_ID, BOOT_SECRET) },
+        body: new URLSearchParams({ grant_type: 'client_credentials',
+          scope: 'portal.r portal.w oauth.user.r oauth.user.w' }),
+      });
+      if (r.status !== 200) throw new Error('admin token: ' + r.status + ' ' + await r.text());
+      adminToken = (await r.json()).access_token;
+    }
+    const r = await fetch(url + path, {
+      method,
+      headers: { 'content-type': 'application/json', authorization: 'Bearer ' + adminToken },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const text = await r.text();
+    if (r.status < 200 || r.status > 299) throw new Error(`${method} ${path}: ${r.status} ${text}`);
+    return text ? JSON.parse(text) : {};
+  }
+
+  return {
+    url,
+    log: () => log,
+    async stop() {
+      child.kill('SIGTERM');
+      if (child.exitCode === null) await new Promise((resolve) => child.once('exit', resolve));
+      rmSync(dir, { recursive: true, force: true });
+      return child.exitCode;
+    },
+    createClient: (fields) => admin('POST', '/oauth2/client', {
+      clientProfile: 'webserver', clientDesc: 'browser test', host: 'lightapi.net',
+      ownerId: 'admin', scope: 'petstore.r petstore.w', ...fields,
+    }),
+    createUser: (userId, password) => admin('POST', '/oauth2/user', {
+      userId, userType: 'employee', firstName: 'Alice', lastName: 'Liddell',
+      email: `${userId}@example.com`, password, passwordConfirm: password, roles: 'user',
+    }),
+    async redeem(code, client, redirectUri) {
+      const r = await fetch(url + '/oauth2/token', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded',
+          authorization: basic(client.clientId, client.clientSecret) },
+        body: new URLSearchParams({ grant_type: 'authorization_code', code,
+          redirect_uri: redirectUri }),
+      });
+      return { status: r.status, body: await r.json() };
+    },
+  };
+}
+
+// The client application's redirect endpoint: records every request it receives.
+export async function startCallback() {
+  const hits = [];
+  const server = http.createServer((req, res) => {
+    hits.push(new URL(req.url, 'http://127.0.0.1'));
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end('<!doctype html><title>Client app</title><h1>Back at the client</h1>');
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const origin = `http://127.0.0.1:${server.address().port}`;
+  return {
+    origin,
+    redirectUri: origin + '/cb',
+    hits,
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
+}

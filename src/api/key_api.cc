@@ -4,6 +4,7 @@
 #include <boost/json/value.hpp>
 
 #include "api/admin_auth.h"
+#include "api/federation.h"
 #include "http/message.h"
 #include "http/router.h"
 #include "oauth/key/key_manager.h"
@@ -42,7 +43,7 @@ Response KeyError(const Error& e) {
 }  // namespace
 
 void RegisterKeyApi(http::Router& router, oauth::KeyManager& keys, oauth::TokenService& tokens,
-                    const AdminAuth& auth, const KeyApiOptions& options) {
+                    const AdminAuth& auth, Federation& federation, const KeyApiOptions& options) {
   // Served from the ring's precomputed bytes and ETag: no store access per request.
   std::string cache_control = "public, max-age=" + std::to_string(options.jwks_max_age_s);
   auto jwks = [&keys, cache_control](Request& req) -> Reply {
@@ -63,38 +64,40 @@ void RegisterKeyApi(http::Router& router, oauth::KeyManager& keys, oauth::TokenS
   // light-oauth2 §10.1: a two-digit provider prefix on kids of 4+ characters; "00" is the
   // unauthenticated path federated peers use; our own prefix (or none) needs client Basic
   // credentials.
-  router.Add("GET", "/oauth2/key/{kid}", "key",
-             [&keys, &tokens, provider = options.provider_id](Request& req) -> Reply {
-               std::string kid(req.Param("kid"));
-               if (kid.size() > 64) return KeyError(Error::Status("ERR12030"));
-               std::string prefix = kid.size() >= 4 ? kid.substr(0, 2) : "";
-               bool federation_path = prefix == "00";
-               if (!prefix.empty() && !federation_path && prefix != provider) {
-                 return KeyError(
-                     Error::Status("ERR12017", "Key " + kid + " belongs to another provider."));
-               }
-               std::string local = federation_path ? provider + kid.substr(2) : kid;
-               auto answer = [&keys, local] {
-                 auto ring = keys.ring();
-                 const std::string* pem = ring->CertificatePem(local);
-                 if (!pem) return KeyError(Error::Status("ERR12030"));
-                 return Response::Text(200, *pem, "application/text");
-               };
-               if (federation_path) return answer();
-               auto authz = req.Header("authorization");
-               if (!authz || authz->empty()) return KeyError(Error::Status("ERR12002"));
-               auto creds = oauth::ReadClientCredentials(authz, nullptr);
-               // Upstream answers a non-Basic header with ERR12007 (reference §10.1).
-               if (!creds) {
-                 return KeyError(creds.error().code == "ERR12003" ? Error::Status("ERR12007")
-                                                                  : creds.error());
-               }
-               return http::Blocking([&tokens, c = std::move(*creds), answer] {
-                 auto client = tokens.AuthenticateClient(c, true);
-                 if (!client) return KeyError(client.error());
-                 return answer();
-               });
-             });
+  router.Add(
+      "GET", "/oauth2/key/{kid}", "key",
+      [&keys, &tokens, &federation, provider = options.provider_id](Request& req) -> Reply {
+        std::string kid(req.Param("kid"));
+        if (kid.size() > 64) return KeyError(Error::Status("ERR12030"));
+        std::string prefix = kid.size() >= 4 ? kid.substr(0, 2) : "";
+        bool federation_path = prefix == "00";
+        bool foreign = !prefix.empty() && !federation_path && prefix != provider;
+        std::string local = federation_path ? provider + kid.substr(2) : kid;
+        auto answer = [&keys, local] {
+          auto ring = keys.ring();
+          const std::string* pem = ring->CertificatePem(local);
+          if (!pem) return KeyError(Error::Status("ERR12030"));
+          return Response::Text(200, *pem, "application/text");
+        };
+        if (federation_path) return answer();
+        auto authz = req.Header("authorization");
+        if (!authz || authz->empty()) return KeyError(Error::Status("ERR12002"));
+        auto creds = oauth::ReadClientCredentials(authz, nullptr);
+        // Upstream answers a non-Basic header with ERR12007 (reference §10.1).
+        if (!creds) {
+          return KeyError(creds.error().code == "ERR12003" ? Error::Status("ERR12007")
+                                                           : creds.error());
+        }
+        return http::Blocking([&tokens, &federation, c = std::move(*creds), answer, foreign, kid] {
+          auto client = tokens.AuthenticateClient(c, true);
+          if (!client) return KeyError(client.error());
+          if (!foreign) return answer();
+          // Another provider's key, relayed from its key service (§10.3).
+          auto pem = federation.Certificate(kid);
+          if (!pem) return KeyError(pem.error());
+          return Response::Text(200, std::move(*pem), "application/text");
+        });
+      });
 
   // Admin: key states, on-demand rotation, emergency revocation.
   router.Add("GET", "/oauth2/keys/admin", "key", [&keys, &auth](Request& req) -> Reply {

@@ -18,6 +18,7 @@ class TokenService;
 namespace api {
 
 class AdminAuth;
+class Federation;
 
 struct KeyApiOptions {
   std::string provider_id;  // two digits or empty
@@ -26,8 +27,9 @@ struct KeyApiOptions {
 
 // `tokens` authenticates clients for /oauth2/key/{kid}; `keys` is read through its lock-free
 // ring; admin calls need `auth` with oauth.key.r / oauth.key.w.
+// Kids of other providers go through `federation`.
 void RegisterKeyApi(http::Router& router, oauth::KeyManager& keys, oauth::TokenService& tokens,
-                    const AdminAuth& auth, const KeyApiOptions& options);
+                    const AdminAuth& auth, Federation& federation, const KeyApiOptions& options);
 
 }  // namespace api
 }  // namespace portcullis

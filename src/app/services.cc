@@ -7,6 +7,7 @@
 
 #include "api/code_api.h"
 #include "api/delegation_api.h"
+#include "api/federation.h"
 #include "api/jwt_admin_auth.h"
 #include "api/key_api.h"
 #include "api/registry_api.h"
@@ -95,7 +96,8 @@ class ServiceSet final : public Services {
           router, {config_.server.issuer, config_.Serves("code"), config_.Serves("key")});
     }
     if (config_.Serves("key")) {
-      api::RegisterKeyApi(router, *keys_, *tokens_, *admin_auth_,
+      federation_ = std::make_unique<api::Federation>(db_, clock_, api::Federation::Options{});
+      api::RegisterKeyApi(router, *keys_, *tokens_, *admin_auth_, *federation_,
                           {config_.keys.provider_id, config_.keys.jwks_max_age_s});
     }
     registry_deps_ = std::make_unique<api::RegistryDeps>(
@@ -224,6 +226,7 @@ class ServiceSet final : public Services {
   std::unique_ptr<oauth::TokenService> tokens_;
   std::unique_ptr<api::JwtAdminAuth> admin_auth_;
   std::unique_ptr<api::RegistryDeps> registry_deps_;
+  std::unique_ptr<api::Federation> federation_;
   std::unique_ptr<api::CodeApiDeps> code_deps_;
 
   std::mutex mu_;

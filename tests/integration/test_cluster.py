@@ -148,7 +148,7 @@ def test_concurrent_refresh_across_instances_has_one_winner(cluster):
 def test_database_outage_degrades_and_recovers(cluster):
     k = Cluster(cluster)
     client = k.create_client("a")
-    assert cc(k.a, client).status_code == 200
+    assert wait_until(lambda: cc(k.a, client).status_code == 200, 1.0) is not None
     pw_req = {"grant_type": "password", "username": "nobody", "password": "x"}
     creds = (client["clientId"], client["clientSecret"])
     pg("stop", cluster["pg_dir"])
@@ -168,3 +168,39 @@ def test_database_outage_degrades_and_recovers(cluster):
     assert wait_until(lambda: k.a.token(pw_req, client=creds).status_code == 401, 20) is not None
     late = k.create_client("z")
     assert wait_until(lambda: cc(k.b, late).status_code == 200, 5.0) is not None
+
+
+def test_code_issued_at_one_instance_is_redeemed_at_the_other(cluster):
+    from code_helpers import REDIRECT, basic_user, pkce_pair, query_of
+    k = Cluster(cluster)
+    r = k.admin("POST", "/oauth2/client", json={
+        "clientType": "confidential", "clientProfile": "webserver", "clientName": "web", "clientDesc": "d",
+        "host": "h", "ownerId": "admin", "scope": "a", "redirectUris": [REDIRECT]})
+    assert r.status_code == 200, r.text
+    client = r.json()
+    r = k.admin("POST", "/oauth2/user", json={
+        "userId": "dave", "userType": "employee", "firstName": "D", "lastName": "E",
+        "email": "dave@example.com", "password": "pw-dave-1234567", "passwordConfirm": "pw-dave-1234567"})
+    assert r.status_code == 200, r.text
+    verifier, challenge = pkce_pair()
+    params = {"response_type": "code", "client_id": client["clientId"], "redirect_uri": REDIRECT,
+              "state": "s1", "code_challenge": challenge, "code_challenge_method": "S256"}
+    # The new client must have reached instance A's catalog first (within a second).
+    got = {}
+
+    def issue():
+        resp = requests.get(k.a.url + "/oauth2/code", params=params, allow_redirects=False,
+                            headers={"Authorization": basic_user("dave", "pw-dave-1234567")})
+        got["r"] = resp
+        return resp.status_code == 302
+
+    assert wait_until(issue, 2.0) is not None, got["r"].text
+    _, q = query_of(got["r"].headers["Location"])
+    creds = (client["clientId"], client["clientSecret"])
+    r = k.b.token({"grant_type": "authorization_code", "code": q["code"], "redirect_uri": REDIRECT,
+                   "code_verifier": verifier}, client=creds)
+    assert r.status_code == 200, r.text
+    # Single use across instances too.
+    r = k.a.token({"grant_type": "authorization_code", "code": q["code"], "redirect_uri": REDIRECT,
+                   "code_verifier": verifier}, client=creds)
+    assert r.status_code == 400 and r.json()["error"] == "invalid_grant"

@@ -255,6 +255,28 @@ Status UserService::ChangePassword(std::string_view user_id, const PasswordChang
   });
 }
 
+Status UserService::SetPassword(std::string_view user_id, const Secret& password,
+                                std::string_view actor) {
+  if (password.empty()) return Fail(Error::Status("ERR12011"));
+  if (auto st = CheckPasswordPolicy("password", password); !st) return st;
+  auto hash = HashPassword(password.Reveal());
+  if (!hash) return Fail(std::move(hash.error()));
+  return db_.Transact("user.set_password", [&](store::Tx& tx) -> Status {
+    int64_t now = clock_.Now();
+    auto r = tx.Exec("UPDATE users SET password_hash = $2, updated_at = $3 WHERE user_id = $1",
+                     {Text(user_id), Text(*hash), Int(now)});
+    if (!r) return Fail(std::move(r.error()));
+    if (*r == 0) return Fail(NotFound(user_id));
+    if (auto n = tx.Notify("user", user_id); !n) return n;
+    json::object after;
+    after["userId"] = user_id;
+    after["passwordResetAt"] = now;
+    return audit::Record(tx, now,
+                         {std::string(actor), "user.set_password", "user", std::string(user_id),
+                          std::nullopt, json::value(std::move(after))});
+  });
+}
+
 Result<User> UserService::Authenticate(std::string_view user_id, const Secret& password) {
   auto u = Find(user_id);
   if (!u) return Fail(std::move(u.error()));

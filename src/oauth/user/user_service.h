@@ -47,6 +47,8 @@ class UserService {
   // ERR12013 unknown user, ERR12016 wrong current password, ERR12011 empty, ERR12012 mismatch.
   Status ChangePassword(std::string_view user_id, const PasswordChange& change,
                         std::string_view actor);
+  // An administrator's reset (CLI): no current password needed; policy checked (ERR11004).
+  Status SetPassword(std::string_view user_id, const Secret& password, std::string_view actor);
   // The user when `password` is theirs: ERR12013 unknown (after a dummy hash, so timing does not
   // tell which ids exist), ERR12016 wrong password. Upgrades a legacy or weaker hash.
   Result<User> Authenticate(std::string_view user_id, const Secret& password);

@@ -146,6 +146,19 @@ TEST_P(UserServiceTest, PasswordChangeVerifiesLegacyHashAndStoresArgon2id) {
   EXPECT_EQ(entries->entries[0].after_json.find("argon2"), std::string::npos);
 }
 
+TEST_P(UserServiceTest, AdministratorResetSetsAnArgon2idHash) {
+  InsertLegacyAdmin();
+  EXPECT_EQ(users_->SetPassword("admin", Secret("short"), "cli").error().description,
+            "password: at least 8 characters");
+  EXPECT_EQ(users_->SetPassword("nobody", Secret("long-enough-1"), "cli").error().code, "ERR12013");
+  ASSERT_TRUE(users_->SetPassword("admin", Secret("long-enough-1"), "cli"));
+  EXPECT_TRUE(users_->Authenticate("admin", Secret("long-enough-1")));
+  EXPECT_FALSE(users_->Authenticate("admin", Secret("123456")));
+  auto e = audit::List(*db_, {.action = "user.set_password"});
+  ASSERT_TRUE(e && e->entries.size() == 1);
+  EXPECT_EQ(e->entries[0].actor, "cli");
+}
+
 TEST_P(UserServiceTest, AuthenticateUpgradesLegacyHashOnFirstSuccess) {
   InsertLegacyAdmin();
   EXPECT_EQ(users_->Authenticate("admin", Secret("wrong")).error().code, "ERR12016");

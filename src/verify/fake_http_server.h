@@ -1,0 +1,177 @@
+#pragma once
+// Test-only: an in-process HTTP/1.1 server on 127.0.0.1:0 that answers with a handler you
+// control, so tests can serve a JWKS, rotate it, count fetches and answer 304. One thread,
+// one request per connection. Header-only so that pc_verify does not ship it.
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cctype>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace portcullis::verify::testing {
+
+struct FakeRequest {
+  std::string method;
+  std::string target;
+  std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
+  std::string body;
+
+  std::string Header(std::string_view name) const {
+    for (const auto& [k, v] : headers) {
+      if (k == name) return v;
+    }
+    return {};
+  }
+};
+
+struct FakeResponse {
+  int status = 200;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  bool chunked = false;    // send the body with chunked transfer coding
+  bool no_length = false;  // no Content-Length: the body ends with the connection
+  std::string raw;         // when set, sent verbatim instead of the above
+};
+
+class FakeHttpServer {
+ public:
+  using Handler = std::function<FakeResponse(const FakeRequest&)>;
+
+  explicit FakeHttpServer(Handler handler) : handler_(std::move(handler)) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    ::listen(fd_, 64);
+    socklen_t len = sizeof addr;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] { Loop(); });
+  }
+  ~FakeHttpServer() {
+    stop_ = true;
+    thread_.join();
+    ::close(fd_);
+  }
+
+  int port() const { return port_; }
+  std::string url(std::string_view path = "") const {
+    return "http://127.0.0.1:" + std::to_string(port_) + std::string(path);
+  }
+  int requests() const { return requests_.load(); }
+  // Requests whose target starts with `prefix`.
+  int requests(std::string_view prefix) const {
+    std::lock_guard lock(mu_);
+    int n = 0;
+    for (const auto& t : targets_) n += t.starts_with(prefix);
+    return n;
+  }
+  void set_handler(Handler h) {
+    std::lock_guard lock(mu_);
+    handler_ = std::move(h);
+  }
+
+ private:
+  void Loop() {
+    while (!stop_) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 20) <= 0) continue;
+      int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (c < 0) continue;
+      Serve(c);
+      ::close(c);
+    }
+  }
+
+  void Serve(int c) {
+    timeval tv{2, 0};
+    ::setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    std::string data;
+    char buf[4096];
+    size_t end;
+    while ((end = data.find("\r\n\r\n")) == std::string::npos) {
+      ssize_t n = ::recv(c, buf, sizeof buf, 0);
+      if (n <= 0) return;
+      data.append(buf, static_cast<size_t>(n));
+    }
+    FakeRequest req;
+    size_t eol = data.find("\r\n");
+    std::string line = data.substr(0, eol);
+    size_t sp1 = line.find(' '), sp2 = line.rfind(' ');
+    req.method = line.substr(0, sp1);
+    req.target = line.substr(sp1 + 1, sp2 - sp1 - 1);
+    size_t content_length = 0;
+    for (size_t pos = eol + 2; pos < end;) {
+      size_t e = data.find("\r\n", pos);
+      std::string f = data.substr(pos, e - pos);
+      pos = e + 2;
+      size_t colon = f.find(':');
+      std::string name = f.substr(0, colon);
+      for (char& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      std::string value = f.substr(f.find_first_not_of(' ', colon + 1));
+      if (name == "content-length") content_length = std::stoul(value);
+      req.headers.emplace_back(name, value);
+    }
+    req.body = data.substr(end + 4);
+    while (req.body.size() < content_length) {
+      ssize_t n = ::recv(c, buf, sizeof buf, 0);
+      if (n <= 0) return;
+      req.body.append(buf, static_cast<size_t>(n));
+    }
+    Handler h;
+    {
+      std::lock_guard lock(mu_);
+      targets_.push_back(req.target);
+      h = handler_;
+    }
+    ++requests_;
+    FakeResponse r = h(req);
+    std::string out = r.raw;
+    if (out.empty()) {
+      out = "HTTP/1.1 " + std::to_string(r.status) + " X\r\nConnection: close\r\n";
+      for (const auto& [k, v] : r.headers) out += k + ": " + v + "\r\n";
+      if (r.chunked) {
+        out += "Transfer-Encoding: chunked\r\n\r\n";
+        for (size_t i = 0; i < r.body.size(); i += 7) {
+          std::string part = r.body.substr(i, 7);
+          char size[16];
+          std::snprintf(size, sizeof size, "%zx", part.size());
+          out += std::string(size) + ";ext=1\r\n" + part + "\r\n";
+        }
+        out += "0\r\nX-Trailer: t\r\n\r\n";
+      } else if (r.no_length) {
+        out += "\r\n" + r.body;
+      } else {
+        out += "Content-Length: " + std::to_string(r.body.size()) + "\r\n\r\n" + r.body;
+      }
+    }
+    size_t off = 0;
+    while (off < out.size()) {
+      ssize_t n = ::send(c, out.data() + off, out.size() - off, MSG_NOSIGNAL);
+      if (n <= 0) break;
+      off += static_cast<size_t>(n);
+    }
+  }
+
+  Handler handler_;
+  mutable std::mutex mu_;
+  std::vector<std::string> targets_;
+  std::atomic<int> requests_{0};
+  std::atomic<bool> stop_{false};
+  int fd_ = -1;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+}  // namespace portcullis::verify::testing

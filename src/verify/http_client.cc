@@ -1,0 +1,538 @@
+#include "verify/http_client.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <memory>
+
+#include "common/encoding.h"
+
+namespace portcullis::verify::internal {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using Deadline = Clock::time_point;
+
+std::unexpected<std::string> Fail(std::string why) { return std::unexpected(std::move(why)); }
+
+char Lower(char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; }
+
+std::string LowerCopy(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = Lower(c);
+  return out;
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+int RemainingMs(Deadline deadline) {
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+  return left.count() <= 0 ? 0 : static_cast<int>(std::min<int64_t>(left.count(), 1 << 30));
+}
+
+// Waits for `events` on `fd`; false on timeout or error.
+bool WaitFd(int fd, short events, Deadline deadline) {
+  for (;;) {
+    int ms = RemainingMs(deadline);
+    if (ms == 0) return false;
+    pollfd p{fd, events, 0};
+    int n = ::poll(&p, 1, ms);
+    if (n > 0) return true;
+    if (n == 0) return false;
+    if (errno != EINTR) return false;
+  }
+}
+
+struct FdCloser {
+  int fd = -1;
+  ~FdCloser() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+std::expected<int, std::string> Connect(const Url& url, Deadline deadline) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICSERV;
+  addrinfo* res = nullptr;
+  std::string port = std::to_string(url.port);
+  if (int rc = ::getaddrinfo(url.host.c_str(), port.c_str(), &hints, &res); rc != 0) {
+    return Fail("resolve " + url.host + ": " + gai_strerror(rc));
+  }
+  std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> guard(res, &::freeaddrinfo);
+  std::string last = "no address";
+  for (addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
+    int fd =
+        ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+    if (fd < 0) {
+      last = std::string("socket: ") + std::strerror(errno);
+      continue;
+    }
+    FdCloser closer{fd};
+    if (::connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+      if (errno != EINPROGRESS) {
+        last = std::string("connect: ") + std::strerror(errno);
+        continue;
+      }
+      if (!WaitFd(fd, POLLOUT, deadline)) {
+        last = "connect: timeout";
+        continue;
+      }
+      int err = 0;
+      socklen_t len = sizeof err;
+      ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+      if (err != 0) {
+        last = std::string("connect: ") + std::strerror(err);
+        continue;
+      }
+    }
+    closer.fd = -1;
+    return fd;
+  }
+  return Fail(url.host + ":" + port + ": " + last);
+}
+
+std::string SslErrorText() {
+  unsigned long e = ERR_get_error();
+  ERR_clear_error();
+  if (e == 0) return "tls error";
+  char buf[256];
+  ERR_error_string_n(e, buf, sizeof buf);
+  return buf;
+}
+
+// A connected stream, plain or TLS, with deadline-bounded reads and writes.
+class Stream {
+ public:
+  explicit Stream(int fd) : fd_(fd) {}
+  ~Stream() {
+    if (ssl_) SSL_free(ssl_);
+    if (ctx_) SSL_CTX_free(ctx_);
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Stream(const Stream&) = delete;
+  Stream& operator=(const Stream&) = delete;
+
+  std::expected<void, std::string> StartTls(const Url& url, const std::string& ca_file,
+                                            Deadline deadline) {
+    ctx_ = SSL_CTX_new(TLS_client_method());
+    if (!ctx_) return Fail("tls: " + SslErrorText());
+    SSL_CTX_set_min_proto_version(ctx_, TLS1_2_VERSION);
+    SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER, nullptr);
+    int ok = ca_file.empty() ? SSL_CTX_set_default_verify_paths(ctx_)
+                             : SSL_CTX_load_verify_locations(ctx_, ca_file.c_str(), nullptr);
+    if (ok != 1) return Fail("tls trust store: " + SslErrorText());
+    ssl_ = SSL_new(ctx_);
+    if (!ssl_ || SSL_set_fd(ssl_, fd_) != 1) return Fail("tls: " + SslErrorText());
+    in6_addr a6;
+    in_addr a4;
+    bool ip = inet_pton(AF_INET, url.host.c_str(), &a4) == 1 ||
+              inet_pton(AF_INET6, url.host.c_str(), &a6) == 1;
+    if (ip) {
+      X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_), url.host.c_str());
+    } else {
+      SSL_set_tlsext_host_name(ssl_, url.host.c_str());  // RFC 6066 §3: no IP literals in SNI
+      SSL_set1_host(ssl_, url.host.c_str());
+    }
+    for (;;) {
+      int rc = SSL_connect(ssl_);
+      if (rc == 1) return {};
+      int err = SSL_get_error(ssl_, rc);
+      if (err == SSL_ERROR_WANT_READ && WaitFd(fd_, POLLIN, deadline)) continue;
+      if (err == SSL_ERROR_WANT_WRITE && WaitFd(fd_, POLLOUT, deadline)) continue;
+      if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+        return Fail("tls handshake: timeout");
+      }
+      long verify = SSL_get_verify_result(ssl_);
+      if (verify != X509_V_OK) {
+        ERR_clear_error();
+        return Fail(std::string("tls handshake: ") + X509_verify_cert_error_string(verify));
+      }
+      return Fail("tls handshake: " + SslErrorText());
+    }
+  }
+
+  std::expected<void, std::string> WriteAll(std::string_view data, Deadline deadline) {
+    while (!data.empty()) {
+      if (ssl_) {
+        size_t written = 0;
+        int rc = SSL_write_ex(ssl_, data.data(), data.size(), &written);
+        if (rc == 1) {
+          data.remove_prefix(written);
+          continue;
+        }
+        int err = SSL_get_error(ssl_, rc);
+        if (err == SSL_ERROR_WANT_READ && WaitFd(fd_, POLLIN, deadline)) continue;
+        if (err == SSL_ERROR_WANT_WRITE && WaitFd(fd_, POLLOUT, deadline)) continue;
+        return Fail("send: " + SslErrorText());
+      }
+      ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
+      if (n > 0) {
+        data.remove_prefix(static_cast<size_t>(n));
+      } else if (n < 0 && errno == EINTR) {
+        continue;
+      } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        if (!WaitFd(fd_, POLLOUT, deadline)) return Fail("send: timeout");
+      } else {
+        return Fail(std::string("send: ") + std::strerror(errno));
+      }
+    }
+    return {};
+  }
+
+  // Appends up to `max` bytes; 0 at the end of the stream.
+  std::expected<size_t, std::string> ReadSome(std::string& out, size_t max, Deadline deadline) {
+    char buf[16 * 1024];
+    max = std::min(max, sizeof buf);
+    for (;;) {
+      if (ssl_) {
+        size_t got = 0;
+        int rc = SSL_read_ex(ssl_, buf, max, &got);
+        if (rc == 1) {
+          out.append(buf, got);
+          return got;
+        }
+        int err = SSL_get_error(ssl_, rc);
+        if (err == SSL_ERROR_ZERO_RETURN) return 0;
+        if (err == SSL_ERROR_WANT_READ) {
+          if (!WaitFd(fd_, POLLIN, deadline)) return Fail("receive: timeout");
+          continue;
+        }
+        if (err == SSL_ERROR_WANT_WRITE) {
+          if (!WaitFd(fd_, POLLOUT, deadline)) return Fail("receive: timeout");
+          continue;
+        }
+        // A peer that closes without close_notify: treat as the end (framing decides).
+        if (err == SSL_ERROR_SYSCALL || err == SSL_ERROR_SSL) {
+          std::string why = SslErrorText();
+          if (why.find("unexpected eof") != std::string::npos || why == "tls error") return 0;
+          return Fail("receive: " + why);
+        }
+        return Fail("receive: " + SslErrorText());
+      }
+      ssize_t n = ::recv(fd_, buf, max, 0);
+      if (n > 0) {
+        out.append(buf, static_cast<size_t>(n));
+        return static_cast<size_t>(n);
+      }
+      if (n == 0) return 0;
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        if (!WaitFd(fd_, POLLIN, deadline)) return Fail("receive: timeout");
+        continue;
+      }
+      return Fail(std::string("receive: ") + std::strerror(errno));
+    }
+  }
+
+ private:
+  int fd_;
+  SSL_CTX* ctx_ = nullptr;
+  SSL* ssl_ = nullptr;
+};
+
+// Buffered reader over a Stream.
+class Reader {
+ public:
+  Reader(Stream& s, Deadline deadline) : s_(s), deadline_(deadline) {}
+
+  // A line without its CRLF (a bare LF is tolerated), at most `max` bytes.
+  std::expected<std::string, std::string> Line(size_t max) {
+    for (;;) {
+      size_t lf = buf_.find('\n', pos_);
+      if (lf != std::string::npos) {
+        std::string line = buf_.substr(pos_, lf - pos_);
+        pos_ = lf + 1;
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (line.size() > max) return Fail("line too long");
+        return line;
+      }
+      if (buf_.size() - pos_ > max + 1) return Fail("line too long");  // +1: a pending CR
+      if (auto n = Fill(); !n) {
+        return Fail(n.error());
+      } else if (*n == 0) {
+        return Fail("connection closed mid-line");
+      }
+    }
+  }
+
+  std::expected<void, std::string> Exact(size_t n, std::string& out) {
+    while (buf_.size() - pos_ < n) {
+      auto got = Fill();
+      if (!got) return Fail(got.error());
+      if (*got == 0) return Fail("connection closed mid-body");
+    }
+    out.append(buf_, pos_, n);
+    pos_ += n;
+    return {};
+  }
+
+  // Everything until the peer closes, at most `max` bytes in `out` in all.
+  std::expected<void, std::string> ToEnd(std::string& out, size_t max) {
+    for (;;) {
+      out.append(buf_, pos_);
+      buf_.clear();
+      pos_ = 0;
+      if (out.size() > max) return Fail("body too large");
+      auto got = Fill();
+      if (!got) return Fail(got.error());
+      if (*got == 0) return {};
+    }
+  }
+
+ private:
+  std::expected<size_t, std::string> Fill() {
+    if (pos_ > 0 && pos_ == buf_.size()) {
+      buf_.clear();
+      pos_ = 0;
+    }
+    return s_.ReadSome(buf_, 16 * 1024, deadline_);
+  }
+
+  Stream& s_;
+  Deadline deadline_;
+  std::string buf_;
+  size_t pos_ = 0;
+};
+
+std::optional<uint64_t> ParseUint(std::string_view s, int base = 10) {
+  if (s.empty()) return std::nullopt;
+  uint64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v, base);
+  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+std::expected<void, std::string> ReadChunked(Reader& r, std::string& body, size_t max) {
+  // RFC 9112 §7.1: chunk-size [ext] CRLF data CRLF ... 0 CRLF trailers CRLF.
+  for (;;) {
+    auto line = r.Line(1024);
+    if (!line) return Fail(line.error());
+    std::string_view size_text = *line;
+    if (size_t semi = size_text.find(';'); semi != std::string_view::npos) {
+      size_text = size_text.substr(0, semi);
+    }
+    auto size = ParseUint(Trim(size_text), 16);
+    if (!size) return Fail("bad chunk size");
+    if (*size == 0) break;
+    if (*size > max || body.size() + *size > max) return Fail("body too large");
+    if (auto s = r.Exact(static_cast<size_t>(*size), body); !s) return s;
+    auto crlf = r.Line(0);
+    if (!crlf) return Fail("bad chunk end");
+  }
+  for (int i = 0; i < 64; ++i) {  // trailer fields, ignored
+    auto line = r.Line(8 * 1024);
+    if (!line) return Fail(line.error());
+    if (line->empty()) return {};
+  }
+  return Fail("too many trailer fields");
+}
+
+std::string HostHeader(const Url& url) {
+  std::string host = url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host;
+  if (url.port != (url.tls ? 443 : 80)) host += ":" + std::to_string(url.port);
+  return host;
+}
+
+}  // namespace
+
+std::optional<std::string_view> HttpResponse::Header(std::string_view name) const {
+  for (const auto& [k, v] : headers) {
+    if (EqualsIgnoreCase(k, name)) return std::string_view(v);
+  }
+  return std::nullopt;
+}
+
+std::optional<Url> ParseUrl(std::string_view text) {
+  Url url;
+  if (text.size() > 4096) return std::nullopt;
+  if (text.starts_with("http://")) {
+    text.remove_prefix(7);
+    url.port = 80;
+  } else if (text.starts_with("https://")) {
+    text.remove_prefix(8);
+    url.tls = true;
+    url.port = 443;
+  } else {
+    return std::nullopt;
+  }
+  size_t slash = text.find_first_of("/?#");
+  std::string_view authority = text.substr(0, slash);
+  std::string_view rest = slash == std::string_view::npos ? "" : text.substr(slash);
+  if (rest.find('#') != std::string_view::npos) return std::nullopt;
+  if (authority.empty() || authority.find('@') != std::string_view::npos) return std::nullopt;
+  std::string_view port;
+  if (authority.front() == '[') {
+    size_t close = authority.find(']');
+    if (close == std::string_view::npos) return std::nullopt;
+    url.host = std::string(authority.substr(1, close - 1));
+    std::string_view after = authority.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':') return std::nullopt;
+      port = after.substr(1);
+    }
+  } else {
+    size_t colon = authority.rfind(':');
+    url.host = std::string(authority.substr(0, colon));
+    if (colon != std::string_view::npos) port = authority.substr(colon + 1);
+  }
+  if (url.host.empty()) return std::nullopt;
+  for (char c : url.host) {
+    if (c <= ' ' || c == '/' || c == '\\' || c == '\x7f') return std::nullopt;
+  }
+  if (!port.empty()) {
+    auto p = ParseUint(port);
+    if (!p || *p == 0 || *p > 65535) return std::nullopt;
+    url.port = static_cast<uint16_t>(*p);
+  }
+  url.target = rest.empty() ? "/" : std::string(rest);
+  if (url.target.front() == '?') url.target.insert(0, "/");
+  for (char c : url.target) {
+    if (c <= ' ' || c == '\x7f') return std::nullopt;
+  }
+  return url;
+}
+
+std::expected<HttpResponse, std::string> Fetch(const HttpRequest& request,
+                                               const HttpOptions& options) {
+  auto url = ParseUrl(request.url);
+  if (!url) return Fail("bad url");
+  std::string head = request.method + " " + url->target + " HTTP/1.1\r\nHost: " + HostHeader(*url) +
+                     "\r\nUser-Agent: portcullis-verify/0.1\r\nConnection: close\r\n";
+  for (const auto& [k, v] : request.headers) {
+    if (k.find_first_of("\r\n:") != std::string::npos ||
+        v.find_first_of("\r\n") != std::string::npos) {
+      return Fail("bad request header");
+    }
+    head += k + ": " + v + "\r\n";
+  }
+  if (!request.body.empty() || request.method == "POST") {
+    head += "Content-Length: " + std::to_string(request.body.size()) + "\r\n";
+  }
+  head += "\r\n";
+  head += request.body;
+  const Deadline deadline = Clock::now() + options.timeout;
+  auto fd = Connect(*url, deadline);
+  if (!fd) return Fail(fd.error());
+  Stream stream(*fd);
+  if (url->tls) {
+    if (auto s = stream.StartTls(*url, options.ca_file, deadline); !s) return Fail(s.error());
+  }
+  if (auto s = stream.WriteAll(head, deadline); !s) return Fail(s.error());
+
+  Reader reader(stream, deadline);
+  HttpResponse response;
+  for (;;) {  // 1xx interim responses are skipped (RFC 9110 §15.2)
+    size_t header_bytes = 0;
+    auto status_line = reader.Line(options.max_header_bytes);
+    if (!status_line) return Fail("status line: " + status_line.error());
+    std::string_view sl = *status_line;
+    if (!sl.starts_with("HTTP/1.") || sl.size() < 12 || sl[8] != ' ' ||
+        (sl.size() > 12 && sl[12] != ' ')) {
+      return Fail("not an HTTP/1.x response");
+    }
+    auto status = ParseUint(sl.substr(9, 3));
+    if (!status || *status < 100 || *status > 599) return Fail("bad status code");
+    response.status = static_cast<int>(*status);
+    response.headers.clear();
+    header_bytes += sl.size();
+    for (;;) {
+      auto line = reader.Line(options.max_header_bytes);
+      if (!line) return Fail("header: " + line.error());
+      if (line->empty()) break;
+      header_bytes += line->size() + 2;
+      if (header_bytes > options.max_header_bytes) return Fail("header block too large");
+      size_t colon = line->find(':');
+      if (colon == std::string::npos || colon == 0) return Fail("malformed header field");
+      response.headers.emplace_back(LowerCopy(std::string_view(*line).substr(0, colon)),
+                                    std::string(Trim(std::string_view(*line).substr(colon + 1))));
+    }
+    if (response.status >= 200) break;
+  }
+
+  if (request.method == "HEAD" || response.status == 204 || response.status == 304) {
+    return response;
+  }
+  auto te = response.Header("transfer-encoding");
+  if (te && !EqualsIgnoreCase(Trim(*te), "identity")) {
+    // RFC 9112 §6.3: chunked must be the final coding; we accept nothing else.
+    if (!EqualsIgnoreCase(Trim(*te), "chunked")) return Fail("unsupported transfer-encoding");
+    if (auto s = ReadChunked(reader, response.body, options.max_body_bytes); !s) {
+      return Fail("body: " + s.error());
+    }
+    return response;
+  }
+  if (auto cl = response.Header("content-length")) {
+    auto n = ParseUint(Trim(*cl));
+    if (!n) return Fail("bad content-length");
+    if (*n > options.max_body_bytes) return Fail("body too large");
+    if (auto s = reader.Exact(static_cast<size_t>(*n), response.body); !s) {
+      return Fail("body: " + s.error());
+    }
+    return response;
+  }
+  if (auto s = reader.ToEnd(response.body, options.max_body_bytes); !s) {
+    return Fail("body: " + s.error());
+  }
+  return response;
+}
+
+std::optional<int64_t> MaxAge(std::string_view cache_control) {
+  std::optional<int64_t> max_age;
+  size_t pos = 0;
+  while (pos <= cache_control.size()) {
+    size_t comma = cache_control.find(',', pos);
+    std::string_view item = Trim(cache_control.substr(
+        pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos));
+    std::string_view name = item, value;
+    if (size_t eq = item.find('='); eq != std::string_view::npos) {
+      name = Trim(item.substr(0, eq));
+      value = Trim(item.substr(eq + 1));
+      if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
+        value = value.substr(1, value.size() - 2);
+      }
+    }
+    if (EqualsIgnoreCase(name, "no-store") || EqualsIgnoreCase(name, "no-cache")) return 0;
+    if (EqualsIgnoreCase(name, "max-age") && !max_age) {
+      // RFC 9111 §1.2.2: a delta-seconds too large to represent counts as 2^31.
+      if (auto v = ParseUint(value)) {
+        max_age = static_cast<int64_t>(std::min<uint64_t>(*v, 2147483648ull));
+      } else if (!value.empty() && std::all_of(value.begin(), value.end(),
+                                               [](char c) { return c >= '0' && c <= '9'; })) {
+        max_age = 2147483648ll;
+      }
+    }
+    if (comma == std::string_view::npos) break;
+    pos = comma + 1;
+  }
+  return max_age;
+}
+
+std::string BasicAuth(std::string_view id, std::string_view secret) {
+  // RFC 6749 §2.3.1: id and secret are form-urlencoded before the Basic encoding.
+  return "Basic " + Base64Encode(PercentEncode(id) + ":" + PercentEncode(secret));
+}
+
+}  // namespace portcullis::verify::internal

@@ -1,0 +1,71 @@
+#pragma once
+// A minimal blocking HTTP/1.1 client for libportcullis-verify's background fetches (JWKS, PEM
+// keys, endpoint table, deny-list, client-credentials tokens). No Beast: the library depends
+// only on OpenSSL and Boost.JSON.
+//
+// One request per connection ("Connection: close"); http:// over POSIX sockets, https:// over
+// OpenSSL with the peer certificate and host name verified. Every call is bounded: one overall
+// deadline for resolving, connecting, sending and receiving, a header-block limit and a body
+// limit. Bodies are framed by Content-Length, chunked transfer coding (RFC 9112 §7.1) or the
+// end of the connection.
+//
+// Thread-safety: Fetch is reentrant. Name resolution uses getaddrinfo, which blocks without a
+// deadline of its own; call Fetch from background threads only.
+
+#include <chrono>
+#include <cstdint>
+#include <expected>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace portcullis::verify::internal {
+
+struct Url {
+  bool tls = false;
+  std::string host;  // without brackets for IPv6 literals
+  uint16_t port = 0;
+  std::string target;  // path and query, at least "/"
+};
+
+// http://host[:port]/path?query or https://... ; no user-info, no fragment.
+std::optional<Url> ParseUrl(std::string_view url);
+
+struct HttpRequest {
+  std::string method = "GET";
+  std::string url;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;  // sent with Content-Length when not empty
+};
+
+struct HttpResponse {
+  int status = 0;
+  std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
+  std::string body;
+
+  // Case-insensitive; the first occurrence.
+  std::optional<std::string_view> Header(std::string_view name) const;
+};
+
+struct HttpOptions {
+  std::chrono::milliseconds timeout{3000};
+  size_t max_header_bytes = 16 * 1024;
+  size_t max_body_bytes = 1024 * 1024;
+  std::string ca_file;  // https: PEM bundle; empty: system default paths
+};
+
+// Fails with a one-line reason (for logs) on a bad URL, resolution, connection, TLS, timeout,
+// limit or framing error. Any HTTP status is a success here.
+std::expected<HttpResponse, std::string> Fetch(const HttpRequest& request,
+                                               const HttpOptions& options);
+
+// Cache-Control max-age (RFC 9111 §5.2.2.1) in seconds: nullopt without max-age; 0 for
+// no-cache or no-store.
+std::optional<int64_t> MaxAge(std::string_view cache_control);
+
+// RFC 7617 Basic credentials with light-oauth2's URL-encoding of id and secret.
+std::string BasicAuth(std::string_view id, std::string_view secret);
+
+}  // namespace portcullis::verify::internal

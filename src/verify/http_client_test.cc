@@ -1,0 +1,199 @@
+#include "verify/http_client.h"
+
+#include <gtest/gtest.h>
+
+#include "verify/fake_http_server.h"
+
+namespace portcullis::verify::internal {
+namespace {
+
+using testing::FakeHttpServer;
+using testing::FakeRequest;
+using testing::FakeResponse;
+
+TEST(ParseUrl, Forms) {
+  auto u = ParseUrl("http://127.0.0.1:6886/oauth2/keys");
+  ASSERT_TRUE(u);
+  EXPECT_FALSE(u->tls);
+  EXPECT_EQ(u->host, "127.0.0.1");
+  EXPECT_EQ(u->port, 6886);
+  EXPECT_EQ(u->target, "/oauth2/keys");
+  u = ParseUrl("https://auth.example.com");
+  ASSERT_TRUE(u);
+  EXPECT_TRUE(u->tls);
+  EXPECT_EQ(u->port, 443);
+  EXPECT_EQ(u->target, "/");
+  u = ParseUrl("http://[::1]:8080/a?b=c");
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->host, "::1");
+  EXPECT_EQ(u->target, "/a?b=c");
+  EXPECT_EQ(ParseUrl("http://host?x")->target, "/?x");
+}
+
+TEST(ParseUrl, Refuses) {
+  for (const char* bad :
+       {"ftp://x/", "http://", "http://:80/", "http://u@h/", "http://h:0/", "http://h:70000/",
+        "http://h/#frag", "http://h/a b", "//h/", "http://[::1/", "http://h:8x/"}) {
+    EXPECT_FALSE(ParseUrl(bad)) << bad;
+  }
+}
+
+TEST(MaxAge, Directives) {
+  EXPECT_EQ(MaxAge("public, max-age=300"), 300);
+  EXPECT_EQ(MaxAge("max-age=\"60\""), 60);
+  EXPECT_EQ(MaxAge("no-cache"), 0);
+  EXPECT_EQ(MaxAge("max-age=300, no-store"), 0);
+  EXPECT_EQ(MaxAge("max-age=99999999999999999999"), 2147483648);
+  EXPECT_EQ(MaxAge("public"), std::nullopt);
+  EXPECT_EQ(MaxAge(""), std::nullopt);
+  EXPECT_EQ(MaxAge("max-age=abc"), std::nullopt);
+}
+
+TEST(BasicAuth, FormEncodesBeforeBase64) {
+  // RFC 6749 §2.3.1; "a:b" -> "YTpi".
+  EXPECT_EQ(BasicAuth("a", "b"), "Basic YTpi");
+  EXPECT_EQ(BasicAuth("a:", "b"), "Basic YSUzQTpi");  // "a%3A:b"
+}
+
+TEST(Fetch, ContentLengthAndHeaders) {
+  FakeHttpServer server([](const FakeRequest& r) {
+    FakeResponse out;
+    out.headers = {{"ETag", "\"v1\""}, {"X-Seen-Auth", r.Header("authorization")}};
+    out.body = r.method + " " + r.target + " " + r.Header("host") + " " + r.body;
+    return out;
+  });
+  HttpRequest req;
+  req.method = "POST";
+  req.url = server.url("/p?q=1");
+  req.headers = {{"Authorization", "Bearer t"}};
+  req.body = "x=1";
+  auto r = Fetch(req, {});
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "POST /p?q=1 127.0.0.1:" + std::to_string(server.port()) + " x=1");
+  EXPECT_EQ(r->Header("etag"), "\"v1\"");
+  EXPECT_EQ(r->Header("X-SEEN-AUTH"), "Bearer t");
+}
+
+TEST(Fetch, ChunkedAndCloseDelimited) {
+  const std::string body(1000, 'z');
+  FakeHttpServer chunked([&](const FakeRequest&) {
+    FakeResponse out;
+    out.body = body;
+    out.chunked = true;
+    return out;
+  });
+  auto r = Fetch({.url = chunked.url("/")}, {});
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r->body, body);
+
+  FakeHttpServer eof([&](const FakeRequest&) {
+    FakeResponse out;
+    out.body = body;
+    out.no_length = true;
+    return out;
+  });
+  r = Fetch({.url = eof.url("/")}, {});
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r->body, body);
+}
+
+TEST(Fetch, NotModifiedHasNoBody) {
+  FakeHttpServer server([](const FakeRequest&) {
+    return FakeResponse{.raw = "HTTP/1.1 304 Not Modified\r\nETag: \"v1\"\r\n\r\n"};
+  });
+  auto r = Fetch({.url = server.url("/")}, {});
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r->status, 304);
+  EXPECT_TRUE(r->body.empty());
+}
+
+TEST(Fetch, SkipsInterimResponses) {
+  FakeHttpServer server([](const FakeRequest&) {
+    return FakeResponse{.raw =
+                            "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n"
+                            "Content-Length: 2\r\n\r\nok"};
+  });
+  auto r = Fetch({.url = server.url("/")}, {});
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "ok");
+}
+
+TEST(Fetch, EnforcesLimits) {
+  FakeHttpServer big(
+      [](const FakeRequest&) { return FakeResponse{.body = std::string(5000, 'a')}; });
+  HttpOptions small;
+  small.max_body_bytes = 4096;
+  auto r = Fetch({.url = big.url("/")}, small);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().find("too large"), std::string::npos) << r.error();
+
+  FakeHttpServer chunked([](const FakeRequest&) {
+    return FakeResponse{.body = std::string(5000, 'a'), .chunked = true};
+  });
+  EXPECT_FALSE(Fetch({.url = chunked.url("/")}, small));
+
+  FakeHttpServer headers([](const FakeRequest&) {
+    return FakeResponse{.headers = {{"X-Big", std::string(20000, 'h')}}};
+  });
+  EXPECT_FALSE(Fetch({.url = headers.url("/")}, {}));
+}
+
+TEST(Fetch, RejectsMalformedAnswers) {
+  for (const char* raw : {"garbage\r\n\r\n", "HTTP/1.1 2000 OK\r\n\r\n",
+                          "HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n",
+                          "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n",
+                          "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+                          "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort",
+                          "HTTP/1.1 200 OK\r\nno colon\r\n\r\n"}) {
+    FakeHttpServer server([&](const FakeRequest&) { return FakeResponse{.raw = raw}; });
+    EXPECT_FALSE(Fetch({.url = server.url("/")}, {})) << raw;
+  }
+}
+
+TEST(Fetch, TimesOutOnASilentPeer) {
+  // A listening socket that never accepts: the connection completes (backlog) but no answer.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  ::listen(fd, 8);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  HttpOptions quick;
+  quick.timeout = std::chrono::milliseconds(200);
+  auto start = std::chrono::steady_clock::now();
+  auto r = Fetch({.url = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/"}, quick);
+  auto took = std::chrono::steady_clock::now() - start;
+  ::close(fd);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().find("timeout"), std::string::npos) << r.error();
+  EXPECT_LT(took, std::chrono::seconds(2));
+}
+
+TEST(Fetch, RefusedConnectionFails) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);  // bound, never listened, now closed: nothing listens on that port
+  auto r = Fetch({.url = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/"}, {});
+  EXPECT_FALSE(r);
+}
+
+TEST(Fetch, RefusesHeaderInjection) {
+  HttpRequest req;
+  req.url = "http://127.0.0.1:1/";
+  req.headers = {{"X", "a\r\nEvil: 1"}};
+  auto r = Fetch(req, {});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), "bad request header");
+}
+
+}  // namespace
+}  // namespace portcullis::verify::internal

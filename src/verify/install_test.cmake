@@ -1,0 +1,24 @@
+# ctest verify_install_find_package: install the portcullis-verify component into a scratch
+# prefix, then configure and build examples/resource_server against it with find_package.
+file(REMOVE_RECURSE ${WORK_DIR})
+function(run)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "failed (${rc}): ${ARGN}\n${out}")
+  endif()
+endfunction()
+run(${CMAKE_COMMAND} --install ${BUILD_DIR} --component portcullis-verify
+    --prefix ${WORK_DIR}/prefix)
+file(GLOB_RECURSE config ${WORK_DIR}/prefix/*/portcullis-verifyConfig.cmake)
+if(NOT EXISTS ${WORK_DIR}/prefix/include/portcullis/verify.h OR NOT config)
+  message(FATAL_ERROR "the header or the package config was not installed")
+endif()
+run(${CMAKE_COMMAND} -S ${EXAMPLE_DIR} -B ${WORK_DIR}/build -G ${GENERATOR}
+    -DCMAKE_CXX_COMPILER=${CXX} -DCMAKE_BUILD_TYPE=Release
+    -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix)
+run(${CMAKE_COMMAND} --build ${WORK_DIR}/build)
+if(NOT EXISTS ${WORK_DIR}/build/resource_server)
+  message(FATAL_ERROR "the example was not built")
+endif()
+run(${WORK_DIR}/build/resource_server --help)
+message(STATUS "find_package(portcullis-verify) works")

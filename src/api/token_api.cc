@@ -140,6 +140,7 @@ void RegisterDiscovery(http::Router& router, const Discovery& d) {
     m["response_types_supported"] = json::array{"code"};
     m["response_modes_supported"] = json::array{"query"};
     m["code_challenge_methods_supported"] = json::array{"S256"};
+    m["authorization_response_iss_parameter_supported"] = true;  // RFC 9207
   } else {
     m["response_types_supported"] = json::array{};
   }

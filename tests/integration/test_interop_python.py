@@ -135,3 +135,25 @@ def test_hs256_signed_with_our_public_key_is_refused():
     t.add_signature(jwk.JWK(kty="oct", k=jwk.base64url_encode(pem)), alg="HS256", protected=json.dumps(header))
     r = verify_with_portcullis(json.dumps({"keys": [pub]}), t.serialize(compact=True))
     assert r.returncode == 1 and "alg" in r.stderr
+
+
+def test_authlib_authorization_code_with_pkce(alg_server):
+    from code_helpers import basic_user
+    _, oauth = alg_server
+    meta = requests.get(oauth.url + "/.well-known/oauth-authorization-server").json()
+    redirect = "http://127.0.0.1:9/authlib-cb"
+    cid, secret = oauth.create_client("confidential", scope="orders.read profile",
+                                      redirectUris=[redirect], clientProfile="webserver")
+    user, pw = oauth.create_user("frank", "frank-password-123")
+    session = OAuth2Session(cid, secret, scope="orders.read", redirect_uri=redirect,
+                            code_challenge_method="S256")
+    verifier = __import__("secrets").token_urlsafe(48)
+    url, state = session.create_authorization_url(meta["authorization_endpoint"], code_verifier=verifier)
+    r = requests.get(url, headers={"Authorization": basic_user(user, pw)}, allow_redirects=False)
+    assert r.status_code == 302, r.text
+    token = session.fetch_token(meta["token_endpoint"], authorization_response=r.headers["Location"],
+                                code_verifier=verifier)
+    assert token["scope"] == "orders.read" and token["refresh_token"]
+    keyset = jwk.JWKSet.from_json(requests.get(meta["jwks_uri"]).text)
+    claims = json.loads(jwcrypto_jwt.JWT(jwt=token["access_token"], key=keyset).claims)
+    assert claims["sub"] == user and claims["client_id"] == cid

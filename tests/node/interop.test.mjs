@@ -69,3 +69,46 @@ test('percent-encoded Basic credentials (RFC 6749 §2.3.1) from a library', asyn
     await server.stop();
   }
 });
+
+test('authorization_code with PKCE S256 and refresh (oauth4webapi)', async () => {
+  const server = await startPortcullis();
+  try {
+    const issuer = new URL(server.url);
+    const options = { [oauth.allowInsecureRequests]: true };
+    const as = await oauth.processDiscoveryResponse(issuer,
+      await oauth.discoveryRequest(issuer, { ...options, algorithm: 'oauth2' }));
+    const redirectUri = 'http://127.0.0.1:9/callback';
+    const created = await server.createClient({ clientType: 'confidential', clientProfile: 'webserver',
+      scope: 'profile orders.read', redirectUris: [redirectUri] });
+    await server.createUser('erin', 'erin-password-1234');
+    const client = { client_id: created.clientId };
+    const auth = oauth.ClientSecretBasic(created.clientSecret);
+
+    const verifier = oauth.generateRandomCodeVerifier();
+    const challenge = await oauth.calculatePKCECodeChallenge(verifier);
+    const state = oauth.generateRandomState();
+    const url = new URL(as.authorization_endpoint);
+    url.search = new URLSearchParams({ response_type: 'code', client_id: created.clientId,
+      redirect_uri: redirectUri, scope: 'orders.read', state, code_challenge: challenge,
+      code_challenge_method: 'S256' }).toString();
+    // The user signs in with HTTP Basic (light-oauth2's API login) instead of a browser form.
+    const res = await fetch(url, { redirect: 'manual',
+      headers: { authorization: 'Basic ' + Buffer.from('erin:erin-password-1234').toString('base64') } });
+    assert.equal(res.status, 302);
+    const callback = new URL(res.headers.get('location'));
+    const params = oauth.validateAuthResponse(as, client, callback, state);
+    const token = await oauth.processAuthorizationCodeResponse(as, client,
+      await oauth.authorizationCodeGrantRequest(as, client, auth, params, redirectUri, verifier, options));
+    assert.equal(token.scope, 'orders.read');
+    assert.ok(token.refresh_token);
+    const jwks = jose.createRemoteJWKSet(new URL(as.jwks_uri));
+    const { payload } = await jose.jwtVerify(token.access_token, jwks, { issuer: server.url });
+    assert.equal(payload.sub, 'erin');
+
+    const refreshed = await oauth.processRefreshTokenResponse(as, client,
+      await oauth.refreshTokenGrantRequest(as, client, auth, token.refresh_token, options));
+    assert.notEqual(refreshed.refresh_token, token.refresh_token);
+  } finally {
+    assert.equal(await server.stop(), 0, server.log());
+  }
+});

@@ -48,6 +48,16 @@ export async function startPortcullis(extraArgs = []) {
       if (r.status !== 200) throw new Error('admin token: ' + r.status + ' ' + await r.text());
       return (await r.json()).access_token;
     },
+    async createUser(userId, password) {
+      const token = await this.adminToken();
+      const r = await fetch(url + '/oauth2/user', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer ' + token },
+        body: JSON.stringify({ userId, userType: 'customer', firstName: 'F', lastName: 'L',
+          email: userId + '@example.com', password, passwordConfirm: password }),
+      });
+      if (r.status !== 200) throw new Error('create user: ' + r.status + ' ' + await r.text());
+    },
     async createClient(fields) {
       const token = await this.adminToken();
       const r = await fetch(url + '/oauth2/client', {

@@ -12,6 +12,7 @@
 #include "api/key_api.h"
 #include "api/registry_api.h"
 #include "api/token_api.h"
+#include "api/verify_api.h"
 #include "app/master_key.h"
 #include "common/clock.h"
 #include "common/log.h"
@@ -24,6 +25,7 @@
 #include "oauth/key/sql_key_store.h"
 #include "oauth/login/throttle.h"
 #include "oauth/login/user_authenticator.h"
+#include "oauth/service/service_catalog.h"
 #include "oauth/token/ring_keys.h"
 #include "oauth/token/token_service.h"
 #include "store/db.h"
@@ -46,6 +48,7 @@ class ServiceSet final : public Services {
         throttle_(clock_),
         users_(db, throttle_),
         revoked_(db, clock_),
+        services_(db),
         master_(std::move(master)) {}
 
   Status Init() {
@@ -74,6 +77,7 @@ class ServiceSet final : public Services {
     }
     if (auto s = clients_.Reload(); !s) return s;
     if (auto s = revoked_.Reload(); !s) return s;
+    if (auto s = services_.Reload(); !s) return s;
 
     oauth::TokenSettings ts;
     ts.issuer = config_.server.issuer;
@@ -92,6 +96,9 @@ class ServiceSet final : public Services {
   void Register(http::Router& router) override {
     if (config_.Serves("token")) {
       api::RegisterTokenApi(router, *tokens_);
+      // Resource-server side: GET /oauth2/verify (gateways) and GET /oauth2/revoked.
+      api::RegisterVerifyApi(
+          router, {*ring_keys_, revoked_, services_, *admin_auth_, config_.server.issuer});
       api::RegisterDiscovery(
           router, {config_.server.issuer, config_.Serves("code"), config_.Serves("key")});
     }
@@ -100,8 +107,8 @@ class ServiceSet final : public Services {
       api::RegisterKeyApi(router, *keys_, *tokens_, *admin_auth_, *federation_,
                           {config_.keys.provider_id, config_.keys.jwks_max_age_s});
     }
-    registry_deps_ = std::make_unique<api::RegistryDeps>(
-        api::RegistryDeps{db_, clock_, Random::System(), secrets_, *admin_auth_, clients_});
+    registry_deps_ = std::make_unique<api::RegistryDeps>(api::RegistryDeps{
+        db_, clock_, Random::System(), secrets_, *admin_auth_, clients_, &services_});
     api::RegisterRegistryApis(router, *registry_deps_, config_.server.services);
     if (config_.Serves("client")) {
       api::RegisterDelegationApi(router, db_, *admin_auth_, clock_);
@@ -130,6 +137,8 @@ class ServiceSet final : public Services {
         dirty_keys_ = true;
       } else if (kind == "revoked") {
         dirty_revoked_ = true;
+      } else if (kind == "service") {
+        dirty_services_.emplace_back(id);
       } else if (kind == "*") {
         dirty_all_ = true;
       }
@@ -156,6 +165,7 @@ class ServiceSet final : public Services {
       if (stopping_) break;
       auto clients = std::move(dirty_clients_);
       dirty_clients_.clear();
+      auto services = std::exchange(dirty_services_, {});
       bool keys = std::exchange(dirty_keys_, false);
       bool revoked = std::exchange(dirty_revoked_, false);
       bool all = std::exchange(dirty_all_, false);
@@ -165,10 +175,12 @@ class ServiceSet final : public Services {
         // Covers missed notifications and reconnects (ARCHITECTURE.md).
         Report("clients.reload", clients_.Reload());
         Report("revoked.reload", revoked_.Reload());
+        Report("services.reload", services_.Reload());
         Report("keys.reload", keys_->Reload());
         next_full = now + 60;
       } else {
         for (const auto& id : clients) Report("clients.refresh", clients_.Refresh(id));
+        for (const auto& id : services) Report("services.refresh", services_.Refresh(id));
         if (keys) Report("keys.reload", keys_->Reload());
         if (revoked) Report("revoked.reload", revoked_.Reload());
       }
@@ -220,6 +232,7 @@ class ServiceSet final : public Services {
   oauth::LoginThrottle throttle_;
   oauth::SqlUserAuthenticator users_;
   oauth::RevocationList revoked_;
+  oauth::ServiceCatalog services_;  // endpoint->scope tables for /oauth2/verify
   oauth::MasterKey master_;
   std::unique_ptr<oauth::KeyManager> keys_;
   std::unique_ptr<oauth::RingKeys> ring_keys_;
@@ -233,6 +246,7 @@ class ServiceSet final : public Services {
   std::condition_variable cv_;
   bool stopping_ = false;
   std::vector<std::string> dirty_clients_;
+  std::vector<std::string> dirty_services_;
   bool dirty_keys_ = false, dirty_revoked_ = false, dirty_all_ = false;
   std::thread worker_;
   const std::string instance_id_ = Random::System().Token(12);

@@ -99,6 +99,20 @@ bool RevocationList::Contains(std::string_view jti) const {
   return revoked_.contains(std::string(jti));
 }
 
+std::vector<std::pair<std::string, int64_t>> RevocationList::Entries() const {
+  const int64_t now = clock_.Now();
+  std::vector<std::pair<std::string, int64_t>> out;
+  {
+    std::shared_lock lock(mu_);
+    out.reserve(revoked_.size());
+    for (const auto& [jti, exp] : revoked_) {
+      if (exp > now) out.emplace_back(jti, exp);
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 Status RevocationList::Reload() {
   auto rows = db_.Query("SELECT jti, expires_at FROM revoked_tokens WHERE expires_at > $1",
                         {Int(clock_.Now())});

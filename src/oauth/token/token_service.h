@@ -80,6 +80,9 @@ class RevocationList {
   bool Contains(std::string_view jti) const;
   Status Reload();  // blocking
   void Remember(std::string jti, int64_t expires_at);
+  // The unexpired entries (jti, expires_at) sorted by jti: what GET /oauth2/revoked publishes
+  // for resource servers to pull (libportcullis-verify).
+  std::vector<std::pair<std::string, int64_t>> Entries() const;
 
  private:
   store::Database& db_;

@@ -1,0 +1,249 @@
+#include "api/verify_api.h"
+
+#include <openssl/evp.h>
+#include <strings.h>
+
+#include <atomic>
+#include <memory>
+#include <unordered_map>
+
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
+#include "api/admin_auth.h"
+#include "common/encoding.h"
+#include "http/message.h"
+#include "http/router.h"
+#include "oauth/service/service_catalog.h"
+#include "oauth/token/token_service.h"
+#include "verify/claims.h"
+#include "verify/endpoint_table.h"
+
+namespace portcullis::api {
+namespace {
+
+using http::Reply;
+using http::Request;
+using http::Response;
+
+std::string Join(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : " ") + s;
+  return out;
+}
+
+// Header values go back to the gateway, which copies them upstream: never let a claim smuggle
+// a line break or a control character into them.
+std::string HeaderSafe(std::string_view v) {
+  std::string out;
+  out.reserve(v.size());
+  for (char c : v) {
+    if (static_cast<unsigned char>(c) >= 0x20 && c != 0x7f) out += c;
+  }
+  return out;
+}
+
+std::string Quoted(std::string_view v) {
+  std::string out;
+  for (char c : HeaderSafe(v)) {
+    if (c != '"' && c != '\\') out += c;
+  }
+  return out;
+}
+
+std::optional<std::string_view> BearerOf(std::optional<std::string_view> value) {
+  if (!value) return std::nullopt;
+  std::string_view v = *value;
+  while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
+  if (v.size() < 8 || strncasecmp(v.data(), "bearer ", 7) != 0) return std::nullopt;
+  v.remove_prefix(7);
+  while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
+  while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
+  if (v.empty()) return std::nullopt;
+  return v;
+}
+
+// RFC 6750 §3.
+Response Unauthorized(Error e) {
+  Response r = http::RenderError(e);
+  r.status = 401;
+  r.With("WWW-Authenticate",
+         "Bearer error=\"invalid_token\", error_description=\"" + Quoted(e.description) + "\"");
+  return r;
+}
+
+Response Forbidden(Error e, std::string_view scope) {
+  e.http_status = 403;
+  Response r = http::RenderError(e);
+  std::string challenge = "Bearer error=\"insufficient_scope\"";
+  if (!scope.empty()) challenge += ", scope=\"" + Quoted(scope) + "\"";
+  r.With("WWW-Authenticate", challenge);
+  return r;
+}
+
+struct Identity {
+  std::string client_id, user_id, subject;
+  std::vector<std::string> scopes;
+};
+
+// Compiled endpoint tables per catalog entry: rebuilt only when the catalog swaps the entry.
+// Copy-on-write behind an atomic pointer, so readers never lock; racing writers may both
+// compile, harmlessly.
+class TableCache {
+ public:
+  std::shared_ptr<const verify::EndpointTable> For(
+      const std::shared_ptr<const oauth::ServiceEntry>& entry) {
+    auto snap = map_.load(std::memory_order_acquire);
+    if (auto it = snap->find(entry->service.service_id);
+        it != snap->end() && it->second.first == entry) {
+      return it->second.second;
+    }
+    std::vector<verify::EndpointTable::Entry> entries;
+    entries.reserve(entry->endpoints.size());
+    for (const auto& e : entry->endpoints) entries.push_back({e.endpoint, e.scope});
+    auto table =
+        std::make_shared<const verify::EndpointTable>(verify::EndpointTable::FromEntries(entries));
+    auto next = std::make_shared<Map>(*snap);
+    (*next)[entry->service.service_id] = {entry, table};
+    map_.store(std::move(next), std::memory_order_release);
+    return table;
+  }
+
+ private:
+  using Map =
+      std::unordered_map<std::string, std::pair<std::shared_ptr<const oauth::ServiceEntry>,
+                                                std::shared_ptr<const verify::EndpointTable>>>;
+  std::atomic<std::shared_ptr<const Map>> map_{std::make_shared<const Map>()};
+};
+
+struct Ctx {
+  explicit Ctx(const VerifyApiDeps& d) : deps(d) {}
+  VerifyApiDeps deps;
+  TableCache tables;
+
+  // Signature, exp/nbf/iat (with the ring's leeway), issuer, deny-list.
+  Result<Identity> Check(std::string_view token, bool scope_token) const {
+    auto claims = deps.keys.Verify(token);
+    if (!claims) {
+      Error e = claims.error();
+      if (scope_token) {
+        e = Error::Status(e.code == "ERR10001" ? "ERR10004" : "ERR10003", {}, e.detail);
+      }
+      return Fail(std::move(e));
+    }
+    auto invalid = [&](std::string why) {
+      return Fail(scope_token ? Error::Status("ERR10003", "Invalid scope token (" + why + ").")
+                              : Error::Status("ERR10000", "Invalid JWT token (" + why + ")."));
+    };
+    if (verify::FirstString(*claims, {"iss"}) != deps.issuer) return invalid("wrong_issuer");
+    std::string jti = verify::FirstString(*claims, {"jti"});
+    if (!jti.empty() && deps.revoked.Contains(jti)) return invalid("revoked");
+    Identity id;
+    id.client_id = verify::FirstString(*claims, {"client_id", "cid", "azp"});
+    id.user_id = verify::FirstString(*claims, {"user_id", "uid"});
+    id.subject = verify::FirstString(*claims, {"sub"});
+    id.scopes = verify::ScopesOf(*claims);
+    return id;
+  }
+
+  Reply Verify(const Request& req) {
+    auto scope_header = req.Header("x-scope-token");
+    std::optional<std::string_view> scope_token;
+    if (scope_header) {
+      scope_token = BearerOf(scope_header);
+      if (!scope_token) {
+        std::string_view raw = *scope_header;
+        while (!raw.empty() && raw.front() == ' ') raw.remove_prefix(1);
+        if (!raw.empty()) scope_token = raw;
+      }
+    }
+    std::optional<std::string_view> token = BearerOf(req.Header("authorization"));
+    if (!token) {
+      // light-4j getScopeToken: without a Bearer Authorization the X-Scope-Token is the token.
+      if (!scope_token) return Unauthorized(Error::Status("ERR10002"));
+      token = scope_token;
+      scope_token.reset();
+    }
+    auto primary = Check(*token, false);
+    if (!primary) return Unauthorized(primary.error());
+    std::optional<Identity> caller;
+    if (scope_token) {
+      auto s = Check(*scope_token, true);
+      if (!s) return Unauthorized(s.error());
+      caller = std::move(*s);
+    }
+
+    if (auto service_id = req.Header("x-service-id"); service_id && !service_id->empty()) {
+      auto method = req.Header("x-original-method");
+      auto uri = req.Header("x-original-uri");
+      if (!method || !uri || method->empty() || uri->empty()) {
+        return http::RenderError(Error::OAuth(
+            400, "invalid_request", "X-Service-Id needs X-Original-Method and X-Original-URI."));
+      }
+      auto entry = deps.services.Find(*service_id);
+      if (!entry) {
+        return Forbidden(
+            Error::Status("ERR10005", "Service " + HeaderSafe(*service_id) + " is not registered."),
+            {});
+      }
+      auto table = tables.For(entry);
+      const verify::EndpointRule* rule = table->Match(*method, *uri);
+      if (rule == nullptr) {
+        return Forbidden(
+            Error::Status("ERR10007", "No endpoint of service " + HeaderSafe(*service_id) +
+                                          " matches " + HeaderSafe(*method) + " " +
+                                          HeaderSafe(uri->substr(0, uri->find('?'))) + "."),
+            {});
+      }
+      const auto& granted = caller ? caller->scopes : primary->scopes;
+      if (!verify::AnyScope(rule->scopes, granted)) {
+        return Forbidden(
+            Error::Status("ERR10005", std::string(caller ? "The scope token" : "The token") +
+                                          " lacks scope " + rule->scope + "."),
+            rule->scope);
+      }
+    }
+
+    Response r = Response::Text(204, "", "");
+    r.With("X-Client-Id", HeaderSafe(primary->client_id))
+        .With("X-User-Id", HeaderSafe(primary->user_id))
+        .With("X-Scope", HeaderSafe(Join(primary->scopes)))
+        .With("Cache-Control", "no-store");
+    if (!primary->subject.empty()) r.With("X-Subject", HeaderSafe(primary->subject));
+    if (caller) r.With("X-Scope-Client-Id", HeaderSafe(caller->client_id));
+    return r;
+  }
+
+  Reply Revoked(const Request& req) const {
+    auto caller = deps.auth.Authorize(req, "oauth.revoked.r");
+    if (!caller && caller.error().http_status == 403) caller = deps.auth.Authorize(req, "portal.r");
+    if (!caller) return http::RenderError(caller.error());
+    boost::json::array list;
+    for (const auto& [jti, exp] : deps.revoked.Entries()) {
+      list.push_back(boost::json::object{{"jti", jti}, {"exp", exp}});
+    }
+    std::string body = boost::json::serialize(boost::json::object{{"revoked", list}});
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_Digest(body.data(), body.size(), md, &len, EVP_sha256(), nullptr);
+    std::string etag = "\"" + HexEncode(std::string_view(reinterpret_cast<char*>(md), 16)) + "\"";
+    if (auto inm = req.Header("if-none-match"); inm && *inm == etag) {
+      Response r = Response::Text(304, "", "");
+      r.With("ETag", etag).With("Cache-Control", "no-cache");
+      return r;
+    }
+    Response r = Response::Json(200, std::move(body));
+    r.With("ETag", etag).With("Cache-Control", "no-cache");
+    return r;
+  }
+};
+
+}  // namespace
+
+void RegisterVerifyApi(http::Router& router, const VerifyApiDeps& deps) {
+  auto ctx = std::make_shared<Ctx>(deps);
+  router.Add("GET", "/oauth2/verify", "token", [ctx](Request& req) { return ctx->Verify(req); });
+  router.Add("GET", "/oauth2/revoked", "token", [ctx](Request& req) { return ctx->Revoked(req); });
+}
+
+}  // namespace portcullis::api

@@ -1,0 +1,53 @@
+#pragma once
+// The resource-server side, served by the token service (so `--services token` has it):
+//
+// GET /oauth2/verify — a gateway check compatible with nginx auth_request. The gateway's config
+// passes the original request in X-Original-Method and X-Original-URI and, to have scopes
+// checked, the registry service the location belongs to in X-Service-Id; the token comes in
+// Authorization, optionally with the calling service's token in X-Scope-Token (light-oauth2
+// reference §10.2: the scope check is made on the X-Scope-Token, the identity is the
+// Authorization token's). Answers:
+//   204 + X-Client-Id, X-User-Id, X-Scope (and X-Scope-Client-Id with two tokens): allowed;
+//   401 + WWW-Authenticate: Bearer error="invalid_token": no, bad, expired or revoked token;
+//   403 + WWW-Authenticate: Bearer error="insufficient_scope": the endpoint's scope is missing,
+//       no endpoint of the service matches, or the service is unknown;
+//   400: X-Service-Id given without X-Original-Method / X-Original-URI (a config error).
+// Without X-Service-Id only the token is checked. Tokens are checked against this server's
+// own key ring (no HTTP to itself), its issuer and its revocation deny-list; the endpoint→scope
+// table is the in-memory ServiceCatalog, matched with libportcullis-verify's EndpointTable
+// (templates, normalised paths, any-of scopes). Nothing here blocks: it runs on the I/O thread.
+//
+// GET /oauth2/revoked — the deny-list for resource servers to pull (libportcullis-verify
+// Options::revoked_url): {"revoked":[{"jti":"..","exp":n},...]} with an ETag (304 on
+// If-None-Match). Needs a bearer token with oauth.revoked.r (least privilege) or portal.r (the
+// scope a resource server already holds for the endpoint table).
+
+#include <string>
+
+namespace portcullis {
+namespace http {
+class Router;
+}
+namespace oauth {
+class TokenKeys;
+class RevocationList;
+class ServiceCatalog;
+}  // namespace oauth
+
+namespace api {
+
+class AdminAuth;
+
+struct VerifyApiDeps {
+  const oauth::TokenKeys& keys;
+  const oauth::RevocationList& revoked;
+  const oauth::ServiceCatalog& services;
+  const AdminAuth& auth;
+  std::string issuer;
+};
+
+// `deps` and what it refers to must outlive the router.
+void RegisterVerifyApi(http::Router& router, const VerifyApiDeps& deps);
+
+}  // namespace api
+}  // namespace portcullis

@@ -1,0 +1,171 @@
+"""A real nginx (Debian's nginx-light, auth_request) in front of a static upstream, protected by
+Portcullis' GET /oauth2/verify with examples/nginx/portcullis-gateway.conf itself: the test
+only swaps its ports and root for free ones in a temp dir."""
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+import pytest
+import requests
+
+from oauth_fixtures import oauth  # noqa: F401
+from test_verify import Petstore, foreign, tampered
+
+EXAMPLE = os.path.join(os.path.dirname(__file__), "../../examples/nginx/portcullis-gateway.conf")
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Nginx:
+    def __init__(self, portcullis_port):
+        self.tmp = tempfile.mkdtemp(prefix="portcullis-nginx-")
+        os.chmod(self.tmp, 0o755)  # workers run as an unprivileged user when we are root
+        root = os.path.join(self.tmp, "static")
+        os.makedirs(os.path.join(root, "v1", "pets"))
+        with open(os.path.join(root, "v1", "pets.json"), "w") as f:
+            f.write('[{"id":42,"name":"Rex"}]')
+        with open(os.path.join(root, "v1", "pets", "42.json"), "w") as f:
+            f.write('{"id":42,"name":"Rex"}')
+        for d, _, files in os.walk(root):
+            os.chmod(d, 0o755)
+            for name in files:
+                os.chmod(os.path.join(d, name), 0o644)
+        self.port, upstream = free_port(), free_port()
+        with open(EXAMPLE) as f:
+            gateway = (f.read().replace("127.0.0.1:6882", f"127.0.0.1:{portcullis_port}")
+                       .replace("127.0.0.1:8080", f"127.0.0.1:{self.port}")
+                       .replace("127.0.0.1:8081", f"127.0.0.1:{upstream}")
+                       .replace("/srv/petstore", root))
+        with open(os.path.join(self.tmp, "gateway.conf"), "w") as f:
+            f.write(gateway)
+        user = "user www-data;\n" if os.geteuid() == 0 else ""
+        t = self.tmp
+        conf = os.path.join(t, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(f"""{user}worker_processes 1;
+pid {t}/nginx.pid;
+error_log {t}/error.log info;
+events {{ worker_connections 128; }}
+http {{
+    access_log {t}/access.log;
+    client_body_temp_path {t}/body;
+    proxy_temp_path {t}/proxy;
+    include {t}/gateway.conf;
+}}
+""")
+        self.log = open(os.path.join(t, "stderr.log"), "wb")
+        self.proc = subprocess.Popen([NGINX, "-e", os.path.join(t, "error.log"), "-p", t,
+                                      "-c", conf, "-g", "daemon off;"],
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("nginx exited:\n" + self.logs())
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.02)
+        else:
+            self.stop()
+            raise RuntimeError("nginx did not start:\n" + self.logs())
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def logs(self):
+        out = []
+        for name in ("stderr.log", "error.log"):
+            try:
+                with open(os.path.join(self.tmp, name)) as f:
+                    out.append(f.read())
+            except FileNotFoundError:
+                pass
+        return "\n".join(out)
+
+    def get(self, path, token=None, method="GET", **headers):
+        if token:
+            headers["Authorization"] = "Bearer " + token
+        return requests.request(method, self.url + path, headers=headers, timeout=10)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGQUIT)  # graceful
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+@pytest.fixture
+def gateway(oauth):  # noqa: F811
+    if not os.path.exists(NGINX):
+        pytest.skip("nginx is not installed (scripts/deps.sh test installs nginx-light)")
+    n = Nginx(oauth.s.port)
+    yield n
+    n.stop()
+
+
+def test_client_credentials_token_with_the_scope_passes(oauth, gateway):  # noqa: F811
+    pets = Petstore(oauth)
+    token = pets.token(pets.reader)
+    r = gateway.get("/v1/pets", token)
+    assert r.status_code == 200, r.text + gateway.logs()
+    assert r.json() == [{"id": 42, "name": "Rex"}]
+    assert r.headers["X-Upstream-Client-Id"] == pets.reader[0]  # identity reached the upstream
+    r = gateway.get("/v1/pets/42?fields=name", token)
+    assert r.status_code == 200 and r.json()["id"] == 42
+    # A client cannot pose as another one through the identity headers.
+    r = gateway.get("/v1/pets", token, **{"X-Client-Id": "admin"})
+    assert r.headers["X-Upstream-Client-Id"] == pets.reader[0]
+    # light-4j profile tokens too.
+    assert gateway.get("/v1/pets/42", pets.token(pets.light)).status_code == 200
+
+
+def test_token_without_the_scope_gets_403(oauth, gateway):  # noqa: F811
+    pets = Petstore(oauth)
+    assert gateway.get("/v1/pets", pets.token(pets.outsider)).status_code == 403
+    # The original method reaches the check: DELETE needs pets.admin or pets.w.
+    assert gateway.get("/v1/pets/42", pets.token(pets.reader), method="DELETE").status_code == 403
+    # A path the service does not declare.
+    assert gateway.get("/v1/secret", pets.token(pets.reader)).status_code == 403
+
+
+def test_forged_or_missing_token_gets_401(oauth, gateway):  # noqa: F811
+    pets = Petstore(oauth)
+    good = pets.token(pets.outsider)
+    for bad in (tampered(good, scope="pets.r"), foreign(good), "garbage", good[:-3]):
+        r = gateway.get("/v1/pets", bad)
+        assert r.status_code == 401, (bad, r.text)
+        assert r.headers["WWW-Authenticate"].startswith('Bearer error="invalid_token"')
+    r = gateway.get("/v1/pets")
+    assert r.status_code == 401
+    assert "invalid_token" in r.headers["WWW-Authenticate"]
+
+
+def test_revoked_token_gets_401(oauth, gateway):  # noqa: F811
+    pets = Petstore(oauth)
+    token = pets.token(pets.reader)
+    assert gateway.get("/v1/pets", token).status_code == 200
+    r = requests.post(oauth.url + "/oauth2/revoke", data={"token": token}, auth=pets.reader,
+                      timeout=10)
+    assert r.status_code == 200
+    assert gateway.get("/v1/pets", token).status_code == 401
+
+
+def test_two_tokens_through_the_gateway(oauth, gateway):  # noqa: F811
+    pets = Petstore(oauth)
+    _, user = pets.user_token()
+    assert gateway.get("/v1/pets", user).status_code == 403
+    r = gateway.get("/v1/pets", user, **{"X-Scope-Token": pets.token(pets.reader)})
+    assert r.status_code == 200, r.text

@@ -111,11 +111,12 @@ export async function startPortcullis() {
   };
 }
 
-// The client application's redirect endpoint: records every request it receives.
+// The client application's redirect endpoint: records the requests that reach /cb.
 export async function startCallback() {
   const hits = [];
   const server = http.createServer((req, res) => {
-    hits.push(new URL(req.url, 'http://127.0.0.1'));
+    const u = new URL(req.url, 'http://127.0.0.1');
+    if (u.pathname === '/cb') hits.push(u);  // not the browser's own /favicon.ico
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
     res.end('<!doctype html><title>Client app</title><h1>Back at the client</h1>');
   });

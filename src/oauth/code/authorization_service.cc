@@ -19,6 +19,11 @@ Error Invalid(std::string description) {
   return Error::OAuth(400, "invalid_request", std::move(description));
 }
 
+// Request values quoted in error descriptions are shortened: pages and logs show them.
+std::string Clip(std::string_view value) {
+  return value.size() <= 64 ? std::string(value) : std::string(value.substr(0, 64)) + "...";
+}
+
 // Error for a request whose redirect URI is trusted.
 AuthorizationFailure Redirectable(const AuthorizationRequest& req, std::string redirect_uri,
                                   Error error) {
@@ -57,7 +62,9 @@ Validation AuthorizationService::Validate(const AuthorizationRequest& req, bool 
   }
   if (client_id.empty()) return Shown(Error::Status("ERR11000", "client_id is required."));
   auto client = clients_.Find(client_id);
-  if (!client) return Shown(Error::Status("ERR12014", "Client " + client_id + " is not found."));
+  if (!client) {
+    return Shown(Error::Status("ERR12014", "Client " + Clip(client_id) + " is not found."));
+  }
 
   // The redirect URI must be one the client registered, character for character (RFC 9700
   // §2.1, §4.1.3): no prefix, path, query, port or scheme variations. Until it is, nothing is
@@ -105,7 +112,7 @@ Validation AuthorizationService::Validate(const AuthorizationRequest& req, bool 
     if (!client->HasScope(s)) {
       return std::unexpected(Redirectable(
           req, to,
-          Error::Status("ERR12027", "The scope " + s + " is not allowed for the client.")));
+          Error::Status("ERR12027", "The scope " + Clip(s) + " is not allowed for the client.")));
     }
   }
   // No scope asked: the client's whole scope, written into the code so the token carries what

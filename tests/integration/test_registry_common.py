@@ -1,6 +1,6 @@
 """Shared fixtures of the registry black-box tests (test_registry_*.py): one server per test
 module with a bootstrap admin client, admin tokens per scope set from the token endpoint, and
-error assertions. Holds no tests itself.
+error assertions; and one test of its own, that registry routes follow --services.
 
 Admin calls need a bearer token from POST /oauth2/token (client_credentials, Basic auth of the
 bootstrap client). Where the binary has no token endpoint yet (404), these tests skip."""
@@ -113,3 +113,29 @@ def require_cli(command):
     listed = [line.split()[0] for line in r.stdout.splitlines() if line.startswith("  ")]
     if command not in listed:
         pytest.skip(f"this binary has no `{command}` command yet (the composition root wires it)")
+
+
+def test_registry_routes_follow_the_selected_services():
+    """Only selected services answer; the others' routes are 404 (README, one service per
+    process). Here: client alone, then user and provider together."""
+    s = Portcullis(args=("--services", "client,token"),
+                   env={"PORTCULLIS_BOOTSTRAP_CLIENT_ID": BOOT_ID,
+                        "PORTCULLIS_BOOTSTRAP_CLIENT_SECRET": BOOT_SECRET,
+                        "PORTCULLIS_KEYS_MASTER_KEY": MASTER_KEY})
+    try:
+        reg = Registry(s)
+        assert reg.get("/oauth2/client?page=0").status_code == 200
+        assert reg.get("/oauth2/audit").status_code == 200
+        for path in ("/oauth2/service?page=0", "/oauth2/user?page=1", "/oauth2/provider",
+                     "/oauth2/refresh_token?page=1"):
+            err(reg.get(path), 404, "ERR10007")
+    finally:
+        assert s.stop() == 0, s.read_log()
+    s = Portcullis(args=("--services", "user,provider"), env={"PORTCULLIS_KEYS_MASTER_KEY": MASTER_KEY})
+    try:
+        # No token endpoint here: without a token the routes that exist answer 401, the rest 404.
+        err(requests.get(s.url + "/oauth2/user?page=1", timeout=10), 401, "ERR10002")
+        err(requests.get(s.url + "/oauth2/provider", timeout=10), 401, "ERR10002")
+        err(requests.get(s.url + "/oauth2/client?page=0", timeout=10), 404, "ERR10007")
+    finally:
+        assert s.stop() == 0, s.read_log()

@@ -7,7 +7,8 @@ bool LoginThrottle::Locked(std::string_view key) const {
   auto it = entries_.find(std::string(key));
   if (it == entries_.end()) return false;
   if (clock_.Now() - it->second.first >= window_) return false;
-  return it->second.failures >= max_failures_;
+  int limit = key.starts_with("ip:") ? max_ip_failures_ : max_failures_;
+  return it->second.failures >= limit;
 }
 
 void LoginThrottle::Failure(std::string_view key) {

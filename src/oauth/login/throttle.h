@@ -1,6 +1,8 @@
 #pragma once
 // Brute-force defence for logins: failures are counted per key (a user id, an IP) in a sliding
-// window; past `max_failures` the key is locked until the window passes. In memory, per
+// window; past the key's limit it is locked until the window passes. IP keys ("ip:...") get a
+// higher limit than user keys: many users may share one address behind NAT, while a single
+// account needs only a few tries. In memory, per
 // instance: an attacker spreading guesses over N instances gets N times the budget, which the
 // window still bounds. Thread-safe.
 
@@ -16,8 +18,12 @@ namespace portcullis::oauth {
 
 class LoginThrottle {
  public:
-  LoginThrottle(const Clock& clock, int max_failures = 5, int64_t window_seconds = 300)
-      : clock_(clock), max_failures_(max_failures), window_(window_seconds) {}
+  LoginThrottle(const Clock& clock, int max_failures = 5, int64_t window_seconds = 300,
+                int max_ip_failures = 50)
+      : clock_(clock),
+        max_failures_(max_failures),
+        max_ip_failures_(max_ip_failures),
+        window_(window_seconds) {}
 
   bool Locked(std::string_view key) const;
   void Failure(std::string_view key);
@@ -30,6 +36,7 @@ class LoginThrottle {
   };
   const Clock& clock_;
   const int max_failures_;
+  const int max_ip_failures_;
   const int64_t window_;
   mutable std::mutex mu_;
   std::unordered_map<std::string, Entry> entries_;

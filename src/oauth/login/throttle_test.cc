@@ -18,6 +18,15 @@ TEST(LoginThrottle, LocksAfterFailuresAndUnlocksWhenTheWindowPasses) {
   EXPECT_FALSE(t.Locked("user:a"));
 }
 
+TEST(LoginThrottle, AddressesGetAHigherLimitThanAccounts) {
+  ManualClock clock;
+  LoginThrottle t(clock, 3, 60, 10);
+  for (int i = 0; i < 3; ++i) t.Failure("ip:10.0.0.1");
+  EXPECT_FALSE(t.Locked("ip:10.0.0.1"));  // others behind the same NAT still sign in
+  for (int i = 0; i < 7; ++i) t.Failure("ip:10.0.0.1");
+  EXPECT_TRUE(t.Locked("ip:10.0.0.1"));
+}
+
 TEST(LoginThrottle, SuccessClears) {
   ManualClock clock;
   LoginThrottle t(clock, 2, 60);

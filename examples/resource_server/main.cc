@@ -35,7 +35,7 @@ constexpr char kUsage[] =
     "         (--jwks-url URL | --key-url URL | --jwks-file FILE)\n"
     "         (--registry-url URL --service-id ID | --endpoints-json JSON | --no-scope)\n"
     "         [--token-url URL --client-id ID --client-secret SECRET] [--revoked-url URL]\n"
-    "         [--audience AUD]\n";
+    "         [--audience AUD] [--refresh-s N] [--refetch-interval-s N]\n";
 
 std::string JsonString(std::string_view s) {
   std::string out = "\"";
@@ -153,36 +153,41 @@ int main(int argc, char** argv) {
       return 2;
     }
     std::string v = argv[++i];
-    if (a == "--listen")
+    auto seconds = [&v] { return std::chrono::seconds(std::stoi(v)); };
+    if (a == "--listen") {
       listen = v;
-    else if (a == "--port-file")
+    } else if (a == "--port-file") {
       port_file = v;
-    else if (a == "--issuer")
+    } else if (a == "--issuer") {
       o.issuer = v;
-    else if (a == "--audience")
+    } else if (a == "--audience") {
       o.audience = v;
-    else if (a == "--jwks-url")
+    } else if (a == "--jwks-url") {
       o.jwks_url = v;
-    else if (a == "--key-url")
+    } else if (a == "--key-url") {
       o.key_url = v;
-    else if (a == "--jwks-file") {
+    } else if (a == "--jwks-file") {
       std::ifstream f(v);
       o.jwks_json.assign(std::istreambuf_iterator<char>(f), {});
-    } else if (a == "--registry-url")
+    } else if (a == "--registry-url") {
       o.registry_url = v;
-    else if (a == "--service-id")
+    } else if (a == "--service-id") {
       o.service_id = v;
-    else if (a == "--endpoints-json")
+    } else if (a == "--endpoints-json") {
       o.endpoints_json = v;
-    else if (a == "--revoked-url")
+    } else if (a == "--revoked-url") {
       o.revoked_url = v;
-    else if (a == "--token-url")
+    } else if (a == "--token-url") {
       o.client.token_url = v;
-    else if (a == "--client-id")
+    } else if (a == "--client-id") {
       o.client.client_id = v;
-    else if (a == "--client-secret")
+    } else if (a == "--client-secret") {
       o.client.client_secret = v;
-    else {
+    } else if (a == "--refresh-s") {
+      o.endpoints_refresh = o.revoked_refresh = seconds();
+    } else if (a == "--refetch-interval-s") {
+      o.refetch_interval = seconds();
+    } else {
       std::cerr << "unknown flag " << a << "\n" << kUsage;
       return 2;
     }

@@ -189,6 +189,7 @@ class ServiceSet final : public Services {
         Report("keys.tick", keys_->Tick());
         if (now >= next_purge) {
           Report("token.purge", tokens_->Purge());
+          if (code_deps_) Report("sso.purge", code_deps_->sessions.Purge());
           next_purge = now + 60;
         }
       }

@@ -148,6 +148,38 @@ TEST(SqlDump, ReportsMalformedStatementsWithTheirLine) {
   EXPECT_TRUE(ParseSqlDump("INSERT INTO other VALUES (((;", LightOauth2Tables()));
 }
 
+TEST(SqlDump, SurvivesMutatedInput) {
+  // Deterministic mutations of a real dump: truncations, flipped bytes, inserted quotes and
+  // backslashes. The parser must answer (rows or an error), never crash or read out of bounds.
+  const std::string seed = CreateScriptDump() + "COPY client (client_id) FROM stdin;\na\\tb\n\\.\n";
+  uint32_t state = 12345;
+  auto next = [&] { return state = state * 1103515245u + 12345u; };
+  const char specials[] = {'\'', '"',  '\\', ';', '(', ')', '$',
+                           '\n', '\t', '-',  '/', '*', '`', ','};
+  for (int i = 0; i < 3000; ++i) {
+    std::string text = seed;
+    int edits = 1 + next() % 8;
+    for (int e = 0; e < edits && !text.empty(); ++e) {
+      size_t pos = next() % text.size();
+      switch (next() % 4) {
+        case 0:
+          text.resize(pos);
+          break;
+        case 1:
+          text[pos] = static_cast<char>(next() & 0xff);
+          break;
+        case 2:
+          text.insert(pos, 1, specials[next() % sizeof specials]);
+          break;
+        case 3:
+          text.erase(pos, 1 + next() % 16);
+          break;
+      }
+    }
+    (void)ParseSqlDump(text, LightOauth2Tables());
+  }
+}
+
 class ImportTest : public testing::RegistryDbTest {
  protected:
   ManualClock clock_;

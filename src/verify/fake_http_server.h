@@ -9,6 +9,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+
 #include <atomic>
 #include <cctype>
 #include <functional>
@@ -47,7 +50,23 @@ class FakeHttpServer {
  public:
   using Handler = std::function<FakeResponse(const FakeRequest&)>;
 
-  explicit FakeHttpServer(Handler handler) : handler_(std::move(handler)) {
+  // With `cert_pem` and `key_pem`, it speaks TLS.
+  explicit FakeHttpServer(Handler handler, const std::string& cert_pem = {},
+                          const std::string& key_pem = {})
+      : handler_(std::move(handler)) {
+    if (!cert_pem.empty()) {
+      ctx_ = SSL_CTX_new(TLS_server_method());
+      BIO* cb = BIO_new_mem_buf(cert_pem.data(), static_cast<int>(cert_pem.size()));
+      BIO* kb = BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size()));
+      X509* cert = PEM_read_bio_X509(cb, nullptr, nullptr, nullptr);
+      EVP_PKEY* key = PEM_read_bio_PrivateKey(kb, nullptr, nullptr, nullptr);
+      SSL_CTX_use_certificate(ctx_, cert);
+      SSL_CTX_use_PrivateKey(ctx_, key);
+      X509_free(cert);
+      EVP_PKEY_free(key);
+      BIO_free(cb);
+      BIO_free(kb);
+    }
     fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
@@ -63,6 +82,7 @@ class FakeHttpServer {
     stop_ = true;
     thread_.join();
     ::close(fd_);
+    if (ctx_) SSL_CTX_free(ctx_);
   }
 
   int port() const { return port_; }
@@ -89,19 +109,33 @@ class FakeHttpServer {
       if (::poll(&p, 1, 20) <= 0) continue;
       int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
       if (c < 0) continue;
-      Serve(c);
+      SSL* ssl = nullptr;
+      if (ctx_) {
+        timeval tv{2, 0};
+        ::setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        ssl = SSL_new(ctx_);
+        SSL_set_fd(ssl, c);
+        if (SSL_accept(ssl) == 1) Serve(c, ssl);
+        SSL_shutdown(ssl);
+        SSL_free(ssl);
+      } else {
+        Serve(c, nullptr);
+      }
       ::close(c);
     }
   }
 
-  void Serve(int c) {
+  void Serve(int c, SSL* ssl) {
+    auto recv_some = [&](char* buf, size_t n) -> ssize_t {
+      return ssl ? SSL_read(ssl, buf, static_cast<int>(n)) : ::recv(c, buf, n, 0);
+    };
     timeval tv{2, 0};
     ::setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     std::string data;
     char buf[4096];
     size_t end;
     while ((end = data.find("\r\n\r\n")) == std::string::npos) {
-      ssize_t n = ::recv(c, buf, sizeof buf, 0);
+      ssize_t n = recv_some(buf, sizeof buf);
       if (n <= 0) return;
       data.append(buf, static_cast<size_t>(n));
     }
@@ -125,7 +159,7 @@ class FakeHttpServer {
     }
     req.body = data.substr(end + 4);
     while (req.body.size() < content_length) {
-      ssize_t n = ::recv(c, buf, sizeof buf, 0);
+      ssize_t n = recv_some(buf, sizeof buf);
       if (n <= 0) return;
       req.body.append(buf, static_cast<size_t>(n));
     }
@@ -158,7 +192,8 @@ class FakeHttpServer {
     }
     size_t off = 0;
     while (off < out.size()) {
-      ssize_t n = ::send(c, out.data() + off, out.size() - off, MSG_NOSIGNAL);
+      ssize_t n = ssl ? SSL_write(ssl, out.data() + off, static_cast<int>(out.size() - off))
+                      : ::send(c, out.data() + off, out.size() - off, MSG_NOSIGNAL);
       if (n <= 0) break;
       off += static_cast<size_t>(n);
     }
@@ -171,6 +206,7 @@ class FakeHttpServer {
   std::atomic<bool> stop_{false};
   int fd_ = -1;
   int port_ = 0;
+  SSL_CTX* ctx_ = nullptr;
   std::thread thread_;
 };
 

@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+
+#include "jose/key.h"
 #include "verify/fake_http_server.h"
 
 namespace portcullis::verify::internal {
@@ -193,6 +198,62 @@ TEST(Fetch, RefusesHeaderInjection) {
   auto r = Fetch(req, {});
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error(), "bad request header");
+}
+
+// https:// with the peer verified against a CA file and the host name checked.
+class TlsFetch : public ::testing::Test {
+ protected:
+  struct Cert {
+    std::string cert_pem, key_pem, ca_file;
+  };
+  static Cert Make(const std::string& common_name) {
+    auto key = jose::Key::Generate(jose::Alg::kES256).value();
+    int64_t now = std::time(nullptr);
+    Cert c;
+    c.cert_pem = key.SelfSignedCertificatePem(common_name, now - 60, now + 3600).value();
+    c.key_pem = std::string(key.PrivatePem().value().Reveal());
+    c.ca_file = ::testing::TempDir() + "/pv-ca-" + common_name + ".pem";
+    std::ofstream(c.ca_file) << c.cert_pem;
+    return c;
+  }
+  static FakeResponse Ok(const FakeRequest& r) { return FakeResponse{.body = "tls " + r.target}; }
+};
+
+TEST_F(TlsFetch, VerifiesTheServer) {
+  Cert c = Make("localhost");
+  FakeHttpServer server(Ok, c.cert_pem, c.key_pem);
+  std::string url = "https://localhost:" + std::to_string(server.port()) + "/k";
+  HttpOptions trust;
+  trust.ca_file = c.ca_file;
+  auto r = Fetch({.url = url}, trust);
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r->body, "tls /k");
+
+  // The system trust store does not know this self-signed certificate.
+  r = Fetch({.url = url}, {});
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().find("tls handshake"), std::string::npos) << r.error();
+}
+
+TEST_F(TlsFetch, ChecksTheHostName) {
+  Cert c = Make("auth.example.com");
+  FakeHttpServer server(Ok, c.cert_pem, c.key_pem);
+  HttpOptions trust;
+  trust.ca_file = c.ca_file;
+  auto r = Fetch({.url = "https://localhost:" + std::to_string(server.port()) + "/"}, trust);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().find("hostname mismatch"), std::string::npos) << r.error();
+  // An IP literal needs an IP in the certificate, which this one lacks.
+  r = Fetch({.url = "https://127.0.0.1:" + std::to_string(server.port()) + "/"}, trust);
+  EXPECT_FALSE(r);
+}
+
+TEST_F(TlsFetch, PlainHttpToATlsPortFails) {
+  Cert c = Make("localhost");
+  FakeHttpServer server(Ok, c.cert_pem, c.key_pem);
+  HttpOptions quick;
+  quick.timeout = std::chrono::milliseconds(500);
+  EXPECT_FALSE(Fetch({.url = "http://127.0.0.1:" + std::to_string(server.port()) + "/"}, quick));
 }
 
 }  // namespace

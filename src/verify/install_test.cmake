@@ -13,9 +13,15 @@ file(GLOB_RECURSE config ${WORK_DIR}/prefix/*/portcullis-verifyConfig.cmake)
 if(NOT EXISTS ${WORK_DIR}/prefix/include/portcullis/verify.h OR NOT config)
   message(FATAL_ERROR "the header or the package config was not installed")
 endif()
+# A sanitizer build installs instrumented archives: the consumer must link the runtime too.
+set(flags "")
+if(SANITIZE)
+  set(flags -DCMAKE_CXX_FLAGS=-fsanitize=address,undefined
+            -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=address,undefined)
+endif()
 run(${CMAKE_COMMAND} -S ${EXAMPLE_DIR} -B ${WORK_DIR}/build -G ${GENERATOR}
     -DCMAKE_CXX_COMPILER=${CXX} -DCMAKE_BUILD_TYPE=Release
-    -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix)
+    -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix ${flags})
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/build)
 if(NOT EXISTS ${WORK_DIR}/build/resource_server)
   message(FATAL_ERROR "the example was not built")

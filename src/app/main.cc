@@ -7,6 +7,7 @@
 #include "app/admin.h"
 #include "app/app.h"
 #include "app/config.h"
+#include "app/registry_cli.h"
 #include "common/log.h"
 
 extern char** environ;
@@ -96,6 +97,10 @@ int main(int argc, char** argv) {
   portcullis::app::AdminCommands admin;
   portcullis::app::AddAdminCommands(cli, admin, [&](CLI::App* cmd) { admin_flags.Add(cmd); });
 
+  CommonFlags registry_flags;
+  auto registry =
+      portcullis::app::AddRegistryCommands(cli, [&](CLI::App* cmd) { registry_flags.Add(cmd); });
+
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -136,6 +141,11 @@ int main(int argc, char** argv) {
     return portcullis::app::Serve(*config);
   }
   if (admin.jwt_verify->parsed()) return portcullis::app::JwtVerify(admin);
+  if (registry.Chosen()) {
+    auto config = Load(registry_flags.Sources());
+    if (!config) return 2;
+    return portcullis::app::RunRegistryCommand(registry, *config);
+  }
   auto config = Load(admin_flags.Sources());
   if (!config) return 2;
   if (auto code = portcullis::app::RunAdmin(admin, *config)) return *code;

@@ -4,6 +4,13 @@
 //   openssl speed -seconds 3 rsa2048 ecdsap256
 //   verify_benchmark --benchmark_min_time=3
 // Keys are static (warm cache: no fetch ever happens on this path).
+//
+// Dev machine (2 cores shared with other builds, load 3-6), Release, one thread, CPU time per
+// verification (openssl speed also reports CPU time):
+//   RS256  Verify ~24.5 us (~40.8k/s per core)   openssl speed rsa2048 verify   45.7k-52.7k/s
+//   ES256  Verify ~83.6 us (~12.0k/s per core)   openssl speed ecdsap256 verify 11.9k-13.6k/s
+// i.e. ~85% of raw RSA and ~94% of raw ECDSA; the rest is base64url, two JSON parses and the
+// identity. Authorize() adds the endpoint match and scope check (within noise here).
 
 #include <benchmark/benchmark.h>
 

@@ -92,8 +92,13 @@ def test_rotation_and_revocation_through_the_admin_api(oauth):
                       headers={"Authorization": "Bearer " + at})
     assert r.status_code == 403 and r.json()["code"] == "ERR10005"
     assert requests.post(oauth.url + "/oauth2/keys/rotate").status_code == 401
-    # Emergency revoke: out of the JWKS at once, and a new key signs.
+    # Emergency revoke: out of the JWKS at once, a new key signs, and tokens it signed stop
+    # introspecting as active even when their answer was cached.
+    introspect = lambda: requests.post(oauth.url + "/oauth2/introspect", data={"token": at},
+                                       auth=(cid, secret)).json()["active"]
+    assert introspect() is True and introspect() is True
     assert oauth.admin("POST", f"/oauth2/keys/{before}/revoke").status_code == 200
+    assert introspect() is False
     kids = [k["kid"] for k in requests.get(oauth.url + "/oauth2/keys").json()["keys"]]
     assert before not in kids
     at2 = oauth.token({"grant_type": "client_credentials"}, client=(cid, secret)).json()["access_token"]

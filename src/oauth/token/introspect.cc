@@ -62,13 +62,24 @@ Result<std::string> TokenService::Introspect(const Params& p,
   const int64_t now = clock_.Now();
 
   auto from_jwt = [&](std::string_view jwt) -> std::string {
+    std::shared_ptr<const void> epoch = keys_.Epoch();
+    std::string hash = TokenHash(jwt);
+    if (auto hit = verified_.Find(hash, epoch.get())) {
+      if (hit->exp <= now || revoked_.Contains(hit->jti)) return Inactive();
+      return std::move(hit->body);
+    }
     auto claims = keys_.Verify(jwt);
     if (!claims) return Inactive();
     auto jti = claims->if_contains("jti");
     if (jti && jti->is_string() && revoked_.Contains(jti->as_string())) return Inactive();
     auto iss = claims->if_contains("iss");
     if (!iss || !iss->is_string() || iss->as_string() != settings_.issuer) return Inactive();
-    return ActiveFromClaims(*claims);
+    std::string body = ActiveFromClaims(*claims);
+    auto exp = claims->if_contains("exp");
+    if (jti && jti->is_string() && exp && exp->is_int64()) {
+      verified_.Put(hash, {body, std::string(jti->as_string()), exp->as_int64(), epoch});
+    }
+    return body;
   };
 
   if (LooksLikeJwt(token)) return from_jwt(token);

@@ -25,6 +25,7 @@
 #include "oauth/login/authenticator.h"
 #include "oauth/token/client_auth.h"
 #include "oauth/token/params.h"
+#include "oauth/token/verified_cache.h"
 
 namespace portcullis {
 namespace store {
@@ -45,6 +46,9 @@ class TokenKeys {
   virtual Result<std::string> Sign(std::string_view payload_json, std::string_view typ) const = 0;
   // Verifies signature and exp/nbf/iat against every published key; returns the claims.
   virtual Result<boost::json::object> Verify(std::string_view jwt) const = 0;
+  // Changes whenever the set of keys changes; verification results are valid within one epoch.
+  // Holding it keeps the epoch's identity from being reused.
+  virtual std::shared_ptr<const void> Epoch() const { return nullptr; }
 };
 
 struct TokenSettings {
@@ -172,6 +176,7 @@ class TokenService {
   RevocationList& revoked_;
   const Clock& clock_;
   Random& random_;
+  VerifiedTokenCache verified_;
 };
 
 }  // namespace oauth

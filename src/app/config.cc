@@ -220,6 +220,10 @@ const std::vector<Entry>& Entries() {
       {{"token", "bootstrap_token_ttl_s", "86400",
         "Lifetime of bootstrap_token grants (light-oauth2 used 10 years; bounded here)."},
        IntSetter(60, 365LL * 86400, FIELD(token.bootstrap_token_ttl_s))},
+      {{"token", "leeway_s", "60",
+        "Clock skew allowed when this server checks tokens (exp, nbf, iat): introspection, "
+        "/oauth2/verify, admin calls, token exchange."},
+       IntSetter(0, 300, FIELD(token.leeway_s))},
       {{"token", "audience", "", "Default `aud` when a request names no resource."},
        StringSetter(FIELD(token.audience))},
       {{"bootstrap", "client_id", "",

@@ -68,7 +68,7 @@ class ServiceSet final : public Services {
     if (!keys_->ring()->signer()) {
       if (auto s = keys_->Tick(); !s) return s;
     }
-    ring_keys_ = std::make_unique<oauth::RingKeys>(*keys_, clock_);
+    ring_keys_ = std::make_unique<oauth::RingKeys>(*keys_, clock_, config_.token.leeway_s);
 
     if (!config_.bootstrap.client_id.empty()) {
       auto c = oauth::EnsureBootstrapClient(db_, secrets_, config_.bootstrap.client_id,

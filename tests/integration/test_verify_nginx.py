@@ -169,3 +169,27 @@ def test_two_tokens_through_the_gateway(oauth, gateway):  # noqa: F811
     assert gateway.get("/v1/pets", user).status_code == 403
     r = gateway.get("/v1/pets", user, **{"X-Scope-Token": pets.token(pets.reader)})
     assert r.status_code == 200, r.text
+
+
+def test_expired_token_gets_401():
+    # Without clock-skew leeway, and with a 1 s token, expiry is seen within two seconds.
+    from conftest import Portcullis
+    from oauth_fixtures import BOOT_ID, BOOT_SECRET, OAuthServer
+    if not os.path.exists(NGINX):
+        pytest.skip("nginx is not installed (scripts/deps.sh test installs nginx-light)")
+    s = Portcullis(args=["--set", "token.leeway_s=0"],
+                   env={"PORTCULLIS_BOOTSTRAP_CLIENT_ID": BOOT_ID,
+                        "PORTCULLIS_BOOTSTRAP_CLIENT_SECRET": BOOT_SECRET})
+    n = Nginx(s.port)
+    try:
+        pets = Petstore(OAuthServer(s))
+        short = pets.linked_client(["/v1/pets@get"], accessTokenTtl=1)
+        token = pets.token(short)
+        assert n.get("/v1/pets", token).status_code == 200
+        time.sleep(2.1)
+        r = n.get("/v1/pets", token)
+        assert r.status_code == 401, r.text
+        assert "invalid_token" in r.headers["WWW-Authenticate"]
+    finally:
+        n.stop()
+        assert s.stop() == 0

@@ -32,13 +32,7 @@ int KeysCommand(const AdminCommands& a, const Config& config) {
   auto master = LoadMasterKey(config);
   if (!master) return Die(master.error().description);
   oauth::SqlKeyStore store(**db);
-  oauth::KeyManagerConfig kc;
-  kc.alg = *jose::ParseAlg(config.keys.algorithm);
-  kc.publish_ahead_seconds = config.keys.publish_ahead_s;
-  kc.rotation_interval_seconds = config.keys.rotation_interval_s;
-  kc.max_token_lifetime_seconds =
-      std::max(config.token.access_token_ttl_s, config.token.bootstrap_token_ttl_s);
-  kc.provider_id = config.keys.provider_id;
+  oauth::KeyManagerConfig kc = KeyManagerSettings(config);
   auto km = oauth::KeyManager::Create(store, SystemClock::Instance(), Random::System(),
                                       std::move(*master), kc);
   if (!km) return Die("keys: " + Describe(km.error()));

@@ -5,6 +5,7 @@
 #include <openssl/hmac.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "common/encoding.h"
@@ -72,6 +73,18 @@ Result<Secret> DerivePepper(const Config& config) {
   auto master = LoadMasterKey(config);
   if (!master) return Fail(master.error());
   return DerivePepper(*master);
+}
+
+oauth::KeyManagerConfig KeyManagerSettings(const Config& c) {
+  oauth::KeyManagerConfig kc;
+  kc.alg = *jose::ParseAlg(c.keys.algorithm);  // validated by the config loader
+  kc.publish_ahead_seconds = c.keys.publish_ahead_s;
+  kc.rotation_interval_seconds = c.keys.rotation_interval_s;
+  // A previous key stays published until the longest-lived token it signed has expired.
+  kc.max_token_lifetime_seconds =
+      std::max(c.token.access_token_ttl_s, c.token.bootstrap_token_ttl_s);
+  kc.provider_id = c.keys.provider_id;
+  return kc;
 }
 
 }  // namespace portcullis::app

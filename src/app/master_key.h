@@ -7,6 +7,7 @@
 
 #include "app/config.h"
 #include "common/secret.h"
+#include "oauth/key/key_manager.h"
 #include "oauth/key/master_key.h"
 
 namespace portcullis::app {
@@ -15,5 +16,9 @@ Result<oauth::MasterKey> LoadMasterKey(const Config& config);
 // HMAC-SHA-256(master, "portcullis client-secret pepper v1").
 Result<Secret> DerivePepper(const Config& config);
 Secret DerivePepper(const oauth::MasterKey& master);
+
+// The key lifecycle settings (keys.* and the longest token lifetime), for the server and the
+// CLI alike.
+oauth::KeyManagerConfig KeyManagerSettings(const Config& config);
 
 }  // namespace portcullis::app

@@ -52,13 +52,7 @@ class ServiceSet final : public Services {
         master_(std::move(master)) {}
 
   Status Init() {
-    oauth::KeyManagerConfig kc;
-    kc.alg = *jose::ParseAlg(config_.keys.algorithm);
-    kc.publish_ahead_seconds = config_.keys.publish_ahead_s;
-    kc.rotation_interval_seconds = config_.keys.rotation_interval_s;
-    kc.max_token_lifetime_seconds =
-        std::max(config_.token.access_token_ttl_s, config_.token.bootstrap_token_ttl_s);
-    kc.provider_id = config_.keys.provider_id;
+    oauth::KeyManagerConfig kc = KeyManagerSettings(config_);
     auto km = oauth::KeyManager::Create(key_store_, clock_, Random::System(), master_, kc);
     if (!km) return Fail(km.error());
     keys_ = std::move(*km);

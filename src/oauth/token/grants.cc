@@ -10,6 +10,7 @@
 #include "oauth/client/client_catalog.h"
 #include "oauth/client/validation.h"
 #include "oauth/credentials/token_hash.h"
+#include "oauth/token/claims.h"
 #include "oauth/token/pkce.h"
 #include "oauth/token/token_service.h"
 #include "store/db.h"
@@ -378,16 +379,7 @@ Result<IssuedToken> TokenService::TokenExchange(const Params& p, const Client& c
   auto allowed_by_policy = SplitScope((*policy)->Str(0));
   int64_t max_depth = (*policy)->IsNull(1) ? settings_.max_exchange_depth : (*policy)->Int(1);
 
-  std::vector<std::string> subject_scope;
-  if (auto sv = sc.if_contains("scope")) {
-    if (sv->is_string()) {
-      subject_scope = SplitScope(sv->as_string());
-    } else if (sv->is_array()) {
-      for (const auto& v : sv->as_array()) {
-        if (v.is_string()) subject_scope.emplace_back(v.as_string());
-      }
-    }
-  }
+  std::vector<std::string> subject_scope = ScopeClaim(sc);
   // The exchanged token can only narrow: scopes both the subject token and the policy allow.
   std::vector<std::string> ceiling;
   for (const auto& s : subject_scope) {
@@ -416,15 +408,11 @@ Result<IssuedToken> TokenService::TokenExchange(const Params& p, const Client& c
     return Fail(Error::OAuth(400, "invalid_request", "The delegation chain is too long."));
   }
   Subject subject;
-  auto str = [&](std::string_view k) -> std::string {
-    auto v = sc.if_contains(k);
-    return v && v->is_string() ? std::string(v->as_string()) : std::string();
-  };
-  subject.user_id = str("user_id");
-  subject.user_type = str("user_type");
-  subject.roles = str("roles");
+  subject.user_id = StringClaim(sc, "user_id");
+  subject.user_type = StringClaim(sc, "user_type");
+  subject.roles = StringClaim(sc, "roles");
   subject.is_user = !subject.user_id.empty();
-  subject.sub = str("sub");
+  subject.sub = StringClaim(sc, "sub");
   json::object extra;
   extra["act"] = act;
   int64_t ttl = TtlFor(c);

@@ -7,6 +7,7 @@
 #include "oauth/client/client_catalog.h"
 #include "oauth/client/validation.h"
 #include "oauth/credentials/token_hash.h"
+#include "oauth/token/claims.h"
 #include "oauth/token/token_service.h"
 #include "store/db.h"
 
@@ -31,19 +32,8 @@ std::string ActiveFromClaims(const json::object& claims) {
                         "user_type", "roles", "act"}) {
     if (auto v = claims.if_contains(k)) out[k] = *v;
   }
-  if (auto v = claims.if_contains("scope")) {
-    if (v->is_array()) {
-      std::string joined;
-      for (const auto& s : v->as_array()) {
-        if (!s.is_string()) continue;
-        if (!joined.empty()) joined += ' ';
-        joined += s.as_string();
-      }
-      out["scope"] = joined;
-    } else {
-      out["scope"] = *v;
-    }
-  }
+  if (claims.contains("scope")) out["scope"] = JoinScope(ScopeClaim(claims));
+
   if (auto v = claims.if_contains("user_id"); v && v->is_string()) out["username"] = *v;
   out["token_type"] = "Bearer";
   return json::serialize(out);

@@ -14,6 +14,7 @@
 #include "oauth/client/validation.h"
 #include "oauth/credentials/secret_hash.h"
 #include "oauth/credentials/token_hash.h"
+#include "oauth/token/claims.h"
 #include "oauth/token/pkce.h"
 #include "store/db.h"
 
@@ -206,11 +207,8 @@ Status TokenService::VerifyClientAssertion(const Client& c, std::string_view ass
   if (!v)
     return bad("Invalid client assertion: " + std::string(jose::ReasonName(v.error().reason)));
   const auto& claims = v->payload;
-  auto str = [&](std::string_view k) -> std::string {
-    auto x = claims.if_contains(k);
-    return x && x->is_string() ? std::string(x->as_string()) : std::string();
-  };
-  if (str("sub") != c.client_id) return bad("The assertion's sub is not the client.");
+  if (StringClaim(claims, "sub") != c.client_id)
+    return bad("The assertion's sub is not the client.");
   bool aud_ok = false;
   auto accept = [&](std::string_view a) {
     aud_ok = aud_ok || a == settings_.issuer || a == settings_.token_endpoint;
@@ -224,7 +222,7 @@ Status TokenService::VerifyClientAssertion(const Client& c, std::string_view ass
     }
   }
   if (!aud_ok) return bad("The assertion's aud is not this server.");
-  std::string jti = str("jti");
+  std::string jti = StringClaim(claims, "jti");
   auto exp = claims.if_contains("exp");
   int64_t now = clock_.Now();
   if (jti.empty() || !exp || !exp->is_int64()) return bad("The assertion needs jti and exp.");

@@ -1,0 +1,16 @@
+#pragma once
+// Reading claims of our own verified tokens.
+
+#include <boost/json/object.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace portcullis::oauth {
+
+// The claim as a string; empty when absent or not a string.
+std::string StringClaim(const boost::json::object& claims, std::string_view name);
+// `scope` as RFC 9068 writes it (a space-separated string) or as light-4j does (an array).
+std::vector<std::string> ScopeClaim(const boost::json::object& claims);
+
+}  // namespace portcullis::oauth

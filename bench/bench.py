@@ -1291,6 +1291,13 @@ def write_report(res: dict, out: str) -> str:
              f"({'quick smoke run, ' if res['settings']['quick'] else ''}"
              f"{res['settings']['duration']} s per run, wrk on the same machine, loopback). "
              "Raw figures: `results.json`; plot: `plot.png`.\n")
+    noisy = [r for r in runs if r.get("other_cpu_pct", 0) > 25]
+    if noisy:
+        L.append(f"**The machine was shared during this run**: in {len(noisy)} of {len(runs)} runs "
+                 "other work (builds and tests on the same 2 cores) took more than 25% of a core "
+                 "(the *other %* column), after waiting for a quiet moment and one retry. Those "
+                 "rates are lower than on a quiet machine; req/CPU-s (server CPU from /proc) is "
+                 "less affected, so the ratios also give it.\n")
     L.append("## Machine\n")
     L.append("| | |\n|---|---|")
     L.append(f"| CPU | {m['cpu']}, {m['cores']} cores ({m['cpu_flags']}) |")

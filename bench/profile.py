@@ -80,6 +80,12 @@ def main() -> int:
                                       "--sort", "dso,symbol", "--percent-limit", "0.5"],
                                      capture_output=True, text=True, timeout=300)
                 lines = [x for x in rep.stdout.splitlines() if x.strip() and not x.startswith("#")]
+                by_dso = subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children",
+                                         "--sort", "dso", "--percent-limit", "1"],
+                                        capture_output=True, text=True, timeout=300)
+                dso = [x.strip() for x in by_dso.stdout.splitlines()
+                       if x.strip() and not x.startswith("#")]
+                lines = ["by library: " + "; ".join(dso), ""] + lines
                 head = (f"# {op}: {rec['rps']:,.0f} req/s, {rec['req_per_cpu_s']:,.0f} req/CPU-s "
                         f"at c={conns} (other work {rec['other_cpu_pct']:.0f}% of a core)\n"
                         if rec else f"# {op}\n")

@@ -79,7 +79,7 @@ void RegisterTokenApi(http::Router& router, oauth::TokenService& tokens) {
     };
     // A JWT from a client with a keyed-digest secret needs no store: answer on this thread.
     if (LooksLikeJwt(params->Value("token")) &&
-        !tokens.NeedsBlocking(*params, req.Header("authorization"))) {
+        !tokens.ClientAuthBlocks(*params, req.Header("authorization"), false)) {
       return run(*params);
     }
     return http::Blocking([run, p = std::move(*params)] { return run(p); });

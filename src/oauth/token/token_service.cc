@@ -144,13 +144,19 @@ TokenService::TokenService(TokenSettings settings, ClientCatalog& clients,
 bool TokenService::NeedsBlocking(const Params& params,
                                  std::optional<std::string_view> authorization) const {
   if (params.Value("grant_type") != "client_credentials") return true;
+  return ClientAuthBlocks(params, authorization, /*external_blocks=*/true);
+}
+
+bool TokenService::ClientAuthBlocks(const Params& params,
+                                    std::optional<std::string_view> authorization,
+                                    bool external_blocks) const {
   if (params.Has("client_assertion")) return true;  // jti replay cache lives in the store
   auto creds = ReadClientCredentials(authorization, &params);
   if (!creds) return false;  // the error needs no store either
   auto client = clients_.Find(creds->client_id);
   if (!client) return false;
   // External clients get reference tokens, which are stored; legacy PBKDF2 secrets are slow.
-  return client->IsExternal() || IsLegacyPbkdf2(client->secret_hash);
+  return (external_blocks && client->IsExternal()) || IsLegacyPbkdf2(client->secret_hash);
 }
 
 bool TokenService::NeedsHashing(const Params& params) {

@@ -104,6 +104,10 @@ class TokenService {
   // True when this request must run on a blocking pool (anything but a client_credentials
   // JWT for a known client).
   bool NeedsBlocking(const Params& params, std::optional<std::string_view> authorization) const;
+  // True when authenticating the calling client needs the store or a slow hash (assertions,
+  // legacy PBKDF2 secrets; with `external_blocks`, external clients, whose tokens are stored).
+  bool ClientAuthBlocks(const Params& params, std::optional<std::string_view> authorization,
+                        bool external_blocks) const;
   // True when it should run on the password-hashing pool.
   static bool NeedsHashing(const Params& params);
 

@@ -1125,7 +1125,7 @@ def targets(res: dict) -> list[tuple[str, str, str]]:
         out.append((name, f"{r['rps']:,.0f} req/s (c={r['conns']}) / {refv:,.0f} {ref_name} = "
                           f"{q:.2f}×" if q >= 2 else
                           f"{r['rps']:,.0f} req/s (c={r['conns']}) / {refv:,.0f} {ref_name} = "
-                          f"{100 * q:.0f}%", verdict(q >= need)))
+                          f"{100 * q:.1f}%", verdict(q >= need)))
         return q
 
     ratio_line("client_credentials RS256 ≥ 75% of openssl RSA-2048 sign/s (2 cores)",

@@ -6,6 +6,7 @@
 
 #include "http/message.h"
 #include "http/router.h"
+#include "oauth/token/claims.h"
 #include "oauth/token/token_service.h"
 
 namespace portcullis::api {
@@ -46,8 +47,6 @@ Result<oauth::Params> FormOf(const Request& req) {
   return oauth::Params::FromForm(req.body);
 }
 
-bool LooksLikeJwt(std::string_view t) { return std::count(t.begin(), t.end(), '.') == 2; }
-
 }  // namespace
 
 void RegisterTokenApi(http::Router& router, oauth::TokenService& tokens) {
@@ -78,7 +77,7 @@ void RegisterTokenApi(http::Router& router, oauth::TokenService& tokens) {
       return r;
     };
     // A JWT from a client with a keyed-digest secret needs no store: answer on this thread.
-    if (LooksLikeJwt(params->Value("token")) &&
+    if (oauth::LooksLikeJwt(params->Value("token")) &&
         !tokens.ClientAuthBlocks(*params, req.Header("authorization"), false)) {
       return run(*params);
     }

@@ -1,5 +1,7 @@
 #include "oauth/token/claims.h"
 
+#include <algorithm>
+
 #include "oauth/client/client.h"
 
 namespace portcullis::oauth {
@@ -20,6 +22,10 @@ std::vector<std::string> ScopeClaim(const boost::json::object& claims) {
     }
   }
   return out;
+}
+
+bool LooksLikeJwt(std::string_view token) {
+  return std::count(token.begin(), token.end(), '.') == 2;
 }
 
 }  // namespace portcullis::oauth

@@ -18,10 +18,6 @@ namespace json = boost::json;
 using store::Int;
 using store::Text;
 
-bool LooksLikeJwt(std::string_view token) {
-  return std::count(token.begin(), token.end(), '.') == 2;
-}
-
 std::string Inactive() { return R"({"active":false})"; }
 
 // RFC 7662 §2.2 members from our own access-token claims.

@@ -68,7 +68,8 @@ void RegisterKeyApi(http::Router& router, oauth::KeyManager& keys, oauth::TokenS
       "GET", "/oauth2/key/{kid}", "key",
       [&keys, &tokens, &federation, provider = options.provider_id](Request& req) -> Reply {
         std::string kid(req.Param("kid"));
-        if (kid.size() > 64) return KeyError(Error::Status("ERR12030"));
+        // [0-9A-Za-z]{1,64}, before anything else: a foreign kid becomes part of a URL.
+        if (!IsValidKid(kid)) return KeyError(Error::Status("ERR12030"));
         std::string prefix = kid.size() >= 4 ? kid.substr(0, 2) : "";
         bool federation_path = prefix == "00";
         bool foreign = !prefix.empty() && !federation_path && prefix != provider;

@@ -101,8 +101,10 @@ class TableCache {
     std::vector<verify::EndpointTable::Entry> entries;
     entries.reserve(entry->endpoints.size());
     for (const auto& e : entry->endpoints) entries.push_back({e.endpoint, e.scope});
-    auto table =
-        std::make_shared<const verify::EndpointTable>(verify::EndpointTable::FromEntries(entries));
+    auto path_case = entry->service.path_case == "insensitive" ? verify::PathCase::kInsensitive
+                                                               : verify::PathCase::kExact;
+    auto table = std::make_shared<const verify::EndpointTable>(
+        verify::EndpointTable::FromEntries(entries, path_case));
     auto next = std::make_shared<Map>(*snap);
     (*next)[entry->service.service_id] = {entry, table};
     map_.store(std::move(next), std::memory_order_release);
@@ -119,10 +121,12 @@ class TableCache {
 struct Ctx {
   explicit Ctx(const VerifyApiDeps& d) : deps(d) {}
   VerifyApiDeps deps;
+  std::vector<std::string> shared_audiences{deps.default_audience};
   TableCache tables;
 
-  // Signature, exp/nbf/iat (with the ring's leeway), issuer, deny-list.
-  Result<Identity> Check(std::string_view token, bool scope_token) const {
+  // Signature, exp/nbf/iat (with the ring's leeway), issuer, typ, aud, deny-list.
+  Result<Identity> Check(std::string_view token, bool scope_token,
+                         std::string_view service_id) const {
     auto claims = deps.keys.Verify(token);
     if (!claims) {
       Error e = claims.error();
@@ -136,6 +140,12 @@ struct Ctx {
                               : Error::Status("ERR10000", "Invalid JWT token (" + why + ")."));
     };
     if (verify::FirstString(*claims, {"iss"}) != deps.issuer) return invalid("wrong_issuer");
+    // RFC 8725 §3.11: tokens from POST /oauth2/signing sign data; they are not access tokens.
+    if (verify::IsSignedPayloadTyp(verify::HeaderTyp(token))) return invalid("wrong_type");
+    // RFC 9068 §4: a token requested for another service (resource=...) is not for this one.
+    if (!verify::AudienceAdmits(*claims, service_id, shared_audiences)) {
+      return invalid("wrong_audience");
+    }
     std::string jti = verify::FirstString(*claims, {"jti"});
     if (!jti.empty() && deps.revoked.Contains(jti)) return invalid("revoked");
     Identity id;
@@ -164,44 +174,55 @@ struct Ctx {
       token = scope_token;
       scope_token.reset();
     }
-    auto primary = Check(*token, false);
+    // Fail closed: without a service there is no endpoint table, and a token alone must not
+    // pass (nginx drops an empty X-Service-Id, so a mistyped map would switch the check off).
+    std::string_view service_id = deps.default_service;
+    if (auto h = req.Header("x-service-id"); h && !h->empty()) service_id = *h;
+    if (service_id.empty()) {
+      Error e = Error::Status("ERR11017",
+                              "No service to check: the gateway must send X-Service-Id "
+                              "(or set verify.default_service).");
+      e.http_status = 403;
+      return http::RenderError(e);
+    }
+    auto method = req.Header("x-original-method");
+    auto uri = req.Header("x-original-uri");
+    if (!method || !uri || method->empty() || uri->empty()) {
+      return http::RenderError(Error::OAuth(
+          400, "invalid_request", "/oauth2/verify needs X-Original-Method and X-Original-URI."));
+    }
+    auto primary = Check(*token, false, service_id);
     if (!primary) return Unauthorized(primary.error());
     std::optional<Identity> caller;
     if (scope_token) {
-      auto s = Check(*scope_token, true);
+      auto s = Check(*scope_token, true, service_id);
       if (!s) return Unauthorized(s.error());
       caller = std::move(*s);
     }
 
-    if (auto service_id = req.Header("x-service-id"); service_id && !service_id->empty()) {
-      auto method = req.Header("x-original-method");
-      auto uri = req.Header("x-original-uri");
-      if (!method || !uri || method->empty() || uri->empty()) {
-        return http::RenderError(Error::OAuth(
-            400, "invalid_request", "X-Service-Id needs X-Original-Method and X-Original-URI."));
-      }
-      auto entry = deps.services.Find(*service_id);
-      if (!entry) {
-        return Forbidden(
-            Error::Status("ERR10005", "Service " + HeaderSafe(*service_id) + " is not registered."),
-            {});
-      }
-      auto table = tables.For(entry);
-      const verify::EndpointRule* rule = table->Match(*method, *uri);
-      if (rule == nullptr) {
-        return Forbidden(
-            Error::Status("ERR10007", "No endpoint of service " + HeaderSafe(*service_id) +
-                                          " matches " + HeaderSafe(*method) + " " +
-                                          HeaderSafe(uri->substr(0, uri->find('?'))) + "."),
-            {});
-      }
-      const auto& granted = caller ? caller->scopes : primary->scopes;
-      if (!verify::AnyScope(rule->scopes, granted)) {
-        return Forbidden(
-            Error::Status("ERR10005", std::string(caller ? "The scope token" : "The token") +
-                                          " lacks scope " + rule->scope + "."),
-            rule->scope);
-      }
+    auto entry = deps.services.Find(service_id);
+    if (!entry) {
+      return Forbidden(
+          Error::Status("ERR10005", "Service " + HeaderSafe(service_id) + " is not registered."),
+          {});
+    }
+    auto table = tables.For(entry);
+    verify::MatchResult match = table->Lookup(*method, *uri);
+    const verify::EndpointRule* rule = match.rule;
+    if (rule == nullptr) {
+      std::string why = match.status == verify::MatchStatus::kNoEndpoint
+                            ? "No endpoint of service " + HeaderSafe(service_id) + " matches " +
+                                  HeaderSafe(*method) + " " +
+                                  HeaderSafe(uri->substr(0, uri->find('?'))) + "."
+                            : "The request path is refused: " + match.why + ".";
+      return Forbidden(Error::Status("ERR10007", std::move(why)), {});
+    }
+    const auto& granted = caller ? caller->scopes : primary->scopes;
+    if (!verify::AnyScope(rule->scopes, granted)) {
+      return Forbidden(
+          Error::Status("ERR10005", std::string(caller ? "The scope token" : "The token") +
+                                        " lacks scope " + rule->scope + "."),
+          rule->scope);
     }
 
     Response r = Response::Text(204, "", "");

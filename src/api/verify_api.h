@@ -8,14 +8,20 @@
 // reference §10.2: the scope check is made on the X-Scope-Token, the identity is the
 // Authorization token's). Answers:
 //   204 + X-Client-Id, X-User-Id, X-Scope (and X-Scope-Client-Id with two tokens): allowed;
-//   401 + WWW-Authenticate: Bearer error="invalid_token": no, bad, expired or revoked token;
+//   401 + WWW-Authenticate: Bearer error="invalid_token": no, bad, expired or revoked token, a
+//       token whose "aud" names only other services, or a signed payload (typ payload+jwt);
 //   403 + WWW-Authenticate: Bearer error="insufficient_scope": the endpoint's scope is missing,
-//       no endpoint of the service matches, or the service is unknown;
-//   400: X-Service-Id given without X-Original-Method / X-Original-URI (a config error).
-// Without X-Service-Id only the token is checked. Tokens are checked against this server's
-// own key ring (no HTTP to itself), its issuer and its revocation deny-list; the endpoint→scope
-// table is the in-memory ServiceCatalog, matched with libportcullis-verify's EndpointTable
-// (templates, normalised paths, any-of scopes). Nothing here blocks: it runs on the I/O thread.
+//       no endpoint of the service matches, the path is refused (not canonical, or a case
+//       variant of a declared endpoint: verify::EndpointTable), or the service is unknown;
+//   403 ERR11017: no service named (no or empty X-Service-Id and no verify.default_service).
+//       Fail closed: nginx drops empty headers, so a mistyped map must not turn the scope
+//       check off;
+//   400: X-Original-Method / X-Original-URI missing (a config error).
+// Tokens are checked against this server's own key ring (no HTTP to itself), its issuer and its
+// revocation deny-list; "aud", when present, must name the service or the default token
+// audience (verify::AudienceAdmits). The endpoint→scope table is the in-memory ServiceCatalog,
+// matched with libportcullis-verify's EndpointTable under the service's pathCase. Nothing here
+// blocks: it runs on the I/O thread.
 //
 // GET /oauth2/revoked — the deny-list for resource servers to pull (libportcullis-verify
 // Options::revoked_url): {"revoked":[{"jti":"..","exp":n},...]} with an ETag (304 on
@@ -44,6 +50,11 @@ struct VerifyApiDeps {
   const oauth::ServiceCatalog& services;
   const AdminAuth& auth;
   std::string issuer;
+  // The "aud" of tokens requested without a resource (token.audience, else the issuer): names
+  // no particular service, so every service accepts it.
+  std::string default_audience;
+  // verify.default_service: the service checked when the gateway sends no X-Service-Id.
+  std::string default_service;
 };
 
 // `deps` and what it refers to must outlive the router.

@@ -74,6 +74,14 @@ struct Config {
     int64_t leeway_s = 60;
     std::string audience;
   } token;
+  struct Verify {
+    std::string default_service;
+  } verify;
+  struct Federation {
+    std::string ca_file;
+    int64_t cache_max_entries = 1024;
+    int64_t max_in_flight = 4;
+  } federation;
   struct Bootstrap {
     std::string client_id;
     std::string client_secret;

@@ -625,6 +625,8 @@ void AddService(Builder& b) {
     b.Field(c, cmd, "--host", "host", FieldFlag::kString, "Host (tenant)");
     b.Field(c, cmd, "--owner", "ownerId", FieldFlag::kString, "Owner user id");
     b.Field(c, cmd, "--scope", "scope", FieldFlag::kString, "Service-wide scopes");
+    b.Field(c, cmd, "--path-case", "pathCase", FieldFlag::kString,
+            "exact | insensitive: how the upstream routes letter case (for /oauth2/verify)");
   }
   auto* list = b.Leaf(g, "list", "List services by id");
   b.Paging(list, "0");

@@ -92,12 +92,18 @@ class ServiceSet final : public Services {
       api::RegisterTokenApi(router, *tokens_);
       // Resource-server side: GET /oauth2/verify (gateways) and GET /oauth2/revoked.
       api::RegisterVerifyApi(
-          router, {*ring_keys_, revoked_, services_, *admin_auth_, config_.server.issuer});
+          router, {*ring_keys_, revoked_, services_, *admin_auth_, config_.server.issuer,
+                   config_.token.audience.empty() ? config_.server.issuer : config_.token.audience,
+                   config_.verify.default_service});
       api::RegisterDiscovery(
           router, {config_.server.issuer, config_.Serves("code"), config_.Serves("key")});
     }
     if (config_.Serves("key")) {
-      federation_ = std::make_unique<api::Federation>(db_, clock_, api::Federation::Options{});
+      api::Federation::Options fo;
+      fo.ca_file = config_.federation.ca_file;
+      fo.max_entries = static_cast<size_t>(config_.federation.cache_max_entries);
+      fo.max_in_flight = static_cast<int>(config_.federation.max_in_flight);
+      federation_ = std::make_unique<api::Federation>(db_, clock_, std::move(fo));
       api::RegisterKeyApi(router, *keys_, *tokens_, *admin_auth_, *federation_,
                           {config_.keys.provider_id, config_.keys.jwks_max_age_s});
     }

@@ -1,5 +1,11 @@
 #include "verify/claims.h"
 
+#include <strings.h>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+
+#include "common/encoding.h"
 #include "verify/endpoint_table.h"
 
 namespace portcullis::verify {
@@ -28,6 +34,51 @@ std::string FirstString(const boost::json::object& claims,
     if (v && v->is_string() && !v->get_string().empty()) return std::string(v->get_string());
   }
   return {};
+}
+
+bool AudienceAdmits(const boost::json::object& claims, std::string_view service_id,
+                    const std::vector<std::string>& shared) {
+  const auto* aud = claims.if_contains("aud");
+  if (aud == nullptr) return true;
+  auto admits = [&](const boost::json::value& v) {
+    if (!v.is_string()) return false;
+    std::string_view a(v.get_string());
+    if (!service_id.empty() && a == service_id) return true;
+    for (const auto& s : shared) {
+      if (!s.empty() && a == s) return true;
+    }
+    return false;
+  };
+  if (aud->is_array()) {
+    for (const auto& v : aud->get_array()) {
+      if (admits(v)) return true;
+    }
+    return false;
+  }
+  return admits(*aud);
+}
+
+std::string HeaderTyp(std::string_view jwt) {
+  size_t dot = jwt.find('.');
+  if (dot == std::string_view::npos) return {};
+  auto header = Base64UrlDecode(jwt.substr(0, dot));
+  if (!header) return {};
+  boost::system::error_code ec;
+  boost::json::value v = boost::json::parse(*header, ec);
+  if (ec || !v.is_object()) return {};
+  const auto* typ = v.get_object().if_contains("typ");
+  if (typ == nullptr || !typ->is_string()) return {};
+  return std::string(typ->get_string());
+}
+
+bool IsSignedPayloadTyp(std::string_view typ) {
+  constexpr std::string_view kPrefix = "application/";
+  if (typ.size() >= kPrefix.size() &&
+      strncasecmp(typ.data(), kPrefix.data(), kPrefix.size()) == 0) {
+    typ.remove_prefix(kPrefix.size());
+  }
+  constexpr std::string_view kPayload = "payload+jwt";
+  return typ.size() == kPayload.size() && strncasecmp(typ.data(), kPayload.data(), typ.size()) == 0;
 }
 
 }  // namespace portcullis::verify

@@ -10,9 +10,11 @@
 namespace portcullis::verify {
 namespace {
 
+char Fold(char c) { return (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a') : c; }
+
 std::string Lower(std::string_view s) {
   std::string out(s);
-  for (char& c : out) c = (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a') : c;
+  for (char& c : out) c = Fold(c);
   return out;
 }
 
@@ -62,13 +64,11 @@ std::optional<EndpointRule> ParseRule(std::string_view id, std::string_view scop
       rule.is_param.push_back(true);
       continue;
     }
+    // A literal the request check would refuse could never be matched: skip the endpoint.
     auto decoded = NormalizePath("/" + seg);
-    if (!decoded) return std::nullopt;
-    for (auto& d : *decoded) {
-      if (d == "..") return std::nullopt;
-      rule.segments.push_back(std::move(d));
-      rule.is_param.push_back(false);
-    }
+    if (!decoded || decoded->size() != 1) return std::nullopt;
+    rule.segments.push_back(std::move(decoded->front()));
+    rule.is_param.push_back(false);
   }
   return rule;
 }
@@ -96,32 +96,42 @@ bool AnyScope(const std::vector<std::string>& required, const std::vector<std::s
   return false;
 }
 
-std::optional<std::vector<std::string>> NormalizePath(std::string_view path) {
+std::expected<std::vector<std::string>, std::string> NormalizePath(std::string_view path) {
+  using std::unexpected;
   if (size_t q = path.find_first_of("?#"); q != std::string_view::npos) path = path.substr(0, q);
-  if (path.empty() || path.front() != '/') return std::nullopt;
+  if (path.empty() || path.front() != '/') return unexpected("the path must start with /");
   std::vector<std::string> out;
   size_t pos = 1;
   while (pos <= path.size()) {
     size_t slash = path.find('/', pos);
-    std::string_view raw = path.substr(pos, slash == std::string_view::npos ? slash : slash - pos);
-    pos = slash == std::string_view::npos ? path.size() + 1 : slash + 1;
+    bool last = slash == std::string_view::npos;
+    std::string_view raw = path.substr(pos, last ? slash : slash - pos);
+    pos = last ? path.size() + 1 : slash + 1;
+    if (raw.empty()) {
+      if (last) break;  // one trailing slash (or the root "/")
+      return unexpected("empty path segment (//)");
+    }
     auto seg = PercentDecode(raw, false);
-    if (!seg) return std::nullopt;
-    if (seg->find('/') != std::string::npos || seg->find('\0') != std::string::npos) {
-      return std::nullopt;
+    if (!seg) return unexpected("bad percent-encoding");
+    for (unsigned char c : *seg) {
+      // RFC 3986 §3.3: ";" starts path parameters, which Tomcat and Spring strip before routing.
+      if (c == ';') return unexpected("path parameters (;) are not accepted");
+      if (c == '/') return unexpected("encoded / in a path segment");
+      if (c == '\\') return unexpected("backslash in the path");
+      if (c < 0x20 || c == 0x7f) return unexpected("control character in the path");
+      // Left over after one decoding: a double encoding that a second decoder would resolve.
+      if (c == '%') return unexpected("double percent-encoding");
     }
-    if (seg->empty() || *seg == ".") continue;  // merge_slashes; RFC 3986 §5.2.4 "."
-    if (*seg == "..") {
-      if (!out.empty()) out.pop_back();  // ".." above the root stays at the root
-      continue;
-    }
+    // RFC 3986 §5.2.4: dot-segments are resolved by some servers and not by others.
+    if (*seg == "." || *seg == "..") return unexpected("dot-segment in the path");
     out.push_back(std::move(*seg));
   }
   return out;
 }
 
-EndpointTable EndpointTable::FromEntries(const std::vector<Entry>& entries) {
+EndpointTable EndpointTable::FromEntries(const std::vector<Entry>& entries, PathCase path_case) {
   EndpointTable table;
+  table.path_case_ = path_case;
   for (const auto& e : entries) {
     if (auto rule = ParseRule(e.endpoint, e.scope)) {
       table.rules_.push_back(std::move(*rule));
@@ -132,7 +142,8 @@ EndpointTable EndpointTable::FromEntries(const std::vector<Entry>& entries) {
   return table;
 }
 
-std::expected<EndpointTable, std::string> EndpointTable::FromJson(std::string_view json) {
+std::expected<EndpointTable, std::string> EndpointTable::FromJson(std::string_view json,
+                                                                  PathCase path_case) {
   boost::system::error_code ec;
   boost::json::value v = boost::json::parse(json, ec);
   if (ec) return std::unexpected("endpoint table: " + ec.message());
@@ -156,25 +167,70 @@ std::expected<EndpointTable, std::string> EndpointTable::FromJson(std::string_vi
     entries.push_back(Entry{std::string(endpoint->get_string()),
                             scope && scope->is_string() ? std::string(scope->get_string()) : ""});
   }
-  EndpointTable table = FromEntries(entries);
+  EndpointTable table = FromEntries(entries, path_case);
   table.skipped_ += bad;
   return table;
 }
 
-const EndpointRule* EndpointTable::Match(std::string_view method, std::string_view path) const {
+MatchResult EndpointTable::Lookup(std::string_view method, std::string_view path) const {
+  MatchResult out;
   auto segments = NormalizePath(path);
-  if (!segments) return nullptr;
+  if (!segments) {
+    out.status = MatchStatus::kRefusedPath;
+    out.why = std::move(segments.error());
+    return out;
+  }
+  const bool insensitive = path_case_ == PathCase::kInsensitive;
+  if (insensitive) {
+    for (const auto& seg : *segments) {
+      for (unsigned char c : seg) {
+        if (c >= 0x80) {
+          out.status = MatchStatus::kRefusedPath;
+          out.why = "non-ASCII path on a case-insensitive service";
+          return out;
+        }
+      }
+    }
+  }
   std::string m = Lower(method);
-  const EndpointRule* best = nullptr;
+  // Two winners: matching byte for byte, and matching with ASCII case folded (ties go to a rule
+  // that also matches exactly, so two endpoints declared in two cases stay usable).
+  const EndpointRule* exact = nullptr;
+  const EndpointRule* folded = nullptr;
+  bool folded_is_exact = false;
   for (const auto& rule : rules_) {
     if (rule.method != m || rule.segments.size() != segments->size()) continue;
-    bool ok = true;
-    for (size_t i = 0; ok && i < rule.segments.size(); ++i) {
-      ok = rule.is_param[i] || rule.segments[i] == (*segments)[i];
+    bool exact_ok = true, fold_ok = true;
+    for (size_t i = 0; fold_ok && i < rule.segments.size(); ++i) {
+      if (rule.is_param[i]) continue;
+      const std::string& want = rule.segments[i];
+      const std::string& got = (*segments)[i];
+      if (want == got) continue;
+      exact_ok = false;
+      fold_ok = want.size() == got.size() &&
+                std::equal(want.begin(), want.end(), got.begin(),
+                           [](char a, char b) { return Fold(a) == Fold(b); });
     }
-    if (ok && (best == nullptr || MoreSpecific(rule, *best))) best = &rule;
+    if (!fold_ok) continue;
+    if (exact_ok && (exact == nullptr || MoreSpecific(rule, *exact))) exact = &rule;
+    if (folded == nullptr || MoreSpecific(rule, *folded) ||
+        (exact_ok && !folded_is_exact && !MoreSpecific(*folded, rule))) {
+      folded = &rule;
+      folded_is_exact = exact_ok;
+    }
   }
-  return best;
+  const EndpointRule* best = insensitive ? folded : exact;
+  if (!insensitive && folded != exact) {
+    // The path names a declared endpoint in another letter case: an upstream that ignores case
+    // would route it there, so neither that endpoint's nor another one's scope may decide.
+    out.status = MatchStatus::kCaseVariant;
+    out.why = "the path differs from a declared endpoint only by letter case";
+    return out;
+  }
+  if (best == nullptr) return out;
+  out.status = MatchStatus::kMatched;
+  out.rule = best;
+  return out;
 }
 
 }  // namespace portcullis::verify

@@ -142,6 +142,7 @@ struct Verifier::Impl {
   const TimeSource& time;
   ClockAdapter clock;
   jose::VerifyOptions verify_options;
+  std::vector<std::string> shared_audiences;  // with service_id: see Options::shared_audiences
   internal::HttpOptions http;
   bool has_jwks = false, has_pem = false, has_registry = false, has_revoked = false;
 
@@ -282,6 +283,20 @@ struct Verifier::Impl {
       return out;
     }
     const json::object& claims = v->payload;
+    auto refuse = [&](std::string reason, std::string what) {
+      out.denied = Deny(Verdict::kUnauthorized, scope_token ? "ERR10003" : "ERR10000", reason,
+                        std::string(scope_token ? "Invalid scope token (" : "Invalid JWT token (") +
+                            reason + "): " + what);
+      return out;
+    };
+    // RFC 8725 §3.11: a signed payload is data, not an access token.
+    if (const auto* typ = v->header.if_contains("typ");
+        typ && typ->is_string() && IsSignedPayloadTyp(Str(typ->get_string()))) {
+      return refuse("wrong_type", "a signed payload is not an access token.");
+    }
+    if (!o.service_id.empty() && !AudienceAdmits(claims, o.service_id, shared_audiences)) {
+      return refuse("wrong_audience", "the token is for another service.");
+    }
     Identity& id = out.identity;
     id.client_id = FirstString(claims, {"client_id", "cid", "azp"});
     id.user_id = FirstString(claims, {"user_id", "uid"});
@@ -442,7 +457,8 @@ struct Verifier::Impl {
     }
     if (r->status == 404) {
       // ERR12042 (no endpoints) or ERR12015 (no such service): nothing is allowed.
-      endpoints.store(std::make_shared<const EndpointTable>());
+      endpoints.store(
+          std::make_shared<const EndpointTable>(EndpointTable::FromEntries({}, o.path_case)));
       endpoints_due = now + o.endpoints_refresh;
       Log("verify.endpoints_empty", "service " + o.service_id + " has no endpoints");
       return;
@@ -452,7 +468,7 @@ struct Verifier::Impl {
       Log("verify.endpoints_failed", "status " + std::to_string(r->status));
       return;
     }
-    auto table = EndpointTable::FromJson(r->body);
+    auto table = EndpointTable::FromJson(r->body, o.path_case);
     if (!table) {
       stats.fetch_errors++;
       Log("verify.endpoints_failed", table.error());
@@ -586,6 +602,9 @@ std::expected<std::unique_ptr<Verifier>, std::string> Verifier::Create(Options o
   impl->verify_options.leeway_seconds = o.leeway_seconds;
   impl->verify_options.issuer = o.issuer;
   impl->verify_options.audience = o.audience;
+  impl->shared_audiences = o.shared_audiences;
+  if (!o.issuer.empty()) impl->shared_audiences.push_back(o.issuer);
+  if (!o.audience.empty()) impl->shared_audiences.push_back(o.audience);
 
   const std::pair<const char*, const std::string*> urls[] = {
       {"jwks_url", &o.jwks_url},
@@ -624,7 +643,7 @@ std::expected<std::unique_ptr<Verifier>, std::string> Verifier::Create(Options o
   }
   if (!o.endpoints_json.empty()) {
     if (impl->has_registry) return unexpected("give registry_url or endpoints_json, not both");
-    auto table = EndpointTable::FromJson(o.endpoints_json);
+    auto table = EndpointTable::FromJson(o.endpoints_json, o.path_case);
     if (!table) return unexpected("endpoints_json: " + table.error());
     impl->endpoints.store(std::make_shared<const EndpointTable>(std::move(*table)));
   } else if (o.verify_scope && !impl->has_registry) {
@@ -708,13 +727,25 @@ Decision Verifier::Authorize(const Request& request) const {
       u.scope_caller = std::move(d.scope_caller);
       return u;
     }
-    const EndpointRule* rule = table->Match(request.method, request.path);
+    MatchResult match = table->Lookup(request.method, request.path);
+    const EndpointRule* rule = match.rule;
     const auto& granted = d.scope_caller ? d.scope_caller->scopes : d.identity.scopes;
     if (rule == nullptr) {
       d.verdict = Verdict::kForbidden;
       d.code = "ERR10007";
-      d.reason = "unknown_endpoint";
-      d.description = "No endpoint of this service matches the request.";
+      switch (match.status) {
+        case MatchStatus::kRefusedPath:
+          d.reason = "refused_path";
+          d.description = "The request path is refused: " + match.why + ".";
+          break;
+        case MatchStatus::kCaseVariant:
+          d.reason = "case_variant";
+          d.description = "The request path is refused: " + match.why + ".";
+          break;
+        default:
+          d.reason = "unknown_endpoint";
+          d.description = "No endpoint of this service matches the request.";
+      }
       return d;
     }
     if (!AnyScope(rule->scopes, granted)) {

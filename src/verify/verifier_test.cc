@@ -6,7 +6,7 @@
 //                       "nbf":NOW-120,"version":"1.0","jti":"j1","client_id":"c1",
 //                       "scope":["pets.r","pets.w"]}
 //   RFC 9068 profile:  header {"alg":"ES256","kid":"e1","typ":"at+jwt"}
-//                      {"iss":ISS,"sub":"alice","aud":"api","exp":NOW+600,"iat":NOW,
+//                      {"iss":ISS,"sub":"alice","aud":"petstore","exp":NOW+600,"iat":NOW,
 //                       "jti":"j2","client_id":"c2","user_id":"alice","scope":"pets.r"}
 
 #include "portcullis/verify.h"
@@ -91,7 +91,7 @@ json::object LongLived(json::object claims) {
 }
 
 json::object Rfc9068Claims(std::string_view scope = "pets.r", std::string_view jti = "j2") {
-  return {{"iss", kIss},       {"sub", "alice"},     {"aud", "api"},
+  return {{"iss", kIss},       {"sub", "alice"},     {"aud", "petstore"},
           {"exp", kNow + 600}, {"iat", kNow},        {"jti", jti},
           {"client_id", "c2"}, {"user_id", "alice"}, {"scope", scope}};
 }
@@ -677,6 +677,104 @@ TEST_F(AuthorizeTest, PullsTheDenyList) {
   v->Wake();
   ASSERT_TRUE(Eventually([&] { return v->stats().revoked_fetches == 2; }));
   EXPECT_EQ(v->Authorize("GET", "/v1/pets", later).reason, "revoked");
+}
+
+// The gateway holes of "Trust I/II", closed in the library the same way as at /oauth2/verify.
+constexpr char kSecretEndpoints[] = R"([{"endpoint":"/v1/{x}/secret@get","scope":"pets.r"},)"
+                                    R"({"endpoint":"/v1/admin/secret@get","scope":"pets.admin"}])";
+
+TEST_F(AuthorizeTest, RefusesSemicolonPathParameters) {
+  Options o = Base();
+  o.verify_scope = true;
+  o.endpoints_json = kSecretEndpoints;
+  auto v = Make(std::move(o));
+  std::string reader = Bearer(rsa_.Sign(Light4jClaims()));  // pets.r pets.w
+  EXPECT_TRUE(v->Authorize("GET", "/v1/pets/secret", reader).allowed());
+  EXPECT_EQ(v->Authorize("GET", "/v1/admin/secret", reader).code, "ERR10005");
+  // Tomcat and Spring drop ";x", so these reach /v1/admin/secret upstream.
+  for (std::string_view path : {"/v1/admin;x/secret", "/v1/admin%3Bx/secret",
+                                "/v1/x/../admin/secret", "/v1/x/%2e%2e/admin/secret",
+                                "/v1//admin/secret", "/v1/admin%2Fx/secret", "/v1/a\\b/secret"}) {
+    auto d = v->Authorize("GET", path, reader);
+    EXPECT_EQ(d.verdict, Verdict::kForbidden) << path;
+    EXPECT_EQ(d.code, "ERR10007") << path;
+    EXPECT_EQ(d.reason, "refused_path") << path;
+  }
+}
+
+TEST_F(AuthorizeTest, RefusesCaseVariantOfDeclaredEndpoint) {
+  Options o = Base();
+  o.verify_scope = true;
+  o.endpoints_json = kSecretEndpoints;
+  auto v = Make(std::move(o));
+  std::string reader = Bearer(rsa_.Sign(Light4jClaims()));
+  auto d = v->Authorize("GET", "/v1/Admin/secret", reader);
+  EXPECT_EQ(d.verdict, Verdict::kForbidden);
+  EXPECT_EQ(d.code, "ERR10007");
+  EXPECT_EQ(d.reason, "case_variant");
+
+  // A service whose upstream ignores case: the admin endpoint's scope decides.
+  o = Base();
+  o.verify_scope = true;
+  o.endpoints_json = kSecretEndpoints;
+  o.path_case = PathCase::kInsensitive;
+  v = Make(std::move(o));
+  d = v->Authorize("GET", "/v1/Admin/secret", reader);
+  EXPECT_EQ(d.code, "ERR10005");
+  EXPECT_EQ(d.required_scope, "pets.admin");
+  std::string admin = Bearer(ec_.Sign(Rfc9068Claims("pets.admin"), "at+jwt"));
+  EXPECT_TRUE(v->Authorize("GET", "/v1/ADMIN/secret", admin).allowed());
+}
+
+TEST_F(AuthorizeTest, RefusesTokenForOtherAudience) {
+  auto v = Make(WithRegistry());  // service_id petstore
+  auto with_aud = [&](json::value aud) {
+    auto c = Rfc9068Claims("pets.r");
+    if (aud.is_null()) {
+      c.erase("aud");
+    } else {
+      c["aud"] = aud;
+    }
+    return Bearer(ec_.Sign(c, "at+jwt"));
+  };
+  // Requested with resource=svcc: for another service.
+  auto d = v->Authorize("GET", "/v1/pets", with_aud("svcc"));
+  EXPECT_EQ(d.verdict, Verdict::kUnauthorized);
+  EXPECT_EQ(d.code, "ERR10000");
+  EXPECT_EQ(d.reason, "wrong_audience");
+  EXPECT_EQ(v->Authorize("GET", "/v1/pets", with_aud(json::array{"svcc", "svcd"})).reason,
+            "wrong_audience");
+  EXPECT_EQ(v->Authorize("GET", "/v1/pets", with_aud(json::array{1, 2})).reason, "wrong_audience");
+  // For this service, for no particular service (the issuer, light-oauth2's default), or none.
+  EXPECT_TRUE(v->Authorize("GET", "/v1/pets", with_aud("petstore")).allowed());
+  EXPECT_TRUE(v->Authorize("GET", "/v1/pets", with_aud(json::array{"svcc", "petstore"})).allowed());
+  EXPECT_TRUE(v->Authorize("GET", "/v1/pets", with_aud(kIss)).allowed());
+  EXPECT_TRUE(v->Authorize("GET", "/v1/pets", with_aud("urn:com.networknt")).allowed());
+  EXPECT_TRUE(v->Authorize("GET", "/v1/pets", with_aud(nullptr)).allowed());
+  // The X-Scope-Token too.
+  std::string user = Bearer(ec_.Sign(Rfc9068Claims("openid"), "at+jwt"));
+  auto caller = Light4jClaims("j-caller");
+  caller["aud"] = "svcc";
+  d = v->Authorize({"GET", "/v1/pets", user, rsa_.Sign(caller)});
+  EXPECT_EQ(d.code, "ERR10003");
+  EXPECT_EQ(d.reason, "wrong_audience");
+}
+
+TEST_F(AuthorizeTest, RefusesSignedPayload) {
+  auto v = Make(WithRegistry());
+  auto payload = Rfc9068Claims("pets.r");
+  payload["aud"] = "urn:portcullis:signed-payload";
+  for (std::string typ : {"payload+jwt", "PAYLOAD+JWT", "application/payload+jwt"}) {
+    auto d = v->Authorize("GET", "/v1/pets", Bearer(ec_.Sign(payload, typ)));
+    EXPECT_EQ(d.verdict, Verdict::kUnauthorized) << typ;
+    EXPECT_EQ(d.reason, "wrong_type") << typ;
+  }
+  // Even with an audience that would otherwise pass.
+  payload["aud"] = "petstore";
+  EXPECT_EQ(v->Authorize("GET", "/v1/pets", Bearer(ec_.Sign(payload, "payload+jwt"))).reason,
+            "wrong_type");
+  EXPECT_EQ(v->Verify(ec_.Sign(payload, "payload+jwt")).reason, "wrong_type");
+  EXPECT_TRUE(v->Authorize("GET", "/v1/pets", Bearer(ec_.Sign(payload, "at+jwt"))).allowed());
 }
 
 TEST(VerifierCreate, RefusesInconsistentOptions) {

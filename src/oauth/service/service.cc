@@ -29,6 +29,7 @@ Result<ServicePatch> ServicePatchFromJson(const boost::json::object& body) {
   p.scope = f.Str("scope");
   p.owner_id = f.Str("ownerId");
   p.host = f.Str("host");
+  p.path_case = f.Str("pathCase");
   f.Ignore("createdAt");
   f.Ignore("updatedAt");
   if (auto st = f.Finish(); !st) return Fail(std::move(st.error()));
@@ -44,6 +45,7 @@ boost::json::object ServiceToJson(const Service& s) {
   o["ownerId"] = s.owner_id;
   o["host"] = s.host;
   o["scope"] = OrNull(s.scope);
+  o["pathCase"] = s.path_case;
   o["createdAt"] = s.created_at;
   o["updatedAt"] = s.updated_at;
   return o;
@@ -87,6 +89,7 @@ void ApplyPatch(const ServicePatch& p, Service& s) {
   if (p.scope) s.scope = *p.scope;
   if (p.owner_id) s.owner_id = *p.owner_id;
   if (p.host) s.host = *p.host;
+  if (p.path_case) s.path_case = *p.path_case;
 }
 
 Status ValidateService(const Service& s) {
@@ -102,6 +105,7 @@ Status ValidateService(const Service& s) {
   if (auto st = CheckId("ownerId", s.owner_id, 64); !st) return st;
   if (s.host.empty()) return Fail(Error::Status("ERR12051", "host: is required"));
   if (auto st = CheckText("host", s.host, 64, true); !st) return st;
+  if (auto st = CheckEnum("pathCase", s.path_case, {"exact", "insensitive"}); !st) return st;
   return {};
 }
 

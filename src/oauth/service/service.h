@@ -28,6 +28,10 @@ struct Service {
   std::string scope;
   std::string owner_id;
   std::string host;
+  // How the service's upstream routes letter case in paths, for /oauth2/verify: "exact" (the
+  // default: a path that differs from a declared endpoint only by case is refused) or
+  // "insensitive" (endpoints match ignoring ASCII case).
+  std::string path_case = "exact";
   int64_t created_at = 0;
   int64_t updated_at = 0;
 };
@@ -40,10 +44,11 @@ struct ServicePatch {
   std::optional<std::string> scope;
   std::optional<std::string> owner_id;
   std::optional<std::string> host;
+  std::optional<std::string> path_case;
 };
 
-// JSON models: serviceId serviceType serviceName serviceDesc ownerId host scope createdAt
-// updatedAt; endpoints are {endpoint, operation, scope}. Unknown members are refused.
+// JSON models: serviceId serviceType serviceName serviceDesc ownerId host scope pathCase
+// createdAt updatedAt; endpoints are {endpoint, operation, scope}. Unknown members are refused.
 Result<ServicePatch> ServicePatchFromJson(const boost::json::object& body);
 boost::json::object ServiceToJson(const Service& s);
 Result<std::vector<Endpoint>> EndpointsFromJson(const boost::json::value& body);

@@ -113,11 +113,11 @@ Result<Service> ServiceRegistry::Create(const ServicePatch& p, std::string_view 
   if (auto st = ValidateService(s); !st) return Fail(std::move(st.error()));
   s.created_at = s.updated_at = clock_.Now();
   auto st = db_.Transact("service.create", [&](store::Tx& tx) -> Status {
-    auto r = tx.Exec(
-        std::string("INSERT INTO services (") + service_store::kColumns +
-            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        {Text(s.service_id), Text(s.service_type), Text(s.service_name), OptText(s.service_desc),
-         OptText(s.scope), Text(s.owner_id), Text(s.host), Int(s.created_at), Int(s.updated_at)});
+    auto r = tx.Exec(std::string("INSERT INTO services (") + service_store::kColumns +
+                         ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                     {Text(s.service_id), Text(s.service_type), Text(s.service_name),
+                      OptText(s.service_desc), OptText(s.scope), Text(s.owner_id), Text(s.host),
+                      Int(s.created_at), Int(s.updated_at), Text(s.path_case)});
     if (!r) {
       if (store::IsUniqueViolation(r.error())) {
         return Fail(Error::Status("ERR12018", "Service " + s.service_id + " already exists."));
@@ -148,9 +148,10 @@ Result<Service> ServiceRegistry::Update(std::string_view service_id, const Servi
     s.updated_at = clock_.Now();
     auto r = tx.Exec(
         "UPDATE services SET service_type = $2, service_name = $3, service_desc = $4, "
-        "scope = $5, owner_id = $6, host = $7, updated_at = $8 WHERE service_id = $1",
+        "scope = $5, owner_id = $6, host = $7, updated_at = $8, path_case = $9 "
+        "WHERE service_id = $1",
         {Text(s.service_id), Text(s.service_type), Text(s.service_name), OptText(s.service_desc),
-         OptText(s.scope), Text(s.owner_id), Text(s.host), Int(s.updated_at)});
+         OptText(s.scope), Text(s.owner_id), Text(s.host), Int(s.updated_at), Text(s.path_case)});
     if (!r) return Fail(std::move(r.error()));
     if (auto n = tx.Notify("service", s.service_id); !n) return n;
     if (auto a = audit::Record(tx, s.updated_at,

@@ -8,7 +8,7 @@ namespace portcullis::oauth::service_store {
 
 const char* const kColumns =
     "service_id, service_type, service_name, service_desc, scope, owner_id, host, created_at, "
-    "updated_at";
+    "updated_at, path_case";
 
 Service RowToService(const store::Row& r) {
   Service s;
@@ -21,6 +21,7 @@ Service RowToService(const store::Row& r) {
   s.host = r.Str(6);
   s.created_at = r.Int(7);
   s.updated_at = r.Int(8);
+  s.path_case = r.Str(9);
   return s;
 }
 

@@ -26,6 +26,14 @@
 // - Token: signature with an allowed algorithm, iss, aud (when configured), exp and nbf with
 //   leeway. Both the light-4j profile ("scope" a JSON array, typ JWT) and RFC 9068 ("scope" a
 //   space-separated string, typ at+jwt) are accepted; "scp" is read when "scope" is absent.
+//   Signed payloads (header typ "payload+jwt", from POST /oauth2/signing) are never access
+//   tokens and are refused. With `service_id` set, a token whose "aud" names only other
+//   services is refused: "aud" must be absent, or hold `service_id`, `audience`, the issuer or
+//   one of `shared_audiences` (a token requested with resource=<another service> is not for us).
+// - Paths: refused (403, ERR10007) unless canonical: no ";" path parameters, no encoded "/",
+//   no backslash, NUL or control character, no "." / ".." or empty segments, no double
+//   encoding. Letter case follows `path_case`: by default a path that differs from a declared
+//   endpoint only by case is refused (an upstream that ignores case would route it there).
 // - Scope: the endpoint→scope table of `service_id`, the same data as
 //   GET /oauth2/service/{serviceId}/endpoint, pulled from the registry (or given as JSON).
 //   Endpoint ids are "<path>@<method>", e.g. "/v1/pets/{id}@get"; a {name} segment matches one
@@ -75,6 +83,12 @@ class TimeSource {
   static const TimeSource& System();
 };
 
+// How the upstream routes letter case in paths: the service's "pathCase" in the registry.
+enum class PathCase {
+  kExact,        // case-sensitive routing; paths that differ from an endpoint only by case: 403
+  kInsensitive,  // the upstream ignores ASCII case: literals match ignoring it
+};
+
 // Client credentials of this resource server. Used to obtain a bearer token (RFC 6749 §4.4) for
 // the registry and deny-list calls when `token_url` is set, and as HTTP Basic credentials for
 // light-oauth2's GET /oauth2/key/{kid}.
@@ -95,6 +109,10 @@ struct Options {
   // --- Token checks. ---
   std::string issuer;    // empty: not checked (not recommended)
   std::string audience;  // empty: not checked; else "aud" (string or array) must contain it
+  // Audiences that name no particular service, accepted by every service (with service_id
+  // set, other audiences are refused). The issuer is always one: Portcullis' default "aud"
+  // when token.audience is empty. light-oauth2's default is "urn:com.networknt".
+  std::vector<std::string> shared_audiences = {"urn:com.networknt"};
   std::vector<std::string> algorithms = {"RS256", "PS256", "ES256", "EdDSA"};
   int64_t leeway_seconds = 60;  // for exp, nbf and iat (light-4j clockSkewInSeconds)
 
@@ -103,8 +121,11 @@ struct Options {
   // When false, Authorize only authenticates (any valid token is allowed).
   bool verify_scope = true;
   std::string registry_url;  // base URL of the service registry, e.g. http://registry:6883
+  // This service's id: the endpoint table to pull, and the "aud" tokens must name (see above).
+  // Set it with endpoints_json too, to have "aud" checked.
   std::string service_id;
   std::string endpoints_json;  // offline table: [{"endpoint":"/v1/pets@get","scope":"pets.r"}]
+  PathCase path_case = PathCase::kExact;  // must agree with the service's pathCase
 
   // --- Revocation deny-list (optional). ---
   std::string revoked_url;  // e.g. http://auth:6882/oauth2/revoked
@@ -165,7 +186,8 @@ struct Decision {
   // endpoint; empty when allowed.
   std::string code;
   // Short machine-readable reason for logs: "ok", "missing_token", "expired", "bad_signature",
-  // "unknown_kid", "wrong_issuer", "revoked", "insufficient_scope", "unknown_endpoint", ...
+  // "unknown_kid", "wrong_issuer", "revoked", "insufficient_scope", "unknown_endpoint",
+  // "refused_path", "case_variant", "wrong_audience", "wrong_type", ...
   std::string reason;
   std::string description;  // safe to show to the caller
   // On insufficient_scope: the endpoint's scope as registered (any one of them suffices).

@@ -35,7 +35,8 @@ constexpr char kUsage[] =
     "         (--jwks-url URL | --key-url URL | --jwks-file FILE)\n"
     "         (--registry-url URL --service-id ID | --endpoints-json JSON | --no-scope)\n"
     "         [--token-url URL --client-id ID --client-secret SECRET] [--revoked-url URL]\n"
-    "         [--audience AUD] [--refresh-s N] [--refetch-interval-s N]\n";
+    "         [--audience AUD] [--path-case exact|insensitive] [--refresh-s N]\n"
+    "         [--refetch-interval-s N]\n";
 
 std::string JsonString(std::string_view s) {
   std::string out = "\"";
@@ -162,6 +163,12 @@ int main(int argc, char** argv) {
       o.issuer = v;
     } else if (a == "--audience") {
       o.audience = v;
+    } else if (a == "--path-case") {
+      if (v != "exact" && v != "insensitive") {
+        std::cerr << "--path-case: exact or insensitive\n";
+        return 2;
+      }
+      o.path_case = v == "exact" ? pv::PathCase::kExact : pv::PathCase::kInsensitive;
     } else if (a == "--jwks-url") {
       o.jwks_url = v;
     } else if (a == "--key-url") {

@@ -2,7 +2,7 @@
 // code base against libstdc++ 12 (no std::expected), so fuzz builds use g++ with
 // -fsanitize-coverage=trace-pc,trace-cmp and clang's libFuzzer runtime. libFuzzer 14 refuses
 // trace-pc callbacks, so the link wraps them (-Wl,--wrap=__sanitizer_cov_trace_pc) into this
-// shim, which hashes each instrumented block's return address into 64 Ki 8-bit counters that
+// shim (itself not instrumented: no_sanitize_coverage), which hashes each instrumented block's return address into 64 Ki 8-bit counters that
 // libFuzzer reads like clang's inline-8bit-counters. trace-cmp goes to libFuzzer directly.
 
 #include <cstddef>
@@ -17,7 +17,7 @@ constexpr size_t kCounters = size_t{1} << 16;
 uint8_t counters[kCounters];
 uintptr_t pcs[2 * kCounters];  // {pc, flags} pairs; the "pc" is the bucket number
 
-__attribute__((constructor)) void RegisterCounters() {
+__attribute__((constructor, no_sanitize_coverage)) void RegisterCounters() {
   for (size_t i = 0; i < kCounters; ++i) pcs[2 * i] = i + 1;
   __sanitizer_cov_8bit_counters_init(counters, counters + kCounters);
   __sanitizer_cov_pcs_init(pcs, pcs + 2 * kCounters);
@@ -25,7 +25,7 @@ __attribute__((constructor)) void RegisterCounters() {
 
 }  // namespace
 
-extern "C" __attribute__((no_sanitize_address, no_sanitize_undefined)) void
+extern "C" __attribute__((no_sanitize_address, no_sanitize_undefined, no_sanitize_coverage)) void
 __wrap___sanitizer_cov_trace_pc() {
   auto pc = reinterpret_cast<uintptr_t>(__builtin_return_address(0));
   counters[(pc ^ (pc >> 16)) & (kCounters - 1)]++;

@@ -16,6 +16,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <functional>
 #include <memory>
 
 #include "common/encoding.h"
@@ -253,10 +254,13 @@ class Stream {
   SSL* ssl_ = nullptr;
 };
 
-// Buffered reader over a Stream.
+// Where a Reader gets bytes: appends at most `max` bytes to `out`; 0 at the end of the stream.
+using ReadFn = std::function<std::expected<size_t, std::string>(std::string& out, size_t max)>;
+
+// Buffered reader over a byte source (a connection, or memory for the fuzz target).
 class Reader {
  public:
-  Reader(Stream& s, Deadline deadline) : s_(s), deadline_(deadline) {}
+  explicit Reader(ReadFn read) : read_(std::move(read)) {}
 
   // A line without its CRLF (a bare LF is tolerated), at most `max` bytes.
   std::expected<std::string, std::string> Line(size_t max) {
@@ -308,11 +312,10 @@ class Reader {
       buf_.clear();
       pos_ = 0;
     }
-    return s_.ReadSome(buf_, 16 * 1024, deadline_);
+    return read_(buf_, 16 * 1024);
   }
 
-  Stream& s_;
-  Deadline deadline_;
+  ReadFn read_;
   std::string buf_;
   size_t pos_ = 0;
 };
@@ -354,6 +357,65 @@ std::string HostHeader(const Url& url) {
   std::string host = url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host;
   if (url.port != (url.tls ? 443 : 80)) host += ":" + std::to_string(url.port);
   return host;
+}
+
+// Reads the status line, the header block and the body of one response (RFC 9112).
+std::expected<HttpResponse, std::string> ReadResponse(Reader& reader, std::string_view method,
+                                                      const HttpOptions& options) {
+  HttpResponse response;
+  for (;;) {  // 1xx interim responses are skipped (RFC 9110 §15.2)
+    size_t header_bytes = 0;
+    auto status_line = reader.Line(options.max_header_bytes);
+    if (!status_line) return Fail("status line: " + status_line.error());
+    std::string_view sl = *status_line;
+    if (!sl.starts_with("HTTP/1.") || sl.size() < 12 || sl[8] != ' ' ||
+        (sl.size() > 12 && sl[12] != ' ')) {
+      return Fail("not an HTTP/1.x response");
+    }
+    auto status = ParseUint(sl.substr(9, 3));
+    if (!status || *status < 100 || *status > 599) return Fail("bad status code");
+    response.status = static_cast<int>(*status);
+    response.headers.clear();
+    header_bytes += sl.size();
+    for (;;) {
+      auto line = reader.Line(options.max_header_bytes);
+      if (!line) return Fail("header: " + line.error());
+      if (line->empty()) break;
+      header_bytes += line->size() + 2;
+      if (header_bytes > options.max_header_bytes) return Fail("header block too large");
+      size_t colon = line->find(':');
+      if (colon == std::string::npos || colon == 0) return Fail("malformed header field");
+      response.headers.emplace_back(LowerCopy(std::string_view(*line).substr(0, colon)),
+                                    std::string(Trim(std::string_view(*line).substr(colon + 1))));
+    }
+    if (response.status >= 200) break;
+  }
+
+  if (method == "HEAD" || response.status == 204 || response.status == 304) {
+    return response;
+  }
+  auto te = response.Header("transfer-encoding");
+  if (te && !EqualsIgnoreCase(Trim(*te), "identity")) {
+    // RFC 9112 §6.3: chunked must be the final coding; we accept nothing else.
+    if (!EqualsIgnoreCase(Trim(*te), "chunked")) return Fail("unsupported transfer-encoding");
+    if (auto s = ReadChunked(reader, response.body, options.max_body_bytes); !s) {
+      return Fail("body: " + s.error());
+    }
+    return response;
+  }
+  if (auto cl = response.Header("content-length")) {
+    auto n = ParseUint(Trim(*cl));
+    if (!n) return Fail("bad content-length");
+    if (*n > options.max_body_bytes) return Fail("body too large");
+    if (auto s = reader.Exact(static_cast<size_t>(*n), response.body); !s) {
+      return Fail("body: " + s.error());
+    }
+    return response;
+  }
+  if (auto s = reader.ToEnd(response.body, options.max_body_bytes); !s) {
+    return Fail("body: " + s.error());
+  }
+  return response;
 }
 
 }  // namespace
@@ -442,61 +504,20 @@ std::expected<HttpResponse, std::string> Fetch(const HttpRequest& request,
   }
   if (auto s = stream.WriteAll(head, deadline); !s) return Fail(s.error());
 
-  Reader reader(stream, deadline);
-  HttpResponse response;
-  for (;;) {  // 1xx interim responses are skipped (RFC 9110 §15.2)
-    size_t header_bytes = 0;
-    auto status_line = reader.Line(options.max_header_bytes);
-    if (!status_line) return Fail("status line: " + status_line.error());
-    std::string_view sl = *status_line;
-    if (!sl.starts_with("HTTP/1.") || sl.size() < 12 || sl[8] != ' ' ||
-        (sl.size() > 12 && sl[12] != ' ')) {
-      return Fail("not an HTTP/1.x response");
-    }
-    auto status = ParseUint(sl.substr(9, 3));
-    if (!status || *status < 100 || *status > 599) return Fail("bad status code");
-    response.status = static_cast<int>(*status);
-    response.headers.clear();
-    header_bytes += sl.size();
-    for (;;) {
-      auto line = reader.Line(options.max_header_bytes);
-      if (!line) return Fail("header: " + line.error());
-      if (line->empty()) break;
-      header_bytes += line->size() + 2;
-      if (header_bytes > options.max_header_bytes) return Fail("header block too large");
-      size_t colon = line->find(':');
-      if (colon == std::string::npos || colon == 0) return Fail("malformed header field");
-      response.headers.emplace_back(LowerCopy(std::string_view(*line).substr(0, colon)),
-                                    std::string(Trim(std::string_view(*line).substr(colon + 1))));
-    }
-    if (response.status >= 200) break;
-  }
+  Reader reader([&](std::string& out, size_t max) { return stream.ReadSome(out, max, deadline); });
+  return ReadResponse(reader, request.method, options);
+}
 
-  if (request.method == "HEAD" || response.status == 204 || response.status == 304) {
-    return response;
-  }
-  auto te = response.Header("transfer-encoding");
-  if (te && !EqualsIgnoreCase(Trim(*te), "identity")) {
-    // RFC 9112 §6.3: chunked must be the final coding; we accept nothing else.
-    if (!EqualsIgnoreCase(Trim(*te), "chunked")) return Fail("unsupported transfer-encoding");
-    if (auto s = ReadChunked(reader, response.body, options.max_body_bytes); !s) {
-      return Fail("body: " + s.error());
-    }
-    return response;
-  }
-  if (auto cl = response.Header("content-length")) {
-    auto n = ParseUint(Trim(*cl));
-    if (!n) return Fail("bad content-length");
-    if (*n > options.max_body_bytes) return Fail("body too large");
-    if (auto s = reader.Exact(static_cast<size_t>(*n), response.body); !s) {
-      return Fail("body: " + s.error());
-    }
-    return response;
-  }
-  if (auto s = reader.ToEnd(response.body, options.max_body_bytes); !s) {
-    return Fail("body: " + s.error());
-  }
-  return response;
+std::expected<HttpResponse, std::string> ParseResponse(std::string_view raw,
+                                                       std::string_view method,
+                                                       const HttpOptions& options) {
+  Reader reader([raw](std::string& out, size_t max) mutable -> std::expected<size_t, std::string> {
+    size_t n = std::min(max, raw.size());
+    out.append(raw.substr(0, n));
+    raw.remove_prefix(n);
+    return n;
+  });
+  return ReadResponse(reader, method, options);
 }
 
 std::optional<int64_t> MaxAge(std::string_view cache_control) {

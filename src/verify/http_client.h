@@ -61,6 +61,12 @@ struct HttpOptions {
 std::expected<HttpResponse, std::string> Fetch(const HttpRequest& request,
                                                const HttpOptions& options);
 
+// Fetch's response parser on `raw` as the whole byte stream of a connection: the response to a
+// `method` request. For the fuzz target and tests.
+std::expected<HttpResponse, std::string> ParseResponse(std::string_view raw,
+                                                       std::string_view method,
+                                                       const HttpOptions& options);
+
 // Cache-Control max-age (RFC 9111 §5.2.2.1) in seconds: nullopt without max-age; 0 for
 // no-cache or no-store.
 std::optional<int64_t> MaxAge(std::string_view cache_control);

@@ -124,6 +124,13 @@ std::expected<std::vector<std::string>, std::string> NormalizePath(std::string_v
     }
     // RFC 3986 §5.2.4: dot-segments are resolved by some servers and not by others.
     if (*seg == "." || *seg == "..") return unexpected("dot-segment in the path");
+    // Letters whose Unicode case mapping is ASCII: Java's equalsIgnoreCase and .NET's
+    // OrdinalIgnoreCase take "/admİn" for "/admin", so no case rule of ours could see it.
+    for (std::string_view letter : {"\xC4\xB0", "\xC4\xB1", "\xC5\xBF", "\xE2\x84\xAA"}) {
+      if (seg->find(letter) != std::string::npos) {
+        return unexpected("a letter that case-folds to ASCII (İ ı ſ K) in the path");
+      }
+    }
     out.push_back(std::move(*seg));
   }
   return out;

@@ -82,10 +82,15 @@ TEST(EndpointTable, RefusesPathsAnUpstreamCouldReadDifferently) {
            "/v1//admin/secret",  // empty segment
            "//v1/pets",
            "/v1/pets//",
-           "/v1/pets/a%00",        // NUL
-           "/v1/pets/a%0a",        // control character
-           "/v1/pets/%252e%252e",  // double encoding
-           "/v1/pets/%zz",         // bad escape
+           "/v1/pets/a%00",            // NUL
+           "/v1/pets/a%0a",            // control character
+           "/v1/pets/%252e%252e",      // double encoding
+           "/v1/pets/%zz",             // bad escape
+           "/v1/adm\xC4\xB0n/secret",  // U+0130: Java's equalsIgnoreCase takes it for "i"
+           "/v1/adm%C4%B1n/secret",    // U+0131, encoded
+           "/v1/pets/\xC5\xBF",        // U+017F long s
+           "/v1/\xE2\x84\xAA"
+           "ey/secret",  // U+212A Kelvin sign
            "v1/pets",
            "",
        }) {

@@ -233,7 +233,14 @@ TEST_P(RegistryApiTest, EveryRouteRefusesMissingInvalidAndUnderScopedTokens) {
 // Reference §16.3.
 TEST_P(RegistryApiTest, ClientScenarios) {
   SeedServices();
+  // A public client without authMethod gets `none` and no secret: it uses PKCE.
   auto r = Call("POST", "/oauth2/client", kPetstore);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_FALSE(r.json().as_object().contains("clientSecret"));
+  EXPECT_EQ(r.json().as_object()["authMethod"], "none");
+  std::string confidential = kPetstore;
+  confidential.replace(confidential.find("public"), 6, "confidential");
+  r = Call("POST", "/oauth2/client", confidential);
   ASSERT_EQ(r.status, 200) << r.body;
   auto created = r.json().as_object();
   std::string id(created["clientId"].as_string());

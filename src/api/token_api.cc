@@ -123,11 +123,15 @@ void RegisterDiscovery(http::Router& router, const Discovery& d) {
   m["introspection_endpoint"] = base + "/oauth2/introspect";
   m["revocation_endpoint"] = base + "/oauth2/revoke";
   json::array auth_methods = {"client_secret_basic", "client_secret_post", "private_key_jwt"};
-  m["token_endpoint_auth_methods_supported"] = auth_methods;
+  // RFC 8414 §2: public clients (PKCE, RFC 7636) authenticate with `none` at the token endpoint
+  // and may revoke their own tokens (RFC 7009 §2.1); introspection needs a confidential client.
+  json::array with_none = auth_methods;
+  with_none.emplace_back("none");
+  m["token_endpoint_auth_methods_supported"] = with_none;
   m["token_endpoint_auth_signing_alg_values_supported"] =
       json::array{"RS256", "PS256", "ES256", "EdDSA"};
   m["introspection_endpoint_auth_methods_supported"] = auth_methods;
-  m["revocation_endpoint_auth_methods_supported"] = auth_methods;
+  m["revocation_endpoint_auth_methods_supported"] = with_none;
   m["grant_types_supported"] = json::array{"authorization_code",
                                            "client_credentials",
                                            "refresh_token",

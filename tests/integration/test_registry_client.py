@@ -56,12 +56,17 @@ def test_post_public_client_with_custom_claim(reg):  # noqa: F811
     r = reg.post("/oauth2/client", json=PETSTORE)
     assert r.status_code == 200, r.text
     c = r.json()
-    assert len(c["clientId"]) == 36 and len(c["clientSecret"]) >= 43  # >= 256 bits
-    assert r.headers["Cache-Control"] == "no-store"
+    # A public client without authMethod uses PKCE and gets no secret (auth method none).
+    assert len(c["clientId"]) == 36 and "clientSecret" not in c
     assert c["customClaim"] == PETSTORE["customClaim"]
     assert c["redirectUri"] == "http://localhost:8080/authorization"
     assert c["redirectUris"] == ["http://localhost:8080/authorization"]
-    assert c["tokenProfile"] == "rfc9068" and c["authMethod"] == "client_secret_basic"
+    assert c["tokenProfile"] == "rfc9068" and c["authMethod"] == "none"
+    r = reg.post("/oauth2/client", json=dict(PETSTORE, clientType="confidential"))
+    assert r.status_code == 200 and r.headers["Cache-Control"] == "no-store", r.text
+    c = r.json()
+    assert len(c["clientSecret"]) >= 43  # >= 256 bits
+    assert c["authMethod"] is None  # none named: Basic and post both accepted
 
 
 def test_post_external_client_with_authenticate_class_and_deref(reg):  # noqa: F811
@@ -90,7 +95,11 @@ def test_put_existing_client(reg):  # noqa: F811
                                          "clientProfile": "webserver", "clientName": "renamed"})
     assert r.status_code == 200, r.text
     assert r.json()["clientType"] == "trusted" and r.json()["clientProfile"] == "webserver"
-    assert "clientSecret" not in r.json()
+    # The public client had no secret (auth method none by default); as a trusted one it gets
+    # one, returned once.
+    assert len(r.json()["clientSecret"]) >= 43 and r.json()["authMethod"] is None
+    r = reg.put("/oauth2/client", json={"clientId": c["clientId"], "clientName": "again"})
+    assert r.status_code == 200 and "clientSecret" not in r.json(), r.text
     err(reg.put("/oauth2/client", json={"clientId": c["clientId"], "clientType": "public",
                                         "derefClientId": "x"}), 400, "ERR12043")
     err(reg.put("/oauth2/client", json={"clientId": "fake", "clientName": "x"}), 404, "ERR12014")

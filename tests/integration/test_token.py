@@ -95,7 +95,8 @@ def test_error_codes_of_the_token_endpoint(oauth):
     r = oauth.token(CC)
     err(r, 401, "ERR12002", "invalid_client")
     assert "Basic" in r.headers["WWW-Authenticate"]
-    err(oauth.token(CC, client=("fake", secret)), 404, "ERR12014")
+    # RFC 6749 §5.2: an unknown client is 401 invalid_client; light-oauth2's code stays.
+    err(oauth.token(CC, client=("fake", secret)), 401, "ERR12014", "invalid_client")
     r = oauth.token(CC, client=(cid, "wrong"))
     err(r, 401, "ERR12007", "invalid_client")
     assert r.headers["WWW-Authenticate"].startswith("Basic")
@@ -187,7 +188,7 @@ def test_refresh_by_another_client_is_refused_and_does_not_burn_the_token(oauth)
     r = oauth.token({"grant_type": "refresh_token", "refresh_token": t["refresh_token"]}, client=(cid, secret))
     assert r.status_code == 200, r.text
     err(oauth.token({"grant_type": "refresh_token", "refresh_token": "fake"}, client=(cid, secret)),
-        404, "ERR12029")
+        400, "ERR12029", "invalid_grant")
     err(oauth.token({"grant_type": "refresh_token", "refresh_token": r.json()["refresh_token"],
                      "scope": "petstore.r admin.w"}, client=(cid, secret)), 400, "ERR12027")
 

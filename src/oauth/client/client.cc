@@ -12,6 +12,22 @@ bool Client::AllowsGrant(std::string_view grant) const {
   return std::find(grant_types.begin(), grant_types.end(), grant) != grant_types.end();
 }
 
+bool Client::AcceptsSecretMethod(std::string_view presented) const {
+  if (auth_method != "client_secret_basic" && auth_method != "client_secret_post") return false;
+  // RFC 7591 §2: a registered token_endpoint_auth_method is the one the client uses.
+  return !auth_method_explicit || presented == auth_method;
+}
+
+bool NeedsClientAuthentication(std::string_view grant) {
+  return grant == "client_credentials" || grant == "password" ||
+         grant == "client_authenticated_user" || grant == "bootstrap_token" ||
+         grant == "urn:ietf:params:oauth:grant-type:token-exchange";
+}
+
+std::string DefaultAuthMethod(std::string_view client_type) {
+  return client_type == "public" ? "none" : "client_secret_basic";
+}
+
 bool Client::HasScope(std::string_view s) const {
   // RFC 6749 §3.3: scope tokens are compared as whole strings, never as substrings
   // (light-oauth2's String.contains bug, reference §4.6).

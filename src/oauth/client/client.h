@@ -25,8 +25,11 @@ struct Client {
   std::optional<int64_t> access_token_ttl;          // seconds; empty: the configured default
   std::string auth_method = "client_secret_basic";  // client_secret_basic | client_secret_post |
                                                     // private_key_jwt | none
-  std::string jwks;                                 // JSON (private_key_jwt)
-  std::string jwks_uri;                             // (private_key_jwt)
+  // Whether the registration named auth_method (RFC 7591 token_endpoint_auth_method). A client
+  // that did is held to it; one that did not accepts Basic and post, as light-oauth2 clients do.
+  bool auth_method_explicit = false;
+  std::string jwks;      // JSON (private_key_jwt)
+  std::string jwks_uri;  // (private_key_jwt)
   std::string authenticate_class;
   std::string deref_client_id;  // external clients: the one client allowed to deref
   std::string owner_id;
@@ -38,8 +41,18 @@ struct Client {
   bool IsTrusted() const { return client_type == "trusted"; }
   bool IsExternal() const { return client_type == "external"; }
   bool AllowsGrant(std::string_view grant) const;
+  // Whether a token request authenticated with `presented` (client_secret_basic or
+  // client_secret_post) uses a method this client accepts.
+  bool AcceptsSecretMethod(std::string_view presented) const;
   bool HasScope(std::string_view s) const;
 };
+
+// Grants that rest on the client proving who it is (RFC 6749 §4.3, §4.4, RFC 8693, light-oauth2's
+// custom grants): a public client cannot prove it, so it never gets them (RFC 6749 §2.1).
+bool NeedsClientAuthentication(std::string_view grant);
+// The auth method a client gets when its registration names none: `none` for public clients
+// (PKCE instead of a secret, RFC 7636, RFC 9700 §2.1.1), else client_secret_basic.
+std::string DefaultAuthMethod(std::string_view client_type);
 
 // Scope strings are space-separated (RFC 6749 §3.3). Splitting drops empty items and duplicates.
 std::vector<std::string> SplitScope(std::string_view text);

@@ -96,7 +96,12 @@ boost::json::object ClientToJson(const Client& c) {
   o["tokenProfile"] = c.token_profile;
   o["accessTokenTtl"] =
       c.access_token_ttl ? json::value(*c.access_token_ttl) : json::value(nullptr);
-  o["authMethod"] = c.auth_method;
+  // null when the registration named no secret method: such a client accepts both (light-oauth2),
+  // and a GET-edit-PUT that echoes null keeps it that way.
+  bool secret_method =
+      c.auth_method == "client_secret_basic" || c.auth_method == "client_secret_post";
+  o["authMethod"] =
+      c.auth_method_explicit || !secret_method ? json::value(c.auth_method) : json::value(nullptr);
   json::value jwks = nullptr;
   if (!c.jwks.empty()) {
     json::error_code ec;

@@ -99,7 +99,9 @@ void ApplyPatch(const ClientPatch& p, Client& c) {
   if (p.token_profile) c.token_profile = p.token_profile->empty() ? "rfc9068" : *p.token_profile;
   if (p.access_token_ttl) c.access_token_ttl = *p.access_token_ttl;
   if (p.auth_method) {
-    c.auth_method = p.auth_method->empty() ? "client_secret_basic" : *p.auth_method;
+    // null or "" clears it: back to the type's default, not named.
+    c.auth_method_explicit = !p.auth_method->empty();
+    c.auth_method = p.auth_method->empty() ? DefaultAuthMethod(c.client_type) : *p.auth_method;
   }
   if (p.jwks) c.jwks = *p.jwks;
   if (p.jwks_uri) c.jwks_uri = *p.jwks_uri;
@@ -149,6 +151,12 @@ Status ValidateClient(const Client& c) {
       return Fail(FieldError(field, "'" + g.substr(0, 64) + "' is not one of " + list));
     }
     if (!seen.insert(g).second) return Fail(FieldError(field, "is a duplicate"));
+    // RFC 6749 §2.1, §4.4: a public client cannot authenticate, so it gets no grant that rests
+    // on client authentication; it uses the code flow with PKCE (RFC 9700 §2.1.1).
+    if (c.client_type == "public" && NeedsClientAuthentication(g)) {
+      return Fail(
+          FieldError(field, g + " needs client authentication; public clients cannot use it"));
+    }
     // Reference §4.4: only trusted (first-party) clients may see user passwords.
     if ((g == "password" || g == "client_authenticated_user") && c.client_type != "trusted") {
       return Fail(FieldError(field, g + " is allowed for trusted clients only"));
@@ -221,6 +229,8 @@ Result<ClientWithSecret> ClientService::Create(const ClientPatch& p, std::string
 
   Client c;
   ApplyPatch(p, c);
+  // No authMethod named: the type's default (a public client gets `none` and no secret).
+  if (!p.auth_method) c.auth_method = DefaultAuthMethod(c.client_type);
   c.client_id = p.client_id && !p.client_id->empty() ? *p.client_id : random_.Uuid();
   if (c.owner_id.empty()) c.owner_id = std::string(default_owner);
   if (!p.grant_types) c.grant_types = DefaultGrantTypes(c.client_type);
@@ -267,6 +277,11 @@ Result<ClientWithSecret> ClientService::Update(std::string_view client_id, const
     if (!p.grant_types && c.client_type != before.client_type &&
         before.grant_types == DefaultGrantTypes(before.client_type)) {
       c.grant_types = DefaultGrantTypes(c.client_type);
+    }
+    // Likewise an auth method the registration never named follows the type (public: none).
+    if (!p.auth_method && c.client_type != before.client_type && !before.auth_method_explicit &&
+        before.auth_method == DefaultAuthMethod(before.client_type)) {
+      c.auth_method = DefaultAuthMethod(c.client_type);
     }
     if (auto r = ValidateClient(c); !r) return r;
     if (UsesSecret(c.auth_method) && c.secret_hash.empty()) {

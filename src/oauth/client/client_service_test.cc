@@ -262,6 +262,53 @@ TEST_P(ClientServiceTest, ServiceProfileClientWithPrivateKeyJwtHasNoSecret) {
   EXPECT_EQ(again->client.secret_hash, updated->client.secret_hash);
 }
 
+TEST_P(ClientServiceTest, PublicClientGetsNoneNoSecretAndNoGrantThatNeedsAuthentication) {
+  auto p = Confidential();
+  p.client_type = "public";
+  auto created = MustCreate(p);
+  EXPECT_FALSE(created.secret);
+  EXPECT_EQ(created.client.auth_method, "none");
+  EXPECT_FALSE(created.client.auth_method_explicit);
+  EXPECT_TRUE(created.client.secret_hash.empty());
+  for (const char* grant : {"client_credentials", "password", "client_authenticated_user",
+                            "bootstrap_token", "urn:ietf:params:oauth:grant-type:token-exchange"}) {
+    auto q = p;
+    q.grant_types = std::vector<std::string>{"authorization_code", grant};
+    auto r = service_->Create(q, "t", "a");
+    ASSERT_FALSE(r) << grant;
+    EXPECT_TRUE(r.error().description.starts_with("grantTypes[1]:")) << r.error().description;
+  }
+  // Turned confidential without naming a method: the default follows the type, with a secret.
+  ClientPatch to_conf;
+  to_conf.client_type = "confidential";
+  auto updated = service_->Update(created.client.client_id, to_conf, "t");
+  ASSERT_TRUE(updated) << updated.error().description;
+  EXPECT_EQ(updated->client.auth_method, "client_secret_basic");
+  ASSERT_TRUE(updated->secret);
+}
+
+TEST_P(ClientServiceTest, ExplicitAuthMethodIsRememberedAndCanBeCleared) {
+  auto p = Confidential();
+  p.auth_method = "client_secret_post";
+  auto created = MustCreate(p);
+  auto cached = catalog_->Find(created.client.client_id);
+  ASSERT_TRUE(cached);
+  EXPECT_TRUE(cached->auth_method_explicit);
+  EXPECT_TRUE(cached->AcceptsSecretMethod("client_secret_post"));
+  EXPECT_FALSE(cached->AcceptsSecretMethod("client_secret_basic"));
+  EXPECT_TRUE(ClientToJson(*cached)["authMethod"] == "client_secret_post");
+  ClientPatch clear;
+  clear.auth_method = "";
+  auto updated = service_->Update(created.client.client_id, clear, "t");
+  ASSERT_TRUE(updated);
+  cached = catalog_->Find(created.client.client_id);
+  EXPECT_FALSE(cached->auth_method_explicit);
+  EXPECT_TRUE(cached->AcceptsSecretMethod("client_secret_basic"));
+  EXPECT_TRUE(cached->AcceptsSecretMethod("client_secret_post"));
+  EXPECT_TRUE(ClientToJson(*cached)["authMethod"].is_null());
+  EXPECT_FALSE(updated->secret);  // still a secret method: the secret is kept
+}
+
 TEST_P(ClientServiceTest, UpdateMergesAndKeepsTheSecret) {
   auto created = MustCreate(Confidential());
   clock_.Advance(10);

@@ -20,7 +20,8 @@ store::Param OptText(const std::string& s) { return s.empty() ? Null() : Text(s)
 const char* const kColumns =
     "client_id, client_type, client_profile, client_name, client_desc, secret_hash, scope, "
     "custom_claim, redirect_uris, grant_types, token_profile, access_token_ttl, auth_method, "
-    "jwks, jwks_uri, authenticate_class, deref_client_id, owner_id, host, created_at, updated_at";
+    "jwks, jwks_uri, authenticate_class, deref_client_id, owner_id, host, created_at, updated_at, "
+    "auth_method_explicit";
 
 std::string_view ByteOrder(store::Dialect d) {
   return d == store::Dialect::kPostgres ? " COLLATE \"C\"" : " COLLATE BINARY";
@@ -71,6 +72,7 @@ Client RowToClient(const store::Row& r) {
   c.host = r.Str(18);
   c.created_at = r.Int(19);
   c.updated_at = r.Int(20);
+  c.auth_method_explicit = r.Int(21) != 0;
   return c;
 }
 
@@ -103,7 +105,7 @@ Result<std::vector<Client>> LoadAll(store::Tx& tx) {
 Status Insert(store::Tx& tx, const Client& c) {
   auto r = tx.Exec(std::string("INSERT INTO clients (") + kColumns +
                        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
-                       "$15, $16, $17, $18, $19, $20, $21)",
+                       "$15, $16, $17, $18, $19, $20, $21, $22)",
                    {Text(c.client_id),
                     Text(c.client_type),
                     Text(c.client_profile),
@@ -124,7 +126,8 @@ Status Insert(store::Tx& tx, const Client& c) {
                     Text(c.owner_id),
                     Text(c.host),
                     Int(c.created_at),
-                    Int(c.updated_at)});
+                    Int(c.updated_at),
+                    Int(c.auth_method_explicit ? 1 : 0)});
   if (!r) return Fail(std::move(r.error()));
   return {};
 }
@@ -135,7 +138,8 @@ Result<bool> Update(store::Tx& tx, const Client& c) {
       "client_desc = $5, secret_hash = $6, scope = $7, custom_claim = $8, redirect_uris = $9, "
       "grant_types = $10, token_profile = $11, access_token_ttl = $12, auth_method = $13, "
       "jwks = $14, jwks_uri = $15, authenticate_class = $16, deref_client_id = $17, "
-      "owner_id = $18, host = $19, updated_at = $20 WHERE client_id = $1",
+      "owner_id = $18, host = $19, updated_at = $20, auth_method_explicit = $21 "
+      "WHERE client_id = $1",
       {Text(c.client_id),
        Text(c.client_type),
        Text(c.client_profile),
@@ -155,7 +159,8 @@ Result<bool> Update(store::Tx& tx, const Client& c) {
        OptText(c.deref_client_id),
        Text(c.owner_id),
        Text(c.host),
-       Int(c.updated_at)});
+       Int(c.updated_at),
+       Int(c.auth_method_explicit ? 1 : 0)});
   if (!r) return Fail(std::move(r.error()));
   return *r > 0;
 }

@@ -3,6 +3,7 @@
 #include <strings.h>
 
 #include "common/encoding.h"
+#include "oauth/token/token_errors.h"
 
 namespace portcullis::oauth {
 
@@ -41,8 +42,7 @@ Result<PresentedCredentials> ReadClientCredentials(std::optional<std::string_vie
     if (id.empty() || secret.empty()) return Fail(Error::Status("ERR12004"));
     if (form && form->Has("client_secret")) {
       // RFC 6749 §2.3: one authentication method per request.
-      return Fail(Error::OAuth(400, "invalid_request",
-                               "Client credentials were sent both in the header and the body."));
+      return Fail(InvalidRequest("Client credentials were sent both in the header and the body."));
     }
     out.client_id = std::move(id);
     out.secret = Secret(std::move(secret));
@@ -55,7 +55,7 @@ Result<PresentedCredentials> ReadClientCredentials(std::optional<std::string_vie
     // RFC 7523 §2.2
     if (form->Value("client_assertion_type") !=
         "urn:ietf:params:oauth:client-assertion-type:jwt-bearer") {
-      return Fail(Error::OAuth(400, "invalid_request", "Unsupported client_assertion_type."));
+      return Fail(InvalidRequest("Unsupported client_assertion_type."));
     }
     out.client_id = std::string(id);
     out.assertion = std::string(form->Value("client_assertion"));

@@ -12,6 +12,7 @@
 #include "oauth/credentials/token_hash.h"
 #include "oauth/token/claims.h"
 #include "oauth/token/pkce.h"
+#include "oauth/token/token_errors.h"
 #include "oauth/token/token_service.h"
 #include "store/db.h"
 
@@ -22,10 +23,6 @@ namespace json = boost::json;
 using store::Int;
 using store::Null;
 using store::Text;
-
-Error InvalidGrant(std::string description) {
-  return Error::OAuth(400, "invalid_grant", std::move(description));
-}
 
 std::string DefaultAudience(const TokenSettings& s) {
   return s.default_audience.empty() ? s.issuer : s.default_audience;
@@ -61,7 +58,10 @@ Status RevokeFamily(store::Tx& tx, std::string_view family) {
 
 Result<IssuedToken> TokenService::AuthorizationCode(const Params& p, const Client& c) {
   std::string_view code = p.Value("code");
-  if (code.empty()) return Fail(Error::Status("ERR12052", "code is required."));
+  if (code.empty()) return Fail(InvalidGrant("ERR12052", "code is required."));
+  // The resource is resolved before the code is consumed: an unknown one burns nothing.
+  auto target = ResolveTarget(p);
+  if (!target) return Fail(target.error());
   const std::string code_hash = TokenHash(code);
   const int64_t now = clock_.Now();
   std::optional<Error> outcome;
@@ -84,18 +84,19 @@ Result<IssuedToken> TokenService::AuthorizationCode(const Params& p, const Clien
           {Text(code_hash)});
       if (!seen) return Fail(seen.error());
       if (!*seen) {
-        outcome = Error::Status("ERR12052");
+        outcome = InvalidGrant("ERR12052", "The authorization code is not found.");
       } else if ((*seen)->Str(0) != c.client_id) {
         // Bound to its client (RFC 6749 §4.1.3); another client cannot burn it either.
-        outcome = InvalidGrant("The code was issued to another client.");
+        outcome = InvalidGrant("ERR12028", "The code was issued to another client.");
       } else if (!(*seen)->IsNull(1)) {
         // Replay: revoke what the first redemption issued (RFC 6749 §4.1.2, RFC 9700 §4.5).
-        outcome = InvalidGrant("The code was already used; tokens issued from it are revoked.");
+        outcome = InvalidGrant("ERR12052",
+                               "The code was already used; tokens issued from it are revoked.");
         if (auto r = RevokeFamily(tx, (*seen)->Str(3)); !r) return r;
         if (!(*seen)->IsNull(4)) revoke_jti.emplace((*seen)->Str(4), (*seen)->Int(5));
         log::Warn("token.code_replay", {{"client_id", c.client_id}});
       } else {
-        outcome = InvalidGrant("The code has expired.");
+        outcome = InvalidGrant("ERR12052", "The code has expired.");
       }
       return {};
     }
@@ -118,17 +119,23 @@ Result<IssuedToken> TokenService::AuthorizationCode(const Params& p, const Clien
       }
     } else if (p.Has("code_verifier")) {
       // A verifier for a code issued without a challenge is a downgrade attempt (RFC 9700).
-      outcome = InvalidGrant("The code was issued without a code_challenge.");
+      outcome = InvalidGrant("ERR12041", "The code was issued without a code_challenge.");
       return {};
     }
     std::vector<std::string> scope = SplitScope(r.Str(3));
     if (scope.empty()) scope = c.scope;
+    // The refresh token keeps the consented scope; the access token is for the resource.
+    auto access_scope = NarrowToTarget(*target, scope, false);
+    if (!access_scope) {
+      outcome = access_scope.error();
+      return {};
+    }
     Subject subject{r.Str(0), r.Str(1), r.Str(2), true};
     json::object extra;
     if (p.Has("csrf")) extra["csrf"] = std::string(p.Value("csrf"));
     if (!r.Str(7).empty()) extra["nonce"] = r.Str(7);
     int64_t ttl = TtlFor(c);
-    auto m = Mint(c, subject, scope, DefaultAudience(settings_), ttl, extra);
+    auto m = Mint(c, subject, *access_scope, target->audience, ttl, extra);
     if (!m) return Fail(m.error());
     std::string family = r.Str(9).empty() ? random_.Token(16) : r.Str(9);
     auto refresh = InsertRefresh(tx, random_, now, settings_.refresh_token_ttl, c, subject.user_id,
@@ -144,7 +151,7 @@ Result<IssuedToken> TokenService::AuthorizationCode(const Params& p, const Clien
     out.access_token = std::move(*token);
     out.expires_in = ttl;
     out.refresh_token = std::move(*refresh);
-    out.scope = JoinScope(scope);
+    out.scope = JoinScope(*access_scope);
     out.remember = r.Str(8).empty() ? "N" : r.Str(8);
     return {};
   });
@@ -158,7 +165,9 @@ Result<IssuedToken> TokenService::AuthorizationCode(const Params& p, const Clien
 
 Result<IssuedToken> TokenService::RefreshToken(const Params& p, const Client& c) {
   std::string_view presented = p.Value("refresh_token");
-  if (presented.empty()) return Fail(Error::Status("ERR12029", "refresh_token is required."));
+  if (presented.empty()) return Fail(InvalidGrant("ERR12029", "refresh_token is required."));
+  auto target = ResolveTarget(p);
+  if (!target) return Fail(target.error());
   const std::string hash = TokenHash(presented);
   const int64_t now = clock_.Now();
   std::optional<Error> outcome;
@@ -171,7 +180,7 @@ Result<IssuedToken> TokenService::RefreshToken(const Params& p, const Client& c)
         {Text(hash)});
     if (!row) return Fail(row.error());
     if (!*row) {
-      outcome = Error::Status("ERR12029");
+      outcome = InvalidGrant("ERR12029", "The refresh token is not found.");
       return {};
     }
     const auto& r = **row;
@@ -186,15 +195,21 @@ Result<IssuedToken> TokenService::RefreshToken(const Params& p, const Client& c)
         log::Warn("token.refresh_reuse", {{"client_id", c.client_id}});
         if (auto v = RevokeFamily(tx, r.Str(3)); !v) return v;
       }
-      outcome = InvalidGrant("The refresh token is no longer valid.");
+      outcome = InvalidGrant("ERR12029", "The refresh token is no longer valid.");
       return {};
     }
     if (r.Int(2) <= now) {
-      outcome = InvalidGrant("The refresh token has expired.");
+      outcome = InvalidGrant("ERR12029", "The refresh token has expired.");
       return {};
     }
     auto previous = SplitScope(r.Str(7));
-    auto scope = GrantedScope(p.Value("scope"), previous);
+    auto granted = GrantedScope(p.Value("scope"), previous);
+    if (!granted) {
+      outcome = granted.error();
+      return {};
+    }
+    // Checked before rotation, so a wrong resource does not cost the client its token.
+    auto scope = NarrowToTarget(*target, std::move(*granted), ScopeRequested(p));
     if (!scope) {
       outcome = scope.error();
       return {};
@@ -207,14 +222,14 @@ Result<IssuedToken> TokenService::RefreshToken(const Params& p, const Client& c)
     if (!n) return Fail(n.error());
     if (*n != 1) {
       if (auto v = RevokeFamily(tx, r.Str(3)); !v) return v;
-      outcome = InvalidGrant("The refresh token is no longer valid.");
+      outcome = InvalidGrant("ERR12029", "The refresh token is no longer valid.");
       return {};
     }
     Subject subject{r.Str(4), r.Str(5), r.Str(6), !r.Str(4).empty()};
     json::object extra;
     if (p.Has("csrf")) extra["csrf"] = std::string(p.Value("csrf"));
     int64_t ttl = TtlFor(c);
-    auto m = Mint(c, subject, *scope, DefaultAudience(settings_), ttl, extra);
+    auto m = Mint(c, subject, *scope, target->audience, ttl, extra);
     if (!m) return Fail(m.error());
     auto refresh =
         InsertRefresh(tx, random_, now, settings_.refresh_token_ttl, c, subject.user_id,
@@ -238,10 +253,14 @@ Result<IssuedToken> TokenService::RefreshToken(const Params& p, const Client& c)
 // client_authenticated_user grants).
 Result<IssuedToken> TokenService::IssueForUser(const Client& c, const Subject& subject,
                                                const std::vector<std::string>& scope,
-                                               const json::object& extra) {
+                                               const Params& p, const json::object& extra) {
+  auto target = ResolveTarget(p);
+  if (!target) return Fail(target.error());
+  auto access_scope = NarrowToTarget(*target, scope, ScopeRequested(p));
+  if (!access_scope) return Fail(access_scope.error());
   const int64_t now = clock_.Now();
   int64_t ttl = TtlFor(c);
-  auto m = Mint(c, subject, scope, DefaultAudience(settings_), ttl, extra);
+  auto m = Mint(c, subject, *access_scope, target->audience, ttl, extra);
   if (!m) return Fail(m.error());
   IssuedToken out;
   auto s = db_.Transact("token.issue_user", [&](store::Tx& tx) -> Status {
@@ -257,7 +276,7 @@ Result<IssuedToken> TokenService::IssueForUser(const Client& c, const Subject& s
   });
   if (!s) return Fail(s.error());
   out.expires_in = ttl;
-  out.scope = JoinScope(scope);
+  out.scope = JoinScope(*access_scope);
   out.remember = "N";
   return out;
 }
@@ -272,7 +291,7 @@ Result<IssuedToken> TokenService::Password(const Params& p, const Client& c) {
   if (!user) return Fail(user.error());
   // Type and roles come from the user store, never from the request (reference §18.3).
   Subject subject{user->user_id, user->user_type, user->roles, true};
-  return IssueForUser(c, subject, *scope, {});
+  return IssueForUser(c, subject, *scope, p, {});
 }
 
 Result<IssuedToken> TokenService::ClientAuthenticatedUser(const Params& p, const Client& c) {
@@ -290,7 +309,9 @@ Result<IssuedToken> TokenService::ClientAuthenticatedUser(const Params& p, const
                                                    "client_id",
                                                    "client_secret",
                                                    "client_assertion",
-                                                   "client_assertion_type"};
+                                                   "client_assertion_type",
+                                                   "resource",
+                                                   "audience"};
   json::object extra;
   for (const auto& [k, v] : p.fields()) {
     bool consumed = false;
@@ -299,7 +320,7 @@ Result<IssuedToken> TokenService::ClientAuthenticatedUser(const Params& p, const
   }
   Subject subject{std::string(p.Value("userId")), std::string(p.Value("userType")),
                   std::string(p.Value("roles")), true};
-  return IssueForUser(c, subject, *scope, extra);
+  return IssueForUser(c, subject, *scope, p, extra);
 }
 
 Result<IssuedToken> TokenService::BootstrapToken(const Params& p, const Client& c) {
@@ -338,33 +359,32 @@ Result<IssuedToken> TokenService::TokenExchange(const Params& p, const Client& c
   std::string_view subject_token = p.Value("subject_token");
   std::string_view subject_type = p.Value("subject_token_type");
   if (subject_token.empty() || subject_type.empty()) {
-    return Fail(
-        Error::OAuth(400, "invalid_request", "subject_token and subject_token_type are required."));
+    return Fail(InvalidRequest("subject_token and subject_token_type are required."));
   }
   if (subject_type != "urn:ietf:params:oauth:token-type:access_token" &&
       subject_type != "urn:ietf:params:oauth:token-type:jwt") {
-    return Fail(Error::OAuth(400, "invalid_request", "Unsupported subject_token_type."));
+    return Fail(InvalidRequest("Unsupported subject_token_type."));
   }
   if (p.Has("actor_token")) {
     return Fail(
-        Error::OAuth(400, "invalid_request",
-                     "actor_token is not supported; the authenticated client is the actor."));
+        InvalidRequest("actor_token is not supported; the authenticated client is the actor."));
   }
   std::string_view audience = p.Value("audience");
   if (audience.empty()) audience = p.Value("resource");
   if (audience.empty()) {
-    return Fail(Error::OAuth(400, "invalid_target", "audience (the target service) is required."));
+    return Fail(InvalidTarget("audience (the target service) is required."));
   }
   auto claims = keys_.Verify(subject_token);
-  if (!claims) return Fail(InvalidGrant("The subject_token is not valid."));
+  // Verify accepts only our access tokens: a signed payload (payload+jwt) is refused here.
+  if (!claims) return Fail(InvalidGrant("ERR10000", "The subject_token is not valid."));
   const auto& sc = *claims;
   auto jti = sc.if_contains("jti");
   if (jti && jti->is_string() && revoked_.Contains(jti->as_string())) {
-    return Fail(InvalidGrant("The subject_token has been revoked."));
+    return Fail(InvalidGrant("ERR10000", "The subject_token has been revoked."));
   }
   if (auto iss = sc.if_contains("iss");
       !iss || !iss->is_string() || iss->as_string() != settings_.issuer) {
-    return Fail(InvalidGrant("The subject_token was not issued here."));
+    return Fail(InvalidGrant("ERR10000", "The subject_token was not issued here."));
   }
   // The delegation policy says whether this client may act toward this audience, with which
   // scopes, and how long the chain may grow.
@@ -373,8 +393,8 @@ Result<IssuedToken> TokenService::TokenExchange(const Params& p, const Client& c
       {Text(c.client_id), Text(audience)});
   if (!policy) return Fail(policy.error());
   if (!*policy) {
-    return Fail(Error::OAuth(400, "unauthorized_client",
-                             "No delegation policy allows this client toward that audience."));
+    return Fail(
+        Error::Status("ERR12024", "No delegation policy allows this client toward that audience."));
   }
   auto allowed_by_policy = SplitScope((*policy)->Str(0));
   int64_t max_depth = (*policy)->IsNull(1) ? settings_.max_exchange_depth : (*policy)->Int(1);
@@ -389,8 +409,8 @@ Result<IssuedToken> TokenService::TokenExchange(const Params& p, const Client& c
     }
   }
   auto scope = GrantedScope(p.Value("scope"), ceiling);
-  if (!scope) return Fail(Error::OAuth(400, "invalid_scope", scope.error().description));
-  if (scope->empty()) return Fail(Error::OAuth(400, "invalid_scope", "No scope can be delegated."));
+  if (!scope) return Fail(Error::Status("ERR12027", scope.error().description));
+  if (scope->empty()) return Fail(Error::Status("ERR12027", "No scope can be delegated."));
 
   // act records the chain, newest actor outermost (RFC 8693 §4.1).
   json::object act;
@@ -405,7 +425,7 @@ Result<IssuedToken> TokenService::TokenExchange(const Params& p, const Client& c
     }
   }
   if (depth > max_depth) {
-    return Fail(Error::OAuth(400, "invalid_request", "The delegation chain is too long."));
+    return Fail(InvalidRequest("The delegation chain is too long."));
   }
   Subject subject;
   subject.user_id = StringClaim(sc, "user_id");
@@ -420,7 +440,7 @@ Result<IssuedToken> TokenService::TokenExchange(const Params& p, const Client& c
     // Never outlive the subject token.
     ttl = std::min<int64_t>(ttl, exp->as_int64() - clock_.Now());
   }
-  if (ttl <= 0) return Fail(InvalidGrant("The subject_token has expired."));
+  if (ttl <= 0) return Fail(InvalidGrant("ERR10001", "The subject_token has expired."));
   auto m = Mint(c, subject, *scope, std::string(audience), ttl, extra);
   if (!m) return Fail(m.error());
   IssuedToken out;

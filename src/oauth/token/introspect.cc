@@ -8,6 +8,7 @@
 #include "oauth/client/validation.h"
 #include "oauth/credentials/token_hash.h"
 #include "oauth/token/claims.h"
+#include "oauth/token/token_errors.h"
 #include "oauth/token/token_service.h"
 #include "store/db.h"
 
@@ -41,10 +42,16 @@ Result<std::string> TokenService::Introspect(const Params& p,
                                              std::optional<std::string_view> authorization) {
   auto creds = ReadClientCredentials(authorization, &p);
   if (!creds) return Fail(creds.error());
-  auto client = AuthenticateClient(*creds, true);
+  auto client = AuthenticateCaller(*creds);
   if (!client) return Fail(client.error());
+  // RFC 7662 §2.1 wants the caller authorized, §4 against token scanning: a public client
+  // proves nothing by its client_id, so only confidential clients introspect.
+  if ((*client)->IsPublic()) {
+    return Fail(
+        Error::Status("ERR12007", "A public client cannot use the introspection endpoint."));
+  }
   std::string_view token = p.Value("token");
-  if (token.empty()) return Fail(Error::OAuth(400, "invalid_request", "token is required."));
+  if (token.empty()) return Fail(InvalidRequest("token is required."));
   const int64_t now = clock_.Now();
 
   auto from_jwt = [&](std::string_view jwt) -> std::string {
@@ -60,6 +67,8 @@ Result<std::string> TokenService::Introspect(const Params& p,
     if (jti && jti->is_string() && revoked_.Contains(jti->as_string())) return Inactive();
     auto iss = claims->if_contains("iss");
     if (!iss || !iss->is_string() || iss->as_string() != settings_.issuer) return Inactive();
+    // Verify already refuses the payload+jwt typ; the audience says the same.
+    if (StringClaim(*claims, "aud") == kSignedPayloadAudience) return Inactive();
     std::string body = ActiveFromClaims(*claims);
     auto exp = claims->if_contains("exp");
     if (jti && jti->is_string() && exp && exp->is_int64()) {
@@ -70,11 +79,18 @@ Result<std::string> TokenService::Introspect(const Params& p,
 
   if (LooksLikeJwt(token)) return from_jwt(token);
 
-  auto ref =
-      db_.QueryRow("SELECT jwt FROM reference_tokens WHERE token_hash = $1 AND expires_at > $2",
-                   {Text(TokenHash(token)), Int(now)});
+  auto ref = db_.QueryRow(
+      "SELECT jwt, client_id, deref_client_id FROM reference_tokens"
+      " WHERE token_hash = $1 AND expires_at > $2",
+      {Text(TokenHash(token)), Int(now)});
   if (!ref) return Fail(ref.error());
-  if (*ref) return from_jwt((*ref)->Str(0));
+  if (*ref) {
+    // A reference token exists so that its JWT stays hidden (reference §4.4): it is described
+    // only to its own client and to the one named in derefClientId, as deref would show it.
+    const std::string& me = (*client)->client_id;
+    if ((*ref)->Str(1) != me && (*ref)->Str(2) != me) return Inactive();
+    return from_jwt((*ref)->Str(0));
+  }
 
   auto rt = db_.QueryRow(
       "SELECT client_id, user_id, scope, created_at, expires_at FROM refresh_tokens"
@@ -101,10 +117,12 @@ Result<std::string> TokenService::Introspect(const Params& p,
 Status TokenService::Revoke(const Params& p, std::optional<std::string_view> authorization) {
   auto creds = ReadClientCredentials(authorization, &p);
   if (!creds) return Fail(creds.error());
-  auto client = AuthenticateClient(*creds, true);
+  // RFC 7009 §2.1: a public client may revoke its own tokens, identified by its client_id (its
+  // tokens are all that it can touch below).
+  auto client = AuthenticateCaller(*creds);
   if (!client) return Fail(client.error());
   std::string_view token = p.Value("token");
-  if (token.empty()) return Fail(Error::OAuth(400, "invalid_request", "token is required."));
+  if (token.empty()) return Fail(InvalidRequest("token is required."));
   const std::string& me = (*client)->client_id;
   const int64_t now = clock_.Now();
 
@@ -198,8 +216,9 @@ Result<IssuedToken> TokenService::SignPayload(std::string_view body,
   const int64_t now = clock_.Now();
   json::object claims;
   claims["iss"] = settings_.issuer;
-  claims["aud"] =
-      settings_.default_audience.empty() ? settings_.issuer : settings_.default_audience;
+  // Not an access token: its own audience and typ, so no resource server or verifier of ours
+  // takes it for one (README "Signed payloads").
+  claims["aud"] = kSignedPayloadAudience;
   claims["exp"] = now + ttl;
   claims["jti"] = random_.Token(16);
   claims["iat"] = now;
@@ -209,7 +228,7 @@ Result<IssuedToken> TokenService::SignPayload(std::string_view body,
   for (const auto& [k, v] : payload->as_object()) {
     if (!IsReservedClaim(k)) claims[k] = v;
   }
-  auto jwt = keys_.Sign(json::serialize(claims), "JWT");
+  auto jwt = keys_.Sign(json::serialize(claims), kSignedPayloadTyp);
   if (!jwt) return Fail(jwt.error());
   IssuedToken out;
   out.access_token = std::move(*jwt);

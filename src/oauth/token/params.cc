@@ -1,5 +1,7 @@
 #include "oauth/token/params.h"
 
+#include "oauth/token/token_errors.h"
+
 namespace portcullis::oauth {
 
 Result<Params> Params::FromForm(std::string_view body, size_t max_value) {
@@ -10,11 +12,12 @@ Result<Params> Params::FromForm(std::string_view body, size_t max_value) {
     const auto& [name, value] = (*fields)[i];
     if (name.empty() || value.size() > max_value || name.size() > 256) {
       return Fail(
-          Error::OAuth(400, "invalid_request", "Parameter too long: " + name.substr(0, 64)));
+          Coded("ERR12000", 400, "invalid_request", "Parameter too long: " + name.substr(0, 64)));
     }
     for (size_t j = 0; j < i; ++j) {
       if ((*fields)[j].first == name) {
-        return Fail(Error::OAuth(400, "invalid_request", "Parameter repeated: " + name));
+        return Fail(
+            Coded("ERR12000", 400, "invalid_request", "Parameter repeated: " + name.substr(0, 64)));
       }
     }
   }

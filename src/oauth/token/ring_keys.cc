@@ -1,6 +1,9 @@
 #include "oauth/token/ring_keys.h"
 
+#include <strings.h>
+
 #include <optional>
+#include <string>
 
 #include "jose/signer.h"
 #include "jose/verifier.h"
@@ -9,8 +12,9 @@ namespace portcullis::oauth {
 
 struct RingKeys::Prepared {
   std::shared_ptr<const KeyRing> ring;
-  std::optional<jose::Signer> access;  // typ at+jwt (RFC 9068 §2.1)
-  std::optional<jose::Signer> plain;   // typ JWT (light-4j profile, signed payloads)
+  std::optional<jose::Signer> access;   // typ at+jwt (RFC 9068 §2.1)
+  std::optional<jose::Signer> plain;    // typ JWT (light-4j profile)
+  std::optional<jose::Signer> payload;  // typ payload+jwt (signed payloads, not access tokens)
   std::unique_ptr<jose::Verifier> verifier;
 };
 
@@ -24,8 +28,10 @@ std::shared_ptr<const RingKeys::Prepared> RingKeys::Current() const {
   if (const jose::Signer* s = ring->signer()) {
     auto a = jose::Signer::Create(s->key(), s->alg(), s->kid(), "at+jwt");
     auto j = jose::Signer::Create(s->key(), s->alg(), s->kid(), "JWT");
+    auto d = jose::Signer::Create(s->key(), s->alg(), s->kid(), std::string(kSignedPayloadTyp));
     if (a) fresh->access.emplace(std::move(*a));
     if (j) fresh->plain.emplace(std::move(*j));
+    if (d) fresh->payload.emplace(std::move(*d));
   }
   jose::VerifyOptions options;
   options.leeway_seconds = leeway_;
@@ -37,7 +43,9 @@ std::shared_ptr<const RingKeys::Prepared> RingKeys::Current() const {
 
 Result<std::string> RingKeys::Sign(std::string_view payload_json, std::string_view typ) const {
   auto p = Current();
-  const auto& signer = typ == "at+jwt" ? p->access : p->plain;
+  const auto& signer = typ == "at+jwt"            ? p->access
+                       : typ == kSignedPayloadTyp ? p->payload
+                                                  : p->plain;
   if (!signer) return Fail(Error::Unavailable("no current signing key"));
   return signer->Sign(payload_json);
 }
@@ -46,6 +54,17 @@ Result<boost::json::object> RingKeys::Verify(std::string_view jwt) const {
   auto p = Current();
   auto v = p->verifier->Verify(jwt);
   if (!v) return Fail(jose::ToError(v.error()));
+  // Only what we issue as access tokens: at+jwt (RFC 9068 §2.1) or JWT (light-4j profile; no
+  // typ: tokens of light-oauth2's keys). A signed payload (payload+jwt) carries our signature
+  // and iss but is not one (RFC 8725 §3.11: explicit typing keeps kinds of JWT apart).
+  if (const auto* typ = v->header.if_contains("typ")) {
+    std::string t = typ->is_string() ? std::string(typ->get_string()) : std::string("?");
+    if (strncasecmp(t.c_str(), "application/", 12) == 0) t.erase(0, 12);
+    if (strcasecmp(t.c_str(), "at+jwt") != 0 && strcasecmp(t.c_str(), "JWT") != 0) {
+      return Fail(
+          Error::Status("ERR10000", "The token is not an access token.", "typ " + t.substr(0, 32)));
+    }
+  }
   return std::move(v->payload);
 }
 

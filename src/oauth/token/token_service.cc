@@ -16,6 +16,7 @@
 #include "oauth/credentials/token_hash.h"
 #include "oauth/token/claims.h"
 #include "oauth/token/pkce.h"
+#include "oauth/token/token_errors.h"
 #include "store/db.h"
 
 namespace portcullis::oauth {
@@ -28,14 +29,6 @@ using store::Text;
 
 constexpr std::string_view kTokenTypeAccess = "urn:ietf:params:oauth:token-type:access_token";
 constexpr std::string_view kTokenTypeJwt = "urn:ietf:params:oauth:token-type:jwt";
-
-Error InvalidGrant(std::string description) {
-  return Error::OAuth(400, "invalid_grant", std::move(description));
-}
-
-Error UnauthorizedClient(std::string description) {
-  return Error::OAuth(400, "unauthorized_client", std::move(description));
-}
 
 // Grant types each client type may use when the client lists none (light-oauth2 rules,
 // reference §4.4): public clients only the code flow (RFC 9700 §2.1.1 wants PKCE there).
@@ -144,6 +137,8 @@ TokenService::TokenService(TokenSettings settings, ClientCatalog& clients,
 bool TokenService::NeedsBlocking(const Params& params,
                                  std::optional<std::string_view> authorization) const {
   if (params.Value("grant_type") != "client_credentials") return true;
+  // A named resource is looked up in the service registry (RFC 8707).
+  if (params.Has("resource") || params.Has("audience")) return true;
   return ClientAuthBlocks(params, authorization, /*external_blocks=*/true);
 }
 
@@ -191,11 +186,31 @@ Result<std::shared_ptr<const Client>> TokenService::AuthenticateClient(
   if (client->secret_hash.empty()) {
     return Fail(Error::Status("ERR12007", "The client has no secret."));
   }
+  if (!client->AcceptsSecretMethod(creds.method)) {
+    // RFC 7591 §2: a client registered with client_secret_basic does not post its secret, and
+    // the other way round. Refused before the secret is checked: it reveals nothing about it.
+    return Fail(Error::Status("ERR12007",
+                              "The client must authenticate with " + client->auth_method + "."));
+  }
   if (IsLegacyPbkdf2(client->secret_hash) && !may_block) {
     return Fail(Error::Internal("legacy secret check on an I/O thread"));
   }
   if (!secrets_.Verify(creds.secret.Reveal(), client->secret_hash)) {
     return Fail(Error::Status("ERR12007"));
+  }
+  return client;
+}
+
+Result<std::shared_ptr<const Client>> TokenService::AuthenticateCaller(
+    const PresentedCredentials& creds) {
+  auto client = AuthenticateClient(creds, true);
+  // RFC 6749 §5.2: an unknown client is a failed client authentication, 401 invalid_client;
+  // light-oauth2's ERR12014 stays in `code`. AuthenticateClient did the same work either way.
+  if (!client && client.error().code == "ERR12014") {
+    Error e = std::move(client.error());
+    e.http_status = 401;
+    e.oauth_error = "invalid_client";
+    return Fail(std::move(e));
   }
   return client;
 }
@@ -262,9 +277,15 @@ Result<IssuedToken> TokenService::Token(const Params& params,
   }
   auto creds = ReadClientCredentials(authorization, &params);
   if (!creds) return Fail(creds.error());
-  auto client = AuthenticateClient(*creds, true);
+  auto client = AuthenticateCaller(*creds);
   if (!client) return Fail(client.error());
   const Client& c = **client;
+  // RFC 6749 §2.1, §4.4: a public client proves nothing by its client_id, so no grant that rests
+  // on client authentication, whatever its grant list says (rows written before this rule).
+  if (c.IsPublic() && NeedsClientAuthentication(grant)) {
+    return Fail(Error::Status("ERR12024", "A public client cannot use the " + std::string(grant) +
+                                              " grant: it needs client authentication."));
+  }
   // bootstrap_token is decided by identity (the configured bootstrap client) and token
   // exchange by the delegation policies, not by the client's grant list.
   bool by_policy =
@@ -273,7 +294,8 @@ Result<IssuedToken> TokenService::Token(const Params& params,
     if ((grant == "password" || grant == "client_authenticated_user") && !c.IsTrusted()) {
       return Fail(Error::Status("ERR12024"));
     }
-    return Fail(UnauthorizedClient("The client may not use the " + std::string(grant) + " grant."));
+    return Fail(
+        Error::Status("ERR12024", "The client may not use the " + std::string(grant) + " grant."));
   }
   if (grant == "client_credentials") return ClientCredentials(params, c, true);
   if (grant == "authorization_code") return AuthorizationCode(params, c);
@@ -298,19 +320,52 @@ Result<std::vector<std::string>> TokenService::GrantedScope(
   return wanted;
 }
 
-Result<std::string> TokenService::Audience(const Params& p) const {
+Result<TokenService::Target> TokenService::ResolveTarget(const Params& p) const {
   // RFC 8707 resource / RFC 8693 audience name the target; it must be one of our services.
+  Target t;
   std::string_view target = p.Value("resource");
   if (target.empty()) target = p.Value("audience");
   if (target.empty()) {
-    return settings_.default_audience.empty() ? settings_.issuer : settings_.default_audience;
+    t.audience = settings_.default_audience.empty() ? settings_.issuer : settings_.default_audience;
+    return t;
   }
   auto rows = db_.QueryRow("SELECT service_id FROM services WHERE service_id = $1", {Text(target)});
   if (!rows) return Fail(rows.error());
-  if (!*rows) {
-    return Fail(Error::OAuth(400, "invalid_target", "Unknown resource or audience."));
+  if (!*rows) return Fail(InvalidTarget("Unknown resource or audience."));
+  // What the service defines: the scopes its endpoints declare (service registry).
+  auto endpoints =
+      db_.Query("SELECT scope FROM service_endpoints WHERE service_id = $1", {Text(target)});
+  if (!endpoints) return Fail(endpoints.error());
+  std::vector<std::string> scopes;
+  for (const auto& r : *endpoints) {
+    for (auto& s : SplitScope(r.Str(0))) {
+      if (std::find(scopes.begin(), scopes.end(), s) == scopes.end())
+        scopes.push_back(std::move(s));
+    }
   }
-  return std::string(target);
+  t.audience = std::string(target);
+  t.scopes = std::move(scopes);
+  return t;
+}
+
+Result<std::vector<std::string>> TokenService::NarrowToTarget(const Target& t,
+                                                              std::vector<std::string> scope,
+                                                              bool requested) {
+  if (!t.scopes) return scope;
+  // RFC 8707 §2.2: a token for one resource carries only what that resource defines; the rest
+  // of the granted scope is dropped (RFC 6749 §3.3 lets the server issue less than asked).
+  std::erase_if(scope, [&](const std::string& s) {
+    return std::find(t.scopes->begin(), t.scopes->end(), s) == t.scopes->end();
+  });
+  if (!scope.empty()) return scope;
+  // Nothing left: asked-for scopes the resource does not define are invalid_scope; with no
+  // scope asked for, the client holds nothing for that resource: invalid_target.
+  if (requested) {
+    return Fail(Error::Status("ERR12027", "None of the requested scopes is defined by " +
+                                              t.audience.substr(0, 64) + "."));
+  }
+  return Fail(Coded("ERR12027", 400, "invalid_target",
+                    "The client holds no scope that " + t.audience.substr(0, 64) + " defines."));
 }
 
 int64_t TokenService::TtlFor(const Client& c) const {
@@ -384,19 +439,17 @@ Result<std::string> TokenService::Deliver(const Client& c, const Minted& m, stor
 
 Result<IssuedToken> TokenService::ClientCredentials(const Params& p, const Client& c,
                                                     bool may_block) {
-  auto scope = GrantedScope(p.Value("scope"), c.scope);
-  if (!scope) return Fail(scope.error());
-  std::string audience;
-  if (p.Has("resource") || p.Has("audience")) {
-    if (!may_block) return Fail(Error::Internal("audience lookup on an I/O thread"));
-    auto a = Audience(p);
-    if (!a) return Fail(a.error());
-    audience = std::move(*a);
-  } else {
-    audience = settings_.default_audience.empty() ? settings_.issuer : settings_.default_audience;
+  auto granted = GrantedScope(p.Value("scope"), c.scope);
+  if (!granted) return Fail(granted.error());
+  if ((p.Has("resource") || p.Has("audience")) && !may_block) {
+    return Fail(Error::Internal("audience lookup on an I/O thread"));
   }
+  auto target = ResolveTarget(p);
+  if (!target) return Fail(target.error());
+  auto scope = NarrowToTarget(*target, std::move(*granted), ScopeRequested(p));
+  if (!scope) return Fail(scope.error());
   int64_t ttl = TtlFor(c);
-  auto m = Mint(c, Subject{}, *scope, audience, ttl, {});
+  auto m = Mint(c, Subject{}, *scope, target->audience, ttl, {});
   if (!m) return Fail(m.error());
   auto token = Deliver(c, *m);
   if (!token) return Fail(token.error());

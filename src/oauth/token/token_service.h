@@ -42,14 +42,22 @@ class SecretHasher;
 class TokenKeys {
  public:
   virtual ~TokenKeys() = default;
-  // `typ` is the JOSE header typ ("at+jwt" for RFC 9068 tokens, "JWT" otherwise).
+  // `typ` is the JOSE header typ: "at+jwt" for RFC 9068 tokens, "payload+jwt" for signed
+  // payloads (kSignedPayloadTyp), "JWT" otherwise (light-4j profile).
   virtual Result<std::string> Sign(std::string_view payload_json, std::string_view typ) const = 0;
-  // Verifies signature and exp/nbf/iat against every published key; returns the claims.
+  // Verifies one of our access tokens: signature and exp/nbf/iat against every published key,
+  // and a JOSE typ of an access token (at+jwt or JWT), so a signed payload (payload+jwt,
+  // POST /oauth2/signing) never passes for one. Returns the claims.
   virtual Result<boost::json::object> Verify(std::string_view jwt) const = 0;
   // Changes whenever the set of keys changes; verification results are valid within one epoch.
   // Holding it keeps the epoch's identity from being reused.
   virtual std::shared_ptr<const void> Epoch() const { return nullptr; }
 };
+
+// Signed payloads (POST /oauth2/signing) are not access tokens: their own JOSE typ and default
+// audience tell consumers and our own verifiers apart (team decision; README "Tokens").
+inline constexpr std::string_view kSignedPayloadTyp = "payload+jwt";
+inline constexpr std::string_view kSignedPayloadAudience = "urn:portcullis:signed-payload";
 
 struct TokenSettings {
   std::string issuer;
@@ -159,14 +167,32 @@ class TokenService {
 
   Result<std::vector<std::string>> GrantedScope(std::string_view requested,
                                                 const std::vector<std::string>& allowed) const;
-  Result<std::string> Audience(const Params& p) const;
+  // The token's audience, and when the request names a resource (RFC 8707 `resource`, or
+  // `audience`), the scopes that service's endpoints declare. Blocking when one is named.
+  struct Target {
+    std::string audience;
+    std::optional<std::vector<std::string>> scopes;  // nullopt: no resource named
+  };
+  Result<Target> ResolveTarget(const Params& p) const;
+  // `scope` narrowed to what the target defines (RFC 8707 §2.2). `requested`: the client asked
+  // for scope explicitly (invalid_scope when none remains, else invalid_target).
+  static Result<std::vector<std::string>> NarrowToTarget(const Target& t,
+                                                         std::vector<std::string> scope,
+                                                         bool requested);
+  static bool ScopeRequested(const Params& p) {
+    return p.Value("scope").find_first_not_of(' ') != std::string_view::npos;
+  }
+  // AuthenticateClient for the RFC endpoints (token, introspection, revocation): an unknown
+  // client is 401 invalid_client there (RFC 6749 §5.2), with light-oauth2's ERR12014 as code.
+  Result<std::shared_ptr<const Client>> AuthenticateCaller(const PresentedCredentials& creds);
   Result<Minted> Mint(const Client& c, const Subject& subject,
                       const std::vector<std::string>& scope, const std::string& audience,
                       int64_t ttl, const boost::json::object& extra);
   // Access token for the response: the JWT, or a reference for external clients (stored).
   Result<std::string> Deliver(const Client& c, const Minted& m, store::Tx* tx = nullptr);
+  // `scope` goes to the refresh token; the access token gets it narrowed to `target`.
   Result<IssuedToken> IssueForUser(const Client& c, const Subject& subject,
-                                   const std::vector<std::string>& scope,
+                                   const std::vector<std::string>& scope, const Params& p,
                                    const boost::json::object& extra);
   int64_t TtlFor(const Client& c) const;
   Status VerifyClientAssertion(const Client& c, std::string_view assertion);

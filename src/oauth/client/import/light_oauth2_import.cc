@@ -175,6 +175,8 @@ class Importer {
       c.custom_claim = SanitizeClaims(Get(row, "custom_claim"), c.client_id, report_.warnings);
       if (auto uri = Get(row, "redirect_uri"); !uri.empty()) c.redirect_uris.push_back(uri);
       c.grant_types = LegacyGrants(c.client_type);
+      // auth_method stays client_secret_basic, not named (auth_method_explicit 0): imported
+      // clients keep their secrets, public ones too, and accept Basic and post as upstream did.
       c.token_profile = "light-4j";
       c.authenticate_class = Get(row, "authenticate_class");
       c.deref_client_id = Get(row, "deref_client_id");
@@ -195,7 +197,7 @@ class Importer {
       }
       auto r = tx_.Exec(std::string("INSERT INTO clients (") + client_store::kColumns +
                             ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, "
-                            "$14, $15, $16, $17, $18, $19, $20, $21) ON CONFLICT DO NOTHING",
+                            "$14, $15, $16, $17, $18, $19, $20, $21, $22) ON CONFLICT DO NOTHING",
                         {Text(c.client_id),
                          Text(c.client_type),
                          Text(c.client_profile),
@@ -216,7 +218,8 @@ class Importer {
                          Text(c.owner_id),
                          Text(c.host),
                          Int(now_),
-                         Int(now_)});
+                         Int(now_),
+                         Int(0)});
       if (auto st = Count("clients", "client " + c.client_id, std::move(r)); !st) return st;
     }
     return {};

@@ -144,6 +144,8 @@ TokenService::TokenService(TokenSettings settings, ClientCatalog& clients,
 bool TokenService::NeedsBlocking(const Params& params,
                                  std::optional<std::string_view> authorization) const {
   if (params.Value("grant_type") != "client_credentials") return true;
+  // A named resource is looked up in the service registry (the store).
+  if (params.Has("resource") || params.Has("audience")) return true;
   return ClientAuthBlocks(params, authorization, /*external_blocks=*/true);
 }
 

@@ -33,7 +33,7 @@ Result<std::optional<int64_t>> TimeParam(const Request& req, std::string_view na
 void RegisterAuditRoutes(http::Router& r, const ContextPtr& ctx) {
   r.Add("GET", "/oauth2/audit", "audit", [ctx](Request& req) -> Reply {
     auto caller = Authorize(*ctx, req, "oauth.audit.r");
-    if (!caller) return http::RenderError(caller.error());
+    if (!caller) return RenderAuthError(caller.error());
     auto paging = ParsePaging(req, 0, false);
     if (!paging) return http::RenderError(paging.error());
     oauth::audit::Query q;

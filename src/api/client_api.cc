@@ -55,21 +55,21 @@ Result<std::vector<std::string>> EndpointIds(std::string_view body) {
 void RegisterClientRoutes(http::Router& r, const ContextPtr& ctx) {
   r.Add("POST", "/oauth2/client", "client", [ctx](Request& req) -> Reply {
     auto caller = Authorize(*ctx, req, kWrite);
-    if (!caller) return http::RenderError(caller.error());
+    if (!caller) return RenderAuthError(caller.error());
     auto body = oauth::ParseJsonObject(req.body);
     if (!body) return http::RenderError(body.error());
     auto patch = oauth::ClientPatchFromJson(*body);
     if (!patch) return http::RenderError(patch.error());
-    return http::Blocking(
-        [ctx, p = std::move(*patch), actor = ActorOf(*caller), owner = OwnerOf(*caller)] {
-          auto c = ctx->clients.Create(p, actor, owner);
-          return c ? ClientResponse(*c) : ErrorResponse(c.error(), "client.create");
-        });
+    return http::Blocking([ctx, p = std::move(*patch), actor = ActorOf(*caller),
+                           owner = OwnerOf(*caller), by = AuthorityOf(*caller)] {
+      auto c = ctx->clients.Create(p, actor, owner, by);
+      return c ? ClientResponse(*c) : ErrorResponse(c.error(), "client.create");
+    });
   });
 
   r.Add("PUT", "/oauth2/client", "client", [ctx](Request& req) -> Reply {
     auto caller = Authorize(*ctx, req, kWrite);
-    if (!caller) return http::RenderError(caller.error());
+    if (!caller) return RenderAuthError(caller.error());
     auto body = oauth::ParseJsonObject(req.body);
     if (!body) return http::RenderError(body.error());
     auto patch = oauth::ClientPatchFromJson(*body);
@@ -77,15 +77,16 @@ void RegisterClientRoutes(http::Router& r, const ContextPtr& ctx) {
     if (!patch->client_id || patch->client_id->empty()) {
       return http::RenderError(oauth::FieldError("clientId", "is required"));
     }
-    return http::Blocking([ctx, p = std::move(*patch), actor = ActorOf(*caller)] {
-      auto c = ctx->clients.Update(*p.client_id, p, actor);
-      return c ? ClientResponse(*c) : ErrorResponse(c.error(), "client.update");
-    });
+    return http::Blocking(
+        [ctx, p = std::move(*patch), actor = ActorOf(*caller), by = AuthorityOf(*caller)] {
+          auto c = ctx->clients.Update(*p.client_id, p, actor, by);
+          return c ? ClientResponse(*c) : ErrorResponse(c.error(), "client.update");
+        });
   });
 
   r.Add("GET", "/oauth2/client", "client", [ctx](Request& req) -> Reply {
     auto caller = Authorize(*ctx, req, kRead, kWrite);
-    if (!caller) return http::RenderError(caller.error());
+    if (!caller) return RenderAuthError(caller.error());
     auto paging = ParsePaging(req, 0);
     if (!paging) return http::RenderError(paging.error());
     auto host = QueryText(req, "host", 64);
@@ -104,7 +105,7 @@ void RegisterClientRoutes(http::Router& r, const ContextPtr& ctx) {
 
   r.Add("GET", "/oauth2/client/{clientId}", "client", [ctx](Request& req) -> Reply {
     auto caller = Authorize(*ctx, req, kRead, kWrite);
-    if (!caller) return http::RenderError(caller.error());
+    if (!caller) return RenderAuthError(caller.error());
     return http::Blocking([ctx, id = std::string(req.Param("clientId"))] {
       auto c = ctx->clients.Get(id);
       return c ? Json(200, oauth::ClientToJson(*c)) : ErrorResponse(c.error(), "client.get");
@@ -113,9 +114,10 @@ void RegisterClientRoutes(http::Router& r, const ContextPtr& ctx) {
 
   r.Add("DELETE", "/oauth2/client/{clientId}", "client", [ctx](Request& req) -> Reply {
     auto caller = Authorize(*ctx, req, kWrite);
-    if (!caller) return http::RenderError(caller.error());
-    return http::Blocking([ctx, id = std::string(req.Param("clientId")), actor = ActorOf(*caller)] {
-      auto c = ctx->clients.Delete(id, actor);
+    if (!caller) return RenderAuthError(caller.error());
+    return http::Blocking([ctx, id = std::string(req.Param("clientId")), actor = ActorOf(*caller),
+                           by = AuthorityOf(*caller)] {
+      auto c = ctx->clients.Delete(id, actor, by);
       return c ? Json(200, oauth::ClientToJson(*c)) : ErrorResponse(c.error(), "client.delete");
     });
   });
@@ -123,16 +125,17 @@ void RegisterClientRoutes(http::Router& r, const ContextPtr& ctx) {
   // Beyond light-oauth2: a new secret, shown once; the old one stops working at once.
   r.Add("POST", "/oauth2/client/{clientId}/secret", "client", [ctx](Request& req) -> Reply {
     auto caller = Authorize(*ctx, req, kWrite);
-    if (!caller) return http::RenderError(caller.error());
-    return http::Blocking([ctx, id = std::string(req.Param("clientId")), actor = ActorOf(*caller)] {
-      auto c = ctx->clients.RotateSecret(id, actor);
+    if (!caller) return RenderAuthError(caller.error());
+    return http::Blocking([ctx, id = std::string(req.Param("clientId")), actor = ActorOf(*caller),
+                           by = AuthorityOf(*caller)] {
+      auto c = ctx->clients.RotateSecret(id, actor, by);
       return c ? ClientResponse(*c) : ErrorResponse(c.error(), "client.rotate_secret");
     });
   });
 
   r.Add("GET", "/oauth2/client/{clientId}/service", "client", [ctx](Request& req) -> Reply {
     auto caller = Authorize(*ctx, req, kRead, kWrite);
-    if (!caller) return http::RenderError(caller.error());
+    if (!caller) return RenderAuthError(caller.error());
     return http::Blocking([ctx, id = std::string(req.Param("clientId"))] {
       auto links = ctx->clients.Links(id);
       if (!links) return ErrorResponse(links.error(), "client.links");
@@ -148,9 +151,10 @@ void RegisterClientRoutes(http::Router& r, const ContextPtr& ctx) {
 
   r.Add("DELETE", "/oauth2/client/{clientId}/service", "client", [ctx](Request& req) -> Reply {
     auto caller = Authorize(*ctx, req, kWrite);
-    if (!caller) return http::RenderError(caller.error());
-    return http::Blocking([ctx, id = std::string(req.Param("clientId")), actor = ActorOf(*caller)] {
-      auto c = ctx->clients.Unlink(id, std::nullopt, actor);
+    if (!caller) return RenderAuthError(caller.error());
+    return http::Blocking([ctx, id = std::string(req.Param("clientId")), actor = ActorOf(*caller),
+                           by = AuthorityOf(*caller)] {
+      auto c = ctx->clients.Unlink(id, std::nullopt, actor, by);
       return c ? Json(200, ScopeChangeJson(*c)) : ErrorResponse(c.error(), "client.unlink");
     });
   });
@@ -158,13 +162,14 @@ void RegisterClientRoutes(http::Router& r, const ContextPtr& ctx) {
   r.Add("POST", "/oauth2/client/{clientId}/service/{serviceId}", "client",
         [ctx](Request& req) -> Reply {
           auto caller = Authorize(*ctx, req, kWrite);
-          if (!caller) return http::RenderError(caller.error());
+          if (!caller) return RenderAuthError(caller.error());
           auto endpoints = EndpointIds(req.body);
           if (!endpoints) return http::RenderError(endpoints.error());
           return http::Blocking([ctx, id = std::string(req.Param("clientId")),
                                  sid = std::string(req.Param("serviceId")),
-                                 eps = std::move(*endpoints), actor = ActorOf(*caller)] {
-            auto c = ctx->clients.Link(id, sid, eps, actor);
+                                 eps = std::move(*endpoints), actor = ActorOf(*caller),
+                                 by = AuthorityOf(*caller)] {
+            auto c = ctx->clients.Link(id, sid, eps, actor, by);
             if (!c) return ErrorResponse(c.error(), "client.link");
             // light-oauth2 answers {} to an empty list, which changes nothing.
             return Json(200, eps.empty() ? json::object() : ScopeChangeJson(*c));
@@ -174,7 +179,7 @@ void RegisterClientRoutes(http::Router& r, const ContextPtr& ctx) {
   r.Add("GET", "/oauth2/client/{clientId}/service/{serviceId}", "client",
         [ctx](Request& req) -> Reply {
           auto caller = Authorize(*ctx, req, kRead, kWrite);
-          if (!caller) return http::RenderError(caller.error());
+          if (!caller) return RenderAuthError(caller.error());
           return http::Blocking([ctx, id = std::string(req.Param("clientId")),
                                  sid = std::string(req.Param("serviceId"))] {
             auto links = ctx->clients.ServiceLinks(id, sid);
@@ -188,11 +193,11 @@ void RegisterClientRoutes(http::Router& r, const ContextPtr& ctx) {
   r.Add("DELETE", "/oauth2/client/{clientId}/service/{serviceId}", "client",
         [ctx](Request& req) -> Reply {
           auto caller = Authorize(*ctx, req, kWrite);
-          if (!caller) return http::RenderError(caller.error());
+          if (!caller) return RenderAuthError(caller.error());
           return http::Blocking([ctx, id = std::string(req.Param("clientId")),
                                  sid = std::string(req.Param("serviceId")),
-                                 actor = ActorOf(*caller)] {
-            auto c = ctx->clients.Unlink(id, std::string_view(sid), actor);
+                                 actor = ActorOf(*caller), by = AuthorityOf(*caller)] {
+            auto c = ctx->clients.Unlink(id, std::string_view(sid), actor, by);
             return c ? Json(200, ScopeChangeJson(*c)) : ErrorResponse(c.error(), "client.unlink");
           });
         });

@@ -9,7 +9,9 @@
 #include "http/message.h"
 #include "http/router.h"
 #include "oauth/audit/audit.h"
+#include "oauth/client/authority.h"
 #include "oauth/client/client.h"
+#include "oauth/client/client_store.h"
 #include "store/db.h"
 
 namespace portcullis::api {
@@ -84,7 +86,7 @@ void RegisterDelegationApi(http::Router& router, store::Database& db, const Admi
                            const Clock& clock) {
   router.Add(
       "GET", "/oauth2/client/{clientId}/delegation", "client", [&db, &auth](Request& req) -> Reply {
-        if (auto c = auth.Authorize(req, "portal.r"); !c) return http::RenderError(c.error());
+        if (auto c = auth.Authorize(req, "portal.r"); !c) return RenderAuthError(c.error());
         return http::Blocking([&db, id = std::string(req.Param("clientId"))] {
           json::array out;
           auto s = db.Transact("delegation.get", [&](store::Tx& tx) -> Status {
@@ -105,18 +107,33 @@ void RegisterDelegationApi(http::Router& router, store::Database& db, const Admi
       "PUT", "/oauth2/client/{clientId}/delegation", "client",
       [&db, &auth, &clock](Request& req) -> Reply {
         auto caller = auth.Authorize(req, "portal.w");
-        if (!caller) return http::RenderError(caller.error());
+        if (!caller) return RenderAuthError(caller.error());
         auto policies = Parse(req.body);
         if (!policies) return http::RenderError(policies.error());
         return http::Blocking([&db, &clock, id = std::string(req.Param("clientId")),
-                               actor = registry::ActorOf(*caller), p = std::move(*policies)] {
+                               actor = registry::ActorOf(*caller), by = AuthorityOf(*caller),
+                               p = std::move(*policies)] {
           json::array after;
           auto s = db.Transact("delegation.put", [&](store::Tx& tx) -> Status {
-            auto exists = tx.QueryRow("SELECT 1 FROM clients WHERE client_id = $1", {Text(id)});
-            if (!exists) return Fail(exists.error());
-            if (!*exists) return Fail(Error::Status("ERR12014"));
+            auto client = oauth::client_store::LoadForUpdate(tx, id);
+            if (!client) return Fail(client.error());
+            if (!*client) return Fail(Error::Status("ERR12014"));
+            // A policy is part of the client: the caller must be allowed to write the client
+            // and hold every admin scope a policy names, before or after (authority.h).
+            if (auto r = oauth::CheckClientWrite(by, &**client, &**client); !r) return r;
             auto before = Load(tx, id);
             if (!before) return Fail(before.error());
+            for (const auto& old : *before) {
+              auto scopes = oauth::SplitScope(old.as_object().at("scope").as_string());
+              if (auto r = oauth::CheckAdminScopes(by, scopes, "a delegation policy"); !r) return r;
+            }
+            for (const auto& policy : p) {
+              if (auto r = oauth::CheckAdminScopes(by, oauth::SplitScope(policy.scope),
+                                                   "a delegation policy");
+                  !r) {
+                return r;
+              }
+            }
             auto del = tx.Exec("DELETE FROM delegation_policies WHERE client_id = $1", {Text(id)});
             if (!del) return Fail(del.error());
             for (const auto& policy : p) {

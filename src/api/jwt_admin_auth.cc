@@ -3,12 +3,48 @@
 #include <strings.h>
 
 #include <algorithm>
+#include <boost/json/parse.hpp>
+#include <cctype>
 
+#include "common/encoding.h"
 #include "oauth/client/client.h"
+#include "oauth/client/client_catalog.h"
 #include "oauth/token/claims.h"
 #include "oauth/token/token_service.h"
 
 namespace portcullis::api {
+
+std::string JwsHeaderType(std::string_view jws) {
+  auto dot = jws.find('.');
+  if (dot == std::string_view::npos) return {};
+  auto header = Base64UrlDecode(jws.substr(0, dot));
+  if (!header) return {};
+  boost::system::error_code ec;
+  auto v = boost::json::parse(*header, ec);
+  if (ec || !v.is_object()) return {};
+  auto typ = v.as_object().if_contains("typ");
+  if (!typ || !typ->is_string()) return {};
+  std::string out(typ->as_string());
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+bool JwtAdminAuth::ForAdmin(const boost::json::object& claims) const {
+  auto accepted = [&](std::string_view aud) {
+    return aud == issuer_ ||
+           std::find(audiences_.begin(), audiences_.end(), aud) != audiences_.end();
+  };
+  auto aud = claims.if_contains("aud");
+  if (!aud) return false;
+  if (aud->is_string()) return accepted(aud->as_string());
+  if (aud->is_array()) {
+    for (const auto& a : aud->as_array()) {
+      if (a.is_string() && accepted(a.as_string())) return true;
+    }
+  }
+  return false;
+}
 
 Result<Caller> JwtAdminAuth::Authorize(const http::Request& req,
                                        std::string_view required_scope) const {
@@ -21,18 +57,30 @@ Result<Caller> JwtAdminAuth::Authorize(const http::Request& req,
   while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
   auto claims = keys_.Verify(token);
   if (!claims) return Fail(claims.error());
+  // RFC 8725 §3.11: explicit typing keeps one kind of JWT from being taken for another.
+  if (JwsHeaderType(token) == "payload+jwt") {
+    return Fail(Error::Status("ERR10000", "A signed payload is not an access token."));
+  }
   auto str = [&](std::string_view k) { return oauth::StringClaim(*claims, k); };
   if (str("iss") != issuer_) return Fail(Error::Status("ERR10000", "Token from another issuer."));
   if (revoked_.Contains(str("jti"))) return Fail(Error::Status("ERR10000", "Token revoked."));
+  if (!ForAdmin(*claims)) {
+    return Fail(Error::Status("ERR10000", "The token's audience is not the admin APIs."));
+  }
   Caller caller;
   caller.client_id = str("client_id");
   caller.user_id = str("user_id");
+  caller.roles = str("roles");
   caller.scopes = oauth::ScopeClaim(*claims);
 
   if (std::find(caller.scopes.begin(), caller.scopes.end(), required_scope) ==
       caller.scopes.end()) {
     return Fail(
         Error::Status("ERR10005", "The token lacks scope " + std::string(required_scope) + "."));
+  }
+  if (clients_ != nullptr && !caller.client_id.empty()) {
+    auto c = clients_->Find(caller.client_id);
+    caller.trusted = c && c->IsTrusted();
   }
   return caller;
 }

@@ -102,7 +102,7 @@ void RegisterKeyApi(http::Router& router, oauth::KeyManager& keys, oauth::TokenS
 
   // Admin: key states, on-demand rotation, emergency revocation.
   router.Add("GET", "/oauth2/keys/admin", "key", [&keys, &auth](Request& req) -> Reply {
-    if (auto c = auth.Authorize(req, "oauth.key.r"); !c) return http::RenderError(c.error());
+    if (auto c = auth.Authorize(req, "oauth.key.r"); !c) return RenderAuthError(c.error());
     namespace json = boost::json;
     json::array out;
     for (const auto& k : keys.ring()->published()) {
@@ -117,7 +117,7 @@ void RegisterKeyApi(http::Router& router, oauth::KeyManager& keys, oauth::TokenS
     return Response::Json(200, json::serialize(out));
   });
   router.Add("POST", "/oauth2/keys/rotate", "key", [&keys, &auth](Request& req) -> Reply {
-    if (auto c = auth.Authorize(req, "oauth.key.w"); !c) return http::RenderError(c.error());
+    if (auto c = auth.Authorize(req, "oauth.key.w"); !c) return RenderAuthError(c.error());
     return http::Blocking([&keys] {
       auto kid = keys.Rotate();
       if (!kid) return http::RenderError(kid.error());
@@ -125,7 +125,7 @@ void RegisterKeyApi(http::Router& router, oauth::KeyManager& keys, oauth::TokenS
     });
   });
   router.Add("POST", "/oauth2/keys/{kid}/revoke", "key", [&keys, &auth](Request& req) -> Reply {
-    if (auto c = auth.Authorize(req, "oauth.key.w"); !c) return http::RenderError(c.error());
+    if (auto c = auth.Authorize(req, "oauth.key.w"); !c) return RenderAuthError(c.error());
     return http::Blocking([&keys, kid = std::string(req.Param("kid"))] {
       auto s = keys.Revoke(kid);
       if (!s) return http::RenderError(s.error());

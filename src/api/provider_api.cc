@@ -19,7 +19,7 @@ constexpr std::string_view kWrite = "write:provider";
 void RegisterProviderRoutes(http::Router& r, const ContextPtr& ctx) {
   r.Add("POST", "/oauth2/provider", "provider", [ctx](Request& req) -> Reply {
     auto caller = Authorize(*ctx, req, kWrite);
-    if (!caller) return http::RenderError(caller.error());
+    if (!caller) return RenderAuthError(caller.error());
     auto body = oauth::ParseJsonObject(req.body);
     if (!body) return http::RenderError(body.error());
     auto patch = oauth::ProviderPatchFromJson(*body);
@@ -33,7 +33,7 @@ void RegisterProviderRoutes(http::Router& r, const ContextPtr& ctx) {
 
   r.Add("PUT", "/oauth2/provider", "provider", [ctx](Request& req) -> Reply {
     auto caller = Authorize(*ctx, req, kWrite);
-    if (!caller) return http::RenderError(caller.error());
+    if (!caller) return RenderAuthError(caller.error());
     auto body = oauth::ParseJsonObject(req.body);
     if (!body) return http::RenderError(body.error());
     auto patch = oauth::ProviderPatchFromJson(*body);
@@ -48,7 +48,7 @@ void RegisterProviderRoutes(http::Router& r, const ContextPtr& ctx) {
   // light-oauth2 answers an object keyed by providerId (its spec says array).
   r.Add("GET", "/oauth2/provider", "provider", [ctx](Request& req) -> Reply {
     auto caller = Authorize(*ctx, req, kRead, kWrite);
-    if (!caller) return http::RenderError(caller.error());
+    if (!caller) return RenderAuthError(caller.error());
     return http::Blocking([ctx] {
       auto list = ctx->providers.List();
       if (!list) return ErrorResponse(list.error(), "provider.list");
@@ -60,7 +60,7 @@ void RegisterProviderRoutes(http::Router& r, const ContextPtr& ctx) {
 
   r.Add("GET", "/oauth2/provider/{providerId}", "provider", [ctx](Request& req) -> Reply {
     auto caller = Authorize(*ctx, req, kRead, kWrite);
-    if (!caller) return http::RenderError(caller.error());
+    if (!caller) return RenderAuthError(caller.error());
     return http::Blocking([ctx, id = std::string(req.Param("providerId"))] {
       auto p = ctx->providers.Get(id);
       return p ? Json(200, oauth::ProviderToJson(*p)) : ErrorResponse(p.error(), "provider.get");
@@ -69,7 +69,7 @@ void RegisterProviderRoutes(http::Router& r, const ContextPtr& ctx) {
 
   r.Add("DELETE", "/oauth2/provider/{providerId}", "provider", [ctx](Request& req) -> Reply {
     auto caller = Authorize(*ctx, req, kWrite);
-    if (!caller) return http::RenderError(caller.error());
+    if (!caller) return RenderAuthError(caller.error());
     return http::Blocking(
         [ctx, id = std::string(req.Param("providerId")), actor = ActorOf(*caller)] {
           auto st = ctx->providers.Delete(id, actor);

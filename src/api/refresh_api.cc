@@ -18,7 +18,7 @@ constexpr std::string_view kWrite = "oauth.refresh_token.w";
 void RegisterRefreshTokenRoutes(http::Router& r, const ContextPtr& ctx) {
   r.Add("GET", "/oauth2/refresh_token", "refresh-token", [ctx](Request& req) -> Reply {
     auto caller = Authorize(*ctx, req, kRead, kWrite);
-    if (!caller) return http::RenderError(caller.error());
+    if (!caller) return RenderAuthError(caller.error());
     auto paging = ParsePaging(req, 1);
     if (!paging) return http::RenderError(paging.error());
     auto prefix = QueryText(req, "userId", 64);
@@ -35,7 +35,7 @@ void RegisterRefreshTokenRoutes(http::Router& r, const ContextPtr& ctx) {
   r.Add("GET", "/oauth2/refresh_token/{refreshToken}", "refresh-token",
         [ctx](Request& req) -> Reply {
           auto caller = Authorize(*ctx, req, kRead, kWrite);
-          if (!caller) return http::RenderError(caller.error());
+          if (!caller) return RenderAuthError(caller.error());
           return http::Blocking([ctx, token = std::string(req.Param("refreshToken"))] {
             auto t = ctx->refresh_tokens.Get(token);
             return t ? Json(200, oauth::RefreshTokenToJson(*t))
@@ -46,7 +46,7 @@ void RegisterRefreshTokenRoutes(http::Router& r, const ContextPtr& ctx) {
   r.Add("DELETE", "/oauth2/refresh_token/{refreshToken}", "refresh-token",
         [ctx](Request& req) -> Reply {
           auto caller = Authorize(*ctx, req, kWrite);
-          if (!caller) return http::RenderError(caller.error());
+          if (!caller) return RenderAuthError(caller.error());
           return http::Blocking(
               [ctx, token = std::string(req.Param("refreshToken")), actor = ActorOf(*caller)] {
                 auto t = ctx->refresh_tokens.Delete(token, actor);

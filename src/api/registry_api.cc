@@ -17,7 +17,7 @@ Context::Context(RegistryDeps& d)
     : deps(d),
       clients(d.db, d.clock, d.random, d.secrets, &d.clients),
       services(d.db, d.clock, d.services, &d.clients),
-      users(d.db, d.clock),
+      users(d.db, d.clock, d.throttle),
       providers(d.db, d.clock),
       refresh_tokens(d.db, d.clock) {}
 

@@ -11,7 +11,9 @@
 // Every call needs a bearer token from AdminAuth with the service's scope: portal.r/portal.w
 // (client, service), oauth.user.r/w, read:provider/write:provider, oauth.refresh_token.r/w,
 // oauth.audit.r. A write scope also grants the matching read. 401 without or with a bad token,
-// 403 without the scope, checked before anything else.
+// 403 without the scope, checked before anything else; both with a WWW-Authenticate: Bearer
+// challenge (RFC 6750 §3). Writes then pass the caller's Authority to the domain services,
+// which refuse privilege escalation (oauth/client/authority.h).
 //
 // Paging keeps light-oauth2's conventions (reference §2.6): `page` is required (ERR11000);
 // clients and services count pages from 0 and answer {"clients"|"services":[...],"total":n},
@@ -35,7 +37,8 @@
 
 namespace portcullis::oauth {
 class ServiceCatalog;
-}
+class LoginThrottle;
+}  // namespace portcullis::oauth
 
 namespace portcullis::api {
 
@@ -49,6 +52,9 @@ struct RegistryDeps {
   // Optional: refreshed after service writes when given (the store notification "service"
   // announces them either way).
   oauth::ServiceCatalog* services = nullptr;
+  // Optional: the sign-in throttle, which password changes share (a wrong current password is
+  // a failed sign-in of that user).
+  oauth::LoginThrottle* throttle = nullptr;
 };
 
 // Registers the routes of the selected services among "client", "service", "user", "provider"

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -17,8 +19,10 @@ namespace {
 
 namespace json = boost::json;
 
-// "Bearer scopes:<s1>,<s2>" is a valid token with those scopes, for client "admin-client";
-// "Bearer user:<id>:<scopes>" a user token; anything else after "Bearer " is invalid.
+// "Bearer scopes:<s1>,<s2>" is a valid token with those scopes, for the trusted client
+// "admin-client"; "Bearer user:<id>:<scopes>" a token of that client for a user whose roles
+// are "user", "Bearer admin:<id>:<scopes>" for one whose roles are "user admin";
+// "Bearer plain:<scopes>" a token of an untrusted client; anything else is invalid.
 class FakeAdminAuth final : public AdminAuth {
  public:
   Result<Caller> Authorize(const http::Request& req, std::string_view scope) const override {
@@ -27,13 +31,19 @@ class FakeAdminAuth final : public AdminAuth {
     std::string_view t = h->substr(7);
     Caller c;
     c.client_id = "admin-client";
-    if (t.starts_with("user:")) {
-      t.remove_prefix(5);
+    c.trusted = true;
+    if (t.starts_with("user:") || t.starts_with("admin:")) {
+      c.roles = t.starts_with("admin:") ? "user admin" : "user";
+      t.remove_prefix(t.find(':') + 1);
       size_t colon = t.find(':');
       c.user_id = std::string(t.substr(0, colon));
       t = t.substr(colon + 1);
     } else if (t.starts_with("scopes:")) {
       t.remove_prefix(7);
+    } else if (t.starts_with("plain:")) {
+      t.remove_prefix(6);
+      c.client_id = "plain-client";
+      c.trusted = false;
     } else {
       return Fail(Error::Status("ERR10000"));
     }
@@ -675,6 +685,96 @@ TEST_P(RegistryApiTest, AuditIsQueryableAndNamesTheActor) {
   r = Call("GET", "/oauth2/audit?action=client.&since=" + std::to_string(clock_.Now() + 1));
   EXPECT_EQ(r.json().as_object()["total"], 0);
   EXPECT_EQ(Call("GET", "/oauth2/audit?since=yesterday").code(), "ERR11004");
+}
+
+// light-oauth2's owner check (reference §7.1, §8, ERR11620): a caller acting for a user
+// without the admin role writes only what that user owns. Black-box tests cannot reach it: such
+// a user's tokens no longer carry admin scopes (README "Admin privileges").
+TEST_P(RegistryApiTest, ANonAdminUserChangesOnlyWhatItOwns) {
+  const std::string steve = "user:steve:portal.r,portal.w";
+  const std::string body =
+      R"({"clientType":"confidential","clientProfile":"service","clientName":"a","host":"h")";
+  auto r = Call("POST", "/oauth2/client", body + "}", steve);
+  ASSERT_EQ(r.status, 200) << r.body;
+  std::string stevens(r.json().as_object()["clientId"].as_string());
+  EXPECT_EQ(r.json().as_object()["ownerId"], "steve");
+  // Naming another owner is refused, so is giving one's client away.
+  r = Call("POST", "/oauth2/client", body + R"(,"ownerId":"alice"})", steve);
+  EXPECT_EQ(r.code(), "ERR11620");
+  r = Call("PUT", "/oauth2/client", R"({"clientId":")" + stevens + R"(","ownerId":"alice"})",
+           steve);
+  EXPECT_EQ(r.code(), "ERR11620");
+  EXPECT_EQ(
+      Call("PUT", "/oauth2/client", R"({"clientId":")" + stevens + R"(","clientName":"b"})", steve)
+          .status,
+      200);
+  // Alice's client: steve may read it, not write it.
+  auto [alices, _] = CreateClient(body + R"(,"ownerId":"alice"})");
+  EXPECT_EQ(Call("GET", "/oauth2/client/" + alices, "", steve).status, 200);
+  for (auto [method, path, payload] :
+       {std::tuple<std::string, std::string, std::string>{
+            "PUT", "/oauth2/client", R"({"clientId":")" + alices + R"(","clientName":"x"})"},
+        {"DELETE", "/oauth2/client/" + alices, ""},
+        {"POST", "/oauth2/client/" + alices + "/secret", ""},
+        {"DELETE", "/oauth2/client/" + alices + "/service", ""}}) {
+    r = Call(method, path, payload, steve);
+    EXPECT_EQ(r.status, 400) << method << " " << path << " " << r.body;
+    EXPECT_EQ(r.code(), "ERR11620") << method << " " << path;
+  }
+  // Services alike.
+  const std::string service = R"({"serviceId":"S1","serviceType":"openapi","serviceName":"s",)"
+                              R"("host":"h","ownerId":"alice"})";
+  ASSERT_EQ(Call("POST", "/oauth2/service", service).status, 200);
+  EXPECT_EQ(Call("PUT", "/oauth2/service", R"({"serviceId":"S1","serviceName":"x"})", steve).code(),
+            "ERR11620");
+  EXPECT_EQ(Call("DELETE", "/oauth2/service/S1", "", steve).code(), "ERR11620");
+  EXPECT_EQ(Call("POST", "/oauth2/service/S1/endpoint",
+                 R"([{"endpoint":"/a@get","operation":"a","scope":"a.r"}])", steve)
+                .code(),
+            "ERR11620");
+  // An admin user, and a client acting for itself, are not bound by ownership.
+  EXPECT_EQ(Call("PUT", "/oauth2/client", R"({"clientId":")" + alices + R"(","clientName":"y"})",
+                 "admin:carol:portal.w")
+                .status,
+            200);
+  EXPECT_EQ(Call("PUT", "/oauth2/service", R"({"serviceId":"S1","serviceName":"y"})").status, 200);
+  // Users: a non-admin user changes only itself, and never roles.
+  for (const char* id : {"alice", "steve"}) {
+    r = Call("POST", "/oauth2/user",
+             std::string(R"({"userId":")") + id + R"(","userType":"customer","email":")" + id +
+                 R"(@x.com","password":"aaaaaaaa1","passwordConfirm":"aaaaaaaa1","roles":"user"})",
+             std::string(kAll), http::Pool::kHash);
+    ASSERT_EQ(r.status, 200) << r.body;
+  }
+  const std::string steve_users = "user:steve:oauth.user.w";
+  r = Call("PUT", "/oauth2/user", R"({"userId":"alice","firstName":"x"})", steve_users);
+  EXPECT_EQ(r.code(), "ERR11620");
+  r = Call("PUT", "/oauth2/user", R"({"userId":"steve","roles":"user admin"})", steve_users);
+  EXPECT_EQ(r.code(), "ERR11620");
+  EXPECT_EQ(
+      Call("PUT", "/oauth2/user", R"({"userId":"steve","firstName":"S"})", steve_users).status,
+      200);
+  EXPECT_EQ(Call("DELETE", "/oauth2/user/alice", "", steve_users).code(), "ERR11620");
+}
+
+TEST_P(RegistryApiTest, AnUntrustedCallerCannotGrantTrustOrAdminScopes) {
+  const std::string plain = "plain:portal.r,portal.w,oauth.user.w";
+  auto r = Call("POST", "/oauth2/client",
+                R"({"clientType":"trusted","clientProfile":"service","clientName":"t",
+                    "host":"h"})",
+                plain);
+  EXPECT_EQ(r.code(), "ERR11620");
+  r = Call("POST", "/oauth2/client",
+           R"({"clientType":"confidential","clientProfile":"service","clientName":"t",
+               "host":"h","scope":"oauth.key.w"})",
+           plain);
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(r.code(), "ERR10005");
+  r = Call("POST", "/oauth2/user",
+           R"({"userId":"mallory","userType":"customer","email":"m@x.com",
+               "password":"aaaaaaaa1","passwordConfirm":"aaaaaaaa1","roles":"admin"})",
+           plain, http::Pool::kHash);
+  EXPECT_EQ(r.code(), "ERR11620");
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, RegistryApiTest, oauth::testing::kRegistryBackends,

@@ -20,21 +20,21 @@ constexpr std::string_view kWrite = "portal.w";
 void RegisterServiceRoutes(http::Router& r, const ContextPtr& ctx) {
   r.Add("POST", "/oauth2/service", "service", [ctx](Request& req) -> Reply {
     auto caller = Authorize(*ctx, req, kWrite);
-    if (!caller) return http::RenderError(caller.error());
+    if (!caller) return RenderAuthError(caller.error());
     auto body = oauth::ParseJsonObject(req.body);
     if (!body) return http::RenderError(body.error());
     auto patch = oauth::ServicePatchFromJson(*body);
     if (!patch) return http::RenderError(patch.error());
     return http::Blocking([ctx, p = std::move(*patch), actor = ActorOf(*caller),
-                           owner = OwnerOf(*caller)] {
-      auto s = ctx->services.Create(p, actor, owner);
+                           owner = OwnerOf(*caller), by = AuthorityOf(*caller)] {
+      auto s = ctx->services.Create(p, actor, owner, by);
       return s ? Json(200, oauth::ServiceToJson(*s)) : ErrorResponse(s.error(), "service.create");
     });
   });
 
   r.Add("PUT", "/oauth2/service", "service", [ctx](Request& req) -> Reply {
     auto caller = Authorize(*ctx, req, kWrite);
-    if (!caller) return http::RenderError(caller.error());
+    if (!caller) return RenderAuthError(caller.error());
     auto body = oauth::ParseJsonObject(req.body);
     if (!body) return http::RenderError(body.error());
     auto patch = oauth::ServicePatchFromJson(*body);
@@ -42,15 +42,16 @@ void RegisterServiceRoutes(http::Router& r, const ContextPtr& ctx) {
     if (!patch->service_id || patch->service_id->empty()) {
       return http::RenderError(oauth::FieldError("serviceId", "is required"));
     }
-    return http::Blocking([ctx, p = std::move(*patch), actor = ActorOf(*caller)] {
-      auto s = ctx->services.Update(*p.service_id, p, actor);
+    return http::Blocking([ctx, p = std::move(*patch), actor = ActorOf(*caller),
+                           by = AuthorityOf(*caller)] {
+      auto s = ctx->services.Update(*p.service_id, p, actor, by);
       return s ? Json(200, oauth::ServiceToJson(*s)) : ErrorResponse(s.error(), "service.update");
     });
   });
 
   r.Add("GET", "/oauth2/service", "service", [ctx](Request& req) -> Reply {
     auto caller = Authorize(*ctx, req, kRead, kWrite);
-    if (!caller) return http::RenderError(caller.error());
+    if (!caller) return RenderAuthError(caller.error());
     auto paging = ParsePaging(req, 0);
     if (!paging) return http::RenderError(paging.error());
     auto host = QueryText(req, "host", 64);
@@ -69,7 +70,7 @@ void RegisterServiceRoutes(http::Router& r, const ContextPtr& ctx) {
 
   r.Add("GET", "/oauth2/service/{serviceId}", "service", [ctx](Request& req) -> Reply {
     auto caller = Authorize(*ctx, req, kRead, kWrite);
-    if (!caller) return http::RenderError(caller.error());
+    if (!caller) return RenderAuthError(caller.error());
     return http::Blocking([ctx, id = std::string(req.Param("serviceId"))] {
       auto s = ctx->services.Get(id);
       return s ? Json(200, oauth::ServiceToJson(*s)) : ErrorResponse(s.error(), "service.get");
@@ -78,35 +79,36 @@ void RegisterServiceRoutes(http::Router& r, const ContextPtr& ctx) {
 
   r.Add("DELETE", "/oauth2/service/{serviceId}", "service", [ctx](Request& req) -> Reply {
     auto caller = Authorize(*ctx, req, kWrite);
-    if (!caller) return http::RenderError(caller.error());
-    return http::Blocking(
-        [ctx, id = std::string(req.Param("serviceId")), actor = ActorOf(*caller)] {
-          auto s = ctx->services.Delete(id, actor);
-          if (!s) return ErrorResponse(s.error(), "service.delete");
-          json::object o;
-          o["serviceId"] = s->service_id;
-          return Json(200, o);
-        });
+    if (!caller) return RenderAuthError(caller.error());
+    return http::Blocking([ctx, id = std::string(req.Param("serviceId")), actor = ActorOf(*caller),
+                           by = AuthorityOf(*caller)] {
+      auto s = ctx->services.Delete(id, actor, by);
+      if (!s) return ErrorResponse(s.error(), "service.delete");
+      json::object o;
+      o["serviceId"] = s->service_id;
+      return Json(200, o);
+    });
   });
 
   r.Add("POST", "/oauth2/service/{serviceId}/endpoint", "service", [ctx](Request& req) -> Reply {
     auto caller = Authorize(*ctx, req, kWrite);
-    if (!caller) return http::RenderError(caller.error());
+    if (!caller) return RenderAuthError(caller.error());
     auto body = oauth::ParseStrictJson(req.body);
     if (!body) return http::RenderError(body.error());
     auto endpoints = oauth::EndpointsFromJson(*body);
     if (!endpoints) return http::RenderError(endpoints.error());
     if (auto st = oauth::ValidateEndpoints(*endpoints); !st) return http::RenderError(st.error());
     return http::Blocking([ctx, id = std::string(req.Param("serviceId")),
-                           eps = std::move(*endpoints), actor = ActorOf(*caller)] {
-      auto st = ctx->services.SetEndpoints(id, eps, actor);
+                           eps = std::move(*endpoints), actor = ActorOf(*caller),
+                           by = AuthorityOf(*caller)] {
+      auto st = ctx->services.SetEndpoints(id, eps, actor, by);
       return st ? Empty() : ErrorResponse(st.error(), "service.set_endpoints");
     });
   });
 
   r.Add("GET", "/oauth2/service/{serviceId}/endpoint", "service", [ctx](Request& req) -> Reply {
     auto caller = Authorize(*ctx, req, kRead, kWrite);
-    if (!caller) return http::RenderError(caller.error());
+    if (!caller) return RenderAuthError(caller.error());
     return http::Blocking([ctx, id = std::string(req.Param("serviceId"))] {
       auto eps = ctx->services.Endpoints(id);
       if (!eps) return ErrorResponse(eps.error(), "service.endpoints");
@@ -118,12 +120,12 @@ void RegisterServiceRoutes(http::Router& r, const ContextPtr& ctx) {
 
   r.Add("DELETE", "/oauth2/service/{serviceId}/endpoint", "service", [ctx](Request& req) -> Reply {
     auto caller = Authorize(*ctx, req, kWrite);
-    if (!caller) return http::RenderError(caller.error());
-    return http::Blocking(
-        [ctx, id = std::string(req.Param("serviceId")), actor = ActorOf(*caller)] {
-          auto st = ctx->services.DeleteEndpoints(id, actor);
-          return st ? Empty() : ErrorResponse(st.error(), "service.delete_endpoints");
-        });
+    if (!caller) return RenderAuthError(caller.error());
+    return http::Blocking([ctx, id = std::string(req.Param("serviceId")), actor = ActorOf(*caller),
+                           by = AuthorityOf(*caller)] {
+      auto st = ctx->services.DeleteEndpoints(id, actor, by);
+      return st ? Empty() : ErrorResponse(st.error(), "service.delete_endpoints");
+    });
   });
 }
 

@@ -20,22 +20,22 @@ void RegisterUserRoutes(http::Router& r, const ContextPtr& ctx) {
   // light-oauth2 answers 200 with an empty body to create, update, delete and password change.
   r.Add("POST", "/oauth2/user", "user", [ctx](Request& req) -> Reply {
     auto caller = Authorize(*ctx, req, kWrite);
-    if (!caller) return http::RenderError(caller.error());
+    if (!caller) return RenderAuthError(caller.error());
     auto body = oauth::ParseJsonObject(req.body);
     if (!body) return http::RenderError(body.error());
     auto patch = oauth::UserPatchFromJson(*body);
     if (!patch) return http::RenderError(patch.error());
     // argon2id: the hash pool.
-    return http::Deferred{http::Pool::kHash,
-                          [ctx, p = std::move(*patch), actor = ActorOf(*caller)] {
-                            auto u = ctx->users.Create(p, actor);
+    return http::Deferred{http::Pool::kHash, [ctx, p = std::move(*patch), actor = ActorOf(*caller),
+                                              by = AuthorityOf(*caller)] {
+                            auto u = ctx->users.Create(p, actor, by);
                             return u ? Empty() : ErrorResponse(u.error(), "user.create");
                           }};
   });
 
   r.Add("PUT", "/oauth2/user", "user", [ctx](Request& req) -> Reply {
     auto caller = Authorize(*ctx, req, kWrite);
-    if (!caller) return http::RenderError(caller.error());
+    if (!caller) return RenderAuthError(caller.error());
     auto body = oauth::ParseJsonObject(req.body);
     if (!body) return http::RenderError(body.error());
     auto patch = oauth::UserPatchFromJson(*body);
@@ -43,15 +43,16 @@ void RegisterUserRoutes(http::Router& r, const ContextPtr& ctx) {
     if (!patch->user_id || patch->user_id->empty()) {
       return http::RenderError(oauth::FieldError("userId", "is required"));
     }
-    return http::Blocking([ctx, p = std::move(*patch), actor = ActorOf(*caller)] {
-      auto u = ctx->users.Update(*p.user_id, p, actor);
-      return u ? Empty() : ErrorResponse(u.error(), "user.update");
-    });
+    return http::Blocking(
+        [ctx, p = std::move(*patch), actor = ActorOf(*caller), by = AuthorityOf(*caller)] {
+          auto u = ctx->users.Update(*p.user_id, p, actor, by);
+          return u ? Empty() : ErrorResponse(u.error(), "user.update");
+        });
   });
 
   r.Add("GET", "/oauth2/user", "user", [ctx](Request& req) -> Reply {
     auto caller = Authorize(*ctx, req, kRead, kWrite);
-    if (!caller) return http::RenderError(caller.error());
+    if (!caller) return RenderAuthError(caller.error());
     auto paging = ParsePaging(req, 1);
     if (!paging) return http::RenderError(paging.error());
     auto prefix = QueryText(req, "userId", 64);
@@ -67,7 +68,7 @@ void RegisterUserRoutes(http::Router& r, const ContextPtr& ctx) {
 
   r.Add("GET", "/oauth2/user/{userId}", "user", [ctx](Request& req) -> Reply {
     auto caller = Authorize(*ctx, req, kRead, kWrite);
-    if (!caller) return http::RenderError(caller.error());
+    if (!caller) return RenderAuthError(caller.error());
     return http::Blocking([ctx, id = std::string(req.Param("userId"))] {
       auto u = ctx->users.Get(id);
       return u ? Json(200, oauth::UserToJson(*u)) : ErrorResponse(u.error(), "user.get");
@@ -76,23 +77,25 @@ void RegisterUserRoutes(http::Router& r, const ContextPtr& ctx) {
 
   r.Add("DELETE", "/oauth2/user/{userId}", "user", [ctx](Request& req) -> Reply {
     auto caller = Authorize(*ctx, req, kWrite);
-    if (!caller) return http::RenderError(caller.error());
-    return http::Blocking([ctx, id = std::string(req.Param("userId")), actor = ActorOf(*caller)] {
-      auto u = ctx->users.Delete(id, actor);
+    if (!caller) return RenderAuthError(caller.error());
+    return http::Blocking([ctx, id = std::string(req.Param("userId")), actor = ActorOf(*caller),
+                           by = AuthorityOf(*caller)] {
+      auto u = ctx->users.Delete(id, actor, by);
       return u ? Empty() : ErrorResponse(u.error(), "user.delete");
     });
   });
 
   r.Add("POST", "/oauth2/password/{userId}", "user", [ctx](Request& req) -> Reply {
     auto caller = Authorize(*ctx, req, kWrite);
-    if (!caller) return http::RenderError(caller.error());
+    if (!caller) return RenderAuthError(caller.error());
     auto body = oauth::ParseJsonObject(req.body);
     if (!body) return http::RenderError(body.error());
     auto change = oauth::PasswordChangeFromJson(*body);
     if (!change) return http::RenderError(change.error());
-    return http::Deferred{http::Pool::kHash, [ctx, id = std::string(req.Param("userId")),
-                                              c = std::move(*change), actor = ActorOf(*caller)] {
-                            auto st = ctx->users.ChangePassword(id, c, actor);
+    return http::Deferred{http::Pool::kHash,
+                          [ctx, id = std::string(req.Param("userId")), c = std::move(*change),
+                           actor = ActorOf(*caller), by = AuthorityOf(*caller)] {
+                            auto st = ctx->users.ChangePassword(id, c, actor, by);
                             return st ? Empty() : ErrorResponse(st.error(), "user.password");
                           }};
   });

@@ -238,7 +238,7 @@ struct Ctx {
   Reply Revoked(const Request& req) const {
     auto caller = deps.auth.Authorize(req, "oauth.revoked.r");
     if (!caller && caller.error().http_status == 403) caller = deps.auth.Authorize(req, "portal.r");
-    if (!caller) return http::RenderError(caller.error());
+    if (!caller) return RenderAuthError(caller.error());
     boost::json::array list;
     for (const auto& [jti, exp] : deps.revoked.Entries()) {
       list.push_back(boost::json::object{{"jti", jti}, {"exp", exp}});

@@ -244,6 +244,10 @@ const std::vector<Entry>& Entries() {
        StringSetter(FIELD(bootstrap.client_id))},
       {{"bootstrap", "client_secret", "", "Secret of the bootstrap client.", true},
        StringSetter(FIELD(bootstrap.client_secret))},
+      {{"admin", "audience", "",
+        "`aud` values (space-separated) that the admin APIs accept besides the issuer. Empty: "
+        "token.audience when that is set. Tokens for any other audience are refused (401)."},
+       StringSetter(FIELD(admin.audience))},
   };
   return entries;
 }

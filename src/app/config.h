@@ -86,6 +86,9 @@ struct Config {
     std::string client_id;
     std::string client_secret;
   } bootstrap;
+  struct Admin {
+    std::string audience;  // space-separated; empty: token.audience
+  } admin;
 
   bool Serves(std::string_view service) const;
 };

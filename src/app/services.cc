@@ -83,7 +83,12 @@ class ServiceSet final : public Services {
     ts.bootstrap_client_id = config_.bootstrap.client_id;
     tokens_ = std::make_unique<oauth::TokenService>(ts, clients_, secrets_, *ring_keys_, db_,
                                                     users_, revoked_, clock_, Random::System());
-    admin_auth_ = std::make_unique<api::JwtAdminAuth>(*ring_keys_, revoked_, ts.issuer);
+    // The admin APIs take tokens whose aud is the issuer or an admin audience (README "Admin
+    // privileges"); by default also token.audience, which tokens asked without a resource get.
+    std::vector<std::string> admin_audiences = oauth::SplitScope(
+        config_.admin.audience.empty() ? config_.token.audience : config_.admin.audience);
+    admin_auth_ = std::make_unique<api::JwtAdminAuth>(*ring_keys_, revoked_, ts.issuer,
+                                                      std::move(admin_audiences), &clients_);
     return {};
   }
 
@@ -108,7 +113,7 @@ class ServiceSet final : public Services {
                           {config_.keys.provider_id, config_.keys.jwks_max_age_s});
     }
     registry_deps_ = std::make_unique<api::RegistryDeps>(api::RegistryDeps{
-        db_, clock_, Random::System(), secrets_, *admin_auth_, clients_, &services_});
+        db_, clock_, Random::System(), secrets_, *admin_auth_, clients_, &services_, &throttle_});
     api::RegisterRegistryApis(router, *registry_deps_, config_.server.services);
     if (config_.Serves("client")) {
       api::RegisterDelegationApi(router, db_, *admin_auth_, clock_);

@@ -10,8 +10,11 @@ from conftest import Portcullis
 
 BOOT_ID = "f7d42348-c647-4efb-a52d-4c5787421e00"
 BOOT_SECRET = "bootstrap-secret-for-tests-0123456789"
+# Every admin scope of the bootstrap client: an admin can give a client only admin scopes its
+# own token holds (README "Admin privileges").
 ADMIN_SCOPES = ("portal.r portal.w oauth.user.r oauth.user.w oauth.refresh_token.r "
-                "oauth.refresh_token.w read:provider write:provider oauth.key.r oauth.key.w")
+                "oauth.refresh_token.w read:provider write:provider oauth.key.r oauth.key.w "
+                "oauth.audit.r oauth.revoked.r")
 
 
 def basic(client_id, secret):

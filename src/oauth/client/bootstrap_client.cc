@@ -20,7 +20,8 @@ const std::vector<std::string>& AdminScopes() {
                                                   "write:provider",
                                                   "oauth.key.r",
                                                   "oauth.key.w",
-                                                  "oauth.audit.r"};
+                                                  "oauth.audit.r",
+                                                  "oauth.revoked.r"};
   return scopes;
 }
 

@@ -18,7 +18,9 @@
 namespace portcullis::oauth {
 
 // portal.r portal.w oauth.user.r oauth.user.w oauth.refresh_token.r oauth.refresh_token.w
-// read:provider write:provider oauth.key.r oauth.key.w oauth.audit.r
+// read:provider write:provider oauth.key.r oauth.key.w oauth.audit.r oauth.revoked.r. An admin
+// can give a client only admin scopes its own token holds (authority.h), so the bootstrap
+// client must hold every one a deployment hands out.
 const std::vector<std::string>& AdminScopes();
 
 Result<Client> EnsureBootstrapClient(store::Database& db, const SecretHasher& secrets,

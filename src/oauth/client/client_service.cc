@@ -217,7 +217,8 @@ void ClientService::RefreshCatalog(std::string_view client_id) {
 }
 
 Result<ClientWithSecret> ClientService::Create(const ClientPatch& p, std::string_view actor,
-                                               std::string_view default_owner) {
+                                               std::string_view default_owner,
+                                               const Authority& by) {
   for (auto [field, value] :
        {std::pair{"clientType", &p.client_type}, std::pair{"clientProfile", &p.client_profile},
         std::pair{"clientName", &p.client_name}}) {
@@ -235,6 +236,7 @@ Result<ClientWithSecret> ClientService::Create(const ClientPatch& p, std::string
   if (c.owner_id.empty()) c.owner_id = std::string(default_owner);
   if (!p.grant_types) c.grant_types = DefaultGrantTypes(c.client_type);
   if (auto st = ValidateClient(c); !st) return Fail(std::move(st.error()));
+  if (auto st = CheckClientWrite(by, nullptr, &c); !st) return Fail(std::move(st.error()));
 
   ClientWithSecret out;
   if (UsesSecret(c.auth_method)) {
@@ -262,7 +264,7 @@ Result<ClientWithSecret> ClientService::Create(const ClientPatch& p, std::string
 }
 
 Result<ClientWithSecret> ClientService::Update(std::string_view client_id, const ClientPatch& p,
-                                               std::string_view actor) {
+                                               std::string_view actor, const Authority& by) {
   ClientWithSecret out;
   auto st = db_.Transact("client.update", [&](store::Tx& tx) -> Status {
     out.secret.reset();
@@ -284,6 +286,7 @@ Result<ClientWithSecret> ClientService::Update(std::string_view client_id, const
       c.auth_method = DefaultAuthMethod(c.client_type);
     }
     if (auto r = ValidateClient(c); !r) return r;
+    if (auto r = CheckClientWrite(by, &before, &c); !r) return r;
     if (UsesSecret(c.auth_method) && c.secret_hash.empty()) {
       out.secret = Secret(random_.Token(kClientSecretBytes));
       c.secret_hash = secrets_.Digest(out.secret->Reveal());
@@ -332,13 +335,15 @@ Result<ClientPage> ClientService::List(const client_store::ListQuery& q) {
   });
 }
 
-Result<Client> ClientService::Delete(std::string_view client_id, std::string_view actor) {
+Result<Client> ClientService::Delete(std::string_view client_id, std::string_view actor,
+                                     const Authority& by) {
   Client before;
   auto st = db_.Transact("client.delete", [&](store::Tx& tx) -> Status {
     auto loaded = client_store::LoadForUpdate(tx, client_id);
     if (!loaded) return Fail(std::move(loaded.error()));
     if (auto r = RequireClient(*loaded, client_id); !r) return r;
     before = **loaded;
+    if (auto r = CheckClientWrite(by, &before, nullptr); !r) return r;
     auto links = client_store::Links(tx, client_id);
     if (!links) return Fail(std::move(links.error()));
     auto deleted = client_store::Delete(tx, client_id);
@@ -356,13 +361,15 @@ Result<Client> ClientService::Delete(std::string_view client_id, std::string_vie
 }
 
 Result<ClientWithSecret> ClientService::RotateSecret(std::string_view client_id,
-                                                     std::string_view actor) {
+                                                     std::string_view actor, const Authority& by) {
   ClientWithSecret out;
   auto st = db_.Transact("client.rotate_secret", [&](store::Tx& tx) -> Status {
     auto loaded = client_store::LoadForUpdate(tx, client_id);
     if (!loaded) return Fail(std::move(loaded.error()));
     if (auto r = RequireClient(*loaded, client_id); !r) return r;
     Client c = **loaded;
+    // The new secret is shown to the caller: it takes over the client.
+    if (auto r = CheckClientWrite(by, &c, &c); !r) return r;
     if (!UsesSecret(c.auth_method)) {
       return Fail(FieldError("authMethod", c.auth_method + " clients have no secret to rotate"));
     }
@@ -413,7 +420,7 @@ Result<std::vector<std::string>> ClientService::ServiceLinks(std::string_view cl
 
 Result<ScopeChange> ClientService::Link(std::string_view client_id, std::string_view service_id,
                                         const std::vector<std::string>& endpoints,
-                                        std::string_view actor) {
+                                        std::string_view actor, const Authority& by) {
   std::set<std::string_view> seen;
   for (size_t i = 0; i < endpoints.size(); ++i) {
     std::string field = "endpoints[" + std::to_string(i) + "]";
@@ -448,6 +455,9 @@ Result<ScopeChange> ClientService::Link(std::string_view client_id, std::string_
     }
     auto scope = client_store::LinkedScope(tx, client_id);
     if (!scope) return Fail(std::move(scope.error()));
+    Client after = **c;
+    after.scope = *scope;
+    if (auto r = CheckClientWrite(by, &**c, &after); !r) return r;
     int64_t now = clock_.Now();
     if (auto r = client_store::SetScope(tx, client_id, *scope, now); !r) return r;
     change.new_scope = JoinScope(*scope);
@@ -465,7 +475,7 @@ Result<ScopeChange> ClientService::Link(std::string_view client_id, std::string_
 
 Result<ScopeChange> ClientService::Unlink(std::string_view client_id,
                                           std::optional<std::string_view> service_id,
-                                          std::string_view actor) {
+                                          std::string_view actor, const Authority& by) {
   ScopeChange change;
   auto st = db_.Transact("client.unlink", [&](store::Tx& tx) -> Status {
     auto c = client_store::LoadForUpdate(tx, client_id);
@@ -475,6 +485,8 @@ Result<ScopeChange> ClientService::Unlink(std::string_view client_id,
       if (auto r = RequireService(tx, *service_id); !r) return r;
     }
     change.old_scope = JoinScope((*c)->scope);
+    // Unlinking only narrows the scope, but it is still a write to the client.
+    if (auto r = CheckClientWrite(by, &**c, &**c); !r) return r;
     auto before = client_store::Links(tx, client_id);
     if (!before) return Fail(std::move(before.error()));
     if (auto r = client_store::DeleteLinks(tx, client_id, service_id); !r) return r;

@@ -23,6 +23,7 @@
 #include "common/error.h"
 #include "common/random.h"
 #include "common/secret.h"
+#include "oauth/client/authority.h"
 #include "oauth/client/client.h"
 #include "oauth/client/client_catalog.h"
 #include "oauth/client/client_json.h"
@@ -67,18 +68,24 @@ class ClientService {
                 const SecretHasher& secrets, ClientCatalog* catalog);
 
   // `actor` is recorded in the audit log; `default_owner` is the ownerId when none is given.
+  // Every write checks `by` against the client as it was and as it will be (authority.h:
+  // admin scopes, trust, owner) inside its transaction; the default is the CLI's full
+  // authority.
   Result<ClientWithSecret> Create(const ClientPatch& patch, std::string_view actor,
-                                  std::string_view default_owner);
+                                  std::string_view default_owner,
+                                  const Authority& by = Authority::Full());
   // Merges the patch into the stored client. Switching to a secret-based auth method from one
   // without a secret generates one (returned); switching away deletes the digest.
   Result<ClientWithSecret> Update(std::string_view client_id, const ClientPatch& patch,
-                                  std::string_view actor);
+                                  std::string_view actor, const Authority& by = Authority::Full());
   Result<Client> Get(std::string_view client_id);
   Result<ClientPage> List(const client_store::ListQuery& query);
   // Removes the client, its links and its refresh tokens (and codes, reference tokens,
   // consents) in one transaction; returns the client as it was.
-  Result<Client> Delete(std::string_view client_id, std::string_view actor);
-  Result<ClientWithSecret> RotateSecret(std::string_view client_id, std::string_view actor);
+  Result<Client> Delete(std::string_view client_id, std::string_view actor,
+                        const Authority& by = Authority::Full());
+  Result<ClientWithSecret> RotateSecret(std::string_view client_id, std::string_view actor,
+                                        const Authority& by = Authority::Full());
 
   Result<client_store::LinkMap> Links(std::string_view client_id);
   Result<std::vector<std::string>> ServiceLinks(std::string_view client_id,
@@ -87,10 +94,11 @@ class ClientService {
   // ERR12015 unknown service, ERR12042 unknown endpoint, ERR11004 duplicates) and recomputes
   // the scope. An empty list changes nothing (light-oauth2 answers `{}`).
   Result<ScopeChange> Link(std::string_view client_id, std::string_view service_id,
-                           const std::vector<std::string>& endpoints, std::string_view actor);
+                           const std::vector<std::string>& endpoints, std::string_view actor,
+                           const Authority& by = Authority::Full());
   // Removes the links to one service, or all links when `service_id` is nullopt.
   Result<ScopeChange> Unlink(std::string_view client_id, std::optional<std::string_view> service_id,
-                             std::string_view actor);
+                             std::string_view actor, const Authority& by = Authority::Full());
 
   // Checks a client secret; a legacy PBKDF2 digest that matches is replaced by a keyed digest.
   // ERR12014 unknown client.

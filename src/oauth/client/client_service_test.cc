@@ -547,9 +547,10 @@ TEST_P(ClientServiceTest, BootstrapClientIsCreatedOnceWithEveryAdminScope) {
   ASSERT_TRUE(c) << c.error().description << c.error().detail;
   EXPECT_EQ(c->client_type, "trusted");
   EXPECT_EQ(c->grant_types, (std::vector<std::string>{"client_credentials", "bootstrap_token"}));
-  for (const char* s : {"portal.r", "portal.w", "oauth.user.r", "oauth.user.w",
-                        "oauth.refresh_token.r", "oauth.refresh_token.w", "read:provider",
-                        "write:provider", "oauth.key.r", "oauth.key.w", "oauth.audit.r"}) {
+  for (const char* s :
+       {"portal.r", "portal.w", "oauth.user.r", "oauth.user.w", "oauth.refresh_token.r",
+        "oauth.refresh_token.w", "read:provider", "write:provider", "oauth.key.r", "oauth.key.w",
+        "oauth.audit.r", "oauth.revoked.r"}) {
     EXPECT_TRUE(c->HasScope(s)) << s;
   }
   EXPECT_TRUE(hasher_.Verify(secret.Reveal(), c->secret_hash));

@@ -73,6 +73,16 @@ Status RecomputeClients(store::Tx& tx, const std::vector<std::string>& clients, 
   return {};
 }
 
+// The admin-scope rule over endpoints: their scopes flow into every linked client.
+Status CheckEndpointScopes(const Authority& by, const std::vector<Endpoint>& endpoints) {
+  for (const auto& e : endpoints) {
+    if (auto st = CheckAdminScopes(by, SplitScope(e.scope), "endpoint " + e.endpoint); !st) {
+      return st;
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 ServiceRegistry::ServiceRegistry(store::Database& db, const Clock& clock, ServiceCatalog* services,
@@ -98,7 +108,7 @@ void ServiceRegistry::AfterWrite(std::string_view service_id,
 }
 
 Result<Service> ServiceRegistry::Create(const ServicePatch& p, std::string_view actor,
-                                        std::string_view default_owner) {
+                                        std::string_view default_owner, const Authority& by) {
   if (!p.service_id || p.service_id->empty()) return Fail(FieldError("serviceId", "is required"));
   if (!p.service_type || p.service_type->empty()) {
     return Fail(FieldError("serviceType", "is required"));
@@ -111,6 +121,7 @@ Result<Service> ServiceRegistry::Create(const ServicePatch& p, std::string_view 
   ApplyPatch(p, s);
   if (s.owner_id.empty()) s.owner_id = std::string(default_owner);
   if (auto st = ValidateService(s); !st) return Fail(std::move(st.error()));
+  if (auto st = CheckOwner(by, "", s.owner_id); !st) return Fail(std::move(st.error()));
   s.created_at = s.updated_at = clock_.Now();
   auto st = db_.Transact("service.create", [&](store::Tx& tx) -> Status {
     auto r = tx.Exec(std::string("INSERT INTO services (") + service_store::kColumns +
@@ -135,7 +146,7 @@ Result<Service> ServiceRegistry::Create(const ServicePatch& p, std::string_view 
 }
 
 Result<Service> ServiceRegistry::Update(std::string_view service_id, const ServicePatch& p,
-                                        std::string_view actor) {
+                                        std::string_view actor, const Authority& by) {
   Service out;
   auto st = db_.Transact("service.update", [&](store::Tx& tx) -> Status {
     auto loaded = service_store::Load(tx, service_id, true);
@@ -145,6 +156,7 @@ Result<Service> ServiceRegistry::Update(std::string_view service_id, const Servi
     Service s = before;
     ApplyPatch(p, s);
     if (auto r = ValidateService(s); !r) return r;
+    if (auto r = CheckOwner(by, before.owner_id, s.owner_id); !r) return r;
     s.updated_at = clock_.Now();
     auto r = tx.Exec(
         "UPDATE services SET service_type = $2, service_name = $3, service_desc = $4, "
@@ -199,7 +211,8 @@ Result<ServicePage> ServiceRegistry::List(std::string_view host_prefix, int64_t 
   });
 }
 
-Result<Service> ServiceRegistry::Delete(std::string_view service_id, std::string_view actor) {
+Result<Service> ServiceRegistry::Delete(std::string_view service_id, std::string_view actor,
+                                        const Authority& by) {
   Service before;
   std::vector<std::string> clients;
   auto st = db_.Transact("service.delete", [&](store::Tx& tx) -> Status {
@@ -207,11 +220,13 @@ Result<Service> ServiceRegistry::Delete(std::string_view service_id, std::string
     if (!loaded) return Fail(std::move(loaded.error()));
     if (!*loaded) return Fail(NotFound(service_id));
     before = **loaded;
+    if (auto r = CheckOwner(by, before.owner_id, before.owner_id); !r) return r;
     auto locked = LockLinkedClients(tx, service_id);
     if (!locked) return Fail(std::move(locked.error()));
     clients = std::move(*locked);
     auto endpoints = service_store::LoadEndpoints(tx, service_id);
     if (!endpoints) return Fail(std::move(endpoints.error()));
+    if (auto r = CheckEndpointScopes(by, *endpoints); !r) return r;
     for (const char* sql : {"DELETE FROM client_endpoints WHERE service_id = $1",
                             "DELETE FROM service_endpoints WHERE service_id = $1",
                             "DELETE FROM services WHERE service_id = $1"}) {
@@ -233,19 +248,24 @@ Result<Service> ServiceRegistry::Delete(std::string_view service_id, std::string
 }
 
 Status ServiceRegistry::SetEndpoints(std::string_view service_id,
-                                     const std::vector<Endpoint>& endpoints,
-                                     std::string_view actor) {
+                                     const std::vector<Endpoint>& endpoints, std::string_view actor,
+                                     const Authority& by) {
   if (auto st = ValidateEndpoints(endpoints); !st) return st;
   std::vector<std::string> clients;
   auto st = db_.Transact("service.set_endpoints", [&](store::Tx& tx) -> Status {
     auto loaded = service_store::Load(tx, service_id, true);
     if (!loaded) return Fail(std::move(loaded.error()));
     if (!*loaded) return Fail(NotFound(service_id));
+    if (auto r = CheckOwner(by, (*loaded)->owner_id, (*loaded)->owner_id); !r) return r;
     auto locked = LockLinkedClients(tx, service_id);
     if (!locked) return Fail(std::move(locked.error()));
     clients = std::move(*locked);
     auto before = service_store::LoadEndpoints(tx, service_id);
     if (!before) return Fail(std::move(before.error()));
+    // Changing an endpoint's scope changes every linked client's: the caller must hold each
+    // admin scope on either side.
+    if (auto r = CheckEndpointScopes(by, *before); !r) return r;
+    if (auto r = CheckEndpointScopes(by, endpoints); !r) return r;
     std::map<std::string_view, const Endpoint*> wanted;
     for (const auto& e : endpoints) wanted[e.endpoint] = &e;
     // Endpoints that go away take their client links with them (explicitly: the cascade is a
@@ -296,7 +316,8 @@ Result<std::vector<Endpoint>> ServiceRegistry::Endpoints(std::string_view servic
   return list;
 }
 
-Status ServiceRegistry::DeleteEndpoints(std::string_view service_id, std::string_view actor) {
+Status ServiceRegistry::DeleteEndpoints(std::string_view service_id, std::string_view actor,
+                                        const Authority& by) {
   std::vector<std::string> clients;
   auto st = db_.Transact("service.delete_endpoints", [&](store::Tx& tx) -> Status {
     auto loaded = service_store::Load(tx, service_id, true);
@@ -304,6 +325,8 @@ Status ServiceRegistry::DeleteEndpoints(std::string_view service_id, std::string
     auto before = service_store::LoadEndpoints(tx, service_id);
     if (!before) return Fail(std::move(before.error()));
     if (!*loaded || before->empty()) return Fail(NoEndpoints(service_id));
+    if (auto r = CheckOwner(by, (*loaded)->owner_id, (*loaded)->owner_id); !r) return r;
+    if (auto r = CheckEndpointScopes(by, *before); !r) return r;
     auto locked = LockLinkedClients(tx, service_id);
     if (!locked) return Fail(std::move(locked.error()));
     clients = std::move(*locked);

@@ -19,6 +19,7 @@
 
 #include "common/clock.h"
 #include "common/error.h"
+#include "oauth/client/authority.h"
 #include "oauth/client/client_catalog.h"
 #include "oauth/service/service.h"
 #include "oauth/service/service_catalog.h"
@@ -37,24 +38,30 @@ class ServiceRegistry {
   ServiceRegistry(store::Database& db, const Clock& clock, ServiceCatalog* services,
                   ClientCatalog* clients);
 
+  // Every write checks `by` (authority.h) inside its transaction: the owner rule always, and
+  // for writes that change endpoints (and so the scope of linked clients) the admin-scope rule
+  // over the endpoints' scopes before and after. The default is the CLI's full authority.
+
   // ERR12018 when the id exists.
   Result<Service> Create(const ServicePatch& patch, std::string_view actor,
-                         std::string_view default_owner);
+                         std::string_view default_owner, const Authority& by = Authority::Full());
   // ERR12015 when unknown.
   Result<Service> Update(std::string_view service_id, const ServicePatch& patch,
-                         std::string_view actor);
+                         std::string_view actor, const Authority& by = Authority::Full());
   Result<Service> Get(std::string_view service_id);
   // Sorted by serviceId; `host_prefix` filters.
   Result<ServicePage> List(std::string_view host_prefix, int64_t offset, int64_t limit);
   // Deletes the service, its endpoints and the client links to them.
-  Result<Service> Delete(std::string_view service_id, std::string_view actor);
+  Result<Service> Delete(std::string_view service_id, std::string_view actor,
+                         const Authority& by = Authority::Full());
 
   // Replaces the endpoints (ERR12015 unknown service).
   Status SetEndpoints(std::string_view service_id, const std::vector<Endpoint>& endpoints,
-                      std::string_view actor);
+                      std::string_view actor, const Authority& by = Authority::Full());
   // ERR12042 when the service has none (or does not exist: light-oauth2 answers so).
   Result<std::vector<Endpoint>> Endpoints(std::string_view service_id);
-  Status DeleteEndpoints(std::string_view service_id, std::string_view actor);
+  Status DeleteEndpoints(std::string_view service_id, std::string_view actor,
+                         const Authority& by = Authority::Full());
 
  private:
   void AfterWrite(std::string_view service_id, const std::vector<std::string>& clients);

@@ -14,6 +14,7 @@
 #include "oauth/token/pkce.h"
 #include "oauth/token/token_errors.h"
 #include "oauth/token/token_service.h"
+#include "oauth/token/user_scope.h"
 #include "store/db.h"
 
 namespace portcullis::oauth {
@@ -124,13 +125,14 @@ Result<IssuedToken> TokenService::AuthorizationCode(const Params& p, const Clien
     }
     std::vector<std::string> scope = SplitScope(r.Str(3));
     if (scope.empty()) scope = c.scope;
+    Subject subject{r.Str(0), r.Str(1), r.Str(2), true};
+    scope = ScopeForUser(scope, subject.roles);
     // The refresh token keeps the consented scope; the access token is for the resource.
     auto access_scope = NarrowToTarget(*target, scope, false);
     if (!access_scope) {
       outcome = access_scope.error();
       return {};
     }
-    Subject subject{r.Str(0), r.Str(1), r.Str(2), true};
     json::object extra;
     if (p.Has("csrf")) extra["csrf"] = std::string(p.Value("csrf"));
     if (!r.Str(7).empty()) extra["nonce"] = r.Str(7);
@@ -226,6 +228,7 @@ Result<IssuedToken> TokenService::RefreshToken(const Params& p, const Client& c)
       return {};
     }
     Subject subject{r.Str(4), r.Str(5), r.Str(6), !r.Str(4).empty()};
+    if (subject.is_user) *scope = ScopeForUser(*scope, subject.roles);
     json::object extra;
     if (p.Has("csrf")) extra["csrf"] = std::string(p.Value("csrf"));
     int64_t ttl = TtlFor(c);
@@ -252,8 +255,9 @@ Result<IssuedToken> TokenService::RefreshToken(const Params& p, const Client& c)
 // Issues an access token and a refresh token for a user (password and
 // client_authenticated_user grants).
 Result<IssuedToken> TokenService::IssueForUser(const Client& c, const Subject& subject,
-                                               const std::vector<std::string>& scope,
+                                               const std::vector<std::string>& requested,
                                                const Params& p, const json::object& extra) {
+  const std::vector<std::string> scope = ScopeForUser(requested, subject.roles);
   auto target = ResolveTarget(p);
   if (!target) return Fail(target.error());
   auto access_scope = NarrowToTarget(*target, scope, ScopeRequested(p));
@@ -433,6 +437,8 @@ Result<IssuedToken> TokenService::TokenExchange(const Params& p, const Client& c
   subject.roles = StringClaim(sc, "roles");
   subject.is_user = !subject.user_id.empty();
   subject.sub = StringClaim(sc, "sub");
+  if (subject.is_user) *scope = ScopeForUser(*scope, subject.roles);
+  if (scope->empty()) return Fail(Error::OAuth(400, "invalid_scope", "No scope can be delegated."));
   json::object extra;
   extra["act"] = act;
   int64_t ttl = TtlFor(c);

@@ -53,7 +53,8 @@ const std::string& DummyHash() {
 
 }  // namespace
 
-UserService::UserService(store::Database& db, const Clock& clock) : db_(db), clock_(clock) {}
+UserService::UserService(store::Database& db, const Clock& clock, LoginThrottle* throttle)
+    : db_(db), clock_(clock), throttle_(throttle) {}
 
 Result<std::optional<User>> UserService::Find(std::string_view user_id) {
   auto row = db_.QueryRow(std::string("SELECT ") + kColumns + " FROM users WHERE user_id = $1",
@@ -63,7 +64,7 @@ Result<std::optional<User>> UserService::Find(std::string_view user_id) {
   return std::optional<User>(RowToUser(**row));
 }
 
-Result<User> UserService::Create(const UserPatch& p, std::string_view actor) {
+Result<User> UserService::Create(const UserPatch& p, std::string_view actor, const Authority& by) {
   if (!p.user_id || p.user_id->empty()) return Fail(FieldError("userId", "is required"));
   if (!p.user_type || p.user_type->empty()) return Fail(FieldError("userType", "is required"));
   if (!p.email || p.email->empty()) return Fail(FieldError("email", "is required"));
@@ -71,6 +72,9 @@ Result<User> UserService::Create(const UserPatch& p, std::string_view actor) {
   u.user_id = *p.user_id;
   ApplyPatch(p, u);
   if (auto st = ValidateUser(u); !st) return Fail(std::move(st.error()));
+  if (auto st = CheckUserWrite(by, u.user_id, nullptr, &u.roles); !st) {
+    return Fail(std::move(st.error()));
+  }
 
   // Cheap checks first, in light-oauth2's order; the hash only once they pass.
   auto taken = db_.TransactValue<bool>("user.check",
@@ -123,7 +127,7 @@ Result<User> UserService::Create(const UserPatch& p, std::string_view actor) {
 }
 
 Result<User> UserService::Update(std::string_view user_id, const UserPatch& p,
-                                 std::string_view actor) {
+                                 std::string_view actor, const Authority& by) {
   return db_.TransactValue<User>("user.update", [&](store::Tx& tx) -> Result<User> {
     auto row = tx.QueryRow(std::string("SELECT ") + kColumns + " FROM users WHERE user_id = $1" +
                                std::string(client_store::ForUpdate(tx.dialect())),
@@ -134,6 +138,9 @@ Result<User> UserService::Update(std::string_view user_id, const UserPatch& p,
     User u = before;
     ApplyPatch(p, u);
     if (auto st = ValidateUser(u); !st) return Fail(std::move(st.error()));
+    if (auto st = CheckUserWrite(by, before.user_id, &before.roles, &u.roles); !st) {
+      return Fail(std::move(st.error()));
+    }
     if (u.email != before.email) {
       auto taken = EmailTaken(tx, u.email, u.user_id);
       if (!taken) return Fail(std::move(taken.error()));
@@ -188,7 +195,8 @@ Result<UserPage> UserService::List(std::string_view prefix, int64_t offset, int6
   });
 }
 
-Result<User> UserService::Delete(std::string_view user_id, std::string_view actor) {
+Result<User> UserService::Delete(std::string_view user_id, std::string_view actor,
+                                 const Authority& by) {
   return db_.TransactValue<User>("user.delete", [&](store::Tx& tx) -> Result<User> {
     auto row = tx.QueryRow(std::string("SELECT ") + kColumns + " FROM users WHERE user_id = $1" +
                                std::string(client_store::ForUpdate(tx.dialect())),
@@ -196,6 +204,9 @@ Result<User> UserService::Delete(std::string_view user_id, std::string_view acto
     if (!row) return Fail(std::move(row.error()));
     if (!*row) return Fail(NotFound(user_id));
     User before = RowToUser(**row);
+    if (auto st = CheckUserWrite(by, before.user_id, &before.roles, nullptr); !st) {
+      return Fail(std::move(st.error()));
+    }
     // What the user holds goes with them: refresh tokens, codes, sessions, consents.
     for (const char* sql :
          {"DELETE FROM refresh_tokens WHERE user_id = $1",
@@ -217,13 +228,22 @@ Result<User> UserService::Delete(std::string_view user_id, std::string_view acto
 }
 
 Status UserService::ChangePassword(std::string_view user_id, const PasswordChange& change,
-                                   std::string_view actor) {
+                                   std::string_view actor, const Authority& by) {
   auto u = Find(user_id);
   if (!u) return Fail(std::move(u.error()));
   if (!*u) return Fail(NotFound(user_id));
+  if (auto st = CheckUserWrite(by, user_id, &(*u)->roles, &(*u)->roles); !st) return st;
+  // The current-password check answers guesses like a sign-in does, so it shares the sign-in
+  // throttle and its per-user key (login/user_authenticator.cc).
+  const std::string throttle_key = "user:" + std::string(user_id);
+  if (throttle_ != nullptr && throttle_->Locked(throttle_key)) {
+    return Fail(Error::OAuth(429, "slow_down", "Too many failed attempts. Try again later."));
+  }
   if (!VerifyPassword(change.password.Reveal(), (*u)->password_hash)) {
+    if (throttle_ != nullptr) throttle_->Failure(throttle_key);
     return Fail(Error::Status("ERR12016", "The current password is incorrect."));
   }
+  if (throttle_ != nullptr) throttle_->Success(throttle_key);
   if (change.new_password.empty() || change.new_password_confirm.empty()) {
     return Fail(Error::Status("ERR12011"));
   }

@@ -22,6 +22,8 @@
 #include "common/clock.h"
 #include "common/error.h"
 #include "common/secret.h"
+#include "oauth/client/authority.h"
+#include "oauth/login/throttle.h"
 #include "oauth/user/user.h"
 #include "store/db.h"
 
@@ -34,19 +36,27 @@ struct UserPage {
 
 class UserService {
  public:
-  UserService(store::Database& db, const Clock& clock);
+  // `throttle`, when given, is the sign-in throttle: wrong current passwords in ChangePassword
+  // count as failed sign-ins of that user, and a locked user gets 429 there too.
+  UserService(store::Database& db, const Clock& clock, LoginThrottle* throttle = nullptr);
 
-  Result<User> Create(const UserPatch& patch, std::string_view actor);
+  // Writes check `by` (authority.h): giving or taking the admin role needs a trusted caller; a
+  // caller acting for a non-admin user may change only its own record. Default: the CLI.
+  Result<User> Create(const UserPatch& patch, std::string_view actor,
+                      const Authority& by = Authority::Full());
   // Profile fields only; the password is not changed here (ERR12013 unknown user).
-  Result<User> Update(std::string_view user_id, const UserPatch& patch, std::string_view actor);
+  Result<User> Update(std::string_view user_id, const UserPatch& patch, std::string_view actor,
+                      const Authority& by = Authority::Full());
   Result<User> Get(std::string_view user_id);
   // Sorted by userId; `user_id_prefix` filters.
   Result<UserPage> List(std::string_view user_id_prefix, int64_t offset, int64_t limit);
   // Deletes the user with their refresh tokens, sessions and consents.
-  Result<User> Delete(std::string_view user_id, std::string_view actor);
-  // ERR12013 unknown user, ERR12016 wrong current password, ERR12011 empty, ERR12012 mismatch.
+  Result<User> Delete(std::string_view user_id, std::string_view actor,
+                      const Authority& by = Authority::Full());
+  // ERR12013 unknown user, ERR12016 wrong current password, ERR12011 empty, ERR12012 mismatch;
+  // 429 slow_down while the user is locked by the throttle (the check is a password oracle).
   Status ChangePassword(std::string_view user_id, const PasswordChange& change,
-                        std::string_view actor);
+                        std::string_view actor, const Authority& by = Authority::Full());
   // An administrator's reset (CLI): no current password needed; policy checked (ERR11004).
   Status SetPassword(std::string_view user_id, const Secret& password, std::string_view actor);
   // The user when `password` is theirs: ERR12013 unknown (after a dummy hash, so timing does not
@@ -57,6 +67,7 @@ class UserService {
   Result<std::optional<User>> Find(std::string_view user_id);
   store::Database& db_;
   const Clock& clock_;
+  LoginThrottle* throttle_;
 };
 
 }  // namespace portcullis::oauth

@@ -75,6 +75,13 @@ def db(oauth):
     return conn
 
 
+def cli(oauth, *args, stdin=None):
+    """The registry CLI on the server's store, while the server runs."""
+    return subprocess.run([BIN, *args, "--store", "sqlite:" + oauth.s.tmp + "/portcullis.db"],
+                          input=stdin, capture_output=True, text=True,
+                          env={"PORTCULLIS_KEYS_MASTER_KEY": "0" * 64}, timeout=60)
+
+
 def password_grant(oauth, client, scope=None, user=USER, password=PASSWORD):
     data = {"grant_type": "password", "username": user, "password": password}
     if scope:
@@ -199,10 +206,7 @@ def test_password_reset_by_cli_revokes_refresh_and_sso(oauth):
     rt = password_grant(oauth, client).json()["refresh_token"]
 
     # The CLI, on the server's store, while it runs.
-    r = subprocess.run([BIN, "user", "set-password", USER, "--store",
-                        "sqlite:" + oauth.s.tmp + "/portcullis.db"],
-                       input="another new passphrase\n", capture_output=True, text=True,
-                       env={"PORTCULLIS_KEYS_MASTER_KEY": "0" * 64}, timeout=60)
+    r = cli(oauth, "user", "set-password", USER, stdin="another new passphrase\n")
     assert r.returncode == 0, r.stderr
 
     r = refresh(oauth, client, rt)
@@ -260,6 +264,21 @@ def test_user_lock_revokes_grants_and_refuses_every_sign_in(oauth):
     assert r.status_code == 200, r.text
     assert password_grant(oauth, client).status_code == 200
     assert refresh(oauth, client, rt).status_code == 400
+
+
+def test_user_lock_by_cli_revokes_refresh_and_sso(oauth):
+    client = oauth.create_client("trusted", scope="a.r", redirectUris=[REDIRECT],
+                                 clientProfile="webserver")
+    make_user(oauth)
+    browser = signed_in_browser(oauth, client[0])
+    rt = password_grant(oauth, client).json()["refresh_token"]
+    r = cli(oauth, "user", "lock", USER)
+    assert r.returncode == 0, r.stderr
+    assert refresh(oauth, client, rt).status_code == 400
+    assert not sso_still_signs_in(oauth, browser, client[0])
+    assert password_grant(oauth, client).status_code == 401
+    assert cli(oauth, "user", "unlock", USER).returncode == 0
+    assert password_grant(oauth, client).status_code == 200
 
 
 def test_user_delete_revokes_refresh_and_sso(oauth):

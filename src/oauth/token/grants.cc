@@ -153,7 +153,10 @@ Result<IssuedToken> TokenService::AuthorizationCode(const Params& p, const Clien
       return {};
     }
     Subject subject{r.Str(0), r.Str(1), r.Str(2), true};
-    subject.user_source = "users";  // the code service signs users in from the user store
+    // The code service signs users in from the user store unless the client names another
+    // authenticator (light-oauth2's authenticate_class), whose users the store may not hold:
+    // those are read again only when the store has them.
+    subject.user_source = c.authenticate_class.empty() ? "users" : "";
     auto current =
         ReadUserAgain(tx, subject.user_source, subject.user_id, subject.user_type, subject.roles);
     if (!current) return Fail(current.error());

@@ -531,8 +531,12 @@ class Endpoint {
     return WithCookies(code_pages::Login(status, view), cookies);
   }
 
-  // API callers: HTTP Basic, checked on the hash pool, then a code. Typing the password into
-  // a request for this client is taken as the user's consent (light-oauth2 has no consent).
+  // API callers: HTTP Basic, checked on the hash pool, then a code. A browser may hold cached
+  // Basic credentials and send them with any cross-site navigation here, so they are not taken
+  // as consent: a client that is not trusted needs a recorded one (the consent page, or a
+  // consent given earlier), else the answer is consent_required at its redirect URI (OIDC Core
+  // §3.1.2.6, RFC 6749 §4.1.2.1). code.basic_auth_implicit_consent restores light-oauth2's
+  // behaviour, which had no consent at all.
   Reply BasicLogin(Request& req, ValidAuthorization v, const AuthenticatorRegistry::Entry& entry) {
     auto authz = req.Header("authorization");
     auto creds = authz ? ParseBasic(*authz) : std::nullopt;
@@ -549,6 +553,18 @@ class Endpoint {
           if (!user) {
             if (user.error().http_status == 401) return Challenge(user.error());
             return JsonError(user.error());
+          }
+          if (!v.client->IsTrusted() && !d_.authorization.settings().basic_auth_implicit_consent) {
+            auto covered = d_.consents.Covers(user->user_id, v.client->client_id, v.scope);
+            if (!covered) return JsonError(covered.error());
+            if (!*covered) {
+              log::Info("code.consent_required",
+                        {{"user_id", user->user_id}, {"client_id", v.client->client_id}});
+              return Redirect(302, d_.authorization.ErrorRedirect(AuthorizationService::FailureFor(
+                                       v, Error::OAuth(400, "consent_required",
+                                                       "The user has not consented to this "
+                                                       "client; sign in with the browser form."))));
+            }
           }
           return Issue(false, v, *user, v.remember, 302);
         }};

@@ -186,6 +186,10 @@ const std::vector<Entry>& Entries() {
        IntSetter(0, 600000, FIELD(store.busy_timeout_ms))},
       {{"store", "connect_timeout_s", "5", "PostgreSQL connect timeout."},
        IntSetter(1, 600, FIELD(store.connect_timeout_s))},
+      {{"store", "purge_interval_s", "60",
+        "How often the instance holding the scheduler lease deletes expired rows (codes, tokens, "
+        "sessions; deny-list and assertion jtis only once past exp plus the leeway)."},
+       IntSetter(1, 86400, FIELD(store.purge_interval_s))},
       {{"log", "level", "info", "debug, info, warn, error or off."},
        EnumSetter({"debug", "info", "warn", "error", "off"}, FIELD(log.level))},
       {{"log", "format", "text", "text (key=value) or json (one object per line)."},
@@ -222,7 +226,8 @@ const std::vector<Entry>& Entries() {
        IntSetter(60, 365LL * 86400, FIELD(token.bootstrap_token_ttl_s))},
       {{"token", "leeway_s", "60",
         "Clock skew allowed when this server checks tokens (exp, nbf, iat): introspection, "
-        "/oauth2/verify, admin calls, token exchange."},
+        "/oauth2/verify, admin calls, token exchange, client assertions. Revocations and used "
+        "assertion ids are kept this long past exp (at least 60 s)."},
        IntSetter(0, 300, FIELD(token.leeway_s))},
       {{"token", "audience", "", "Default `aud` when a request names no resource."},
        StringSetter(FIELD(token.audience))},
@@ -239,6 +244,11 @@ const std::vector<Entry>& Entries() {
       {{"federation", "max_in_flight", "4",
         "Concurrent key fetches per provider; more are refused with 503."},
        IntSetter(1, 1000, FIELD(federation.max_in_flight))},
+      {{"code", "basic_auth_implicit_consent", "false",
+        "true: an authorization request signed in with HTTP Basic issues a code to any client, as "
+        "light-oauth2 did. false: clients that are not trusted need the user's recorded consent, "
+        "else the answer is consent_required."},
+       BoolSetter(FIELD(code.basic_auth_implicit_consent))},
       {{"bootstrap", "client_id", "",
         "With client_secret: creates this trusted admin client at start if the store lacks it."},
        StringSetter(FIELD(bootstrap.client_id))},

@@ -51,6 +51,7 @@ struct Config {
     int pool_size = 8;
     int busy_timeout_ms = 5000;
     int connect_timeout_s = 5;
+    int64_t purge_interval_s = 60;
   } store;
   struct Log {
     std::string level = "info";
@@ -82,6 +83,9 @@ struct Config {
     int64_t cache_max_entries = 1024;
     int64_t max_in_flight = 4;
   } federation;
+  struct Code {
+    bool basic_auth_implicit_consent = false;
+  } code;
   struct Bootstrap {
     std::string client_id;
     std::string client_secret;

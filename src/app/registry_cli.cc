@@ -386,6 +386,13 @@ int UserCommand(const State& s, const std::string& cmd, Env& env) {
     auto st = users.SetPassword(s.id, ReadSecretLine(std::cin), env.actor);
     return st ? Done(s, "set the password of " + s.id) : Refused(st.error());
   }
+  if (cmd == "lock" || cmd == "unlock") {
+    // Locking also ends the user's refresh tokens, codes and sessions (UserService::Update).
+    oauth::UserPatch patch;
+    patch.locked = cmd == "lock";
+    auto r = users.Update(s.id, patch, env.actor);
+    return r ? Done(s, (cmd == "lock" ? "locked " : "unlocked ") + s.id) : Refused(r.error());
+  }
   return Die("user " + cmd + ": unknown command");
 }
 
@@ -668,7 +675,9 @@ void AddUser(Builder& b) {
   for (auto [name, help] :
        {std::pair{"get", "Show a user"}, std::pair{"delete", "Delete a user and their tokens"},
         std::pair{"password", "Change a password: stdin holds the current and the new one"},
-        std::pair{"set-password", "Reset a password to one read from stdin"}}) {
+        std::pair{"set-password", "Reset a password to one read from stdin; ends their grants"},
+        std::pair{"lock", "Lock a user: no sign-in anywhere; ends their tokens and sessions"},
+        std::pair{"unlock", "Unlock a user"}}) {
     b.Id(b.Leaf(g, name, help), "User id");
   }
 }

@@ -1,5 +1,6 @@
 #include "app/services.h"
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
@@ -47,7 +48,7 @@ class ServiceSet final : public Services {
         key_store_(db),
         throttle_(clock_),
         users_(db, throttle_),
-        revoked_(db, clock_),
+        revoked_(db, clock_, oauth::DenyListRetention(config.token.leeway_s)),
         services_(db),
         master_(std::move(master)) {}
 
@@ -81,6 +82,7 @@ class ServiceSet final : public Services {
     ts.refresh_token_ttl = config_.token.refresh_token_ttl_s;
     ts.bootstrap_token_ttl = config_.token.bootstrap_token_ttl_s;
     ts.bootstrap_client_id = config_.bootstrap.client_id;
+    ts.leeway_s = config_.token.leeway_s;
     tokens_ = std::make_unique<oauth::TokenService>(ts, clients_, secrets_, *ring_keys_, db_,
                                                     users_, revoked_, clock_, Random::System());
     // The admin APIs take tokens whose aud is the issuer or an admin audience (README "Admin
@@ -123,6 +125,7 @@ class ServiceSet final : public Services {
       oauth::AuthorizationSettings as;
       as.issuer = config_.server.issuer;
       as.code_ttl = config_.token.code_ttl_s;
+      as.basic_auth_implicit_consent = config_.code.basic_auth_implicit_consent;
       code_deps_ = std::make_unique<api::CodeApiDeps>(as, clients_, db_, clock_, Random::System(),
                                                       master_.bytes());
       code_deps_->authenticators.AddDefault(std::make_shared<oauth::UserStoreLogin>(users_));
@@ -190,15 +193,16 @@ class ServiceSet final : public Services {
         if (revoked) Report("revoked.reload", revoked_.Reload());
       }
       // Scheduled jobs run on one instance at a time: the holder of the "scheduler" lease.
+      const int64_t purge_every = config_.store.purge_interval_s;
       if (now >= next_tick && HoldLease(now)) {
         Report("keys.tick", keys_->Tick());
         if (now >= next_purge) {
           Report("token.purge", tokens_->Purge());
           if (code_deps_) Report("sso.purge", code_deps_->sessions.Purge());
-          next_purge = now + 60;
+          next_purge = now + purge_every;
         }
       }
-      if (now >= next_tick) next_tick = now + 5;
+      if (now >= next_tick) next_tick = now + std::min<int64_t>(5, purge_every);
       lock.lock();
     }
   }

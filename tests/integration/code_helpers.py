@@ -140,3 +140,15 @@ def header_values(resp, name):
     """All values of a header (requests folds repeated headers)."""
     return resp.raw.headers.getlist(name) if hasattr(resp.raw.headers, "getlist") else \
         [resp.headers.get(name)]
+
+
+def record_consent(oauth, client_id, user=USER, password=PASSWORD, **params):
+    """Signs in with the browser form and allows the consent page, so the user's consent to
+    `client_id` (for `params`' scope, default the client's whole scope) is recorded. HTTP Basic
+    sign-in needs it for clients that are not trusted. Returns the browser session."""
+    s = requests.Session()
+    page = browser_login(oauth, s, code_params(client_id, **params), user=user, password=password)
+    assert page.status_code == 200 and "wants access to your account" in page.text, page.text
+    done = submit(s, page, button=("decision", "allow"))
+    assert done.status_code == 303 and "code=" in done.headers["Location"], done.text
+    return s

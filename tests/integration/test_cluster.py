@@ -176,8 +176,9 @@ def test_database_outage_degrades_and_recovers(cluster):
 def test_code_issued_at_one_instance_is_redeemed_at_the_other(cluster):
     from code_helpers import REDIRECT, basic_user, pkce_pair, query_of
     k = Cluster(cluster)
+    # Trusted: HTTP Basic sign-in issues a code to other clients only with a recorded consent.
     r = k.admin("POST", "/oauth2/client", json={
-        "clientType": "confidential", "clientProfile": "webserver", "clientName": "web", "clientDesc": "d",
+        "clientType": "trusted", "clientProfile": "webserver", "clientName": "web", "clientDesc": "d",
         "host": "h", "ownerId": "admin", "scope": "a", "redirectUris": [REDIRECT]})
     assert r.status_code == 200, r.text
     client = r.json()

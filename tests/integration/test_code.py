@@ -6,7 +6,10 @@ Deliberate differences from upstream, each tested here:
   * redirect_uri must be registered for the client, exactly (upstream: any URI, reference §18.1);
   * public clients must use PKCE with S256 (upstream: never required, plain allowed);
   * a form POST needs the CSRF token of the sign-in page, and answers 303 (RFC 9700 §4.12)
-    on success and the page again, with a message, on a wrong password (upstream: 307 /error).
+    on success and the page again, with a message, on a wrong password (upstream: 307 /error);
+  * HTTP Basic sign-in needs the user's recorded consent for clients that are not trusted
+    (upstream: none). These servers run with code.basic_auth_implicit_consent=true, the
+    migration setting that restores upstream's behaviour; test_trust_revoke.py covers the default.
 """
 import json
 import sqlite3
@@ -18,9 +21,20 @@ from code_helpers import (BROWSER, OTHER_REDIRECT, PASSWORD, REDIRECT, USER, aut
                           browser_login, code_params, make_client, make_user, pkce_pair,
                           query_of, redeem)
 from conftest import Portcullis, new_pg_database
-from oauth_fixtures import BOOT_ID, BOOT_SECRET, OAuthServer, basic, oauth  # noqa: F401
+from oauth_fixtures import BOOT_ID, BOOT_SECRET, OAuthServer, basic  # noqa: F401
 
 PATHS = ["/oauth2/code", "/oauth2/authorize"]
+# light-oauth2's behaviour: HTTP Basic sign-in issues codes to any client.
+LIGHT_ENV = {"PORTCULLIS_BOOTSTRAP_CLIENT_ID": BOOT_ID,
+             "PORTCULLIS_BOOTSTRAP_CLIENT_SECRET": BOOT_SECRET,
+             "PORTCULLIS_CODE_BASIC_AUTH_IMPLICIT_CONSENT": "true"}
+
+
+@pytest.fixture
+def oauth():
+    s = Portcullis(env=LIGHT_ENV)
+    yield OAuthServer(s)
+    assert s.stop() == 0, s.read_log()
 
 
 def claims(jwt):
@@ -249,9 +263,7 @@ def test_login_attempts_are_throttled(env):
 
 
 def test_code_is_stored_hashed_with_the_configured_ttl(tmp_path):
-    s = Portcullis(args=["--set", "token.code_ttl_s=90"],
-                   env={"PORTCULLIS_BOOTSTRAP_CLIENT_ID": BOOT_ID,
-                        "PORTCULLIS_BOOTSTRAP_CLIENT_SECRET": BOOT_SECRET})
+    s = Portcullis(args=["--set", "token.code_ttl_s=90"], env=LIGHT_ENV)
     try:
         oauth = OAuthServer(s)
         make_user(oauth)
@@ -277,8 +289,7 @@ def test_code_ttl_outside_60_to_600_is_refused_at_start():
 def test_a_code_issued_by_one_instance_redeems_on_another(tmp_path, backend):
     store = ("sqlite:" + str(tmp_path / "shared.db")) if backend == "sqlite" \
         else new_pg_database()
-    env = {"PORTCULLIS_BOOTSTRAP_CLIENT_ID": BOOT_ID,
-           "PORTCULLIS_BOOTSTRAP_CLIENT_SECRET": BOOT_SECRET}
+    env = LIGHT_ENV
     a = Portcullis(args=["--services", "code,client,user,token"], env=env, store=store)
     b = None
     try:

@@ -8,8 +8,8 @@ import pytest
 import requests
 
 from code_helpers import (BROWSER, PASSWORD, REDIRECT, USER, authorize, browser_login,
-                          code_params, make_client, make_user, pkce_pair, query_of, redeem,
-                          submit)
+                          code_params, make_client, make_user, pkce_pair, query_of,
+                          record_consent, redeem, submit)
 from oauth_fixtures import oauth  # noqa: F401
 
 # Variations of REDIRECT (http://127.0.0.1:9/cb) that must never receive a redirect.
@@ -114,6 +114,7 @@ def test_state_is_echoed_exactly(env, state):
 
 def test_no_state_means_no_state_in_the_answer(env):
     oauth, client = env
+    record_consent(oauth, client[0])  # HTTP Basic sign-in needs a recorded consent
     p = code_params(client[0])
     del p["state"]
     q = query_of(authorize(oauth, p, USER, PASSWORD).headers["Location"])[1]
@@ -135,7 +136,9 @@ def test_public_client_without_pkce_is_refused(oauth):
     r = authorize(oauth, code_params(public[0], code_challenge=verifier,
                                      code_challenge_method="plain"), USER, PASSWORD)
     assert r.status_code == 400 and r.json()["code"] == "ERR12033"
-    # With S256 it works, without any secret, and the verifier is checked.
+    # With S256 it works, without any secret, and the verifier is checked (once the user has
+    # consented: HTTP Basic sign-in is not taken as consent).
+    record_consent(oauth, public[0], code_challenge=challenge, code_challenge_method="S256")
     r = authorize(oauth, code_params(public[0], code_challenge=challenge,
                                      code_challenge_method="S256"), USER, PASSWORD)
     assert r.status_code == 302

@@ -142,7 +142,8 @@ def test_authlib_authorization_code_with_pkce(alg_server):
     _, oauth = alg_server
     meta = requests.get(oauth.url + "/.well-known/oauth-authorization-server").json()
     redirect = "http://127.0.0.1:9/authlib-cb"
-    cid, secret = oauth.create_client("confidential", scope="orders.read profile",
+    # Trusted: HTTP Basic sign-in issues a code to other clients only with a recorded consent.
+    cid, secret = oauth.create_client("trusted", scope="orders.read profile",
                                       redirectUris=[redirect], clientProfile="webserver")
     user, pw = oauth.create_user("frank", "frank-password-123")
     session = OAuth2Session(cid, secret, scope="orders.read", redirect_uri=redirect,

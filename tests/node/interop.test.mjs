@@ -78,7 +78,8 @@ test('authorization_code with PKCE S256 and refresh (oauth4webapi)', async () =>
     const as = await oauth.processDiscoveryResponse(issuer,
       await oauth.discoveryRequest(issuer, { ...options, algorithm: 'oauth2' }));
     const redirectUri = 'http://127.0.0.1:9/callback';
-    const created = await server.createClient({ clientType: 'confidential', clientProfile: 'webserver',
+    // Trusted: HTTP Basic sign-in issues a code to other clients only with a recorded consent.
+    const created = await server.createClient({ clientType: 'trusted', clientProfile: 'webserver',
       scope: 'profile orders.read', redirectUris: [redirectUri] });
     await server.createUser('erin', 'erin-password-1234');
     const client = { client_id: created.clientId };

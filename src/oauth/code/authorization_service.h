@@ -42,6 +42,9 @@ struct AuthorizationSettings {
   int64_t code_ttl = 300;  // seconds; clamped to 60..600 (RFC 6749 §4.1.2: at most 10 minutes)
   // RFC 9700 §2.1.1: S256 only, unless an installation needs `plain` for old clients.
   bool allow_plain_pkce = false;
+  // light-oauth2 issued a code to any client as soon as HTTP Basic user credentials checked
+  // out. Off by default: a client that is not trusted then needs the user's recorded consent.
+  bool basic_auth_implicit_consent = false;
 };
 
 // A request that passed validation: every field is safe to act on.

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "oauth/client/client.h"
+#include "oauth/refresh/grant_revocation.h"
 #include "store/db.h"
 
 namespace portcullis::oauth {
@@ -45,10 +46,16 @@ Status ConsentStore::Grant(std::string_view user_id, std::string_view client_id,
 }
 
 Result<bool> ConsentStore::Revoke(std::string_view user_id, std::string_view client_id) {
-  auto n = db_.Exec("DELETE FROM consents WHERE user_id = $1 AND client_id = $2",
-                    {Text(user_id), Text(client_id)});
-  if (!n) return Fail(n.error());
-  return *n > 0;
+  const int64_t now = clock_.Now();
+  return db_.TransactValue<bool>("consent.revoke", [&](store::Tx& tx) -> Result<bool> {
+    auto n = tx.Exec("DELETE FROM consents WHERE user_id = $1 AND client_id = $2",
+                     {Text(user_id), Text(client_id)});
+    if (!n) return Fail(n.error());
+    // What the consent let the client obtain ends with it, in the same transaction: its refresh
+    // tokens for this user would otherwise keep working for their whole lifetime.
+    if (auto s = RevokeUserClientGrants(tx, user_id, client_id, now); !s) return Fail(s.error());
+    return *n > 0;
+  });
 }
 
 Result<std::vector<Consent>> ConsentStore::List(std::string_view user_id) const {

@@ -36,7 +36,8 @@ class ConsentStore {
   // Records agreement to `scope`, added to what was agreed before.
   Status Grant(std::string_view user_id, std::string_view client_id,
                const std::vector<std::string>& scope);
-  // False when there was nothing to revoke.
+  // Also revokes the user's refresh tokens and unredeemed codes at the client, in the same
+  // transaction. False when there was no consent to revoke.
   Result<bool> Revoke(std::string_view user_id, std::string_view client_id);
   // The user's consents, by client id.
   Result<std::vector<Consent>> List(std::string_view user_id) const;

@@ -97,6 +97,28 @@ TEST_P(SessionTest, ConsentCoversGrantedScopesAndWidens) {
   EXPECT_TRUE(*consents.Revoke("alice", "app1"));
   EXPECT_FALSE(*consents.Revoke("alice", "app1"));
   EXPECT_FALSE(*consents.Covers("alice", "app1", {"a.r"}));
+  // Revoking a consent revokes the user's refresh tokens and unredeemed codes at that client,
+  // and nothing else.
+  ASSERT_TRUE(consents.Grant("alice", "app1", {"a.r"}));
+  for (const char* sql :
+       {"INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, created_at, "
+        "expires_at) VALUES ('r1', 'f1', 'app1', 'alice', 1, 9999999999), "
+        "('r2', 'f2', 'app2', 'alice', 1, 9999999999), "
+        "('r3', 'f3', 'app1', 'bob', 1, 9999999999)",
+        "INSERT INTO auth_codes (code_hash, client_id, user_id, created_at, expires_at) VALUES "
+        "('k1', 'app1', 'alice', 1, 9999999999), ('k2', 'app2', 'alice', 1, 9999999999)"}) {
+    ASSERT_TRUE(db_->Exec(sql));
+  }
+  EXPECT_TRUE(*consents.Revoke("alice", "app1"));
+  auto states = db_->Query("SELECT token_hash, state FROM refresh_tokens ORDER BY token_hash");
+  ASSERT_TRUE(states && states->size() == 3);
+  EXPECT_EQ((*states)[0].Str(1), "revoked");
+  EXPECT_EQ((*states)[1].Str(1), "active");
+  EXPECT_EQ((*states)[2].Str(1), "active");
+  auto codes = db_->Query("SELECT code_hash FROM auth_codes WHERE expires_at > $1 ORDER BY 1",
+                          {clock_.Now()});
+  ASSERT_TRUE(codes && codes->size() == 1);
+  EXPECT_EQ((*codes)[0].Str(0), "k2");
   // Deleting the client removes its consents.
   ASSERT_TRUE(db_->Exec("DELETE FROM clients WHERE client_id = 'app2'"));
   EXPECT_TRUE(consents.List("alice")->empty());

@@ -34,12 +34,18 @@ Result<AuthenticatedUser> SqlUserAuthenticator::AuthenticateFrom(std::string_vie
     Error e = Error::OAuth(429, "slow_down", "Too many failed attempts. Try again later.");
     return Fail(e);
   }
-  auto row =
-      db_.QueryRow("SELECT user_id, user_type, roles, password_hash FROM users WHERE user_id = $1",
-                   {store::Text(user_id)});
+  auto row = db_.QueryRow(
+      "SELECT user_id, user_type, roles, password_hash, locked FROM users"
+      " WHERE user_id = $1",
+      {store::Text(user_id)});
   if (!row) return Fail(row.error());
   bool ok = *row ? VerifyPassword(password, (*row)->Str(3))
                  : (VerifyPassword(password, DummyHash()), false);
+  // A locked account answers like a wrong password, after the same work.
+  if (ok && (*row)->Int(4) != 0) {
+    log::Info("login.locked", {{"user_id", std::string(user_id)}});
+    return Fail(BadCredentials());
+  }
   if (!ok) {
     throttle_.Failure(user_key);
     if (!remote_ip.empty()) throttle_.Failure(ip_key);
@@ -60,10 +66,11 @@ Result<AuthenticatedUser> SqlUserAuthenticator::AuthenticateFrom(std::string_vie
 }
 
 Result<AuthenticatedUser> SqlUserAuthenticator::Find(std::string_view user_id) {
-  auto row = db_.QueryRow("SELECT user_id, user_type, roles FROM users WHERE user_id = $1",
+  auto row = db_.QueryRow("SELECT user_id, user_type, roles, locked FROM users WHERE user_id = $1",
                           {store::Text(user_id)});
   if (!row) return Fail(row.error());
-  if (!*row) return Fail(Error::Status("ERR12013"));
+  // A locked account is treated as gone: its sessions sign in again, and fail.
+  if (!*row || (*row)->Int(3) != 0) return Fail(Error::Status("ERR12013"));
   return AuthenticatedUser{(*row)->Str(0), (*row)->Str(1), (*row)->Str(2)};
 }
 

@@ -29,22 +29,53 @@ std::string DefaultAudience(const TokenSettings& s) {
   return s.default_audience.empty() ? s.issuer : s.default_audience;
 }
 
-// Stores a refresh token for `subject`, hashed; returns the clear value.
+// Stores a refresh token for a user, hashed; returns the clear value.
 Result<std::string> InsertRefresh(store::Tx& tx, Random& random, int64_t now, int64_t ttl,
                                   const Client& c, std::string_view user_id,
                                   std::string_view user_type, std::string_view roles,
+                                  std::string_view user_source,
                                   const std::vector<std::string>& scope, std::string_view remember,
                                   std::string_view family, std::string_view parent_hash) {
   std::string token = random.Token(32);
   auto n = tx.Exec(
       "INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, user_type, roles,"
-      " scope, remember, state, parent_hash, created_at, expires_at)"
-      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'active', $9, $10, $11)",
+      " scope, remember, state, parent_hash, created_at, expires_at, user_source)"
+      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'active', $9, $10, $11, $12)",
       {Text(TokenHash(token)), Text(family), Text(c.client_id), Text(user_id), Text(user_type),
        Text(roles), Text(JoinScope(scope)), Text(remember == "Y" ? "Y" : "N"),
-       parent_hash.empty() ? Null() : Text(parent_hash), Int(now), Int(now + ttl)});
+       parent_hash.empty() ? Null() : Text(parent_hash), Int(now), Int(now + ttl),
+       user_source.empty() ? Null() : Text(user_source)});
   if (!n) return Fail(n.error());
   return token;
+}
+
+// Reads the user behind a code or refresh token again, so that what is issued now carries what
+// the user store says now: a role cut since stays cut, and a deleted or locked account gets
+// nothing. False when the grant is void. A user asserted by a trusted client
+// (client_authenticated_user) is not in the store and keeps what the client asserted; a row
+// from before user_source was recorded is read again when the store has the user.
+Result<bool> ReadUserAgain(store::Tx& tx, std::string_view source, std::string_view user_id,
+                           std::string& user_type, std::string& roles) {
+  if (user_id.empty() || source == "client") return true;
+  auto row =
+      tx.QueryRow("SELECT user_type, roles, locked FROM users WHERE user_id = $1", {Text(user_id)});
+  if (!row) return Fail(row.error());
+  if (!*row) return source != "users";
+  if ((*row)->Int(2) != 0) return false;
+  user_type = (*row)->Str(0);
+  roles = (*row)->Str(1);
+  return true;
+}
+
+// The scopes of `granted` that the client may still have: a scope cut from the client since
+// the grant is cut from what the grant yields (RFC 6749 §6: never more than the original grant;
+// never more than the client is allowed now).
+std::vector<std::string> StillAllowed(const std::vector<std::string>& granted, const Client& c) {
+  std::vector<std::string> out;
+  for (const auto& s : granted) {
+    if (c.HasScope(s)) out.push_back(s);
+  }
+  return out;
 }
 
 Status RevokeFamily(store::Tx& tx, std::string_view family) {
@@ -123,9 +154,21 @@ Result<IssuedToken> TokenService::AuthorizationCode(const Params& p, const Clien
       outcome = InvalidGrant("ERR12041", "The code was issued without a code_challenge.");
       return {};
     }
+    Subject subject{r.Str(0), r.Str(1), r.Str(2), true};
+    // The code service signs users in from the user store unless the client names another
+    // authenticator (light-oauth2's authenticate_class), whose users the store may not hold:
+    // those are read again only when the store has them.
+    subject.user_source = c.authenticate_class.empty() ? "users" : "";
+    auto current =
+        ReadUserAgain(tx, subject.user_source, subject.user_id, subject.user_type, subject.roles);
+    if (!current) return Fail(current.error());
+    if (!*current) {
+      outcome = InvalidGrant("ERR12052", "The user may no longer sign in.");
+      return {};
+    }
     std::vector<std::string> scope = SplitScope(r.Str(3));
     if (scope.empty()) scope = c.scope;
-    Subject subject{r.Str(0), r.Str(1), r.Str(2), true};
+    scope = StillAllowed(scope, c);
     scope = ScopeForUser(scope, subject.roles);
     // The refresh token keeps the consented scope; the access token is for the resource.
     auto access_scope = NarrowToTarget(*target, scope, false);
@@ -141,7 +184,8 @@ Result<IssuedToken> TokenService::AuthorizationCode(const Params& p, const Clien
     if (!m) return Fail(m.error());
     std::string family = r.Str(9).empty() ? random_.Token(16) : r.Str(9);
     auto refresh = InsertRefresh(tx, random_, now, settings_.refresh_token_ttl, c, subject.user_id,
-                                 subject.user_type, subject.roles, scope, r.Str(8), family, "");
+                                 subject.user_type, subject.roles, subject.user_source, scope,
+                                 r.Str(8), family, "");
     if (!refresh) return Fail(refresh.error());
     auto n = tx.Exec(
         "UPDATE auth_codes SET access_jti = $2, access_exp = $3, family_id = $4"
@@ -178,7 +222,7 @@ Result<IssuedToken> TokenService::RefreshToken(const Params& p, const Client& c)
   auto s = db_.Transact("token.refresh_token", [&](store::Tx& tx) -> Status {
     auto row = tx.QueryRow(
         "SELECT client_id, state, expires_at, family_id, user_id, user_type, roles, scope,"
-        " remember FROM refresh_tokens WHERE token_hash = $1",
+        " remember, user_source FROM refresh_tokens WHERE token_hash = $1",
         {Text(hash)});
     if (!row) return Fail(row.error());
     if (!*row) {
@@ -204,12 +248,33 @@ Result<IssuedToken> TokenService::RefreshToken(const Params& p, const Client& c)
       outcome = InvalidGrant("ERR12029", "The refresh token has expired.");
       return {};
     }
-    auto previous = SplitScope(r.Str(7));
-    auto granted = GrantedScope(p.Value("scope"), previous);
+    // Rights once cut stay cut: the user's type and roles come from the user store as it is
+    // now, and the scope is what was granted and the client may still have. The new refresh
+    // token stores the cut values, so a later widening of the client does not bring them back.
+    Subject subject{r.Str(4), r.Str(5), r.Str(6), !r.Str(4).empty()};
+    subject.user_source = r.Str(9);
+    auto current =
+        ReadUserAgain(tx, subject.user_source, subject.user_id, subject.user_type, subject.roles);
+    if (!current) return Fail(current.error());
+    if (!*current) {
+      if (auto v = RevokeFamily(tx, r.Str(3)); !v) return v;
+      outcome = InvalidGrant("ERR12029", "The user may no longer sign in.");
+      return {};
+    }
+    const auto previous = SplitScope(r.Str(7));
+    const auto allowed = StillAllowed(previous, c);
+    if (allowed.empty() && !previous.empty()) {
+      outcome =
+          InvalidGrant("ERR12029", "None of the token's scopes is still allowed for the client.");
+      return {};
+    }
+    auto granted = GrantedScope(p.Value("scope"), allowed);
     if (!granted) {
       outcome = granted.error();
       return {};
     }
+    // subject.roles is current here, so the role rule sees today's roles.
+    if (subject.is_user) *granted = ScopeForUser(*granted, subject.roles);
     // Checked before rotation, so a wrong resource does not cost the client its token.
     auto scope = NarrowToTarget(*target, std::move(*granted), ScopeRequested(p));
     if (!scope) {
@@ -227,16 +292,14 @@ Result<IssuedToken> TokenService::RefreshToken(const Params& p, const Client& c)
       outcome = InvalidGrant("ERR12029", "The refresh token is no longer valid.");
       return {};
     }
-    Subject subject{r.Str(4), r.Str(5), r.Str(6), !r.Str(4).empty()};
-    if (subject.is_user) *scope = ScopeForUser(*scope, subject.roles);
     json::object extra;
     if (p.Has("csrf")) extra["csrf"] = std::string(p.Value("csrf"));
     int64_t ttl = TtlFor(c);
     auto m = Mint(c, subject, *scope, target->audience, ttl, extra);
     if (!m) return Fail(m.error());
-    auto refresh =
-        InsertRefresh(tx, random_, now, settings_.refresh_token_ttl, c, subject.user_id,
-                      subject.user_type, subject.roles, previous, r.Str(8), r.Str(3), hash);
+    auto refresh = InsertRefresh(tx, random_, now, settings_.refresh_token_ttl, c, subject.user_id,
+                                 subject.user_type, subject.roles, subject.user_source, allowed,
+                                 r.Str(8), r.Str(3), hash);
     if (!refresh) return Fail(refresh.error());
     auto token = Deliver(c, *m, &tx);
     if (!token) return Fail(token.error());
@@ -268,9 +331,9 @@ Result<IssuedToken> TokenService::IssueForUser(const Client& c, const Subject& s
   if (!m) return Fail(m.error());
   IssuedToken out;
   auto s = db_.Transact("token.issue_user", [&](store::Tx& tx) -> Status {
-    auto refresh =
-        InsertRefresh(tx, random_, now, settings_.refresh_token_ttl, c, subject.user_id,
-                      subject.user_type, subject.roles, scope, "N", random_.Token(16), "");
+    auto refresh = InsertRefresh(tx, random_, now, settings_.refresh_token_ttl, c, subject.user_id,
+                                 subject.user_type, subject.roles, subject.user_source, scope, "N",
+                                 random_.Token(16), "");
     if (!refresh) return Fail(refresh.error());
     auto token = Deliver(c, *m, &tx);
     if (!token) return Fail(token.error());
@@ -295,6 +358,7 @@ Result<IssuedToken> TokenService::Password(const Params& p, const Client& c) {
   if (!user) return Fail(user.error());
   // Type and roles come from the user store, never from the request (reference §18.3).
   Subject subject{user->user_id, user->user_type, user->roles, true};
+  subject.user_source = "users";
   return IssueForUser(c, subject, *scope, p, {});
 }
 
@@ -324,6 +388,7 @@ Result<IssuedToken> TokenService::ClientAuthenticatedUser(const Params& p, const
   }
   Subject subject{std::string(p.Value("userId")), std::string(p.Value("userType")),
                   std::string(p.Value("roles")), true};
+  subject.user_source = "client";  // vouched for by the trusted client, not in the user store
   return IssueForUser(c, subject, *scope, p, extra);
 }
 

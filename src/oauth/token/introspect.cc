@@ -1,6 +1,7 @@
 // Introspection (RFC 7662), revocation (RFC 7009), and light-oauth2's deref and signing
 // endpoints (reference §6.2, §6.3).
 
+#include <algorithm>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -238,14 +239,21 @@ Result<IssuedToken> TokenService::SignPayload(std::string_view body,
 
 Status TokenService::Purge() {
   const int64_t now = clock_.Now();
+  // Deny-list and jti rows stay until no verifier would accept their token or assertion: exp
+  // plus the largest leeway in use. Dropped at exp, a revoked token would verify again, and a
+  // used assertion be accepted again, for the rest of the leeway.
+  const int64_t retention = std::max(DenyListRetention(settings_.leeway_s), revoked_.retention_s());
   return db_.Transact("token.purge", [&](store::Tx& tx) -> Status {
     // Consumed codes are kept an hour past expiry so a late replay is still recognised.
     for (const char* sql : {"DELETE FROM auth_codes WHERE expires_at < $1 - 3600",
                             "DELETE FROM refresh_tokens WHERE expires_at < $1",
-                            "DELETE FROM reference_tokens WHERE expires_at < $1",
-                            "DELETE FROM revoked_tokens WHERE expires_at < $1",
-                            "DELETE FROM client_assertion_jtis WHERE expires_at < $1"}) {
+                            "DELETE FROM reference_tokens WHERE expires_at < $1"}) {
       auto n = tx.Exec(sql, {Int(now)});
+      if (!n) return Fail(n.error());
+    }
+    for (const char* sql : {"DELETE FROM revoked_tokens WHERE expires_at < $1",
+                            "DELETE FROM client_assertion_jtis WHERE expires_at < $1"}) {
+      auto n = tx.Exec(sql, {Int(now - retention)});
       if (!n) return Fail(n.error());
     }
     return {};

@@ -100,7 +100,7 @@ std::vector<std::pair<std::string, int64_t>> RevocationList::Entries() const {
     std::shared_lock lock(mu_);
     out.reserve(revoked_.size());
     for (const auto& [jti, exp] : revoked_) {
-      if (exp > now) out.emplace_back(jti, exp);
+      if (exp + retention_s_ > now) out.emplace_back(jti, exp);
     }
   }
   std::sort(out.begin(), out.end());
@@ -108,8 +108,9 @@ std::vector<std::pair<std::string, int64_t>> RevocationList::Entries() const {
 }
 
 Status RevocationList::Reload() {
+  // Kept past exp for the leeway: a token within it still verifies (DenyListRetention).
   auto rows = db_.Query("SELECT jti, expires_at FROM revoked_tokens WHERE expires_at > $1",
-                        {Int(clock_.Now())});
+                        {Int(clock_.Now() - retention_s_)});
   if (!rows) return Fail(rows.error());
   std::unordered_map<std::string, int64_t> fresh;
   for (const auto& r : *rows) fresh.emplace(r.Str(0), r.Int(1));
@@ -223,6 +224,7 @@ Status TokenService::VerifyClientAssertion(const Client& c, std::string_view ass
   if (!keys) return bad("The client's jwks cannot be read.");
   jose::VerifyOptions options;
   options.issuer = c.client_id;
+  options.leeway_seconds = settings_.leeway_s;
   jose::Verifier verifier(std::move(*keys), options, clock_);
   auto v = verifier.Verify(assertion);
   if (!v)
@@ -248,7 +250,8 @@ Status TokenService::VerifyClientAssertion(const Client& c, std::string_view ass
   int64_t now = clock_.Now();
   if (jti.empty() || !exp || !exp->is_int64()) return bad("The assertion needs jti and exp.");
   if (exp->as_int64() > now + 600) return bad("The assertion lives too long.");
-  // Replay cache: the jti is remembered until the assertion expires.
+  // Replay cache: the jti is remembered while the assertion could still verify, exp plus the
+  // leeway; Purge keeps it DenyListRetention(leeway) past exp.
   auto n =
       db_.Exec("INSERT INTO client_assertion_jtis (jti, client_id, expires_at) VALUES ($1, $2, $3)",
                {Text(c.client_id + ":" + jti), Text(c.client_id), Int(exp->as_int64())});

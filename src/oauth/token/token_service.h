@@ -58,6 +58,16 @@ class TokenKeys {
 // audience tell consumers and our own verifiers apart (team decision; README "Tokens").
 inline constexpr std::string_view kSignedPayloadTyp = "payload+jwt";
 inline constexpr std::string_view kSignedPayloadAudience = "urn:portcullis:signed-payload";
+// How long past its `exp` a deny-list entry or a client-assertion jti is kept: the largest
+// clock-skew leeway any verifier of our tokens applies. That is this server's own (token.leeway_s:
+// introspection, /oauth2/verify, admin calls, token exchange, client assertions) and, for
+// resource servers that pull GET /oauth2/revoked, libportcullis-verify's and light-4j's default
+// of 60 s. Dropping an entry at `exp` would let a revoked token or a used assertion through again
+// for the rest of the leeway.
+inline constexpr int64_t kResourceServerLeeway = 60;
+constexpr int64_t DenyListRetention(int64_t leeway_s) {
+  return leeway_s > kResourceServerLeeway ? leeway_s : kResourceServerLeeway;
+}
 
 struct TokenSettings {
   std::string issuer;
@@ -69,6 +79,9 @@ struct TokenSettings {
   std::string bootstrap_client_id;
   std::string bootstrap_scope = "portal.w";
   int max_exchange_depth = 5;
+  // Clock skew allowed on client assertions (RFC 7523 §3); the deny-list and the jti cache keep
+  // entries for DenyListRetention(leeway_s) past exp.
+  int64_t leeway_s = 60;
 };
 
 // The token endpoint's successful answer (RFC 6749 §5.1).
@@ -83,22 +96,27 @@ struct IssuedToken {
   std::string ToJson() const;
 };
 
-// Access-token revocations (RFC 7009) by jti, kept until the token would have expired. The
-// in-memory set is what introspection reads; the table keeps it across restarts and instances.
+// Access-token revocations (RFC 7009) by jti, kept until no verifier would accept the token any
+// more: `retention_s` past its exp (DenyListRetention). The in-memory set is what introspection
+// reads; the table keeps it across restarts and instances.
 class RevocationList {
  public:
-  RevocationList(store::Database& db, const Clock& clock) : db_(db), clock_(clock) {}
+  RevocationList(store::Database& db, const Clock& clock,
+                 int64_t retention_s = DenyListRetention(60))
+      : db_(db), clock_(clock), retention_s_(retention_s) {}
   Status Add(std::string_view jti, int64_t expires_at);  // blocking
   bool Contains(std::string_view jti) const;
   Status Reload();  // blocking
   void Remember(std::string jti, int64_t expires_at);
-  // The unexpired entries (jti, expires_at) sorted by jti: what GET /oauth2/revoked publishes
-  // for resource servers to pull (libportcullis-verify).
+  // The entries still within retention (jti, expires_at) sorted by jti: what GET
+  // /oauth2/revoked publishes for resource servers to pull (libportcullis-verify).
   std::vector<std::pair<std::string, int64_t>> Entries() const;
+  int64_t retention_s() const { return retention_s_; }
 
  private:
   store::Database& db_;
   const Clock& clock_;
+  int64_t retention_s_;
   mutable std::shared_mutex mu_;
   std::unordered_map<std::string, int64_t> revoked_;
 };
@@ -138,7 +156,8 @@ class TokenService {
   Result<std::shared_ptr<const Client>> AuthenticateClient(const PresentedCredentials& creds,
                                                            bool may_block);
 
-  // Deletes expired codes, refresh tokens, reference tokens, deny-list and jti-cache rows.
+  // Deletes expired codes, refresh tokens and reference tokens, and deny-list and jti-cache rows
+  // past their retention (DenyListRetention).
   Status Purge();
 
   const TokenSettings& settings() const { return settings_; }
@@ -150,6 +169,9 @@ class TokenService {
     std::string roles;
     bool is_user = false;
     std::string sub;  // overrides the default subject (token exchange keeps the original)
+    // Where the user came from (refresh_tokens.user_source): "users" (the user store), "client"
+    // (asserted by a trusted client), "" (unknown: rows from before the column).
+    std::string user_source;
   };
   struct Minted {
     std::string jwt;

@@ -28,6 +28,13 @@ Result<UserPatch> UserPatchFromJson(const boost::json::object& body) {
   p.last_name = f.Str("lastName");
   p.email = f.Str("email");
   p.roles = f.Str("roles");
+  if (const json::value* locked = f.Raw("locked")) {
+    if (locked->is_bool()) {
+      p.locked = locked->as_bool();
+    } else if (!locked->is_null()) {
+      f.Fail("locked", "must be true or false");
+    }
+  }
   p.password = SecretField(f, "password");
   p.password_confirm = SecretField(f, "passwordConfirm");
   f.Ignore("createdAt");
@@ -47,6 +54,7 @@ boost::json::object UserToJson(const User& u) {
   o["lastName"] = OrNull(u.last_name);
   o["email"] = u.email;
   o["roles"] = OrNull(u.roles);
+  o["locked"] = u.locked;
   o["createdAt"] = u.created_at;
   o["updatedAt"] = u.updated_at;
   return o;
@@ -68,6 +76,7 @@ void ApplyPatch(const UserPatch& p, User& u) {
   if (p.last_name) u.last_name = *p.last_name;
   if (p.email) u.email = *p.email;
   if (p.roles) u.roles = *p.roles;
+  if (p.locked) u.locked = *p.locked;
 }
 
 Status ValidateUser(const User& u) {

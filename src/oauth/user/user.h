@@ -20,6 +20,9 @@ struct User {
   std::string email;
   std::string password_hash;  // "$argon2id$..." or a legacy PBKDF2 string
   std::string roles;          // space-separated
+  // A locked account signs in nowhere (sign-in, password grant, SSO, refresh); locking it ends
+  // its grants. Not in light-oauth2, which can only delete a user.
+  bool locked = false;
   int64_t created_at = 0;
   int64_t updated_at = 0;
 };
@@ -31,11 +34,12 @@ struct UserPatch {
   std::optional<std::string> last_name;
   std::optional<std::string> email;
   std::optional<std::string> roles;
+  std::optional<bool> locked;
   std::optional<Secret> password;          // create only
   std::optional<Secret> password_confirm;  // create only
 };
 
-// JSON: userId userType firstName lastName email roles password passwordConfirm (create;
+// JSON: userId userType firstName lastName email roles locked password passwordConfirm (create;
 // ignored by update, as light-oauth2's PUT keeps the password) createdAt updatedAt (read-only).
 Result<UserPatch> UserPatchFromJson(const boost::json::object& body);
 // Never carries the password or its hash.

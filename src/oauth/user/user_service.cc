@@ -7,6 +7,7 @@
 #include "oauth/client/client_store.h"
 #include "oauth/client/validation.h"
 #include "oauth/credentials/secret_hash.h"
+#include "oauth/refresh/grant_revocation.h"
 
 namespace portcullis::oauth {
 namespace {
@@ -17,13 +18,13 @@ using store::Text;
 
 constexpr const char* kColumns =
     "user_id, user_type, first_name, last_name, email, password_hash, roles, created_at, "
-    "updated_at";
+    "updated_at, locked";
 
 store::Param OptText(const std::string& s) { return s.empty() ? store::Null() : Text(s); }
 
 User RowToUser(const store::Row& r) {
-  return User{r.Str(0), r.Str(1), r.Str(2), r.Str(3), r.Str(4),
-              r.Str(5), r.Str(6), r.Int(7), r.Int(8)};
+  return User{r.Str(0), r.Str(1), r.Str(2),      r.Str(3), r.Str(4),
+              r.Str(5), r.Str(6), r.Int(9) != 0, r.Int(7), r.Int(8)};
 }
 
 Error NotFound(std::string_view id) {
@@ -104,10 +105,10 @@ Result<User> UserService::Create(const UserPatch& p, std::string_view actor, con
     if (!again) return Fail(std::move(again.error()));
     if (*again) return Fail(EmailExists(u.email));
     auto r = tx.Exec(std::string("INSERT INTO users (") + kColumns +
-                         ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                         ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
                      {Text(u.user_id), Text(u.user_type), OptText(u.first_name),
                       OptText(u.last_name), Text(u.email), Text(u.password_hash), OptText(u.roles),
-                      Int(u.created_at), Int(u.updated_at)});
+                      Int(u.created_at), Int(u.updated_at), Int(u.locked ? 1 : 0)});
     if (!r) {
       if (store::IsUniqueViolation(r.error())) {
         if (store::ViolatedKey(r.error()).find("email") != std::string::npos) {
@@ -149,12 +150,19 @@ Result<User> UserService::Update(std::string_view user_id, const UserPatch& p,
     u.updated_at = clock_.Now();
     auto r = tx.Exec(
         "UPDATE users SET user_type = $2, first_name = $3, last_name = $4, email = $5, "
-        "roles = $6, updated_at = $7 WHERE user_id = $1",
+        "roles = $6, updated_at = $7, locked = $8 WHERE user_id = $1",
         {Text(u.user_id), Text(u.user_type), OptText(u.first_name), OptText(u.last_name),
-         Text(u.email), OptText(u.roles), Int(u.updated_at)});
+         Text(u.email), OptText(u.roles), Int(u.updated_at), Int(u.locked ? 1 : 0)});
     if (!r) {
       if (store::IsUniqueViolation(r.error())) return Fail(EmailExists(u.email));
       return Fail(std::move(r.error()));
+    }
+    // Locking ends what the account holds, in this transaction. (A role or type change needs
+    // nothing here: a refresh reads them again from this table.)
+    if (u.locked && !before.locked) {
+      if (auto st = RevokeUserGrants(tx, u.user_id, u.updated_at); !st) {
+        return Fail(std::move(st.error()));
+      }
     }
     if (auto n = tx.Notify("user", u.user_id); !n) return Fail(std::move(n.error()));
     if (auto a = audit::Record(tx, u.updated_at,
@@ -265,6 +273,8 @@ Status UserService::ChangePassword(std::string_view user_id, const PasswordChang
     if (*r == 0) {
       return Fail(Error::Status("ERR12016", "The password was changed meanwhile; try again."));
     }
+    // Whoever knew the old password may hold sessions and refresh tokens: end them with it.
+    if (auto st = RevokeUserGrants(tx, user_id, now); !st) return st;
     if (auto n = tx.Notify("user", user_id); !n) return n;
     json::object after;
     after["userId"] = user_id;
@@ -287,6 +297,8 @@ Status UserService::SetPassword(std::string_view user_id, const Secret& password
                      {Text(user_id), Text(*hash), Int(now)});
     if (!r) return Fail(std::move(r.error()));
     if (*r == 0) return Fail(NotFound(user_id));
+    // A reset is what an administrator does for a compromised account: end its grants too.
+    if (auto st = RevokeUserGrants(tx, user_id, now); !st) return st;
     if (auto n = tx.Notify("user", user_id); !n) return n;
     json::object after;
     after["userId"] = user_id;
@@ -308,6 +320,8 @@ Result<User> UserService::Authenticate(std::string_view user_id, const Secret& p
   if (!VerifyPassword(password.Reveal(), user.password_hash)) {
     return Fail(Error::Status("ERR12016"));
   }
+  // Checked after the hash, so a locked account answers like a wrong password, in the same time.
+  if (user.locked) return Fail(Error::Status("ERR12016"));
   if (PasswordNeedsRehash(user.password_hash)) {
     auto hash = HashPassword(password.Reveal());
     if (hash) {

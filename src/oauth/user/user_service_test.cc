@@ -217,6 +217,71 @@ TEST_P(UserServiceTest, DeleteTakesTheUsersRefreshTokens) {
   EXPECT_EQ(e->entries[0].before_json.find("argon2"), std::string::npos);
 }
 
+// Rights once cut stay cut: a password change, a reset and locking end the user's refresh
+// tokens (revoked, family by family), unredeemed codes and SSO sessions, in the same
+// transaction; other users keep theirs.
+TEST_P(UserServiceTest, PasswordChangeResetAndLockEndTheUsersGrants) {
+  ASSERT_TRUE(users_->Create(NewUser("u1", "u1@example.com"), "t"));
+  ASSERT_TRUE(users_->Create(NewUser("u2", "u2@example.com"), "t"));
+  ASSERT_TRUE(
+      db_->Exec("INSERT INTO clients (client_id, client_type, client_profile, "
+                "client_name, owner_id, host, created_at, updated_at) VALUES ('c', "
+                "'public', 'mobile', 'c', 'admin', 'h', 1, 1)"));
+  auto grant = [&](const std::string& user, const std::string& n) {
+    ASSERT_TRUE(db_->Exec(
+        "INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, created_at, "
+        "expires_at) VALUES ($1, $1, 'c', $2, 1, $3)",
+        {"h" + n, user, clock_.Now() + 3600}));
+    ASSERT_TRUE(
+        db_->Exec("INSERT INTO auth_codes (code_hash, client_id, user_id, created_at, expires_at) "
+                  "VALUES ($1, 'c', $2, 1, $3)",
+                  {"c" + n, user, clock_.Now() + 300}));
+    ASSERT_TRUE(
+        db_->Exec("INSERT INTO sso_sessions (session_hash, user_id, created_at, expires_at) "
+                  "VALUES ($1, $2, 1, $3)",
+                  {"s" + n, user, clock_.Now() + 3600}));
+  };
+  auto live = [&](const std::string& user) {
+    auto row = db_->QueryRow(
+        "SELECT (SELECT count(*) FROM refresh_tokens WHERE user_id = $1 AND state = 'active')"
+        " + (SELECT count(*) FROM auth_codes WHERE user_id = $1 AND expires_at > $2)"
+        " + (SELECT count(*) FROM sso_sessions WHERE user_id = $1)",
+        {user, clock_.Now()});
+    return row && *row ? (**row).Int(0) : -1;
+  };
+  grant("u1", "1");
+  grant("u2", "2");
+  ASSERT_EQ(live("u1"), 3);
+  PasswordChange change{Secret("s3cret-pass"), Secret("n3w-passphrase"), Secret("n3w-passphrase")};
+  ASSERT_TRUE(users_->ChangePassword("u1", change, "t"));
+  EXPECT_EQ(live("u1"), 0);
+  EXPECT_EQ(live("u2"), 3);
+  // A failed change ends nothing.
+  grant("u1", "3");
+  EXPECT_FALSE(users_->ChangePassword("u1", change, "t"));  // wrong current password now
+  EXPECT_EQ(live("u1"), 3);
+  ASSERT_TRUE(users_->SetPassword("u1", Secret("r3set-passphrase"), "t"));
+  EXPECT_EQ(live("u1"), 0);
+
+  grant("u1", "4");
+  UserPatch lock;
+  lock.locked = true;
+  auto locked = users_->Update("u1", lock, "t");
+  ASSERT_TRUE(locked) << locked.error().description;
+  EXPECT_TRUE(locked->locked);
+  EXPECT_TRUE(users_->Get("u1")->locked);
+  EXPECT_EQ(live("u1"), 0);
+  EXPECT_EQ(live("u2"), 3);
+  // A locked account does not authenticate, even with its password.
+  auto a = users_->Authenticate("u1", Secret("r3set-passphrase"));
+  ASSERT_FALSE(a);
+  EXPECT_EQ(a.error().code, "ERR12016");
+  UserPatch unlock;
+  unlock.locked = false;
+  ASSERT_TRUE(users_->Update("u1", unlock, "t"));
+  EXPECT_TRUE(users_->Authenticate("u1", Secret("r3set-passphrase")));
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, UserServiceTest, testing::kRegistryBackends,
                          testing::BackendName);
 

@@ -41,6 +41,11 @@ struct Config {
     int read_timeout_ms = 10000;
     int idle_timeout_ms = 60000;
     int max_connections = 10000;
+    int max_connections_per_ip = 256;
+    int max_headers = 100;
+    int max_params = 100;
+    std::string trusted_proxies;  // comma list of CIDRs, validated when set
+    std::string client_ip_header = "x-forwarded-for";
     int shutdown_grace_ms = 5000;
     std::string tls_cert;
     std::string tls_key;

@@ -254,6 +254,18 @@ const std::vector<Entry>& Entries() {
        IntSetter(0, 300, FIELD(token.leeway_s))},
       {{"token", "audience", "", "Default `aud` when a request names no resource."},
        StringSetter(FIELD(token.audience))},
+      {{"login", "max_failures", "5",
+        "Password attempts one address may make at one account in a burst (sign-in, password "
+        "grant); they come back one by one over window_s. Past them: 429 with Retry-After for "
+        "that address only."},
+       IntSetter(1, 10000, FIELD(login.max_failures))},
+      {{"login", "max_ip_failures", "50",
+        "Password attempts one client address may make in a burst, whatever the account; they "
+        "come back one by one over window_s. Behind a load balancer, set "
+        "server.trusted_proxies so that this counts clients, not the balancer."},
+       IntSetter(1, 1000000, FIELD(login.max_ip_failures))},
+      {{"login", "window_s", "300", "Time in which spent password attempts grow back in full."},
+       IntSetter(1, 86400, FIELD(login.window_s))},
       {{"bootstrap", "client_id", "",
         "With client_secret: creates this trusted admin client at start if the store lacks it."},
        StringSetter(FIELD(bootstrap.client_id))},

@@ -79,6 +79,11 @@ struct Config {
     int64_t leeway_s = 60;
     std::string audience;
   } token;
+  struct Login {
+    int max_failures = 5;
+    int max_ip_failures = 50;
+    int64_t window_s = 300;
+  } login;
   struct Bootstrap {
     std::string client_id;
     std::string client_secret;

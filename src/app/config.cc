@@ -176,8 +176,8 @@ const std::vector<Entry>& Entries() {
       {{"server", "max_connections", "10000", "Open connections beyond this are closed at once."},
        IntSetter(1, 1000000, FIELD(server.max_connections))},
       {{"server", "max_connections_per_ip", "256",
-        "Open connections from one address beyond this are closed at once (trusted_proxies are "
-        "exempt)."},
+        "Open connections from one address (IPv6: one /64) beyond this are closed at once "
+        "(trusted_proxies are exempt)."},
        IntSetter(1, 1000000, FIELD(server.max_connections_per_ip))},
       {{"server", "max_headers", "100", "Most header fields in a request (else 400)."},
        IntSetter(10, 10000, FIELD(server.max_headers))},

@@ -124,6 +124,15 @@ bool IsFormBody(const Request& req) {
   return ct && StartsWithNoCase(*ct, "application/x-www-form-urlencoded");
 }
 
+// What the per-address connection cap counts: an IPv4 address, or an IPv6 /64 (one host
+// usually owns a whole /64 and can pick any address in it).
+std::string SlotKey(const IpAddress& a) {
+  if (a.v4) return a.ToString();
+  IpAddress prefix = a;
+  std::fill(prefix.bytes.begin() + 8, prefix.bytes.end(), 0);
+  return prefix.ToString() + "/64";
+}
+
 // The address as IpAddress prints it, so that "::ffff:10.0.0.1" and "10.0.0.1" are one peer.
 std::string CanonicalAddress(const asio::ip::address& a) {
   std::string text = a.to_string();
@@ -299,8 +308,10 @@ class ServerImpl final : public Server {
       auto remote = CanonicalAddress(endpoint.address());
       // One address may not take every connection: past its share it is closed at once,
       // before any byte is read (a proxy we trust speaks for many clients and is exempt).
-      bool counted = !options_.trusted_proxies.Contains(remote);
-      if (counted && !TakeIpSlot(remote)) {
+      auto parsed = IpAddress::Parse(remote);
+      bool counted = !parsed || !options_.trusted_proxies.Contains(*parsed);
+      std::string slot = parsed ? SlotKey(*parsed) : remote;
+      if (counted && !TakeIpSlot(slot)) {
         socket.close(ignored);
         continue;
       }
@@ -308,13 +319,13 @@ class ServerImpl final : public Server {
       if (tls_) {
         asio::co_spawn(w.ioc,
                        Session(w, beast::ssl_stream<beast::tcp_stream>(std::move(socket), *tls_),
-                               std::move(remote), true, counted),
+                               std::move(remote), true, counted ? std::move(slot) : std::string()),
                        asio::detached);
       } else {
-        asio::co_spawn(
-            w.ioc,
-            Session(w, beast::tcp_stream(std::move(socket)), std::move(remote), false, counted),
-            asio::detached);
+        asio::co_spawn(w.ioc,
+                       Session(w, beast::tcp_stream(std::move(socket)), std::move(remote), false,
+                               counted ? std::move(slot) : std::string()),
+                       asio::detached);
       }
     }
   }
@@ -382,8 +393,9 @@ class ServerImpl final : public Server {
   }
 
   template <class Stream>
+  // `slot`: the per-address connection slot this connection holds (TakeIpSlot), or empty.
   asio::awaitable<void> Session(Worker& w, Stream stream, std::string peer_ip, bool tls,
-                                bool counted) {
+                                std::string slot) {
     metrics_.ConnectionOpened();
     auto& lowest = beast::get_lowest_layer(stream);
     SessionControl control;
@@ -393,14 +405,13 @@ class ServerImpl final : public Server {
       ServerImpl& server;
       Worker& w;
       SessionControl* c;
-      const std::string& ip;
-      bool counted;
+      const std::string& slot;
       ~Cleanup() {
         w.sessions.erase(c);
         server.metrics_.ConnectionClosed();
-        if (counted) server.ReleaseIpSlot(ip);
+        if (!slot.empty()) server.ReleaseIpSlot(slot);
       }
-    } cleanup{*this, w, &control, peer_ip, counted};
+    } cleanup{*this, w, &control, slot};
 
     const auto read_timeout = std::chrono::milliseconds(options_.read_timeout_ms);
     const auto idle_timeout = std::chrono::milliseconds(options_.idle_timeout_ms);

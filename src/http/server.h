@@ -29,8 +29,8 @@ struct ServerOptions {
   int read_timeout_ms = 10'000;  // whole request, from its first byte
   int idle_timeout_ms = 60'000;  // keep-alive connection waiting for its next request
   int max_connections = 10'000;
-  // Open connections from one peer address; more are closed at once. Trusted proxies are
-  // exempt: every client behind them shares their address.
+  // Open connections from one peer address (IPv6: one /64); more are closed at once. Trusted
+  // proxies are exempt: every client behind them shares their address.
   int max_connections_per_ip = 256;
   // Requests with more header fields, or more query or form-body parameters, get 400.
   size_t max_headers = 100;

@@ -297,6 +297,22 @@ def test_failed_logins_from_one_ip_do_not_lock_out_others():
         assert oauth.s.stop() == 0
 
 
+def test_exhausted_address_waits_seconds_not_the_whole_window(oauth):
+    # Defaults, no proxy configuration: all these clients share one address. 2f08f83 locked the
+    # address for the whole 5-minute window; now one attempt grows back every 300/50 = 6 s.
+    client = make_client(oauth)
+    params = code_params(client[0])
+    for i in range(80):
+        h = {"Authorization": basic_user(f"nobody{i}", "guess")}
+        r = requests.get(oauth.url + "/oauth2/code", params=params, headers=h,
+                         allow_redirects=False, timeout=30)
+        if r.status_code == 429:
+            break
+        assert r.status_code == 401, r.text
+    assert r.status_code == 429 and i >= 50, (i, r.text)
+    assert 1 <= int(r.headers["Retry-After"]) <= 6, r.headers
+
+
 def test_trusted_proxy_forwarded_for_is_used(start):
     s = start("--set", "server.trusted_proxies=127.0.0.0/8, ::1")
     # The client wrote the first address itself; the proxy appended the one it saw.

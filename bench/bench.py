@@ -439,6 +439,8 @@ class Server:
         })
         cmd = [self.b.s.binary, "serve", "--listen", "127.0.0.1:0", "--port-file", port_file,
                "--store", self.store, "--set", "log.access=false",
+               # Every load connection comes from loopback: lift the per-address cap.
+               "--set", "server.max_connections_per_ip=100000",
                "--set", f"keys.algorithm={self.alg}", *self.extra]
         self.logf = open(log_path, "ab")
         t0 = time.monotonic()

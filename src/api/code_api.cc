@@ -2,6 +2,7 @@
 
 #include <strings.h>
 
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <string>
@@ -175,7 +176,7 @@ Response Redirect(int status, std::string location) {
 
 Response JsonError(const Error& e) {
   Response r = http::RenderError(e);
-  if (e.http_status == 429) r.With("Retry-After", "60");
+  if (e.http_status == 429 && e.retry_after <= 0) r.With("Retry-After", "60");
   return r;
 }
 
@@ -288,7 +289,7 @@ class Endpoint {
               Response resp = LoginForm(req, r, v, 429, user,
                                         "Too many failed attempts. Wait a few minutes, then try "
                                         "again.");
-              resp.With("Retry-After", "60");
+              resp.With("Retry-After", std::to_string(std::max<int64_t>(1, u.error().retry_after)));
               return resp;
             }
             if (status >= 500) return Shown(true, u.error());

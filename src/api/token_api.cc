@@ -56,12 +56,12 @@ void RegisterTokenApi(http::Router& router, oauth::TokenService& tokens) {
     auto authz = req.Header("authorization");
     if (!tokens.NeedsBlocking(*params, authz)) {
       // The hot path: client_credentials for a cached client, all in memory.
-      auto t = tokens.Token(*params, authz);
+      auto t = tokens.Token(*params, authz, req.remote_ip);
       return t ? TokenResponse(*t) : TokenError(t.error());
     }
     auto pool = oauth::TokenService::NeedsHashing(*params) ? http::Pool::kHash : http::Pool::kStore;
     return http::Deferred{pool, [&tokens, &req, p = std::move(*params)] {
-                            auto t = tokens.Token(p, req.Header("authorization"));
+                            auto t = tokens.Token(p, req.Header("authorization"), req.remote_ip);
                             return t ? TokenResponse(*t) : TokenError(t.error());
                           }};
   });

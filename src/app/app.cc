@@ -66,6 +66,15 @@ int Serve(const Config& config_in) {
   so.read_timeout_ms = config.server.read_timeout_ms;
   so.idle_timeout_ms = config.server.idle_timeout_ms;
   so.max_connections = config.server.max_connections;
+  so.max_connections_per_ip = config.server.max_connections_per_ip;
+  so.max_headers = static_cast<size_t>(config.server.max_headers);
+  so.max_params = static_cast<size_t>(config.server.max_params);
+  if (auto proxies = http::AddressRanges::Parse(config.server.trusted_proxies)) {
+    so.trusted_proxies = std::move(*proxies);  // validated when the config was read
+  }
+  so.client_ip_header = config.server.client_ip_header == "forwarded"
+                            ? http::ForwardedHeader::kForwarded
+                            : http::ForwardedHeader::kXForwardedFor;
   so.shutdown_grace_ms = config.server.shutdown_grace_ms;
   so.tls_cert_file = config.server.tls_cert;
   so.tls_key_file = config.server.tls_key;

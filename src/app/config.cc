@@ -2,6 +2,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "http/client_ip.h"
+
 #include <algorithm>
 #include <charconv>
 #include <functional>
@@ -125,6 +127,13 @@ std::optional<std::string> SetStoreUrl(Config& c, const std::string& v) {
   return std::nullopt;
 }
 
+std::optional<std::string> SetTrustedProxies(Config& c, const std::string& v) {
+  auto ranges = http::AddressRanges::Parse(v);
+  if (!ranges) return ranges.error().detail;
+  c.server.trusted_proxies = v;
+  return std::nullopt;
+}
+
 struct Entry {
   Setting setting;
   Setter set;
@@ -166,6 +175,25 @@ const std::vector<Entry>& Entries() {
        IntSetter(100, 3600000, FIELD(server.idle_timeout_ms))},
       {{"server", "max_connections", "10000", "Open connections beyond this are closed at once."},
        IntSetter(1, 1000000, FIELD(server.max_connections))},
+      {{"server", "max_connections_per_ip", "256",
+        "Open connections from one address (IPv6: one /64) beyond this are closed at once "
+        "(trusted_proxies are exempt)."},
+       IntSetter(1, 1000000, FIELD(server.max_connections_per_ip))},
+      {{"server", "max_headers", "100", "Most header fields in a request (else 400)."},
+       IntSetter(10, 10000, FIELD(server.max_headers))},
+      {{"server", "max_params", "100",
+        "Most query parameters, and most form-body parameters, in a request (else 400)."},
+       IntSetter(10, 1000, FIELD(server.max_params))},
+      {{"server", "trusted_proxies", "",
+        "Load balancers / reverse proxies whose client_ip_header is believed: comma list of "
+        "addresses and CIDR ranges, IPv4 and IPv6 (e.g. 10.0.0.0/8, fd00::/8). The client "
+        "address (throttling, logs) is then the right-most address in that header that is not "
+        "a trusted proxy. Empty: the connection's address is the client's."},
+       SetTrustedProxies},
+      {{"server", "client_ip_header", "x-forwarded-for",
+        "Header the trusted proxies set: x-forwarded-for, or forwarded (RFC 7239). Only one is "
+        "read, so a client cannot slip its own address past a proxy that sets the other."},
+       EnumSetter({"x-forwarded-for", "forwarded"}, FIELD(server.client_ip_header))},
       {{"server", "shutdown_grace_ms", "5000",
         "On SIGTERM/SIGINT, time for requests in flight to finish."},
        IntSetter(0, 600000, FIELD(server.shutdown_grace_ms))},
@@ -249,6 +277,18 @@ const std::vector<Entry>& Entries() {
         "light-oauth2 did. false: clients that are not trusted need the user's recorded consent, "
         "else the answer is consent_required."},
        BoolSetter(FIELD(code.basic_auth_implicit_consent))},
+      {{"login", "max_failures", "5",
+        "Password attempts one address may make at one account in a burst (sign-in, password "
+        "grant); they come back one by one over window_s. Past them: 429 with Retry-After for "
+        "that address only."},
+       IntSetter(1, 10000, FIELD(login.max_failures))},
+      {{"login", "max_ip_failures", "50",
+        "Password attempts one client address may make in a burst, whatever the account; they "
+        "come back one by one over window_s. Behind a load balancer, set "
+        "server.trusted_proxies so that this counts clients, not the balancer."},
+       IntSetter(1, 1000000, FIELD(login.max_ip_failures))},
+      {{"login", "window_s", "300", "Time in which spent password attempts grow back in full."},
+       IntSetter(1, 86400, FIELD(login.window_s))},
       {{"bootstrap", "client_id", "",
         "With client_secret: creates this trusted admin client at start if the store lacks it."},
        StringSetter(FIELD(bootstrap.client_id))},
@@ -368,11 +408,23 @@ Result<Config> LoadConfig(const ConfigSources& sources) {
           if (!e) {
             return Fail(ConfigError("config: " + *sources.file + ": unknown key '" + key + "'"));
           }
-          if (!item.second.IsScalar() && !item.second.IsNull()) {
+          std::string value;
+          if (item.second.IsSequence()) {
+            // A YAML list stands for the comma list (services, trusted_proxies).
+            for (const auto& element : item.second) {
+              if (!element.IsScalar()) {
+                return Fail(ConfigError("config: " + key + " (" + *sources.file +
+                                        "): expected a list of single values"));
+              }
+              if (!value.empty()) value += ",";
+              value += element.as<std::string>();
+            }
+          } else if (!item.second.IsScalar() && !item.second.IsNull()) {
             return Fail(ConfigError("config: " + key + " (" + *sources.file +
                                     "): expected a single value"));
+          } else {
+            value = item.second.IsNull() ? "" : item.second.as<std::string>();
           }
-          std::string value = item.second.IsNull() ? "" : item.second.as<std::string>();
           if (auto s = Apply(c, *e, value, *sources.file); !s) return Fail(s.error());
         }
       }

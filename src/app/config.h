@@ -41,6 +41,11 @@ struct Config {
     int read_timeout_ms = 10000;
     int idle_timeout_ms = 60000;
     int max_connections = 10000;
+    int max_connections_per_ip = 256;
+    int max_headers = 100;
+    int max_params = 100;
+    std::string trusted_proxies;  // comma list of CIDRs, validated when set
+    std::string client_ip_header = "x-forwarded-for";
     int shutdown_grace_ms = 5000;
     std::string tls_cert;
     std::string tls_key;
@@ -86,6 +91,11 @@ struct Config {
   struct Code {
     bool basic_auth_implicit_consent = false;
   } code;
+  struct Login {
+    int max_failures = 5;
+    int max_ip_failures = 50;
+    int64_t window_s = 300;
+  } login;
   struct Bootstrap {
     std::string client_id;
     std::string client_secret;

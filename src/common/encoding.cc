@@ -165,4 +165,18 @@ std::optional<FormFields> ParseForm(std::string_view body) {
   return fields;
 }
 
+size_t CountFormFields(std::string_view body) {
+  size_t n = 0;
+  bool in_pair = false;
+  for (char c : body) {
+    if (c == '&') {
+      in_pair = false;
+    } else if (!in_pair) {
+      in_pair = true;
+      ++n;
+    }
+  }
+  return n;
+}
+
 }  // namespace portcullis

@@ -26,7 +26,10 @@ std::optional<std::string> PercentDecode(std::string_view text, bool plus_is_spa
 std::string PercentEncode(std::string_view text);
 
 using FormFields = std::vector<std::pair<std::string, std::string>>;
-// Parses a=b&c=d. nullopt on a malformed escape.
+// Parses a=b&c=d. nullopt on a malformed escape. Linear in the size of `body`.
 std::optional<FormFields> ParseForm(std::string_view body);
+// The number of fields ParseForm would return (non-empty `&`-separated pairs), counted without
+// decoding anything: one cheap pass, so a flood of parameters can be refused before parsing.
+size_t CountFormFields(std::string_view body);
 
 }  // namespace portcullis

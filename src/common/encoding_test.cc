@@ -53,6 +53,15 @@ TEST(Form, ParsesAndDecodes) {
   EXPECT_FALSE(ParseForm("a=%"));
 }
 
+TEST(Form, CountsFieldsAsParseFormWould) {
+  for (std::string_view body : {"", "&&", "a", "a=1&b", "grant_type=x&scope=a+b%20c&&empty=&flag",
+                                "&a&", "=&=", "a=%zz&b"}) {
+    auto f = ParseForm(body);
+    size_t expected = f ? f->size() : 2;  // the malformed one has two pairs
+    EXPECT_EQ(CountFormFields(body), expected) << body;
+  }
+}
+
 TEST(Percent, EncodeIsReversible) {
   std::string s = "id with spaces/:?&=%+é";
   EXPECT_EQ(*PercentDecode(PercentEncode(s), false), s);

@@ -3,6 +3,7 @@
 // renders an Error into the single JSON body all services share (RFC 6749 `error` plus
 // light-oauth2's Status fields). `detail` is for the log only and never reaches a client.
 
+#include <cstdint>
 #include <expected>
 #include <string>
 #include <string_view>
@@ -16,6 +17,7 @@ struct Error {
   std::string message;      // light-oauth2 message, e.g. "UNAUTHORIZED_CLIENT"
   std::string description;  // public, safe to show to the caller
   std::string detail;       // internal, log only
+  int64_t retry_after = 0;  // seconds; > 0 renders a Retry-After header (429, 503)
 
   // An error from light-oauth2's catalogue (reference §15): status and message come from the
   // table; `description` overrides the default text when not empty.

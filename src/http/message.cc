@@ -65,7 +65,11 @@ Response RenderError(const Error& error) {
   Response r = Response::Json(error.http_status, boost::json::serialize(o));
   // RFC 6749 §5.2: no caching of error responses from the token endpoint; harmless elsewhere.
   r.With("Cache-Control", "no-store");
-  if (error.http_status == 503) r.With("Retry-After", "1");
+  if (error.retry_after > 0) {
+    r.With("Retry-After", std::to_string(error.retry_after));
+  } else if (error.http_status == 503) {
+    r.With("Retry-After", "1");
+  }
   return r;
 }
 

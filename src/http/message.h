@@ -21,7 +21,10 @@ struct Request {
   std::string_view query;
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
   std::string body;
+  // The client's address: the peer's, or, when the peer is a trusted proxy, the one it reported
+  // (client_ip.h). Use it for throttles and logs.
   std::string remote_ip;
+  std::string peer_ip;  // the address of the connection's other end
   bool tls = false;
   // Filled by the router: values of `{name}` segments, percent-decoded.
   std::vector<std::pair<std::string_view, std::string>> params;

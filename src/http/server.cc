@@ -1,5 +1,6 @@
 #include "http/server.h"
 
+#include <strings.h>
 #include <sys/resource.h>
 
 #include <atomic>
@@ -17,13 +18,17 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <cctype>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 #include <unordered_set>
 
+#include "common/encoding.h"
 #include "common/log.h"
+#include "http/client_ip.h"
 #include "http/message.h"
 #include "http/metrics.h"
 #include "http/router.h"
@@ -72,6 +77,67 @@ class BlockingPool {
 
 Response InternalError(std::string_view what) {
   return RenderError(Error::Internal(std::string(what)));
+}
+
+bool StartsWithNoCase(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && strncasecmp(s.data(), prefix.data(), prefix.size()) == 0;
+}
+
+// RFC 9112 §3.2: a request target is origin-form ("/path?query"), absolute-form
+// ("http://host/path", which a server MUST accept, §3.2.2), asterisk-form ("*", OPTIONS only)
+// or authority-form (CONNECT only, which this server does not serve). Rewrites an absolute-form
+// target to its origin-form, so routing sees the path. False: the target is refused.
+bool NormalizeTarget(Request& req) {
+  std::string_view t = req.target;
+  if (t.starts_with('/')) return true;
+  if (t == "*") return req.method == "OPTIONS";
+  size_t authority = 0;
+  if (StartsWithNoCase(t, "http://")) {
+    authority = 7;
+  } else if (StartsWithNoCase(t, "https://")) {
+    authority = 8;
+  } else {
+    return false;
+  }
+  size_t end = t.find_first_of("/?#", authority);
+  std::string_view host =
+      t.substr(authority, end == std::string_view::npos ? t.npos : end - authority);
+  // RFC 9110 §4.2.4: http(s) URIs carry no userinfo; and the authority must be there.
+  if (host.empty() || host.find('@') != std::string_view::npos) return false;
+  std::string rest(end == std::string_view::npos ? std::string_view{} : t.substr(end));
+  if (rest.empty() || rest.front() != '/') rest.insert(0, "/");
+  req.target = std::move(rest);
+  return true;
+}
+
+// RFC 9110 §7.2 / RFC 3986 §3.2.2: host [ ":" port ], as reg-name, IPv4 or [IPv6] characters.
+bool IsValidHost(std::string_view host) {
+  for (char c : host) {
+    if (std::isalnum(static_cast<unsigned char>(c))) continue;
+    if (std::string_view("-._~!$&'()*+,;=:[]%").find(c) == std::string_view::npos) return false;
+  }
+  return true;
+}
+
+bool IsFormBody(const Request& req) {
+  auto ct = req.Header("content-type");
+  return ct && StartsWithNoCase(*ct, "application/x-www-form-urlencoded");
+}
+
+// What the per-address connection cap counts: an IPv4 address, or an IPv6 /64 (one host
+// usually owns a whole /64 and can pick any address in it).
+std::string SlotKey(const IpAddress& a) {
+  if (a.v4) return a.ToString();
+  IpAddress prefix = a;
+  std::fill(prefix.bytes.begin() + 8, prefix.bytes.end(), 0);
+  return prefix.ToString() + "/64";
+}
+
+// The address as IpAddress prints it, so that "::ffff:10.0.0.1" and "10.0.0.1" are one peer.
+std::string CanonicalAddress(const asio::ip::address& a) {
+  std::string text = a.to_string();
+  auto parsed = IpAddress::Parse(text);
+  return parsed ? parsed->ToString() : text;
 }
 
 class ServerImpl final : public Server {
@@ -234,37 +300,118 @@ class ServerImpl final : public Server {
         continue;
       }
       boost::system::error_code ignored;
+      auto endpoint = socket.remote_endpoint(ignored);
+      if (ignored) {
+        socket.close(ignored);
+        continue;
+      }
+      auto remote = CanonicalAddress(endpoint.address());
+      // One address may not take every connection: past its share it is closed at once,
+      // before any byte is read (a proxy we trust speaks for many clients and is exempt).
+      auto parsed = IpAddress::Parse(remote);
+      bool counted = !parsed || !options_.trusted_proxies.Contains(*parsed);
+      std::string slot = parsed ? SlotKey(*parsed) : remote;
+      if (counted && !TakeIpSlot(slot)) {
+        socket.close(ignored);
+        continue;
+      }
       socket.set_option(tcp::no_delay(true), ignored);
-      auto remote = socket.remote_endpoint(ignored).address().to_string();
       if (tls_) {
         asio::co_spawn(w.ioc,
                        Session(w, beast::ssl_stream<beast::tcp_stream>(std::move(socket), *tls_),
-                               std::move(remote), true),
+                               std::move(remote), true, counted ? std::move(slot) : std::string()),
                        asio::detached);
       } else {
         asio::co_spawn(w.ioc,
-                       Session(w, beast::tcp_stream(std::move(socket)), std::move(remote), false),
+                       Session(w, beast::tcp_stream(std::move(socket)), std::move(remote), false,
+                               counted ? std::move(slot) : std::string()),
                        asio::detached);
       }
     }
   }
 
+  bool TakeIpSlot(const std::string& ip) {
+    std::lock_guard lock(ip_mu_);
+    int& n = per_ip_[ip];
+    if (n >= options_.max_connections_per_ip) {
+      if (n == 0) per_ip_.erase(ip);
+      return false;
+    }
+    ++n;
+    return true;
+  }
+
+  void ReleaseIpSlot(const std::string& ip) {
+    std::lock_guard lock(ip_mu_);
+    auto it = per_ip_.find(ip);
+    if (it != per_ip_.end() && --it->second <= 0) per_ip_.erase(it);
+  }
+
+  // The checks RFC 9112 asks of every request, and the caps on what a handler is given to parse.
+  // Fills req.path and req.query. An error: answer it and close.
+  std::optional<Error> Admit(Request& req, unsigned version, size_t host_fields) const {
+    if (!NormalizeTarget(req)) {
+      return Error::OAuth(400, "invalid_request",
+                          "The request target must be an absolute path or an absolute URI.");
+    }
+    std::string_view target = req.target;
+    size_t q = target.find('?');
+    req.path = target.substr(0, q);
+    if (q != std::string_view::npos) req.query = target.substr(q + 1);
+    // RFC 9112 §3.2: 400 for an HTTP/1.1 request without Host, or with more than one, or with an
+    // invalid one.
+    if ((version >= 11 && host_fields == 0) || host_fields > 1) {
+      return Error::Status("ERR11017", "An HTTP/1.1 request needs exactly one Host header.");
+    }
+    if (auto host = req.Header("host"); host && !IsValidHost(*host)) {
+      return Error::Status("ERR11017", "The Host header is not a valid host.");
+    }
+    if (req.headers.size() > options_.max_headers) {
+      return Error::Status("ERR11004", "Too many header fields (at most " +
+                                           std::to_string(options_.max_headers) + ").");
+    }
+    if (CountFormFields(req.query) > options_.max_params) {
+      return Error::Status("ERR11004", "Too many query parameters (at most " +
+                                           std::to_string(options_.max_params) + ").");
+    }
+    if (IsFormBody(req) && CountFormFields(req.body) > options_.max_params) {
+      return Error::Status("ERR12000", "Too many form parameters (at most " +
+                                           std::to_string(options_.max_params) + ").");
+    }
+    return std::nullopt;
+  }
+
+  Response Options() const {
+    // RFC 9110 §9.3.7: OPTIONS * asks about the server as a whole.
+    std::string allow = "OPTIONS";
+    for (const auto& r : router_.routes()) {
+      if (allow.find(r->method) == std::string::npos) allow += ", " + r->method;
+    }
+    Response r = Response::Text(200, "", "");
+    r.With("Allow", std::move(allow));
+    return r;
+  }
+
   template <class Stream>
-  asio::awaitable<void> Session(Worker& w, Stream stream, std::string remote_ip, bool tls) {
+  // `slot`: the per-address connection slot this connection holds (TakeIpSlot), or empty.
+  asio::awaitable<void> Session(Worker& w, Stream stream, std::string peer_ip, bool tls,
+                                std::string slot) {
     metrics_.ConnectionOpened();
     auto& lowest = beast::get_lowest_layer(stream);
     SessionControl control;
     control.cancel = [&lowest] { lowest.cancel(); };
     w.sessions.insert(&control);
     struct Cleanup {
+      ServerImpl& server;
       Worker& w;
       SessionControl* c;
-      Metrics& m;
+      const std::string& slot;
       ~Cleanup() {
         w.sessions.erase(c);
-        m.ConnectionClosed();
+        server.metrics_.ConnectionClosed();
+        if (!slot.empty()) server.ReleaseIpSlot(slot);
       }
-    } cleanup{w, &control, metrics_};
+    } cleanup{*this, w, &control, slot};
 
     const auto read_timeout = std::chrono::milliseconds(options_.read_timeout_ms);
     const auto idle_timeout = std::chrono::milliseconds(options_.idle_timeout_ms);
@@ -324,7 +471,7 @@ class ServerImpl final : public Server {
           log::Info("http.request", {{"method", "-"},
                                      {"route", "-"},
                                      {"status", status},
-                                     {"remote", remote_ip},
+                                     {"remote", peer_ip},
                                      {"error", ec.message()}});
         }
         co_await Write(stream, r, false, false);
@@ -336,10 +483,7 @@ class ServerImpl final : public Server {
       Request req;
       req.method = std::string(msg.method_string());
       req.target = std::string(msg.target());
-      std::string_view target = req.target;
-      size_t q = target.find('?');
-      req.path = target.substr(0, q);
-      if (q != std::string_view::npos) req.query = target.substr(q + 1);
+      // server.header_limit bounds these to a few thousand; Admit refuses more than max_headers.
       req.headers.reserve(16);
       for (const auto& f : msg) {
         std::string name(f.name_string());
@@ -347,12 +491,22 @@ class ServerImpl final : public Server {
         req.headers.emplace_back(std::move(name), std::string(f.value()));
       }
       req.body = std::move(msg.body());
-      req.remote_ip = remote_ip;
+      req.peer_ip = peer_ip;
+      req.remote_ip =
+          ClientAddress(peer_ip, req.headers, options_.trusted_proxies, options_.client_ip_header);
       req.tls = tls;
 
       metrics_.RequestStarted();
       size_t route_index = router_.routes().size();
-      Response res = co_await Dispatch(req, route_index);
+      Response res;
+      if (auto refused = Admit(req, msg.version(), msg.count(bhttp::field::host))) {
+        res = RenderError(*refused);
+        keep_alive = false;
+      } else if (req.path == "*") {
+        res = Options();
+      } else {
+        res = co_await Dispatch(req, route_index);
+      }
       metrics_.RequestFinished();
       bool head = req.method == "HEAD";
       double secs = Seconds(started);
@@ -366,7 +520,8 @@ class ServerImpl final : public Server {
                                    {"status", res.status},
                                    {"ms", secs * 1000.0},
                                    {"bytes", static_cast<uint64_t>(res.body.size())},
-                                   {"remote", remote_ip}});
+                                   {"remote", req.remote_ip},
+                                   {"peer", peer_ip}});
       }
       lowest.expires_after(read_timeout);
       if (!co_await Write(stream, res, keep_alive, head)) break;
@@ -462,6 +617,8 @@ class ServerImpl final : public Server {
   std::condition_variable stop_cv_;
   bool drained_ = false;
   std::thread watchdog_;
+  std::mutex ip_mu_;
+  std::unordered_map<std::string, int> per_ip_;  // open connections per counted peer address
 };
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "common/error.h"
+#include "http/client_ip.h"
 
 namespace portcullis::http {
 
@@ -28,6 +29,15 @@ struct ServerOptions {
   int read_timeout_ms = 10'000;  // whole request, from its first byte
   int idle_timeout_ms = 60'000;  // keep-alive connection waiting for its next request
   int max_connections = 10'000;
+  // Open connections from one peer address (IPv6: one /64); more are closed at once. Trusted
+  // proxies are exempt: every client behind them shares their address.
+  int max_connections_per_ip = 256;
+  // Requests with more header fields, or more query or form-body parameters, get 400.
+  size_t max_headers = 100;
+  size_t max_params = 100;
+  // Peers whose X-Forwarded-For / Forwarded is believed (see client_ip.h).
+  AddressRanges trusted_proxies;
+  ForwardedHeader client_ip_header = ForwardedHeader::kXForwardedFor;
   int shutdown_grace_ms = 5'000;
   std::string tls_cert_file;  // PEM; TLS is on when both files are set
   std::string tls_key_file;

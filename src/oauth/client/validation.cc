@@ -16,11 +16,12 @@ namespace {
 
 namespace json = boost::json;
 
-// Finds duplicate member names: boost::json keeps the last of two equal keys silently.
+// Finds duplicate member names: boost::json keeps the last of two equal keys silently. Also
+// where the request-body limits are enforced (the parser stops at them; see kMaxJsonElements).
 class DuplicateKeyFinder {
  public:
-  static constexpr std::size_t max_array_size = -1;
-  static constexpr std::size_t max_object_size = -1;
+  static constexpr std::size_t max_array_size = kMaxJsonElements;
+  static constexpr std::size_t max_object_size = kMaxJsonElements;
   static constexpr std::size_t max_string_size = -1;
   static constexpr std::size_t max_key_size = -1;
 
@@ -355,13 +356,22 @@ Status CheckEmail(std::string_view field, std::string_view email, size_t max_cha
 
 Result<boost::json::value> ParseStrictJson(std::string_view text, std::string_view what) {
   json::parse_options opt;
-  opt.max_depth = 32;
+  opt.max_depth = kMaxJsonDepth;
   {
     json::basic_parser<DuplicateKeyFinder> finder(opt);
     json::error_code ec;
     finder.write_some(false, text.data(), text.size(), ec);
     if (finder.handler().duplicate) {
       return Fail(FieldError(what, "duplicate member " + Quote(*finder.handler().duplicate)));
+    }
+    // The limits, named, before anything builds a DOM of the document.
+    if (ec == json::error::array_too_large || ec == json::error::object_too_large) {
+      return Fail(FieldError(what, "too many elements in one array or object (at most " +
+                                       std::to_string(kMaxJsonElements) + ")"));
+    }
+    if (ec == json::error::too_deep) {
+      return Fail(FieldError(
+          what, "nested too deep (at most " + std::to_string(kMaxJsonDepth) + " levels)"));
     }
   }
   json::error_code ec;

@@ -56,9 +56,16 @@ Status CheckJwks(std::string_view field, std::string_view json_text);
 // An e-mail address: local@domain, no spaces, at most `max_chars`.
 Status CheckEmail(std::string_view field, std::string_view email, size_t max_chars);
 
+// Limits on JSON request bodies (admin APIs): nesting depth, and members of one object or
+// elements of one array. Linear parsing either way; the caps bound what validation later does
+// with each array.
+inline constexpr int kMaxJsonDepth = 32;
+inline constexpr std::size_t kMaxJsonElements = 1000;
+
 // Parses `text` as one JSON value. Refuses malformed JSON, duplicate member names in any object
 // (a parser that keeps the last one would let "clientType":"public" hide behind a later
-// "clientType":"trusted" in a log) and nesting deeper than 32 levels.
+// "clientType":"trusted" in a log), nesting deeper than kMaxJsonDepth levels and more than
+// kMaxJsonElements in one array or object (ERR11004, 400).
 Result<boost::json::value> ParseStrictJson(std::string_view text, std::string_view what = "body");
 Result<boost::json::object> ParseJsonObject(std::string_view text, std::string_view what = "body");
 

@@ -22,6 +22,14 @@ class UserAuthenticator {
   // invalid_grant ERR12016 on a wrong user or password, without telling which.
   virtual Result<AuthenticatedUser> Authenticate(std::string_view user_id,
                                                  std::string_view password) = 0;
+  // The same for a request from `remote_ip` (the client's address, may be empty), which
+  // authenticators that throttle per address use. Too many failures give 429.
+  virtual Result<AuthenticatedUser> AuthenticateFrom(std::string_view user_id,
+                                                     std::string_view password,
+                                                     std::string_view remote_ip) {
+    (void)remote_ip;
+    return Authenticate(user_id, password);
+  }
   virtual Result<AuthenticatedUser> Find(std::string_view user_id) = 0;
 };
 

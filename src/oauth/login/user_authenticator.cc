@@ -22,36 +22,51 @@ const std::string& DummyHash() {
   return hash;
 }
 
+Error Throttled(std::string_view remote_ip, const LoginThrottle::Admission& a) {
+  log::Warn("login.throttled", {{"remote", remote_ip}, {"retry_after", a.retry_after}});
+  Error e = Error::OAuth(429, "slow_down", "Too many failed attempts. Try again later.");
+  e.retry_after = a.retry_after;
+  return e;
+}
+
 }  // namespace
 
 Result<AuthenticatedUser> SqlUserAuthenticator::AuthenticateFrom(std::string_view user_id,
                                                                  std::string_view password,
                                                                  std::string_view remote_ip) {
-  std::string user_key = "user:" + std::string(user_id);
-  std::string ip_key = "ip:" + std::string(remote_ip);
-  if (throttle_.Locked(user_key) || (!remote_ip.empty() && throttle_.Locked(ip_key))) {
-    log::Warn("login.throttled", {{"remote", remote_ip}});
-    Error e = Error::OAuth(429, "slow_down", "Too many failed attempts. Try again later.");
-    return Fail(e);
+  // Both counts are taken before the slow hash, in one step each (LoginThrottle::Acquire):
+  // parallel guesses cannot all slip past a check made before any of them had failed.
+  const std::string ip_key = LoginThrottle::IpKey(remote_ip);
+  const std::string account_key = LoginThrottle::AccountKey(user_id, remote_ip);
+  if (!ip_key.empty()) {
+    if (auto a = throttle_.Acquire(ip_key); !a.allowed) return Fail(Throttled(remote_ip, a));
   }
+  if (auto a = throttle_.Acquire(account_key); !a.allowed) {
+    if (!ip_key.empty()) throttle_.Refund(ip_key);  // nothing was tried
+    return Fail(Throttled(remote_ip, a));
+  }
+  auto refund = [&] {
+    throttle_.Refund(account_key);
+    if (!ip_key.empty()) throttle_.Refund(ip_key);
+  };
   auto row = db_.QueryRow(
-      "SELECT user_id, user_type, roles, password_hash, locked FROM users"
-      " WHERE user_id = $1",
+      "SELECT user_id, user_type, roles, password_hash, locked FROM users WHERE user_id = $1",
       {store::Text(user_id)});
-  if (!row) return Fail(row.error());
+  if (!row) {
+    refund();  // the store failed, not the guess
+    return Fail(row.error());
+  }
   bool ok = *row ? VerifyPassword(password, (*row)->Str(3))
                  : (VerifyPassword(password, DummyHash()), false);
+  // A failure keeps both tokens taken.
+  if (!ok) return Fail(BadCredentials());
   // A locked account answers like a wrong password, after the same work.
-  if (ok && (*row)->Int(4) != 0) {
+  if ((*row)->Int(4) != 0) {
     log::Info("login.locked", {{"user_id", std::string(user_id)}});
     return Fail(BadCredentials());
   }
-  if (!ok) {
-    throttle_.Failure(user_key);
-    if (!remote_ip.empty()) throttle_.Failure(ip_key);
-    return Fail(BadCredentials());
-  }
-  throttle_.Success(user_key);
+  throttle_.Success(account_key);
+  if (!ip_key.empty()) throttle_.Refund(ip_key);
   const auto& r = **row;
   if (PasswordNeedsRehash(r.Str(3))) {
     // Upgrade a legacy light-oauth2 hash now that the clear password is at hand.

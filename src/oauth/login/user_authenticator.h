@@ -20,9 +20,10 @@ class SqlUserAuthenticator final : public UserAuthenticator {
   SqlUserAuthenticator(store::Database& db, LoginThrottle& throttle)
       : db_(db), throttle_(throttle) {}
 
-  // `remote_ip` may be empty.
+  // `remote_ip` may be empty. Each attempt is counted before the password is checked, per
+  // address and per account-and-address (see throttle.h), and refunded when it succeeds.
   Result<AuthenticatedUser> AuthenticateFrom(std::string_view user_id, std::string_view password,
-                                             std::string_view remote_ip);
+                                             std::string_view remote_ip) override;
   Result<AuthenticatedUser> Authenticate(std::string_view user_id,
                                          std::string_view password) override {
     return AuthenticateFrom(user_id, password, {});

@@ -348,13 +348,14 @@ Result<IssuedToken> TokenService::IssueForUser(const Client& c, const Subject& s
   return out;
 }
 
-Result<IssuedToken> TokenService::Password(const Params& p, const Client& c) {
+Result<IssuedToken> TokenService::Password(const Params& p, const Client& c,
+                                           std::string_view remote_ip) {
   if (p.Value("username").empty()) return Fail(Error::Status("ERR12022"));
   if (p.Value("password").empty()) return Fail(Error::Status("ERR12023"));
   if (!c.IsTrusted()) return Fail(Error::Status("ERR12024"));
   auto scope = GrantedScope(p.Value("scope"), c.scope);
   if (!scope) return Fail(scope.error());
-  auto user = users_.Authenticate(p.Value("username"), p.Value("password"));
+  auto user = users_.AuthenticateFrom(p.Value("username"), p.Value("password"), remote_ip);
   if (!user) return Fail(user.error());
   // Type and roles come from the user store, never from the request (reference §18.3).
   Subject subject{user->user_id, user->user_type, user->roles, true};

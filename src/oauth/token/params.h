@@ -15,6 +15,9 @@ namespace portcullis::oauth {
 
 class Params {
  public:
+  // A hard ceiling, whatever server.max_params says: no grant needs a tenth of it.
+  static constexpr size_t kMaxFields = 1000;
+
   // Parses a form body. ERR12000 when it is not a form or is malformed; invalid_request when a
   // parameter repeats or a value is longer than `max_value`.
   static Result<Params> FromForm(std::string_view body, size_t max_value = 8192);

@@ -263,7 +263,8 @@ Status TokenService::VerifyClientAssertion(const Client& c, std::string_view ass
 }
 
 Result<IssuedToken> TokenService::Token(const Params& params,
-                                        std::optional<std::string_view> authorization) {
+                                        std::optional<std::string_view> authorization,
+                                        std::string_view remote_ip) {
   // light-oauth2 checks the grant type before the client (reference §6.1).
   std::string_view grant = params.Value("grant_type");
   static constexpr std::array<std::string_view, 7> kGrants = {
@@ -303,7 +304,7 @@ Result<IssuedToken> TokenService::Token(const Params& params,
   if (grant == "client_credentials") return ClientCredentials(params, c, true);
   if (grant == "authorization_code") return AuthorizationCode(params, c);
   if (grant == "refresh_token") return RefreshToken(params, c);
-  if (grant == "password") return Password(params, c);
+  if (grant == "password") return Password(params, c, remote_ip);
   if (grant == "client_authenticated_user") return ClientAuthenticatedUser(params, c);
   if (grant == "bootstrap_token") return BootstrapToken(params, c);
   return TokenExchange(params, c);

@@ -137,8 +137,10 @@ class TokenService {
   // True when it should run on the password-hashing pool.
   static bool NeedsHashing(const Params& params);
 
-  // POST /oauth2/token.
-  Result<IssuedToken> Token(const Params& params, std::optional<std::string_view> authorization);
+  // POST /oauth2/token. `remote_ip` is the client's address (may be empty): the password grant
+  // is throttled per address and per account-and-address.
+  Result<IssuedToken> Token(const Params& params, std::optional<std::string_view> authorization,
+                            std::string_view remote_ip = {});
 
   // POST /oauth2/introspect (RFC 7662): the JSON body. The caller must authenticate.
   Result<std::string> Introspect(const Params& params,
@@ -182,7 +184,7 @@ class TokenService {
   Result<IssuedToken> ClientCredentials(const Params& p, const Client& c, bool may_block);
   Result<IssuedToken> AuthorizationCode(const Params& p, const Client& c);
   Result<IssuedToken> RefreshToken(const Params& p, const Client& c);
-  Result<IssuedToken> Password(const Params& p, const Client& c);
+  Result<IssuedToken> Password(const Params& p, const Client& c, std::string_view remote_ip);
   Result<IssuedToken> ClientAuthenticatedUser(const Params& p, const Client& c);
   Result<IssuedToken> BootstrapToken(const Params& p, const Client& c);
   Result<IssuedToken> TokenExchange(const Params& p, const Client& c);

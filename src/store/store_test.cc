@@ -54,6 +54,12 @@ class Collector {
     std::lock_guard lock(mu_);
     return HasLocked(kind, id);
   }
+  int Count(std::string_view kind, std::string_view id) {
+    std::lock_guard lock(mu_);
+    int n = 0;
+    for (const auto& [k, i] : seen_) n += k == kind && i == id;
+    return n;
+  }
 
  private:
   bool HasLocked(std::string_view kind, std::string_view id) const {
@@ -654,6 +660,36 @@ TEST_P(StoreContract, NotificationsArriveAfterCommitOnly) {
   EXPECT_FALSE(seen.Has("client", "rb-" + tag));
 
   EXPECT_FALSE(db_->Notify("bad:kind", "x"));
+}
+
+// Another process on the same store (on SQLite: the CLI writing the file a server reads) sees
+// committed changes without restarting; rolled-back ones never arrive, and on SQLite a Database
+// does not get its own changes twice (once in-process, once from the change log).
+TEST_P(StoreContract, NotificationsReachOtherInstancesOnTheSameStore) {
+  auto listener = Open(url_, options_);
+  ASSERT_TRUE(listener);
+  Collector other, own;
+  listener->Subscribe(other.Fn());
+  db_->Subscribe(own.Fn());
+  const std::string tag = RandomSuffix();
+
+  ASSERT_FALSE(db_->Transact([&](Tx& tx) -> Status {
+    if (auto st = tx.Notify("client", "rb-" + tag); !st) return st;
+    return Fail(Error::Internal("abort"));
+  }));
+  ASSERT_TRUE(db_->Transact([&](Tx& tx) { return tx.Notify("client", "c-" + tag); }));
+  ASSERT_TRUE(db_->Notify("key", "k-" + tag));
+  ASSERT_TRUE(other.WaitFor("client", "c-" + tag));
+  ASSERT_TRUE(other.WaitFor("key", "k-" + tag));
+  EXPECT_FALSE(other.Has("client", "rb-" + tag));
+
+  // And back: the writer hears the listener's changes.
+  ASSERT_TRUE(listener->Notify("service", "s-" + tag));
+  ASSERT_TRUE(own.WaitFor("service", "s-" + tag));
+  // Everything written before the listener's note has been read by now: db_'s own notes were
+  // delivered exactly once.
+  EXPECT_EQ(own.Count("client", "c-" + tag), 1);
+  EXPECT_EQ(own.Count("key", "k-" + tag), 1);
 }
 
 // --- PostgreSQL only ---

@@ -24,6 +24,9 @@ class Portcullis:
         self.tmp = tmp or tempfile.mkdtemp(prefix="portcullis-test-")
         self.port_file = os.path.join(self.tmp, "port")
         self.log_path = os.path.join(self.tmp, "server.log")
+        # A port file left by an earlier server in the same directory would be read as ours.
+        if os.path.exists(self.port_file):
+            os.unlink(self.port_file)
         store = store or "sqlite:" + os.path.join(self.tmp, "portcullis.db")
         cmd = [BIN, "serve", "--listen", "127.0.0.1:0", "--port-file", self.port_file,
                "--store", store, *args]

@@ -3,26 +3,11 @@ within moments (not at its minute-long periodic reload); a CLI command never qui
 store or a master key somewhere new; start-up says so when the bootstrap secret in the
 environment is not the stored one, and when a PORTCULLIS_* variable is not a setting."""
 import json
-import os
-import time
 
 import requests
 
-from conftest import Portcullis, run_cli
+from conftest import Portcullis, poll, run_cli
 from test_registry_common import (BOOT_ID, BOOT_SECRET, MASTER_KEY, basic, cli, start_registry)
-
-
-def poll(check, what, deadline_s=5.0):
-    """Calls check() until it returns a truthy value; fails after deadline_s."""
-    end = time.monotonic() + deadline_s
-    last = None
-    while True:
-        last = check()
-        if last:
-            return last
-        if time.monotonic() > end:
-            raise AssertionError(f"timed out waiting for {what}; last: {last!r}")
-        time.sleep(0.05)
 
 
 def token_status(server, client_id, secret):
@@ -47,18 +32,20 @@ def test_cli_secret_rotation_reaches_running_server_within_a_second(tmp_path):
     try:
         cid, old = create_cli_client(url)
         # A client the server has never seen reaches it as well.
-        poll(lambda: token_status(s, cid, old) == 200, "the CLI's new client to work")
+        poll(lambda: token_status(s, cid, old) == 200, "the CLI's new client to work",
+             deadline_s=5)
 
         r = cli("client", "rotate-secret", cid, "--json", store=url)
         assert r.returncode == 0, r.stderr
         new = json.loads(r.stdout)["clientSecret"]
         assert new != old
         poll(lambda: token_status(s, cid, new) == 200 and token_status(s, cid, old) == 401,
-             "the new secret to work and the old one to fail")
+             "the new secret to work and the old one to fail", deadline_s=5)
 
         assert cli("client", "delete", cid, store=url).returncode == 0
         # invalid_client: 404 ERR12014 (light-oauth2) or 401 (RFC 6749 §5.2).
-        poll(lambda: token_status(s, cid, new) in (401, 404), "the deleted client to be refused")
+        poll(lambda: token_status(s, cid, new) in (401, 404), "the deleted client to be refused",
+             deadline_s=5)
     finally:
         assert s.stop() == 0, s.read_log()
 
@@ -73,10 +60,11 @@ def test_cli_key_revocation_reaches_running_server(tmp_path):
         kid = kids()[0]
         # Past the server's start-up load (which would pick up anything written before it).
         cid, secret = create_cli_client(url)
-        poll(lambda: token_status(s, cid, secret) == 200, "the CLI's new client to work")
+        poll(lambda: token_status(s, cid, secret) == 200, "the CLI's new client to work",
+             deadline_s=5)
         r = cli("keys", "revoke", kid, store=url)
         assert r.returncode == 0, r.stderr
-        poll(lambda: kid not in kids(), f"key {kid} to leave the JWKS")
+        poll(lambda: kid not in kids(), f"key {kid} to leave the JWKS", deadline_s=5)
     finally:
         assert s.stop() == 0, s.read_log()
 

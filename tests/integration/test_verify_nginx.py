@@ -189,9 +189,14 @@ def test_expired_token_gets_401():
         short = pets.linked_client(["/v1/pets@get"], accessTokenTtl=1)
         token = pets.token(short)
         assert n.get("/v1/pets", token).status_code == 200
-        r = poll(lambda: (lambda r: r if r.status_code != 200 else None)(
-            n.get("/v1/pets", token)), "the expired token to be refused", deadline_s=30,
-            interval_s=0.2)
+        got = {}
+
+        def refused():
+            got["r"] = n.get("/v1/pets", token)
+            return got["r"].status_code != 200
+
+        poll(refused, "the expired token to be refused", deadline_s=30, interval_s=0.2)
+        r = got["r"]
         assert r.status_code == 401, r.text
         assert "invalid_token" in r.headers["WWW-Authenticate"]
     finally:

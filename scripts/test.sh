@@ -19,8 +19,15 @@ jobs=$(nproc)
 pgdir=$(mktemp -d /tmp/portcullis-pg.XXXXXX)
 cleanup() { scripts/pg.sh stop "$pgdir" >/dev/null 2>&1 || true; rm -rf "$pgdir"; }
 trap cleanup EXIT
-export PORTCULLIS_TEST_PG_URL=$(scripts/pg.sh start "$pgdir")
+# Assigned first, then exported: `export X=$(cmd)` would hide a failing cmd from set -e.
+pg_url=$(scripts/pg.sh start "$pgdir")
+[[ -n "$pg_url" ]] || { echo "test.sh: PostgreSQL did not start" >&2; exit 1; }
+export PORTCULLIS_TEST_PG_URL="$pg_url"
 echo "PostgreSQL for tests: $PORTCULLIS_TEST_PG_URL"
+# Every test that would skip for lack of PostgreSQL, nginx, Chromium or the example binary
+# fails instead: this run has to exercise all of them (tests/integration/conftest.py).
+export PORTCULLIS_TEST_REQUIRE=all
+unset PORTCULLIS_SKIP_CLUSTER
 
 status=0
 for preset in release asan; do

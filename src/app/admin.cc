@@ -25,11 +25,11 @@ int Die(const std::string& line) {
 
 std::string Describe(const Error& e) { return e.detail.empty() ? e.description : e.detail; }
 
-int KeysCommand(const AdminCommands& a, const Config& config) {
-  auto db = OpenStore(config);
+int KeysCommand(const AdminCommands& a, const Config& config, StoreCreation creation) {
+  auto db = OpenStore(config, creation);
   if (!db) return Die("store: " + Describe(db.error()));
   if (auto m = (*db)->Migrate(); !m) return Die("store: " + Describe(m.error()));
-  auto master = LoadMasterKey(config);
+  auto master = LoadMasterKey(config, creation == StoreCreation::kCreate);
   if (!master) return Die(master.error().description);
   oauth::SqlKeyStore store(**db);
   oauth::KeyManagerConfig kc = KeyManagerSettings(config);
@@ -122,8 +122,8 @@ void AddAdminCommands(CLI::App& cli, AdminCommands& a,
   a.jwt_verify->add_option("token", a.token, "The JWT")->required();
 }
 
-std::optional<int> RunAdmin(const AdminCommands& a, const Config& config) {
-  if (a.keys && a.keys->parsed()) return KeysCommand(a, config);
+std::optional<int> RunAdmin(const AdminCommands& a, const Config& config, StoreCreation creation) {
+  if (a.keys && a.keys->parsed()) return KeysCommand(a, config, creation);
   return std::nullopt;
 }
 

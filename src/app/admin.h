@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "app/config.h"
+#include "app/store_open.h"
 
 namespace portcullis::app {
 
@@ -29,7 +30,9 @@ struct AdminCommands {
 void AddAdminCommands(CLI::App& cli, AdminCommands& admin,
                       const std::function<void(CLI::App*)>& add_common);
 // nullopt when none of these commands was chosen.
-std::optional<int> RunAdmin(const AdminCommands& admin, const Config& config);
+// `creation`: kMustExist unless --create was given (store_open.h).
+std::optional<int> RunAdmin(const AdminCommands& admin, const Config& config,
+                            StoreCreation creation = StoreCreation::kMustExist);
 // Needs no configuration.
 int JwtVerify(const AdminCommands& admin);
 

@@ -50,6 +50,10 @@ int Serve(const Config& config_in) {
   auto started = std::chrono::steady_clock::now();
   Config config = config_in;
   ConfigureLogging(config);
+  for (const auto& u : config.unknown_env) {
+    log::Warn("config.unknown_env",
+              {{"variable", u.name}, {"nearest", u.nearest}, {"message", UnknownEnvMessage(u)}});
+  }
 
   // Bind first: a taken port is the most common start-up failure and needs no store.
   http::Router router;

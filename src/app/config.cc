@@ -325,6 +325,47 @@ Error ConfigError(std::string line) {
   return e;
 }
 
+// Levenshtein distance, for "did you mean".
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t subst = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, subst});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+std::vector<Config::UnknownEnv> UnknownEnvironment(const std::map<std::string, std::string>& env) {
+  std::vector<Config::UnknownEnv> out;
+  for (const auto& [name, value] : env) {
+    if (!name.starts_with("PORTCULLIS_")) continue;
+    const auto& tools = KnownToolEnvironment();
+    if (std::find(tools.begin(), tools.end(), name) != tools.end()) continue;
+    std::string nearest;
+    size_t best = std::string::npos;
+    bool known = false;
+    for (const auto& e : Entries()) {
+      std::string candidate = EnvName(e.setting);
+      if (candidate == name) {
+        known = true;
+        break;
+      }
+      size_t d = EditDistance(name, candidate);
+      if (d < best) {
+        best = d;
+        nearest = std::move(candidate);
+      }
+    }
+    if (!known) out.push_back({name, nearest});
+  }
+  return out;
+}
+
 Status Apply(Config& c, const Entry& e, const std::string& value, std::string_view source) {
   if (auto err = e.set(c, value)) {
     return Fail(ConfigError("config: " + std::string(e.setting.section) + "." +
@@ -371,6 +412,25 @@ std::string EnvName(const Setting& s) {
     name.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(ch))));
   }
   return name;
+}
+
+const std::vector<std::string_view>& KnownToolEnvironment() {
+  // Keep in step with the scripts and tests that read them (grep PORTCULLIS_ in scripts/,
+  // tests/, src/**/*_test.cc).
+  static const std::vector<std::string_view> names = {
+      "PORTCULLIS_BIN",            // tests: the binary under test
+      "PORTCULLIS_TEST_PG_URL",    // tests: the PostgreSQL server they may use
+      "PORTCULLIS_TEST_REQUIRE",   // tests: fail instead of skipping (scripts/test.sh)
+      "PORTCULLIS_TESTDATA",       // unit tests: tests/testdata
+      "PORTCULLIS_REGEN_VECTORS",  // jose vectors_test: rewrite the test vectors
+      "PORTCULLIS_SCREENSHOT",     // browser tests: save the sign-in page
+      "PORTCULLIS_SKIP_CLUSTER",   // tests: leave out the multi-process cluster test
+  };
+  return names;
+}
+
+std::string UnknownEnvMessage(const Config::UnknownEnv& u) {
+  return "unknown environment variable " + u.name + " is ignored; did you mean " + u.nearest + "?";
 }
 
 Result<Config> LoadConfig(const ConfigSources& sources) {
@@ -431,6 +491,7 @@ Result<Config> LoadConfig(const ConfigSources& sources) {
     }
   }
 
+  c.unknown_env = UnknownEnvironment(sources.env);
   for (const auto& e : Entries()) {
     auto it = sources.env.find(EnvName(e.setting));
     if (it == sources.env.end()) continue;

@@ -104,6 +104,15 @@ struct Config {
     std::string audience;  // space-separated; empty: token.audience
   } admin;
 
+  // PORTCULLIS_* variables in the environment that are neither a setting nor a known tool
+  // variable (KnownToolEnvironment), each with the nearest setting's variable: a typo that
+  // would otherwise be ignored in silence. Reported as warnings; never holds values.
+  struct UnknownEnv {
+    std::string name;
+    std::string nearest;
+  };
+  std::vector<UnknownEnv> unknown_env;
+
   bool Serves(std::string_view service) const;
 };
 
@@ -117,6 +126,13 @@ struct Setting {
 const std::vector<Setting>& Settings();
 
 std::string EnvName(const Setting& s);
+
+// PORTCULLIS_* variables that are not settings but are read by this repository's scripts and
+// tests (PORTCULLIS_BIN, PORTCULLIS_TEST_PG_URL, ...): the binary ignores them without a warning.
+const std::vector<std::string_view>& KnownToolEnvironment();
+
+// "unknown environment variable NAME is ignored; did you mean NEAREST?"
+std::string UnknownEnvMessage(const Config::UnknownEnv& u);
 
 struct ConfigSources {
   std::optional<std::string> file;                         // YAML path

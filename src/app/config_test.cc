@@ -25,6 +25,29 @@ TEST(Config, DefaultsServeEverythingOnLoopback) {
   EXPECT_EQ(c->store.url, "sqlite:data/portcullis.db");
 }
 
+TEST(Config, UnknownEnvironmentVariablesNameTheNearestSetting) {
+  ConfigSources s;
+  s.env["PORTCULLIS_TOKEN_ACESS_TOKEN_TTL_S"] = "60";         // typo
+  s.env["PORTCULLIS_BOOTSTRAP_CLIENTID"] = "x";               // typo
+  s.env["PORTCULLIS_LOG_LEVEL"] = "warn";                     // a setting
+  s.env["PORTCULLIS_BIN"] = "/usr/bin/portcullis";            // a tool variable
+  s.env["PORTCULLIS_TEST_PG_URL"] = "postgres://secret@x/y";  // a tool variable
+  auto c = LoadConfig(s);
+  ASSERT_TRUE(c) << c.error().description;
+  ASSERT_EQ(c->unknown_env.size(), 2u);
+  EXPECT_EQ(c->unknown_env[0].name, "PORTCULLIS_BOOTSTRAP_CLIENTID");
+  EXPECT_EQ(c->unknown_env[0].nearest, "PORTCULLIS_BOOTSTRAP_CLIENT_ID");
+  EXPECT_EQ(c->unknown_env[1].name, "PORTCULLIS_TOKEN_ACESS_TOKEN_TTL_S");
+  EXPECT_EQ(c->unknown_env[1].nearest, "PORTCULLIS_TOKEN_ACCESS_TOKEN_TTL_S");
+  EXPECT_EQ(UnknownEnvMessage(c->unknown_env[1]),
+            "unknown environment variable PORTCULLIS_TOKEN_ACESS_TOKEN_TTL_S is ignored; did you "
+            "mean PORTCULLIS_TOKEN_ACCESS_TOKEN_TTL_S?");
+  // No tool variable is also a setting (the list would hide a typo of one).
+  for (const auto& tool : KnownToolEnvironment()) {
+    for (const auto& setting : Settings()) EXPECT_NE(tool, EnvName(setting));
+  }
+}
+
 TEST(Config, FlagBeatsEnvBeatsFileBeatsDefault) {
   auto file =
       WriteTemp("server:\n  listen: 127.0.0.1:7000\n  max_connections: 50\nlog:\n  level: warn\n");

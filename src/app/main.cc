@@ -34,11 +34,22 @@ struct CommonFlags {
   std::string config_file;
   std::string store;
   std::vector<std::string> set;
+  bool create = false;
 
   void Add(CLI::App* cmd) {
     cmd->add_option("--config", config_file, "YAML configuration file");
     cmd->add_option("--store", store, "sqlite:PATH or postgres://... (store.url)");
     cmd->add_option("--set", set, "Any setting as section.key=value (repeatable)");
+  }
+  // For commands that work on an existing store: without --create they refuse a missing one.
+  void AddWithCreate(CLI::App* cmd) {
+    Add(cmd);
+    cmd->add_flag("--create", create,
+                  "Create the store (and, on SQLite, its master key file) if it does not exist");
+  }
+  portcullis::app::StoreCreation Creation() const {
+    return create ? portcullis::app::StoreCreation::kCreate
+                  : portcullis::app::StoreCreation::kMustExist;
   }
 
   ConfigSources Sources() const {
@@ -54,12 +65,19 @@ struct CommonFlags {
   }
 };
 
-// Loads the configuration or prints one line naming the problem.
-std::optional<Config> Load(const ConfigSources& sources) {
+// Loads the configuration or prints one line naming the problem. Warnings (an unknown
+// PORTCULLIS_* variable) go to stderr here, except for `serve`, which logs them.
+std::optional<Config> Load(const ConfigSources& sources, bool print_warnings = true) {
   auto config = portcullis::app::LoadConfig(sources);
   if (!config) {
     std::fprintf(stderr, "portcullis: %s\n", config.error().description.c_str());
     return std::nullopt;
+  }
+  if (print_warnings) {
+    for (const auto& u : config->unknown_env) {
+      std::fprintf(stderr, "portcullis: warning: %s\n",
+                   portcullis::app::UnknownEnvMessage(u).c_str());
+    }
   }
   return std::move(*config);
 }
@@ -95,11 +113,12 @@ int main(int argc, char** argv) {
 
   CommonFlags admin_flags;
   portcullis::app::AdminCommands admin;
-  portcullis::app::AddAdminCommands(cli, admin, [&](CLI::App* cmd) { admin_flags.Add(cmd); });
+  portcullis::app::AddAdminCommands(cli, admin,
+                                    [&](CLI::App* cmd) { admin_flags.AddWithCreate(cmd); });
 
   CommonFlags registry_flags;
-  auto registry =
-      portcullis::app::AddRegistryCommands(cli, [&](CLI::App* cmd) { registry_flags.Add(cmd); });
+  auto registry = portcullis::app::AddRegistryCommands(
+      cli, [&](CLI::App* cmd) { registry_flags.AddWithCreate(cmd); });
 
   try {
     cli.parse(argc, argv);
@@ -136,7 +155,7 @@ int main(int argc, char** argv) {
     if (!services.empty()) sources.flags.emplace_back("server.services", services);
     if (!issuer.empty()) sources.flags.emplace_back("server.issuer", issuer);
     if (!port_file.empty()) sources.flags.emplace_back("server.port_file", port_file);
-    auto config = Load(sources);
+    auto config = Load(sources, /*print_warnings=*/false);
     if (!config) return 2;
     return portcullis::app::Serve(*config);
   }
@@ -144,11 +163,11 @@ int main(int argc, char** argv) {
   if (registry.Chosen()) {
     auto config = Load(registry_flags.Sources());
     if (!config) return 2;
-    return portcullis::app::RunRegistryCommand(registry, *config);
+    return portcullis::app::RunRegistryCommand(registry, *config, registry_flags.Creation());
   }
   auto config = Load(admin_flags.Sources());
   if (!config) return 2;
-  if (auto code = portcullis::app::RunAdmin(admin, *config)) return *code;
+  if (auto code = portcullis::app::RunAdmin(admin, *config, admin_flags.Creation())) return *code;
   std::fprintf(stderr, "portcullis: no such command\n");
   return 2;
 }

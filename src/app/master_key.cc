@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "app/store_open.h"
 #include "common/encoding.h"
 #include "common/log.h"
 #include "common/random.h"
@@ -23,7 +24,7 @@ Error KeyError(std::string line) {
 
 }  // namespace
 
-Result<oauth::MasterKey> LoadMasterKey(const Config& c) {
+Result<oauth::MasterKey> LoadMasterKey(const Config& c, bool may_create) {
   if (!c.keys.master_key.empty()) {
     auto k = oauth::MasterKey::Parse(c.keys.master_key);
     if (!k) return Fail(KeyError("config: keys.master_key: " + k.error().description));
@@ -38,12 +39,17 @@ Result<oauth::MasterKey> LoadMasterKey(const Config& c) {
     return Fail(
         KeyError("config: keys.master_key or keys.master_key_file is required with PostgreSQL"));
   }
-  std::filesystem::path db(c.store.url.substr(7));
+  std::filesystem::path db(SqlitePath(c.store.url));
   std::filesystem::path path = db.parent_path() / "master.key";
   if (std::filesystem::exists(path)) {
     auto k = oauth::MasterKey::FromFile(path.string());
     if (!k) return Fail(KeyError("keys: " + path.string() + ": " + k.error().description));
     return k;
+  }
+  if (!may_create) {
+    return Fail(KeyError("keys: no master key: " + path.string() +
+                         " does not exist and keys.master_key_file is not set; pass --create "
+                         "to make one (or set PORTCULLIS_KEYS_MASTER_KEY_FILE)"));
   }
   auto key = oauth::MasterKey::Generate(Random::System());
   std::string text = HexEncode(key.bytes().Reveal()) + "\n";
@@ -69,8 +75,8 @@ Secret DerivePepper(const oauth::MasterKey& master) {
   return Secret(std::string(reinterpret_cast<char*>(out), len));
 }
 
-Result<Secret> DerivePepper(const Config& config) {
-  auto master = LoadMasterKey(config);
+Result<Secret> DerivePepper(const Config& config, bool may_create) {
+  auto master = LoadMasterKey(config, may_create);
   if (!master) return Fail(master.error());
   return DerivePepper(*master);
 }

@@ -4,6 +4,8 @@
 // never enters the database. With the embedded SQLite store and neither set, a key file is
 // created beside the database on first start (mode 0600) so that `serve` works out of the box;
 // PostgreSQL deployments must provide one, since every instance needs the same key.
+// Only commands that may create a store (`serve`, `--create`) may create that file: a CLI
+// command that made a new key would write client-secret digests no server can verify.
 
 #include "app/config.h"
 #include "common/secret.h"
@@ -12,9 +14,9 @@
 
 namespace portcullis::app {
 
-Result<oauth::MasterKey> LoadMasterKey(const Config& config);
+Result<oauth::MasterKey> LoadMasterKey(const Config& config, bool may_create = true);
 // HMAC-SHA-256(master, "portcullis client-secret pepper v1").
-Result<Secret> DerivePepper(const Config& config);
+Result<Secret> DerivePepper(const Config& config, bool may_create = true);
 Secret DerivePepper(const oauth::MasterKey& master);
 
 // The key lifecycle settings (keys.* and the longest token lifetime), for the server and the

@@ -764,7 +764,8 @@ RegistryCommands AddRegistryCommands(CLI::App& cli,
   return out;
 }
 
-int RunRegistryCommand(const RegistryCommands& commands, const Config& config) {
+int RunRegistryCommand(const RegistryCommands& commands, const Config& config,
+                       StoreCreation creation) {
   if (!commands.Chosen()) return Die("no registry command given");
   const State& s = *commands.state;
   std::string group = s.chosen.substr(0, s.chosen.find(' '));
@@ -775,7 +776,7 @@ int RunRegistryCommand(const RegistryCommands& commands, const Config& config) {
   log::Configure(std::max(level, log::Level::kWarn), log::Format::kText);
 
   Env env;
-  auto db = OpenStore(config);
+  auto db = OpenStore(config, creation);
   if (!db) {
     return Die("store: " +
                (db.error().description.empty() ? db.error().detail : db.error().description));
@@ -786,7 +787,7 @@ int RunRegistryCommand(const RegistryCommands& commands, const Config& config) {
   }
   if (group == "client") {
     // The same pepper as the servers, or digests written here would not verify there.
-    auto pepper = DerivePepper(config);
+    auto pepper = DerivePepper(config, creation == StoreCreation::kCreate);
     if (!pepper) return Die(pepper.error().description);
     env.secrets.emplace(std::move(*pepper));
     return ClientCommand(s, cmd, env);

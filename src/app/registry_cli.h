@@ -19,8 +19,8 @@
 // Secrets: a new client secret is printed once (create, rotate-secret); passwords and secrets to
 // check are read from stdin, never from arguments (they would show in `ps` and shell history).
 //
-// Changes reach running servers through the store notification on PostgreSQL; a server on the
-// same SQLite file picks them up at its next periodic reload (within a minute).
+// Changes reach running servers through the store notification: LISTEN/NOTIFY on PostgreSQL,
+// the store_changes log on SQLite (a server polls it a few times a second).
 //
 // Exit codes: 0 done; 1 refused (validation, not found, wrong secret); 2 configuration or store.
 
@@ -29,6 +29,7 @@
 #include <memory>
 
 #include "app/config.h"
+#include "app/store_open.h"
 
 namespace portcullis::app {
 
@@ -42,7 +43,9 @@ struct RegistryCommands {
 // Adds the commands above; `add_common` adds --config/--store/--set to each leaf command.
 RegistryCommands AddRegistryCommands(CLI::App& cli,
                                      const std::function<void(CLI::App*)>& add_common);
-// Runs the chosen command; 2 when none was chosen.
-int RunRegistryCommand(const RegistryCommands& commands, const Config& config);
+// Runs the chosen command; 2 when none was chosen. `creation`: kMustExist unless --create was
+// given: a missing store (or, on SQLite, a missing master key file) is refused with exit 2.
+int RunRegistryCommand(const RegistryCommands& commands, const Config& config,
+                       StoreCreation creation = StoreCreation::kMustExist);
 
 }  // namespace portcullis::app

@@ -43,10 +43,15 @@ class RegistryCliTest : public ::testing::Test {
     config_ = *c;
     config_.store.url = "sqlite:" + (dir_ / "portcullis.db").string();
     config_.keys.master_key = std::string(64, '1');
+    // The commands work on an existing store (as after `portcullis migrate`).
+    auto db = store::OpenDatabase(config_.store.url);
+    ASSERT_TRUE(db);
+    ASSERT_TRUE((*db)->Migrate());
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
-  CliRun Cli(std::vector<std::string> args, const std::string& stdin_text = "") {
+  CliRun Cli(std::vector<std::string> args, const std::string& stdin_text = "",
+             StoreCreation creation = StoreCreation::kMustExist) {
     CLI::App app{"test"};
     app.require_subcommand(1);
     auto commands = AddRegistryCommands(app, [](CLI::App*) {});
@@ -66,7 +71,7 @@ class RegistryCliTest : public ::testing::Test {
     auto* old = std::cin.rdbuf(in.rdbuf());
     ::testing::internal::CaptureStdout();
     ::testing::internal::CaptureStderr();
-    r.code = RunRegistryCommand(commands, config_);
+    r.code = RunRegistryCommand(commands, config_, creation);
     std::fflush(stdout);
     r.out = ::testing::internal::GetCapturedStdout();
     r.err = ::testing::internal::GetCapturedStderr();
@@ -84,6 +89,44 @@ class RegistryCliTest : public ::testing::Test {
   std::filesystem::path dir_;
   Config config_;
 };
+
+// A command pointed at a store that does not exist refuses to create one (a typo in --store, or
+// the wrong working directory), unless asked; the same for the SQLite master key file.
+TEST_F(RegistryCliTest, RefusesToCreateAMissingStoreUnlessAsked) {
+  config_.store.url = "sqlite:" + (dir_ / "elsewhere" / "portcullis.db").string();
+  config_.keys.master_key.clear();
+  auto r = Cli({"client", "list"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find((dir_ / "elsewhere" / "portcullis.db").string() + " does not exist"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("--create"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "elsewhere"));
+
+  // An existing but never migrated store is refused as well.
+  std::filesystem::create_directories(dir_ / "elsewhere");
+  { std::ofstream touch(dir_ / "elsewhere" / "portcullis.db"); }
+  r = Cli({"client", "list"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("has no Portcullis schema"), std::string::npos) << r.err;
+
+  // Asked: the store and its master key file are made.
+  r = Cli({"client", "list"}, "", StoreCreation::kCreate);
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "elsewhere" / "master.key"));
+}
+
+// A store made by `migrate` without a master key configured has no master.key yet: a client
+// command must not invent one (its digests would not verify on a server with the real key).
+TEST_F(RegistryCliTest, RefusesToCreateAMasterKeyUnlessAsked) {
+  config_.keys.master_key.clear();
+  auto r = Cli({"client", "list"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("master.key does not exist"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "master.key"));
+  r = Cli({"service", "list"});  // needs no master key
+  EXPECT_EQ(r.code, 0) << r.err;
+}
 
 TEST_F(RegistryCliTest, ClientLifecycle) {
   auto r = Cli({"client", "create", "--type", "confidential", "--profile", "service", "--name",

@@ -70,6 +70,18 @@ class ServiceSet final : public Services {
       auto c = oauth::EnsureBootstrapClient(db_, secrets_, config_.bootstrap.client_id,
                                             Secret(config_.bootstrap.client_secret), clock_);
       if (!c) return Fail(c.error());
+      // An existing client keeps its secret; a configured one that differs would otherwise be
+      // ignored in silence, and every call with it refused as a wrong secret.
+      if (!secrets_.Verify(config_.bootstrap.client_secret, c->secret_hash)) {
+        log::Warn("bootstrap.secret_mismatch",
+                  {{"client_id", c->client_id},
+                   {"message",
+                    "the store already has this client with a different secret; "
+                    "bootstrap.client_secret (PORTCULLIS_BOOTSTRAP_CLIENT_SECRET) is ignored and "
+                    "does not authenticate"},
+                   {"hint", "use the stored secret, or run `portcullis client rotate-secret " +
+                                c->client_id + "` and configure the secret it prints"}});
+      }
     }
     if (auto s = clients_.Reload(); !s) return s;
     if (auto s = revoked_.Reload(); !s) return s;

@@ -3,20 +3,62 @@
 #include <filesystem>
 
 namespace portcullis::app {
+namespace {
 
-Result<std::unique_ptr<store::Database>> OpenStore(const Config& c) {
-  if (c.store.url.starts_with("sqlite:")) {
-    std::filesystem::path path(c.store.url.substr(7));
-    if (path.has_parent_path() && path.string() != ":memory:") {
+Error StoreError(std::string line) {
+  Error e = Error::Unavailable(line);
+  e.description = std::move(line);
+  return e;
+}
+
+std::string MissingStore(const std::string& url, std::string_view what) {
+  return RedactedStoreUrl(url) + " " + std::string(what) +
+         "; pass --create to create it (or run `portcullis migrate`)";
+}
+
+}  // namespace
+
+std::string SqlitePath(const std::string& url) {
+  if (!url.starts_with("sqlite:")) return {};
+  std::string path = url.substr(7);
+  if (path.starts_with("//")) path.erase(0, 2);
+  return path;
+}
+
+std::string RedactedStoreUrl(const std::string& url) {
+  size_t scheme = url.find("://");
+  if (url.starts_with("sqlite:") || scheme == std::string::npos) return url;
+  size_t at = url.find('@', scheme + 3);
+  size_t slash = url.find('/', scheme + 3);
+  if (at == std::string::npos || (slash != std::string::npos && slash < at)) return url;
+  size_t colon = url.find(':', scheme + 3);
+  if (colon == std::string::npos || colon > at) return url;
+  return url.substr(0, colon) + url.substr(at);
+}
+
+Result<std::unique_ptr<store::Database>> OpenStore(const Config& c, StoreCreation creation) {
+  const bool sqlite = c.store.url.starts_with("sqlite:");
+  if (sqlite) {
+    std::filesystem::path path(SqlitePath(c.store.url));
+    if (path.string() != ":memory:") {
       std::error_code ec;
-      std::filesystem::create_directories(path.parent_path(), ec);
+      if (creation == StoreCreation::kMustExist && !std::filesystem::exists(path, ec)) {
+        return Fail(StoreError(MissingStore(c.store.url, "does not exist")));
+      }
+      if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), ec);
     }
   }
   store::Options options;
-  options.pool_size = c.store.url.starts_with("sqlite:") ? 0 : c.store.pool_size;
+  options.pool_size = sqlite ? 0 : c.store.pool_size;
   options.busy_timeout_ms = c.store.busy_timeout_ms;
   options.connect_timeout_s = c.store.connect_timeout_s;
-  return store::OpenDatabase(c.store.url, options);
+  auto db = store::OpenDatabase(c.store.url, options);
+  if (!db || creation == StoreCreation::kCreate) return db;
+  // An existing but empty SQLite file, or a PostgreSQL database nobody migrated.
+  auto version = (*db)->SchemaVersion();
+  if (!version) return Fail(std::move(version.error()));
+  if (*version == 0) return Fail(StoreError(MissingStore(c.store.url, "has no Portcullis schema")));
+  return db;
 }
 
 }  // namespace portcullis::app

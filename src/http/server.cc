@@ -198,6 +198,9 @@ class ServerImpl final : public Server {
       workers_.push_back(std::move(w));
     }
     port_ = port;
+    // Installed now, not in Run(): the caller announces readiness (the port file) before Run(),
+    // and a SIGTERM in between must stop the server gracefully, not kill it (exit -15).
+    signals_ = std::make_unique<asio::signal_set>(workers_[0]->ioc, SIGINT, SIGTERM);
     return {};
   }
 
@@ -207,20 +210,17 @@ class ServerImpl final : public Server {
     for (auto& w : workers_) {
       asio::co_spawn(w->ioc, AcceptLoop(*w), asio::detached);
     }
-    asio::signal_set signals(workers_[0]->ioc, SIGINT, SIGTERM);
-    signals.async_wait([this](const boost::system::error_code& ec, int sig) {
+    signals_->async_wait([this](const boost::system::error_code& ec, int sig) {
       if (ec) return;
       log::Info("shutdown.signal", {{"signal", sig}});
       Stop();
     });
-    signals_ = &signals;
     std::vector<std::thread> threads;
     for (size_t i = 1; i < workers_.size(); ++i) {
       threads.emplace_back([w = workers_[i].get()] { w->ioc.run(); });
     }
     workers_[0]->ioc.run();
     for (auto& t : threads) t.join();
-    signals_ = nullptr;
     {
       std::lock_guard lock(stop_mu_);
       drained_ = true;
@@ -612,7 +612,7 @@ class ServerImpl final : public Server {
   asio::io_context workers_probe_ioc_{1};
   uint16_t port_ = 0;
   std::atomic<bool> stopping_{false};
-  asio::signal_set* signals_ = nullptr;
+  std::unique_ptr<asio::signal_set> signals_;  // after workers_: destroyed before its ioc
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;
   bool drained_ = false;

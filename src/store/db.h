@@ -140,6 +140,9 @@ struct Options {
   // PostgreSQL: how many times a transaction is re-run after a serialization failure or a
   // deadlock (SQLSTATE 40001, 40P01). The transaction function must be safe to re-run.
   int max_tx_retries = 3;
+  // SQLite: how often a subscribed Database looks for changes committed by other processes
+  // (one `PRAGMA data_version` per look, on a thread of its own). 0 turns the look off.
+  int change_poll_ms = 250;
   // PostgreSQL application_name (visible in pg_stat_activity); the LISTEN connection uses
   // `<application_name>-listen`.
   std::string application_name = "portcullis";
@@ -214,8 +217,11 @@ class Database {
   // Registers a change listener. PostgreSQL: the first call opens one dedicated LISTEN
   // connection on a background thread (waiting up to the connect timeout for it), which
   // reconnects with back-off and then calls every subscriber with ("*", ""); notifications
-  // from every instance on the database arrive, this one's included. SQLite: in-process only,
-  // called on the committing thread after the commit. Callbacks must be quick and thread-safe.
+  // from every instance on the database arrive, this one's included. SQLite: this process's
+  // own notifications on the committing thread after the commit; those of other processes on
+  // the same file (the CLI, another server) through the store_changes log, which the first
+  // call starts polling on a background thread (Options::change_poll_ms). Callbacks must be
+  // quick and thread-safe.
   virtual void Subscribe(Subscriber fn) = 0;
 
   // Sets the latency hook (nullptr removes it). May be called at any time.

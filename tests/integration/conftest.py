@@ -2,6 +2,10 @@
 
 PORTCULLIS_BIN names the binary (CTest sets it). PORTCULLIS_TEST_PG_URL, when set, is a
 PostgreSQL server the tests may use; each test that needs one gets its own database.
+
+PORTCULLIS_TEST_REQUIRE=all (scripts/test.sh sets it), or a comma list of pg, nginx, chromium,
+example, cluster: a test that would skip for lack of that part of the environment fails instead,
+so a broken test machine cannot pass the suite by skipping.
 """
 import os
 import signal
@@ -17,6 +21,33 @@ BIN = os.environ.get("PORTCULLIS_BIN", os.path.join(os.path.dirname(__file__), "
 PG_URL = os.environ.get("PORTCULLIS_TEST_PG_URL", "")
 
 
+def required(what):
+    """Whether PORTCULLIS_TEST_REQUIRE asks for `what` (pg, nginx, chromium, example, cluster)."""
+    wanted = {w.strip() for w in os.environ.get("PORTCULLIS_TEST_REQUIRE", "").split(",")}
+    return "all" in wanted or what in wanted
+
+
+def skip_unless_available(what, reason):
+    """Skips for lack of part of the environment, or fails when the run requires it."""
+    if required(what):
+        pytest.fail(f"{reason} (PORTCULLIS_TEST_REQUIRE asks for {what})", pytrace=False)
+    pytest.skip(reason)
+
+
+def poll(check, what, deadline_s=10.0, interval_s=0.05):
+    """Calls check() until it returns a truthy value, which it returns; fails after deadline_s.
+    Tests wait for conditions with this, never for a fixed time."""
+    end = time.monotonic() + deadline_s
+    while True:
+        last = check()
+        if last:
+            return last
+        if time.monotonic() > end:
+            raise AssertionError(f"timed out after {deadline_s} s waiting for {what}; "
+                                 f"last: {last!r}")
+        time.sleep(interval_s)
+
+
 class Portcullis:
     """One running server process."""
 
@@ -24,6 +55,9 @@ class Portcullis:
         self.tmp = tmp or tempfile.mkdtemp(prefix="portcullis-test-")
         self.port_file = os.path.join(self.tmp, "port")
         self.log_path = os.path.join(self.tmp, "server.log")
+        # A port file left by an earlier server in the same directory would be read as ours.
+        if os.path.exists(self.port_file):
+            os.unlink(self.port_file)
         store = store or "sqlite:" + os.path.join(self.tmp, "portcullis.db")
         cmd = [BIN, "serve", "--listen", "127.0.0.1:0", "--port-file", self.port_file,
                "--store", store, *args]
@@ -32,8 +66,8 @@ class Portcullis:
         full_env.update(env or {})
         self.log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, env=full_env)
-        deadline = time.time() + 20
-        while time.time() < deadline:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError("portcullis exited early:\n" + self.read_log())
             try:
@@ -101,7 +135,7 @@ def new_pg_database():
     """A fresh, empty database on the test PostgreSQL server; returns its URL."""
     import urllib.parse
     if not PG_URL:
-        pytest.skip("PORTCULLIS_TEST_PG_URL is not set")
+        skip_unless_available("pg", "PORTCULLIS_TEST_PG_URL is not set")
     name = "t_" + uuid.uuid4().hex[:12]
     subprocess.run(["psql", PG_URL, "-qc", f"CREATE DATABASE {name}"], check=True,
                    stdout=subprocess.DEVNULL)

@@ -7,7 +7,7 @@ import time
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import Portcullis, new_pg_database, run_cli
+from conftest import Portcullis, new_pg_database, poll, run_cli
 
 
 def raw(port, data, read_timeout=5):
@@ -105,20 +105,20 @@ def test_slow_client_is_cut_off(start):
     s = start("--set", "server.read_timeout_ms=500")
     with socket.create_connection(("127.0.0.1", s.port), timeout=5) as c:
         c.sendall(b"GET /health HTTP/1.1\r\n")
-        began = time.time()
-        for _ in range(20):  # one header byte every 100 ms: never completes in time
+        for _ in range(20):  # one header byte every 100 ms (a slow client), until cut off
             try:
                 c.sendall(b"X")
             except OSError:
                 break
             time.sleep(0.1)
-        c.settimeout(3)
+        # The server closes the connection: EOF or a reset. A 30 s wait that times out means it
+        # never did (no wall-clock bound on how fast: a loaded machine is slow, not broken).
+        c.settimeout(30)
         try:
             data = c.recv(100)
-        except (ConnectionResetError, socket.timeout):
+        except ConnectionResetError:
             data = b""
         assert data == b""
-        assert time.time() - began < 3
     assert s.get("/health").status_code == 200
 
 
@@ -143,29 +143,41 @@ def test_thousands_of_idle_connections_do_not_exhaust_the_server(start):
 def test_connection_cap_refuses_excess_but_keeps_serving(start):
     s = start("--set", "server.max_connections=50")
     socks = [socket.create_connection(("127.0.0.1", s.port), timeout=5) for _ in range(60)]
-    time.sleep(0.2)
-    extra = socket.create_connection(("127.0.0.1", s.port), timeout=5)
-    extra.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
-    try:
-        assert extra.recv(100) == b""
-    except ConnectionResetError:
-        pass
+
+    def refused():
+        # Until the server has accepted the 60 above, one more may still get in: try again.
+        extra = socket.create_connection(("127.0.0.1", s.port), timeout=30)
+        socks.append(extra)
+        extra.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        try:
+            return extra.recv(100) == b""
+        except ConnectionResetError:
+            return True
+
+    poll(refused, "a connection beyond the cap to be closed")
     for c in socks:
         c.close()
-    time.sleep(0.2)
-    assert s.get("/health").status_code == 200
+
+    def serves():
+        try:
+            return s.get("/health").status_code == 200
+        except requests.ConnectionError:
+            return False  # the closed connections are not all counted out yet
+
+    poll(serves, "the server to serve again once connections are closed")
 
 
 def test_graceful_stop_finishes_fast_with_idle_keepalive_open(start):
-    s = start()
+    # A grace period far longer than the wait below: an idle keep-alive connection that held
+    # the shutdown until the grace ran out would fail the wait, with no wall-clock assertion.
+    s = start("--set", "server.shutdown_grace_ms=600000")
     keep = socket.create_connection(("127.0.0.1", s.port), timeout=5)
     keep.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
     assert keep.recv(1024).startswith(b"HTTP/1.1 200")
-    began = time.time()
     s.proc.send_signal(signal.SIGTERM)
-    assert s.proc.wait(timeout=6) == 0
-    assert time.time() - began < 5
-    assert "server.stopped" in s.read_log()
+    assert s.proc.wait(timeout=60) == 0
+    log = s.read_log()
+    assert "server.stopped" in log and "shutdown.forced" not in log
 
 
 def test_keep_alive_serves_many_requests_on_one_connection(server):

@@ -109,7 +109,7 @@ def test_rotation_and_revocation_through_the_admin_api(oauth):
 def test_keys_cli_lists_and_rotates(tmp_path):
     store = f"sqlite:{tmp_path}/k.db"
     env = {"PORTCULLIS_KEYS_MASTER_KEY": "2" * 64}
-    r = run_cli("keys", "rotate", "--store", store, env=env)
+    r = run_cli("keys", "rotate", "--create", "--store", store, env=env)
     assert r.returncode == 0, r.stderr
     r = run_cli("keys", "list", "--json", "--store", store, env=env)
     assert r.returncode == 0, r.stderr

@@ -7,14 +7,14 @@ import tempfile
 import pytest
 import requests
 
-from test_registry_common import Registry, basic, cli, err, require_cli, start_registry
+from test_registry_common import (Registry, basic, cli, err, new_cli_store, require_cli,
+                                  start_registry)
 
 
 @pytest.fixture
 def store():
     require_cli("client")
-    tmp = tempfile.mkdtemp(prefix="portcullis-cli-")
-    return tmp, "sqlite:" + os.path.join(tmp, "portcullis.db")
+    return new_cli_store()
 
 
 def test_cli_client_lifecycle_reaches_the_server(store):

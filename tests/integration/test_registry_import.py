@@ -11,7 +11,7 @@ import tempfile
 import pytest
 import requests
 
-from conftest import PG_URL, new_pg_database
+from conftest import PG_URL, new_pg_database, skip_unless_available
 from test_registry_common import (SEED_SECRET, Registry, basic, cli, err, require_cli,
                                   start_registry)
 
@@ -130,7 +130,9 @@ def test_import_a_sql_dump():
     dump = os.path.join(tmp, "light-oauth2.sql")
     with open(dump, "w") as f:
         f.write(seed_sql())
-    r = cli("import", "light-oauth2", "--from", dump, "--dry-run", "--json", store=store)
+    # A new store: --create, as an operator importing into a fresh installation would.
+    r = cli("import", "light-oauth2", "--from", dump, "--dry-run", "--json", "--create",
+            store=store)
     assert r.returncode == 0, r.stderr
     r = cli("client", "get", PETSTORE, store=store)
     assert r.returncode == 1 and "ERR12014" in r.stderr  # a dry run writes nothing
@@ -154,14 +156,14 @@ def test_import_a_sql_dump():
 
 def test_import_from_a_light_oauth2_postgres_database():
     if not PG_URL:
-        pytest.skip("PORTCULLIS_TEST_PG_URL is not set")
+        skip_unless_available("pg", "PORTCULLIS_TEST_PG_URL is not set")
     require_cli("import")
     source = new_pg_database()
     subprocess.run(["psql", source, "-q", "-v", "ON_ERROR_STOP=1", "-c", SCHEMA + seed_sql()],
                    check=True, stdout=subprocess.DEVNULL)
     tmp = tempfile.mkdtemp(prefix="portcullis-import-pg-")
     store = "sqlite:" + os.path.join(tmp, "portcullis.db")
-    r = cli("import", "light-oauth2", "--from", source, "--json", store=store)
+    r = cli("import", "light-oauth2", "--from", source, "--json", "--create", store=store)
     assert r.returncode == 0, r.stderr
     s = start_registry(store=store, tmp=tmp)
     try:
@@ -174,7 +176,8 @@ def test_import_refuses_a_missing_or_malformed_dump():
     require_cli("import")
     tmp = tempfile.mkdtemp(prefix="portcullis-import-bad-")
     store = "sqlite:" + os.path.join(tmp, "portcullis.db")
-    r = cli("import", "light-oauth2", "--from", os.path.join(tmp, "none.sql"), store=store)
+    r = cli("import", "light-oauth2", "--from", os.path.join(tmp, "none.sql"), "--create",
+            store=store)
     assert r.returncode == 2 and "cannot read" in r.stderr
     bad = os.path.join(tmp, "bad.sql")
     with open(bad, "w") as f:

@@ -12,7 +12,7 @@ import time
 import pytest
 import requests
 
-from conftest import BIN
+from conftest import BIN, skip_unless_available
 from oauth_fixtures import BOOT_ID, BOOT_SECRET, oauth  # noqa: F401
 from test_verify import Petstore, foreign, tampered
 
@@ -22,7 +22,7 @@ EXAMPLE_BIN = os.path.join(os.path.dirname(BIN), "examples/resource_server/resou
 class ResourceServer:
     def __init__(self, *args):
         if not os.path.exists(EXAMPLE_BIN):
-            pytest.skip("examples/resource_server is not built")
+            skip_unless_available("example", "examples/resource_server is not built")
         self.tmp = tempfile.mkdtemp(prefix="portcullis-rs-")
         port_file = os.path.join(self.tmp, "port")
         self.log = open(os.path.join(self.tmp, "rs.log"), "wb")

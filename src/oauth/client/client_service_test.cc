@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <mutex>
 #include <thread>
+#include <utility>
 
 #include "oauth/audit/audit.h"
 #include "oauth/client/bootstrap_client.h"
@@ -516,27 +518,47 @@ TEST_P(ClientServiceTest, CatalogReloadAndConcurrentReaders) {
   ASSERT_TRUE(fresh.Refresh("nope"));  // unknown and absent: nothing to do
   EXPECT_EQ(fresh.size(), 2u);
 
-  // Readers run while a writer renames a client repeatedly; each sees a whole client.
+  // Readers run while a writer renames a client repeatedly; each sees a whole client. The test
+  // waits for conditions (every reader running; a read after the last write), never assumes
+  // the scheduler ran a thread by some time.
+  constexpr int kReaders = 3;
   std::atomic<bool> stop{false};
+  std::atomic<int> running{0};
   std::atomic<int64_t> reads{0};
   std::vector<std::thread> readers;
-  for (int t = 0; t < 3; ++t) {
+  for (int t = 0; t < kReaders; ++t) {
     readers.emplace_back([&] {
+      bool first = true;
       while (!stop) {
         auto c = catalog_->Find(a.client.client_id);
         if (!c || c->client_id != a.client.client_id) std::abort();
         ++reads;
+        if (std::exchange(first, false)) ++running;
       }
     });
   }
-  for (int i = 0; i < 20; ++i) {
+  // Polls `done` for up to 60 s (a loaded machine is slow, not broken).
+  auto eventually = [](const auto& done) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (!done() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return done();
+  };
+  bool all_running = eventually([&] { return running.load() == kReaders; });
+  bool writes_ok = true;
+  for (int i = 0; i < 20 && writes_ok; ++i) {
     ClientPatch p;
     p.client_name = "a" + std::to_string(i);
-    ASSERT_TRUE(service_->Update(a.client.client_id, p, "t"));
+    writes_ok = service_->Update(a.client.client_id, p, "t").has_value();
   }
+  const int64_t after_writes = reads.load();
+  bool read_after = eventually([&] { return reads.load() > after_writes; });
   stop = true;
   for (auto& t : readers) t.join();
-  EXPECT_GT(reads.load(), 0);
+  EXPECT_TRUE(all_running);
+  ASSERT_TRUE(writes_ok);
+  EXPECT_TRUE(read_after);
   EXPECT_EQ(catalog_->Find(a.client.client_id)->client_name, "a19");
 }
 

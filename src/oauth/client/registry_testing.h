@@ -17,6 +17,7 @@
 
 #include "common/random.h"
 #include "store/db.h"
+#include "store/test_env.h"
 
 namespace portcullis::oauth::testing {
 
@@ -34,8 +35,8 @@ class RegistryDbTest : public ::testing::TestWithParam<std::string> {
   void SetUp() override {
     std::string url;
     if (IsPostgres()) {
-      const char* base = std::getenv("PORTCULLIS_TEST_PG_URL");
-      if (base == nullptr || *base == '\0') GTEST_SKIP() << "PORTCULLIS_TEST_PG_URL is not set";
+      std::string base;
+      PORTCULLIS_PG_URL_OR_SKIP(base);
       auto admin = store::OpenDatabase(base);
       ASSERT_TRUE(admin) << admin.error().detail;
       admin_ = std::move(*admin);

@@ -226,11 +226,15 @@ Status KeyManager::Revoke(std::string_view kid) {
   if (was == KeyState::kCurrent) {
     it->state = KeyState::kRevoked;
     auto nexts = InState(*records, KeyState::kNext);
+    // Another instance that saw the revocation may have replaced the key first (its Tick):
+    // a conflict means there is a signer already, as in Tick.
     if (!nexts.empty()) {
-      if (auto s = Promote(*nexts.front(), nullptr, now); !s) return s;
+      if (auto s = IgnoreConflict(Promote(*nexts.front(), nullptr, now)); !s) return s;
     } else {
       auto created = CreateKey(*records, KeyState::kCurrent, now);
-      if (!created) return Fail(std::move(created.error()));
+      if (!created) {
+        if (auto s = IgnoreConflict(Fail(std::move(created.error()))); !s) return s;
+      }
     }
   }
   return Publish();

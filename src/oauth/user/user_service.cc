@@ -7,6 +7,7 @@
 #include "oauth/client/client_store.h"
 #include "oauth/client/validation.h"
 #include "oauth/credentials/secret_hash.h"
+#include "oauth/login/throttle.h"
 #include "oauth/refresh/grant_revocation.h"
 
 namespace portcullis::oauth {
@@ -241,14 +242,18 @@ Status UserService::ChangePassword(std::string_view user_id, const PasswordChang
   if (!u) return Fail(std::move(u.error()));
   if (!*u) return Fail(NotFound(user_id));
   if (auto st = CheckUserWrite(by, user_id, &(*u)->roles, &(*u)->roles); !st) return st;
-  // The current-password check answers guesses like a sign-in does, so it shares the sign-in
-  // throttle and its per-user key (login/user_authenticator.cc).
-  const std::string throttle_key = "user:" + std::string(user_id);
-  if (throttle_ != nullptr && throttle_->Locked(throttle_key)) {
-    return Fail(Error::OAuth(429, "slow_down", "Too many failed attempts. Try again later."));
+  // The current-password check answers guesses like a sign-in does, so it has a token bucket
+  // like a sign-in's (login/throttle.h), per user: the caller is an admin client, not an address.
+  // Acquire checks and counts in one step, so parallel guesses cannot pass a stale check.
+  const std::string throttle_key = LoginThrottle::AccountKey(user_id, "");
+  if (throttle_ != nullptr) {
+    if (auto a = throttle_->Acquire(throttle_key); !a.allowed) {
+      Error e = Error::OAuth(429, "slow_down", "Too many failed attempts. Try again later.");
+      e.retry_after = a.retry_after;
+      return Fail(std::move(e));
+    }
   }
   if (!VerifyPassword(change.password.Reveal(), (*u)->password_hash)) {
-    if (throttle_ != nullptr) throttle_->Failure(throttle_key);
     return Fail(Error::Status("ERR12016", "The current password is incorrect."));
   }
   if (throttle_ != nullptr) throttle_->Success(throttle_key);

@@ -1,14 +1,25 @@
 // SQLite driver: a small pool of connections in WAL mode (readers run concurrently, writers
 // queue on BEGIN IMMEDIATE with a busy timeout), prepared statements cached per connection.
+//
+// Change notifications cross processes through the store_changes table (migration 0003): a
+// notifying transaction appends its rows there, and a subscribed process polls
+// `PRAGMA data_version` on its own connection (it changes only when ANOTHER connection has
+// committed, so an idle store costs one tiny pragma per poll) and then reads the new rows.
 
 #include <sqlite3.h>
 
+#include <condition_variable>
 #include <filesystem>
+#include <mutex>
+#include <random>
+#include <stop_token>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include "common/log.h"
 #include "store/internal.h"
 
 namespace portcullis::store::internal {
@@ -137,13 +148,26 @@ Status Bind(sqlite3* db, sqlite3_stmt* stmt, std::span<const Param> params) {
 
 class SqliteTx final : public Tx {
  public:
-  explicit SqliteTx(SqliteConn& conn) : conn_(conn) {}
+  // `origin` names the Database in the change log; empty: record nothing (":memory:", which no
+  // other connection can see).
+  SqliteTx(SqliteConn& conn, std::string_view origin) : conn_(conn), origin_(origin) {}
   Dialect dialect() const override { return Dialect::kSqlite; }
 
   Status ExecScript(std::string_view sql) override { return conn_.ExecScript(sql); }
 
   Status Notify(std::string_view kind, std::string_view id) override {
     if (auto st = ValidateNotify(kind, id); !st) return st;
+    if (!origin_.empty()) {
+      // In the same transaction as the change, so other processes see both or neither.
+      auto r = Exec(
+          "INSERT INTO store_changes (origin, kind, id, at) "
+          "VALUES ($1, $2, $3, CAST(strftime('%s', 'now') AS INTEGER))",
+          {Text(origin_), Text(kind), Text(id)});
+      // A store that was never migrated has no change log: in-process delivery still works.
+      if (!r && r.error().detail.find("no such table: store_changes") == std::string::npos) {
+        return Fail(std::move(r.error()));
+      }
+    }
     pending_.emplace_back(std::string(kind), std::string(id));
     return {};
   }
@@ -190,6 +214,7 @@ class SqliteTx final : public Tx {
   }
 
   SqliteConn& conn_;
+  std::string_view origin_;
   std::vector<std::pair<std::string, std::string>> pending_;
 };
 
@@ -216,11 +241,21 @@ Result<std::unique_ptr<SqliteConn>> Connect(const std::string& path, const Optio
   return conn;
 }
 
+// A random name for one Database in the change log, so its own rows are not delivered twice.
+std::string NewOrigin() {
+  std::random_device rd;
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (int i = 0; i < 16; ++i) out.push_back(kHex[rd() % 16]);
+  return out;
+}
+
 class SqliteDatabase final : public Database {
  public:
-  SqliteDatabase(std::string path, const Options& options, int pool_size)
+  SqliteDatabase(std::string path, const Options& options, int pool_size, bool memory)
       : path_(std::move(path)),
         options_(options),
+        origin_(memory ? std::string() : NewOrigin()),
         pool_(
             pool_size, std::chrono::milliseconds(options.acquire_timeout_ms),
             [this] { return Connect(path_, options_); }, [](SqliteConn&) { return true; }) {}
@@ -229,7 +264,23 @@ class SqliteDatabase final : public Database {
 
   Dialect dialect() const override { return Dialect::kSqlite; }
 
-  void Subscribe(Subscriber fn) override { subscribers_.Add(std::move(fn)); }
+  void Subscribe(Subscriber fn) override {
+    subscribers_.Add(std::move(fn));
+    if (origin_.empty() || options_.change_poll_ms <= 0) return;
+    std::call_once(watch_once_, [this] {
+      auto conn = Connect(path_, options_);
+      if (!conn) {
+        log::Warn("store.change_watch_failed", {{"error", conn.error().detail}});
+        return;
+      }
+      // The starting point is read here, before Subscribe returns, so no later change is missed.
+      watch_version_ = DataVersion(**conn);
+      // Not migrated yet: every row the migration's table will hold is new.
+      watch_seq_ = LastSeq(**conn).value_or(0);
+      watcher_ =
+          std::jthread([this, own = std::move(*conn)](std::stop_token stop) { Watch(stop, *own); });
+    });
+  }
 
  protected:
   Status Run(const TxFn& fn, bool transaction) override {
@@ -238,7 +289,7 @@ class SqliteDatabase final : public Database {
       auto lease = pool_.Acquire();
       if (!lease) return Fail(std::move(lease.error()));
       SqliteConn& conn = **lease;
-      SqliteTx tx(conn);
+      SqliteTx tx(conn, origin_);
       Status st;
       if (transaction) {
         if (auto b = conn.ExecScript("BEGIN IMMEDIATE"); !b) return b;
@@ -266,10 +317,94 @@ class SqliteDatabase final : public Database {
   }
 
  private:
+  // How long change-log rows are kept: far longer than any poll interval; a process that falls
+  // further behind than this still has its periodic full reload.
+  static constexpr int64_t kKeepChangesSeconds = 600;
+
+  static int64_t DataVersion(SqliteConn& c) {
+    auto stmt = c.Prepare("PRAGMA data_version");
+    if (!stmt) return -1;
+    StmtUse use(*stmt);
+    return sqlite3_step(*stmt) == SQLITE_ROW ? sqlite3_column_int64(*stmt, 0) : -1;
+  }
+
+  static std::optional<int64_t> LastSeq(SqliteConn& c) {
+    auto stmt = c.Prepare("SELECT COALESCE(MAX(seq), 0) FROM store_changes");
+    if (!stmt) return std::nullopt;  // not migrated yet
+    StmtUse use(*stmt);
+    if (sqlite3_step(*stmt) != SQLITE_ROW) return std::nullopt;
+    return sqlite3_column_int64(*stmt, 0);
+  }
+
+  // The poll loop, on its own thread and connection (never an I/O thread, never a pooled
+  // connection): one `PRAGMA data_version` per interval; the change log is read only when
+  // another connection has committed since the last look.
+  void Watch(std::stop_token stop, SqliteConn& c) {
+    std::mutex mu;
+    std::condition_variable_any cv;
+    const auto interval = std::chrono::milliseconds(options_.change_poll_ms);
+    auto next_prune = std::chrono::steady_clock::now();
+    bool warned = false;
+    for (;;) {
+      {
+        std::unique_lock lock(mu);
+        cv.wait_for(lock, stop, interval, [] { return false; });
+      }
+      if (stop.stop_requested()) return;
+      int64_t version = DataVersion(c);
+      if (version == watch_version_ && version != -1) continue;
+      watch_version_ = version;
+      auto st = ReadChanges(c);
+      if (!st) {
+        if (!warned) log::Warn("store.change_watch_failed", {{"error", st.error().detail}});
+        warned = true;
+        continue;
+      }
+      warned = false;
+      if (auto now = std::chrono::steady_clock::now(); now >= next_prune) {
+        next_prune = now + std::chrono::seconds(60);
+        SqliteTx tx(c, {});
+        (void)tx.Exec(
+            "DELETE FROM store_changes WHERE at < CAST(strftime('%s', 'now') AS INTEGER) - $1",
+            {Int(kKeepChangesSeconds)});
+      }
+    }
+  }
+
+  // Delivers the change-log rows after watch_seq_ that other Database objects wrote.
+  Status ReadChanges(SqliteConn& c) {
+    SqliteTx tx(c, {});
+    auto rows = tx.Query(
+        "SELECT seq, origin, kind, id FROM store_changes WHERE seq > $1 ORDER BY seq LIMIT 1000",
+        {Int(watch_seq_)});
+    if (!rows) {
+      if (rows.error().detail.find("no such table: store_changes") != std::string::npos) return {};
+      return Fail(std::move(rows.error()));
+    }
+    bool all = rows->size() >= 1000;  // a burst (an import): reload everything instead
+    for (const auto& row : *rows) {
+      watch_seq_ = row.Int(0);
+      if (all || row.Str(1) == origin_) continue;
+      subscribers_.Deliver(row.Str(2), row.Str(3));
+    }
+    if (all) {
+      if (auto last = LastSeq(c)) watch_seq_ = *last;
+      subscribers_.Deliver("*", "");
+    }
+    return {};
+  }
+
   const std::string path_;
   const Options options_;
+  const std::string origin_;  // empty for ":memory:"
   Pool<SqliteConn> pool_;
   Subscribers subscribers_;
+  std::once_flag watch_once_;
+  // Owned by the watcher thread once it runs.
+  int64_t watch_version_ = -1;
+  int64_t watch_seq_ = 0;
+  // Last member: stopped and joined first, while everything it uses is still alive.
+  std::jthread watcher_;
 };
 
 }  // namespace
@@ -290,7 +425,7 @@ Result<std::unique_ptr<Database>> OpenSqlite(std::string_view path_view, const O
   int pool_size = memory ? 1 : (options.pool_size > 0 ? options.pool_size : 4);
   auto first = Connect(path, options);
   if (!first) return Fail(std::move(first.error()));
-  auto db = std::make_unique<SqliteDatabase>(path, options, pool_size);
+  auto db = std::make_unique<SqliteDatabase>(path, options, pool_size, memory);
   db->Seed(std::move(*first));
   return std::unique_ptr<Database>(std::move(db));
 }

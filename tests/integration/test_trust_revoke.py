@@ -298,13 +298,14 @@ def test_user_delete_revokes_refresh_and_sso(oauth):
 
 def test_client_delete_revokes_its_refresh_and_reference_tokens(oauth):
     client = oauth.create_client("trusted", scope="a.r")
-    external = oauth.create_client("external", scope="a.r")
+    # The resource server that derefs the external client's tokens may introspect them.
+    rs = oauth.create_client("confidential", scope="a.r")
+    external = oauth.create_client("external", scope="a.r", derefClientId=rs[0])
     make_user(oauth)
     rt = password_grant(oauth, client).json()["refresh_token"]
     ref = oauth.token({"grant_type": "client_credentials"}, client=external)
     assert ref.status_code == 200, ref.text
     reference = ref.json()["access_token"]
-    rs = oauth.create_client("confidential", scope="a.r")
 
     def active(token):
         r = requests.post(oauth.url + "/oauth2/introspect", data={"token": token}, auth=rs,
@@ -352,6 +353,13 @@ def test_revoked_access_token_stays_revoked_within_leeway(purging):
     r = oauth.admin("PUT", "/oauth2/client", json={"clientId": BOOT_ID, "accessTokenTtl": 1})
     assert r.status_code == 200, r.text
     rs = oauth.create_client("confidential", scope="a.r")
+    # A gateway-protected service whose endpoint the admin token's scope opens.
+    r = oauth.admin("POST", "/oauth2/service", json={
+        "serviceId": "gw", "serviceType": "openapi", "serviceName": "gw", "host": "lightapi.net"})
+    assert r.status_code == 200, r.text
+    r = oauth.admin("POST", "/oauth2/service/gw/endpoint",
+                    json=[{"endpoint": "/v1/x@get", "operation": "getX", "scope": "portal.r"}])
+    assert r.status_code == 200, r.text
 
     def short_admin_token():
         r = oauth.token({"grant_type": "client_credentials", "scope": ADMIN_SCOPES},
@@ -364,7 +372,9 @@ def test_revoked_access_token_stays_revoked_within_leeway(purging):
     exp = claims(token)["exp"]
 
     def verify():
-        return oauth.s.get("/oauth2/verify", headers={"Authorization": "Bearer " + token})
+        return oauth.s.get("/oauth2/verify", headers={
+            "Authorization": "Bearer " + token, "X-Service-Id": "gw",
+            "X-Original-Method": "GET", "X-Original-URI": "/v1/x"})
 
     def introspect():
         r = requests.post(oauth.url + "/oauth2/introspect", data={"token": token}, auth=rs,

@@ -13,7 +13,7 @@ import sqlite3
 import requests
 
 from code_helpers import (USER, PASSWORD, authorize, code_params, make_client, make_user,
-                          pkce_pair, query_of, redeem)
+                          pkce_pair, query_of, record_consent, redeem)
 from conftest import Portcullis
 from oauth_fixtures import BOOT_ID, BOOT_SECRET, OAuthServer, basic, oauth  # noqa: F401
 
@@ -54,6 +54,8 @@ def introspect(oauth, token, auth=None, data=None):
 def public_tokens(oauth, client_id):
     """The code flow with PKCE for a secretless public client: its tokens."""
     verifier, challenge = pkce_pair()
+    # HTTP Basic sign-in needs the user's recorded consent for a client that is not trusted.
+    record_consent(oauth, client_id, code_challenge=challenge, code_challenge_method="S256")
     r = authorize(oauth, code_params(client_id, code_challenge=challenge,
                                      code_challenge_method="S256"), USER, PASSWORD)
     assert r.status_code == 302, r.text
@@ -289,6 +291,7 @@ def test_reused_refresh_token_code_err12029(oauth):
 def test_reused_code_err12052(oauth):
     make_user(oauth)
     client = make_client(oauth, "confidential")
+    record_consent(oauth, client[0])
     r = authorize(oauth, code_params(client[0]), USER, PASSWORD)
     code = query_of(r.headers["Location"])[1]["code"]
     assert redeem(oauth, code, client).status_code == 200

@@ -28,9 +28,11 @@
 
 #include "common/encoding.h"
 #include "common/log.h"
+#include "http/beast_request.h"
 #include "http/client_ip.h"
 #include "http/message.h"
 #include "http/metrics.h"
+#include "http/request_head.h"
 #include "http/router.h"
 
 namespace portcullis::http {
@@ -77,51 +79,6 @@ class BlockingPool {
 
 Response InternalError(std::string_view what) {
   return RenderError(Error::Internal(std::string(what)));
-}
-
-bool StartsWithNoCase(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() && strncasecmp(s.data(), prefix.data(), prefix.size()) == 0;
-}
-
-// RFC 9112 §3.2: a request target is origin-form ("/path?query"), absolute-form
-// ("http://host/path", which a server MUST accept, §3.2.2), asterisk-form ("*", OPTIONS only)
-// or authority-form (CONNECT only, which this server does not serve). Rewrites an absolute-form
-// target to its origin-form, so routing sees the path. False: the target is refused.
-bool NormalizeTarget(Request& req) {
-  std::string_view t = req.target;
-  if (t.starts_with('/')) return true;
-  if (t == "*") return req.method == "OPTIONS";
-  size_t authority = 0;
-  if (StartsWithNoCase(t, "http://")) {
-    authority = 7;
-  } else if (StartsWithNoCase(t, "https://")) {
-    authority = 8;
-  } else {
-    return false;
-  }
-  size_t end = t.find_first_of("/?#", authority);
-  std::string_view host =
-      t.substr(authority, end == std::string_view::npos ? t.npos : end - authority);
-  // RFC 9110 §4.2.4: http(s) URIs carry no userinfo; and the authority must be there.
-  if (host.empty() || host.find('@') != std::string_view::npos) return false;
-  std::string rest(end == std::string_view::npos ? std::string_view{} : t.substr(end));
-  if (rest.empty() || rest.front() != '/') rest.insert(0, "/");
-  req.target = std::move(rest);
-  return true;
-}
-
-// RFC 9110 §7.2 / RFC 3986 §3.2.2: host [ ":" port ], as reg-name, IPv4 or [IPv6] characters.
-bool IsValidHost(std::string_view host) {
-  for (char c : host) {
-    if (std::isalnum(static_cast<unsigned char>(c))) continue;
-    if (std::string_view("-._~!$&'()*+,;=:[]%").find(c) == std::string_view::npos) return false;
-  }
-  return true;
-}
-
-bool IsFormBody(const Request& req) {
-  auto ct = req.Header("content-type");
-  return ct && StartsWithNoCase(*ct, "application/x-www-form-urlencoded");
 }
 
 // What the per-address connection cap counts: an IPv4 address, or an IPv6 /64 (one host
@@ -347,40 +304,6 @@ class ServerImpl final : public Server {
     if (it != per_ip_.end() && --it->second <= 0) per_ip_.erase(it);
   }
 
-  // The checks RFC 9112 asks of every request, and the caps on what a handler is given to parse.
-  // Fills req.path and req.query. An error: answer it and close.
-  std::optional<Error> Admit(Request& req, unsigned version, size_t host_fields) const {
-    if (!NormalizeTarget(req)) {
-      return Error::OAuth(400, "invalid_request",
-                          "The request target must be an absolute path or an absolute URI.");
-    }
-    std::string_view target = req.target;
-    size_t q = target.find('?');
-    req.path = target.substr(0, q);
-    if (q != std::string_view::npos) req.query = target.substr(q + 1);
-    // RFC 9112 §3.2: 400 for an HTTP/1.1 request without Host, or with more than one, or with an
-    // invalid one.
-    if ((version >= 11 && host_fields == 0) || host_fields > 1) {
-      return Error::Status("ERR11017", "An HTTP/1.1 request needs exactly one Host header.");
-    }
-    if (auto host = req.Header("host"); host && !IsValidHost(*host)) {
-      return Error::Status("ERR11017", "The Host header is not a valid host.");
-    }
-    if (req.headers.size() > options_.max_headers) {
-      return Error::Status("ERR11004", "Too many header fields (at most " +
-                                           std::to_string(options_.max_headers) + ").");
-    }
-    if (CountFormFields(req.query) > options_.max_params) {
-      return Error::Status("ERR11004", "Too many query parameters (at most " +
-                                           std::to_string(options_.max_params) + ").");
-    }
-    if (IsFormBody(req) && CountFormFields(req.body) > options_.max_params) {
-      return Error::Status("ERR12000", "Too many form parameters (at most " +
-                                           std::to_string(options_.max_params) + ").");
-    }
-    return std::nullopt;
-  }
-
   Response Options() const {
     // RFC 9110 §9.3.7: OPTIONS * asks about the server as a whole.
     std::string allow = "OPTIONS";
@@ -455,15 +378,7 @@ class ServerImpl final : public Server {
         ec = bec;
       }
       if (ec) {
-        int status = 0;
-        if (ec == bhttp::error::header_limit) {
-          status = 431;
-        } else if (ec == bhttp::error::body_limit) {
-          status = 413;
-        } else if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
-                   ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
-          status = 400;
-        }
+        int status = StatusForParseError(ec);
         if (status == 0) break;  // timeout, reset or close: nothing useful to answer
         Response r = RejectedRequest(status);
         metrics_.RecordRequest(router_.routes().size(), status, Seconds(started));
@@ -480,26 +395,14 @@ class ServerImpl final : public Server {
 
       auto& msg = parser.get();
       bool keep_alive = msg.keep_alive() && !stopping_;
-      Request req;
-      req.method = std::string(msg.method_string());
-      req.target = std::string(msg.target());
-      // server.header_limit bounds these to a few thousand; Admit refuses more than max_headers.
-      req.headers.reserve(16);
-      for (const auto& f : msg) {
-        std::string name(f.name_string());
-        for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        req.headers.emplace_back(std::move(name), std::string(f.value()));
-      }
-      req.body = std::move(msg.body());
-      req.peer_ip = peer_ip;
-      req.remote_ip =
-          ClientAddress(peer_ip, req.headers, options_.trusted_proxies, options_.client_ip_header);
-      req.tls = tls;
+      const unsigned version = msg.version();
+      const size_t host_fields = msg.count(bhttp::field::host);
+      Request req = FromBeast(parser.release(), peer_ip, tls, options_);
 
       metrics_.RequestStarted();
       size_t route_index = router_.routes().size();
       Response res;
-      if (auto refused = Admit(req, msg.version(), msg.count(bhttp::field::host))) {
+      if (auto refused = Admit(req, version, host_fields, options_)) {
         res = RenderError(*refused);
         keep_alive = false;
       } else if (req.path == "*") {

@@ -2,8 +2,9 @@
 // code base against libstdc++ 12 (no std::expected), so fuzz builds use g++ with
 // -fsanitize-coverage=trace-pc,trace-cmp and clang's libFuzzer runtime. libFuzzer 14 refuses
 // trace-pc callbacks, so the link wraps them (-Wl,--wrap=__sanitizer_cov_trace_pc) into this
-// shim (itself not instrumented: no_sanitize_coverage), which hashes each instrumented block's return address into 64 Ki 8-bit counters that
-// libFuzzer reads like clang's inline-8bit-counters. trace-cmp goes to libFuzzer directly.
+// shim (itself not instrumented: no_sanitize_coverage), which hashes each instrumented block's
+// return address into 64 Ki 8-bit counters that libFuzzer reads like clang's inline-8bit-counters.
+// trace-cmp goes to libFuzzer directly.
 
 #include <cstddef>
 #include <cstdint>

@@ -60,12 +60,10 @@ TEST(ClientAddress, TakesTheRightMostUntrustedHop) {
   auto trusted = Ranges("10.0.0.0/8");
   // The client wrote "6.6.6.6" itself; nginx appended the address it saw.
   Headers h = {{"x-forwarded-for", "6.6.6.6, 198.51.100.7"}};
-  EXPECT_EQ(ClientAddress("10.0.0.2", h, trusted, ForwardedHeader::kXForwardedFor),
-            "198.51.100.7");
+  EXPECT_EQ(ClientAddress("10.0.0.2", h, trusted, ForwardedHeader::kXForwardedFor), "198.51.100.7");
   // Two proxies of ours, and several header lines.
   h = {{"x-forwarded-for", "6.6.6.6"}, {"x-forwarded-for", "198.51.100.7 , 10.1.1.1"}};
-  EXPECT_EQ(ClientAddress("10.0.0.2", h, trusted, ForwardedHeader::kXForwardedFor),
-            "198.51.100.7");
+  EXPECT_EQ(ClientAddress("10.0.0.2", h, trusted, ForwardedHeader::kXForwardedFor), "198.51.100.7");
   // Nothing untrusted: the left-most proxy.
   h = {{"x-forwarded-for", "10.9.9.9, 10.1.1.1"}};
   EXPECT_EQ(ClientAddress("10.0.0.2", h, trusted, ForwardedHeader::kXForwardedFor), "10.9.9.9");
@@ -76,19 +74,18 @@ TEST(ClientAddress, TakesTheRightMostUntrustedHop) {
   EXPECT_EQ(ClientAddress("10.0.0.2", h, trusted, ForwardedHeader::kXForwardedFor), "10.0.0.2");
   // Ports and brackets.
   h = {{"x-forwarded-for", "198.51.100.7:4711"}};
-  EXPECT_EQ(ClientAddress("10.0.0.2", h, trusted, ForwardedHeader::kXForwardedFor),
-            "198.51.100.7");
+  EXPECT_EQ(ClientAddress("10.0.0.2", h, trusted, ForwardedHeader::kXForwardedFor), "198.51.100.7");
   h = {{"x-forwarded-for", "[2001:db8::7]:4711"}};
-  EXPECT_EQ(ClientAddress("10.0.0.2", h, trusted, ForwardedHeader::kXForwardedFor),
-            "2001:db8::7");
+  EXPECT_EQ(ClientAddress("10.0.0.2", h, trusted, ForwardedHeader::kXForwardedFor), "2001:db8::7");
   // The other header is not read.
   h = {{"forwarded", "for=198.51.100.7"}};
   EXPECT_EQ(ClientAddress("10.0.0.2", h, trusted, ForwardedHeader::kXForwardedFor), "10.0.0.2");
 }
 
 TEST(ClientAddress, ReadsForwardedAsRfc7239Says) {
-  EXPECT_EQ(ForwardedFor(R"(for=192.0.2.60;proto=http;by=203.0.113.43, For="[2001:db8:cafe::17]:4711")"),
-            (std::vector<std::string>{"192.0.2.60", "[2001:db8:cafe::17]:4711"}));
+  EXPECT_EQ(
+      ForwardedFor(R"(for=192.0.2.60;proto=http;by=203.0.113.43, For="[2001:db8:cafe::17]:4711")"),
+      (std::vector<std::string>{"192.0.2.60", "[2001:db8:cafe::17]:4711"}));
   EXPECT_EQ(ForwardedFor(R"(proto=https, for="a\"b,c";by=x)"),
             (std::vector<std::string>{"", "a\"b,c"}));
   auto trusted = Ranges("10.0.0.0/8, fd00::/8");

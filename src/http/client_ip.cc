@@ -187,10 +187,13 @@ std::vector<std::string> ForwardedFor(std::string_view value) {
 std::string ClientAddress(std::string_view peer,
                           const std::vector<std::pair<std::string, std::string>>& headers,
                           const AddressRanges& trusted, ForwardedHeader which) {
+  // The common case, once per request: no proxies to trust. The server passes the peer in
+  // canonical form already (server.cc CanonicalAddress), so there is nothing to parse.
+  if (trusted.empty()) return std::string(peer);
   auto peer_address = IpAddress::Parse(peer);
   if (!peer_address) return std::string(peer);
   std::string current = peer_address->ToString();
-  if (trusted.empty() || !trusted.Contains(*peer_address)) return current;
+  if (!trusted.Contains(*peer_address)) return current;
 
   // Every line of the header, in order, is one list (RFC 9110 §5.3).
   std::vector<std::string> hops;

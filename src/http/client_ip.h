@@ -54,7 +54,8 @@ enum class ForwardedHeader { kXForwardedFor, kForwarded };
 // (names lower-cased). When `peer` is not in `trusted`, that is `peer` itself. Otherwise the
 // chain of `which` is walked from the right past trusted proxies; a hop that is not an address
 // ("unknown", an obfuscated name, garbage) ends the walk at the proxy that reported it.
-// The result is canonical text (IpAddress::ToString) when it parses, else `peer` as given.
+// The result is canonical text (IpAddress::ToString) when it parses, else `peer` as given; with
+// no trusted proxies it is `peer` as given (the server passes it canonical).
 std::string ClientAddress(std::string_view peer,
                           const std::vector<std::pair<std::string, std::string>>& headers,
                           const AddressRanges& trusted, ForwardedHeader which);

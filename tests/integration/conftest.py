@@ -8,6 +8,8 @@ example, cluster: a test that would skip for lack of that part of the environmen
 so a broken test machine cannot pass the suite by skipping.
 """
 import os
+import socket
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -32,6 +34,71 @@ def skip_unless_available(what, reason):
     if required(what):
         pytest.fail(f"{reason} (PORTCULLIS_TEST_REQUIRE asks for {what})", pytrace=False)
     pytest.skip(reason)
+
+
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+
+
+class NginxProcess:
+    """A test-owned nginx on loopback, in its own prefix `self.tmp`, listening on `self.port`.
+    Subclasses set both, write their site configuration and call start_nginx()."""
+
+    tmp: str
+    port: int
+
+    def start_nginx(self, site_conf, deadline_s=30):
+        """Serves `site_conf` (a file of http-block directives) and waits until the port
+        accepts connections."""
+        user = "user www-data;\n" if os.geteuid() == 0 else ""
+        t = self.tmp
+        conf = os.path.join(t, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(f"""{user}worker_processes 1;
+pid {t}/nginx.pid;
+error_log {t}/error.log info;
+events {{ worker_connections 128; }}
+http {{
+    access_log {t}/access.log;
+    client_body_temp_path {t}/body;
+    proxy_temp_path {t}/proxy;
+    include {site_conf};
+}}
+""")
+        self.log = open(os.path.join(t, "stderr.log"), "wb")
+        self.proc = subprocess.Popen([NGINX, "-e", os.path.join(t, "error.log"), "-p", t,
+                                      "-c", conf, "-g", "daemon off;"],
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + deadline_s
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("nginx exited:\n" + self.logs())
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.02)
+        self.stop_nginx()
+        raise RuntimeError("nginx did not start:\n" + self.logs())
+
+    def logs(self):
+        out = []
+        for name in ("stderr.log", "error.log"):
+            try:
+                with open(os.path.join(self.tmp, name)) as f:
+                    out.append(f.read())
+            except FileNotFoundError:
+                pass
+        return "\n".join(out)
+
+    def stop_nginx(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGQUIT)  # graceful
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
 
 
 def poll(check, what, deadline_s=10.0, interval_s=0.05):

@@ -9,12 +9,9 @@ import http.client
 import ipaddress
 import os
 import shutil
-import signal
 import socket
 import ssl
-import subprocess
 import tempfile
-import time
 
 import pytest
 import requests
@@ -25,11 +22,10 @@ from cryptography.x509.oid import NameOID
 
 from code_helpers import (BROWSER, authorize, browser_login, code_params, make_client, make_user,
                           query_of, submit)
-from conftest import Portcullis
+from conftest import NGINX, NginxProcess, Portcullis
 from oauth_fixtures import BOOT_ID, BOOT_SECRET, OAuthServer, basic
 
 LB_CONF = os.path.join(os.path.dirname(__file__), "../../deploy/nginx/portcullis-lb.conf")
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 
 # Every route of the binary (src/api, src/app/core_routes.cc), by side.
 PUBLIC = [
@@ -111,7 +107,7 @@ def make_certificate(directory):
     return cert_path, key_path
 
 
-class LoadBalancer:
+class LoadBalancer(NginxProcess):
     """nginx with the shipped LB config, in front of one Portcullis."""
 
     def __init__(self):
@@ -138,47 +134,7 @@ class LoadBalancer:
             conf = conf.replace(old, new)
         with open(os.path.join(self.tmp, "lb.conf"), "w") as f:
             f.write(conf)
-        user = "user www-data;\n" if os.geteuid() == 0 else ""
-        t = self.tmp
-        nginx_conf = os.path.join(t, "nginx.conf")
-        with open(nginx_conf, "w") as f:
-            f.write(f"""{user}worker_processes 1;
-pid {t}/nginx.pid;
-error_log {t}/error.log info;
-events {{ worker_connections 128; }}
-http {{
-    access_log {t}/access.log;
-    client_body_temp_path {t}/body;
-    proxy_temp_path {t}/proxy;
-    include {t}/lb.conf;
-}}
-""")
-        self.log = open(os.path.join(t, "stderr.log"), "wb")
-        self.proc = subprocess.Popen([NGINX, "-e", os.path.join(t, "error.log"), "-p", t,
-                                      "-c", nginx_conf, "-g", "daemon off;"],
-                                     stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.time() + 10
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError("nginx exited:\n" + self.logs())
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.02)
-        else:
-            self.stop()
-            raise RuntimeError("nginx did not start:\n" + self.logs())
-
-    def logs(self):
-        out = []
-        for name in ("stderr.log", "error.log"):
-            try:
-                with open(os.path.join(self.tmp, name)) as f:
-                    out.append(f.read())
-            except FileNotFoundError:
-                pass
-        return "\n".join(out)
+        self.start_nginx(os.path.join(self.tmp, "lb.conf"))
 
     def raw(self, method, path, headers=None, body=None):
         """One request with the path sent exactly as written (no client-side normalisation)."""
@@ -194,14 +150,7 @@ http {{
             conn.close()
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGQUIT)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
+        self.stop_nginx()
         code = self.portcullis.stop()
         shutil.rmtree(self.tmp, ignore_errors=True)
         return code

@@ -3,21 +3,17 @@ Portcullis' GET /oauth2/verify with examples/nginx/portcullis-gateway.conf itsel
 only swaps its ports and root for free ones in a temp dir."""
 import os
 import shutil
-import signal
 import socket
-import subprocess
 import tempfile
-import time
 
 import pytest
 import requests
 
-from conftest import poll, skip_unless_available
+from conftest import NGINX, NginxProcess, poll, skip_unless_available
 from oauth_fixtures import oauth  # noqa: F401
 from test_verify import Petstore, foreign, tampered
 
 EXAMPLE = os.path.join(os.path.dirname(__file__), "../../examples/nginx/portcullis-gateway.conf")
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 
 
 def free_port():
@@ -26,7 +22,7 @@ def free_port():
         return s.getsockname()[1]
 
 
-class Nginx:
+class Nginx(NginxProcess):
     def __init__(self, portcullis_port):
         self.tmp = tempfile.mkdtemp(prefix="portcullis-nginx-")
         os.chmod(self.tmp, 0o755)  # workers run as an unprivileged user when we are root
@@ -48,48 +44,8 @@ class Nginx:
                        .replace("/srv/petstore", root))
         with open(os.path.join(self.tmp, "gateway.conf"), "w") as f:
             f.write(gateway)
-        user = "user www-data;\n" if os.geteuid() == 0 else ""
-        t = self.tmp
-        conf = os.path.join(t, "nginx.conf")
-        with open(conf, "w") as f:
-            f.write(f"""{user}worker_processes 1;
-pid {t}/nginx.pid;
-error_log {t}/error.log info;
-events {{ worker_connections 128; }}
-http {{
-    access_log {t}/access.log;
-    client_body_temp_path {t}/body;
-    proxy_temp_path {t}/proxy;
-    include {t}/gateway.conf;
-}}
-""")
-        self.log = open(os.path.join(t, "stderr.log"), "wb")
-        self.proc = subprocess.Popen([NGINX, "-e", os.path.join(t, "error.log"), "-p", t,
-                                      "-c", conf, "-g", "daemon off;"],
-                                     stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError("nginx exited:\n" + self.logs())
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.02)
-        else:
-            self.stop()
-            raise RuntimeError("nginx did not start:\n" + self.logs())
+        self.start_nginx(os.path.join(self.tmp, "gateway.conf"))
         self.url = f"http://127.0.0.1:{self.port}"
-
-    def logs(self):
-        out = []
-        for name in ("stderr.log", "error.log"):
-            try:
-                with open(os.path.join(self.tmp, name)) as f:
-                    out.append(f.read())
-            except FileNotFoundError:
-                pass
-        return "\n".join(out)
 
     def get(self, path, token=None, method="GET", **headers):
         if token:
@@ -97,14 +53,7 @@ http {{
         return requests.request(method, self.url + path, headers=headers, timeout=10)
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGQUIT)  # graceful
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
+        self.stop_nginx()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 

@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <latch>
+#include <memory>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -37,41 +38,48 @@ std::string RandomSuffix() {
          std::to_string(rd() % 1000000);
 }
 
-// Collects notifications; waits for them without sleeping.
+// Collects the notes a subscriber receives, and waits for them without sleeping. The state lives as
+// long as any subscriber made by Fn(): a store's listener thread may still deliver after the test
+// body, and the Collector on its stack, are gone (the store outlives them until TearDown).
 class Collector {
  public:
   Database::Subscriber Fn() {
-    return [this](std::string_view kind, std::string_view id) {
-      std::lock_guard lock(mu_);
-      seen_.emplace_back(std::string(kind), std::string(id));
-      cv_.notify_all();
+    return [state = state_](std::string_view kind, std::string_view id) {
+      std::lock_guard lock(state->mu);
+      state->seen.emplace_back(std::string(kind), std::string(id));
+      state->cv.notify_all();
     };
   }
   bool WaitFor(std::string_view kind, std::string_view id, std::chrono::seconds timeout = 15s) {
-    std::unique_lock lock(mu_);
-    return cv_.wait_for(lock, timeout, [&] { return HasLocked(kind, id); });
+    std::unique_lock lock(state_->mu);
+    return state_->cv.wait_for(lock, timeout, [&] { return HasLocked(kind, id); });
   }
   bool Has(std::string_view kind, std::string_view id) {
-    std::lock_guard lock(mu_);
+    std::lock_guard lock(state_->mu);
     return HasLocked(kind, id);
   }
   int Count(std::string_view kind, std::string_view id) {
-    std::lock_guard lock(mu_);
+    std::lock_guard lock(state_->mu);
     int n = 0;
-    for (const auto& [k, i] : seen_) n += k == kind && i == id;
+    for (const auto& [k, i] : state_->seen) n += k == kind && i == id;
     return n;
   }
 
  private:
+  struct State {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::vector<std::pair<std::string, std::string>> seen;
+  };
+
   bool HasLocked(std::string_view kind, std::string_view id) const {
-    for (const auto& [k, i] : seen_) {
+    for (const auto& [k, i] : state_->seen) {
       if (k == kind && i == id) return true;
     }
     return false;
   }
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<std::pair<std::string, std::string>> seen_;
+
+  std::shared_ptr<State> state_ = std::make_shared<State>();
 };
 
 // Where a backend keeps isolated databases: files in a temp dir for SQLite, schemas for

@@ -2,33 +2,13 @@
 
 #include <strings.h>
 
-#include <algorithm>
-#include <boost/json/parse.hpp>
-#include <cctype>
-
-#include "common/encoding.h"
 #include "oauth/client/client.h"
 #include "oauth/client/client_catalog.h"
 #include "oauth/token/claims.h"
 #include "oauth/token/token_service.h"
+#include "verify/claims.h"
 
 namespace portcullis::api {
-
-std::string JwsHeaderType(std::string_view jws) {
-  auto dot = jws.find('.');
-  if (dot == std::string_view::npos) return {};
-  auto header = Base64UrlDecode(jws.substr(0, dot));
-  if (!header) return {};
-  boost::system::error_code ec;
-  auto v = boost::json::parse(*header, ec);
-  if (ec || !v.is_object()) return {};
-  auto typ = v.as_object().if_contains("typ");
-  if (!typ || !typ->is_string()) return {};
-  std::string out(typ->as_string());
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 bool JwtAdminAuth::ForAdmin(const boost::json::object& claims) const {
   auto accepted = [&](std::string_view aud) {
@@ -58,7 +38,7 @@ Result<Caller> JwtAdminAuth::Authorize(const http::Request& req,
   auto claims = keys_.Verify(token);
   if (!claims) return Fail(claims.error());
   // RFC 8725 §3.11: explicit typing keeps one kind of JWT from being taken for another.
-  if (JwsHeaderType(token) == "payload+jwt") {
+  if (verify::IsSignedPayloadTyp(verify::HeaderTyp(token))) {
     return Fail(Error::Status("ERR10000", "A signed payload is not an access token."));
   }
   auto str = [&](std::string_view k) { return oauth::StringClaim(*claims, k); };

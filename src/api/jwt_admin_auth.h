@@ -49,7 +49,4 @@ class JwtAdminAuth final : public AdminAuth {
   const oauth::ClientCatalog* clients_;
 };
 
-// The `typ` of a compact JWS's protected header, lower-cased; empty when absent or unreadable.
-std::string JwsHeaderType(std::string_view jws);
-
 }  // namespace portcullis::api

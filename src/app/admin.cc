@@ -12,8 +12,8 @@
 #include "jose/key_set.h"
 #include "jose/verifier.h"
 #include "oauth/key/key_manager.h"
-#include "oauth/key/sql_key_store.h"
 #include "store/db.h"
+#include "store/sql/key_store.h"
 
 namespace portcullis::app {
 namespace {
@@ -31,7 +31,7 @@ int KeysCommand(const AdminCommands& a, const Config& config, StoreCreation crea
   if (auto m = (*db)->Migrate(); !m) return Die("store: " + Describe(m.error()));
   auto master = LoadMasterKey(config, creation == StoreCreation::kCreate);
   if (!master) return Die(master.error().description);
-  oauth::SqlKeyStore store(**db);
+  store::SqlKeyStore store(**db);
   oauth::KeyManagerConfig kc = KeyManagerSettings(config);
   auto km = oauth::KeyManager::Create(store, SystemClock::Instance(), Random::System(),
                                       std::move(*master), kc);

@@ -23,13 +23,13 @@
 #include "oauth/client/client_catalog.h"
 #include "oauth/credentials/secret_hash.h"
 #include "oauth/key/key_manager.h"
-#include "oauth/key/sql_key_store.h"
 #include "oauth/login/throttle.h"
 #include "oauth/login/user_authenticator.h"
 #include "oauth/service/service_catalog.h"
 #include "oauth/token/ring_keys.h"
 #include "oauth/token/token_service.h"
 #include "store/db.h"
+#include "store/sql/key_store.h"
 
 namespace portcullis::app {
 namespace {
@@ -251,7 +251,7 @@ class ServiceSet final : public Services {
   const Clock& clock_;
   oauth::SecretHasher secrets_;
   oauth::ClientCatalog clients_;
-  oauth::SqlKeyStore key_store_;
+  store::SqlKeyStore key_store_;
   oauth::LoginThrottle throttle_;
   oauth::SqlUserAuthenticator users_;
   oauth::RevocationList revoked_;

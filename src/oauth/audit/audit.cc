@@ -23,13 +23,6 @@ bool IsSecretName(std::string_view k) {
   return false;
 }
 
-std::string Text(const std::optional<json::value>& v) {
-  if (!v) return {};
-  json::value copy = *v;
-  Scrub(copy);
-  return json::serialize(copy);
-}
-
 }  // namespace
 
 void Scrub(json::value& value) {
@@ -49,8 +42,8 @@ void Scrub(json::value& value) {
 }
 
 Status Record(store::Tx& tx, int64_t now, Entry entry) {
-  std::string before = Text(entry.before);
-  std::string after = Text(entry.after);
+  std::string before = StoredJson(entry.before);
+  std::string after = StoredJson(entry.after);
   auto r = tx.Exec(
       "INSERT INTO audit_log (at, actor, action, entity_kind, entity_id, before_json, after_json) "
       "VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -103,6 +96,44 @@ Result<Page> List(store::Database& db, const Query& q) {
   for (const auto& r : *rows) {
     page.entries.push_back(
         Row{r.Int(0), r.Int(1), r.Str(2), r.Str(3), r.Str(4), r.Str(5), r.Str(6), r.Str(7)});
+  }
+  return page;
+}
+
+std::string StoredJson(const std::optional<json::value>& v) {
+  if (!v) return {};
+  json::value copy = *v;
+  Scrub(copy);
+  return json::serialize(copy);
+}
+
+Status MemoryAuditLog::Record(store::Tx& /*tx*/, int64_t now, Entry entry) {
+  std::lock_guard lock(mu_);
+  rows_.push_back(Row{static_cast<int64_t>(rows_.size()) + 1, now, std::move(entry.actor),
+                      std::move(entry.action), std::move(entry.entity_kind),
+                      std::move(entry.entity_id), StoredJson(entry.before),
+                      StoredJson(entry.after)});
+  return {};
+}
+
+Result<Page> MemoryAuditLog::List(const Query& q) {
+  std::lock_guard lock(mu_);
+  Page page;
+  int64_t skipped = 0;
+  for (auto it = rows_.rbegin(); it != rows_.rend(); ++it) {
+    const Row& r = *it;
+    if (!q.entity_kind.empty() && r.entity_kind != q.entity_kind) continue;
+    if (!q.entity_id.empty() && r.entity_id != q.entity_id) continue;
+    if (!q.actor.empty() && r.actor != q.actor) continue;
+    if (!q.action.empty() &&
+        (q.action.back() == '.' ? !r.action.starts_with(q.action) : r.action != q.action)) {
+      continue;
+    }
+    if (q.since && r.at < *q.since) continue;
+    if (q.until && r.at >= *q.until) continue;
+    ++page.total;
+    if (skipped++ < q.offset) continue;
+    if (static_cast<int64_t>(page.entries.size()) < q.limit) page.entries.push_back(r);
   }
   return page;
 }

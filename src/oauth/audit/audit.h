@@ -7,6 +7,7 @@
 // Thread-safety: free functions over a store; safe from any thread, blocking (store pool only).
 
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -28,7 +29,8 @@ struct Entry {
   std::optional<boost::json::value> after;   // nullopt: the entity no longer exists
 };
 
-// Writes `entry` at time `now` (unix seconds) through `tx`.
+// DEPRECATED during the store reshaping (issue 14): use AuditLog::Record. Removed once every
+// registry takes an AuditLog.
 Status Record(store::Tx& tx, int64_t now, Entry entry);
 
 // Removes members whose names denote secrets (clientSecret, password, ...), at any depth.
@@ -61,7 +63,34 @@ struct Page {
   int64_t total = 0;         // entries matching the filters
 };
 
+// DEPRECATED during the store reshaping (issue 14): use AuditLog::List.
 Result<Page> List(store::Database& db, const Query& query);
+
+// The audit trail's store (SQL: store/sql/audit_log.h; fake: MemoryAuditLog below).
+// Thread-safe; calls block (store pool only).
+class AuditLog {
+ public:
+  virtual ~AuditLog() = default;
+  // Writes `entry` (scrubbed of secrets first) at time `now` (unix seconds) inside the caller's
+  // transaction `tx`, so the change and its audit row commit or roll back together.
+  virtual Status Record(store::Tx& tx, int64_t now, Entry entry) = 0;
+  // Entries matching `query`, newest first, with the total count.
+  virtual Result<Page> List(const Query& query) = 0;
+};
+
+// In-memory AuditLog for unit tests over fake stores (ignores `tx`; no rollback).
+class MemoryAuditLog final : public AuditLog {
+ public:
+  Status Record(store::Tx& tx, int64_t now, Entry entry) override;
+  Result<Page> List(const Query& query) override;
+
+ private:
+  std::mutex mu_;
+  std::vector<Row> rows_;
+};
+
+// The JSON text an entry stores for a before/after value: scrubbed, or empty for none.
+std::string StoredJson(const std::optional<boost::json::value>& v);
 
 // {"id","at","actor","action","entityKind","entityId","before","after"}; before/after are the
 // recorded JSON objects or null.

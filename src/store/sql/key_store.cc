@@ -1,9 +1,13 @@
-#include "oauth/key/sql_key_store.h"
+#include "store/sql/key_store.h"
 
-namespace portcullis::oauth {
+namespace portcullis::store {
 
-using store::Int;
-using store::Text;
+using oauth::KeyConflict;
+using oauth::KeyNotFound;
+using oauth::KeyStateChange;
+using oauth::KeyStateName;
+using oauth::ParseKeyState;
+using oauth::SigningKeyRecord;
 
 Status SqlKeyStore::Create(const SigningKeyRecord& r) {
   auto s = db_.Transact("keys.create", [&](store::Tx& tx) -> Status {
@@ -69,4 +73,4 @@ Status SqlKeyStore::UpdateState(std::string_view kid, const KeyStateChange& c) {
   });
 }
 
-}  // namespace portcullis::oauth
+}  // namespace portcullis::store

@@ -20,12 +20,13 @@
 namespace portcullis::api {
 
 CodeApiDeps::CodeApiDeps(oauth::AuthorizationSettings settings, const oauth::ClientCatalog& catalog,
-                         store::Database& db, const Clock& clock, Random& rng,
+                         store::Database& db, oauth::SessionStore& session_store,
+                         oauth::ConsentStore& consent_store, const Clock& clock, Random& rng,
                          const Secret& master_key, oauth::SessionSettings session_settings)
     : clients(catalog),
       authorization(settings, catalog, db, clock, rng),
-      sessions(db, clock, rng, session_settings),
-      consents(db, clock),
+      sessions(session_store, clock, rng, session_settings),
+      consents(db, consent_store, clock),
       csrf(master_key, clock),
       random(rng),
       secure_cookies(settings.issuer.starts_with("https://")) {}

@@ -27,7 +27,9 @@
 #include "oauth/code/authenticators.h"
 #include "oauth/code/authorization_service.h"
 #include "oauth/code/consent_store.h"
+#include "oauth/code/consents.h"
 #include "oauth/code/csrf.h"
+#include "oauth/code/session_store.h"
 #include "oauth/code/sso_session.h"
 
 namespace portcullis {
@@ -44,17 +46,19 @@ class ClientCatalog;
 namespace api {
 
 // Everything the code service needs, built once by the composition root. Register the
-// authenticators (at least authenticators.AddDefault(...)) before RegisterCodeApi.
+// authenticators (at least authenticators.AddDefault(...)) before RegisterCodeApi. Borrows
+// `clients`, `db`, `session_store`, `consent_store`, `clock` and `random`: they must outlive it.
 struct CodeApiDeps {
   // `master_key`: the installation's master key, from which the CSRF key is derived.
   CodeApiDeps(oauth::AuthorizationSettings settings, const oauth::ClientCatalog& clients,
-              store::Database& db, const Clock& clock, Random& random, const Secret& master_key,
-              oauth::SessionSettings session_settings = {});
+              store::Database& db, oauth::SessionStore& session_store,
+              oauth::ConsentStore& consent_store, const Clock& clock, Random& random,
+              const Secret& master_key, oauth::SessionSettings session_settings = {});
 
   const oauth::ClientCatalog& clients;
   oauth::AuthorizationService authorization;
-  oauth::SessionStore sessions;
-  oauth::ConsentStore consents;
+  oauth::SsoSessions sessions;
+  oauth::Consents consents;
   oauth::AuthenticatorRegistry authenticators;
   oauth::CsrfGuard csrf;
   Random& random;

@@ -15,9 +15,11 @@ namespace registry {
 
 Context::Context(RegistryDeps& d)
     : deps(d),
+      audit_log(d.db),
+      user_store(d.db),
       clients(d.db, d.clock, d.random, d.secrets, &d.clients),
       services(d.db, d.clock, d.services, &d.clients),
-      users(d.db, d.clock, d.throttle),
+      users(d.db, user_store, audit_log, d.clock, d.throttle),
       providers(d.db, d.clock),
       refresh_tokens(d.db, d.clock) {}
 

@@ -13,6 +13,8 @@
 #include "oauth/credentials/token_hash.h"
 #include "oauth/service/service_catalog.h"
 #include "oauth/user/user_service.h"
+#include "store/sql/audit_log.h"
+#include "store/sql/user_store.h"
 
 namespace portcullis::api {
 namespace {
@@ -525,7 +527,9 @@ TEST_P(RegistryApiTest, UserScenarios) {
   r = pw(
       R"({"password":"123456-long","newPassword":"n3w-password","newPasswordConfirm":"n3w-password"})");
   EXPECT_EQ(r.status, 200) << r.body;
-  oauth::UserService users(*db_, clock_);
+  store::SqlUserStore user_store(*db_);
+  store::SqlAuditLog audit_log(*db_);
+  oauth::UserService users(*db_, user_store, audit_log, clock_);
   EXPECT_TRUE(users.Authenticate("admin", Secret("n3w-password")));
   EXPECT_EQ(Call("POST", "/oauth2/password/nobody",
                  R"({"password":"a","newPassword":"b","newPasswordConfirm":"b"})",

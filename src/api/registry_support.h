@@ -19,6 +19,8 @@
 #include "oauth/refresh/refresh_admin.h"
 #include "oauth/service/service_registry.h"
 #include "oauth/user/user_service.h"
+#include "store/sql/audit_log.h"
+#include "store/sql/user_store.h"
 
 namespace portcullis::api::registry {
 
@@ -26,6 +28,8 @@ namespace portcullis::api::registry {
 struct Context {
   explicit Context(RegistryDeps& d);
   RegistryDeps& deps;
+  store::SqlAuditLog audit_log;
+  store::SqlUserStore user_store;
   oauth::ClientService clients;
   oauth::ServiceRegistry services;
   oauth::UserService users;

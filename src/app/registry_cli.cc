@@ -28,6 +28,8 @@
 #include "oauth/service/service_registry.h"
 #include "oauth/user/user_service.h"
 #include "store/db.h"
+#include "store/sql/audit_log.h"
+#include "store/sql/user_store.h"
 
 namespace portcullis::app {
 
@@ -338,7 +340,9 @@ int ServiceCommand(const State& s, const std::string& cmd, Env& env) {
 }
 
 int UserCommand(const State& s, const std::string& cmd, Env& env) {
-  oauth::UserService users(*env.db, env.clock);
+  store::SqlUserStore user_store(*env.db);
+  store::SqlAuditLog audit_log(*env.db);
+  oauth::UserService users(*env.db, user_store, audit_log, env.clock);
   if (cmd == "create" || cmd == "update") {
     auto body = Body(s, "user " + cmd);
     if (!body) return Refused(body.error());

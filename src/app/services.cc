@@ -29,7 +29,10 @@
 #include "oauth/token/ring_keys.h"
 #include "oauth/token/token_service.h"
 #include "store/db.h"
+#include "store/sql/consent_store.h"
 #include "store/sql/key_store.h"
+#include "store/sql/session_store.h"
+#include "store/sql/user_store.h"
 
 namespace portcullis::app {
 namespace {
@@ -48,7 +51,10 @@ class ServiceSet final : public Services {
         key_store_(db),
         throttle_(clock_, config.login.max_failures, config.login.window_s,
                   config.login.max_ip_failures),
-        users_(db, throttle_),
+        user_store_(db),
+        users_(db, user_store_, throttle_),
+        session_store_(db),
+        consent_store_(db),
         revoked_(db, clock_, oauth::DenyListRetention(config.token.leeway_s)),
         services_(db),
         master_(std::move(master)) {}
@@ -139,8 +145,9 @@ class ServiceSet final : public Services {
       as.issuer = config_.server.issuer;
       as.code_ttl = config_.token.code_ttl_s;
       as.basic_auth_implicit_consent = config_.code.basic_auth_implicit_consent;
-      code_deps_ = std::make_unique<api::CodeApiDeps>(as, clients_, db_, clock_, Random::System(),
-                                                      master_.bytes());
+      code_deps_ =
+          std::make_unique<api::CodeApiDeps>(as, clients_, db_, session_store_, consent_store_,
+                                             clock_, Random::System(), master_.bytes());
       code_deps_->authenticators.AddDefault(std::make_shared<oauth::UserStoreLogin>(users_));
       api::RegisterCodeApi(router, *code_deps_);
     }
@@ -253,7 +260,10 @@ class ServiceSet final : public Services {
   oauth::ClientCatalog clients_;
   store::SqlKeyStore key_store_;
   oauth::LoginThrottle throttle_;
-  oauth::SqlUserAuthenticator users_;
+  store::SqlUserStore user_store_;
+  oauth::LocalUserAuthenticator users_;
+  store::SqlSessionStore session_store_;
+  store::SqlConsentStore consent_store_;
   oauth::RevocationList revoked_;
   oauth::ServiceCatalog services_;  // endpoint->scope tables for /oauth2/verify
   oauth::MasterKey master_;

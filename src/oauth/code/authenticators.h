@@ -1,7 +1,7 @@
 #pragma once
 // Who checks a user's password at the authorization endpoint, chosen per client by
 // light-oauth2's authenticate_class (reference §5.3): a registry maps names to authenticators.
-// Today there is the built-in user store (SqlUserAuthenticator, with throttling per user and per
+// Today there is the built-in user store (LocalUserAuthenticator, with throttling per user and per
 // IP); an LDAP authenticator implements LoginAuthenticator and registers under its own realm.
 //
 // Thread-safety: register everything before serving; afterwards the registry is read-only and
@@ -18,7 +18,7 @@
 
 namespace portcullis::oauth {
 
-class SqlUserAuthenticator;
+class LocalUserAuthenticator;
 
 class LoginAuthenticator {
  public:
@@ -35,13 +35,13 @@ class LoginAuthenticator {
 // The built-in user store.
 class UserStoreLogin final : public LoginAuthenticator {
  public:
-  explicit UserStoreLogin(SqlUserAuthenticator& users) : users_(users) {}
+  explicit UserStoreLogin(LocalUserAuthenticator& users) : users_(users) {}
   Result<AuthenticatedUser> Login(std::string_view user_id, std::string_view password,
                                   std::string_view remote_ip) override;
   Result<AuthenticatedUser> Find(std::string_view user_id) override;
 
  private:
-  SqlUserAuthenticator& users_;
+  LocalUserAuthenticator& users_;
 };
 
 class AuthenticatorRegistry {

@@ -1,21 +1,25 @@
 #pragma once
-// Remembered consent decisions (table consents): one row per user and client with the scopes
-// the user agreed to. A later request for scopes within them is not asked again; one that asks
-// for more is, and agreeing adds the new scopes. A consent lasts until the user revokes it (or
-// the client is deleted: the row cascades).
+// Persistence of remembered consent decisions (table consents): one record per user and client
+// with the scopes the user agreed to. The SQL implementation is store::SqlConsentStore
+// (store/sql/consent_store.h); unit tests use MemoryConsentStore (memory_consent_store.h). The
+// rules (what covers what, what a revocation ends) are in Consents (consents.h).
 //
-// Thread-safety: all members may be called from any thread; every call blocks on the store.
+// A consent names a registered client: the SQL store refuses one for an unknown client (foreign
+// key) and drops a client's consents with the client.
+//
+// Thread-safety: implementations are safe from many threads at once. Calls block (store I/O):
+// never on an I/O thread. Nothing borrowed outlives a call.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "common/clock.h"
 #include "common/error.h"
 
 namespace portcullis::store {
-class Database;
+class Tx;
 }
 
 namespace portcullis::oauth {
@@ -28,23 +32,21 @@ struct Consent {
 
 class ConsentStore {
  public:
-  ConsentStore(store::Database& db, const Clock& clock) : db_(db), clock_(clock) {}
+  virtual ~ConsentStore() = default;
 
-  // True when the user has agreed to every scope in `scope` for the client.
-  Result<bool> Covers(std::string_view user_id, std::string_view client_id,
-                      const std::vector<std::string>& scope) const;
-  // Records agreement to `scope`, added to what was agreed before.
-  Status Grant(std::string_view user_id, std::string_view client_id,
-               const std::vector<std::string>& scope);
-  // Also revokes the user's refresh tokens and unredeemed codes at the client, in the same
-  // transaction. False when there was no consent to revoke.
-  Result<bool> Revoke(std::string_view user_id, std::string_view client_id);
-  // The user's consents, by client id.
-  Result<std::vector<Consent>> List(std::string_view user_id) const;
-
- private:
-  store::Database& db_;
-  const Clock& clock_;
+  // The user's consent for the client, or nullopt.
+  virtual Result<std::optional<Consent>> Find(std::string_view user_id,
+                                              std::string_view client_id) = 0;
+  // Adds the scopes of `scope` not yet agreed to (keeping the order, new ones last), creating
+  // the consent if needed, and sets its created_at to `now`: read and write in one transaction
+  // of its own.
+  virtual Status Widen(std::string_view user_id, std::string_view client_id,
+                       const std::vector<std::string>& scope, int64_t now) = 0;
+  // Deletes the consent inside `tx`; false when there was none.
+  virtual Result<bool> Delete(store::Tx& tx, std::string_view user_id,
+                              std::string_view client_id) = 0;
+  // The user's consents, by client id (bytewise).
+  virtual Result<std::vector<Consent>> List(std::string_view user_id) = 0;
 };
 
 }  // namespace portcullis::oauth

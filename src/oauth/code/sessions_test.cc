@@ -2,51 +2,32 @@
 
 #include <gtest/gtest.h>
 
-#include "oauth/client/client_store.h"
-#include "oauth/client/registry_testing.h"
 #include "oauth/code/authenticators.h"
-#include "oauth/code/consent_store.h"
+#include "oauth/code/consents.h"
 #include "oauth/code/csrf.h"
+#include "oauth/code/memory_consent_store.h"
+#include "oauth/code/memory_session_store.h"
 #include "oauth/code/scope_text.h"
 #include "oauth/code/sso_session.h"
 #include "oauth/credentials/token_hash.h"
-#include "store/db.h"
+#include "store/fake_database.h"
 
 namespace portcullis::oauth {
 namespace {
 
-using testing::RegistryDbTest;
-
-class SessionTest : public RegistryDbTest {
- protected:
-  void SetUp() override {
-    RegistryDbTest::SetUp();
-    if (IsSkipped() || HasFatalFailure()) return;
-    for (const char* id : {"app1", "app2"}) {
-      Client c;
-      c.client_id = id;
-      c.client_type = "confidential";
-      c.client_profile = "webserver";
-      c.client_name = id;
-      c.owner_id = "admin";
-      c.host = "h";
-      auto s = db_->Transact([&](store::Tx& tx) { return client_store::Insert(tx, c); });
-      ASSERT_TRUE(s) << s.error().detail;
-    }
-  }
-  ManualClock clock_;
-};
-
-TEST_P(SessionTest, SessionsAreStoredHashedAndExpire) {
-  SessionStore sessions(*db_, clock_, Random::System(), {3600, 86400});
+TEST(SsoSessionsTest, SessionsAreStoredHashedAndExpire) {
+  ManualClock clock;
+  MemorySessionStore store;
+  SsoSessions sessions(store, clock, Random::System(), {3600, 86400});
   auto made = sessions.Create("", "alice", false);
   ASSERT_TRUE(made) << made.error().detail;
   EXPECT_EQ(made->cookie.Reveal().size(), 43u);
   EXPECT_EQ(made->max_age, 0);
-  EXPECT_EQ(Count("sso_sessions WHERE session_hash = '" + TokenHash(made->cookie.Reveal()) + "'"),
-            1);
-  EXPECT_EQ(Count("sso_sessions WHERE session_hash = '" + std::string(made->cookie.Reveal()) + "'"),
-            0);
+  EXPECT_EQ(made->session.expires_at, clock.Now() + 3600);
+  // Only the hash is stored, never the cookie.
+  EXPECT_TRUE(store.Contains(TokenHash(made->cookie.Reveal())));
+  EXPECT_FALSE(store.Contains(made->cookie.Reveal()));
+  EXPECT_EQ(store.size(), 1u);
 
   auto found = sessions.Find("", made->cookie.Reveal());
   ASSERT_TRUE(found && *found);
@@ -57,74 +38,107 @@ TEST_P(SessionTest, SessionsAreStoredHashedAndExpire) {
   // Another realm does not see it.
   EXPECT_FALSE(*sessions.Find("ldap", made->cookie.Reveal()));
 
-  clock_.Advance(3600);
+  clock.Advance(3600);
   EXPECT_FALSE(*sessions.Find("", made->cookie.Reveal()));
   ASSERT_TRUE(sessions.Purge());
-  EXPECT_EQ(Count("sso_sessions"), 0);
+  EXPECT_EQ(store.size(), 0u);
 }
 
-TEST_P(SessionTest, RememberLastsLongerAndDeleteEnds) {
-  SessionStore sessions(*db_, clock_, Random::System(), {3600, 86400});
+TEST(SsoSessionsTest, RememberLastsLongerAndDeleteEnds) {
+  ManualClock clock;
+  MemorySessionStore store;
+  SsoSessions sessions(store, clock, Random::System(), {3600, 86400});
   auto made = sessions.Create("ldap", "bob", true);
   ASSERT_TRUE(made);
   EXPECT_EQ(made->max_age, 86400);
-  clock_.Advance(7200);
+  EXPECT_TRUE(store.Contains(SsoSessions::Key("ldap", made->cookie.Reveal())));
+  EXPECT_EQ(SsoSessions::Key("ldap", "c"), TokenHash("ldap\nc"));
+  clock.Advance(7200);
   auto found = sessions.Find("ldap", made->cookie.Reveal());
   ASSERT_TRUE(found && *found);
   EXPECT_TRUE((*found)->remember);
   EXPECT_FALSE(*sessions.Find("", made->cookie.Reveal()));
+  ASSERT_TRUE(sessions.Delete("", made->cookie.Reveal()));  // another realm's key: a no-op
+  EXPECT_TRUE(*sessions.Find("ldap", made->cookie.Reveal()));
   ASSERT_TRUE(sessions.Delete("ldap", made->cookie.Reveal()));
   EXPECT_FALSE(*sessions.Find("ldap", made->cookie.Reveal()));
+  EXPECT_TRUE(sessions.Delete("ldap", ""));
 }
 
-TEST_P(SessionTest, ConsentCoversGrantedScopesAndWidens) {
-  ConsentStore consents(*db_, clock_);
-  EXPECT_FALSE(*consents.Covers("alice", "app1", {}));
-  ASSERT_TRUE(consents.Grant("alice", "app1", {"a.r"}));
-  EXPECT_TRUE(*consents.Covers("alice", "app1", {"a.r"}));
-  EXPECT_TRUE(*consents.Covers("alice", "app1", {}));
-  EXPECT_FALSE(*consents.Covers("alice", "app1", {"a.r", "a.w"}));
-  EXPECT_FALSE(*consents.Covers("alice", "app2", {"a.r"}));
-  EXPECT_FALSE(*consents.Covers("bob", "app1", {"a.r"}));
-  ASSERT_TRUE(consents.Grant("alice", "app1", {"a.w"}));
-  EXPECT_TRUE(*consents.Covers("alice", "app1", {"a.r", "a.w"}));
-  ASSERT_TRUE(consents.Grant("alice", "app2", {}));
-  auto list = consents.List("alice");
+// Every 256th Create also purges expired sessions, so the table stays bounded without the job.
+TEST(SsoSessionsTest, CreatePurgesNowAndThen) {
+  ManualClock clock;
+  MemorySessionStore store;
+  SsoSessions sessions(store, clock, Random::System(), {60, 120});
+  for (int i = 0; i < 255; ++i) ASSERT_TRUE(sessions.Create("", "u", false));
+  EXPECT_EQ(store.size(), 255u);
+  clock.Advance(60);
+  ASSERT_TRUE(sessions.Create("", "u", false));  // the 256th: purges the 255 expired first
+  EXPECT_EQ(store.size(), 1u);
+}
+
+class ConsentsTest : public ::testing::Test {
+ protected:
+  ConsentsTest()
+      : consents_(
+            db_, store_, clock_,
+            [this](store::Tx&, std::string_view user, std::string_view client, int64_t) -> Status {
+              revoked_.push_back(std::string(user) + "/" + std::string(client));
+              return {};
+            }) {}
+  store::FakeDatabase db_;
+  MemoryConsentStore store_;
+  ManualClock clock_;
+  std::vector<std::string> revoked_;
+  Consents consents_;
+};
+
+TEST_F(ConsentsTest, ConsentCoversGrantedScopesAndWidens) {
+  EXPECT_FALSE(*consents_.Covers("alice", "app1", {}));
+  ASSERT_TRUE(consents_.Grant("alice", "app1", {"a.r"}));
+  EXPECT_TRUE(*consents_.Covers("alice", "app1", {"a.r"}));
+  EXPECT_TRUE(*consents_.Covers("alice", "app1", {}));
+  EXPECT_FALSE(*consents_.Covers("alice", "app1", {"a.r", "a.w"}));
+  EXPECT_FALSE(*consents_.Covers("alice", "app2", {"a.r"}));
+  EXPECT_FALSE(*consents_.Covers("bob", "app1", {"a.r"}));
+  clock_.Advance(5);
+  ASSERT_TRUE(consents_.Grant("alice", "app1", {"a.w", "a.r"}));
+  EXPECT_TRUE(*consents_.Covers("alice", "app1", {"a.r", "a.w"}));
+  ASSERT_TRUE(consents_.Grant("alice", "app2", {}));
+  auto list = consents_.List("alice");
   ASSERT_TRUE(list);
   ASSERT_EQ(list->size(), 2u);
   EXPECT_EQ((*list)[0].client_id, "app1");
   EXPECT_EQ((*list)[0].scope, (std::vector<std::string>{"a.r", "a.w"}));
-  EXPECT_TRUE(*consents.Revoke("alice", "app1"));
-  EXPECT_FALSE(*consents.Revoke("alice", "app1"));
-  EXPECT_FALSE(*consents.Covers("alice", "app1", {"a.r"}));
-  // Revoking a consent revokes the user's refresh tokens and unredeemed codes at that client,
-  // and nothing else.
-  ASSERT_TRUE(consents.Grant("alice", "app1", {"a.r"}));
-  for (const char* sql :
-       {"INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, created_at, "
-        "expires_at) VALUES ('r1', 'f1', 'app1', 'alice', 1, 9999999999), "
-        "('r2', 'f2', 'app2', 'alice', 1, 9999999999), "
-        "('r3', 'f3', 'app1', 'bob', 1, 9999999999)",
-        "INSERT INTO auth_codes (code_hash, client_id, user_id, created_at, expires_at) VALUES "
-        "('k1', 'app1', 'alice', 1, 9999999999), ('k2', 'app2', 'alice', 1, 9999999999)"}) {
-    ASSERT_TRUE(db_->Exec(sql));
-  }
-  EXPECT_TRUE(*consents.Revoke("alice", "app1"));
-  auto states = db_->Query("SELECT token_hash, state FROM refresh_tokens ORDER BY token_hash");
-  ASSERT_TRUE(states && states->size() == 3);
-  EXPECT_EQ((*states)[0].Str(1), "revoked");
-  EXPECT_EQ((*states)[1].Str(1), "active");
-  EXPECT_EQ((*states)[2].Str(1), "active");
-  auto codes = db_->Query("SELECT code_hash FROM auth_codes WHERE expires_at > $1 ORDER BY 1",
-                          {clock_.Now()});
-  ASSERT_TRUE(codes && codes->size() == 1);
-  EXPECT_EQ((*codes)[0].Str(0), "k2");
-  // Deleting the client removes its consents.
-  ASSERT_TRUE(db_->Exec("DELETE FROM clients WHERE client_id = 'app2'"));
-  EXPECT_TRUE(consents.List("alice")->empty());
+  EXPECT_EQ((*list)[0].created_at, clock_.Now());  // last widened
+  EXPECT_EQ((*list)[1].client_id, "app2");
+  EXPECT_TRUE((*list)[1].scope.empty());
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, SessionTest, testing::kRegistryBackends, testing::BackendName);
+// Revoking a consent ends the user's grants at that client in the same transaction, whether or
+// not a consent was stored (codes issued with implicit consent end too).
+TEST_F(ConsentsTest, RevokeDeletesAndEndsTheClientsGrants) {
+  ASSERT_TRUE(consents_.Grant("alice", "app1", {"a.r"}));
+  ASSERT_TRUE(consents_.Grant("alice", "app2", {"a.r"}));
+  EXPECT_TRUE(*consents_.Revoke("alice", "app1"));
+  EXPECT_EQ(revoked_, (std::vector<std::string>{"alice/app1"}));
+  EXPECT_FALSE(*consents_.Covers("alice", "app1", {"a.r"}));
+  EXPECT_TRUE(*consents_.Covers("alice", "app2", {"a.r"}));
+  EXPECT_FALSE(*consents_.Revoke("alice", "app1"));
+  EXPECT_EQ(revoked_.size(), 2u);
+  ASSERT_EQ(consents_.List("alice")->size(), 1u);
+}
+
+TEST_F(ConsentsTest, AFailedRevocationFailsTheRevoke) {
+  Consents failing(db_, store_, clock_,
+                   [](store::Tx&, std::string_view, std::string_view, int64_t) -> Status {
+                     return Fail(Error::Unavailable("down"));
+                   });
+  ASSERT_TRUE(failing.Grant("alice", "app1", {"a.r"}));
+  auto r = failing.Revoke("alice", "app1");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().http_status, 503);
+}
 
 TEST(CsrfTest, TokensAreBoundToPurposeBindingKeyAndTime) {
   ManualClock clock;

@@ -2,18 +2,14 @@
 
 #include "common/log.h"
 #include "oauth/credentials/token_hash.h"
-#include "store/db.h"
 
 namespace portcullis::oauth {
 
-using store::Int;
-using store::Text;
+SsoSessions::SsoSessions(SessionStore& store, const Clock& clock, Random& random,
+                         SessionSettings settings)
+    : store_(store), clock_(clock), random_(random), settings_(settings) {}
 
-SessionStore::SessionStore(store::Database& db, const Clock& clock, Random& random,
-                           SessionSettings settings)
-    : db_(db), clock_(clock), random_(random), settings_(settings) {}
-
-std::string SessionStore::Key(std::string_view realm, std::string_view cookie) {
+std::string SsoSessions::Key(std::string_view realm, std::string_view cookie) {
   if (realm.empty()) return TokenHash(cookie);
   std::string bound(realm);
   bound += '\n';
@@ -21,8 +17,8 @@ std::string SessionStore::Key(std::string_view realm, std::string_view cookie) {
   return TokenHash(bound);
 }
 
-Result<SessionStore::Created> SessionStore::Create(std::string_view realm, std::string_view user_id,
-                                                   bool remember) {
+Result<SsoSessions::Created> SsoSessions::Create(std::string_view realm, std::string_view user_id,
+                                                 bool remember) {
   if (creates_.fetch_add(1) % 256 == 255) {
     if (auto s = Purge(); !s) log::Warn("sso.purge_failed", {{"error", s.error().detail}});
   }
@@ -32,39 +28,23 @@ Result<SessionStore::Created> SessionStore::Create(std::string_view realm, std::
   const int64_t ttl = remember ? settings_.remember_ttl : settings_.ttl;
   out.session = SsoSession{std::string(user_id), remember, now, now + ttl};
   out.max_age = remember ? ttl : 0;
-  auto n = db_.Exec(
-      "INSERT INTO sso_sessions (session_hash, user_id, created_at, expires_at, remember)"
-      " VALUES ($1, $2, $3, $4, $5)",
-      {Text(Key(realm, out.cookie.Reveal())), Text(user_id), Int(now), Int(now + ttl),
-       Text(remember ? "Y" : "N")});
-  if (!n) return Fail(n.error());
+  if (auto s = store_.Insert(Key(realm, out.cookie.Reveal()), out.session); !s) {
+    return Fail(s.error());
+  }
   return out;
 }
 
-Result<std::optional<SsoSession>> SessionStore::Find(std::string_view realm,
-                                                     std::string_view cookie) const {
+Result<std::optional<SsoSession>> SsoSessions::Find(std::string_view realm,
+                                                    std::string_view cookie) const {
   if (cookie.empty()) return std::optional<SsoSession>();
-  auto row = db_.QueryRow(
-      "SELECT user_id, remember, created_at, expires_at FROM sso_sessions"
-      " WHERE session_hash = $1 AND expires_at > $2",
-      {Text(Key(realm, cookie)), Int(clock_.Now())});
-  if (!row) return Fail(row.error());
-  if (!*row) return std::optional<SsoSession>();
-  const auto& r = **row;
-  return std::optional<SsoSession>(SsoSession{r.Str(0), r.Str(1) == "Y", r.Int(2), r.Int(3)});
+  return store_.Find(Key(realm, cookie), clock_.Now());
 }
 
-Status SessionStore::Delete(std::string_view realm, std::string_view cookie) {
+Status SsoSessions::Delete(std::string_view realm, std::string_view cookie) {
   if (cookie.empty()) return {};
-  auto n = db_.Exec("DELETE FROM sso_sessions WHERE session_hash = $1", {Text(Key(realm, cookie))});
-  if (!n) return Fail(n.error());
-  return {};
+  return store_.Delete(Key(realm, cookie));
 }
 
-Status SessionStore::Purge() {
-  auto n = db_.Exec("DELETE FROM sso_sessions WHERE expires_at <= $1", {Int(clock_.Now())});
-  if (!n) return Fail(n.error());
-  return {};
-}
+Status SsoSessions::Purge() { return store_.Purge(clock_.Now()); }
 
 }  // namespace portcullis::oauth

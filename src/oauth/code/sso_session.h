@@ -1,14 +1,15 @@
 #pragma once
-// Single sign-on sessions (table sso_sessions): after one login, a browser carries a cookie
-// whose value is 256 random bits; the store keeps only its hash, the user and the expiry, so a
-// leaked table opens no session. Sessions live in the shared store, so every instance of the
-// code service recognises them.
+// Single sign-on sessions: after one login, a browser carries a cookie whose value is 256
+// random bits; the store (SessionStore, session_store.h) keeps only its hash, the user and the
+// expiry, so a leaked table opens no session. Sessions live in the shared store, so every
+// instance of the code service recognises them.
 //
 // A session belongs to the authenticator ("realm") that signed the user in: for the built-in
 // user store (realm "") the key is TokenHash(cookie); for another realm it is
 // TokenHash(realm + "\n" + cookie). A session made by one authenticator is therefore invisible
 // to a client that uses another, whose users are a different population.
 //
+// Ownership: borrows `store`, `clock` and `random`; they must outlive it.
 // Thread-safety: all members may be called from any thread; every call blocks on the store.
 
 #include <atomic>
@@ -21,10 +22,7 @@
 #include "common/error.h"
 #include "common/random.h"
 #include "common/secret.h"
-
-namespace portcullis::store {
-class Database;
-}
+#include "oauth/code/session_store.h"
 
 namespace portcullis::oauth {
 
@@ -33,17 +31,10 @@ struct SessionSettings {
   int64_t remember_ttl = 30 * 86400;  // with it (light-oauth2's remember=Y)
 };
 
-struct SsoSession {
-  std::string user_id;
-  bool remember = false;
-  int64_t created_at = 0;
-  int64_t expires_at = 0;
-};
-
-class SessionStore {
+class SsoSessions {
  public:
-  SessionStore(store::Database& db, const Clock& clock, Random& random,
-               SessionSettings settings = {});
+  SsoSessions(SessionStore& store, const Clock& clock, Random& random,
+              SessionSettings settings = {});
 
   struct Created {
     Secret cookie;  // the cookie value; never stored
@@ -57,10 +48,11 @@ class SessionStore {
   // Deletes expired sessions. Create also does it now and then.
   Status Purge();
 
+  // The store key of a cookie in a realm.
   static std::string Key(std::string_view realm, std::string_view cookie);
 
  private:
-  store::Database& db_;
+  SessionStore& store_;
   const Clock& clock_;
   Random& random_;
   SessionSettings settings_;

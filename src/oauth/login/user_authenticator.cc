@@ -31,9 +31,9 @@ Error Throttled(std::string_view remote_ip, const LoginThrottle::Admission& a) {
 
 }  // namespace
 
-Result<AuthenticatedUser> SqlUserAuthenticator::AuthenticateFrom(std::string_view user_id,
-                                                                 std::string_view password,
-                                                                 std::string_view remote_ip) {
+Result<AuthenticatedUser> LocalUserAuthenticator::AuthenticateFrom(std::string_view user_id,
+                                                                   std::string_view password,
+                                                                   std::string_view remote_ip) {
   // Both counts are taken before the slow hash, in one step each (LoginThrottle::Acquire):
   // parallel guesses cannot all slip past a check made before any of them had failed.
   const std::string ip_key = LoginThrottle::IpKey(remote_ip);
@@ -49,44 +49,41 @@ Result<AuthenticatedUser> SqlUserAuthenticator::AuthenticateFrom(std::string_vie
     throttle_.Refund(account_key);
     if (!ip_key.empty()) throttle_.Refund(ip_key);
   };
-  auto row = db_.QueryRow(
-      "SELECT user_id, user_type, roles, password_hash, locked FROM users WHERE user_id = $1",
-      {store::Text(user_id)});
-  if (!row) {
+  auto found = users_.Find(user_id);
+  if (!found) {
     refund();  // the store failed, not the guess
-    return Fail(row.error());
+    return Fail(found.error());
   }
-  bool ok = *row ? VerifyPassword(password, (*row)->Str(3))
-                 : (VerifyPassword(password, DummyHash()), false);
+  bool ok = *found ? VerifyPassword(password, (*found)->password_hash)
+                   : (VerifyPassword(password, DummyHash()), false);
   // A failure keeps both tokens taken.
   if (!ok) return Fail(BadCredentials());
+  const User& u = **found;
   // A locked account answers like a wrong password, after the same work.
-  if ((*row)->Int(4) != 0) {
+  if (u.locked) {
     log::Info("login.locked", {{"user_id", std::string(user_id)}});
     return Fail(BadCredentials());
   }
   throttle_.Success(account_key);
   if (!ip_key.empty()) throttle_.Refund(ip_key);
-  const auto& r = **row;
-  if (PasswordNeedsRehash(r.Str(3))) {
+  if (PasswordNeedsRehash(u.password_hash)) {
     // Upgrade a legacy light-oauth2 hash now that the clear password is at hand.
     if (auto fresh = HashPassword(password)) {
-      auto n =
-          db_.Exec("UPDATE users SET password_hash = $2 WHERE user_id = $1 AND password_hash = $3",
-                   {store::Text(user_id), store::Text(*fresh), store::Text(r.Str(3))});
-      if (n) log::Info("login.password_upgraded", {{"user_id", std::string(user_id)}});
+      auto n = db_.TransactValue<bool>("user.rehash", [&](store::Tx& tx) {
+        return users_.UpgradePasswordHash(tx, u.user_id, u.password_hash, *fresh);
+      });
+      if (n && *n) log::Info("login.password_upgraded", {{"user_id", std::string(user_id)}});
     }
   }
-  return AuthenticatedUser{r.Str(0), r.Str(1), r.Str(2)};
+  return AuthenticatedUser{u.user_id, u.user_type, u.roles};
 }
 
-Result<AuthenticatedUser> SqlUserAuthenticator::Find(std::string_view user_id) {
-  auto row = db_.QueryRow("SELECT user_id, user_type, roles, locked FROM users WHERE user_id = $1",
-                          {store::Text(user_id)});
-  if (!row) return Fail(row.error());
+Result<AuthenticatedUser> LocalUserAuthenticator::Find(std::string_view user_id) {
+  auto found = users_.Find(user_id);
+  if (!found) return Fail(found.error());
   // A locked account is treated as gone: its sessions sign in again, and fail.
-  if (!*row || (*row)->Int(3) != 0) return Fail(Error::Status("ERR12013"));
-  return AuthenticatedUser{(*row)->Str(0), (*row)->Str(1), (*row)->Str(2)};
+  if (!*found || (*found)->locked) return Fail(Error::Status("ERR12013"));
+  return AuthenticatedUser{(*found)->user_id, (*found)->user_type, (*found)->roles};
 }
 
 }  // namespace portcullis::oauth

@@ -1,13 +1,17 @@
 #pragma once
 // The built-in user store as an authenticator (light-oauth2's DefaultAuthenticator, reference
-// §5.3): argon2id or legacy PBKDF2 check against the users table, with throttling per user and
+// §5.3): argon2id or legacy PBKDF2 check against the UserStore, with throttling per user and
 // per IP, and the legacy hash upgraded on the first successful check. Other authenticators
 // (LDAP) implement the same interface and are chosen per client by authenticate_class.
-// Blocking: run on the hash pool.
+//
+// Ownership: borrows `db` (for the upgrade's transaction; no SQL goes through it), `users` and
+// `throttle`; they must outlive it. Thread-safety: safe from any thread. Blocking (argon2id and
+// the store): run on the hash pool.
 
 #include "common/clock.h"
 #include "oauth/login/authenticator.h"
 #include "oauth/login/throttle.h"
+#include "oauth/user/user_store.h"
 
 namespace portcullis::store {
 class Database;
@@ -15,10 +19,10 @@ class Database;
 
 namespace portcullis::oauth {
 
-class SqlUserAuthenticator final : public UserAuthenticator {
+class LocalUserAuthenticator final : public UserAuthenticator {
  public:
-  SqlUserAuthenticator(store::Database& db, LoginThrottle& throttle)
-      : db_(db), throttle_(throttle) {}
+  LocalUserAuthenticator(store::Database& db, UserStore& users, LoginThrottle& throttle)
+      : db_(db), users_(users), throttle_(throttle) {}
 
   // `remote_ip` may be empty. Each attempt is counted before the password is checked, per
   // address and per account-and-address (see throttle.h), and refunded when it succeeds.
@@ -28,10 +32,12 @@ class SqlUserAuthenticator final : public UserAuthenticator {
                                          std::string_view password) override {
     return AuthenticateFrom(user_id, password, {});
   }
+  // ERR12013 when the user is unknown or locked.
   Result<AuthenticatedUser> Find(std::string_view user_id) override;
 
  private:
   store::Database& db_;
+  UserStore& users_;
   LoginThrottle& throttle_;
 };
 

@@ -3,8 +3,6 @@
 #include <boost/json/object.hpp>
 
 #include "common/log.h"
-#include "oauth/audit/audit.h"
-#include "oauth/client/client_store.h"
 #include "oauth/client/validation.h"
 #include "oauth/credentials/secret_hash.h"
 #include "oauth/login/throttle.h"
@@ -14,37 +12,6 @@ namespace portcullis::oauth {
 namespace {
 
 namespace json = boost::json;
-using store::Int;
-using store::Text;
-
-constexpr const char* kColumns =
-    "user_id, user_type, first_name, last_name, email, password_hash, roles, created_at, "
-    "updated_at, locked";
-
-store::Param OptText(const std::string& s) { return s.empty() ? store::Null() : Text(s); }
-
-User RowToUser(const store::Row& r) {
-  return User{r.Str(0), r.Str(1), r.Str(2),      r.Str(3), r.Str(4),
-              r.Str(5), r.Str(6), r.Int(9) != 0, r.Int(7), r.Int(8)};
-}
-
-Error NotFound(std::string_view id) {
-  return Error::Status("ERR12013", "User " + std::string(id) + " is not found.");
-}
-
-Error EmailExists(std::string_view email) {
-  return Error::Status("ERR12021", "Email " + std::string(email) + " already exists.");
-}
-
-// Another user with this e-mail address (case-insensitive: mail domains are, and in practice
-// local parts too).
-Result<bool> EmailTaken(store::Tx& tx, std::string_view email, std::string_view except_user) {
-  auto row = tx.QueryRow(
-      "SELECT user_id FROM users WHERE lower(email) = lower(CAST($1 AS TEXT)) AND user_id <> $2",
-      {Text(email), Text(except_user)});
-  if (!row) return Fail(std::move(row.error()));
-  return row->has_value();
-}
 
 // A hash of a throw-away password, verified against when the user does not exist, so a failed
 // sign-in costs the same either way.
@@ -55,16 +22,14 @@ const std::string& DummyHash() {
 
 }  // namespace
 
-UserService::UserService(store::Database& db, const Clock& clock, LoginThrottle* throttle)
-    : db_(db), clock_(clock), throttle_(throttle) {}
-
-Result<std::optional<User>> UserService::Find(std::string_view user_id) {
-  auto row = db_.QueryRow(std::string("SELECT ") + kColumns + " FROM users WHERE user_id = $1",
-                          {Text(user_id)});
-  if (!row) return Fail(std::move(row.error()));
-  if (!*row) return std::optional<User>();
-  return std::optional<User>(RowToUser(**row));
-}
+UserService::UserService(store::Database& db, UserStore& users, audit::AuditLog& audit,
+                         const Clock& clock, LoginThrottle* throttle, RevokeGrants revoke_grants)
+    : db_(db),
+      users_(users),
+      audit_(audit),
+      clock_(clock),
+      throttle_(throttle),
+      revoke_grants_(revoke_grants ? std::move(revoke_grants) : RevokeGrants(RevokeUserGrants)) {}
 
 Result<User> UserService::Create(const UserPatch& p, std::string_view actor, const Authority& by) {
   if (!p.user_id || p.user_id->empty()) return Fail(FieldError("userId", "is required"));
@@ -79,10 +44,10 @@ Result<User> UserService::Create(const UserPatch& p, std::string_view actor, con
   }
 
   // Cheap checks first, in light-oauth2's order; the hash only once they pass.
-  auto taken = db_.TransactValue<bool>("user.check",
-                                       [&](store::Tx& tx) { return EmailTaken(tx, u.email, ""); });
+  auto taken = db_.TransactValue<bool>(
+      "user.check", [&](store::Tx& tx) { return users_.EmailTaken(tx, u.email, ""); });
   if (!taken) return Fail(std::move(taken.error()));
-  if (*taken) return Fail(EmailExists(u.email));
+  if (*taken) return Fail(EmailInUse(u.email));
   if (!p.password || p.password->empty() || !p.password_confirm || p.password_confirm->empty()) {
     return Fail(Error::Status("ERR12011"));
   }
@@ -90,11 +55,9 @@ Result<User> UserService::Create(const UserPatch& p, std::string_view actor, con
   if (auto st = CheckPasswordPolicy("password", *p.password); !st) {
     return Fail(std::move(st.error()));
   }
-  auto existing = Find(u.user_id);
+  auto existing = users_.Find(u.user_id);
   if (!existing) return Fail(std::move(existing.error()));
-  if (*existing) {
-    return Fail(Error::Status("ERR12020", "User " + u.user_id + " already exists."));
-  }
+  if (*existing) return Fail(UserExists(u.user_id));
 
   auto hash = HashPassword(p.password->Reveal());
   if (!hash) return Fail(std::move(hash.error()));
@@ -102,25 +65,11 @@ Result<User> UserService::Create(const UserPatch& p, std::string_view actor, con
   u.created_at = u.updated_at = clock_.Now();
   auto st = db_.Transact("user.create", [&](store::Tx& tx) -> Status {
     // Re-checked inside the transaction: another request may have taken the address meanwhile.
-    auto again = EmailTaken(tx, u.email, "");
+    auto again = users_.EmailTaken(tx, u.email, "");
     if (!again) return Fail(std::move(again.error()));
-    if (*again) return Fail(EmailExists(u.email));
-    auto r = tx.Exec(std::string("INSERT INTO users (") + kColumns +
-                         ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-                     {Text(u.user_id), Text(u.user_type), OptText(u.first_name),
-                      OptText(u.last_name), Text(u.email), Text(u.password_hash), OptText(u.roles),
-                      Int(u.created_at), Int(u.updated_at), Int(u.locked ? 1 : 0)});
-    if (!r) {
-      if (store::IsUniqueViolation(r.error())) {
-        if (store::ViolatedKey(r.error()).find("email") != std::string::npos) {
-          return Fail(EmailExists(u.email));
-        }
-        return Fail(Error::Status("ERR12020", "User " + u.user_id + " already exists."));
-      }
-      return Fail(std::move(r.error()));
-    }
-    if (auto n = tx.Notify("user", u.user_id); !n) return n;
-    return audit::Record(tx, u.created_at,
+    if (*again) return Fail(EmailInUse(u.email));
+    if (auto r = users_.Insert(tx, u); !r) return r;
+    return audit_.Record(tx, u.created_at,
                          {std::string(actor), "user.create", "user", u.user_id, std::nullopt,
                           json::value(UserToJson(u))});
   });
@@ -131,12 +80,10 @@ Result<User> UserService::Create(const UserPatch& p, std::string_view actor, con
 Result<User> UserService::Update(std::string_view user_id, const UserPatch& p,
                                  std::string_view actor, const Authority& by) {
   return db_.TransactValue<User>("user.update", [&](store::Tx& tx) -> Result<User> {
-    auto row = tx.QueryRow(std::string("SELECT ") + kColumns + " FROM users WHERE user_id = $1" +
-                               std::string(client_store::ForUpdate(tx.dialect())),
-                           {Text(user_id)});
-    if (!row) return Fail(std::move(row.error()));
-    if (!*row) return Fail(NotFound(user_id));
-    User before = RowToUser(**row);
+    auto found = users_.FindForUpdate(tx, user_id);
+    if (!found) return Fail(std::move(found.error()));
+    if (!*found) return Fail(UserNotFound(user_id));
+    User before = std::move(**found);
     User u = before;
     ApplyPatch(p, u);
     if (auto st = ValidateUser(u); !st) return Fail(std::move(st.error()));
@@ -144,29 +91,20 @@ Result<User> UserService::Update(std::string_view user_id, const UserPatch& p,
       return Fail(std::move(st.error()));
     }
     if (u.email != before.email) {
-      auto taken = EmailTaken(tx, u.email, u.user_id);
+      auto taken = users_.EmailTaken(tx, u.email, u.user_id);
       if (!taken) return Fail(std::move(taken.error()));
-      if (*taken) return Fail(EmailExists(u.email));
+      if (*taken) return Fail(EmailInUse(u.email));
     }
     u.updated_at = clock_.Now();
-    auto r = tx.Exec(
-        "UPDATE users SET user_type = $2, first_name = $3, last_name = $4, email = $5, "
-        "roles = $6, updated_at = $7, locked = $8 WHERE user_id = $1",
-        {Text(u.user_id), Text(u.user_type), OptText(u.first_name), OptText(u.last_name),
-         Text(u.email), OptText(u.roles), Int(u.updated_at), Int(u.locked ? 1 : 0)});
-    if (!r) {
-      if (store::IsUniqueViolation(r.error())) return Fail(EmailExists(u.email));
-      return Fail(std::move(r.error()));
-    }
+    if (auto st = users_.Update(tx, u); !st) return Fail(std::move(st.error()));
     // Locking ends what the account holds, in this transaction. (A role or type change needs
-    // nothing here: a refresh reads them again from this table.)
+    // nothing here: a refresh reads them again from the user store.)
     if (u.locked && !before.locked) {
-      if (auto st = RevokeUserGrants(tx, u.user_id, u.updated_at); !st) {
+      if (auto st = revoke_grants_(tx, u.user_id, u.updated_at); !st) {
         return Fail(std::move(st.error()));
       }
     }
-    if (auto n = tx.Notify("user", u.user_id); !n) return Fail(std::move(n.error()));
-    if (auto a = audit::Record(tx, u.updated_at,
+    if (auto a = audit_.Record(tx, u.updated_at,
                                {std::string(actor), "user.update", "user", u.user_id,
                                 json::value(UserToJson(before)), json::value(UserToJson(u))});
         !a) {
@@ -177,56 +115,29 @@ Result<User> UserService::Update(std::string_view user_id, const UserPatch& p,
 }
 
 Result<User> UserService::Get(std::string_view user_id) {
-  auto u = Find(user_id);
+  auto u = users_.Find(user_id);
   if (!u) return Fail(std::move(u.error()));
-  if (!*u) return Fail(NotFound(user_id));
+  if (!*u) return Fail(UserNotFound(user_id));
   return std::move(**u);
 }
 
 Result<UserPage> UserService::List(std::string_view prefix, int64_t offset, int64_t limit) {
-  return db_.TransactValue<UserPage>("user.list", [&](store::Tx& tx) -> Result<UserPage> {
-    UserPage page;
-    auto count = tx.QueryRow(
-        "SELECT count(*) FROM users WHERE substr(user_id, 1, length(CAST($1 AS TEXT))) = "
-        "CAST($1 AS TEXT)",
-        {Text(prefix)});
-    if (!count) return Fail(std::move(count.error()));
-    page.total = *count ? (**count).Int(0) : 0;
-    auto rows =
-        tx.Query(std::string("SELECT ") + kColumns +
-                     " FROM users WHERE substr(user_id, 1, length(CAST($1 AS TEXT))) = "
-                     "CAST($1 AS TEXT) ORDER BY user_id" +
-                     std::string(client_store::ByteOrder(tx.dialect())) + " LIMIT $2 OFFSET $3",
-                 {Text(prefix), Int(limit), Int(offset)});
-    if (!rows) return Fail(std::move(rows.error()));
-    for (const auto& r : *rows) page.users.push_back(RowToUser(r));
-    return page;
-  });
+  return users_.List(prefix, offset, limit);
 }
 
 Result<User> UserService::Delete(std::string_view user_id, std::string_view actor,
                                  const Authority& by) {
   return db_.TransactValue<User>("user.delete", [&](store::Tx& tx) -> Result<User> {
-    auto row = tx.QueryRow(std::string("SELECT ") + kColumns + " FROM users WHERE user_id = $1" +
-                               std::string(client_store::ForUpdate(tx.dialect())),
-                           {Text(user_id)});
-    if (!row) return Fail(std::move(row.error()));
-    if (!*row) return Fail(NotFound(user_id));
-    User before = RowToUser(**row);
+    auto found = users_.FindForUpdate(tx, user_id);
+    if (!found) return Fail(std::move(found.error()));
+    if (!*found) return Fail(UserNotFound(user_id));
+    User before = std::move(**found);
     if (auto st = CheckUserWrite(by, before.user_id, &before.roles, nullptr); !st) {
       return Fail(std::move(st.error()));
     }
-    // What the user holds goes with them: refresh tokens, codes, sessions, consents.
-    for (const char* sql :
-         {"DELETE FROM refresh_tokens WHERE user_id = $1",
-          "DELETE FROM auth_codes WHERE user_id = $1",
-          "DELETE FROM sso_sessions WHERE user_id = $1", "DELETE FROM consents WHERE user_id = $1",
-          "DELETE FROM users WHERE user_id = $1"}) {
-      auto r = tx.Exec(sql, {Text(user_id)});
-      if (!r) return Fail(std::move(r.error()));
-    }
-    if (auto n = tx.Notify("user", user_id); !n) return Fail(std::move(n.error()));
-    if (auto a = audit::Record(tx, clock_.Now(),
+    // The store deletes what the user holds with them: refresh tokens, codes, sessions, consents.
+    if (auto st = users_.Delete(tx, user_id); !st) return Fail(std::move(st.error()));
+    if (auto a = audit_.Record(tx, clock_.Now(),
                                {std::string(actor), "user.delete", "user", std::string(user_id),
                                 json::value(UserToJson(before)), std::nullopt});
         !a) {
@@ -238,9 +149,9 @@ Result<User> UserService::Delete(std::string_view user_id, std::string_view acto
 
 Status UserService::ChangePassword(std::string_view user_id, const PasswordChange& change,
                                    std::string_view actor, const Authority& by) {
-  auto u = Find(user_id);
+  auto u = users_.Find(user_id);
   if (!u) return Fail(std::move(u.error()));
-  if (!*u) return Fail(NotFound(user_id));
+  if (!*u) return Fail(UserNotFound(user_id));
   if (auto st = CheckUserWrite(by, user_id, &(*u)->roles, &(*u)->roles); !st) return st;
   // The current-password check answers guesses like a sign-in does, so it has a token bucket
   // like a sign-in's (login/throttle.h), per user: the caller is an admin client, not an address.
@@ -270,21 +181,17 @@ Status UserService::ChangePassword(std::string_view user_id, const PasswordChang
   return db_.Transact("user.password", [&](store::Tx& tx) -> Status {
     int64_t now = clock_.Now();
     // Conditional on the hash checked above: a concurrent change makes this one fail cleanly.
-    auto r = tx.Exec(
-        "UPDATE users SET password_hash = $3, updated_at = $4 WHERE user_id = $1 AND "
-        "password_hash = $2",
-        {Text(user_id), Text(old_hash), Text(*hash), Int(now)});
-    if (!r) return Fail(std::move(r.error()));
-    if (*r == 0) {
+    auto changed = users_.SetPasswordHash(tx, user_id, *hash, now, old_hash);
+    if (!changed) return Fail(std::move(changed.error()));
+    if (!*changed) {
       return Fail(Error::Status("ERR12016", "The password was changed meanwhile; try again."));
     }
     // Whoever knew the old password may hold sessions and refresh tokens: end them with it.
-    if (auto st = RevokeUserGrants(tx, user_id, now); !st) return st;
-    if (auto n = tx.Notify("user", user_id); !n) return n;
+    if (auto st = revoke_grants_(tx, user_id, now); !st) return st;
     json::object after;
     after["userId"] = user_id;
     after["passwordChangedAt"] = now;
-    return audit::Record(tx, now,
+    return audit_.Record(tx, now,
                          {std::string(actor), "user.password", "user", std::string(user_id),
                           std::nullopt, json::value(std::move(after))});
   });
@@ -298,28 +205,26 @@ Status UserService::SetPassword(std::string_view user_id, const Secret& password
   if (!hash) return Fail(std::move(hash.error()));
   return db_.Transact("user.set_password", [&](store::Tx& tx) -> Status {
     int64_t now = clock_.Now();
-    auto r = tx.Exec("UPDATE users SET password_hash = $2, updated_at = $3 WHERE user_id = $1",
-                     {Text(user_id), Text(*hash), Int(now)});
-    if (!r) return Fail(std::move(r.error()));
-    if (*r == 0) return Fail(NotFound(user_id));
+    auto changed = users_.SetPasswordHash(tx, user_id, *hash, now, std::nullopt);
+    if (!changed) return Fail(std::move(changed.error()));
+    if (!*changed) return Fail(UserNotFound(user_id));
     // A reset is what an administrator does for a compromised account: end its grants too.
-    if (auto st = RevokeUserGrants(tx, user_id, now); !st) return st;
-    if (auto n = tx.Notify("user", user_id); !n) return n;
+    if (auto st = revoke_grants_(tx, user_id, now); !st) return st;
     json::object after;
     after["userId"] = user_id;
     after["passwordResetAt"] = now;
-    return audit::Record(tx, now,
+    return audit_.Record(tx, now,
                          {std::string(actor), "user.set_password", "user", std::string(user_id),
                           std::nullopt, json::value(std::move(after))});
   });
 }
 
 Result<User> UserService::Authenticate(std::string_view user_id, const Secret& password) {
-  auto u = Find(user_id);
+  auto u = users_.Find(user_id);
   if (!u) return Fail(std::move(u.error()));
   if (!*u) {
     (void)VerifyPassword(password.Reveal(), DummyHash());
-    return Fail(NotFound(user_id));
+    return Fail(UserNotFound(user_id));
   }
   User user = std::move(**u);
   if (!VerifyPassword(password.Reveal(), user.password_hash)) {
@@ -331,15 +236,13 @@ Result<User> UserService::Authenticate(std::string_view user_id, const Secret& p
     auto hash = HashPassword(password.Reveal());
     if (hash) {
       auto st = db_.Transact("user.rehash", [&](store::Tx& tx) -> Status {
-        auto r =
-            tx.Exec("UPDATE users SET password_hash = $3 WHERE user_id = $1 AND password_hash = $2",
-                    {Text(user.user_id), Text(user.password_hash), Text(*hash)});
-        if (!r) return Fail(std::move(r.error()));
-        if (*r == 0) return {};
+        auto upgraded = users_.UpgradePasswordHash(tx, user.user_id, user.password_hash, *hash);
+        if (!upgraded) return Fail(std::move(upgraded.error()));
+        if (!*upgraded) return {};
         json::object after;
         after["userId"] = user.user_id;
         after["passwordFormat"] = "argon2id";
-        return audit::Record(tx, clock_.Now(),
+        return audit_.Record(tx, clock_.Now(),
                              {"system", "user.upgrade_password", "user", user.user_id, std::nullopt,
                               json::value(std::move(after))});
       });

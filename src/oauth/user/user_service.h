@@ -12,9 +12,15 @@
 // in use (ERR12021), password or confirmation empty (ERR12011), mismatch (ERR12012), password
 // policy (ERR11004), user id in use (ERR12020).
 //
+// Storage goes through UserStore (user_store.h) and audit entries through audit::AuditLog; the
+// service opens the transactions (store::Database::Transact) and passes them to both, so a
+// change, its audit row and the grants it ends commit together. It sends no SQL itself.
+//
+// Ownership: borrows `db`, `users`, `audit`, `clock` and `throttle`; they must outlive it.
 // Thread-safety: safe from any thread; blocking.
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,23 +28,26 @@
 #include "common/clock.h"
 #include "common/error.h"
 #include "common/secret.h"
+#include "oauth/audit/audit.h"
 #include "oauth/client/authority.h"
 #include "oauth/login/throttle.h"
 #include "oauth/user/user.h"
+#include "oauth/user/user_store.h"
 #include "store/db.h"
 
 namespace portcullis::oauth {
 
-struct UserPage {
-  std::vector<User> users;
-  int64_t total = 0;
-};
-
 class UserService {
  public:
+  // Ends what a user holds (refresh tokens, unredeemed codes, SSO sessions) inside the given
+  // transaction, at `now`: RevokeUserGrants (refresh/grant_revocation.h) unless a test injects
+  // another.
+  using RevokeGrants = std::function<Status(store::Tx& tx, std::string_view user_id, int64_t now)>;
+
   // `throttle`, when given, is the sign-in throttle: wrong current passwords in ChangePassword
   // count as failed sign-ins of that user, and a locked user gets 429 there too.
-  UserService(store::Database& db, const Clock& clock, LoginThrottle* throttle = nullptr);
+  UserService(store::Database& db, UserStore& users, audit::AuditLog& audit, const Clock& clock,
+              LoginThrottle* throttle = nullptr, RevokeGrants revoke_grants = {});
 
   // Writes check `by` (authority.h): giving or taking the admin role needs a trusted caller; a
   // caller acting for a non-admin user may change only its own record. Default: the CLI.
@@ -64,10 +73,12 @@ class UserService {
   Result<User> Authenticate(std::string_view user_id, const Secret& password);
 
  private:
-  Result<std::optional<User>> Find(std::string_view user_id);
   store::Database& db_;
+  UserStore& users_;
+  audit::AuditLog& audit_;
   const Clock& clock_;
   LoginThrottle* throttle_;
+  RevokeGrants revoke_grants_;
 };
 
 }  // namespace portcullis::oauth

@@ -1,16 +1,19 @@
+// UserService over the in-memory fakes (MemoryUserStore, MemoryAuditLog, FakeDatabase). What the
+// SQL store does with the rows (grants ended, rows deleted with the user) is covered on both
+// backends by store/sql/user_store_test.cc.
 #include "oauth/user/user_service.h"
 
 #include <gtest/gtest.h>
 
 #include "oauth/audit/audit.h"
-#include "oauth/client/registry_testing.h"
 #include "oauth/client/validation.h"
 #include "oauth/credentials/secret_hash.h"
+#include "oauth/login/throttle.h"
+#include "oauth/user/memory_user_store.h"
+#include "store/fake_database.h"
 
 namespace portcullis::oauth {
 namespace {
-
-using testing::RegistryDbTest;
 
 // light-oauth2's seed row for `admin` / `123456` (reference §2.4).
 constexpr std::string_view kAdminPbkdf2 =
@@ -19,13 +22,14 @@ constexpr std::string_view kAdminPbkdf2 =
     "a9182a572fb95fe8ccdc93b54ba53df8ef2e930f7b0348590df0d53f242ccceeae03aef6d273a34638b49c559ada"
     "110ec06992";
 
-class UserServiceTest : public RegistryDbTest {
+class UserServiceTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    RegistryDbTest::SetUp();
-    if (IsSkipped() || HasFatalFailure()) return;
-    users_ = std::make_unique<UserService>(*db_, clock_);
-  }
+  UserServiceTest()
+      : users_(db_, store_, audit_, clock_, nullptr,
+               [this](store::Tx&, std::string_view user_id, int64_t now) -> Status {
+                 revoked_.push_back(std::string(user_id) + "@" + std::to_string(now));
+                 return {};
+               }) {}
 
   static UserPatch NewUser(std::string id, std::string email, std::string pw = "s3cret-pass") {
     UserPatch p;
@@ -40,250 +44,279 @@ class UserServiceTest : public RegistryDbTest {
     return p;
   }
 
+  // An imported light-oauth2 row, as the import writes it.
   void InsertLegacyAdmin() {
-    ASSERT_TRUE(
-        db_->Exec("INSERT INTO users (user_id, user_type, first_name, last_name, email, "
-                  "password_hash, roles, created_at, updated_at) VALUES ('admin', "
-                  "'admin', 'admin', 'admin', 'admin@networknt.com', $1, 'user admin', "
-                  "1, 1)",
-                  {std::string(kAdminPbkdf2)}));
+    User admin{
+        "admin",      "admin", "admin", "admin", "admin@networknt.com", std::string(kAdminPbkdf2),
+        "user admin", false,   1,       1};
+    auto st = db_.Transact([&](store::Tx& tx) { return store_.Insert(tx, admin); });
+    ASSERT_TRUE(st) << st.error().detail;
   }
 
   std::string StoredHash(const std::string& id) {
-    auto row = db_->QueryRow("SELECT password_hash FROM users WHERE user_id = $1", {id});
-    return row && *row ? (**row).Str(0) : "";
+    auto u = store_.Find(id);
+    return u && *u ? (*u)->password_hash : "";
   }
 
+  int64_t UserCount() { return store_.List("", 0, 1000)->total; }
+
+  store::FakeDatabase db_;
+  MemoryUserStore store_;
+  audit::MemoryAuditLog audit_;
   ManualClock clock_;
-  std::unique_ptr<UserService> users_;
+  std::vector<std::string> revoked_;  // "user@now" per RevokeGrants call
+  UserService users_;
 };
 
 // Reference §16.5, at the domain level.
-TEST_P(UserServiceTest, LightOauth2Scenarios) {
+TEST_F(UserServiceTest, LightOauth2Scenarios) {
   InsertLegacyAdmin();
-  auto created = users_->Create(NewUser("delete", "delete@example.com"), "t");
+  auto created = users_.Create(NewUser("delete", "delete@example.com"), "t");
   ASSERT_TRUE(created) << created.error().description;
   EXPECT_TRUE(created->password_hash.starts_with("$argon2id$"));
+  EXPECT_EQ(StoredHash("delete"), created->password_hash);
   for (int i = 1; i <= 12; ++i) {
     char id[8];
     std::snprintf(id, sizeof id, "test%02d", i);
-    ASSERT_TRUE(users_->Create(NewUser(id, std::string(id) + "@example.com"), "t"));
+    ASSERT_TRUE(users_.Create(NewUser(id, std::string(id) + "@example.com"), "t"));
   }
   // userId admin again (new email) -> ERR12020; existing email -> ERR12021.
-  EXPECT_EQ(users_->Create(NewUser("admin", "new@example.com"), "t").error().code, "ERR12020");
-  EXPECT_EQ(users_->Create(NewUser("other", "admin@networknt.com"), "t").error().code, "ERR12021");
-  EXPECT_EQ(users_->Create(NewUser("other", "ADMIN@networknt.com"), "t").error().code, "ERR12021");
+  EXPECT_EQ(users_.Create(NewUser("admin", "new@example.com"), "t").error().code, "ERR12020");
+  EXPECT_EQ(users_.Create(NewUser("other", "admin@networknt.com"), "t").error().code, "ERR12021");
+  EXPECT_EQ(users_.Create(NewUser("other", "ADMIN@networknt.com"), "t").error().code, "ERR12021");
   auto missing = NewUser("other", "other@example.com");
   missing.password.reset();
-  EXPECT_EQ(users_->Create(missing, "t").error().code, "ERR12011");
+  EXPECT_EQ(users_.Create(missing, "t").error().code, "ERR12011");
   auto mismatch = NewUser("other", "other@example.com");
   mismatch.password_confirm = Secret("different-pass");
-  EXPECT_EQ(users_->Create(mismatch, "t").error().code, "ERR12012");
+  EXPECT_EQ(users_.Create(mismatch, "t").error().code, "ERR12012");
   // The email check comes first, as upstream.
   auto both = NewUser("admin", "admin@networknt.com");
   both.password.reset();
-  EXPECT_EQ(users_->Create(both, "t").error().code, "ERR12021");
+  EXPECT_EQ(users_.Create(both, "t").error().code, "ERR12021");
 
   UserPatch rename;
   rename.first_name = "Steve";
-  auto updated = users_->Update("admin", rename, "t");
+  clock_.Advance(10);
+  auto updated = users_.Update("admin", rename, "t");
   ASSERT_TRUE(updated);
   EXPECT_EQ(updated->first_name, "Steve");
   EXPECT_EQ(updated->email, "admin@networknt.com");
+  EXPECT_EQ(updated->updated_at, clock_.Now());
+  EXPECT_EQ(store_.Find("admin")->value().first_name, "Steve");
   EXPECT_EQ(StoredHash("admin"), kAdminPbkdf2);  // PUT keeps the password
-  EXPECT_EQ(users_->Update("nobody", rename, "t").error().code, "ERR12013");
+  EXPECT_EQ(users_.Update("nobody", rename, "t").error().code, "ERR12013");
+  // Another user's address, in another case, is taken.
+  UserPatch steal;
+  steal.email = "Test01@Example.com";
+  EXPECT_EQ(users_.Update("admin", steal, "t").error().code, "ERR12021");
 
-  auto page = users_->List("", 0, 10);
+  auto page = users_.List("", 0, 10);
   ASSERT_TRUE(page);
   EXPECT_EQ(page->total, 14);
   ASSERT_EQ(page->users.size(), 10u);
   EXPECT_EQ(page->users[0].user_id, "admin");
-  page = users_->List("", 10, 10);
+  page = users_.List("", 10, 10);
   ASSERT_TRUE(page);
-  EXPECT_GE(page->users.size(), 3u);
-  EXPECT_LE(page->users.size(), 5u);
-  page = users_->List("test", 10, 10);
+  EXPECT_EQ(page->users.size(), 4u);
+  page = users_.List("test", 10, 10);
   ASSERT_TRUE(page);
   EXPECT_EQ(page->users.size(), 2u);
   EXPECT_EQ(page->total, 12);
 
-  EXPECT_EQ(users_->Get("admin")->user_type, "admin");
-  EXPECT_EQ(users_->Get("nobody").error().code, "ERR12013");
-  ASSERT_TRUE(users_->Delete("delete", "t"));
-  EXPECT_EQ(users_->Delete("delete", "t").error().code, "ERR12013");
+  EXPECT_EQ(users_.Get("admin")->user_type, "admin");
+  EXPECT_EQ(users_.Get("nobody").error().code, "ERR12013");
+  ASSERT_TRUE(users_.Delete("delete", "t"));
+  EXPECT_EQ(users_.Delete("delete", "t").error().code, "ERR12013");
+  EXPECT_EQ(UserCount(), 13);
+
+  // One audit entry per successful write, none for the refused ones.
+  EXPECT_EQ(audit_.List({.action = "user.create"})->total, 13);
+  EXPECT_EQ(audit_.List({.action = "user.update"})->total, 1);
+  auto deleted = audit_.List({.entity_kind = "user", .action = "user.delete"});
+  ASSERT_TRUE(deleted && deleted->entries.size() == 1);
+  EXPECT_EQ(deleted->entries[0].entity_id, "delete");
+  EXPECT_EQ(deleted->entries[0].before_json.find("argon2"), std::string::npos);
 }
 
-TEST_P(UserServiceTest, PasswordChangeVerifiesLegacyHashAndStoresArgon2id) {
+TEST_F(UserServiceTest, PasswordChangeVerifiesLegacyHashAndStoresArgon2id) {
   InsertLegacyAdmin();
   PasswordChange wrong{Secret("1234567"), Secret("new-password-1"), Secret("new-password-1")};
-  auto st = users_->ChangePassword("admin", wrong, "t");
+  auto st = users_.ChangePassword("admin", wrong, "t");
   ASSERT_FALSE(st);
   EXPECT_EQ(st.error().code, "ERR12016");
   EXPECT_EQ(st.error().message, "INCORRECT_PASSWORD");
   EXPECT_EQ(st.error().http_status, 401);
 
   PasswordChange mismatch{Secret("123456"), Secret("new-password-1"), Secret("new-password-2")};
-  st = users_->ChangePassword("admin", mismatch, "t");
+  st = users_.ChangePassword("admin", mismatch, "t");
   ASSERT_FALSE(st);
   EXPECT_EQ(st.error().message, "PASSWORD_PASSWORDCONFIRM_NOT_MATCH");
 
   PasswordChange weak{Secret("123456"), Secret("short"), Secret("short")};
-  EXPECT_EQ(users_->ChangePassword("admin", weak, "t").error().description,
+  EXPECT_EQ(users_.ChangePassword("admin", weak, "t").error().description,
             "newPassword: at least 8 characters");
-  EXPECT_EQ(users_->ChangePassword("nobody", weak, "t").error().code, "ERR12013");
+  EXPECT_EQ(users_.ChangePassword("nobody", weak, "t").error().code, "ERR12013");
+  EXPECT_TRUE(revoked_.empty());
 
   PasswordChange ok{Secret("123456"), Secret("new-password-1"), Secret("new-password-1")};
-  ASSERT_TRUE(users_->ChangePassword("admin", ok, "t"));
+  ASSERT_TRUE(users_.ChangePassword("admin", ok, "t"));
   std::string stored = StoredHash("admin");
   EXPECT_TRUE(stored.starts_with("$argon2id$"));
   EXPECT_TRUE(VerifyPassword("new-password-1", stored));
   EXPECT_FALSE(VerifyPassword("123456", stored));
-  EXPECT_TRUE(users_->Authenticate("admin", Secret("new-password-1")));
+  EXPECT_TRUE(users_.Authenticate("admin", Secret("new-password-1")));
 
-  auto entries = audit::List(*db_, {.action = "user.password"});
+  auto entries = audit_.List({.action = "user.password"});
   ASSERT_TRUE(entries && entries->entries.size() == 1);
   EXPECT_EQ(entries->entries[0].after_json.find("new-password-1"), std::string::npos);
   EXPECT_EQ(entries->entries[0].after_json.find("argon2"), std::string::npos);
 }
 
-TEST_P(UserServiceTest, AdministratorResetSetsAnArgon2idHash) {
+// The current-password check is a password oracle: it shares the sign-in throttle.
+TEST_F(UserServiceTest, PasswordChangeIsThrottledPerUser) {
+  LoginThrottle throttle(clock_, 2, 300);
+  UserService users(db_, store_, audit_, clock_, &throttle,
+                    [](store::Tx&, std::string_view, int64_t) -> Status { return {}; });
   InsertLegacyAdmin();
-  EXPECT_EQ(users_->SetPassword("admin", Secret("short"), "cli").error().description,
+  PasswordChange wrong{Secret("wrong-one"), Secret("new-password-1"), Secret("new-password-1")};
+  EXPECT_EQ(users.ChangePassword("admin", wrong, "t").error().code, "ERR12016");
+  EXPECT_EQ(users.ChangePassword("admin", wrong, "t").error().code, "ERR12016");
+  auto limited = users.ChangePassword("admin", wrong, "t");
+  ASSERT_FALSE(limited);
+  EXPECT_EQ(limited.error().http_status, 429);
+  EXPECT_GT(limited.error().retry_after, 0);
+  // Even the right password waits until a token has grown back.
+  PasswordChange ok{Secret("123456"), Secret("new-password-1"), Secret("new-password-1")};
+  EXPECT_EQ(users.ChangePassword("admin", ok, "t").error().http_status, 429);
+  clock_.Advance(300);
+  EXPECT_TRUE(users.ChangePassword("admin", ok, "t"));
+}
+
+TEST_F(UserServiceTest, AdministratorResetSetsAnArgon2idHash) {
+  InsertLegacyAdmin();
+  EXPECT_EQ(users_.SetPassword("admin", Secret("short"), "cli").error().description,
             "password: at least 8 characters");
-  EXPECT_EQ(users_->SetPassword("nobody", Secret("long-enough-1"), "cli").error().code, "ERR12013");
-  ASSERT_TRUE(users_->SetPassword("admin", Secret("long-enough-1"), "cli"));
-  EXPECT_TRUE(users_->Authenticate("admin", Secret("long-enough-1")));
-  EXPECT_FALSE(users_->Authenticate("admin", Secret("123456")));
-  auto e = audit::List(*db_, {.action = "user.set_password"});
+  EXPECT_EQ(users_.SetPassword("nobody", Secret("long-enough-1"), "cli").error().code, "ERR12013");
+  ASSERT_TRUE(users_.SetPassword("admin", Secret("long-enough-1"), "cli"));
+  EXPECT_TRUE(users_.Authenticate("admin", Secret("long-enough-1")));
+  EXPECT_FALSE(users_.Authenticate("admin", Secret("123456")));
+  auto e = audit_.List({.action = "user.set_password"});
   ASSERT_TRUE(e && e->entries.size() == 1);
   EXPECT_EQ(e->entries[0].actor, "cli");
 }
 
-TEST_P(UserServiceTest, AuthenticateUpgradesLegacyHashOnFirstSuccess) {
+TEST_F(UserServiceTest, AuthenticateUpgradesLegacyHashOnFirstSuccess) {
   InsertLegacyAdmin();
-  EXPECT_EQ(users_->Authenticate("admin", Secret("wrong")).error().code, "ERR12016");
+  EXPECT_EQ(users_.Authenticate("admin", Secret("wrong")).error().code, "ERR12016");
   EXPECT_EQ(StoredHash("admin"), kAdminPbkdf2);
-  auto u = users_->Authenticate("admin", Secret("123456"));
+  auto u = users_.Authenticate("admin", Secret("123456"));
   ASSERT_TRUE(u) << u.error().description;
   EXPECT_EQ(u->roles, "user admin");
   std::string stored = StoredHash("admin");
   EXPECT_TRUE(stored.starts_with("$argon2id$"));
+  EXPECT_EQ(u->password_hash, stored);
   EXPECT_TRUE(VerifyPassword("123456", stored));
-  EXPECT_TRUE(users_->Authenticate("admin", Secret("123456")));
+  EXPECT_EQ(store_.Find("admin")->value().updated_at, 1);  // the same password: no update
+  EXPECT_TRUE(users_.Authenticate("admin", Secret("123456")));
   EXPECT_EQ(StoredHash("admin"), stored);  // no second rehash
-  EXPECT_EQ(users_->Authenticate("nobody", Secret("123456")).error().code, "ERR12013");
+  EXPECT_EQ(users_.Authenticate("nobody", Secret("123456")).error().code, "ERR12013");
+  auto e = audit_.List({.action = "user.upgrade_password"});
+  ASSERT_TRUE(e && e->entries.size() == 1);
+  EXPECT_EQ(e->entries[0].actor, "system");
 }
 
-TEST_P(UserServiceTest, ValidationAndHostileInput) {
+TEST_F(UserServiceTest, ValidationAndHostileInput) {
   auto p = NewUser("u1", "u1@example.com");
   p.user_type = "root";
-  EXPECT_EQ(users_->Create(p, "t").error().description,
+  EXPECT_EQ(users_.Create(p, "t").error().description,
             "userType: 'root' is not one of admin, employee, customer, partner");
   p = NewUser("u1", "not-an-email");
-  EXPECT_EQ(users_->Create(p, "t").error().description,
+  EXPECT_EQ(users_.Create(p, "t").error().description,
             "email: 'not-an-email' is not an e-mail address");
   p = NewUser("u1'; --", "u1@example.com");
-  EXPECT_EQ(users_->Create(p, "t").error().description,
+  EXPECT_EQ(users_.Create(p, "t").error().description,
             "userId: may contain only letters, digits and . _ ~ @ + -");
   p = NewUser("u1", "u1@example.com", "short");
-  EXPECT_EQ(users_->Create(p, "t").error().description, "password: at least 8 characters");
+  EXPECT_EQ(users_.Create(p, "t").error().description, "password: at least 8 characters");
   p = NewUser("u1", "u1@example.com");
   p.first_name = std::string(33, 'x');
-  EXPECT_EQ(users_->Create(p, "t").error().description, "firstName: at most 32 characters");
+  EXPECT_EQ(users_.Create(p, "t").error().description, "firstName: at most 32 characters");
   p = NewUser("u1", "u1@example.com", "pässwörd-ünicode-☃");
   p.first_name = "Zoë";
   p.last_name = "O'Brien; DROP TABLE users";
-  auto u = users_->Create(p, "t");
+  auto u = users_.Create(p, "t");
   ASSERT_TRUE(u) << u.error().description;
-  EXPECT_EQ(users_->Get("u1")->last_name, "O'Brien; DROP TABLE users");
-  EXPECT_TRUE(users_->Authenticate("u1", Secret("pässwörd-ünicode-☃")));
-  EXPECT_EQ(Count("users"), 1);
+  EXPECT_EQ(users_.Get("u1")->last_name, "O'Brien; DROP TABLE users");
+  EXPECT_TRUE(users_.Authenticate("u1", Secret("pässwörd-ünicode-☃")));
+  EXPECT_EQ(UserCount(), 1);
 }
 
-TEST_P(UserServiceTest, DeleteTakesTheUsersRefreshTokens) {
-  ASSERT_TRUE(users_->Create(NewUser("u1", "u1@example.com"), "t"));
-  ASSERT_TRUE(
-      db_->Exec("INSERT INTO clients (client_id, client_type, client_profile, "
-                "client_name, owner_id, host, created_at, updated_at) VALUES ('c', "
-                "'public', 'mobile', 'c', 'admin', 'h', 1, 1)"));
-  ASSERT_TRUE(
-      db_->Exec("INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, "
-                "created_at, expires_at) VALUES ('h1', 'f', 'c', 'u1', 1, 2), "
-                "('h2', 'f2', 'c', 'u2', 1, 2)"));
-  ASSERT_TRUE(users_->Delete("u1", "t"));
-  EXPECT_EQ(Count("refresh_tokens"), 1);
-  auto e = audit::List(*db_, {.entity_kind = "user", .action = "user.delete"});
-  ASSERT_TRUE(e && e->entries.size() == 1);
-  EXPECT_EQ(e->entries[0].before_json.find("argon2"), std::string::npos);
-}
-
-// Rights once cut stay cut: a password change, a reset and locking end the user's refresh
-// tokens (revoked, family by family), unredeemed codes and SSO sessions, in the same
-// transaction; other users keep theirs.
-TEST_P(UserServiceTest, PasswordChangeResetAndLockEndTheUsersGrants) {
-  ASSERT_TRUE(users_->Create(NewUser("u1", "u1@example.com"), "t"));
-  ASSERT_TRUE(users_->Create(NewUser("u2", "u2@example.com"), "t"));
-  ASSERT_TRUE(
-      db_->Exec("INSERT INTO clients (client_id, client_type, client_profile, "
-                "client_name, owner_id, host, created_at, updated_at) VALUES ('c', "
-                "'public', 'mobile', 'c', 'admin', 'h', 1, 1)"));
-  auto grant = [&](const std::string& user, const std::string& n) {
-    ASSERT_TRUE(db_->Exec(
-        "INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, created_at, "
-        "expires_at) VALUES ($1, $1, 'c', $2, 1, $3)",
-        {"h" + n, user, clock_.Now() + 3600}));
-    ASSERT_TRUE(
-        db_->Exec("INSERT INTO auth_codes (code_hash, client_id, user_id, created_at, expires_at) "
-                  "VALUES ($1, 'c', $2, 1, $3)",
-                  {"c" + n, user, clock_.Now() + 300}));
-    ASSERT_TRUE(
-        db_->Exec("INSERT INTO sso_sessions (session_hash, user_id, created_at, expires_at) "
-                  "VALUES ($1, $2, 1, $3)",
-                  {"s" + n, user, clock_.Now() + 3600}));
-  };
-  auto live = [&](const std::string& user) {
-    auto row = db_->QueryRow(
-        "SELECT (SELECT count(*) FROM refresh_tokens WHERE user_id = $1 AND state = 'active')"
-        " + (SELECT count(*) FROM auth_codes WHERE user_id = $1 AND expires_at > $2)"
-        " + (SELECT count(*) FROM sso_sessions WHERE user_id = $1)",
-        {user, clock_.Now()});
-    return row && *row ? (**row).Int(0) : -1;
-  };
-  grant("u1", "1");
-  grant("u2", "2");
-  ASSERT_EQ(live("u1"), 3);
+// Rights once cut stay cut: a password change, a reset and locking end the user's grants in the
+// write's transaction (RevokeGrants); a failed change, unlocking and other edits end nothing.
+TEST_F(UserServiceTest, PasswordChangeResetAndLockEndTheUsersGrants) {
+  ASSERT_TRUE(users_.Create(NewUser("u1", "u1@example.com"), "t"));
+  ASSERT_TRUE(users_.Create(NewUser("u2", "u2@example.com"), "t"));
+  const std::string at = "@" + std::to_string(clock_.Now());
   PasswordChange change{Secret("s3cret-pass"), Secret("n3w-passphrase"), Secret("n3w-passphrase")};
-  ASSERT_TRUE(users_->ChangePassword("u1", change, "t"));
-  EXPECT_EQ(live("u1"), 0);
-  EXPECT_EQ(live("u2"), 3);
-  // A failed change ends nothing.
-  grant("u1", "3");
-  EXPECT_FALSE(users_->ChangePassword("u1", change, "t"));  // wrong current password now
-  EXPECT_EQ(live("u1"), 3);
-  ASSERT_TRUE(users_->SetPassword("u1", Secret("r3set-passphrase"), "t"));
-  EXPECT_EQ(live("u1"), 0);
+  ASSERT_TRUE(users_.ChangePassword("u1", change, "t"));
+  EXPECT_EQ(revoked_, (std::vector<std::string>{"u1" + at}));
+  EXPECT_FALSE(users_.ChangePassword("u1", change, "t"));  // wrong current password now
+  EXPECT_EQ(revoked_.size(), 1u);
+  ASSERT_TRUE(users_.SetPassword("u1", Secret("r3set-passphrase"), "t"));
+  EXPECT_EQ(revoked_.size(), 2u);
 
-  grant("u1", "4");
+  UserPatch rename;
+  rename.last_name = "Other";
+  ASSERT_TRUE(users_.Update("u1", rename, "t"));
+  EXPECT_EQ(revoked_.size(), 2u);
   UserPatch lock;
   lock.locked = true;
-  auto locked = users_->Update("u1", lock, "t");
+  auto locked = users_.Update("u1", lock, "t");
   ASSERT_TRUE(locked) << locked.error().description;
   EXPECT_TRUE(locked->locked);
-  EXPECT_TRUE(users_->Get("u1")->locked);
-  EXPECT_EQ(live("u1"), 0);
-  EXPECT_EQ(live("u2"), 3);
+  EXPECT_TRUE(users_.Get("u1")->locked);
+  ASSERT_EQ(revoked_.size(), 3u);
+  EXPECT_EQ(revoked_[2], "u1" + at);
+  // Locking a locked account again ends nothing more.
+  ASSERT_TRUE(users_.Update("u1", lock, "t"));
+  EXPECT_EQ(revoked_.size(), 3u);
   // A locked account does not authenticate, even with its password.
-  auto a = users_->Authenticate("u1", Secret("r3set-passphrase"));
+  auto a = users_.Authenticate("u1", Secret("r3set-passphrase"));
   ASSERT_FALSE(a);
   EXPECT_EQ(a.error().code, "ERR12016");
   UserPatch unlock;
   unlock.locked = false;
-  ASSERT_TRUE(users_->Update("u1", unlock, "t"));
-  EXPECT_TRUE(users_->Authenticate("u1", Secret("r3set-passphrase")));
+  ASSERT_TRUE(users_.Update("u1", unlock, "t"));
+  EXPECT_EQ(revoked_.size(), 3u);
+  EXPECT_TRUE(users_.Authenticate("u1", Secret("r3set-passphrase")));
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, UserServiceTest, testing::kRegistryBackends,
-                         testing::BackendName);
+// A failing revocation rolls the whole write back (here: the write is refused).
+TEST_F(UserServiceTest, AFailedRevocationFailsTheWrite) {
+  UserService users(db_, store_, audit_, clock_, nullptr,
+                    [](store::Tx&, std::string_view, int64_t) -> Status {
+                      return Fail(Error::Unavailable("revocation failed"));
+                    });
+  ASSERT_TRUE(users.Create(NewUser("u1", "u1@example.com"), "t"));
+  EXPECT_FALSE(users.SetPassword("u1", Secret("r3set-passphrase"), "t"));
+  UserPatch lock;
+  lock.locked = true;
+  EXPECT_FALSE(users.Update("u1", lock, "t"));
+  EXPECT_EQ(audit_.List({.action = "user.set_password"})->total, 0);
+  EXPECT_EQ(audit_.List({.action = "user.update"})->total, 0);
+}
+
+TEST_F(UserServiceTest, StoreOutagesAreReportedNotMasked) {
+  ASSERT_TRUE(users_.Create(NewUser("u1", "u1@example.com"), "t"));
+  store_.fail_next_calls(1);
+  auto g = users_.Get("u1");
+  ASSERT_FALSE(g);
+  EXPECT_EQ(g.error().http_status, 503);
+  store_.fail_next_calls(1);
+  EXPECT_EQ(users_.Authenticate("u1", Secret("s3cret-pass")).error().http_status, 503);
+  EXPECT_TRUE(users_.Get("u1"));
+}
 
 }  // namespace
 }  // namespace portcullis::oauth

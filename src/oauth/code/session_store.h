@@ -1,0 +1,50 @@
+#pragma once
+// Persistence of single sign-on sessions (table sso_sessions). Rows are keyed by the session
+// key, a hash of the cookie (SsoSessions::Key in sso_session.h), never by the cookie itself.
+// The SQL implementation is store::SqlSessionStore (store/sql/session_store.h); unit tests use
+// MemorySessionStore (memory_session_store.h).
+//
+// Insert, Find, Delete and Purge stand alone (one statement each). DeleteForUser runs inside the
+// caller's transaction: it is part of ending what a user holds (grant revocation), which commits
+// together with the change that caused it.
+//
+// Thread-safety: implementations are safe from many threads at once. Calls block (store I/O):
+// never on an I/O thread. Nothing borrowed outlives a call.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/error.h"
+
+namespace portcullis::store {
+class Tx;
+}
+
+namespace portcullis::oauth {
+
+struct SsoSession {
+  std::string user_id;
+  bool remember = false;
+  int64_t created_at = 0;
+  int64_t expires_at = 0;
+};
+
+class SessionStore {
+ public:
+  virtual ~SessionStore() = default;
+
+  // Stores `session` under `key` (keys are 256-bit random values hashed: no collisions).
+  virtual Status Insert(std::string_view key, const SsoSession& session) = 0;
+  // The session under `key` if it expires after `now`; nullopt when unknown or expired.
+  virtual Result<std::optional<SsoSession>> Find(std::string_view key, int64_t now) = 0;
+  // Ends one session; unknown keys are fine.
+  virtual Status Delete(std::string_view key) = 0;
+  // Ends every session of `user_id`, whatever realm signed them in, inside `tx`.
+  virtual Status DeleteForUser(store::Tx& tx, std::string_view user_id) = 0;
+  // Deletes the sessions that expired at or before `now`.
+  virtual Status Purge(int64_t now) = 0;
+};
+
+}  // namespace portcullis::oauth

@@ -1,0 +1,47 @@
+#include "store/sql/session_store.h"
+
+namespace portcullis::store {
+
+using oauth::SsoSession;
+
+Status SqlSessionStore::Insert(std::string_view key, const SsoSession& s) {
+  auto n = db_.Exec(
+      "INSERT INTO sso_sessions (session_hash, user_id, created_at, expires_at, remember)"
+      " VALUES ($1, $2, $3, $4, $5)",
+      {Text(key), Text(s.user_id), Int(s.created_at), Int(s.expires_at),
+       Text(s.remember ? "Y" : "N")});
+  if (!n) return Fail(n.error());
+  return {};
+}
+
+Result<std::optional<SsoSession>> SqlSessionStore::Find(std::string_view key, int64_t now) {
+  auto row = db_.QueryRow(
+      "SELECT user_id, remember, created_at, expires_at FROM sso_sessions"
+      " WHERE session_hash = $1 AND expires_at > $2",
+      {Text(key), Int(now)});
+  if (!row) return Fail(row.error());
+  if (!*row) return std::optional<SsoSession>();
+  const auto& r = **row;
+  return std::optional<SsoSession>(SsoSession{r.Str(0), r.Str(1) == "Y", r.Int(2), r.Int(3)});
+}
+
+Status SqlSessionStore::Delete(std::string_view key) {
+  auto n = db_.Exec("DELETE FROM sso_sessions WHERE session_hash = $1", {Text(key)});
+  if (!n) return Fail(n.error());
+  return {};
+}
+
+Status SqlSessionStore::DeleteForUser(Tx& tx, std::string_view user_id) {
+  // Every realm's sessions: a session's key hides its realm, its row still names the user.
+  auto n = tx.Exec("DELETE FROM sso_sessions WHERE user_id = $1", {Text(user_id)});
+  if (!n) return Fail(n.error());
+  return {};
+}
+
+Status SqlSessionStore::Purge(int64_t now) {
+  auto n = db_.Exec("DELETE FROM sso_sessions WHERE expires_at <= $1", {Int(now)});
+  if (!n) return Fail(n.error());
+  return {};
+}
+
+}  // namespace portcullis::store

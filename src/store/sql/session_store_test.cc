@@ -1,0 +1,104 @@
+// Contract: SqlSessionStore on SQLite and PostgreSQL, and MemorySessionStore, answer the same
+// cases the same way.
+#include "store/sql/session_store.h"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+
+#include "oauth/code/memory_session_store.h"
+#include "oauth/code/sso_session.h"
+#include "store/sql/backend_test_fixture.h"
+
+namespace portcullis::store {
+namespace {
+
+using oauth::SessionStore;
+using oauth::SsoSession;
+
+class SessionStoreContract : public BackendTest {
+ protected:
+  void SetUp() override {
+    BackendTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    if (GetParam() == "memory") {
+      store_ = std::make_unique<oauth::MemorySessionStore>();
+    } else {
+      store_ = std::make_unique<SqlSessionStore>(db());
+    }
+  }
+  SessionStore& sessions() { return *store_; }
+  bool Has(std::string_view key) {
+    auto s = sessions().Find(key, 0);
+    EXPECT_TRUE(s);
+    return s && s->has_value();
+  }
+  std::unique_ptr<SessionStore> store_;
+};
+
+TEST_P(SessionStoreContract, FindsUnexpiredSessionsOnly) {
+  ASSERT_TRUE(sessions().Insert("k1", SsoSession{"alice", false, 10, 100}));
+  ASSERT_TRUE(sessions().Insert("k2", SsoSession{"alice", true, 10, 1000}));
+  auto s = sessions().Find("k1", 99);
+  ASSERT_TRUE(s && *s);
+  EXPECT_EQ((*s)->user_id, "alice");
+  EXPECT_FALSE((*s)->remember);
+  EXPECT_EQ((*s)->created_at, 10);
+  EXPECT_EQ((*s)->expires_at, 100);
+  EXPECT_FALSE(*sessions().Find("k1", 100));  // expired at its expiry
+  s = sessions().Find("k2", 100);
+  ASSERT_TRUE(s && *s);
+  EXPECT_TRUE((*s)->remember);
+  EXPECT_FALSE(*sessions().Find("unknown", 0));
+  EXPECT_FALSE(*sessions().Find("K1", 0));
+}
+
+TEST_P(SessionStoreContract, DeleteDeleteForUserAndPurge) {
+  ASSERT_TRUE(sessions().Insert("a1", SsoSession{"alice", false, 1, 100}));
+  ASSERT_TRUE(sessions().Insert("a2", SsoSession{"alice", true, 1, 200}));
+  // Another realm's key of the same user (SsoSessions::Key binds the realm).
+  ASSERT_TRUE(
+      sessions().Insert(oauth::SsoSessions::Key("ldap", "c"), SsoSession{"alice", false, 1, 200}));
+  ASSERT_TRUE(sessions().Insert("b1", SsoSession{"bob", false, 1, 50}));
+  ASSERT_TRUE(sessions().Insert("b2", SsoSession{"bob", false, 1, 51}));
+
+  ASSERT_TRUE(sessions().Delete("a1"));
+  ASSERT_TRUE(sessions().Delete("a1"));  // gone already: fine
+  EXPECT_FALSE(Has("a1"));
+  EXPECT_TRUE(Has("a2"));
+
+  ASSERT_TRUE(db().Transact("t", [&](Tx& tx) { return sessions().DeleteForUser(tx, "alice"); }));
+  EXPECT_FALSE(Has("a2"));
+  EXPECT_FALSE(Has(oauth::SsoSessions::Key("ldap", "c")));
+  EXPECT_TRUE(Has("b1"));
+
+  ASSERT_TRUE(sessions().Purge(50));  // expires_at <= now
+  EXPECT_FALSE(Has("b1"));
+  EXPECT_TRUE(Has("b2"));
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, SessionStoreContract,
+                         ::testing::Values("memory", "sqlite", "postgres"), BackendName);
+
+class SqlSessionStoreTest : public BackendTest {};
+
+// DeleteForUser belongs to the caller's transaction: rolled back with it.
+TEST_P(SqlSessionStoreTest, DeleteForUserRollsBackWithItsTransaction) {
+  SqlSessionStore sessions(db());
+  ASSERT_TRUE(sessions.Insert("k", SsoSession{"alice", false, 1, 100}));
+  auto st = db().Transact("t", [&](Tx& tx) -> Status {
+    if (auto r = sessions.DeleteForUser(tx, "alice"); !r) return r;
+    return Fail(Error::Internal("roll back"));
+  });
+  ASSERT_FALSE(st);
+  EXPECT_TRUE(*sessions.Find("k", 0));
+  // The stored key is the hash the caller gave, nothing derived.
+  auto row = db().QueryRow("SELECT user_id, remember FROM sso_sessions WHERE session_hash = 'k'");
+  ASSERT_TRUE(row && *row);
+  EXPECT_EQ((*row)->Str(1), "N");
+}
+
+PORTCULLIS_INSTANTIATE_BACKENDS(SqlSessionStoreTest);
+
+}  // namespace
+}  // namespace portcullis::store

@@ -15,10 +15,13 @@ namespace registry {
 
 Context::Context(RegistryDeps& d)
     : deps(d),
+      audit(d.db),
+      service_store(d.db),
+      provider_store(d.db),
       clients(d.db, d.clock, d.random, d.secrets, &d.clients),
-      services(d.db, d.clock, d.services, &d.clients),
+      services(d.db, service_store, audit, d.clock, d.services, &d.clients),
       users(d.db, d.clock, d.throttle),
-      providers(d.db, d.clock),
+      providers(d.db, provider_store, audit, d.clock),
       refresh_tokens(d.db, d.clock) {}
 
 Result<Caller> Authorize(const Context& ctx, const http::Request& req, std::string_view read,

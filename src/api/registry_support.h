@@ -19,6 +19,9 @@
 #include "oauth/refresh/refresh_admin.h"
 #include "oauth/service/service_registry.h"
 #include "oauth/user/user_service.h"
+#include "store/sql/audit_log.h"
+#include "store/sql/provider_store.h"
+#include "store/sql/service_store.h"
 
 namespace portcullis::api::registry {
 
@@ -26,6 +29,10 @@ namespace portcullis::api::registry {
 struct Context {
   explicit Context(RegistryDeps& d);
   RegistryDeps& deps;
+  // The SQL stores the registries below borrow (declared first: built first, gone last).
+  store::SqlAuditLog audit;
+  store::SqlServiceStore service_store;
+  store::SqlProviderStore provider_store;
   oauth::ClientService clients;
   oauth::ServiceRegistry services;
   oauth::UserService users;

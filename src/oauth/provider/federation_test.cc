@@ -5,6 +5,8 @@
 
 #include <atomic>
 #include <ctime>
+#include <future>
+#include <thread>
 
 #include "jose/key.h"
 #include "oauth/provider/memory_provider_store.h"
@@ -130,6 +132,37 @@ TEST_F(FederationTest, TheCacheIsBoundedUnderAFloodOfKids) {
     EXPECT_LE(federation.cache_size(), 3u);
   }
   EXPECT_EQ(federation.cache_size(), 3u);
+}
+
+TEST_F(FederationTest, FetchesPerProviderAreCapped) {
+  int64_t now = std::time(nullptr);
+  std::string pem = Certificate(now - 60, now + 3600);
+  std::promise<void> entered, release;
+  auto released = release.get_future().share();
+  std::atomic<int> hits{0};
+  FakeHttpServer peer([&](const FakeRequest&) {
+    if (hits++ == 0) {
+      entered.set_value();
+      released.wait();
+    }
+    return FakeResponse{.body = pem};
+  });
+  Register("07", "http://127.0.0.1:" + std::to_string(peer.port()));
+  Federation::Options o;
+  o.max_in_flight = 1;
+  Federation federation(providers_, clock_, o);
+  auto first = std::async(std::launch::async, [&] { return federation.Certificate("07one"); });
+  entered.get_future().wait();  // the first fetch is running at the peer
+  auto second = federation.Certificate("07two");
+  ASSERT_FALSE(second);
+  EXPECT_EQ(second.error().http_status, 503);
+  release.set_value();
+  auto got = first.get();
+  ASSERT_TRUE(got) << got.error().detail;
+  EXPECT_EQ(*got, pem);
+  // The slot is free again.
+  EXPECT_TRUE(federation.Certificate("07three"));
+  EXPECT_EQ(hits.load(), 2);
 }
 
 TEST_F(FederationTest, ABadRegisteredUrlIsNotFetched) {

@@ -4,7 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <condition_variable>
+#include <functional>
 #include <memory>
+#include <mutex>
 
 #include "oauth/provider/memory_provider_store.h"
 #include "store/fake_database.h"
@@ -15,6 +19,36 @@ namespace {
 
 using oauth::Provider;
 using oauth::ProviderStore;
+
+// Collects notifications; its state outlives the test body, since a store's listener thread
+// may still deliver until the database closes.
+class Notifications {
+ public:
+  Database::Subscriber Fn() {
+    return [state = state_](std::string_view kind, std::string_view id) {
+      std::lock_guard lock(state->mu);
+      state->seen.emplace_back(std::string(kind), std::string(id));
+      state->cv.notify_all();
+    };
+  }
+  // Waits (PostgreSQL delivers from its listener thread) until `kind`/`id` arrived `n` times.
+  bool WaitFor(std::string_view kind, std::string_view id, int n = 1) {
+    std::unique_lock lock(state_->mu);
+    return state_->cv.wait_for(lock, std::chrono::seconds(15), [&] {
+      int count = 0;
+      for (const auto& [k, i] : state_->seen) count += k == kind && i == id;
+      return count >= n;
+    });
+  }
+
+ private:
+  struct State {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::vector<std::pair<std::string, std::string>> seen;
+  };
+  std::shared_ptr<State> state_ = std::make_shared<State>();
+};
 
 class ProviderStoreContract : public BackendTest {
  protected:
@@ -90,6 +124,18 @@ TEST_P(ProviderStoreContract, UpdateAndDeleteInTheCallersTransaction) {
   ASSERT_TRUE(InTx([&](Tx& tx) { return store_->Delete(tx, "05"); }));
   EXPECT_FALSE(*store_->Get("05"));
   EXPECT_TRUE(store_->List()->empty());
+}
+
+TEST_P(ProviderStoreContract, EveryWriteAnnouncesItself) {
+  Notifications seen;
+  (IsMemory() ? static_cast<Database&>(fake_) : db()).Subscribe(seen.Fn());
+  const Provider p{"05", "https://a.example", "/oauth2/key", "a"};
+  ASSERT_TRUE(InTx([&](Tx& tx) { return store_->Insert(tx, p); }));
+  ASSERT_TRUE(seen.WaitFor("provider", "05", 1));
+  ASSERT_TRUE(InTx([&](Tx& tx) { return store_->Update(tx, p); }));
+  ASSERT_TRUE(seen.WaitFor("provider", "05", 2));
+  ASSERT_TRUE(InTx([&](Tx& tx) { return store_->Delete(tx, "05"); }));
+  ASSERT_TRUE(seen.WaitFor("provider", "05", 3));
 }
 
 TEST_P(ProviderStoreContract, ARolledBackInsertLeavesNothing) {

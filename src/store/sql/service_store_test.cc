@@ -4,7 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <condition_variable>
+#include <functional>
 #include <memory>
+#include <mutex>
 
 #include "oauth/service/memory_service_store.h"
 #include "store/fake_database.h"
@@ -34,6 +38,36 @@ std::vector<std::string> Ids(const std::vector<Endpoint>& endpoints) {
   for (const auto& e : endpoints) out.push_back(e.endpoint);
   return out;
 }
+
+// Collects notifications; its state outlives the test body, since a store's listener thread
+// may still deliver until the database closes.
+class Notifications {
+ public:
+  Database::Subscriber Fn() {
+    return [state = state_](std::string_view kind, std::string_view id) {
+      std::lock_guard lock(state->mu);
+      state->seen.emplace_back(std::string(kind), std::string(id));
+      state->cv.notify_all();
+    };
+  }
+  // Waits (PostgreSQL delivers from its listener thread) until `kind`/`id` arrived `n` times.
+  bool WaitFor(std::string_view kind, std::string_view id, int n = 1) {
+    std::unique_lock lock(state_->mu);
+    return state_->cv.wait_for(lock, std::chrono::seconds(15), [&] {
+      int count = 0;
+      for (const auto& [k, i] : state_->seen) count += k == kind && i == id;
+      return count >= n;
+    });
+  }
+
+ private:
+  struct State {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::vector<std::pair<std::string, std::string>> seen;
+  };
+  std::shared_ptr<State> state_ = std::make_shared<State>();
+};
 
 class ServiceStoreContract : public BackendTest {
  protected:
@@ -219,6 +253,21 @@ TEST_P(ServiceStoreContract, DeleteTakesTheEndpoints) {
   // The id is free again, without endpoints.
   Insert(Make("A1"));
   EXPECT_TRUE(store_->ListEndpoints("A1")->empty());
+}
+
+TEST_P(ServiceStoreContract, EveryWriteAnnouncesItself) {
+  Notifications seen;
+  database().Subscribe(seen.Fn());
+  Insert(Make("A1"));
+  ASSERT_TRUE(seen.WaitFor("service", "A1", 1));
+  ASSERT_TRUE(InTx([&](Tx& tx) { return store_->Update(tx, Make("A1", "other.net")); }));
+  ASSERT_TRUE(seen.WaitFor("service", "A1", 2));
+  Replace("A1", {{"/a@get", "", "a.r"}});
+  ASSERT_TRUE(seen.WaitFor("service", "A1", 3));
+  Replace("A1", {});
+  ASSERT_TRUE(seen.WaitFor("service", "A1", 4));
+  ASSERT_TRUE(InTx([&](Tx& tx) { return store_->Delete(tx, "A1"); }));
+  ASSERT_TRUE(seen.WaitFor("service", "A1", 5));
 }
 
 TEST_P(ServiceStoreContract, ARolledBackWriteLeavesNothing) {

@@ -53,7 +53,7 @@ void RegisterAuditRoutes(http::Router& r, const ContextPtr& ctx) {
     q.offset = paging->offset;
     q.limit = paging->page_size;
     return http::Blocking([ctx, q] {
-      auto page = oauth::audit::List(ctx->deps.db, q);
+      auto page = ctx->audit.List(q);
       if (!page) return ErrorResponse(page.error(), "audit.list");
       json::array items;
       for (const auto& e : page->entries) items.emplace_back(oauth::audit::RowToJson(e));

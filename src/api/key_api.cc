@@ -4,10 +4,10 @@
 #include <boost/json/value.hpp>
 
 #include "api/admin_auth.h"
-#include "api/federation.h"
 #include "http/message.h"
 #include "http/router.h"
 #include "oauth/key/key_manager.h"
+#include "oauth/provider/federation.h"
 #include "oauth/token/token_service.h"
 
 namespace portcullis::api {
@@ -43,7 +43,8 @@ Response KeyError(const Error& e) {
 }  // namespace
 
 void RegisterKeyApi(http::Router& router, oauth::KeyManager& keys, oauth::TokenService& tokens,
-                    const AdminAuth& auth, Federation& federation, const KeyApiOptions& options) {
+                    const AdminAuth& auth, oauth::Federation& federation,
+                    const KeyApiOptions& options) {
   // Served from the ring's precomputed bytes and ETag: no store access per request.
   std::string cache_control = "public, max-age=" + std::to_string(options.jwks_max_age_s);
   auto jwks = [&keys, cache_control](Request& req) -> Reply {
@@ -69,7 +70,7 @@ void RegisterKeyApi(http::Router& router, oauth::KeyManager& keys, oauth::TokenS
       [&keys, &tokens, &federation, provider = options.provider_id](Request& req) -> Reply {
         std::string kid(req.Param("kid"));
         // [0-9A-Za-z]{1,64}, before anything else: a foreign kid becomes part of a URL.
-        if (!IsValidKid(kid)) return KeyError(Error::Status("ERR12030"));
+        if (!oauth::IsValidKid(kid)) return KeyError(Error::Status("ERR12030"));
         std::string prefix = kid.size() >= 4 ? kid.substr(0, 2) : "";
         bool federation_path = prefix == "00";
         bool foreign = !prefix.empty() && !federation_path && prefix != provider;

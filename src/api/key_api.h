@@ -11,6 +11,7 @@ namespace http {
 class Router;
 }
 namespace oauth {
+class Federation;
 class KeyManager;
 class TokenService;
 }  // namespace oauth
@@ -18,7 +19,6 @@ class TokenService;
 namespace api {
 
 class AdminAuth;
-class Federation;
 
 struct KeyApiOptions {
   std::string provider_id;  // two digits or empty
@@ -29,7 +29,8 @@ struct KeyApiOptions {
 // ring; admin calls need `auth` with oauth.key.r / oauth.key.w.
 // Kids of other providers go through `federation`.
 void RegisterKeyApi(http::Router& router, oauth::KeyManager& keys, oauth::TokenService& tokens,
-                    const AdminAuth& auth, Federation& federation, const KeyApiOptions& options);
+                    const AdminAuth& auth, oauth::Federation& federation,
+                    const KeyApiOptions& options);
 
 }  // namespace api
 }  // namespace portcullis

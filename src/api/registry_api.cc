@@ -15,12 +15,14 @@ namespace registry {
 
 Context::Context(RegistryDeps& d)
     : deps(d),
-      audit_log(d.db),
+      audit(d.db),
       user_store(d.db),
+      service_store(d.db),
+      provider_store(d.db),
       clients(d.db, d.clock, d.random, d.secrets, &d.clients),
-      services(d.db, d.clock, d.services, &d.clients),
-      users(d.db, user_store, audit_log, d.clock, d.throttle),
-      providers(d.db, d.clock),
+      services(d.db, service_store, audit, d.clock, d.services, &d.clients),
+      users(d.db, user_store, audit, d.clock, d.throttle),
+      providers(d.db, provider_store, audit, d.clock),
       refresh_tokens(d.db, d.clock) {}
 
 Result<Caller> Authorize(const Context& ctx, const http::Request& req, std::string_view read,

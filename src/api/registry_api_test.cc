@@ -15,6 +15,7 @@
 #include "oauth/user/user_service.h"
 #include "store/sql/audit_log.h"
 #include "store/sql/user_store.h"
+#include "store/sql/service_store.h"
 
 namespace portcullis::api {
 namespace {
@@ -100,7 +101,8 @@ class RegistryApiTest : public oauth::testing::RegistryDbTest {
     RegistryDbTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
     catalog_ = std::make_unique<oauth::ClientCatalog>(*db_);
-    services_ = std::make_unique<oauth::ServiceCatalog>(*db_);
+    service_store_ = std::make_unique<store::SqlServiceStore>(*db_);
+    services_ = std::make_unique<oauth::ServiceCatalog>(*service_store_);
     deps_ = std::make_unique<RegistryDeps>(
         RegistryDeps{*db_, clock_, Random::System(), hasher_, auth_, *catalog_, services_.get()});
     RegisterRegistryApis(router_, *deps_,
@@ -167,6 +169,7 @@ class RegistryApiTest : public oauth::testing::RegistryDbTest {
   oauth::SecretHasher hasher_{Secret(std::string(32, 'p'))};
   FakeAdminAuth auth_;
   std::unique_ptr<oauth::ClientCatalog> catalog_;
+  std::unique_ptr<store::SqlServiceStore> service_store_;
   std::unique_ptr<oauth::ServiceCatalog> services_;
   std::unique_ptr<RegistryDeps> deps_;
   http::Router router_;

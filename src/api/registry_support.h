@@ -21,6 +21,8 @@
 #include "oauth/user/user_service.h"
 #include "store/sql/audit_log.h"
 #include "store/sql/user_store.h"
+#include "store/sql/provider_store.h"
+#include "store/sql/service_store.h"
 
 namespace portcullis::api::registry {
 
@@ -28,8 +30,11 @@ namespace portcullis::api::registry {
 struct Context {
   explicit Context(RegistryDeps& d);
   RegistryDeps& deps;
-  store::SqlAuditLog audit_log;
+  // The SQL stores the registries below borrow (declared first: built first, gone last).
+  store::SqlAuditLog audit;
   store::SqlUserStore user_store;
+  store::SqlServiceStore service_store;
+  store::SqlProviderStore provider_store;
   oauth::ClientService clients;
   oauth::ServiceRegistry services;
   oauth::UserService users;

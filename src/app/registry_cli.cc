@@ -30,6 +30,8 @@
 #include "store/db.h"
 #include "store/sql/audit_log.h"
 #include "store/sql/user_store.h"
+#include "store/sql/provider_store.h"
+#include "store/sql/service_store.h"
 
 namespace portcullis::app {
 
@@ -281,7 +283,9 @@ int ClientCommand(const State& s, const std::string& cmd, Env& env) {
 }
 
 int ServiceCommand(const State& s, const std::string& cmd, Env& env) {
-  oauth::ServiceRegistry services(*env.db, env.clock, nullptr, nullptr);
+  store::SqlServiceStore service_store(*env.db);
+  store::SqlAuditLog audit(*env.db);
+  oauth::ServiceRegistry services(*env.db, service_store, audit, env.clock, nullptr, nullptr);
   if (cmd == "create" || cmd == "update") {
     auto body = Body(s, "service " + cmd);
     if (!body) return Refused(body.error());
@@ -401,7 +405,9 @@ int UserCommand(const State& s, const std::string& cmd, Env& env) {
 }
 
 int ProviderCommand(const State& s, const std::string& cmd, Env& env) {
-  oauth::ProviderService providers(*env.db, env.clock);
+  store::SqlProviderStore provider_store(*env.db);
+  store::SqlAuditLog audit(*env.db);
+  oauth::ProviderService providers(*env.db, provider_store, audit, env.clock);
   if (cmd == "create" || cmd == "update") {
     auto body = Body(s, "provider " + cmd);
     if (!body) return Refused(body.error());
@@ -462,7 +468,7 @@ int AuditCommand(const State& s, Env& env) {
   int64_t page = s.page < 0 ? 0 : s.page;
   q.offset = page * s.page_size;
   q.limit = s.page_size;
-  auto list = oauth::audit::List(*env.db, q);
+  auto list = store::SqlAuditLog(*env.db).List(q);
   if (!list) return Refused(list.error());
   json::array items;
   for (const auto& e : list->entries) items.emplace_back(oauth::audit::RowToJson(e));

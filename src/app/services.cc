@@ -8,7 +8,6 @@
 
 #include "api/code_api.h"
 #include "api/delegation_api.h"
-#include "api/federation.h"
 #include "api/jwt_admin_auth.h"
 #include "api/key_api.h"
 #include "api/registry_api.h"
@@ -25,6 +24,7 @@
 #include "oauth/key/key_manager.h"
 #include "oauth/login/throttle.h"
 #include "oauth/login/user_authenticator.h"
+#include "oauth/provider/federation.h"
 #include "oauth/service/service_catalog.h"
 #include "oauth/token/ring_keys.h"
 #include "oauth/token/token_service.h"
@@ -33,6 +33,8 @@
 #include "store/sql/key_store.h"
 #include "store/sql/session_store.h"
 #include "store/sql/user_store.h"
+#include "store/sql/provider_store.h"
+#include "store/sql/service_store.h"
 
 namespace portcullis::app {
 namespace {
@@ -56,7 +58,9 @@ class ServiceSet final : public Services {
         session_store_(db),
         consent_store_(db),
         revoked_(db, clock_, oauth::DenyListRetention(config.token.leeway_s)),
-        services_(db),
+        service_store_(db),
+        services_(service_store_),
+        provider_store_(db),
         master_(std::move(master)) {}
 
   Status Init() {
@@ -125,11 +129,11 @@ class ServiceSet final : public Services {
           router, {config_.server.issuer, config_.Serves("code"), config_.Serves("key")});
     }
     if (config_.Serves("key")) {
-      api::Federation::Options fo;
+      oauth::Federation::Options fo;
       fo.ca_file = config_.federation.ca_file;
       fo.max_entries = static_cast<size_t>(config_.federation.cache_max_entries);
       fo.max_in_flight = static_cast<int>(config_.federation.max_in_flight);
-      federation_ = std::make_unique<api::Federation>(db_, clock_, std::move(fo));
+      federation_ = std::make_unique<oauth::Federation>(provider_store_, clock_, std::move(fo));
       api::RegisterKeyApi(router, *keys_, *tokens_, *admin_auth_, *federation_,
                           {config_.keys.provider_id, config_.keys.jwks_max_age_s});
     }
@@ -265,14 +269,16 @@ class ServiceSet final : public Services {
   store::SqlSessionStore session_store_;
   store::SqlConsentStore consent_store_;
   oauth::RevocationList revoked_;
+  store::SqlServiceStore service_store_;
   oauth::ServiceCatalog services_;  // endpoint->scope tables for /oauth2/verify
+  store::SqlProviderStore provider_store_;
   oauth::MasterKey master_;
   std::unique_ptr<oauth::KeyManager> keys_;
   std::unique_ptr<oauth::RingKeys> ring_keys_;
   std::unique_ptr<oauth::TokenService> tokens_;
   std::unique_ptr<api::JwtAdminAuth> admin_auth_;
   std::unique_ptr<api::RegistryDeps> registry_deps_;
-  std::unique_ptr<api::Federation> federation_;
+  std::unique_ptr<oauth::Federation> federation_;
   std::unique_ptr<api::CodeApiDeps> code_deps_;
 
   std::mutex mu_;

@@ -258,9 +258,11 @@ class Stream {
 using ReadFn = std::function<std::expected<size_t, std::string>(std::string& out, size_t max)>;
 
 // Buffered reader over a byte source (a connection, or memory for the fuzz target).
+// Keeps only unread bytes, and fails once more than `budget` bytes have arrived in all, so
+// neither a flood of small lines nor framing overhead can grow memory past the limits.
 class Reader {
  public:
-  explicit Reader(ReadFn read) : read_(std::move(read)) {}
+  Reader(ReadFn read, size_t budget) : read_(std::move(read)), budget_(budget) {}
 
   // A line without its CRLF (a bare LF is tolerated), at most `max` bytes.
   std::expected<std::string, std::string> Line(size_t max) {
@@ -308,14 +310,18 @@ class Reader {
 
  private:
   std::expected<size_t, std::string> Fill() {
-    if (pos_ > 0 && pos_ == buf_.size()) {
-      buf_.clear();
+    if (pos_ > 0) {
+      buf_.erase(0, pos_);
       pos_ = 0;
     }
-    return read_(buf_, 16 * 1024);
+    auto got = read_(buf_, 16 * 1024);
+    if (got && (received_ += *got) > budget_) return Fail("response too large");
+    return got;
   }
 
   ReadFn read_;
+  const size_t budget_;
+  size_t received_ = 0;
   std::string buf_;
   size_t pos_ = 0;
 };
@@ -353,6 +359,12 @@ std::expected<void, std::string> ReadChunked(Reader& r, std::string& body, size_
   return Fail("too many trailer fields");
 }
 
+constexpr int kMaxInterimResponses = 8;
+
+// Everything read from one connection: status lines, headers, chunk framing, trailers and
+// body together.
+size_t ResponseBudget(const HttpOptions& o) { return 2 * (o.max_header_bytes + o.max_body_bytes); }
+
 std::string HostHeader(const Url& url) {
   std::string host = url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host;
   if (url.port != (url.tls ? 443 : 80)) host += ":" + std::to_string(url.port);
@@ -363,7 +375,8 @@ std::string HostHeader(const Url& url) {
 std::expected<HttpResponse, std::string> ReadResponse(Reader& reader, std::string_view method,
                                                       const HttpOptions& options) {
   HttpResponse response;
-  for (;;) {  // 1xx interim responses are skipped (RFC 9110 §15.2)
+  for (int interim = 0;; ++interim) {  // 1xx interim responses are skipped (RFC 9110 §15.2)
+    if (interim > kMaxInterimResponses) return Fail("too many interim responses");
     size_t header_bytes = 0;
     auto status_line = reader.Line(options.max_header_bytes);
     if (!status_line) return Fail("status line: " + status_line.error());
@@ -504,19 +517,22 @@ std::expected<HttpResponse, std::string> Fetch(const HttpRequest& request,
   }
   if (auto s = stream.WriteAll(head, deadline); !s) return Fail(s.error());
 
-  Reader reader([&](std::string& out, size_t max) { return stream.ReadSome(out, max, deadline); });
+  Reader reader([&](std::string& out, size_t max) { return stream.ReadSome(out, max, deadline); },
+                ResponseBudget(options));
   return ReadResponse(reader, request.method, options);
 }
 
 std::expected<HttpResponse, std::string> ParseResponse(std::string_view raw,
                                                        std::string_view method,
                                                        const HttpOptions& options) {
-  Reader reader([raw](std::string& out, size_t max) mutable -> std::expected<size_t, std::string> {
-    size_t n = std::min(max, raw.size());
-    out.append(raw.substr(0, n));
-    raw.remove_prefix(n);
-    return n;
-  });
+  Reader reader(
+      [raw](std::string& out, size_t max) mutable -> std::expected<size_t, std::string> {
+        size_t n = std::min(max, raw.size());
+        out.append(raw.substr(0, n));
+        raw.remove_prefix(n);
+        return n;
+      },
+      ResponseBudget(options));
   return ReadResponse(reader, method, options);
 }
 

@@ -5,9 +5,11 @@
 //
 // One request per connection ("Connection: close"); http:// over POSIX sockets, https:// over
 // OpenSSL with the peer certificate and host name verified. Every call is bounded: one overall
-// deadline for resolving, connecting, sending and receiving, a header-block limit and a body
-// limit. Bodies are framed by Content-Length, chunked transfer coding (RFC 9112 §7.1) or the
-// end of the connection.
+// deadline for resolving, connecting, sending and receiving, a header-block limit, a body
+// limit, at most 8 interim (1xx) responses, and at most 2 × (max_header_bytes +
+// max_body_bytes) bytes read in all (framing and interim responses included); memory stays
+// within that. Bodies are framed by Content-Length, chunked transfer coding (RFC 9112 §7.1) or
+// the end of the connection.
 //
 // Thread-safety: Fetch is reentrant. Name resolution uses getaddrinfo, which blocks without a
 // deadline of its own; call Fetch from background threads only.

@@ -145,6 +145,39 @@ TEST(Fetch, EnforcesLimits) {
   EXPECT_FALSE(Fetch({.url = headers.url("/")}, {}));
 }
 
+TEST(ParseResponse, BoundsInterimResponses) {
+  std::string interim;
+  for (int i = 0; i < 8; ++i) interim += "HTTP/1.1 102 Processing\r\n\r\n";
+  std::string final = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+  auto r = ParseResponse(interim + final, "GET", {});
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r->body, "ok");
+  r = ParseResponse(interim + "HTTP/1.1 102 Processing\r\n\r\n" + final, "GET", {});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), "too many interim responses");
+}
+
+TEST(ParseResponse, BoundsTheWholeResponseNotOnlyTheBody) {
+  // A tiny body in 1-byte chunks, each with a long chunk extension: every line is within its
+  // own limit, the body is within max_body_bytes, yet the peer sends far more than both.
+  HttpOptions small;
+  small.max_header_bytes = 1024;
+  small.max_body_bytes = 1024;
+  std::string framed = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+  for (int i = 0; i < 100; ++i) framed += "1;ext=" + std::string(1000, 'x') + "\r\na\r\n";
+  framed += "0\r\n\r\n";
+  auto r = ParseResponse(framed, "GET", small);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().find("response too large"), std::string::npos) << r.error();
+  // The same body with lean framing passes.
+  std::string lean = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+  for (int i = 0; i < 100; ++i) lean += "1\r\na\r\n";
+  lean += "0\r\n\r\n";
+  r = ParseResponse(lean, "GET", small);
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r->body, std::string(100, 'a'));
+}
+
 TEST(Fetch, RejectsMalformedAnswers) {
   for (const char* raw : {"garbage\r\n\r\n", "HTTP/1.1 2000 OK\r\n\r\n",
                           "HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n",

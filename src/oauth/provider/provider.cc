@@ -1,32 +1,27 @@
 #include "oauth/provider/provider.h"
 
-#include <algorithm>
 #include <cctype>
 
 #include <boost/json/value.hpp>
 
 #include "oauth/audit/audit.h"
 #include "oauth/client/validation.h"
+#include "oauth/provider/provider_store.h"
 
 namespace portcullis::oauth {
 namespace {
 
 namespace json = boost::json;
-using store::Text;
-
-constexpr const char* kColumns = "provider_id, server_url, uri, provider_name";
-
-Provider RowToProvider(const store::Row& r) {
-  return Provider{r.Str(0), r.Str(1), r.Str(2), r.Str(3)};
-}
-
-store::Param OptText(const std::string& s) { return s.empty() ? store::Null() : Text(s); }
 
 Error NotExisting(std::string_view id) {
   return Error::Status("ERR12047", "Provider " + std::string(id) + " does not exist.");
 }
 
 }  // namespace
+
+Error ProviderExists(std::string_view provider_id) {
+  return Error::Status("ERR12048", "Provider " + std::string(provider_id) + " already exists.");
+}
 
 Result<ProviderPatch> ProviderPatchFromJson(const boost::json::object& body) {
   JsonFields f(body);
@@ -64,8 +59,9 @@ Status ValidateProvider(const Provider& p) {
   return {};
 }
 
-ProviderService::ProviderService(store::Database& db, const Clock& clock)
-    : db_(db), clock_(clock) {}
+ProviderService::ProviderService(store::Database& db, ProviderStore& store, audit::AuditLog& audit,
+                                 const Clock& clock)
+    : db_(db), store_(store), audit_(audit), clock_(clock) {}
 
 Result<Provider> ProviderService::Create(const ProviderPatch& patch, std::string_view actor) {
   if (!patch.provider_id || patch.provider_id->empty()) {
@@ -79,17 +75,8 @@ Result<Provider> ProviderService::Create(const ProviderPatch& patch, std::string
              patch.provider_name.value_or("")};
   if (auto st = ValidateProvider(p); !st) return Fail(std::move(st.error()));
   auto st = db_.Transact("provider.create", [&](store::Tx& tx) -> Status {
-    auto r =
-        tx.Exec(std::string("INSERT INTO providers (") + kColumns + ") VALUES ($1, $2, $3, $4)",
-                {Text(p.provider_id), Text(p.server_url), Text(p.uri), OptText(p.provider_name)});
-    if (!r) {
-      if (store::IsUniqueViolation(r.error())) {
-        return Fail(Error::Status("ERR12048", "Provider " + p.provider_id + " already exists."));
-      }
-      return Fail(std::move(r.error()));
-    }
-    if (auto n = tx.Notify("provider", p.provider_id); !n) return n;
-    return audit::Record(tx, clock_.Now(),
+    if (auto r = store_.Insert(tx, p); !r) return r;
+    return audit_.Record(tx, clock_.Now(),
                          {std::string(actor), "provider.create", "provider", p.provider_id,
                           std::nullopt, json::value(ProviderToJson(p))});
   });
@@ -103,24 +90,18 @@ Result<Provider> ProviderService::Update(const ProviderPatch& patch, std::string
   }
   const std::string id = *patch.provider_id;
   return db_.TransactValue<Provider>("provider.update", [&](store::Tx& tx) -> Result<Provider> {
-    auto row = tx.QueryRow(
-        std::string("SELECT ") + kColumns + " FROM providers WHERE provider_id = $1", {Text(id)});
-    if (!row) return Fail(std::move(row.error()));
-    if (!*row) return Fail(Error::Status("ERR12049", "Provider " + id + " does not exist."));
-    Provider before = RowToProvider(**row);
+    auto loaded = store_.LoadForUpdate(tx, id);
+    if (!loaded) return Fail(std::move(loaded.error()));
+    if (!*loaded) return Fail(Error::Status("ERR12049", "Provider " + id + " does not exist."));
+    Provider before = **loaded;
     Provider p = before;
     if (patch.server_url) p.server_url = *patch.server_url;
     if (patch.uri) p.uri = patch.uri->empty() ? "/oauth2/key" : *patch.uri;
     if (patch.provider_name) p.provider_name = *patch.provider_name;
     if (auto st = ValidateProvider(p); !st) return Fail(std::move(st.error()));
-    auto r = tx.Exec(
-        "UPDATE providers SET server_url = $2, uri = $3, provider_name = $4 WHERE "
-        "provider_id = $1",
-        {Text(p.provider_id), Text(p.server_url), Text(p.uri), OptText(p.provider_name)});
-    if (!r) return Fail(std::move(r.error()));
-    if (auto n = tx.Notify("provider", p.provider_id); !n) return Fail(std::move(n.error()));
+    if (auto r = store_.Update(tx, p); !r) return Fail(std::move(r.error()));
     if (auto a =
-            audit::Record(tx, clock_.Now(),
+            audit_.Record(tx, clock_.Now(),
                           {std::string(actor), "provider.update", "provider", p.provider_id,
                            json::value(ProviderToJson(before)), json::value(ProviderToJson(p))});
         !a) {
@@ -131,38 +112,24 @@ Result<Provider> ProviderService::Update(const ProviderPatch& patch, std::string
 }
 
 Result<Provider> ProviderService::Get(std::string_view provider_id) {
-  auto row =
-      db_.QueryRow(std::string("SELECT ") + kColumns + " FROM providers WHERE provider_id = $1",
-                   {Text(provider_id)});
-  if (!row) return Fail(std::move(row.error()));
-  if (!*row) return Fail(NotExisting(provider_id));
-  return RowToProvider(**row);
+  auto p = store_.Get(provider_id);
+  if (!p) return Fail(std::move(p.error()));
+  if (!*p) return Fail(NotExisting(provider_id));
+  return std::move(**p);
 }
 
-Result<std::vector<Provider>> ProviderService::List() {
-  auto rows = db_.Query(std::string("SELECT ") + kColumns + " FROM providers");
-  if (!rows) return Fail(std::move(rows.error()));
-  std::vector<Provider> out;
-  for (const auto& r : *rows) out.push_back(RowToProvider(r));
-  std::sort(out.begin(), out.end(),
-            [](const Provider& a, const Provider& b) { return a.provider_id < b.provider_id; });
-  return out;
-}
+Result<std::vector<Provider>> ProviderService::List() { return store_.List(); }
 
 Status ProviderService::Delete(std::string_view provider_id, std::string_view actor) {
   return db_.Transact("provider.delete", [&](store::Tx& tx) -> Status {
-    auto row =
-        tx.QueryRow(std::string("SELECT ") + kColumns + " FROM providers WHERE provider_id = $1",
-                    {Text(provider_id)});
-    if (!row) return Fail(std::move(row.error()));
-    if (!*row) return Fail(NotExisting(provider_id));
-    auto r = tx.Exec("DELETE FROM providers WHERE provider_id = $1", {Text(provider_id)});
-    if (!r) return Fail(std::move(r.error()));
-    if (auto n = tx.Notify("provider", provider_id); !n) return n;
-    return audit::Record(
+    auto loaded = store_.LoadForUpdate(tx, provider_id);
+    if (!loaded) return Fail(std::move(loaded.error()));
+    if (!*loaded) return Fail(NotExisting(provider_id));
+    if (auto r = store_.Delete(tx, provider_id); !r) return r;
+    return audit_.Record(
         tx, clock_.Now(),
         {std::string(actor), "provider.delete", "provider", std::string(provider_id),
-         json::value(ProviderToJson(RowToProvider(**row))), std::nullopt});
+         json::value(ProviderToJson(**loaded)), std::nullopt});
   });
 }
 

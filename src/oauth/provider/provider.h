@@ -5,6 +5,9 @@
 // Error codes keep light-oauth2's (all 400): ERR12048 id exists (create), ERR12049 unknown id
 // (update), ERR12047 unknown id (delete, get).
 //
+// Ownership: ProviderService borrows the database, store, audit log and clock it is given;
+// each must outlive it.
+//
 // Thread-safety: safe from any thread; every call blocks on the store (store pool only).
 
 #include <cstdint>
@@ -20,6 +23,11 @@
 #include "store/db.h"
 
 namespace portcullis::oauth {
+
+namespace audit {
+class AuditLog;
+}
+class ProviderStore;
 
 struct Provider {
   std::string provider_id;  // two digits
@@ -42,7 +50,9 @@ Status ValidateProvider(const Provider& p);
 
 class ProviderService {
  public:
-  ProviderService(store::Database& db, const Clock& clock);
+  // `db` opens the transactions that `store` and `audit` share.
+  ProviderService(store::Database& db, ProviderStore& store, audit::AuditLog& audit,
+                  const Clock& clock);
 
   Result<Provider> Create(const ProviderPatch& patch, std::string_view actor);
   Result<Provider> Update(const ProviderPatch& patch, std::string_view actor);
@@ -53,6 +63,8 @@ class ProviderService {
 
  private:
   store::Database& db_;
+  ProviderStore& store_;
+  audit::AuditLog& audit_;
   const Clock& clock_;
 };
 

@@ -1,5 +1,6 @@
 #include "oauth/service/service.h"
 
+#include <algorithm>
 #include <set>
 
 #include <boost/json/array.hpp>
@@ -18,6 +19,12 @@ json::value OrNull(const std::string& s) {
 }
 
 }  // namespace
+
+const Endpoint* ServiceEntry::FindEndpoint(std::string_view endpoint) const {
+  auto it = std::lower_bound(endpoints.begin(), endpoints.end(), endpoint,
+                             [](const Endpoint& e, std::string_view v) { return e.endpoint < v; });
+  return it != endpoints.end() && it->endpoint == endpoint ? &*it : nullptr;
+}
 
 Result<ServicePatch> ServicePatchFromJson(const boost::json::object& body) {
   JsonFields f(body);

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/json/object.hpp>
@@ -34,6 +35,21 @@ struct Service {
   std::string path_case = "exact";
   int64_t created_at = 0;
   int64_t updated_at = 0;
+};
+
+// A service with its endpoints, sorted by endpoint id in byte order (what FindEndpoint's
+// binary search expects).
+struct ServiceEntry {
+  Service service;
+  std::vector<Endpoint> endpoints;
+
+  const Endpoint* FindEndpoint(std::string_view endpoint) const;
+};
+
+// One page of a listing, with the number of services matching the filter.
+struct ServicePage {
+  std::vector<Service> services;
+  int64_t total = 0;
 };
 
 struct ServicePatch {

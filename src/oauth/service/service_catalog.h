@@ -4,8 +4,12 @@
 // readers never lock, writers build a new snapshot and swap it in; refreshed after each write
 // of ServiceRegistry and, through the composition root, on "service" notifications.
 //
+// Ownership: borrows `store`, which must outlive the catalog. Entries handed out by Find are
+// shared and immutable; they stay valid as long as the caller holds the pointer, across later
+// refreshes.
+//
 // Thread-safety: every member may be called from any thread; Reload and Refresh block on the
-// store (never call them from an I/O thread).
+// store (never call them from an I/O thread) and are serialized among themselves.
 
 #include <atomic>
 #include <functional>
@@ -14,31 +18,25 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
-#include <vector>
 
 #include "common/error.h"
 #include "oauth/service/service.h"
-#include "store/db.h"
+#include "oauth/service/service_store.h"
 
 namespace portcullis::oauth {
 
-struct ServiceEntry {
-  Service service;
-  std::vector<Endpoint> endpoints;  // sorted by endpoint id
-
-  const Endpoint* FindEndpoint(std::string_view endpoint) const;
-};
-
 class ServiceCatalog {
  public:
-  explicit ServiceCatalog(store::Database& db);
+  explicit ServiceCatalog(ServiceStore& store);
   ServiceCatalog(const ServiceCatalog&) = delete;
   ServiceCatalog& operator=(const ServiceCatalog&) = delete;
 
   std::shared_ptr<const ServiceEntry> Find(std::string_view service_id) const;
   size_t size() const;
 
+  // Replaces the snapshot with everything in the store.
   Status Reload();
+  // Re-reads one service (dropping it when it no longer exists).
   Status Refresh(std::string_view service_id);
 
  private:
@@ -52,7 +50,7 @@ class ServiceCatalog {
     Map services;
   };
 
-  store::Database& db_;
+  ServiceStore& store_;
   std::atomic<std::shared_ptr<const Snapshot>> snapshot_;
   std::mutex writer_;
 };

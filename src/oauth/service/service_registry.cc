@@ -1,8 +1,5 @@
 #include "oauth/service/service_registry.h"
 
-#include <algorithm>
-#include <map>
-
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 
@@ -10,16 +7,11 @@
 #include "oauth/audit/audit.h"
 #include "oauth/client/client_store.h"
 #include "oauth/client/validation.h"
-#include "oauth/service/service_store.h"
 
 namespace portcullis::oauth {
 namespace {
 
 namespace json = boost::json;
-using store::Int;
-using store::Text;
-
-store::Param OptText(const std::string& s) { return s.empty() ? store::Null() : Text(s); }
 
 Error NotFound(std::string_view id) {
   return Error::Status("ERR12015", "Service " + std::string(id) + " is not found.");
@@ -48,7 +40,8 @@ Result<std::vector<std::string>> LockLinkedClients(store::Tx& tx, std::string_vi
 }
 
 // Recomputes and persists the scope of each client from its remaining links.
-Status RecomputeClients(store::Tx& tx, const std::vector<std::string>& clients, int64_t now,
+Status RecomputeClients(store::Tx& tx, audit::AuditLog& audit,
+                        const std::vector<std::string>& clients, int64_t now,
                         std::string_view actor, std::string_view reason) {
   for (const auto& id : clients) {
     auto c = client_store::Load(tx, id);
@@ -63,9 +56,9 @@ Status RecomputeClients(store::Tx& tx, const std::vector<std::string>& clients, 
     before["scope"] = JoinScope((*c)->scope);
     after["scope"] = JoinScope(*scope);
     after["reason"] = reason;
-    if (auto st = audit::Record(tx, now,
-                                {std::string(actor), "client.scope", "client", id,
-                                 json::value(std::move(before)), json::value(std::move(after))});
+    if (auto st = audit.Record(tx, now,
+                               {std::string(actor), "client.scope", "client", id,
+                                json::value(std::move(before)), json::value(std::move(after))});
         !st) {
       return st;
     }
@@ -85,9 +78,15 @@ Status CheckEndpointScopes(const Authority& by, const std::vector<Endpoint>& end
 
 }  // namespace
 
-ServiceRegistry::ServiceRegistry(store::Database& db, const Clock& clock, ServiceCatalog* services,
+ServiceRegistry::ServiceRegistry(store::Database& db, ServiceStore& store, audit::AuditLog& audit,
+                                 const Clock& clock, ServiceCatalog* services,
                                  ClientCatalog* clients)
-    : db_(db), clock_(clock), services_(services), clients_(clients) {}
+    : db_(db),
+      store_(store),
+      audit_(audit),
+      clock_(clock),
+      services_(services),
+      clients_(clients) {}
 
 void ServiceRegistry::AfterWrite(std::string_view service_id,
                                  const std::vector<std::string>& clients) {
@@ -124,19 +123,8 @@ Result<Service> ServiceRegistry::Create(const ServicePatch& p, std::string_view 
   if (auto st = CheckOwner(by, "", s.owner_id); !st) return Fail(std::move(st.error()));
   s.created_at = s.updated_at = clock_.Now();
   auto st = db_.Transact("service.create", [&](store::Tx& tx) -> Status {
-    auto r = tx.Exec(std::string("INSERT INTO services (") + service_store::kColumns +
-                         ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-                     {Text(s.service_id), Text(s.service_type), Text(s.service_name),
-                      OptText(s.service_desc), OptText(s.scope), Text(s.owner_id), Text(s.host),
-                      Int(s.created_at), Int(s.updated_at), Text(s.path_case)});
-    if (!r) {
-      if (store::IsUniqueViolation(r.error())) {
-        return Fail(Error::Status("ERR12018", "Service " + s.service_id + " already exists."));
-      }
-      return Fail(std::move(r.error()));
-    }
-    if (auto n = tx.Notify("service", s.service_id); !n) return n;
-    return audit::Record(tx, s.created_at,
+    if (auto r = store_.Insert(tx, s); !r) return r;
+    return audit_.Record(tx, s.created_at,
                          {std::string(actor), "service.create", "service", s.service_id,
                           std::nullopt, json::value(ServiceToJson(s))});
   });
@@ -149,7 +137,7 @@ Result<Service> ServiceRegistry::Update(std::string_view service_id, const Servi
                                         std::string_view actor, const Authority& by) {
   Service out;
   auto st = db_.Transact("service.update", [&](store::Tx& tx) -> Status {
-    auto loaded = service_store::Load(tx, service_id, true);
+    auto loaded = store_.LoadForUpdate(tx, service_id);
     if (!loaded) return Fail(std::move(loaded.error()));
     if (!*loaded) return Fail(NotFound(service_id));
     Service before = **loaded;
@@ -158,15 +146,8 @@ Result<Service> ServiceRegistry::Update(std::string_view service_id, const Servi
     if (auto r = ValidateService(s); !r) return r;
     if (auto r = CheckOwner(by, before.owner_id, s.owner_id); !r) return r;
     s.updated_at = clock_.Now();
-    auto r = tx.Exec(
-        "UPDATE services SET service_type = $2, service_name = $3, service_desc = $4, "
-        "scope = $5, owner_id = $6, host = $7, updated_at = $8, path_case = $9 "
-        "WHERE service_id = $1",
-        {Text(s.service_id), Text(s.service_type), Text(s.service_name), OptText(s.service_desc),
-         OptText(s.scope), Text(s.owner_id), Text(s.host), Int(s.updated_at), Text(s.path_case)});
-    if (!r) return Fail(std::move(r.error()));
-    if (auto n = tx.Notify("service", s.service_id); !n) return n;
-    if (auto a = audit::Record(tx, s.updated_at,
+    if (auto r = store_.Update(tx, s); !r) return r;
+    if (auto a = audit_.Record(tx, s.updated_at,
                                {std::string(actor), "service.update", "service", s.service_id,
                                 json::value(ServiceToJson(before)), json::value(ServiceToJson(s))});
         !a) {
@@ -181,34 +162,15 @@ Result<Service> ServiceRegistry::Update(std::string_view service_id, const Servi
 }
 
 Result<Service> ServiceRegistry::Get(std::string_view service_id) {
-  auto row = db_.QueryRow(
-      std::string("SELECT ") + service_store::kColumns + " FROM services WHERE service_id = $1",
-      {Text(service_id)});
-  if (!row) return Fail(std::move(row.error()));
-  if (!*row) return Fail(NotFound(service_id));
-  return service_store::RowToService(**row);
+  auto s = store_.Get(service_id);
+  if (!s) return Fail(std::move(s.error()));
+  if (!*s) return Fail(NotFound(service_id));
+  return std::move(**s);
 }
 
 Result<ServicePage> ServiceRegistry::List(std::string_view host_prefix, int64_t offset,
                                           int64_t limit) {
-  return db_.TransactValue<ServicePage>("service.list", [&](store::Tx& tx) -> Result<ServicePage> {
-    ServicePage page;
-    auto count = tx.QueryRow(
-        "SELECT count(*) FROM services WHERE substr(host, 1, length(CAST($1 AS TEXT))) = "
-        "CAST($1 AS TEXT)",
-        {Text(host_prefix)});
-    if (!count) return Fail(std::move(count.error()));
-    page.total = *count ? (**count).Int(0) : 0;
-    std::string order(client_store::ByteOrder(tx.dialect()));
-    auto rows = tx.Query(std::string("SELECT ") + service_store::kColumns +
-                             " FROM services WHERE substr(host, 1, length(CAST($1 AS TEXT))) = "
-                             "CAST($1 AS TEXT) ORDER BY service_id" +
-                             order + " LIMIT $2 OFFSET $3",
-                         {Text(host_prefix), Int(limit), Int(offset)});
-    if (!rows) return Fail(std::move(rows.error()));
-    for (const auto& r : *rows) page.services.push_back(service_store::RowToService(r));
-    return page;
-  });
+  return store_.List(host_prefix, offset, limit);
 }
 
 Result<Service> ServiceRegistry::Delete(std::string_view service_id, std::string_view actor,
@@ -216,7 +178,7 @@ Result<Service> ServiceRegistry::Delete(std::string_view service_id, std::string
   Service before;
   std::vector<std::string> clients;
   auto st = db_.Transact("service.delete", [&](store::Tx& tx) -> Status {
-    auto loaded = service_store::Load(tx, service_id, true);
+    auto loaded = store_.LoadForUpdate(tx, service_id);
     if (!loaded) return Fail(std::move(loaded.error()));
     if (!*loaded) return Fail(NotFound(service_id));
     before = **loaded;
@@ -224,21 +186,17 @@ Result<Service> ServiceRegistry::Delete(std::string_view service_id, std::string
     auto locked = LockLinkedClients(tx, service_id);
     if (!locked) return Fail(std::move(locked.error()));
     clients = std::move(*locked);
-    auto endpoints = service_store::LoadEndpoints(tx, service_id);
+    auto endpoints = store_.Endpoints(tx, service_id);
     if (!endpoints) return Fail(std::move(endpoints.error()));
     if (auto r = CheckEndpointScopes(by, *endpoints); !r) return r;
-    for (const char* sql : {"DELETE FROM client_endpoints WHERE service_id = $1",
-                            "DELETE FROM service_endpoints WHERE service_id = $1",
-                            "DELETE FROM services WHERE service_id = $1"}) {
-      auto r = tx.Exec(sql, {Text(service_id)});
-      if (!r) return Fail(std::move(r.error()));
-    }
+    if (auto r = store_.Delete(tx, service_id); !r) return r;
     int64_t now = clock_.Now();
-    if (auto r = RecomputeClients(tx, clients, now, actor, "service deleted"); !r) return r;
-    if (auto n = tx.Notify("service", service_id); !n) return n;
+    if (auto r = RecomputeClients(tx, audit_, clients, now, actor, "service deleted"); !r) {
+      return r;
+    }
     json::object recorded = ServiceToJson(before);
     recorded["endpoints"] = EndpointsJson(*endpoints);
-    return audit::Record(tx, now,
+    return audit_.Record(tx, now,
                          {std::string(actor), "service.delete", "service", std::string(service_id),
                           json::value(std::move(recorded)), std::nullopt});
   });
@@ -253,50 +211,31 @@ Status ServiceRegistry::SetEndpoints(std::string_view service_id,
   if (auto st = ValidateEndpoints(endpoints); !st) return st;
   std::vector<std::string> clients;
   auto st = db_.Transact("service.set_endpoints", [&](store::Tx& tx) -> Status {
-    auto loaded = service_store::Load(tx, service_id, true);
+    auto loaded = store_.LoadForUpdate(tx, service_id);
     if (!loaded) return Fail(std::move(loaded.error()));
     if (!*loaded) return Fail(NotFound(service_id));
     if (auto r = CheckOwner(by, (*loaded)->owner_id, (*loaded)->owner_id); !r) return r;
     auto locked = LockLinkedClients(tx, service_id);
     if (!locked) return Fail(std::move(locked.error()));
     clients = std::move(*locked);
-    auto before = service_store::LoadEndpoints(tx, service_id);
+    auto before = store_.Endpoints(tx, service_id);
     if (!before) return Fail(std::move(before.error()));
     // Changing an endpoint's scope changes every linked client's: the caller must hold each
     // admin scope on either side.
     if (auto r = CheckEndpointScopes(by, *before); !r) return r;
     if (auto r = CheckEndpointScopes(by, endpoints); !r) return r;
-    std::map<std::string_view, const Endpoint*> wanted;
-    for (const auto& e : endpoints) wanted[e.endpoint] = &e;
-    // Endpoints that go away take their client links with them (explicitly: the cascade is a
-    // backstop, not the contract).
-    for (const auto& old : *before) {
-      if (wanted.contains(old.endpoint)) continue;
-      for (const char* sql :
-           {"DELETE FROM client_endpoints WHERE service_id = $1 AND endpoint = $2",
-            "DELETE FROM service_endpoints WHERE service_id = $1 AND endpoint = $2"}) {
-        auto r = tx.Exec(sql, {Text(service_id), Text(old.endpoint)});
-        if (!r) return Fail(std::move(r.error()));
-      }
-    }
-    // Upsert the rest: links to endpoints that stay are kept.
-    for (const auto& e : endpoints) {
-      auto r = tx.Exec(
-          "INSERT INTO service_endpoints (service_id, endpoint, operation, scope) "
-          "VALUES ($1, $2, $3, $4) ON CONFLICT (service_id, endpoint) DO UPDATE SET "
-          "operation = excluded.operation, scope = excluded.scope",
-          {Text(service_id), Text(e.endpoint), OptText(e.operation), Text(e.scope)});
-      if (!r) return Fail(std::move(r.error()));
-    }
+    // Endpoints that go away take their client links with them; links to those that stay
+    // are kept.
+    if (auto r = store_.ReplaceEndpoints(tx, service_id, endpoints); !r) return r;
     int64_t now = clock_.Now();
-    if (auto r = RecomputeClients(tx, clients, now, actor, "service endpoints changed"); !r) {
+    if (auto r = RecomputeClients(tx, audit_, clients, now, actor, "service endpoints changed");
+        !r) {
       return r;
     }
-    if (auto n = tx.Notify("service", service_id); !n) return n;
     json::object b, a;
     b["endpoints"] = EndpointsJson(*before);
     a["endpoints"] = EndpointsJson(endpoints);
-    return audit::Record(
+    return audit_.Record(
         tx, now,
         {std::string(actor), "service.set_endpoints", "service", std::string(service_id),
          json::value(std::move(b)), json::value(std::move(a))});
@@ -307,10 +246,7 @@ Status ServiceRegistry::SetEndpoints(std::string_view service_id,
 }
 
 Result<std::vector<Endpoint>> ServiceRegistry::Endpoints(std::string_view service_id) {
-  using Out = std::vector<Endpoint>;
-  auto list = db_.TransactValue<Out>("service.endpoints", [&](store::Tx& tx) -> Result<Out> {
-    return service_store::LoadEndpoints(tx, service_id);
-  });
+  auto list = store_.ListEndpoints(service_id);
   if (!list) return Fail(std::move(list.error()));
   if (list->empty()) return Fail(NoEndpoints(service_id));
   return list;
@@ -320,9 +256,9 @@ Status ServiceRegistry::DeleteEndpoints(std::string_view service_id, std::string
                                         const Authority& by) {
   std::vector<std::string> clients;
   auto st = db_.Transact("service.delete_endpoints", [&](store::Tx& tx) -> Status {
-    auto loaded = service_store::Load(tx, service_id, true);
+    auto loaded = store_.LoadForUpdate(tx, service_id);
     if (!loaded) return Fail(std::move(loaded.error()));
-    auto before = service_store::LoadEndpoints(tx, service_id);
+    auto before = store_.Endpoints(tx, service_id);
     if (!before) return Fail(std::move(before.error()));
     if (!*loaded || before->empty()) return Fail(NoEndpoints(service_id));
     if (auto r = CheckOwner(by, (*loaded)->owner_id, (*loaded)->owner_id); !r) return r;
@@ -330,19 +266,15 @@ Status ServiceRegistry::DeleteEndpoints(std::string_view service_id, std::string
     auto locked = LockLinkedClients(tx, service_id);
     if (!locked) return Fail(std::move(locked.error()));
     clients = std::move(*locked);
-    for (const char* sql : {"DELETE FROM client_endpoints WHERE service_id = $1",
-                            "DELETE FROM service_endpoints WHERE service_id = $1"}) {
-      auto r = tx.Exec(sql, {Text(service_id)});
-      if (!r) return Fail(std::move(r.error()));
-    }
+    if (auto r = store_.ReplaceEndpoints(tx, service_id, {}); !r) return r;
     int64_t now = clock_.Now();
-    if (auto r = RecomputeClients(tx, clients, now, actor, "service endpoints deleted"); !r) {
+    if (auto r = RecomputeClients(tx, audit_, clients, now, actor, "service endpoints deleted");
+        !r) {
       return r;
     }
-    if (auto n = tx.Notify("service", service_id); !n) return n;
     json::object b;
     b["endpoints"] = EndpointsJson(*before);
-    return audit::Record(tx, now,
+    return audit_.Record(tx, now,
                          {std::string(actor), "service.delete_endpoints", "service",
                           std::string(service_id), json::value(std::move(b)), std::nullopt});
   });

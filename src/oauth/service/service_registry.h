@@ -9,6 +9,9 @@
 // Every write records an audit entry and notifies "service" (and "client" for each client whose
 // scope it recomputed) inside its transaction, then refreshes the catalogs it was given.
 //
+// Ownership: borrows everything it is given (database, stores, audit log, clock, catalogs);
+// each must outlive the registry.
+//
 // Thread-safety: safe from any thread; every call blocks on the store (store pool only).
 
 #include <cstdint>
@@ -19,24 +22,22 @@
 
 #include "common/clock.h"
 #include "common/error.h"
+#include "oauth/audit/audit.h"
 #include "oauth/client/authority.h"
 #include "oauth/client/client_catalog.h"
 #include "oauth/service/service.h"
 #include "oauth/service/service_catalog.h"
+#include "oauth/service/service_store.h"
 #include "store/db.h"
 
 namespace portcullis::oauth {
 
-struct ServicePage {
-  std::vector<Service> services;
-  int64_t total = 0;
-};
-
 class ServiceRegistry {
  public:
-  // Either catalog may be null.
-  ServiceRegistry(store::Database& db, const Clock& clock, ServiceCatalog* services,
-                  ClientCatalog* clients);
+  // `db` opens the transactions that `store`, `audit` and the client links share. Either
+  // catalog may be null.
+  ServiceRegistry(store::Database& db, ServiceStore& store, audit::AuditLog& audit,
+                  const Clock& clock, ServiceCatalog* services, ClientCatalog* clients);
 
   // Every write checks `by` (authority.h) inside its transaction: the owner rule always, and
   // for writes that change endpoints (and so the scope of linked clients) the admin-scope rule
@@ -66,6 +67,8 @@ class ServiceRegistry {
  private:
   void AfterWrite(std::string_view service_id, const std::vector<std::string>& clients);
   store::Database& db_;
+  ServiceStore& store_;
+  audit::AuditLog& audit_;
   const Clock& clock_;
   ServiceCatalog* services_;
   ClientCatalog* clients_;

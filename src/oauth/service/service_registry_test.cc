@@ -1,3 +1,6 @@
+// ServiceRegistry in two settings: over fake stores (FakeDatabase, MemoryServiceStore,
+// MemoryAuditLog) for what involves no client links, and over the SQL stores on SQLite and
+// PostgreSQL for what does (client links live in the client store, which is SQL).
 #include "oauth/service/service_registry.h"
 
 #include <gtest/gtest.h>
@@ -5,41 +8,164 @@
 #include "oauth/audit/audit.h"
 #include "oauth/client/client_service.h"
 #include "oauth/client/registry_testing.h"
+#include "oauth/service/memory_service_store.h"
+#include "store/fake_database.h"
+#include "store/sql/audit_log.h"
+#include "store/sql/service_store.h"
 
 namespace portcullis::oauth {
 namespace {
 
 using testing::RegistryDbTest;
 
+ServicePatch Account(std::string id) {
+  ServicePatch p;
+  p.service_id = std::move(id);
+  p.service_type = "openapi";
+  p.service_name = "Account Service";
+  p.service_desc = "A microservice that serves account information";
+  p.scope = "a.r b.r";
+  p.host = "lightapi.net";
+  return p;
+}
+
+std::vector<Endpoint> DataEndpoints() {
+  return {{"/v1/data@get", "getData", "data.w data.r"},
+          {"/v1/data@post", "postData", "data.w"},
+          {"/v1/data@put", "putData", "data.w"},
+          {"/v1/data@delete", "deleteData", "data.w"}};
+}
+
+class ServiceRegistryFakeTest : public ::testing::Test {
+ protected:
+  store::FakeDatabase db_;
+  MemoryServiceStore store_;
+  audit::MemoryAuditLog audit_;
+  ManualClock clock_;
+  ServiceCatalog catalog_{store_};
+  ServiceRegistry registry_{db_, store_, audit_, clock_, &catalog_, nullptr};
+};
+
+// Reference §16.4, the parts without endpoints.
+TEST_F(ServiceRegistryFakeTest, LightOauth2Scenarios) {
+  for (const char* id : {"AACT0001", "AACT0002", "AACT0003"}) {
+    ASSERT_TRUE(registry_.Create(Account(id), "t", "admin"));
+  }
+  auto page = registry_.List("", 0, 10);
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->total, 3);
+  EXPECT_EQ(page->services[0].service_id, "AACT0001");
+  page = registry_.List("", 10, 10);  // page=1 of 10: empty
+  ASSERT_TRUE(page);
+  EXPECT_TRUE(page->services.empty());
+  EXPECT_EQ(registry_.List("other", 0, 10)->total, 0);
+
+  auto created = registry_.Create(Account("AACT0005"), "t", "admin");
+  ASSERT_TRUE(created);
+  EXPECT_EQ(created->owner_id, "admin");
+  EXPECT_EQ(created->created_at, clock_.Now());
+  EXPECT_EQ(registry_.Create(Account("AACT0005"), "t", "admin").error().code, "ERR12018");
+
+  clock_.Advance(10);
+  ServicePatch rename;
+  rename.service_name = "Account Service 2";
+  auto updated = registry_.Update("AACT0005", rename, "t");
+  ASSERT_TRUE(updated);
+  EXPECT_EQ(updated->service_name, "Account Service 2");
+  EXPECT_EQ(updated->scope, "a.r b.r");
+  EXPECT_EQ(updated->updated_at, created->created_at + 10);
+  EXPECT_EQ(registry_.Update("fake", rename, "t").error().code, "ERR12015");
+  EXPECT_EQ(registry_.Get("AACT0005")->service_name, "Account Service 2");
+  EXPECT_EQ(registry_.Get("AACT0005")->created_at, created->created_at);
+  EXPECT_EQ(registry_.Get("fake").error().code, "ERR12015");
+  EXPECT_EQ(catalog_.Find("AACT0005")->service.service_name, "Account Service 2");
+
+  EXPECT_EQ(registry_.Endpoints("AACT0001").error().code, "ERR12042");
+  EXPECT_EQ(registry_.Endpoints("AACT0004").error().code, "ERR12042");
+
+  auto entries = audit_.List({.entity_id = "AACT0005"});
+  ASSERT_TRUE(entries);
+  ASSERT_EQ(entries->total, 2);
+  EXPECT_EQ(entries->entries[0].action, "service.update");
+  EXPECT_NE(entries->entries[0].before_json.find("\"Account Service\""), std::string::npos);
+  EXPECT_NE(entries->entries[0].after_json.find("Account Service 2"), std::string::npos);
+  EXPECT_EQ(entries->entries[1].action, "service.create");
+  EXPECT_EQ(db_.notified().back(), (std::pair<std::string, std::string>{"service", "AACT0005"}));
+}
+
+TEST_F(ServiceRegistryFakeTest, Validation) {
+  auto p = Account("AACT0001");
+  p.service_type = "soap";
+  EXPECT_EQ(registry_.Create(p, "t", "a").error().description,
+            "serviceType: 'soap' is not one of swagger, openapi, graphql, hybrid");
+  p = Account("AACT 1");
+  EXPECT_EQ(registry_.Create(p, "t", "a").error().description,
+            "serviceId: may contain only letters, digits and . _ ~ @ + -");
+  p = Account(std::string(33, 'A'));
+  EXPECT_EQ(registry_.Create(p, "t", "a").error().description, "serviceId: at most 32 characters");
+  p = Account("A1");
+  p.host.reset();
+  EXPECT_EQ(registry_.Create(p, "t", "a").error().code, "ERR12051");
+  p = Account("A1");
+  p.service_name.reset();
+  EXPECT_EQ(registry_.Create(p, "t", "a").error().description, "serviceName: is required");
+  EXPECT_EQ(store_.List("", 0, 10)->total, 0);
+
+  ASSERT_TRUE(registry_.Create(Account("A1"), "t", "a"));
+  auto eps = DataEndpoints();
+  eps.push_back(eps[0]);
+  EXPECT_EQ(registry_.SetEndpoints("A1", eps, "t").error().description,
+            "[4].endpoint: '/v1/data@get' is a duplicate");
+  eps = DataEndpoints();
+  eps[1].scope = "";
+  EXPECT_EQ(registry_.SetEndpoints("A1", eps, "t").error().description, "[1].scope: is required");
+  eps = DataEndpoints();
+  eps[2].endpoint = std::string(257, 'e');
+  EXPECT_EQ(registry_.SetEndpoints("A1", eps, "t").error().description,
+            "[2].endpoint: at most 256 characters");
+  EXPECT_TRUE(store_.ListEndpoints("A1")->empty());
+
+  ServicePatch bad;
+  bad.path_case = "upper";
+  EXPECT_EQ(registry_.Update("A1", bad, "t").error().description,
+            "pathCase: 'upper' is not one of exact, insensitive");
+  EXPECT_EQ(registry_.Get("A1")->path_case, "exact");
+  EXPECT_EQ(audit_.List({})->total, 1);  // the create only
+}
+
+TEST_F(ServiceRegistryFakeTest, OwnersGuardTheirServices) {
+  ASSERT_TRUE(registry_.Create(Account("A1"), "t", "alice"));
+  ServicePatch rename;
+  rename.service_name = "mine now";
+  Authority bob;
+  bob.user_id = "bob";
+  bob.roles = "user";
+  auto r = registry_.Update("A1", rename, "t", bob);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, "ERR11620");
+  EXPECT_EQ(registry_.Get("A1")->service_name, "Account Service");
+}
+
+TEST_F(ServiceRegistryFakeTest, StoreFailuresSurface) {
+  store_.fail_next_calls(1);
+  auto r = registry_.Get("A1");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().http_status, 503);
+}
+
 class ServiceRegistryTest : public RegistryDbTest {
  protected:
   void SetUp() override {
     RegistryDbTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
+    service_store_ = std::make_unique<store::SqlServiceStore>(*db_);
+    audit_ = std::make_unique<store::SqlAuditLog>(*db_);
     clients_catalog_ = std::make_unique<ClientCatalog>(*db_);
-    services_catalog_ = std::make_unique<ServiceCatalog>(*db_);
-    registry_ = std::make_unique<ServiceRegistry>(*db_, clock_, services_catalog_.get(),
-                                                  clients_catalog_.get());
+    services_catalog_ = std::make_unique<ServiceCatalog>(*service_store_);
+    registry_ = std::make_unique<ServiceRegistry>(*db_, *service_store_, *audit_, clock_,
+                                                  services_catalog_.get(), clients_catalog_.get());
     clients_ = std::make_unique<ClientService>(*db_, clock_, Random::System(), hasher_,
                                                clients_catalog_.get());
-  }
-
-  ServicePatch Account(std::string id) {
-    ServicePatch p;
-    p.service_id = std::move(id);
-    p.service_type = "openapi";
-    p.service_name = "Account Service";
-    p.service_desc = "A microservice that serves account information";
-    p.scope = "a.r b.r";
-    p.host = "lightapi.net";
-    return p;
-  }
-
-  static std::vector<Endpoint> DataEndpoints() {
-    return {{"/v1/data@get", "getData", "data.w data.r"},
-            {"/v1/data@post", "postData", "data.w"},
-            {"/v1/data@put", "putData", "data.w"},
-            {"/v1/data@delete", "deleteData", "data.w"}};
   }
 
   std::string NewClient() {
@@ -55,6 +181,8 @@ class ServiceRegistryTest : public RegistryDbTest {
 
   ManualClock clock_;
   SecretHasher hasher_{Secret(std::string(32, 'p'))};
+  std::unique_ptr<store::SqlServiceStore> service_store_;
+  std::unique_ptr<store::SqlAuditLog> audit_;
   std::unique_ptr<ClientCatalog> clients_catalog_;
   std::unique_ptr<ServiceCatalog> services_catalog_;
   std::unique_ptr<ServiceRegistry> registry_;
@@ -106,38 +234,6 @@ TEST_P(ServiceRegistryTest, LightOauth2Scenarios) {
   EXPECT_EQ(registry_->DeleteEndpoints("AACT0004", "t").error().code, "ERR12042");
 }
 
-TEST_P(ServiceRegistryTest, Validation) {
-  auto p = Account("AACT0001");
-  p.service_type = "soap";
-  EXPECT_EQ(registry_->Create(p, "t", "a").error().description,
-            "serviceType: 'soap' is not one of swagger, openapi, graphql, hybrid");
-  p = Account("AACT 1");
-  EXPECT_EQ(registry_->Create(p, "t", "a").error().description,
-            "serviceId: may contain only letters, digits and . _ ~ @ + -");
-  p = Account(std::string(33, 'A'));
-  EXPECT_EQ(registry_->Create(p, "t", "a").error().description, "serviceId: at most 32 characters");
-  p = Account("A1");
-  p.host.reset();
-  EXPECT_EQ(registry_->Create(p, "t", "a").error().code, "ERR12051");
-  p = Account("A1");
-  p.service_name.reset();
-  EXPECT_EQ(registry_->Create(p, "t", "a").error().description, "serviceName: is required");
-
-  ASSERT_TRUE(registry_->Create(Account("A1"), "t", "a"));
-  auto eps = DataEndpoints();
-  eps.push_back(eps[0]);
-  EXPECT_EQ(registry_->SetEndpoints("A1", eps, "t").error().description,
-            "[4].endpoint: '/v1/data@get' is a duplicate");
-  eps = DataEndpoints();
-  eps[1].scope = "";
-  EXPECT_EQ(registry_->SetEndpoints("A1", eps, "t").error().description, "[1].scope: is required");
-  eps = DataEndpoints();
-  eps[2].endpoint = std::string(257, 'e');
-  EXPECT_EQ(registry_->SetEndpoints("A1", eps, "t").error().description,
-            "[2].endpoint: at most 256 characters");
-  EXPECT_EQ(Count("service_endpoints"), 0);
-}
-
 TEST_P(ServiceRegistryTest, ReplacingEndpointsKeepsLinksAndRecomputesClientScopes) {
   ASSERT_TRUE(registry_->Create(Account("AACT0001"), "t", "admin"));
   ASSERT_TRUE(registry_->SetEndpoints("AACT0001", DataEndpoints(), "t"));
@@ -164,7 +260,7 @@ TEST_P(ServiceRegistryTest, ReplacingEndpointsKeepsLinksAndRecomputesClientScope
   EXPECT_EQ(entry->FindEndpoint("/v2/data@get")->scope, "data2.r");
   EXPECT_FALSE(entry->FindEndpoint("/v1/data@post"));
 
-  auto scoped = audit::List(*db_, {.action = "client.scope"});
+  auto scoped = audit_->List({.action = "client.scope"});
   ASSERT_TRUE(scoped);
   EXPECT_EQ(scoped->total, 1);  // b's scope did not change: data.w either way
   EXPECT_EQ(scoped->entries[0].actor, "ops");
@@ -174,7 +270,8 @@ TEST_P(ServiceRegistryTest, ReplacingEndpointsKeepsLinksAndRecomputesClientScope
   ASSERT_TRUE(registry_->DeleteEndpoints("AACT0001", "ops"));
   EXPECT_TRUE(clients_->Get(a)->scope.empty());
   EXPECT_TRUE(clients_catalog_->Find(b)->scope.empty());
-  EXPECT_EQ(Count("client_endpoints"), 0);
+  EXPECT_TRUE(clients_->ServiceLinks(a, "AACT0001")->empty());
+  EXPECT_TRUE(clients_->ServiceLinks(b, "AACT0001")->empty());
   EXPECT_TRUE(services_catalog_->Find("AACT0001")->endpoints.empty());
 }
 
@@ -192,9 +289,13 @@ TEST_P(ServiceRegistryTest, DeletingAServiceUnlinksItsClients) {
   EXPECT_EQ(deleted->service_id, "AACT0001");
   EXPECT_EQ(JoinScope(clients_->Get(a)->scope), "x.r");
   EXPECT_EQ(JoinScope(clients_catalog_->Find(a)->scope), "x.r");
-  EXPECT_EQ(Count("service_endpoints WHERE service_id = 'AACT0001'"), 0);
+  EXPECT_TRUE(service_store_->ListEndpoints("AACT0001")->empty());
+  auto links = clients_->Links(a);
+  ASSERT_TRUE(links);
+  EXPECT_FALSE(links->contains("AACT0001"));
+  EXPECT_TRUE(links->contains("AACT0002"));
   EXPECT_FALSE(services_catalog_->Find("AACT0001"));
-  auto page = audit::List(*db_, {.entity_kind = "service", .entity_id = "AACT0001"});
+  auto page = audit_->List({.entity_kind = "service", .entity_id = "AACT0001"});
   ASSERT_TRUE(page);
   EXPECT_EQ(page->entries[0].action, "service.delete");
   EXPECT_NE(page->entries[0].before_json.find("/v1/data@get"), std::string::npos);
@@ -203,7 +304,7 @@ TEST_P(ServiceRegistryTest, DeletingAServiceUnlinksItsClients) {
 TEST_P(ServiceRegistryTest, CatalogReload) {
   ASSERT_TRUE(registry_->Create(Account("AACT0001"), "t", "admin"));
   ASSERT_TRUE(registry_->SetEndpoints("AACT0001", DataEndpoints(), "t"));
-  ServiceCatalog fresh(*db_);
+  ServiceCatalog fresh(*service_store_);
   ASSERT_TRUE(fresh.Reload());
   EXPECT_EQ(fresh.size(), 1u);
   auto e = fresh.Find("AACT0001");

@@ -1,50 +1,24 @@
 #include "oauth/service/service_store.h"
 
+#include <algorithm>
 #include <string>
 
-#include "oauth/client/client_store.h"
+#include "oauth/client/client.h"
 
-namespace portcullis::oauth::service_store {
+namespace portcullis::oauth {
 
-const char* const kColumns =
-    "service_id, service_type, service_name, service_desc, scope, owner_id, host, created_at, "
-    "updated_at, path_case";
-
-Service RowToService(const store::Row& r) {
-  Service s;
-  s.service_id = r.Str(0);
-  s.service_type = r.Str(1);
-  s.service_name = r.Str(2);
-  s.service_desc = r.Str(3);
-  s.scope = r.Str(4);
-  s.owner_id = r.Str(5);
-  s.host = r.Str(6);
-  s.created_at = r.Int(7);
-  s.updated_at = r.Int(8);
-  s.path_case = r.Str(9);
-  return s;
+Error ServiceExists(std::string_view service_id) {
+  return Error::Status("ERR12018", "Service " + std::string(service_id) + " already exists.");
 }
 
-Result<std::optional<Service>> Load(store::Tx& tx, std::string_view service_id, bool for_update) {
-  auto row =
-      tx.QueryRow(std::string("SELECT ") + kColumns + " FROM services WHERE service_id = $1" +
-                      std::string(for_update ? client_store::ForUpdate(tx.dialect()) : ""),
-                  {store::Text(service_id)});
-  if (!row) return Fail(std::move(row.error()));
-  if (!*row) return std::optional<Service>();
-  return std::optional<Service>(RowToService(**row));
-}
-
-Result<std::vector<Endpoint>> LoadEndpoints(store::Tx& tx, std::string_view service_id) {
-  auto rows = tx.Query(
-      "SELECT endpoint, operation, scope FROM service_endpoints WHERE "
-      "service_id = $1 ORDER BY endpoint" +
-          std::string(client_store::ByteOrder(tx.dialect())),
-      {store::Text(service_id)});
-  if (!rows) return Fail(std::move(rows.error()));
-  std::vector<Endpoint> out;
-  for (const auto& r : *rows) out.push_back(Endpoint{r.Str(0), r.Str(1), r.Str(2)});
+std::vector<std::string> DeclaredScopesOf(const std::vector<Endpoint>& endpoints) {
+  std::vector<std::string> out;
+  for (const auto& e : endpoints) {
+    for (auto& s : SplitScope(e.scope)) {
+      if (std::find(out.begin(), out.end(), s) == out.end()) out.push_back(std::move(s));
+    }
+  }
   return out;
 }
 
-}  // namespace portcullis::oauth::service_store
+}  // namespace portcullis::oauth

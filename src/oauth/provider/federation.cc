@@ -1,4 +1,4 @@
-#include "api/federation.h"
+#include "oauth/provider/federation.h"
 
 #include <openssl/bio.h>
 #include <openssl/pem.h>
@@ -10,10 +10,10 @@
 #include <boost/url/url.hpp>
 
 #include "common/log.h"
-#include "store/db.h"
+#include "oauth/provider/provider_store.h"
 #include "verify/http_client.h"
 
-namespace portcullis::api {
+namespace portcullis::oauth {
 namespace {
 
 constexpr size_t kMaxKidLength = 64;
@@ -111,11 +111,12 @@ Result<std::string> Federation::Certificate(std::string_view kid) {
     }
   } release{this, prefix};
 
-  auto row = db_.QueryRow("SELECT server_url, uri FROM providers WHERE provider_id = $1",
-                          {store::Text(prefix)});
-  if (!row) return Fail(row.error());
-  if (!*row) return Fail(Error::Status("ERR12017", "No provider " + prefix + " is registered."));
-  auto url = KeyUrl((*row)->Str(0) + (*row)->Str(1), "00" + key.substr(2));
+  auto provider = providers_.Get(prefix);
+  if (!provider) return Fail(provider.error());
+  if (!*provider) {
+    return Fail(Error::Status("ERR12017", "No provider " + prefix + " is registered."));
+  }
+  auto url = KeyUrl((*provider)->server_url + (*provider)->uri, "00" + key.substr(2));
   if (!url) {
     log::Warn("federation.bad_provider_url", {{"provider", prefix}});
     return Fail(Error::Status("ERR12017",
@@ -143,4 +144,4 @@ Result<std::string> Federation::Certificate(std::string_view kid) {
   return std::move(fetched->body);
 }
 
-}  // namespace portcullis::api
+}  // namespace portcullis::oauth

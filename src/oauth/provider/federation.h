@@ -13,8 +13,15 @@
 // Bounded under a flood of distinct kids: the per-kid cache (certificates and failures) is an
 // LRU with a hard cap of `max_entries`; a failure is cached for `negative_cache_seconds`, so a
 // kid is fetched at most once per period; and at most `max_in_flight` fetches run at once per
-// provider (more are refused with 503 without fetching). Thread-safe; Certificate() blocks
-// (store, network).
+// provider (more are refused with 503 without fetching).
+//
+// Domain logic only: the provider registry is read through ProviderStore, fetches go through
+// libportcullis-verify's HTTP client (TLS, one deadline, header and body limits), and the
+// route that serves the answer is bound in api/key_api.cc.
+//
+// Ownership: borrows `providers` and `clock`, which must outlive it. Thread-safe (one mutex
+// over the cache, never held across the store read or the fetch); Certificate() blocks (store,
+// network): call it from the store pool, never an I/O thread.
 
 #include <cstdint>
 #include <list>
@@ -26,12 +33,9 @@
 #include "common/clock.h"
 #include "common/error.h"
 
-namespace portcullis {
-namespace store {
-class Database;
-}
+namespace portcullis::oauth {
 
-namespace api {
+class ProviderStore;
 
 // [0-9A-Za-z]{1,64}: what Portcullis and light-oauth2 issue.
 bool IsValidKid(std::string_view kid);
@@ -46,8 +50,8 @@ class Federation {
     int max_in_flight = 4;      // concurrent fetches per provider
     std::string ca_file;        // PEM bundle for https:// providers; empty: the system store
   };
-  Federation(store::Database& db, const Clock& clock, Options options)
-      : db_(db), clock_(clock), options_(std::move(options)) {}
+  Federation(ProviderStore& providers, const Clock& clock, Options options)
+      : providers_(providers), clock_(clock), options_(std::move(options)) {}
 
   // The PEM certificate of `kid` (with its provider prefix). ERR12030 (400) for a malformed
   // kid; ERR12017 when the provider is unknown, unreachable, or does not have it; 503 when
@@ -67,7 +71,7 @@ class Federation {
   // Under mu_: inserts or refreshes `kid` at the front and evicts past the cap.
   void Put(const std::string& kid, std::string pem, int64_t expires_at);
 
-  store::Database& db_;
+  ProviderStore& providers_;
   const Clock& clock_;
   Options options_;
   mutable std::mutex mu_;
@@ -79,5 +83,4 @@ class Federation {
 // True when `pem` holds an X.509 certificate valid now.
 bool IsCurrentCertificate(std::string_view pem);
 
-}  // namespace api
-}  // namespace portcullis
+}  // namespace portcullis::oauth

@@ -22,10 +22,12 @@
 
 namespace portcullis::api::registry {
 
-// The domain services behind the routes; shared by every handler of one RegisterRegistryApis.
+// The domain services behind the routes; shared by every handler of one RegistryRoutes, which
+// keep it alive (a shared_ptr captured by each route). It holds a copy of the deps; what they
+// refer to must outlive the router.
 struct Context {
-  explicit Context(RegistryDeps& d);
-  RegistryDeps& deps;
+  explicit Context(const RegistryDeps& d);
+  RegistryDeps deps;
   oauth::ClientService clients;
   oauth::ServiceRegistry services;
   oauth::UserService users;

@@ -25,10 +25,12 @@ Background::~Background() { Stop(); }
 
 void Background::OnChange(std::string kind, std::string task,
                           std::function<Status(std::string_view)> fn) {
+  inbox_->kinds.insert(kind);
   handlers_.push_back({std::move(kind), std::move(task), std::move(fn), nullptr});
 }
 
 void Background::OnAnyChange(std::string kind, std::string task, std::function<Status()> fn) {
+  inbox_->kinds.insert(kind);
   handlers_.push_back({std::move(kind), std::move(task), nullptr, std::move(fn)});
 }
 
@@ -40,39 +42,44 @@ void Background::AddJob(std::string name, int64_t every_s, std::function<Status(
   jobs_.push_back({std::move(name), every_s, std::move(fn), 0});
 }
 
-void Background::Changed(std::string_view kind, std::string_view id) {
-  std::lock_guard lock(mu_);
+void Background::Changed(std::string_view kind, std::string_view id) { Deliver(*inbox_, kind, id); }
+
+void Background::Deliver(Inbox& inbox, std::string_view kind, std::string_view id) {
+  std::lock_guard lock(inbox.mu);
   if (kind == "*") {
-    pending_all_ = true;
-  } else if (std::any_of(handlers_.begin(), handlers_.end(),
-                         [&](const Handler& h) { return h.kind == kind; })) {
-    auto it = pending_.find(kind);
-    if (it == pending_.end())
-      it = pending_.emplace(std::string(kind), std::vector<std::string>{}).first;
+    inbox.pending_all = true;
+  } else if (inbox.kinds.contains(kind)) {
+    auto it = inbox.pending.find(kind);
+    if (it == inbox.pending.end()) {
+      it = inbox.pending.emplace(std::string(kind), std::vector<std::string>{}).first;
+    }
     it->second.emplace_back(id);
+  } else {
+    return;  // nobody here follows this kind
   }
-  cv_.notify_one();
+  inbox.cv.notify_one();
 }
 
 void Background::Start(store::Database& db) {
-  db.Subscribe([this](std::string_view kind, std::string_view id) { Changed(kind, id); });
+  db.Subscribe(
+      [inbox = inbox_](std::string_view kind, std::string_view id) { Deliver(*inbox, kind, id); });
   worker_ = std::thread([this] { Loop(); });
 }
 
 void Background::Stop() {
   {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
+    std::lock_guard lock(inbox_->mu);
+    inbox_->stopping = true;
   }
-  cv_.notify_one();
+  inbox_->cv.notify_one();
   if (worker_.joinable()) worker_.join();
 }
 
 void Background::Loop() {
-  std::unique_lock lock(mu_);
-  while (!stopping_) {
-    cv_.wait_for(lock, std::chrono::seconds(1));
-    if (stopping_) break;
+  std::unique_lock lock(inbox_->mu);
+  while (!inbox_->stopping) {
+    inbox_->cv.wait_for(lock, std::chrono::seconds(1));
+    if (inbox_->stopping) break;
     lock.unlock();
     RunOnce(clock_.Now());
     lock.lock();
@@ -83,9 +90,9 @@ void Background::RunOnce(int64_t now) {
   std::map<std::string, std::vector<std::string>, std::less<>> changed;
   bool all = false;
   {
-    std::lock_guard lock(mu_);
-    changed = std::exchange(pending_, {});
-    all = std::exchange(pending_all_, false);
+    std::lock_guard lock(inbox_->mu);
+    changed = std::exchange(inbox_->pending, {});
+    all = std::exchange(inbox_->pending_all, false);
   }
   if (all || now >= next_full_) {
     for (const auto& [task, fn] : reloads_) Report(task, fn());

@@ -16,15 +16,17 @@
 //
 // Lifetime and threads: register everything before Start() (registration is not
 // synchronised); Start() subscribes to the store and starts the thread, Stop() joins it. The
-// handlers' captures must outlive Stop(). The store must outlive this object and must not
-// deliver notifications after it is destroyed (the store's subscription has no
-// unsubscribe: destroy the store first, or stop it first, as app::Serve does).
+// handlers' captures must outlive Stop(). Handlers run only on this object's thread (or in
+// RunOnce); the store's listener thread only records notifications (Changed), so the store may
+// outlive this object and keep delivering to its subscription harmlessly.
 
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -97,12 +99,21 @@ class Background {
   std::vector<Job> jobs_;
   int64_t next_tick_ = 0, next_full_ = 0;
 
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stopping_ = false;
-  // Guarded by mu_: what changed since the last pass, ids per kind in arrival order.
-  std::map<std::string, std::vector<std::string>, std::less<>> pending_;
-  bool pending_all_ = false;
+  // What the store's listener thread touches. The store keeps its subscribers for its whole
+  // life (there is no unsubscribe), so the subscription holds the inbox, not this object: a
+  // notification that arrives after this object is gone lands in an inbox nobody reads.
+  struct Inbox {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool stopping = false;  // guarded by mu
+    // Guarded by mu: what changed since the last pass, ids per kind in arrival order.
+    std::map<std::string, std::vector<std::string>, std::less<>> pending;
+    bool pending_all = false;
+    // The kinds somebody registered for; written before Start only.
+    std::set<std::string, std::less<>> kinds;
+  };
+  static void Deliver(Inbox& inbox, std::string_view kind, std::string_view id);
+  const std::shared_ptr<Inbox> inbox_ = std::make_shared<Inbox>();
   std::thread worker_;
 };
 

@@ -20,8 +20,6 @@ using cli::Body;
 using cli::Die;
 using cli::Done;
 using cli::Output;
-using cli::ReadData;
-using cli::ReadSecretLine;
 using cli::Refused;
 
 class ProviderModule final : public Module {

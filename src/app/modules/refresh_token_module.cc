@@ -16,12 +16,9 @@ namespace portcullis::app {
 namespace {
 
 namespace json = boost::json;
-using cli::Body;
 using cli::Die;
 using cli::Done;
 using cli::Output;
-using cli::ReadData;
-using cli::ReadSecretLine;
 using cli::Refused;
 
 class RefreshTokenModule final : public Module {

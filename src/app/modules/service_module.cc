@@ -23,7 +23,6 @@ using cli::Die;
 using cli::Done;
 using cli::Output;
 using cli::ReadData;
-using cli::ReadSecretLine;
 using cli::Refused;
 
 class ServiceModule final : public Module {

@@ -9,7 +9,8 @@
 //   * Module::Register(router): its routes, called after every selected module is built.
 //   * cli: its `portcullis <group> ...` commands (cli_support.h), if it has any.
 //
-// Adding a service is one new file and one line in AllModules() (modules.cc).
+// Adding a service is one new file, its line in AllModules() (modules.cc), its `extern` below
+// and its source in src/app/CMakeLists.txt.
 //
 // Ownership: the Module borrows from Shared, which outlives it; the router borrows from both
 // (routes capture references), so both outlive the server's run (services.cc).

@@ -13,7 +13,7 @@
 namespace portcullis::api {
 namespace registry {
 
-Context::Context(RegistryDeps& d)
+Context::Context(const RegistryDeps& d)
     : deps(d),
       audit(d.db),
       user_store(d.db),
@@ -105,20 +105,52 @@ Result<std::string> QueryText(const http::Request& req, std::string_view name, s
 
 }  // namespace registry
 
-void RegisterRegistryApis(http::Router& router, RegistryDeps& deps,
+RegistryRoutes::RegistryRoutes(const RegistryDeps& deps)
+    : ctx_(std::make_shared<registry::Context>(deps)) {}
+
+void RegistryRoutes::AddClient(http::Router& router) {
+  registry::RegisterClientRoutes(router, ctx_);
+  AddAudit(router);
+}
+
+void RegistryRoutes::AddService(http::Router& router) {
+  registry::RegisterServiceRoutes(router, ctx_);
+  AddAudit(router);
+}
+
+void RegistryRoutes::AddUser(http::Router& router) {
+  registry::RegisterUserRoutes(router, ctx_);
+  AddAudit(router);
+}
+
+void RegistryRoutes::AddProvider(http::Router& router) {
+  registry::RegisterProviderRoutes(router, ctx_);
+  AddAudit(router);
+}
+
+void RegistryRoutes::AddRefreshToken(http::Router& router) {
+  registry::RegisterRefreshTokenRoutes(router, ctx_);
+  AddAudit(router);
+}
+
+void RegistryRoutes::AddAudit(http::Router& router) {
+  if (audit_added_) return;
+  registry::RegisterAuditRoutes(router, ctx_);
+  audit_added_ = true;
+}
+
+void RegisterRegistryApis(http::Router& router, const RegistryDeps& deps,
                           const std::vector<std::string>& services) {
   auto serves = [&](std::string_view s) {
     return std::find(services.begin(), services.end(), s) != services.end() ||
            std::find(services.begin(), services.end(), "all") != services.end();
   };
-  auto ctx = std::make_shared<registry::Context>(deps);
-  bool any = false;
-  if (serves("client")) registry::RegisterClientRoutes(router, ctx), any = true;
-  if (serves("service")) registry::RegisterServiceRoutes(router, ctx), any = true;
-  if (serves("user")) registry::RegisterUserRoutes(router, ctx), any = true;
-  if (serves("provider")) registry::RegisterProviderRoutes(router, ctx), any = true;
-  if (serves("refresh-token")) registry::RegisterRefreshTokenRoutes(router, ctx), any = true;
-  if (any) registry::RegisterAuditRoutes(router, ctx);
+  RegistryRoutes routes(deps);
+  if (serves("client")) routes.AddClient(router);
+  if (serves("service")) routes.AddService(router);
+  if (serves("user")) routes.AddUser(router);
+  if (serves("provider")) routes.AddProvider(router);
+  if (serves("refresh-token")) routes.AddRefreshToken(router);
 }
 
 }  // namespace portcullis::api

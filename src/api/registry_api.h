@@ -24,6 +24,7 @@
 // Handlers validate on the I/O thread and run store work as http::Blocking; password hashing
 // (user create, password change) runs on the hash pool.
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -57,10 +58,33 @@ struct RegistryDeps {
   oauth::LoginThrottle* throttle = nullptr;
 };
 
+namespace registry {
+struct Context;
+}
+
+// The registry routes of one process, added area by area by the service modules that serve
+// them (app/modules). The areas share one context (the domain services over `deps`); the
+// audit route comes with the first area added. What `deps` refers to must outlive the router;
+// the context itself is kept alive by the routes.
+class RegistryRoutes {
+ public:
+  explicit RegistryRoutes(const RegistryDeps& deps);
+  void AddClient(http::Router& router);
+  void AddService(http::Router& router);
+  void AddUser(http::Router& router);
+  void AddProvider(http::Router& router);
+  void AddRefreshToken(http::Router& router);
+
+ private:
+  void AddAudit(http::Router& router);
+  std::shared_ptr<registry::Context> ctx_;
+  bool audit_added_ = false;
+};
+
 // Registers the routes of the selected services among "client", "service", "user", "provider"
-// and "refresh-token" (others are ignored); the audit route comes with any of them. `deps` must
-// outlive the router.
-void RegisterRegistryApis(http::Router& router, RegistryDeps& deps,
+// and "refresh-token" (others are ignored); the audit route comes with any of them. What
+// `deps` refers to must outlive the router.
+void RegisterRegistryApis(http::Router& router, const RegistryDeps& deps,
                           const std::vector<std::string>& services);
 
 }  // namespace portcullis::api

@@ -26,10 +26,12 @@
 
 namespace portcullis::api::registry {
 
-// The domain services behind the routes; shared by every handler of one RegisterRegistryApis.
+// The domain services behind the routes; shared by every handler of one RegistryRoutes, which
+// keep it alive (a shared_ptr captured by each route). It holds a copy of the deps; what they
+// refer to must outlive the router.
 struct Context {
-  explicit Context(RegistryDeps& d);
-  RegistryDeps& deps;
+  explicit Context(const RegistryDeps& d);
+  RegistryDeps deps;
   // The SQL stores the registries below borrow (declared first: built first, gone last).
   store::SqlAuditLog audit;
   store::SqlUserStore user_store;

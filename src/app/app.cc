@@ -109,7 +109,7 @@ int Serve(const Config& config_in) {
   auto services = BuildServices(config, *db);
   if (!services) return Die(services.error().description);
   RegisterCoreRoutes(router, config, *db, metrics);
-  (*services)->Register(router);
+  if (auto s = (*services)->Register(router); !s) return Die(s.error().description);
   metrics.Bind(router);
 
   if (!config.server.port_file.empty()) {

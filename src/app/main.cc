@@ -1,4 +1,5 @@
-// The `portcullis` command: serve, migrate, version, config, and the admin commands.
+// The `portcullis` command: serve, migrate, version, config, jwt, and the store commands of
+// the service modules (registry_cli.h).
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -111,10 +112,8 @@ int main(int argc, char** argv) {
   auto* check = config_cmd->add_subcommand("check", "Load the configuration and report problems");
   check_flags.Add(check);
 
-  CommonFlags admin_flags;
   portcullis::app::AdminCommands admin;
-  portcullis::app::AddAdminCommands(cli, admin,
-                                    [&](CLI::App* cmd) { admin_flags.AddWithCreate(cmd); });
+  portcullis::app::AddAdminCommands(cli, admin);
 
   CommonFlags registry_flags;
   auto registry = portcullis::app::AddRegistryCommands(
@@ -165,9 +164,6 @@ int main(int argc, char** argv) {
     if (!config) return 2;
     return portcullis::app::RunRegistryCommand(registry, *config, registry_flags.Creation());
   }
-  auto config = Load(admin_flags.Sources());
-  if (!config) return 2;
-  if (auto code = portcullis::app::RunAdmin(admin, *config, admin_flags.Creation())) return *code;
   std::fprintf(stderr, "portcullis: no such command\n");
   return 2;
 }

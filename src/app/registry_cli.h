@@ -1,7 +1,9 @@
 #pragma once
-// Registry commands of the `portcullis` CLI. They work directly on the configured store (no
+// Store commands of the `portcullis` CLI. They work directly on the configured store (no
 // server needed) through the same domain services as the admin API, with the same validation,
-// audit trail (actor "cli:<login>") and JSON models:
+// audit trail (actor "cli:<login>") and JSON models. Each service module defines its own group
+// (app/modules/<name>_module.cc, machinery in cli_support.h); audit and import, which belong
+// to no module, are defined in registry_cli.cc:
 //
 //   portcullis client   create|update ID|list|get ID|delete ID|rotate-secret ID
 //                       links ID|link ID SERVICE ENDPOINT...|unlink ID [SERVICE]|verify-secret ID
@@ -10,6 +12,7 @@
 //   portcullis user     create|update ID|list|get ID|delete ID|password ID|set-password ID
 //   portcullis provider create|update ID|list|get ID|delete ID
 //   portcullis refresh-token list|get TOKEN|delete TOKEN
+//   portcullis keys     list|rotate|revoke KID
 //   portcullis audit    list [--kind --id --actor --action --since --until]
 //   portcullis import   light-oauth2 --from <postgres URL or SQL dump file> [--dry-run]
 //
@@ -33,9 +36,12 @@
 
 namespace portcullis::app {
 
+namespace cli {
+struct State;
+}
+
 struct RegistryCommands {
-  struct State;
-  std::shared_ptr<State> state;
+  std::shared_ptr<cli::State> state;
   // Whether one of these commands was given on the command line (after parsing).
   bool Chosen() const;
 };

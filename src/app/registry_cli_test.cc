@@ -13,6 +13,9 @@
 #include <boost/json/parse.hpp>
 
 #include "app/master_key.h"
+#include "common/clock.h"
+#include "common/random.h"
+#include "oauth/client/client_service.h"
 #include "oauth/credentials/secret_hash.h"
 #include "store/db.h"
 
@@ -146,9 +149,11 @@ TEST_F(RegistryCliTest, ClientLifecycle) {
   auto pepper = DerivePepper(config_);
   ASSERT_TRUE(pepper);
   oauth::SecretHasher hasher(*pepper);
-  auto row = Db()->QueryRow("SELECT secret_hash FROM clients WHERE client_id = $1", {id});
-  ASSERT_TRUE(row && *row);
-  EXPECT_TRUE(hasher.Verify(secret, (**row).Str(0)));
+  auto db = Db();
+  oauth::ClientService clients(*db, SystemClock::Instance(), Random::System(), hasher, nullptr);
+  auto stored = clients.Get(id);
+  ASSERT_TRUE(stored) << stored.error().description;
+  EXPECT_TRUE(hasher.Verify(secret, stored->secret_hash));
 
   EXPECT_EQ(Cli({"client", "verify-secret", id}, secret + "\n").code, 0);
   r = Cli({"client", "verify-secret", id}, "wrong\n");
@@ -261,8 +266,9 @@ TEST_F(RegistryCliTest, ImportLightOauth2Dump) {
   std::string dump =
       std::string("COPY public.user_profile (user_id, user_type, first_name, ") +
       "last_name, email, password, roles) FROM stdin;\nadmin\tadmin\tadmin\tadmin\t" +
-      "admin@networknt.com\t" + user_hash + "\tuser admin\n\\.\n" +
-      "INSERT INTO client (client_id, client_type, client_profile, client_secret, "
+      "admin@networknt.com\t" + user_hash + "\tuser admin\n" +
+      // light-oauth2's dump text (parsed, never sent to a store).
+      "\\.\nINSERT INTO client (client_id, client_type, client_profile, client_secret, "
       "client_name, client_desc, scope, custom_claim, redirect_uri, owner_id, host) "
       "VALUES ('f7d42348-c647-4efb-a52d-4c5787421e72', 'public', 'mobile', '" +
       client_hash +

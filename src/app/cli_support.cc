@@ -1,0 +1,182 @@
+#include "app/cli_support.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include <boost/json/array.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "oauth/client/validation.h"
+
+namespace portcullis::app::cli {
+
+namespace json = boost::json;
+
+int Refused(const Error& e) {
+  std::string head = e.code.empty() ? e.oauth_error : e.code + " " + e.message;
+  std::fprintf(stderr, "portcullis: %s: %s\n", head.c_str(), e.description.c_str());
+  return e.http_status >= 500 ? 2 : 1;
+}
+
+int Die(const std::string& line) {
+  std::fprintf(stderr, "portcullis: %s\n", line.c_str());
+  return 2;
+}
+
+std::string Actor() {
+  const char* user = std::getenv("USER");
+  if (user != nullptr && *user != '\0') return std::string("cli:") + user;
+  return "cli:uid" + std::to_string(::getuid());
+}
+
+std::string ReadAll(std::istream& in) {
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+Secret ReadSecretLine(std::istream& in) {
+  std::string line;
+  std::getline(in, line);
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return Secret(std::move(line));
+}
+
+Result<std::string> ReadData(const std::string& data) {
+  if (data == "-") return ReadAll(std::cin);
+  if (data.starts_with("@")) {
+    std::ifstream f(data.substr(1), std::ios::binary);
+    if (!f) return Fail(oauth::FieldError("--data", "cannot read " + data.substr(1)));
+    return ReadAll(f);
+  }
+  return data;
+}
+
+Result<json::object> Body(const State& s, const std::string& command) {
+  json::object body;
+  if (!s.data.empty()) {
+    auto text = ReadData(s.data);
+    if (!text) return Fail(std::move(text.error()));
+    auto parsed = oauth::ParseJsonObject(*text, "--data");
+    if (!parsed) return Fail(std::move(parsed.error()));
+    body = std::move(*parsed);
+  }
+  auto it = s.fields.find(command);
+  if (it == s.fields.end()) return body;
+  for (const auto& f : it->second) {
+    if (f.option == nullptr || f.option->count() == 0) continue;
+    switch (f.kind) {
+      case FieldFlag::kString:
+        body[f.key] = f.text;
+        break;
+      case FieldFlag::kInt:
+        body[f.key] = f.number;
+        break;
+      case FieldFlag::kList: {
+        json::array a;
+        for (const auto& v : f.list) a.emplace_back(v);
+        body[f.key] = std::move(a);
+        break;
+      }
+    }
+  }
+  return body;
+}
+
+namespace {
+
+std::string Text(const json::value& v) {
+  if (v.is_string()) return std::string(v.as_string());
+  if (v.is_null()) return "";
+  return json::serialize(v);
+}
+
+void PrintObject(const json::object& o) {
+  for (const auto& [k, v] : o) std::printf("%s: %s\n", std::string(k).c_str(), Text(v).c_str());
+}
+
+void PrintTable(const json::array& rows, const std::vector<std::string>& columns) {
+  std::string line;
+  for (const auto& c : columns) line += (line.empty() ? "" : "\t") + c;
+  std::printf("%s\n", line.c_str());
+  for (const auto& r : rows) {
+    line.clear();
+    for (size_t i = 0; i < columns.size(); ++i) {
+      const auto* v = r.is_object() ? r.as_object().if_contains(columns[i]) : nullptr;
+      line += (i ? "\t" : "") + (v ? Text(*v) : std::string());
+    }
+    std::printf("%s\n", line.c_str());
+  }
+}
+
+}  // namespace
+
+int Output(const State& s, const json::value& v, const std::vector<std::string>& columns) {
+  if (s.json) {
+    std::printf("%s\n", json::serialize(v).c_str());
+  } else if (v.is_object()) {
+    PrintObject(v.as_object());
+  } else if (v.is_array()) {
+    PrintTable(v.as_array(), columns);
+  }
+  return 0;
+}
+
+int Done(const State& s, const std::string& what) {
+  if (s.json) {
+    json::object o;
+    o["ok"] = true;
+    o["done"] = what;
+    std::printf("%s\n", json::serialize(o).c_str());
+  } else {
+    std::printf("%s\n", what.c_str());
+  }
+  return 0;
+}
+
+CLI::App* Builder::Leaf(CLI::App* group, const std::string& name, const std::string& help,
+                        bool json) {
+  auto* cmd = group->add_subcommand(name, help);
+  add_common(cmd);
+  if (json) cmd->add_flag("--json", s.json, "Print JSON");
+  s.commands[group->get_name() + " " + name] = cmd;
+  return cmd;
+}
+
+void Builder::Id(CLI::App* cmd, const std::string& what) {
+  cmd->add_option("id", s.id, what)->required();
+}
+
+void Builder::Field(CLI::App* cmd, const std::string& command, const std::string& flag,
+                    const std::string& key, FieldFlag::Kind kind, const std::string& help) {
+  auto& f = s.fields[command].emplace_back();
+  f.key = key;
+  f.kind = kind;
+  switch (kind) {
+    case FieldFlag::kString:
+      f.option = cmd->add_option(flag, f.text, help);
+      break;
+    case FieldFlag::kList:
+      f.option = cmd->add_option(flag, f.list, help + " (repeatable)");
+      break;
+    case FieldFlag::kInt:
+      f.option = cmd->add_option(flag, f.number, help);
+      break;
+  }
+}
+
+void Builder::Data(CLI::App* cmd) {
+  cmd->add_option("--data", s.data, "The model as JSON: text, @file, or - for stdin");
+}
+
+void Builder::Paging(CLI::App* cmd, const std::string& base) {
+  cmd->add_option("--page", s.page, "Page, counted from " + base);
+  cmd->add_option("--page-size", s.page_size, "Rows per page (default 10)")
+      ->check(CLI::Range(1, 1000));
+}
+
+}  // namespace portcullis::app::cli

@@ -1,0 +1,111 @@
+// The background loop without a thread: RunOnce with a manual clock, a lease in memory.
+#include "app/modules/background.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "oauth/schedule/memory_job_lease.h"
+
+namespace portcullis::app {
+namespace {
+
+TEST(Background, ChangesReachOnlyTheHandlersOfTheirKindOncePerId) {
+  oauth::MemoryJobLease lease;
+  ManualClock clock(1000);
+  Background bg(lease, clock, 5);
+  std::vector<std::string> clients;
+  int keys = 0, full = 0;
+  bg.OnChange("client", "clients.refresh", [&](std::string_view id) -> Status {
+    clients.emplace_back(id);
+    return {};
+  });
+  bg.OnAnyChange("key", "keys.reload", [&]() -> Status {
+    ++keys;
+    return {};
+  });
+  bg.OnFullReload("all", [&]() -> Status {
+    ++full;
+    return {};
+  });
+  bg.RunOnce(1000);  // the first pass is a full reload
+  EXPECT_EQ(full, 1);
+
+  bg.Changed("client", "a");
+  bg.Changed("client", "b");
+  bg.Changed("client", "a");
+  bg.Changed("key", "100");
+  bg.Changed("key", "101");
+  bg.Changed("service", "s1");  // nobody listens: ignored
+  bg.RunOnce(1001);
+  EXPECT_EQ(clients, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(keys, 1);
+  EXPECT_EQ(full, 1);
+
+  bg.RunOnce(1002);  // nothing pending
+  EXPECT_EQ(clients.size(), 2u);
+  EXPECT_EQ(keys, 1);
+
+  bg.Changed("*", "");  // notifications may have been missed: reload everything
+  bg.Changed("client", "c");
+  bg.RunOnce(1003);
+  EXPECT_EQ(full, 2);
+  EXPECT_EQ(clients.size(), 2u);  // covered by the full reload
+  bg.RunOnce(1061);               // a minute after the last full reload
+  EXPECT_EQ(full, 2);
+  bg.RunOnce(1064);
+  EXPECT_EQ(full, 3);
+}
+
+// Two instances share a store: each job runs on one of them, the lease holder; a job only one
+// instance runs has that instance as its runner even when the other holds other leases.
+TEST(Background, EachJobRunsOnTheHolderOfItsLease) {
+  oauth::MemoryJobLease lease;
+  ManualClock clock(1000);
+  Background a(lease, clock, 5), b(lease, clock, 5);
+  int a_tick = 0, b_tick = 0, b_purge = 0;
+  a.AddJob("keys.tick", 0, [&]() -> Status {
+    ++a_tick;
+    return {};
+  });
+  b.AddJob("keys.tick", 0, [&]() -> Status {
+    ++b_tick;
+    return {};
+  });
+  b.AddJob("token.purge", 60, [&]() -> Status {
+    ++b_purge;
+    return {};
+  });
+  for (int64_t now = 1000; now < 1100; ++now) {
+    a.RunOnce(now);
+    b.RunOnce(now);
+  }
+  // a took keys.tick first and renews it every 5 s; b never runs it.
+  EXPECT_EQ(a_tick, 20);
+  EXPECT_EQ(b_tick, 0);
+  // token.purge is b's alone: at 1000 and 1060.
+  EXPECT_EQ(b_purge, 2);
+
+  // a stops: once its lease has lapsed, b takes keys.tick over.
+  for (int64_t now = 1100; now < 1130; ++now) b.RunOnce(now);
+  EXPECT_EQ(b_tick, 3);  // 1115, 1120, 1125: a's last renewal (1095) ran until 1110
+}
+
+TEST(Background, AFailingJobIsRetriedOnItsNextRun) {
+  oauth::MemoryJobLease lease;
+  ManualClock clock(1000);
+  Background bg(lease, clock, 5);
+  int runs = 0;
+  bg.AddJob("flaky", 10, [&]() -> Status {
+    ++runs;
+    return Fail(Error::Internal("store down"));
+  });
+  bg.RunOnce(1000);
+  bg.RunOnce(1005);
+  bg.RunOnce(1010);
+  EXPECT_EQ(runs, 2);
+}
+
+}  // namespace
+}  // namespace portcullis::app

@@ -1,0 +1,47 @@
+// The code service: the authorization endpoint, sign-in, consent and logout (api/code_api.h).
+// It signs nothing (codes are redeemed by the token service), so it builds no key ring; it
+// purges expired sign-in sessions on the leased job "sso.purge".
+#include "api/code_api.h"
+#include "app/modules/module.h"
+#include "app/modules/shared.h"
+#include "oauth/code/authenticators.h"
+#include "oauth/login/user_authenticator.h"
+
+namespace portcullis::app {
+namespace {
+
+class CodeModule final : public Module {
+ public:
+  static Result<std::unique_ptr<Module>> Build(Shared& shared) {
+    auto clients = shared.Clients();
+    if (!clients) return Fail(std::move(clients.error()));
+    const Config& c = shared.config();
+    oauth::AuthorizationSettings as;
+    as.issuer = c.server.issuer;
+    as.code_ttl = c.token.code_ttl_s;
+    as.basic_auth_implicit_consent = c.code.basic_auth_implicit_consent;
+    auto deps = std::make_unique<api::CodeApiDeps>(
+        as, **clients, shared.db(), shared.session_store(), shared.consent_store(), shared.clock(),
+        shared.random(), shared.master().bytes());
+    deps->authenticators.AddDefault(std::make_shared<oauth::UserStoreLogin>(shared.Users()));
+    oauth::SsoSessions* sessions = &deps->sessions;
+    shared.background().AddJob("sso.purge", c.store.purge_interval_s,
+                               [sessions] { return sessions->Purge(); });
+    return std::unique_ptr<Module>(new CodeModule(std::move(deps)));
+  }
+
+  Status Register(http::Router& router) override {
+    api::RegisterCodeApi(router, *deps_);
+    return {};
+  }
+
+ private:
+  explicit CodeModule(std::unique_ptr<api::CodeApiDeps> deps) : deps_(std::move(deps)) {}
+  std::unique_ptr<api::CodeApiDeps> deps_;
+};
+
+}  // namespace
+
+const ModuleSpec kCodeModule{"code", &CodeModule::Build, nullptr};
+
+}  // namespace portcullis::app

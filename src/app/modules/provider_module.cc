@@ -1,0 +1,109 @@
+// The provider service: the federation registry (/oauth2/provider..., api/registry_api.h) and
+// `portcullis provider ...`.
+#include <iostream>
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+
+#include "api/registry_api.h"
+#include "app/cli_support.h"
+#include "app/modules/module.h"
+#include "app/modules/shared.h"
+#include "common/random.h"
+#include "oauth/provider/provider.h"
+#include "store/sql/audit_log.h"
+#include "store/sql/provider_store.h"
+
+namespace portcullis::app {
+namespace {
+
+namespace json = boost::json;
+using cli::Body;
+using cli::Die;
+using cli::Done;
+using cli::Output;
+using cli::Refused;
+
+class ProviderModule final : public Module {
+ public:
+  static Result<std::unique_ptr<Module>> Build(Shared& shared) {
+    // The admin API verifies tokens against the published keys (read-only), the deny-list and
+    // the client catalog.
+    if (auto auth = shared.AdminAuth(); !auth) return Fail(std::move(auth.error()));
+    return std::unique_ptr<Module>(new ProviderModule(shared));
+  }
+
+  Status Register(http::Router& router) override {
+    auto routes = shared_.Registry();
+    if (!routes) return Fail(std::move(routes.error()));
+    (*routes)->AddProvider(router);
+    return {};
+  }
+
+ private:
+  explicit ProviderModule(Shared& shared) : shared_(shared) {}
+  Shared& shared_;
+};
+
+// ---- CLI: portcullis provider ... ----
+
+int RunProviderCommand(const cli::State& s, const std::string& cmd, cli::Env& env) {
+  store::SqlProviderStore provider_store(*env.db);
+  store::SqlAuditLog audit(*env.db);
+  oauth::ProviderService providers(*env.db, provider_store, audit, env.clock);
+  if (cmd == "create" || cmd == "update") {
+    auto body = Body(s, "provider " + cmd);
+    if (!body) return Refused(body.error());
+    if (cmd == "update") (*body)["providerId"] = s.id;
+    auto patch = oauth::ProviderPatchFromJson(*body);
+    if (!patch) return Refused(patch.error());
+    auto r =
+        cmd == "create" ? providers.Create(*patch, env.actor) : providers.Update(*patch, env.actor);
+    return r ? Output(s, oauth::ProviderToJson(*r)) : Refused(r.error());
+  }
+  if (cmd == "list") {
+    auto list = providers.List();
+    if (!list) return Refused(list.error());
+    json::array items;
+    for (const auto& p : *list) items.emplace_back(oauth::ProviderToJson(p));
+    return Output(s, items, {"providerId", "serverUrl", "uri", "providerName"});
+  }
+  if (cmd == "get") {
+    auto r = providers.Get(s.id);
+    return r ? Output(s, oauth::ProviderToJson(*r)) : Refused(r.error());
+  }
+  if (cmd == "delete") {
+    auto st = providers.Delete(s.id, env.actor);
+    return st ? Done(s, "deleted provider " + s.id) : Refused(st.error());
+  }
+  return Die("provider " + cmd + ": unknown command");
+}
+
+void AddProvider(cli::Builder& b) {
+  auto* g = b.cli.add_subcommand("provider", "Federation registry");
+  g->require_subcommand(1);
+  for (std::string name : {"create", "update"}) {
+    auto* c = b.Leaf(g, name, name == "create" ? "Register a provider" : "Change a provider");
+    std::string cmd = "provider " + name;
+    if (name == "update") {
+      b.Id(c, "Provider id");
+    } else {
+      b.Field(c, cmd, "--id", "providerId", cli::FieldFlag::kString, "Two-digit provider id");
+    }
+    b.Data(c);
+    b.Field(c, cmd, "--server-url", "serverUrl", cli::FieldFlag::kString, "Peer URL");
+    b.Field(c, cmd, "--uri", "uri", cli::FieldFlag::kString, "Key path on the peer");
+    b.Field(c, cmd, "--name", "providerName", cli::FieldFlag::kString, "Name");
+  }
+  b.Leaf(g, "list", "List providers");
+  b.Id(b.Leaf(g, "get", "Show a provider"), "Provider id");
+  b.Id(b.Leaf(g, "delete", "Delete a provider"), "Provider id");
+}
+
+const cli::Group kCli{"provider", &AddProvider, &RunProviderCommand};
+
+}  // namespace
+
+const ModuleSpec kProviderModule{"provider", &ProviderModule::Build, &kCli};
+
+}  // namespace portcullis::app

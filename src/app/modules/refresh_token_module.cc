@@ -1,0 +1,84 @@
+// The refresh-token service: the admin view of refresh tokens (/oauth2/refresh_token...,
+// api/registry_api.h) and `portcullis refresh-token ...`.
+#include <iostream>
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+
+#include "api/registry_api.h"
+#include "app/cli_support.h"
+#include "app/modules/module.h"
+#include "app/modules/shared.h"
+#include "common/random.h"
+#include "oauth/refresh/refresh_admin.h"
+
+namespace portcullis::app {
+namespace {
+
+namespace json = boost::json;
+using cli::Die;
+using cli::Done;
+using cli::Output;
+using cli::Refused;
+
+class RefreshTokenModule final : public Module {
+ public:
+  static Result<std::unique_ptr<Module>> Build(Shared& shared) {
+    // The admin API verifies tokens against the published keys (read-only), the deny-list and
+    // the client catalog.
+    if (auto auth = shared.AdminAuth(); !auth) return Fail(std::move(auth.error()));
+    return std::unique_ptr<Module>(new RefreshTokenModule(shared));
+  }
+
+  Status Register(http::Router& router) override {
+    auto routes = shared_.Registry();
+    if (!routes) return Fail(std::move(routes.error()));
+    (*routes)->AddRefreshToken(router);
+    return {};
+  }
+
+ private:
+  explicit RefreshTokenModule(Shared& shared) : shared_(shared) {}
+  Shared& shared_;
+};
+
+// ---- CLI: portcullis refresh-token ... ----
+
+int RunRefreshTokenCommand(const cli::State& s, const std::string& cmd, cli::Env& env) {
+  oauth::RefreshTokenAdmin tokens(*env.db, env.clock);
+  if (cmd == "list") {
+    int64_t page = s.page < 1 ? 1 : s.page;
+    auto list = tokens.List(s.filter, (page - 1) * s.page_size, s.page_size);
+    if (!list) return Refused(list.error());
+    json::array items;
+    for (const auto& t : *list) items.emplace_back(oauth::RefreshTokenToJson(t));
+    return Output(s, items, {"tokenHash", "userId", "clientId", "scope", "expiresAt"});
+  }
+  if (cmd == "get") {
+    auto t = tokens.Get(s.id);
+    return t ? Output(s, oauth::RefreshTokenToJson(*t)) : Refused(t.error());
+  }
+  if (cmd == "delete") {
+    auto t = tokens.Delete(s.id, env.actor);
+    return t ? Done(s, "revoked the token family " + t->family_id) : Refused(t.error());
+  }
+  return Die("refresh-token " + cmd + ": unknown command");
+}
+
+void AddRefreshToken(cli::Builder& b) {
+  auto* g = b.cli.add_subcommand("refresh-token", "Refresh tokens (admin view)");
+  g->require_subcommand(1);
+  auto* list = b.Leaf(g, "list", "List active refresh tokens by user");
+  b.Paging(list, "1");
+  list->add_option("--user", b.s.filter, "User id prefix");
+  b.Id(b.Leaf(g, "get", "Show a token (by token or tokenHash)"), "Token or tokenHash");
+  b.Id(b.Leaf(g, "delete", "Revoke a token's family"), "Token or tokenHash");
+}
+
+const cli::Group kCli{"refresh-token", &AddRefreshToken, &RunRefreshTokenCommand};
+
+}  // namespace
+
+const ModuleSpec kRefreshTokenModule{"refresh-token", &RefreshTokenModule::Build, &kCli};
+
+}  // namespace portcullis::app

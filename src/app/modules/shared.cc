@@ -1,0 +1,180 @@
+#include "app/modules/shared.h"
+
+#include "app/master_key.h"
+#include "common/log.h"
+#include "oauth/client/bootstrap_client.h"
+#include "oauth/client/client.h"
+
+namespace portcullis::app {
+
+Shared::Shared(const Config& config, store::Database& db, oauth::MasterKey master,
+               Background& background)
+    : config_(config),
+      db_(db),
+      clock_(SystemClock::Instance()),
+      master_(std::move(master)),
+      background_(background),
+      secrets_(DerivePepper(master_)),
+      audit_(db),
+      user_store_(db),
+      service_store_(db),
+      provider_store_(db),
+      session_store_(db),
+      consent_store_(db) {}
+
+Result<oauth::KeyManager*> Shared::KeyRing() {
+  if (keys_) return keys_.get();
+  key_store_ = std::make_unique<store::SqlKeyStore>(db_);
+  auto km = oauth::KeyManager::Create(*key_store_, clock_, Random::System(), master_,
+                                      KeyManagerSettings(config_));
+  if (!km) return Fail(std::move(km.error()));
+  // Another instance may already keep the keys: read them.
+  if (auto s = (*km)->Reload(); !s) return Fail(std::move(s.error()));
+  keys_ = std::move(*km);
+  oauth::KeyManager* keys = keys_.get();
+  background_.OnAnyChange("key", "keys.reload", [keys] { return keys->Reload(); });
+  background_.OnFullReload("keys.reload", [keys] { return keys->Reload(); });
+  return keys;
+}
+
+Result<oauth::KeyManager*> Shared::SigningKeys() {
+  auto keys = KeyRing();
+  if (!keys || signing_) return keys;
+  // Make the first key only when there is none to sign with.
+  if (!(*keys)->ring()->signer()) {
+    if (auto s = (*keys)->Tick(); !s) return Fail(std::move(s.error()));
+  }
+  oauth::KeyManager* k = *keys;
+  background_.AddJob("keys.tick", 0, [k] { return k->Tick(); });
+  signing_ = true;
+  return k;
+}
+
+Result<oauth::RingKeys*> Shared::TokenKeys() {
+  if (ring_keys_) return ring_keys_.get();
+  auto keys = KeyRing();
+  if (!keys) return Fail(std::move(keys.error()));
+  ring_keys_ = std::make_unique<oauth::RingKeys>(**keys, clock_, config_.token.leeway_s);
+  return ring_keys_.get();
+}
+
+Result<oauth::ClientCatalog*> Shared::Clients() {
+  if (clients_) return clients_.get();
+  if (!config_.bootstrap.client_id.empty()) {
+    auto c = oauth::EnsureBootstrapClient(db_, secrets_, config_.bootstrap.client_id,
+                                          Secret(config_.bootstrap.client_secret), clock_);
+    if (!c) return Fail(std::move(c.error()));
+    // An existing client keeps its secret; a configured one that differs would otherwise be
+    // ignored in silence, and every call with it refused as a wrong secret.
+    if (!secrets_.Verify(config_.bootstrap.client_secret, c->secret_hash)) {
+      log::Warn("bootstrap.secret_mismatch",
+                {{"client_id", c->client_id},
+                 {"message",
+                  "the store already has this client with a different secret; "
+                  "bootstrap.client_secret (PORTCULLIS_BOOTSTRAP_CLIENT_SECRET) is ignored and "
+                  "does not authenticate"},
+                 {"hint", "use the stored secret, or run `portcullis client rotate-secret " +
+                              c->client_id + "` and configure the secret it prints"}});
+    }
+  }
+  auto clients = std::make_unique<oauth::ClientCatalog>(db_);
+  if (auto s = clients->Reload(); !s) return Fail(std::move(s.error()));
+  clients_ = std::move(clients);
+  oauth::ClientCatalog* c = clients_.get();
+  background_.OnChange("client", "clients.refresh",
+                       [c](std::string_view id) { return c->Refresh(id); });
+  background_.OnFullReload("clients.reload", [c] { return c->Reload(); });
+  return c;
+}
+
+Result<oauth::RevocationList*> Shared::Revoked() {
+  if (revoked_) return revoked_.get();
+  auto revoked = std::make_unique<oauth::RevocationList>(
+      db_, clock_, oauth::DenyListRetention(config_.token.leeway_s));
+  if (auto s = revoked->Reload(); !s) return Fail(std::move(s.error()));
+  revoked_ = std::move(revoked);
+  oauth::RevocationList* r = revoked_.get();
+  background_.OnAnyChange("revoked", "revoked.reload", [r] { return r->Reload(); });
+  background_.OnFullReload("revoked.reload", [r] { return r->Reload(); });
+  return r;
+}
+
+Result<oauth::ServiceCatalog*> Shared::Services() {
+  if (services_) return services_.get();
+  auto services = std::make_unique<oauth::ServiceCatalog>(service_store_);
+  if (auto s = services->Reload(); !s) return Fail(std::move(s.error()));
+  services_ = std::move(services);
+  oauth::ServiceCatalog* c = services_.get();
+  background_.OnChange("service", "services.refresh",
+                       [c](std::string_view id) { return c->Refresh(id); });
+  background_.OnFullReload("services.reload", [c] { return c->Reload(); });
+  return c;
+}
+
+oauth::LoginThrottle& Shared::Throttle() {
+  if (!throttle_) {
+    throttle_ = std::make_unique<oauth::LoginThrottle>(
+        clock_, config_.login.max_failures, config_.login.window_s, config_.login.max_ip_failures);
+  }
+  return *throttle_;
+}
+
+oauth::LocalUserAuthenticator& Shared::Users() {
+  if (!users_) {
+    users_ = std::make_unique<oauth::LocalUserAuthenticator>(db_, user_store_, Throttle());
+  }
+  return *users_;
+}
+
+Result<api::JwtAdminAuth*> Shared::AdminAuth() {
+  if (admin_auth_) return admin_auth_.get();
+  auto keys = TokenKeys();
+  if (!keys) return Fail(std::move(keys.error()));
+  auto revoked = Revoked();
+  if (!revoked) return Fail(std::move(revoked.error()));
+  auto clients = Clients();
+  if (!clients) return Fail(std::move(clients.error()));
+  // The admin APIs take tokens whose aud is the issuer or an admin audience (README "Admin
+  // privileges"); by default also token.audience, which tokens asked without a resource get.
+  std::vector<std::string> audiences = oauth::SplitScope(
+      config_.admin.audience.empty() ? config_.token.audience : config_.admin.audience);
+  admin_auth_ = std::make_unique<api::JwtAdminAuth>(**keys, **revoked, config_.server.issuer,
+                                                    std::move(audiences), *clients);
+  return admin_auth_.get();
+}
+
+Result<oauth::TokenService*> Shared::Tokens() {
+  if (tokens_) return tokens_.get();
+  if (auto k = SigningKeys(); !k) return Fail(std::move(k.error()));
+  auto keys = TokenKeys();
+  if (!keys) return Fail(std::move(keys.error()));
+  auto clients = Clients();
+  if (!clients) return Fail(std::move(clients.error()));
+  auto revoked = Revoked();
+  if (!revoked) return Fail(std::move(revoked.error()));
+  oauth::TokenSettings ts;
+  ts.issuer = config_.server.issuer;
+  ts.token_endpoint = config_.server.issuer + "/oauth2/token";
+  ts.default_audience = config_.token.audience;
+  ts.access_token_ttl = config_.token.access_token_ttl_s;
+  ts.refresh_token_ttl = config_.token.refresh_token_ttl_s;
+  ts.bootstrap_token_ttl = config_.token.bootstrap_token_ttl_s;
+  ts.bootstrap_client_id = config_.bootstrap.client_id;
+  ts.leeway_s = config_.token.leeway_s;
+  tokens_ = std::make_unique<oauth::TokenService>(ts, **clients, secrets_, **keys, db_, Users(),
+                                                  **revoked, clock_, Random::System());
+  return tokens_.get();
+}
+
+Result<api::RegistryRoutes*> Shared::Registry() {
+  if (registry_) return registry_.get();
+  auto auth = AdminAuth();
+  if (!auth) return Fail(std::move(auth.error()));
+  auto clients = Clients();
+  if (!clients) return Fail(std::move(clients.error()));
+  registry_ = std::make_unique<api::RegistryRoutes>(api::RegistryDeps{
+      db_, clock_, Random::System(), secrets_, **auth, **clients, ServicesIfBuilt(), &Throttle()});
+  return registry_.get();
+}
+
+}  // namespace portcullis::app

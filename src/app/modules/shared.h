@@ -1,0 +1,128 @@
+#pragma once
+// The parts that several service modules use, built lazily: a part exists in a process only
+// when a selected module asked for it (modules.h). Each part, when built, loads its initial
+// state and registers its own change kinds and jobs on the Background, so a process follows
+// exactly the changes of what it holds.
+//
+//   part            built for                       follows            jobs
+//   KeyRing         every module that verifies      "key", full reload
+//                   admin tokens (read-only)
+//   SigningKeys     token, key (may create keys)    (KeyRing's)        keys.tick (leased)
+//   Clients         admin auth, token, code         "client", full     (bootstrap client made
+//                                                                      before the first load)
+//   Revoked         admin auth, token               "revoked", full
+//   ServiceCatalog  token (/oauth2/verify)          "service", full
+//   AdminAuth       every admin API (needs KeyRing, Revoked, Clients)
+//   Tokens          token, key (needs SigningKeys, Clients, Users, Revoked)
+//   Registry        client, service, user, provider, refresh-token
+//
+// Only SigningKeys may create or rotate keys (KeyManager::Tick): a process without the token
+// and key modules reads the ring and never writes it.
+//
+// Ownership and lifetimes: Shared owns every part it built; they live as long as Shared, which
+// outlives the modules and the router that borrow them (Services in services.cc owns both).
+// Thread-safety: the accessors are called while modules are built, on one thread, never
+// concurrently; the parts themselves are thread-safe as their headers say.
+
+#include <memory>
+#include <optional>
+
+#include "api/jwt_admin_auth.h"
+#include "api/registry_api.h"
+#include "app/config.h"
+#include "app/modules/background.h"
+#include "common/clock.h"
+#include "common/error.h"
+#include "common/random.h"
+#include "oauth/client/client_catalog.h"
+#include "oauth/credentials/secret_hash.h"
+#include "oauth/key/key_manager.h"
+#include "oauth/key/master_key.h"
+#include "oauth/login/throttle.h"
+#include "oauth/login/user_authenticator.h"
+#include "oauth/service/service_catalog.h"
+#include "oauth/token/ring_keys.h"
+#include "oauth/token/token_service.h"
+#include "store/sql/audit_log.h"
+#include "store/sql/consent_store.h"
+#include "store/sql/key_store.h"
+#include "store/sql/provider_store.h"
+#include "store/sql/service_store.h"
+#include "store/sql/session_store.h"
+#include "store/sql/user_store.h"
+
+namespace portcullis::app {
+
+class Shared {
+ public:
+  // `config`, `db` and `background` must outlive this object.
+  Shared(const Config& config, store::Database& db, oauth::MasterKey master,
+         Background& background);
+  Shared(const Shared&) = delete;
+  Shared& operator=(const Shared&) = delete;
+
+  const Config& config() const { return config_; }
+  store::Database& db() { return db_; }
+  const Clock& clock() const { return clock_; }
+  Random& random() { return Random::System(); }
+  const oauth::MasterKey& master() const { return master_; }
+  Background& background() { return background_; }
+  const oauth::SecretHasher& secrets() const { return secrets_; }
+
+  // The domain stores over `db` (stateless: cheap to build, no I/O until called).
+  store::SqlAuditLog& audit() { return audit_; }
+  store::SqlUserStore& user_store() { return user_store_; }
+  store::SqlServiceStore& service_store() { return service_store_; }
+  store::SqlProviderStore& provider_store() { return provider_store_; }
+  store::SqlSessionStore& session_store() { return session_store_; }
+  store::SqlConsentStore& consent_store() { return consent_store_; }
+
+  // The published keys, read from the store and reloaded on "key" notifications.
+  Result<oauth::KeyManager*> KeyRing();
+  // The same manager, owned for writing: makes the first key when the store has none to sign
+  // with, and rotates keys on the leased job "keys.tick".
+  Result<oauth::KeyManager*> SigningKeys();
+  // Signs and verifies with the ring (verifying needs only KeyRing).
+  Result<oauth::RingKeys*> TokenKeys();
+  Result<oauth::ClientCatalog*> Clients();
+  Result<oauth::RevocationList*> Revoked();
+  Result<oauth::ServiceCatalog*> Services();
+  // Null unless a module asked for Services().
+  oauth::ServiceCatalog* ServicesIfBuilt() { return services_.get(); }
+  oauth::LoginThrottle& Throttle();
+  oauth::LocalUserAuthenticator& Users();
+  Result<api::JwtAdminAuth*> AdminAuth();
+  Result<oauth::TokenService*> Tokens();
+  // The registry routes, shared by the registry modules. Call it from Module::Register (after
+  // every module is built), so that it sees whether a ServiceCatalog exists.
+  Result<api::RegistryRoutes*> Registry();
+
+ private:
+  const Config& config_;
+  store::Database& db_;
+  const Clock& clock_;
+  const oauth::MasterKey master_;
+  Background& background_;
+  const oauth::SecretHasher secrets_;
+  store::SqlAuditLog audit_;
+  store::SqlUserStore user_store_;
+  store::SqlServiceStore service_store_;
+  store::SqlProviderStore provider_store_;
+  store::SqlSessionStore session_store_;
+  store::SqlConsentStore consent_store_;
+
+  std::unique_ptr<store::SqlKeyStore> key_store_;
+  std::unique_ptr<oauth::KeyManager> keys_;
+  bool signing_ = false;
+  std::unique_ptr<oauth::RingKeys> ring_keys_;
+  std::unique_ptr<oauth::ClientCatalog> clients_;
+  std::unique_ptr<oauth::RevocationList> revoked_;
+  std::unique_ptr<oauth::ServiceCatalog> services_;
+  std::unique_ptr<oauth::LoginThrottle> throttle_;
+  std::unique_ptr<oauth::LocalUserAuthenticator> users_;
+  std::unique_ptr<api::JwtAdminAuth> admin_auth_;
+  std::unique_ptr<oauth::TokenService> tokens_;
+  std::unique_ptr<api::RegistryRoutes> registry_;
+};
+
+}  // namespace portcullis::app

@@ -1,0 +1,61 @@
+// The token service: POST /oauth2/token and its siblings (api/token_api.h), the resource-server
+// side (GET /oauth2/verify, /oauth2/revoked: api/verify_api.h) and discovery. It owns signing:
+// it may create and rotate keys (Shared::SigningKeys), and purges expired codes, tokens and
+// deny-list entries on the leased job "token.purge".
+#include "api/token_api.h"
+#include "api/verify_api.h"
+#include "app/modules/module.h"
+#include "app/modules/shared.h"
+
+namespace portcullis::app {
+namespace {
+
+class TokenModule final : public Module {
+ public:
+  static Result<std::unique_ptr<Module>> Build(Shared& shared) {
+    auto tokens = shared.Tokens();  // signing keys, clients, users, deny-list
+    if (!tokens) return Fail(std::move(tokens.error()));
+    auto keys = shared.TokenKeys();
+    if (!keys) return Fail(std::move(keys.error()));
+    auto revoked = shared.Revoked();
+    if (!revoked) return Fail(std::move(revoked.error()));
+    auto services = shared.Services();  // endpoint->scope tables for /oauth2/verify
+    if (!services) return Fail(std::move(services.error()));
+    auto auth = shared.AdminAuth();
+    if (!auth) return Fail(std::move(auth.error()));
+    oauth::TokenService* t = *tokens;
+    shared.background().AddJob("token.purge", shared.config().store.purge_interval_s,
+                               [t] { return t->Purge(); });
+    const Config& c = shared.config();
+    api::VerifyApiDeps verify{**keys,
+                              **revoked,
+                              **services,
+                              **auth,
+                              c.server.issuer,
+                              c.token.audience.empty() ? c.server.issuer : c.token.audience,
+                              c.verify.default_service};
+    api::Discovery discovery{c.server.issuer, c.Serves("code"), c.Serves("key")};
+    return std::unique_ptr<Module>(new TokenModule(*t, std::move(verify), std::move(discovery)));
+  }
+
+  Status Register(http::Router& router) override {
+    api::RegisterTokenApi(router, tokens_);
+    api::RegisterVerifyApi(router, verify_);
+    api::RegisterDiscovery(router, discovery_);
+    return {};
+  }
+
+ private:
+  TokenModule(oauth::TokenService& tokens, api::VerifyApiDeps verify, api::Discovery discovery)
+      : tokens_(tokens), verify_(std::move(verify)), discovery_(std::move(discovery)) {}
+
+  oauth::TokenService& tokens_;
+  api::VerifyApiDeps verify_;
+  api::Discovery discovery_;
+};
+
+}  // namespace
+
+const ModuleSpec kTokenModule{"token", &TokenModule::Build, nullptr};
+
+}  // namespace portcullis::app

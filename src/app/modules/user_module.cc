@@ -1,0 +1,152 @@
+// The user service: the user registry (/oauth2/user..., /oauth2/password/..., api/registry_api.h)
+// and `portcullis user ...`. It signs nothing: it needs no signing key and opens no key routes,
+// and reads the published keys only to verify admin tokens.
+#include <iostream>
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+
+#include "api/registry_api.h"
+#include "app/cli_support.h"
+#include "app/modules/module.h"
+#include "app/modules/shared.h"
+#include "common/random.h"
+#include "oauth/user/user_service.h"
+#include "store/sql/audit_log.h"
+#include "store/sql/user_store.h"
+
+namespace portcullis::app {
+namespace {
+
+namespace json = boost::json;
+using cli::Body;
+using cli::Die;
+using cli::Done;
+using cli::Output;
+using cli::ReadSecretLine;
+using cli::Refused;
+
+class UserModule final : public Module {
+ public:
+  static Result<std::unique_ptr<Module>> Build(Shared& shared) {
+    // The admin API verifies tokens against the published keys (read-only), the deny-list and
+    // the client catalog.
+    if (auto auth = shared.AdminAuth(); !auth) return Fail(std::move(auth.error()));
+    return std::unique_ptr<Module>(new UserModule(shared));
+  }
+
+  Status Register(http::Router& router) override {
+    auto routes = shared_.Registry();
+    if (!routes) return Fail(std::move(routes.error()));
+    (*routes)->AddUser(router);
+    return {};
+  }
+
+ private:
+  explicit UserModule(Shared& shared) : shared_(shared) {}
+  Shared& shared_;
+};
+
+// ---- CLI: portcullis user ... ----
+
+int RunUserCommand(const cli::State& s, const std::string& cmd, cli::Env& env) {
+  store::SqlUserStore user_store(*env.db);
+  store::SqlAuditLog audit(*env.db);
+  oauth::UserService users(*env.db, user_store, audit, env.clock);
+  if (cmd == "create" || cmd == "update") {
+    auto body = Body(s, "user " + cmd);
+    if (!body) return Refused(body.error());
+    if (cmd == "update") {
+      (*body)["userId"] = s.id;
+      body->erase("password");
+      body->erase("passwordConfirm");
+    }
+    auto patch = oauth::UserPatchFromJson(*body);
+    if (!patch) return Refused(patch.error());
+    if (cmd == "create" && s.password_stdin) {
+      patch->password = ReadSecretLine(std::cin);
+      patch->password_confirm = patch->password;
+    }
+    auto r =
+        cmd == "create" ? users.Create(*patch, env.actor) : users.Update(s.id, *patch, env.actor);
+    return r ? Output(s, oauth::UserToJson(*r)) : Refused(r.error());
+  }
+  if (cmd == "list") {
+    int64_t page = s.page < 1 ? 1 : s.page;
+    auto list = users.List(s.filter, (page - 1) * s.page_size, s.page_size);
+    if (!list) return Refused(list.error());
+    json::array items;
+    for (const auto& u : list->users) items.emplace_back(oauth::UserToJson(u));
+    return Output(s, items, {"userId", "userType", "email", "roles"});
+  }
+  if (cmd == "get") {
+    auto r = users.Get(s.id);
+    return r ? Output(s, oauth::UserToJson(*r)) : Refused(r.error());
+  }
+  if (cmd == "delete") {
+    auto r = users.Delete(s.id, env.actor);
+    return r ? Done(s, "deleted user " + s.id) : Refused(r.error());
+  }
+  if (cmd == "password") {
+    // stdin: the current password, then the new one, one per line.
+    oauth::PasswordChange change;
+    change.password = ReadSecretLine(std::cin);
+    change.new_password = ReadSecretLine(std::cin);
+    change.new_password_confirm = change.new_password;
+    auto st = users.ChangePassword(s.id, change, env.actor);
+    return st ? Done(s, "changed the password of " + s.id) : Refused(st.error());
+  }
+  if (cmd == "set-password") {
+    auto st = users.SetPassword(s.id, ReadSecretLine(std::cin), env.actor);
+    return st ? Done(s, "set the password of " + s.id) : Refused(st.error());
+  }
+  if (cmd == "lock" || cmd == "unlock") {
+    // Locking also ends the user's refresh tokens, codes and sessions (UserService::Update).
+    oauth::UserPatch patch;
+    patch.locked = cmd == "lock";
+    auto r = users.Update(s.id, patch, env.actor);
+    return r ? Done(s, (cmd == "lock" ? "locked " : "unlocked ") + s.id) : Refused(r.error());
+  }
+  return Die("user " + cmd + ": unknown command");
+}
+
+void AddUser(cli::Builder& b) {
+  auto* g = b.cli.add_subcommand("user", "Local users");
+  g->require_subcommand(1);
+  for (std::string name : {"create", "update"}) {
+    auto* c = b.Leaf(g, name, name == "create" ? "Create a user" : "Change a user's profile");
+    std::string cmd = "user " + name;
+    if (name == "update") {
+      b.Id(c, "User id");
+    } else {
+      b.Field(c, cmd, "--id", "userId", cli::FieldFlag::kString, "User id");
+      c->add_flag("--password-stdin", b.s.password_stdin, "Read the password from stdin");
+    }
+    b.Data(c);
+    b.Field(c, cmd, "--type", "userType", cli::FieldFlag::kString,
+            "admin | employee | customer | partner");
+    b.Field(c, cmd, "--first-name", "firstName", cli::FieldFlag::kString, "First name");
+    b.Field(c, cmd, "--last-name", "lastName", cli::FieldFlag::kString, "Last name");
+    b.Field(c, cmd, "--email", "email", cli::FieldFlag::kString, "E-mail address");
+    b.Field(c, cmd, "--roles", "roles", cli::FieldFlag::kString, "Space-separated roles");
+  }
+  auto* list = b.Leaf(g, "list", "List users by id");
+  b.Paging(list, "1");
+  list->add_option("--prefix", b.s.filter, "User id prefix");
+  for (auto [name, help] :
+       {std::pair{"get", "Show a user"}, std::pair{"delete", "Delete a user and their tokens"},
+        std::pair{"password", "Change a password: stdin holds the current and the new one"},
+        std::pair{"set-password", "Reset a password to one read from stdin; ends their grants"},
+        std::pair{"lock", "Lock a user: no sign-in anywhere; ends their tokens and sessions"},
+        std::pair{"unlock", "Unlock a user"}}) {
+    b.Id(b.Leaf(g, name, help), "User id");
+  }
+}
+
+const cli::Group kCli{"user", &AddUser, &RunUserCommand};
+
+}  // namespace
+
+const ModuleSpec kUserModule{"user", &UserModule::Build, &kCli};
+
+}  // namespace portcullis::app

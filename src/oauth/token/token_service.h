@@ -89,6 +89,8 @@ struct IssuedToken {
 
 class TokenService {
  public:
+  // Borrows everything it is given; each must outlive the service. `db` opens the transactions
+  // that the `stores` (codes, refresh and reference tokens, assertion jtis) write in.
   TokenService(TokenSettings settings, ClientCatalog& clients, const SecretHasher& secrets,
                const TokenKeys& keys, store::Database& db, TokenStores stores,
                UserAuthenticator& users, RevocationList& revoked, const Clock& clock,

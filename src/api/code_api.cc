@@ -20,13 +20,14 @@
 namespace portcullis::api {
 
 CodeApiDeps::CodeApiDeps(oauth::AuthorizationSettings settings, const oauth::ClientCatalog& catalog,
-                         store::Database& db, oauth::SessionStore& session_store,
-                         oauth::ConsentStore& consent_store, const Clock& clock, Random& rng,
+                         store::Database& db, oauth::AuthCodeStore& codes,
+                         oauth::SessionStore& session_store, oauth::ConsentStore& consent_store,
+                         const oauth::GrantRevocation& revocation, const Clock& clock, Random& rng,
                          const Secret& master_key, oauth::SessionSettings session_settings)
     : clients(catalog),
-      authorization(settings, catalog, db, clock, rng),
+      authorization(settings, catalog, codes, clock, rng),
       sessions(session_store, clock, rng, session_settings),
-      consents(db, consent_store, clock),
+      consents(db, consent_store, clock, revocation.ForUserClient()),
       csrf(master_key, clock),
       random(rng),
       secure_cookies(settings.issuer.starts_with("https://")) {}

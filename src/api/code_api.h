@@ -31,6 +31,7 @@
 #include "oauth/code/csrf.h"
 #include "oauth/code/session_store.h"
 #include "oauth/code/sso_session.h"
+#include "oauth/refresh/grant_revocation.h"
 
 namespace portcullis {
 namespace http {
@@ -51,9 +52,10 @@ namespace api {
 struct CodeApiDeps {
   // `master_key`: the installation's master key, from which the CSRF key is derived.
   CodeApiDeps(oauth::AuthorizationSettings settings, const oauth::ClientCatalog& clients,
-              store::Database& db, oauth::SessionStore& session_store,
-              oauth::ConsentStore& consent_store, const Clock& clock, Random& random,
-              const Secret& master_key, oauth::SessionSettings session_settings = {});
+              store::Database& db, oauth::AuthCodeStore& codes, oauth::SessionStore& session_store,
+              oauth::ConsentStore& consent_store, const oauth::GrantRevocation& revocation,
+              const Clock& clock, Random& random, const Secret& master_key,
+              oauth::SessionSettings session_settings = {});
 
   const oauth::ClientCatalog& clients;
   oauth::AuthorizationService authorization;

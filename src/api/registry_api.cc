@@ -19,11 +19,15 @@ Context::Context(const RegistryDeps& d)
       user_store(d.db),
       service_store(d.db),
       provider_store(d.db),
+      refresh_token_store(d.db),
+      code_store(d.db),
+      session_store(d.db),
+      revocation(refresh_token_store, code_store, session_store),
       clients(d.db, d.clock, d.random, d.secrets, &d.clients),
       services(d.db, service_store, audit, d.clock, d.services, &d.clients),
-      users(d.db, user_store, audit, d.clock, d.throttle),
+      users(d.db, user_store, audit, d.clock, d.throttle, revocation.ForUser()),
       providers(d.db, provider_store, audit, d.clock),
-      refresh_tokens(d.db, d.clock) {}
+      refresh_tokens(d.db, refresh_token_store, audit, d.clock) {}
 
 Result<Caller> Authorize(const Context& ctx, const http::Request& req, std::string_view read,
                          std::string_view write) {

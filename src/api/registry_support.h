@@ -16,13 +16,17 @@
 #include "oauth/audit/audit.h"
 #include "oauth/client/client_service.h"
 #include "oauth/provider/provider.h"
+#include "oauth/refresh/grant_revocation.h"
 #include "oauth/refresh/refresh_admin.h"
 #include "oauth/service/service_registry.h"
 #include "oauth/user/user_service.h"
 #include "store/sql/audit_log.h"
-#include "store/sql/user_store.h"
+#include "store/sql/code_store.h"
 #include "store/sql/provider_store.h"
+#include "store/sql/refresh_token_store.h"
 #include "store/sql/service_store.h"
+#include "store/sql/session_store.h"
+#include "store/sql/user_store.h"
 
 namespace portcullis::api::registry {
 
@@ -37,6 +41,10 @@ struct Context {
   store::SqlUserStore user_store;
   store::SqlServiceStore service_store;
   store::SqlProviderStore provider_store;
+  store::SqlRefreshTokenStore refresh_token_store;
+  store::SqlAuthCodeStore code_store;
+  store::SqlSessionStore session_store;
+  oauth::GrantRevocation revocation;
   oauth::ClientService clients;
   oauth::ServiceRegistry services;
   oauth::UserService users;

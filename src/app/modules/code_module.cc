@@ -20,9 +20,10 @@ class CodeModule final : public Module {
     as.issuer = c.server.issuer;
     as.code_ttl = c.token.code_ttl_s;
     as.basic_auth_implicit_consent = c.code.basic_auth_implicit_consent;
-    auto deps = std::make_unique<api::CodeApiDeps>(
-        as, **clients, shared.db(), shared.session_store(), shared.consent_store(), shared.clock(),
-        shared.random(), shared.master().bytes());
+    auto deps = std::make_unique<api::CodeApiDeps>(as, **clients, shared.db(), shared.code_store(),
+                                                   shared.session_store(), shared.consent_store(),
+                                                   shared.revocation(), shared.clock(),
+                                                   shared.random(), shared.master().bytes());
     deps->authenticators.AddDefault(std::make_shared<oauth::UserStoreLogin>(shared.Users()));
     oauth::SsoSessions* sessions = &deps->sessions;
     shared.background().AddJob("sso.purge", c.store.purge_interval_s,

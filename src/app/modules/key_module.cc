@@ -1,6 +1,6 @@
 // The key service: the JWKS (/oauth2/keys, /.well-known/jwks.json), certificates by kid
-// (/oauth2/key/{kid}, with federation to other providers: oauth/provider/federation.h), the admin key
-// routes (api/key_api.h) and `portcullis keys ...`. With the token module, it is the only one
+// (/oauth2/key/{kid}, with federation to other providers: oauth/provider/federation.h), the admin
+// key routes (api/key_api.h) and `portcullis keys ...`. With the token module, it is the only one
 // that may create and rotate signing keys (Shared::SigningKeys).
 #include <cstdio>
 
@@ -8,7 +8,6 @@
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
-#include "oauth/provider/federation.h"
 #include "api/key_api.h"
 #include "app/cli_support.h"
 #include "app/master_key.h"
@@ -17,6 +16,7 @@
 #include "common/random.h"
 #include "jose/alg.h"
 #include "oauth/key/key_manager.h"
+#include "oauth/provider/federation.h"
 #include "store/db.h"
 #include "store/sql/key_store.h"
 
@@ -38,8 +38,8 @@ class KeyModule final : public Module {
     fo.ca_file = c.federation.ca_file;
     fo.max_entries = static_cast<size_t>(c.federation.cache_max_entries);
     fo.max_in_flight = static_cast<int>(c.federation.max_in_flight);
-    auto federation = std::make_unique<oauth::Federation>(shared.provider_store(), shared.clock(),
-                                                          std::move(fo));
+    auto federation =
+        std::make_unique<oauth::Federation>(shared.provider_store(), shared.clock(), std::move(fo));
     return std::unique_ptr<Module>(new KeyModule(**keys, **tokens, **auth, std::move(federation),
                                                  {c.keys.provider_id, c.keys.jwks_max_age_s}));
   }

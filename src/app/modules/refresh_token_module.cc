@@ -11,6 +11,8 @@
 #include "app/modules/shared.h"
 #include "common/random.h"
 #include "oauth/refresh/refresh_admin.h"
+#include "store/sql/audit_log.h"
+#include "store/sql/refresh_token_store.h"
 
 namespace portcullis::app {
 namespace {
@@ -45,7 +47,9 @@ class RefreshTokenModule final : public Module {
 // ---- CLI: portcullis refresh-token ... ----
 
 int RunRefreshTokenCommand(const cli::State& s, const std::string& cmd, cli::Env& env) {
-  oauth::RefreshTokenAdmin tokens(*env.db, env.clock);
+  store::SqlRefreshTokenStore token_store(*env.db);
+  store::SqlAuditLog audit(*env.db);
+  oauth::RefreshTokenAdmin tokens(*env.db, token_store, audit, env.clock);
   if (cmd == "list") {
     int64_t page = s.page < 1 ? 1 : s.page;
     auto list = tokens.List(s.filter, (page - 1) * s.page_size, s.page_size);

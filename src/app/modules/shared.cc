@@ -20,7 +20,13 @@ Shared::Shared(const Config& config, store::Database& db, oauth::MasterKey maste
       service_store_(db),
       provider_store_(db),
       session_store_(db),
-      consent_store_(db) {}
+      consent_store_(db),
+      codes_(db),
+      refresh_tokens_(db),
+      reference_tokens_(db),
+      deny_list_(db),
+      assertion_jtis_(db),
+      revocation_(refresh_tokens_, codes_, session_store_) {}
 
 Result<oauth::KeyManager*> Shared::KeyRing() {
   if (keys_) return keys_.get();
@@ -90,7 +96,7 @@ Result<oauth::ClientCatalog*> Shared::Clients() {
 Result<oauth::RevocationList*> Shared::Revoked() {
   if (revoked_) return revoked_.get();
   auto revoked = std::make_unique<oauth::RevocationList>(
-      db_, clock_, oauth::DenyListRetention(config_.token.leeway_s));
+      deny_list_, clock_, oauth::DenyListRetention(config_.token.leeway_s));
   if (auto s = revoked->Reload(); !s) return Fail(std::move(s.error()));
   revoked_ = std::move(revoked);
   oauth::RevocationList* r = revoked_.get();
@@ -161,8 +167,10 @@ Result<oauth::TokenService*> Shared::Tokens() {
   ts.bootstrap_token_ttl = config_.token.bootstrap_token_ttl_s;
   ts.bootstrap_client_id = config_.bootstrap.client_id;
   ts.leeway_s = config_.token.leeway_s;
-  tokens_ = std::make_unique<oauth::TokenService>(ts, **clients, secrets_, **keys, db_, Users(),
-                                                  **revoked, clock_, Random::System());
+  tokens_ = std::make_unique<oauth::TokenService>(
+      ts, **clients, secrets_, **keys, db_,
+      oauth::TokenStores{codes_, refresh_tokens_, reference_tokens_, assertion_jtis_}, Users(),
+      **revoked, clock_, Random::System());
   return tokens_.get();
 }
 

@@ -40,15 +40,19 @@
 #include "oauth/key/master_key.h"
 #include "oauth/login/throttle.h"
 #include "oauth/login/user_authenticator.h"
+#include "oauth/refresh/grant_revocation.h"
 #include "oauth/service/service_catalog.h"
 #include "oauth/token/ring_keys.h"
 #include "oauth/token/token_service.h"
 #include "store/sql/audit_log.h"
+#include "store/sql/code_store.h"
 #include "store/sql/consent_store.h"
 #include "store/sql/key_store.h"
 #include "store/sql/provider_store.h"
+#include "store/sql/refresh_token_store.h"
 #include "store/sql/service_store.h"
 #include "store/sql/session_store.h"
+#include "store/sql/token_state_store.h"
 #include "store/sql/user_store.h"
 
 namespace portcullis::app {
@@ -76,6 +80,10 @@ class Shared {
   store::SqlProviderStore& provider_store() { return provider_store_; }
   store::SqlSessionStore& session_store() { return session_store_; }
   store::SqlConsentStore& consent_store() { return consent_store_; }
+  store::SqlAuthCodeStore& code_store() { return codes_; }
+  store::SqlRefreshTokenStore& refresh_token_store() { return refresh_tokens_; }
+  // Ends what a user holds when their rights are cut (over the stores above).
+  const oauth::GrantRevocation& revocation() const { return revocation_; }
 
   // The published keys, read from the store and reloaded on "key" notifications.
   Result<oauth::KeyManager*> KeyRing();
@@ -110,6 +118,12 @@ class Shared {
   store::SqlProviderStore provider_store_;
   store::SqlSessionStore session_store_;
   store::SqlConsentStore consent_store_;
+  store::SqlAuthCodeStore codes_;
+  store::SqlRefreshTokenStore refresh_tokens_;
+  store::SqlReferenceTokenStore reference_tokens_;
+  store::SqlDenyList deny_list_;
+  store::SqlAssertionJtiStore assertion_jtis_;
+  oauth::GrantRevocation revocation_;
 
   std::unique_ptr<store::SqlKeyStore> key_store_;
   std::unique_ptr<oauth::KeyManager> keys_;

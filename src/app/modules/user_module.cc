@@ -11,8 +11,12 @@
 #include "app/modules/module.h"
 #include "app/modules/shared.h"
 #include "common/random.h"
+#include "oauth/refresh/grant_revocation.h"
 #include "oauth/user/user_service.h"
 #include "store/sql/audit_log.h"
+#include "store/sql/code_store.h"
+#include "store/sql/refresh_token_store.h"
+#include "store/sql/session_store.h"
 #include "store/sql/user_store.h"
 
 namespace portcullis::app {
@@ -52,7 +56,11 @@ class UserModule final : public Module {
 int RunUserCommand(const cli::State& s, const std::string& cmd, cli::Env& env) {
   store::SqlUserStore user_store(*env.db);
   store::SqlAuditLog audit(*env.db);
-  oauth::UserService users(*env.db, user_store, audit, env.clock);
+  store::SqlRefreshTokenStore refresh_tokens(*env.db);
+  store::SqlAuthCodeStore codes(*env.db);
+  store::SqlSessionStore sessions(*env.db);
+  oauth::GrantRevocation revocation(refresh_tokens, codes, sessions);
+  oauth::UserService users(*env.db, user_store, audit, env.clock, nullptr, revocation.ForUser());
   if (cmd == "create" || cmd == "update") {
     auto body = Body(s, "user " + cmd);
     if (!body) return Refused(body.error());

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "oauth/refresh/grant_revocation.h"
 #include "store/db.h"
 
 namespace portcullis::oauth {
@@ -12,7 +11,10 @@ Consents::Consents(store::Database& db, ConsentStore& store, const Clock& clock,
     : db_(db),
       store_(store),
       clock_(clock),
-      revoke_(revoke ? std::move(revoke) : RevokeClientGrants(RevokeUserClientGrants)) {}
+      revoke_(revoke ? std::move(revoke)
+                     : [](store::Tx&, std::string_view, std::string_view, int64_t) -> Status {
+        return Fail(Error::Internal("no grant revocation wired"));
+      }) {}
 
 Result<bool> Consents::Covers(std::string_view user_id, std::string_view client_id,
                               const std::vector<std::string>& scope) const {

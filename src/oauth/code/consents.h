@@ -28,8 +28,8 @@ namespace portcullis::oauth {
 class Consents {
  public:
   // Ends the user's refresh tokens and unredeemed codes at one client inside the given
-  // transaction: RevokeUserClientGrants (refresh/grant_revocation.h) unless a test injects
-  // another.
+  // transaction: GrantRevocation::ForUserClient() (refresh/grant_revocation.h) in production.
+  // Without one, Revoke fails (Internal) rather than leave the grants.
   using RevokeClientGrants = std::function<Status(store::Tx& tx, std::string_view user_id,
                                                   std::string_view client_id, int64_t now)>;
 

@@ -68,68 +68,18 @@ std::string IssuedToken::ToJson() const {
   return json::serialize(o);
 }
 
-// --- RevocationList ---------------------------------------------------------------------
-
-Status RevocationList::Add(std::string_view jti, int64_t expires_at) {
-  auto s = db_.Transact("revoked.add", [&](store::Tx& tx) -> Status {
-    auto n = tx.Exec(
-        "INSERT INTO revoked_tokens (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING",
-        {Text(jti), Int(expires_at)});
-    if (!n) return Fail(n.error());
-    return tx.Notify("revoked", jti);
-  });
-  if (!s) return s;
-  Remember(std::string(jti), expires_at);
-  return {};
-}
-
-void RevocationList::Remember(std::string jti, int64_t expires_at) {
-  std::unique_lock lock(mu_);
-  revoked_[std::move(jti)] = expires_at;
-}
-
-bool RevocationList::Contains(std::string_view jti) const {
-  std::shared_lock lock(mu_);
-  return revoked_.contains(std::string(jti));
-}
-
-std::vector<std::pair<std::string, int64_t>> RevocationList::Entries() const {
-  const int64_t now = clock_.Now();
-  std::vector<std::pair<std::string, int64_t>> out;
-  {
-    std::shared_lock lock(mu_);
-    out.reserve(revoked_.size());
-    for (const auto& [jti, exp] : revoked_) {
-      if (exp + retention_s_ > now) out.emplace_back(jti, exp);
-    }
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-Status RevocationList::Reload() {
-  // Kept past exp for the leeway: a token within it still verifies (DenyListRetention).
-  auto rows = db_.Query("SELECT jti, expires_at FROM revoked_tokens WHERE expires_at > $1",
-                        {Int(clock_.Now() - retention_s_)});
-  if (!rows) return Fail(rows.error());
-  std::unordered_map<std::string, int64_t> fresh;
-  for (const auto& r : *rows) fresh.emplace(r.Str(0), r.Int(1));
-  std::unique_lock lock(mu_);
-  revoked_ = std::move(fresh);
-  return {};
-}
-
 // --- TokenService -----------------------------------------------------------------------
 
 TokenService::TokenService(TokenSettings settings, ClientCatalog& clients,
                            const SecretHasher& secrets, const TokenKeys& keys, store::Database& db,
-                           UserAuthenticator& users, RevocationList& revoked, const Clock& clock,
-                           Random& random)
+                           TokenStores stores, UserAuthenticator& users, RevocationList& revoked,
+                           const Clock& clock, Random& random)
     : settings_(std::move(settings)),
       clients_(clients),
       secrets_(secrets),
       keys_(keys),
       db_(db),
+      stores_(stores),
       users_(users),
       revoked_(revoked),
       clock_(clock),

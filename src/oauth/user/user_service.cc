@@ -6,7 +6,6 @@
 #include "oauth/client/validation.h"
 #include "oauth/credentials/secret_hash.h"
 #include "oauth/login/throttle.h"
-#include "oauth/refresh/grant_revocation.h"
 
 namespace portcullis::oauth {
 namespace {
@@ -29,7 +28,10 @@ UserService::UserService(store::Database& db, UserStore& users, audit::AuditLog&
       audit_(audit),
       clock_(clock),
       throttle_(throttle),
-      revoke_grants_(revoke_grants ? std::move(revoke_grants) : RevokeGrants(RevokeUserGrants)) {}
+      revoke_grants_(revoke_grants ? std::move(revoke_grants)
+                                   : [](store::Tx&, std::string_view, int64_t) -> Status {
+        return Fail(Error::Internal("no grant revocation wired"));
+      }) {}
 
 Result<User> UserService::Create(const UserPatch& p, std::string_view actor, const Authority& by) {
   if (!p.user_id || p.user_id->empty()) return Fail(FieldError("userId", "is required"));

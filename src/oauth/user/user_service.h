@@ -40,8 +40,8 @@ namespace portcullis::oauth {
 class UserService {
  public:
   // Ends what a user holds (refresh tokens, unredeemed codes, SSO sessions) inside the given
-  // transaction, at `now`: RevokeUserGrants (refresh/grant_revocation.h) unless a test injects
-  // another.
+  // transaction, at `now`: GrantRevocation::ForUser() (refresh/grant_revocation.h) in production.
+  // Without one, every write that must end grants fails (Internal) rather than leave them.
   using RevokeGrants = std::function<Status(store::Tx& tx, std::string_view user_id, int64_t now)>;
 
   // `throttle`, when given, is the sign-in throttle: wrong current passwords in ChangePassword

@@ -9,7 +9,11 @@
 
 #include "oauth/code/consents.h"
 #include "oauth/code/memory_consent_store.h"
+#include "oauth/refresh/grant_revocation.h"
 #include "store/sql/backend_test_fixture.h"
+#include "store/sql/code_store.h"
+#include "store/sql/refresh_token_store.h"
+#include "store/sql/session_store.h"
 
 namespace portcullis::store {
 namespace {
@@ -118,7 +122,11 @@ TEST_P(SqlConsentStoreTest, RevokeEndsTheUsersGrantsAtTheClient) {
   AddClients(db(), {"app1", "app2"});
   ManualClock clock;
   SqlConsentStore store(db());
-  oauth::Consents consents(db(), store, clock);
+  SqlRefreshTokenStore refresh_tokens(db());
+  SqlAuthCodeStore code_store(db());
+  SqlSessionStore session_store(db());
+  oauth::GrantRevocation revocation(refresh_tokens, code_store, session_store);
+  oauth::Consents consents(db(), store, clock, revocation.ForUserClient());
   ASSERT_TRUE(consents.Grant("alice", "app1", {"a.r"}));
   for (const char* sql :
        {"INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, created_at, "

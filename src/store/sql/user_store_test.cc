@@ -8,10 +8,14 @@
 #include <memory>
 
 #include "oauth/credentials/secret_hash.h"
+#include "oauth/refresh/grant_revocation.h"
 #include "oauth/user/memory_user_store.h"
 #include "oauth/user/user_service.h"
 #include "store/sql/audit_log.h"
 #include "store/sql/backend_test_fixture.h"
+#include "store/sql/code_store.h"
+#include "store/sql/refresh_token_store.h"
+#include "store/sql/session_store.h"
 
 namespace portcullis::store {
 namespace {
@@ -286,7 +290,11 @@ TEST_P(SqlUserStoreTest, UserServiceEndsTheUsersGrants) {
   ManualClock clock;
   SqlUserStore user_store(db());
   SqlAuditLog audit(db());
-  oauth::UserService users(db(), user_store, audit, clock);
+  SqlRefreshTokenStore refresh_tokens(db());
+  SqlAuthCodeStore codes(db());
+  SqlSessionStore sessions(db());
+  oauth::GrantRevocation revocation(refresh_tokens, codes, sessions);
+  oauth::UserService users(db(), user_store, audit, clock, nullptr, revocation.ForUser());
   auto make = [&](std::string id) {
     oauth::UserPatch p;
     p.user_id = id;

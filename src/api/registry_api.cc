@@ -15,8 +15,8 @@ namespace registry {
 
 Context::Context(RegistryDeps& d)
     : deps(d),
-      clients(d.db, d.clock, d.random, d.secrets, &d.clients),
-      services(d.db, d.clock, d.services, &d.clients),
+      clients(d.db, d.client_store, d.audit, d.clock, d.random, d.secrets, &d.clients),
+      services(d.db, d.client_store, d.clock, d.services, &d.clients),
       users(d.db, d.clock, d.throttle),
       providers(d.db, d.clock),
       refresh_tokens(d.db, d.clock) {}

@@ -13,6 +13,8 @@
 #include "oauth/credentials/token_hash.h"
 #include "oauth/service/service_catalog.h"
 #include "oauth/user/user_service.h"
+#include "store/sql/audit_log.h"
+#include "store/sql/client_store.h"
 
 namespace portcullis::api {
 namespace {
@@ -97,10 +99,13 @@ class RegistryApiTest : public oauth::testing::RegistryDbTest {
   void SetUp() override {
     RegistryDbTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
-    catalog_ = std::make_unique<oauth::ClientCatalog>(*db_);
+    client_store_ = std::make_unique<store::SqlClientStore>(*db_);
+    audit_log_ = std::make_unique<store::SqlAuditLog>(*db_);
+    catalog_ = std::make_unique<oauth::ClientCatalog>(*client_store_);
     services_ = std::make_unique<oauth::ServiceCatalog>(*db_);
-    deps_ = std::make_unique<RegistryDeps>(
-        RegistryDeps{*db_, clock_, Random::System(), hasher_, auth_, *catalog_, services_.get()});
+    deps_ = std::make_unique<RegistryDeps>(RegistryDeps{*db_, clock_, Random::System(), hasher_,
+                                                        auth_, *catalog_, *client_store_,
+                                                        *audit_log_, services_.get()});
     RegisterRegistryApis(router_, *deps_,
                          {"client", "service", "user", "provider", "refresh-token"});
   }
@@ -164,6 +169,8 @@ class RegistryApiTest : public oauth::testing::RegistryDbTest {
   ManualClock clock_;
   oauth::SecretHasher hasher_{Secret(std::string(32, 'p'))};
   FakeAdminAuth auth_;
+  std::unique_ptr<store::SqlClientStore> client_store_;
+  std::unique_ptr<store::SqlAuditLog> audit_log_;
   std::unique_ptr<oauth::ClientCatalog> catalog_;
   std::unique_ptr<oauth::ServiceCatalog> services_;
   std::unique_ptr<RegistryDeps> deps_;

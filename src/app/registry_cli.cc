@@ -21,13 +21,16 @@
 #include "oauth/client/client_json.h"
 #include "oauth/client/client_service.h"
 #include "oauth/client/import/light_oauth2_import.h"
-#include "oauth/client/import/sql_dump.h"
 #include "oauth/client/validation.h"
 #include "oauth/provider/provider.h"
 #include "oauth/refresh/refresh_admin.h"
 #include "oauth/service/service_registry.h"
 #include "oauth/user/user_service.h"
 #include "store/db.h"
+#include "store/sql/audit_log.h"
+#include "store/sql/client_store.h"
+#include "store/sql/light_oauth2_source.h"
+#include "store/sql/sql_dump.h"
 
 namespace portcullis::app {
 
@@ -200,7 +203,10 @@ struct Env {
 // ---- commands -------------------------------------------------------------------------------
 
 int ClientCommand(const State& s, const std::string& cmd, Env& env) {
-  oauth::ClientService clients(*env.db, env.clock, Random::System(), *env.secrets, nullptr);
+  store::SqlClientStore client_store(*env.db);
+  store::SqlAuditLog audit_log(*env.db);
+  oauth::ClientService clients(*env.db, client_store, audit_log, env.clock, Random::System(),
+                               *env.secrets, nullptr);
   auto with_secret = [&](const oauth::ClientWithSecret& c) {
     json::object o = oauth::ClientToJson(c.client);
     if (c.secret) {
@@ -279,7 +285,8 @@ int ClientCommand(const State& s, const std::string& cmd, Env& env) {
 }
 
 int ServiceCommand(const State& s, const std::string& cmd, Env& env) {
-  oauth::ServiceRegistry services(*env.db, env.clock, nullptr, nullptr);
+  store::SqlClientStore client_store(*env.db);
+  oauth::ServiceRegistry services(*env.db, client_store, env.clock, nullptr, nullptr);
   if (cmd == "create" || cmd == "update") {
     auto body = Body(s, "service " + cmd);
     if (!body) return Refused(body.error());
@@ -476,19 +483,22 @@ int ImportCommand(const State& s, const Config& config, Env& env) {
   if (s.from.starts_with("postgres://") || s.from.starts_with("postgresql://")) {
     auto source = store::OpenDatabase(s.from);
     if (!source) return Die("import: " + source.error().description);
-    tables = oauth::legacy::ReadLightOauth2Database(**source);
+    tables = store::ReadLightOauth2Database(**source);
   } else {
     std::ifstream f(s.from, std::ios::binary);
     if (!f) return Die("import: cannot read '" + s.from + "'");
-    tables = oauth::legacy::ParseSqlDump(ReadAll(f), oauth::legacy::LightOauth2Tables());
+    tables = store::ParseSqlDump(ReadAll(f), oauth::legacy::LightOauth2Tables());
   }
   if (!tables) return Refused(tables.error());
   oauth::legacy::ImportOptions options;
   options.refresh_token_ttl = config.token.refresh_token_ttl_s;
   options.actor = env.actor;
   options.dry_run = s.dry_run;
-  auto report =
-      oauth::legacy::ImportLightOauth2(*env.db, *tables, env.clock, Random::System(), options);
+  store::SqlClientStore client_store(*env.db);
+  store::SqlImportTarget import_target;
+  store::SqlAuditLog audit_log(*env.db);
+  auto report = oauth::legacy::ImportLightOauth2(*env.db, client_store, import_target, audit_log,
+                                                 *tables, env.clock, Random::System(), options);
   if (!report) return Refused(report.error());
   if (s.json) {
     json::object o, counts;

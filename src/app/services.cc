@@ -29,6 +29,9 @@
 #include "oauth/token/ring_keys.h"
 #include "oauth/token/token_service.h"
 #include "store/db.h"
+#include "store/sql/audit_log.h"
+#include "store/sql/client_store.h"
+#include "store/sql/delegation_store.h"
 #include "store/sql/key_store.h"
 
 namespace portcullis::app {
@@ -44,7 +47,10 @@ class ServiceSet final : public Services {
         db_(db),
         clock_(SystemClock::Instance()),
         secrets_(DerivePepper(master)),
-        clients_(db),
+        client_store_(db),
+        delegations_(db),
+        audit_log_(db),
+        clients_(client_store_),
         key_store_(db),
         throttle_(clock_, config.login.max_failures, config.login.window_s,
                   config.login.max_ip_failures),
@@ -67,7 +73,8 @@ class ServiceSet final : public Services {
     ring_keys_ = std::make_unique<oauth::RingKeys>(*keys_, clock_, config_.token.leeway_s);
 
     if (!config_.bootstrap.client_id.empty()) {
-      auto c = oauth::EnsureBootstrapClient(db_, secrets_, config_.bootstrap.client_id,
+      auto c = oauth::EnsureBootstrapClient(db_, client_store_, audit_log_, secrets_,
+                                            config_.bootstrap.client_id,
                                             Secret(config_.bootstrap.client_secret), clock_);
       if (!c) return Fail(c.error());
       // An existing client keeps its secret; a configured one that differs would otherwise be
@@ -127,11 +134,13 @@ class ServiceSet final : public Services {
       api::RegisterKeyApi(router, *keys_, *tokens_, *admin_auth_, *federation_,
                           {config_.keys.provider_id, config_.keys.jwks_max_age_s});
     }
-    registry_deps_ = std::make_unique<api::RegistryDeps>(api::RegistryDeps{
-        db_, clock_, Random::System(), secrets_, *admin_auth_, clients_, &services_, &throttle_});
+    registry_deps_ = std::make_unique<api::RegistryDeps>(
+        api::RegistryDeps{db_, clock_, Random::System(), secrets_, *admin_auth_, clients_,
+                          client_store_, audit_log_, &services_, &throttle_});
     api::RegisterRegistryApis(router, *registry_deps_, config_.server.services);
     if (config_.Serves("client")) {
-      api::RegisterDelegationApi(router, db_, *admin_auth_, clock_);
+      api::RegisterDelegationApi(router, db_, client_store_, delegations_, audit_log_, *admin_auth_,
+                                 clock_);
     }
     // Code service: authorization endpoint, sign-in, consent, logout (api/code_api.h).
     if (config_.Serves("code")) {
@@ -250,6 +259,9 @@ class ServiceSet final : public Services {
   store::Database& db_;
   const Clock& clock_;
   oauth::SecretHasher secrets_;
+  store::SqlClientStore client_store_;
+  store::SqlDelegationStore delegations_;
+  store::SqlAuditLog audit_log_;
   oauth::ClientCatalog clients_;
   store::SqlKeyStore key_store_;
   oauth::LoginThrottle throttle_;

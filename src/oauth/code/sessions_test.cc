@@ -11,6 +11,7 @@
 #include "oauth/code/sso_session.h"
 #include "oauth/credentials/token_hash.h"
 #include "store/db.h"
+#include "store/sql/client_store.h"
 
 namespace portcullis::oauth {
 namespace {
@@ -25,12 +26,13 @@ class SessionTest : public RegistryDbTest {
     for (const char* id : {"app1", "app2"}) {
       Client c;
       c.client_id = id;
-      c.client_type = "confidential";
+      c.client_type = ClientType::kConfidential;
       c.client_profile = "webserver";
       c.client_name = id;
       c.owner_id = "admin";
       c.host = "h";
-      auto s = db_->Transact([&](store::Tx& tx) { return client_store::Insert(tx, c); });
+      store::SqlClientStore clients(*db_);
+      auto s = db_->Transact([&](store::Tx& tx) { return clients.Insert(tx, c); });
       ASSERT_TRUE(s) << s.error().detail;
     }
   }

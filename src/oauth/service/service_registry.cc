@@ -37,27 +37,29 @@ json::array EndpointsJson(const std::vector<Endpoint>& endpoints) {
 
 // Locks the clients linked to the service (sorted, so concurrent writers lock in one order)
 // and returns their ids.
-Result<std::vector<std::string>> LockLinkedClients(store::Tx& tx, std::string_view service_id) {
-  auto ids = client_store::ClientsLinkedTo(tx, service_id);
+Result<std::vector<std::string>> LockLinkedClients(ClientStore& client_store, store::Tx& tx,
+                                                   std::string_view service_id) {
+  auto ids = client_store.ClientsLinkedTo(tx, service_id);
   if (!ids) return Fail(std::move(ids.error()));
   for (const auto& id : *ids) {
-    auto c = client_store::LoadForUpdate(tx, id);
+    auto c = client_store.LoadForUpdate(tx, id);
     if (!c) return Fail(std::move(c.error()));
   }
   return ids;
 }
 
 // Recomputes and persists the scope of each client from its remaining links.
-Status RecomputeClients(store::Tx& tx, const std::vector<std::string>& clients, int64_t now,
+Status RecomputeClients(ClientStore& client_store, store::Tx& tx,
+                        const std::vector<std::string>& clients, int64_t now,
                         std::string_view actor, std::string_view reason) {
   for (const auto& id : clients) {
-    auto c = client_store::Load(tx, id);
+    auto c = client_store.Load(tx, id);
     if (!c) return Fail(std::move(c.error()));
     if (!*c) continue;
-    auto scope = client_store::LinkedScope(tx, id);
+    auto scope = client_store.LinkedScope(tx, id);
     if (!scope) return Fail(std::move(scope.error()));
     if (*scope == (*c)->scope) continue;
-    if (auto st = client_store::SetScope(tx, id, *scope, now); !st) return st;
+    if (auto st = client_store.SetScope(tx, id, *scope, now); !st) return st;
     if (auto st = tx.Notify("client", id); !st) return st;
     json::object before, after;
     before["scope"] = JoinScope((*c)->scope);
@@ -85,9 +87,9 @@ Status CheckEndpointScopes(const Authority& by, const std::vector<Endpoint>& end
 
 }  // namespace
 
-ServiceRegistry::ServiceRegistry(store::Database& db, const Clock& clock, ServiceCatalog* services,
-                                 ClientCatalog* clients)
-    : db_(db), clock_(clock), services_(services), clients_(clients) {}
+ServiceRegistry::ServiceRegistry(store::Database& db, ClientStore& client_store, const Clock& clock,
+                                 ServiceCatalog* services, ClientCatalog* clients)
+    : db_(db), client_store_(client_store), clock_(clock), services_(services), clients_(clients) {}
 
 void ServiceRegistry::AfterWrite(std::string_view service_id,
                                  const std::vector<std::string>& clients) {
@@ -221,7 +223,7 @@ Result<Service> ServiceRegistry::Delete(std::string_view service_id, std::string
     if (!*loaded) return Fail(NotFound(service_id));
     before = **loaded;
     if (auto r = CheckOwner(by, before.owner_id, before.owner_id); !r) return r;
-    auto locked = LockLinkedClients(tx, service_id);
+    auto locked = LockLinkedClients(client_store_, tx, service_id);
     if (!locked) return Fail(std::move(locked.error()));
     clients = std::move(*locked);
     auto endpoints = service_store::LoadEndpoints(tx, service_id);
@@ -234,7 +236,8 @@ Result<Service> ServiceRegistry::Delete(std::string_view service_id, std::string
       if (!r) return Fail(std::move(r.error()));
     }
     int64_t now = clock_.Now();
-    if (auto r = RecomputeClients(tx, clients, now, actor, "service deleted"); !r) return r;
+    if (auto r = RecomputeClients(client_store_, tx, clients, now, actor, "service deleted"); !r)
+      return r;
     if (auto n = tx.Notify("service", service_id); !n) return n;
     json::object recorded = ServiceToJson(before);
     recorded["endpoints"] = EndpointsJson(*endpoints);
@@ -257,7 +260,7 @@ Status ServiceRegistry::SetEndpoints(std::string_view service_id,
     if (!loaded) return Fail(std::move(loaded.error()));
     if (!*loaded) return Fail(NotFound(service_id));
     if (auto r = CheckOwner(by, (*loaded)->owner_id, (*loaded)->owner_id); !r) return r;
-    auto locked = LockLinkedClients(tx, service_id);
+    auto locked = LockLinkedClients(client_store_, tx, service_id);
     if (!locked) return Fail(std::move(locked.error()));
     clients = std::move(*locked);
     auto before = service_store::LoadEndpoints(tx, service_id);
@@ -289,7 +292,9 @@ Status ServiceRegistry::SetEndpoints(std::string_view service_id,
       if (!r) return Fail(std::move(r.error()));
     }
     int64_t now = clock_.Now();
-    if (auto r = RecomputeClients(tx, clients, now, actor, "service endpoints changed"); !r) {
+    if (auto r =
+            RecomputeClients(client_store_, tx, clients, now, actor, "service endpoints changed");
+        !r) {
       return r;
     }
     if (auto n = tx.Notify("service", service_id); !n) return n;
@@ -327,7 +332,7 @@ Status ServiceRegistry::DeleteEndpoints(std::string_view service_id, std::string
     if (!*loaded || before->empty()) return Fail(NoEndpoints(service_id));
     if (auto r = CheckOwner(by, (*loaded)->owner_id, (*loaded)->owner_id); !r) return r;
     if (auto r = CheckEndpointScopes(by, *before); !r) return r;
-    auto locked = LockLinkedClients(tx, service_id);
+    auto locked = LockLinkedClients(client_store_, tx, service_id);
     if (!locked) return Fail(std::move(locked.error()));
     clients = std::move(*locked);
     for (const char* sql : {"DELETE FROM client_endpoints WHERE service_id = $1",
@@ -336,7 +341,9 @@ Status ServiceRegistry::DeleteEndpoints(std::string_view service_id, std::string
       if (!r) return Fail(std::move(r.error()));
     }
     int64_t now = clock_.Now();
-    if (auto r = RecomputeClients(tx, clients, now, actor, "service endpoints deleted"); !r) {
+    if (auto r =
+            RecomputeClients(client_store_, tx, clients, now, actor, "service endpoints deleted");
+        !r) {
       return r;
     }
     if (auto n = tx.Notify("service", service_id); !n) return n;

@@ -34,9 +34,9 @@ struct ServicePage {
 
 class ServiceRegistry {
  public:
-  // Either catalog may be null.
-  ServiceRegistry(store::Database& db, const Clock& clock, ServiceCatalog* services,
-                  ClientCatalog* clients);
+  // Either catalog may be null. `client_store` recomputes linked clients' scopes.
+  ServiceRegistry(store::Database& db, ClientStore& client_store, const Clock& clock,
+                  ServiceCatalog* services, ClientCatalog* clients);
 
   // Every write checks `by` (authority.h) inside its transaction: the owner rule always, and
   // for writes that change endpoints (and so the scope of linked clients) the admin-scope rule
@@ -66,6 +66,7 @@ class ServiceRegistry {
  private:
   void AfterWrite(std::string_view service_id, const std::vector<std::string>& clients);
   store::Database& db_;
+  ClientStore& client_store_;
   const Clock& clock_;
   ServiceCatalog* services_;
   ClientCatalog* clients_;

@@ -5,6 +5,8 @@
 #include "oauth/audit/audit.h"
 #include "oauth/client/client_service.h"
 #include "oauth/client/registry_testing.h"
+#include "store/sql/audit_log.h"
+#include "store/sql/client_store.h"
 
 namespace portcullis::oauth {
 namespace {
@@ -16,12 +18,14 @@ class ServiceRegistryTest : public RegistryDbTest {
   void SetUp() override {
     RegistryDbTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
-    clients_catalog_ = std::make_unique<ClientCatalog>(*db_);
+    client_store_ = std::make_unique<store::SqlClientStore>(*db_);
+    audit_log_ = std::make_unique<store::SqlAuditLog>(*db_);
+    clients_catalog_ = std::make_unique<ClientCatalog>(*client_store_);
     services_catalog_ = std::make_unique<ServiceCatalog>(*db_);
-    registry_ = std::make_unique<ServiceRegistry>(*db_, clock_, services_catalog_.get(),
-                                                  clients_catalog_.get());
-    clients_ = std::make_unique<ClientService>(*db_, clock_, Random::System(), hasher_,
-                                               clients_catalog_.get());
+    registry_ = std::make_unique<ServiceRegistry>(*db_, *client_store_, clock_,
+                                                  services_catalog_.get(), clients_catalog_.get());
+    clients_ = std::make_unique<ClientService>(*db_, *client_store_, *audit_log_, clock_,
+                                               Random::System(), hasher_, clients_catalog_.get());
   }
 
   ServicePatch Account(std::string id) {
@@ -55,6 +59,8 @@ class ServiceRegistryTest : public RegistryDbTest {
 
   ManualClock clock_;
   SecretHasher hasher_{Secret(std::string(32, 'p'))};
+  std::unique_ptr<store::SqlClientStore> client_store_;
+  std::unique_ptr<store::SqlAuditLog> audit_log_;
   std::unique_ptr<ClientCatalog> clients_catalog_;
   std::unique_ptr<ServiceCatalog> services_catalog_;
   std::unique_ptr<ServiceRegistry> registry_;

@@ -1,15 +1,31 @@
+// The light-oauth2 import end to end, on SQLite and PostgreSQL: its source adapters (SQL dumps,
+// a light-oauth2 PostgreSQL database) and its writes through SqlClientStore and
+// SqlImportTarget.
 #include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <memory>
 
 #include "oauth/audit/audit.h"
 #include "oauth/client/client_service.h"
 #include "oauth/client/import/light_oauth2_import.h"
-#include "oauth/client/import/sql_dump.h"
-#include "oauth/client/registry_testing.h"
 #include "oauth/credentials/secret_hash.h"
 #include "oauth/credentials/token_hash.h"
+#include "store/sql/audit_log.h"
+#include "store/sql/backend_test_fixture.h"
+#include "store/sql/client_store.h"
+#include "store/sql/light_oauth2_source.h"
+#include "store/sql/row_count_testing.h"
+#include "store/sql/sql_dump.h"
 
-namespace portcullis::oauth::legacy {
+namespace portcullis::store {
 namespace {
+
+using oauth::legacy::ImportLightOauth2;
+using oauth::legacy::ImportOptions;
+using oauth::legacy::LightOauth2Tables;
 
 // light-oauth2's seed rows (reference §3.1, §16): user admin/123456 and the PetStore client
 // with secret f6h1FTI8Q3-7UScPZDzfXA, as its create scripts insert them (PBKDF2 hashes in
@@ -180,10 +196,30 @@ TEST(SqlDump, SurvivesMutatedInput) {
   }
 }
 
-class ImportTest : public testing::RegistryDbTest {
+class ImportTest : public BackendTest {
  protected:
+  void SetUp() override {
+    BackendTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    clients_ = std::make_unique<SqlClientStore>(db());
+    audit_ = std::make_unique<SqlAuditLog>(db());
+  }
+  Result<oauth::legacy::ImportReport> Import(const oauth::legacy::Tables& tables,
+                                             const ImportOptions& options) {
+    return ImportLightOauth2(db(), *clients_, target_, *audit_, tables, clock_, Random::System(),
+                             options);
+  }
+  oauth::ClientService Clients() {
+    return oauth::ClientService(db(), *clients_, *audit_, clock_, Random::System(), hasher_,
+                                nullptr);
+  }
+  int64_t Count(const std::string& from_where) { return CountRows(db(), from_where); }
+
   ManualClock clock_;
-  SecretHasher hasher_{Secret(std::string(32, 'p'))};
+  oauth::SecretHasher hasher_{Secret(std::string(32, 'p'))};
+  std::unique_ptr<SqlClientStore> clients_;
+  SqlImportTarget target_;
+  std::unique_ptr<SqlAuditLog> audit_;
 };
 
 TEST_P(ImportTest, SeedDumpImportsAndItsCredentialsVerify) {
@@ -191,7 +227,7 @@ TEST_P(ImportTest, SeedDumpImportsAndItsCredentialsVerify) {
   ASSERT_TRUE(tables);
   ImportOptions options;
   options.actor = "cli:test";
-  auto report = ImportLightOauth2(*db_, *tables, clock_, Random::System(), options);
+  auto report = Import(*tables, options);
   ASSERT_TRUE(report) << report.error().description << report.error().detail;
   EXPECT_EQ(report->counts["users"].imported, 1);
   EXPECT_EQ(report->counts["clients"].imported, 2);
@@ -208,10 +244,10 @@ TEST_P(ImportTest, SeedDumpImportsAndItsCredentialsVerify) {
   EXPECT_EQ(warnings.find(kRefreshToken), std::string::npos);
 
   // The imported user's password and client's secret verify, and are upgraded on first use.
-  auto row = db_->QueryRow("SELECT password_hash FROM users WHERE user_id = 'admin'");
+  auto row = db().QueryRow("SELECT password_hash FROM users WHERE user_id = 'admin'");
   ASSERT_TRUE(row && *row);
-  EXPECT_TRUE(VerifyPassword("123456", (**row).Str(0)));
-  ClientService clients(*db_, clock_, Random::System(), hasher_, nullptr);
+  EXPECT_TRUE(oauth::VerifyPassword("123456", (**row).Str(0)));
+  auto clients = Clients();
   auto ok = clients.VerifySecret("f7d42348-c647-4efb-a52d-4c5787421e72",
                                  Secret("f6h1FTI8Q3-7UScPZDzfXA"));
   ASSERT_TRUE(ok);
@@ -219,10 +255,14 @@ TEST_P(ImportTest, SeedDumpImportsAndItsCredentialsVerify) {
   auto c = clients.Get("f7d42348-c647-4efb-a52d-4c5787421e72");
   ASSERT_TRUE(c);
   EXPECT_TRUE(c->secret_hash.starts_with("hs256$"));
-  EXPECT_EQ(c->token_profile, "light-4j");
+  EXPECT_EQ(c->token_profile, oauth::TokenProfile::kLight4j);
+  EXPECT_EQ(c->client_type, oauth::ClientType::kPublic);
+  // Not named: Basic and post both work, as upstream (auth_method_explicit stays false).
+  EXPECT_EQ(c->auth_method, oauth::AuthMethod::kClientSecretBasic);
+  EXPECT_FALSE(c->auth_method_explicit);
   EXPECT_EQ(c->custom_claim, R"({"c1":"361","c2":"67"})");
   EXPECT_EQ(c->redirect_uris, (std::vector<std::string>{"http://localhost:8080/authorization"}));
-  EXPECT_EQ(JoinScope(c->scope), "petstore.r petstore.w");
+  EXPECT_EQ(oauth::JoinScope(c->scope), "petstore.r petstore.w");
   EXPECT_TRUE(c->AllowsGrant("client_credentials"));
   EXPECT_FALSE(c->AllowsGrant("password"));
   auto trusted = clients.Get("59f347a0-c92d-11e6-9d9d-cec0c932ce01");
@@ -230,23 +270,23 @@ TEST_P(ImportTest, SeedDumpImportsAndItsCredentialsVerify) {
   EXPECT_EQ(*clients.ServiceLinks(trusted->client_id, "AACT0001"),
             (std::vector<std::string>{"/v1/data@get"}));
 
-  auto token = db_->QueryRow(
+  auto token = db().QueryRow(
       "SELECT client_id, remember, state, expires_at FROM refresh_tokens "
       "WHERE token_hash = $1",
-      {TokenHash(kRefreshToken)});
+      {oauth::TokenHash(kRefreshToken)});
   ASSERT_TRUE(token && *token);
   EXPECT_EQ((**token).Str(1), "Y");
   EXPECT_EQ((**token).Str(2), "active");
   EXPECT_EQ((**token).Int(3), clock_.Now() + 90 * 86400);
   EXPECT_EQ(Count("refresh_tokens WHERE token_hash = '" + std::string(kRefreshToken) + "'"), 0);
 
-  auto entries = audit::List(*db_, {.action = "import.light_oauth2"});
+  auto entries = audit_->List({.action = "import.light_oauth2"});
   ASSERT_TRUE(entries && entries->entries.size() == 1);
   EXPECT_EQ(entries->entries[0].actor, "cli:test");
   EXPECT_EQ(entries->entries[0].after_json.find("1000:"), std::string::npos);
 
   // Re-running skips what is there and changes nothing.
-  auto again = ImportLightOauth2(*db_, *tables, clock_, Random::System(), options);
+  auto again = Import(*tables, options);
   ASSERT_TRUE(again);
   EXPECT_EQ(again->counts["users"].imported, 0);
   EXPECT_EQ(again->counts["users"].skipped, 1);
@@ -259,7 +299,7 @@ TEST_P(ImportTest, DryRunChangesNothing) {
   ASSERT_TRUE(tables);
   ImportOptions options;
   options.dry_run = true;
-  auto report = ImportLightOauth2(*db_, *tables, clock_, Random::System(), options);
+  auto report = Import(*tables, options);
   ASSERT_TRUE(report) << report.error().detail;
   EXPECT_EQ(report->counts["clients"].imported, 2);
   EXPECT_EQ(Count("clients"), 0);
@@ -269,16 +309,19 @@ TEST_P(ImportTest, DryRunChangesNothing) {
 TEST_P(ImportTest, ReadsALightOauth2PostgresDatabase) {
   if (!IsPostgres()) GTEST_SKIP() << "reading a light-oauth2 database needs PostgreSQL";
   // A light-oauth2 schema in a schema of its own, filled by its create script.
-  std::string schema = "lo2_" + testing::UniqueSuffix();
-  ASSERT_TRUE(admin_->Exec("CREATE SCHEMA " + schema));
   const char* base = std::getenv("PORTCULLIS_TEST_PG_URL");
+  ASSERT_NE(base, nullptr);
+  auto admin = OpenDatabase(base);
+  ASSERT_TRUE(admin) << admin.error().detail;
+  std::string schema = "lo2_" + std::to_string(::getpid()) + "_" + std::to_string(std::rand());
+  ASSERT_TRUE((*admin)->Exec("CREATE SCHEMA " + schema));
   std::string url = std::string(base) +
                     (std::string(base).find('?') == std::string::npos ? "?" : "&") +
                     "options=-csearch_path%3D" + schema;
   {
-    auto source = store::OpenDatabase(url);
+    auto source = OpenDatabase(url);
     ASSERT_TRUE(source) << source.error().detail;
-    auto st = (*source)->Transact([&](store::Tx& tx) -> Status {
+    auto st = (*source)->Transact([&](Tx& tx) -> Status {
       return tx.ExecScript(
           "CREATE TABLE user_profile (user_id VARCHAR(32) PRIMARY KEY, user_type VARCHAR(16) NOT "
           "NULL, first_name VARCHAR(32) NOT NULL, last_name VARCHAR(32) NOT NULL, email "
@@ -303,19 +346,19 @@ TEST_P(ImportTest, ReadsALightOauth2PostgresDatabase) {
     EXPECT_EQ(tables->at("user_profile").size(), 1u);
     EXPECT_EQ(tables->at("client").size(), 1u);
     EXPECT_FALSE(tables->contains("service"));
-    auto report = ImportLightOauth2(*db_, *tables, clock_, Random::System(), {});
+    auto report = Import(*tables, {});
     ASSERT_TRUE(report) << report.error().detail;
     EXPECT_EQ(report->counts["users"].imported, 1);
     EXPECT_EQ(report->counts["clients"].imported, 1);
     EXPECT_EQ(report->counts["refresh_tokens"].imported, 1);
   }
-  ASSERT_TRUE(admin_->Exec("DROP SCHEMA " + schema + " CASCADE"));
-  ClientService clients(*db_, clock_, Random::System(), hasher_, nullptr);
+  ASSERT_TRUE((*admin)->Exec("DROP SCHEMA " + schema + " CASCADE"));
+  auto clients = Clients();
   EXPECT_TRUE(*clients.VerifySecret("f7d42348-c647-4efb-a52d-4c5787421e72",
                                     Secret("f6h1FTI8Q3-7UScPZDzfXA")));
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, ImportTest, testing::kRegistryBackends, testing::BackendName);
+PORTCULLIS_INSTANTIATE_BACKENDS(ImportTest);
 
 }  // namespace
-}  // namespace portcullis::oauth::legacy
+}  // namespace portcullis::store

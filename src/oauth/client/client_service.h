@@ -66,8 +66,9 @@ Status ValidateClient(const Client& c, const RejectedEnums& rejected = {});
 // The grants a client of this type gets when a create names none: light-oauth2's behaviour
 // (reference §4.4), minus client_credentials for public clients (RFC 6749 §4.4).
 std::vector<std::string> DefaultGrantTypes(ClientType client_type);
-// Merges `patch` into `client` (absent members keep their values).
-RejectedEnums ApplyPatch(const ClientPatch& patch, Client& client);
+// Merges `patch` into `client` (absent members keep their values). Pass the result to
+// ValidateClient.
+[[nodiscard]] RejectedEnums ApplyPatch(const ClientPatch& patch, Client& client);
 
 class ClientService {
  public:

@@ -201,6 +201,38 @@ TEST_F(ClientServiceTest, CreateRefusesBadInputWithLightOauth2Codes) {
   EXPECT_EQ(AuditCount(), 0);
 }
 
+// Enum members that name no value are reported where ValidateClient checks the field, so a body
+// with several faults gets the same first error as when the fields were strings.
+TEST_F(ClientServiceTest, UnknownEnumValuesAreReportedInValidationOrder) {
+  auto p = Confidential();
+  p.client_id = "bad id";
+  p.client_type = "fake";
+  EXPECT_EQ(service_->Create(p, "t", "a").error().description,
+            "clientId: may contain only letters, digits and . _ ~ @ + -");
+
+  p = Confidential();
+  p.redirect_uris = std::vector<std::string>{""};
+  p.token_profile = "jwt";
+  p.auth_method = "magic";
+  EXPECT_EQ(service_->Create(p, "t", "a").error().description, "redirectUris[0]: is empty");
+  p.redirect_uris.reset();
+  EXPECT_EQ(service_->Create(p, "t", "a").error().description,
+            "tokenProfile: 'jwt' is not one of rfc9068, light-4j");
+  p.token_profile = "light-4j";
+  EXPECT_EQ(service_->Create(p, "t", "a").error().description,
+            "authMethod: 'magic' is not one of client_secret_basic, client_secret_post, "
+            "private_key_jwt, none");
+
+  // An update with an unknown value changes nothing.
+  auto created = MustCreate(Confidential());
+  ClientPatch bad;
+  bad.client_type = "superuser";
+  auto r = service_->Update(created.client.client_id, bad, "t");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, "ERR11004");
+  EXPECT_EQ(service_->Get(created.client.client_id)->client_type, ClientType::kConfidential);
+}
+
 TEST_F(ClientServiceTest, DuplicateIdIsRefused) {
   auto p = Confidential();
   p.client_id = "f7d42348-c647-4efb-a52d-4c5787421e72";

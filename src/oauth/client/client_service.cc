@@ -39,7 +39,7 @@ json::object LinksJson(std::string_view service_id, const std::vector<std::strin
   return o;
 }
 
-json::object LinkMapJson(const client_store::LinkMap& links, const std::string& scope) {
+json::object LinkMapJson(const ClientLinkMap& links, const std::string& scope) {
   json::object services;
   for (const auto& [sid, eps] : links) {
     json::array a;
@@ -333,7 +333,7 @@ Result<Client> ClientService::Get(std::string_view client_id) {
   return std::move(**c);
 }
 
-Result<ClientPage> ClientService::List(const client_store::ListQuery& q) {
+Result<ClientPage> ClientService::List(const ClientListQuery& q) {
   return db_.TransactValue<ClientPage>("client.list", [&](store::Tx& tx) -> Result<ClientPage> {
     ClientPage page;
     auto total = store_.Count(tx, q.host_prefix);
@@ -408,14 +408,15 @@ Result<ClientWithSecret> ClientService::RotateSecret(std::string_view client_id,
   return out;
 }
 
-Result<client_store::LinkMap> ClientService::Links(std::string_view client_id) {
-  return db_.TransactValue<client_store::LinkMap>(
-      "client.links", [&](store::Tx& tx) -> Result<client_store::LinkMap> {
-        auto c = store_.Load(tx, client_id);
-        if (!c) return Fail(std::move(c.error()));
-        if (auto r = RequireClient(*c, client_id); !r) return Fail(std::move(r.error()));
-        return store_.Links(tx, client_id);
-      });
+Result<ClientLinkMap> ClientService::Links(std::string_view client_id) {
+  return db_.TransactValue<ClientLinkMap>("client.links",
+                                          [&](store::Tx& tx) -> Result<ClientLinkMap> {
+                                            auto c = store_.Load(tx, client_id);
+                                            if (!c) return Fail(std::move(c.error()));
+                                            if (auto r = RequireClient(*c, client_id); !r)
+                                              return Fail(std::move(r.error()));
+                                            return store_.Links(tx, client_id);
+                                          });
 }
 
 Result<std::vector<std::string>> ClientService::ServiceLinks(std::string_view client_id,

@@ -90,7 +90,7 @@ class ClientService {
   Result<ClientWithSecret> Update(std::string_view client_id, const ClientPatch& patch,
                                   std::string_view actor, const Authority& by = Authority::Full());
   Result<Client> Get(std::string_view client_id);
-  Result<ClientPage> List(const client_store::ListQuery& query);
+  Result<ClientPage> List(const ClientListQuery& query);
   // Removes the client, its links and its refresh tokens (and codes, reference tokens,
   // consents) in one transaction; returns the client as it was.
   Result<Client> Delete(std::string_view client_id, std::string_view actor,
@@ -98,7 +98,7 @@ class ClientService {
   Result<ClientWithSecret> RotateSecret(std::string_view client_id, std::string_view actor,
                                         const Authority& by = Authority::Full());
 
-  Result<client_store::LinkMap> Links(std::string_view client_id);
+  Result<ClientLinkMap> Links(std::string_view client_id);
   Result<std::vector<std::string>> ServiceLinks(std::string_view client_id,
                                                 std::string_view service_id);
   // Replaces the client's links to `service_id` with `endpoints` (ERR12014 unknown client,

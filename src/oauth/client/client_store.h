@@ -103,10 +103,8 @@ class ClientStore {
                                       std::string_view endpoint) = 0;
 };
 
-// Transitional names for code not yet moved to the ClientStore interface (issue 14).
+// Transitional (issue 14).
 namespace client_store {
-using ListQuery = ClientListQuery;
-using LinkMap = ClientLinkMap;
 // DEPRECATED: SQL fragments for the stores of other domains that still build SQL under
 // src/oauth; removed once they live in src/store/sql.
 // " COLLATE BINARY" (SQLite) or " COLLATE \"C\"" (PostgreSQL): the same order on both.

@@ -1,7 +1,7 @@
 #pragma once
 // Migrates a light-oauth2 database into Portcullis (`portcullis import light-oauth2`): users,
 // clients, services, endpoints, client-endpoint links, providers and refresh tokens, read from
-// a SQL dump (see sql_dump.h) or straight from a light-oauth2 PostgreSQL database.
+// a SQL dump (store/sql/sql_dump.h) or straight from a light-oauth2 PostgreSQL database.
 //
 // Everything is written in one transaction with one audit entry. Rows whose id already exists
 // are skipped (the import can be re-run), as are rows that reference a missing client, service
@@ -17,12 +17,13 @@
 // (they could override iss, aud, scope... in light-oauth2, reference §18.6).
 // Rows that break today's validation rules (e.g. an http redirect URI to a public host) are
 // imported as they are, with a warning, so no client stops working.
-
+//
 // Layout: this file is the import's domain logic (what carries over, what is checked, what is
 // reported). Reading the source is an adapter under src/store/sql/ (sql_dump.h for dumps,
 // light_oauth2_source.h for a PostgreSQL database); clients are written through
 // ClientStore::InsertIfAbsent (the client store's one column list), the other domains' rows
 // through an ImportTarget (SQL: store::SqlImportTarget), the audit entry through an AuditLog.
+// Thread-safety: ImportLightOauth2 blocks on the store; run it from a CLI or pool thread.
 
 #include <cstdint>
 #include <map>

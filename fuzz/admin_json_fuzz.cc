@@ -28,8 +28,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (v.is_object()) {
         if (auto p = ClientPatchFromJson(v.get_object())) {
           Client c;
-          ApplyPatch(*p, c);
-          if (ValidateClient(c)) (void)ClientToJson(c);
+          RejectedEnums rejected = ApplyPatch(*p, c);
+          if (ValidateClient(c, rejected)) (void)ClientToJson(c);
         }
       }
       break;

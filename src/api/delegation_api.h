@@ -5,6 +5,9 @@
 //
 //   GET /oauth2/client/{clientId}/delegation   portal.r   -> [{"audience","scope","maxDepth"}]
 //   PUT /oauth2/client/{clientId}/delegation   portal.w   body: the same array; replaces all
+//
+// Store work runs as http::Blocking in transactions of `db`, through `clients` (the client must
+// exist), `policies` and `audit`. Every reference must outlive the router.
 
 namespace portcullis {
 namespace http {
@@ -13,14 +16,22 @@ class Router;
 namespace store {
 class Database;
 }
+namespace oauth {
+class ClientStore;
+class DelegationStore;
+namespace audit {
+class AuditLog;
+}
+}  // namespace oauth
 class Clock;
 
 namespace api {
 
 class AdminAuth;
 
-void RegisterDelegationApi(http::Router& router, store::Database& db, const AdminAuth& auth,
-                           const Clock& clock);
+void RegisterDelegationApi(http::Router& router, store::Database& db, oauth::ClientStore& clients,
+                           oauth::DelegationStore& policies, oauth::audit::AuditLog& audit,
+                           const AdminAuth& auth, const Clock& clock);
 
 }  // namespace api
 }  // namespace portcullis

@@ -23,8 +23,8 @@ Context::Context(const RegistryDeps& d)
       code_store(d.db),
       session_store(d.db),
       revocation(refresh_token_store, code_store, session_store),
-      clients(d.db, d.clock, d.random, d.secrets, &d.clients),
-      services(d.db, service_store, audit, d.clock, d.services, &d.clients),
+      clients(d.db, d.client_store, audit, d.clock, d.random, d.secrets, &d.clients),
+      services(d.db, service_store, d.client_store, audit, d.clock, d.services, &d.clients),
       users(d.db, user_store, audit, d.clock, d.throttle, revocation.ForUser()),
       providers(d.db, provider_store, audit, d.clock),
       refresh_tokens(d.db, refresh_token_store, audit, d.clock) {}

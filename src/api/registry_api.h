@@ -32,7 +32,9 @@
 #include "common/clock.h"
 #include "common/random.h"
 #include "http/router.h"
+#include "oauth/audit/audit.h"
 #include "oauth/client/client_catalog.h"
+#include "oauth/client/client_store.h"
 #include "oauth/credentials/secret_hash.h"
 #include "store/db.h"
 
@@ -50,6 +52,8 @@ struct RegistryDeps {
   const oauth::SecretHasher& secrets;
   const api::AdminAuth& auth;
   oauth::ClientCatalog& clients;
+  oauth::ClientStore& client_store;
+  oauth::audit::AuditLog& audit;
   // Optional: refreshed after service writes when given (the store notification "service"
   // announces them either way).
   oauth::ServiceCatalog* services = nullptr;

@@ -14,8 +14,9 @@
 #include "oauth/service/service_catalog.h"
 #include "oauth/user/user_service.h"
 #include "store/sql/audit_log.h"
-#include "store/sql/user_store.h"
+#include "store/sql/client_store.h"
 #include "store/sql/service_store.h"
+#include "store/sql/user_store.h"
 
 namespace portcullis::api {
 namespace {
@@ -100,11 +101,14 @@ class RegistryApiTest : public oauth::testing::RegistryDbTest {
   void SetUp() override {
     RegistryDbTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
-    catalog_ = std::make_unique<oauth::ClientCatalog>(*db_);
+    client_store_ = std::make_unique<store::SqlClientStore>(*db_);
+    audit_log_ = std::make_unique<store::SqlAuditLog>(*db_);
+    catalog_ = std::make_unique<oauth::ClientCatalog>(*client_store_);
     service_store_ = std::make_unique<store::SqlServiceStore>(*db_);
     services_ = std::make_unique<oauth::ServiceCatalog>(*service_store_);
-    deps_ = std::make_unique<RegistryDeps>(
-        RegistryDeps{*db_, clock_, Random::System(), hasher_, auth_, *catalog_, services_.get()});
+    deps_ = std::make_unique<RegistryDeps>(RegistryDeps{*db_, clock_, Random::System(), hasher_,
+                                                        auth_, *catalog_, *client_store_,
+                                                        *audit_log_, services_.get()});
     RegisterRegistryApis(router_, *deps_,
                          {"client", "service", "user", "provider", "refresh-token"});
   }
@@ -168,6 +172,8 @@ class RegistryApiTest : public oauth::testing::RegistryDbTest {
   ManualClock clock_;
   oauth::SecretHasher hasher_{Secret(std::string(32, 'p'))};
   FakeAdminAuth auth_;
+  std::unique_ptr<store::SqlClientStore> client_store_;
+  std::unique_ptr<store::SqlAuditLog> audit_log_;
   std::unique_ptr<oauth::ClientCatalog> catalog_;
   std::unique_ptr<store::SqlServiceStore> service_store_;
   std::unique_ptr<oauth::ServiceCatalog> services_;

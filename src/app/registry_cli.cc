@@ -14,9 +14,11 @@
 #include "common/random.h"
 #include "oauth/audit/audit.h"
 #include "oauth/client/import/light_oauth2_import.h"
-#include "oauth/client/import/sql_dump.h"
 #include "store/db.h"
 #include "store/sql/audit_log.h"
+#include "store/sql/client_store.h"
+#include "store/sql/light_oauth2_source.h"
+#include "store/sql/sql_dump.h"
 
 namespace portcullis::app {
 
@@ -60,19 +62,22 @@ int RunImportCommand(const cli::State& s, const std::string&, cli::Env& env) {
   if (s.from.starts_with("postgres://") || s.from.starts_with("postgresql://")) {
     auto source = store::OpenDatabase(s.from);
     if (!source) return Die("import: " + source.error().description);
-    tables = oauth::legacy::ReadLightOauth2Database(**source);
+    tables = store::ReadLightOauth2Database(**source);
   } else {
     std::ifstream f(s.from, std::ios::binary);
     if (!f) return Die("import: cannot read '" + s.from + "'");
-    tables = oauth::legacy::ParseSqlDump(ReadAll(f), oauth::legacy::LightOauth2Tables());
+    tables = store::ParseSqlDump(ReadAll(f), oauth::legacy::LightOauth2Tables());
   }
   if (!tables) return Refused(tables.error());
   oauth::legacy::ImportOptions options;
   options.refresh_token_ttl = env.config.token.refresh_token_ttl_s;
   options.actor = env.actor;
   options.dry_run = s.dry_run;
-  auto report =
-      oauth::legacy::ImportLightOauth2(*env.db, *tables, env.clock, Random::System(), options);
+  store::SqlClientStore client_store(*env.db);
+  store::SqlImportTarget import_target;
+  store::SqlAuditLog audit(*env.db);
+  auto report = oauth::legacy::ImportLightOauth2(*env.db, client_store, import_target, audit,
+                                                 *tables, env.clock, Random::System(), options);
   if (!report) return Refused(report.error());
   if (s.json) {
     json::object o, counts;

@@ -18,6 +18,8 @@
 #include "oauth/client/client_service.h"
 #include "oauth/credentials/secret_hash.h"
 #include "store/db.h"
+#include "store/sql/audit_log.h"
+#include "store/sql/client_store.h"
 
 namespace portcullis::app {
 namespace {
@@ -150,7 +152,10 @@ TEST_F(RegistryCliTest, ClientLifecycle) {
   ASSERT_TRUE(pepper);
   oauth::SecretHasher hasher(*pepper);
   auto db = Db();
-  oauth::ClientService clients(*db, SystemClock::Instance(), Random::System(), hasher, nullptr);
+  store::SqlClientStore client_store(*db);
+  store::SqlAuditLog audit(*db);
+  oauth::ClientService clients(*db, client_store, audit, SystemClock::Instance(), Random::System(),
+                               hasher, nullptr);
   auto stored = clients.Get(id);
   ASSERT_TRUE(stored) << stored.error().description;
   EXPECT_TRUE(hasher.Verify(secret, stored->secret_hash));

@@ -15,6 +15,8 @@
 #include "oauth/client/client_json.h"
 #include "oauth/client/client_service.h"
 #include "oauth/credentials/secret_hash.h"
+#include "store/sql/audit_log.h"
+#include "store/sql/client_store.h"
 
 namespace portcullis::app {
 namespace {
@@ -42,7 +44,9 @@ class ClientModule final : public Module {
     (*routes)->AddClient(router);
     auto auth = shared_.AdminAuth();
     if (!auth) return Fail(std::move(auth.error()));
-    api::RegisterDelegationApi(router, shared_.db(), **auth, shared_.clock());
+    api::RegisterDelegationApi(router, shared_.db(), shared_.client_store(),
+                               shared_.delegation_store(), shared_.audit(), **auth,
+                               shared_.clock());
     return {};
   }
 
@@ -58,7 +62,10 @@ int RunClientCommand(const cli::State& s, const std::string& cmd, cli::Env& env)
   auto pepper = DerivePepper(env.config, env.creation == StoreCreation::kCreate);
   if (!pepper) return Die(pepper.error().description);
   oauth::SecretHasher secrets(std::move(*pepper));
-  oauth::ClientService clients(*env.db, env.clock, Random::System(), secrets, nullptr);
+  store::SqlClientStore client_store(*env.db);
+  store::SqlAuditLog audit(*env.db);
+  oauth::ClientService clients(*env.db, client_store, audit, env.clock, Random::System(), secrets,
+                               nullptr);
   auto with_secret = [&](const oauth::ClientWithSecret& c) {
     json::object o = oauth::ClientToJson(c.client);
     if (c.secret) {

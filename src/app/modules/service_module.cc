@@ -14,6 +14,7 @@
 #include "oauth/client/validation.h"
 #include "oauth/service/service_registry.h"
 #include "store/sql/audit_log.h"
+#include "store/sql/client_store.h"
 #include "store/sql/service_store.h"
 
 namespace portcullis::app {
@@ -53,7 +54,9 @@ class ServiceModule final : public Module {
 int RunServiceCommand(const cli::State& s, const std::string& cmd, cli::Env& env) {
   store::SqlServiceStore service_store(*env.db);
   store::SqlAuditLog audit(*env.db);
-  oauth::ServiceRegistry services(*env.db, service_store, audit, env.clock, nullptr, nullptr);
+  store::SqlClientStore client_store(*env.db);
+  oauth::ServiceRegistry services(*env.db, service_store, client_store, audit, env.clock, nullptr,
+                                  nullptr);
   if (cmd == "create" || cmd == "update") {
     auto body = Body(s, "service " + cmd);
     if (!body) return Refused(body.error());

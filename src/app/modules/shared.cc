@@ -16,6 +16,8 @@ Shared::Shared(const Config& config, store::Database& db, oauth::MasterKey maste
       background_(background),
       secrets_(DerivePepper(master_)),
       audit_(db),
+      client_store_(db),
+      delegations_(db),
       user_store_(db),
       service_store_(db),
       provider_store_(db),
@@ -67,7 +69,8 @@ Result<oauth::RingKeys*> Shared::TokenKeys() {
 Result<oauth::ClientCatalog*> Shared::Clients() {
   if (clients_) return clients_.get();
   if (!config_.bootstrap.client_id.empty()) {
-    auto c = oauth::EnsureBootstrapClient(db_, secrets_, config_.bootstrap.client_id,
+    auto c = oauth::EnsureBootstrapClient(db_, client_store_, audit_, secrets_,
+                                          config_.bootstrap.client_id,
                                           Secret(config_.bootstrap.client_secret), clock_);
     if (!c) return Fail(std::move(c.error()));
     // An existing client keeps its secret; a configured one that differs would otherwise be
@@ -83,7 +86,7 @@ Result<oauth::ClientCatalog*> Shared::Clients() {
                               c->client_id + "` and configure the secret it prints"}});
     }
   }
-  auto clients = std::make_unique<oauth::ClientCatalog>(db_);
+  auto clients = std::make_unique<oauth::ClientCatalog>(client_store_);
   if (auto s = clients->Reload(); !s) return Fail(std::move(s.error()));
   clients_ = std::move(clients);
   oauth::ClientCatalog* c = clients_.get();
@@ -180,8 +183,9 @@ Result<api::RegistryRoutes*> Shared::Registry() {
   if (!auth) return Fail(std::move(auth.error()));
   auto clients = Clients();
   if (!clients) return Fail(std::move(clients.error()));
-  registry_ = std::make_unique<api::RegistryRoutes>(api::RegistryDeps{
-      db_, clock_, Random::System(), secrets_, **auth, **clients, ServicesIfBuilt(), &Throttle()});
+  registry_ = std::make_unique<api::RegistryRoutes>(
+      api::RegistryDeps{db_, clock_, Random::System(), secrets_, **auth, **clients, client_store_,
+                        audit_, ServicesIfBuilt(), &Throttle()});
   return registry_.get();
 }
 

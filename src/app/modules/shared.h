@@ -45,8 +45,10 @@
 #include "oauth/token/ring_keys.h"
 #include "oauth/token/token_service.h"
 #include "store/sql/audit_log.h"
+#include "store/sql/client_store.h"
 #include "store/sql/code_store.h"
 #include "store/sql/consent_store.h"
+#include "store/sql/delegation_store.h"
 #include "store/sql/key_store.h"
 #include "store/sql/provider_store.h"
 #include "store/sql/refresh_token_store.h"
@@ -75,6 +77,8 @@ class Shared {
 
   // The domain stores over `db` (stateless: cheap to build, no I/O until called).
   store::SqlAuditLog& audit() { return audit_; }
+  store::SqlClientStore& client_store() { return client_store_; }
+  store::SqlDelegationStore& delegation_store() { return delegations_; }
   store::SqlUserStore& user_store() { return user_store_; }
   store::SqlServiceStore& service_store() { return service_store_; }
   store::SqlProviderStore& provider_store() { return provider_store_; }
@@ -113,6 +117,8 @@ class Shared {
   Background& background_;
   const oauth::SecretHasher secrets_;
   store::SqlAuditLog audit_;
+  store::SqlClientStore client_store_;
+  store::SqlDelegationStore delegations_;
   store::SqlUserStore user_store_;
   store::SqlServiceStore service_store_;
   store::SqlProviderStore provider_store_;

@@ -19,7 +19,7 @@ Client MakeClient(std::vector<std::string> scope, std::string type = "confidenti
                   std::string owner = "alice") {
   Client c;
   c.client_id = "c1";
-  c.client_type = std::move(type);
+  c.client_type = *ParseClientType(type);
   c.scope = std::move(scope);
   c.owner_id = std::move(owner);
   return c;

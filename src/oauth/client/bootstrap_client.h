@@ -11,7 +11,9 @@
 #include "common/clock.h"
 #include "common/error.h"
 #include "common/secret.h"
+#include "oauth/audit/audit.h"
 #include "oauth/client/client.h"
+#include "oauth/client/client_store.h"
 #include "oauth/credentials/secret_hash.h"
 #include "store/db.h"
 
@@ -23,7 +25,9 @@ namespace portcullis::oauth {
 // client must hold every one a deployment hands out.
 const std::vector<std::string>& AdminScopes();
 
-Result<Client> EnsureBootstrapClient(store::Database& db, const SecretHasher& secrets,
+// Runs one transaction of `db`, writing through `store` and `audit`.
+Result<Client> EnsureBootstrapClient(store::Database& db, ClientStore& store,
+                                     audit::AuditLog& audit, const SecretHasher& secrets,
                                      std::string_view id, const Secret& secret, const Clock& clock);
 
 }  // namespace portcullis::oauth

@@ -1,8 +1,76 @@
 #include "oauth/client/client.h"
 
 #include <algorithm>
+#include <array>
+#include <utility>
+
+#include <boost/json/parse.hpp>
+
+#include "oauth/client/validation.h"
 
 namespace portcullis::oauth {
+namespace {
+
+template <typename E, size_t N>
+std::string_view NameOf(const std::array<std::pair<E, std::string_view>, N>& names, E e) {
+  for (const auto& [v, n] : names) {
+    if (v == e) return n;
+  }
+  return {};
+}
+
+template <typename E, size_t N>
+std::optional<E> Parse(const std::array<std::pair<E, std::string_view>, N>& names,
+                       std::string_view text) {
+  for (const auto& [v, n] : names) {
+    if (n == text) return v;
+  }
+  return std::nullopt;
+}
+
+constexpr std::array<std::pair<ClientType, std::string_view>, 4> kClientTypes = {{
+    {ClientType::kPublic, "public"},
+    {ClientType::kConfidential, "confidential"},
+    {ClientType::kTrusted, "trusted"},
+    {ClientType::kExternal, "external"},
+}};
+constexpr std::array<std::pair<TokenProfile, std::string_view>, 2> kTokenProfiles = {{
+    {TokenProfile::kRfc9068, "rfc9068"},
+    {TokenProfile::kLight4j, "light-4j"},
+}};
+constexpr std::array<std::pair<AuthMethod, std::string_view>, 4> kAuthMethods = {{
+    {AuthMethod::kClientSecretBasic, "client_secret_basic"},
+    {AuthMethod::kClientSecretPost, "client_secret_post"},
+    {AuthMethod::kPrivateKeyJwt, "private_key_jwt"},
+    {AuthMethod::kNone, "none"},
+}};
+
+}  // namespace
+
+std::string_view ClientTypeName(ClientType t) { return NameOf(kClientTypes, t); }
+std::string_view TokenProfileName(TokenProfile p) { return NameOf(kTokenProfiles, p); }
+std::string_view AuthMethodName(AuthMethod m) { return NameOf(kAuthMethods, m); }
+std::optional<ClientType> ParseClientType(std::string_view text) {
+  return Parse(kClientTypes, text);
+}
+std::optional<TokenProfile> ParseTokenProfile(std::string_view text) {
+  return Parse(kTokenProfiles, text);
+}
+std::optional<AuthMethod> ParseAuthMethod(std::string_view text) {
+  return Parse(kAuthMethods, text);
+}
+
+boost::json::object ParseCustomClaims(std::string_view text) {
+  boost::json::object out;
+  if (text.empty()) return out;
+  boost::system::error_code ec;
+  auto parsed = boost::json::parse(boost::json::string_view(text.data(), text.size()), ec);
+  if (ec || !parsed.is_object()) return out;
+  for (auto& [k, v] : parsed.as_object()) {
+    if (!IsReservedClaim(std::string_view(k.data(), k.size()))) out[k] = std::move(v);
+  }
+  return out;
+}
 
 bool Client::AllowsGrant(std::string_view grant) const {
   // Rows imported from light-oauth2 before grant lists existed carry none: they keep
@@ -13,9 +81,9 @@ bool Client::AllowsGrant(std::string_view grant) const {
 }
 
 bool Client::AcceptsSecretMethod(std::string_view presented) const {
-  if (auth_method != "client_secret_basic" && auth_method != "client_secret_post") return false;
+  if (!UsesSecret(auth_method)) return false;
   // RFC 7591 §2: a registered token_endpoint_auth_method is the one the client uses.
-  return !auth_method_explicit || presented == auth_method;
+  return !auth_method_explicit || presented == AuthMethodName(auth_method);
 }
 
 bool NeedsClientAuthentication(std::string_view grant) {
@@ -24,8 +92,12 @@ bool NeedsClientAuthentication(std::string_view grant) {
          grant == "urn:ietf:params:oauth:grant-type:token-exchange";
 }
 
-std::string DefaultAuthMethod(std::string_view client_type) {
-  return client_type == "public" ? "none" : "client_secret_basic";
+AuthMethod DefaultAuthMethod(ClientType client_type) {
+  return client_type == ClientType::kPublic ? AuthMethod::kNone : AuthMethod::kClientSecretBasic;
+}
+
+bool UsesSecret(AuthMethod m) {
+  return m == AuthMethod::kClientSecretBasic || m == AuthMethod::kClientSecretPost;
 }
 
 bool Client::HasScope(std::string_view s) const {

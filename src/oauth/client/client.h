@@ -8,23 +8,42 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/json/object.hpp>
+
 namespace portcullis::oauth {
+
+// The client's enumerated fields, parsed once when a client is read (JSON, store) so the token
+// hot path compares integers. Each has one spelling (its Name), used in JSON and in the store.
+enum class ClientType { kPublic, kConfidential, kTrusted, kExternal };
+enum class TokenProfile { kRfc9068, kLight4j };
+enum class AuthMethod { kClientSecretBasic, kClientSecretPost, kPrivateKeyJwt, kNone };
+
+std::string_view ClientTypeName(ClientType t);
+std::string_view TokenProfileName(TokenProfile p);
+std::string_view AuthMethodName(AuthMethod m);
+// nullopt for any other spelling (matching is exact, case-sensitive).
+std::optional<ClientType> ParseClientType(std::string_view text);
+std::optional<TokenProfile> ParseTokenProfile(std::string_view text);
+std::optional<AuthMethod> ParseAuthMethod(std::string_view text);
 
 struct Client {
   std::string client_id;
-  std::string client_type;     // public | confidential | trusted | external
+  ClientType client_type = ClientType::kConfidential;
   std::string client_profile;  // webserver | browser | mobile | service | batch
   std::string client_name;
   std::string client_desc;
-  std::string secret_hash;                          // empty: public client without a secret
-  std::vector<std::string> scope;                   // allowed scopes, in order, no duplicates
-  std::string custom_claim;                         // JSON object text, or empty
-  std::vector<std::string> redirect_uris;           // matched exactly
-  std::vector<std::string> grant_types;             // allowed grant_type values
-  std::string token_profile = "rfc9068";            // rfc9068 | light-4j
-  std::optional<int64_t> access_token_ttl;          // seconds; empty: the configured default
-  std::string auth_method = "client_secret_basic";  // client_secret_basic | client_secret_post |
-                                                    // private_key_jwt | none
+  std::string secret_hash;         // empty: public client without a secret
+  std::vector<std::string> scope;  // allowed scopes, in order, no duplicates
+  std::string custom_claim;        // JSON object text, or empty (as given)
+  // custom_claim parsed, reserved claim names (IsReservedClaim) dropped; empty when the text is
+  // empty or not an object. Filled where a snapshot is built (ClientCatalog, via
+  // ParseCustomClaims), so tokens do not parse it again; other copies may leave it empty.
+  boost::json::object custom_claims;
+  std::vector<std::string> redirect_uris;  // matched exactly
+  std::vector<std::string> grant_types;    // allowed grant_type values
+  TokenProfile token_profile = TokenProfile::kRfc9068;
+  std::optional<int64_t> access_token_ttl;  // seconds; empty: the configured default
+  AuthMethod auth_method = AuthMethod::kClientSecretBasic;
   // Whether the registration named auth_method (RFC 7591 token_endpoint_auth_method). A client
   // that did is held to it; one that did not accepts Basic and post, as light-oauth2 clients do.
   bool auth_method_explicit = false;
@@ -37,9 +56,9 @@ struct Client {
   int64_t created_at = 0;
   int64_t updated_at = 0;
 
-  bool IsPublic() const { return client_type == "public"; }
-  bool IsTrusted() const { return client_type == "trusted"; }
-  bool IsExternal() const { return client_type == "external"; }
+  bool IsPublic() const { return client_type == ClientType::kPublic; }
+  bool IsTrusted() const { return client_type == ClientType::kTrusted; }
+  bool IsExternal() const { return client_type == ClientType::kExternal; }
   bool AllowsGrant(std::string_view grant) const;
   // Whether a token request authenticated with `presented` (client_secret_basic or
   // client_secret_post) uses a method this client accepts.
@@ -52,7 +71,12 @@ struct Client {
 bool NeedsClientAuthentication(std::string_view grant);
 // The auth method a client gets when its registration names none: `none` for public clients
 // (PKCE instead of a secret, RFC 7636, RFC 9700 §2.1.1), else client_secret_basic.
-std::string DefaultAuthMethod(std::string_view client_type);
+AuthMethod DefaultAuthMethod(ClientType client_type);
+// Whether the method authenticates with a client secret (client_secret_basic/post).
+bool UsesSecret(AuthMethod auth_method);
+
+// custom_claim text parsed for a snapshot (see Client::custom_claims).
+boost::json::object ParseCustomClaims(std::string_view text);
 
 // Scope strings are space-separated (RFC 6749 §3.3). Splitting drops empty items and duplicates.
 std::vector<std::string> SplitScope(std::string_view text);

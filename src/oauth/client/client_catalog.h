@@ -8,6 +8,8 @@
 // entry after each of its writes; the composition root also subscribes Refresh/Reload to the
 // store's "client" notifications, so other instances follow.
 //
+// Snapshot entries hold the parsed forms the token path reads (enum fields, custom_claims).
+//
 // Thread-safety: every member may be called from any thread. Reload and Refresh block on the
 // store: call them from store-pool or background threads, never from an I/O thread.
 
@@ -22,13 +24,14 @@
 
 #include "common/error.h"
 #include "oauth/client/client.h"
-#include "store/db.h"
+#include "oauth/client/client_store.h"
 
 namespace portcullis::oauth {
 
 class ClientCatalog {
  public:
-  explicit ClientCatalog(store::Database& db);
+  // `store` must outlive the catalog.
+  explicit ClientCatalog(ClientStore& store);
   ClientCatalog(const ClientCatalog&) = delete;
   ClientCatalog& operator=(const ClientCatalog&) = delete;
 
@@ -51,7 +54,7 @@ class ClientCatalog {
     Map clients;
   };
 
-  store::Database& db_;
+  ClientStore& store_;
   std::atomic<std::shared_ptr<const Snapshot>> snapshot_;
   std::mutex writer_;
 };

@@ -81,7 +81,7 @@ Result<ClientPatch> ClientPatchFromJson(const boost::json::object& body) {
 boost::json::object ClientToJson(const Client& c) {
   json::object o;
   o["clientId"] = c.client_id;
-  o["clientType"] = c.client_type;
+  o["clientType"] = ClientTypeName(c.client_type);
   o["clientProfile"] = c.client_profile;
   o["clientName"] = c.client_name;
   o["clientDesc"] = OrNull(c.client_desc);
@@ -93,15 +93,14 @@ boost::json::object ClientToJson(const Client& c) {
       c.redirect_uris.empty() ? json::value(nullptr) : json::value(c.redirect_uris[0]);
   o["redirectUris"] = Array(c.redirect_uris);
   o["grantTypes"] = Array(c.grant_types);
-  o["tokenProfile"] = c.token_profile;
+  o["tokenProfile"] = TokenProfileName(c.token_profile);
   o["accessTokenTtl"] =
       c.access_token_ttl ? json::value(*c.access_token_ttl) : json::value(nullptr);
   // null when the registration named no secret method: such a client accepts both (light-oauth2),
   // and a GET-edit-PUT that echoes null keeps it that way.
-  bool secret_method =
-      c.auth_method == "client_secret_basic" || c.auth_method == "client_secret_post";
-  o["authMethod"] =
-      c.auth_method_explicit || !secret_method ? json::value(c.auth_method) : json::value(nullptr);
+  o["authMethod"] = c.auth_method_explicit || !UsesSecret(c.auth_method)
+                        ? json::value(AuthMethodName(c.auth_method))
+                        : json::value(nullptr);
   json::value jwks = nullptr;
   if (!c.jwks.empty()) {
     json::error_code ec;

@@ -39,7 +39,7 @@ json::object LinksJson(std::string_view service_id, const std::vector<std::strin
   return o;
 }
 
-json::object LinkMapJson(const client_store::LinkMap& links, const std::string& scope) {
+json::object LinkMapJson(const ClientLinkMap& links, const std::string& scope) {
   json::object services;
   for (const auto& [sid, eps] : links) {
     json::array a;
@@ -57,14 +57,10 @@ Status RequireClient(const std::optional<Client>& c, std::string_view id) {
   return {};
 }
 
-Status RequireService(store::Tx& tx, std::string_view service_id) {
-  // FOR SHARE on PostgreSQL: a concurrent delete of the service (FOR UPDATE) waits for this
-  // link change, so it sees and recomputes every client linked to it.
-  std::string sql = "SELECT service_id FROM services WHERE service_id = $1";
-  if (tx.dialect() == store::Dialect::kPostgres) sql += " FOR SHARE";
-  auto row = tx.QueryRow(sql, {store::Text(service_id)});
-  if (!row) return Fail(std::move(row.error()));
-  if (!*row) {
+Status RequireService(ClientStore& store, store::Tx& tx, std::string_view service_id) {
+  auto found = store.LockService(tx, service_id);
+  if (!found) return Fail(std::move(found.error()));
+  if (!*found) {
     return Fail(Error::Status("ERR12015", "Service " + std::string(service_id) + " is not found."));
   }
   return {};
@@ -72,21 +68,24 @@ Status RequireService(store::Tx& tx, std::string_view service_id) {
 
 }  // namespace
 
-std::vector<std::string> DefaultGrantTypes(std::string_view client_type) {
-  if (client_type == "trusted") {
+std::vector<std::string> DefaultGrantTypes(ClientType client_type) {
+  if (client_type == ClientType::kTrusted) {
     return {"authorization_code", "client_credentials", "password", "refresh_token",
             "client_authenticated_user"};
   }
-  if (client_type == "public") return {"authorization_code", "refresh_token"};
+  if (client_type == ClientType::kPublic) return {"authorization_code", "refresh_token"};
   return {"authorization_code", "client_credentials", "refresh_token"};
 }
 
-bool UsesSecret(std::string_view auth_method) {
-  return auth_method == "client_secret_basic" || auth_method == "client_secret_post";
-}
-
-void ApplyPatch(const ClientPatch& p, Client& c) {
-  if (p.client_type) c.client_type = *p.client_type;
+RejectedEnums ApplyPatch(const ClientPatch& p, Client& c) {
+  RejectedEnums rejected;
+  if (p.client_type) {
+    if (auto t = ParseClientType(*p.client_type)) {
+      c.client_type = *t;
+    } else {
+      rejected.client_type = *p.client_type;
+    }
+  }
   if (p.client_profile) c.client_profile = *p.client_profile;
   if (p.client_name) c.client_name = *p.client_name;
   if (p.client_desc) c.client_desc = *p.client_desc;
@@ -96,25 +95,39 @@ void ApplyPatch(const ClientPatch& p, Client& c) {
   if (p.custom_claim) c.custom_claim = *p.custom_claim;
   if (p.redirect_uris) c.redirect_uris = *p.redirect_uris;
   if (p.grant_types) c.grant_types = *p.grant_types;
-  if (p.token_profile) c.token_profile = p.token_profile->empty() ? "rfc9068" : *p.token_profile;
+  if (p.token_profile) {
+    auto profile =
+        p.token_profile->empty() ? TokenProfile::kRfc9068 : ParseTokenProfile(*p.token_profile);
+    if (profile) {
+      c.token_profile = *profile;
+    } else {
+      rejected.token_profile = *p.token_profile;
+    }
+  }
   if (p.access_token_ttl) c.access_token_ttl = *p.access_token_ttl;
   if (p.auth_method) {
     // null or "" clears it: back to the type's default, not named.
     c.auth_method_explicit = !p.auth_method->empty();
-    c.auth_method = p.auth_method->empty() ? DefaultAuthMethod(c.client_type) : *p.auth_method;
+    auto method =
+        p.auth_method->empty() ? DefaultAuthMethod(c.client_type) : ParseAuthMethod(*p.auth_method);
+    if (method) {
+      c.auth_method = *method;
+    } else {
+      rejected.auth_method = *p.auth_method;
+    }
   }
   if (p.jwks) c.jwks = *p.jwks;
   if (p.jwks_uri) c.jwks_uri = *p.jwks_uri;
   if (p.authenticate_class) c.authenticate_class = *p.authenticate_class;
   if (p.deref_client_id) c.deref_client_id = *p.deref_client_id;
+  return rejected;
 }
 
-Status ValidateClient(const Client& c) {
+Status ValidateClient(const Client& c, const RejectedEnums& rejected) {
   if (auto st = CheckId("clientId", c.client_id, 64); !st) return st;
-  if (auto st =
-          CheckEnum("clientType", c.client_type, {"public", "confidential", "trusted", "external"});
-      !st) {
-    return st;
+  if (rejected.client_type) {
+    return CheckEnum("clientType", *rejected.client_type,
+                     {"public", "confidential", "trusted", "external"});
   }
   if (auto st = CheckEnum("clientProfile", c.client_profile,
                           {"webserver", "browser", "mobile", "service", "batch"});
@@ -153,32 +166,31 @@ Status ValidateClient(const Client& c) {
     if (!seen.insert(g).second) return Fail(FieldError(field, "is a duplicate"));
     // RFC 6749 §2.1, §4.4: a public client cannot authenticate, so it gets no grant that rests
     // on client authentication; it uses the code flow with PKCE (RFC 9700 §2.1.1).
-    if (c.client_type == "public" && NeedsClientAuthentication(g)) {
+    if (c.IsPublic() && NeedsClientAuthentication(g)) {
       return Fail(
           FieldError(field, g + " needs client authentication; public clients cannot use it"));
     }
     // Reference §4.4: only trusted (first-party) clients may see user passwords.
-    if ((g == "password" || g == "client_authenticated_user") && c.client_type != "trusted") {
+    if ((g == "password" || g == "client_authenticated_user") && !c.IsTrusted()) {
       return Fail(FieldError(field, g + " is allowed for trusted clients only"));
     }
   }
 
-  if (auto st = CheckEnum("tokenProfile", c.token_profile, {"rfc9068", "light-4j"}); !st) {
-    return st;
+  if (rejected.token_profile) {
+    return CheckEnum("tokenProfile", *rejected.token_profile, {"rfc9068", "light-4j"});
   }
   if (c.access_token_ttl && (*c.access_token_ttl < 1 || *c.access_token_ttl > kMaxAccessTokenTtl)) {
     return Fail(FieldError("accessTokenTtl", "must be between 1 and " +
                                                  std::to_string(kMaxAccessTokenTtl) + " seconds"));
   }
-  if (auto st = CheckEnum("authMethod", c.auth_method,
-                          {"client_secret_basic", "client_secret_post", "private_key_jwt", "none"});
-      !st) {
-    return st;
+  if (rejected.auth_method) {
+    return CheckEnum("authMethod", *rejected.auth_method,
+                     {"client_secret_basic", "client_secret_post", "private_key_jwt", "none"});
   }
-  if (c.auth_method == "none" && c.client_type != "public") {
+  if (c.auth_method == AuthMethod::kNone && !c.IsPublic()) {
     return Fail(FieldError("authMethod", "none is allowed for public clients only"));
   }
-  if (c.auth_method == "private_key_jwt") {
+  if (c.auth_method == AuthMethod::kPrivateKeyJwt) {
     // RFC 7523 §2.2 / OIDC Core §9: the keys come from exactly one place.
     if (c.jwks.empty() == c.jwks_uri.empty()) {
       return Fail(FieldError("jwks", "private_key_jwt needs exactly one of jwks and jwksUri"));
@@ -196,16 +208,23 @@ Status ValidateClient(const Client& c) {
   if (auto st = CheckText("authenticateClass", c.authenticate_class, 256, false); !st) return st;
   if (!c.deref_client_id.empty()) {
     if (auto st = CheckId("derefClientId", c.deref_client_id, 64); !st) return st;
-    if (c.client_type != "external") {
+    if (!c.IsExternal()) {
       return Fail(Error::Status("ERR12043", "derefClientId: only external clients have one"));
     }
   }
   return {};
 }
 
-ClientService::ClientService(store::Database& db, const Clock& clock, Random& random,
-                             const SecretHasher& secrets, ClientCatalog* catalog)
-    : db_(db), clock_(clock), random_(random), secrets_(secrets), catalog_(catalog) {}
+ClientService::ClientService(store::Database& db, ClientStore& store, audit::AuditLog& audit,
+                             const Clock& clock, Random& random, const SecretHasher& secrets,
+                             ClientCatalog* catalog)
+    : db_(db),
+      store_(store),
+      audit_(audit),
+      clock_(clock),
+      random_(random),
+      secrets_(secrets),
+      catalog_(catalog) {}
 
 void ClientService::RefreshCatalog(std::string_view client_id) {
   if (catalog_ == nullptr) return;
@@ -229,13 +248,13 @@ Result<ClientWithSecret> ClientService::Create(const ClientPatch& p, std::string
   if (!p.host || p.host->empty()) return Fail(Error::Status("ERR12051", "host: is required"));
 
   Client c;
-  ApplyPatch(p, c);
+  RejectedEnums rejected = ApplyPatch(p, c);
   // No authMethod named: the type's default (a public client gets `none` and no secret).
   if (!p.auth_method) c.auth_method = DefaultAuthMethod(c.client_type);
   c.client_id = p.client_id && !p.client_id->empty() ? *p.client_id : random_.Uuid();
   if (c.owner_id.empty()) c.owner_id = std::string(default_owner);
   if (!p.grant_types) c.grant_types = DefaultGrantTypes(c.client_type);
-  if (auto st = ValidateClient(c); !st) return Fail(std::move(st.error()));
+  if (auto st = ValidateClient(c, rejected); !st) return Fail(std::move(st.error()));
   if (auto st = CheckClientWrite(by, nullptr, &c); !st) return Fail(std::move(st.error()));
 
   ClientWithSecret out;
@@ -246,14 +265,10 @@ Result<ClientWithSecret> ClientService::Create(const ClientPatch& p, std::string
   c.created_at = c.updated_at = clock_.Now();
 
   auto st = db_.Transact("client.create", [&](store::Tx& tx) -> Status {
-    if (auto r = client_store::Insert(tx, c); !r) {
-      if (store::IsUniqueViolation(r.error())) {
-        return Fail(Error::Status("ERR12019", "Client " + c.client_id + " already exists."));
-      }
-      return r;
-    }
+    // A taken id fails with ClientExists (ERR12019).
+    if (auto r = store_.Insert(tx, c); !r) return r;
     if (auto r = tx.Notify("client", c.client_id); !r) return r;
-    return audit::Record(tx, c.created_at,
+    return audit_.Record(tx, c.created_at,
                          {std::string(actor), "client.create", "client", c.client_id, std::nullopt,
                           json::value(ClientToJson(c))});
   });
@@ -268,12 +283,12 @@ Result<ClientWithSecret> ClientService::Update(std::string_view client_id, const
   ClientWithSecret out;
   auto st = db_.Transact("client.update", [&](store::Tx& tx) -> Status {
     out.secret.reset();
-    auto loaded = client_store::LoadForUpdate(tx, client_id);
+    auto loaded = store_.LoadForUpdate(tx, client_id);
     if (!loaded) return Fail(std::move(loaded.error()));
     if (auto r = RequireClient(*loaded, client_id); !r) return r;
     Client before = **loaded;
     Client c = before;
-    ApplyPatch(p, c);
+    RejectedEnums rejected = ApplyPatch(p, c);
     // A type change that names no grants moves a client still on its type's defaults to the
     // new type's defaults (light-oauth2's PUT to "trusted" is how password grants were enabled).
     if (!p.grant_types && c.client_type != before.client_type &&
@@ -285,7 +300,7 @@ Result<ClientWithSecret> ClientService::Update(std::string_view client_id, const
         before.auth_method == DefaultAuthMethod(before.client_type)) {
       c.auth_method = DefaultAuthMethod(c.client_type);
     }
-    if (auto r = ValidateClient(c); !r) return r;
+    if (auto r = ValidateClient(c, rejected); !r) return r;
     if (auto r = CheckClientWrite(by, &before, &c); !r) return r;
     if (UsesSecret(c.auth_method) && c.secret_hash.empty()) {
       out.secret = Secret(random_.Token(kClientSecretBytes));
@@ -294,10 +309,10 @@ Result<ClientWithSecret> ClientService::Update(std::string_view client_id, const
       c.secret_hash.clear();
     }
     c.updated_at = clock_.Now();
-    auto updated = client_store::Update(tx, c);
+    auto updated = store_.Update(tx, c);
     if (!updated) return Fail(std::move(updated.error()));
     if (auto r = tx.Notify("client", c.client_id); !r) return r;
-    if (auto r = audit::Record(tx, c.updated_at,
+    if (auto r = audit_.Record(tx, c.updated_at,
                                {std::string(actor), "client.update", "client", c.client_id,
                                 json::value(ClientToJson(before)), json::value(ClientToJson(c))});
         !r) {
@@ -312,23 +327,19 @@ Result<ClientWithSecret> ClientService::Update(std::string_view client_id, const
 }
 
 Result<Client> ClientService::Get(std::string_view client_id) {
-  auto row = db_.QueryRow(
-      std::string("SELECT ") + client_store::kColumns + " FROM clients WHERE client_id = $1",
-      {store::Text(client_id)});
-  if (!row) return Fail(std::move(row.error()));
-  if (!*row) {
-    return Fail(Error::Status("ERR12014", "Client " + std::string(client_id) + " is not found."));
-  }
-  return client_store::RowToClient(**row);
+  auto c = store_.Find(client_id);
+  if (!c) return Fail(std::move(c.error()));
+  if (auto r = RequireClient(*c, client_id); !r) return Fail(std::move(r.error()));
+  return std::move(**c);
 }
 
-Result<ClientPage> ClientService::List(const client_store::ListQuery& q) {
+Result<ClientPage> ClientService::List(const ClientListQuery& q) {
   return db_.TransactValue<ClientPage>("client.list", [&](store::Tx& tx) -> Result<ClientPage> {
     ClientPage page;
-    auto total = client_store::Count(tx, q.host_prefix);
+    auto total = store_.Count(tx, q.host_prefix);
     if (!total) return Fail(std::move(total.error()));
     page.total = *total;
-    auto list = client_store::List(tx, q);
+    auto list = store_.List(tx, q);
     if (!list) return Fail(std::move(list.error()));
     page.clients = std::move(*list);
     return page;
@@ -339,19 +350,19 @@ Result<Client> ClientService::Delete(std::string_view client_id, std::string_vie
                                      const Authority& by) {
   Client before;
   auto st = db_.Transact("client.delete", [&](store::Tx& tx) -> Status {
-    auto loaded = client_store::LoadForUpdate(tx, client_id);
+    auto loaded = store_.LoadForUpdate(tx, client_id);
     if (!loaded) return Fail(std::move(loaded.error()));
     if (auto r = RequireClient(*loaded, client_id); !r) return r;
     before = **loaded;
     if (auto r = CheckClientWrite(by, &before, nullptr); !r) return r;
-    auto links = client_store::Links(tx, client_id);
+    auto links = store_.Links(tx, client_id);
     if (!links) return Fail(std::move(links.error()));
-    auto deleted = client_store::Delete(tx, client_id);
+    auto deleted = store_.Delete(tx, client_id);
     if (!deleted) return Fail(std::move(deleted.error()));
     if (auto r = tx.Notify("client", client_id); !r) return r;
     json::object recorded = ClientToJson(before);
     recorded["links"] = LinkMapJson(*links, JoinScope(before.scope))["links"];
-    return audit::Record(tx, clock_.Now(),
+    return audit_.Record(tx, clock_.Now(),
                          {std::string(actor), "client.delete", "client", std::string(client_id),
                           json::value(std::move(recorded)), std::nullopt});
   });
@@ -364,25 +375,26 @@ Result<ClientWithSecret> ClientService::RotateSecret(std::string_view client_id,
                                                      std::string_view actor, const Authority& by) {
   ClientWithSecret out;
   auto st = db_.Transact("client.rotate_secret", [&](store::Tx& tx) -> Status {
-    auto loaded = client_store::LoadForUpdate(tx, client_id);
+    auto loaded = store_.LoadForUpdate(tx, client_id);
     if (!loaded) return Fail(std::move(loaded.error()));
     if (auto r = RequireClient(*loaded, client_id); !r) return r;
     Client c = **loaded;
     // The new secret is shown to the caller: it takes over the client.
     if (auto r = CheckClientWrite(by, &c, &c); !r) return r;
     if (!UsesSecret(c.auth_method)) {
-      return Fail(FieldError("authMethod", c.auth_method + " clients have no secret to rotate"));
+      return Fail(FieldError("authMethod", std::string(AuthMethodName(c.auth_method)) +
+                                               " clients have no secret to rotate"));
     }
     out.secret = Secret(random_.Token(kClientSecretBytes));
     c.secret_hash = secrets_.Digest(out.secret->Reveal());
     c.updated_at = clock_.Now();
-    auto updated = client_store::UpdateSecretHash(tx, client_id, c.secret_hash, c.updated_at);
+    auto updated = store_.UpdateSecretHash(tx, client_id, c.secret_hash, c.updated_at);
     if (!updated) return Fail(std::move(updated.error()));
     if (auto r = tx.Notify("client", client_id); !r) return r;
     json::object after;
     after["clientId"] = c.client_id;
     after["secretRotatedAt"] = c.updated_at;
-    if (auto r = audit::Record(tx, c.updated_at,
+    if (auto r = audit_.Record(tx, c.updated_at,
                                {std::string(actor), "client.rotate_secret", "client", c.client_id,
                                 std::nullopt, json::value(std::move(after))});
         !r) {
@@ -396,25 +408,26 @@ Result<ClientWithSecret> ClientService::RotateSecret(std::string_view client_id,
   return out;
 }
 
-Result<client_store::LinkMap> ClientService::Links(std::string_view client_id) {
-  return db_.TransactValue<client_store::LinkMap>(
-      "client.links", [&](store::Tx& tx) -> Result<client_store::LinkMap> {
-        auto c = client_store::Load(tx, client_id);
-        if (!c) return Fail(std::move(c.error()));
-        if (auto r = RequireClient(*c, client_id); !r) return Fail(std::move(r.error()));
-        return client_store::Links(tx, client_id);
-      });
+Result<ClientLinkMap> ClientService::Links(std::string_view client_id) {
+  return db_.TransactValue<ClientLinkMap>("client.links",
+                                          [&](store::Tx& tx) -> Result<ClientLinkMap> {
+                                            auto c = store_.Load(tx, client_id);
+                                            if (!c) return Fail(std::move(c.error()));
+                                            if (auto r = RequireClient(*c, client_id); !r)
+                                              return Fail(std::move(r.error()));
+                                            return store_.Links(tx, client_id);
+                                          });
 }
 
 Result<std::vector<std::string>> ClientService::ServiceLinks(std::string_view client_id,
                                                              std::string_view service_id) {
   using Out = std::vector<std::string>;
   return db_.TransactValue<Out>("client.service_links", [&](store::Tx& tx) -> Result<Out> {
-    auto c = client_store::Load(tx, client_id);
+    auto c = store_.Load(tx, client_id);
     if (!c) return Fail(std::move(c.error()));
     if (auto r = RequireClient(*c, client_id); !r) return Fail(std::move(r.error()));
-    if (auto r = RequireService(tx, service_id); !r) return Fail(std::move(r.error()));
-    return client_store::ServiceLinks(tx, client_id, service_id);
+    if (auto r = RequireService(store_, tx, service_id); !r) return Fail(std::move(r.error()));
+    return store_.ServiceLinks(tx, client_id, service_id);
   });
 }
 
@@ -432,38 +445,36 @@ Result<ScopeChange> ClientService::Link(std::string_view client_id, std::string_
   bool changed = false;
   auto st = db_.Transact("client.link", [&](store::Tx& tx) -> Status {
     changed = false;
-    auto c = client_store::LoadForUpdate(tx, client_id);
+    auto c = store_.LoadForUpdate(tx, client_id);
     if (!c) return Fail(std::move(c.error()));
     if (auto r = RequireClient(*c, client_id); !r) return r;
-    if (auto r = RequireService(tx, service_id); !r) return r;
+    if (auto r = RequireService(store_, tx, service_id); !r) return r;
     change.old_scope = change.new_scope = JoinScope((*c)->scope);
     for (const auto& e : endpoints) {
-      auto row = tx.QueryRow(
-          "SELECT endpoint FROM service_endpoints WHERE service_id = $1 AND endpoint = $2",
-          {store::Text(service_id), store::Text(e)});
-      if (!row) return Fail(std::move(row.error()));
-      if (!*row) {
+      auto found = store_.EndpointExists(tx, service_id, e);
+      if (!found) return Fail(std::move(found.error()));
+      if (!*found) {
         return Fail(Error::Status("ERR12042", "Endpoint " + e + " of service " +
                                                   std::string(service_id) + " is not found."));
       }
     }
     if (endpoints.empty()) return {};
-    auto before = client_store::ServiceLinks(tx, client_id, service_id);
+    auto before = store_.ServiceLinks(tx, client_id, service_id);
     if (!before) return Fail(std::move(before.error()));
-    if (auto r = client_store::ReplaceServiceLinks(tx, client_id, service_id, endpoints); !r) {
+    if (auto r = store_.ReplaceServiceLinks(tx, client_id, service_id, endpoints); !r) {
       return r;
     }
-    auto scope = client_store::LinkedScope(tx, client_id);
+    auto scope = store_.LinkedScope(tx, client_id);
     if (!scope) return Fail(std::move(scope.error()));
     Client after = **c;
     after.scope = *scope;
     if (auto r = CheckClientWrite(by, &**c, &after); !r) return r;
     int64_t now = clock_.Now();
-    if (auto r = client_store::SetScope(tx, client_id, *scope, now); !r) return r;
+    if (auto r = store_.SetScope(tx, client_id, *scope, now); !r) return r;
     change.new_scope = JoinScope(*scope);
     changed = true;
     if (auto r = tx.Notify("client", client_id); !r) return r;
-    return audit::Record(tx, now,
+    return audit_.Record(tx, now,
                          {std::string(actor), "client.link", "client", std::string(client_id),
                           json::value(LinksJson(service_id, *before, change.old_scope)),
                           json::value(LinksJson(service_id, endpoints, change.new_scope))});
@@ -478,27 +489,27 @@ Result<ScopeChange> ClientService::Unlink(std::string_view client_id,
                                           std::string_view actor, const Authority& by) {
   ScopeChange change;
   auto st = db_.Transact("client.unlink", [&](store::Tx& tx) -> Status {
-    auto c = client_store::LoadForUpdate(tx, client_id);
+    auto c = store_.LoadForUpdate(tx, client_id);
     if (!c) return Fail(std::move(c.error()));
     if (auto r = RequireClient(*c, client_id); !r) return r;
     if (service_id) {
-      if (auto r = RequireService(tx, *service_id); !r) return r;
+      if (auto r = RequireService(store_, tx, *service_id); !r) return r;
     }
     change.old_scope = JoinScope((*c)->scope);
     // Unlinking only narrows the scope, but it is still a write to the client.
     if (auto r = CheckClientWrite(by, &**c, &**c); !r) return r;
-    auto before = client_store::Links(tx, client_id);
+    auto before = store_.Links(tx, client_id);
     if (!before) return Fail(std::move(before.error()));
-    if (auto r = client_store::DeleteLinks(tx, client_id, service_id); !r) return r;
-    auto scope = client_store::LinkedScope(tx, client_id);
+    if (auto r = store_.DeleteLinks(tx, client_id, service_id); !r) return r;
+    auto scope = store_.LinkedScope(tx, client_id);
     if (!scope) return Fail(std::move(scope.error()));
     int64_t now = clock_.Now();
-    if (auto r = client_store::SetScope(tx, client_id, *scope, now); !r) return r;
+    if (auto r = store_.SetScope(tx, client_id, *scope, now); !r) return r;
     change.new_scope = JoinScope(*scope);
-    auto after = client_store::Links(tx, client_id);
+    auto after = store_.Links(tx, client_id);
     if (!after) return Fail(std::move(after.error()));
     if (auto r = tx.Notify("client", client_id); !r) return r;
-    return audit::Record(tx, now,
+    return audit_.Record(tx, now,
                          {std::string(actor), "client.unlink", "client", std::string(client_id),
                           json::value(LinkMapJson(*before, change.old_scope)),
                           json::value(LinkMapJson(*after, change.new_scope))});
@@ -513,7 +524,8 @@ Result<bool> ClientService::VerifySecret(std::string_view client_id, const Secre
   if (!c) return Fail(std::move(c.error()));
   if (c->secret_hash.empty() || !secrets_.Verify(secret.Reveal(), c->secret_hash)) return false;
   if (IsLegacyPbkdf2(c->secret_hash)) {
-    if (auto st = UpgradeLegacySecret(db_, secrets_, clock_, client_id, c->secret_hash, secret);
+    if (auto st = UpgradeLegacySecret(db_, store_, audit_, secrets_, clock_, client_id,
+                                      c->secret_hash, secret);
         !st) {
       log::Warn("client.secret_upgrade_failed",
                 {{"client_id", client_id}, {"detail", st.error().detail}});
@@ -524,25 +536,22 @@ Result<bool> ClientService::VerifySecret(std::string_view client_id, const Secre
   return true;
 }
 
-Status UpgradeLegacySecret(store::Database& db, const SecretHasher& secrets, const Clock& clock,
+Status UpgradeLegacySecret(store::Database& db, ClientStore& store, audit::AuditLog& audit,
+                           const SecretHasher& secrets, const Clock& clock,
                            std::string_view client_id, std::string_view legacy_hash,
                            const Secret& secret) {
   std::string digest = secrets.Digest(secret.Reveal());
   return db.Transact("client.upgrade_secret", [&](store::Tx& tx) -> Status {
-    auto r = tx.Exec(
-        "UPDATE clients SET secret_hash = $3, updated_at = $4 WHERE client_id = $1 AND "
-        "secret_hash = $2",
-        {store::Text(client_id), store::Text(legacy_hash), store::Text(digest),
-         store::Int(clock.Now())});
+    auto r = store.ReplaceSecretHash(tx, client_id, legacy_hash, digest, clock.Now());
     if (!r) return Fail(std::move(r.error()));
-    if (*r == 0) return {};  // already upgraded or changed meanwhile
+    if (!*r) return {};  // already upgraded or changed meanwhile
     if (auto n = tx.Notify("client", client_id); !n) return n;
     json::object after;
     after["clientId"] = client_id;
     after["secretFormat"] = "hs256";
-    return audit::Record(tx, clock.Now(),
-                         {"system", "client.upgrade_secret", "client", std::string(client_id),
-                          std::nullopt, json::value(std::move(after))});
+    return audit.Record(tx, clock.Now(),
+                        {"system", "client.upgrade_secret", "client", std::string(client_id),
+                         std::nullopt, json::value(std::move(after))});
   });
 }
 

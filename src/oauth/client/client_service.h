@@ -2,8 +2,9 @@
 // The client registry (reference §7): create, read, update, delete, secret rotation, and the
 // links from a client to service endpoints from which its scope is derived.
 //
-// Every write is one transaction that also records its audit entry and announces the change
-// (store Notify "client"), and is followed by a refresh of the ClientCatalog when one is given.
+// Every write is one transaction (store::Database::Transact) that writes through the ClientStore,
+// records its audit entry (AuditLog) and announces the change (store Notify "client"), and is
+// followed by a refresh of the ClientCatalog when one is given.
 // A link change recomputes the client's scope from its links and persists it in the same
 // transaction (light-oauth2 updated its cache and database separately and drifted: issues #80,
 // #111).
@@ -23,6 +24,7 @@
 #include "common/error.h"
 #include "common/random.h"
 #include "common/secret.h"
+#include "oauth/audit/audit.h"
 #include "oauth/client/authority.h"
 #include "oauth/client/client.h"
 #include "oauth/client/client_catalog.h"
@@ -50,22 +52,31 @@ struct ClientPage {
   int64_t total = 0;  // clients matching the filter
 };
 
+// The enum members of a patch that name no value (clientType, tokenProfile, authMethod, as
+// given). ApplyPatch leaves those fields as they were; ValidateClient reports them in its order.
+struct RejectedEnums {
+  std::optional<std::string> client_type;
+  std::optional<std::string> token_profile;
+  std::optional<std::string> auth_method;
+};
+
 // Value rules for a complete client: types, lengths, enums, redirect URIs, grant types against
 // the client type, auth method against jwks/jwksUri, custom claims, derefClientId (ERR12043).
-Status ValidateClient(const Client& c);
+Status ValidateClient(const Client& c, const RejectedEnums& rejected = {});
 // The grants a client of this type gets when a create names none: light-oauth2's behaviour
 // (reference §4.4), minus client_credentials for public clients (RFC 6749 §4.4).
-std::vector<std::string> DefaultGrantTypes(std::string_view client_type);
-// Whether the method authenticates with a client secret (client_secret_basic/post).
-bool UsesSecret(std::string_view auth_method);
-// Merges `patch` into `client` (absent members keep their values).
-void ApplyPatch(const ClientPatch& patch, Client& client);
+std::vector<std::string> DefaultGrantTypes(ClientType client_type);
+// Merges `patch` into `client` (absent members keep their values). Pass the result to
+// ValidateClient.
+[[nodiscard]] RejectedEnums ApplyPatch(const ClientPatch& patch, Client& client);
 
 class ClientService {
  public:
   // `catalog` may be null (CLI, import): then only the store notification announces changes.
-  ClientService(store::Database& db, const Clock& clock, Random& random,
-                const SecretHasher& secrets, ClientCatalog* catalog);
+  // Every reference must outlive the service; `db` opens the transactions `store` and `audit`
+  // write in.
+  ClientService(store::Database& db, ClientStore& store, audit::AuditLog& audit, const Clock& clock,
+                Random& random, const SecretHasher& secrets, ClientCatalog* catalog);
 
   // `actor` is recorded in the audit log; `default_owner` is the ownerId when none is given.
   // Every write checks `by` against the client as it was and as it will be (authority.h:
@@ -79,7 +90,7 @@ class ClientService {
   Result<ClientWithSecret> Update(std::string_view client_id, const ClientPatch& patch,
                                   std::string_view actor, const Authority& by = Authority::Full());
   Result<Client> Get(std::string_view client_id);
-  Result<ClientPage> List(const client_store::ListQuery& query);
+  Result<ClientPage> List(const ClientListQuery& query);
   // Removes the client, its links and its refresh tokens (and codes, reference tokens,
   // consents) in one transaction; returns the client as it was.
   Result<Client> Delete(std::string_view client_id, std::string_view actor,
@@ -87,7 +98,7 @@ class ClientService {
   Result<ClientWithSecret> RotateSecret(std::string_view client_id, std::string_view actor,
                                         const Authority& by = Authority::Full());
 
-  Result<client_store::LinkMap> Links(std::string_view client_id);
+  Result<ClientLinkMap> Links(std::string_view client_id);
   Result<std::vector<std::string>> ServiceLinks(std::string_view client_id,
                                                 std::string_view service_id);
   // Replaces the client's links to `service_id` with `endpoints` (ERR12014 unknown client,
@@ -107,6 +118,8 @@ class ClientService {
  private:
   void RefreshCatalog(std::string_view client_id);
   store::Database& db_;
+  ClientStore& store_;
+  audit::AuditLog& audit_;
   const Clock& clock_;
   Random& random_;
   const SecretHasher& secrets_;
@@ -116,7 +129,8 @@ class ClientService {
 // Replaces a legacy (PBKDF2) digest by a keyed one after `secret` was verified against it. The
 // update is conditional on the stored digest being unchanged, so concurrent upgrades are
 // harmless. For the token service, which verifies from the catalog.
-Status UpgradeLegacySecret(store::Database& db, const SecretHasher& secrets, const Clock& clock,
+Status UpgradeLegacySecret(store::Database& db, ClientStore& store, audit::AuditLog& audit,
+                           const SecretHasher& secrets, const Clock& clock,
                            std::string_view client_id, std::string_view legacy_hash,
                            const Secret& secret);
 

@@ -95,7 +95,7 @@ TEST(ClientJson, WrongTypesAndUnknownFieldsNameTheField) {
 TEST(ClientJson, OutputHasNoSecretsAndLightOauth2Names) {
   Client c;
   c.client_id = "id";
-  c.client_type = "confidential";
+  c.client_type = ClientType::kConfidential;
   c.secret_hash = "hs256$abc";
   c.scope = {"a", "b"};
   c.redirect_uris = {"https://x/cb", "https://y/cb"};
@@ -109,6 +109,55 @@ TEST(ClientJson, OutputHasNoSecretsAndLightOauth2Names) {
   EXPECT_EQ(o["redirectUris"].as_array().size(), 2u);
   EXPECT_TRUE(o["clientDesc"].is_null());
   EXPECT_EQ(o["tokenProfile"], "rfc9068");
+  EXPECT_EQ(o["clientType"], "confidential");
+  EXPECT_TRUE(o["authMethod"].is_null());  // not named: Basic and post both accepted
+  c.auth_method = AuthMethod::kPrivateKeyJwt;
+  c.token_profile = TokenProfile::kLight4j;
+  o = ClientToJson(c);
+  EXPECT_EQ(o["authMethod"], "private_key_jwt");
+  EXPECT_EQ(o["tokenProfile"], "light-4j");
+}
+
+TEST(ClientEnums, NamesRoundTripAndOtherSpellingsAreRefused) {
+  for (auto t : {ClientType::kPublic, ClientType::kConfidential, ClientType::kTrusted,
+                 ClientType::kExternal}) {
+    EXPECT_EQ(ParseClientType(ClientTypeName(t)), t);
+  }
+  for (auto p : {TokenProfile::kRfc9068, TokenProfile::kLight4j}) {
+    EXPECT_EQ(ParseTokenProfile(TokenProfileName(p)), p);
+  }
+  for (auto m : {AuthMethod::kClientSecretBasic, AuthMethod::kClientSecretPost,
+                 AuthMethod::kPrivateKeyJwt, AuthMethod::kNone}) {
+    EXPECT_EQ(ParseAuthMethod(AuthMethodName(m)), m);
+  }
+  EXPECT_EQ(ClientTypeName(ClientType::kExternal), "external");
+  EXPECT_EQ(TokenProfileName(TokenProfile::kLight4j), "light-4j");
+  EXPECT_EQ(AuthMethodName(AuthMethod::kClientSecretPost), "client_secret_post");
+  EXPECT_FALSE(ParseClientType("Public"));
+  EXPECT_FALSE(ParseTokenProfile(""));
+  EXPECT_FALSE(ParseAuthMethod("client_secret_jwt"));
+  EXPECT_EQ(DefaultAuthMethod(ClientType::kPublic), AuthMethod::kNone);
+  EXPECT_EQ(DefaultAuthMethod(ClientType::kTrusted), AuthMethod::kClientSecretBasic);
+}
+
+TEST(Client, AcceptsSecretMethodFollowsTheRegisteredMethod) {
+  Client c;
+  EXPECT_TRUE(c.AcceptsSecretMethod("client_secret_basic"));
+  EXPECT_TRUE(c.AcceptsSecretMethod("client_secret_post"));  // not named: both
+  c.auth_method = AuthMethod::kClientSecretPost;
+  c.auth_method_explicit = true;
+  EXPECT_FALSE(c.AcceptsSecretMethod("client_secret_basic"));
+  EXPECT_TRUE(c.AcceptsSecretMethod("client_secret_post"));
+  c.auth_method = AuthMethod::kPrivateKeyJwt;
+  EXPECT_FALSE(c.AcceptsSecretMethod("client_secret_post"));
+}
+
+TEST(Client, CustomClaimsAreParsedOnceWithoutReservedNames) {
+  auto claims = ParseCustomClaims(R"({"c1":"361","n":2,"iss":"evil","scope":"x"})");
+  EXPECT_EQ(json::serialize(claims), R"({"c1":"361","n":2})");
+  EXPECT_TRUE(ParseCustomClaims("").empty());
+  EXPECT_TRUE(ParseCustomClaims("[1]").empty());
+  EXPECT_TRUE(ParseCustomClaims("{not json").empty());
 }
 
 }  // namespace

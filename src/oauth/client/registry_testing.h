@@ -17,6 +17,7 @@
 
 #include "common/random.h"
 #include "store/db.h"
+#include "store/sql/row_count_testing.h"
 #include "store/test_env.h"
 
 namespace portcullis::oauth::testing {
@@ -72,9 +73,7 @@ class RegistryDbTest : public ::testing::TestWithParam<std::string> {
   }
 
   int64_t Count(const std::string& sql_from_where) {
-    auto row = db_->QueryRow("SELECT count(*) FROM " + sql_from_where);
-    EXPECT_TRUE(row) << row.error().detail;
-    return row && *row ? (**row).Int(0) : -1;
+    return store::CountRows(*db_, sql_from_where);
   }
 
   std::unique_ptr<store::Database> db_;

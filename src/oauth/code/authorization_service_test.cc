@@ -13,6 +13,7 @@
 #include "oauth/credentials/token_hash.h"
 #include "oauth/token/pkce.h"
 #include "store/db.h"
+#include "store/sql/client_store.h"
 
 namespace portcullis::oauth {
 namespace {
@@ -44,7 +45,8 @@ class AuthorizationTest : public RegistryDbTest {
     Add("none", "confidential", {});
     Add("query", "confidential", {"https://app.example.com/cb?tenant=a%20b"});
     Add("cc_only", "confidential", {kRedirect}, {"client_credentials"});
-    catalog_ = std::make_unique<ClientCatalog>(*db_);
+    client_store_ = std::make_unique<store::SqlClientStore>(*db_);
+    catalog_ = std::make_unique<ClientCatalog>(*client_store_);
     ASSERT_TRUE(catalog_->Reload());
     AuthorizationSettings s;
     s.issuer = "https://issuer.example";
@@ -56,7 +58,7 @@ class AuthorizationTest : public RegistryDbTest {
            std::vector<std::string> grants = {}) {
     Client c;
     c.client_id = id;
-    c.client_type = type;
+    c.client_type = *ParseClientType(type);
     c.client_profile = "webserver";
     c.client_name = "App " + id;
     c.scope = {"petstore.r", "petstore.w"};
@@ -64,7 +66,8 @@ class AuthorizationTest : public RegistryDbTest {
     c.grant_types = std::move(grants);
     c.owner_id = "admin";
     c.host = "lightapi.net";
-    auto s = db_->Transact([&](store::Tx& tx) { return client_store::Insert(tx, c); });
+    store::SqlClientStore clients(*db_);
+    auto s = db_->Transact([&](store::Tx& tx) { return clients.Insert(tx, c); });
     ASSERT_TRUE(s) << s.error().detail;
   }
 
@@ -85,6 +88,7 @@ class AuthorizationTest : public RegistryDbTest {
   ManualClock clock_;
   testing::CountingRandom random_;
   MemoryAuthCodeStore codes_;
+  std::unique_ptr<store::SqlClientStore> client_store_;
   std::unique_ptr<ClientCatalog> catalog_;
   std::unique_ptr<AuthorizationService> service_;
 };

@@ -29,28 +29,29 @@ json::array EndpointsJson(const std::vector<Endpoint>& endpoints) {
 
 // Locks the clients linked to the service (sorted, so concurrent writers lock in one order)
 // and returns their ids.
-Result<std::vector<std::string>> LockLinkedClients(store::Tx& tx, std::string_view service_id) {
-  auto ids = client_store::ClientsLinkedTo(tx, service_id);
+Result<std::vector<std::string>> LockLinkedClients(ClientStore& client_store, store::Tx& tx,
+                                                   std::string_view service_id) {
+  auto ids = client_store.ClientsLinkedTo(tx, service_id);
   if (!ids) return Fail(std::move(ids.error()));
   for (const auto& id : *ids) {
-    auto c = client_store::LoadForUpdate(tx, id);
+    auto c = client_store.LoadForUpdate(tx, id);
     if (!c) return Fail(std::move(c.error()));
   }
   return ids;
 }
 
 // Recomputes and persists the scope of each client from its remaining links.
-Status RecomputeClients(store::Tx& tx, audit::AuditLog& audit,
+Status RecomputeClients(ClientStore& client_store, store::Tx& tx, audit::AuditLog& audit,
                         const std::vector<std::string>& clients, int64_t now,
                         std::string_view actor, std::string_view reason) {
   for (const auto& id : clients) {
-    auto c = client_store::Load(tx, id);
+    auto c = client_store.Load(tx, id);
     if (!c) return Fail(std::move(c.error()));
     if (!*c) continue;
-    auto scope = client_store::LinkedScope(tx, id);
+    auto scope = client_store.LinkedScope(tx, id);
     if (!scope) return Fail(std::move(scope.error()));
     if (*scope == (*c)->scope) continue;
-    if (auto st = client_store::SetScope(tx, id, *scope, now); !st) return st;
+    if (auto st = client_store.SetScope(tx, id, *scope, now); !st) return st;
     if (auto st = tx.Notify("client", id); !st) return st;
     json::object before, after;
     before["scope"] = JoinScope((*c)->scope);
@@ -78,11 +79,13 @@ Status CheckEndpointScopes(const Authority& by, const std::vector<Endpoint>& end
 
 }  // namespace
 
-ServiceRegistry::ServiceRegistry(store::Database& db, ServiceStore& store, audit::AuditLog& audit,
+ServiceRegistry::ServiceRegistry(store::Database& db, ServiceStore& store,
+                                 ClientStore& client_store, audit::AuditLog& audit,
                                  const Clock& clock, ServiceCatalog* services,
                                  ClientCatalog* clients)
     : db_(db),
       store_(store),
+      client_store_(client_store),
       audit_(audit),
       clock_(clock),
       services_(services),
@@ -183,7 +186,7 @@ Result<Service> ServiceRegistry::Delete(std::string_view service_id, std::string
     if (!*loaded) return Fail(NotFound(service_id));
     before = **loaded;
     if (auto r = CheckOwner(by, before.owner_id, before.owner_id); !r) return r;
-    auto locked = LockLinkedClients(tx, service_id);
+    auto locked = LockLinkedClients(client_store_, tx, service_id);
     if (!locked) return Fail(std::move(locked.error()));
     clients = std::move(*locked);
     auto endpoints = store_.Endpoints(tx, service_id);
@@ -191,7 +194,9 @@ Result<Service> ServiceRegistry::Delete(std::string_view service_id, std::string
     if (auto r = CheckEndpointScopes(by, *endpoints); !r) return r;
     if (auto r = store_.Delete(tx, service_id); !r) return r;
     int64_t now = clock_.Now();
-    if (auto r = RecomputeClients(tx, audit_, clients, now, actor, "service deleted"); !r) {
+    if (auto r =
+            RecomputeClients(client_store_, tx, audit_, clients, now, actor, "service deleted");
+        !r) {
       return r;
     }
     json::object recorded = ServiceToJson(before);
@@ -215,7 +220,7 @@ Status ServiceRegistry::SetEndpoints(std::string_view service_id,
     if (!loaded) return Fail(std::move(loaded.error()));
     if (!*loaded) return Fail(NotFound(service_id));
     if (auto r = CheckOwner(by, (*loaded)->owner_id, (*loaded)->owner_id); !r) return r;
-    auto locked = LockLinkedClients(tx, service_id);
+    auto locked = LockLinkedClients(client_store_, tx, service_id);
     if (!locked) return Fail(std::move(locked.error()));
     clients = std::move(*locked);
     auto before = store_.Endpoints(tx, service_id);
@@ -228,7 +233,8 @@ Status ServiceRegistry::SetEndpoints(std::string_view service_id,
     // are kept.
     if (auto r = store_.ReplaceEndpoints(tx, service_id, endpoints); !r) return r;
     int64_t now = clock_.Now();
-    if (auto r = RecomputeClients(tx, audit_, clients, now, actor, "service endpoints changed");
+    if (auto r = RecomputeClients(client_store_, tx, audit_, clients, now, actor,
+                                  "service endpoints changed");
         !r) {
       return r;
     }
@@ -263,12 +269,13 @@ Status ServiceRegistry::DeleteEndpoints(std::string_view service_id, std::string
     if (!*loaded || before->empty()) return Fail(NoEndpoints(service_id));
     if (auto r = CheckOwner(by, (*loaded)->owner_id, (*loaded)->owner_id); !r) return r;
     if (auto r = CheckEndpointScopes(by, *before); !r) return r;
-    auto locked = LockLinkedClients(tx, service_id);
+    auto locked = LockLinkedClients(client_store_, tx, service_id);
     if (!locked) return Fail(std::move(locked.error()));
     clients = std::move(*locked);
     if (auto r = store_.ReplaceEndpoints(tx, service_id, {}); !r) return r;
     int64_t now = clock_.Now();
-    if (auto r = RecomputeClients(tx, audit_, clients, now, actor, "service endpoints deleted");
+    if (auto r = RecomputeClients(client_store_, tx, audit_, clients, now, actor,
+                                  "service endpoints deleted");
         !r) {
       return r;
     }

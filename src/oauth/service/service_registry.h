@@ -25,6 +25,7 @@
 #include "oauth/audit/audit.h"
 #include "oauth/client/authority.h"
 #include "oauth/client/client_catalog.h"
+#include "oauth/client/client_store.h"
 #include "oauth/service/service.h"
 #include "oauth/service/service_catalog.h"
 #include "oauth/service/service_store.h"
@@ -34,10 +35,11 @@ namespace portcullis::oauth {
 
 class ServiceRegistry {
  public:
-  // `db` opens the transactions that `store`, `audit` and the client links share. Either
-  // catalog may be null.
-  ServiceRegistry(store::Database& db, ServiceStore& store, audit::AuditLog& audit,
-                  const Clock& clock, ServiceCatalog* services, ClientCatalog* clients);
+  // `db` opens the transactions that `store`, `client_store` (the links and the scope they
+  // derive), and `audit` share. Either catalog may be null.
+  ServiceRegistry(store::Database& db, ServiceStore& store, ClientStore& client_store,
+                  audit::AuditLog& audit, const Clock& clock, ServiceCatalog* services,
+                  ClientCatalog* clients);
 
   // Every write checks `by` (authority.h) inside its transaction: the owner rule always, and
   // for writes that change endpoints (and so the scope of linked clients) the admin-scope rule
@@ -68,6 +70,7 @@ class ServiceRegistry {
   void AfterWrite(std::string_view service_id, const std::vector<std::string>& clients);
   store::Database& db_;
   ServiceStore& store_;
+  ClientStore& client_store_;
   audit::AuditLog& audit_;
   const Clock& clock_;
   ServiceCatalog* services_;

@@ -7,10 +7,12 @@
 
 #include "oauth/audit/audit.h"
 #include "oauth/client/client_service.h"
+#include "oauth/client/memory_client_store.h"
 #include "oauth/client/registry_testing.h"
 #include "oauth/service/memory_service_store.h"
 #include "store/fake_database.h"
 #include "store/sql/audit_log.h"
+#include "store/sql/client_store.h"
 #include "store/sql/service_store.h"
 
 namespace portcullis::oauth {
@@ -40,10 +42,11 @@ class ServiceRegistryFakeTest : public ::testing::Test {
  protected:
   store::FakeDatabase db_;
   MemoryServiceStore store_;
+  MemoryClientStore client_store_;
   audit::MemoryAuditLog audit_;
   ManualClock clock_;
   ServiceCatalog catalog_{store_};
-  ServiceRegistry registry_{db_, store_, audit_, clock_, &catalog_, nullptr};
+  ServiceRegistry registry_{db_, store_, client_store_, audit_, clock_, &catalog_, nullptr};
 };
 
 // Reference §16.4, the parts without endpoints.
@@ -158,14 +161,16 @@ class ServiceRegistryTest : public RegistryDbTest {
   void SetUp() override {
     RegistryDbTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
+    client_store_ = std::make_unique<store::SqlClientStore>(*db_);
     service_store_ = std::make_unique<store::SqlServiceStore>(*db_);
     audit_ = std::make_unique<store::SqlAuditLog>(*db_);
-    clients_catalog_ = std::make_unique<ClientCatalog>(*db_);
+    clients_catalog_ = std::make_unique<ClientCatalog>(*client_store_);
     services_catalog_ = std::make_unique<ServiceCatalog>(*service_store_);
-    registry_ = std::make_unique<ServiceRegistry>(*db_, *service_store_, *audit_, clock_,
-                                                  services_catalog_.get(), clients_catalog_.get());
-    clients_ = std::make_unique<ClientService>(*db_, clock_, Random::System(), hasher_,
-                                               clients_catalog_.get());
+    registry_ =
+        std::make_unique<ServiceRegistry>(*db_, *service_store_, *client_store_, *audit_, clock_,
+                                          services_catalog_.get(), clients_catalog_.get());
+    clients_ = std::make_unique<ClientService>(*db_, *client_store_, *audit_, clock_,
+                                               Random::System(), hasher_, clients_catalog_.get());
   }
 
   std::string NewClient() {
@@ -181,6 +186,7 @@ class ServiceRegistryTest : public RegistryDbTest {
 
   ManualClock clock_;
   SecretHasher hasher_{Secret(std::string(32, 'p'))};
+  std::unique_ptr<store::SqlClientStore> client_store_;
   std::unique_ptr<store::SqlServiceStore> service_store_;
   std::unique_ptr<store::SqlAuditLog> audit_;
   std::unique_ptr<ClientCatalog> clients_catalog_;

@@ -120,14 +120,14 @@ Result<std::shared_ptr<const Client>> TokenService::AuthenticateClient(
         Error::Status("ERR12014", "Client " + creds.client_id.substr(0, 64) + " is not found."));
   }
   if (creds.method == "private_key_jwt") {
-    if (client->auth_method != "private_key_jwt") {
+    if (client->auth_method != AuthMethod::kPrivateKeyJwt) {
       return Fail(Error::Status("ERR12007", "The client does not use private_key_jwt."));
     }
     if (!may_block) return Fail(Error::Internal("private_key_jwt on an I/O thread"));
     if (auto s = VerifyClientAssertion(*client, creds.assertion); !s) return Fail(s.error());
     return client;
   }
-  if (client->auth_method == "private_key_jwt") {
+  if (client->auth_method == AuthMethod::kPrivateKeyJwt) {
     return Fail(Error::Status("ERR12007", "The client must authenticate with private_key_jwt."));
   }
   if (creds.method == "none") {
@@ -140,8 +140,9 @@ Result<std::shared_ptr<const Client>> TokenService::AuthenticateClient(
   if (!client->AcceptsSecretMethod(creds.method)) {
     // RFC 7591 §2: a client registered with client_secret_basic does not post its secret, and
     // the other way round. Refused before the secret is checked: it reveals nothing about it.
-    return Fail(Error::Status("ERR12007",
-                              "The client must authenticate with " + client->auth_method + "."));
+    return Fail(Error::Status("ERR12007", "The client must authenticate with " +
+                                              std::string(AuthMethodName(client->auth_method)) +
+                                              "."));
   }
   if (IsLegacyPbkdf2(client->secret_hash) && !may_block) {
     return Fail(Error::Internal("legacy secret check on an I/O thread"));
@@ -335,7 +336,7 @@ Result<TokenService::Minted> TokenService::Mint(const Client& c, const Subject& 
   m.jti = random_.Token(16);
   m.exp = now + ttl;
   json::object claims;
-  bool light = c.token_profile == "light-4j";
+  bool light = c.token_profile == TokenProfile::kLight4j;
   claims["iss"] = settings_.issuer;
   if (!light) {
     claims["sub"] = !subject.sub.empty() ? subject.sub
@@ -360,14 +361,9 @@ Result<TokenService::Minted> TokenService::Mint(const Client& c, const Subject& 
   if (subject.is_user && !subject.roles.empty()) claims["roles"] = subject.roles;
   // `extra` is built by the grant itself (act, csrf, nonce, filtered request fields).
   for (const auto& [k, v] : extra) claims[k] = v;
-  if (!c.custom_claim.empty()) {
-    boost::system::error_code ec;
-    auto parsed = json::parse(c.custom_claim, ec);
-    if (!ec && parsed.is_object()) {
-      for (const auto& [k, v] : parsed.as_object()) {
-        if (!IsReservedClaim(k) && !claims.contains(k)) claims[k] = v;
-      }
-    }
+  // Parsed, without reserved names, when the catalog built the snapshot (Client::custom_claims).
+  for (const auto& [k, v] : c.custom_claims) {
+    if (!claims.contains(k)) claims[k] = v;
   }
   auto jwt = keys_.Sign(json::serialize(claims), light ? "JWT" : "at+jwt");
   if (!jwt) return Fail(jwt.error());

@@ -4,9 +4,9 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
-#include "oauth/audit/audit.h"
+#include <algorithm>
+
 #include "oauth/client/client_service.h"
-#include "oauth/client/client_store.h"
 #include "oauth/client/validation.h"
 #include "oauth/credentials/secret_hash.h"
 #include "oauth/credentials/token_hash.h"
@@ -15,9 +15,6 @@ namespace portcullis::oauth::legacy {
 namespace {
 
 namespace json = boost::json;
-using store::Int;
-using store::Null;
-using store::Text;
 
 std::string Get(const Row& row, const char* column, std::string fallback = {}) {
   auto it = row.find(column);
@@ -25,13 +22,11 @@ std::string Get(const Row& row, const char* column, std::string fallback = {}) {
   return *it->second;
 }
 
-store::Param OptText(const std::string& s) { return s.empty() ? Null() : Text(s); }
-
 // The grants light-oauth2 allowed a client of this type (reference §4.4): every client could
 // use the code, client_credentials and refresh grants; trusted ones also the password grants.
-std::vector<std::string> LegacyGrants(std::string_view type) {
+std::vector<std::string> LegacyGrants(ClientType type) {
   std::vector<std::string> g = {"authorization_code", "client_credentials", "refresh_token"};
-  if (type == "trusted") {
+  if (type == ClientType::kTrusted) {
     g.insert(g.begin() + 2, "password");
     g.push_back("client_authenticated_user");
   }
@@ -61,17 +56,15 @@ std::string SanitizeClaims(const std::string& text, const std::string& client_id
   return kept.empty() ? std::string() : json::serialize(kept);
 }
 
-Result<bool> Exists(store::Tx& tx, std::string_view sql, std::initializer_list<store::Param> p) {
-  auto row = tx.QueryRow(sql, p);
-  if (!row) return Fail(std::move(row.error()));
-  return row->has_value();
-}
-
 class Importer {
  public:
-  Importer(store::Tx& tx, const Tables& tables, const Clock& clock, Random& random,
-           const ImportOptions& options, ImportReport& report)
+  Importer(store::Tx& tx, ClientStore& clients, ImportTarget& rows, audit::AuditLog& audit,
+           const Tables& tables, const Clock& clock, Random& random, const ImportOptions& options,
+           ImportReport& report)
       : tx_(tx),
+        clients_(clients),
+        rows_(rows),
+        audit_(audit),
         tables_(tables),
         now_(clock.Now()),
         random_(random),
@@ -95,7 +88,7 @@ class Importer {
     json::object after;
     after["counts"] = std::move(counts);
     after["warnings"] = static_cast<int64_t>(report_.warnings.size());
-    return audit::Record(tx_, now_,
+    return audit_.Record(tx_, now_,
                          {options_.actor, "import.light_oauth2", "import", "light-oauth2",
                           std::nullopt, json::value(std::move(after))});
   }
@@ -112,10 +105,10 @@ class Importer {
     report_.warnings.push_back(std::move(why));
   }
 
-  // Counts the outcome of an INSERT ... ON CONFLICT DO NOTHING.
-  Status Count(const char* kind, const std::string& what, Result<int64_t> r) {
+  // Counts the outcome of an insert-unless-present.
+  Status Count(const char* kind, const std::string& what, Result<bool> r) {
     if (!r) return Fail(std::move(r.error()));
-    if (*r > 0) {
+    if (*r) {
       ++report_.counts[kind].imported;
     } else {
       Skip(kind, what + ": already present; kept the existing row");
@@ -144,12 +137,8 @@ class Importer {
       if (!CheckEnum("userType", type, {"admin", "employee", "customer", "partner"})) {
         report_.warnings.push_back("user " + id + ": userType '" + type + "' is not standard");
       }
-      auto r = tx_.Exec(
-          "INSERT INTO users (user_id, user_type, first_name, last_name, email, password_hash, "
-          "roles, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) "
-          "ON CONFLICT DO NOTHING",
-          {Text(id), Text(type), OptText(Get(row, "first_name")), OptText(Get(row, "last_name")),
-           Text(email), Text(hash), OptText(Get(row, "roles")), Int(now_)});
+      auto r = rows_.InsertUser(tx_, {id, type, Get(row, "first_name"), Get(row, "last_name"),
+                                      email, hash, Get(row, "roles"), now_});
       if (auto st = Count("users", "user " + id, std::move(r)); !st) return st;
     }
     return {};
@@ -160,13 +149,14 @@ class Importer {
     for (const auto& row : RowsOf("client")) {
       Client c;
       c.client_id = Get(row, "client_id");
-      c.client_type = Get(row, "client_type");
-      if (c.client_id.empty() || !CheckEnum("clientType", c.client_type,
-                                            {"public", "confidential", "trusted", "external"})) {
-        Skip("clients", "client '" + c.client_id + "': clientType '" + c.client_type +
+      std::string type = Get(row, "client_type");
+      auto parsed_type = ParseClientType(type);
+      if (c.client_id.empty() || !parsed_type) {
+        Skip("clients", "client '" + c.client_id + "': clientType '" + type +
                             "' is not public, confidential, trusted or external; skipped");
         continue;
       }
+      c.client_type = *parsed_type;
       c.client_profile = Get(row, "client_profile", "service");
       c.client_name = Get(row, "client_name", c.client_id);
       c.client_desc = Get(row, "client_desc");
@@ -177,7 +167,7 @@ class Importer {
       c.grant_types = LegacyGrants(c.client_type);
       // auth_method stays client_secret_basic, not named (auth_method_explicit 0): imported
       // clients keep their secrets, public ones too, and accept Basic and post as upstream did.
-      c.token_profile = "light-4j";
+      c.token_profile = TokenProfile::kLight4j;
       c.authenticate_class = Get(row, "authenticate_class");
       c.deref_client_id = Get(row, "deref_client_id");
       c.owner_id = Get(row, "owner_id", "admin");
@@ -195,31 +185,8 @@ class Importer {
         report_.warnings.push_back("client " + c.client_id + ": imported as is, but " +
                                    st.error().description);
       }
-      auto r = tx_.Exec(std::string("INSERT INTO clients (") + client_store::kColumns +
-                            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, "
-                            "$14, $15, $16, $17, $18, $19, $20, $21, $22) ON CONFLICT DO NOTHING",
-                        {Text(c.client_id),
-                         Text(c.client_type),
-                         Text(c.client_profile),
-                         Text(c.client_name),
-                         OptText(c.client_desc),
-                         OptText(c.secret_hash),
-                         OptText(JoinScope(c.scope)),
-                         OptText(c.custom_claim),
-                         Text(client_store::EncodeList(c.redirect_uris)),
-                         Text(client_store::EncodeList(c.grant_types)),
-                         Text(c.token_profile),
-                         Null(),
-                         Text(c.auth_method),
-                         Null(),
-                         Null(),
-                         OptText(c.authenticate_class),
-                         OptText(c.deref_client_id),
-                         Text(c.owner_id),
-                         Text(c.host),
-                         Int(now_),
-                         Int(now_),
-                         Int(0)});
+      // The client store's one insert path (its column list), skipping an existing id.
+      auto r = clients_.InsertIfAbsent(tx_, c);
       if (auto st = Count("clients", "client " + c.client_id, std::move(r)); !st) return st;
     }
     return {};
@@ -233,13 +200,10 @@ class Importer {
         Skip("services", "a service without service_id; skipped");
         continue;
       }
-      auto r = tx_.Exec(
-          "INSERT INTO services (service_id, service_type, service_name, service_desc, scope, "
-          "owner_id, host, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) "
-          "ON CONFLICT DO NOTHING",
-          {Text(id), Text(Get(row, "service_type", "openapi")), Text(Get(row, "service_name", id)),
-           OptText(Get(row, "service_desc")), OptText(Get(row, "scope")),
-           Text(Get(row, "owner_id", "admin")), Text(Get(row, "host")), Int(now_)});
+      auto r = rows_.InsertService(
+          tx_, {id, Get(row, "service_type", "openapi"), Get(row, "service_name", id),
+                Get(row, "service_desc"), Get(row, "scope"), Get(row, "owner_id", "admin"),
+                Get(row, "host"), now_});
       if (auto st = Count("services", "service " + id, std::move(r)); !st) return st;
     }
     return {};
@@ -249,16 +213,13 @@ class Importer {
     report_.counts["endpoints"];
     for (const auto& row : RowsOf("service_endpoint")) {
       std::string sid = Get(row, "service_id"), ep = Get(row, "endpoint");
-      auto known = Exists(tx_, "SELECT 1 FROM services WHERE service_id = $1", {Text(sid)});
+      auto known = rows_.ServiceExists(tx_, sid);
       if (!known) return Fail(std::move(known.error()));
       if (ep.empty() || !*known) {
         Skip("endpoints", "endpoint " + sid + " " + ep + ": no such service; skipped");
         continue;
       }
-      auto r = tx_.Exec(
-          "INSERT INTO service_endpoints (service_id, endpoint, operation, scope) VALUES ($1, "
-          "$2, $3, $4) ON CONFLICT DO NOTHING",
-          {Text(sid), Text(ep), OptText(Get(row, "operation")), OptText(Get(row, "scope"))});
+      auto r = rows_.InsertEndpoint(tx_, {sid, ep, Get(row, "operation"), Get(row, "scope")});
       if (auto st = Count("endpoints", "endpoint " + sid + " " + ep, std::move(r)); !st) {
         return st;
       }
@@ -272,20 +233,15 @@ class Importer {
       std::string cid = Get(row, "client_id"), sid = Get(row, "service_id"),
                   ep = Get(row, "endpoint");
       std::string what = "link " + cid + " -> " + sid + " " + ep;
-      auto client = Exists(tx_, "SELECT 1 FROM clients WHERE client_id = $1", {Text(cid)});
+      auto client = ClientExists(cid);
       if (!client) return Fail(std::move(client.error()));
-      auto endpoint =
-          Exists(tx_, "SELECT 1 FROM service_endpoints WHERE service_id = $1 AND endpoint = $2",
-                 {Text(sid), Text(ep)});
+      auto endpoint = rows_.EndpointExists(tx_, sid, ep);
       if (!endpoint) return Fail(std::move(endpoint.error()));
       if (!*client || !*endpoint) {
         Skip("links", what + ": the client or the endpoint is missing; skipped");
         continue;
       }
-      auto r = tx_.Exec(
-          "INSERT INTO client_endpoints (client_id, service_id, endpoint) VALUES ($1, $2, $3) "
-          "ON CONFLICT DO NOTHING",
-          {Text(cid), Text(sid), Text(ep)});
+      auto r = rows_.InsertLink(tx_, cid, sid, ep);
       if (auto st = Count("links", what, std::move(r)); !st) return st;
     }
     return {};
@@ -301,11 +257,8 @@ class Importer {
                               "skipped");
         continue;
       }
-      auto r = tx_.Exec(
-          "INSERT INTO providers (provider_id, server_url, uri, provider_name) VALUES ($1, $2, "
-          "$3, $4) ON CONFLICT DO NOTHING",
-          {Text(id), Text(url), Text(Get(row, "uri", "/oauth2/key")),
-           OptText(Get(row, "provider_name"))});
+      auto r = rows_.InsertProvider(
+          tx_, {id, url, Get(row, "uri", "/oauth2/key"), Get(row, "provider_name")});
       if (auto st = Count("providers", "provider " + id, std::move(r)); !st) return st;
     }
     return {};
@@ -318,26 +271,32 @@ class Importer {
       // Tokens are named by a prefix of their hash in reports, never by their value.
       std::string hash = TokenHash(token);
       std::string what = "refresh token " + hash.substr(0, 8) + "...";
-      auto client = Exists(tx_, "SELECT 1 FROM clients WHERE client_id = $1", {Text(cid)});
+      auto client = ClientExists(cid);
       if (!client) return Fail(std::move(client.error()));
       if (token.empty() || !*client) {
         Skip("refresh_tokens", what + ": no token or no such client '" + cid + "'; skipped");
         continue;
       }
       std::string remember = Get(row, "remember", "N") == "Y" ? "Y" : "N";
-      auto r = tx_.Exec(
-          "INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, user_type, "
-          "roles, scope, remember, state, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, "
-          "$6, $7, $8, 'active', $9, $10) ON CONFLICT DO NOTHING",
-          {Text(hash), Text(random_.Uuid()), Text(cid), OptText(Get(row, "user_id")),
-           OptText(Get(row, "user_type")), OptText(Get(row, "roles")), OptText(Get(row, "scope")),
-           Text(remember), Int(now_), Int(now_ + options_.refresh_token_ttl)});
+      auto r = rows_.InsertRefreshToken(
+          tx_,
+          {hash, random_.Uuid(), cid, Get(row, "user_id"), Get(row, "user_type"), Get(row, "roles"),
+           Get(row, "scope"), remember, now_, now_ + options_.refresh_token_ttl});
       if (auto st = Count("refresh_tokens", what, std::move(r)); !st) return st;
     }
     return {};
   }
 
+  Result<bool> ClientExists(const std::string& client_id) {
+    auto c = clients_.Load(tx_, client_id);
+    if (!c) return Fail(std::move(c.error()));
+    return c->has_value();
+  }
+
   store::Tx& tx_;
+  ClientStore& clients_;
+  ImportTarget& rows_;
+  audit::AuditLog& audit_;
   const Tables& tables_;
   int64_t now_;
   Random& random_;
@@ -369,44 +328,14 @@ const std::map<std::string, std::vector<std::string>>& LightOauth2Tables() {
   return tables;
 }
 
-Result<Tables> ReadLightOauth2Database(store::Database& source) {
-  Tables out;
-  for (const auto& [table, wanted] : LightOauth2Tables()) {
-    auto cols = source.Query(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = $1 AND "
-        "table_schema = ANY (current_schemas(false))",
-        {Text(table)});
-    if (!cols) return Fail(std::move(cols.error()));
-    std::vector<std::string> present;
-    for (const auto& c : *cols) {
-      std::string name = c.Str(0);
-      if (std::find(wanted.begin(), wanted.end(), name) != wanted.end()) present.push_back(name);
-    }
-    if (present.empty()) continue;  // no such table here
-    std::string list;
-    for (const auto& c : present) {
-      // Timestamps and other types come back as text.
-      list += (list.empty() ? "" : ", ") + std::string("CAST(") + c + " AS TEXT)";
-    }
-    auto rows = source.Query("SELECT " + list + " FROM " + table);
-    if (!rows) return Fail(std::move(rows.error()));
-    auto& dest = out[table];
-    for (const auto& r : *rows) {
-      Row row;
-      for (size_t i = 0; i < present.size(); ++i) row[present[i]] = r.OptStr(i);
-      dest.push_back(std::move(row));
-    }
-  }
-  return out;
-}
-
-Result<ImportReport> ImportLightOauth2(store::Database& target, const Tables& tables,
-                                       const Clock& clock, Random& random,
+Result<ImportReport> ImportLightOauth2(store::Database& target, ClientStore& clients,
+                                       ImportTarget& rows, audit::AuditLog& audit,
+                                       const Tables& tables, const Clock& clock, Random& random,
                                        const ImportOptions& options) {
   ImportReport report;
   auto st = target.Transact("import.light_oauth2", [&](store::Tx& tx) -> Status {
     report = ImportReport{};  // a PostgreSQL retry starts over
-    Importer importer(tx, tables, clock, random, options, report);
+    Importer importer(tx, clients, rows, audit, tables, clock, random, options, report);
     if (auto r = importer.Run(); !r) return r;
     if (options.dry_run) return Fail(Error::Internal(std::string(kDryRun)));
     return {};

@@ -1,9 +1,9 @@
-#include "oauth/client/import/sql_dump.h"
+#include "store/sql/sql_dump.h"
 
 #include <algorithm>
 #include <cctype>
 
-namespace portcullis::oauth::legacy {
+namespace portcullis::store {
 namespace {
 
 std::string Lower(std::string_view s) {
@@ -441,4 +441,4 @@ Result<Tables> ParseSqlDump(std::string_view text,
   return Parser(text, tables).Run();
 }
 
-}  // namespace portcullis::oauth::legacy
+}  // namespace portcullis::store

@@ -1,4 +1,7 @@
 #pragma once
+// The light-oauth2 importer's source adapter for SQL dumps (`portcullis import light-oauth2
+// <file>`); light_oauth2_source.h reads a live PostgreSQL database instead.
+//
 // Reads the rows of chosen tables out of a SQL dump, without a database: INSERT statements
 // (with or without a column list, one or many row tuples; PostgreSQL, MySQL/MariaDB and the
 // light-oauth2 create_*.sql scripts) and PostgreSQL COPY ... FROM stdin blocks (pg_dump's
@@ -17,11 +20,12 @@
 #include <vector>
 
 #include "common/error.h"
+#include "oauth/client/import/light_oauth2_import.h"
 
-namespace portcullis::oauth::legacy {
+namespace portcullis::store {
 
-using Row = std::map<std::string, std::optional<std::string>>;  // column (lower case) -> value
-using Tables = std::map<std::string, std::vector<Row>>;         // table (lower case) -> rows
+using oauth::legacy::Row;     // column (lower case) -> value
+using oauth::legacy::Tables;  // table (lower case) -> rows
 
 // `tables` maps each wanted table (lower case, no schema) to its column order, used for
 // INSERTs without a column list. Fails on a malformed INSERT or COPY of a wanted table, naming
@@ -29,4 +33,4 @@ using Tables = std::map<std::string, std::vector<Row>>;         // table (lower 
 Result<Tables> ParseSqlDump(std::string_view text,
                             const std::map<std::string, std::vector<std::string>>& tables);
 
-}  // namespace portcullis::oauth::legacy
+}  // namespace portcullis::store

@@ -15,6 +15,7 @@
 #include "oauth/user/user_service.h"
 #include "store/sql/audit_log.h"
 #include "store/sql/client_store.h"
+#include "store/sql/refresh_token_store.h"
 #include "store/sql/service_store.h"
 #include "store/sql/user_store.h"
 
@@ -558,11 +559,18 @@ TEST_P(RegistryApiTest, UserScenarios) {
 TEST_P(RegistryApiTest, RefreshTokenScenarios) {
   auto [client, secret] = CreateClient(kPetstore);
   const std::string token = "86c0a39f-0789-4b71-9fed-d99fe6dc9281";
-  ASSERT_TRUE(
-      db_->Exec("INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, "
-                "user_type, roles, scope, remember, created_at, expires_at) VALUES ($1, "
-                "'f1', $2, 'admin', 'admin', 'user admin', 'petstore.r', 'N', $3, $4)",
-                {oauth::TokenHash(token), client, clock_.Now(), clock_.Now() + 1000}));
+  oauth::RefreshToken row;
+  row.token_hash = oauth::TokenHash(token);
+  row.family_id = "f1";
+  row.client_id = client;
+  row.user_id = "admin";
+  row.user_type = "admin";
+  row.roles = "user admin";
+  row.scope = "petstore.r";
+  row.created_at = clock_.Now();
+  row.expires_at = clock_.Now() + 1000;
+  store::SqlRefreshTokenStore refresh_tokens(*db_);
+  ASSERT_TRUE(db_->Transact([&](store::Tx& tx) { return refresh_tokens.Insert(tx, row); }));
   auto r = Call("GET", "/oauth2/refresh_token?page=1");
   ASSERT_EQ(r.status, 200);
   ASSERT_EQ(r.json().as_array().size(), 1u);

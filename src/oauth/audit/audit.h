@@ -29,10 +29,6 @@ struct Entry {
   std::optional<boost::json::value> after;   // nullopt: the entity no longer exists
 };
 
-// DEPRECATED during the store reshaping (issue 14): use AuditLog::Record. Removed once every
-// registry takes an AuditLog.
-Status Record(store::Tx& tx, int64_t now, Entry entry);
-
 // Removes members whose names denote secrets (clientSecret, password, ...), at any depth.
 void Scrub(boost::json::value& value);
 
@@ -62,9 +58,6 @@ struct Page {
   std::vector<Row> entries;  // newest first
   int64_t total = 0;         // entries matching the filters
 };
-
-// DEPRECATED during the store reshaping (issue 14): use AuditLog::List.
-Result<Page> List(store::Database& db, const Query& query);
 
 // The audit trail's store (SQL: store/sql/audit_log.h; fake: MemoryAuditLog below).
 // Thread-safe; calls block (store pool only).

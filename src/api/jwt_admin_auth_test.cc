@@ -9,6 +9,7 @@
 
 #include "common/clock.h"
 #include "common/encoding.h"
+#include "oauth/token/memory_token_state_store.h"
 #include "oauth/token/token_service.h"
 #include "store/db.h"
 #include "verify/claims.h"
@@ -46,7 +47,7 @@ class JwtAdminAuthTest : public ::testing::Test {
     auto db = store::OpenDatabase("sqlite:" + (dir_ / "t.db").string());
     ASSERT_TRUE(db);
     db_ = std::move(*db);
-    revoked_ = std::make_unique<oauth::RevocationList>(*db_, SystemClock::Instance());
+    revoked_ = std::make_unique<oauth::RevocationList>(deny_list_, SystemClock::Instance());
   }
   void TearDown() override {
     revoked_.reset();
@@ -65,6 +66,7 @@ class JwtAdminAuthTest : public ::testing::Test {
   FakeKeys keys_;
   std::filesystem::path dir_;
   std::unique_ptr<store::Database> db_;
+  oauth::MemoryDenyList deny_list_;
   std::unique_ptr<oauth::RevocationList> revoked_;
 };
 

@@ -29,7 +29,10 @@
 #include "oauth/token/ring_keys.h"
 #include "oauth/token/token_service.h"
 #include "store/db.h"
+#include "store/sql/code_store.h"
 #include "store/sql/key_store.h"
+#include "store/sql/refresh_token_store.h"
+#include "store/sql/token_state_store.h"
 
 namespace portcullis::app {
 namespace {
@@ -46,10 +49,15 @@ class ServiceSet final : public Services {
         secrets_(DerivePepper(master)),
         clients_(db),
         key_store_(db),
+        codes_(db),
+        refresh_tokens_(db),
+        reference_tokens_(db),
+        deny_list_(db),
+        assertion_jtis_(db),
         throttle_(clock_, config.login.max_failures, config.login.window_s,
                   config.login.max_ip_failures),
         users_(db, throttle_),
-        revoked_(db, clock_, oauth::DenyListRetention(config.token.leeway_s)),
+        revoked_(deny_list_, clock_, oauth::DenyListRetention(config.token.leeway_s)),
         services_(db),
         master_(std::move(master)) {}
 
@@ -96,8 +104,10 @@ class ServiceSet final : public Services {
     ts.bootstrap_token_ttl = config_.token.bootstrap_token_ttl_s;
     ts.bootstrap_client_id = config_.bootstrap.client_id;
     ts.leeway_s = config_.token.leeway_s;
-    tokens_ = std::make_unique<oauth::TokenService>(ts, clients_, secrets_, *ring_keys_, db_,
-                                                    users_, revoked_, clock_, Random::System());
+    tokens_ = std::make_unique<oauth::TokenService>(
+        ts, clients_, secrets_, *ring_keys_, db_,
+        oauth::TokenStores{codes_, refresh_tokens_, reference_tokens_, assertion_jtis_}, users_,
+        revoked_, clock_, Random::System());
     // The admin APIs take tokens whose aud is the issuer or an admin audience (README "Admin
     // privileges"); by default also token.audience, which tokens asked without a resource get.
     std::vector<std::string> admin_audiences = oauth::SplitScope(
@@ -252,6 +262,12 @@ class ServiceSet final : public Services {
   oauth::SecretHasher secrets_;
   oauth::ClientCatalog clients_;
   store::SqlKeyStore key_store_;
+  // tokenstore: the token state's SQL stores.
+  store::SqlAuthCodeStore codes_;
+  store::SqlRefreshTokenStore refresh_tokens_;
+  store::SqlReferenceTokenStore reference_tokens_;
+  store::SqlDenyList deny_list_;
+  store::SqlAssertionJtiStore assertion_jtis_;
   oauth::LoginThrottle throttle_;
   oauth::SqlUserAuthenticator users_;
   oauth::RevocationList revoked_;

@@ -32,6 +32,7 @@
 #include "common/random.h"
 #include "oauth/client/client.h"
 #include "oauth/token/token_request.h"
+#include "oauth/token/token_state_store.h"
 
 namespace portcullis {
 namespace store {
@@ -100,6 +101,7 @@ struct GrantDeps {
   const TokenSettings& settings;
   const TokenKeys& keys;
   store::Database& db;
+  const TokenStores& stores;
   UserAuthenticator& users;
   RevocationList& revoked;
   const Clock& clock;
@@ -120,9 +122,14 @@ class GrantContext {
   Random& random() const { return deps_.random; }
   bool may_block() const { return may_block_; }
 
-  // The store, for work the grant declared. Internal (and an error log) on an I/O thread:
+  // The stores, for work the grant declared: `db` opens transactions (store::Database::Transact)
+  // whose handle goes to the stores' methods. Internal (and an error log) on an I/O thread:
   // `what` names the access in that log.
-  Result<store::Database*> Store(std::string_view what) const;
+  struct StoreAccess {
+    store::Database& db;
+    const TokenStores& stores;
+  };
+  Result<StoreAccess> Store(std::string_view what) const;
   // The user authenticator (password checks: slow hash and store), likewise guarded.
   Result<UserAuthenticator*> Users(std::string_view what) const;
 

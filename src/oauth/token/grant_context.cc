@@ -16,8 +16,6 @@ namespace portcullis::oauth {
 namespace {
 
 namespace json = boost::json;
-using store::Int;
-using store::Null;
 using store::Text;
 
 void AddScope(json::object& claims, const std::vector<std::string>& scope, bool as_array) {
@@ -53,9 +51,9 @@ Status GrantContext::Blocking(std::string_view what) const {
   return Fail(Error::Internal(std::string(what) + " on an I/O thread"));
 }
 
-Result<store::Database*> GrantContext::Store(std::string_view what) const {
+Result<GrantContext::StoreAccess> GrantContext::Store(std::string_view what) const {
   if (auto s = Blocking(what); !s) return Fail(s.error());
-  return &deps_.db;
+  return StoreAccess{deps_.db, deps_.stores};
 }
 
 Result<UserAuthenticator*> GrantContext::Users(std::string_view what) const {
@@ -95,12 +93,12 @@ Result<TokenTarget> GrantContext::ResolveTarget(const TokenRequest& r) const {
   if (!db) return Fail(db.error());
   // LEAD: swap at merge (a ServiceStore read: the service and its endpoints' scopes).
   auto rows =
-      (*db)->QueryRow("SELECT service_id FROM services WHERE service_id = $1", {Text(target)});
+      db->db.QueryRow("SELECT service_id FROM services WHERE service_id = $1", {Text(target)});
   if (!rows) return Fail(rows.error());
   if (!*rows) return Fail(InvalidTarget("Unknown resource or audience."));
   // What the service defines: the scopes its endpoints declare (service registry).
   auto endpoints =
-      (*db)->Query("SELECT scope FROM service_endpoints WHERE service_id = $1", {Text(target)});
+      db->db.Query("SELECT scope FROM service_endpoints WHERE service_id = $1", {Text(target)});
   if (!endpoints) return Fail(endpoints.error());
   std::vector<std::string> scopes;
   for (const auto& row : *endpoints) {
@@ -191,16 +189,12 @@ Result<std::string> GrantContext::Deliver(const Client& c, const MintedToken& m,
   if (!c.IsExternal()) return m.jwt;
   // External clients never see the JWT: they get a reference resolved by /oauth2/deref
   // (reference §4.4, §6.2), which expires with the JWT (§18.4).
-  auto db = Store("reference token");
-  if (!db) return Fail(db.error());
+  auto st = Store("reference token");
+  if (!st) return Fail(st.error());
   std::string reference = deps_.random.Token(24);
-  const char* sql =
-      "INSERT INTO reference_tokens (token_hash, jwt, client_id, deref_client_id, expires_at)"
-      " VALUES ($1, $2, $3, $4, $5)";
-  std::initializer_list<store::Param> params = {
-      Text(TokenHash(reference)), Text(m.jwt), Text(c.client_id),
-      c.deref_client_id.empty() ? Null() : Text(c.deref_client_id), Int(m.exp)};
-  auto n = tx ? tx->Exec(sql, params) : (*db)->Exec(sql, params);
+  ReferenceToken row{TokenHash(reference), m.jwt, c.client_id, c.deref_client_id, m.exp};
+  auto n = tx ? st->stores.reference_tokens.Insert(*tx, row)
+              : st->stores.reference_tokens.Insert(row);
   if (!n) return Fail(n.error());
   return reference;
 }

@@ -11,10 +11,13 @@
 #include "common/clock.h"
 #include "common/encoding.h"
 #include "oauth/client/client_catalog.h"
+#include "oauth/code/memory_code_store.h"
 #include "oauth/credentials/secret_hash.h"
 #include "oauth/login/authenticator.h"
+#include "oauth/refresh/memory_refresh_token_store.h"
 #include "oauth/token/grant.h"
 #include "oauth/token/grant_registry.h"
+#include "oauth/token/memory_token_state_store.h"
 #include "oauth/token/token_service.h"
 #include "store/fake_database.h"
 
@@ -84,8 +87,10 @@ class GrantsTest : public ::testing::Test {
   GrantsTest()
       : secrets_(Secret(std::string(32, 'p'))),
         catalog_(db_),
-        revoked_(db_, clock_),
-        tokens_(Settings(), catalog_, secrets_, keys_, db_, users_, revoked_, clock_, random_) {}
+        revoked_(deny_list_, clock_),
+        tokens_(Settings(), catalog_, secrets_, keys_, db_,
+                TokenStores{codes_, refresh_tokens_, references_, jtis_}, users_, revoked_,
+                clock_, random_) {}
 
   static TokenSettings Settings() {
     TokenSettings s;
@@ -136,6 +141,11 @@ class GrantsTest : public ::testing::Test {
   FakeKeys keys_;
   FakeUsers users_;
   ClientCatalog catalog_;
+  MemoryAuthCodeStore codes_;
+  MemoryRefreshTokenStore refresh_tokens_;
+  MemoryReferenceTokenStore references_;
+  MemoryAssertionJtiStore jtis_;
+  MemoryDenyList deny_list_;
   RevocationList revoked_;
   TokenService tokens_;
 };

@@ -22,8 +22,6 @@ namespace portcullis::oauth {
 namespace {
 
 namespace json = boost::json;
-using store::Int;
-using store::Text;
 
 // Grant types each client type may use when the client lists none (light-oauth2 rules,
 // reference §4.4): public clients only the code flow (RFC 9700 §2.1.1 wants PKCE there).
@@ -52,74 +50,24 @@ std::string IssuedToken::ToJson() const {
   return json::serialize(o);
 }
 
-// --- RevocationList ---------------------------------------------------------------------
-
-Status RevocationList::Add(std::string_view jti, int64_t expires_at) {
-  auto s = db_.Transact("revoked.add", [&](store::Tx& tx) -> Status {
-    auto n = tx.Exec(
-        "INSERT INTO revoked_tokens (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING",
-        {Text(jti), Int(expires_at)});
-    if (!n) return Fail(n.error());
-    return tx.Notify("revoked", jti);
-  });
-  if (!s) return s;
-  Remember(std::string(jti), expires_at);
-  return {};
-}
-
-void RevocationList::Remember(std::string jti, int64_t expires_at) {
-  std::unique_lock lock(mu_);
-  revoked_[std::move(jti)] = expires_at;
-}
-
-bool RevocationList::Contains(std::string_view jti) const {
-  std::shared_lock lock(mu_);
-  return revoked_.contains(std::string(jti));
-}
-
-std::vector<std::pair<std::string, int64_t>> RevocationList::Entries() const {
-  const int64_t now = clock_.Now();
-  std::vector<std::pair<std::string, int64_t>> out;
-  {
-    std::shared_lock lock(mu_);
-    out.reserve(revoked_.size());
-    for (const auto& [jti, exp] : revoked_) {
-      if (exp + retention_s_ > now) out.emplace_back(jti, exp);
-    }
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-Status RevocationList::Reload() {
-  // Kept past exp for the leeway: a token within it still verifies (DenyListRetention).
-  auto rows = db_.Query("SELECT jti, expires_at FROM revoked_tokens WHERE expires_at > $1",
-                        {Int(clock_.Now() - retention_s_)});
-  if (!rows) return Fail(rows.error());
-  std::unordered_map<std::string, int64_t> fresh;
-  for (const auto& r : *rows) fresh.emplace(r.Str(0), r.Int(1));
-  std::unique_lock lock(mu_);
-  revoked_ = std::move(fresh);
-  return {};
-}
-
 // --- TokenService -----------------------------------------------------------------------
 
 TokenService::TokenService(TokenSettings settings, ClientCatalog& clients,
                            const SecretHasher& secrets, const TokenKeys& keys, store::Database& db,
-                           UserAuthenticator& users, RevocationList& revoked, const Clock& clock,
-                           Random& random, const GrantRegistry& grants)
+                           TokenStores stores, UserAuthenticator& users, RevocationList& revoked,
+                           const Clock& clock, Random& random, const GrantRegistry& grants)
     : settings_(std::move(settings)),
       clients_(clients),
       secrets_(secrets),
       keys_(keys),
       db_(db),
+      stores_(stores),
       users_(users),
       revoked_(revoked),
       clock_(clock),
       random_(random),
       grants_(grants),
-      grant_deps_{settings_, keys_, db_, users_, revoked_, clock_, random_} {}
+      grant_deps_{settings_, keys_, db_, stores_, users_, revoked_, clock_, random_} {}
 
 TokenRequest TokenService::Prepare(Params params, std::optional<std::string_view> authorization,
                                    std::string_view remote_ip) const {
@@ -277,13 +225,10 @@ Status TokenService::VerifyClientAssertion(const Client& c, std::string_view ass
   if (exp->as_int64() > now + 600) return bad("The assertion lives too long.");
   // Replay cache: the jti is remembered while the assertion could still verify, exp plus the
   // leeway; Purge keeps it DenyListRetention(leeway) past exp.
-  auto n =
-      db_.Exec("INSERT INTO client_assertion_jtis (jti, client_id, expires_at) VALUES ($1, $2, $3)",
-               {Text(c.client_id + ":" + jti), Text(c.client_id), Int(exp->as_int64())});
-  if (!n) {
-    if (store::IsUniqueViolation(n.error())) return bad("The assertion was already used.");
-    return Fail(n.error());
-  }
+  auto fresh = stores_.assertion_jtis.Remember(c.client_id + ":" + jti, c.client_id,
+                                               exp->as_int64());
+  if (!fresh) return Fail(fresh.error());
+  if (!*fresh) return bad("The assertion was already used.");
   return {};
 }
 

@@ -18,7 +18,6 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -34,6 +33,8 @@
 #include "oauth/token/grant_registry.h"
 #include "oauth/token/params.h"
 #include "oauth/token/token_request.h"
+#include "oauth/token/revocation_list.h"
+#include "oauth/token/token_state_store.h"
 #include "oauth/token/verified_cache.h"
 
 namespace portcullis {
@@ -67,16 +68,6 @@ class TokenKeys {
 // audience tell consumers and our own verifiers apart (team decision; README "Tokens").
 inline constexpr std::string_view kSignedPayloadTyp = "payload+jwt";
 inline constexpr std::string_view kSignedPayloadAudience = "urn:portcullis:signed-payload";
-// How long past its `exp` a deny-list entry or a client-assertion jti is kept: the largest
-// clock-skew leeway any verifier of our tokens applies. That is this server's own (token.leeway_s:
-// introspection, /oauth2/verify, admin calls, token exchange, client assertions) and, for
-// resource servers that pull GET /oauth2/revoked, libportcullis-verify's and light-4j's default
-// of 60 s. Dropping an entry at `exp` would let a revoked token or a used assertion through again
-// for the rest of the leeway.
-inline constexpr int64_t kResourceServerLeeway = 60;
-constexpr int64_t DenyListRetention(int64_t leeway_s) {
-  return leeway_s > kResourceServerLeeway ? leeway_s : kResourceServerLeeway;
-}
 
 struct TokenSettings {
   std::string issuer;
@@ -105,36 +96,12 @@ struct IssuedToken {
   std::string ToJson() const;
 };
 
-// Access-token revocations (RFC 7009) by jti, kept until no verifier would accept the token any
-// more: `retention_s` past its exp (DenyListRetention). The in-memory set is what introspection
-// reads; the table keeps it across restarts and instances.
-class RevocationList {
- public:
-  RevocationList(store::Database& db, const Clock& clock,
-                 int64_t retention_s = DenyListRetention(60))
-      : db_(db), clock_(clock), retention_s_(retention_s) {}
-  Status Add(std::string_view jti, int64_t expires_at);  // blocking
-  bool Contains(std::string_view jti) const;
-  Status Reload();  // blocking
-  void Remember(std::string jti, int64_t expires_at);
-  // The entries still within retention (jti, expires_at) sorted by jti: what GET
-  // /oauth2/revoked publishes for resource servers to pull (libportcullis-verify).
-  std::vector<std::pair<std::string, int64_t>> Entries() const;
-  int64_t retention_s() const { return retention_s_; }
-
- private:
-  store::Database& db_;
-  const Clock& clock_;
-  int64_t retention_s_;
-  mutable std::shared_mutex mu_;
-  std::unordered_map<std::string, int64_t> revoked_;
-};
-
 class TokenService {
  public:
   TokenService(TokenSettings settings, ClientCatalog& clients, const SecretHasher& secrets,
-               const TokenKeys& keys, store::Database& db, UserAuthenticator& users,
-               RevocationList& revoked, const Clock& clock, Random& random,
+               const TokenKeys& keys, store::Database& db, TokenStores stores,
+               UserAuthenticator& users, RevocationList& revoked, const Clock& clock,
+               Random& random,
                const GrantRegistry& grants = GrantRegistry::Default());
 
   // POST /oauth2/token, step 1, on the I/O thread: parses the request once and resolves its
@@ -201,6 +168,7 @@ class TokenService {
   const SecretHasher& secrets_;
   const TokenKeys& keys_;
   store::Database& db_;
+  TokenStores stores_;
   UserAuthenticator& users_;
   RevocationList& revoked_;
   const Clock& clock_;

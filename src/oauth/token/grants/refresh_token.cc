@@ -18,8 +18,6 @@ namespace portcullis::oauth {
 namespace {
 
 namespace json = boost::json;
-using store::Int;
-using store::Text;
 
 constexpr std::string_view kParameters[] = {"refresh_token", "scope", "resource", "audience",
                                             "csrf"};
@@ -39,55 +37,53 @@ class RefreshTokenGrant final : public Grant {
     if (presented.empty()) return Fail(InvalidGrant("ERR12029", "refresh_token is required."));
     auto target = ctx.ResolveTarget(req);
     if (!target) return Fail(target.error());
-    auto db = ctx.Store("token.refresh_token");
-    if (!db) return Fail(db.error());
+    auto st = ctx.Store("token.refresh_token");
+    if (!st) return Fail(st.error());
+    RefreshTokenStore& refresh_tokens = st->stores.refresh_tokens;
     const std::string hash = TokenHash(presented);
     const int64_t now = ctx.clock().Now();
     std::optional<Error> outcome;
     IssuedToken out;
 
-    auto s = (*db)->Transact("token.refresh_token", [&](store::Tx& tx) -> Status {
-      auto row = tx.QueryRow(
-          "SELECT client_id, state, expires_at, family_id, user_id, user_type, roles, scope,"
-          " remember, user_source FROM refresh_tokens WHERE token_hash = $1",
-          {Text(hash)});
+    auto s = st->db.Transact("token.refresh_token", [&](store::Tx& tx) -> Status {
+      auto row = refresh_tokens.Find(tx, hash);
       if (!row) return Fail(row.error());
       if (!*row) {
         outcome = InvalidGrant("ERR12029", "The refresh token is not found.");
         return {};
       }
-      const auto& r = **row;
+      const RefreshToken& r = **row;
       // Checked before anything changes, so another client cannot destroy the token (§18.3).
-      if (r.Str(0) != c.client_id) {
+      if (r.client_id != c.client_id) {
         outcome = Error::Status("ERR12028");
         return {};
       }
-      if (r.Str(1) != "active") {
+      if (r.state != "active") {
         // A rotated token presented again means it leaked: revoke its family (RFC 9700 §4.14.2).
-        if (r.Str(1) == "rotated") {
+        if (r.state == "rotated") {
           log::Warn("token.refresh_reuse", {{"client_id", c.client_id}});
-          if (auto v = RevokeFamily(tx, r.Str(3)); !v) return v;
+          if (auto v = refresh_tokens.RevokeFamily(tx, r.family_id, std::nullopt); !v) return v;
         }
         outcome = InvalidGrant("ERR12029", "The refresh token is no longer valid.");
         return {};
       }
-      if (r.Int(2) <= now) {
+      if (r.expires_at <= now) {
         outcome = InvalidGrant("ERR12029", "The refresh token has expired.");
         return {};
       }
       // Rights once cut stay cut: the user's type and roles come from the user store as it is
       // now, and the scope is what was granted and the client may still have. The new refresh
       // token stores the cut values, so a later widening of the client does not bring them back.
-      TokenSubject subject{r.Str(4), r.Str(5), r.Str(6), !r.Str(4).empty()};
-      subject.user_source = r.Str(9);
+      TokenSubject subject{r.user_id, r.user_type, r.roles, !r.user_id.empty()};
+      subject.user_source = r.user_source;
       auto current = ReadUserAgain(tx, subject);
       if (!current) return Fail(current.error());
       if (!*current) {
-        if (auto v = RevokeFamily(tx, r.Str(3)); !v) return v;
+        if (auto v = refresh_tokens.RevokeFamily(tx, r.family_id, std::nullopt); !v) return v;
         outcome = InvalidGrant("ERR12029", "The user may no longer sign in.");
         return {};
       }
-      const auto previous = SplitScope(r.Str(7));
+      const auto previous = SplitScope(r.scope);
       const auto allowed = StillAllowed(previous, c);
       if (allowed.empty() && !previous.empty()) {
         outcome =
@@ -108,13 +104,10 @@ class RefreshTokenGrant final : public Grant {
         return {};
       }
       // The single winner of concurrent rotations: only one UPDATE finds the row active.
-      auto n = tx.Exec(
-          "UPDATE refresh_tokens SET state = 'rotated', rotated_at = $2"
-          " WHERE token_hash = $1 AND state = 'active'",
-          {Text(hash), Int(now)});
+      auto n = refresh_tokens.Rotate(tx, hash, now);
       if (!n) return Fail(n.error());
-      if (*n != 1) {
-        if (auto v = RevokeFamily(tx, r.Str(3)); !v) return v;
+      if (!*n) {
+        if (auto v = refresh_tokens.RevokeFamily(tx, r.family_id, std::nullopt); !v) return v;
         outcome = InvalidGrant("ERR12029", "The refresh token is no longer valid.");
         return {};
       }
@@ -123,8 +116,8 @@ class RefreshTokenGrant final : public Grant {
       int64_t ttl = ctx.TtlFor(c);
       auto m = ctx.Mint(c, subject, *scope, target->audience, ttl, extra);
       if (!m) return Fail(m.error());
-      auto refresh = InsertRefresh(tx, ctx.random(), now, ctx.settings().refresh_token_ttl, c,
-                                   subject, allowed, r.Str(8), r.Str(3), hash);
+      auto refresh = InsertRefresh(refresh_tokens, tx, ctx.random(), now, ctx.settings().refresh_token_ttl, c,
+                                   subject, allowed, r.remember, r.family_id, hash);
       if (!refresh) return Fail(refresh.error());
       auto token = ctx.Deliver(c, *m, &tx);
       if (!token) return Fail(token.error());
@@ -132,7 +125,7 @@ class RefreshTokenGrant final : public Grant {
       out.expires_in = ttl;
       out.refresh_token = std::move(*refresh);
       out.scope = JoinScope(*scope);
-      out.remember = r.Str(8).empty() ? "N" : r.Str(8);
+      out.remember = r.remember.empty() ? "N" : r.remember;
       return {};
     });
     if (!s) return Fail(s.error());

@@ -67,10 +67,10 @@ class TokenExchangeGrant final : public Grant {
     }
     // The delegation policy says whether this client may act toward this audience, with which
     // scopes, and how long the chain may grow.
-    auto db = ctx.Store("delegation policy");
-    if (!db) return Fail(db.error());
+    auto st = ctx.Store("delegation policy");
+    if (!st) return Fail(st.error());
     // LEAD: swap at merge (DelegationStore::Find(client_id, audience)).
-    auto policy = (*db)->QueryRow(
+    auto policy = st->db.QueryRow(
         "SELECT scopes, max_depth FROM delegation_policies WHERE client_id = $1 AND audience = $2",
         {Text(c.client_id), Text(audience)});
     if (!policy) return Fail(policy.error());

@@ -7,24 +7,29 @@
 
 namespace portcullis::oauth {
 
-using store::Int;
-using store::Null;
 using store::Text;
 
-Result<std::string> InsertRefresh(store::Tx& tx, Random& random, int64_t now, int64_t ttl,
-                                  const Client& c, const TokenSubject& subject,
+Result<std::string> InsertRefresh(RefreshTokenStore& refresh_tokens, store::Tx& tx, Random& random,
+                                  int64_t now, int64_t ttl, const Client& c,
+                                  const TokenSubject& subject,
                                   const std::vector<std::string>& scope, std::string_view remember,
                                   std::string_view family, std::string_view parent_hash) {
   std::string token = random.Token(32);
-  auto n = tx.Exec(
-      "INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, user_type, roles,"
-      " scope, remember, state, parent_hash, created_at, expires_at, user_source)"
-      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'active', $9, $10, $11, $12)",
-      {Text(TokenHash(token)), Text(family), Text(c.client_id), Text(subject.user_id),
-       Text(subject.user_type), Text(subject.roles), Text(JoinScope(scope)),
-       Text(remember == "Y" ? "Y" : "N"), parent_hash.empty() ? Null() : Text(parent_hash),
-       Int(now), Int(now + ttl), subject.user_source.empty() ? Null() : Text(subject.user_source)});
-  if (!n) return Fail(n.error());
+  RefreshToken row;
+  row.token_hash = TokenHash(token);
+  row.family_id = std::string(family);
+  row.client_id = c.client_id;
+  row.user_id = subject.user_id;
+  row.user_type = subject.user_type;
+  row.roles = subject.roles;
+  row.scope = JoinScope(scope);
+  row.remember = remember == "Y" ? "Y" : "N";
+  row.state = "active";
+  row.parent_hash = std::string(parent_hash);
+  row.created_at = now;
+  row.expires_at = now + ttl;
+  row.user_source = subject.user_source;
+  if (auto s = refresh_tokens.Insert(tx, row); !s) return Fail(s.error());
   return token;
 }
 
@@ -49,14 +54,6 @@ std::vector<std::string> StillAllowed(const std::vector<std::string>& granted, c
   return out;
 }
 
-Status RevokeFamily(store::Tx& tx, std::string_view family) {
-  auto n = tx.Exec(
-      "UPDATE refresh_tokens SET state = 'revoked' WHERE family_id = $1 AND state <> 'revoked'",
-      {Text(family)});
-  if (!n) return Fail(n.error());
-  return {};
-}
-
 Result<IssuedToken> IssueForUser(GrantContext& ctx, const Client& c, const TokenSubject& subject,
                                  const std::vector<std::string>& requested, const TokenRequest& r,
                                  const boost::json::object& extra) {
@@ -65,15 +62,15 @@ Result<IssuedToken> IssueForUser(GrantContext& ctx, const Client& c, const Token
   if (!target) return Fail(target.error());
   auto access_scope = GrantContext::NarrowToTarget(*target, scope, r.ScopeRequested());
   if (!access_scope) return Fail(access_scope.error());
-  auto db = ctx.Store("token.issue_user");
-  if (!db) return Fail(db.error());
+  auto st = ctx.Store("token.issue_user");
+  if (!st) return Fail(st.error());
   const int64_t now = ctx.clock().Now();
   int64_t ttl = ctx.TtlFor(c);
   auto m = ctx.Mint(c, subject, *access_scope, target->audience, ttl, extra);
   if (!m) return Fail(m.error());
   IssuedToken out;
-  auto s = (*db)->Transact("token.issue_user", [&](store::Tx& tx) -> Status {
-    auto refresh = InsertRefresh(tx, ctx.random(), now, ctx.settings().refresh_token_ttl, c,
+  auto s = st->db.Transact("token.issue_user", [&](store::Tx& tx) -> Status {
+    auto refresh = InsertRefresh(st->stores.refresh_tokens, tx, ctx.random(), now, ctx.settings().refresh_token_ttl, c,
                                  subject, scope, "N", ctx.random().Token(16), "");
     if (!refresh) return Fail(refresh.error());
     auto token = ctx.Deliver(c, *m, &tx);

@@ -11,6 +11,7 @@
 
 #include "common/error.h"
 #include "oauth/client/client.h"
+#include "oauth/refresh/refresh_token_store.h"
 #include "oauth/token/grant.h"
 
 namespace portcullis::oauth {
@@ -18,7 +19,8 @@ namespace portcullis::oauth {
 struct IssuedToken;
 
 // Stores a refresh token for a user, hashed; returns the clear value.
-Result<std::string> InsertRefresh(store::Tx& tx, Random& random, int64_t now, int64_t ttl,
+Result<std::string> InsertRefresh(RefreshTokenStore& refresh_tokens, store::Tx& tx, Random& random,
+                                  int64_t now, int64_t ttl,
                                   const Client& c, const TokenSubject& subject,
                                   const std::vector<std::string>& scope, std::string_view remember,
                                   std::string_view family, std::string_view parent_hash);
@@ -35,8 +37,6 @@ Result<bool> ReadUserAgain(store::Tx& tx, TokenSubject& subject);
 // never more than the client is allowed now).
 std::vector<std::string> StillAllowed(const std::vector<std::string>& granted, const Client& c);
 
-// Marks every token of a refresh-token family revoked.
-Status RevokeFamily(store::Tx& tx, std::string_view family);
 
 // Issues an access token and a refresh token for a user (password and client_authenticated_user
 // grants): `requested` goes to the refresh token; the access token gets it narrowed to the

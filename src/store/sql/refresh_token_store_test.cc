@@ -1,0 +1,314 @@
+// Contract: SqlRefreshTokenStore (SQLite, PostgreSQL) and MemoryRefreshTokenStore answer the same
+// cases the same way, rotation included: of concurrent rotations exactly one wins.
+#include "store/sql/refresh_token_store.h"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+
+#include "oauth/refresh/memory_refresh_token_store.h"
+#include "store/sql/token_store_test_util.h"
+
+namespace portcullis::store {
+namespace {
+
+using oauth::RefreshToken;
+using oauth::RefreshTokenStore;
+
+class RefreshTokenStoreContract : public TokenStateTest {
+ protected:
+  void SetUp() override {
+    TokenStateTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    if (IsMemory()) {
+      store_ = std::make_unique<oauth::MemoryRefreshTokenStore>();
+    } else {
+      store_ = std::make_unique<SqlRefreshTokenStore>(db());
+    }
+    AddClient("c1");
+    AddClient("c2");
+  }
+
+  static RefreshToken Token(std::string hash, std::string family, std::string client,
+                            std::string user, int64_t created, int64_t expires) {
+    RefreshToken t;
+    t.token_hash = std::move(hash);
+    t.family_id = std::move(family);
+    t.client_id = std::move(client);
+    t.user_id = std::move(user);
+    t.user_type = "employee";
+    t.roles = "user";
+    t.scope = "a b";
+    t.remember = "Y";
+    t.created_at = created;
+    t.expires_at = expires;
+    t.user_source = "users";
+    return t;
+  }
+
+  void Insert(const RefreshToken& t) {
+    InTx([&](Tx& tx) { return store_->Insert(tx, t); });
+  }
+
+  std::optional<RefreshToken> Find(std::string_view hash) {
+    auto r = store_->Find(hash);
+    EXPECT_TRUE(r);
+    return r ? *r : std::nullopt;
+  }
+
+  // Rotate in a transaction of its own; true when this call won.
+  bool Rotate(std::string_view hash, int64_t now) {
+    bool won = false;
+    InTx([&](Tx& tx) -> Status {
+      auto r = store_->Rotate(tx, hash, now);
+      if (!r) return Fail(r.error());
+      won = *r;
+      return {};
+    });
+    return won;
+  }
+
+  std::string StateOf(std::string_view hash) {
+    auto t = Find(hash);
+    return t ? t->state : "gone";
+  }
+
+  std::unique_ptr<RefreshTokenStore> store_;
+};
+
+TEST_P(RefreshTokenStoreContract, InsertAndFindRoundTrip) {
+  RefreshToken t = Token("h1", "fam", "c1", "u1", 10, 1000);
+  t.parent_hash = "h0";
+  Insert(t);
+  auto got = Find("h1");
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->family_id, "fam");
+  EXPECT_EQ(got->client_id, "c1");
+  EXPECT_EQ(got->user_id, "u1");
+  EXPECT_EQ(got->user_type, "employee");
+  EXPECT_EQ(got->roles, "user");
+  EXPECT_EQ(got->scope, "a b");
+  EXPECT_EQ(got->remember, "Y");
+  EXPECT_EQ(got->state, "active");
+  EXPECT_EQ(got->created_at, 10);
+  EXPECT_EQ(got->expires_at, 1000);
+  EXPECT_EQ(got->parent_hash, "h0");
+  EXPECT_FALSE(got->rotated_at);
+  EXPECT_EQ(got->user_source, "users");
+  // The same row inside a transaction.
+  InTx([&](Tx& tx) -> Status {
+    auto r = store_->Find(tx, "h1");
+    if (!r) return Fail(r.error());
+    EXPECT_TRUE(*r && (*r)->token_hash == "h1");
+    auto none = store_->Find(tx, "nope");
+    EXPECT_TRUE(none && !*none);
+    return {};
+  });
+  EXPECT_FALSE(Find("nope"));
+}
+
+TEST_P(RefreshTokenStoreContract, RotateOnceThenRevokeTheFamily) {
+  Insert(Token("h1", "fam", "c1", "u1", 10, 1000));
+  Insert(Token("other", "fam2", "c1", "u1", 10, 1000));
+  bool first = false, second = true;
+  InTx([&](Tx& tx) -> Status {
+    auto a = store_->Rotate(tx, "h1", 50);
+    if (!a) return Fail(a.error());
+    first = *a;
+    auto b = store_->Rotate(tx, "h1", 51);
+    if (!b) return Fail(b.error());
+    second = *b;
+    return {};
+  });
+  EXPECT_TRUE(first);
+  EXPECT_FALSE(second);
+  auto rotated = Find("h1");
+  EXPECT_EQ(rotated->state, "rotated");
+  EXPECT_EQ(rotated->rotated_at, 50);
+
+  RefreshToken child = Token("h2", "fam", "c1", "u1", 50, 1000);
+  child.parent_hash = "h1";
+  Insert(child);
+  // Reuse detection revokes the family and leaves rotated_at as it was.
+  InTx([&](Tx& tx) { return store_->RevokeFamily(tx, "fam", std::nullopt); });
+  EXPECT_EQ(StateOf("h1"), "revoked");
+  EXPECT_EQ(Find("h1")->rotated_at, 50);
+  EXPECT_EQ(StateOf("h2"), "revoked");
+  EXPECT_FALSE(Find("h2")->rotated_at);
+  EXPECT_EQ(StateOf("other"), "active");
+  bool rotated_revoked = true;
+  InTx([&](Tx& tx) -> Status {
+    auto r = store_->Rotate(tx, "h2", 60);
+    if (!r) return Fail(r.error());
+    rotated_revoked = *r;
+    return {};
+  });
+  EXPECT_FALSE(rotated_revoked);
+}
+
+TEST_P(RefreshTokenStoreContract, RevokeFamilyAtStampsRotatedAtWhereUnset) {
+  Insert(Token("h1", "fam", "c1", "u1", 10, 1000));
+  Insert(Token("h2", "fam", "c1", "u1", 20, 1000));
+  EXPECT_TRUE(Rotate("h1", 15));
+  InTx([&](Tx& tx) { return store_->RevokeFamily(tx, "fam", 99); });
+  EXPECT_EQ(Find("h1")->rotated_at, 15);
+  EXPECT_EQ(Find("h2")->rotated_at, 99);
+  EXPECT_EQ(StateOf("h2"), "revoked");
+}
+
+TEST_P(RefreshTokenStoreContract, ConcurrentRotationsHaveExactlyOneWinner) {
+  for (int round = 0; round < 3; ++round) {
+    std::string hash = "race" + std::to_string(round);
+    Insert(Token(hash, "fam" + std::to_string(round), "c1", "u1", 10, 1000));
+    std::atomic<int> winners{0}, errors{0};
+    Race(6, [&](int i) {
+      auto st = txdb().Transact("race", [&](Tx& tx) -> Status {
+        auto found = store_->Find(tx, hash);
+        if (!found) return Fail(found.error());
+        auto r = store_->Rotate(tx, hash, 100 + i);
+        if (!r) return Fail(r.error());
+        if (*r) winners.fetch_add(1);
+        return {};
+      });
+      if (!st) errors.fetch_add(1);
+    });
+    EXPECT_EQ(errors.load(), 0);
+    EXPECT_EQ(winners.load(), 1) << "round " << round;
+    EXPECT_EQ(StateOf(hash), "rotated");
+  }
+}
+
+TEST_P(RefreshTokenStoreContract, ARolledBackRotationLeavesTheTokenActive) {
+  if (IsMemory()) GTEST_SKIP() << "the fake does not roll back (memory_refresh_token_store.h)";
+  Insert(Token("h1", "fam", "c1", "u1", 10, 1000));
+  auto st = db().Transact("test", [&](Tx& tx) -> Status {
+    auto r = store_->Rotate(tx, "h1", 50);
+    if (!r) return Fail(r.error());
+    return Fail(Error::Internal("roll back"));
+  });
+  ASSERT_FALSE(st);
+  EXPECT_EQ(StateOf("h1"), "active");
+}
+
+TEST_P(RefreshTokenStoreContract, RevokeForUserAndForUserClient) {
+  Insert(Token("a", "f1", "c1", "u1", 10, 1000));
+  Insert(Token("b", "f2", "c2", "u1", 10, 1000));
+  Insert(Token("c", "f3", "c1", "u2", 10, 1000));
+  InTx([&](Tx& tx) { return store_->RevokeForUserClient(tx, "u1", "c2", 70); });
+  EXPECT_EQ(StateOf("a"), "active");
+  EXPECT_EQ(StateOf("b"), "revoked");
+  EXPECT_EQ(Find("b")->rotated_at, 70);
+  InTx([&](Tx& tx) { return store_->RevokeForUser(tx, "u1", 80); });
+  EXPECT_EQ(StateOf("a"), "revoked");
+  EXPECT_EQ(Find("a")->rotated_at, 80);
+  EXPECT_EQ(Find("b")->rotated_at, 70);  // already revoked: untouched
+  EXPECT_EQ(StateOf("c"), "active");
+}
+
+TEST_P(RefreshTokenStoreContract, FamilyDeleteFamilyNotifies) {
+  Insert(Token("a", "f1", "c1", "u1", 10, 1000));
+  Insert(Token("b", "f1", "c1", "u1", 20, 1000));
+  Insert(Token("c", "f2", "c1", "u1", 30, 1000));
+  std::vector<std::string> notified;
+  txdb().Subscribe([&](std::string_view kind, std::string_view id) {
+    if (kind == "refresh_token") notified.emplace_back(id);
+  });
+  size_t family = 0;
+  int64_t deleted = 0;
+  InTx([&](Tx& tx) -> Status {
+    auto f = store_->Family(tx, "f1");
+    if (!f) return Fail(f.error());
+    family = f->size();
+    auto n = store_->DeleteFamily(tx, "f1");
+    if (!n) return Fail(n.error());
+    deleted = *n;
+    return {};
+  });
+  EXPECT_EQ(family, 2u);
+  EXPECT_EQ(deleted, 2);
+  EXPECT_FALSE(Find("a"));
+  EXPECT_FALSE(Find("b"));
+  EXPECT_TRUE(Find("c"));
+  if (IsMemory()) {
+    EXPECT_EQ(notified, std::vector<std::string>{"f1"});
+  }
+}
+
+TEST_P(RefreshTokenStoreContract, ListActiveFiltersSortsAndPages) {
+  Insert(Token("h3", "f3", "c1", "steve", 5, 1000));
+  Insert(Token("h2", "f2", "c1", "admin", 20, 1000));
+  Insert(Token("h1", "f1", "c1", "admin", 10, 1000));
+  Insert(Token("hx", "f4", "c1", "admin", 1, 99));  // expired at now = 100
+  Insert(Token("hr", "f5", "c1", "stan", 1, 1000));
+  EXPECT_TRUE(Rotate("hr", 50));
+
+  auto all = store_->ListActive("", 100, 0, 10);
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ((*all)[0].token_hash, "h1");
+  EXPECT_EQ((*all)[1].token_hash, "h2");
+  EXPECT_EQ((*all)[2].token_hash, "h3");
+  auto st = store_->ListActive("st", 100, 0, 10);
+  ASSERT_TRUE(st);
+  ASSERT_EQ(st->size(), 1u);
+  EXPECT_EQ((*st)[0].user_id, "steve");
+  auto paged = store_->ListActive("", 100, 1, 1);
+  ASSERT_TRUE(paged);
+  ASSERT_EQ(paged->size(), 1u);
+  EXPECT_EQ((*paged)[0].token_hash, "h2");
+  auto lit = store_->ListActive("%", 100, 0, 10);  // no LIKE pattern: a literal prefix
+  ASSERT_TRUE(lit);
+  EXPECT_TRUE(lit->empty());
+}
+
+TEST_P(RefreshTokenStoreContract, ImportKeepsExistingRowsAndStoresEmptyAsNone) {
+  RefreshToken t = Token("imp", "fi", "c1", "", 10, 1000);
+  t.user_type = t.roles = t.scope = "";
+  bool inserted = false, again = true;
+  InTx([&](Tx& tx) -> Status {
+    auto a = store_->Import(tx, t);
+    if (!a) return Fail(a.error());
+    inserted = *a;
+    RefreshToken other = t;
+    other.family_id = "changed";
+    auto b = store_->Import(tx, other);
+    if (!b) return Fail(b.error());
+    again = *b;
+    return {};
+  });
+  EXPECT_TRUE(inserted);
+  EXPECT_FALSE(again);
+  auto got = Find("imp");
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->family_id, "fi");
+  EXPECT_EQ(got->state, "active");
+  EXPECT_EQ(got->user_id, "");
+  EXPECT_EQ(got->user_source, "");
+  if (!IsMemory()) {
+    auto nulls = db().QueryRow(
+        "SELECT COUNT(*) FROM refresh_tokens WHERE token_hash = 'imp' AND user_id IS NULL"
+        " AND user_type IS NULL AND roles IS NULL AND scope IS NULL AND user_source IS NULL");
+    ASSERT_TRUE(nulls && *nulls);
+    EXPECT_EQ((*nulls)->Int(0), 1);
+  }
+}
+
+TEST_P(RefreshTokenStoreContract, DeleteForUserAndClientAndPurge) {
+  Insert(Token("a", "f1", "c1", "u1", 10, 1000));
+  Insert(Token("b", "f2", "c2", "u2", 10, 1000));
+  Insert(Token("c", "f3", "c2", "u3", 10, 2000));
+  Insert(Token("d", "f4", "c2", "u3", 10, 3000));
+  InTx([&](Tx& tx) { return store_->DeleteForUser(tx, "u1"); });
+  EXPECT_FALSE(Find("a"));
+  InTx([&](Tx& tx) { return store_->PurgeExpired(tx, 1001); });
+  EXPECT_FALSE(Find("b"));
+  EXPECT_TRUE(Find("c"));
+  InTx([&](Tx& tx) { return store_->DeleteForClient(tx, "c2"); });
+  EXPECT_FALSE(Find("c"));
+  EXPECT_FALSE(Find("d"));
+}
+
+PORTCULLIS_INSTANTIATE_TOKEN_STATE(RefreshTokenStoreContract);
+
+}  // namespace
+}  // namespace portcullis::store

@@ -95,6 +95,33 @@ struct TokenTarget {
   std::optional<std::vector<std::string>> scopes;  // nullopt: no resource named
 };
 
+// What grants read from other domains: the user behind a code or refresh token, the delegation
+// policy of a token exchange, the scopes a target service defines (RFC 8707). Thread-safe;
+// calls block. The SQL implementation (sql_grant_lookups.h) is temporary: LEAD: swap at merge
+// for UserStore::Find(tx, id), DelegationStore::Find(client_id, audience) and a ServiceStore
+// read. Unit tests give a fake.
+struct CurrentUser {
+  std::string user_type;
+  std::string roles;
+  bool locked = false;
+};
+struct DelegationPolicy {
+  std::vector<std::string> scopes;
+  std::optional<int64_t> max_depth;  // nullopt: token.max_exchange_depth
+};
+class GrantLookups {
+ public:
+  virtual ~GrantLookups() = default;
+  // In the grant's transaction; nullopt when the store has no such user.
+  virtual Result<std::optional<CurrentUser>> FindUser(store::Tx& tx, std::string_view user_id) = 0;
+  virtual Result<std::optional<DelegationPolicy>> FindDelegation(std::string_view client_id,
+                                                                 std::string_view audience) = 0;
+  // The scopes the service's endpoints declare, each once, in order; nullopt when there is no
+  // such service.
+  virtual Result<std::optional<std::vector<std::string>>> ServiceScopes(
+      std::string_view service_id) = 0;
+};
+
 // The token service's dependencies that grants use. All outlive the TokenService that holds
 // them; each is thread-safe.
 struct GrantDeps {
@@ -102,6 +129,7 @@ struct GrantDeps {
   const TokenKeys& keys;
   store::Database& db;
   const TokenStores& stores;
+  GrantLookups& lookups;
   UserAuthenticator& users;
   RevocationList& revoked;
   const Clock& clock;
@@ -128,6 +156,7 @@ class GrantContext {
   struct StoreAccess {
     store::Database& db;
     const TokenStores& stores;
+    GrantLookups& lookups;
   };
   Result<StoreAccess> Store(std::string_view what) const;
   // The user authenticator (password checks: slow hash and store), likewise guarded.

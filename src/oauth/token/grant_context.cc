@@ -16,7 +16,6 @@ namespace portcullis::oauth {
 namespace {
 
 namespace json = boost::json;
-using store::Text;
 
 void AddScope(json::object& claims, const std::vector<std::string>& scope, bool as_array) {
   if (scope.empty()) return;
@@ -53,7 +52,7 @@ Status GrantContext::Blocking(std::string_view what) const {
 
 Result<GrantContext::StoreAccess> GrantContext::Store(std::string_view what) const {
   if (auto s = Blocking(what); !s) return Fail(s.error());
-  return StoreAccess{deps_.db, deps_.stores};
+  return StoreAccess{deps_.db, deps_.stores, deps_.lookups};
 }
 
 Result<UserAuthenticator*> GrantContext::Users(std::string_view what) const {
@@ -91,24 +90,12 @@ Result<TokenTarget> GrantContext::ResolveTarget(const TokenRequest& r) const {
   }
   auto db = Store("target lookup");
   if (!db) return Fail(db.error());
-  // LEAD: swap at merge (a ServiceStore read: the service and its endpoints' scopes).
-  auto rows =
-      db->db.QueryRow("SELECT service_id FROM services WHERE service_id = $1", {Text(target)});
-  if (!rows) return Fail(rows.error());
-  if (!*rows) return Fail(InvalidTarget("Unknown resource or audience."));
   // What the service defines: the scopes its endpoints declare (service registry).
-  auto endpoints =
-      db->db.Query("SELECT scope FROM service_endpoints WHERE service_id = $1", {Text(target)});
-  if (!endpoints) return Fail(endpoints.error());
-  std::vector<std::string> scopes;
-  for (const auto& row : *endpoints) {
-    for (auto& s : SplitScope(row.Str(0))) {
-      if (std::find(scopes.begin(), scopes.end(), s) == scopes.end())
-        scopes.push_back(std::move(s));
-    }
-  }
+  auto scopes = db->lookups.ServiceScopes(target);
+  if (!scopes) return Fail(scopes.error());
+  if (!*scopes) return Fail(InvalidTarget("Unknown resource or audience."));
   t.audience = std::string(target);
-  t.scopes = std::move(scopes);
+  t.scopes = std::move(**scopes);
   return t;
 }
 
@@ -193,8 +180,8 @@ Result<std::string> GrantContext::Deliver(const Client& c, const MintedToken& m,
   if (!st) return Fail(st.error());
   std::string reference = deps_.random.Token(24);
   ReferenceToken row{TokenHash(reference), m.jwt, c.client_id, c.deref_client_id, m.exp};
-  auto n = tx ? st->stores.reference_tokens.Insert(*tx, row)
-              : st->stores.reference_tokens.Insert(row);
+  auto n =
+      tx ? st->stores.reference_tokens.Insert(*tx, row) : st->stores.reference_tokens.Insert(row);
   if (!n) return Fail(n.error());
   return reference;
 }

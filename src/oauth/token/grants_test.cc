@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -13,6 +14,7 @@
 #include "oauth/client/client_catalog.h"
 #include "oauth/code/memory_code_store.h"
 #include "oauth/credentials/secret_hash.h"
+#include "oauth/credentials/token_hash.h"
 #include "oauth/login/authenticator.h"
 #include "oauth/refresh/memory_refresh_token_store.h"
 #include "oauth/token/grant.h"
@@ -64,6 +66,35 @@ class FakeUsers final : public UserAuthenticator {
   int calls = 0;
 };
 
+// The reads grants make in other domains, from maps.
+class FakeLookups final : public GrantLookups {
+ public:
+  Result<std::optional<CurrentUser>> FindUser(store::Tx&, std::string_view user_id) override {
+    ++calls;
+    auto it = users.find(std::string(user_id));
+    if (it == users.end()) return std::optional<CurrentUser>();
+    return std::optional<CurrentUser>(it->second);
+  }
+  Result<std::optional<DelegationPolicy>> FindDelegation(std::string_view client_id,
+                                                         std::string_view audience) override {
+    ++calls;
+    auto it = policies.find(std::string(client_id) + " " + std::string(audience));
+    if (it == policies.end()) return std::optional<DelegationPolicy>();
+    return std::optional<DelegationPolicy>(it->second);
+  }
+  Result<std::optional<std::vector<std::string>>> ServiceScopes(
+      std::string_view service_id) override {
+    ++calls;
+    auto it = services.find(std::string(service_id));
+    if (it == services.end()) return std::optional<std::vector<std::string>>();
+    return std::optional<std::vector<std::string>>(it->second);
+  }
+  std::map<std::string, CurrentUser> users;
+  std::map<std::string, DelegationPolicy> policies;  // "client audience"
+  std::map<std::string, std::vector<std::string>> services;
+  int calls = 0;
+};
+
 class StepRandom final : public Random {
  public:
   void Fill(void* out, size_t n) override {
@@ -89,8 +120,11 @@ class GrantsTest : public ::testing::Test {
         catalog_(db_),
         revoked_(deny_list_, clock_),
         tokens_(Settings(), catalog_, secrets_, keys_, db_,
-                TokenStores{codes_, refresh_tokens_, references_, jtis_}, users_, revoked_,
-                clock_, random_) {}
+                TokenStores{codes_, refresh_tokens_, references_, jtis_}, users_, revoked_, clock_,
+                random_, GrantRegistry::Default(), &lookups_) {
+    lookups_.users["alice"] = CurrentUser{"customer", "user", false};
+    lookups_.services["petstore"] = {"read", "pets.w"};
+  }
 
   static TokenSettings Settings() {
     TokenSettings s;
@@ -130,6 +164,26 @@ class GrantsTest : public ::testing::Test {
     return tokens_.Token(r, tokens_.Needs(r) != GrantNeeds::kNothing);
   }
 
+  // An authorization code for alice at `client_id`, scope "read write".
+  void IssueCode(std::string_view code, std::string client_id) {
+    AuthCode c;
+    c.code_hash = TokenHash(code);
+    c.client_id = std::move(client_id);
+    c.user_id = "alice";
+    c.user_type = "customer";
+    c.roles = "user";
+    c.scope = "read write";
+    c.created_at = clock_.Now();
+    c.expires_at = clock_.Now() + 60;
+    ASSERT_TRUE(codes_.Insert(c));
+  }
+
+  std::optional<RefreshToken> StoredRefresh(std::string_view token) {
+    auto r = refresh_tokens_.Find(TokenHash(token));
+    EXPECT_TRUE(r.has_value());
+    return r ? *r : std::nullopt;
+  }
+
   static std::string Code(const Result<IssuedToken>& t) {
     return t ? std::string("ok") : t.error().code;
   }
@@ -140,6 +194,7 @@ class GrantsTest : public ::testing::Test {
   SecretHasher secrets_;
   FakeKeys keys_;
   FakeUsers users_;
+  FakeLookups lookups_;
   ClientCatalog catalog_;
   MemoryAuthCodeStore codes_;
   MemoryRefreshTokenStore refresh_tokens_;
@@ -229,10 +284,11 @@ TEST_F(GrantsTest, StoreAccessFromAGrantOnAnIoThreadFailsLoudly) {
   ASSERT_FALSE(io);
   EXPECT_EQ(io.error().code, "ERR10010");
   EXPECT_NE(io.error().detail.find("on an I/O thread"), std::string::npos) << io.error().detail;
-  // ...while on a pool the same request does reach the store (here the fake, which refuses SQL).
+  EXPECT_EQ(lookups_.calls, 0);
+  // ...while on a pool the same request reads the service registry (here the fake) and succeeds.
   auto pool = tokens_.Token(r, /*may_block=*/true);
-  ASSERT_FALSE(pool);
-  EXPECT_NE(pool.error().detail.find("FakeDatabase"), std::string::npos) << pool.error().detail;
+  ASSERT_TRUE(pool) << pool.error().detail;
+  EXPECT_EQ(lookups_.calls, 1);
   // The same guard holds for every grant that needs the store or a hash.
   auto trusted = MakeClient("t", "trusted");
   EXPECT_EQ(
@@ -360,6 +416,153 @@ TEST_F(GrantsTest, TokenExchangeRefusesAForeignSubjectToken) {
                              "exchange&audience=x",
                              c))),
             "ERR11004");
+}
+
+// --- Each grant through the fake stores: success, and the refusal that guards it -----------
+
+TEST_F(GrantsTest, ClientCredentialsForANamedResourceReadsTheServiceRegistryOnThePool) {
+  auto c = MakeClient("svc");
+  auto r = Request("grant_type=client_credentials&resource=petstore", c);
+  ASSERT_EQ(tokens_.Needs(r), GrantNeeds::kStore);
+  auto t = tokens_.Token(r, /*may_block=*/true);
+  ASSERT_TRUE(t) << t.error().detail;
+  // RFC 8707 §2.2: narrowed to what the resource defines.
+  EXPECT_EQ(t->scope, "read");
+  EXPECT_EQ(Claims(t->access_token)["aud"].as_string(), "petstore");
+  auto unknown = Run(Request("grant_type=client_credentials&audience=nowhere", c));
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().oauth_error, "invalid_target");
+}
+
+TEST_F(GrantsTest, AnExternalClientGetsAStoredReference) {
+  auto ext = MakeClient("ext", "external");
+  auto t = Run(Request("grant_type=client_credentials", ext));
+  ASSERT_TRUE(t) << t.error().detail;
+  EXPECT_EQ(std::count(t->access_token.begin(), t->access_token.end(), '.'), 0);
+  auto ref = references_.Find(TokenHash(t->access_token));
+  ASSERT_TRUE(ref && *ref);
+  EXPECT_EQ((*ref)->client_id, "ext");
+  EXPECT_EQ(Claims((*ref)->jwt)["client_id"].as_string(), "ext");
+}
+
+TEST_F(GrantsTest, AuthorizationCodeIsRedeemedOnceAndAReplayRevokesWhatItIssued) {
+  auto c = MakeClient("web");
+  IssueCode("the-code", "web");
+  auto t = Run(Request("grant_type=authorization_code&code=the-code", c));
+  ASSERT_TRUE(t) << t.error().detail;
+  auto claims = Claims(t->access_token);
+  EXPECT_EQ(claims["user_id"].as_string(), "alice");
+  EXPECT_EQ(claims["scope"].as_string(), "read write");
+  EXPECT_EQ(t->remember, "N");
+  auto refresh = StoredRefresh(t->refresh_token);
+  ASSERT_TRUE(refresh);
+  EXPECT_EQ(refresh->state, "active");
+  EXPECT_EQ(refresh->user_source, "users");
+  // A replay: refused, the refresh family revoked, the access token deny-listed.
+  auto again = Run(Request("grant_type=authorization_code&code=the-code", c));
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, "ERR12052");
+  EXPECT_EQ(StoredRefresh(t->refresh_token)->state, "revoked");
+  EXPECT_TRUE(revoked_.Contains(claims["jti"].as_string()));
+  // Another client's code is not burnt by a foreign redemption.
+  IssueCode("other-code", "web");
+  EXPECT_EQ(
+      Code(Run(Request("grant_type=authorization_code&code=other-code", MakeClient("intruder")))),
+      "ERR12028");
+  EXPECT_EQ(Code(Run(Request("grant_type=authorization_code&code=other-code", c))), "ok");
+}
+
+TEST_F(GrantsTest, AuthorizationCodeForALockedUserIssuesNothing) {
+  lookups_.users["alice"].locked = true;
+  IssueCode("the-code", "web");
+  EXPECT_EQ(Code(Run(Request("grant_type=authorization_code&code=the-code", MakeClient("web")))),
+            "ERR12052");
+}
+
+TEST_F(GrantsTest, RefreshTokenRotatesAndAReuseRevokesTheFamily) {
+  auto c = MakeClient("web");
+  IssueCode("the-code", "web");
+  auto first = Run(Request("grant_type=authorization_code&code=the-code", c));
+  ASSERT_TRUE(first) << first.error().detail;
+  // The user's roles changed since: the rotation carries today's.
+  lookups_.users["alice"].roles = "user auditor";
+  auto second =
+      Run(Request("grant_type=refresh_token&scope=read&refresh_token=" + first->refresh_token, c));
+  ASSERT_TRUE(second) << second.error().detail;
+  EXPECT_EQ(second->scope, "read");
+  EXPECT_EQ(Claims(second->access_token)["roles"].as_string(), "user auditor");
+  EXPECT_EQ(StoredRefresh(first->refresh_token)->state, "rotated");
+  auto next = StoredRefresh(second->refresh_token);
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->scope, "read write");  // the grant's scope stays for later rotations
+  EXPECT_EQ(next->parent_hash, TokenHash(first->refresh_token));
+  // The rotated token presented again: refused, and the whole family revoked.
+  auto reuse = Run(Request("grant_type=refresh_token&refresh_token=" + first->refresh_token, c));
+  ASSERT_FALSE(reuse);
+  EXPECT_EQ(reuse.error().code, "ERR12029");
+  EXPECT_EQ(StoredRefresh(second->refresh_token)->state, "revoked");
+  // Another client cannot use (or destroy) a token.
+  EXPECT_EQ(Code(Run(Request("grant_type=refresh_token&refresh_token=" + second->refresh_token,
+                             MakeClient("intruder")))),
+            "ERR12028");
+}
+
+TEST_F(GrantsTest, PasswordIssuesForTheStoredUserOnTheHashingPool) {
+  auto t = MakeClient("t", "trusted");
+  auto r = Request("grant_type=password&username=alice&password=wonderland&scope=read", t);
+  ASSERT_EQ(tokens_.Needs(r), GrantNeeds::kSlowHash);
+  auto issued = tokens_.Token(r, /*may_block=*/true);
+  ASSERT_TRUE(issued) << issued.error().detail;
+  auto claims = Claims(issued->access_token);
+  EXPECT_EQ(claims["user_id"].as_string(), "alice");
+  EXPECT_EQ(claims["user_type"].as_string(), "customer");
+  auto refresh = StoredRefresh(issued->refresh_token);
+  ASSERT_TRUE(refresh);
+  EXPECT_EQ(refresh->user_source, "users");
+  EXPECT_EQ(Code(Run(Request("grant_type=password&username=alice&password=nope", t))), "ERR12016");
+}
+
+TEST_F(GrantsTest, ClientAuthenticatedUserIssuesWhatTheTrustedClientVouchesFor) {
+  auto t = MakeClient("t", "trusted");
+  auto issued =
+      Run(Request("grant_type=client_authenticated_user&userId=bob&userType=partner&roles=user&"
+                  "scope=write&tenant=acme&iss=forged",
+                  t));
+  ASSERT_TRUE(issued) << issued.error().detail;
+  auto claims = Claims(issued->access_token);
+  EXPECT_EQ(claims["user_id"].as_string(), "bob");
+  EXPECT_EQ(claims["tenant"].as_string(), "acme");  // a remaining field becomes a claim
+  EXPECT_EQ(claims["iss"].as_string(), kIssuer);    // a reserved one does not
+  EXPECT_EQ(StoredRefresh(issued->refresh_token)->user_source, "client");
+  // Only trusted clients.
+  EXPECT_EQ(Code(Run(Request("grant_type=client_authenticated_user&userId=bob&userType=partner",
+                             MakeClient("plain")))),
+            "ERR12024");
+}
+
+TEST_F(GrantsTest, TokenExchangeNarrowsToTheDelegationPolicy) {
+  auto actor = MakeClient("svc");
+  std::string subject_token =
+      *keys_.Sign(R"({"iss":"https://as.example","sub":"alice","user_id":"alice",)"
+                  R"("roles":"user","scope":"read write","exp":1700000300,"jti":"j1"})",
+                  "at+jwt");
+  std::string form =
+      "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Atoken-exchange"
+      "&subject_token_type=urn%3Aietf%3Aparams%3Aoauth%3Atoken-type%3Aaccess_token"
+      "&audience=petstore&subject_token=" +
+      subject_token;
+  // No policy for this client toward petstore.
+  EXPECT_EQ(Code(Run(Request(form, actor))), "ERR12024");
+  lookups_.policies["svc petstore"] = DelegationPolicy{{"read"}, std::nullopt};
+  auto t = Run(Request(form, actor));
+  ASSERT_TRUE(t) << t.error().detail;
+  EXPECT_EQ(t->scope, "read");
+  EXPECT_EQ(t->expires_in, 300);  // never outlives the subject token
+  EXPECT_EQ(t->issued_token_type, "urn:ietf:params:oauth:token-type:access_token");
+  auto claims = Claims(t->access_token);
+  EXPECT_EQ(claims["sub"].as_string(), "alice");
+  EXPECT_EQ(claims["aud"].as_string(), "petstore");
+  EXPECT_EQ(claims["act"].as_object().at("sub").as_string(), "svc");
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include "oauth/credentials/secret_hash.h"
 #include "oauth/credentials/token_hash.h"
 #include "oauth/token/claims.h"
+#include "oauth/token/sql_grant_lookups.h"
 #include "oauth/token/token_errors.h"
 #include "store/db.h"
 
@@ -55,7 +56,8 @@ std::string IssuedToken::ToJson() const {
 TokenService::TokenService(TokenSettings settings, ClientCatalog& clients,
                            const SecretHasher& secrets, const TokenKeys& keys, store::Database& db,
                            TokenStores stores, UserAuthenticator& users, RevocationList& revoked,
-                           const Clock& clock, Random& random, const GrantRegistry& grants)
+                           const Clock& clock, Random& random, const GrantRegistry& grants,
+                           GrantLookups* lookups)
     : settings_(std::move(settings)),
       clients_(clients),
       secrets_(secrets),
@@ -67,7 +69,15 @@ TokenService::TokenService(TokenSettings settings, ClientCatalog& clients,
       clock_(clock),
       random_(random),
       grants_(grants),
-      grant_deps_{settings_, keys_, db_, stores_, users_, revoked_, clock_, random_} {}
+      lookups_(PickLookups(lookups, db, own_lookups_)),
+      grant_deps_{settings_, keys_, db_, stores_, lookups_, users_, revoked_, clock_, random_} {}
+
+GrantLookups& TokenService::PickLookups(GrantLookups* given, store::Database& db,
+                                        std::unique_ptr<GrantLookups>& own) {
+  if (given != nullptr) return *given;
+  own = std::make_unique<SqlGrantLookups>(db);
+  return *own;
+}
 
 TokenRequest TokenService::Prepare(Params params, std::optional<std::string_view> authorization,
                                    std::string_view remote_ip) const {
@@ -225,8 +235,8 @@ Status TokenService::VerifyClientAssertion(const Client& c, std::string_view ass
   if (exp->as_int64() > now + 600) return bad("The assertion lives too long.");
   // Replay cache: the jti is remembered while the assertion could still verify, exp plus the
   // leeway; Purge keeps it DenyListRetention(leeway) past exp.
-  auto fresh = stores_.assertion_jtis.Remember(c.client_id + ":" + jti, c.client_id,
-                                               exp->as_int64());
+  auto fresh =
+      stores_.assertion_jtis.Remember(c.client_id + ":" + jti, c.client_id, exp->as_int64());
   if (!fresh) return Fail(fresh.error());
   if (!*fresh) return bad("The assertion was already used.");
   return {};

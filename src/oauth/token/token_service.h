@@ -32,8 +32,8 @@
 #include "oauth/token/grant.h"
 #include "oauth/token/grant_registry.h"
 #include "oauth/token/params.h"
-#include "oauth/token/token_request.h"
 #include "oauth/token/revocation_list.h"
+#include "oauth/token/token_request.h"
 #include "oauth/token/token_state_store.h"
 #include "oauth/token/verified_cache.h"
 
@@ -98,11 +98,13 @@ struct IssuedToken {
 
 class TokenService {
  public:
+  // `grants`: the grants served (the registry must outlive the service). `lookups`: what grants
+  // read from other domains (borrowed; nullptr: SqlGrantLookups over `db`, owned here).
   TokenService(TokenSettings settings, ClientCatalog& clients, const SecretHasher& secrets,
                const TokenKeys& keys, store::Database& db, TokenStores stores,
                UserAuthenticator& users, RevocationList& revoked, const Clock& clock,
-               Random& random,
-               const GrantRegistry& grants = GrantRegistry::Default());
+               Random& random, const GrantRegistry& grants = GrantRegistry::Default(),
+               GrantLookups* lookups = nullptr);
 
   // POST /oauth2/token, step 1, on the I/O thread: parses the request once and resolves its
   // grant (registry) and client (catalog). Never blocks. `remote_ip` is the client's address
@@ -148,6 +150,8 @@ class TokenService {
   const TokenSettings& settings() const { return settings_; }
 
  private:
+  static GrantLookups& PickLookups(GrantLookups* given, store::Database& db,
+                                   std::unique_ptr<GrantLookups>& own);
   // AuthenticateClient for the RFC endpoints (token, introspection, revocation): an unknown
   // client is 401 invalid_client there (RFC 6749 §5.2), with light-oauth2's ERR12014 as code.
   Result<std::shared_ptr<const Client>> AuthenticateCaller(const PresentedCredentials& creds);
@@ -175,6 +179,9 @@ class TokenService {
   Random& random_;
   VerifiedTokenCache verified_;
   const GrantRegistry& grants_;
+  // The lookups given, or SqlGrantLookups over `db` when none was (owned here).
+  std::unique_ptr<GrantLookups> own_lookups_;
+  GrantLookups& lookups_;
   GrantDeps grant_deps_;
 };
 

@@ -92,7 +92,8 @@ class AuthorizationCodeGrant final : public Grant {
       }
       if (!r.code_challenge.empty()) {
         if (auto v = CheckCodeVerifier(p.Value("code_verifier"), r.code_challenge,
-                                     r.code_challenge_method); !v) {
+                                       r.code_challenge_method);
+            !v) {
           outcome = v.error();
           return {};
         }
@@ -106,7 +107,7 @@ class AuthorizationCodeGrant final : public Grant {
       // authenticator (light-oauth2's authenticate_class), whose users the store may not hold:
       // those are read again only when the store has them.
       subject.user_source = c.authenticate_class.empty() ? "users" : "";
-      auto current = ReadUserAgain(tx, subject);
+      auto current = ReadUserAgain(st->lookups, tx, subject);
       if (!current) return Fail(current.error());
       if (!*current) {
         outcome = InvalidGrant("ERR12052", "The user may no longer sign in.");
@@ -129,8 +130,9 @@ class AuthorizationCodeGrant final : public Grant {
       auto m = ctx.Mint(c, subject, *access_scope, target->audience, ttl, extra);
       if (!m) return Fail(m.error());
       std::string family = r.family_id.empty() ? ctx.random().Token(16) : r.family_id;
-      auto refresh = InsertRefresh(refresh_tokens, tx, ctx.random(), now, ctx.settings().refresh_token_ttl, c,
-                                   subject, scope, r.remember, family, "");
+      auto refresh =
+          InsertRefresh(refresh_tokens, tx, ctx.random(), now, ctx.settings().refresh_token_ttl, c,
+                        subject, scope, r.remember, family, "");
       if (!refresh) return Fail(refresh.error());
       if (auto n = codes.RecordIssued(tx, code_hash, m->jti, m->exp, family); !n) return n;
       auto token = ctx.Deliver(c, *m, &tx);

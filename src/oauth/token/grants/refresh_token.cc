@@ -76,7 +76,7 @@ class RefreshTokenGrant final : public Grant {
       // token stores the cut values, so a later widening of the client does not bring them back.
       TokenSubject subject{r.user_id, r.user_type, r.roles, !r.user_id.empty()};
       subject.user_source = r.user_source;
-      auto current = ReadUserAgain(tx, subject);
+      auto current = ReadUserAgain(st->lookups, tx, subject);
       if (!current) return Fail(current.error());
       if (!*current) {
         if (auto v = refresh_tokens.RevokeFamily(tx, r.family_id, std::nullopt); !v) return v;
@@ -116,8 +116,9 @@ class RefreshTokenGrant final : public Grant {
       int64_t ttl = ctx.TtlFor(c);
       auto m = ctx.Mint(c, subject, *scope, target->audience, ttl, extra);
       if (!m) return Fail(m.error());
-      auto refresh = InsertRefresh(refresh_tokens, tx, ctx.random(), now, ctx.settings().refresh_token_ttl, c,
-                                   subject, allowed, r.remember, r.family_id, hash);
+      auto refresh =
+          InsertRefresh(refresh_tokens, tx, ctx.random(), now, ctx.settings().refresh_token_ttl, c,
+                        subject, allowed, r.remember, r.family_id, hash);
       if (!refresh) return Fail(refresh.error());
       auto token = ctx.Deliver(c, *m, &tx);
       if (!token) return Fail(token.error());

@@ -11,13 +11,11 @@
 #include "oauth/token/token_errors.h"
 #include "oauth/token/token_service.h"
 #include "oauth/token/user_scope.h"
-#include "store/db.h"
 
 namespace portcullis::oauth {
 namespace {
 
 namespace json = boost::json;
-using store::Text;
 
 constexpr std::string_view kParameters[] = {"subject_token", "subject_token_type", "actor_token",
                                             "audience",      "resource",           "scope"};
@@ -69,18 +67,14 @@ class TokenExchangeGrant final : public Grant {
     // scopes, and how long the chain may grow.
     auto st = ctx.Store("delegation policy");
     if (!st) return Fail(st.error());
-    // LEAD: swap at merge (DelegationStore::Find(client_id, audience)).
-    auto policy = st->db.QueryRow(
-        "SELECT scopes, max_depth FROM delegation_policies WHERE client_id = $1 AND audience = $2",
-        {Text(c.client_id), Text(audience)});
+    auto policy = st->lookups.FindDelegation(c.client_id, audience);
     if (!policy) return Fail(policy.error());
     if (!*policy) {
       return Fail(Error::Status("ERR12024",
                                 "No delegation policy allows this client toward that audience."));
     }
-    auto allowed_by_policy = SplitScope((*policy)->Str(0));
-    int64_t max_depth =
-        (*policy)->IsNull(1) ? ctx.settings().max_exchange_depth : (*policy)->Int(1);
+    const std::vector<std::string>& allowed_by_policy = (*policy)->scopes;
+    int64_t max_depth = (*policy)->max_depth.value_or(ctx.settings().max_exchange_depth);
 
     std::vector<std::string> subject_scope = ScopeClaim(sc);
     // The exchanged token can only narrow: scopes both the subject token and the policy allow.

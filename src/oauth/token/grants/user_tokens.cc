@@ -7,8 +7,6 @@
 
 namespace portcullis::oauth {
 
-using store::Text;
-
 Result<std::string> InsertRefresh(RefreshTokenStore& refresh_tokens, store::Tx& tx, Random& random,
                                   int64_t now, int64_t ttl, const Client& c,
                                   const TokenSubject& subject,
@@ -33,16 +31,14 @@ Result<std::string> InsertRefresh(RefreshTokenStore& refresh_tokens, store::Tx& 
   return token;
 }
 
-Result<bool> ReadUserAgain(store::Tx& tx, TokenSubject& subject) {
+Result<bool> ReadUserAgain(GrantLookups& lookups, store::Tx& tx, TokenSubject& subject) {
   if (subject.user_id.empty() || subject.user_source == "client") return true;
-  // LEAD: swap at merge (UserStore::Find(tx, id)).
-  auto row = tx.QueryRow("SELECT user_type, roles, locked FROM users WHERE user_id = $1",
-                         {Text(subject.user_id)});
-  if (!row) return Fail(row.error());
-  if (!*row) return subject.user_source != "users";
-  if ((*row)->Int(2) != 0) return false;
-  subject.user_type = (*row)->Str(0);
-  subject.roles = (*row)->Str(1);
+  auto user = lookups.FindUser(tx, subject.user_id);
+  if (!user) return Fail(user.error());
+  if (!*user) return subject.user_source != "users";
+  if ((*user)->locked) return false;
+  subject.user_type = (*user)->user_type;
+  subject.roles = (*user)->roles;
   return true;
 }
 
@@ -70,8 +66,9 @@ Result<IssuedToken> IssueForUser(GrantContext& ctx, const Client& c, const Token
   if (!m) return Fail(m.error());
   IssuedToken out;
   auto s = st->db.Transact("token.issue_user", [&](store::Tx& tx) -> Status {
-    auto refresh = InsertRefresh(st->stores.refresh_tokens, tx, ctx.random(), now, ctx.settings().refresh_token_ttl, c,
-                                 subject, scope, "N", ctx.random().Token(16), "");
+    auto refresh = InsertRefresh(st->stores.refresh_tokens, tx, ctx.random(), now,
+                                 ctx.settings().refresh_token_ttl, c, subject, scope, "N",
+                                 ctx.random().Token(16), "");
     if (!refresh) return Fail(refresh.error());
     auto token = ctx.Deliver(c, *m, &tx);
     if (!token) return Fail(token.error());

@@ -20,8 +20,8 @@ struct IssuedToken;
 
 // Stores a refresh token for a user, hashed; returns the clear value.
 Result<std::string> InsertRefresh(RefreshTokenStore& refresh_tokens, store::Tx& tx, Random& random,
-                                  int64_t now, int64_t ttl,
-                                  const Client& c, const TokenSubject& subject,
+                                  int64_t now, int64_t ttl, const Client& c,
+                                  const TokenSubject& subject,
                                   const std::vector<std::string>& scope, std::string_view remember,
                                   std::string_view family, std::string_view parent_hash);
 
@@ -30,13 +30,12 @@ Result<std::string> InsertRefresh(RefreshTokenStore& refresh_tokens, store::Tx& 
 // nothing. False when the grant is void. A user asserted by a trusted client
 // (client_authenticated_user) is not in the store and keeps what the client asserted; a row
 // from before user_source was recorded is read again when the store has the user.
-Result<bool> ReadUserAgain(store::Tx& tx, TokenSubject& subject);
+Result<bool> ReadUserAgain(GrantLookups& lookups, store::Tx& tx, TokenSubject& subject);
 
 // The scopes of `granted` that the client may still have: a scope cut from the client since
 // the grant is cut from what the grant yields (RFC 6749 §6: never more than the original grant;
 // never more than the client is allowed now).
 std::vector<std::string> StillAllowed(const std::vector<std::string>& granted, const Client& c);
-
 
 // Issues an access token and a refresh token for a user (password and client_authenticated_user
 // grants): `requested` goes to the refresh token; the access token gets it narrowed to the

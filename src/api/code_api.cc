@@ -20,10 +20,11 @@
 namespace portcullis::api {
 
 CodeApiDeps::CodeApiDeps(oauth::AuthorizationSettings settings, const oauth::ClientCatalog& catalog,
-                         store::Database& db, const Clock& clock, Random& rng,
-                         const Secret& master_key, oauth::SessionSettings session_settings)
+                         store::Database& db, oauth::AuthCodeStore& codes, const Clock& clock,
+                         Random& rng, const Secret& master_key,
+                         oauth::SessionSettings session_settings)
     : clients(catalog),
-      authorization(settings, catalog, db, clock, rng),
+      authorization(settings, catalog, codes, clock, rng),
       sessions(db, clock, rng, session_settings),
       consents(db, clock),
       csrf(master_key, clock),

@@ -48,8 +48,8 @@ namespace api {
 struct CodeApiDeps {
   // `master_key`: the installation's master key, from which the CSRF key is derived.
   CodeApiDeps(oauth::AuthorizationSettings settings, const oauth::ClientCatalog& clients,
-              store::Database& db, const Clock& clock, Random& random, const Secret& master_key,
-              oauth::SessionSettings session_settings = {});
+              store::Database& db, oauth::AuthCodeStore& codes, const Clock& clock, Random& random,
+              const Secret& master_key, oauth::SessionSettings session_settings = {});
 
   const oauth::ClientCatalog& clients;
   oauth::AuthorizationService authorization;

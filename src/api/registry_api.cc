@@ -19,7 +19,9 @@ Context::Context(RegistryDeps& d)
       services(d.db, d.clock, d.services, &d.clients),
       users(d.db, d.clock, d.throttle),
       providers(d.db, d.clock),
-      refresh_tokens(d.db, d.clock) {}
+      refresh_token_store(d.db),
+      audit_log(d.db),
+      refresh_tokens(d.db, refresh_token_store, audit_log, d.clock) {}
 
 Result<Caller> Authorize(const Context& ctx, const http::Request& req, std::string_view read,
                          std::string_view write) {

@@ -19,6 +19,8 @@
 #include "oauth/refresh/refresh_admin.h"
 #include "oauth/service/service_registry.h"
 #include "oauth/user/user_service.h"
+#include "store/sql/audit_log.h"
+#include "store/sql/refresh_token_store.h"
 
 namespace portcullis::api::registry {
 
@@ -30,6 +32,9 @@ struct Context {
   oauth::ServiceRegistry services;
   oauth::UserService users;
   oauth::ProviderService providers;
+  // tokenstore: the refresh-token admin's stores, then the admin.
+  store::SqlRefreshTokenStore refresh_token_store;
+  store::SqlAuditLog audit_log;
   oauth::RefreshTokenAdmin refresh_tokens;
 };
 using ContextPtr = std::shared_ptr<Context>;

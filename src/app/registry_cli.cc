@@ -28,6 +28,8 @@
 #include "oauth/service/service_registry.h"
 #include "oauth/user/user_service.h"
 #include "store/db.h"
+#include "store/sql/audit_log.h"
+#include "store/sql/refresh_token_store.h"
 
 namespace portcullis::app {
 
@@ -427,7 +429,9 @@ int ProviderCommand(const State& s, const std::string& cmd, Env& env) {
 }
 
 int RefreshTokenCommand(const State& s, const std::string& cmd, Env& env) {
-  oauth::RefreshTokenAdmin tokens(*env.db, env.clock);
+  store::SqlRefreshTokenStore token_store(*env.db);
+  store::SqlAuditLog audit_log(*env.db);
+  oauth::RefreshTokenAdmin tokens(*env.db, token_store, audit_log, env.clock);
   if (cmd == "list") {
     int64_t page = s.page < 1 ? 1 : s.page;
     auto list = tokens.List(s.filter, (page - 1) * s.page_size, s.page_size);

@@ -149,8 +149,8 @@ class ServiceSet final : public Services {
       as.issuer = config_.server.issuer;
       as.code_ttl = config_.token.code_ttl_s;
       as.basic_auth_implicit_consent = config_.code.basic_auth_implicit_consent;
-      code_deps_ = std::make_unique<api::CodeApiDeps>(as, clients_, db_, clock_, Random::System(),
-                                                      master_.bytes());
+      code_deps_ = std::make_unique<api::CodeApiDeps>(as, clients_, db_, codes_, clock_,
+                                                      Random::System(), master_.bytes());
       code_deps_->authenticators.AddDefault(std::make_shared<oauth::UserStoreLogin>(users_));
       api::RegisterCodeApi(router, *code_deps_);
     }

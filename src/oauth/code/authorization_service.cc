@@ -6,14 +6,9 @@
 #include "oauth/client/client_catalog.h"
 #include "oauth/credentials/token_hash.h"
 #include "oauth/token/pkce.h"
-#include "store/db.h"
 
 namespace portcullis::oauth {
 namespace {
-
-using store::Int;
-using store::Null;
-using store::Text;
 
 Error Invalid(std::string description) {
   return Error::OAuth(400, "invalid_request", std::move(description));
@@ -39,12 +34,12 @@ std::unexpected<AuthorizationFailure> Shown(Error error) {
 }  // namespace
 
 AuthorizationService::AuthorizationService(AuthorizationSettings settings,
-                                           const ClientCatalog& clients, store::Database& db,
+                                           const ClientCatalog& clients, AuthCodeStore& codes,
                                            const Clock& clock, Random& random)
     : settings_(std::move(settings)),
       code_ttl_(std::clamp<int64_t>(settings_.code_ttl, 60, 600)),
       clients_(clients),
-      db_(db),
+      codes_(codes),
       clock_(clock),
       random_(random) {}
 
@@ -159,26 +154,23 @@ Result<Secret> AuthorizationService::IssueCode(const ValidAuthorization& v,
   // 256 bits from the CSPRNG (RFC 6749 §10.10 asks for at least 128); only the hash is kept.
   Secret code(random_.Token(32));
   const int64_t now = clock_.Now();
-  auto n = db_.Exec(
-      "INSERT INTO auth_codes (code_hash, client_id, user_id, user_type, roles, scope,"
-      " redirect_uri, code_challenge, code_challenge_method, nonce, remember, created_at,"
-      " expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-      {Text(TokenHash(code.Reveal())), Text(v.client->client_id), Text(user.user_id),
-       user.user_type.empty() ? Null() : Text(user.user_type),
-       user.roles.empty() ? Null() : Text(user.roles), Text(JoinScope(v.scope)),
-       // RFC 6749 §4.1.3: the token request must repeat redirect_uri only when this one had it.
-       v.redirect_uri_given ? Text(v.redirect_uri) : Null(),
-       v.code_challenge.empty() ? Null() : Text(v.code_challenge),
-       v.code_challenge_method.empty() ? Null() : Text(v.code_challenge_method),
-       v.nonce.empty() ? Null() : Text(v.nonce), Text(remember ? "Y" : "N"), Int(now),
-       Int(now + code_ttl_)});
-  if (!n) {
-    if (store::IsForeignKeyViolation(n.error())) {
-      // The client was deleted between validation and now.
-      return Fail(Error::Status("ERR12014", "Client " + v.client->client_id + " is not found."));
-    }
-    return Fail(n.error());
-  }
+  AuthCode stored;
+  stored.code_hash = TokenHash(code.Reveal());
+  stored.client_id = v.client->client_id;
+  stored.user_id = user.user_id;
+  stored.user_type = user.user_type;
+  stored.roles = user.roles;
+  stored.scope = JoinScope(v.scope);
+  // RFC 6749 §4.1.3: the token request must repeat redirect_uri only when this one had it.
+  if (v.redirect_uri_given) stored.redirect_uri = v.redirect_uri;
+  stored.code_challenge = v.code_challenge;
+  stored.code_challenge_method = v.code_challenge_method;
+  stored.nonce = v.nonce;
+  stored.remember = remember ? "Y" : "N";
+  stored.created_at = now;
+  stored.expires_at = now + code_ttl_;
+  // CodeClientNotFound (ERR12014) when the client was deleted between validation and now.
+  if (auto s = codes_.Insert(stored); !s) return Fail(std::move(s.error()));
   log::Info("code.issued", {{"client_id", v.client->client_id},
                             {"user_id", user.user_id},
                             {"pkce", !v.code_challenge.empty()}});

@@ -27,6 +27,7 @@
 #include "common/secret.h"
 #include "oauth/client/client.h"
 #include "oauth/code/authorization_request.h"
+#include "oauth/code/code_store.h"
 #include "oauth/login/authenticator.h"
 
 namespace portcullis::store {
@@ -78,8 +79,9 @@ using Validation = std::expected<ValidAuthorization, AuthorizationFailure>;
 
 class AuthorizationService {
  public:
+  // Borrows `clients`, `codes`, `clock` and `random`, which must outlive it.
   AuthorizationService(AuthorizationSettings settings, const ClientCatalog& clients,
-                       store::Database& db, const Clock& clock, Random& random);
+                       AuthCodeStore& codes, const Clock& clock, Random& random);
 
   // `light_order`: light-oauth2's order, where response_type and client_id are checked first
   // (ERR11000, ERR11004) and then the client (ERR12014); otherwise response_type errors are
@@ -106,7 +108,7 @@ class AuthorizationService {
   AuthorizationSettings settings_;
   int64_t code_ttl_;
   const ClientCatalog& clients_;
-  store::Database& db_;
+  AuthCodeStore& codes_;
   const Clock& clock_;
   Random& random_;
 };

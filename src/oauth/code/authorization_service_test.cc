@@ -1,5 +1,6 @@
-// The authorization endpoint's validation and code issuance, on a real store (SQLite always,
-// PostgreSQL when PORTCULLIS_TEST_PG_URL is set).
+// The authorization endpoint's validation and code issuance: clients on a real store (SQLite
+// always, PostgreSQL when PORTCULLIS_TEST_PG_URL is set), codes in MemoryAuthCodeStore (the SQL
+// of codes: src/store/sql/code_store_test.cc).
 
 #include "oauth/code/authorization_service.h"
 
@@ -8,6 +9,7 @@
 #include "oauth/client/client_catalog.h"
 #include "oauth/client/client_store.h"
 #include "oauth/client/registry_testing.h"
+#include "oauth/code/memory_code_store.h"
 #include "oauth/credentials/token_hash.h"
 #include "oauth/token/pkce.h"
 #include "store/db.h"
@@ -47,7 +49,7 @@ class AuthorizationTest : public RegistryDbTest {
     AuthorizationSettings s;
     s.issuer = "https://issuer.example";
     s.code_ttl = 120;
-    service_ = std::make_unique<AuthorizationService>(s, *catalog_, *db_, clock_, random_);
+    service_ = std::make_unique<AuthorizationService>(s, *catalog_, codes_, clock_, random_);
   }
 
   void Add(std::string id, std::string type, std::vector<std::string> redirects,
@@ -82,6 +84,7 @@ class AuthorizationTest : public RegistryDbTest {
 
   ManualClock clock_;
   testing::CountingRandom random_;
+  MemoryAuthCodeStore codes_;
   std::unique_ptr<ClientCatalog> catalog_;
   std::unique_ptr<AuthorizationService> service_;
 };
@@ -240,32 +243,25 @@ TEST_P(AuthorizationTest, IssuedCodeIsRandomHashedBoundAndShortLived) {
   auto code = service_->IssueCode(*v, user, true);
   ASSERT_TRUE(code) << code.error().detail;
   EXPECT_EQ(code->Reveal().size(), 43u);  // 256 bits, base64url
-  auto clear = db_->QueryRow("SELECT count(*) FROM auth_codes WHERE code_hash = $1",
-                             {store::Text(code->Reveal())});
-  ASSERT_TRUE(clear);
-  EXPECT_EQ((*clear)->Int(0), 0) << "the clear code must not be stored";
-  auto row = db_->QueryRow(
-      "SELECT client_id, user_id, user_type, roles, scope, redirect_uri, code_challenge,"
-      " code_challenge_method, nonce, remember, created_at, expires_at, consumed_at"
-      " FROM auth_codes WHERE code_hash = $1",
-      {store::Text(TokenHash(code->Reveal()))});
-  ASSERT_TRUE(row && *row);
-  const auto& r = **row;
-  EXPECT_EQ(r.Str(0), "pub");
-  EXPECT_EQ(r.Str(1), "alice");
-  EXPECT_EQ(r.Str(2), "employee");
-  EXPECT_EQ(r.Str(3), "user admin");
-  EXPECT_EQ(r.Str(4), "petstore.r");
-  EXPECT_EQ(r.Str(5), kRedirect);
-  EXPECT_EQ(r.Str(6), kChallenge);
-  EXPECT_EQ(r.Str(7), "S256");
-  EXPECT_EQ(r.Str(8), "n-0S6");
-  EXPECT_EQ(r.Str(9), "Y");
-  EXPECT_EQ(r.Int(11) - r.Int(10), 120);
-  EXPECT_EQ(r.Int(10), clock_.Now());
-  EXPECT_TRUE(r.IsNull(12));
+  EXPECT_FALSE(codes_.Get(code->Reveal())) << "the clear code must not be stored";
+  auto row = codes_.Get(TokenHash(code->Reveal()));
+  ASSERT_TRUE(row);
+  const AuthCode& r = row->code;
+  EXPECT_EQ(r.client_id, "pub");
+  EXPECT_EQ(r.user_id, "alice");
+  EXPECT_EQ(r.user_type, "employee");
+  EXPECT_EQ(r.roles, "user admin");
+  EXPECT_EQ(r.scope, "petstore.r");
+  EXPECT_EQ(r.redirect_uri, kRedirect);
+  EXPECT_EQ(r.code_challenge, kChallenge);
+  EXPECT_EQ(r.code_challenge_method, "S256");
+  EXPECT_EQ(r.nonce, "n-0S6");
+  EXPECT_EQ(r.remember, "Y");
+  EXPECT_EQ(r.expires_at - r.created_at, 120);
+  EXPECT_EQ(r.created_at, clock_.Now());
+  EXPECT_FALSE(row->consumed_at);
   // The matching verifier redeems it.
-  EXPECT_TRUE(CheckCodeVerifier(kVerifier, r.Str(6), r.Str(7)));
+  EXPECT_TRUE(CheckCodeVerifier(kVerifier, r.code_challenge, r.code_challenge_method));
 
   auto again = service_->IssueCode(*v, user, false);
   ASSERT_TRUE(again);
@@ -277,22 +273,20 @@ TEST_P(AuthorizationTest, OmittedRedirectUriIsNotStored) {
   ASSERT_TRUE(v);
   auto code = service_->IssueCode(*v, {"bob", "", ""}, false);
   ASSERT_TRUE(code);
-  auto row = db_->QueryRow(
-      "SELECT redirect_uri, scope, remember, user_type FROM auth_codes WHERE code_hash = $1",
-      {store::Text(TokenHash(code->Reveal()))});
-  ASSERT_TRUE(row && *row);
-  EXPECT_TRUE((*row)->IsNull(0));
-  EXPECT_EQ((*row)->Str(1), "petstore.r petstore.w");
-  EXPECT_EQ((*row)->Str(2), "N");
-  EXPECT_TRUE((*row)->IsNull(3));
+  auto row = codes_.Get(TokenHash(code->Reveal()));
+  ASSERT_TRUE(row);
+  EXPECT_EQ(row->code.redirect_uri, "");  // none: the token request need not repeat it
+  EXPECT_EQ(row->code.scope, "petstore.r petstore.w");
+  EXPECT_EQ(row->code.remember, "N");
+  EXPECT_EQ(row->code.user_type, "");
 }
 
 TEST_P(AuthorizationTest, CodeTtlIsClampedToTenMinutes) {
   AuthorizationSettings s;
   s.code_ttl = 3600;
-  EXPECT_EQ(AuthorizationService(s, *catalog_, *db_, clock_, random_).code_ttl(), 600);
+  EXPECT_EQ(AuthorizationService(s, *catalog_, codes_, clock_, random_).code_ttl(), 600);
   s.code_ttl = 1;
-  EXPECT_EQ(AuthorizationService(s, *catalog_, *db_, clock_, random_).code_ttl(), 60);
+  EXPECT_EQ(AuthorizationService(s, *catalog_, codes_, clock_, random_).code_ttl(), 60);
 }
 
 TEST_P(AuthorizationTest, RedirectsCarryCodeStateAndIssuerEncoded) {

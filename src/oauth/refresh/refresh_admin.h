@@ -7,6 +7,8 @@
 // the token itself (hashed here) or that hash. DELETE revokes the token's whole family (every
 // rotation of it), so no earlier token of the chain can be replayed.
 //
+// Ownership: borrows the database (for transactions only: it sends no SQL), the token store,
+// the audit log and the clock; all must outlive it.
 // Thread-safety: safe from any thread; every call blocks on the store (store pool only).
 
 #include <cstdint>
@@ -19,29 +21,21 @@
 
 #include "common/clock.h"
 #include "common/error.h"
+#include "oauth/audit/audit.h"
+#include "oauth/refresh/refresh_token_store.h"
 #include "store/db.h"
 
 namespace portcullis::oauth {
 
-struct RefreshTokenInfo {
-  std::string token_hash;
-  std::string family_id;
-  std::string client_id;
-  std::string user_id;
-  std::string user_type;
-  std::string roles;
-  std::string scope;
-  std::string remember;  // Y | N
-  std::string state;     // active | rotated | revoked
-  int64_t created_at = 0;
-  int64_t expires_at = 0;
-};
+// A token's row as the admin API shows it.
+using RefreshTokenInfo = RefreshToken;
 
 boost::json::object RefreshTokenToJson(const RefreshTokenInfo& t);
 
 class RefreshTokenAdmin {
  public:
-  RefreshTokenAdmin(store::Database& db, const Clock& clock);
+  RefreshTokenAdmin(store::Database& db, RefreshTokenStore& tokens, audit::AuditLog& audit,
+                    const Clock& clock);
 
   // Active, unexpired tokens whose userId starts with `user_id_prefix`, sorted by userId then
   // creation time.
@@ -49,11 +43,14 @@ class RefreshTokenAdmin {
                                              int64_t limit);
   // ERR12029 when neither the token nor a hash matches.
   Result<RefreshTokenInfo> Get(std::string_view token_or_hash);
-  // Deletes the token's family; ERR12029 when unknown.
+  // Deletes the token's family, with an audit entry in the same transaction; ERR12029 when
+  // unknown.
   Result<RefreshTokenInfo> Delete(std::string_view token_or_hash, std::string_view actor);
 
  private:
   store::Database& db_;
+  RefreshTokenStore& tokens_;
+  audit::AuditLog& audit_;
   const Clock& clock_;
 };
 

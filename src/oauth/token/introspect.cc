@@ -7,7 +7,9 @@
 
 #include "oauth/client/client_catalog.h"
 #include "oauth/client/validation.h"
+#include "oauth/code/code_store.h"
 #include "oauth/credentials/token_hash.h"
+#include "oauth/refresh/refresh_token_store.h"
 #include "oauth/token/claims.h"
 #include "oauth/token/token_errors.h"
 #include "oauth/token/token_service.h"
@@ -17,8 +19,6 @@ namespace portcullis::oauth {
 namespace {
 
 namespace json = boost::json;
-using store::Int;
-using store::Text;
 
 std::string Inactive() { return R"({"active":false})"; }
 
@@ -80,36 +80,35 @@ Result<std::string> TokenService::Introspect(const Params& p,
 
   if (LooksLikeJwt(token)) return from_jwt(token);
 
-  auto ref = db_.QueryRow(
-      "SELECT jwt, client_id, deref_client_id FROM reference_tokens"
-      " WHERE token_hash = $1 AND expires_at > $2",
-      {Text(TokenHash(token)), Int(now)});
+  const std::string hash = TokenHash(token);
+  auto ref = stores_.reference_tokens.Find(hash);
   if (!ref) return Fail(ref.error());
-  if (*ref) {
+  if (*ref && (*ref)->expires_at > now) {
     // A reference token exists so that its JWT stays hidden (reference §4.4): it is described
     // only to its own client and to the one named in derefClientId, as deref would show it.
     const std::string& me = (*client)->client_id;
-    if ((*ref)->Str(1) != me && (*ref)->Str(2) != me) return Inactive();
-    return from_jwt((*ref)->Str(0));
+    if ((*ref)->client_id != me && (*ref)->deref_client_id != me) return Inactive();
+    return from_jwt((*ref)->jwt);
   }
 
-  auto rt = db_.QueryRow(
-      "SELECT client_id, user_id, scope, created_at, expires_at FROM refresh_tokens"
-      " WHERE token_hash = $1 AND state = 'active' AND expires_at > $2",
-      {Text(TokenHash(token)), Int(now)});
+  auto rt = stores_.refresh_tokens.Find(hash);
   if (!rt) return Fail(rt.error());
   // A refresh token is only described to the client that holds it.
-  if (!*rt || (*rt)->Str(0) != (*client)->client_id) return Inactive();
+  if (!*rt || (*rt)->state != "active" || (*rt)->expires_at <= now ||
+      (*rt)->client_id != (*client)->client_id) {
+    return Inactive();
+  }
+  const auto& r = **rt;  // a RefreshToken (the name is also a member function here)
   json::object out;
   out["active"] = true;
-  out["client_id"] = (*rt)->Str(0);
-  if (!(*rt)->Str(1).empty()) {
-    out["sub"] = (*rt)->Str(1);
-    out["username"] = (*rt)->Str(1);
+  out["client_id"] = r.client_id;
+  if (!r.user_id.empty()) {
+    out["sub"] = r.user_id;
+    out["username"] = r.user_id;
   }
-  out["scope"] = (*rt)->Str(2);
-  out["iat"] = (*rt)->Int(3);
-  out["exp"] = (*rt)->Int(4);
+  out["scope"] = r.scope;
+  out["iat"] = r.created_at;
+  out["exp"] = r.expires_at;
   out["iss"] = settings_.issuer;
   out["token_type"] = "refresh_token";
   return json::serialize(out);
@@ -141,28 +140,19 @@ Status TokenService::Revoke(const Params& p, std::optional<std::string_view> aut
   if (LooksLikeJwt(token)) return revoke_jwt(token);
 
   const std::string hash = TokenHash(token);
-  auto ref = db_.QueryRow("SELECT jwt, client_id FROM reference_tokens WHERE token_hash = $1",
-                          {Text(hash)});
+  auto ref = stores_.reference_tokens.Find(hash);
   if (!ref) return Fail(ref.error());
   if (*ref) {
-    if ((*ref)->Str(1) != me) return {};
-    if (auto s = revoke_jwt((*ref)->Str(0)); !s) return s;
-    auto n = db_.Exec("DELETE FROM reference_tokens WHERE token_hash = $1", {Text(hash)});
-    if (!n) return Fail(n.error());
-    return {};
+    if ((*ref)->client_id != me) return {};
+    if (auto s = revoke_jwt((*ref)->jwt); !s) return s;
+    return stores_.reference_tokens.Delete(hash);
   }
   // Revoking a refresh token revokes its family (RFC 7009 §2.1 allows it; RFC 9700 wants it).
   return db_.Transact("token.revoke_refresh", [&](store::Tx& tx) -> Status {
-    auto row = tx.QueryRow("SELECT family_id, client_id FROM refresh_tokens WHERE token_hash = $1",
-                           {Text(hash)});
+    auto row = stores_.refresh_tokens.Find(tx, hash);
     if (!row) return Fail(row.error());
-    if (!*row || (*row)->Str(1) != me) return {};
-    auto n = tx.Exec(
-        "UPDATE refresh_tokens SET state = 'revoked', rotated_at = COALESCE(rotated_at, $2)"
-        " WHERE family_id = $1 AND state <> 'revoked'",
-        {Text((*row)->Str(0)), Int(now)});
-    if (!n) return Fail(n.error());
-    return {};
+    if (!*row || (*row)->client_id != me) return {};
+    return stores_.refresh_tokens.RevokeFamily(tx, (*row)->family_id, now);
   });
 }
 
@@ -173,16 +163,15 @@ Result<std::string> TokenService::Deref(std::string_view reference,
   if (!creds) return Fail(creds.error());
   auto client = AuthenticateClient(*creds, true);
   if (!client) return Fail(client.error());
-  auto row = db_.QueryRow(
-      "SELECT jwt, deref_client_id FROM reference_tokens WHERE token_hash = $1 AND expires_at > $2",
-      {Text(TokenHash(reference)), Int(clock_.Now())});
+  auto row = stores_.reference_tokens.Find(TokenHash(reference));
   if (!row) return Fail(row.error());
-  if (!*row) return Fail(Error::Status("ERR12045"));
-  if (!(*row)->Str(1).empty() && (*row)->Str(1) != (*client)->client_id) {
+  if (!*row || (*row)->expires_at <= clock_.Now()) return Fail(Error::Status("ERR12045"));
+  const ReferenceToken& r = **row;
+  if (!r.deref_client_id.empty() && r.deref_client_id != (*client)->client_id) {
     return Fail(Error::Status("ERR12044"));
   }
-  if ((*row)->Str(0).empty()) return Fail(Error::Status("ERR12046"));
-  return (*row)->Str(0);
+  if (r.jwt.empty()) return Fail(Error::Status("ERR12046"));
+  return r.jwt;
 }
 
 Result<IssuedToken> TokenService::SignPayload(std::string_view body,
@@ -244,19 +233,12 @@ Status TokenService::Purge() {
   // used assertion be accepted again, for the rest of the leeway.
   const int64_t retention = std::max(DenyListRetention(settings_.leeway_s), revoked_.retention_s());
   return db_.Transact("token.purge", [&](store::Tx& tx) -> Status {
-    // Consumed codes are kept an hour past expiry so a late replay is still recognised.
-    for (const char* sql : {"DELETE FROM auth_codes WHERE expires_at < $1 - 3600",
-                            "DELETE FROM refresh_tokens WHERE expires_at < $1",
-                            "DELETE FROM reference_tokens WHERE expires_at < $1"}) {
-      auto n = tx.Exec(sql, {Int(now)});
-      if (!n) return Fail(n.error());
-    }
-    for (const char* sql : {"DELETE FROM revoked_tokens WHERE expires_at < $1",
-                            "DELETE FROM client_assertion_jtis WHERE expires_at < $1"}) {
-      auto n = tx.Exec(sql, {Int(now - retention)});
-      if (!n) return Fail(n.error());
-    }
-    return {};
+    // Consumed codes are kept past expiry so a late replay is still recognised.
+    if (auto s = stores_.codes.PurgeExpired(tx, now - kCodeReplayWindow); !s) return s;
+    if (auto s = stores_.refresh_tokens.PurgeExpired(tx, now); !s) return s;
+    if (auto s = stores_.reference_tokens.PurgeExpired(tx, now); !s) return s;
+    if (auto s = revoked_.PurgeStore(tx, now - retention); !s) return s;
+    return stores_.assertion_jtis.PurgeExpired(tx, now - retention);
   });
 }
 

@@ -61,6 +61,9 @@ class RevocationList {
   // /oauth2/revoked publishes for resource servers to pull (libportcullis-verify).
   std::vector<std::pair<std::string, int64_t>> Entries() const;
   int64_t retention_s() const { return retention_s_; }
+  // Deletes the store's entries with expires_at < cutoff inside the caller's transaction (the
+  // token service's purge); this instance's set is left to the next Reload.
+  Status PurgeStore(store::Tx& tx, int64_t cutoff) { return store_.PurgeExpired(tx, cutoff); }
 
  private:
   struct Hash {

@@ -3,12 +3,27 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdlib>
+#include <new>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "common/clock.h"
 #include "oauth/token/memory_token_state_store.h"
+
+// Counts this thread's allocations, so a test can show that a lookup makes none.
+namespace {
+thread_local int64_t allocations = 0;
+}  // namespace
+
+void* operator new(std::size_t n) {
+  ++allocations;
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace portcullis::oauth {
 namespace {
@@ -34,6 +49,22 @@ TEST(RevocationListTest, AddStoresAndRemembers) {
   EXPECT_FALSE(list.Contains("j1 "));
   EXPECT_EQ(store.size(), 1u);
   EXPECT_EQ(list.retention_s(), 60);
+}
+
+TEST(RevocationListTest, ContainsAllocatesNothing) {
+  MemoryDenyList store;
+  ManualClock clock(1000);
+  RevocationList list(store, clock);
+  list.Remember("a-jti-long-enough-to-defeat-the-small-string-buffer", 1100);
+  const std::string_view hit = "a-jti-long-enough-to-defeat-the-small-string-buffer";
+  const std::string_view miss = "another-jti-long-enough-to-defeat-the-small-string-buffer";
+  int64_t before = allocations;
+  bool found = list.Contains(hit);
+  bool missing = list.Contains(miss);
+  int64_t after = allocations;
+  EXPECT_TRUE(found);
+  EXPECT_FALSE(missing);
+  EXPECT_EQ(after - before, 0);
 }
 
 TEST(RevocationListTest, AFailedStoreWriteRemembersNothing) {

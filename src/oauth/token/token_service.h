@@ -98,6 +98,8 @@ struct IssuedToken {
 
 class TokenService {
  public:
+  // Borrows everything it is given; each must outlive the service. `db` opens the transactions
+  // that the `stores` (codes, refresh and reference tokens, assertion jtis) write in.
   // `grants`: the grants served (the registry must outlive the service). `lookups`: what grants
   // read from other domains (borrowed; nullptr: SqlGrantLookups over `db`, owned here).
   TokenService(TokenSettings settings, ClientCatalog& clients, const SecretHasher& secrets,

@@ -122,6 +122,21 @@ TEST_P(CodeStoreContract, EmptyOptionalFieldsReadBackEmpty) {
   EXPECT_EQ(got->remember, "N");
 }
 
+TEST_P(CodeStoreContract, EmptyOptionalFieldsAreStoredAsNull) {
+  if (IsMemory()) GTEST_SKIP() << "SQL columns";
+  AuthCode c = Code("h1", "c1", "u1", 1000);
+  c.user_type = c.roles = c.redirect_uri = c.code_challenge = c.code_challenge_method = c.nonce =
+      "";
+  c.scope = "";
+  ASSERT_TRUE(store_->Insert(c));
+  auto row = db().QueryRow(
+      "SELECT COUNT(*) FROM auth_codes WHERE code_hash = 'h1' AND user_type IS NULL AND roles IS"
+      " NULL AND redirect_uri IS NULL AND code_challenge IS NULL AND code_challenge_method IS"
+      " NULL AND nonce IS NULL AND scope = '' AND consumed_at IS NULL AND family_id IS NULL");
+  ASSERT_TRUE(row && *row);
+  EXPECT_EQ((*row)->Int(0), 1);
+}
+
 TEST_P(CodeStoreContract, ConcurrentRedemptionsHaveExactlyOneWinner) {
   for (int round = 0; round < 3; ++round) {
     std::string hash = "race" + std::to_string(round);

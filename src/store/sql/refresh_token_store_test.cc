@@ -6,7 +6,9 @@
 
 #include <memory>
 
+#include "oauth/refresh/grant_revocation.h"
 #include "oauth/refresh/memory_refresh_token_store.h"
+#include "store/sql/code_store.h"
 #include "store/sql/token_store_test_util.h"
 
 namespace portcullis::store {
@@ -306,6 +308,52 @@ TEST_P(RefreshTokenStoreContract, DeleteForUserAndClientAndPurge) {
   InTx([&](Tx& tx) { return store_->DeleteForClient(tx, "c2"); });
   EXPECT_FALSE(Find("c"));
   EXPECT_FALSE(Find("d"));
+}
+
+// GrantRevocation over the SQL stores, in the caller's transaction: a rolled-back change keeps
+// every grant; a committed one revokes the user's tokens, expires their codes and ends their
+// sessions.
+TEST_P(RefreshTokenStoreContract, GrantRevocationOverTheSqlStores) {
+  if (IsMemory()) GTEST_SKIP() << "sessions are deleted with SQL (grant_revocation_test.cc)";
+  SqlAuthCodeStore codes(db());
+  oauth::GrantRevocation revocation(*store_, codes);
+  Insert(Token("a", "f1", "c1", "u1", 10, 1000));
+  Insert(Token("b", "f2", "c1", "u2", 10, 1000));
+  oauth::AuthCode code;
+  code.code_hash = "code1";
+  code.client_id = "c1";
+  code.user_id = "u1";
+  code.expires_at = 1000;
+  ASSERT_TRUE(codes.Insert(code));
+  ASSERT_TRUE(
+      db().Exec("INSERT INTO sso_sessions (session_hash, user_id, created_at, expires_at)"
+                " VALUES ('s1', 'u1', 1, 1000), ('s2', 'u2', 1, 1000)"));
+  auto sessions = [&] {
+    auto r = db().QueryRow("SELECT COUNT(*) FROM sso_sessions");
+    return r && *r ? (*r)->Int(0) : -1;
+  };
+  auto rolled_back = db().Transact("test", [&](Tx& tx) -> Status {
+    if (auto s = revocation.RevokeUserGrants(tx, "u1", 500); !s) return s;
+    return Fail(Error::Internal("roll back"));
+  });
+  ASSERT_FALSE(rolled_back);
+  EXPECT_EQ(StateOf("a"), "active");
+  EXPECT_EQ(sessions(), 2);
+
+  InTx([&](Tx& tx) { return revocation.RevokeUserGrants(tx, "u1", 500); });
+  EXPECT_EQ(StateOf("a"), "revoked");
+  EXPECT_EQ(Find("a")->rotated_at, 500);
+  EXPECT_EQ(StateOf("b"), "active");
+  EXPECT_EQ(sessions(), 1);
+  std::optional<oauth::AuthCodeState> state;
+  InTx([&](Tx& tx) -> Status {
+    auto r = codes.Find(tx, "code1");
+    if (!r) return Fail(r.error());
+    state = *r;
+    return {};
+  });
+  ASSERT_TRUE(state);
+  EXPECT_EQ(state->expires_at, 500);
 }
 
 PORTCULLIS_INSTANTIATE_TOKEN_STATE(RefreshTokenStoreContract);

@@ -227,6 +227,38 @@ TEST(GrantRegistryTest, TraitsAgreeWithTheClientRegistrationRule) {
   }
 }
 
+// --- The request, parsed once ------------------------------------------------------------
+
+TEST_F(GrantsTest, ATokenRequestKeepsItsViewsAcrossAMove) {
+  // Short values (in-string storage): a copy of the fields would leave the views dangling.
+  auto c = MakeClient("svc");
+  auto r = Request("grant_type=client_credentials&scope=read&audience=petstore", c,
+                   "Basic " + Base64Encode("a%3Ab:s%2Bc"));
+  auto moved = std::make_shared<const TokenRequest>(std::move(r));
+  EXPECT_EQ(moved->grant_type(), "client_credentials");
+  EXPECT_EQ(moved->scope(), "read");
+  EXPECT_EQ(moved->audience().value_or("?"), "petstore");
+  EXPECT_FALSE(moved->resource().has_value());
+  EXPECT_EQ(moved->remote_ip(), "203.0.113.9");
+  ASSERT_TRUE(moved->grant());
+  EXPECT_EQ(moved->grant()->name(), "client_credentials");
+  // Basic credentials decoded once, form-decoded as RFC 6749 §2.3.1 wants.
+  ASSERT_TRUE(moved->credentials());
+  EXPECT_EQ(moved->credentials()->client_id, "a:b");
+  EXPECT_EQ(moved->credentials()->secret.Reveal(), "s+c");
+  EXPECT_EQ(moved->credentials()->method, "client_secret_basic");
+}
+
+TEST_F(GrantsTest, PrepareResolvesTheGrantAndTheClientOnce) {
+  auto r = tokens_.Prepare(*Params::FromForm("grant_type=password"), BasicFor("ghost"), "");
+  ASSERT_TRUE(r.grant());
+  EXPECT_EQ(r.grant()->name(), "password");
+  EXPECT_EQ(r.client(), nullptr);  // not in the (empty) catalog
+  auto unknown = tokens_.Prepare(*Params::FromForm("grant_type=implicit"), std::nullopt, "");
+  EXPECT_EQ(unknown.grant(), nullptr);
+  EXPECT_FALSE(unknown.credentials());
+}
+
 // --- Where a request runs -------------------------------------------------------------------
 
 TEST_F(GrantsTest, ClientCredentialsNamingAResourceOrAudienceNeedsTheStore) {

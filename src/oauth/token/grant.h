@@ -97,15 +97,16 @@ struct TokenTarget {
 
 // What grants read from other domains: the user behind a code or refresh token, the delegation
 // policy of a token exchange, the scopes a target service defines (RFC 8707). Thread-safe;
-// calls block. The SQL implementation (sql_grant_lookups.h) is temporary: LEAD: swap at merge
-// for UserStore::Find(tx, id), DelegationStore::Find(client_id, audience) and a ServiceStore
-// read. Unit tests give a fake.
+// calls block. The SQL implementation (sql_grant_lookups.h) is temporary. LEAD: swap at merge
+// for an adapter over the domain stores: FindUser = UserStore::Find(tx, id), FindDelegation =
+// DelegationStore::Find(client_id, audience), ServiceScopes = ServiceStore::DeclaredScopes.
+// Unit tests give a fake.
 struct CurrentUser {
   std::string user_type;
   std::string roles;
   bool locked = false;
 };
-struct DelegationPolicy {
+struct ExchangePolicy {
   std::vector<std::string> scopes;
   std::optional<int64_t> max_depth;  // nullopt: token.max_exchange_depth
 };
@@ -114,8 +115,8 @@ class GrantLookups {
   virtual ~GrantLookups() = default;
   // In the grant's transaction; nullopt when the store has no such user.
   virtual Result<std::optional<CurrentUser>> FindUser(store::Tx& tx, std::string_view user_id) = 0;
-  virtual Result<std::optional<DelegationPolicy>> FindDelegation(std::string_view client_id,
-                                                                 std::string_view audience) = 0;
+  virtual Result<std::optional<ExchangePolicy>> FindDelegation(std::string_view client_id,
+                                                               std::string_view audience) = 0;
   // The scopes the service's endpoints declare, each once, in order; nullopt when there is no
   // such service.
   virtual Result<std::optional<std::vector<std::string>>> ServiceScopes(

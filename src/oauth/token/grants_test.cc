@@ -75,12 +75,12 @@ class FakeLookups final : public GrantLookups {
     if (it == users.end()) return std::optional<CurrentUser>();
     return std::optional<CurrentUser>(it->second);
   }
-  Result<std::optional<DelegationPolicy>> FindDelegation(std::string_view client_id,
-                                                         std::string_view audience) override {
+  Result<std::optional<ExchangePolicy>> FindDelegation(std::string_view client_id,
+                                                       std::string_view audience) override {
     ++calls;
     auto it = policies.find(std::string(client_id) + " " + std::string(audience));
-    if (it == policies.end()) return std::optional<DelegationPolicy>();
-    return std::optional<DelegationPolicy>(it->second);
+    if (it == policies.end()) return std::optional<ExchangePolicy>();
+    return std::optional<ExchangePolicy>(it->second);
   }
   Result<std::optional<std::vector<std::string>>> ServiceScopes(
       std::string_view service_id) override {
@@ -90,7 +90,7 @@ class FakeLookups final : public GrantLookups {
     return std::optional<std::vector<std::string>>(it->second);
   }
   std::map<std::string, CurrentUser> users;
-  std::map<std::string, DelegationPolicy> policies;  // "client audience"
+  std::map<std::string, ExchangePolicy> policies;  // "client audience"
   std::map<std::string, std::vector<std::string>> services;
   int calls = 0;
 };
@@ -585,7 +585,7 @@ TEST_F(GrantsTest, TokenExchangeNarrowsToTheDelegationPolicy) {
       subject_token;
   // No policy for this client toward petstore.
   EXPECT_EQ(Code(Run(Request(form, actor))), "ERR12024");
-  lookups_.policies["svc petstore"] = DelegationPolicy{{"read"}, std::nullopt};
+  lookups_.policies["svc petstore"] = ExchangePolicy{{"read"}, std::nullopt};
   auto t = Run(Request(form, actor));
   ASSERT_TRUE(t) << t.error().detail;
   EXPECT_EQ(t->scope, "read");

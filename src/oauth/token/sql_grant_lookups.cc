@@ -19,18 +19,18 @@ Result<std::optional<CurrentUser>> SqlGrantLookups::FindUser(store::Tx& tx,
       CurrentUser{(*row)->Str(0), (*row)->Str(1), (*row)->Int(2) != 0});
 }
 
-Result<std::optional<DelegationPolicy>> SqlGrantLookups::FindDelegation(std::string_view client_id,
-                                                                        std::string_view audience) {
+Result<std::optional<ExchangePolicy>> SqlGrantLookups::FindDelegation(std::string_view client_id,
+                                                                      std::string_view audience) {
   // LEAD: swap at merge (DelegationStore::Find(client_id, audience)).
   auto row = db_.QueryRow(
       "SELECT scopes, max_depth FROM delegation_policies WHERE client_id = $1 AND audience = $2",
       {Text(client_id), Text(audience)});
   if (!row) return Fail(row.error());
-  if (!*row) return std::optional<DelegationPolicy>();
-  DelegationPolicy p;
+  if (!*row) return std::optional<ExchangePolicy>();
+  ExchangePolicy p;
   p.scopes = SplitScope((*row)->Str(0));
   if (!(*row)->IsNull(1)) p.max_depth = (*row)->Int(1);
-  return std::optional<DelegationPolicy>(std::move(p));
+  return std::optional<ExchangePolicy>(std::move(p));
 }
 
 Result<std::optional<std::vector<std::string>>> SqlGrantLookups::ServiceScopes(

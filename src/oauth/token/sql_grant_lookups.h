@@ -13,8 +13,8 @@ class SqlGrantLookups final : public GrantLookups {
   explicit SqlGrantLookups(store::Database& db) : db_(db) {}
 
   Result<std::optional<CurrentUser>> FindUser(store::Tx& tx, std::string_view user_id) override;
-  Result<std::optional<DelegationPolicy>> FindDelegation(std::string_view client_id,
-                                                         std::string_view audience) override;
+  Result<std::optional<ExchangePolicy>> FindDelegation(std::string_view client_id,
+                                                       std::string_view audience) override;
   Result<std::optional<std::vector<std::string>>> ServiceScopes(
       std::string_view service_id) override;
 

@@ -3,10 +3,12 @@
 #include <strings.h>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
+#include <memory>
 
 #include "http/message.h"
 #include "http/router.h"
 #include "oauth/token/claims.h"
+#include "oauth/token/grant_registry.h"
 #include "oauth/token/token_service.h"
 
 namespace portcullis::api {
@@ -53,15 +55,21 @@ void RegisterTokenApi(http::Router& router, oauth::TokenService& tokens) {
   router.Add("POST", "/oauth2/token", "token", [&tokens](Request& req) -> Reply {
     auto params = FormOf(req);
     if (!params) return TokenError(params.error());
-    auto authz = req.Header("authorization");
-    if (!tokens.NeedsBlocking(*params, authz)) {
-      // The hot path: client_credentials for a cached client, all in memory.
-      auto t = tokens.Token(*params, authz, req.remote_ip);
+    // Parsed once: credentials, grant and client serve both the thread choice and the grant.
+    oauth::TokenRequest request =
+        tokens.Prepare(std::move(*params), req.Header("authorization"), req.remote_ip);
+    const oauth::GrantNeeds needs = tokens.Needs(request);
+    if (needs == oauth::GrantNeeds::kNothing) {
+      // The hot path (client_credentials for a cached client) and every early refusal.
+      auto t = tokens.Token(request, /*may_block=*/false);
       return t ? TokenResponse(*t) : TokenError(t.error());
     }
-    auto pool = oauth::TokenService::NeedsHashing(*params) ? http::Pool::kHash : http::Pool::kStore;
-    return http::Deferred{pool, [&tokens, &req, p = std::move(*params)] {
-                            auto t = tokens.Token(p, req.Header("authorization"), req.remote_ip);
+    auto pool = needs == oauth::GrantNeeds::kSlowHash ? http::Pool::kHash : http::Pool::kStore;
+    // Deferred work must be copyable (std::function): the move-only request goes on the heap.
+    // Its remote_ip view points into `req`, which outlives the deferred work.
+    auto shared = std::make_shared<const oauth::TokenRequest>(std::move(request));
+    return http::Deferred{pool, [&tokens, shared] {
+                            auto t = tokens.Token(*shared, /*may_block=*/true);
                             return t ? TokenResponse(*t) : TokenError(t.error());
                           }};
   });
@@ -132,13 +140,10 @@ void RegisterDiscovery(http::Router& router, const Discovery& d) {
       json::array{"RS256", "PS256", "ES256", "EdDSA"};
   m["introspection_endpoint_auth_methods_supported"] = auth_methods;
   m["revocation_endpoint_auth_methods_supported"] = with_none;
-  m["grant_types_supported"] = json::array{"authorization_code",
-                                           "client_credentials",
-                                           "refresh_token",
-                                           "password",
-                                           "urn:ietf:params:oauth:grant-type:token-exchange",
-                                           "client_authenticated_user",
-                                           "bootstrap_token"};
+  json::array grant_types;
+  for (const auto& g : oauth::GrantRegistry::Default().grants())
+    grant_types.emplace_back(g->name());
+  m["grant_types_supported"] = std::move(grant_types);
   if (d.code_service) {
     m["response_types_supported"] = json::array{"code"};
     m["response_modes_supported"] = json::array{"query"};

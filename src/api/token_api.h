@@ -1,6 +1,12 @@
 #pragma once
 // HTTP bindings of the token service: /oauth2/token, /oauth2/introspect, /oauth2/revoke,
 // /oauth2/deref/{token}, /oauth2/signing and the discovery documents (RFC 8414).
+//
+// POST /oauth2/token builds one TokenRequest (TokenService::Prepare) and asks TokenService::Needs
+// where it may run: on the I/O thread when the grant declares it needs nothing for this request
+// (the client_credentials hot path), else on the store or the password-hashing pool. Discovery's
+// grant_types_supported lists GrantRegistry::Default(). The registered handlers borrow `tokens`,
+// which must outlive the router.
 
 #include <string>
 

@@ -170,10 +170,12 @@ Result<oauth::TokenService*> Shared::Tokens() {
   ts.bootstrap_token_ttl = config_.token.bootstrap_token_ttl_s;
   ts.bootstrap_client_id = config_.bootstrap.client_id;
   ts.leeway_s = config_.token.leeway_s;
+  grant_lookups_ = std::make_unique<StoreGrantLookups>(
+      db_, user_store_, delegations_, service_store_, client_store_, audit_, secrets_, clock_);
   tokens_ = std::make_unique<oauth::TokenService>(
       ts, **clients, secrets_, **keys, db_,
       oauth::TokenStores{codes_, refresh_tokens_, reference_tokens_, assertion_jtis_}, Users(),
-      **revoked, clock_, Random::System());
+      **revoked, clock_, Random::System(), *grant_lookups_);
   return tokens_.get();
 }
 

@@ -31,6 +31,7 @@
 #include "api/registry_api.h"
 #include "app/config.h"
 #include "app/modules/background.h"
+#include "app/modules/grant_lookups.h"
 #include "common/clock.h"
 #include "common/error.h"
 #include "common/random.h"
@@ -141,6 +142,7 @@ class Shared {
   std::unique_ptr<oauth::LoginThrottle> throttle_;
   std::unique_ptr<oauth::LocalUserAuthenticator> users_;
   std::unique_ptr<api::JwtAdminAuth> admin_auth_;
+  std::unique_ptr<StoreGrantLookups> grant_lookups_;
   std::unique_ptr<oauth::TokenService> tokens_;
   std::unique_ptr<api::RegistryRoutes> registry_;
 };

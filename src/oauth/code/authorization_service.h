@@ -2,7 +2,7 @@
 // The authorization endpoint's logic (RFC 6749 §4.1.1-§4.1.2, RFC 7636, RFC 9207, RFC 9700
 // §2.1 and §4.1), independent of HTTP: it validates an authorization request against the client
 // catalog, and issues authorization codes into the shared store (table auth_codes), where the
-// token endpoint of any instance redeems them (oauth/token/grants.cc).
+// token endpoint of any instance redeems them (oauth/token/grants/authorization_code.cc).
 //
 // Validation order and error delivery (RFC 6749 §4.1.2.1): while the client and its redirect
 // URI are not established, an error is never sent to the redirect URI: the caller shows it to

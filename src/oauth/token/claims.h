@@ -1,5 +1,6 @@
 #pragma once
-// Reading claims of our own verified tokens.
+// Reading claims of our own verified tokens. Pure functions over borrowed arguments; results are
+// owned by the caller. Thread-safe.
 
 #include <boost/json/object.hpp>
 #include <string>

@@ -1,6 +1,7 @@
 #pragma once
 // Client credentials as presented at the token, introspection, revocation, deref, signing and
-// key endpoints (RFC 6749 §2.3.1, light-oauth2 reference §2.3).
+// key endpoints (RFC 6749 §2.3.1, light-oauth2 reference §2.3). The token endpoint reads them
+// once per request, into its TokenRequest (token_request.h).
 
 #include <optional>
 #include <string>
@@ -12,6 +13,7 @@
 
 namespace portcullis::oauth {
 
+// Owns its strings (Basic credentials are decoded into new ones); the secret cannot be logged.
 struct PresentedCredentials {
   std::string client_id;
   Secret secret;          // empty for public clients and private_key_jwt

@@ -2,6 +2,10 @@
 // Request parameters of the token, introspection and revocation endpoints
 // (application/x-www-form-urlencoded, RFC 6749 §3.2). A parameter sent twice is an error
 // (RFC 6749 §3.1, §3.2), and so are oversized values.
+//
+// A Params owns its decoded fields. The views Get and Value return point into them: valid while
+// the Params lives, and across a move of it (the field vector moves its buffer, not its
+// elements). Immutable once parsed, so any number of threads may read one.
 
 #include <optional>
 #include <string>

@@ -1,11 +1,17 @@
 #pragma once
 // The token endpoint's logic (RFC 6749 §4, §5, §6; RFC 7636; RFC 7662; RFC 7009; RFC 8693;
-// RFC 9068), independent of HTTP. Grant handlers are plug-ins behind one interface.
+// RFC 9068), independent of HTTP. Grant handlers are plug-ins behind one interface (grant.h),
+// listed in one registry (grant_registry.h).
 //
-// Hot path: client_credentials for a client in the catalog, with a JWT access token, runs in
-// memory: catalog lookup, keyed-digest secret check, scope check, claims, one signature. It
-// touches no store and computes no slow hash, so the HTTP layer may call it on an I/O thread
-// (see NeedsBlocking). Every other grant reads or writes the store and must run on a pool.
+// A token request is parsed once (Prepare: credentials, grant, client from the catalog), then
+// Needs says where it may run: kNothing on the I/O thread (Token with may_block=false), else on
+// the store or hashing pool (may_block=true). Hot path: client_credentials for a client in the
+// catalog, with a JWT access token, runs in memory: catalog lookup, keyed-digest secret check,
+// scope check, claims, one signature.
+//
+// Ownership and thread-safety: TokenService borrows every dependency given to its constructor
+// (they must outlive it) and is shared by all threads; every public member may be called
+// concurrently. Members that may block say so; call them on a pool.
 
 #include <boost/json/object.hpp>
 #include <functional>
@@ -23,8 +29,11 @@
 #include "oauth/client/client.h"
 #include "oauth/login/authenticator.h"
 #include "oauth/token/client_auth.h"
+#include "oauth/token/grant.h"
+#include "oauth/token/grant_registry.h"
 #include "oauth/token/params.h"
 #include "oauth/token/revocation_list.h"
+#include "oauth/token/token_request.h"
 #include "oauth/token/token_state_store.h"
 #include "oauth/token/verified_cache.h"
 
@@ -91,25 +100,32 @@ class TokenService {
  public:
   // Borrows everything it is given; each must outlive the service. `db` opens the transactions
   // that the `stores` (codes, refresh and reference tokens, assertion jtis) write in.
+  // `grants`: the grants served (the registry must outlive the service). `lookups`: what grants
+  // read from other domains (borrowed; nullptr: SqlGrantLookups over `db`, owned here).
   TokenService(TokenSettings settings, ClientCatalog& clients, const SecretHasher& secrets,
                const TokenKeys& keys, store::Database& db, TokenStores stores,
                UserAuthenticator& users, RevocationList& revoked, const Clock& clock,
-               Random& random);
+               Random& random, GrantLookups& lookups,
+               const GrantRegistry& grants = GrantRegistry::Default());
 
-  // True when this request must run on a blocking pool (anything but a client_credentials
-  // JWT for a known client).
-  bool NeedsBlocking(const Params& params, std::optional<std::string_view> authorization) const;
+  // POST /oauth2/token, step 1, on the I/O thread: parses the request once and resolves its
+  // grant (registry) and client (catalog). Never blocks. `remote_ip` is the client's address
+  // (may be empty; borrowed, see TokenRequest): the password grant is throttled per address and
+  // per account-and-address.
+  TokenRequest Prepare(Params params, std::optional<std::string_view> authorization,
+                       std::string_view remote_ip) const;
+  // Step 2: what running it needs: the grant's declaration for this request, and what
+  // authenticating its client needs (assertions: the jti cache in the store; legacy PBKDF2
+  // secrets: a slow check and the upgrade's write). kNothing: run it on the I/O thread.
+  GrantNeeds Needs(const TokenRequest& request) const;
+  // Step 3: the token. `may_block` false on an I/O thread: then anything that would block
+  // (store, slow hash) fails with Internal instead, so Needs must have said kNothing.
+  Result<IssuedToken> Token(const TokenRequest& request, bool may_block);
+
   // True when authenticating the calling client needs the store or a slow hash (assertions,
   // legacy PBKDF2 secrets; with `external_blocks`, external clients, whose tokens are stored).
   bool ClientAuthBlocks(const Params& params, std::optional<std::string_view> authorization,
                         bool external_blocks) const;
-  // True when it should run on the password-hashing pool.
-  static bool NeedsHashing(const Params& params);
-
-  // POST /oauth2/token. `remote_ip` is the client's address (may be empty): the password grant
-  // is throttled per address and per account-and-address.
-  Result<IssuedToken> Token(const Params& params, std::optional<std::string_view> authorization,
-                            std::string_view remote_ip = {});
 
   // POST /oauth2/introspect (RFC 7662): the JSON body. The caller must authenticate.
   Result<std::string> Introspect(const Params& params,
@@ -124,6 +140,8 @@ class TokenService {
                                   std::optional<std::string_view> authorization);
 
   // Authenticates a client from its presented credentials (secret, public, private_key_jwt).
+  // A legacy PBKDF2 secret that matches is upgraded to a keyed digest on the way (blocking:
+  // only with `may_block`, which such a check needs anyway).
   Result<std::shared_ptr<const Client>> AuthenticateClient(const PresentedCredentials& creds,
                                                            bool may_block);
 
@@ -134,60 +152,19 @@ class TokenService {
   const TokenSettings& settings() const { return settings_; }
 
  private:
-  struct Subject {
-    std::string user_id;
-    std::string user_type;
-    std::string roles;
-    bool is_user = false;
-    std::string sub;  // overrides the default subject (token exchange keeps the original)
-    // Where the user came from (refresh_tokens.user_source): "users" (the user store), "client"
-    // (asserted by a trusted client), "" (unknown: rows from before the column).
-    std::string user_source;
-  };
-  struct Minted {
-    std::string jwt;
-    std::string jti;
-    int64_t exp = 0;
-  };
-
-  Result<IssuedToken> ClientCredentials(const Params& p, const Client& c, bool may_block);
-  Result<IssuedToken> AuthorizationCode(const Params& p, const Client& c);
-  Result<IssuedToken> RefreshToken(const Params& p, const Client& c);
-  Result<IssuedToken> Password(const Params& p, const Client& c, std::string_view remote_ip);
-  Result<IssuedToken> ClientAuthenticatedUser(const Params& p, const Client& c);
-  Result<IssuedToken> BootstrapToken(const Params& p, const Client& c);
-  Result<IssuedToken> TokenExchange(const Params& p, const Client& c);
-
-  Result<std::vector<std::string>> GrantedScope(std::string_view requested,
-                                                const std::vector<std::string>& allowed) const;
-  // The token's audience, and when the request names a resource (RFC 8707 `resource`, or
-  // `audience`), the scopes that service's endpoints declare. Blocking when one is named.
-  struct Target {
-    std::string audience;
-    std::optional<std::vector<std::string>> scopes;  // nullopt: no resource named
-  };
-  Result<Target> ResolveTarget(const Params& p) const;
-  // `scope` narrowed to what the target defines (RFC 8707 §2.2). `requested`: the client asked
-  // for scope explicitly (invalid_scope when none remains, else invalid_target).
-  static Result<std::vector<std::string>> NarrowToTarget(const Target& t,
-                                                         std::vector<std::string> scope,
-                                                         bool requested);
-  static bool ScopeRequested(const Params& p) {
-    return p.Value("scope").find_first_not_of(' ') != std::string_view::npos;
-  }
   // AuthenticateClient for the RFC endpoints (token, introspection, revocation): an unknown
   // client is 401 invalid_client there (RFC 6749 §5.2), with light-oauth2's ERR12014 as code.
   Result<std::shared_ptr<const Client>> AuthenticateCaller(const PresentedCredentials& creds);
-  Result<Minted> Mint(const Client& c, const Subject& subject,
-                      const std::vector<std::string>& scope, const std::string& audience,
-                      int64_t ttl, const boost::json::object& extra);
-  // Access token for the response: the JWT, or a reference for external clients (stored).
-  Result<std::string> Deliver(const Client& c, const Minted& m, store::Tx* tx = nullptr);
-  // `scope` goes to the refresh token; the access token gets it narrowed to `target`.
-  Result<IssuedToken> IssueForUser(const Client& c, const Subject& subject,
-                                   const std::vector<std::string>& scope, const Params& p,
-                                   const boost::json::object& extra);
-  int64_t TtlFor(const Client& c) const;
+  // Both, for a client already looked up (`client`: nullptr when unknown).
+  Result<std::shared_ptr<const Client>> AuthenticateFound(const PresentedCredentials& creds,
+                                                          std::shared_ptr<const Client> client,
+                                                          bool may_block);
+  Result<std::shared_ptr<const Client>> AuthenticateCaller(const PresentedCredentials& creds,
+                                                           std::shared_ptr<const Client> client,
+                                                           bool may_block);
+  // After a legacy PBKDF2 secret verified: stores its keyed digest instead (light-oauth2
+  // imports). Blocking. A failure is logged, not returned: the client did authenticate.
+  void UpgradeSecretOnUse(const Client& c, const Secret& secret);
   Status VerifyClientAssertion(const Client& c, std::string_view assertion);
 
   TokenSettings settings_;
@@ -201,6 +178,9 @@ class TokenService {
   const Clock& clock_;
   Random& random_;
   VerifiedTokenCache verified_;
+  const GrantRegistry& grants_;
+  GrantLookups& lookups_;
+  GrantDeps grant_deps_;
 };
 
 }  // namespace oauth

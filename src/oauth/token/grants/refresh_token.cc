@@ -1,0 +1,144 @@
+// refresh_token (RFC 6749 §6): rotation in one transaction with one winner; a rotated token
+// presented again revokes its family (RFC 9700 §4.14.2).
+
+#include <boost/json/object.hpp>
+#include <memory>
+#include <optional>
+
+#include "common/log.h"
+#include "oauth/credentials/token_hash.h"
+#include "oauth/token/grant.h"
+#include "oauth/token/grants/user_tokens.h"
+#include "oauth/token/token_errors.h"
+#include "oauth/token/token_service.h"
+#include "oauth/token/user_scope.h"
+#include "store/db.h"
+
+namespace portcullis::oauth {
+namespace {
+
+namespace json = boost::json;
+
+constexpr std::string_view kParameters[] = {"refresh_token", "scope", "resource", "audience",
+                                            "csrf"};
+
+class RefreshTokenGrant final : public Grant {
+ public:
+  RefreshTokenGrant()
+      : Grant("refresh_token", {.needs_client_authentication = false, .public_by_default = true},
+              kParameters) {}
+
+  GrantNeeds Needs(const TokenRequest&) const override { return GrantNeeds::kStore; }
+
+  Result<IssuedToken> Issue(GrantContext& ctx, const TokenRequest& req,
+                            const Client& c) const override {
+    const Params& p = req.params();
+    std::string_view presented = p.Value("refresh_token");
+    if (presented.empty()) return Fail(InvalidGrant("ERR12029", "refresh_token is required."));
+    auto target = ctx.ResolveTarget(req);
+    if (!target) return Fail(target.error());
+    auto st = ctx.Store("token.refresh_token");
+    if (!st) return Fail(st.error());
+    RefreshTokenStore& refresh_tokens = st->stores.refresh_tokens;
+    const std::string hash = TokenHash(presented);
+    const int64_t now = ctx.clock().Now();
+    std::optional<Error> outcome;
+    IssuedToken out;
+
+    auto s = st->db.Transact("token.refresh_token", [&](store::Tx& tx) -> Status {
+      auto row = refresh_tokens.Find(tx, hash);
+      if (!row) return Fail(row.error());
+      if (!*row) {
+        outcome = InvalidGrant("ERR12029", "The refresh token is not found.");
+        return {};
+      }
+      const RefreshToken& r = **row;
+      // Checked before anything changes, so another client cannot destroy the token (§18.3).
+      if (r.client_id != c.client_id) {
+        outcome = Error::Status("ERR12028");
+        return {};
+      }
+      if (r.state != "active") {
+        // A rotated token presented again means it leaked: revoke its family (RFC 9700 §4.14.2).
+        if (r.state == "rotated") {
+          log::Warn("token.refresh_reuse", {{"client_id", c.client_id}});
+          if (auto v = refresh_tokens.RevokeFamily(tx, r.family_id, std::nullopt); !v) return v;
+        }
+        outcome = InvalidGrant("ERR12029", "The refresh token is no longer valid.");
+        return {};
+      }
+      if (r.expires_at <= now) {
+        outcome = InvalidGrant("ERR12029", "The refresh token has expired.");
+        return {};
+      }
+      // Rights once cut stay cut: the user's type and roles come from the user store as it is
+      // now, and the scope is what was granted and the client may still have. The new refresh
+      // token stores the cut values, so a later widening of the client does not bring them back.
+      TokenSubject subject{r.user_id, r.user_type, r.roles, !r.user_id.empty()};
+      subject.user_source = r.user_source;
+      auto current = ReadUserAgain(st->lookups, tx, subject);
+      if (!current) return Fail(current.error());
+      if (!*current) {
+        if (auto v = refresh_tokens.RevokeFamily(tx, r.family_id, std::nullopt); !v) return v;
+        outcome = InvalidGrant("ERR12029", "The user may no longer sign in.");
+        return {};
+      }
+      const auto previous = SplitScope(r.scope);
+      const auto allowed = StillAllowed(previous, c);
+      if (allowed.empty() && !previous.empty()) {
+        outcome =
+            InvalidGrant("ERR12029", "None of the token's scopes is still allowed for the client.");
+        return {};
+      }
+      auto granted = ctx.GrantedScope(req.scope(), allowed);
+      if (!granted) {
+        outcome = granted.error();
+        return {};
+      }
+      // subject.roles is current here, so the role rule sees today's roles.
+      if (subject.is_user) *granted = ScopeForUser(*granted, subject.roles);
+      // Checked before rotation, so a wrong resource does not cost the client its token.
+      auto scope = GrantContext::NarrowToTarget(*target, std::move(*granted), req.ScopeRequested());
+      if (!scope) {
+        outcome = scope.error();
+        return {};
+      }
+      // The single winner of concurrent rotations: only one UPDATE finds the row active.
+      auto n = refresh_tokens.Rotate(tx, hash, now);
+      if (!n) return Fail(n.error());
+      if (!*n) {
+        if (auto v = refresh_tokens.RevokeFamily(tx, r.family_id, std::nullopt); !v) return v;
+        outcome = InvalidGrant("ERR12029", "The refresh token is no longer valid.");
+        return {};
+      }
+      json::object extra;
+      if (p.Has("csrf")) extra["csrf"] = std::string(p.Value("csrf"));
+      int64_t ttl = ctx.TtlFor(c);
+      auto m = ctx.Mint(c, subject, *scope, target->audience, ttl, extra);
+      if (!m) return Fail(m.error());
+      auto refresh =
+          InsertRefresh(refresh_tokens, tx, ctx.random(), now, ctx.settings().refresh_token_ttl, c,
+                        subject, allowed, r.remember, r.family_id, hash);
+      if (!refresh) return Fail(refresh.error());
+      auto token = ctx.Deliver(c, *m, &tx);
+      if (!token) return Fail(token.error());
+      out.access_token = std::move(*token);
+      out.expires_in = ttl;
+      out.refresh_token = std::move(*refresh);
+      out.scope = JoinScope(*scope);
+      out.remember = r.remember.empty() ? "N" : r.remember;
+      return {};
+    });
+    if (!s) return Fail(s.error());
+    if (outcome) return Fail(*outcome);
+    return out;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<const Grant> MakeRefreshTokenGrant() {
+  return std::make_unique<RefreshTokenGrant>();
+}
+
+}  // namespace portcullis::oauth

@@ -1,0 +1,47 @@
+#pragma once
+// What the grants that issue tokens for a user share: refresh tokens (stored hashed, rotated in
+// families, RFC 9700 §4.14.2) and the user read again at redemption. Used by
+// authorization_code, refresh_token, password and client_authenticated_user. Every function that
+// takes a store::Tx runs inside the caller's transaction; none keeps a reference past the call.
+
+#include <boost/json/object.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/error.h"
+#include "oauth/client/client.h"
+#include "oauth/refresh/refresh_token_store.h"
+#include "oauth/token/grant.h"
+
+namespace portcullis::oauth {
+
+struct IssuedToken;
+
+// Stores a refresh token for a user, hashed; returns the clear value.
+Result<std::string> InsertRefresh(RefreshTokenStore& refresh_tokens, store::Tx& tx, Random& random,
+                                  int64_t now, int64_t ttl, const Client& c,
+                                  const TokenSubject& subject,
+                                  const std::vector<std::string>& scope, std::string_view remember,
+                                  std::string_view family, std::string_view parent_hash);
+
+// Reads the user behind a code or refresh token again, so that what is issued now carries what
+// the user store says now: a role cut since stays cut, and a deleted or locked account gets
+// nothing. False when the grant is void. A user asserted by a trusted client
+// (client_authenticated_user) is not in the store and keeps what the client asserted; a row
+// from before user_source was recorded is read again when the store has the user.
+Result<bool> ReadUserAgain(GrantLookups& lookups, store::Tx& tx, TokenSubject& subject);
+
+// The scopes of `granted` that the client may still have: a scope cut from the client since
+// the grant is cut from what the grant yields (RFC 6749 §6: never more than the original grant;
+// never more than the client is allowed now).
+std::vector<std::string> StillAllowed(const std::vector<std::string>& granted, const Client& c);
+
+// Issues an access token and a refresh token for a user (password and client_authenticated_user
+// grants): `requested` goes to the refresh token; the access token gets it narrowed to the
+// request's target.
+Result<IssuedToken> IssueForUser(GrantContext& ctx, const Client& c, const TokenSubject& subject,
+                                 const std::vector<std::string>& requested, const TokenRequest& r,
+                                 const boost::json::object& extra);
+
+}  // namespace portcullis::oauth

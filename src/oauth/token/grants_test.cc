@@ -1,0 +1,609 @@
+// Drives each registered grant through TokenService over fakes: store::FakeDatabase (whose
+// transactions fail any SQL), fake keys, a fake user authenticator. The request's client is
+// resolved by the test (TokenRequest::Resolve), as Prepare would from the catalog.
+
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "common/clock.h"
+#include "common/encoding.h"
+#include "oauth/client/client_catalog.h"
+#include "oauth/client/memory_client_store.h"
+#include "oauth/code/memory_code_store.h"
+#include "oauth/credentials/secret_hash.h"
+#include "oauth/credentials/token_hash.h"
+#include "oauth/login/authenticator.h"
+#include "oauth/refresh/memory_refresh_token_store.h"
+#include "oauth/token/grant.h"
+#include "oauth/token/grant_registry.h"
+#include "oauth/token/memory_token_state_store.h"
+#include "oauth/token/token_service.h"
+#include "store/fake_database.h"
+
+namespace portcullis::oauth {
+namespace {
+
+namespace json = boost::json;
+
+constexpr std::string_view kIssuer = "https://as.example";
+
+// "h.<base64url payload>.s": readable back by Verify, enough for the token service's own checks.
+class FakeKeys final : public TokenKeys {
+ public:
+  Result<std::string> Sign(std::string_view payload, std::string_view typ) const override {
+    last_typ = std::string(typ);
+    return "h." + Base64UrlEncode(payload) + ".s";
+  }
+  Result<json::object> Verify(std::string_view jwt) const override {
+    auto first = jwt.find('.');
+    auto second = jwt.find('.', first + 1);
+    if (first == std::string_view::npos || second == std::string_view::npos) {
+      return Fail(Error::Status("ERR10000"));
+    }
+    auto payload = Base64UrlDecode(jwt.substr(first + 1, second - first - 1));
+    if (!payload) return Fail(Error::Status("ERR10000"));
+    return json::parse(*payload).as_object();
+  }
+  mutable std::string last_typ;
+};
+
+class FakeUsers final : public UserAuthenticator {
+ public:
+  Result<AuthenticatedUser> Authenticate(std::string_view user_id,
+                                         std::string_view password) override {
+    ++calls;
+    if (user_id == "alice" && password == "wonderland") {
+      return AuthenticatedUser{"alice", "customer", "user"};
+    }
+    return Fail(Error::Status("ERR12016"));
+  }
+  Result<AuthenticatedUser> Find(std::string_view) override {
+    return Fail(Error::Status("ERR12016"));
+  }
+  int calls = 0;
+};
+
+// The reads grants make in other domains, from maps.
+class FakeLookups final : public GrantLookups {
+ public:
+  Result<std::optional<CurrentUser>> FindUser(store::Tx&, std::string_view user_id) override {
+    ++calls;
+    auto it = users.find(std::string(user_id));
+    if (it == users.end()) return std::optional<CurrentUser>();
+    return std::optional<CurrentUser>(it->second);
+  }
+  Result<std::optional<ExchangePolicy>> FindDelegation(std::string_view client_id,
+                                                       std::string_view audience) override {
+    ++calls;
+    auto it = policies.find(std::string(client_id) + " " + std::string(audience));
+    if (it == policies.end()) return std::optional<ExchangePolicy>();
+    return std::optional<ExchangePolicy>(it->second);
+  }
+  Result<std::optional<std::vector<std::string>>> ServiceScopes(
+      std::string_view service_id) override {
+    ++calls;
+    auto it = services.find(std::string(service_id));
+    if (it == services.end()) return std::optional<std::vector<std::string>>();
+    return std::optional<std::vector<std::string>>(it->second);
+  }
+  Status UpgradeLegacySecret(std::string_view client_id, std::string_view, const Secret&) override {
+    ++calls;
+    upgraded.emplace_back(client_id);
+    return {};
+  }
+  std::map<std::string, CurrentUser> users;
+  std::vector<std::string> upgraded;
+  std::map<std::string, ExchangePolicy> policies;  // "client audience"
+  std::map<std::string, std::vector<std::string>> services;
+  int calls = 0;
+};
+
+class StepRandom final : public Random {
+ public:
+  void Fill(void* out, size_t n) override {
+    auto* p = static_cast<unsigned char*>(out);
+    for (size_t i = 0; i < n; ++i) p[i] = static_cast<unsigned char>(next_++ * 37 + 11);
+  }
+
+ private:
+  uint64_t next_ = 1;
+};
+
+json::object Claims(std::string_view jwt) {
+  FakeKeys keys;
+  auto c = keys.Verify(jwt);
+  EXPECT_TRUE(c.has_value());
+  return c ? *c : json::object{};
+}
+
+class GrantsTest : public ::testing::Test {
+ protected:
+  GrantsTest()
+      : secrets_(Secret(std::string(32, 'p'))),
+        catalog_(client_store_),
+        revoked_(deny_list_, clock_),
+        tokens_(Settings(), catalog_, secrets_, keys_, db_,
+                TokenStores{codes_, refresh_tokens_, references_, jtis_}, users_, revoked_, clock_,
+                random_, lookups_) {
+    lookups_.users["alice"] = CurrentUser{"customer", "user", false};
+    lookups_.services["petstore"] = {"read", "pets.w"};
+  }
+
+  static TokenSettings Settings() {
+    TokenSettings s;
+    s.issuer = std::string(kIssuer);
+    s.token_endpoint = std::string(kIssuer) + "/oauth2/token";
+    s.bootstrap_client_id = "boot";
+    return s;
+  }
+
+  // A client with the secret "s3cret" (keyed digest).
+  std::shared_ptr<Client> MakeClient(std::string id, std::string type = "confidential") {
+    auto c = std::make_shared<Client>();
+    c->client_id = std::move(id);
+    c->client_type = ParseClientType(type).value_or(ClientType::kConfidential);
+    c->secret_hash = secrets_.Digest("s3cret");
+    c->scope = {"read", "write"};
+    return c;
+  }
+
+  static std::string BasicFor(std::string_view id, std::string_view secret = "s3cret") {
+    return "Basic " + Base64Encode(std::string(id) + ":" + std::string(secret));
+  }
+
+  // A prepared request: the form, Basic credentials for `client` (when given) and that client
+  // resolved, as TokenService::Prepare does from the catalog.
+  TokenRequest Request(std::string_view form, std::shared_ptr<const Client> client,
+                       std::optional<std::string> authorization = std::nullopt) {
+    auto params = Params::FromForm(form);
+    EXPECT_TRUE(params.has_value());
+    if (!authorization && client) authorization = BasicFor(client->client_id);
+    TokenRequest r(std::move(*params), authorization, "203.0.113.9");
+    r.Resolve(GrantRegistry::Default().Find(r.grant_type()), std::move(client));
+    return r;
+  }
+
+  Result<IssuedToken> Run(const TokenRequest& r) {
+    return tokens_.Token(r, tokens_.Needs(r) != GrantNeeds::kNothing);
+  }
+
+  // An authorization code for alice at `client_id`, scope "read write".
+  void IssueCode(std::string_view code, std::string client_id) {
+    AuthCode c;
+    c.code_hash = TokenHash(code);
+    c.client_id = std::move(client_id);
+    c.user_id = "alice";
+    c.user_type = "customer";
+    c.roles = "user";
+    c.scope = "read write";
+    c.created_at = clock_.Now();
+    c.expires_at = clock_.Now() + 60;
+    ASSERT_TRUE(codes_.Insert(c));
+  }
+
+  std::optional<RefreshToken> StoredRefresh(std::string_view token) {
+    auto r = refresh_tokens_.Find(TokenHash(token));
+    EXPECT_TRUE(r.has_value());
+    return r ? *r : std::nullopt;
+  }
+
+  static std::string Code(const Result<IssuedToken>& t) {
+    return t ? std::string("ok") : t.error().code;
+  }
+
+  store::FakeDatabase db_;
+  ManualClock clock_;
+  StepRandom random_;
+  SecretHasher secrets_;
+  FakeKeys keys_;
+  FakeUsers users_;
+  FakeLookups lookups_;
+  MemoryClientStore client_store_;
+  ClientCatalog catalog_;
+  MemoryAuthCodeStore codes_;
+  MemoryRefreshTokenStore refresh_tokens_;
+  MemoryReferenceTokenStore references_;
+  MemoryAssertionJtiStore jtis_;
+  MemoryDenyList deny_list_;
+  RevocationList revoked_;
+  TokenService tokens_;
+};
+
+// --- The registry -------------------------------------------------------------------------
+
+TEST(GrantRegistryTest, ListsEveryGrantInDiscoveryOrder) {
+  std::vector<std::string> names;
+  for (const auto& g : GrantRegistry::Default().grants()) names.emplace_back(g->name());
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"authorization_code", "client_credentials", "refresh_token",
+                                      "password", "urn:ietf:params:oauth:grant-type:token-exchange",
+                                      "client_authenticated_user", "bootstrap_token"}));
+  EXPECT_EQ(GrantRegistry::Default().Find("implicit"), nullptr);
+  EXPECT_EQ(GrantRegistry::Default().Find(""), nullptr);
+}
+
+TEST(GrantRegistryTest, TraitsAgreeWithTheClientRegistrationRule) {
+  // Client registration refuses these grants to public clients (NeedsClientAuthentication); the
+  // token endpoint reads the grant's trait. The two must say the same.
+  for (const auto& g : GrantRegistry::Default().grants()) {
+    EXPECT_EQ(g->traits().needs_client_authentication, NeedsClientAuthentication(g->name()))
+        << g->name();
+  }
+}
+
+// --- The request, parsed once ------------------------------------------------------------
+
+TEST_F(GrantsTest, ATokenRequestKeepsItsViewsAcrossAMove) {
+  // Short values (in-string storage): a copy of the fields would leave the views dangling.
+  auto c = MakeClient("svc");
+  auto r = Request("grant_type=client_credentials&scope=read&audience=petstore", c,
+                   "Basic " + Base64Encode("a%3Ab:s%2Bc"));
+  auto moved = std::make_shared<const TokenRequest>(std::move(r));
+  EXPECT_EQ(moved->grant_type(), "client_credentials");
+  EXPECT_EQ(moved->scope(), "read");
+  EXPECT_EQ(moved->audience().value_or("?"), "petstore");
+  EXPECT_FALSE(moved->resource().has_value());
+  EXPECT_EQ(moved->remote_ip(), "203.0.113.9");
+  ASSERT_TRUE(moved->grant());
+  EXPECT_EQ(moved->grant()->name(), "client_credentials");
+  // Basic credentials decoded once, form-decoded as RFC 6749 §2.3.1 wants.
+  ASSERT_TRUE(moved->credentials());
+  EXPECT_EQ(moved->credentials()->client_id, "a:b");
+  EXPECT_EQ(moved->credentials()->secret.Reveal(), "s+c");
+  EXPECT_EQ(moved->credentials()->method, "client_secret_basic");
+}
+
+TEST_F(GrantsTest, PrepareResolvesTheGrantAndTheClientOnce) {
+  auto r = tokens_.Prepare(*Params::FromForm("grant_type=password"), BasicFor("ghost"), "");
+  ASSERT_TRUE(r.grant());
+  EXPECT_EQ(r.grant()->name(), "password");
+  EXPECT_EQ(r.client(), nullptr);  // not in the (empty) catalog
+  auto unknown = tokens_.Prepare(*Params::FromForm("grant_type=implicit"), std::nullopt, "");
+  EXPECT_EQ(unknown.grant(), nullptr);
+  EXPECT_FALSE(unknown.credentials());
+}
+
+// --- Where a request runs -------------------------------------------------------------------
+
+TEST_F(GrantsTest, ClientCredentialsNamingAResourceOrAudienceNeedsTheStore) {
+  auto c = MakeClient("svc");
+  EXPECT_EQ(tokens_.Needs(Request("grant_type=client_credentials", c)), GrantNeeds::kNothing);
+  // The service registry is read for a named target (RFC 8707): never on an I/O thread.
+  EXPECT_EQ(tokens_.Needs(Request("grant_type=client_credentials&audience=petstore", c)),
+            GrantNeeds::kStore);
+  EXPECT_EQ(tokens_.Needs(Request("grant_type=client_credentials&resource=petstore", c)),
+            GrantNeeds::kStore);
+  EXPECT_EQ(tokens_.Needs(Request("grant_type=client_credentials&audience=", c)),
+            GrantNeeds::kStore);
+  // External clients get stored reference tokens.
+  EXPECT_EQ(tokens_.Needs(Request("grant_type=client_credentials", MakeClient("ext", "external"))),
+            GrantNeeds::kStore);
+  // Client authentication: a legacy PBKDF2 secret is slow and upgraded in the store.
+  auto legacy = MakeClient("legacy");
+  legacy->secret_hash = HashPbkdf2ForTest("s3cret", "[1, 2, 3]", 1000);
+  EXPECT_EQ(tokens_.Needs(Request("grant_type=client_credentials", legacy)), GrantNeeds::kStore);
+  // An assertion's jti goes to the replay cache in the store.
+  auto pkj = MakeClient("pkj");
+  EXPECT_EQ(tokens_.Needs(Request("grant_type=client_credentials&client_id=pkj&client_assertion="
+                                  "a.b.c&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3A"
+                                  "client-assertion-type%3Ajwt-bearer",
+                                  pkj, std::string())),
+            GrantNeeds::kStore);
+}
+
+TEST_F(GrantsTest, EachGrantDeclaresWhatItNeeds) {
+  auto c = MakeClient("svc", "trusted");
+  EXPECT_EQ(tokens_.Needs(Request("grant_type=authorization_code&code=x", c)), GrantNeeds::kStore);
+  EXPECT_EQ(tokens_.Needs(Request("grant_type=refresh_token&refresh_token=x", c)),
+            GrantNeeds::kStore);
+  EXPECT_EQ(tokens_.Needs(Request("grant_type=password&username=a&password=b", c)),
+            GrantNeeds::kSlowHash);
+  EXPECT_EQ(tokens_.Needs(Request("grant_type=client_authenticated_user&userId=u", c)),
+            GrantNeeds::kStore);
+  EXPECT_EQ(tokens_.Needs(Request("grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Atoken-"
+                                  "exchange&subject_token=x",
+                                  c)),
+            GrantNeeds::kStore);
+  EXPECT_EQ(tokens_.Needs(Request("grant_type=bootstrap_token", c)), GrantNeeds::kNothing);
+  // Refusals that need nothing: an unknown grant type, unreadable credentials.
+  EXPECT_EQ(tokens_.Needs(Request("grant_type=implicit", c)), GrantNeeds::kNothing);
+  EXPECT_EQ(tokens_.Needs(Request("grant_type=password", c, std::string("Bearer x"))),
+            GrantNeeds::kNothing);
+}
+
+TEST_F(GrantsTest, StoreAccessFromAGrantOnAnIoThreadFailsLoudly) {
+  auto c = MakeClient("svc");
+  auto r = Request("grant_type=client_credentials&audience=petstore", c);
+  // Had the binding run this on an I/O thread (may_block=false), the guard refuses before the
+  // store is touched...
+  auto io = tokens_.Token(r, /*may_block=*/false);
+  ASSERT_FALSE(io);
+  EXPECT_EQ(io.error().code, "ERR10010");
+  EXPECT_NE(io.error().detail.find("on an I/O thread"), std::string::npos) << io.error().detail;
+  EXPECT_EQ(lookups_.calls, 0);
+  // ...while on a pool the same request reads the service registry (here the fake) and succeeds.
+  auto pool = tokens_.Token(r, /*may_block=*/true);
+  ASSERT_TRUE(pool) << pool.error().detail;
+  EXPECT_EQ(lookups_.calls, 1);
+  // The same guard holds for every grant that needs the store or a hash.
+  auto trusted = MakeClient("t", "trusted");
+  EXPECT_EQ(
+      tokens_
+          .Token(Request("grant_type=password&username=alice&password=wonderland", trusted), false)
+          .error()
+          .code,
+      "ERR10010");
+  EXPECT_EQ(users_.calls, 0);
+  EXPECT_EQ(tokens_.Token(Request("grant_type=authorization_code&code=abc", c), false).error().code,
+            "ERR10010");
+  // A legacy secret is never checked on an I/O thread either.
+  auto legacy = MakeClient("legacy");
+  legacy->secret_hash = HashPbkdf2ForTest("s3cret", "[1, 2, 3]", 1000);
+  EXPECT_EQ(tokens_.Token(Request("grant_type=client_credentials", legacy), false).error().code,
+            "ERR10010");
+}
+
+// --- The checks before a grant runs, in their order ---------------------------------------
+
+TEST_F(GrantsTest, TheGrantTypeIsCheckedBeforeTheClient) {
+  auto r = Request("grant_type=implicit", nullptr, std::string("Bearer nonsense"));
+  EXPECT_EQ(Code(Run(r)), "ERR12001");
+  EXPECT_EQ(
+      Code(Run(Request("grant_type=client_credentials", nullptr, std::string("Bearer nonsense")))),
+      "ERR12003");
+  // An unknown client: 401 invalid_client (RFC 6749 §5.2) with light-oauth2's code.
+  auto unknown = Run(Request("grant_type=client_credentials", nullptr, BasicFor("ghost")));
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code, "ERR12014");
+  EXPECT_EQ(unknown.error().http_status, 401);
+  EXPECT_EQ(Code(Run(Request("grant_type=client_credentials", MakeClient("svc"),
+                             BasicFor("svc", "wrong")))),
+            "ERR12007");
+}
+
+TEST_F(GrantsTest, APublicClientGetsNoGrantThatNeedsClientAuthentication) {
+  auto pub = MakeClient("pub", "public");
+  pub->secret_hash.clear();
+  pub->auth_method = AuthMethod::kNone;
+  for (std::string_view g :
+       {"client_credentials", "password", "client_authenticated_user", "bootstrap_token"}) {
+    auto r = Request("grant_type=" + std::string(g) + "&client_id=pub", pub, std::string());
+    EXPECT_EQ(Code(Run(r)), "ERR12024") << g;
+  }
+}
+
+TEST_F(GrantsTest, TheClientsGrantListDecidesExceptForPolicyGrants) {
+  auto c = MakeClient("svc");
+  c->grant_types = {"authorization_code"};
+  EXPECT_EQ(Code(Run(Request("grant_type=client_credentials", c))), "ERR12024");
+  // bootstrap_token is decided by identity, not by the list.
+  auto boot = MakeClient("boot");
+  boot->grant_types = {"authorization_code"};
+  EXPECT_EQ(Code(Run(Request("grant_type=bootstrap_token", boot))), "ok");
+  // Without a list: password and client_authenticated_user for trusted clients only.
+  auto plain = MakeClient("plain");
+  EXPECT_EQ(Code(Run(Request("grant_type=password&username=alice&password=wonderland", plain))),
+            "ERR12024");
+}
+
+// --- Each grant: its success and its main refusal ----------------------------------------
+
+TEST_F(GrantsTest, ClientCredentialsIssuesOnTheIoThread) {
+  auto c = MakeClient("svc");
+  auto r = Request("grant_type=client_credentials&scope=read", c);
+  ASSERT_EQ(tokens_.Needs(r), GrantNeeds::kNothing);
+  auto t = tokens_.Token(r, /*may_block=*/false);
+  ASSERT_TRUE(t) << t.error().detail;
+  auto claims = Claims(t->access_token);
+  EXPECT_EQ(claims["sub"].as_string(), "svc");
+  EXPECT_EQ(claims["scope"].as_string(), "read");
+  EXPECT_EQ(claims["aud"].as_string(), "urn:com.networknt");
+  EXPECT_EQ(keys_.last_typ, "at+jwt");
+  EXPECT_EQ(t->scope, "read");
+  EXPECT_EQ(t->expires_in, 600);
+  // Refused: a scope the client does not hold.
+  EXPECT_EQ(Code(Run(Request("grant_type=client_credentials&scope=admin", c))), "ERR12027");
+}
+
+TEST_F(GrantsTest, BootstrapTokenIsForTheBootstrapClientOnly) {
+  auto boot = MakeClient("boot");
+  auto t = Run(Request("grant_type=bootstrap_token&sid=svc-1", boot));
+  ASSERT_TRUE(t) << t.error().detail;
+  auto claims = Claims(t->access_token);
+  EXPECT_EQ(claims["sid"].as_string(), "svc-1");
+  EXPECT_EQ(claims["scope"].as_string(), "portal.w");
+  EXPECT_EQ(t->expires_in, 86400);
+  EXPECT_EQ(Code(Run(Request("grant_type=bootstrap_token", MakeClient("other")))), "ERR12007");
+}
+
+TEST_F(GrantsTest, AuthorizationCodeRefusesAMissingCode) {
+  EXPECT_EQ(Code(Run(Request("grant_type=authorization_code", MakeClient("svc")))), "ERR12052");
+}
+
+TEST_F(GrantsTest, RefreshTokenRefusesAMissingToken) {
+  EXPECT_EQ(Code(Run(Request("grant_type=refresh_token", MakeClient("svc")))), "ERR12029");
+}
+
+TEST_F(GrantsTest, PasswordRefusesMissingCredentials) {
+  auto t = MakeClient("t", "trusted");
+  EXPECT_EQ(Code(Run(Request("grant_type=password&password=x", t))), "ERR12022");
+  EXPECT_EQ(Code(Run(Request("grant_type=password&username=x", t))), "ERR12023");
+  EXPECT_EQ(users_.calls, 0);
+}
+
+TEST_F(GrantsTest, ClientAuthenticatedUserRefusesAMissingUser) {
+  auto t = MakeClient("t", "trusted");
+  EXPECT_EQ(Code(Run(Request("grant_type=client_authenticated_user&userType=x", t))), "ERR12031");
+  EXPECT_EQ(Code(Run(Request("grant_type=client_authenticated_user&userId=x", t))), "ERR12032");
+}
+
+TEST_F(GrantsTest, TokenExchangeRefusesAForeignSubjectToken) {
+  auto c = MakeClient("svc");
+  std::string exchange =
+      "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Atoken-exchange"
+      "&subject_token_type=urn%3Aietf%3Aparams%3Aoauth%3Atoken-type%3Aaccess_token"
+      "&audience=petstore&subject_token=";
+  auto foreign = "h." + Base64UrlEncode(R"({"iss":"https://evil.example","scope":"read"})") + ".s";
+  auto r = Run(Request(exchange + foreign, c));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, "ERR10000");
+  EXPECT_EQ(r.error().oauth_error, "invalid_grant");
+  EXPECT_EQ(Code(Run(Request("grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Atoken-"
+                             "exchange&audience=x",
+                             c))),
+            "ERR11004");
+}
+
+// --- Each grant through the fake stores: success, and the refusal that guards it -----------
+
+TEST_F(GrantsTest, ClientCredentialsForANamedResourceReadsTheServiceRegistryOnThePool) {
+  auto c = MakeClient("svc");
+  auto r = Request("grant_type=client_credentials&resource=petstore", c);
+  ASSERT_EQ(tokens_.Needs(r), GrantNeeds::kStore);
+  auto t = tokens_.Token(r, /*may_block=*/true);
+  ASSERT_TRUE(t) << t.error().detail;
+  // RFC 8707 §2.2: narrowed to what the resource defines.
+  EXPECT_EQ(t->scope, "read");
+  EXPECT_EQ(Claims(t->access_token)["aud"].as_string(), "petstore");
+  auto unknown = Run(Request("grant_type=client_credentials&audience=nowhere", c));
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().oauth_error, "invalid_target");
+}
+
+TEST_F(GrantsTest, AnExternalClientGetsAStoredReference) {
+  auto ext = MakeClient("ext", "external");
+  auto t = Run(Request("grant_type=client_credentials", ext));
+  ASSERT_TRUE(t) << t.error().detail;
+  EXPECT_EQ(std::count(t->access_token.begin(), t->access_token.end(), '.'), 0);
+  auto ref = references_.Find(TokenHash(t->access_token));
+  ASSERT_TRUE(ref && *ref);
+  EXPECT_EQ((*ref)->client_id, "ext");
+  EXPECT_EQ(Claims((*ref)->jwt)["client_id"].as_string(), "ext");
+}
+
+TEST_F(GrantsTest, AuthorizationCodeIsRedeemedOnceAndAReplayRevokesWhatItIssued) {
+  auto c = MakeClient("web");
+  IssueCode("the-code", "web");
+  auto t = Run(Request("grant_type=authorization_code&code=the-code", c));
+  ASSERT_TRUE(t) << t.error().detail;
+  auto claims = Claims(t->access_token);
+  EXPECT_EQ(claims["user_id"].as_string(), "alice");
+  EXPECT_EQ(claims["scope"].as_string(), "read write");
+  EXPECT_EQ(t->remember, "N");
+  auto refresh = StoredRefresh(t->refresh_token);
+  ASSERT_TRUE(refresh);
+  EXPECT_EQ(refresh->state, "active");
+  EXPECT_EQ(refresh->user_source, "users");
+  // A replay: refused, the refresh family revoked, the access token deny-listed.
+  auto again = Run(Request("grant_type=authorization_code&code=the-code", c));
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, "ERR12052");
+  EXPECT_EQ(StoredRefresh(t->refresh_token)->state, "revoked");
+  EXPECT_TRUE(revoked_.Contains(claims["jti"].as_string()));
+  // Another client's code is not burnt by a foreign redemption.
+  IssueCode("other-code", "web");
+  EXPECT_EQ(
+      Code(Run(Request("grant_type=authorization_code&code=other-code", MakeClient("intruder")))),
+      "ERR12028");
+  EXPECT_EQ(Code(Run(Request("grant_type=authorization_code&code=other-code", c))), "ok");
+}
+
+TEST_F(GrantsTest, AuthorizationCodeForALockedUserIssuesNothing) {
+  lookups_.users["alice"].locked = true;
+  IssueCode("the-code", "web");
+  EXPECT_EQ(Code(Run(Request("grant_type=authorization_code&code=the-code", MakeClient("web")))),
+            "ERR12052");
+}
+
+TEST_F(GrantsTest, RefreshTokenRotatesAndAReuseRevokesTheFamily) {
+  auto c = MakeClient("web");
+  IssueCode("the-code", "web");
+  auto first = Run(Request("grant_type=authorization_code&code=the-code", c));
+  ASSERT_TRUE(first) << first.error().detail;
+  // The user's roles changed since: the rotation carries today's.
+  lookups_.users["alice"].roles = "user auditor";
+  auto second =
+      Run(Request("grant_type=refresh_token&scope=read&refresh_token=" + first->refresh_token, c));
+  ASSERT_TRUE(second) << second.error().detail;
+  EXPECT_EQ(second->scope, "read");
+  EXPECT_EQ(Claims(second->access_token)["roles"].as_string(), "user auditor");
+  EXPECT_EQ(StoredRefresh(first->refresh_token)->state, "rotated");
+  auto next = StoredRefresh(second->refresh_token);
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->scope, "read write");  // the grant's scope stays for later rotations
+  EXPECT_EQ(next->parent_hash, TokenHash(first->refresh_token));
+  // The rotated token presented again: refused, and the whole family revoked.
+  auto reuse = Run(Request("grant_type=refresh_token&refresh_token=" + first->refresh_token, c));
+  ASSERT_FALSE(reuse);
+  EXPECT_EQ(reuse.error().code, "ERR12029");
+  EXPECT_EQ(StoredRefresh(second->refresh_token)->state, "revoked");
+  // Another client cannot use (or destroy) a token.
+  EXPECT_EQ(Code(Run(Request("grant_type=refresh_token&refresh_token=" + second->refresh_token,
+                             MakeClient("intruder")))),
+            "ERR12028");
+}
+
+TEST_F(GrantsTest, PasswordIssuesForTheStoredUserOnTheHashingPool) {
+  auto t = MakeClient("t", "trusted");
+  auto r = Request("grant_type=password&username=alice&password=wonderland&scope=read", t);
+  ASSERT_EQ(tokens_.Needs(r), GrantNeeds::kSlowHash);
+  auto issued = tokens_.Token(r, /*may_block=*/true);
+  ASSERT_TRUE(issued) << issued.error().detail;
+  auto claims = Claims(issued->access_token);
+  EXPECT_EQ(claims["user_id"].as_string(), "alice");
+  EXPECT_EQ(claims["user_type"].as_string(), "customer");
+  auto refresh = StoredRefresh(issued->refresh_token);
+  ASSERT_TRUE(refresh);
+  EXPECT_EQ(refresh->user_source, "users");
+  EXPECT_EQ(Code(Run(Request("grant_type=password&username=alice&password=nope", t))), "ERR12016");
+}
+
+TEST_F(GrantsTest, ClientAuthenticatedUserIssuesWhatTheTrustedClientVouchesFor) {
+  auto t = MakeClient("t", "trusted");
+  auto issued =
+      Run(Request("grant_type=client_authenticated_user&userId=bob&userType=partner&roles=user&"
+                  "scope=write&tenant=acme&iss=forged",
+                  t));
+  ASSERT_TRUE(issued) << issued.error().detail;
+  auto claims = Claims(issued->access_token);
+  EXPECT_EQ(claims["user_id"].as_string(), "bob");
+  EXPECT_EQ(claims["tenant"].as_string(), "acme");  // a remaining field becomes a claim
+  EXPECT_EQ(claims["iss"].as_string(), kIssuer);    // a reserved one does not
+  EXPECT_EQ(StoredRefresh(issued->refresh_token)->user_source, "client");
+  // Only trusted clients.
+  EXPECT_EQ(Code(Run(Request("grant_type=client_authenticated_user&userId=bob&userType=partner",
+                             MakeClient("plain")))),
+            "ERR12024");
+}
+
+TEST_F(GrantsTest, TokenExchangeNarrowsToTheDelegationPolicy) {
+  auto actor = MakeClient("svc");
+  std::string subject_token =
+      *keys_.Sign(R"({"iss":"https://as.example","sub":"alice","user_id":"alice",)"
+                  R"("roles":"user","scope":"read write","exp":1700000300,"jti":"j1"})",
+                  "at+jwt");
+  std::string form =
+      "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Atoken-exchange"
+      "&subject_token_type=urn%3Aietf%3Aparams%3Aoauth%3Atoken-type%3Aaccess_token"
+      "&audience=petstore&subject_token=" +
+      subject_token;
+  // No policy for this client toward petstore.
+  EXPECT_EQ(Code(Run(Request(form, actor))), "ERR12024");
+  lookups_.policies["svc petstore"] = ExchangePolicy{{"read"}, std::nullopt};
+  auto t = Run(Request(form, actor));
+  ASSERT_TRUE(t) << t.error().detail;
+  EXPECT_EQ(t->scope, "read");
+  EXPECT_EQ(t->expires_in, 300);  // never outlives the subject token
+  EXPECT_EQ(t->issued_token_type, "urn:ietf:params:oauth:token-type:access_token");
+  auto claims = Claims(t->access_token);
+  EXPECT_EQ(claims["sub"].as_string(), "alice");
+  EXPECT_EQ(claims["aud"].as_string(), "petstore");
+  EXPECT_EQ(claims["act"].as_object().at("sub").as_string(), "svc");
+}
+
+}  // namespace
+}  // namespace portcullis::oauth

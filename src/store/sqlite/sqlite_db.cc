@@ -1,11 +1,12 @@
 // SQLite driver, in WAL mode, with prepared statements cached per connection:
 //
-// - One writer connection. Every transaction (BEGIN IMMEDIATE) and every autocommit statement
-//   that writes runs on it, one at a time, in arrival order (FifoMutex): a writer waits in that
-//   queue and is woken when its turn comes, never in SQLite's busy handler, which sleeps between
-//   retries (the cause of p99 latencies of hundreds of ms under concurrent writes). The busy
-//   timeout still applies to the writer's BEGIN, for writers in other processes on the same file
-//   (the CLI, another server).
+// - One writer connection, owned by one writer thread (WriterQueue). Every transaction (BEGIN
+//   IMMEDIATE) and every autocommit statement that writes runs there, one at a time, in arrival
+//   order: a caller waits in that queue and is woken once, when its work is done, never in
+//   SQLite's busy handler, which sleeps between retries (the cause of p99 latencies of hundreds
+//   of ms under concurrent writes). The transaction function runs on the writer thread; its
+//   caller blocks meanwhile. The busy timeout still applies on the writer, for writers in other
+//   processes on the same file (the CLI, another server).
 // - A pool of reader connections (Options::pool_size - 1, opened on demand, `query_only`) for
 //   autocommit reads, which WAL lets run beside the writer. An autocommit statement is sent to
 //   the writer when SQLite says it is not read-only (sqlite3_stmt_readonly). With a pool of one
@@ -31,7 +32,7 @@
 
 #include "common/log.h"
 #include "store/internal.h"
-#include "store/sqlite/fifo_mutex.h"
+#include "store/sqlite/writer_queue.h"
 
 namespace portcullis::store::internal {
 namespace {
@@ -129,42 +130,7 @@ class SqliteConn {
   std::unordered_map<std::string, sqlite3_stmt*, SqlHash, std::equal_to<>> stmts_;
 };
 
-// The writer connection and the queue in front of it. Thread-safe.
-class Writer {
- public:
-  Writer(std::unique_ptr<SqliteConn> conn, std::chrono::milliseconds timeout)
-      : conn_(std::move(conn)), timeout_(timeout) {}
-
-  // The writer for as long as the Turn lives; the next caller in line gets it when it ends.
-  class Turn {
-   public:
-    explicit Turn(Writer* w) : w_(w) {}
-    Turn(Turn&& o) noexcept : w_(std::exchange(o.w_, nullptr)) {}
-    Turn& operator=(Turn&&) = delete;
-    ~Turn() {
-      if (w_) w_->mu_.Unlock();
-    }
-    SqliteConn& conn() const { return *w_->conn_; }
-
-   private:
-    Writer* w_;
-  };
-
-  // Waits for this caller's turn, up to Options::acquire_timeout_ms.
-  Result<Turn> Take() {
-    if (!mu_.LockUntil(FifoMutex::Clock::now() + timeout_)) {
-      return Fail(Error::Unavailable("timed out after " + std::to_string(timeout_.count()) +
-                                     " ms waiting for a database connection (the SQLite writer "
-                                     "is in use)"));
-    }
-    return Turn(this);
-  }
-
- private:
-  FifoMutex mu_;
-  std::unique_ptr<SqliteConn> conn_;
-  const std::chrono::milliseconds timeout_;
-};
+using Writer = WriterQueue<SqliteConn>;
 
 // Resets a statement when the call using it ends, so it can be reused.
 class StmtUse {
@@ -211,9 +177,7 @@ class SqliteTx final : public Tx {
 
   Status ExecScript(std::string_view sql) override {
     if (writes_ == nullptr) return conn_.ExecScript(sql);
-    auto turn = writes_->Take();
-    if (!turn) return Fail(std::move(turn.error()));
-    return turn->conn().ExecScript(sql);
+    return writes_->Run([&](SqliteConn& writer) { return writer.ExecScript(sql); });
   }
 
   Status Notify(std::string_view kind, std::string_view id) override {
@@ -254,11 +218,17 @@ class SqliteTx final : public Tx {
     auto stmt = conn_.Prepare(sql);
     if (!stmt) return Fail(std::move(stmt.error()));
     if (writes_ == nullptr || sqlite3_stmt_readonly(*stmt)) return Step(conn_, *stmt, params, rows);
-    auto turn = writes_->Take();
-    if (!turn) return Fail(std::move(turn.error()));
-    auto on_writer = turn->conn().Prepare(sql);
-    if (!on_writer) return Fail(std::move(on_writer.error()));
-    return Step(turn->conn(), *on_writer, params, rows);
+    int64_t changed = 0;
+    auto st = writes_->Run([&](SqliteConn& writer) -> Status {
+      auto on_writer = writer.Prepare(sql);
+      if (!on_writer) return Fail(std::move(on_writer.error()));
+      auto n = Step(writer, *on_writer, params, rows);
+      if (!n) return Fail(std::move(n.error()));
+      changed = *n;
+      return {};
+    });
+    if (!st) return Fail(std::move(st.error()));
+    return changed;
   }
 
   // Runs the statement to completion (so RETURNING clauses and changes() are complete),
@@ -368,33 +338,32 @@ class SqliteDatabase final : public Database {
   Status Run(const TxFn& fn, bool transaction) override {
     std::vector<std::pair<std::string, std::string>> notes;
     if (transaction || readers_ == nullptr) {
-      auto turn = writer_.Take();
-      if (!turn) return Fail(std::move(turn.error()));
-      SqliteConn& conn = turn->conn();
-      SqliteTx tx(conn, origin_);
-      Status st;
-      if (transaction) {
-        // Other processes' writers are the only ones this can wait for (busy timeout).
-        if (auto b = conn.ExecScript("BEGIN IMMEDIATE"); !b) return b;
-        // Rolls back if fn throws or fails; disarmed by a successful COMMIT. Declared after the
-        // turn, so the writer is handed on only once the transaction has ended.
-        struct Rollback {
-          sqlite3* db;
-          ~Rollback() {
-            if (db && !sqlite3_get_autocommit(db)) {
-              sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+      auto st = writer_.Run([&](SqliteConn& conn) -> Status {
+        SqliteTx tx(conn, origin_);
+        Status st;
+        if (transaction) {
+          // Other processes' writers are the only ones this can wait for (busy timeout).
+          if (auto b = conn.ExecScript("BEGIN IMMEDIATE"); !b) return b;
+          // Rolls back if fn throws or fails; disarmed by a successful COMMIT.
+          struct Rollback {
+            sqlite3* db;
+            ~Rollback() {
+              if (db && !sqlite3_get_autocommit(db)) {
+                sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+              }
             }
+          } guard{conn.db()};
+          st = fn(tx);
+          if (st) {
+            if (auto c = conn.ExecScript("COMMIT"); !c) st = std::move(c);
           }
-        } guard{conn.db()};
-        st = fn(tx);
-        if (st) {
-          if (auto c = conn.ExecScript("COMMIT"); !c) st = std::move(c);
+        } else {
+          st = fn(tx);
         }
-      } else {
-        st = fn(tx);
-      }
+        if (st) notes = tx.TakePending();
+        return st;
+      });
       if (!st) return st;
-      notes = tx.TakePending();
     } else {
       auto lease = readers_->Acquire();
       if (!lease) return Fail(std::move(lease.error()));
@@ -454,12 +423,14 @@ class SqliteDatabase final : public Database {
       if (auto now = std::chrono::steady_clock::now(); now >= next_prune) {
         next_prune = now + std::chrono::seconds(60);
         // A write: on the writer, in turn, like every other write of this process.
-        auto turn = writer_.Take();
-        if (!turn) continue;
-        SqliteTx tx(turn->conn(), {});
-        (void)tx.Exec(
-            "DELETE FROM store_changes WHERE at < CAST(strftime('%s', 'now') AS INTEGER) - $1",
-            {Int(kKeepChangesSeconds)});
+        (void)writer_.Run([](SqliteConn& writer) -> Status {
+          SqliteTx tx(writer, {});
+          auto n = tx.Exec(
+              "DELETE FROM store_changes WHERE at < CAST(strftime('%s', 'now') AS INTEGER) - $1",
+              {Int(kKeepChangesSeconds)});
+          if (!n) return Fail(std::move(n.error()));
+          return {};
+        });
       }
     }
   }

@@ -1,9 +1,10 @@
-// The SQLite writer queue: FifoMutex hands the writer over in arrival order, and the driver
-// sends every write of a process through it, so no writer of this process ever meets SQLITE_BUSY
-// (these tests run with a busy timeout of 0, where the busy handler would fail at once instead
-// of sleeping). Writers of other processes still meet the busy timeout.
+// The SQLite writer queue: WriterQueue runs the jobs given to it one at a time, in the order
+// given, on its own thread, and the driver sends every write of a process through it, so no
+// writer of this process ever meets SQLITE_BUSY (these tests run with a busy timeout of 0, where
+// the busy handler would fail at once instead of sleeping). Writers of other processes still
+// meet the busy timeout.
 
-#include "store/sqlite/fifo_mutex.h"
+#include "store/sqlite/writer_queue.h"
 
 #include <unistd.h>
 
@@ -24,71 +25,111 @@ namespace portcullis::store {
 namespace {
 
 using namespace std::chrono_literals;
-using internal::FifoMutex;
+using Queue = internal::WriterQueue<std::vector<int>>;
 
-// Waits (briefly polling: test code only) until `n` callers wait on `m`.
-void AwaitWaiting(const FifoMutex& m, size_t n) {
-  for (int i = 0; i < 5000 && m.waiting() != n; ++i) std::this_thread::sleep_for(1ms);
-  ASSERT_EQ(m.waiting(), n);
+// Waits (briefly polling: test code only) until `n` jobs wait in `q`.
+void AwaitWaiting(const Queue& q, size_t n) {
+  for (int i = 0; i < 5000 && q.waiting() != n; ++i) std::this_thread::sleep_for(1ms);
+  ASSERT_EQ(q.waiting(), n);
 }
 
-TEST(FifoMutex, HandsOverInArrivalOrder) {
-  FifoMutex m;
-  ASSERT_TRUE(m.LockUntil(FifoMutex::Clock::now() + 1s));
-  std::mutex order_mu;
-  std::vector<int> order;
-  std::vector<std::thread> threads;
-  constexpr int kWaiters = 6;
-  for (int i = 0; i < kWaiters; ++i) {
-    threads.emplace_back([&, i] {
-      ASSERT_TRUE(m.LockUntil(FifoMutex::Clock::now() + 10s));
-      {
-        std::lock_guard lock(order_mu);
-        order.push_back(i);
-      }
-      m.Unlock();
-    });
-    // The next one starts only once this one is in line.
-    AwaitWaiting(m, static_cast<size_t>(i + 1));
+// Occupies the writer thread until Release(), so that jobs queue up behind it.
+class Blocker {
+ public:
+  explicit Blocker(Queue& q)
+      : thread_([this, &q] {
+          EXPECT_TRUE(q.Run([this](std::vector<int>& seen) -> Status {
+            seen.push_back(0);
+            started_.count_down();
+            release_.wait();
+            return {};
+          }));
+        }) {
+    started_.wait();
   }
-  m.Unlock();
+  void Release() {
+    release_.count_down();
+    thread_.join();
+  }
+
+ private:
+  std::latch started_{1}, release_{1};
+  std::thread thread_;
+};
+
+TEST(WriterQueue, RunsJobsOneAtATimeInTheOrderGiven) {
+  auto seen = std::make_unique<std::vector<int>>();
+  auto* log = seen.get();
+  Queue q(std::move(seen), 10s);
+  Blocker blocker(q);
+  std::vector<std::thread> threads;
+  std::atomic<int> running{0};
+  std::atomic<bool> overlapped{false};
+  constexpr int kJobs = 6;
+  for (int i = 1; i <= kJobs; ++i) {
+    threads.emplace_back([&, i] {
+      EXPECT_TRUE(q.Run([&, i](std::vector<int>& s) -> Status {
+        if (running.fetch_add(1) != 0) overlapped = true;
+        s.push_back(i);
+        running.fetch_sub(1);
+        return {};
+      }));
+    });
+    // The next job is given only once this one is in line.
+    AwaitWaiting(q, static_cast<size_t>(i));
+  }
+  blocker.Release();
   for (auto& t : threads) t.join();
-  EXPECT_EQ(order, (std::vector<int>{0, 1, 2, 3, 4, 5}));
-  EXPECT_EQ(m.waiting(), 0u);
+  EXPECT_FALSE(overlapped.load());
+  EXPECT_EQ(*log, (std::vector<int>{0, 1, 2, 3, 4, 5, 6}));
+  EXPECT_EQ(q.waiting(), 0u);
 }
 
-TEST(FifoMutex, ALateComerDoesNotOvertakeTheQueue) {
-  FifoMutex m;
-  ASSERT_TRUE(m.LockUntil(FifoMutex::Clock::now() + 1s));
-  std::atomic<int> first{-1};
-  std::thread waiter([&] {
-    ASSERT_TRUE(m.LockUntil(FifoMutex::Clock::now() + 10s));
-    int expected = -1;
-    first.compare_exchange_strong(expected, 1);
-    m.Unlock();
+TEST(WriterQueue, FailingAndThrowingJobsDoNotStopTheQueue) {
+  Queue q(std::make_unique<std::vector<int>>(), 10s);
+  auto st = q.Run([](std::vector<int>&) -> Status { return Fail(Error::Internal("no")); });
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().detail, "no");
+  EXPECT_THROW((void)q.Run([](std::vector<int>&) -> Status { throw std::runtime_error("boom"); }),
+               std::runtime_error);
+  int ran = 0;
+  EXPECT_TRUE(q.Run([&](std::vector<int>&) -> Status {
+    ++ran;
+    return {};
+  }));
+  EXPECT_EQ(ran, 1);
+}
+
+TEST(WriterQueue, AJobThatWaitedTooLongIsDroppedNotRun) {
+  Queue q(std::make_unique<std::vector<int>>(), 50ms);
+  Blocker blocker(q);
+  bool ran = false;
+  auto t0 = std::chrono::steady_clock::now();
+  auto st = q.Run([&](std::vector<int>&) -> Status {
+    ran = true;
+    return {};
   });
-  AwaitWaiting(m, 1);
-  // The owner hands over and at once asks again: it goes behind the waiter.
-  m.Unlock();
-  ASSERT_TRUE(m.LockUntil(FifoMutex::Clock::now() + 10s));
-  int expected = -1;
-  first.compare_exchange_strong(expected, 2);
-  m.Unlock();
-  waiter.join();
-  EXPECT_EQ(first.load(), 1);
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, 50ms);
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().http_status, 503);
+  EXPECT_EQ(q.waiting(), 0u);
+  blocker.Release();
+  EXPECT_TRUE(q.Run([](std::vector<int>&) -> Status { return {}; }));
+  EXPECT_FALSE(ran);
 }
 
-TEST(FifoMutex, TimedOutWaiterLeavesTheQueue) {
-  FifoMutex m;
-  ASSERT_TRUE(m.LockUntil(FifoMutex::Clock::now() + 1s));
-  auto t0 = FifoMutex::Clock::now();
-  EXPECT_FALSE(m.LockUntil(t0 + 50ms));
-  EXPECT_GE(FifoMutex::Clock::now() - t0, 50ms);
-  EXPECT_EQ(m.waiting(), 0u);
-  m.Unlock();
-  // Free again: the timed-out caller was not given it.
-  EXPECT_TRUE(m.LockUntil(FifoMutex::Clock::now()));
-  m.Unlock();
+TEST(WriterQueue, AJobThatGivesAnotherJobFailsAtOnceInsteadOfWaitingForItself) {
+  Queue q(std::make_unique<std::vector<int>>(), 10s);
+  auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(q.Run([&](std::vector<int>&) -> Status {
+    auto nested = q.Run([](std::vector<int>&) -> Status { return {}; });
+    EXPECT_FALSE(nested);
+    if (!nested) {
+      EXPECT_EQ(nested.error().http_status, 503);
+    }
+    return {};
+  }));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
 }
 
 class SqliteWriter : public ::testing::Test {

@@ -12,7 +12,7 @@
 # RESULTS.md, results.json and plot.png. Options (env): see the top of bench/bench.py
 # (BENCH_DURATION, BENCH_QUICK, BENCH_CONNS, BENCH_ONLY, BENCH_NO_BUILD=1, BENCH_MAX_MINUTES ...),
 # and here: BENCH_BASELINE=<git rev> (before/after), BENCH_HOLD_LOCK=1 (hold the build lock while
-# measuring, so no build on the machine disturbs the figures).
+# measuring, so no build on the machine disturbs the figures), BENCH_BUILD_ONLY=1 (build, then stop).
 #
 # The oidc-provider peer (../shared/peers/oidc-provider, or BENCH_PEER_DIR) is optional: without
 # it the peer reference is skipped and the report says so.
@@ -93,6 +93,11 @@ if [[ -n "${BENCH_BASELINE:-}" ]]; then
 fi
 
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+if [[ "${BENCH_BUILD_ONLY:-}" == 1 ]]; then
+  echo "bench: built${BENCH_BASELINE_BINARY:+ (baseline: $BENCH_BASELINE_BINARY)}; BENCH_BUILD_ONLY=1: not measuring" >&2
+  exit 0
+fi
+
 run=(timeout --signal=TERM --kill-after=60 "${BENCH_TIMEOUT:-7200}" "$PY" "$ROOT/bench/bench.py" "$@")
 if [[ "${BENCH_HOLD_LOCK:-}" == 1 ]]; then
   echo "bench: holding the build lock while measuring" >&2

@@ -1,12 +1,12 @@
 // SQLite driver, in WAL mode, with prepared statements cached per connection:
 //
-// - One writer connection behind a FIFO queue (WriterQueue). Every transaction (BEGIN
+// - One writer connection, owned by one writer thread (WriterQueue). Every transaction (BEGIN
 //   IMMEDIATE) and every autocommit statement that writes runs there, one at a time, in arrival
-//   order: on the caller's thread when the writer is free and nobody waits, else on the queue's
-//   writer thread while the caller waits to be woken once, when its work is done. No writer of
-//   the process waits in SQLite's busy handler, which sleeps between retries (the cause of p99
-//   latencies of hundreds of ms under concurrent writes). The busy timeout still applies on the
-//   writer, for writers in other processes on the same file (the CLI, another server).
+//   order: a caller waits in that queue and is woken once, when its work is done, never in
+//   SQLite's busy handler, which sleeps between retries (the cause of p99 latencies of hundreds
+//   of ms under concurrent writes). The transaction function runs on the writer thread; its
+//   caller blocks meanwhile. The busy timeout still applies on the writer, for writers in other
+//   processes on the same file (the CLI, another server).
 // - A pool of reader connections (Options::pool_size - 1, opened on demand, `query_only`) for
 //   autocommit reads, which WAL lets run beside the writer. An autocommit statement is sent to
 //   the writer when SQLite says it is not read-only (sqlite3_stmt_readonly). With a pool of one

@@ -1,6 +1,5 @@
 // The SQLite writer queue: WriterQueue runs the jobs given to it one at a time, in the order
-// given (at once on the caller's thread when nobody is ahead, else on its own thread), and the
-// driver sends every write of a process through it, so no
+// given, on its own thread, and the driver sends every write of a process through it, so no
 // writer of this process ever meets SQLITE_BUSY (these tests run with a busy timeout of 0, where
 // the busy handler would fail at once instead of sleeping). Writers of other processes still
 // meet the busy timeout.
@@ -84,31 +83,6 @@ TEST(WriterQueue, RunsJobsOneAtATimeInTheOrderGiven) {
   EXPECT_FALSE(overlapped.load());
   EXPECT_EQ(*log, (std::vector<int>{0, 1, 2, 3, 4, 5, 6}));
   EXPECT_EQ(q.waiting(), 0u);
-}
-
-TEST(WriterQueue, AJobWithNobodyAheadRunsOnTheCallersThread) {
-  Queue q(std::make_unique<std::vector<int>>(), 10s);
-  std::thread::id ran_on;
-  ASSERT_TRUE(q.Run([&](std::vector<int>&) -> Status {
-    ran_on = std::this_thread::get_id();
-    return {};
-  }));
-  EXPECT_EQ(ran_on, std::this_thread::get_id());
-  // Behind a running job, it runs on the writer thread.
-  Blocker blocker(q);
-  std::thread::id queued_on;
-  std::thread caller([&] {
-    EXPECT_TRUE(q.Run([&](std::vector<int>&) -> Status {
-      queued_on = std::this_thread::get_id();
-      return {};
-    }));
-  });
-  AwaitWaiting(q, 1);
-  std::thread::id caller_id = caller.get_id();
-  blocker.Release();
-  caller.join();
-  EXPECT_NE(queued_on, caller_id);
-  EXPECT_NE(queued_on, std::this_thread::get_id());
 }
 
 TEST(WriterQueue, FailingAndThrowingJobsDoNotStopTheQueue) {

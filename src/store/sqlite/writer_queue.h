@@ -1,18 +1,15 @@
 #pragma once
-// A resource (the SQLite writer connection) that runs the jobs given to it one at a time, in the
-// order they were given (FIFO). When nothing runs and nothing waits, a job runs at once on the
-// caller's thread (no thread hop for an uncontended write). Otherwise it joins the queue, which
-// one writer thread works through: the caller waits on its own condition variable and is woken
-// once, when its job is done, and the writer thread goes from one job to the next without
-// waiting for anybody to be scheduled, so the resource is never idle while work is queued (a
-// lock handed from thread to thread would sit idle during each wake-up).
+// One thread that owns a resource (the SQLite writer connection) and runs the jobs given to it
+// one at a time, in the order they were given (FIFO). A caller of Run() waits on its own
+// condition variable and is woken once, when its job is done; the writer thread goes from one
+// job to the next without waiting for anybody to be scheduled, so the resource is never idle
+// while work is queued (a lock handed from thread to thread would sit idle during each wake-up).
 //
 // The SQLite driver (sqlite_db.cc) sends every write of a process through one WriterQueue, so
 // no writer of the process ever waits in SQLite's busy handler, which sleeps between retries.
 //
-// Thread-safe. A job runs on the caller's thread or on the writer thread: it must not rely on
-// thread-local state, and must not wait for another job of the same queue (Run from inside a
-// job fails at once instead of waiting for itself).
+// Thread-safe. A job runs on the writer thread: it must not wait for another job of the same
+// queue (Run from inside a job fails at once instead of waiting for itself).
 
 #include <chrono>
 #include <condition_variable>
@@ -37,7 +34,9 @@ class WriterQueue {
 
   // `timeout`: how long a job may wait for its turn before Run gives up on it.
   WriterQueue(std::unique_ptr<R> resource, std::chrono::milliseconds timeout)
-      : resource_(std::move(resource)), timeout_(timeout), thread_([this] { Loop(); }) {}
+      : resource_(std::move(resource)), timeout_(timeout), thread_([this] { Loop(); }) {
+    thread_id_ = thread_.get_id();
+  }
   // Waits for the job that runs now; no caller may be waiting by then.
   ~WriterQueue() {
     {
@@ -50,39 +49,22 @@ class WriterQueue {
   WriterQueue(const WriterQueue&) = delete;
   WriterQueue& operator=(const WriterQueue&) = delete;
 
-  // Runs `job(resource)` after every job given before it (on this thread when the resource is
-  // free and nobody waits, else on the writer thread) and returns its Status; an exception it
-  // throws is rethrown here. Gives up with Unavailable when the job has not started within the
-  // timeout (it is then never run); a started job is waited for to its end. `job` may refer to
-  // the caller's frame: it is done, or dropped, when Run returns.
+  // Runs `job(resource)` on the writer thread after every job given before it and returns its
+  // Status; an exception it throws is rethrown here. Gives up with Unavailable when the job has
+  // not started within the timeout (it is then never run); a started job is waited for to its
+  // end. `job` may refer to the caller's frame: it is done, or dropped, when Run returns.
   template <typename F>
   Status Run(F&& job) {
-    using Fn = std::remove_reference_t<F>;
-    std::unique_lock lock(mu_);
-    if (busy_ && running_on_ == std::this_thread::get_id()) {
+    if (std::this_thread::get_id() == thread_id_) {
       return Fail(Error::Unavailable(
           "waiting for a database connection: the SQLite writer is running the caller's own "
           "transaction"));
     }
-    if (!busy_ && queue_.empty()) {
-      busy_ = true;
-      running_on_ = std::this_thread::get_id();
-      lock.unlock();
-      // Frees the resource however the job ends, and hands it to the queue if work arrived.
-      struct Done {
-        WriterQueue* q;
-        ~Done() {
-          std::lock_guard l(q->mu_);
-          q->busy_ = false;
-          q->running_on_ = {};
-          if (!q->queue_.empty() && q->writer_waiting_) q->writer_cv_.notify_one();
-        }
-      } done{this};
-      return job(*resource_);
-    }
+    using Fn = std::remove_reference_t<F>;
     Job j;
     j.ctx = const_cast<void*>(static_cast<const void*>(std::addressof(job)));
     j.call = [](void* ctx, R& r) -> Status { return (*static_cast<Fn*>(ctx))(r); };
+    std::unique_lock lock(mu_);
     queue_.push_back(&j);
     if (writer_waiting_) writer_cv_.notify_one();
     const auto deadline = Clock::now() + timeout_;
@@ -123,14 +105,12 @@ class WriterQueue {
     std::unique_lock lock(mu_);
     for (;;) {
       writer_waiting_ = true;
-      writer_cv_.wait(lock, [this] { return stop_ || (!queue_.empty() && !busy_); });
+      writer_cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
       writer_waiting_ = false;
       if (queue_.empty()) return;  // stopping, and nobody waits
       Job* j = queue_.front();
       queue_.pop_front();
       j->state = State::kRunning;
-      busy_ = true;
-      running_on_ = std::this_thread::get_id();
       lock.unlock();
       Status result;
       std::exception_ptr error;
@@ -140,8 +120,6 @@ class WriterQueue {
         error = std::current_exception();
       }
       lock.lock();
-      busy_ = false;
-      running_on_ = {};
       j->result = std::move(result);
       j->error = std::move(error);
       j->state = State::kDone;
@@ -153,13 +131,12 @@ class WriterQueue {
   mutable std::mutex mu_;
   std::condition_variable writer_cv_;
   bool writer_waiting_ = false;
-  bool busy_ = false;           // a job runs (on the writer thread or inline)
-  std::thread::id running_on_;  // the thread running it
   bool stop_ = false;
   std::deque<Job*> queue_;  // each points into a waiting caller's frame
   std::unique_ptr<R> resource_;
   const std::chrono::milliseconds timeout_;
   std::thread thread_;  // last: starts once everything above exists
+  std::thread::id thread_id_;
 };
 
 }  // namespace portcullis::store::internal

@@ -49,9 +49,27 @@ import urllib.parse
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCH = os.path.join(ROOT, "bench")
 WRK_DIR = os.path.join(BENCH, "wrk")
-PEER_DIR = os.path.normpath(os.path.join(ROOT, "..", "shared", "peers", "oidc-provider"))
-if not os.path.isdir(PEER_DIR):
-    PEER_DIR = "/work/shared/peers/oidc-provider"
+
+
+def find_peer_dir() -> str | None:
+    """The optional oidc-provider peer: BENCH_PEER_DIR, or shared/peers/oidc-provider beside the
+    checkout or beside one of its parents (a worktree). None in a lone clone: the peer reference
+    is then skipped and the report says so."""
+    env = os.environ.get("BENCH_PEER_DIR")
+    if env:
+        return os.path.abspath(env)
+    d = os.path.dirname(ROOT)
+    while True:
+        cand = os.path.join(d, "shared", "peers", "oidc-provider")
+        if os.path.isfile(os.path.join(cand, "start.sh")):
+            return cand
+        parent = os.path.dirname(d)
+        if parent == d:
+            return None
+        d = parent
+
+
+PEER_DIR = find_peer_dir()
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 BOOT_ID = "bench-admin"
@@ -416,8 +434,10 @@ class Bench:
 class Server:
     """One `portcullis serve` on 127.0.0.1:0."""
 
-    def __init__(self, b: Bench, name: str, alg: str, store: str, extra: list[str] | None = None):
+    def __init__(self, b: Bench, name: str, alg: str, store: str, extra: list[str] | None = None,
+                 binary: str | None = None):
         self.b, self.name, self.alg, self.store = b, name, alg, store
+        self.binary = binary or b.s.binary
         self.extra = extra or []
         self.port = 0
         self.pid = 0
@@ -437,7 +457,7 @@ class Server:
             "PORTCULLIS_BOOTSTRAP_CLIENT_ID": BOOT_ID,
             "PORTCULLIS_BOOTSTRAP_CLIENT_SECRET": BOOT_SECRET,
         })
-        cmd = [self.b.s.binary, "serve", "--listen", "127.0.0.1:0", "--port-file", port_file,
+        cmd = [self.binary, "serve", "--listen", "127.0.0.1:0", "--port-file", port_file,
                "--store", self.store, "--set", "log.access=false",
                # Every load connection comes from loopback: lift the per-address cap.
                "--set", "server.max_connections_per_ip=100000",
@@ -779,9 +799,15 @@ http {{
 
 
 def peer_reference(b: Bench) -> None:
+    if PEER_DIR is None:
+        b.pending["peer"] = ("skipped: the oidc-provider peer is not there (no shared/peers/"
+                             "oidc-provider beside this checkout; BENCH_PEER_DIR names another)")
+        log(b.pending["peer"])
+        return
     start = os.path.join(PEER_DIR, "start.sh")
     if not os.path.exists(start):
-        b.pending["peer"] = f"{start} not found"
+        b.pending["peer"] = f"skipped: {start} not found"
+        log(b.pending["peer"])
         return
     port = free_port()
     p = subprocess.run(["sh", start, str(port)], capture_output=True, text=True, timeout=300)
@@ -809,6 +835,8 @@ def peer_reference(b: Bench) -> None:
 
 
 def peer_version() -> str:
+    if PEER_DIR is None:
+        return "absent"
     try:
         with open(os.path.join(PEER_DIR, "package-lock.json")) as f:
             lock = json.load(f)
@@ -1034,6 +1062,273 @@ def run_store(b: Bench, kind: str, store: str) -> None:
         srv.stop()
 
 
+
+# ---------------------------------------------------------------------------------------------
+# Before/after (BENCH_BASELINE in run.sh): two binaries side by side, alternating per point.
+
+CMP_CONNS_CC = (16, 64)
+CMP_CONNS_READ = (16, 64, 256)
+
+
+def compare(b: Bench, base_bin: str) -> None:
+    """The issue's before/after figures, each point measured on the baseline and on this build
+    one right after the other (the order flips from point to point, so a drift in the machine's
+    load favours neither): client_credentials ES256 at c=16/64 (req/s and req per server
+    CPU-second), RS256 against openssl RSA-2048 signing on 2 cores, JWKS and introspection
+    against nginx at c=16/64/256, and authorization_code redemption and refresh rotation at c=16
+    on SQLite (p50/p99)."""
+    bins = [("before", base_bin), ("after", b.s.binary)]
+    flip = [0]
+
+    def both(fn) -> None:
+        order = bins if flip[0] % 2 == 0 else bins[::-1]
+        flip[0] += 1
+        for label, _ in order:
+            fn(label)
+
+    b.s.openssl_repeat = max(1, b.s.openssl_repeat)
+    openssl_speed(b)
+
+    # ES256: client_credentials, JWKS, introspection; one server per binary, both up at once.
+    srv, fx, jwt = {}, {}, {}
+    try:
+        for label, binary in bins:
+            d = os.path.join(b.tmp, f"cmp-es256-{label}")
+            os.makedirs(d)
+            srv[label] = Server(b, f"cmp-es256-{label}", "ES256", f"sqlite:{d}/portcullis.db",
+                                binary=binary).start()
+            fx[label] = Fixture(b, srv[label])
+            fx[label].prepare()
+            jwt[label] = fx[label].jwt()
+        b.facts["jwks_bytes"] = len(request(srv["after"].port, "GET", "/oauth2/keys")[2])
+        nginx_conns, b.s.conns = b.s.conns, list(CMP_CONNS_READ)
+        nginx_reference(b, b.facts["jwks_bytes"])
+        b.s.conns = nginx_conns
+        for c in CMP_CONNS_CC:
+            both(lambda l: b.wrk("client_credentials ES256", l, srv[l].port, "/oauth2/token", c,
+                                 [srv[l].pid], env=cc_env(fx[l])))
+        for c in CMP_CONNS_READ:
+            both(lambda l: b.wrk("JWKS GET", l, srv[l].port, "/oauth2/keys", c, [srv[l].pid]))
+        for c in CMP_CONNS_READ:
+            def intro(l):
+                if not jwt[l]:
+                    b.pending[f"introspection ES256 {l}"] = "no JWT from the token endpoint"
+                    return
+                env = {"BENCH_METHOD": "POST", "BENCH_CTYPE": "application/x-www-form-urlencoded",
+                       "BENCH_BODY": urllib.parse.urlencode({"token": jwt[l]}),
+                       "BENCH_AUTH": fx[l].auth}
+                b.wrk("introspection ES256", l, srv[l].port, "/oauth2/introspect", c,
+                      [srv[l].pid], env=env)
+            both(intro)
+    finally:
+        for x in srv.values():
+            x.stop()
+
+    # RS256 client_credentials against openssl's 2-core signing rate.
+    srv, fx = {}, {}
+    try:
+        for label, binary in bins:
+            d = os.path.join(b.tmp, f"cmp-rs256-{label}")
+            os.makedirs(d)
+            srv[label] = Server(b, f"cmp-rs256-{label}", "RS256", f"sqlite:{d}/portcullis.db",
+                                binary=binary).start()
+            fx[label] = Fixture(b, srv[label])
+            fx[label].prepare()
+        for c in CMP_CONNS_CC:
+            both(lambda l: b.wrk("client_credentials RS256", l, srv[l].port, "/oauth2/token", c,
+                                 [srv[l].pid], env=cc_env(fx[l])))
+    finally:
+        for x in srv.values():
+            x.stop()
+
+    # Store writes on SQLite at c=16: refresh rotation, then authorization_code redemption.
+    srv, fx, codes = {}, {}, {}
+    c = 16
+    try:
+        for label, binary in bins:
+            d = os.path.join(b.tmp, f"cmp-store-{label}")
+            os.makedirs(d)
+            srv[label] = Server(b, f"cmp-store-{label}", "ES256", f"sqlite:{d}/portcullis.db",
+                                binary=binary).start()
+            fx[label] = Fixture(b, srv[label])
+            fx[label].prepare()
+
+        def refresh(l):
+            toks, why = fx[l].refresh_tokens(c)
+            if len(toks) < c:
+                b.pending[f"refresh rotation (sqlite) {l}"] = why or "too few refresh tokens"
+                return
+            pool = os.path.join(b.tmp, f"cmp-refresh-{l}.txt")
+            with open(pool, "w") as f:
+                f.write("\n".join(toks) + "\n")
+            b.wrk("refresh rotation (sqlite)", l, srv[l].port, "/oauth2/token", c, [srv[l].pid],
+                  script="refresh.lua", env={"BENCH_POOL_FILE": pool, "BENCH_AUTH": fx[l].auth},
+                  rate_from_ok=True)
+        both(refresh)
+
+        verifier = secrets.token_urlsafe(48)
+        for label, _ in bins:
+            path, cookie, why = fx[label].code_request(verifier)
+            if not cookie:
+                b.pending[f"authorization_code (sqlite) {label}"] = why
+                continue
+            prefix = os.path.join(b.tmp, f"cmp-codes-{label}")
+            b.wrk("authorization request, signed in (sqlite)", label, srv[label].port, path, c,
+                  [srv[label].pid], script="mint.lua",
+                  env={"BENCH_COOKIE": cookie, "BENCH_OUT_PREFIX": prefix}, rate_from_ok=True)
+            got = []
+            for t in range(2):
+                got += [x for x in read(f"{prefix}.{t}").splitlines() if x]
+            if len(got) < c:
+                b.pending[f"authorization_code (sqlite) {label}"] = f"only {len(got)} codes minted"
+                continue
+            codes[label] = prefix + ".txt"
+            with open(codes[label], "w") as f:
+                f.write("\n".join(got) + "\n")
+        tmpl = ("grant_type=authorization_code&code={item}&redirect_uri="
+                + urllib.parse.quote(REDIRECT_URI, safe="") + "&code_verifier=" + verifier)
+
+        def redeem(l):
+            if l in codes:
+                b.wrk("authorization_code (sqlite)", l, srv[l].port, "/oauth2/token", c,
+                      [srv[l].pid], script="pool.lua",
+                      env={"BENCH_POOL_FILE": codes[l], "BENCH_AUTH": fx[l].auth,
+                           "BENCH_BODY_TEMPLATE": tmpl}, rate_from_ok=True)
+        both(redeem)
+    finally:
+        for x in srv.values():
+            x.stop()
+
+
+CMP_ROWS = [
+    ("client_credentials ES256", CMP_CONNS_CC),
+    ("client_credentials RS256", CMP_CONNS_CC),
+    ("JWKS GET", CMP_CONNS_READ),
+    ("introspection ES256", CMP_CONNS_READ),
+    ("refresh rotation (sqlite)", (16,)),
+    ("authorization_code (sqlite)", (16,)),
+    ("authorization request, signed in (sqlite)", (16,)),
+]
+
+
+def compare_targets(res: dict) -> list[tuple[str, str, str]]:
+    runs, f = res["runs"], res["facts"]
+    out = []
+    for c in CMP_CONNS_CC:
+        a, z = at(runs, "client_credentials ES256", c, "before"), \
+            at(runs, "client_credentials ES256", c, "after")
+        if a and z and a["req_per_cpu_s"] and z["req_per_cpu_s"]:
+            q = z["req_per_cpu_s"] / a["req_per_cpu_s"]
+            out.append((f"client_credentials ES256 per server CPU-second ≥ +15 %, c={c}",
+                        f"{a['req_per_cpu_s']:,.0f} → {z['req_per_cpu_s']:,.0f} req/CPU-s "
+                        f"({100 * (q - 1):+.1f} %); req/s {a['rps']:,.0f} → {z['rps']:,.0f}",
+                        verdict(q >= 1.15)))
+        else:
+            out.append((f"client_credentials ES256 per server CPU-second ≥ +15 %, c={c}",
+                        "not measured", verdict(None)))
+    rsa = f.get("openssl", {}).get("rsa2048_sign")
+    for label in ("before", "after"):
+        r = best([x for x in runs if x["target"] == label], "client_credentials RS256")
+        if r and rsa:
+            q = r["rps"] / rsa
+            out.append((f"client_credentials RS256 ≥ 0.85 of openssl RSA-2048 sign/s on 2 cores "
+                        f"({label})", f"{r['rps']:,.0f} req/s (c={r['conns']}) / {rsa:,.0f} = "
+                                      f"{q:.2f}", verdict(q >= 0.85)))
+    for c in CMP_CONNS_READ:
+        n = at(runs, "nginx static JSON", c)
+        for label in ("before", "after"):
+            r = at(runs, "JWKS GET", c, label)
+            if r and n:
+                q = r["rps"] / n["rps"]
+                out.append((f"JWKS GET ≥ 0.8 of nginx, c={c} ({label})",
+                            f"{r['rps']:,.0f} / {n['rps']:,.0f} = {q:.2f}", verdict(q >= 0.8)))
+    for op in ("authorization_code (sqlite)", "refresh rotation (sqlite)"):
+        for label in ("before", "after"):
+            r = at(runs, op, 16, label)
+            out.append((f"{op} p99 ≤ 20 ms at c=16 ({label})",
+                        f"p99 {r['p99_ms']:.1f} ms, p50 {r['p50_ms']:.1f} ms, {r['rps']:,.0f}/s"
+                        if r else "not measured", verdict(r["p99_ms"] <= 20 if r else None)))
+    return out
+
+
+def compare_table(res: dict) -> list[str]:
+    runs = res["runs"]
+    L = ["| operation | c | req/s before | req/s after | × | req/CPU-s before | req/CPU-s after "
+         "| × | p50 ms before → after | p99 ms before → after | reference |",
+         "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|"]
+    rsa = res["facts"].get("openssl", {}).get("rsa2048_sign")
+
+    def x(a, z):
+        return f"{z / a:.2f}" if a and z else "–"
+
+    for op, conns in CMP_ROWS:
+        for c in conns:
+            a, z = at(runs, op, c, "before"), at(runs, op, c, "after")
+            if not a and not z:
+                continue
+            ref = ""
+            n = at(runs, "nginx static JSON", c)
+            if op in ("JWKS GET", "introspection ES256") and n:
+                ref = (f"nginx {n['rps']:,.0f}: " + " / ".join(
+                    f"{r['rps'] / n['rps']:.2f}" if r else "–" for r in (a, z)))
+            elif op == "client_credentials RS256" and rsa:
+                ref = (f"RSA-2048 sign 2 cores {rsa:,.0f}/s: " + " / ".join(
+                    f"{r['rps'] / rsa:.2f}" if r else "–" for r in (a, z)))
+
+            def g(r, k, fmt="{:,.0f}"):
+                return fmt.format(r[k]) if r and r.get(k) is not None else "–"
+            L.append(f"| {op} | {c} | {g(a, 'rps')} | {g(z, 'rps')} | "
+                     f"{x(a and a['rps'], z and z['rps'])} | {g(a, 'req_per_cpu_s')} | "
+                     f"{g(z, 'req_per_cpu_s')} | "
+                     f"{x(a and a['req_per_cpu_s'], z and z['req_per_cpu_s'])} | "
+                     f"{g(a, 'p50_ms', '{:.2f}')} → {g(z, 'p50_ms', '{:.2f}')} | "
+                     f"{g(a, 'p99_ms', '{:.1f}')} → {g(z, 'p99_ms', '{:.1f}')} | {ref} |")
+    for c in CMP_CONNS_READ:
+        n = at(runs, "nginx static JSON", c)
+        if n:
+            L.append(f"| nginx static JSON (reference) | {c} | {n['rps']:,.0f} | | | "
+                     f"{n['req_per_cpu_s'] or 0:,.0f} | | | {n['p50_ms']:.2f} | {n['p99_ms']:.1f} | |")
+    return L
+
+
+def write_compare(res: dict, out: str) -> str:
+    m, st = res["machine"], res["settings"]
+    ossl = res["facts"].get("openssl", {})
+    L = ["# Portcullis before/after", "",
+         f"Baseline **{st.get('baseline_label')}** against this build "
+         f"(`{m.get('commit', '?')}`), in one run on the same machine, {st['duration']} s per point; "
+         "each point measured on both binaries one right after the other, the order alternating.",
+         "",
+         f"Machine: {m.get('cpu', '?')}, {m.get('cores', '?')} cores. openssl speed -multi 2: "
+         f"RSA-2048 sign {ossl.get('rsa2048_sign', 0):,.0f}/s, P-256 sign "
+         f"{ossl.get('p256_sign', 0):,.0f}/s.", "", "## Targets", "",
+         "| target | measured | |", "|---|---|---|"]
+    for name, meas, v in compare_targets(res):
+        L.append(f"| {name} | {meas} | {v} |")
+    L += ["", "## Figures", "", *compare_table(res), ""]
+    L.append("req/CPU-s: requests per second of server CPU (utime+stime from /proc/PID/stat). "
+             "Store writes: req/s counts successful redemptions/rotations over the time the pool "
+             "lasted.")
+    if res["pending"]:
+        L += ["", "## Not measured", ""] + [f"- **{k}**: {v}" for k, v in res["pending"].items()]
+    if res["notes"]:
+        L += ["", "## Notes", ""] + [f"- {n}" for n in res["notes"]]
+    path = os.path.join(out, "COMPARE.md")
+    with open(path, "w") as f:
+        f.write("\n".join(L) + "\n")
+    return path
+
+
+def compare_summary(res: dict) -> str:
+    lines = ["", "== Portcullis before/after =="]
+    for name, meas, v in compare_targets(res):
+        lines.append(f"{v.replace('*', ''):5s} {name}: {meas}")
+    lines += ["", *compare_table(res)]
+    if res["pending"]:
+        lines += ["", "pending: " + "; ".join(f"{k}: {v}" for k, v in res["pending"].items())]
+    return "\n".join(lines)
+
+
 # ---------------------------------------------------------------------------------------------
 # Machine description.
 
@@ -1116,11 +1411,12 @@ def targets(res: dict) -> list[tuple[str, str, str]]:
     nginx = best(runs, "nginx static JSON")
     peer = best(runs, "peer client_credentials")
 
-    def ratio_line(name, op, ref, ref_name, need, target=sq):
+    def ratio_line(name, op, ref, ref_name, need, target=sq, ref_key=None):
         r = best(runs, op, target)
         if not r or not ref:
-            out.append((name, "not measured" + (f" ({res['pending'].get(op, '')})"
-                                                if res["pending"].get(op) else ""), verdict(None)))
+            why = res["pending"].get(op) or (res["pending"].get(ref_key) if not ref and ref_key
+                                             else None)
+            out.append((name, "not measured" + (f" ({why})" if why else ""), verdict(None)))
             return None
         refv = ref["rps"] if isinstance(ref, dict) else ref
         q = r["rps"] / refv
@@ -1133,7 +1429,7 @@ def targets(res: dict) -> list[tuple[str, str, str]]:
     ratio_line("client_credentials RS256 ≥ 75% of openssl RSA-2048 sign/s (2 cores)",
                "client_credentials RS256", ossl.get("rsa2048_sign"), "RSA-2048 sign/s", 0.75)
     ratio_line("client_credentials RS256 ≥ 5× the peer (oidc-provider)",
-               "client_credentials RS256", peer, "peer req/s", 5.0)
+               "client_credentials RS256", peer, "peer req/s", 5.0, ref_key="peer")
     es = best(runs, "client_credentials ES256", sq)
     if es:
         q = es["rps"] / nginx["rps"] if nginx else None
@@ -1537,6 +1833,10 @@ def main() -> int:
     if len(sys.argv) == 3 and sys.argv[1] == "--report":
         with open(os.path.join(sys.argv[2], "results.json")) as f:
             res = json.load(f)
+        if res["settings"].get("baseline_label"):
+            write_compare(res, sys.argv[2])
+            print(compare_summary(res))
+            return 0
         write_report(res, sys.argv[2])
         plot(res, sys.argv[2])
         print(summary(res))
@@ -1555,13 +1855,21 @@ def main() -> int:
     s.built_binary = s.binary
     s.binary = os.path.join(tmp, "portcullis")
     shutil.copy2(s.built_binary, s.binary)
+    base = os.environ.get("BENCH_BASELINE_BINARY")
+    if base:
+        s.baseline_binary = os.path.join(tmp, "portcullis-baseline")
+        shutil.copy2(base, s.baseline_binary)
     b = Bench(s, tmp)
     log(f"results to {s.out}; runs of {s.duration} s at {s.conns} connections; temp {tmp}")
     t_start = time.monotonic()
     try:
-        if s.wants("startup"):
+        if base:
+            log(f"before/after: baseline {os.environ.get('BENCH_BASELINE_LABEL', base)} "
+                f"against {s.built_binary}")
+            compare(b, s.baseline_binary)
+        if s.wants("startup") and not base:
             measure_startup(b)
-        if s.wants("refs"):
+        if s.wants("refs") and not base:
             openssl_speed(b)
             if "jwks_bytes" not in b.facts:
                 d = os.path.join(tmp, "jwks-size")
@@ -1571,16 +1879,16 @@ def main() -> int:
                 srv.stop()
             nginx_reference(b, b.facts["jwks_bytes"])
             peer_reference(b)
-        if s.wants("memory"):
+        if s.wants("memory") and not base:
             measure_memory(b)
-        if s.wants("cc"):
+        if s.wants("cc") and not base:
             for alg in ALGS:
                 run_cc(b, alg)
-        if s.wants("store"):
+        if s.wants("store") and not base:
             d = os.path.join(tmp, "store-sqlite")
             os.makedirs(d)
             run_store(b, "sqlite", f"sqlite:{d}/portcullis.db")
-        if s.wants("pg"):
+        if s.wants("pg") and not base:
             pgdir = tempfile.mkdtemp(prefix="portcullis-bench-pg-")  # pg.sh hands it over
             p = subprocess.run([os.path.join(ROOT, "scripts", "pg.sh"), "start", pgdir],
                                capture_output=True, text=True, timeout=180)
@@ -1614,12 +1922,18 @@ def main() -> int:
                        f"{s.noise_limit:.0f}% of a core during them (after up to {s.retries} "
                        "retries for repeatable runs): see the other % column")
     res = {"settings": {"quick": s.quick, "duration": s.duration, "conns": s.conns,
-                        "openssl_seconds": s.openssl_seconds},
+                        "openssl_seconds": s.openssl_seconds,
+                        "baseline_label": os.environ.get("BENCH_BASELINE_LABEL") if base else None},
            "machine": machine(s.built_binary), "facts": {k: v for k, v in b.facts.items() if k != "master_key"},
            "runs": b.runs, "pending": b.pending, "notes": b.notes,
            "elapsed_s": round(time.monotonic() - t_start)}
     with open(os.path.join(s.out, "results.json"), "w") as f:
         json.dump(res, f, indent=1)
+    if base:
+        write_compare(res, s.out)
+        print(compare_summary(res))
+        log(f"wrote {s.out}/COMPARE.md, results.json in {res['elapsed_s']} s")
+        return 0
     write_report(res, s.out)
     plot(res, s.out)
     print(summary(res))

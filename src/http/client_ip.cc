@@ -1,5 +1,7 @@
 #include "http/client_ip.h"
 
+#include "http/message.h"
+
 #include <arpa/inet.h>
 #include <strings.h>
 
@@ -184,8 +186,7 @@ std::vector<std::string> ForwardedFor(std::string_view value) {
   return out;
 }
 
-std::string ClientAddress(std::string_view peer,
-                          const std::vector<std::pair<std::string, std::string>>& headers,
+std::string ClientAddress(std::string_view peer, const Headers& headers,
                           const AddressRanges& trusted, ForwardedHeader which) {
   // The common case, once per request: no proxies to trust. The server passes the peer in
   // canonical form already (server.cc CanonicalAddress), so there is nothing to parse.

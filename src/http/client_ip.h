@@ -19,6 +19,8 @@
 
 namespace portcullis::http {
 
+class Headers;  // message.h
+
 // An IPv4 or IPv6 address, IPv4 stored as IPv4-mapped IPv6 (RFC 4291 §2.5.5.2), so one set of
 // ranges covers both and a v4 peer on a v6 socket matches its v4 range.
 struct IpAddress {
@@ -56,8 +58,7 @@ enum class ForwardedHeader { kXForwardedFor, kForwarded };
 // ("unknown", an obfuscated name, garbage) ends the walk at the proxy that reported it.
 // The result is canonical text (IpAddress::ToString) when it parses, else `peer` as given; with
 // no trusted proxies it is `peer` as given (the server passes it canonical).
-std::string ClientAddress(std::string_view peer,
-                          const std::vector<std::pair<std::string, std::string>>& headers,
+std::string ClientAddress(std::string_view peer, const Headers& headers,
                           const AddressRanges& trusted, ForwardedHeader which);
 
 // The `for=` values of a Forwarded header value (RFC 7239 §4), unquoted, one per element, left

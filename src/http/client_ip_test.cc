@@ -2,10 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include "http/message.h"
+
 namespace portcullis::http {
 namespace {
-
-using Headers = std::vector<std::pair<std::string, std::string>>;
 
 AddressRanges Ranges(std::string_view list) {
   auto r = AddressRanges::Parse(list);

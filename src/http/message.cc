@@ -8,11 +8,115 @@
 
 namespace portcullis::http {
 
-std::optional<std::string_view> Request::Header(std::string_view name) const {
-  for (const auto& [k, v] : headers) {
-    if (k.size() == name.size() && strncasecmp(k.data(), name.data(), k.size()) == 0) return v;
+bool EqualsNoCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
+}
+
+// --- Headers ---
+
+Headers::Headers(std::initializer_list<Field> fields) {
+  fields_.reserve(fields.size());
+  for (const auto& [k, v] : fields) emplace_back(k, v);
+}
+
+Headers::Headers(const Headers& o) : storage_(o.storage_) {
+  fields_.reserve(o.fields_.size());
+  for (size_t i = 0; i < o.fields_.size(); ++i) {
+    if (o.owned_[i] < 0) {
+      fields_.push_back(o.fields_[i]);  // a view into the shared, immutable storage
+      owned_.push_back(-1);
+    } else {
+      emplace_back(o.fields_[i].first, o.fields_[i].second);
+    }
+  }
+}
+
+Headers& Headers::operator=(const Headers& o) {
+  if (this != &o) *this = Headers(o);
+  return *this;
+}
+
+void Headers::emplace_back(std::string_view name, std::string_view value) {
+  owned_.push_back(static_cast<int32_t>(own_.size()));
+  const std::string& n = own_.emplace_back(name);
+  const std::string& v = own_.emplace_back(value);
+  fields_.emplace_back(n, v);
+}
+
+std::optional<std::string_view> Headers::Find(std::string_view name) const {
+  for (const auto& [k, v] : fields_) {
+    if (EqualsNoCase(k, name)) return v;
   }
   return std::nullopt;
+}
+
+void Headers::Adopt(std::shared_ptr<const void> storage, std::vector<Field> fields) {
+  own_.clear();
+  storage_ = std::move(storage);
+  fields_ = std::move(fields);
+  owned_.assign(fields_.size(), -1);
+}
+
+// --- Request ---
+
+namespace {
+
+// `v` re-pointed from `from` to the same place in `to`, when it points into `from`.
+std::string_view Rebase(std::string_view v, const std::string& from, const std::string& to) {
+  if (v.data() == nullptr || v.data() < from.data() ||
+      v.data() + v.size() > from.data() + from.size()) {
+    return v;
+  }
+  return std::string_view(to.data() + (v.data() - from.data()), v.size());
+}
+
+}  // namespace
+
+Request::Request(const Request& o)
+    : method(o.method),
+      target(o.target),
+      path(Rebase(o.path, o.target, target)),
+      query(Rebase(o.query, o.target, target)),
+      headers(o.headers),
+      body(o.body),
+      remote_ip(o.remote_ip),
+      peer_ip(o.peer_ip),
+      tls(o.tls),
+      params(o.params) {}
+
+Request& Request::operator=(const Request& o) {
+  if (this != &o) *this = Request(o);
+  return *this;
+}
+
+// Through the move assignment, which knows where the moved target's bytes were.
+Request::Request(Request&& o) noexcept { *this = std::move(o); }
+
+Request& Request::operator=(Request&& o) noexcept {
+  if (this == &o) return *this;
+  // Moving a short string copies its bytes into this object: views into it must follow them.
+  const std::string_view p = o.path, q = o.query;
+  const char* old = o.target.data();
+  const size_t old_size = o.target.size();
+  method = std::move(o.method);
+  target = std::move(o.target);
+  auto follow = [&](std::string_view v) {
+    if (v.data() == nullptr || v.data() < old || v.data() + v.size() > old + old_size) return v;
+    return std::string_view(target.data() + (v.data() - old), v.size());
+  };
+  path = follow(p);
+  query = follow(q);
+  headers = std::move(o.headers);
+  body = std::move(o.body);
+  remote_ip = std::move(o.remote_ip);
+  peer_ip = std::move(o.peer_ip);
+  tls = o.tls;
+  params = std::move(o.params);
+  return *this;
+}
+
+std::optional<std::string_view> Request::Header(std::string_view name) const {
+  return headers.Find(name);
 }
 
 std::string_view Request::Param(std::string_view name) const {

@@ -2,7 +2,11 @@
 // Plain request and response types. Handlers see only these, never Beast, so they are pure
 // functions from request to reply and can be tested without sockets.
 
+#include <cstdint>
+#include <deque>
 #include <functional>
+#include <initializer_list>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,12 +18,65 @@
 
 namespace portcullis::http {
 
+// A request's header fields, in the order received, as (name, value) views; names lower-case.
+// The server fills it without copying a byte: the views point into the parsed message, which
+// the Headers keeps alive (shared, immutable). Fields added with emplace_back are copied into
+// storage of the Headers' own. So every view lives as long as the Headers (or a copy of it)
+// that handed it out; copies and moves are safe. Not thread-safe for writes.
+class Headers {
+ public:
+  using Field = std::pair<std::string_view, std::string_view>;
+
+  Headers() = default;
+  // Copies the fields (tests, clients): {{"authorization", "Bearer x"}}.
+  Headers(std::initializer_list<Field> fields);
+  Headers(const Headers& o);
+  Headers& operator=(const Headers& o);
+  Headers(Headers&&) noexcept = default;
+  Headers& operator=(Headers&&) noexcept = default;
+
+  std::vector<Field>::const_iterator begin() const { return fields_.begin(); }
+  std::vector<Field>::const_iterator end() const { return fields_.end(); }
+  size_t size() const { return fields_.size(); }
+  bool empty() const { return fields_.empty(); }
+  void reserve(size_t n) { fields_.reserve(n); }
+
+  // Appends a copy of the field; `name` should be lower-case.
+  void emplace_back(std::string_view name, std::string_view value);
+  // Case-insensitive lookup; the first occurrence.
+  std::optional<std::string_view> Find(std::string_view name) const;
+
+  // For the server: fields that view into `storage`, which this Headers keeps alive. Replaces
+  // what was there.
+  void Adopt(std::shared_ptr<const void> storage, std::vector<Field> fields);
+
+ private:
+  std::vector<Field> fields_;
+  // Per field: the index in own_ of its copied name (the value is next), or -1 for a view.
+  std::vector<int32_t> owned_;
+  std::deque<std::string> own_;  // a deque: adding never moves the strings the views point at
+  std::shared_ptr<const void> storage_;
+};
+
+// Header names compare case-insensitively (RFC 9110 §5.1).
+bool EqualsNoCase(std::string_view a, std::string_view b);
+
+// `path` and `query` view into `target` (or, set by hand, into whatever the caller pointed them
+// at); copying or moving a Request re-points views into `target` at the copy's own target, so a
+// Request is safe to copy and move. `params` names view into the router's patterns, which live
+// as long as the Router.
 struct Request {
+  Request() = default;
+  Request(const Request& o);
+  Request& operator=(const Request& o);
+  Request(Request&& o) noexcept;
+  Request& operator=(Request&& o) noexcept;
+
   std::string method;  // upper case, e.g. "GET"
   std::string target;  // as received: path and query
   std::string_view path;
   std::string_view query;
-  std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
+  Headers headers;  // names lower-cased
   std::string body;
   // The client's address: the peer's, or, when the peer is a trusted proxy, the one it reported
   // (client_ip.h). Use it for throttles and logs.

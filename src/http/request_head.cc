@@ -98,14 +98,25 @@ Request FromBeast(bhttp::request<bhttp::string_body>&& msg, std::string_view pee
   Request req;
   req.method = std::string(msg.method_string());
   req.target = std::string(msg.target());
-  // server.header_limit bounds these to a few thousand; Admit refuses more than max_headers.
-  req.headers.reserve(16);
-  for (const auto& f : msg) {
-    std::string name(f.name_string());
-    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    req.headers.emplace_back(std::move(name), std::string(f.value()));
-  }
   req.body = std::move(msg.body());
+  // The header fields stay where Beast parsed them: the Request keeps the parsed header alive and
+  // views into it. Moving Beast's field list keeps every field at its address.
+  auto fields = std::make_shared<bhttp::fields>(std::move(msg.base()));
+  std::vector<Headers::Field> views;
+  // server.header_limit bounds these to a few thousand; Admit refuses more than max_headers.
+  views.reserve(16);
+  for (const auto& f : *fields) {
+    std::string_view name = f.name_string();
+    // Lower-cased in place: the field's bytes were allocated (writable) by Beast for this
+    // message, which is now ours alone, and case does not change the order of Beast's
+    // case-insensitive index.
+    char* p = const_cast<char*>(name.data());
+    for (size_t i = 0; i < name.size(); ++i) {
+      p[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(p[i])));
+    }
+    views.emplace_back(name, std::string_view(f.value()));
+  }
+  req.headers.Adopt(std::move(fields), std::move(views));
   req.peer_ip = std::string(peer_ip);
   req.remote_ip =
       ClientAddress(peer_ip, req.headers, options.trusted_proxies, options.client_ip_header);

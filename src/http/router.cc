@@ -1,5 +1,7 @@
 #include "http/router.h"
 
+#include <algorithm>
+
 #include "common/encoding.h"
 
 namespace portcullis::http {
@@ -16,6 +18,25 @@ std::vector<std::string_view> SplitPath(std::string_view path) {
   return out;
 }
 
+namespace {
+
+bool IsParam(std::string_view segment) {
+  return segment.size() >= 2 && segment.front() == '{' && segment.back() == '}';
+}
+
+// Appends `method` to an Allow value unless it is there already.
+void AddAllow(std::string& allow, const std::string& method) {
+  if (allow.find(method) != std::string::npos) return;
+  if (!allow.empty()) allow += ", ";
+  allow += method;
+}
+
+bool MethodOk(const Router::Route& r, std::string_view method) {
+  return r.method == method || (method == "HEAD" && r.method == "GET");
+}
+
+}  // namespace
+
 void Router::Add(std::string method, std::string pattern, std::string service, Handler handler) {
   auto route = std::make_unique<Route>();
   for (auto s : SplitPath(pattern)) route->segments.emplace_back(s);
@@ -24,80 +45,120 @@ void Router::Add(std::string method, std::string pattern, std::string service, H
   route->service = std::move(service);
   route->handler = std::move(handler);
   route->index = routes_.size();
+
+  // Patterns that split alike are one path ("/a/b" and "a/b").
+  std::string key;
+  for (const auto& s : route->segments) key += "/" + s;
+  Path*& path = by_pattern_[key];
+  if (path == nullptr) {
+    auto p = std::make_unique<Path>();
+    p->segments = route->segments;
+    bool any_param = false;
+    for (const auto& s : p->segments) {
+      bool is = IsParam(s);
+      p->param.push_back(is);
+      any_param |= is;
+      if (!is) ++p->literals;
+    }
+    path = p.get();
+    if (any_param) {
+      size_t n = p->segments.size();
+      if (param_by_size_.size() <= n) param_by_size_.resize(n + 1);
+      param_by_size_[n].push_back(path);
+    } else {
+      literal_.emplace(key, path);
+    }
+    paths_.push_back(std::move(p));
+  }
+  path->routes.push_back(route.get());
+  AddAllow(path->allow, route->method);
   routes_.push_back(std::move(route));
 }
 
-namespace {
-
-bool IsParam(const std::string& segment) {
-  return segment.size() >= 2 && segment.front() == '{' && segment.back() == '}';
-}
-
-// Number of literal segments matched, or -1 when the pattern does not match.
-int Score(const Router::Route& route, const std::vector<std::string_view>& parts) {
-  if (route.segments.size() != parts.size()) return -1;
-  int literal = 0;
-  for (size_t i = 0; i < parts.size(); ++i) {
-    if (IsParam(route.segments[i])) {
-      if (parts[i].empty()) return -1;
-    } else if (route.segments[i] == parts[i]) {
-      ++literal;
-    } else {
-      return -1;
-    }
-  }
-  return literal;
-}
-
-}  // namespace
-
 Router::Match Router::Find(Request& request) const {
-  auto parts = SplitPath(request.path);
-  const Route* best = nullptr;
-  int best_score = -1;
-  int path_score = -1;
-  std::string allow;
-  for (const auto& r : routes_) {
-    int s = Score(*r, parts);
-    if (s < 0) continue;
-    if (s > path_score) {
-      path_score = s;
-      allow.clear();
+  // The patterns that match the path with the most literal segments decide it: their routes
+  // (method) or their Allow (405). Usually one pattern; several only when patterns such as
+  // /a/{x} and /{y}/b tie.
+  std::vector<std::string_view> parts;
+  const Path* only = nullptr;
+  std::vector<const Path*> tied;
+  auto literal = request.path.starts_with('/') ? literal_.find(request.path) : literal_.end();
+  if (literal != literal_.end()) {
+    only = literal->second;  // all segments literal: nothing can score higher
+  } else {
+    parts = SplitPath(request.path);
+    int top = -1;
+    auto consider = [&](const Path* p) {
+      for (size_t i = 0; i < parts.size(); ++i) {
+        if (p->param[i] ? parts[i].empty() : p->segments[i] != parts[i]) return;
+      }
+      if (p->literals > top) {
+        top = p->literals;
+        tied.assign(1, p);
+      } else if (p->literals == top) {
+        tied.push_back(p);
+      }
+    };
+    if (parts.size() < param_by_size_.size()) {
+      for (const Path* p : param_by_size_[parts.size()]) consider(p);
     }
-    if (s == path_score) {
-      if (allow.find(r->method) == std::string::npos) {
-        if (!allow.empty()) allow += ", ";
-        allow += r->method;
+    if (!request.path.starts_with('/')) {
+      // Not a path the server passes on; still matched as the segments say.
+      for (const auto& [k, p] : literal_) {
+        if (p->segments.size() == parts.size()) consider(p);
       }
     }
-    bool method_ok =
-        r->method == request.method || (request.method == "HEAD" && r->method == "GET");
-    if (method_ok && s > best_score) {
-      best = r.get();
-      best_score = s;
-    }
+    if (tied.size() == 1) only = tied.front();
   }
+
   Match m;
-  // A more literal pattern for another method still decides the path: /a/b (POST only) must not
-  // fall back to /a/{x} (GET) for a GET of /a/b.
-  if (best && best_score == path_score) {
-    request.params.clear();
+  const Route* best = nullptr;
+  if (only != nullptr) {
+    for (const Route* r : only->routes) {
+      if (MethodOk(*r, request.method)) {
+        best = r;
+        break;
+      }
+    }
+    if (best == nullptr) {
+      m.status = 405;
+      m.allow = only->allow;
+      return m;
+    }
+  } else if (!tied.empty()) {
+    std::vector<const Route*> all;
+    for (const Path* p : tied) all.insert(all.end(), p->routes.begin(), p->routes.end());
+    std::sort(all.begin(), all.end(),
+              [](const Route* a, const Route* b) { return a->index < b->index; });
+    std::string allow;
+    for (const Route* r : all) {
+      AddAllow(allow, r->method);
+      if (best == nullptr && MethodOk(*r, request.method)) best = r;
+    }
+    if (best == nullptr) {
+      m.status = 405;
+      m.allow = std::move(allow);
+      return m;
+    }
+  } else {
+    m.status = 404;
+    return m;
+  }
+
+  request.params.clear();
+  bool has_param = false;
+  for (const auto& seg : best->segments) has_param |= IsParam(seg);
+  if (has_param) {
+    if (parts.empty()) parts = SplitPath(request.path);
     for (size_t i = 0; i < parts.size(); ++i) {
-      if (!IsParam(best->segments[i])) continue;
       const auto& seg = best->segments[i];
+      if (!IsParam(seg)) continue;
       std::string_view name(seg.data() + 1, seg.size() - 2);
       auto decoded = PercentDecode(parts[i], false);
       request.params.emplace_back(name, decoded ? std::move(*decoded) : std::string(parts[i]));
     }
-    m.route = best;
-    return m;
   }
-  if (path_score >= 0) {
-    m.status = 405;
-    m.allow = std::move(allow);
-  } else {
-    m.status = 404;
-  }
+  m.route = best;
   return m;
 }
 

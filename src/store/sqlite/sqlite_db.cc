@@ -1,5 +1,16 @@
-// SQLite driver: a small pool of connections in WAL mode (readers run concurrently, writers
-// queue on BEGIN IMMEDIATE with a busy timeout), prepared statements cached per connection.
+// SQLite driver, in WAL mode, with prepared statements cached per connection:
+//
+// - One writer connection, owned by one writer thread (WriterQueue). Every transaction (BEGIN
+//   IMMEDIATE) and every autocommit statement that writes runs there, one at a time, in arrival
+//   order: a caller waits in that queue and is woken once, when its work is done, never in
+//   SQLite's busy handler, which sleeps between retries (the cause of p99 latencies of hundreds
+//   of ms under concurrent writes). The transaction function runs on the writer thread; its
+//   caller blocks meanwhile. The busy timeout still applies on the writer, for writers in other
+//   processes on the same file (the CLI, another server).
+// - A pool of reader connections (Options::pool_size - 1, opened on demand, `query_only`) for
+//   autocommit reads, which WAL lets run beside the writer. An autocommit statement is sent to
+//   the writer when SQLite says it is not read-only (sqlite3_stmt_readonly). With a pool of one
+//   (and for ":memory:", which one connection alone can see) the writer serves reads too.
 //
 // Change notifications cross processes through the store_changes table (migration 0003): a
 // notifying transaction appends its rows there, and a subscribed process polls
@@ -21,6 +32,7 @@
 
 #include "common/log.h"
 #include "store/internal.h"
+#include "store/sqlite/writer_queue.h"
 
 namespace portcullis::store::internal {
 namespace {
@@ -81,7 +93,7 @@ class SqliteConn {
   sqlite3* db() const { return db_; }
 
   Result<sqlite3_stmt*> Prepare(std::string_view sql) {
-    auto it = stmts_.find(std::string(sql));
+    auto it = stmts_.find(sql);
     if (it != stmts_.end()) return it->second;
     std::string rewritten = RewritePlaceholders(sql);
     sqlite3_stmt* stmt = nullptr;
@@ -108,9 +120,17 @@ class SqliteConn {
   }
 
  private:
+  // Looks statements up by string_view, without building a key string per call.
+  struct SqlHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+
   sqlite3* db_;
-  std::unordered_map<std::string, sqlite3_stmt*> stmts_;
+  std::unordered_map<std::string, sqlite3_stmt*, SqlHash, std::equal_to<>> stmts_;
 };
+
+using Writer = WriterQueue<SqliteConn>;
 
 // Resets a statement when the call using it ends, so it can be reused.
 class StmtUse {
@@ -149,11 +169,16 @@ Status Bind(sqlite3* db, sqlite3_stmt* stmt, std::span<const Param> params) {
 class SqliteTx final : public Tx {
  public:
   // `origin` names the Database in the change log; empty: record nothing (":memory:", which no
-  // other connection can see).
-  SqliteTx(SqliteConn& conn, std::string_view origin) : conn_(conn), origin_(origin) {}
+  // other connection can see). `writes`: set for an autocommit call on a reader connection;
+  // every statement that is not read-only (and every script) then runs on the writer, in turn.
+  SqliteTx(SqliteConn& conn, std::string_view origin, Writer* writes = nullptr)
+      : conn_(conn), origin_(origin), writes_(writes) {}
   Dialect dialect() const override { return Dialect::kSqlite; }
 
-  Status ExecScript(std::string_view sql) override { return conn_.ExecScript(sql); }
+  Status ExecScript(std::string_view sql) override {
+    if (writes_ == nullptr) return conn_.ExecScript(sql);
+    return writes_->Run([&](SqliteConn& writer) { return writer.ExecScript(sql); });
+  }
 
   Status Notify(std::string_view kind, std::string_view id) override {
     if (auto st = ValidateNotify(kind, id); !st) return st;
@@ -177,36 +202,52 @@ class SqliteTx final : public Tx {
  protected:
   Result<Rows> DoQuery(std::string_view sql, std::span<const Param> params) override {
     Rows rows;
-    auto st = Step(sql, params, &rows);
+    auto st = Route(sql, params, &rows);
     if (!st) return Fail(std::move(st.error()));
     return rows;
   }
 
   Result<int64_t> DoExec(std::string_view sql, std::span<const Param> params) override {
-    auto st = Step(sql, params, nullptr);
-    if (!st) return Fail(std::move(st.error()));
-    return static_cast<int64_t>(sqlite3_changes64(conn_.db()));
+    return Route(sql, params, nullptr);
   }
 
  private:
-  // Runs the statement to completion (so RETURNING clauses and changes() are complete),
-  // collecting rows when `rows` is set.
-  Status Step(std::string_view sql, std::span<const Param> params, Rows* rows) {
+  // Runs the statement here, or on the writer when this is a reader and the statement writes.
+  // Returns the number of rows it changed.
+  Result<int64_t> Route(std::string_view sql, std::span<const Param> params, Rows* rows) {
     auto stmt = conn_.Prepare(sql);
     if (!stmt) return Fail(std::move(stmt.error()));
-    StmtUse use(*stmt);
-    if (auto st = Bind(conn_.db(), *stmt, params); !st) return st;
-    const int ncols = sqlite3_column_count(*stmt);
+    if (writes_ == nullptr || sqlite3_stmt_readonly(*stmt)) return Step(conn_, *stmt, params, rows);
+    int64_t changed = 0;
+    auto st = writes_->Run([&](SqliteConn& writer) -> Status {
+      auto on_writer = writer.Prepare(sql);
+      if (!on_writer) return Fail(std::move(on_writer.error()));
+      auto n = Step(writer, *on_writer, params, rows);
+      if (!n) return Fail(std::move(n.error()));
+      changed = *n;
+      return {};
+    });
+    if (!st) return Fail(std::move(st.error()));
+    return changed;
+  }
+
+  // Runs the statement to completion (so RETURNING clauses and changes() are complete),
+  // collecting rows when `rows` is set.
+  static Result<int64_t> Step(SqliteConn& conn, sqlite3_stmt* stmt, std::span<const Param> params,
+                              Rows* rows) {
+    StmtUse use(stmt);
+    if (auto st = Bind(conn.db(), stmt, params); !st) return Fail(std::move(st.error()));
+    const int ncols = sqlite3_column_count(stmt);
     for (;;) {
-      int rc = sqlite3_step(*stmt);
-      if (rc == SQLITE_DONE) return {};
-      if (rc != SQLITE_ROW) return Fail(SqliteError(conn_.db(), "step"));
+      int rc = sqlite3_step(stmt);
+      if (rc == SQLITE_DONE) return static_cast<int64_t>(sqlite3_changes64(conn.db()));
+      if (rc != SQLITE_ROW) return Fail(SqliteError(conn.db(), "step"));
       if (rows == nullptr) continue;
       std::vector<std::optional<std::string>> cells(ncols);
       for (int c = 0; c < ncols; ++c) {
-        if (sqlite3_column_type(*stmt, c) == SQLITE_NULL) continue;
-        const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(*stmt, c));
-        int len = sqlite3_column_bytes(*stmt, c);
+        if (sqlite3_column_type(stmt, c) == SQLITE_NULL) continue;
+        const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, c));
+        int len = sqlite3_column_bytes(stmt, c);
         cells[c].emplace(text ? text : "", text ? static_cast<size_t>(len) : 0);
       }
       rows->emplace_back(std::move(cells));
@@ -215,10 +256,14 @@ class SqliteTx final : public Tx {
 
   SqliteConn& conn_;
   std::string_view origin_;
+  Writer* writes_;
   std::vector<std::pair<std::string, std::string>> pending_;
 };
 
-Result<std::unique_ptr<SqliteConn>> Connect(const std::string& path, const Options& options) {
+// `reader`: the connection refuses writes (PRAGMA query_only), so a statement sent to the wrong
+// connection fails loudly instead of waiting in the busy handler.
+Result<std::unique_ptr<SqliteConn>> Connect(const std::string& path, const Options& options,
+                                            bool reader = false) {
   sqlite3* raw = nullptr;
   int rc =
       sqlite3_open_v2(path.c_str(), &raw,
@@ -233,7 +278,8 @@ Result<std::unique_ptr<SqliteConn>> Connect(const std::string& path, const Optio
   sqlite3_busy_timeout(raw, options.busy_timeout_ms);
   // journal_mode=WAL is persistent in the file; the others are per connection.
   auto st = conn->ExecScript(
-      "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
+      reader ? "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA query_only=ON;"
+             : "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
   if (!st) {
     return Fail(
         OpenError("cannot open SQLite database " + path + ": " + std::string(sqlite3_errmsg(raw))));
@@ -252,15 +298,21 @@ std::string NewOrigin() {
 
 class SqliteDatabase final : public Database {
  public:
-  SqliteDatabase(std::string path, const Options& options, int pool_size, bool memory)
+  // `writer`: the connection OpenSqlite made. `readers`: how many reader connections to open at
+  // most; 0: the writer serves reads too.
+  SqliteDatabase(std::string path, const Options& options, std::unique_ptr<SqliteConn> writer,
+                 int readers, bool memory)
       : path_(std::move(path)),
         options_(options),
         origin_(memory ? std::string() : NewOrigin()),
-        pool_(
-            pool_size, std::chrono::milliseconds(options.acquire_timeout_ms),
-            [this] { return Connect(path_, options_); }, [](SqliteConn&) { return true; }) {}
-
-  void Seed(std::unique_ptr<SqliteConn> conn) { pool_.Add(std::move(conn)); }
+        writer_(std::move(writer), std::chrono::milliseconds(options.acquire_timeout_ms)) {
+    if (readers > 0) {
+      readers_ = std::make_unique<Pool<SqliteConn>>(
+          readers, std::chrono::milliseconds(options.acquire_timeout_ms),
+          [this] { return Connect(path_, options_, /*reader=*/true); },
+          [](SqliteConn&) { return true; });
+    }
+  }
 
   Dialect dialect() const override { return Dialect::kSqlite; }
 
@@ -285,31 +337,38 @@ class SqliteDatabase final : public Database {
  protected:
   Status Run(const TxFn& fn, bool transaction) override {
     std::vector<std::pair<std::string, std::string>> notes;
-    {
-      auto lease = pool_.Acquire();
-      if (!lease) return Fail(std::move(lease.error()));
-      SqliteConn& conn = **lease;
-      SqliteTx tx(conn, origin_);
-      Status st;
-      if (transaction) {
-        if (auto b = conn.ExecScript("BEGIN IMMEDIATE"); !b) return b;
-        // Rolls back if fn throws or fails; disarmed by a successful COMMIT.
-        struct Rollback {
-          sqlite3* db;
-          ~Rollback() {
-            if (db && !sqlite3_get_autocommit(db)) {
-              sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+    if (transaction || readers_ == nullptr) {
+      auto st = writer_.Run([&](SqliteConn& conn) -> Status {
+        SqliteTx tx(conn, origin_);
+        Status st;
+        if (transaction) {
+          // Other processes' writers are the only ones this can wait for (busy timeout).
+          if (auto b = conn.ExecScript("BEGIN IMMEDIATE"); !b) return b;
+          // Rolls back if fn throws or fails; disarmed by a successful COMMIT.
+          struct Rollback {
+            sqlite3* db;
+            ~Rollback() {
+              if (db && !sqlite3_get_autocommit(db)) {
+                sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+              }
             }
+          } guard{conn.db()};
+          st = fn(tx);
+          if (st) {
+            if (auto c = conn.ExecScript("COMMIT"); !c) st = std::move(c);
           }
-        } guard{conn.db()};
-        st = fn(tx);
-        if (st) {
-          if (auto c = conn.ExecScript("COMMIT"); !c) st = std::move(c);
+        } else {
+          st = fn(tx);
         }
-      } else {
-        st = fn(tx);
-      }
+        if (st) notes = tx.TakePending();
+        return st;
+      });
       if (!st) return st;
+    } else {
+      auto lease = readers_->Acquire();
+      if (!lease) return Fail(std::move(lease.error()));
+      SqliteTx tx(**lease, origin_, &writer_);
+      if (auto st = fn(tx); !st) return st;
       notes = tx.TakePending();
     }
     for (const auto& [kind, id] : notes) subscribers_.Deliver(kind, id);
@@ -363,10 +422,15 @@ class SqliteDatabase final : public Database {
       warned = false;
       if (auto now = std::chrono::steady_clock::now(); now >= next_prune) {
         next_prune = now + std::chrono::seconds(60);
-        SqliteTx tx(c, {});
-        (void)tx.Exec(
-            "DELETE FROM store_changes WHERE at < CAST(strftime('%s', 'now') AS INTEGER) - $1",
-            {Int(kKeepChangesSeconds)});
+        // A write: on the writer, in turn, like every other write of this process.
+        (void)writer_.Run([](SqliteConn& writer) -> Status {
+          SqliteTx tx(writer, {});
+          auto n = tx.Exec(
+              "DELETE FROM store_changes WHERE at < CAST(strftime('%s', 'now') AS INTEGER) - $1",
+              {Int(kKeepChangesSeconds)});
+          if (!n) return Fail(std::move(n.error()));
+          return {};
+        });
       }
     }
   }
@@ -397,7 +461,8 @@ class SqliteDatabase final : public Database {
   const std::string path_;
   const Options options_;
   const std::string origin_;  // empty for ":memory:"
-  Pool<SqliteConn> pool_;
+  Writer writer_;
+  std::unique_ptr<Pool<SqliteConn>> readers_;  // null: the writer serves reads too
   Subscribers subscribers_;
   std::once_flag watch_once_;
   // Owned by the watcher thread once it runs.
@@ -423,11 +488,10 @@ Result<std::unique_ptr<Database>> OpenSqlite(std::string_view path_view, const O
   }
   // Every connection to ":memory:" would be a separate database: keep exactly one.
   int pool_size = memory ? 1 : (options.pool_size > 0 ? options.pool_size : 4);
-  auto first = Connect(path, options);
-  if (!first) return Fail(std::move(first.error()));
-  auto db = std::make_unique<SqliteDatabase>(path, options, pool_size, memory);
-  db->Seed(std::move(*first));
-  return std::unique_ptr<Database>(std::move(db));
+  auto writer = Connect(path, options);
+  if (!writer) return Fail(std::move(writer.error()));
+  return std::unique_ptr<Database>(
+      std::make_unique<SqliteDatabase>(path, options, std::move(*writer), pool_size - 1, memory));
 }
 
 }  // namespace portcullis::store::internal

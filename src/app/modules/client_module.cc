@@ -10,6 +10,7 @@
 #include "app/cli_support.h"
 #include "app/master_key.h"
 #include "app/modules/module.h"
+#include "app/modules/registry_module.h"
 #include "app/modules/shared.h"
 #include "common/random.h"
 #include "oauth/client/client_json.h"
@@ -29,19 +30,16 @@ using cli::Output;
 using cli::ReadSecretLine;
 using cli::Refused;
 
-class ClientModule final : public Module {
+// The client registry, and the delegation policies of its clients (RFC 8693).
+class ClientModule final : public RegistryModule<&api::RegistryRoutes::AddClient> {
  public:
   static Result<std::unique_ptr<Module>> Build(Shared& shared) {
-    // The admin API verifies tokens against the published keys (read-only), the deny-list and
-    // the client catalog.
     if (auto auth = shared.AdminAuth(); !auth) return Fail(std::move(auth.error()));
     return std::unique_ptr<Module>(new ClientModule(shared));
   }
 
   Status Register(http::Router& router) override {
-    auto routes = shared_.Registry();
-    if (!routes) return Fail(std::move(routes.error()));
-    (*routes)->AddClient(router);
+    if (auto s = RegistryModule::Register(router); !s) return s;
     auto auth = shared_.AdminAuth();
     if (!auth) return Fail(std::move(auth.error()));
     api::RegisterDelegationApi(router, shared_.db(), shared_.client_store(),
@@ -51,8 +49,7 @@ class ClientModule final : public Module {
   }
 
  private:
-  explicit ClientModule(Shared& shared) : shared_(shared) {}
-  Shared& shared_;
+  explicit ClientModule(Shared& shared) : RegistryModule(shared) {}
 };
 
 // ---- CLI: portcullis client ... ----

@@ -8,6 +8,7 @@
 #include "api/registry_api.h"
 #include "app/cli_support.h"
 #include "app/modules/module.h"
+#include "app/modules/registry_module.h"
 #include "app/modules/shared.h"
 #include "common/random.h"
 #include "oauth/provider/provider.h"
@@ -23,27 +24,6 @@ using cli::Die;
 using cli::Done;
 using cli::Output;
 using cli::Refused;
-
-class ProviderModule final : public Module {
- public:
-  static Result<std::unique_ptr<Module>> Build(Shared& shared) {
-    // The admin API verifies tokens against the published keys (read-only), the deny-list and
-    // the client catalog.
-    if (auto auth = shared.AdminAuth(); !auth) return Fail(std::move(auth.error()));
-    return std::unique_ptr<Module>(new ProviderModule(shared));
-  }
-
-  Status Register(http::Router& router) override {
-    auto routes = shared_.Registry();
-    if (!routes) return Fail(std::move(routes.error()));
-    (*routes)->AddProvider(router);
-    return {};
-  }
-
- private:
-  explicit ProviderModule(Shared& shared) : shared_(shared) {}
-  Shared& shared_;
-};
 
 // ---- CLI: portcullis provider ... ----
 
@@ -104,6 +84,7 @@ const cli::Group kCli{"provider", &AddProvider, &RunProviderCommand};
 
 }  // namespace
 
-const ModuleSpec kProviderModule{"provider", &ProviderModule::Build, &kCli};
+const ModuleSpec kProviderModule{"provider",
+                                 &RegistryModule<&api::RegistryRoutes::AddProvider>::Build, &kCli};
 
 }  // namespace portcullis::app

@@ -8,6 +8,7 @@
 #include "api/registry_api.h"
 #include "app/cli_support.h"
 #include "app/modules/module.h"
+#include "app/modules/registry_module.h"
 #include "app/modules/shared.h"
 #include "common/random.h"
 #include "oauth/refresh/refresh_admin.h"
@@ -22,27 +23,6 @@ using cli::Die;
 using cli::Done;
 using cli::Output;
 using cli::Refused;
-
-class RefreshTokenModule final : public Module {
- public:
-  static Result<std::unique_ptr<Module>> Build(Shared& shared) {
-    // The admin API verifies tokens against the published keys (read-only), the deny-list and
-    // the client catalog.
-    if (auto auth = shared.AdminAuth(); !auth) return Fail(std::move(auth.error()));
-    return std::unique_ptr<Module>(new RefreshTokenModule(shared));
-  }
-
-  Status Register(http::Router& router) override {
-    auto routes = shared_.Registry();
-    if (!routes) return Fail(std::move(routes.error()));
-    (*routes)->AddRefreshToken(router);
-    return {};
-  }
-
- private:
-  explicit RefreshTokenModule(Shared& shared) : shared_(shared) {}
-  Shared& shared_;
-};
 
 // ---- CLI: portcullis refresh-token ... ----
 
@@ -83,6 +63,7 @@ const cli::Group kCli{"refresh-token", &AddRefreshToken, &RunRefreshTokenCommand
 
 }  // namespace
 
-const ModuleSpec kRefreshTokenModule{"refresh-token", &RefreshTokenModule::Build, &kCli};
+const ModuleSpec kRefreshTokenModule{
+    "refresh-token", &RegistryModule<&api::RegistryRoutes::AddRefreshToken>::Build, &kCli};
 
 }  // namespace portcullis::app

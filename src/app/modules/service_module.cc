@@ -9,6 +9,7 @@
 #include "api/registry_api.h"
 #include "app/cli_support.h"
 #include "app/modules/module.h"
+#include "app/modules/registry_module.h"
 #include "app/modules/shared.h"
 #include "common/random.h"
 #include "oauth/client/validation.h"
@@ -27,27 +28,6 @@ using cli::Done;
 using cli::Output;
 using cli::ReadData;
 using cli::Refused;
-
-class ServiceModule final : public Module {
- public:
-  static Result<std::unique_ptr<Module>> Build(Shared& shared) {
-    // The admin API verifies tokens against the published keys (read-only), the deny-list and
-    // the client catalog.
-    if (auto auth = shared.AdminAuth(); !auth) return Fail(std::move(auth.error()));
-    return std::unique_ptr<Module>(new ServiceModule(shared));
-  }
-
-  Status Register(http::Router& router) override {
-    auto routes = shared_.Registry();
-    if (!routes) return Fail(std::move(routes.error()));
-    (*routes)->AddService(router);
-    return {};
-  }
-
- private:
-  explicit ServiceModule(Shared& shared) : shared_(shared) {}
-  Shared& shared_;
-};
 
 // ---- CLI: portcullis service ... ----
 
@@ -154,6 +134,7 @@ const cli::Group kCli{"service", &AddService, &RunServiceCommand};
 
 }  // namespace
 
-const ModuleSpec kServiceModule{"service", &ServiceModule::Build, &kCli};
+const ModuleSpec kServiceModule{"service", &RegistryModule<&api::RegistryRoutes::AddService>::Build,
+                                &kCli};
 
 }  // namespace portcullis::app

@@ -9,6 +9,7 @@
 #include "api/registry_api.h"
 #include "app/cli_support.h"
 #include "app/modules/module.h"
+#include "app/modules/registry_module.h"
 #include "app/modules/shared.h"
 #include "common/random.h"
 #include "oauth/refresh/grant_revocation.h"
@@ -29,27 +30,6 @@ using cli::Done;
 using cli::Output;
 using cli::ReadSecretLine;
 using cli::Refused;
-
-class UserModule final : public Module {
- public:
-  static Result<std::unique_ptr<Module>> Build(Shared& shared) {
-    // The admin API verifies tokens against the published keys (read-only), the deny-list and
-    // the client catalog.
-    if (auto auth = shared.AdminAuth(); !auth) return Fail(std::move(auth.error()));
-    return std::unique_ptr<Module>(new UserModule(shared));
-  }
-
-  Status Register(http::Router& router) override {
-    auto routes = shared_.Registry();
-    if (!routes) return Fail(std::move(routes.error()));
-    (*routes)->AddUser(router);
-    return {};
-  }
-
- private:
-  explicit UserModule(Shared& shared) : shared_(shared) {}
-  Shared& shared_;
-};
 
 // ---- CLI: portcullis user ... ----
 
@@ -155,6 +135,6 @@ const cli::Group kCli{"user", &AddUser, &RunUserCommand};
 
 }  // namespace
 
-const ModuleSpec kUserModule{"user", &UserModule::Build, &kCli};
+const ModuleSpec kUserModule{"user", &RegistryModule<&api::RegistryRoutes::AddUser>::Build, &kCli};
 
 }  // namespace portcullis::app

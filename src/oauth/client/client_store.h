@@ -103,14 +103,4 @@ class ClientStore {
                                       std::string_view endpoint) = 0;
 };
 
-// Transitional (issue 14).
-namespace client_store {
-// DEPRECATED: SQL fragments for the stores of other domains that still build SQL under
-// src/oauth; removed once they live in src/store/sql.
-// " COLLATE BINARY" (SQLite) or " COLLATE \"C\"" (PostgreSQL): the same order on both.
-std::string_view ByteOrder(store::Dialect d);
-// " FOR UPDATE" on PostgreSQL; SQLite's BEGIN IMMEDIATE already serializes writers.
-std::string_view ForUpdate(store::Dialect d);
-}  // namespace client_store
-
 }  // namespace portcullis::oauth

@@ -1,4 +1,5 @@
 #include "store/sql/client_store.h"
+#include "store/sql/dialect_sql.h"
 
 #include <algorithm>
 #include <array>
@@ -180,10 +181,6 @@ std::vector<std::string> Column0(const Rows& rows) {
   return out;
 }
 
-std::string ByteOrder(Dialect d) {
-  return d == Dialect::kPostgres ? " COLLATE \"C\"" : " COLLATE BINARY";
-}
-
 constexpr std::string_view kHostPrefix =
     "substr(host, 1, length(CAST($1 AS TEXT))) = CAST($1 AS TEXT)";
 
@@ -202,7 +199,7 @@ Result<std::optional<Client>> SqlClientStore::Load(Tx& tx, std::string_view clie
 Result<std::optional<Client>> SqlClientStore::LoadForUpdate(Tx& tx, std::string_view client_id) {
   // SQLite's BEGIN IMMEDIATE already serializes writers.
   std::string sql = SelectSql() + " WHERE client_id = $1";
-  if (tx.dialect() == Dialect::kPostgres) sql += " FOR UPDATE";
+  sql += ForUpdate(tx.dialect());
   return OneClient(tx.QueryRow(sql, {Text(client_id)}));
 }
 

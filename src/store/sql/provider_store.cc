@@ -1,4 +1,5 @@
 #include "store/sql/provider_store.h"
+#include "store/sql/dialect_sql.h"
 
 #include <algorithm>
 #include <string>
@@ -36,7 +37,7 @@ Status SqlProviderStore::Insert(Tx& tx, const Provider& p) {
 Result<std::optional<Provider>> SqlProviderStore::LoadForUpdate(Tx& tx, std::string_view id) {
   return FirstProvider(tx.QueryRow(std::string("SELECT ") + kColumns +
                                        " FROM providers WHERE provider_id = $1" +
-                                       (tx.dialect() == Dialect::kPostgres ? " FOR UPDATE" : ""),
+                                       ForUpdate(tx.dialect()),
                                    {Text(id)}));
 }
 

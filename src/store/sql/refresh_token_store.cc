@@ -1,4 +1,5 @@
 #include "store/sql/refresh_token_store.h"
+#include "store/sql/dialect_sql.h"
 
 #include <string>
 
@@ -35,10 +36,6 @@ Param TextOrNull(std::string_view s) { return s.empty() ? Null() : Text(s); }
 Status Done(Result<int64_t> r) {
   if (!r) return Fail(std::move(r.error()));
   return {};
-}
-
-std::string_view ByteOrder(Dialect d) {
-  return d == Dialect::kPostgres ? " COLLATE \"C\"" : " COLLATE BINARY";
 }
 
 Result<std::vector<RefreshToken>> AllOf(Result<Rows> rows) {
@@ -155,7 +152,7 @@ Status SqlRefreshTokenStore::DeleteForClient(Tx& tx, std::string_view client_id)
 Result<std::vector<RefreshToken>> SqlRefreshTokenStore::ListActive(std::string_view prefix,
                                                                    int64_t now, int64_t offset,
                                                                    int64_t limit) {
-  std::string order(ByteOrder(db_.dialect()));
+  std::string order = ByteOrder(db_.dialect());
   return AllOf(
       db_.Query("SELECT " + std::string(kColumns) +
                     " FROM refresh_tokens WHERE state = 'active' AND expires_at > $2 AND "

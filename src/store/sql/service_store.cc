@@ -1,4 +1,5 @@
 #include "store/sql/service_store.h"
+#include "store/sql/dialect_sql.h"
 
 #include <map>
 #include <set>
@@ -32,13 +33,6 @@ Service RowToService(const Row& r) {
 }
 
 Param OptText(const std::string& s) { return s.empty() ? Null() : Text(s); }
-
-// The same order on both backends: byte order.
-std::string ByteOrder(Dialect d) {
-  return d == Dialect::kPostgres ? " COLLATE \"C\"" : " COLLATE BINARY";
-}
-
-std::string ForUpdate(Dialect d) { return d == Dialect::kPostgres ? " FOR UPDATE" : ""; }
 
 std::string EndpointsSql(Dialect d) {
   return "SELECT endpoint, operation, scope FROM service_endpoints WHERE service_id = $1 "

@@ -1,4 +1,5 @@
 #include "store/sql/user_store.h"
+#include "store/sql/dialect_sql.h"
 
 #include <string>
 
@@ -42,11 +43,6 @@ Result<std::optional<User>> One(Result<std::optional<Row>> row) {
   return std::optional<User>(RowToUser(**row));
 }
 
-// Bytewise order for ids on both backends (PostgreSQL would otherwise sort by locale).
-std::string_view ByteOrder(Dialect d) {
-  return d == Dialect::kPostgres ? " COLLATE \"C\"" : " COLLATE BINARY";
-}
-
 }  // namespace
 
 Result<std::optional<User>> SqlUserStore::Find(Tx& tx, std::string_view user_id) {
@@ -59,8 +55,7 @@ Result<std::optional<User>> SqlUserStore::Find(std::string_view user_id) {
 
 Result<std::optional<User>> SqlUserStore::FindForUpdate(Tx& tx, std::string_view user_id) {
   // SQLite has no row locks: its write transactions exclude each other as a whole.
-  return One(tx.QueryRow(kSelectById + (tx.dialect() == Dialect::kPostgres ? " FOR UPDATE" : ""),
-                         {Text(user_id)}));
+  return One(tx.QueryRow(kSelectById + ForUpdate(tx.dialect()), {Text(user_id)}));
 }
 
 Result<bool> SqlUserStore::EmailTaken(Tx& tx, std::string_view email,
@@ -159,7 +154,7 @@ Result<UserPage> SqlUserStore::List(std::string_view prefix, int64_t offset, int
     auto rows = tx.Query(std::string("SELECT ") + kColumns +
                              " FROM users WHERE substr(user_id, 1, length(CAST($1 AS TEXT))) = "
                              "CAST($1 AS TEXT) ORDER BY user_id" +
-                             std::string(ByteOrder(tx.dialect())) + " LIMIT $2 OFFSET $3",
+                             ByteOrder(tx.dialect()) + " LIMIT $2 OFFSET $3",
                          {Text(prefix), Int(limit), Int(offset)});
     if (!rows) return Fail(std::move(rows.error()));
     for (const auto& r : *rows) page.users.push_back(RowToUser(r));

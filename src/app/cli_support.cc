@@ -126,6 +126,15 @@ int Output(const State& s, const json::value& v, const std::vector<std::string>&
   return 0;
 }
 
+int OutputPage(const State& s, std::string_view member, json::array items, int64_t total,
+               const std::vector<std::string>& columns) {
+  if (!s.json) return Output(s, items, columns);
+  json::object o;
+  o[member] = std::move(items);
+  o["total"] = total;
+  return Output(s, o);
+}
+
 int Done(const State& s, const std::string& what) {
   if (s.json) {
     json::object o;

@@ -17,8 +17,10 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
@@ -119,6 +121,10 @@ Result<boost::json::object> Body(const State& s, const std::string& command);
 // JSON with --json, otherwise `key: value` lines (objects) or a table of `columns` (arrays).
 int Output(const State& s, const boost::json::value& v,
            const std::vector<std::string>& columns = {});
+// One page of a list: {"<member>": items, "total": total} with --json, otherwise a table of
+// `columns`.
+int OutputPage(const State& s, std::string_view member, boost::json::array items, int64_t total,
+               const std::vector<std::string>& columns);
 // {"ok":true,"done":what} with --json, otherwise `what`.
 int Done(const State& s, const std::string& what);
 

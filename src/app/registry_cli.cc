@@ -27,7 +27,7 @@ namespace json = boost::json;
 namespace {
 
 using cli::Die;
-using cli::Output;
+using cli::OutputPage;
 using cli::ReadAll;
 using cli::Refused;
 
@@ -48,13 +48,8 @@ int RunAuditCommand(const cli::State& s, const std::string&, cli::Env& env) {
   if (!list) return Refused(list.error());
   json::array items;
   for (const auto& e : list->entries) items.emplace_back(oauth::audit::RowToJson(e));
-  if (s.json) {
-    json::object o;
-    o["entries"] = std::move(items);
-    o["total"] = list->total;
-    return Output(s, o);
-  }
-  return Output(s, items, {"id", "at", "actor", "action", "entityKind", "entityId"});
+  return OutputPage(s, "entries", std::move(items), list->total,
+                    {"id", "at", "actor", "action", "entityKind", "entityId"});
 }
 
 int RunImportCommand(const cli::State& s, const std::string&, cli::Env& env) {

@@ -27,6 +27,7 @@ using cli::Body;
 using cli::Die;
 using cli::Done;
 using cli::Output;
+using cli::OutputPage;
 using cli::ReadSecretLine;
 using cli::Refused;
 
@@ -87,13 +88,8 @@ int RunClientCommand(const cli::State& s, const std::string& cmd, cli::Env& env)
     if (!list) return Refused(list.error());
     json::array items;
     for (const auto& c : list->clients) items.emplace_back(oauth::ClientToJson(c));
-    if (s.json) {
-      json::object o;
-      o["clients"] = std::move(items);
-      o["total"] = list->total;
-      return Output(s, o);
-    }
-    return Output(s, items, {"clientId", "clientName", "clientType", "host", "scope"});
+    return OutputPage(s, "clients", std::move(items), list->total,
+                      {"clientId", "clientName", "clientType", "host", "scope"});
   }
   if (cmd == "get") {
     auto c = clients.Get(s.id);

@@ -26,6 +26,7 @@ using cli::Body;
 using cli::Die;
 using cli::Done;
 using cli::Output;
+using cli::OutputPage;
 using cli::ReadData;
 using cli::Refused;
 
@@ -53,13 +54,8 @@ int RunServiceCommand(const cli::State& s, const std::string& cmd, cli::Env& env
     if (!list) return Refused(list.error());
     json::array items;
     for (const auto& x : list->services) items.emplace_back(oauth::ServiceToJson(x));
-    if (s.json) {
-      json::object o;
-      o["services"] = std::move(items);
-      o["total"] = list->total;
-      return Output(s, o);
-    }
-    return Output(s, items, {"serviceId", "serviceName", "serviceType", "host", "scope"});
+    return OutputPage(s, "services", std::move(items), list->total,
+                      {"serviceId", "serviceName", "serviceType", "host", "scope"});
   }
   if (cmd == "get") {
     auto r = services.Get(s.id);

@@ -53,6 +53,12 @@ struct Client {
   std::string deref_client_id;  // external clients: the one client allowed to deref
   std::string owner_id;
   std::string host;
+  // OpenID Connect client metadata: where RP-initiated logout may return (matched exactly,
+  // RP-Initiated Logout §3.1), the back-channel logout receiver (Back-Channel Logout §2.2), and
+  // the ID token's JWS algorithm (Registration §2; empty: RS256).
+  std::vector<std::string> post_logout_redirect_uris;
+  std::string backchannel_logout_uri;
+  std::string id_token_signed_response_alg;
   int64_t created_at = 0;
   int64_t updated_at = 0;
 

@@ -40,6 +40,13 @@ struct AuthCode {
   std::string nonce;
   std::string remember = "N";  // Y | N
   std::string family_id;       // the refresh-token family it led to; set by RecordIssued
+  // The sign-in behind the code (OpenID Connect Core §2 auth_time, sid, amr, acr) and the
+  // request's `claims` parameter (§5.5, JSON text; empty: none).
+  int64_t auth_time = 0;
+  std::string sid;
+  std::string amr;  // space-separated RFC 8176 values
+  std::string acr;
+  std::string claims;
   int64_t created_at = 0;
   int64_t expires_at = 0;
 };

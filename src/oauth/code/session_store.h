@@ -27,8 +27,13 @@ namespace portcullis::oauth {
 struct SsoSession {
   std::string user_id;
   bool remember = false;
-  int64_t created_at = 0;
+  int64_t created_at = 0;  // when the user signed in: OpenID Connect's auth_time
   int64_t expires_at = 0;
+  // The session's public id (OIDC Back-Channel Logout §2.1 "sid"): random, unrelated to the
+  // cookie. Empty for sessions made before it existed.
+  std::string sid;
+  std::string amr;  // how the user signed in: space-separated RFC 8176 values ("pwd")
+  std::string acr;  // empty: no acr asserted
 };
 
 class SessionStore {

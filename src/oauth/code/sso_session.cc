@@ -18,7 +18,7 @@ std::string SsoSessions::Key(std::string_view realm, std::string_view cookie) {
 }
 
 Result<SsoSessions::Created> SsoSessions::Create(std::string_view realm, std::string_view user_id,
-                                                 bool remember) {
+                                                 bool remember, std::string_view amr) {
   if (creates_.fetch_add(1) % 256 == 255) {
     if (auto s = Purge(); !s) log::Warn("sso.purge_failed", {{"error", s.error().detail}});
   }
@@ -27,6 +27,8 @@ Result<SsoSessions::Created> SsoSessions::Create(std::string_view realm, std::st
   const int64_t now = clock_.Now();
   const int64_t ttl = remember ? settings_.remember_ttl : settings_.ttl;
   out.session = SsoSession{std::string(user_id), remember, now, now + ttl};
+  out.session.sid = random_.Token(16);
+  out.session.amr = std::string(amr);
   out.max_age = remember ? ttl : 0;
   if (auto s = store_.Insert(Key(realm, out.cookie.Reveal()), out.session); !s) {
     return Fail(s.error());

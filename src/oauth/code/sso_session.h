@@ -41,7 +41,9 @@ class SsoSessions {
     SsoSession session;
     int64_t max_age = 0;  // cookie Max-Age; 0: a browser-session cookie (no remember)
   };
-  Result<Created> Create(std::string_view realm, std::string_view user_id, bool remember);
+  // A new session with a fresh sid; `amr` records how the user signed in (RFC 8176).
+  Result<Created> Create(std::string_view realm, std::string_view user_id, bool remember,
+                         std::string_view amr = "pwd");
   // nullopt when unknown or expired.
   Result<std::optional<SsoSession>> Find(std::string_view realm, std::string_view cookie) const;
   Status Delete(std::string_view realm, std::string_view cookie);

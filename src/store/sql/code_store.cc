@@ -16,11 +16,14 @@ Status SqlAuthCodeStore::Insert(const oauth::AuthCode& c) {
   auto n = db_.Exec(
       "INSERT INTO auth_codes (code_hash, client_id, user_id, user_type, roles, scope,"
       " redirect_uri, code_challenge, code_challenge_method, nonce, remember, created_at,"
-      " expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+      " expires_at, auth_time, sid, amr, acr, claims)"
+      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
       {Text(c.code_hash), Text(c.client_id), Text(c.user_id), TextOrNull(c.user_type),
        TextOrNull(c.roles), Text(c.scope), TextOrNull(c.redirect_uri), TextOrNull(c.code_challenge),
        TextOrNull(c.code_challenge_method), TextOrNull(c.nonce),
-       Text(c.remember == "Y" ? "Y" : "N"), Int(c.created_at), Int(c.expires_at)});
+       Text(c.remember == "Y" ? "Y" : "N"), Int(c.created_at), Int(c.expires_at),
+       c.auth_time ? Int(c.auth_time) : Null(), TextOrNull(c.sid), TextOrNull(c.amr),
+       TextOrNull(c.acr), TextOrNull(c.claims)});
   if (!n) {
     if (IsForeignKeyViolation(n.error())) return Fail(oauth::CodeClientNotFound(c.client_id));
     return Fail(std::move(n.error()));
@@ -36,7 +39,8 @@ Result<std::optional<oauth::AuthCode>> SqlAuthCodeStore::Consume(Tx& tx, std::st
       "UPDATE auth_codes SET consumed_at = $3"
       " WHERE code_hash = $1 AND client_id = $2 AND consumed_at IS NULL AND expires_at > $3"
       " RETURNING user_id, user_type, roles, scope, redirect_uri, code_challenge,"
-      " code_challenge_method, nonce, remember, family_id, created_at, expires_at",
+      " code_challenge_method, nonce, remember, family_id, created_at, expires_at,"
+      " auth_time, sid, amr, acr, claims",
       {Text(code_hash), Text(client_id), Int(now)});
   if (!row) return Fail(std::move(row.error()));
   if (!*row) return std::optional<oauth::AuthCode>();
@@ -56,6 +60,11 @@ Result<std::optional<oauth::AuthCode>> SqlAuthCodeStore::Consume(Tx& tx, std::st
   c.family_id = r.Str(9);
   c.created_at = r.Int(10);
   c.expires_at = r.Int(11);
+  c.auth_time = r.IsNull(12) ? 0 : r.Int(12);
+  c.sid = r.Str(13);
+  c.amr = r.Str(14);
+  c.acr = r.Str(15);
+  c.claims = r.Str(16);
   return std::optional<oauth::AuthCode>(std::move(c));
 }
 

@@ -42,6 +42,11 @@ class CodeStoreContract : public TokenStateTest {
     c.code_challenge_method = "S256";
     c.nonce = "n";
     c.remember = "Y";
+    c.auth_time = expires - 700;
+    c.sid = "sid-1";
+    c.amr = "pwd";
+    c.acr = "1";
+    c.claims = R"({"id_token":{"email":null}})";
     c.created_at = expires - 600;
     c.expires_at = expires;
     return c;
@@ -89,6 +94,11 @@ TEST_P(CodeStoreContract, ConsumeReturnsTheCodeOnceAndFindTellsWhy) {
   EXPECT_EQ(c->code_challenge_method, "S256");
   EXPECT_EQ(c->nonce, "n");
   EXPECT_EQ(c->remember, "Y");
+  EXPECT_EQ(c->auth_time, c->expires_at - 700);
+  EXPECT_EQ(c->sid, "sid-1");
+  EXPECT_EQ(c->amr, "pwd");
+  EXPECT_EQ(c->acr, "1");
+  EXPECT_EQ(c->claims, R"({"id_token":{"email":null}})");
   EXPECT_EQ(c->family_id, "");
   EXPECT_FALSE(Consume("h1", "c1", 501)) << "a replay";
 

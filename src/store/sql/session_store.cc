@@ -6,23 +6,25 @@ using oauth::SsoSession;
 
 Status SqlSessionStore::Insert(std::string_view key, const SsoSession& s) {
   auto n = db_.Exec(
-      "INSERT INTO sso_sessions (session_hash, user_id, created_at, expires_at, remember)"
-      " VALUES ($1, $2, $3, $4, $5)",
+      "INSERT INTO sso_sessions (session_hash, user_id, created_at, expires_at, remember, sid,"
+      " amr, acr) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
       {Text(key), Text(s.user_id), Int(s.created_at), Int(s.expires_at),
-       Text(s.remember ? "Y" : "N")});
+       Text(s.remember ? "Y" : "N"), s.sid.empty() ? Null() : Text(s.sid),
+       s.amr.empty() ? Null() : Text(s.amr), s.acr.empty() ? Null() : Text(s.acr)});
   if (!n) return Fail(n.error());
   return {};
 }
 
 Result<std::optional<SsoSession>> SqlSessionStore::Find(std::string_view key, int64_t now) {
   auto row = db_.QueryRow(
-      "SELECT user_id, remember, created_at, expires_at FROM sso_sessions"
+      "SELECT user_id, remember, created_at, expires_at, sid, amr, acr FROM sso_sessions"
       " WHERE session_hash = $1 AND expires_at > $2",
       {Text(key), Int(now)});
   if (!row) return Fail(row.error());
   if (!*row) return std::optional<SsoSession>();
   const auto& r = **row;
-  return std::optional<SsoSession>(SsoSession{r.Str(0), r.Str(1) == "Y", r.Int(2), r.Int(3)});
+  return std::optional<SsoSession>(
+      SsoSession{r.Str(0), r.Str(1) == "Y", r.Int(2), r.Int(3), r.Str(4), r.Str(5), r.Str(6)});
 }
 
 Status SqlSessionStore::Delete(std::string_view key) {

@@ -49,6 +49,14 @@ TEST_P(SessionStoreContract, FindsUnexpiredSessionsOnly) {
   s = sessions().Find("k2", 100);
   ASSERT_TRUE(s && *s);
   EXPECT_TRUE((*s)->remember);
+  EXPECT_EQ((*s)->sid, "");  // none given: empty, not garbage
+
+  ASSERT_TRUE(sessions().Insert("k3", SsoSession{"bob", false, 5, 50, "sid-3", "pwd otp", "2"}));
+  s = sessions().Find("k3", 0);
+  ASSERT_TRUE(s && *s);
+  EXPECT_EQ((*s)->sid, "sid-3");
+  EXPECT_EQ((*s)->amr, "pwd otp");
+  EXPECT_EQ((*s)->acr, "2");
   EXPECT_FALSE(*sessions().Find("unknown", 0));
   EXPECT_FALSE(*sessions().Find("K1", 0));
 }

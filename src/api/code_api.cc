@@ -224,8 +224,10 @@ class Endpoint {
     if (!entry) return Shown(browser, entry.error());
     if (!browser) return BasicLogin(req, std::move(*v), *entry);
 
+    // Without a session there is nothing to decide on the store: the sign-in form, or for
+    // prompt=none login_required without any page (OIDC Core §3.1.2.6).
     std::string sso = Cookie(req, kSsoCookie);
-    if (sso.empty() || v->prompt_login) {
+    if (sso.empty()) {
       if (v->prompt_none)
         return Failed(true, 302, AuthorizationService::FailureFor(*v, LoginRequired()));
       return LoginForm(req, *parsed, *v, 200, {}, {});
@@ -243,13 +245,16 @@ class Endpoint {
           return Shown(true, u.error());
         }  // else the account is gone: sign in again
       }
-      if (!user) {
+      // Sign in again: no (usable) session, prompt=login, a session older than max_age, or a
+      // session of another user than the id_token_hint names (OIDC Core §3.1.2.1).
+      if (!user || d_.authorization.NeedsFreshSignIn(v, **session) ||
+          (!v.hint_subject.empty() && v.hint_subject != user->user_id)) {
         if (v.prompt_none) {
           return Failed(true, 302, AuthorizationService::FailureFor(v, LoginRequired()));
         }
         return LoginForm(req, r, v, 200, {}, {});
       }
-      return Proceed(req, r, v, *user, (*session)->remember, sso, 302, {});
+      return Proceed(req, r, v, *user, **session, sso, 302, {});
     });
   }
 
@@ -311,7 +316,18 @@ class Endpoint {
           std::string sso(created->cookie.Reveal());
           std::string cookie =
               CookieHeader(kSsoCookie, sso, remember ? created->max_age : -1, "Lax", Secure(req));
-          return Proceed(req, r, v, *u, remember, sso, 303, {cookie});
+          // The client named another user in id_token_hint: the session stands, but this
+          // request gets no code for someone else (OIDC Core §3.1.2.1).
+          if (!v.hint_subject.empty() && v.hint_subject != u->user_id) {
+            return WithCookies(
+                Failed(true, 303,
+                       AuthorizationService::FailureFor(
+                           v, Error::OAuth(400, "login_required",
+                                           "The user who signed in is not the one the "
+                                           "id_token_hint names."))),
+                {cookie});
+          }
+          return Proceed(req, r, v, *u, created->session, sso, 303, {cookie});
         }};
   }
 
@@ -340,9 +356,9 @@ class Endpoint {
       if (!allow) {
         log::Info("code.consent_denied",
                   {{"user_id", (*session)->user_id}, {"client_id", v.client->client_id}});
-        return Redirect(
+        return Deliver(
             303,
-            d_.authorization.ErrorRedirect(AuthorizationService::FailureFor(
+            d_.authorization.ErrorAnswer(AuthorizationService::FailureFor(
                 v, Error::OAuth(403, "access_denied", "The user did not allow the request."))));
       }
       auto user = entry.authenticator->Find((*session)->user_id);
@@ -356,7 +372,8 @@ class Endpoint {
       log::Info("code.consent_granted", {{"user_id", user->user_id},
                                          {"client_id", v.client->client_id},
                                          {"scope", oauth::JoinScope(v.scope)}});
-      return Issue(true, v, *user, (*session)->remember, 303);
+      return Issue(true, v, *user, (*session)->remember,
+                   oauth::SignInRecord::FromSession(**session), 303);
     });
   }
 
@@ -495,7 +512,7 @@ class Endpoint {
       log::Info("code.request_refused", {{"code", f.error.code}, {"error", f.error.description}});
       return code_pages::ErrorPage(f.error);
     }
-    return Redirect(redirect_status, d_.authorization.ErrorRedirect(f));
+    return Deliver(redirect_status, d_.authorization.ErrorAnswer(f));
   }
 
   // "Start again": the same authorization request, from the top.
@@ -527,6 +544,8 @@ class Endpoint {
     view.client = v.client.get();
     view.hidden = Passthrough(r);
     view.csrf = d_.csrf.Issue(kLoginForm, nonce);
+    // login_hint only prefills the field (OIDC Core §3.1.2.1): the user still signs in.
+    if (username.empty()) username = v.login_hint.substr(0, kMaxUserId);
     view.username = std::move(username);
     view.error = std::move(error);
     view.remember = r.remember.value_or("") == "Y";
@@ -557,26 +576,39 @@ class Endpoint {
             if (user.error().http_status == 401) return Challenge(user.error());
             return JsonError(user.error());
           }
-          if (!v.client->IsTrusted() && !d_.authorization.settings().basic_auth_implicit_consent) {
-            auto covered = d_.consents.Covers(user->user_id, v.client->client_id, v.scope);
-            if (!covered) return JsonError(covered.error());
-            if (!*covered) {
+          if (!v.hint_subject.empty() && v.hint_subject != user->user_id) {
+            return Deliver(302, d_.authorization.ErrorAnswer(AuthorizationService::FailureFor(
+                                    v, Error::OAuth(400, "login_required",
+                                                    "The credentials are not those of the user "
+                                                    "the id_token_hint names."))));
+          }
+          // prompt=consent asks the user again, which only the browser form can do.
+          if (!v.client->IsTrusted() &&
+              (v.prompt_consent || !d_.authorization.settings().basic_auth_implicit_consent)) {
+            bool covered = false;
+            if (!v.prompt_consent) {
+              auto c = d_.consents.Covers(user->user_id, v.client->client_id, v.scope);
+              if (!c) return JsonError(c.error());
+              covered = *c;
+            }
+            if (!covered) {
               log::Info("code.consent_required",
                         {{"user_id", user->user_id}, {"client_id", v.client->client_id}});
-              return Redirect(302, d_.authorization.ErrorRedirect(AuthorizationService::FailureFor(
-                                       v, Error::OAuth(400, "consent_required",
-                                                       "The user has not consented to this "
-                                                       "client; sign in with the browser form."))));
+              return Deliver(302, d_.authorization.ErrorAnswer(AuthorizationService::FailureFor(
+                                      v, Error::OAuth(400, "consent_required",
+                                                      "The user has not consented to this "
+                                                      "client; sign in with the browser form."))));
             }
           }
-          return Issue(false, v, *user, v.remember, 302);
+          // No session: the sign-in is now, by password (auth_time now, amr "pwd", no sid).
+          return Issue(false, v, *user, v.remember, d_.authorization.SignInNow(), 302);
         }};
   }
 
   // A signed-in user: consent if needed, else a code. Blocking.
   Response Proceed(const Request& req, const AuthorizationRequest& r, const ValidAuthorization& v,
-                   const AuthenticatedUser& user, bool remember, const std::string& sso, int status,
-                   const std::vector<std::string>& cookies) {
+                   const AuthenticatedUser& user, const oauth::SsoSession& session,
+                   const std::string& sso, int status, const std::vector<std::string>& cookies) {
     // First-party (trusted) clients need no consent; others need a remembered one that covers
     // the scope, unless prompt=consent asks again.
     bool ask = !v.client->IsTrusted();
@@ -585,7 +617,11 @@ class Endpoint {
       if (!covered) return WithCookies(Shown(true, covered.error()), cookies);
       ask = !*covered;
     }
-    if (!ask) return WithCookies(Issue(true, v, user, remember, status), cookies);
+    if (!ask) {
+      return WithCookies(
+          Issue(true, v, user, session.remember, oauth::SignInRecord::FromSession(session), status),
+          cookies);
+    }
     if (v.prompt_none) {
       return WithCookies(
           Failed(true, status,
@@ -607,10 +643,19 @@ class Endpoint {
   }
 
   Response Issue(bool browser, const ValidAuthorization& v, const AuthenticatedUser& user,
-                 bool remember, int status) {
-    auto code = d_.authorization.IssueCode(v, user, remember);
+                 bool remember, const oauth::SignInRecord& sign_in, int status) {
+    auto code = d_.authorization.IssueCode(v, user, remember, sign_in);
     if (!code) return Shown(browser, code.error());
-    return Redirect(status, d_.authorization.SuccessRedirect(v, *code));
+    return Deliver(status, d_.authorization.Success(v, *code));
+  }
+
+  // An answer to the client in its response mode: a redirect (query), or a page that posts it
+  // to the redirect URI (form_post).
+  static Response Deliver(int status, const oauth::AuthorizationAnswer& a) {
+    if (a.mode == oauth::ResponseMode::kFormPost) {
+      return code_pages::FormPost(a.redirect_uri, a.params);
+    }
+    return Redirect(status, oauth::AppendQuery(a.redirect_uri, a.params));
   }
 
   struct Who {

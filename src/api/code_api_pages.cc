@@ -1,5 +1,7 @@
 #include "api/code_api_pages.h"
 
+#include <openssl/sha.h>
+
 #include <ctime>
 
 #include "api/html.h"
@@ -30,7 +32,48 @@ std::string Date(int64_t unix_seconds) {
   return buf;
 }
 
+// The form post's only script; the CSP names its hash, so nothing else can run.
+constexpr std::string_view kSubmitScript = "document.forms[0].submit();";
+
+const std::string& SubmitScriptHash() {
+  static const std::string hash = [] {
+    unsigned char digest[SHA256_DIGEST_LENGTH];
+    SHA256(reinterpret_cast<const unsigned char*>(kSubmitScript.data()), kSubmitScript.size(),
+           digest);
+    return "'sha256-" +
+           Base64Encode(std::string_view(reinterpret_cast<char*>(digest), sizeof digest)) + "'";
+  }();
+  return hash;
+}
+
 }  // namespace
+
+http::Response FormPost(const std::string& action, const FormFields& params) {
+  std::string html =
+      "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+      "<meta name=\"referrer\" content=\"no-referrer\"><title>Returning to the application"
+      "</title></head>\n<body>\n<form method=\"post\" action=\"" +
+      Escape(action) + "\">\n" + HiddenFields(params) +
+      "\n<noscript><p>Scripts are off: continue to the application.</p>"
+      "<button type=\"submit\">Continue</button></noscript>\n</form>\n<script>";
+  html += kSubmitScript;
+  html += "</script>\n</body></html>\n";
+  http::Response r = http::Response::Text(200, std::move(html), "text/html; charset=utf-8");
+  std::string csp = "default-src 'none'; script-src " + SubmitScriptHash();
+  // A redirect URI whose origin cannot be written into the header leaves form-action open: the
+  // page has one fixed form and no other content.
+  if (std::string target = html::CspSource(action); !target.empty()) {
+    csp += "; form-action " + target;
+  }
+  csp += "; frame-ancestors 'none'; base-uri 'none'";
+  r.With("Content-Security-Policy", csp);
+  r.With("X-Frame-Options", "DENY");
+  r.With("Referrer-Policy", "no-referrer");
+  r.With("Cache-Control", "no-store");
+  r.With("Pragma", "no-cache");
+  r.With("X-Content-Type-Options", "nosniff");
+  return r;
+}
 
 http::Response Login(int status, const LoginView& v) {
   const bool failed = !v.error.empty();

@@ -57,6 +57,12 @@ http::Response SignedOut();
 // A short page with a heading and one paragraph.
 http::Response Message(int status, const std::string& title, const std::string& text);
 
+// OAuth 2.0 Form Post Response Mode §2: a page whose script posts `params` to `action` (the
+// client's redirect URI) at once, with a button for browsers without scripts. Its CSP allows
+// that one script (by hash) and a form post to the redirect URI's origin, nothing else; the
+// page is never cached or framed.
+http::Response FormPost(const std::string& action, const FormFields& params);
+
 // An error shown to the user. `restart_href`, when set, offers to start the sign-in again.
 http::Response ErrorPage(const Error& error, const std::string& restart_href = {});
 

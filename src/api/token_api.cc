@@ -146,9 +146,14 @@ void RegisterDiscovery(http::Router& router, const Discovery& d) {
   m["grant_types_supported"] = std::move(grant_types);
   if (d.code_service) {
     m["response_types_supported"] = json::array{"code"};
-    m["response_modes_supported"] = json::array{"query"};
     m["code_challenge_methods_supported"] = json::array{"S256"};
     m["authorization_response_iss_parameter_supported"] = true;  // RFC 9207
+    // authorize: the authorization request parameters (OIDC Discovery §3, OAuth 2.0 Form Post
+    // Response Mode, OIDC Prompt Create §4.1). Request objects are refused.
+    m["response_modes_supported"] = json::array{"query", "form_post"};
+    m["prompt_values_supported"] = json::array{"none", "login", "consent"};
+    m["request_parameter_supported"] = false;
+    m["request_uri_parameter_supported"] = false;
   } else {
     m["response_types_supported"] = json::array{};
   }

@@ -1,5 +1,6 @@
 #include "oauth/code/authorization_request.h"
 
+#include <algorithm>
 #include <array>
 #include <utility>
 
@@ -7,7 +8,12 @@ namespace portcullis::oauth {
 namespace {
 
 using Member = std::optional<std::string> AuthorizationRequest::*;
-constexpr std::array<std::pair<std::string_view, Member>, 10> kMembers = {{
+struct MemberInfo {
+  std::string_view name;
+  Member member;
+  bool long_value = false;  // bounded by kMaxLongValue instead of max_value
+};
+constexpr std::array<MemberInfo, 19> kMembers = {{
     {"response_type", &AuthorizationRequest::response_type},
     {"client_id", &AuthorizationRequest::client_id},
     {"redirect_uri", &AuthorizationRequest::redirect_uri},
@@ -17,6 +23,15 @@ constexpr std::array<std::pair<std::string_view, Member>, 10> kMembers = {{
     {"code_challenge_method", &AuthorizationRequest::code_challenge_method},
     {"nonce", &AuthorizationRequest::nonce},
     {"prompt", &AuthorizationRequest::prompt},
+    {"max_age", &AuthorizationRequest::max_age},
+    {"login_hint", &AuthorizationRequest::login_hint},
+    {"id_token_hint", &AuthorizationRequest::id_token_hint, true},
+    {"response_mode", &AuthorizationRequest::response_mode},
+    {"claims", &AuthorizationRequest::claims, true},
+    {"acr_values", &AuthorizationRequest::acr_values},
+    {"request", &AuthorizationRequest::request, true},
+    {"request_uri", &AuthorizationRequest::request_uri},
+    {"registration", &AuthorizationRequest::registration, true},
     {"remember", &AuthorizationRequest::remember},
 }};
 
@@ -30,11 +45,13 @@ Result<AuthorizationRequest> AuthorizationRequest::FromFields(const FormFields& 
                                                               size_t max_value) {
   AuthorizationRequest r;
   for (const auto& [name, value] : fields) {
-    for (const auto& [key, member] : kMembers) {
+    for (const auto& [key, member, long_value] : kMembers) {
       if (name != key) continue;
       // RFC 6749 §3.1: "Request and response parameters MUST NOT be included more than once."
       if ((r.*member).has_value()) return Fail(Invalid("The parameter " + name + " is repeated."));
-      if (value.size() > max_value) return Fail(Invalid("The parameter " + name + " is too long."));
+      if (value.size() > (long_value ? std::max(max_value, kMaxLongValue) : max_value)) {
+        return Fail(Invalid("The parameter " + name + " is too long."));
+      }
       r.*member = value;
     }
   }
@@ -50,8 +67,8 @@ Result<AuthorizationRequest> AuthorizationRequest::Parse(std::string_view urlenc
 
 FormFields AuthorizationRequest::ToFields() const {
   FormFields out;
-  for (const auto& [key, member] : kMembers) {
-    if ((this->*member).has_value()) out.emplace_back(std::string(key), *(this->*member));
+  for (const auto& m : kMembers) {
+    if ((this->*m.member).has_value()) out.emplace_back(std::string(m.name), *(this->*m.member));
   }
   return out;
 }

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <boost/json.hpp>
+
 #include "common/log.h"
 #include "oauth/client/client_catalog.h"
 #include "oauth/credentials/token_hash.h"
@@ -83,31 +85,56 @@ Validation AuthorizationService::Validate(const AuthorizationRequest& req, bool 
         Error::Status("ERR12025", "redirect_uri is required: the client registered several."));
   }
 
-  // From here on errors go back to the client.
+  // From here on errors go back to the client, in the response mode it asked for once that is
+  // known to be one we support (an unknown mode's error goes back in the default, query).
   const std::string& to = v.redirect_uri;
+  if (req.response_mode.has_value()) {
+    if (*req.response_mode == "form_post") {
+      v.response_mode = ResponseMode::kFormPost;
+    } else if (*req.response_mode != "query") {
+      return std::unexpected(Redirectable(req, to,
+                                          Invalid("response_mode " + Clip(*req.response_mode) +
+                                                  " is not supported: use query or form_post.")));
+    }
+  }
+  auto refuse = [&](Error e) {
+    AuthorizationFailure f = Redirectable(req, to, std::move(e));
+    f.response_mode = v.response_mode;
+    return std::unexpected(std::move(f));
+  };
+  // OIDC Core §6: request objects are optional; refused by name until PAR exists. Dynamic
+  // registration parameters (§7.2.1) likewise.
+  if (req.request.has_value()) {
+    return refuse(Error::OAuth(400, "request_not_supported",
+                               "The request parameter (request objects) is not supported."));
+  }
+  if (req.request_uri.has_value()) {
+    return refuse(Error::OAuth(400, "request_uri_not_supported",
+                               "The request_uri parameter is not supported."));
+  }
+  if (req.registration.has_value()) {
+    return refuse(Error::OAuth(400, "registration_not_supported",
+                               "The registration parameter is not supported."));
+  }
   if (response_type.empty()) {
-    return std::unexpected(
-        Redirectable(req, to, Error::Status("ERR11000", "response_type is required.")));
+    return refuse(Error::Status("ERR11000", "response_type is required."));
   }
   if (response_type != "code") {
     Error e = Error::Status("ERR11004", "response_type must be code.");
     e.oauth_error = "unsupported_response_type";
-    return std::unexpected(Redirectable(req, to, std::move(e)));
+    return refuse(std::move(e));
   }
   if (!client->AllowsGrant("authorization_code")) {
-    return std::unexpected(Redirectable(
-        req, to,
-        Error::OAuth(400, "unauthorized_client",
-                     "The client is not allowed to use the authorization code grant.")));
+    return refuse(Error::OAuth(400, "unauthorized_client",
+                               "The client is not allowed to use the authorization code grant."));
   }
 
   // Scope: a subset of the client's, by exact membership (RFC 6749 §3.3, reference §4.6).
   v.scope = SplitScope(req.scope.value_or(""));
   for (const auto& s : v.scope) {
     if (!client->HasScope(s)) {
-      return std::unexpected(Redirectable(
-          req, to,
-          Error::Status("ERR12027", "The scope " + Clip(s) + " is not allowed for the client.")));
+      return refuse(
+          Error::Status("ERR12027", "The scope " + Clip(s) + " is not allowed for the client."));
     }
   }
   // No scope asked: the client's whole scope, written into the code so the token carries what
@@ -118,29 +145,62 @@ Validation AuthorizationService::Validate(const AuthorizationRequest& req, bool 
   if (req.code_challenge.has_value()) {
     std::string method = req.code_challenge_method.value_or("plain");  // RFC 7636 §4.3 default
     if (auto s = CheckCodeChallenge(*req.code_challenge, method, settings_.allow_plain_pkce); !s) {
-      return std::unexpected(Redirectable(req, to, s.error()));
+      return refuse(s.error());
     }
     v.code_challenge = *req.code_challenge;
     v.code_challenge_method = method;
   } else if (req.code_challenge_method.has_value()) {
-    return std::unexpected(
-        Redirectable(req, to, Invalid("code_challenge_method was sent without code_challenge.")));
+    return refuse(Invalid("code_challenge_method was sent without code_challenge."));
   } else if (client->IsPublic()) {
-    return std::unexpected(
-        Redirectable(req, to,
-                     Invalid("code_challenge is required: public clients must use PKCE with S256 "
-                             "(RFC 9700 2.1.1).")));
+    return refuse(
+        Invalid("code_challenge is required: public clients must use PKCE with S256 "
+                "(RFC 9700 2.1.1)."));
   }
 
-  // OIDC Core §3.1.2.1: "none" must stand alone.
-  for (const auto& p : SplitScope(req.prompt.value_or(""))) {
-    if (p == "none") v.prompt_none = true;
-    if (p == "login") v.prompt_login = true;
-    if (p == "consent") v.prompt_consent = true;
+  // OIDC Core §3.1.2.1: space-separated values; "none" must stand alone. select_account (no
+  // account chooser here) and unknown values are refused rather than silently ignored.
+  if (req.prompt.has_value()) {
+    auto values = SplitScope(*req.prompt);
+    if (values.empty()) return refuse(Invalid("prompt is empty."));
+    for (const auto& p : values) {
+      if (p == "none") {
+        v.prompt_none = true;
+      } else if (p == "login") {
+        v.prompt_login = true;
+      } else if (p == "consent") {
+        v.prompt_consent = true;
+      } else {
+        return refuse(
+            Invalid("prompt " + Clip(p) + " is not supported: use none, login or consent."));
+      }
+    }
+    if (v.prompt_none && values.size() > 1) {
+      return refuse(Invalid("prompt=none must stand alone."));
+    }
   }
-  if (v.prompt_none && (v.prompt_login || v.prompt_consent)) {
-    return std::unexpected(Redirectable(req, to, Invalid("prompt=none must stand alone.")));
+
+  if (req.max_age.has_value()) {
+    v.max_age = ParseMaxAge(*req.max_age);
+    if (!v.max_age) return refuse(Invalid("max_age must be a non-negative integer (seconds)."));
   }
+
+  if (req.claims.has_value()) {
+    if (auto s = CheckClaimsParameter(*req.claims); !s) return refuse(s.error());
+    v.claims = *req.claims;
+  }
+
+  // OIDC Core §3.1.2.1: a hint we cannot verify is a malformed request (invalid_request), also
+  // with prompt=none: login_required would claim the hinted user is not signed in, which the
+  // server cannot know from a token it did not verify.
+  if (req.id_token_hint.has_value()) {
+    if (!hint_reader_) return refuse(Invalid("id_token_hint is not supported."));
+    auto sub = hint_reader_(*req.id_token_hint, client->client_id);
+    if (!sub) {
+      return refuse(Invalid("id_token_hint is not a valid ID token issued to this client."));
+    }
+    v.hint_subject = std::move(*sub);
+  }
+  v.login_hint = req.login_hint.value_or("");
 
   v.state = req.state.value_or("");
   v.has_state = req.state.has_value();
@@ -150,7 +210,8 @@ Validation AuthorizationService::Validate(const AuthorizationRequest& req, bool 
 }
 
 Result<Secret> AuthorizationService::IssueCode(const ValidAuthorization& v,
-                                               const AuthenticatedUser& user, bool remember) {
+                                               const AuthenticatedUser& user, bool remember,
+                                               const SignInRecord& sign_in) {
   // 256 bits from the CSPRNG (RFC 6749 §10.10 asks for at least 128); only the hash is kept.
   Secret code(random_.Token(32));
   const int64_t now = clock_.Now();
@@ -167,6 +228,11 @@ Result<Secret> AuthorizationService::IssueCode(const ValidAuthorization& v,
   stored.code_challenge_method = v.code_challenge_method;
   stored.nonce = v.nonce;
   stored.remember = remember ? "Y" : "N";
+  stored.auth_time = sign_in.auth_time;
+  stored.sid = sign_in.sid;
+  stored.amr = sign_in.amr;
+  stored.acr = sign_in.acr;
+  stored.claims = v.claims;
   stored.created_at = now;
   stored.expires_at = now + code_ttl_;
   // CodeClientNotFound (ERR12014) when the client was deleted between validation and now.
@@ -177,27 +243,59 @@ Result<Secret> AuthorizationService::IssueCode(const ValidAuthorization& v,
   return code;
 }
 
-std::string AuthorizationService::SuccessRedirect(const ValidAuthorization& v,
-                                                  const Secret& code) const {
-  FormFields params{{"code", std::string(code.Reveal())}};
-  if (v.has_state) params.emplace_back("state", v.state);
-  if (!settings_.issuer.empty()) params.emplace_back("iss", settings_.issuer);  // RFC 9207 §2
-  return AppendQuery(v.redirect_uri, params);
+bool AuthorizationService::NeedsFreshSignIn(const ValidAuthorization& v,
+                                            const SsoSession& session) const {
+  if (v.prompt_login) return true;
+  if (!v.max_age) return false;
+  // "If the elapsed time is greater than this value, the OP MUST attempt to actively
+  // re-authenticate"; max_age=0 is taken as "always", as prompt=login.
+  return *v.max_age == 0 || clock_.Now() - session.created_at > *v.max_age;
 }
 
-std::string AuthorizationService::ErrorRedirect(const AuthorizationFailure& f) const {
+SignInRecord AuthorizationService::SignInNow() const {
+  return SignInRecord{clock_.Now(), {}, "pwd", {}};
+}
+
+SignInRecord SignInRecord::FromSession(const SsoSession& s) {
+  // Sessions made before amr was recorded were password sign-ins: the only kind there was.
+  return SignInRecord{s.created_at, s.sid, s.amr.empty() ? "pwd" : s.amr, s.acr};
+}
+
+AuthorizationAnswer AuthorizationService::Success(const ValidAuthorization& v,
+                                                  const Secret& code) const {
+  AuthorizationAnswer a{v.redirect_uri, {{"code", std::string(code.Reveal())}}, v.response_mode};
+  if (v.has_state) a.params.emplace_back("state", v.state);
+  if (!settings_.issuer.empty()) a.params.emplace_back("iss", settings_.issuer);  // RFC 9207 §2
+  return a;
+}
+
+AuthorizationAnswer AuthorizationService::ErrorAnswer(const AuthorizationFailure& f) const {
   const Error& e = f.error;
   std::string description = e.description;
   if (!e.code.empty()) description += " (" + e.code + ")";
-  FormFields params{{"error", e.oauth_error.empty() ? "server_error" : e.oauth_error},
-                    {"error_description", SafeErrorDescription(description)}};
-  if (f.has_state) params.emplace_back("state", f.state);
-  if (!settings_.issuer.empty()) params.emplace_back("iss", settings_.issuer);
-  return AppendQuery(f.redirect_uri, params);
+  AuthorizationAnswer a{f.redirect_uri,
+                        {{"error", e.oauth_error.empty() ? "server_error" : e.oauth_error},
+                         {"error_description", SafeErrorDescription(description)}},
+                        f.response_mode};
+  if (f.has_state) a.params.emplace_back("state", f.state);
+  if (!settings_.issuer.empty()) a.params.emplace_back("iss", settings_.issuer);
+  return a;
+}
+
+std::string AuthorizationService::SuccessRedirect(const ValidAuthorization& v,
+                                                  const Secret& code) const {
+  auto a = Success(v, code);
+  return AppendQuery(a.redirect_uri, a.params);
+}
+
+std::string AuthorizationService::ErrorRedirect(const AuthorizationFailure& f) const {
+  auto a = ErrorAnswer(f);
+  return AppendQuery(a.redirect_uri, a.params);
 }
 
 AuthorizationFailure AuthorizationService::FailureFor(const ValidAuthorization& v, Error error) {
-  return AuthorizationFailure{std::move(error), v.redirect_uri, v.state, v.has_state};
+  return AuthorizationFailure{std::move(error), v.redirect_uri, v.state, v.has_state,
+                              v.response_mode};
 }
 
 std::string AppendQuery(std::string_view uri, const FormFields& params) {
@@ -217,6 +315,43 @@ std::string AppendQuery(std::string_view uri, const FormFields& params) {
     any = true;
   }
   return out;
+}
+
+Status CheckClaimsParameter(std::string_view claims, size_t max_size) {
+  if (claims.size() > max_size) return Fail(Invalid("The claims parameter is too long."));
+  boost::system::error_code ec;
+  boost::json::value doc = boost::json::parse(claims, ec);
+  if (ec || !doc.is_object()) return Fail(Invalid("The claims parameter must be a JSON object."));
+  for (const char* member : {"userinfo", "id_token"}) {
+    const auto* m = doc.as_object().if_contains(member);
+    if (m == nullptr) continue;
+    if (!m->is_object()) {
+      return Fail(Invalid(std::string("claims.") + member + " must be a JSON object."));
+    }
+    for (const auto& [name, request] : m->as_object()) {
+      if (request.is_null()) continue;
+      const auto* o = request.if_object();
+      const std::string where = std::string("claims.") + member + "." + Clip(name);
+      if (o == nullptr) return Fail(Invalid(where + " must be null or a JSON object."));
+      if (const auto* e = o->if_contains("essential"); e && !e->is_bool()) {
+        return Fail(Invalid(where + ".essential must be a boolean."));
+      }
+      if (const auto* vs = o->if_contains("values"); vs && !vs->is_array()) {
+        return Fail(Invalid(where + ".values must be an array."));
+      }
+    }
+  }
+  return {};
+}
+
+std::optional<int64_t> ParseMaxAge(std::string_view text) {
+  if (text.empty() || text.size() > 10) return std::nullopt;
+  int64_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + (c - '0');
+  }
+  return value;
 }
 
 std::string SafeErrorDescription(std::string_view text) {

@@ -13,8 +13,11 @@
 // Thread-safety: Validate and the redirect builders are const and touch memory only (safe on
 // I/O threads). IssueCode blocks on the store.
 
+#include <cstdint>
 #include <expected>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -28,6 +31,7 @@
 #include "oauth/client/client.h"
 #include "oauth/code/authorization_request.h"
 #include "oauth/code/code_store.h"
+#include "oauth/code/session_store.h"
 #include "oauth/login/authenticator.h"
 
 namespace portcullis::store {
@@ -48,6 +52,25 @@ struct AuthorizationSettings {
   bool basic_auth_implicit_consent = false;
 };
 
+// How the answer reaches the client: a redirect with a query (RFC 6749 §4.1.2), or an
+// auto-submitting form POST to the redirect URI (OAuth 2.0 Form Post Response Mode §2).
+enum class ResponseMode { kQuery, kFormPost };
+
+// Verifies an `id_token_hint` (OIDC Core §3.1.2.1): an ID token this server issued to
+// `client_id`, expired or not, with a valid signature. Returns its `sub`; an error when the hint
+// is malformed, forged or issued to another client. Memory only (the key ring in memory).
+using IdTokenHintReader =
+    std::function<Result<std::string>(std::string_view hint, std::string_view client_id)>;
+
+// The sign-in behind a code (OIDC Core §2: auth_time, sid, amr, acr).
+struct SignInRecord {
+  int64_t auth_time = 0;
+  std::string sid;  // empty: no session (HTTP Basic sign-ins)
+  std::string amr;  // space-separated RFC 8176 values
+  std::string acr;
+  static SignInRecord FromSession(const SsoSession& session);
+};
+
 // A request that passed validation: every field is safe to act on.
 struct ValidAuthorization {
   std::shared_ptr<const Client> client;
@@ -63,6 +86,18 @@ struct ValidAuthorization {
   bool prompt_none = false;   // no login or consent page may be shown
   bool prompt_login = false;  // sign in again even with a session
   bool prompt_consent = false;
+  ResponseMode response_mode = ResponseMode::kQuery;
+  std::optional<int64_t> max_age;  // seconds (OIDC Core §3.1.2.1)
+  std::string login_hint;          // untrusted: only prefills the sign-in form
+  std::string hint_subject;        // `sub` of a verified id_token_hint; empty: none
+  std::string claims;              // the validated `claims` parameter (JSON text), or empty
+};
+
+// Where and what an answer sends to the client, in its response mode.
+struct AuthorizationAnswer {
+  std::string redirect_uri;
+  FormFields params;
+  ResponseMode mode = ResponseMode::kQuery;
 };
 
 // A request that failed validation.
@@ -73,6 +108,7 @@ struct AuthorizationFailure {
   std::string redirect_uri;
   std::string state;
   bool has_state = false;
+  ResponseMode response_mode = ResponseMode::kQuery;
 };
 
 using Validation = std::expected<ValidAuthorization, AuthorizationFailure>;
@@ -91,13 +127,28 @@ class AuthorizationService {
   // Issues a code for `user`: 256 random bits, stored only as TokenHash, bound to the client,
   // the redirect URI (as the request gave it, RFC 6749 §4.1.3), the PKCE challenge, the user,
   // the scope and the nonce, usable once until now + code_ttl. Blocking.
+  // `sign_in` is recorded in the code for the ID token (auth_time, sid, amr, acr), with the
+  // request's `claims` parameter.
   Result<Secret> IssueCode(const ValidAuthorization& request, const AuthenticatedUser& user,
-                           bool remember);
+                           bool remember, const SignInRecord& sign_in);
 
-  // The Location of a successful answer: code, state and iss (RFC 6749 §4.1.2, RFC 9207).
+  // Whether a signed-in user must sign in again before this request is answered: prompt=login,
+  // or a session older than max_age (OIDC Core §3.1.2.1; max_age=0 always asks). In memory.
+  bool NeedsFreshSignIn(const ValidAuthorization& request, const SsoSession& session) const;
+  // A sign-in that happens now without a session (HTTP Basic): auth_time now, amr "pwd".
+  SignInRecord SignInNow() const;
+
+  // A successful answer: code, state and iss (RFC 6749 §4.1.2, RFC 9207).
+  AuthorizationAnswer Success(const ValidAuthorization& request, const Secret& code) const;
+  // An error answer (RFC 6749 §4.1.2.1). `failure.redirect_uri` must be set.
+  AuthorizationAnswer ErrorAnswer(const AuthorizationFailure& failure) const;
+  // The same as redirect Locations (response_mode=query).
   std::string SuccessRedirect(const ValidAuthorization& request, const Secret& code) const;
-  // The Location of an error answer (RFC 6749 §4.1.2.1). `failure.redirect_uri` must be set.
   std::string ErrorRedirect(const AuthorizationFailure& failure) const;
+
+  // Installs the id_token_hint verifier (set once at start-up, before requests are served).
+  // Without one, a request with id_token_hint is refused with invalid_request.
+  void SetIdTokenHintReader(IdTokenHintReader reader) { hint_reader_ = std::move(reader); }
   // A failure for an already valid request (access_denied, login_required, ...).
   static AuthorizationFailure FailureFor(const ValidAuthorization& request, Error error);
 
@@ -111,7 +162,17 @@ class AuthorizationService {
   AuthCodeStore& codes_;
   const Clock& clock_;
   Random& random_;
+  IdTokenHintReader hint_reader_;
 };
+
+// OIDC Core §5.5: the `claims` parameter must be a JSON object; its `userinfo` and `id_token`
+// members, when present, objects whose members are null or objects (with `essential` a
+// boolean, `values` an array). Other top-level members are ignored (extensions). Bounded by
+// `max_size` bytes.
+Status CheckClaimsParameter(std::string_view claims, size_t max_size = 4096);
+
+// max_age: a non-negative decimal integer of at most 10 digits; nullopt otherwise.
+std::optional<int64_t> ParseMaxAge(std::string_view text);
 
 // Appends parameters to a URI's query, keeping a query it already has (a registered redirect
 // URI may carry one, RFC 6749 §3.1.2) and dropping a fragment. Values are percent-encoded.

@@ -234,6 +234,162 @@ TEST_P(AuthorizationTest, PromptNoneStandsAlone) {
   EXPECT_TRUE(v->prompt_none);
   ExpectRedirected(service_->Validate(Request("conf", "prompt=none+login"), false),
                    "invalid_request");
+  ExpectRedirected(service_->Validate(Request("conf", "prompt=consent+none"), false),
+                   "invalid_request");
+}
+
+TEST_P(AuthorizationTest, PromptValuesCombineAndUnknownOnesAreRefused) {
+  auto both = service_->Validate(Request("conf", "prompt=login+consent"), false);
+  ASSERT_TRUE(both) << both.error().error.description;
+  EXPECT_TRUE(both->prompt_login);
+  EXPECT_TRUE(both->prompt_consent);
+  EXPECT_FALSE(both->prompt_none);
+  for (std::string bad :
+       {"prompt=select_account", "prompt=login+bogus", "prompt=", "prompt=NONE"}) {
+    SCOPED_TRACE(bad);
+    ExpectRedirected(service_->Validate(Request("conf", bad), false), "invalid_request");
+  }
+}
+
+TEST_P(AuthorizationTest, MaxAgeIsANonNegativeIntegerAndForcesAFreshSignIn) {
+  for (std::string bad : {"max_age=-1", "max_age=", "max_age=1.5", "max_age=abc", "max_age=%2B5",
+                          "max_age=12345678901"}) {
+    SCOPED_TRACE(bad);
+    ExpectRedirected(service_->Validate(Request("conf", bad), false), "invalid_request");
+  }
+  auto v = service_->Validate(Request("conf", "max_age=60"), false);
+  ASSERT_TRUE(v);
+  ASSERT_TRUE(v->max_age);
+  EXPECT_EQ(*v->max_age, 60);
+  SsoSession session{"alice", false, clock_.Now() - 60, clock_.Now() + 3600};
+  EXPECT_FALSE(service_->NeedsFreshSignIn(*v, session)) << "60 seconds is not older than 60";
+  session.created_at -= 1;
+  EXPECT_TRUE(service_->NeedsFreshSignIn(*v, session));
+
+  auto zero = service_->Validate(Request("conf", "max_age=0"), false);
+  ASSERT_TRUE(zero);
+  session.created_at = clock_.Now();
+  EXPECT_TRUE(service_->NeedsFreshSignIn(*zero, session)) << "max_age=0 always asks";
+
+  auto plain = service_->Validate(Request("conf"), false);
+  ASSERT_TRUE(plain);
+  session.created_at = 0;
+  EXPECT_FALSE(service_->NeedsFreshSignIn(*plain, session));
+  auto login = service_->Validate(Request("conf", "prompt=login"), false);
+  ASSERT_TRUE(login);
+  session.created_at = clock_.Now();
+  EXPECT_TRUE(service_->NeedsFreshSignIn(*login, session));
+}
+
+TEST_P(AuthorizationTest, ResponseModeIsQueryOrFormPostAndErrorsFollowIt) {
+  auto q = service_->Validate(Request("conf"), false);
+  ASSERT_TRUE(q);
+  EXPECT_EQ(q->response_mode, ResponseMode::kQuery);
+  auto fp = service_->Validate(Request("conf", "response_mode=form_post&state=s"), false);
+  ASSERT_TRUE(fp);
+  EXPECT_EQ(fp->response_mode, ResponseMode::kFormPost);
+  auto answer = service_->Success(*fp, Secret("c"));
+  EXPECT_EQ(answer.mode, ResponseMode::kFormPost);
+  EXPECT_EQ(answer.redirect_uri, kRedirect);
+  EXPECT_EQ(answer.params,
+            (FormFields{{"code", "c"}, {"state", "s"}, {"iss", "https://issuer.example"}}));
+
+  // Unknown mode: invalid_request, delivered in the default mode.
+  for (std::string bad : {"response_mode=fragment", "response_mode=jwt", "response_mode="}) {
+    SCOPED_TRACE(bad);
+    auto v = service_->Validate(Request("conf", bad), false);
+    ExpectRedirected(v, "invalid_request");
+    EXPECT_EQ(v.error().response_mode, ResponseMode::kQuery);
+  }
+  // A later error goes back by form post when that was asked for.
+  auto scope = service_->Validate(Request("conf", "response_mode=form_post&scope=nope"), false);
+  ExpectRedirected(scope, "invalid_scope", "ERR12027");
+  EXPECT_EQ(scope.error().response_mode, ResponseMode::kFormPost);
+  EXPECT_EQ(service_->ErrorAnswer(scope.error()).mode, ResponseMode::kFormPost);
+  EXPECT_EQ(
+      AuthorizationService::FailureFor(*fp, Error::OAuth(400, "login_required", "x")).response_mode,
+      ResponseMode::kFormPost);
+}
+
+TEST_P(AuthorizationTest, RequestObjectsAndRegistrationAreRefusedByName) {
+  auto r = service_->Validate(Request("conf", "request=eyJhbGciOiJub25lIn0.e30.&state=s"), false);
+  ExpectRedirected(r, "request_not_supported");
+  EXPECT_EQ(r.error().state, "s");
+  ExpectRedirected(
+      service_->Validate(Request("conf", "request_uri=https%3A%2F%2Fapp.example.com%2Fr"), false),
+      "request_uri_not_supported");
+  ExpectRedirected(service_->Validate(Request("conf", "registration=%7B%7D"), false),
+                   "registration_not_supported");
+  // Before the client is known nothing is redirected.
+  ExpectShown(service_->Validate(Request("nope", "request=x"), false), "ERR12014");
+  // Form-post mode applies to the refusal.
+  auto fp = service_->Validate(Request("conf", "response_mode=form_post&request=x"), false);
+  ExpectRedirected(fp, "request_not_supported");
+  EXPECT_EQ(fp.error().response_mode, ResponseMode::kFormPost);
+}
+
+TEST_P(AuthorizationTest, ClaimsParameterMustBeAJsonObjectOfObjects) {
+  const std::string good =
+      R"({"userinfo":{"email":null,"name":{"essential":true}},"id_token":{"acr":{"values":["1"]}},"x":1})";
+  auto v = service_->Validate(Request("conf", "claims=" + PercentEncode(good)), false);
+  ASSERT_TRUE(v) << v.error().error.description;
+  EXPECT_EQ(v->claims, good);
+  for (std::string bad :
+       {"[]", "\"x\"", "{", "{\"userinfo\":[]}", "{\"id_token\":\"email\"}",
+        "{\"userinfo\":{\"email\":1}}", "{\"userinfo\":{\"email\":{\"essential\":\"yes\"}}}",
+        "{\"id_token\":{\"acr\":{\"values\":\"1\"}}}"}) {
+    SCOPED_TRACE(bad);
+    ExpectRedirected(service_->Validate(Request("conf", "claims=" + PercentEncode(bad)), false),
+                     "invalid_request");
+  }
+  std::string big = "{\"userinfo\":{\"" + std::string(5000, 'a') + "\":null}}";
+  EXPECT_FALSE(CheckClaimsParameter(big));
+  EXPECT_TRUE(CheckClaimsParameter("{}"));
+  // The validated text is what the code keeps.
+  auto code = service_->IssueCode(*v, {"bob", "", ""}, false, service_->SignInNow());
+  ASSERT_TRUE(code);
+  EXPECT_EQ(codes_.Get(TokenHash(code->Reveal()))->code.claims, good);
+}
+
+TEST_P(AuthorizationTest, IdTokenHintIsVerifiedAndLoginHintIsOnlyCarried) {
+  // Without a verifier, a hint cannot be honoured: refused, never ignored.
+  ExpectRedirected(service_->Validate(Request("conf", "id_token_hint=abc"), false),
+                   "invalid_request");
+  std::string seen_client;
+  service_->SetIdTokenHintReader(
+      [&](std::string_view hint, std::string_view client_id) -> Result<std::string> {
+        seen_client = client_id;
+        if (hint == "good") return std::string("alice");
+        return Fail(Error::OAuth(400, "invalid_request", "bad signature"));
+      });
+  auto v = service_->Validate(Request("conf", "id_token_hint=good&login_hint=%3Cb%3E"), false);
+  ASSERT_TRUE(v) << v.error().error.description;
+  EXPECT_EQ(v->hint_subject, "alice");
+  EXPECT_EQ(v->login_hint, "<b>");
+  EXPECT_EQ(seen_client, "conf");
+  ExpectRedirected(service_->Validate(Request("conf", "id_token_hint=forged"), false),
+                   "invalid_request");
+  // With prompt=none too: an unverifiable hint is a malformed request.
+  ExpectRedirected(service_->Validate(Request("conf", "id_token_hint=forged&prompt=none"), false),
+                   "invalid_request");
+}
+
+TEST(AuthorizationRequestTest, LongParametersHaveTheirOwnBound) {
+  std::string jwt(6000, 'a');
+  auto r = AuthorizationRequest::Parse("id_token_hint=" + jwt + "&claims=%7B%7D");
+  ASSERT_TRUE(r) << r.error().description;
+  EXPECT_EQ(r->id_token_hint->size(), 6000u);
+  EXPECT_FALSE(AuthorizationRequest::Parse("id_token_hint=" + std::string(9000, 'a')));
+  EXPECT_FALSE(AuthorizationRequest::Parse("login_hint=" + std::string(3000, 'a')));
+  EXPECT_FALSE(AuthorizationRequest::Parse("max_age=1&max_age=2"));
+  // The OIDC parameters travel through the forms.
+  auto all = AuthorizationRequest::Parse(
+      "prompt=login&max_age=0&login_hint=a&response_mode=form_post&acr_values=x");
+  ASSERT_TRUE(all);
+  auto again = AuthorizationRequest::Parse(all->ToQuery());
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->ToFields(), all->ToFields());
+  EXPECT_EQ(*again->response_mode, "form_post");
 }
 
 TEST_P(AuthorizationTest, IssuedCodeIsRandomHashedBoundAndShortLived) {
@@ -244,7 +400,8 @@ TEST_P(AuthorizationTest, IssuedCodeIsRandomHashedBoundAndShortLived) {
   auto v = service_->Validate(Request("pub", q), false);
   ASSERT_TRUE(v) << v.error().error.description;
   AuthenticatedUser user{"alice", "employee", "user admin"};
-  auto code = service_->IssueCode(*v, user, true);
+  SignInRecord sign_in{clock_.Now() - 30, "sid-1", "pwd", ""};
+  auto code = service_->IssueCode(*v, user, true, sign_in);
   ASSERT_TRUE(code) << code.error().detail;
   EXPECT_EQ(code->Reveal().size(), 43u);  // 256 bits, base64url
   EXPECT_FALSE(codes_.Get(code->Reveal())) << "the clear code must not be stored";
@@ -261,13 +418,18 @@ TEST_P(AuthorizationTest, IssuedCodeIsRandomHashedBoundAndShortLived) {
   EXPECT_EQ(r.code_challenge_method, "S256");
   EXPECT_EQ(r.nonce, "n-0S6");
   EXPECT_EQ(r.remember, "Y");
+  EXPECT_EQ(r.auth_time, clock_.Now() - 30);
+  EXPECT_EQ(r.sid, "sid-1");
+  EXPECT_EQ(r.amr, "pwd");
+  EXPECT_EQ(r.acr, "");
+  EXPECT_EQ(r.claims, "");
   EXPECT_EQ(r.expires_at - r.created_at, 120);
   EXPECT_EQ(r.created_at, clock_.Now());
   EXPECT_FALSE(row->consumed_at);
   // The matching verifier redeems it.
   EXPECT_TRUE(CheckCodeVerifier(kVerifier, r.code_challenge, r.code_challenge_method));
 
-  auto again = service_->IssueCode(*v, user, false);
+  auto again = service_->IssueCode(*v, user, false, sign_in);
   ASSERT_TRUE(again);
   EXPECT_NE(again->Reveal(), code->Reveal());
 }
@@ -275,7 +437,7 @@ TEST_P(AuthorizationTest, IssuedCodeIsRandomHashedBoundAndShortLived) {
 TEST_P(AuthorizationTest, OmittedRedirectUriIsNotStored) {
   auto v = service_->Validate(Request("conf"), false);
   ASSERT_TRUE(v);
-  auto code = service_->IssueCode(*v, {"bob", "", ""}, false);
+  auto code = service_->IssueCode(*v, {"bob", "", ""}, false, service_->SignInNow());
   ASSERT_TRUE(code);
   auto row = codes_.Get(TokenHash(code->Reveal()));
   ASSERT_TRUE(row);
@@ -283,6 +445,10 @@ TEST_P(AuthorizationTest, OmittedRedirectUriIsNotStored) {
   EXPECT_EQ(row->code.scope, "petstore.r petstore.w");
   EXPECT_EQ(row->code.remember, "N");
   EXPECT_EQ(row->code.user_type, "");
+  // A sign-in without a session (HTTP Basic): now, by password, no sid.
+  EXPECT_EQ(row->code.auth_time, clock_.Now());
+  EXPECT_EQ(row->code.amr, "pwd");
+  EXPECT_EQ(row->code.sid, "");
 }
 
 TEST_P(AuthorizationTest, CodeTtlIsClampedToTenMinutes) {

@@ -129,3 +129,30 @@ export async function startCallback() {
     close: () => new Promise((resolve) => server.close(resolve)),
   };
 }
+
+// authorize: a client application that also takes form_post answers (OAuth 2.0 Form Post
+// Response Mode): records every request to /cb with its method and decoded form body.
+export async function startFormPostCallback() {
+  const hits = [];
+  const server = http.createServer((req, res) => {
+    const u = new URL(req.url, 'http://127.0.0.1');
+    let body = '';
+    req.on('data', (d) => { body += d; });
+    req.on('end', () => {
+      if (u.pathname === '/cb') {
+        hits.push({ method: req.method, url: u, contentType: req.headers['content-type'] ?? '',
+          form: new URLSearchParams(req.method === 'POST' ? body : u.search) });
+      }
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end('<!doctype html><title>Client app</title><h1>Back at the client</h1>');
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const origin = `http://127.0.0.1:${server.address().port}`;
+  return {
+    origin,
+    redirectUri: origin + '/cb',
+    hits,
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
+}

@@ -73,5 +73,27 @@ TEST(HtmlTest, LoginPageEscapesEverythingAndIsAccessible) {
   EXPECT_NE(r.body.find("autofocus", pw), std::string::npos);
 }
 
+// authorize: the form_post answer page (OAuth 2.0 Form Post Response Mode).
+TEST(HtmlTest, FormPostPageRunsOnlyItsOwnScriptAndPostsToTheRedirectUri) {
+  auto r = code_pages::FormPost("https://app.example.com/cb?t=a&b",
+                                {{"code", "c"}, {"state", "\"><script>alert(1)</script>"}});
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.content_type, "text/html; charset=utf-8");
+  EXPECT_NE(r.body.find("<form method=\"post\" action=\"https://app.example.com/cb?t=a&amp;b\">"),
+            std::string::npos)
+      << r.body;
+  EXPECT_NE(r.body.find("value=\"&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;\""),
+            std::string::npos);
+  EXPECT_EQ(r.body.find("<script>alert"), std::string::npos);
+  EXPECT_NE(r.body.find("<noscript>"), std::string::npos);
+  std::string csp = HeaderOf(r, "Content-Security-Policy");
+  EXPECT_NE(csp.find("default-src 'none'; script-src 'sha256-"), std::string::npos) << csp;
+  EXPECT_NE(csp.find("; form-action https://app.example.com;"), std::string::npos) << csp;
+  EXPECT_EQ(csp.find("unsafe"), std::string::npos);
+  EXPECT_EQ(HeaderOf(r, "Cache-Control"), "no-store");
+  EXPECT_EQ(HeaderOf(r, "X-Frame-Options"), "DENY");
+  EXPECT_EQ(HeaderOf(r, "Referrer-Policy"), "no-referrer");
+}
+
 }  // namespace
 }  // namespace portcullis::api

@@ -64,6 +64,16 @@ std::vector<std::string> RequestedClaims(std::string_view claims_json, std::stri
   return out;
 }
 
+std::vector<std::string> UserinfoClaimNames(std::string_view claims_json) {
+  std::vector<std::string> out;
+  for (auto& n : RequestedClaims(claims_json, "userinfo")) {
+    bool known = std::find(std::begin(kProfile), std::end(kProfile), n) != std::end(kProfile) ||
+                 std::find(std::begin(kEmail), std::end(kEmail), n) != std::end(kEmail);
+    if (known && !Has(out, n) && out.size() < 32) out.push_back(std::move(n));
+  }
+  return out;
+}
+
 json::object UserClaims(const UserProfile& u, const std::vector<std::string>& scopes,
                         const std::vector<std::string>& requested) {
   json::object out;

@@ -35,6 +35,12 @@ const std::vector<std::string_view>& ClaimsSupported();
 // malformed input; unknown names are kept and later ignored.
 std::vector<std::string> RequestedClaims(std::string_view claims_json, std::string_view member);
 
+// The access-token claim that carries the `claims` parameter's userinfo member to the userinfo
+// endpoint (access tokens are self-contained JWTs): an array of the claim names asked for that
+// UserClaims can answer, at most 32. Only claim names, never values.
+inline constexpr std::string_view kUserinfoClaimsClaim = "userinfo_claims";
+std::vector<std::string> UserinfoClaimNames(std::string_view claims_json);
+
 // The user's claims released by `scopes` plus the `requested` names, each only where the
 // record has a value. Never includes sub (the caller sets it).
 boost::json::object UserClaims(const UserProfile& u, const std::vector<std::string>& scopes,

@@ -141,6 +141,13 @@ class TokenService {
   // POST /oauth2/introspect (RFC 7662): the JSON body. The caller must authenticate.
   Result<std::string> Introspect(const Params& params,
                                  std::optional<std::string_view> authorization);
+  // The claims of an access token presented as a bearer token (OpenID Connect userinfo,
+  // RFC 6750): a JWT that RingKeys verifies (so never an ID token or a signed payload), with our
+  // issuer and not deny-listed, or a reference token (external clients) resolved through the
+  // store. Blocking (references): call it on the store pool. Fails with ERR10000 (or ERR10001
+  // for an expired JWT): 401 invalid_token.
+  Result<boost::json::object> BearerClaims(std::string_view token);
+
   // POST /oauth2/revoke (RFC 7009).
   Status Revoke(const Params& params, std::optional<std::string_view> authorization);
   // GET /oauth2/deref/{token} (light-oauth2 §6.2): the JWT behind a reference token.

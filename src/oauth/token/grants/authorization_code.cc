@@ -127,6 +127,8 @@ class AuthorizationCodeGrant final : public Grant {
       json::object extra;
       if (p.Has("csrf")) extra["csrf"] = std::string(p.Value("csrf"));
       if (!r.nonce.empty()) extra["nonce"] = r.nonce;
+      const bool openid = std::ranges::find(scope, "openid") != scope.end();
+      AddUserinfoClaims(extra, openid, r.claims);
       int64_t ttl = ctx.TtlFor(c);
       auto m = ctx.Mint(c, subject, *access_scope, target->audience, ttl, extra);
       if (!m) return Fail(m.error());
@@ -143,7 +145,7 @@ class AuthorizationCodeGrant final : public Grant {
       if (!token) return Fail(token.error());
       // OpenID Connect Core §3.1.3.3: an ID token when openid was granted, bound to the access
       // token as delivered (at_hash) and to the request's nonce.
-      if (std::ranges::find(scope, "openid") != scope.end()) {
+      if (openid) {
         auto id = IssueIdToken(ctx, st->lookups, tx, c, subject, sign_in, r.nonce, *token);
         if (!id) return Fail(id.error());
         out.id_token = std::move(*id);

@@ -115,6 +115,7 @@ class RefreshTokenGrant final : public Grant {
       }
       json::object extra;
       if (p.Has("csrf")) extra["csrf"] = std::string(p.Value("csrf"));
+      AddUserinfoClaims(extra, openid, r.claims);
       int64_t ttl = ctx.TtlFor(c);
       auto m = ctx.Mint(c, subject, *scope, target->audience, ttl, extra);
       if (!m) return Fail(m.error());

@@ -43,6 +43,15 @@ Result<std::string> InsertRefresh(RefreshTokenStore& refresh_tokens, store::Tx& 
   return token;
 }
 
+void AddUserinfoClaims(json::object& extra, bool openid, std::string_view claims_json) {
+  if (!openid) return;
+  auto names = oidc::UserinfoClaimNames(claims_json);
+  if (names.empty()) return;
+  json::array a;
+  for (auto& n : names) a.emplace_back(std::move(n));
+  extra[oidc::kUserinfoClaimsClaim] = std::move(a);
+}
+
 Result<std::string> IssueIdToken(GrantContext& ctx, GrantLookups& lookups, store::Tx& tx,
                                  const Client& c, const TokenSubject& subject,
                                  const SignIn& sign_in, std::string_view nonce,

@@ -36,6 +36,10 @@ Result<std::string> InsertRefresh(RefreshTokenStore& refresh_tokens, store::Tx& 
                                   std::string_view family, std::string_view parent_hash,
                                   const SignIn& sign_in = {});
 
+// With `openid` granted, puts the `claims` parameter's userinfo member (the names it asks for)
+// into an access token's `extra` claims, for the userinfo endpoint (oidc/user_claims.h).
+void AddUserinfoClaims(boost::json::object& extra, bool openid, std::string_view claims_json);
+
 // The ID token of a token response (OpenID Connect Core §3.1.3.3, §12.2) for `subject` at `c`,
 // bound to `access_token` (at_hash) and `nonce` (empty on refresh: §12.2), signed with the
 // client's id_token_signed_response_alg (RS256 by default). Claims asked for through the

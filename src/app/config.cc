@@ -224,7 +224,8 @@ const std::vector<Entry>& Entries() {
        EnumSetter({"text", "json"}, FIELD(log.format))},
       {{"log", "access", "true", "One log line per request."}, BoolSetter(FIELD(log.access))},
       {{"keys", "algorithm", "RS256",
-        "Signing algorithm for new keys: RS256, PS256, ES256, EdDSA."},
+        "Signing algorithm for new keys: RS256, PS256, ES256, EdDSA. ID tokens also get an RS256 "
+        "key when this is another algorithm (OpenID Connect Core §15.1)."},
        EnumSetter({"RS256", "PS256", "ES256", "EdDSA"}, FIELD(keys.algorithm))},
       {{"keys", "master_key", "",
         "32-byte key (base64 or hex) that encrypts private keys at rest. Prefer master_key_file. "

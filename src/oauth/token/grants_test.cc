@@ -599,6 +599,8 @@ TEST_F(GrantsTest, AuthorizationCodeWithOpenidIssuesAnIdToken) {
   EXPECT_FALSE(id.contains("given_name"));                  // asked for in userinfo only
   EXPECT_FALSE(id.contains("name"));  // scope claims go to userinfo (an access token exists)
   EXPECT_FALSE(id.contains("client_id"));
+  // The userinfo member travels in the access token, as claim names only.
+  EXPECT_EQ(Claims(t->access_token)["userinfo_claims"], (json::array{"given_name"}));
   // The refresh token carries the sign-in.
   auto stored = StoredRefresh(t->refresh_token);
   ASSERT_TRUE(stored);
@@ -621,11 +623,13 @@ TEST_F(GrantsTest, AuthorizationCodeWithOpenidIssuesAnIdToken) {
   EXPECT_FALSE(again.contains("nonce"));
   EXPECT_EQ(again["at_hash"].as_string(), oidc::AtHash(r->access_token, jose::Alg::kRS256));
   EXPECT_EQ(StoredRefresh(r->refresh_token)->auth_time, signed_in);
+  EXPECT_EQ(Claims(r->access_token)["userinfo_claims"], (json::array{"given_name"}));
   // A refresh that narrows the scope without openid gets no ID token.
   auto narrow =
       Run(Request("grant_type=refresh_token&scope=read&refresh_token=" + r->refresh_token, c));
   ASSERT_TRUE(narrow) << narrow.error().detail;
   EXPECT_TRUE(narrow->id_token.empty());
+  EXPECT_FALSE(Claims(narrow->access_token).contains("userinfo_claims"));
 }
 
 TEST_F(GrantsTest, NoOpenidNoIdTokenAndAnOldCodeFallsBackToItsCreation) {

@@ -7,6 +7,7 @@
 
 #include "http/message.h"
 #include "http/router.h"
+#include "oauth/oidc/user_claims.h"
 #include "oauth/token/claims.h"
 #include "oauth/token/grant_registry.h"
 #include "oauth/token/token_service.h"
@@ -157,6 +158,17 @@ void RegisterDiscovery(http::Router& router, const Discovery& d) {
   } else {
     m["response_types_supported"] = json::array{};
   }
+  // OpenID Connect Discovery 1.0 §3: ID tokens, claims and userinfo (oauth/oidc).
+  m["userinfo_endpoint"] = base + "/oauth2/userinfo";
+  json::array oidc_scopes, claims, id_algs;
+  for (auto s : oauth::oidc::OidcScopes()) oidc_scopes.emplace_back(s);
+  for (auto c : oauth::oidc::ClaimsSupported()) claims.emplace_back(c);
+  for (const auto& a : d.id_token_signing_algs) id_algs.emplace_back(a);
+  m["scopes_supported"] = std::move(oidc_scopes);
+  m["claims_supported"] = std::move(claims);
+  m["subject_types_supported"] = json::array{"public"};
+  m["id_token_signing_alg_values_supported"] = std::move(id_algs);
+  if (d.code_service) m["claims_parameter_supported"] = true;
   std::string body = json::serialize(m);
   auto handler = [body](Request&) -> Reply {
     Response r = Response::Json(200, body);

@@ -9,6 +9,7 @@
 // which must outlive the router.
 
 #include <string>
+#include <vector>
 
 namespace portcullis {
 namespace http {
@@ -24,6 +25,8 @@ struct Discovery {
   std::string issuer;
   bool code_service = true;  // publish authorization_endpoint
   bool key_service = true;   // publish jwks_uri
+  // OpenID Connect: the algorithms ID tokens can be signed with (oidc::IdTokenAlgs).
+  std::vector<std::string> id_token_signing_algs = {"RS256"};
 };
 
 void RegisterTokenApi(http::Router& router, oauth::TokenService& tokens);

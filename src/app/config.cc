@@ -224,7 +224,8 @@ const std::vector<Entry>& Entries() {
        EnumSetter({"text", "json"}, FIELD(log.format))},
       {{"log", "access", "true", "One log line per request."}, BoolSetter(FIELD(log.access))},
       {{"keys", "algorithm", "RS256",
-        "Signing algorithm for new keys: RS256, PS256, ES256, EdDSA."},
+        "Signing algorithm for new keys: RS256, PS256, ES256, EdDSA. ID tokens also get an RS256 "
+        "key when this is another algorithm (OpenID Connect Core §15.1)."},
        EnumSetter({"RS256", "PS256", "ES256", "EdDSA"}, FIELD(keys.algorithm))},
       {{"keys", "master_key", "",
         "32-byte key (base64 or hex) that encrypts private keys at rest. Prefer master_key_file. "
@@ -252,6 +253,9 @@ const std::vector<Entry>& Entries() {
       {{"token", "bootstrap_token_ttl_s", "86400",
         "Lifetime of bootstrap_token grants (light-oauth2 used 10 years; bounded here)."},
        IntSetter(60, 365LL * 86400, FIELD(token.bootstrap_token_ttl_s))},
+      {{"token", "id_token_ttl_s", "3600",
+        "OpenID Connect ID-token lifetime (exp - iat; 60-86400)."},
+       IntSetter(60, 86400, FIELD(token.id_token_ttl_s))},
       {{"token", "leeway_s", "60",
         "Clock skew allowed when this server checks tokens (exp, nbf, iat): introspection, "
         "/oauth2/verify, admin calls, token exchange, client assertions. Revocations and used "

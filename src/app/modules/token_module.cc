@@ -1,11 +1,15 @@
-// The token service: POST /oauth2/token and its siblings (api/token_api.h), the resource-server
+// The token service: POST /oauth2/token and its siblings (api/token_api.h), OpenID Connect
+// userinfo (api/userinfo_api.h), the resource-server
 // side (GET /oauth2/verify, /oauth2/revoked: api/verify_api.h) and discovery. It owns signing:
 // it may create and rotate keys (Shared::SigningKeys), and purges expired codes, tokens and
 // deny-list entries on the leased job "token.purge".
 #include "api/token_api.h"
+#include "api/userinfo_api.h"
 #include "api/verify_api.h"
 #include "app/modules/module.h"
 #include "app/modules/shared.h"
+#include "jose/alg.h"
+#include "oauth/oidc/id_token.h"
 
 namespace portcullis::app {
 namespace {
@@ -35,21 +39,32 @@ class TokenModule final : public Module {
                               c.token.audience.empty() ? c.server.issuer : c.token.audience,
                               c.verify.default_service};
     api::Discovery discovery{c.server.issuer, c.Serves("code"), c.Serves("key")};
-    return std::unique_ptr<Module>(new TokenModule(*t, std::move(verify), std::move(discovery)));
+    discovery.id_token_signing_algs.clear();
+    for (jose::Alg a : oauth::oidc::IdTokenAlgs(*jose::ParseAlg(c.keys.algorithm))) {
+      discovery.id_token_signing_algs.emplace_back(jose::AlgName(a));
+    }
+    return std::unique_ptr<Module>(
+        new TokenModule(*t, shared.user_store(), std::move(verify), std::move(discovery)));
   }
 
   Status Register(http::Router& router) override {
     api::RegisterTokenApi(router, tokens_);
+    api::RegisterUserinfoApi(router, tokens_, users_);
     api::RegisterVerifyApi(router, verify_);
     api::RegisterDiscovery(router, discovery_);
     return {};
   }
 
  private:
-  TokenModule(oauth::TokenService& tokens, api::VerifyApiDeps verify, api::Discovery discovery)
-      : tokens_(tokens), verify_(std::move(verify)), discovery_(std::move(discovery)) {}
+  TokenModule(oauth::TokenService& tokens, oauth::UserStore& users, api::VerifyApiDeps verify,
+              api::Discovery discovery)
+      : tokens_(tokens),
+        users_(users),
+        verify_(std::move(verify)),
+        discovery_(std::move(discovery)) {}
 
   oauth::TokenService& tokens_;
+  oauth::UserStore& users_;
   api::VerifyApiDeps verify_;
   api::Discovery discovery_;
 };

@@ -114,6 +114,29 @@ Result<std::string> TokenService::Introspect(const Params& p,
   return json::serialize(out);
 }
 
+Result<json::object> TokenService::BearerClaims(std::string_view token) {
+  auto invalid = [](std::string why) {
+    return Fail(Error::Status("ERR10000", "The access token is not valid.", std::move(why)));
+  };
+  std::string jwt;
+  if (LooksLikeJwt(token)) {
+    jwt = std::string(token);
+  } else {
+    // A reference token (external clients, reference §4.4) stands for its JWT until it expires.
+    auto ref = stores_.reference_tokens.Find(TokenHash(token));
+    if (!ref) return Fail(ref.error());
+    if (!*ref || (*ref)->expires_at <= clock_.Now()) return invalid("unknown reference");
+    jwt = std::move((*ref)->jwt);
+  }
+  auto claims = keys_.Verify(jwt);
+  if (!claims) return Fail(claims.error());
+  if (StringClaim(*claims, "iss") != settings_.issuer) return invalid("wrong issuer");
+  if (StringClaim(*claims, "aud") == kSignedPayloadAudience) return invalid("signed payload");
+  std::string jti = StringClaim(*claims, "jti");
+  if (!jti.empty() && revoked_.Contains(jti)) return invalid("revoked");
+  return std::move(*claims);
+}
+
 Status TokenService::Revoke(const Params& p, std::optional<std::string_view> authorization) {
   auto creds = ReadClientCredentials(authorization, &p);
   if (!creds) return Fail(creds.error());

@@ -1,0 +1,155 @@
+#include "api/userinfo_api.h"
+
+#include <strings.h>
+
+#include <boost/json/serialize.hpp>
+#include <optional>
+#include <string>
+
+#include "http/message.h"
+#include "http/router.h"
+#include "oauth/oidc/user_claims.h"
+#include "oauth/token/claims.h"
+#include "oauth/token/params.h"
+#include "oauth/token/token_service.h"
+#include "oauth/user/user_store.h"
+
+namespace portcullis::api {
+namespace {
+
+namespace json = boost::json;
+using http::Reply;
+using http::Request;
+using http::Response;
+
+constexpr std::string_view kRealm = "Bearer realm=\"userinfo\"";
+
+std::string Quoted(std::string_view v) {
+  std::string out;
+  for (char c : v) {
+    if (static_cast<unsigned char>(c) >= 0x20 && c != 0x7f && c != '"' && c != '\\') out += c;
+  }
+  return out;
+}
+
+// RFC 6750 §3: the error in the body (RFC 6749 style) and in WWW-Authenticate.
+Response Challenge(int status, std::string_view error, std::string description,
+                   std::string_view scope = {}) {
+  Response r = http::RenderError(Error::OAuth(status, std::string(error), description));
+  std::string challenge(kRealm);
+  challenge +=
+      ", error=\"" + std::string(error) + "\", error_description=\"" + Quoted(description) + "\"";
+  if (!scope.empty()) challenge += ", scope=\"" + Quoted(scope) + "\"";
+  r.With("WWW-Authenticate", challenge);
+  return r;
+}
+
+Response InvalidToken(std::string description) {
+  return Challenge(401, "invalid_token", std::move(description));
+}
+
+bool IsForm(const Request& req) {
+  auto ct = req.Header("content-type");
+  if (!ct) return false;
+  std::string_view v = *ct;
+  static constexpr std::string_view kForm = "application/x-www-form-urlencoded";
+  return v.size() >= kForm.size() && strncasecmp(v.data(), kForm.data(), kForm.size()) == 0 &&
+         (v.size() == kForm.size() || v[kForm.size()] == ';' || v[kForm.size()] == ' ');
+}
+
+// The bearer token of the request, or the response that refuses it.
+std::variant<std::string, Response> TokenOf(const Request& req, bool post) {
+  if (req.QueryParam("access_token")) {
+    return Challenge(400, "invalid_request",
+                     "The access token is not accepted in the query (RFC 6750 §2.3).");
+  }
+  std::optional<std::string> found;
+  if (auto h = req.Header("authorization")) {
+    std::string_view v = *h;
+    while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
+    if (v.size() < 7 || strncasecmp(v.data(), "bearer ", 7) != 0) {
+      return Challenge(401, "invalid_token", "The Authorization header is not a Bearer token.");
+    }
+    v.remove_prefix(7);
+    while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
+    while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
+    if (v.empty()) return Challenge(401, "invalid_token", "The bearer token is empty.");
+    found = std::string(v);
+  }
+  if (post && !req.body.empty()) {
+    if (!IsForm(req)) {
+      return Challenge(400, "invalid_request",
+                       "The body must be application/x-www-form-urlencoded.");
+    }
+    auto form = oauth::Params::FromForm(req.body);
+    if (!form) return Challenge(400, "invalid_request", "The form is malformed.");
+    if (form->Has("access_token")) {
+      // RFC 6750 §2: a client MUST NOT use more than one method.
+      if (found) {
+        return Challenge(400, "invalid_request", "The access token was sent in more than one way.");
+      }
+      if (form->Value("access_token").empty()) {
+        return Challenge(401, "invalid_token", "The bearer token is empty.");
+      }
+      found = std::string(form->Value("access_token"));
+    }
+  }
+  if (!found) {
+    // §3.1: a request without authentication gets the challenge without an error code.
+    Response r = http::RenderError(
+        Error::OAuth(401, "invalid_request", "An access token is required (RFC 6750)."));
+    r.With("WWW-Authenticate", std::string(kRealm));
+    return r;
+  }
+  return std::move(*found);
+}
+
+Response Answer(oauth::TokenService& tokens, oauth::UserStore& users, const std::string& token) {
+  auto claims = tokens.BearerClaims(token);
+  if (!claims) return InvalidToken(claims.error().description);
+  // Only tokens issued for a user: a client_credentials token has no one to describe.
+  std::string user_id = oauth::StringClaim(*claims, "user_id");
+  if (user_id.empty()) return InvalidToken("The access token was not issued for a user.");
+  auto scope = oauth::ScopeClaim(*claims);
+  if (std::find(scope.begin(), scope.end(), "openid") == scope.end()) {
+    return Challenge(403, "insufficient_scope", "The access token's scope lacks openid.", "openid");
+  }
+  // Read again: a user deleted or locked since the token was issued gets nothing.
+  auto user = users.Find(user_id);
+  if (!user) return http::RenderError(user.error());
+  if (!*user || (*user)->locked) return InvalidToken("The user may no longer sign in.");
+  std::vector<std::string> requested;
+  if (const auto* names = claims->if_contains(oauth::oidc::kUserinfoClaimsClaim);
+      names && names->is_array()) {
+    for (const auto& n : names->get_array()) {
+      if (n.is_string()) requested.emplace_back(n.get_string());
+    }
+  }
+  const auto& u = **user;
+  json::object out = oauth::oidc::UserClaims(
+      {u.user_id, u.first_name, u.last_name, u.email, u.updated_at}, scope, requested);
+  // The same sub as the user's ID tokens: the user id, stable per user.
+  out["sub"] = user_id;
+  Response r = Response::Json(200, json::serialize(out));
+  r.With("Cache-Control", "no-store").With("Pragma", "no-cache");
+  return r;
+}
+
+}  // namespace
+
+void RegisterUserinfoApi(http::Router& router, oauth::TokenService& tokens,
+                         oauth::UserStore& users) {
+  for (bool post : {false, true}) {
+    router.Add(post ? "POST" : "GET", "/oauth2/userinfo", "token",
+               [&tokens, &users, post](Request& req) -> Reply {
+                 auto token = TokenOf(req, post);
+                 if (auto* refused = std::get_if<Response>(&token)) return std::move(*refused);
+                 // Reference tokens and the user read need the store.
+                 return http::Blocking([&tokens, &users, t = std::get<std::string>(token)] {
+                   return Answer(tokens, users, t);
+                 });
+               });
+  }
+}
+
+}  // namespace portcullis::api

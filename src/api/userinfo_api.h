@@ -1,0 +1,36 @@
+#pragma once
+// The OpenID Connect userinfo endpoint (Core §5.3), served by the token service:
+// GET and POST /oauth2/userinfo.
+//
+// The access token comes as a bearer token (RFC 6750) in the Authorization header (GET, POST)
+// or, for POST, as `access_token` in an application/x-www-form-urlencoded body (§2.2); never in
+// the query (§2.3 is not supported: URLs end up in logs), and never in two places at once.
+// Answers:
+//   200 JSON: sub (the user id, as in ID tokens) and the claims the token's scope releases
+//       (profile, email: oauth/oidc/user_claims.h) plus those the authorization request's
+//       `claims` parameter asked for in its userinfo member;
+//   400 invalid_request: a token in the query, in two places, or a POST body that is not a form;
+//   401 invalid_token: no valid access token (bad, expired or revoked, an ID token, a signed
+//       payload, a token without a user such as client_credentials), or its user is gone or
+//       locked; with no token at all, 401 without an error code (§3.1);
+//   403 insufficient_scope: the token's scope lacks openid.
+// Every error carries WWW-Authenticate: Bearer (RFC 6750 §3). The user is read again from the
+// user store on each call (blocking: the store pool).
+
+namespace portcullis {
+namespace http {
+class Router;
+}
+namespace oauth {
+class TokenService;
+class UserStore;
+}  // namespace oauth
+
+namespace api {
+
+// `tokens` and `users` must outlive the router.
+void RegisterUserinfoApi(http::Router& router, oauth::TokenService& tokens,
+                         oauth::UserStore& users);
+
+}  // namespace api
+}  // namespace portcullis

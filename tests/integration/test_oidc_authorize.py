@@ -6,7 +6,9 @@ the request reaches a page unescaped."""
 import base64
 import hashlib
 import html
+import json
 import re
+import time
 
 import requests
 
@@ -199,6 +201,109 @@ def test_an_unverifiable_id_token_hint_is_invalid_request(oauth):
             r = authorize(oauth, params, headers=BROWSER, session=s)
             q = redirected_error(r, "invalid_request")
             assert "id_token_hint" in q["error_description"]
+
+
+def id_token_of(oauth, client, location):
+    """Redeems the code in a redirect Location; returns the ID token and its payload."""
+    t = redeem(oauth, query_of(location)[1]["code"], client)
+    assert t.status_code == 200, t.text
+    token = t.json()["id_token"]
+    part = token.split(".")[1]
+    return token, json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+
+
+def oidc_client(oauth):
+    make_user(oauth)
+    make_user(oauth, "bob", PASSWORD)
+    return make_client(oauth, "trusted", scope="openid petstore.r")
+
+
+def oidc_params(client_id, **extra):
+    return code_params(client_id, scope="openid petstore.r", nonce="n-1", **extra)
+
+
+def test_id_token_hint_of_the_signed_in_user_passes_prompt_none(oauth):
+    client = oidc_client(oauth)
+    s = requests.Session()
+    done = browser_login(oauth, s, oidc_params(client[0]))
+    hint, claims = id_token_of(oauth, client, done.headers["Location"])
+    assert claims["sub"] == USER
+    r = authorize(oauth, oidc_params(client[0], prompt="none", id_token_hint=hint),
+                  headers=BROWSER, session=s)
+    assert r.status_code == 302 and "code" in query_of(r.headers["Location"])[1], r.text
+    # Without a session, the hinted user is not signed in.
+    r = authorize(oauth, oidc_params(client[0], prompt="none", id_token_hint=hint),
+                  headers=BROWSER)
+    redirected_error(r, "login_required")
+
+
+def test_id_token_hint_of_another_user_needs_that_user(oauth):
+    client = oidc_client(oauth)
+    bob = requests.Session()
+    done = browser_login(oauth, bob, oidc_params(client[0]), user="bob")
+    bobs_hint, _ = id_token_of(oauth, client, done.headers["Location"])
+    s = signed_in(oauth, client[0])  # alice
+    r = authorize(oauth, oidc_params(client[0], prompt="none", id_token_hint=bobs_hint),
+                  headers=BROWSER, session=s)
+    redirected_error(r, "login_required")
+    page = authorize(oauth, oidc_params(client[0], id_token_hint=bobs_hint), headers=BROWSER,
+                     session=s)
+    assert is_login_page(page)
+    # Signing in as someone else than the hint names gets no code.
+    r = submit(s, page, {"j_username": USER, "j_password": PASSWORD})
+    assert r.status_code == 303
+    assert query_of(r.headers["Location"])[1]["error"] == "login_required"
+    r = submit(s, page, {"j_username": "bob", "j_password": PASSWORD})
+    assert r.status_code == 303 and "code" in query_of(r.headers["Location"])[1]
+    # HTTP Basic as alice with bob's hint: no code either.
+    r = authorize(oauth, oidc_params(client[0], id_token_hint=bobs_hint), user=USER,
+                  password=PASSWORD)
+    redirected_error(r, "login_required")
+
+
+def test_id_token_hint_must_be_an_id_token_of_ours_for_this_client(oauth):
+    client = oidc_client(oauth)
+    other = make_client(oauth, "trusted", scope="openid petstore.r")
+    s = requests.Session()
+    done = browser_login(oauth, s, oidc_params(client[0]))
+    t = redeem(oauth, query_of(done.headers["Location"])[1]["code"], client)
+    hint, access = t.json()["id_token"], t.json()["access_token"]
+    head, body, sig = hint.split(".")
+    forged_body = base64.urlsafe_b64encode(
+        json.dumps({**json.loads(base64.urlsafe_b64decode(body + "==")), "sub": "bob"}).encode()
+    ).rstrip(b"=").decode()
+    for bad in (access, head + "." + forged_body + "." + sig, head + "." + body + "." + sig[::-1]):
+        r = authorize(oauth, oidc_params(client[0], prompt="none", id_token_hint=bad),
+                      headers=BROWSER, session=s)
+        redirected_error(r, "invalid_request")
+    # Issued to another client: not a hint for this one.
+    r = authorize(oauth, code_params(other[0], scope="openid petstore.r", prompt="none",
+                                     id_token_hint=hint), headers=BROWSER, session=s)
+    redirected_error(r, "invalid_request")
+
+
+def test_the_id_token_reports_the_sign_in_that_happened(oauth):
+    client = oidc_client(oauth)
+    s = requests.Session()
+    before = int(time.time())
+    done = browser_login(oauth, s, oidc_params(client[0]))
+    _, first = id_token_of(oauth, client, done.headers["Location"])
+    assert before - 1 <= first["auth_time"] <= int(time.time()) + 1
+    assert first["sid"] and first["amr"] == ["pwd"]
+    # Single sign-on: the same sign-in, so the same auth_time and sid.
+    r = authorize(oauth, oidc_params(client[0], max_age="3600"), headers=BROWSER, session=s)
+    _, sso = id_token_of(oauth, client, r.headers["Location"])
+    assert sso["auth_time"] == first["auth_time"] and sso["sid"] == first["sid"]
+    # prompt=login: a new sign-in and a new session.
+    page = authorize(oauth, oidc_params(client[0], prompt="login"), headers=BROWSER, session=s)
+    again = submit(s, page, {"j_username": USER, "j_password": PASSWORD})
+    _, fresh = id_token_of(oauth, client, again.headers["Location"])
+    assert fresh["sid"] != first["sid"] and fresh["auth_time"] >= first["auth_time"]
+    # HTTP Basic: signed in now, by password, without a session.
+    r = authorize(oauth, oidc_params(client[0]), user=USER, password=PASSWORD)
+    _, basic = id_token_of(oauth, client, r.headers["Location"])
+    assert basic["auth_time"] >= fresh["auth_time"] and basic["amr"] == ["pwd"]
+    assert "sid" not in basic
 
 
 # ---- response_mode

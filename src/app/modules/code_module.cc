@@ -1,11 +1,16 @@
 // The code service: the authorization endpoint, sign-in, consent and logout (api/code_api.h).
-// It signs nothing (codes are redeemed by the token service), so it builds no key ring; it
-// purges expired sign-in sessions on the leased job "sso.purge".
+// It signs nothing (codes are redeemed by the token service); it reads the published key ring
+// only to verify id_token_hint. It purges expired sign-in sessions on the leased job
+// "sso.purge".
+#include <algorithm>
+
 #include "api/code_api.h"
 #include "app/modules/module.h"
 #include "app/modules/shared.h"
 #include "oauth/code/authenticators.h"
+#include "oauth/key/key_manager.h"
 #include "oauth/login/user_authenticator.h"
+#include "oauth/oidc/id_token.h"
 
 namespace portcullis::app {
 namespace {
@@ -25,6 +30,19 @@ class CodeModule final : public Module {
                                                    shared.revocation(), shared.clock(),
                                                    shared.random(), shared.master().bytes());
     deps->authenticators.AddDefault(std::make_shared<oauth::UserStoreLogin>(shared.Users()));
+    // id_token_hint (OIDC Core §3.1.2.1): an ID token of ours, issued to the requesting client.
+    auto ring = shared.KeyRing();
+    if (!ring) return Fail(std::move(ring.error()));
+    deps->authorization.SetIdTokenHintReader(
+        [keys = *ring, issuer = c.server.issuer, &clock = shared.clock()](
+            std::string_view hint, std::string_view client_id) -> Result<std::string> {
+          auto h = oauth::oidc::ReadIdTokenHint(hint, keys->ring()->verify_keys(), issuer, clock);
+          if (!h) return Fail(std::move(h.error()));
+          if (std::find(h->audience.begin(), h->audience.end(), client_id) == h->audience.end()) {
+            return Fail(Error::OAuth(400, "invalid_request", "issued to another client"));
+          }
+          return std::move(h->sub);
+        });
     oauth::SsoSessions* sessions = &deps->sessions;
     shared.background().AddJob("sso.purge", c.store.purge_interval_s,
                                [sessions] { return sessions->Purge(); });

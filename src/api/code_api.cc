@@ -630,7 +630,7 @@ class Endpoint {
           cookies);
     }
     AuthorizationRequest again = r;
-    again.prompt = "login";
+    again.prompt = v.prompt_consent ? "login consent" : "login";  // keep asking for consent
     code_pages::ConsentView view;
     view.client = v.client.get();
     view.user_id = user.user_id;

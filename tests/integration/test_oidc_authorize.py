@@ -108,6 +108,10 @@ def test_prompt_consent_asks_again(oauth):
     assert r.status_code == 302  # remembered
     again = authorize(oauth, code_params(client[0], prompt="consent"), headers=BROWSER, session=s)
     assert again.status_code == 200 and "wants access" in again.text
+    # "Not you?" signs in again and still asks for consent.
+    switch = re.search(r'<a href="(code\?[^"]*)">Not you\?</a>', again.text).group(1)
+    _, q = query_of(html.unescape(switch))
+    assert q["prompt"] == "login consent"
     # An API caller (HTTP Basic) cannot be asked: consent_required, not a silent code.
     r = authorize(oauth, code_params(client[0], prompt="consent"), user=USER, password=PASSWORD)
     redirected_error(r, "consent_required")

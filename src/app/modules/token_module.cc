@@ -1,7 +1,9 @@
 // The token service: POST /oauth2/token and its siblings (api/token_api.h), the resource-server
 // side (GET /oauth2/verify, /oauth2/revoked: api/verify_api.h) and discovery. It owns signing:
 // it may create and rotate keys (Shared::SigningKeys), and purges expired codes, tokens and
-// deny-list entries on the leased job "token.purge".
+// deny-list entries on the leased job "token.purge". It also serves the device authorization
+// endpoint (RFC 8628, api/device_api.h); the verification page is the code service's.
+#include "api/device_api.h"
 #include "api/token_api.h"
 #include "api/verify_api.h"
 #include "app/modules/module.h"
@@ -35,23 +37,36 @@ class TokenModule final : public Module {
                               c.token.audience.empty() ? c.server.issuer : c.token.audience,
                               c.verify.default_service};
     api::Discovery discovery{c.server.issuer, c.Serves("code"), c.Serves("key")};
-    return std::unique_ptr<Module>(new TokenModule(*t, std::move(verify), std::move(discovery)));
+    // device: the verification page is the code service's, under the same issuer.
+    oauth::DeviceSettings ds{c.device.code_ttl_s, c.device.interval_s,
+                             c.server.issuer + "/oauth2/device"};
+    auto devices = std::make_unique<oauth::DeviceAuthorizationService>(
+        std::move(ds), *t, shared.device_store(), shared.user_codes(), shared.clock(),
+        shared.random());
+    return std::unique_ptr<Module>(
+        new TokenModule(*t, std::move(verify), std::move(discovery), std::move(devices)));
   }
 
   Status Register(http::Router& router) override {
     api::RegisterTokenApi(router, tokens_);
     api::RegisterVerifyApi(router, verify_);
     api::RegisterDiscovery(router, discovery_);
+    api::RegisterDeviceAuthorizationApi(router, *devices_);
     return {};
   }
 
  private:
-  TokenModule(oauth::TokenService& tokens, api::VerifyApiDeps verify, api::Discovery discovery)
-      : tokens_(tokens), verify_(std::move(verify)), discovery_(std::move(discovery)) {}
+  TokenModule(oauth::TokenService& tokens, api::VerifyApiDeps verify, api::Discovery discovery,
+              std::unique_ptr<oauth::DeviceAuthorizationService> devices)
+      : tokens_(tokens),
+        verify_(std::move(verify)),
+        discovery_(std::move(discovery)),
+        devices_(std::move(devices)) {}
 
   oauth::TokenService& tokens_;
   api::VerifyApiDeps verify_;
   api::Discovery discovery_;
+  std::unique_ptr<oauth::DeviceAuthorizationService> devices_;
 };
 
 }  // namespace

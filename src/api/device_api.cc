@@ -184,7 +184,8 @@ class Verification {
       log::Error("device.failed", {{"error", e.detail.empty() ? e.description : e.detail}});
       return code_pages::ErrorPage(e, "device");
     }
-    return CodeForm(req, 400, code, e.description);
+    // Echoed back for correction, but never more than a code's worth of it.
+    return CodeForm(req, 400, code.substr(0, 64), e.description);
   }
 
   struct Found {
@@ -261,9 +262,12 @@ class Verification {
     b += "<form method=\"post\" action=\"device\">\n";
     b += html::Hidden("step", "decide") + html::Hidden("user_code", f.shown) +
          html::Hidden("csrf", d_.csrf.Issue(kDecisionForm, sso)) + "\n";
-    b += "<button type=\"submit\" name=\"decision\" value=\"allow\">Allow</button>\n";
-    b += "<button type=\"submit\" name=\"decision\" value=\"deny\" class=\"secondary\">Deny"
-         "</button>\n</form>";
+    // Deny first: it is the form's default button, so Enter does not approve (as on the
+    // authorization endpoint's consent page).
+    b += "<div class=\"actions\"><button type=\"submit\" name=\"decision\" value=\"deny\" "
+         "class=\"secondary\">Deny</button>"
+         "<button type=\"submit\" name=\"decision\" value=\"allow\">Allow</button></div>\n"
+         "</form>";
     return WithCookies(html::Render(200, {"Connect a device", std::move(b), {}}), cookies);
   }
 

@@ -4,7 +4,6 @@
 #include <openssl/hmac.h>
 
 #include "common/encoding.h"
-#include "oauth/device/device_store.h"
 
 namespace portcullis::oauth {
 namespace {
@@ -18,28 +17,6 @@ std::string HmacSha256(std::string_view key, std::string_view data) {
 }
 
 }  // namespace
-
-std::string_view DeviceGrantStateName(DeviceGrantState s) {
-  switch (s) {
-    case DeviceGrantState::kPending:
-      return "pending";
-    case DeviceGrantState::kApproved:
-      return "approved";
-    case DeviceGrantState::kDenied:
-      return "denied";
-    case DeviceGrantState::kConsumed:
-      return "consumed";
-  }
-  return "pending";
-}
-
-std::optional<DeviceGrantState> ParseDeviceGrantState(std::string_view s) {
-  for (auto st : {DeviceGrantState::kPending, DeviceGrantState::kApproved,
-                  DeviceGrantState::kDenied, DeviceGrantState::kConsumed}) {
-    if (DeviceGrantStateName(st) == s) return st;
-  }
-  return std::nullopt;
-}
 
 std::string NewUserCode(Random& random) {
   // 240 = 12 * 20: bytes at or above it are dropped, so each letter has probability 1/20.

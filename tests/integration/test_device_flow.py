@@ -156,6 +156,22 @@ def test_the_whole_flow_with_the_verification_form(srv):
     assert poll_token(srv, client, d2["device_code"]).status_code == 200
 
 
+def test_opening_the_link_approves_nothing_even_when_signed_in(srv):
+    """RFC 8628 §5.4: verification_uri_complete only fills the field; a signed-in user who
+    follows a link someone sent still has to submit the code and then allow."""
+    client = device_client(srv)
+    first = start_device(srv, client)
+    s, _ = verify(srv, first["user_code"])  # signed in now
+    d = start_device(srv, client)
+    page = s.get(d["verification_uri_complete"], headers=BROWSER, timeout=10)
+    assert page.status_code == 200 and "Check that this code" in page.text
+    assert error_of(poll_token(srv, client, d["device_code"])) == "authorization_pending"
+    consent = submit(s, page)
+    assert consent.status_code == 200 and "Allow" in consent.text
+    assert d["user_code"] in consent.text
+    assert error_of(poll_token(srv, client, d["device_code"])) == "slow_down"  # still no tokens
+
+
 def test_polling_faster_than_the_interval_gets_slow_down(srv):
     client = device_client(srv)
     d = start_device(srv, client)

@@ -131,6 +131,7 @@ void RegisterDiscovery(http::Router& router, const Discovery& d) {
   if (d.key_service) m["jwks_uri"] = base + "/oauth2/keys";
   m["introspection_endpoint"] = base + "/oauth2/introspect";
   m["revocation_endpoint"] = base + "/oauth2/revoke";
+  m["device_authorization_endpoint"] = base + "/oauth2/device_authorization";  // RFC 8628 §4
   json::array auth_methods = {"client_secret_basic", "client_secret_post", "private_key_jwt"};
   // RFC 8414 §2: public clients (PKCE, RFC 7636) authenticate with `none` at the token endpoint
   // and may revoke their own tokens (RFC 7009 §2.1); introspection needs a confidential client.

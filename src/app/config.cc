@@ -293,6 +293,24 @@ const std::vector<Entry>& Entries() {
        IntSetter(1, 1000000, FIELD(login.max_ip_failures))},
       {{"login", "window_s", "300", "Time in which spent password attempts grow back in full."},
        IntSetter(1, 86400, FIELD(login.window_s))},
+      {{"device", "code_ttl_s", "600",
+        "Lifetime of a device authorization's device and user codes (RFC 8628 expires_in)."},
+       IntSetter(1, 3600, FIELD(device.code_ttl_s))},
+      {{"device", "interval_s", "5",
+        "Polling interval handed to devices (RFC 8628 interval). A poll sooner than the interval "
+        "gets slow_down, and that grant's interval grows by 5 s."},
+       IntSetter(1, 60, FIELD(device.interval_s))},
+      {{"device", "max_ip_failures", "10",
+        "Wrong user codes one client address may enter on /oauth2/device in a burst; they come "
+        "back one by one over window_s. Past them: 429 with Retry-After for that address."},
+       IntSetter(1, 100000, FIELD(device.max_ip_failures))},
+      {{"device", "max_failures", "1000",
+        "Wrong user codes all addresses together may enter in a burst (per instance), the bound "
+        "on guessing (README \"Device flow\"). Past them: 429 for everyone until tokens grow "
+        "back."},
+       IntSetter(1, 10000000, FIELD(device.max_failures))},
+      {{"device", "window_s", "300", "Time in which spent user-code attempts grow back in full."},
+       IntSetter(1, 86400, FIELD(device.window_s))},
       {{"bootstrap", "client_id", "",
         "With client_secret: creates this trusted admin client at start if the store lacks it."},
        StringSetter(FIELD(bootstrap.client_id))},

@@ -97,6 +97,13 @@ struct Config {
     int max_ip_failures = 50;
     int64_t window_s = 300;
   } login;
+  struct Device {  // RFC 8628
+    int64_t code_ttl_s = 600;
+    int64_t interval_s = 5;
+    int max_ip_failures = 10;
+    int max_failures = 1000;
+    int64_t window_s = 300;
+  } device;
   struct Bootstrap {
     std::string client_id;
     std::string client_secret;

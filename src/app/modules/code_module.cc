@@ -1,10 +1,12 @@
 // The code service: the authorization endpoint, sign-in, consent and logout (api/code_api.h).
 // It signs nothing (codes are redeemed by the token service); it reads the published key ring
 // only to verify id_token_hint. It purges expired sign-in sessions on the leased job
-// "sso.purge".
+// "sso.purge". It also serves the device flow's verification page (RFC 8628,
+// api/device_api.h) with the same sign-in.
 #include <algorithm>
 
 #include "api/code_api.h"
+#include "api/device_api.h"
 #include "app/modules/module.h"
 #include "app/modules/shared.h"
 #include "oauth/code/authenticators.h"
@@ -46,17 +48,30 @@ class CodeModule final : public Module {
     oauth::SsoSessions* sessions = &deps->sessions;
     shared.background().AddJob("sso.purge", c.store.purge_interval_s,
                                [sessions] { return sessions->Purge(); });
-    return std::unique_ptr<Module>(new CodeModule(std::move(deps)));
+    // device: wrong user codes have their own buckets (per address and per instance).
+    auto guesses = std::make_unique<oauth::LoginThrottle>(
+        shared.clock(), c.device.max_failures, c.device.window_s, c.device.max_ip_failures);
+    auto verification = std::make_unique<oauth::DeviceVerification>(
+        shared.device_store(), shared.user_codes(), shared.clock(), *guesses);
+    return std::unique_ptr<Module>(
+        new CodeModule(std::move(deps), std::move(guesses), std::move(verification)));
   }
 
   Status Register(http::Router& router) override {
     api::RegisterCodeApi(router, *deps_);
+    api::RegisterDeviceVerificationApi(router, *deps_, *verification_);
     return {};
   }
 
  private:
-  explicit CodeModule(std::unique_ptr<api::CodeApiDeps> deps) : deps_(std::move(deps)) {}
+  CodeModule(std::unique_ptr<api::CodeApiDeps> deps, std::unique_ptr<oauth::LoginThrottle> guesses,
+             std::unique_ptr<oauth::DeviceVerification> verification)
+      : deps_(std::move(deps)),
+        guesses_(std::move(guesses)),
+        verification_(std::move(verification)) {}
   std::unique_ptr<api::CodeApiDeps> deps_;
+  std::unique_ptr<oauth::LoginThrottle> guesses_;
+  std::unique_ptr<oauth::DeviceVerification> verification_;
 };
 
 }  // namespace

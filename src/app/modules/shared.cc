@@ -28,6 +28,8 @@ Shared::Shared(const Config& config, store::Database& db, oauth::MasterKey maste
       reference_tokens_(db),
       deny_list_(db),
       assertion_jtis_(db),
+      device_store_(db),
+      user_codes_(master_.bytes()),
       revocation_(refresh_tokens_, codes_, session_store_) {}
 
 Result<oauth::KeyManager*> Shared::KeyRing() {
@@ -175,8 +177,9 @@ Result<oauth::TokenService*> Shared::Tokens() {
       db_, user_store_, delegations_, service_store_, client_store_, audit_, secrets_, clock_);
   tokens_ = std::make_unique<oauth::TokenService>(
       ts, **clients, secrets_, **keys, db_,
-      oauth::TokenStores{codes_, refresh_tokens_, reference_tokens_, assertion_jtis_}, Users(),
-      **revoked, clock_, Random::System(), *grant_lookups_);
+      oauth::TokenStores{codes_, refresh_tokens_, reference_tokens_, assertion_jtis_,
+                         &device_store_},
+      Users(), **revoked, clock_, Random::System(), *grant_lookups_);
   return tokens_.get();
 }
 

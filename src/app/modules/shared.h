@@ -37,6 +37,7 @@
 #include "common/random.h"
 #include "oauth/client/client_catalog.h"
 #include "oauth/credentials/secret_hash.h"
+#include "oauth/device/user_code.h"
 #include "oauth/key/key_manager.h"
 #include "oauth/key/master_key.h"
 #include "oauth/login/throttle.h"
@@ -50,6 +51,7 @@
 #include "store/sql/code_store.h"
 #include "store/sql/consent_store.h"
 #include "store/sql/delegation_store.h"
+#include "store/sql/device_store.h"
 #include "store/sql/key_store.h"
 #include "store/sql/provider_store.h"
 #include "store/sql/refresh_token_store.h"
@@ -87,6 +89,9 @@ class Shared {
   store::SqlConsentStore& consent_store() { return consent_store_; }
   store::SqlAuthCodeStore& code_store() { return codes_; }
   store::SqlRefreshTokenStore& refresh_token_store() { return refresh_tokens_; }
+  // device: device authorization grants (RFC 8628) and the keyed hash of their user codes.
+  store::SqlDeviceGrantStore& device_store() { return device_store_; }
+  const oauth::UserCodeHasher& user_codes() const { return user_codes_; }
   // Ends what a user holds when their rights are cut (over the stores above).
   const oauth::GrantRevocation& revocation() const { return revocation_; }
 
@@ -130,6 +135,8 @@ class Shared {
   store::SqlReferenceTokenStore reference_tokens_;
   store::SqlDenyList deny_list_;
   store::SqlAssertionJtiStore assertion_jtis_;
+  store::SqlDeviceGrantStore device_store_;
+  const oauth::UserCodeHasher user_codes_;
   oauth::GrantRevocation revocation_;
 
   std::unique_ptr<store::SqlKeyStore> key_store_;

@@ -2,7 +2,9 @@
 // userinfo (api/userinfo_api.h), the resource-server
 // side (GET /oauth2/verify, /oauth2/revoked: api/verify_api.h) and discovery. It owns signing:
 // it may create and rotate keys (Shared::SigningKeys), and purges expired codes, tokens and
-// deny-list entries on the leased job "token.purge".
+// deny-list entries on the leased job "token.purge". It also serves the device authorization
+// endpoint (RFC 8628, api/device_api.h); the verification page is the code service's.
+#include "api/device_api.h"
 #include "api/token_api.h"
 #include "api/userinfo_api.h"
 #include "api/verify_api.h"
@@ -43,8 +45,14 @@ class TokenModule final : public Module {
     for (jose::Alg a : oauth::oidc::IdTokenAlgs(*jose::ParseAlg(c.keys.algorithm))) {
       discovery.id_token_signing_algs.emplace_back(jose::AlgName(a));
     }
-    return std::unique_ptr<Module>(
-        new TokenModule(*t, shared.user_store(), std::move(verify), std::move(discovery)));
+    // device: the verification page is the code service's, under the same issuer.
+    oauth::DeviceSettings ds{c.device.code_ttl_s, c.device.interval_s,
+                             c.server.issuer + "/oauth2/device"};
+    auto devices = std::make_unique<oauth::DeviceAuthorizationService>(
+        std::move(ds), *t, shared.device_store(), shared.user_codes(), shared.clock(),
+        shared.random());
+    return std::unique_ptr<Module>(new TokenModule(*t, shared.user_store(), std::move(verify),
+                                                   std::move(discovery), std::move(devices)));
   }
 
   Status Register(http::Router& router) override {
@@ -52,21 +60,24 @@ class TokenModule final : public Module {
     api::RegisterUserinfoApi(router, tokens_, users_);
     api::RegisterVerifyApi(router, verify_);
     api::RegisterDiscovery(router, discovery_);
+    api::RegisterDeviceAuthorizationApi(router, *devices_);
     return {};
   }
 
  private:
   TokenModule(oauth::TokenService& tokens, oauth::UserStore& users, api::VerifyApiDeps verify,
-              api::Discovery discovery)
+              api::Discovery discovery, std::unique_ptr<oauth::DeviceAuthorizationService> devices)
       : tokens_(tokens),
         users_(users),
         verify_(std::move(verify)),
-        discovery_(std::move(discovery)) {}
+        discovery_(std::move(discovery)),
+        devices_(std::move(devices)) {}
 
   oauth::TokenService& tokens_;
   oauth::UserStore& users_;
   api::VerifyApiDeps verify_;
   api::Discovery discovery_;
+  std::unique_ptr<oauth::DeviceAuthorizationService> devices_;
 };
 
 }  // namespace

@@ -26,6 +26,7 @@ const std::vector<std::string_view> kGrantTypes = {
     "client_authenticated_user",  // light-oauth2 custom grant (reference §4.5)
     "bootstrap_token",            // light-oauth2 custom grant
     "urn:ietf:params:oauth:grant-type:token-exchange",  // RFC 8693
+    "urn:ietf:params:oauth:grant-type:device_code",     // RFC 8628
 };
 
 json::object LinksJson(std::string_view service_id, const std::vector<std::string>& endpoints,

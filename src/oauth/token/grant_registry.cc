@@ -12,6 +12,7 @@ std::unique_ptr<const Grant> MakePasswordGrant();
 std::unique_ptr<const Grant> MakeTokenExchangeGrant();
 std::unique_ptr<const Grant> MakeClientAuthenticatedUserGrant();
 std::unique_ptr<const Grant> MakeBootstrapTokenGrant();
+std::unique_ptr<const Grant> MakeDeviceCodeGrant();
 
 const GrantRegistry& GrantRegistry::Default() {
   static const GrantRegistry registry = [] {
@@ -24,6 +25,7 @@ const GrantRegistry& GrantRegistry::Default() {
     r.Add(MakeTokenExchangeGrant());
     r.Add(MakeClientAuthenticatedUserGrant());
     r.Add(MakeBootstrapTokenGrant());
+    r.Add(MakeDeviceCodeGrant());  // RFC 8628
     return r;
   }();
   return registry;
@@ -35,7 +37,7 @@ void GrantRegistry::Add(std::unique_ptr<const Grant> grant) {
 }
 
 const Grant* GrantRegistry::Find(std::string_view grant_type) const {
-  // Seven entries: a scan beats hashing the (attacker-chosen) name.
+  // Eight entries: a scan beats hashing the (attacker-chosen) name.
   for (const auto& g : grants_) {
     if (g->name() == grant_type) return g.get();
   }

@@ -233,7 +233,8 @@ TEST(GrantRegistryTest, ListsEveryGrantInDiscoveryOrder) {
   EXPECT_EQ(names,
             (std::vector<std::string>{"authorization_code", "client_credentials", "refresh_token",
                                       "password", "urn:ietf:params:oauth:grant-type:token-exchange",
-                                      "client_authenticated_user", "bootstrap_token"}));
+                                      "client_authenticated_user", "bootstrap_token",
+                                      "urn:ietf:params:oauth:grant-type:device_code"}));
   EXPECT_EQ(GrantRegistry::Default().Find("implicit"), nullptr);
   EXPECT_EQ(GrantRegistry::Default().Find(""), nullptr);
 }

@@ -9,6 +9,7 @@
 #include "oauth/client/validation.h"
 #include "oauth/code/code_store.h"
 #include "oauth/credentials/token_hash.h"
+#include "oauth/device/device_store.h"
 #include "oauth/refresh/refresh_token_store.h"
 #include "oauth/token/claims.h"
 #include "oauth/token/token_errors.h"
@@ -260,6 +261,10 @@ Status TokenService::Purge() {
     if (auto s = stores_.codes.PurgeExpired(tx, now - kCodeReplayWindow); !s) return s;
     if (auto s = stores_.refresh_tokens.PurgeExpired(tx, now); !s) return s;
     if (auto s = stores_.reference_tokens.PurgeExpired(tx, now); !s) return s;
+    // Device grants (RFC 8628), kept like codes so a late replay is still told apart.
+    if (stores_.devices != nullptr) {
+      if (auto s = stores_.devices->PurgeExpired(tx, now - kCodeReplayWindow); !s) return s;
+    }
     if (auto s = revoked_.PurgeStore(tx, now - retention); !s) return s;
     return stores_.assertion_jtis.PurgeExpired(tx, now - retention);
   });

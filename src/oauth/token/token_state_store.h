@@ -28,6 +28,7 @@ namespace portcullis::oauth {
 
 class AuthCodeStore;
 class RefreshTokenStore;
+class DeviceGrantStore;
 
 struct ReferenceToken {
   std::string token_hash;  // TokenHash(reference)
@@ -86,6 +87,8 @@ struct TokenStores {
   RefreshTokenStore& refresh_tokens;
   ReferenceTokenStore& reference_tokens;
   AssertionJtiStore& assertion_jtis;
+  // Device authorization grants (RFC 8628); null where no device flow is served (unit tests).
+  DeviceGrantStore* devices = nullptr;
 };
 
 }  // namespace portcullis::oauth

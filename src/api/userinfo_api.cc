@@ -127,7 +127,9 @@ Response Answer(oauth::TokenService& tokens, oauth::UserStore& users, const std:
   }
   const auto& u = **user;
   json::object out = oauth::oidc::UserClaims(
-      {u.user_id, u.first_name, u.last_name, u.email, u.updated_at}, scope, requested);
+      {u.user_id, u.first_name, u.last_name, u.email, u.updated_at, u.email_verified,
+       u.phone_number, u.phone_number_verified, u.address},
+      scope, requested);
   // The same sub as the user's ID tokens: the user id, stable per user.
   out["sub"] = user_id;
   Response r = Response::Json(200, json::serialize(out));

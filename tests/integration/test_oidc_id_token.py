@@ -13,7 +13,7 @@ from authlib.oidc.core import CodeIDToken
 from jwcrypto import jwk, jwt as jwcrypto_jwt
 
 from code_helpers import (PASSWORD, USER, authorize, code_params, make_client, make_user,
-                          query_of, redeem)
+                          query_of, record_consent, redeem)
 from conftest import Portcullis
 from test_registry_common import cli, new_cli_store, require_cli
 from oauth_fixtures import BOOT_ID, BOOT_SECRET, OAuthServer, basic, oauth  # noqa: F401
@@ -230,6 +230,22 @@ def test_userinfo_get_and_post_with_the_token_in_the_header_or_the_body(oauth): 
         body = r.json()
         assert isinstance(body.pop("updated_at"), int)
         assert body == expected
+
+
+def test_external_clients_get_at_hash_of_the_reference_and_userinfo_takes_it(oauth):  # noqa: F811
+    bff = oauth.create_client("confidential")
+    client = make_client(oauth, "external", scope=OIDC_SCOPE, derefClientId=bff[0])
+    make_user(oauth)
+    record_consent(oauth, client[0], scope="openid profile")
+    t = code_flow(oauth, client, scope="openid profile")
+    assert "." not in t["access_token"]  # a reference, not the JWT
+    c = verified(oauth, t["id_token"], "RS256")
+    assert c["at_hash"] == at_hash(t["access_token"], "RS256")
+    r = userinfo(oauth, t["access_token"])
+    assert r.status_code == 200, r.text
+    assert r.json()["given_name"] == "A" and r.json()["sub"] == USER
+    r = userinfo(oauth, "unknown-reference-value")
+    assert r.status_code == 401 and 'error="invalid_token"' in challenge(r), r.text
 
 
 def test_userinfo_releases_only_what_the_scope_allows(oauth):  # noqa: F811

@@ -14,7 +14,7 @@ from jwcrypto import jwk, jwt as jwcrypto_jwt
 
 from code_helpers import (PASSWORD, USER, authorize, code_params, make_client, make_user,
                           query_of, record_consent, redeem)
-from conftest import Portcullis
+from conftest import Portcullis, new_pg_database
 from test_registry_common import cli, new_cli_store, require_cli
 from oauth_fixtures import BOOT_ID, BOOT_SECRET, OAuthServer, basic, oauth  # noqa: F401
 
@@ -169,6 +169,35 @@ def test_refresh_issues_a_new_id_token_with_the_original_sign_in(oauth):  # noqa
                       "refresh_token": r2.json()["refresh_token"]}, client=client)
     assert r3.status_code == 200, r3.text
     assert "id_token" not in r3.json()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_two_instances_share_the_sign_in_through_the_store(tmp_path, backend):
+    """The sign-in rides in the refresh-token row (migration 0008): an instance that did not
+    issue the first ID token issues the refreshed one with the same auth_time and sub."""
+    store = ("sqlite:" + str(tmp_path / "shared.db")) if backend == "sqlite" \
+        else new_pg_database()
+    a = Portcullis(env=ENV, store=store)
+    b = None
+    try:
+        oa = OAuthServer(a)
+        client = oidc_client(oa)
+        t = code_flow(oa, client, nonce="n")
+        first = verified(oa, t["id_token"], "RS256")
+        b = Portcullis(args=["--services", "token", "--issuer", a.url], env=ENV, store=store)
+        ob = OAuthServer(b)
+        r = ob.token({"grant_type": "refresh_token", "refresh_token": t["refresh_token"]},
+                     client=client)
+        assert r.status_code == 200, r.text
+        second = verified(oa, r.json()["id_token"], "RS256")
+        assert (second["sub"], second["auth_time"], second["aud"]) == \
+            (first["sub"], first["auth_time"], first["aud"])
+        u = userinfo(ob, r.json()["access_token"])
+        assert u.status_code == 200 and u.json()["sub"] == USER, u.text
+    finally:
+        if b:
+            assert b.stop() == 0, b.read_log()
+        assert a.stop() == 0, a.read_log()
 
 
 def test_rs256_id_tokens_when_access_tokens_use_es256(es256):

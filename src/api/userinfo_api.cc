@@ -76,7 +76,8 @@ std::variant<std::string, Response> TokenOf(const Request& req, bool post) {
     if (v.empty()) return Challenge(401, "invalid_token", "The bearer token is empty.");
     found = std::string(v);
   }
-  if (post && !req.body.empty()) {
+  // A POST body that is not a form carries no token (§2.2); with the header it is ignored.
+  if (post && !req.body.empty() && (IsForm(req) || !found)) {
     if (!IsForm(req)) {
       return Challenge(400, "invalid_request",
                        "The body must be application/x-www-form-urlencoded.");

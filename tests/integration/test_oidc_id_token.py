@@ -326,10 +326,13 @@ def test_userinfo_refusals_follow_rfc_6750(oauth):  # noqa: F811
     r = userinfo(oauth, at, "POST", headers={"Authorization": "Bearer " + at},
                  in_body=True)
     assert r.status_code == 400 and 'error="invalid_request"' in challenge(r), r.text
-    # A body that is not a form.
+    # A body that is not a form: refused, unless the header carries the token.
     r = requests.post(oauth.url + "/oauth2/userinfo", data=json.dumps({"access_token": at}),
                       headers={"Content-Type": "application/json"}, timeout=10)
-    assert r.status_code == 400, r.text
+    assert r.status_code == 400 and 'error="invalid_request"' in challenge(r), r.text
+    r = requests.post(oauth.url + "/oauth2/userinfo", data="{}", timeout=10, headers={
+        "Content-Type": "application/json", "Authorization": "Bearer " + at})
+    assert r.status_code == 200, r.text
     # Garbage, a tampered token, another scheme.
     for bad in ("garbage", at[:-4] + ("AAAA" if not at.endswith("AAAA") else "BBBB")):
         r = userinfo(oauth, bad)

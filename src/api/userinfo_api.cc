@@ -76,7 +76,8 @@ std::variant<std::string, Response> TokenOf(const Request& req, bool post) {
     if (v.empty()) return Challenge(401, "invalid_token", "The bearer token is empty.");
     found = std::string(v);
   }
-  if (post && !req.body.empty()) {
+  // A POST body that is not a form carries no token (§2.2); with the header it is ignored.
+  if (post && !req.body.empty() && (IsForm(req) || !found)) {
     if (!IsForm(req)) {
       return Challenge(400, "invalid_request",
                        "The body must be application/x-www-form-urlencoded.");
@@ -127,7 +128,9 @@ Response Answer(oauth::TokenService& tokens, oauth::UserStore& users, const std:
   }
   const auto& u = **user;
   json::object out = oauth::oidc::UserClaims(
-      {u.user_id, u.first_name, u.last_name, u.email, u.updated_at}, scope, requested);
+      {u.user_id, u.first_name, u.last_name, u.email, u.updated_at, u.email_verified,
+       u.phone_number, u.phone_number_verified, u.address},
+      scope, requested);
   // The same sub as the user's ID tokens: the user id, stable per user.
   out["sub"] = user_id;
   Response r = Response::Json(200, json::serialize(out));

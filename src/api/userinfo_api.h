@@ -9,7 +9,8 @@
 //   200 JSON: sub (the user id, as in ID tokens) and the claims the token's scope releases
 //       (profile, email: oauth/oidc/user_claims.h) plus those the authorization request's
 //       `claims` parameter asked for in its userinfo member;
-//   400 invalid_request: a token in the query, in two places, or a POST body that is not a form;
+//   400 invalid_request: a token in the query or in two places, or (without the header) a POST
+//       body that is not a form;
 //   401 invalid_token: no valid access token (bad, expired or revoked, an ID token, a signed
 //       payload, a token without a user such as client_credentials), or its user is gone or
 //       locked; with no token at all, 401 without an error code (§3.1);

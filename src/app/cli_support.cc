@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include <boost/json/array.hpp>
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include "oauth/client/validation.h"
@@ -80,6 +81,16 @@ Result<json::object> Body(const State& s, const std::string& command) {
         json::array a;
         for (const auto& v : f.list) a.emplace_back(v);
         body[f.key] = std::move(a);
+        break;
+      }
+      case FieldFlag::kBool:
+        body[f.key] = f.text == "true";
+        break;
+      case FieldFlag::kJson: {
+        boost::system::error_code ec;
+        json::value v = json::parse(f.text, ec);
+        if (ec) return Fail(oauth::FieldError(f.key, "is not valid JSON"));
+        body[f.key] = std::move(v);
         break;
       }
     }
@@ -174,6 +185,13 @@ void Builder::Field(CLI::App* cmd, const std::string& command, const std::string
       break;
     case FieldFlag::kInt:
       f.option = cmd->add_option(flag, f.number, help);
+      break;
+    case FieldFlag::kBool:
+      f.option = cmd->add_option(flag, f.text, help + " (true|false)")
+                     ->check(CLI::IsMember({"true", "false"}));
+      break;
+    case FieldFlag::kJson:
+      f.option = cmd->add_option(flag, f.text, help + " (JSON)");
       break;
   }
 }

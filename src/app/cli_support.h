@@ -39,7 +39,7 @@ namespace app::cli {
 
 // A flag that sets one member of the JSON model.
 struct FieldFlag {
-  enum Kind { kString, kList, kInt };
+  enum Kind { kString, kList, kInt, kBool, kJson };  // kBool: true|false; kJson: any JSON value
   std::string key;
   Kind kind = kString;
   CLI::Option* option = nullptr;

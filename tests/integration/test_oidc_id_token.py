@@ -13,8 +13,9 @@ from authlib.oidc.core import CodeIDToken
 from jwcrypto import jwk, jwt as jwcrypto_jwt
 
 from code_helpers import (PASSWORD, USER, authorize, code_params, make_client, make_user,
-                          query_of, redeem)
-from conftest import Portcullis
+                          query_of, record_consent, redeem)
+from conftest import Portcullis, new_pg_database
+from test_registry_common import cli, new_cli_store, require_cli
 from oauth_fixtures import BOOT_ID, BOOT_SECRET, OAuthServer, basic, oauth  # noqa: F401
 
 ENV = {"PORTCULLIS_BOOTSTRAP_CLIENT_ID": BOOT_ID,
@@ -170,6 +171,35 @@ def test_refresh_issues_a_new_id_token_with_the_original_sign_in(oauth):  # noqa
     assert "id_token" not in r3.json()
 
 
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_two_instances_share_the_sign_in_through_the_store(tmp_path, backend):
+    """The sign-in rides in the refresh-token row (migration 0008): an instance that did not
+    issue the first ID token issues the refreshed one with the same auth_time and sub."""
+    store = ("sqlite:" + str(tmp_path / "shared.db")) if backend == "sqlite" \
+        else new_pg_database()
+    a = Portcullis(env=ENV, store=store)
+    b = None
+    try:
+        oa = OAuthServer(a)
+        client = oidc_client(oa)
+        t = code_flow(oa, client, nonce="n")
+        first = verified(oa, t["id_token"], "RS256")
+        b = Portcullis(args=["--services", "token", "--issuer", a.url], env=ENV, store=store)
+        ob = OAuthServer(b)
+        r = ob.token({"grant_type": "refresh_token", "refresh_token": t["refresh_token"]},
+                     client=client)
+        assert r.status_code == 200, r.text
+        second = verified(oa, r.json()["id_token"], "RS256")
+        assert (second["sub"], second["auth_time"], second["aud"]) == \
+            (first["sub"], first["auth_time"], first["aud"])
+        u = userinfo(ob, r.json()["access_token"])
+        assert u.status_code == 200 and u.json()["sub"] == USER, u.text
+    finally:
+        if b:
+            assert b.stop() == 0, b.read_log()
+        assert a.stop() == 0, a.read_log()
+
+
 def test_rs256_id_tokens_when_access_tokens_use_es256(es256):
     oauth = es256
     meta = requests.get(oauth.url + "/.well-known/openid-configuration", timeout=10).json()
@@ -219,7 +249,8 @@ def test_userinfo_get_and_post_with_the_token_in_the_header_or_the_body(oauth): 
     client = oidc_client(oauth)
     at = code_flow(oauth, client)["access_token"]
     expected = {"sub": USER, "name": "A B", "given_name": "A", "family_name": "B",
-                "preferred_username": USER, "email": USER + "@example.com"}
+                "preferred_username": USER, "email": USER + "@example.com",
+                "email_verified": False}
     for r in (userinfo(oauth, at), userinfo(oauth, at, "POST"),
               userinfo(oauth, at, "POST", in_body=True)):
         assert r.status_code == 200, r.text
@@ -230,10 +261,53 @@ def test_userinfo_get_and_post_with_the_token_in_the_header_or_the_body(oauth): 
         assert body == expected
 
 
+def test_external_clients_get_at_hash_of_the_reference_and_userinfo_takes_it(oauth):  # noqa: F811
+    bff = oauth.create_client("confidential")
+    client = make_client(oauth, "external", scope=OIDC_SCOPE, derefClientId=bff[0])
+    make_user(oauth)
+    record_consent(oauth, client[0], scope="openid profile")
+    t = code_flow(oauth, client, scope="openid profile")
+    assert "." not in t["access_token"]  # a reference, not the JWT
+    c = verified(oauth, t["id_token"], "RS256")
+    assert c["at_hash"] == at_hash(t["access_token"], "RS256")
+    r = userinfo(oauth, t["access_token"])
+    assert r.status_code == 200, r.text
+    assert r.json()["given_name"] == "A" and r.json()["sub"] == USER
+    r = userinfo(oauth, "unknown-reference-value")
+    assert r.status_code == 401 and 'error="invalid_token"' in challenge(r), r.text
+
+
 def test_userinfo_releases_only_what_the_scope_allows(oauth):  # noqa: F811
     client = oidc_client(oauth)
     email_only = code_flow(oauth, client, scope="openid email")["access_token"]
-    assert userinfo(oauth, email_only).json() == {"sub": USER, "email": USER + "@example.com"}
+    assert userinfo(oauth, email_only).json() == {"sub": USER, "email": USER + "@example.com",
+                                                  "email_verified": False}
+    # The record has no phone or address yet: those scopes release nothing.
+    client2 = make_client(oauth, "trusted", scope="openid phone address")
+    none = code_flow(oauth, client2, scope="openid phone address")["access_token"]
+    assert userinfo(oauth, none).json() == {"sub": USER}
+    u = oauth.admin("GET", f"/oauth2/user/{USER}").json()
+    u.update(emailVerified=True, phoneNumber="+47 555 0100", phoneNumberVerified=True,
+             address={"street_address": "1 Main St", "locality": "Oslo", "country": "NO"})
+    r = oauth.admin("PUT", "/oauth2/user", json=u)
+    assert r.status_code == 200, r.text
+    assert userinfo(oauth, none).json() == {
+        "sub": USER, "phone_number": "+47 555 0100", "phone_number_verified": True,
+        "address": {"street_address": "1 Main St", "locality": "Oslo", "country": "NO"}}
+    assert userinfo(oauth, email_only).json()["email_verified"] is True
+    # A new e-mail address is not verified until said so.
+    u = oauth.admin("GET", f"/oauth2/user/{USER}").json()
+    u["email"] = "other@example.com"
+    del u["emailVerified"]
+    assert oauth.admin("PUT", "/oauth2/user", json=u).status_code == 200
+    assert userinfo(oauth, email_only).json() == {"sub": USER, "email": "other@example.com",
+                                                  "email_verified": False}
+    # Bad values are refused with the field named.
+    for bad, field in (({"phoneNumber": "call me"}, "phoneNumber"),
+                       ({"address": {"planet": "Mars"}}, "address"),
+                       ({"address": "Oslo"}, "address")):
+        r = oauth.admin("PUT", "/oauth2/user", json=dict(userId=USER, **bad))
+        assert r.status_code == 400 and field in r.json()["description"], r.text
     bare = code_flow(oauth, client, scope="openid")["access_token"]
     assert userinfo(oauth, bare).json() == {"sub": USER}
 
@@ -252,10 +326,13 @@ def test_userinfo_refusals_follow_rfc_6750(oauth):  # noqa: F811
     r = userinfo(oauth, at, "POST", headers={"Authorization": "Bearer " + at},
                  in_body=True)
     assert r.status_code == 400 and 'error="invalid_request"' in challenge(r), r.text
-    # A body that is not a form.
+    # A body that is not a form: refused, unless the header carries the token.
     r = requests.post(oauth.url + "/oauth2/userinfo", data=json.dumps({"access_token": at}),
                       headers={"Content-Type": "application/json"}, timeout=10)
-    assert r.status_code == 400, r.text
+    assert r.status_code == 400 and 'error="invalid_request"' in challenge(r), r.text
+    r = requests.post(oauth.url + "/oauth2/userinfo", data="{}", timeout=10, headers={
+        "Content-Type": "application/json", "Authorization": "Bearer " + at})
+    assert r.status_code == 200, r.text
     # Garbage, a tampered token, another scheme.
     for bad in ("garbage", at[:-4] + ("AAAA" if not at.endswith("AAAA") else "BBBB")):
         r = userinfo(oauth, bad)
@@ -321,11 +398,35 @@ def test_discovery_lists_the_openid_connect_metadata(oauth):  # noqa: F811
     assert meta["userinfo_endpoint"] == oauth.url + "/oauth2/userinfo"
     assert meta["subject_types_supported"] == ["public"]
     assert meta["id_token_signing_alg_values_supported"] == ["RS256"]
-    assert meta["scopes_supported"] == ["openid", "profile", "email"]
+    assert meta["scopes_supported"] == ["openid", "profile", "email", "address", "phone"]
     assert meta["claims_parameter_supported"] is True
     for c in ("sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "name",
-              "given_name", "family_name", "email"):
+              "given_name", "family_name", "email", "email_verified", "address", "phone_number",
+              "phone_number_verified"):
         assert c in meta["claims_supported"], c
     # Nothing unimplemented.
-    for c in ("email_verified", "address", "phone_number"):
+    for c in ("picture", "birthdate", "locale", "zoneinfo", "gender", "website"):
         assert c not in meta["claims_supported"], c
+
+
+def test_cli_sets_the_openid_connect_user_fields(tmp_path):
+    require_cli("user")
+    tmp, url = new_cli_store()
+    r = cli("user", "create", "--id", "bob", "--type", "customer", "--email", "bob@x.com",
+            "--email-verified", "true", "--phone", "+1 555 0100", "--phone-verified", "false",
+            "--address", '{"locality":"Oslo","country":"NO"}', "--password-stdin",
+            store=url, stdin="correct horse battery\n")
+    assert r.returncode == 0, r.stderr
+    r = cli("user", "get", "bob", "--json", store=url)
+    u = json.loads(r.stdout)
+    assert u["emailVerified"] is True and u["phoneNumber"] == "+1 555 0100"
+    assert u["phoneNumberVerified"] is False
+    assert u["address"] == {"locality": "Oslo", "country": "NO"}
+    r = cli("user", "update", "bob", "--phone-verified", "true", "--address", "null", store=url)
+    assert r.returncode == 0, r.stderr
+    u = json.loads(cli("user", "get", "bob", "--json", store=url).stdout)
+    assert u["phoneNumberVerified"] is True and u["address"] is None
+    r = cli("user", "update", "bob", "--email-verified", "maybe", store=url)
+    assert r.returncode != 0
+    r = cli("user", "update", "bob", "--address", "{", store=url)
+    assert r.returncode == 1 and "address" in r.stderr

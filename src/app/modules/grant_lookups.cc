@@ -11,7 +11,8 @@ Result<std::optional<oauth::CurrentUser>> StoreGrantLookups::FindUser(store::Tx&
   if (!*u) return std::optional<oauth::CurrentUser>();
   return std::optional<oauth::CurrentUser>(
       oauth::CurrentUser{(*u)->user_type, (*u)->roles, (*u)->locked, (*u)->first_name,
-                         (*u)->last_name, (*u)->email, (*u)->updated_at});
+                         (*u)->last_name, (*u)->email, (*u)->updated_at, (*u)->email_verified,
+                         (*u)->phone_number, (*u)->phone_number_verified, (*u)->address});
 }
 
 Result<std::optional<oauth::ExchangePolicy>> StoreGrantLookups::FindDelegation(

@@ -117,6 +117,14 @@ void AddUser(cli::Builder& b) {
     b.Field(c, cmd, "--last-name", "lastName", cli::FieldFlag::kString, "Last name");
     b.Field(c, cmd, "--email", "email", cli::FieldFlag::kString, "E-mail address");
     b.Field(c, cmd, "--roles", "roles", cli::FieldFlag::kString, "Space-separated roles");
+    b.Field(c, cmd, "--email-verified", "emailVerified", cli::FieldFlag::kBool,
+            "Whether the e-mail address was verified");
+    b.Field(c, cmd, "--phone", "phoneNumber", cli::FieldFlag::kString,
+            "Telephone number, E.164 recommended (+1 555 0100)");
+    b.Field(c, cmd, "--phone-verified", "phoneNumberVerified", cli::FieldFlag::kBool,
+            "Whether the telephone number was verified");
+    b.Field(c, cmd, "--address", "address", cli::FieldFlag::kJson,
+            "OpenID Connect address object, e.g. {\"locality\":\"Oslo\",\"country\":\"NO\"}");
   }
   auto* list = b.Leaf(g, "list", "List users by id");
   b.Paging(list, "1");

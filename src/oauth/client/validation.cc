@@ -153,7 +153,9 @@ constexpr std::array kReservedClaims = {
     "client_id", "user_id", "user_type", "scope", "scp", "roles", "version", "ver", "cid", "uid",
     "csrf", "auth_time", "acr", "amr", "azp", "typ", "token_type",
     // OpenID Connect Core §2, RFC 8693 §4, RFC 7800 §3
-    "nonce", "sid", "at_hash", "c_hash", "act", "may_act", "cnf"};
+    "nonce", "sid", "at_hash", "c_hash", "act", "may_act", "cnf",
+    // the claims parameter's userinfo member, carried to userinfo (oauth/oidc/user_claims.h)
+    "userinfo_claims"};
 
 }  // namespace
 

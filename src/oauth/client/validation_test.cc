@@ -100,7 +100,7 @@ TEST(Validation, CustomClaims) {
   EXPECT_EQ(Problem(CheckCustomClaims("customClaim", R"({"tier": {"level": 3}})", 4096)), "ok");
   EXPECT_EQ(Problem(CheckCustomClaims("customClaim", "", 4096)), "ok");
   for (const char* reserved : {"iss", "sub", "aud", "exp", "client_id", "scope", "user_id", "roles",
-                               "cnf", "act", "ver", "version"}) {
+                               "cnf", "act", "ver", "version", "typ", "userinfo_claims"}) {
     std::string text = std::string(R"({"c1":"x",")") + reserved + R"(":"evil"})";
     EXPECT_EQ(Problem(CheckCustomClaims("customClaim", text, 4096)),
               std::string("customClaim: '") + reserved +

@@ -82,8 +82,11 @@ struct IdTokenHint {
 // Reads an ID token we issued: signature by one of `keys` (our published keys), iss ==
 // `issuer`, header typ JWT, the ID-token marker, no client_id (so no access token or signed
 // payload passes), sub and aud present. Expiry is NOT enforced (an expired ID token is a valid
-// hint), but iat may not lie in the future beyond `leeway_s`. Fails with ERR10000 (invalid
-// token) and a description that names the reason; never echoes the token.
+// hint), but iat may not lie in the future beyond `leeway_s`; a token whose key has left the
+// JWKS (retired or revoked) no longer reads. Fails with ERR10000 (invalid token); the detail
+// names the reason (for the log), nothing echoes the token. Pure and thread-safe; it builds a
+// verifier per call (fine for the authorization and end-session endpoints, not a hot path).
+// Usage: ReadIdTokenHint(hint, key_manager.ring()->verify_keys(), issuer, clock).
 // `keys`: KeyRing::verify_keys() of the current ring.
 Result<IdTokenHint> ReadIdTokenHint(std::string_view token,
                                     std::shared_ptr<const jose::KeySet> keys,

@@ -205,17 +205,49 @@ TEST(UserClaims, ByScopeAndByRequest) {
   EXPECT_FALSE(profile.contains("email"));
   auto email = UserClaims(u, {"email"}, {});
   EXPECT_EQ(email.at("email"), "alice@example.com");
-  EXPECT_FALSE(email.contains("email_verified"));  // the record knows no verification
-  EXPECT_EQ(email.size(), 1u);
+  EXPECT_EQ(email.at("email_verified"), false);
+  EXPECT_EQ(email.size(), 2u);
+  EXPECT_FALSE(profile.contains("phone_number"));
+  EXPECT_TRUE(UserClaims(u, {"phone", "address"}, {}).empty());  // the record has neither
+  UserProfile full = u;
+  full.email_verified = true;
+  full.phone_number = "+47 555 0100";
+  full.phone_number_verified = true;
+  full.address = R"({"locality":"Oslo","country":"NO"})";
+  auto pa = UserClaims(full, {"phone", "address"}, {});
+  EXPECT_EQ(pa.at("phone_number"), "+47 555 0100");
+  EXPECT_EQ(pa.at("phone_number_verified"), true);
+  EXPECT_EQ(pa.at("address"), (json::object{{"locality", "Oslo"}, {"country", "NO"}}));
+  EXPECT_EQ(pa.size(), 3u);
+  EXPECT_EQ(UserClaims(full, {"email"}, {}).at("email_verified"), true);
   // The claims parameter adds single claims; unknown ones are ignored.
   auto asked = UserClaims(u, {"openid"}, {"given_name", "shoe_size", "email"});
   EXPECT_EQ(asked.size(), 2u);
   EXPECT_EQ(asked.at("given_name"), "Alice");
   // Empty fields are left out.
   UserProfile bare{"bob", "", "", "", 0};
-  auto b = UserClaims(bare, {"profile", "email"}, {});
+  bare.email_verified = true;  // nothing to have verified: not asserted
+  auto b = UserClaims(bare, {"profile", "email", "phone"}, {});
   EXPECT_EQ(b.size(), 1u);
   EXPECT_EQ(b.at("preferred_username"), "bob");
+}
+
+TEST(UserClaims, EveryClaimUserClaimsCanReturnIsListedInDiscovery) {
+  UserProfile full{"alice", "Alice",       "Liddell", "a@example.com",      kNow,
+                   true,    "+1 555 0100", true,      R"({"country":"NO"})"};
+  auto all = UserClaims(full, {"profile", "email", "phone", "address"}, {});
+  for (const auto& [name, value] : all) {
+    EXPECT_NE(std::ranges::find(ClaimsSupported(), std::string_view(name)), ClaimsSupported().end())
+        << name;
+  }
+  EXPECT_EQ(all.size(), 10u);
+}
+
+TEST(RequestedClaims, UserinfoNamesAreTheKnownOnesOnly) {
+  EXPECT_EQ(UserinfoClaimNames(R"({"userinfo":{"email":null,"shoe_size":null,"address":{},
+      "email":{"essential":true},"sub":null},"id_token":{"name":null}})"),
+            (std::vector<std::string>{"email", "address"}));
+  EXPECT_TRUE(UserinfoClaimNames("").empty());
 }
 
 TEST(RequestedClaims, ReadsOneMember) {

@@ -11,7 +11,9 @@ namespace json = boost::json;
 
 constexpr std::string_view kProfile[] = {"name", "given_name", "family_name", "preferred_username",
                                          "updated_at"};
-constexpr std::string_view kEmail[] = {"email"};
+constexpr std::string_view kEmail[] = {"email", "email_verified"};
+constexpr std::string_view kPhone[] = {"phone_number", "phone_number_verified"};
+constexpr std::string_view kAddress[] = {"address"};
 
 bool Has(const std::vector<std::string>& v, std::string_view s) {
   return std::find(v.begin(), v.end(), s) != v.end();
@@ -30,22 +32,36 @@ json::value Claim(const UserProfile& u, std::string_view name) {
   if (name == "preferred_username" && !u.user_id.empty()) return json::value(u.user_id);
   if (name == "updated_at" && u.updated_at > 0) return json::value(u.updated_at);
   if (name == "email" && !u.email.empty()) return json::value(u.email);
+  if (name == "email_verified" && !u.email.empty()) return json::value(u.email_verified);
+  if (name == "phone_number" && !u.phone_number.empty()) return json::value(u.phone_number);
+  if (name == "phone_number_verified" && !u.phone_number.empty()) {
+    return json::value(u.phone_number_verified);
+  }
+  if (name == "address" && !u.address.empty()) {
+    boost::system::error_code ec;
+    json::value a = json::parse(u.address, ec);
+    if (!ec && a.is_object()) return a;
+  }
   return nullptr;
 }
 
 }  // namespace
 
 const std::vector<std::string_view>& OidcScopes() {
-  static const std::vector<std::string_view> kScopes = {"openid", "profile", "email"};
+  static const std::vector<std::string_view> kScopes = {"openid", "profile", "email", "address",
+                                                        "phone"};
   return kScopes;
 }
 
 const std::vector<std::string_view>& ClaimsSupported() {
   static const std::vector<std::string_view> kClaims = {
-      "sub",        "iss",   "aud",        "exp",         "iat",
-      "auth_time",  "nonce", "at_hash",    "sid",         "acr",
-      "amr",        "name",  "given_name", "family_name", "preferred_username",
-      "updated_at", "email"};
+      "sub",        "iss",          "aud",
+      "exp",        "iat",          "auth_time",
+      "nonce",      "at_hash",      "sid",
+      "acr",        "amr",          "name",
+      "given_name", "family_name",  "preferred_username",
+      "updated_at", "email",        "email_verified",
+      "address",    "phone_number", "phone_number_verified"};
   return kClaims;
 }
 
@@ -67,8 +83,10 @@ std::vector<std::string> RequestedClaims(std::string_view claims_json, std::stri
 std::vector<std::string> UserinfoClaimNames(std::string_view claims_json) {
   std::vector<std::string> out;
   for (auto& n : RequestedClaims(claims_json, "userinfo")) {
-    bool known = std::find(std::begin(kProfile), std::end(kProfile), n) != std::end(kProfile) ||
-                 std::find(std::begin(kEmail), std::end(kEmail), n) != std::end(kEmail);
+    auto in = [&](const auto& set) {
+      return std::find(std::begin(set), std::end(set), n) != std::end(set);
+    };
+    bool known = in(kProfile) || in(kEmail) || in(kPhone) || in(kAddress);
     if (known && !Has(out, n) && out.size() < 32) out.push_back(std::move(n));
   }
   return out;
@@ -87,6 +105,12 @@ json::object UserClaims(const UserProfile& u, const std::vector<std::string>& sc
   }
   if (Has(scopes, "email")) {
     for (auto n : kEmail) add(n);
+  }
+  if (Has(scopes, "phone")) {
+    for (auto n : kPhone) add(n);
+  }
+  if (Has(scopes, "address")) {
+    for (auto n : kAddress) add(n);
   }
   for (const auto& n : requested) add(n);
   return out;

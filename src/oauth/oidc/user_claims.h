@@ -3,9 +3,10 @@
 // `claims` request parameter (§5.5). Used by the userinfo endpoint and, for the claims
 // parameter's id_token member, by ID tokens. Pure functions; thread-safe.
 //
-// Only what the user record holds is mapped: profile -> name, given_name, family_name,
-// preferred_username (the user id), updated_at; email -> email. The record knows no
-// verification state, so email_verified is never asserted; address and phone are not stored.
+// What the user record holds is mapped: profile -> name, given_name, family_name,
+// preferred_username (the user id), updated_at; email -> email, email_verified; phone ->
+// phone_number, phone_number_verified; address -> address (an object). Claims whose field is
+// empty are left out (a *_verified claim goes with its address or number).
 
 #include <boost/json/object.hpp>
 #include <cstdint>
@@ -22,6 +23,10 @@ struct UserProfile {
   std::string last_name;
   std::string email;
   int64_t updated_at = 0;
+  bool email_verified = false;
+  std::string phone_number;
+  bool phone_number_verified = false;
+  std::string address;  // JSON text of the address object; empty: none
 };
 
 // Discovery's scopes_supported (the OpenID ones) and claims_supported.

@@ -109,6 +109,10 @@ struct CurrentUser {
   std::string last_name;
   std::string email;
   int64_t updated_at = 0;
+  bool email_verified = false;
+  std::string phone_number;
+  bool phone_number_verified = false;
+  std::string address;
 };
 struct ExchangePolicy {
   std::vector<std::string> scopes;

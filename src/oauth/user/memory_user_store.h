@@ -68,6 +68,10 @@ class MemoryUserStore final : public UserStore {
     u.roles = user.roles;
     u.locked = user.locked;
     u.updated_at = user.updated_at;
+    u.email_verified = user.email_verified;
+    u.phone_number = user.phone_number;
+    u.phone_number_verified = user.phone_number_verified;
+    u.address = user.address;
     return {};
   }
   Status Delete(store::Tx&, std::string_view user_id) override {

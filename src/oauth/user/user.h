@@ -25,6 +25,12 @@ struct User {
   bool locked = false;
   int64_t created_at = 0;
   int64_t updated_at = 0;
+  // OpenID Connect standard claims (Core §5.1). email_verified is reset when the email changes
+  // (unless the same change sets it), phone_number_verified likewise with the phone number.
+  bool email_verified = false;
+  std::string phone_number;  // E.164 recommended: "+" and digits; empty: none
+  bool phone_number_verified = false;
+  std::string address;  // JSON text of an OIDC address object (§5.1.1); empty: none
 };
 
 struct UserPatch {
@@ -35,12 +41,18 @@ struct UserPatch {
   std::optional<std::string> email;
   std::optional<std::string> roles;
   std::optional<bool> locked;
+  std::optional<bool> email_verified;
+  std::optional<std::string> phone_number;
+  std::optional<bool> phone_number_verified;
+  std::optional<std::string> address;      // canonical JSON text; "" clears
   std::optional<Secret> password;          // create only
   std::optional<Secret> password_confirm;  // create only
 };
 
 // JSON: userId userType firstName lastName email roles locked password passwordConfirm (create;
-// ignored by update, as light-oauth2's PUT keeps the password) createdAt updatedAt (read-only).
+// ignored by update, as light-oauth2's PUT keeps the password) createdAt updatedAt (read-only),
+// and the OpenID Connect fields emailVerified phoneNumber phoneNumberVerified address (an object
+// of the strings formatted, street_address, locality, region, postal_code, country; null clears).
 Result<UserPatch> UserPatchFromJson(const boost::json::object& body);
 // Never carries the password or its hash.
 boost::json::object UserToJson(const User& u);

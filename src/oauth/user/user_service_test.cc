@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/json.hpp>
+
 #include "oauth/audit/audit.h"
 #include "oauth/client/validation.h"
 #include "oauth/credentials/secret_hash.h"
@@ -242,6 +244,22 @@ TEST_F(UserServiceTest, ValidationAndHostileInput) {
   p = NewUser("u1", "u1@example.com");
   p.first_name = std::string(33, 'x');
   EXPECT_EQ(users_.Create(p, "t").error().description, "firstName: at most 32 characters");
+  // OpenID Connect fields: a telephone number, an address object of the §5.1.1 members.
+  for (std::string bad : {"555-0100x", "++47 1", "12", "+47 555 0100;ext=", "tel:+4755501"}) {
+    p = NewUser("u1", "u1@example.com");
+    p.phone_number = bad;
+    EXPECT_EQ(users_.Create(p, "t").error().description,
+              "phoneNumber: must be a telephone number such as +1 555 0100")
+        << bad;
+  }
+  p = NewUser("u1", "u1@example.com");
+  p.phone_number_verified = true;
+  EXPECT_EQ(users_.Create(p, "t").error().description, "phoneNumberVerified: needs a phoneNumber");
+  for (std::string_view bad : {R"({"address":"Oslo"})", R"({"address":{"city":"Oslo"}})",
+                               R"({"address":{"locality":1}})", R"({"emailVerified":"yes"})"}) {
+    auto parsed = UserPatchFromJson(boost::json::parse(bad).as_object());
+    EXPECT_FALSE(parsed) << bad;
+  }
   p = NewUser("u1", "u1@example.com", "pässwörd-ünicode-☃");
   p.first_name = "Zoë";
   p.last_name = "O'Brien; DROP TABLE users";
@@ -250,6 +268,43 @@ TEST_F(UserServiceTest, ValidationAndHostileInput) {
   EXPECT_EQ(users_.Get("u1")->last_name, "O'Brien; DROP TABLE users");
   EXPECT_TRUE(users_.Authenticate("u1", Secret("pässwörd-ünicode-☃")));
   EXPECT_EQ(UserCount(), 1);
+}
+
+// The OpenID Connect fields round-trip through JSON; a changed e-mail address or number is no
+// longer verified unless the same change says so.
+TEST_F(UserServiceTest, OpenIdConnectFieldsAndTheirVerification) {
+  auto parsed = UserPatchFromJson(boost::json::parse(R"({"userId":"u1","userType":"customer",
+      "email":"u1@example.com","password":"long-enough-1","passwordConfirm":"long-enough-1",
+      "emailVerified":true,"phoneNumber":"+1 (555) 010-0100;ext=12","phoneNumberVerified":true,
+      "address":{"country":"NO","locality":"Oslo","postal_code":""}})")
+                                      .as_object());
+  ASSERT_TRUE(parsed) << parsed.error().description;
+  ASSERT_TRUE(users_.Create(*parsed, "t"));
+  auto u = users_.Get("u1");
+  ASSERT_TRUE(u);
+  EXPECT_TRUE(u->email_verified);
+  EXPECT_TRUE(u->phone_number_verified);
+  EXPECT_EQ(u->address, R"({"locality":"Oslo","country":"NO"})");  // §5.1.1 order, no empties
+  auto json = UserToJson(*u);
+  EXPECT_EQ(json.at("emailVerified"), true);
+  EXPECT_EQ(json.at("phoneNumber"), "+1 (555) 010-0100;ext=12");
+  EXPECT_EQ(json.at("address"), (boost::json::object{{"locality", "Oslo"}, {"country", "NO"}}));
+
+  UserPatch change;
+  change.email = "new@example.com";
+  ASSERT_TRUE(users_.Update("u1", change, "t"));
+  u = users_.Get("u1");
+  EXPECT_FALSE(u->email_verified);
+  EXPECT_TRUE(u->phone_number_verified);  // untouched
+  change = {};
+  change.phone_number = "+1 555 0199";
+  change.phone_number_verified = true;
+  change.address = "";
+  ASSERT_TRUE(users_.Update("u1", change, "t"));
+  u = users_.Get("u1");
+  EXPECT_TRUE(u->phone_number_verified);
+  EXPECT_EQ(u->address, "");
+  EXPECT_TRUE(UserToJson(*u).at("address").is_null());
 }
 
 // Rights once cut stay cut: a password change, a reset and locking end the user's grants in the

@@ -16,10 +16,11 @@ namespace {
 // The column list, in RowToUser's order, and the matching INSERT.
 constexpr const char* kColumns =
     "user_id, user_type, first_name, last_name, email, password_hash, roles, created_at, "
-    "updated_at, locked";
+    "updated_at, locked, email_verified, phone_number, phone_number_verified, address";
 constexpr const char* kInsert =
     "INSERT INTO users (user_id, user_type, first_name, last_name, email, password_hash, roles, "
-    "created_at, updated_at, locked) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+    "created_at, updated_at, locked, email_verified, phone_number, phone_number_verified, "
+    "address) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
 
 const std::string kSelectById =
     std::string("SELECT ") + kColumns + " FROM users WHERE user_id = $1";
@@ -27,14 +28,30 @@ const std::string kSelectById =
 Param OptText(const std::string& s) { return s.empty() ? Null() : Text(s); }
 
 User RowToUser(const Row& r) {
-  return User{r.Str(0), r.Str(1), r.Str(2),      r.Str(3), r.Str(4),
-              r.Str(5), r.Str(6), r.Int(9) != 0, r.Int(7), r.Int(8)};
+  User u{r.Str(0), r.Str(1), r.Str(2),      r.Str(3), r.Str(4),
+         r.Str(5), r.Str(6), r.Int(9) != 0, r.Int(7), r.Int(8)};
+  u.email_verified = r.Int(10) != 0;
+  u.phone_number = r.Str(11);
+  u.phone_number_verified = r.Int(12) != 0;
+  u.address = r.Str(13);
+  return u;
 }
 
 std::vector<Param> InsertParams(const User& u) {
-  return {Text(u.user_id),   Text(u.user_type),     OptText(u.first_name), OptText(u.last_name),
-          Text(u.email),     Text(u.password_hash), OptText(u.roles),      Int(u.created_at),
-          Int(u.updated_at), Int(u.locked ? 1 : 0)};
+  return {Text(u.user_id),
+          Text(u.user_type),
+          OptText(u.first_name),
+          OptText(u.last_name),
+          Text(u.email),
+          Text(u.password_hash),
+          OptText(u.roles),
+          Int(u.created_at),
+          Int(u.updated_at),
+          Int(u.locked ? 1 : 0),
+          Int(u.email_verified ? 1 : 0),
+          OptText(u.phone_number),
+          Int(u.phone_number_verified ? 1 : 0),
+          OptText(u.address)};
 }
 
 Result<std::optional<User>> One(Result<std::optional<Row>> row) {
@@ -91,9 +108,12 @@ Result<bool> SqlUserStore::InsertIfAbsent(Tx& tx, const User& u) {
 Status SqlUserStore::Update(Tx& tx, const User& u) {
   auto r = tx.Exec(
       "UPDATE users SET user_type = $2, first_name = $3, last_name = $4, email = $5, "
-      "roles = $6, updated_at = $7, locked = $8 WHERE user_id = $1",
+      "roles = $6, updated_at = $7, locked = $8, email_verified = $9, phone_number = $10, "
+      "phone_number_verified = $11, address = $12 WHERE user_id = $1",
       {Text(u.user_id), Text(u.user_type), OptText(u.first_name), OptText(u.last_name),
-       Text(u.email), OptText(u.roles), Int(u.updated_at), Int(u.locked ? 1 : 0)});
+       Text(u.email), OptText(u.roles), Int(u.updated_at), Int(u.locked ? 1 : 0),
+       Int(u.email_verified ? 1 : 0), OptText(u.phone_number), Int(u.phone_number_verified ? 1 : 0),
+       OptText(u.address)});
   if (!r) {
     if (IsUniqueViolation(r.error())) return Fail(EmailInUse(u.email));
     return Fail(std::move(r.error()));

@@ -67,6 +67,10 @@ TEST_P(UserStoreContract, InsertFindAndConflicts) {
   EXPECT_FALSE(u.locked);
   EXPECT_EQ(u.created_at, 10);
   EXPECT_EQ(u.updated_at, 10);
+  EXPECT_FALSE(u.email_verified);
+  EXPECT_EQ(u.phone_number, "");
+  EXPECT_FALSE(u.phone_number_verified);
+  EXPECT_EQ(u.address, "");
   // The same through a transaction, and with the row lock.
   auto in_tx = InTxValue<std::optional<User>>([&](Tx& tx) { return users().Find(tx, "u1"); });
   ASSERT_TRUE(in_tx && *in_tx);
@@ -106,6 +110,10 @@ TEST_P(UserStoreContract, UpdateWritesTheProfileNotThePassword) {
   u.locked = true;
   u.created_at = 99;
   u.updated_at = 20;
+  u.email_verified = true;
+  u.phone_number = "+47 555 0100";
+  u.phone_number_verified = true;
+  u.address = R"({"locality":"Oslo","country":"NO"})";
   ASSERT_TRUE(InTx([&](Tx& tx) { return users().Update(tx, u); }));
   auto found = users().Find("u1");
   ASSERT_TRUE(found && *found);
@@ -118,6 +126,10 @@ TEST_P(UserStoreContract, UpdateWritesTheProfileNotThePassword) {
   EXPECT_EQ((*found)->updated_at, 20);
   EXPECT_EQ((*found)->created_at, 10);
   EXPECT_EQ((*found)->password_hash, "h0");
+  EXPECT_TRUE((*found)->email_verified);
+  EXPECT_EQ((*found)->phone_number, "+47 555 0100");
+  EXPECT_TRUE((*found)->phone_number_verified);
+  EXPECT_EQ((*found)->address, R"({"locality":"Oslo","country":"NO"})");
 
   User clash = **found;
   clash.email = "u2@example.com";

@@ -79,8 +79,11 @@ Result<std::string> IssueIdToken(GrantContext& ctx, GrantLookups& lookups, store
     auto user = lookups.FindUser(tx, subject.user_id);
     if (!user) return Fail(user.error());
     if (*user) {
-      oidc::UserProfile u{subject.user_id, (*user)->first_name, (*user)->last_name, (*user)->email,
-                          (*user)->updated_at};
+      const CurrentUser& cu = **user;
+      oidc::UserProfile u{
+          subject.user_id, cu.first_name,     cu.last_name,    cu.email,
+          cu.updated_at,   cu.email_verified, cu.phone_number, cu.phone_number_verified,
+          cu.address};
       f.extra = oidc::UserClaims(u, {}, requested);
     }
   }

@@ -8,3 +8,12 @@ ALTER TABLE refresh_tokens ADD COLUMN sid TEXT;
 ALTER TABLE refresh_tokens ADD COLUMN amr TEXT;
 ALTER TABLE refresh_tokens ADD COLUMN acr TEXT;
 ALTER TABLE refresh_tokens ADD COLUMN claims TEXT;
+
+-- OpenID Connect standard claims the user record did not hold (Core §5.1): email_verified,
+-- phone_number (E.164 recommended), phone_number_verified, and address (the JSON text of an
+-- OIDC address object: formatted, street_address, locality, region, postal_code, country).
+ALTER TABLE users ADD COLUMN email_verified INTEGER NOT NULL DEFAULT 0 CHECK (email_verified IN (0, 1));
+ALTER TABLE users ADD COLUMN phone_number TEXT;
+ALTER TABLE users ADD COLUMN phone_number_verified INTEGER NOT NULL DEFAULT 0
+  CHECK (phone_number_verified IN (0, 1));
+ALTER TABLE users ADD COLUMN address TEXT;

@@ -351,3 +351,33 @@ def test_approve_on_one_instance_and_redeem_on_the_other_over_postgresql():
         if b:
             b.stop()
         a.stop()
+
+
+def test_openid_gets_an_id_token_bound_to_the_sign_in(srv):
+    """OpenID Connect over the device grant: an ID token for the user who approved, with the
+    sign-in's auth_time and sid, bound to the access token (at_hash), and no nonce (the device
+    request carries none); a refresh gives a new one with the same sign-in."""
+    client_id, secret = make_client(srv, "confidential", scope="openid petstore.r",
+                                    grantTypes=[DEVICE_GRANT, "refresh_token"])
+    client = (client_id, secret)
+    d = start_device(srv, client, scope="openid petstore.r")
+    verify(srv, d["user_code"])
+    t = poll_token(srv, client, d["device_code"])
+    assert t.status_code == 200, t.text
+    body = t.json()
+    claims = json.loads(base64.urlsafe_b64decode(body["id_token"].split(".")[1] + "=="))
+    assert claims["sub"] == USER and claims["aud"] == client_id
+    assert claims["iss"] == srv.url and claims["auth_time"] > 0 and claims["sid"]
+    assert "nonce" not in claims and claims["at_hash"]
+    r = srv.token({"grant_type": "refresh_token", "refresh_token": body["refresh_token"]},
+                  client=client)
+    assert r.status_code == 200, r.text
+    again = json.loads(base64.urlsafe_b64decode(r.json()["id_token"].split(".")[1] + "=="))
+    assert (again["sub"], again["auth_time"], again["sid"]) == \
+        (claims["sub"], claims["auth_time"], claims["sid"])
+
+    # Without openid: no ID token.
+    d = start_device(srv, client, scope="petstore.r")
+    verify(srv, d["user_code"])
+    t = poll_token(srv, client, d["device_code"])
+    assert t.status_code == 200 and "id_token" not in t.json(), t.text

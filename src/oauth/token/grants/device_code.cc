@@ -6,6 +6,7 @@
 // Tokens are those of the code flow: access and refresh token for the user, whose account is
 // read again (a locked or deleted user gets nothing) and whose roles filter the scope.
 
+#include <algorithm>
 #include <boost/json/object.hpp>
 #include <memory>
 #include <optional>
@@ -113,14 +114,24 @@ class DeviceCodeGrant final : public Grant {
         return {};
       }
       const int64_t ttl = ctx.TtlFor(c);
+      const bool openid = std::ranges::find(scope, "openid") != scope.end();
       auto m = ctx.Mint(c, subject, *access_scope, target->audience, ttl, {});
       if (!m) return Fail(m.error());
+      // The sign-in on the verification page, kept in the refresh family so a refresh issues
+      // the same auth_time/sid/amr (OpenID Connect Core §12.2).
+      SignIn sign_in{a.user.auth_time, a.user.sid, a.user.amr, a.user.acr, ""};
       auto refresh = InsertRefresh(st->stores.refresh_tokens, tx, ctx.random(), now,
                                    ctx.settings().refresh_token_ttl, c, subject, scope, "N",
-                                   ctx.random().Token(16), "");
+                                   ctx.random().Token(16), "", sign_in);
       if (!refresh) return Fail(refresh.error());
       auto token = ctx.Deliver(c, *m, &tx);
       if (!token) return Fail(token.error());
+      // An ID token for openid, as from the code flow (no nonce: the device request has none).
+      if (openid && a.user.auth_time > 0) {
+        auto id = IssueIdToken(ctx, st->lookups, tx, c, subject, sign_in, "", *token);
+        if (!id) return Fail(id.error());
+        out.id_token = std::move(*id);
+      }
       out.access_token = std::move(*token);
       out.expires_in = ttl;
       out.refresh_token = std::move(*refresh);

@@ -152,6 +152,14 @@ void RegisterDiscovery(http::Router& router, const Discovery& d) {
   } else {
     m["response_types_supported"] = json::array{};
   }
+  // OpenID Connect logout (issue 15, logout slice): the end_session_endpoint is the code
+  // service's /oauth2/logout (RP-Initiated Logout §2.1); back-channel logout tokens always carry
+  // sid, participation being recorded per session (Back-Channel Logout §2.1).
+  if (d.code_service) {
+    m["end_session_endpoint"] = base + "/oauth2/logout";
+    m["backchannel_logout_supported"] = true;
+    m["backchannel_logout_session_supported"] = true;
+  }
   std::string body = json::serialize(m);
   auto handler = [body](Request&) -> Reply {
     Response r = Response::Json(200, body);

@@ -252,6 +252,9 @@ const std::vector<Entry>& Entries() {
       {{"token", "bootstrap_token_ttl_s", "86400",
         "Lifetime of bootstrap_token grants (light-oauth2 used 10 years; bounded here)."},
        IntSetter(60, 365LL * 86400, FIELD(token.bootstrap_token_ttl_s))},
+      {{"token", "id_token_ttl_s", "3600",
+        "OpenID Connect ID-token lifetime (exp - iat; 60-86400)."},
+       IntSetter(60, 86400, FIELD(token.id_token_ttl_s))},
       {{"token", "leeway_s", "60",
         "Clock skew allowed when this server checks tokens (exp, nbf, iat): introspection, "
         "/oauth2/verify, admin calls, token exchange, client assertions. Revocations and used "

@@ -77,6 +77,7 @@ struct Config {
     int64_t refresh_token_ttl_s = 90 * 86400;
     int64_t code_ttl_s = 300;
     int64_t bootstrap_token_ttl_s = 86400;
+    int64_t id_token_ttl_s = 3600;  // OpenID Connect ID tokens
     int64_t leeway_s = 60;
     std::string audience;
   } token;

@@ -84,11 +84,13 @@ Result<Secret> DerivePepper(const Config& config, bool may_create) {
 oauth::KeyManagerConfig KeyManagerSettings(const Config& c) {
   oauth::KeyManagerConfig kc;
   kc.alg = *jose::ParseAlg(c.keys.algorithm);  // validated by the config loader
+  // ID tokens: RS256 is always available (OpenID Connect Core §15.1).
+  if (kc.alg != jose::Alg::kRS256) kc.extra_algs.push_back(jose::Alg::kRS256);
   kc.publish_ahead_seconds = c.keys.publish_ahead_s;
   kc.rotation_interval_seconds = c.keys.rotation_interval_s;
   // A previous key stays published until the longest-lived token it signed has expired.
   kc.max_token_lifetime_seconds =
-      std::max(c.token.access_token_ttl_s, c.token.bootstrap_token_ttl_s);
+      std::max({c.token.access_token_ttl_s, c.token.bootstrap_token_ttl_s, c.token.id_token_ttl_s});
   kc.provider_id = c.keys.provider_id;
   return kc;
 }

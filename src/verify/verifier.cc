@@ -294,6 +294,12 @@ struct Verifier::Impl {
         typ && typ->is_string() && IsSignedPayloadTyp(Str(typ->get_string()))) {
       return refuse("wrong_type", "a signed payload is not an access token.");
     }
+    // An OpenID Connect ID token is for the client, not a resource server: Portcullis (and
+    // Keycloak) mark theirs with the claim typ "ID".
+    if (const auto* typ = claims.if_contains("typ");
+        typ && typ->is_string() && Str(typ->get_string()) == "ID") {
+      return refuse("wrong_type", "an ID token is not an access token.");
+    }
     if (!o.service_id.empty() && !AudienceAdmits(claims, o.service_id, shared_audiences)) {
       return refuse("wrong_audience", "the token is for another service.");
     }

@@ -778,6 +778,23 @@ TEST_F(AuthorizeTest, RefusesSignedPayload) {
   EXPECT_TRUE(v->Authorize("GET", "/v1/pets", Bearer(ec_.Sign(payload, "at+jwt"))).allowed());
 }
 
+// OpenID Connect ID tokens (typ claim "ID") are for clients, never access tokens, even when
+// their audience is the service and their JOSE typ is JWT.
+TEST_F(AuthorizeTest, RefusesIdToken) {
+  auto v = Make(WithRegistry());
+  auto id = Rfc9068Claims("pets.r");
+  id["aud"] = "petstore";
+  id["typ"] = "ID";
+  for (std::string typ : {"JWT", "at+jwt", ""}) {
+    auto d = v->Authorize("GET", "/v1/pets", Bearer(ec_.Sign(id, typ)));
+    EXPECT_EQ(d.verdict, Verdict::kUnauthorized) << typ;
+    EXPECT_EQ(d.reason, "wrong_type") << typ;
+  }
+  EXPECT_EQ(v->Verify(ec_.Sign(id, "JWT")).reason, "wrong_type");
+  id.erase("typ");
+  EXPECT_TRUE(v->Authorize("GET", "/v1/pets", Bearer(ec_.Sign(id, "JWT"))).allowed());
+}
+
 TEST(VerifierCreate, RefusesInconsistentOptions) {
   auto error = [](Options o) {
     auto v = Verifier::Create(std::move(o));

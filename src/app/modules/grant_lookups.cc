@@ -10,7 +10,8 @@ Result<std::optional<oauth::CurrentUser>> StoreGrantLookups::FindUser(store::Tx&
   if (!u) return Fail(std::move(u.error()));
   if (!*u) return std::optional<oauth::CurrentUser>();
   return std::optional<oauth::CurrentUser>(
-      oauth::CurrentUser{(*u)->user_type, (*u)->roles, (*u)->locked});
+      oauth::CurrentUser{(*u)->user_type, (*u)->roles, (*u)->locked, (*u)->first_name,
+                         (*u)->last_name, (*u)->email, (*u)->updated_at});
 }
 
 Result<std::optional<oauth::ExchangePolicy>> StoreGrantLookups::FindDelegation(

@@ -168,6 +168,7 @@ Result<oauth::TokenService*> Shared::Tokens() {
   ts.access_token_ttl = config_.token.access_token_ttl_s;
   ts.refresh_token_ttl = config_.token.refresh_token_ttl_s;
   ts.bootstrap_token_ttl = config_.token.bootstrap_token_ttl_s;
+  ts.id_token_ttl = config_.token.id_token_ttl_s;
   ts.bootstrap_client_id = config_.bootstrap.client_id;
   ts.leeway_s = config_.token.leeway_s;
   grant_lookups_ = std::make_unique<StoreGrantLookups>(

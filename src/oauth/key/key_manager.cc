@@ -15,12 +15,13 @@ bool AllDigits(std::string_view s) {
   return !s.empty() && std::ranges::all_of(s, [](char c) { return c >= '0' && c <= '9'; });
 }
 
-// Records in `state`, newest (by activate_at, then created_at) first.
+// Records in `state` (of `alg` when given), newest (by activate_at, then created_at) first.
 std::vector<const SigningKeyRecord*> InState(const std::vector<SigningKeyRecord>& records,
-                                             KeyState state) {
+                                             KeyState state,
+                                             std::optional<jose::Alg> alg = std::nullopt) {
   std::vector<const SigningKeyRecord*> out;
   for (const auto& r : records) {
-    if (r.state == state) out.push_back(&r);
+    if (r.state == state && (!alg || r.alg == *alg)) out.push_back(&r);
   }
   std::ranges::sort(out, [](const auto* a, const auto* b) {
     if (a->activate_at != b->activate_at) return a->activate_at > b->activate_at;
@@ -88,13 +89,21 @@ std::string KeyManager::NextKid(const std::vector<SigningKeyRecord>& existing) c
   return prefix + std::to_string(highest + 1);
 }
 
-Result<std::string> KeyManager::CreateKey(const std::vector<SigningKeyRecord>& existing,
-                                          KeyState state, int64_t now) {
-  auto key = jose::Key::Generate(config_.alg);
+std::vector<jose::Alg> KeyManager::Managed() const {
+  std::vector<jose::Alg> out{config_.alg};
+  for (jose::Alg a : config_.extra_algs) {
+    if (std::ranges::find(out, a) == out.end()) out.push_back(a);
+  }
+  return out;
+}
+
+Result<std::string> KeyManager::CreateKey(std::vector<SigningKeyRecord>& existing, KeyState state,
+                                          int64_t now, jose::Alg alg) {
+  auto key = jose::Key::Generate(alg);
   if (!key) return Fail(std::move(key.error()));
   SigningKeyRecord r;
   r.kid = NextKid(existing);
-  r.alg = config_.alg;
+  r.alg = alg;
   r.state = state;
   r.created_at = now;
   r.publish_at = now;
@@ -104,7 +113,7 @@ Result<std::string> KeyManager::CreateKey(const std::vector<SigningKeyRecord>& e
   auto sealed = SealKey(*pem, r.kid, master_, random_);
   if (!sealed) return Fail(std::move(sealed.error()));
   r.private_key_encrypted = std::move(*sealed);
-  auto jwk = key->ToPublicJwk(r.kid, config_.alg);
+  auto jwk = key->ToPublicJwk(r.kid, alg);
   if (!jwk) return Fail(std::move(jwk.error()));
   r.public_jwk = boost::json::serialize(*jwk);
   auto cert = key->SelfSignedCertificatePem(config_.certificate_common_name + " " + r.kid, now,
@@ -114,9 +123,12 @@ Result<std::string> KeyManager::CreateKey(const std::vector<SigningKeyRecord>& e
   if (auto created = store_.Create(r); !created) return Fail(std::move(created.error()));
   log::Info("signing_key_created", {{"kid", r.kid},
                                     {"state", KeyStateName(state)},
-                                    {"alg", jose::AlgName(config_.alg)},
+                                    {"alg", jose::AlgName(alg)},
                                     {"activate_at", r.activate_at}});
-  return r.kid;
+  std::string kid = r.kid;
+  r.private_key_encrypted.clear();
+  existing.push_back(std::move(r));
+  return kid;
 }
 
 Status KeyManager::Promote(const SigningKeyRecord& next, const SigningKeyRecord* current,
@@ -152,8 +164,29 @@ Status KeyManager::Tick() {
     log::Info("signing_key_retired", {{"kid", r->kid}});
   }
 
-  auto currents = InState(*records, KeyState::kCurrent);
-  auto nexts = InState(*records, KeyState::kNext);
+  for (jose::Alg alg : Managed()) {
+    if (auto s = TickAlg(*records, alg, now); !s) return s;
+  }
+  // A current key of an algorithm no longer configured stops signing once `alg` has one; it
+  // stays published as previous until the tokens it signed have expired.
+  auto managed = Managed();
+  if (!InState(*records, KeyState::kCurrent, config_.alg).empty()) {
+    for (const auto* r : InState(*records, KeyState::kCurrent)) {
+      if (std::ranges::find(managed, r->alg) != managed.end()) continue;
+      int64_t expires = now + config_.max_token_lifetime_seconds + config_.leeway_seconds;
+      if (auto s = IgnoreConflict(
+              store_.UpdateState(r->kid, {KeyState::kCurrent, KeyState::kPrevious, now, expires}));
+          !s) {
+        return s;
+      }
+    }
+  }
+  return Publish();
+}
+
+Status KeyManager::TickAlg(std::vector<SigningKeyRecord>& records, jose::Alg alg, int64_t now) {
+  auto currents = InState(records, KeyState::kCurrent, alg);
+  auto nexts = InState(records, KeyState::kNext, alg);
   // Leftovers of an interrupted promotion (two currents) or of concurrent rotations (two nexts).
   for (size_t i = 1; i < currents.size(); ++i) {
     int64_t expires = now + config_.max_token_lifetime_seconds + config_.leeway_seconds;
@@ -178,17 +211,16 @@ Status KeyManager::Tick() {
     step = IgnoreConflict(Promote(*next, nullptr, now));
   } else if (current == nullptr) {
     // First start (or every key revoked): nothing can have cached a kid we have not created.
-    auto kid = CreateKey(*records, KeyState::kCurrent, now);
+    auto kid = CreateKey(records, KeyState::kCurrent, now, alg);
     if (!kid) step = IgnoreConflict(Fail(std::move(kid.error())));
   } else if (next != nullptr && next->activate_at <= now) {
     step = IgnoreConflict(Promote(*next, current, now));
   } else if (next == nullptr && now >= current->activate_at + config_.rotation_interval_seconds -
                                            config_.publish_ahead_seconds) {
-    auto kid = CreateKey(*records, KeyState::kNext, now);
+    auto kid = CreateKey(records, KeyState::kNext, now, alg);
     if (!kid) step = IgnoreConflict(Fail(std::move(kid.error())));
   }
-  if (!step) return step;
-  return Publish();
+  return step;
 }
 
 Result<std::string> KeyManager::Rotate() {
@@ -196,18 +228,22 @@ Result<std::string> KeyManager::Rotate() {
   auto records = store_.List();
   if (!records) return Fail(std::move(records.error()));
   const int64_t now = clock_.Now();
-  for (const auto* r : InState(*records, KeyState::kNext)) {
-    // It never signed, so it can leave the JWKS at once.
-    if (auto s = IgnoreConflict(
-            store_.UpdateState(r->kid, {KeyState::kNext, KeyState::kRetired, now, now}));
-        !s) {
-      return Fail(std::move(s.error()));
+  std::string primary_kid;
+  for (jose::Alg alg : Managed()) {
+    for (const auto* r : InState(*records, KeyState::kNext, alg)) {
+      // It never signed, so it can leave the JWKS at once.
+      if (auto s = IgnoreConflict(
+              store_.UpdateState(r->kid, {KeyState::kNext, KeyState::kRetired, now, now}));
+          !s) {
+        return Fail(std::move(s.error()));
+      }
     }
+    auto kid = CreateKey(*records, KeyState::kNext, now, alg);
+    if (!kid) return kid;
+    if (primary_kid.empty()) primary_kid = std::move(*kid);
   }
-  auto kid = CreateKey(*records, KeyState::kNext, now);
-  if (!kid) return kid;
   if (auto s = Publish(); !s) return Fail(std::move(s.error()));
-  return kid;
+  return primary_kid;
 }
 
 Status KeyManager::Revoke(std::string_view kid) {
@@ -223,15 +259,17 @@ Status KeyManager::Revoke(std::string_view kid) {
   if (it->retired_at == 0) retired_at = now;
   if (auto s = store_.UpdateState(kid, {was, KeyState::kRevoked, retired_at, now}); !s) return s;
   log::Warn("signing_key_revoked", {{"kid", std::string(kid)}, {"was", KeyStateName(was)}});
-  if (was == KeyState::kCurrent) {
+  const auto managed = Managed();
+  if (was == KeyState::kCurrent && std::ranges::find(managed, it->alg) != managed.end()) {
     it->state = KeyState::kRevoked;
-    auto nexts = InState(*records, KeyState::kNext);
+    const jose::Alg alg = it->alg;
+    auto nexts = InState(*records, KeyState::kNext, alg);
     // Another instance that saw the revocation may have replaced the key first (its Tick):
     // a conflict means there is a signer already, as in Tick.
     if (!nexts.empty()) {
       if (auto s = IgnoreConflict(Promote(*nexts.front(), nullptr, now)); !s) return s;
     } else {
-      auto created = CreateKey(*records, KeyState::kCurrent, now);
+      auto created = CreateKey(*records, KeyState::kCurrent, now, alg);
       if (!created) {
         if (auto s = IgnoreConflict(Fail(std::move(created.error()))); !s) return s;
       }
@@ -259,7 +297,7 @@ Status KeyManager::Publish() {
                    std::to_string(r->activate_at) + ";";
   }
   if (fingerprint == published_fingerprint_) return {};
-  auto ring = KeyRing::Build(*records, master_);
+  auto ring = KeyRing::Build(*records, master_, config_.alg);
   if (!ring) {
     log::Error("signing_key_ring_build_failed", {{"detail", ring.error().detail}});
     return Fail(std::move(ring.error()));

@@ -45,6 +45,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/error.h"
@@ -57,7 +58,12 @@
 namespace portcullis::oauth {
 
 struct KeyManagerConfig {
-  jose::Alg alg = jose::Alg::kRS256;
+  jose::Alg alg = jose::Alg::kRS256;  // access tokens and everything else (ring signer())
+  // Algorithms kept signing besides `alg`, each with its own current key and the same lifecycle
+  // (ID tokens need RS256 whatever `alg` is: OIDC Core §15.1). Every rule above applies per
+  // algorithm; Rotate() rotates all of them. A current key of an algorithm no longer managed
+  // (keys.algorithm changed) becomes previous once `alg` has a current key.
+  std::vector<jose::Alg> extra_algs;
   int64_t publish_ahead_seconds = 300 + 60;  // JWKS max-age + verifier leeway
   int64_t rotation_interval_seconds = 30 * 86400;
   int64_t max_token_lifetime_seconds = 600;
@@ -76,8 +82,8 @@ class KeyManager {
 
   // Applies every due transition (see above) and publishes a new ring if anything changed.
   Status Tick();
-  // Starts a rotation now: a fresh next key, current after publish_ahead. A pending next key
-  // (which never signed) is retired. Returns the new kid.
+  // Starts a rotation now: a fresh next key per managed algorithm, current after publish_ahead.
+  // A pending next key (which never signed) is retired. Returns the new kid of `alg`.
   Result<std::string> Rotate();
   // Takes the key out of the JWKS at once; if it was current, see "No current key" above.
   // Revoking a retired or revoked key succeeds without change.
@@ -94,8 +100,14 @@ class KeyManager {
   KeyManager(KeyStore& store, const Clock& clock, Random& random, MasterKey master,
              KeyManagerConfig config);
 
-  Result<std::string> CreateKey(const std::vector<SigningKeyRecord>& existing, KeyState state,
-                                int64_t now);
+  // Creates a key of `alg` and appends its record to `existing` (kids stay unique when one call
+  // creates several).
+  Result<std::string> CreateKey(std::vector<SigningKeyRecord>& existing, KeyState state,
+                                int64_t now, jose::Alg alg);
+  // Tick's transitions for the keys of one algorithm.
+  Status TickAlg(std::vector<SigningKeyRecord>& records, jose::Alg alg, int64_t now);
+  // `alg` first, then extra_algs, each once.
+  std::vector<jose::Alg> Managed() const;
   Status Promote(const SigningKeyRecord& next, const SigningKeyRecord* current, int64_t now);
   Status Publish();  // lists the store and swaps the ring if the published set changed
   std::string NextKid(const std::vector<SigningKeyRecord>& existing) const;

@@ -156,6 +156,61 @@ TEST_F(KeyManagerTest, DefaultsAreRs256WithLightOauth2Timings) {
   EXPECT_EQ(verified->header.at("kid"), "100");
 }
 
+// ID tokens need RS256 whatever keys.algorithm is (OIDC Core §15.1): extra algorithms get a
+// current key each, follow the same lifecycle, and the ring's signer() stays the primary's.
+TEST_F(KeyManagerTest, ExtraAlgorithmsKeepTheirOwnCurrentKey) {
+  KeyManagerConfig config = FastConfig();                      // ES256 primary
+  config.extra_algs = {jose::Alg::kEdDSA, jose::Alg::kES256};  // a repeat of alg is ignored
+  auto manager = Make(config);
+  ASSERT_TRUE(manager->Tick());
+  auto ring = manager->ring();
+  ASSERT_NE(ring->signer(), nullptr);
+  EXPECT_EQ(ring->signer()->alg(), jose::Alg::kES256);
+  EXPECT_EQ(ring->current_kid(), "100");
+  ASSERT_NE(ring->signer(jose::Alg::kEdDSA), nullptr);
+  EXPECT_EQ(ring->signer(jose::Alg::kEdDSA)->kid(), "101");
+  EXPECT_EQ(ring->signer(jose::Alg::kES256)->kid(), "100");
+  EXPECT_EQ(ring->signer(jose::Alg::kRS256), nullptr);
+  EXPECT_EQ(boost::json::parse(ring->jwks_json()).at("keys").as_array().size(), 2u);
+  EXPECT_EQ(store_.List()->size(), 2u);
+
+  // Rotation covers both: two next keys, promoted together after publish_ahead.
+  auto next = manager->Rotate();
+  ASSERT_TRUE(next);
+  EXPECT_EQ(*next, "102");
+  EXPECT_EQ(States()["103"], KeyState::kNext);
+  EXPECT_EQ(Find("103")->alg, jose::Alg::kEdDSA);
+  clock_.Advance(360);
+  ASSERT_TRUE(manager->Tick());
+  ring = manager->ring();
+  EXPECT_EQ(ring->current_kid(), "102");
+  EXPECT_EQ(ring->signer(jose::Alg::kEdDSA)->kid(), "103");
+  EXPECT_EQ(States()["100"], KeyState::kPrevious);
+  EXPECT_EQ(States()["101"], KeyState::kPrevious);
+
+  // Revoking the extra algorithm's current key replaces it within that algorithm.
+  ASSERT_TRUE(manager->Revoke("103"));
+  ring = manager->ring();
+  ASSERT_NE(ring->signer(jose::Alg::kEdDSA), nullptr);
+  EXPECT_EQ(ring->signer(jose::Alg::kEdDSA)->kid(), "104");
+  EXPECT_EQ(ring->current_kid(), "102");
+}
+
+TEST_F(KeyManagerTest, AnAlgorithmNoLongerConfiguredStopsSigning) {
+  KeyManagerConfig config = FastConfig();
+  config.extra_algs = {jose::Alg::kEdDSA};
+  ASSERT_TRUE(Make(config)->Tick());  // 100 ES256, 101 EdDSA
+  config.alg = jose::Alg::kEdDSA;
+  config.extra_algs.clear();
+  auto manager = Make(config);
+  ASSERT_TRUE(manager->Tick());
+  auto ring = manager->ring();
+  EXPECT_EQ(ring->current_kid(), "101");
+  EXPECT_EQ(ring->signer(jose::Alg::kES256), nullptr);
+  EXPECT_EQ(States()["100"], KeyState::kPrevious);  // still published for its tokens
+  EXPECT_NE(ring->CertificatePem("100"), nullptr);
+}
+
 // The central property: across many rotations, no token is signed by a kid that has been
 // published for less than publish_ahead (except the very first key), and every token verifies
 // against the published keys until it expires; a previous kid leaves the JWKS after that.

@@ -40,7 +40,8 @@ std::shared_ptr<const KeyRing> KeyRing::Empty() {
 }
 
 Result<std::shared_ptr<const KeyRing>> KeyRing::Build(const std::vector<SigningKeyRecord>& records,
-                                                      const MasterKey& master) {
+                                                      const MasterKey& master,
+                                                      std::optional<jose::Alg> primary) {
   auto ring = std::shared_ptr<KeyRing>(new KeyRing());
   for (const auto& r : records) {
     if (IsPublished(r.state)) ring->published_.push_back(r);
@@ -64,9 +65,9 @@ Result<std::shared_ptr<const KeyRing>> KeyRing::Build(const std::vector<SigningK
     jwks.push_back(std::move(jwk));
     ring->certificates_.emplace(r.kid, r.certificate_pem);
 
-    // Several "current" records can exist for an instant while another instance rotates; the
-    // one activated last signs.
-    if (r.state == KeyState::kCurrent && !ring->signer_) {
+    // Several "current" records of one algorithm can exist for an instant while another
+    // instance rotates; the one activated last signs.
+    if (r.state == KeyState::kCurrent && !ring->signer(r.alg)) {
       auto pem = OpenKey(r.private_key_encrypted, r.kid, master);
       if (!pem) return Fail(Error::Internal("key " + r.kid + ": " + pem.error().detail));
       auto priv = jose::Key::FromPem(pem->Reveal());
@@ -76,15 +77,27 @@ Result<std::shared_ptr<const KeyRing>> KeyRing::Build(const std::vector<SigningK
       }
       auto signer = jose::Signer::Create(*priv, r.alg, r.kid);
       if (!signer) return Fail(std::move(signer.error()));
-      ring->signer_ = std::move(*signer);
-      ring->current_kid_ = r.kid;
+      ring->signers_.push_back(std::move(*signer));
     }
     r.private_key_encrypted.clear();
   }
+  // published_ is sorted current-first, newest-first: signers_[0] is the current activated last.
+  for (const auto& s : ring->signers_) {
+    if (primary && s.alg() == *primary) ring->signer_ = s;
+  }
+  if (!ring->signer_ && !ring->signers_.empty()) ring->signer_ = ring->signers_.front();
+  if (ring->signer_) ring->current_kid_ = ring->signer_->kid();
   ring->jwks_json_ = boost::json::serialize(boost::json::object{{"keys", std::move(jwks)}});
   ring->jwks_etag_ = "\"" + Base64UrlEncode(Sha256(ring->jwks_json_)) + "\"";
   ring->verify_keys_ = std::move(keys);
   return std::shared_ptr<const KeyRing>(std::move(ring));
+}
+
+const jose::Signer* KeyRing::signer(jose::Alg alg) const {
+  for (const auto& s : signers_) {
+    if (s.alg() == alg) return &s;
+  }
+  return nullptr;
 }
 
 const std::string* KeyRing::CertificatePem(std::string_view kid) const {

@@ -26,13 +26,19 @@ class KeyRing {
   // From every stored record; retired and revoked ones are left out. Decrypts the current key
   // only. Fails when a published record cannot be read or the current key cannot be opened
   // (e.g. a wrong master key): the caller keeps its previous ring.
+  // `primary`: the algorithm access tokens are signed with (keys.algorithm); signer() is its
+  // current key. Without it (or without a current key of it), the current key activated last.
   static Result<std::shared_ptr<const KeyRing>> Build(const std::vector<SigningKeyRecord>& records,
-                                                      const MasterKey& master);
+                                                      const MasterKey& master,
+                                                      std::optional<jose::Alg> primary = {});
   // No keys at all (before the first successful build).
   static std::shared_ptr<const KeyRing> Empty();
 
   // Null when there is no current key.
   const jose::Signer* signer() const { return signer_ ? &*signer_ : nullptr; }
+  // The current key of one algorithm (ID tokens: RS256 and what a client registered, OIDC Core
+  // §15.1); null when the ring holds none. The KeyManager keeps one per managed algorithm.
+  const jose::Signer* signer(jose::Alg alg) const;
   const std::string& current_kid() const { return current_kid_; }
 
   // RFC 7517 §5 JWK Set of every published key, current first, then next, then previous.
@@ -51,6 +57,7 @@ class KeyRing {
   KeyRing() = default;
 
   std::optional<jose::Signer> signer_;
+  std::vector<jose::Signer> signers_;  // one current per algorithm
   std::string current_kid_;
   std::string jwks_json_;
   std::string jwks_etag_;

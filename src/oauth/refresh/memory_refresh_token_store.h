@@ -34,6 +34,11 @@ class MemoryRefreshTokenStore final : public RefreshTokenStore {
     t.parent_hash.clear();
     t.rotated_at.reset();
     t.user_source.clear();
+    t.auth_time = 0;
+    t.sid.clear();
+    t.amr.clear();
+    t.acr.clear();
+    t.claims.clear();
     return rows_.emplace(t.token_hash, std::move(t)).second;
   }
 

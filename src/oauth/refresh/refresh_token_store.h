@@ -45,6 +45,14 @@ struct RefreshToken {
   // Where the user came from: "users" (the user store), "client" (asserted by a trusted client),
   // "" (unknown: rows from before the column, or imported).
   std::string user_source;
+  // The sign-in the grant came from and the authorization request's OIDC `claims` parameter
+  // (JSON text), carried along every rotation so a refresh issues an ID token with the
+  // original auth_time, sid, acr and amr (OpenID Connect Core §12.2). 0 / "": none.
+  int64_t auth_time = 0;
+  std::string sid;
+  std::string amr;  // space-separated
+  std::string acr;
+  std::string claims;
 };
 
 class RefreshTokenStore {
@@ -52,11 +60,12 @@ class RefreshTokenStore {
   virtual ~RefreshTokenStore() = default;
 
   // Stores a new token (the grants). Its state is written as given (normally "active");
-  // rotated_at is not written. user_id, scope are stored as given, empty ones included.
+  // rotated_at is not written. user_id, scope are stored as given, empty ones included; empty
+  // sid, amr, acr, claims and a zero auth_time as NULL.
   virtual Status Insert(store::Tx& tx, const RefreshToken& token) = 0;
   // Stores an imported token (light-oauth2 importer) as active, with empty user_id, user_type,
-  // roles and scope stored as NULL; keeps an existing row with the same hash. True when it
-  // was inserted.
+  // roles and scope stored as NULL and no sign-in (auth_time, sid, amr, acr, claims); keeps an
+  // existing row with the same hash. True when it was inserted.
   virtual Result<bool> Import(store::Tx& tx, const RefreshToken& token) = 0;
 
   // The token's row whatever its state or expiry; nullopt when unknown.

@@ -104,6 +104,11 @@ struct CurrentUser {
   std::string user_type;
   std::string roles;
   bool locked = false;
+  // For OpenID Connect claims (oauth/oidc/user_claims.h).
+  std::string first_name;
+  std::string last_name;
+  std::string email;
+  int64_t updated_at = 0;
 };
 struct ExchangePolicy {
   std::vector<std::string> scopes;

@@ -17,6 +17,7 @@
 #include "oauth/credentials/secret_hash.h"
 #include "oauth/credentials/token_hash.h"
 #include "oauth/login/authenticator.h"
+#include "oauth/oidc/id_token.h"
 #include "oauth/refresh/memory_refresh_token_store.h"
 #include "oauth/token/grant.h"
 #include "oauth/token/grant_registry.h"
@@ -48,7 +49,13 @@ class FakeKeys final : public TokenKeys {
     if (!payload) return Fail(Error::Status("ERR10000"));
     return json::parse(*payload).as_object();
   }
+  Result<std::string> SignIdToken(std::string_view payload, jose::Alg alg) const override {
+    if (alg == jose::Alg::kPS256) return Fail(Error::Unavailable("no PS256 key"));
+    last_id_alg = alg;
+    return "i." + Base64UrlEncode(payload) + ".s";
+  }
   mutable std::string last_typ;
+  mutable std::optional<jose::Alg> last_id_alg;
 };
 
 class FakeUsers final : public UserAuthenticator {
@@ -173,6 +180,10 @@ class GrantsTest : public ::testing::Test {
 
   // An authorization code for alice at `client_id`, scope "read write".
   void IssueCode(std::string_view code, std::string client_id) {
+    IssueCode(code, std::move(client_id), [](AuthCode&) {});
+  }
+  template <typename F>
+  void IssueCode(std::string_view code, std::string client_id, F edit) {
     AuthCode c;
     c.code_hash = TokenHash(code);
     c.client_id = std::move(client_id);
@@ -182,6 +193,7 @@ class GrantsTest : public ::testing::Test {
     c.scope = "read write";
     c.created_at = clock_.Now();
     c.expires_at = clock_.Now() + 60;
+    edit(c);
     ASSERT_TRUE(codes_.Insert(c));
   }
 
@@ -545,6 +557,115 @@ TEST_F(GrantsTest, RefreshTokenRotatesAndAReuseRevokesTheFamily) {
   EXPECT_EQ(Code(Run(Request("grant_type=refresh_token&refresh_token=" + second->refresh_token,
                              MakeClient("intruder")))),
             "ERR12028");
+}
+
+// --- OpenID Connect ID tokens (Core §3.1.3.3, §12.2) ---------------------------------------
+
+TEST_F(GrantsTest, AuthorizationCodeWithOpenidIssuesAnIdToken) {
+  auto c = MakeClient("web");
+  c->scope = {"openid", "profile", "read"};
+  lookups_.users["alice"].first_name = "Alice";
+  lookups_.users["alice"].email = "alice@example.com";
+  const int64_t signed_in = clock_.Now() - 42;
+  IssueCode("oidc-code", "web", [&](AuthCode& a) {
+    a.scope = "openid profile read";
+    a.nonce = "n 0S6_WzA2Mj+/=";
+    a.auth_time = signed_in;
+    a.sid = "sid-1";
+    a.amr = "pwd";
+    a.acr = "urn:acr:pwd";
+    a.claims = R"({"id_token":{"email":{"essential":true}},"userinfo":{"given_name":null}})";
+  });
+  clock_.Advance(5);
+  auto t = Run(Request("grant_type=authorization_code&code=oidc-code", c));
+  ASSERT_TRUE(t) << t.error().detail;
+  ASSERT_FALSE(t->id_token.empty());
+  EXPECT_EQ(keys_.last_id_alg, jose::Alg::kRS256);  // no registered alg: RS256
+  EXPECT_NE(t->ToJson().find("\"id_token\""), std::string::npos);
+  auto id = Claims(t->id_token);
+  EXPECT_EQ(id["iss"].as_string(), kIssuer);
+  EXPECT_EQ(id["sub"].as_string(), "alice");
+  EXPECT_EQ(id["sub"], Claims(t->access_token)["sub"]);  // the same sub as access tokens
+  EXPECT_EQ(id["aud"].as_string(), "web");
+  EXPECT_EQ(id["iat"].as_int64(), clock_.Now());
+  EXPECT_EQ(id["exp"].as_int64(), clock_.Now() + 3600);
+  EXPECT_EQ(id["auth_time"].as_int64(), signed_in);
+  EXPECT_EQ(id["nonce"].as_string(), "n 0S6_WzA2Mj+/=");
+  EXPECT_EQ(id["at_hash"].as_string(), oidc::AtHash(t->access_token, jose::Alg::kRS256));
+  EXPECT_EQ(id["sid"].as_string(), "sid-1");
+  EXPECT_EQ(id["acr"].as_string(), "urn:acr:pwd");
+  EXPECT_EQ(id["amr"], (json::array{"pwd"}));
+  EXPECT_EQ(id["email"].as_string(), "alice@example.com");  // asked for in the id_token member
+  EXPECT_FALSE(id.contains("given_name"));                  // asked for in userinfo only
+  EXPECT_FALSE(id.contains("name"));  // scope claims go to userinfo (an access token exists)
+  EXPECT_FALSE(id.contains("client_id"));
+  // The refresh token carries the sign-in.
+  auto stored = StoredRefresh(t->refresh_token);
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->auth_time, signed_in);
+  EXPECT_EQ(stored->sid, "sid-1");
+  EXPECT_EQ(stored->claims.find("email") != std::string::npos, true);
+
+  // Refresh: a new ID token, same sub/auth_time/sid/acr/amr, new iat, no nonce (§12.2).
+  clock_.Advance(100);
+  auto r = Run(Request("grant_type=refresh_token&refresh_token=" + t->refresh_token, c));
+  ASSERT_TRUE(r) << r.error().detail;
+  ASSERT_FALSE(r->id_token.empty());
+  auto again = Claims(r->id_token);
+  EXPECT_EQ(again["sub"].as_string(), "alice");
+  EXPECT_EQ(again["aud"].as_string(), "web");
+  EXPECT_EQ(again["auth_time"].as_int64(), signed_in);
+  EXPECT_EQ(again["sid"].as_string(), "sid-1");
+  EXPECT_EQ(again["acr"].as_string(), "urn:acr:pwd");
+  EXPECT_EQ(again["iat"].as_int64(), clock_.Now());
+  EXPECT_FALSE(again.contains("nonce"));
+  EXPECT_EQ(again["at_hash"].as_string(), oidc::AtHash(r->access_token, jose::Alg::kRS256));
+  EXPECT_EQ(StoredRefresh(r->refresh_token)->auth_time, signed_in);
+  // A refresh that narrows the scope without openid gets no ID token.
+  auto narrow =
+      Run(Request("grant_type=refresh_token&scope=read&refresh_token=" + r->refresh_token, c));
+  ASSERT_TRUE(narrow) << narrow.error().detail;
+  EXPECT_TRUE(narrow->id_token.empty());
+}
+
+TEST_F(GrantsTest, NoOpenidNoIdTokenAndAnOldCodeFallsBackToItsCreation) {
+  auto c = MakeClient("web");
+  IssueCode("plain", "web");
+  auto t = Run(Request("grant_type=authorization_code&code=plain", c));
+  ASSERT_TRUE(t) << t.error().detail;
+  EXPECT_TRUE(t->id_token.empty());
+  EXPECT_EQ(t->ToJson().find("id_token"), std::string::npos);
+
+  c->scope = {"openid"};
+  const int64_t made = clock_.Now();
+  IssueCode("old", "web", [](AuthCode& a) { a.scope = "openid"; });  // no auth_time recorded
+  clock_.Advance(3);
+  auto o = Run(Request("grant_type=authorization_code&code=old", c));
+  ASSERT_TRUE(o) << o.error().detail;
+  auto id = Claims(o->id_token);
+  EXPECT_EQ(id["auth_time"].as_int64(), made);
+  EXPECT_FALSE(id.contains("nonce"));
+  EXPECT_FALSE(id.contains("sid"));
+  EXPECT_FALSE(id.contains("amr"));
+  EXPECT_FALSE(id.contains("acr"));
+}
+
+TEST_F(GrantsTest, TheClientsRegisteredAlgorithmSignsItsIdTokens) {
+  auto c = MakeClient("web");
+  c->scope = {"openid"};
+  c->id_token_signed_response_alg = "ES256";
+  IssueCode("es", "web", [](AuthCode& a) { a.scope = "openid"; });
+  auto t = Run(Request("grant_type=authorization_code&code=es", c));
+  ASSERT_TRUE(t) << t.error().detail;
+  EXPECT_EQ(keys_.last_id_alg, jose::Alg::kES256);
+  EXPECT_EQ(Claims(t->id_token)["at_hash"].as_string(),
+            oidc::AtHash(t->access_token, jose::Alg::kES256));
+  // No key for the registered algorithm: the request fails (and its transaction rolls back).
+  c->id_token_signed_response_alg = "PS256";
+  IssueCode("ps", "web", [](AuthCode& a) { a.scope = "openid"; });
+  auto ps = Run(Request("grant_type=authorization_code&code=ps", c));
+  ASSERT_FALSE(ps);
+  EXPECT_EQ(ps.error().http_status, 503);
 }
 
 TEST_F(GrantsTest, PasswordIssuesForTheStoredUserOnTheHashingPool) {

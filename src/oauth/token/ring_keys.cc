@@ -7,6 +7,7 @@
 
 #include "jose/signer.h"
 #include "jose/verifier.h"
+#include "oauth/oidc/id_token.h"
 
 namespace portcullis::oauth {
 
@@ -65,7 +66,25 @@ Result<boost::json::object> RingKeys::Verify(std::string_view jwt) const {
           Error::Status("ERR10000", "The token is not an access token.", "typ " + t.substr(0, 32)));
     }
   }
+  // Never an ID token (oauth/oidc/id_token.h): it carries the typ "ID" claim and no client_id,
+  // which every access token we issue has (RFC 9068 §2.2; light-4j's profile too).
+  const auto* marker = v->payload.if_contains(oidc::kIdTokenMarkerClaim);
+  if ((marker && marker->is_string() && marker->get_string() == oidc::kIdTokenMarker) ||
+      !v->payload.contains("client_id")) {
+    return Fail(Error::Status("ERR10000", "The token is not an access token.", "an ID token"));
+  }
   return std::move(v->payload);
+}
+
+Result<std::string> RingKeys::SignIdToken(std::string_view payload_json, jose::Alg alg) const {
+  // The ring's signers carry typ JWT, the ID token's (id_token.h). Not the access-token path.
+  auto ring = keys_.ring();
+  const jose::Signer* s = ring->signer(alg);
+  if (!s) {
+    return Fail(
+        Error::Unavailable("no current " + std::string(jose::AlgName(alg)) + " key for ID tokens"));
+  }
+  return s->Sign(payload_json);
 }
 
 }  // namespace portcullis::oauth

@@ -47,6 +47,7 @@ std::string IssuedToken::ToJson() const {
   if (!scope.empty()) o["scope"] = scope;
   if (!remember.empty()) o["remember"] = remember;
   if (!issued_token_type.empty()) o["issued_token_type"] = issued_token_type;
+  if (!id_token.empty()) o["id_token"] = id_token;
   return json::serialize(o);
 }
 

@@ -26,6 +26,7 @@
 #include "common/clock.h"
 #include "common/error.h"
 #include "common/random.h"
+#include "jose/alg.h"
 #include "oauth/client/client.h"
 #include "oauth/login/authenticator.h"
 #include "oauth/token/client_auth.h"
@@ -57,8 +58,15 @@ class TokenKeys {
   virtual Result<std::string> Sign(std::string_view payload_json, std::string_view typ) const = 0;
   // Verifies one of our access tokens: signature and exp/nbf/iat against every published key,
   // and a JOSE typ of an access token (at+jwt or JWT), so a signed payload (payload+jwt,
-  // POST /oauth2/signing) never passes for one. Returns the claims.
+  // POST /oauth2/signing) never passes for one; an ID token (claim typ "ID", no client_id:
+  // oauth/oidc/id_token.h) never does either. Returns the claims.
   virtual Result<boost::json::object> Verify(std::string_view jwt) const = 0;
+  // Signs an OpenID Connect ID token (oauth/oidc/id_token.h) with the current key of `alg`
+  // (JOSE typ JWT). Unavailable when the ring holds no current key of that algorithm.
+  virtual Result<std::string> SignIdToken(std::string_view payload_json, jose::Alg alg) const {
+    (void)payload_json;
+    return Fail(Error::Unavailable("no ID-token key for " + std::string(jose::AlgName(alg))));
+  }
   // Changes whenever the set of keys changes; verification results are valid within one epoch.
   // Holding it keeps the epoch's identity from being reused.
   virtual std::shared_ptr<const void> Epoch() const { return nullptr; }
@@ -76,6 +84,8 @@ struct TokenSettings {
   int64_t access_token_ttl = 600;
   int64_t refresh_token_ttl = 90 * 86400;
   int64_t bootstrap_token_ttl = 86400;
+  // OpenID Connect ID tokens (token.id_token_ttl_s).
+  int64_t id_token_ttl = 3600;
   std::string bootstrap_client_id;
   std::string bootstrap_scope = "portal.w";
   int max_exchange_depth = 5;
@@ -93,6 +103,7 @@ struct IssuedToken {
   std::string scope;
   std::string remember;           // light-oauth2's Y/N, when known
   std::string issued_token_type;  // RFC 8693 only
+  std::string id_token;           // OpenID Connect Core §3.1.3.3, when openid was granted
   std::string ToJson() const;
 };
 

@@ -10,7 +10,8 @@ using oauth::RefreshToken;
 
 constexpr std::string_view kColumns =
     "token_hash, family_id, client_id, user_id, user_type, roles, scope, remember, state, "
-    "created_at, expires_at, parent_hash, rotated_at, user_source";
+    "created_at, expires_at, parent_hash, rotated_at, user_source, auth_time, sid, amr, acr, "
+    "claims";
 
 RefreshToken FromRow(const Row& r) {
   RefreshToken t;
@@ -28,6 +29,11 @@ RefreshToken FromRow(const Row& r) {
   t.parent_hash = r.Str(11);
   t.rotated_at = r.OptInt(12);
   t.user_source = r.Str(13);
+  t.auth_time = r.OptInt(14).value_or(0);
+  t.sid = r.Str(15);
+  t.amr = r.Str(16);
+  t.acr = r.Str(17);
+  t.claims = r.Str(18);
   return t;
 }
 
@@ -51,12 +57,14 @@ Result<std::vector<RefreshToken>> AllOf(Result<Rows> rows) {
 Status SqlRefreshTokenStore::Insert(Tx& tx, const RefreshToken& t) {
   return Done(tx.Exec(
       "INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, user_type, roles,"
-      " scope, remember, state, parent_hash, created_at, expires_at, user_source)"
-      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+      " scope, remember, state, parent_hash, created_at, expires_at, user_source, auth_time, sid,"
+      " amr, acr, claims)"
+      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
       {Text(t.token_hash), Text(t.family_id), Text(t.client_id), Text(t.user_id), Text(t.user_type),
        Text(t.roles), Text(t.scope), Text(t.remember == "Y" ? "Y" : "N"), Text(t.state),
-       TextOrNull(t.parent_hash), Int(t.created_at), Int(t.expires_at),
-       TextOrNull(t.user_source)}));
+       TextOrNull(t.parent_hash), Int(t.created_at), Int(t.expires_at), TextOrNull(t.user_source),
+       t.auth_time > 0 ? Int(t.auth_time) : Null(), TextOrNull(t.sid), TextOrNull(t.amr),
+       TextOrNull(t.acr), TextOrNull(t.claims)}));
 }
 
 Result<bool> SqlRefreshTokenStore::Import(Tx& tx, const RefreshToken& t) {

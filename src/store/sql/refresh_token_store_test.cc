@@ -110,6 +110,45 @@ TEST_P(RefreshTokenStoreContract, InsertAndFindRoundTrip) {
   EXPECT_FALSE(Find("nope"));
 }
 
+// OpenID Connect Core §12.2: the sign-in behind the grant travels with every refresh token.
+TEST_P(RefreshTokenStoreContract, SignInAndClaimsRoundTripAndEmptyIsNull) {
+  RefreshToken t = Token("oidc", "fo", "c1", "u1", 10, 1000);
+  t.auth_time = 7;
+  t.sid = "sid-1";
+  t.amr = "pwd mfa";
+  t.acr = "urn:acr:1";
+  t.claims = R"({"userinfo":{"email":null}})";
+  Insert(t);
+  auto got = Find("oidc");
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->auth_time, 7);
+  EXPECT_EQ(got->sid, "sid-1");
+  EXPECT_EQ(got->amr, "pwd mfa");
+  EXPECT_EQ(got->acr, "urn:acr:1");
+  EXPECT_EQ(got->claims, R"({"userinfo":{"email":null}})");
+  InTx([&](Tx& tx) -> Status {
+    auto family = store_->Family(tx, "fo");
+    if (!family) return Fail(family.error());
+    EXPECT_EQ(family->size(), 1u);
+    if (!family->empty()) EXPECT_EQ(family->front().sid, "sid-1");
+    return {};
+  });
+
+  Insert(Token("plain", "fp", "c1", "u1", 10, 1000));
+  auto plain = Find("plain");
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->auth_time, 0);
+  EXPECT_EQ(plain->sid, "");
+  EXPECT_EQ(plain->claims, "");
+  if (!IsMemory()) {
+    auto nulls = db().QueryRow(
+        "SELECT COUNT(*) FROM refresh_tokens WHERE token_hash = 'plain' AND auth_time IS NULL"
+        " AND sid IS NULL AND amr IS NULL AND acr IS NULL AND claims IS NULL");
+    ASSERT_TRUE(nulls && *nulls);
+    EXPECT_EQ((*nulls)->Int(0), 1);
+  }
+}
+
 TEST_P(RefreshTokenStoreContract, RotateOnceThenRevokeTheFamily) {
   Insert(Token("h1", "fam", "c1", "u1", 10, 1000));
   Insert(Token("other", "fam2", "c1", "u1", 10, 1000));

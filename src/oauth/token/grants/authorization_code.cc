@@ -3,6 +3,7 @@
 // consumed are returned only after the transaction commits, so a failed attempt still burns the
 // code: a guessed PKCE verifier or redirect URI gets one try.
 
+#include <algorithm>
 #include <boost/json/object.hpp>
 #include <memory>
 #include <optional>
@@ -130,13 +131,23 @@ class AuthorizationCodeGrant final : public Grant {
       auto m = ctx.Mint(c, subject, *access_scope, target->audience, ttl, extra);
       if (!m) return Fail(m.error());
       std::string family = r.family_id.empty() ? ctx.random().Token(16) : r.family_id;
+      // The sign-in behind the code; a code from before it was recorded falls back to when the
+      // code was made, which is when the user was last seen signed in.
+      SignIn sign_in{r.auth_time > 0 ? r.auth_time : r.created_at, r.sid, r.amr, r.acr, r.claims};
       auto refresh =
           InsertRefresh(refresh_tokens, tx, ctx.random(), now, ctx.settings().refresh_token_ttl, c,
-                        subject, scope, r.remember, family, "");
+                        subject, scope, r.remember, family, "", sign_in);
       if (!refresh) return Fail(refresh.error());
       if (auto n = codes.RecordIssued(tx, code_hash, m->jti, m->exp, family); !n) return n;
       auto token = ctx.Deliver(c, *m, &tx);
       if (!token) return Fail(token.error());
+      // OpenID Connect Core §3.1.3.3: an ID token when openid was granted, bound to the access
+      // token as delivered (at_hash) and to the request's nonce.
+      if (std::ranges::find(scope, "openid") != scope.end()) {
+        auto id = IssueIdToken(ctx, st->lookups, tx, c, subject, sign_in, r.nonce, *token);
+        if (!id) return Fail(id.error());
+        out.id_token = std::move(*id);
+      }
       out.access_token = std::move(*token);
       out.expires_in = ttl;
       out.refresh_token = std::move(*refresh);

@@ -1,6 +1,7 @@
 // refresh_token (RFC 6749 §6): rotation in one transaction with one winner; a rotated token
 // presented again revokes its family (RFC 9700 §4.14.2).
 
+#include <algorithm>
 #include <boost/json/object.hpp>
 #include <memory>
 #include <optional>
@@ -97,6 +98,7 @@ class RefreshTokenGrant final : public Grant {
       }
       // subject.roles is current here, so the role rule sees today's roles.
       if (subject.is_user) *granted = ScopeForUser(*granted, subject.roles);
+      const bool openid = std::ranges::find(*granted, "openid") != granted->end();
       // Checked before rotation, so a wrong resource does not cost the client its token.
       auto scope = GrantContext::NarrowToTarget(*target, std::move(*granted), req.ScopeRequested());
       if (!scope) {
@@ -116,12 +118,21 @@ class RefreshTokenGrant final : public Grant {
       int64_t ttl = ctx.TtlFor(c);
       auto m = ctx.Mint(c, subject, *scope, target->audience, ttl, extra);
       if (!m) return Fail(m.error());
+      // The sign-in travels to the new token unchanged (OpenID Connect Core §12.2).
+      SignIn sign_in{r.auth_time, r.sid, r.amr, r.acr, r.claims};
       auto refresh =
           InsertRefresh(refresh_tokens, tx, ctx.random(), now, ctx.settings().refresh_token_ttl, c,
-                        subject, allowed, r.remember, r.family_id, hash);
+                        subject, allowed, r.remember, r.family_id, hash, sign_in);
       if (!refresh) return Fail(refresh.error());
       auto token = ctx.Deliver(c, *m, &tx);
       if (!token) return Fail(token.error());
+      // §12.2: a new ID token with the original sub, auth_time, sid, acr and amr, a new iat, and
+      // no nonce. Only for grants that came from a sign-in (the code flow records auth_time).
+      if (openid && subject.is_user && r.auth_time > 0) {
+        auto id = IssueIdToken(ctx, st->lookups, tx, c, subject, sign_in, "", *token);
+        if (!id) return Fail(id.error());
+        out.id_token = std::move(*id);
+      }
       out.access_token = std::move(*token);
       out.expires_in = ttl;
       out.refresh_token = std::move(*refresh);

@@ -1,17 +1,24 @@
 #include "oauth/token/grants/user_tokens.h"
 
+#include <boost/json/serialize.hpp>
+
 #include "oauth/credentials/token_hash.h"
+#include "oauth/oidc/id_token.h"
+#include "oauth/oidc/user_claims.h"
 #include "oauth/token/token_service.h"
 #include "oauth/token/user_scope.h"
 #include "store/db.h"
 
 namespace portcullis::oauth {
 
+namespace json = boost::json;
+
 Result<std::string> InsertRefresh(RefreshTokenStore& refresh_tokens, store::Tx& tx, Random& random,
                                   int64_t now, int64_t ttl, const Client& c,
                                   const TokenSubject& subject,
                                   const std::vector<std::string>& scope, std::string_view remember,
-                                  std::string_view family, std::string_view parent_hash) {
+                                  std::string_view family, std::string_view parent_hash,
+                                  const SignIn& sign_in) {
   std::string token = random.Token(32);
   RefreshToken row;
   row.token_hash = TokenHash(token);
@@ -27,8 +34,48 @@ Result<std::string> InsertRefresh(RefreshTokenStore& refresh_tokens, store::Tx& 
   row.created_at = now;
   row.expires_at = now + ttl;
   row.user_source = subject.user_source;
+  row.auth_time = sign_in.auth_time;
+  row.sid = sign_in.sid;
+  row.amr = sign_in.amr;
+  row.acr = sign_in.acr;
+  row.claims = sign_in.claims;
   if (auto s = refresh_tokens.Insert(tx, row); !s) return Fail(s.error());
   return token;
+}
+
+Result<std::string> IssueIdToken(GrantContext& ctx, GrantLookups& lookups, store::Tx& tx,
+                                 const Client& c, const TokenSubject& subject,
+                                 const SignIn& sign_in, std::string_view nonce,
+                                 std::string_view access_token) {
+  auto alg = oidc::IdTokenAlg(c.id_token_signed_response_alg);
+  if (!alg) return Fail(alg.error());
+  const int64_t now = ctx.clock().Now();
+  oidc::IdTokenFields f;
+  f.issuer = ctx.settings().issuer;
+  // The same sub as the user's access tokens (GrantContext::Mint): stable per user.
+  f.sub = !subject.sub.empty() ? subject.sub : subject.user_id;
+  f.client_id = c.client_id;
+  f.iat = now;
+  f.exp = now + ctx.settings().id_token_ttl;
+  f.auth_time = sign_in.auth_time;
+  f.nonce = std::string(nonce);
+  f.access_token = std::string(access_token);
+  f.sid = sign_in.sid;
+  f.amr = sign_in.amr;
+  f.acr = sign_in.acr;
+  // Core §5.4: scope claims go to userinfo, since an access token is always issued; only the
+  // claims parameter's id_token member puts user claims in the ID token (§5.5).
+  auto requested = oidc::RequestedClaims(sign_in.claims, "id_token");
+  if (!requested.empty()) {
+    auto user = lookups.FindUser(tx, subject.user_id);
+    if (!user) return Fail(user.error());
+    if (*user) {
+      oidc::UserProfile u{subject.user_id, (*user)->first_name, (*user)->last_name, (*user)->email,
+                          (*user)->updated_at};
+      f.extra = oidc::UserClaims(u, {}, requested);
+    }
+  }
+  return ctx.keys().SignIdToken(json::serialize(oidc::IdTokenClaims(f, *alg)), *alg);
 }
 
 Result<bool> ReadUserAgain(GrantLookups& lookups, store::Tx& tx, TokenSubject& subject) {

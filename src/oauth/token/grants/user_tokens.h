@@ -18,12 +18,32 @@ namespace portcullis::oauth {
 
 struct IssuedToken;
 
+// The sign-in behind a grant (OpenID Connect Core §2): from the authorization code, carried in
+// every refresh token of the family. auth_time 0: none (password grant, older rows).
+struct SignIn {
+  int64_t auth_time = 0;
+  std::string sid;
+  std::string amr;
+  std::string acr;
+  std::string claims;  // the `claims` request parameter, JSON text
+};
+
 // Stores a refresh token for a user, hashed; returns the clear value.
 Result<std::string> InsertRefresh(RefreshTokenStore& refresh_tokens, store::Tx& tx, Random& random,
                                   int64_t now, int64_t ttl, const Client& c,
                                   const TokenSubject& subject,
                                   const std::vector<std::string>& scope, std::string_view remember,
-                                  std::string_view family, std::string_view parent_hash);
+                                  std::string_view family, std::string_view parent_hash,
+                                  const SignIn& sign_in = {});
+
+// The ID token of a token response (OpenID Connect Core §3.1.3.3, §12.2) for `subject` at `c`,
+// bound to `access_token` (at_hash) and `nonce` (empty on refresh: §12.2), signed with the
+// client's id_token_signed_response_alg (RS256 by default). Claims asked for through the
+// `claims` parameter's id_token member are read from the user store in `tx`.
+Result<std::string> IssueIdToken(GrantContext& ctx, GrantLookups& lookups, store::Tx& tx,
+                                 const Client& c, const TokenSubject& subject,
+                                 const SignIn& sign_in, std::string_view nonce,
+                                 std::string_view access_token);
 
 // Reads the user behind a code or refresh token again, so that what is issued now carries what
 // the user store says now: a role cut since stays cut, and a deleted or locked account gets

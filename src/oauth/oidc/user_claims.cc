@@ -1,0 +1,85 @@
+#include "oauth/oidc/user_claims.h"
+
+#include <algorithm>
+
+#include <boost/json/parse.hpp>
+
+namespace portcullis::oauth::oidc {
+namespace {
+
+namespace json = boost::json;
+
+constexpr std::string_view kProfile[] = {"name", "given_name", "family_name", "preferred_username",
+                                         "updated_at"};
+constexpr std::string_view kEmail[] = {"email"};
+
+bool Has(const std::vector<std::string>& v, std::string_view s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+// The claim's value from the record; null when the record has none.
+json::value Claim(const UserProfile& u, std::string_view name) {
+  if (name == "given_name" && !u.first_name.empty()) return json::value(u.first_name);
+  if (name == "family_name" && !u.last_name.empty()) return json::value(u.last_name);
+  if (name == "name") {
+    std::string full = u.first_name;
+    if (!u.first_name.empty() && !u.last_name.empty()) full += ' ';
+    full += u.last_name;
+    if (!full.empty()) return json::value(std::move(full));
+  }
+  if (name == "preferred_username" && !u.user_id.empty()) return json::value(u.user_id);
+  if (name == "updated_at" && u.updated_at > 0) return json::value(u.updated_at);
+  if (name == "email" && !u.email.empty()) return json::value(u.email);
+  return nullptr;
+}
+
+}  // namespace
+
+const std::vector<std::string_view>& OidcScopes() {
+  static const std::vector<std::string_view> kScopes = {"openid", "profile", "email"};
+  return kScopes;
+}
+
+const std::vector<std::string_view>& ClaimsSupported() {
+  static const std::vector<std::string_view> kClaims = {
+      "sub",        "iss",   "aud",        "exp",         "iat",
+      "auth_time",  "nonce", "at_hash",    "sid",         "acr",
+      "amr",        "name",  "given_name", "family_name", "preferred_username",
+      "updated_at", "email"};
+  return kClaims;
+}
+
+std::vector<std::string> RequestedClaims(std::string_view claims_json, std::string_view member) {
+  std::vector<std::string> out;
+  if (claims_json.empty()) return out;
+  boost::system::error_code ec;
+  json::value v = json::parse(claims_json, ec);
+  if (ec || !v.is_object()) return out;
+  const auto* m = v.get_object().if_contains(member);
+  if (!m || !m->is_object()) return out;
+  for (const auto& [name, spec] : m->get_object()) {
+    // Core §5.5: null or an object; anything else is not a request.
+    if (spec.is_null() || spec.is_object()) out.emplace_back(name);
+  }
+  return out;
+}
+
+json::object UserClaims(const UserProfile& u, const std::vector<std::string>& scopes,
+                        const std::vector<std::string>& requested) {
+  json::object out;
+  auto add = [&](std::string_view name) {
+    if (out.contains(name)) return;
+    json::value v = Claim(u, name);
+    if (!v.is_null()) out[name] = std::move(v);
+  };
+  if (Has(scopes, "profile")) {
+    for (auto n : kProfile) add(n);
+  }
+  if (Has(scopes, "email")) {
+    for (auto n : kEmail) add(n);
+  }
+  for (const auto& n : requested) add(n);
+  return out;
+}
+
+}  // namespace portcullis::oauth::oidc

@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from code_helpers import (BROWSER, REDIRECT, authorize, browser_login, code_params,
-                          make_client, make_user, page_form, query_of, submit)
+                          make_client, make_user, page_form, query_of, redeem, submit)
 from conftest import Portcullis, poll
 from oauth_fixtures import BOOT_ID, BOOT_SECRET, OAuthServer
 from test_registry_common import err
@@ -289,6 +289,57 @@ def test_a_forged_id_token_hint_is_refused(op):
         assert r.status_code == 400 and "Location" not in r.headers, r.text
     # Still signed in: a refused request ends nothing.
     assert authorize(op, code_params(client_id), headers=BROWSER, session=s).status_code == 302
+
+
+def id_token_for(op, client, s):
+    """An ID token for `client` from the browser session `s` (code flow with openid)."""
+    r = authorize(op, code_params(client[0], scope="openid"), headers=BROWSER, session=s)
+    assert r.status_code == 302, r.text
+    t = redeem(op, query_of(r.headers["Location"])[1]["code"], client)
+    assert t.status_code == 200, t.text
+    return t.json()["id_token"]
+
+
+def test_another_clients_id_token_hint_is_refused(op):
+    make_user(op)
+    a = make_client(op, "trusted", scope="openid petstore.r", postLogoutRedirectUris=[BYE])
+    b = make_client(op, "trusted", scope="openid petstore.r",
+                    postLogoutRedirectUris=["http://127.0.0.1:9/b"])
+    s, _ = signed_in(op, a[0])
+    hint = id_token_for(op, a, s)
+    # §2: client_id must be the client the ID token was issued to.
+    r = s.get(op.url + "/oauth2/logout", headers=BROWSER, allow_redirects=False, timeout=10,
+              params={"id_token_hint": hint, "client_id": b[0],
+                      "post_logout_redirect_uri": "http://127.0.0.1:9/b"})
+    assert r.status_code == 400 and "Location" not in r.headers, r.text
+    # A's hint with B's URI: the hint names A, whose list lacks it: not followed.
+    r = confirm_logout(op, s, id_token_hint=hint, post_logout_redirect_uri="http://127.0.0.1:9/b")
+    assert r.status_code == 200 and "Location" not in r.headers
+    # A forged copy of a real ID token (changed sub, same signature) is refused.
+    s, _ = signed_in(op, a[0])
+    r = s.get(op.url + "/oauth2/logout", headers=BROWSER, allow_redirects=False, timeout=10,
+              params={"id_token_hint": tamper(id_token_for(op, a, s))})
+    assert r.status_code == 400
+
+
+def test_a_valid_hint_for_this_session_signs_out_without_asking(op):
+    make_user(op)
+    a = make_client(op, "trusted", scope="openid petstore.r", postLogoutRedirectUris=[BYE])
+    s, _ = signed_in(op, a[0])
+    hint = id_token_for(op, a, s)
+    claims = jwt.decode(hint, options={"verify_signature": False})
+    assert claims.get("sid"), claims
+    # The hint names the client: no client_id needed for the registered URI.
+    r = s.get(op.url + "/oauth2/logout", headers=BROWSER, allow_redirects=False, timeout=10,
+              params={"id_token_hint": hint, "post_logout_redirect_uri": BYE, "state": "h"})
+    assert r.status_code == 302 and r.headers["Location"] == BYE + "?state=h", r.text
+    r = authorize(op, code_params(a[0]), headers=BROWSER, session=s)
+    assert r.status_code == 200 and 'name="j_password"' in r.text
+    # Signed in again: a hint from the earlier session does not name this one, so it asks.
+    s2, _ = signed_in(op, a[0])
+    r = s2.get(op.url + "/oauth2/logout", headers=BROWSER, allow_redirects=False, timeout=10,
+               params={"id_token_hint": hint, "post_logout_redirect_uri": BYE})
+    assert r.status_code == 200 and "Sign out?" in r.text
 
 
 # ---- Back-Channel Logout

@@ -19,19 +19,23 @@
 #include "oauth/logout/end_session.h"
 #include "oauth/logout/logout_token.h"
 #include "oauth/logout/participant_recorder.h"
+#include "oauth/oidc/id_token.h"
 #include "store/sql/logout_store.h"
 #include "verify/http_client.h"
 
 namespace portcullis::app {
 namespace {
 
-// Signs a logout token with the ring's current key and the JOSE typ logout+jwt (Back-Channel
-// Logout §2.4). The ring has one signing key: a client's idTokenSignedResponseAlg is honoured
-// only when it is that key's algorithm.
+// Signs a logout token with the JOSE typ logout+jwt (Back-Channel Logout §2.4) and the key the
+// client's ID tokens are signed with: its idTokenSignedResponseAlg's current key, else RS256's
+// (oauth/oidc/id_token.h), else the ring's current key.
 oauth::BackchannelLogout::Sign RingSigner(const oauth::KeyManager& keys) {
-  return [&keys](std::string_view claims, std::string_view) -> Result<std::string> {
+  return [&keys](std::string_view claims, std::string_view registered) -> Result<std::string> {
     auto ring = keys.ring();
-    const jose::Signer* current = ring->signer();
+    const jose::Signer* current = nullptr;
+    if (auto alg = oauth::oidc::IdTokenAlg(registered)) current = ring->signer(*alg);
+    if (current == nullptr) current = ring->signer(jose::Alg::kRS256);
+    if (current == nullptr) current = ring->signer();
     if (current == nullptr) return Fail(Error::Unavailable("no current signing key"));
     auto signer = jose::Signer::Create(current->key(), current->alg(), current->kid(),
                                        std::string(oauth::kLogoutTokenTyp));
@@ -137,8 +141,22 @@ class CodeModule final : public Module {
   store::Database* db_ = nullptr;
 };
 
-// Until ID tokens exist, no id_token_hint verifies (EndSession refuses them).
-oauth::LogoutHintReader CodeModule::HintReader(Shared&) { return nullptr; }
+// An id_token_hint is one of our ID tokens: signature by a published key and iss, expiry not
+// enforced (oauth/oidc/id_token.h ReadIdTokenHint).
+oauth::LogoutHintReader CodeModule::HintReader(Shared& shared) {
+  auto keys = shared.KeyRing();
+  if (!keys) return nullptr;
+  const oauth::KeyManager* manager = *keys;
+  const Clock* clock = &shared.clock();
+  std::string issuer = shared.config().server.issuer;
+  int64_t leeway = shared.config().token.leeway_s;
+  return [manager, clock, issuer, leeway](std::string_view token) -> Result<oauth::LogoutHint> {
+    auto hint =
+        oauth::oidc::ReadIdTokenHint(token, manager->ring()->verify_keys(), issuer, *clock, leeway);
+    if (!hint) return Fail(std::move(hint.error()));
+    return oauth::LogoutHint{hint->sub, hint->sid, hint->client_id, hint->audience};
+  };
+}
 
 }  // namespace
 

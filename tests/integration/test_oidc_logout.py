@@ -404,3 +404,27 @@ def test_a_receiver_that_rejects_the_token_is_not_retried():
     finally:
         rejecting.close()
         assert op.s.stop() == 0, op.s.read_log()
+
+
+def test_locking_the_user_ends_their_sessions_with_a_logout_token(op, receiver):
+    make_user(op)
+    client_id, _ = make_client(op, "trusted", backchannelLogoutUri=receiver.url)
+    s, _ = signed_in(op, client_id)
+    r = op.admin("PUT", "/oauth2/user", json={"userId": "alice", "locked": True})
+    assert r.status_code == 200, r.text
+    poll(lambda: receiver.count() >= 1, "the logout token")
+    claims = verify_logout_token(op, receiver.token(0), client_id)
+    assert claims["sub"] == "alice" and claims["sid"]
+    # The session is gone too: the next authorization asks for the password again.
+    r = authorize(op, code_params(client_id), headers=BROWSER, session=s)
+    assert r.status_code == 200 and 'name="j_password"' in r.text
+
+
+def test_deleting_the_user_sends_a_logout_token(op, receiver):
+    make_user(op)
+    client_id, _ = make_client(op, "trusted", backchannelLogoutUri=receiver.url)
+    signed_in(op, client_id)
+    r = op.admin("DELETE", "/oauth2/user/alice")
+    assert r.status_code == 200, r.text
+    poll(lambda: receiver.count() >= 1, "the logout token")
+    assert verify_logout_token(op, receiver.token(0), client_id)["sub"] == "alice"

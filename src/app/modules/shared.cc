@@ -4,6 +4,7 @@
 #include "common/log.h"
 #include "oauth/client/bootstrap_client.h"
 #include "oauth/client/client.h"
+#include "oauth/logout/backchannel.h"
 
 namespace portcullis::app {
 
@@ -28,7 +29,11 @@ Shared::Shared(const Config& config, store::Database& db, oauth::MasterKey maste
       reference_tokens_(db),
       deny_list_(db),
       assertion_jtis_(db),
-      revocation_(refresh_tokens_, codes_, session_store_) {}
+      logout_store_(db),
+      revocation_(refresh_tokens_, codes_, session_store_) {
+  revocation_.OnUserSessionsEnd(oauth::UserLogoutHook(logout_store_, clock_, Random::System(),
+                                                      config_.logout.backchannel_ttl_s));
+}
 
 Result<oauth::KeyManager*> Shared::KeyRing() {
   if (keys_) return keys_.get();

@@ -51,6 +51,7 @@
 #include "store/sql/consent_store.h"
 #include "store/sql/delegation_store.h"
 #include "store/sql/key_store.h"
+#include "store/sql/logout_store.h"
 #include "store/sql/provider_store.h"
 #include "store/sql/refresh_token_store.h"
 #include "store/sql/service_store.h"
@@ -130,6 +131,9 @@ class Shared {
   store::SqlReferenceTokenStore reference_tokens_;
   store::SqlDenyList deny_list_;
   store::SqlAssertionJtiStore assertion_jtis_;
+  // Back-channel logout's participants and outbox: a user's sessions ending (revocation_) queue
+  // logout tokens here (oauth/logout/backchannel.h).
+  store::SqlLogoutStore logout_store_;
   oauth::GrantRevocation revocation_;
 
   std::unique_ptr<store::SqlKeyStore> key_store_;

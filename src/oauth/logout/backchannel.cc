@@ -10,6 +10,50 @@
 
 namespace portcullis::oauth {
 
+namespace {
+
+LogoutDelivery NewDelivery(const LogoutParticipant& p, int64_t now, Random& random,
+                           int64_t outbox_ttl_s) {
+  LogoutDelivery d;
+  d.id = random.Token(16);
+  d.client_id = p.client_id;
+  d.sub = p.user_id;
+  d.sid = p.sid;
+  d.next_attempt_at = now;
+  d.created_at = now;
+  d.expires_at = now + outbox_ttl_s;
+  return d;
+}
+
+}  // namespace
+
+Result<int> QueueUserLogout(LogoutStore& store, store::Tx& tx, std::string_view user_id,
+                            const Clock& clock, Random& random, int64_t outbox_ttl_s) {
+  const int64_t now = clock.Now();
+  auto taken = store.TakeParticipantsOfUser(tx, user_id, now);
+  if (!taken) return Fail(std::move(taken.error()));
+  for (const auto& p : *taken) {
+    if (auto st = store.Enqueue(tx, NewDelivery(p, now, random, outbox_ttl_s)); !st) {
+      return Fail(std::move(st.error()));
+    }
+  }
+  return static_cast<int>(taken->size());
+}
+
+std::function<Status(store::Tx&, std::string_view)> UserLogoutHook(LogoutStore& store,
+                                                                   const Clock& clock,
+                                                                   Random& random,
+                                                                   int64_t outbox_ttl_s) {
+  return
+      [&store, &clock, &random, outbox_ttl_s](store::Tx& tx, std::string_view user_id) -> Status {
+        auto n = QueueUserLogout(store, tx, user_id, clock, random, outbox_ttl_s);
+        if (!n) return Fail(std::move(n.error()));
+        if (*n > 0)
+          log::Info("logout.user_sessions_ended", {{"user_id", user_id}, {"backchannel", *n}});
+        return {};
+      };
+}
+
 BackchannelLogout::BackchannelLogout(LogoutStore& store, const ClientCatalog& clients, Sign sign,
                                      HttpPost post, const Clock& clock, Random& random,
                                      BackchannelSettings settings)
@@ -49,14 +93,7 @@ Result<int> BackchannelLogout::Queue(store::Tx& tx,
     // Only clients that asked to be told (§2.2); the URI itself is read again when sending.
     auto client = clients_.Find(p.client_id);
     if (!client || client->backchannel_logout_uri.empty()) continue;
-    LogoutDelivery d;
-    d.id = random_.Token(16);
-    d.client_id = p.client_id;
-    d.sub = p.user_id;
-    d.sid = p.sid;
-    d.next_attempt_at = now;
-    d.created_at = now;
-    d.expires_at = now + settings_.outbox_ttl_s;
+    auto d = NewDelivery(p, now, random_, settings_.outbox_ttl_s);
     if (auto st = store_.Enqueue(tx, d); !st) return Fail(std::move(st.error()));
     ++queued;
   }
@@ -106,8 +143,9 @@ Result<BackchannelLogout::Pass> BackchannelLogout::DeliverDue() {
 BackchannelLogout::Outcome BackchannelLogout::Deliver(const LogoutDelivery& d) {
   auto client = clients_.Find(d.client_id);
   if (!client || client->backchannel_logout_uri.empty()) {
-    log::Info("logout.backchannel_gave_up",
-              {{"client_id", d.client_id}, {"attempt", d.attempts}, {"reason", "no_uri"}});
+    // Deleted, or never registered a URI (QueueUserLogout does not filter): nothing to tell.
+    log::Debug("logout.backchannel_gave_up",
+               {{"client_id", d.client_id}, {"attempt", d.attempts}, {"reason", "no_uri"}});
     return Outcome::kAbandon;
   }
   const int64_t now = clock_.Now();

@@ -58,6 +58,20 @@ struct BackchannelSettings {
   int batch = 20;               // rows per DeliverDue call
 };
 
+// Queues a logout token for every participant of every session of `user_id`, inside `tx`: the
+// user's sessions end because the account was locked or deleted or its password changed
+// (GrantRevocation::OnUserSessionsEnd). It runs wherever the user registry does, without the
+// client catalog, so participants are not filtered here: a row for a client without a
+// backchannelLogoutUri is dropped when its turn comes. The number of rows queued.
+Result<int> QueueUserLogout(LogoutStore& store, store::Tx& tx, std::string_view user_id,
+                            const Clock& clock, Random& random, int64_t outbox_ttl_s);
+// QueueUserLogout as a GrantRevocation::OnUserSessionsEnd hook. Borrows `store`, `clock` and
+// `random`; they must outlive it.
+std::function<Status(store::Tx&, std::string_view)> UserLogoutHook(LogoutStore& store,
+                                                                   const Clock& clock,
+                                                                   Random& random,
+                                                                   int64_t outbox_ttl_s);
+
 class BackchannelLogout {
  public:
   // The HTTP status of the POST, or an error text (network, TLS, timeout) for the log.

@@ -287,6 +287,24 @@ TEST_F(LogoutTest, EndingAUserReachesEverySessionOfTheirs) {
   EXPECT_EQ(*n, 2);
 }
 
+// A locked or deleted user: every participant is queued (no catalog to filter by), and a client
+// without a URI is dropped when its turn comes, without a call.
+TEST_F(LogoutTest, UserLogoutHookQueuesEveryParticipantAndDeliveryFiltersByUri) {
+  ASSERT_TRUE(backchannel_->Record("s1", "rp1", "alice"));
+  ASSERT_TRUE(backchannel_->Record("s2", "quiet", "alice"));
+  ASSERT_TRUE(backchannel_->Record("s3", "rp2", "bob"));
+  auto hook = UserLogoutHook(logout_store_, clock_, random_, 3600);
+  ASSERT_TRUE(db_.Transact([&](store::Tx& tx) { return hook(tx, "alice"); }));
+  EXPECT_EQ(logout_store_.outbox_size(), 2u);
+  auto pass = backchannel_->DeliverDue();
+  ASSERT_TRUE(pass);
+  EXPECT_EQ(pass->delivered, 1);
+  EXPECT_EQ(pass->abandoned, 1);
+  ASSERT_EQ(posts_.size(), 1u);
+  EXPECT_EQ(posts_[0].first, "https://rp1.example/bc");
+  EXPECT_EQ(*End("s3"), 1);  // bob's session is untouched
+}
+
 TEST_F(LogoutTest, IssuingACodeInASessionRecordsTheParticipant) {
   MemoryAuthCodeStore codes;
   ParticipantRecordingCodeStore recording(codes, *backchannel_);

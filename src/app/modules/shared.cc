@@ -193,7 +193,9 @@ Result<api::RegistryRoutes*> Shared::Registry() {
   if (!clients) return Fail(std::move(clients.error()));
   registry_ = std::make_unique<api::RegistryRoutes>(
       api::RegistryDeps{db_, clock_, Random::System(), secrets_, **auth, **clients, client_store_,
-                        audit_, ServicesIfBuilt(), &Throttle()});
+                        audit_, ServicesIfBuilt(), &Throttle(),
+                        oauth::UserLogoutHook(logout_store_, clock_, Random::System(),
+                                              config_.logout.backchannel_ttl_s)});
   return registry_.get();
 }
 

@@ -102,8 +102,10 @@ Result<int> BackchannelLogout::Queue(store::Tx& tx,
 
 Result<BackchannelLogout::Pass> BackchannelLogout::DeliverDue() {
   Pass pass;
+  const int64_t start = clock_.Now();
   for (int i = 0; i < settings_.batch; ++i) {
     const int64_t now = clock_.Now();
+    if (now - start >= settings_.pass_budget_s) break;
     auto claimed = store_.Claim(now, settings_.lease_s);
     if (!claimed) return Fail(std::move(claimed.error()));
     if (!*claimed) break;

@@ -55,7 +55,10 @@ struct BackchannelSettings {
   int64_t retry_max_s = 600;
   int64_t outbox_ttl_s = 3600;  // a row not delivered by then is dropped
   int64_t lease_s = 60;         // a claimed row is another instance's again after this
-  int batch = 20;               // rows per DeliverDue call
+  int batch = 20;               // rows per DeliverDue call at most
+  // A DeliverDue call claims no further row once this long has passed, so one slow receiver
+  // does not hold the background thread (and the jobs after it) for batch × timeout.
+  int64_t pass_budget_s = 10;
 };
 
 // Queues a logout token for every participant of every session of `user_id`, inside `tx`: the

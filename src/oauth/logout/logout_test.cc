@@ -260,6 +260,27 @@ TEST_F(LogoutTest, DeliveryIsBoundedByAttemptsAndExpiry) {
   EXPECT_EQ(posts_.size(), 3u);
 }
 
+// A slow receiver does not hold the background thread: past the budget, the rest waits for
+// the next pass.
+TEST_F(LogoutTest, APassStopsClaimingOnceItsTimeBudgetIsSpent) {
+  for (std::string sid : {"s1", "s2", "s3"}) {
+    ASSERT_TRUE(backchannel_->Record(sid, "rp1", "alice"));
+    ASSERT_EQ(*End(sid), 1);
+  }
+  auto slow = std::make_unique<BackchannelLogout>(
+      logout_store_, *catalog_,
+      [](std::string_view, std::string_view) -> Result<std::string> { return std::string("t"); },
+      [this](const std::string& url, const std::string&) -> std::expected<int, std::string> {
+        posts_.emplace_back(url, "");
+        clock_.Advance(6);  // each POST takes 6 s of the 10 s budget
+        return 200;
+      },
+      clock_, random_, backchannel_->settings());
+  EXPECT_EQ(slow->DeliverDue()->delivered, 2);
+  EXPECT_EQ(logout_store_.outbox_size(), 1u);
+  EXPECT_EQ(slow->DeliverDue()->delivered, 1);
+}
+
 TEST_F(LogoutTest, AClientThatDroppedItsUriIsNotCalled) {
   ASSERT_TRUE(backchannel_->Record("s1", "rp1", "alice"));
   ASSERT_EQ(*End("s1"), 1);

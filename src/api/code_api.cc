@@ -56,7 +56,6 @@ constexpr std::string_view kLoginCookie = "portcullis_login";
 constexpr std::string_view kLoginForm = "login";
 constexpr std::string_view kConsentForm = "consent";
 constexpr std::string_view kManageForm = "manage";
-constexpr std::string_view kLogoutForm = "logout";
 
 constexpr size_t kMaxUserId = 256;
 
@@ -442,60 +441,11 @@ class Endpoint {
     });
   }
 
-  // GET /oauth2/logout: asks before signing out, so that another site cannot sign the user
-  // out behind their back (OpenID RP-Initiated Logout §2: the OP SHOULD ask).
-  Reply LogoutPage(Request& req) {
-    auto fields = ParseForm(req.query);
-    if (!fields) return Shown(true, Error::OAuth(400, "invalid_request", "Malformed query."));
-    AfterLogout out = LogoutTarget(*fields);
-    std::string sso = Cookie(req, kSsoCookie);
-    if (sso.empty()) return SignedOut(out, 302, {});
-    return http::Blocking(
-        [this, out = std::move(out), sso = std::move(sso), secure = Secure(req)]() -> Response {
-          auto who = SessionUser(sso);
-          if (!who) return Shown(true, who.error());
-          if (!*who) return SignedOut(out, 302, {ClearSso(secure)});
-          code_pages::LogoutView view{out.hidden, d_.csrf.Issue(kLogoutForm, sso), (*who)->user_id,
-                                      html::CspSource(out.redirect)};
-          return code_pages::LogoutConfirm(view);
-        });
-  }
-
-  // POST /oauth2/logout
-  Reply Logout(Request& req) {
-    auto fields = FormOf(req);
-    if (!fields) return Shown(true, fields.error());
-    AfterLogout out = LogoutTarget(*fields);
-    std::string sso = Cookie(req, kSsoCookie);
-    if (sso.empty()) return SignedOut(out, 303, {});
-    if (!d_.csrf.Verify(Field(*fields, "csrf"), kLogoutForm, sso)) {
-      log::Warn("code.csrf_rejected", {{"form", kLogoutForm}, {"remote", req.remote_ip}});
-      return Shown(true, Forbidden(), "logout");
-    }
-    return http::Blocking(
-        [this, out = std::move(out), sso = std::move(sso), secure = Secure(req)]() -> Response {
-          for (const auto& realm : d_.authenticators.Realms()) {
-            if (auto s = d_.sessions.Delete(realm.realm, sso); !s) return Shown(true, s.error());
-          }
-          log::Info("code.logout", {});
-          return SignedOut(out, 303, {ClearSso(secure)});
-        });
-  }
-
  private:
-  struct AfterLogout {
-    std::string redirect;  // a registered redirect URI of the client, or empty
-    std::string state;
-    bool has_state = false;
-    FormFields hidden;
-  };
-
   bool Secure(const Request& req) const { return d_.secure_cookies || req.tls; }
 
-  std::string ClearSso(bool secure) const { return CookieHeader(kSsoCookie, "", 0, "Lax", secure); }
-
   static Result<FormFields> FormOf(const Request& req) {
-    if (req.body.empty()) return FormFields{};  // e.g. a bare POST /oauth2/logout
+    if (req.body.empty()) return FormFields{};
     if (!IsForm(req)) {
       return Fail(Error::Status("ERR12000", "The body must be application/x-www-form-urlencoded."));
     }
@@ -672,38 +622,6 @@ class Endpoint {
     return std::optional<Who>();
   }
 
-  // post_logout_redirect_uri is followed only when it is a registered redirect URI of the
-  // named client: never an open redirect.
-  AfterLogout LogoutTarget(const FormFields& fields) const {
-    AfterLogout out;
-    std::string client_id = Field(fields, "client_id");
-    std::string uri = Field(fields, "post_logout_redirect_uri");
-    for (const auto& [k, v] : fields) {
-      if (k == "state") {
-        out.state = v;
-        out.has_state = true;
-      }
-    }
-    if (!client_id.empty()) out.hidden.emplace_back("client_id", client_id);
-    if (!uri.empty()) out.hidden.emplace_back("post_logout_redirect_uri", uri);
-    if (out.has_state) out.hidden.emplace_back("state", out.state);
-    if (client_id.empty() || uri.empty()) return out;
-    auto client = d_.clients.Find(client_id);
-    if (!client) return out;
-    for (const auto& registered : client->redirect_uris) {
-      if (registered == uri) out.redirect = uri;
-    }
-    return out;
-  }
-
-  Response SignedOut(const AfterLogout& out, int status,
-                     const std::vector<std::string>& cookies) const {
-    if (out.redirect.empty()) return WithCookies(code_pages::SignedOut(), cookies);
-    FormFields params;
-    if (out.has_state) params.emplace_back("state", out.state);
-    return WithCookies(Redirect(status, oauth::AppendQuery(out.redirect, params)), cookies);
-  }
-
   CodeApiDeps& d_;
 };
 
@@ -723,8 +641,6 @@ void RegisterCodeApi(http::Router& router, CodeApiDeps& deps) {
              [ep](Request& r) { return ep->RevokeForm(r); });
   router.Add("DELETE", "/oauth2/consent/{clientId}", "code",
              [ep](Request& r) { return ep->RevokeApi(r); });
-  router.Add("GET", "/oauth2/logout", "code", [ep](Request& r) { return ep->LogoutPage(r); });
-  router.Add("POST", "/oauth2/logout", "code", [ep](Request& r) { return ep->Logout(r); });
 }
 
 }  // namespace portcullis::api

@@ -7,8 +7,7 @@
 //   GET  /oauth2/consent                    the signed-in user's connected applications
 //   POST /oauth2/consent/{clientId}/revoke  revoke one, from that page (csrf)
 //   DELETE /oauth2/consent/{clientId}       revoke one (session cookie)
-//   GET  /oauth2/logout                     sign-out confirmation
-//   POST /oauth2/logout                     sign out (csrf)
+//   GET, POST /oauth2/logout                RP-initiated logout and sign-out: api/logout_api.h
 //
 // Two kinds of callers. A request with an Authorization header, or one that does not accept
 // text/html, is an API caller in light-oauth2's manner: HTTP Basic user credentials, a 302 with

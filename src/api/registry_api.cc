@@ -27,7 +27,10 @@ Context::Context(const RegistryDeps& d)
       services(d.db, service_store, d.client_store, audit, d.clock, d.services, &d.clients),
       users(d.db, user_store, audit, d.clock, d.throttle, revocation.ForUser()),
       providers(d.db, provider_store, audit, d.clock),
-      refresh_tokens(d.db, refresh_token_store, audit, d.clock) {}
+      refresh_tokens(d.db, refresh_token_store, audit, d.clock) {
+  // Set before any request: UserService calls it through revocation.ForUser().
+  if (d.on_user_sessions_end) revocation.OnUserSessionsEnd(d.on_user_sessions_end);
+}
 
 Result<Caller> Authorize(const Context& ctx, const http::Request& req, std::string_view read,
                          std::string_view write) {

@@ -24,8 +24,10 @@
 // Handlers validate on the I/O thread and run store work as http::Blocking; password hashing
 // (user create, password change) runs on the hash pool.
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "api/admin_auth.h"
@@ -60,6 +62,9 @@ struct RegistryDeps {
   // Optional: the sign-in throttle, which password changes share (a wrong current password is
   // a failed sign-in of that user).
   oauth::LoginThrottle* throttle = nullptr;
+  // Optional: runs where a user's SSO sessions end (lock, delete, password change), in that
+  // transaction: back-channel logout queues its tokens (GrantRevocation::OnUserSessionsEnd).
+  std::function<Status(store::Tx&, std::string_view)> on_user_sessions_end;
 };
 
 namespace registry {

@@ -170,6 +170,14 @@ void RegisterDiscovery(http::Router& router, const Discovery& d) {
   m["subject_types_supported"] = json::array{"public"};
   m["id_token_signing_alg_values_supported"] = std::move(id_algs);
   if (d.code_service) m["claims_parameter_supported"] = true;
+  // OpenID Connect logout (issue 15, logout slice): the end_session_endpoint is the code
+  // service's /oauth2/logout (RP-Initiated Logout §2.1); back-channel logout tokens always carry
+  // sid, participation being recorded per session (Back-Channel Logout §2.1).
+  if (d.code_service) {
+    m["end_session_endpoint"] = base + "/oauth2/logout";
+    m["backchannel_logout_supported"] = true;
+    m["backchannel_logout_session_supported"] = true;
+  }
   std::string body = json::serialize(m);
   auto handler = [body](Request&) -> Reply {
     Response r = Response::Json(200, body);

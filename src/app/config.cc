@@ -281,6 +281,26 @@ const std::vector<Entry>& Entries() {
         "light-oauth2 did. false: clients that are not trusted need the user's recorded consent, "
         "else the answer is consent_required."},
        BoolSetter(FIELD(code.basic_auth_implicit_consent))},
+      {{"logout", "backchannel_timeout_ms", "5000",
+        "Deadline of one back-channel logout POST (connect, send, receive)."},
+       IntSetter(100, 60000, FIELD(logout.backchannel_timeout_ms))},
+      {{"logout", "backchannel_max_attempts", "6",
+        "Attempts to deliver one logout token (network errors, 429 and 5xx are retried; other "
+        "statuses give up)."},
+       IntSetter(1, 100, FIELD(logout.backchannel_max_attempts))},
+      {{"logout", "backchannel_retry_base_s", "10",
+        "Wait before the first retry; it doubles with every further attempt."},
+       IntSetter(1, 3600, FIELD(logout.backchannel_retry_base_s))},
+      {{"logout", "backchannel_retry_max_s", "600", "Longest wait between two attempts."},
+       IntSetter(1, 86400, FIELD(logout.backchannel_retry_max_s))},
+      {{"logout", "backchannel_ttl_s", "3600",
+        "A logout token not delivered this long after the sign-out is dropped (logged)."},
+       IntSetter(60, 7 * 86400, FIELD(logout.backchannel_ttl_s))},
+      {{"logout", "token_ttl_s", "120", "Lifetime (exp - iat) of a logout token."},
+       IntSetter(10, 3600, FIELD(logout.token_ttl_s))},
+      {{"logout", "backchannel_ca_file", "",
+        "PEM CA bundle trusted for https:// back-channel logout URIs. Empty: the system store."},
+       StringSetter(FIELD(logout.backchannel_ca_file))},
       {{"login", "max_failures", "5",
         "Password attempts one address may make at one account in a burst (sign-in, password "
         "grant); they come back one by one over window_s. Past them: 429 with Retry-After for "

@@ -92,6 +92,16 @@ struct Config {
   struct Code {
     bool basic_auth_implicit_consent = false;
   } code;
+  // OpenID Connect Back-Channel Logout delivery (README "Logout").
+  struct Logout {
+    int64_t backchannel_timeout_ms = 5000;
+    int64_t backchannel_max_attempts = 6;
+    int64_t backchannel_retry_base_s = 10;
+    int64_t backchannel_retry_max_s = 600;
+    int64_t backchannel_ttl_s = 3600;
+    int64_t token_ttl_s = 120;
+    std::string backchannel_ca_file;
+  } logout;
   struct Login {
     int max_failures = 5;
     int max_ip_failures = 50;

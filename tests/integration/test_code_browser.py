@@ -142,7 +142,9 @@ def test_logout_asks_then_ends_the_session(oauth):
 
 
 def test_logout_returns_only_to_a_registered_uri(oauth):
-    client = prepare(oauth, "trusted")
+    # OpenID RP-Initiated Logout §3: a registered postLogoutRedirectUris entry (issue 15; before
+    # it, a redirect URI); more in test_oidc_logout.py.
+    client = prepare(oauth, "trusted", postLogoutRedirectUris=[REDIRECT])
     s = requests.Session()
     assert browser_login(oauth, s, code_params(client[0])).status_code == 303
     page = s.get(oauth.url + "/oauth2/logout", headers=BROWSER, timeout=10, params={

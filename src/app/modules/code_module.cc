@@ -1,78 +1,189 @@
-// The code service: the authorization endpoint, sign-in, consent and logout (api/code_api.h).
-// It signs nothing (codes are redeemed by the token service); it reads the published key ring
-// only to verify id_token_hint. It purges expired sign-in sessions on the leased job
-// "sso.purge". It also serves the device flow's verification page (RFC 8628,
-// api/device_api.h) with the same sign-in.
+// The code service: the authorization endpoint, sign-in, consent and logout (api/code_api.h,
+// api/logout_api.h). It purges expired sign-in sessions on the leased job "sso.purge". For
+// OpenID Connect Back-Channel Logout it records which clients take part in a session (the
+// code store it hands the authorization service records them), delivers logout tokens on the
+// leased job "logout.deliver" (every tick) and drops expired participants and undelivered
+// tokens on "logout.purge". Logout tokens are signed with the published key ring (KeyRing: it
+// reads the keys the token service makes; it makes none), which also verifies id_token_hint.
+// It serves the device flow's verification page (RFC 8628, api/device_api.h) with the same
+// sign-in.
 #include <algorithm>
+#include <chrono>
 
 #include "api/code_api.h"
 #include "api/device_api.h"
+#include "api/logout_api.h"
 #include "app/modules/module.h"
 #include "app/modules/shared.h"
+#include "jose/signer.h"
 #include "oauth/code/authenticators.h"
+#include "oauth/device/device_verification.h"
 #include "oauth/key/key_manager.h"
+#include "oauth/login/throttle.h"
 #include "oauth/login/user_authenticator.h"
+#include "oauth/logout/backchannel.h"
+#include "oauth/logout/end_session.h"
+#include "oauth/logout/logout_token.h"
+#include "oauth/logout/participant_recorder.h"
 #include "oauth/oidc/id_token.h"
+#include "store/sql/logout_store.h"
+#include "verify/http_client.h"
 
 namespace portcullis::app {
 namespace {
+
+// Signs a logout token with the JOSE typ logout+jwt (Back-Channel Logout §2.4) and the key the
+// client's ID tokens are signed with: its idTokenSignedResponseAlg's current key, else RS256's
+// (oauth/oidc/id_token.h), else the ring's current key.
+oauth::BackchannelLogout::Sign RingSigner(const oauth::KeyManager& keys) {
+  return [&keys](std::string_view claims, std::string_view registered) -> Result<std::string> {
+    auto ring = keys.ring();
+    const jose::Signer* current = nullptr;
+    if (auto alg = oauth::oidc::IdTokenAlg(registered)) current = ring->signer(*alg);
+    if (current == nullptr) current = ring->signer(jose::Alg::kRS256);
+    if (current == nullptr) current = ring->signer();
+    if (current == nullptr) return Fail(Error::Unavailable("no current signing key"));
+    auto signer = jose::Signer::Create(current->key(), current->alg(), current->kid(),
+                                       std::string(oauth::kLogoutTokenTyp));
+    if (!signer) return Fail(std::move(signer.error()));
+    return signer->Sign(claims);
+  };
+}
+
+// POSTs through libportcullis-verify's one HTTP client: one deadline, capped response, no
+// redirects followed, TLS verified against the system store or `ca_file`.
+oauth::BackchannelLogout::HttpPost Poster(int64_t timeout_ms, std::string ca_file) {
+  return [timeout_ms, ca_file = std::move(ca_file)](
+             const std::string& url, const std::string& body) -> std::expected<int, std::string> {
+    verify::internal::HttpRequest req;
+    req.method = "POST";
+    req.url = url;
+    req.headers = {{"Content-Type", "application/x-www-form-urlencoded"},
+                   {"Cache-Control", "no-store"}};
+    req.body = body;
+    verify::internal::HttpOptions options;
+    options.timeout = std::chrono::milliseconds(timeout_ms);
+    options.max_body_bytes = 16 * 1024;
+    options.ca_file = ca_file;
+    auto r = verify::internal::Fetch(req, options);
+    if (!r) return std::unexpected(r.error());
+    return r->status;
+  };
+}
 
 class CodeModule final : public Module {
  public:
   static Result<std::unique_ptr<Module>> Build(Shared& shared) {
     auto clients = shared.Clients();
     if (!clients) return Fail(std::move(clients.error()));
+    auto keys = shared.KeyRing();
+    if (!keys) return Fail(std::move(keys.error()));
     const Config& c = shared.config();
+    std::unique_ptr<CodeModule> m(new CodeModule());
+
+    oauth::SessionSettings session_settings;
+    oauth::BackchannelSettings bs;
+    bs.issuer = c.server.issuer;
+    bs.token_ttl_s = c.logout.token_ttl_s;
+    bs.participant_ttl_s = std::max(session_settings.ttl, session_settings.remember_ttl);
+    bs.max_attempts = static_cast<int>(c.logout.backchannel_max_attempts);
+    bs.retry_base_s = c.logout.backchannel_retry_base_s;
+    bs.retry_max_s = c.logout.backchannel_retry_max_s;
+    bs.outbox_ttl_s = c.logout.backchannel_ttl_s;
+    // A claimed row is free again after the longest a send can take, and some.
+    bs.lease_s = c.logout.backchannel_timeout_ms / 1000 + 30;
+    m->logout_store_ = std::make_unique<store::SqlLogoutStore>(shared.db());
+    m->backchannel_ = std::make_unique<oauth::BackchannelLogout>(
+        *m->logout_store_, **clients, RingSigner(**keys),
+        Poster(c.logout.backchannel_timeout_ms, c.logout.backchannel_ca_file), shared.clock(),
+        shared.random(), bs);
+    m->codes_ = std::make_unique<oauth::ParticipantRecordingCodeStore>(shared.code_store(),
+                                                                       *m->backchannel_);
+
     oauth::AuthorizationSettings as;
     as.issuer = c.server.issuer;
     as.code_ttl = c.token.code_ttl_s;
     as.basic_auth_implicit_consent = c.code.basic_auth_implicit_consent;
-    auto deps = std::make_unique<api::CodeApiDeps>(as, **clients, shared.db(), shared.code_store(),
-                                                   shared.session_store(), shared.consent_store(),
-                                                   shared.revocation(), shared.clock(),
-                                                   shared.random(), shared.master().bytes());
-    deps->authenticators.AddDefault(std::make_shared<oauth::UserStoreLogin>(shared.Users()));
+    m->deps_ = std::make_unique<api::CodeApiDeps>(
+        as, **clients, shared.db(), *m->codes_, shared.session_store(), shared.consent_store(),
+        shared.revocation(), shared.clock(), shared.random(), shared.master().bytes(),
+        session_settings);
+    m->deps_->authenticators.AddDefault(std::make_shared<oauth::UserStoreLogin>(shared.Users()));
     // id_token_hint (OIDC Core §3.1.2.1): an ID token of ours, issued to the requesting client.
-    auto ring = shared.KeyRing();
-    if (!ring) return Fail(std::move(ring.error()));
-    deps->authorization.SetIdTokenHintReader(
-        [keys = *ring, issuer = c.server.issuer, &clock = shared.clock()](
-            std::string_view hint, std::string_view client_id) -> Result<std::string> {
-          auto h = oauth::oidc::ReadIdTokenHint(hint, keys->ring()->verify_keys(), issuer, clock);
+    m->deps_->authorization.SetIdTokenHintReader(
+        [keys = *keys, issuer = c.server.issuer, leeway = c.token.leeway_s,
+         &clock = shared.clock()](std::string_view hint,
+                                  std::string_view client_id) -> Result<std::string> {
+          auto h = oauth::oidc::ReadIdTokenHint(hint, keys->ring()->verify_keys(), issuer, clock,
+                                                leeway);
           if (!h) return Fail(std::move(h.error()));
           if (std::find(h->audience.begin(), h->audience.end(), client_id) == h->audience.end()) {
             return Fail(Error::OAuth(400, "invalid_request", "issued to another client"));
           }
           return std::move(h->sub);
         });
-    oauth::SsoSessions* sessions = &deps->sessions;
+    m->end_session_ = std::make_unique<oauth::EndSession>(**clients, HintReader(shared));
+    m->session_store_ = &shared.session_store();
+    m->db_ = &shared.db();
+
+    oauth::SsoSessions* sessions = &m->deps_->sessions;
     shared.background().AddJob("sso.purge", c.store.purge_interval_s,
                                [sessions] { return sessions->Purge(); });
+    oauth::BackchannelLogout* backchannel = m->backchannel_.get();
+    shared.background().AddJob("logout.deliver", 0, [backchannel]() -> Status {
+      auto pass = backchannel->DeliverDue();
+      if (!pass) return Fail(std::move(pass.error()));
+      return {};
+    });
+    shared.background().AddJob("logout.purge", c.store.purge_interval_s,
+                               [backchannel] { return backchannel->Purge(); });
     // device: wrong user codes have their own buckets (per address and per instance).
-    auto guesses = std::make_unique<oauth::LoginThrottle>(
+    m->guesses_ = std::make_unique<oauth::LoginThrottle>(
         shared.clock(), c.device.max_failures, c.device.window_s, c.device.max_ip_failures);
-    auto verification = std::make_unique<oauth::DeviceVerification>(
-        shared.device_store(), shared.user_codes(), shared.clock(), *guesses);
-    return std::unique_ptr<Module>(
-        new CodeModule(std::move(deps), std::move(guesses), std::move(verification)));
+    m->verification_ = std::make_unique<oauth::DeviceVerification>(
+        shared.device_store(), shared.user_codes(), shared.clock(), *m->guesses_);
+    return std::unique_ptr<Module>(std::move(m));
   }
 
   Status Register(http::Router& router) override {
     api::RegisterCodeApi(router, *deps_);
+    api::RegisterLogoutApi(router, {*deps_, *session_store_, *db_, *end_session_, *backchannel_});
     api::RegisterDeviceVerificationApi(router, *deps_, *verification_);
     return {};
   }
 
  private:
-  CodeModule(std::unique_ptr<api::CodeApiDeps> deps, std::unique_ptr<oauth::LoginThrottle> guesses,
-             std::unique_ptr<oauth::DeviceVerification> verification)
-      : deps_(std::move(deps)),
-        guesses_(std::move(guesses)),
-        verification_(std::move(verification)) {}
+  CodeModule() = default;
+  static oauth::LogoutHintReader HintReader(Shared& shared);
+
+  // Declared in dependency order: destroyed users first.
+  std::unique_ptr<store::SqlLogoutStore> logout_store_;
+  std::unique_ptr<oauth::BackchannelLogout> backchannel_;
+  std::unique_ptr<oauth::ParticipantRecordingCodeStore> codes_;
   std::unique_ptr<api::CodeApiDeps> deps_;
+  std::unique_ptr<oauth::EndSession> end_session_;
+  oauth::SessionStore* session_store_ = nullptr;
+  store::Database* db_ = nullptr;
   std::unique_ptr<oauth::LoginThrottle> guesses_;
   std::unique_ptr<oauth::DeviceVerification> verification_;
 };
+
+// An id_token_hint is one of our ID tokens: signature by a published key and iss, expiry not
+// enforced (oauth/oidc/id_token.h ReadIdTokenHint).
+oauth::LogoutHintReader CodeModule::HintReader(Shared& shared) {
+  auto keys = shared.KeyRing();
+  if (!keys) return nullptr;
+  const oauth::KeyManager* manager = *keys;
+  const Clock* clock = &shared.clock();
+  std::string issuer = shared.config().server.issuer;
+  int64_t leeway = shared.config().token.leeway_s;
+  return [manager, clock, issuer, leeway](std::string_view token) -> Result<oauth::LogoutHint> {
+    auto hint =
+        oauth::oidc::ReadIdTokenHint(token, manager->ring()->verify_keys(), issuer, *clock, leeway);
+    if (!hint) return Fail(std::move(hint.error()));
+    return oauth::LogoutHint{hint->sub, hint->sid, hint->client_id, hint->audience};
+  };
+}
 
 }  // namespace
 

@@ -4,6 +4,7 @@
 #include "common/log.h"
 #include "oauth/client/bootstrap_client.h"
 #include "oauth/client/client.h"
+#include "oauth/logout/backchannel.h"
 
 namespace portcullis::app {
 
@@ -30,7 +31,11 @@ Shared::Shared(const Config& config, store::Database& db, oauth::MasterKey maste
       assertion_jtis_(db),
       device_store_(db),
       user_codes_(master_.bytes()),
-      revocation_(refresh_tokens_, codes_, session_store_) {}
+      logout_store_(db),
+      revocation_(refresh_tokens_, codes_, session_store_) {
+  revocation_.OnUserSessionsEnd(oauth::UserLogoutHook(logout_store_, clock_, Random::System(),
+                                                      config_.logout.backchannel_ttl_s));
+}
 
 Result<oauth::KeyManager*> Shared::KeyRing() {
   if (keys_) return keys_.get();
@@ -191,7 +196,9 @@ Result<api::RegistryRoutes*> Shared::Registry() {
   if (!clients) return Fail(std::move(clients.error()));
   registry_ = std::make_unique<api::RegistryRoutes>(
       api::RegistryDeps{db_, clock_, Random::System(), secrets_, **auth, **clients, client_store_,
-                        audit_, ServicesIfBuilt(), &Throttle()});
+                        audit_, ServicesIfBuilt(), &Throttle(),
+                        oauth::UserLogoutHook(logout_store_, clock_, Random::System(),
+                                              config_.logout.backchannel_ttl_s)});
   return registry_.get();
 }
 

@@ -53,6 +53,7 @@
 #include "store/sql/delegation_store.h"
 #include "store/sql/device_store.h"
 #include "store/sql/key_store.h"
+#include "store/sql/logout_store.h"
 #include "store/sql/provider_store.h"
 #include "store/sql/refresh_token_store.h"
 #include "store/sql/service_store.h"
@@ -137,6 +138,9 @@ class Shared {
   store::SqlAssertionJtiStore assertion_jtis_;
   store::SqlDeviceGrantStore device_store_;
   const oauth::UserCodeHasher user_codes_;
+  // Back-channel logout's participants and outbox: a user's sessions ending (revocation_) queue
+  // logout tokens here (oauth/logout/backchannel.h).
+  store::SqlLogoutStore logout_store_;
   oauth::GrantRevocation revocation_;
 
   std::unique_ptr<store::SqlKeyStore> key_store_;

@@ -12,10 +12,12 @@
 #include "app/modules/registry_module.h"
 #include "app/modules/shared.h"
 #include "common/random.h"
+#include "oauth/logout/backchannel.h"
 #include "oauth/refresh/grant_revocation.h"
 #include "oauth/user/user_service.h"
 #include "store/sql/audit_log.h"
 #include "store/sql/code_store.h"
+#include "store/sql/logout_store.h"
 #include "store/sql/refresh_token_store.h"
 #include "store/sql/session_store.h"
 #include "store/sql/user_store.h"
@@ -39,7 +41,11 @@ int RunUserCommand(const cli::State& s, const std::string& cmd, cli::Env& env) {
   store::SqlRefreshTokenStore refresh_tokens(*env.db);
   store::SqlAuthCodeStore codes(*env.db);
   store::SqlSessionStore sessions(*env.db);
+  store::SqlLogoutStore logout_store(*env.db);
   oauth::GrantRevocation revocation(refresh_tokens, codes, sessions);
+  // Locking or deleting ends the user's sessions: back-channel logout is queued for them.
+  revocation.OnUserSessionsEnd(oauth::UserLogoutHook(logout_store, env.clock, Random::System(),
+                                                     env.config.logout.backchannel_ttl_s));
   oauth::UserService users(*env.db, user_store, audit, env.clock, nullptr, revocation.ForUser());
   if (cmd == "create" || cmd == "update") {
     auto body = Body(s, "user " + cmd);

@@ -58,6 +58,9 @@ Result<ClientPatch> ClientPatchFromJson(const boost::json::object& body) {
   p.jwks_uri = f.Str("jwksUri");
   p.authenticate_class = f.Str("authenticateClass");
   p.deref_client_id = f.Str("derefClientId");
+  p.post_logout_redirect_uris = f.StrList("postLogoutRedirectUris");
+  p.backchannel_logout_uri = f.Str("backchannelLogoutUri");
+  p.id_token_signed_response_alg = f.Str("idTokenSignedResponseAlg");
   // Echoed back by clients that GET, edit and PUT the whole object; never written from here.
   // A clientSecret in a request is ignored: secrets are only ever generated (create, rotate).
   f.Ignore("clientSecret");
@@ -111,6 +114,9 @@ boost::json::object ClientToJson(const Client& c) {
   o["jwksUri"] = OrNull(c.jwks_uri);
   o["authenticateClass"] = OrNull(c.authenticate_class);
   o["derefClientId"] = OrNull(c.deref_client_id);
+  o["postLogoutRedirectUris"] = Array(c.post_logout_redirect_uris);
+  o["backchannelLogoutUri"] = OrNull(c.backchannel_logout_uri);
+  o["idTokenSignedResponseAlg"] = OrNull(c.id_token_signed_response_alg);
   o["createdAt"] = c.created_at;
   o["updatedAt"] = c.updated_at;
   return o;

@@ -5,7 +5,9 @@
 //   clientId clientType clientProfile clientName clientDesc ownerId host scope customClaim
 //   redirectUri (the first redirect URI; accepted alone, as light-oauth2 sends it)
 //   redirectUris grantTypes tokenProfile accessTokenTtl authMethod jwks jwksUri
-//   authenticateClass derefClientId createdAt updatedAt (read-only)
+//   authenticateClass derefClientId
+//   postLogoutRedirectUris backchannelLogoutUri idTokenSignedResponseAlg (OpenID Connect)
+//   createdAt updatedAt (read-only)
 //
 // Output never carries the secret or its digest; the API adds "clientSecret" itself on the two
 // calls that reveal a new secret (create, rotate).
@@ -43,6 +45,9 @@ struct ClientPatch {
   std::optional<std::string> jwks_uri;
   std::optional<std::string> authenticate_class;
   std::optional<std::string> deref_client_id;
+  std::optional<std::vector<std::string>> post_logout_redirect_uris;
+  std::optional<std::string> backchannel_logout_uri;
+  std::optional<std::string> id_token_signed_response_alg;
 };
 
 // Type checks and unknown members only; value rules are ValidateClient's (client_service.h).

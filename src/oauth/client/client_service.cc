@@ -67,6 +67,19 @@ Status RequireService(ClientStore& store, store::Tx& tx, std::string_view servic
   return {};
 }
 
+Status CheckRedirectUris(std::string_view name, const std::vector<std::string>& uris) {
+  if (uris.size() > kMaxRedirectUris) {
+    return Fail(FieldError(name, "at most " + std::to_string(kMaxRedirectUris) + " URIs"));
+  }
+  std::set<std::string_view> seen;
+  for (size_t i = 0; i < uris.size(); ++i) {
+    std::string field = std::string(name) + "[" + std::to_string(i) + "]";
+    if (auto st = CheckRedirectUri(field, uris[i]); !st) return st;
+    if (!seen.insert(uris[i]).second) return Fail(FieldError(field, "is a duplicate"));
+  }
+  return {};
+}
+
 }  // namespace
 
 std::vector<std::string> DefaultGrantTypes(ClientType client_type) {
@@ -121,6 +134,11 @@ RejectedEnums ApplyPatch(const ClientPatch& p, Client& c) {
   if (p.jwks_uri) c.jwks_uri = *p.jwks_uri;
   if (p.authenticate_class) c.authenticate_class = *p.authenticate_class;
   if (p.deref_client_id) c.deref_client_id = *p.deref_client_id;
+  if (p.post_logout_redirect_uris) c.post_logout_redirect_uris = *p.post_logout_redirect_uris;
+  if (p.backchannel_logout_uri) c.backchannel_logout_uri = *p.backchannel_logout_uri;
+  if (p.id_token_signed_response_alg) {
+    c.id_token_signed_response_alg = *p.id_token_signed_response_alg;
+  }
   return rejected;
 }
 
@@ -148,12 +166,12 @@ Status ValidateClient(const Client& c, const RejectedEnums& rejected) {
     return Fail(
         FieldError("redirectUris", "at most " + std::to_string(kMaxRedirectUris) + " URIs"));
   }
-  std::set<std::string_view> seen;
-  for (size_t i = 0; i < c.redirect_uris.size(); ++i) {
-    std::string field = "redirectUris[" + std::to_string(i) + "]";
-    if (auto st = CheckRedirectUri(field, c.redirect_uris[i]); !st) return st;
-    if (!seen.insert(c.redirect_uris[i]).second) return Fail(FieldError(field, "is a duplicate"));
+  if (auto st = CheckRedirectUris("redirectUris", c.redirect_uris); !st) return st;
+  // OIDC RP-Initiated Logout §3.1: the same rules as redirect URIs, matched exactly.
+  if (auto st = CheckRedirectUris("postLogoutRedirectUris", c.post_logout_redirect_uris); !st) {
+    return st;
   }
+  std::set<std::string_view> seen;
 
   seen.clear();
   for (size_t i = 0; i < c.grant_types.size(); ++i) {
@@ -207,6 +225,20 @@ Status ValidateClient(const Client& c, const RejectedEnums& rejected) {
     if (auto st = CheckHttpUrl("jwksUri", c.jwks_uri, true, 1024); !st) return st;
   }
   if (auto st = CheckText("authenticateClass", c.authenticate_class, 256, false); !st) return st;
+  if (!c.backchannel_logout_uri.empty()) {
+    if (auto st = CheckBackchannelLogoutUri("backchannelLogoutUri", c.backchannel_logout_uri);
+        !st) {
+      return st;
+    }
+  }
+  if (!c.id_token_signed_response_alg.empty()) {
+    // The JWS algorithms the key ring signs ID tokens with (OIDC Registration §2).
+    if (auto st = CheckEnum("idTokenSignedResponseAlg", c.id_token_signed_response_alg,
+                            {"RS256", "PS256", "ES256", "EdDSA"});
+        !st) {
+      return st;
+    }
+  }
   if (!c.deref_client_id.empty()) {
     if (auto st = CheckId("derefClientId", c.deref_client_id, 64); !st) return st;
     if (!c.IsExternal()) {

@@ -197,6 +197,46 @@ TEST_F(ClientServiceTest, CreateRefusesBadInputWithLightOauth2Codes) {
   p.client_id = "bad id";
   EXPECT_EQ(service_->Create(p, "t", "a").error().description,
             "clientId: may contain only letters, digits and . _ ~ @ + -");
+
+  // OpenID Connect logout and ID-token metadata.
+  p = Confidential();
+  p.post_logout_redirect_uris = std::vector<std::string>{"https://ok/bye", "http://evil.example/"};
+  EXPECT_EQ(service_->Create(p, "t", "a").error().description,
+            "postLogoutRedirectUris[1]: must use https unless the host is loopback");
+  p.post_logout_redirect_uris = std::vector<std::string>{"https://ok/bye", "https://ok/bye"};
+  EXPECT_EQ(service_->Create(p, "t", "a").error().description,
+            "postLogoutRedirectUris[1]: is a duplicate");
+  p.post_logout_redirect_uris = std::vector<std::string>{"https://ok/bye#f"};
+  EXPECT_EQ(service_->Create(p, "t", "a").error().description,
+            "postLogoutRedirectUris[0]: must not contain a fragment");
+  p.post_logout_redirect_uris = std::vector<std::string>(21, "https://ok/bye");
+  EXPECT_EQ(service_->Create(p, "t", "a").error().description,
+            "postLogoutRedirectUris: at most 20 URIs");
+
+  p = Confidential();
+  p.backchannel_logout_uri = "http://rp.example/bc";
+  EXPECT_EQ(service_->Create(p, "t", "a").error().description,
+            "backchannelLogoutUri: must use https unless the host is loopback");
+  p.backchannel_logout_uri = "https://rp.example/bc#frag";
+  EXPECT_EQ(service_->Create(p, "t", "a").error().description,
+            "backchannelLogoutUri: must not contain a fragment");
+  p.backchannel_logout_uri = "/bc";
+  EXPECT_EQ(service_->Create(p, "t", "a").error().description,
+            "backchannelLogoutUri: '/bc' is not an absolute URL");
+  p.backchannel_logout_uri = "javascript:alert(1)";
+  EXPECT_EQ(service_->Create(p, "t", "a").error().description,
+            "backchannelLogoutUri: must be an https URL");
+  p.backchannel_logout_uri = "https://u:p@rp.example/bc";
+  EXPECT_EQ(service_->Create(p, "t", "a").error().description,
+            "backchannelLogoutUri: must not contain userinfo");
+
+  p = Confidential();
+  p.id_token_signed_response_alg = "none";
+  EXPECT_EQ(service_->Create(p, "t", "a").error().description,
+            "idTokenSignedResponseAlg: 'none' is not one of RS256, PS256, ES256, EdDSA");
+  p.id_token_signed_response_alg = "HS256";
+  EXPECT_EQ(service_->Create(p, "t", "a").error().description,
+            "idTokenSignedResponseAlg: 'HS256' is not one of RS256, PS256, ES256, EdDSA");
   EXPECT_EQ(ClientCount(), 0);
   EXPECT_EQ(AuditCount(), 0);
 }

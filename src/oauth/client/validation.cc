@@ -293,6 +293,31 @@ Status CheckHttpUrl(std::string_view field, std::string_view url, bool https_onl
   return {};
 }
 
+Status CheckBackchannelLogoutUri(std::string_view field, std::string_view url) {
+  if (url.size() > 1024) return Fail(FieldError(field, "at most 1024 characters"));
+  auto parsed = boost::urls::parse_absolute_uri(boost::core::string_view(url.data(), url.size()));
+  if (!parsed) {
+    // parse_absolute_uri refuses a fragment; say so rather than "not absolute".
+    if (url.find('#') != std::string_view::npos) {
+      return Fail(FieldError(field, "must not contain a fragment"));
+    }
+    return Fail(FieldError(field, Quote(url) + " is not an absolute URL"));
+  }
+  const auto& u = *parsed;
+  std::string scheme = LowerScheme(u);
+  if (scheme != "http" && scheme != "https") {
+    return Fail(FieldError(field, "must be an https URL"));
+  }
+  if (!u.has_authority() || u.encoded_host().empty()) {
+    return Fail(FieldError(field, "needs a host"));
+  }
+  if (u.has_userinfo()) return Fail(FieldError(field, "must not contain userinfo"));
+  if (scheme == "http" && !IsLoopbackHost(u)) {
+    return Fail(FieldError(field, "must use https unless the host is loopback"));
+  }
+  return {};
+}
+
 bool IsReservedClaim(std::string_view name) {
   return std::find(kReservedClaims.begin(), kReservedClaims.end(), name) != kReservedClaims.end();
 }

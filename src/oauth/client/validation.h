@@ -47,6 +47,9 @@ Status CheckRedirectUri(std::string_view field, std::string_view uri);
 // http to loopback hosts only.
 Status CheckHttpUrl(std::string_view field, std::string_view url, bool https_only,
                     size_t max_chars);
+// A back-channel logout receiver (OIDC Back-Channel Logout §2.2): an absolute https URL (http to
+// loopback hosts only), with a host; a path and query are allowed, a fragment and userinfo not.
+Status CheckBackchannelLogoutUri(std::string_view field, std::string_view url);
 // A JSON object (custom claims) whose member names avoid the registered and token-service
 // claim names (reference §18.6).
 Status CheckCustomClaims(std::string_view field, std::string_view json_text, size_t max_chars);

@@ -28,6 +28,7 @@ class MemorySessionStore final : public SessionStore {
     if (auto it = sessions_.find(key); it != sessions_.end()) sessions_.erase(it);
     return {};
   }
+  Status DeleteIn(store::Tx&, std::string_view key) override { return Delete(key); }
   Status DeleteForUser(store::Tx&, std::string_view user_id) override {
     std::lock_guard lock(mu_);
     std::erase_if(sessions_, [&](const auto& kv) { return kv.second.user_id == user_id; });

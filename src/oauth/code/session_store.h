@@ -46,6 +46,9 @@ class SessionStore {
   virtual Result<std::optional<SsoSession>> Find(std::string_view key, int64_t now) = 0;
   // Ends one session; unknown keys are fine.
   virtual Status Delete(std::string_view key) = 0;
+  // The same inside `tx`: a sign-out that queues back-channel logout tokens commits both
+  // together (oauth/logout/backchannel.h).
+  virtual Status DeleteIn(store::Tx& tx, std::string_view key) = 0;
   // Ends every session of `user_id`, whatever realm signed them in, inside `tx`.
   virtual Status DeleteForUser(store::Tx& tx, std::string_view user_id) = 0;
   // Deletes the sessions that expired at or before `now`.

@@ -30,6 +30,13 @@ class GrantRevocation {
   GrantRevocation(RefreshTokenStore& refresh_tokens, AuthCodeStore& codes, SessionStore& sessions)
       : refresh_tokens_(refresh_tokens), codes_(codes), sessions_(sessions) {}
 
+  // Called inside RevokeUserGrants, before the user's SSO sessions are deleted, so that what
+  // follows a session's end commits with it (back-channel logout queues its logout tokens:
+  // oauth/logout/backchannel.h QueueUserLogout). Set before the first call; not synchronised.
+  void OnUserSessionsEnd(std::function<Status(store::Tx&, std::string_view)> fn) {
+    on_sessions_end_ = std::move(fn);
+  }
+
   // Every refresh-token family, unredeemed code and SSO session of `user_id`.
   Status RevokeUserGrants(store::Tx& tx, std::string_view user_id, int64_t now) const;
   // The refresh-token families and unredeemed codes of `user_id` at `client_id` (a revoked
@@ -54,6 +61,7 @@ class GrantRevocation {
   RefreshTokenStore& refresh_tokens_;
   AuthCodeStore& codes_;
   SessionStore& sessions_;
+  std::function<Status(store::Tx&, std::string_view)> on_sessions_end_;
 };
 
 }  // namespace portcullis::oauth

@@ -137,7 +137,11 @@ Result<User> UserService::Delete(std::string_view user_id, std::string_view acto
     if (auto st = CheckUserWrite(by, before.user_id, &before.roles, nullptr); !st) {
       return Fail(std::move(st.error()));
     }
-    // The store deletes what the user holds with them: refresh tokens, codes, sessions, consents.
+    // Ended first like a lock, so what follows a session's end (back-channel logout) happens;
+    // then the store deletes what the user holds with them: refresh tokens, codes, sessions,
+    // consents.
+    if (auto st = revoke_grants_(tx, user_id, clock_.Now()); !st)
+      return Fail(std::move(st.error()));
     if (auto st = users_.Delete(tx, user_id); !st) return Fail(std::move(st.error()));
     if (auto a = audit_.Record(tx, clock_.Now(),
                                {std::string(actor), "user.delete", "user", std::string(user_id),

@@ -15,7 +15,7 @@ using oauth::Client;
 
 // The columns of the clients table, in the order of ClientParams and RowToClient. Every
 // statement on the table is built from this list.
-constexpr std::array<std::string_view, 22> kColumns = {"client_id",
+constexpr std::array<std::string_view, 25> kColumns = {"client_id",
                                                        "client_type",
                                                        "client_profile",
                                                        "client_name",
@@ -36,7 +36,10 @@ constexpr std::array<std::string_view, 22> kColumns = {"client_id",
                                                        "host",
                                                        "created_at",
                                                        "updated_at",
-                                                       "auth_method_explicit"};
+                                                       "auth_method_explicit",
+                                                       "post_logout_redirect_uris",
+                                                       "backchannel_logout_uri",
+                                                       "id_token_signed_response_alg"};
 constexpr size_t kIdColumn = 0;
 constexpr size_t kCreatedAtColumn = 19;
 
@@ -119,7 +122,10 @@ std::vector<Param> ClientParams(const Client& c) {
           Text(c.host),
           Int(c.created_at),
           Int(c.updated_at),
-          Int(c.auth_method_explicit ? 1 : 0)};
+          Int(c.auth_method_explicit ? 1 : 0),
+          Text(EncodeList(c.post_logout_redirect_uris)),
+          OptText(c.backchannel_logout_uri),
+          OptText(c.id_token_signed_response_alg)};
 }
 
 std::vector<Param> UpdateParams(const Client& c) {
@@ -157,6 +163,9 @@ Client RowToClient(const Row& r) {
   c.created_at = r.Int(19);
   c.updated_at = r.Int(20);
   c.auth_method_explicit = r.Int(21) != 0;
+  c.post_logout_redirect_uris = DecodeList(r.Str(22));
+  c.backchannel_logout_uri = r.Str(23);
+  c.id_token_signed_response_alg = r.Str(24);
   return c;
 }
 

@@ -51,6 +51,9 @@ Client Sample(std::string id, std::string name = "PetStore", std::string host = 
   c.deref_client_id = "deref";
   c.owner_id = "admin";
   c.host = std::move(host);
+  c.post_logout_redirect_uris = {"https://a.example/bye", "http://127.0.0.1:9/bye"};
+  c.backchannel_logout_uri = "https://a.example/bc?x=1";
+  c.id_token_signed_response_alg = "ES256";
   c.created_at = 100;
   c.updated_at = 200;
   return c;
@@ -77,6 +80,9 @@ void ExpectSame(const Client& a, const Client& b) {
   EXPECT_EQ(a.deref_client_id, b.deref_client_id);
   EXPECT_EQ(a.owner_id, b.owner_id);
   EXPECT_EQ(a.host, b.host);
+  EXPECT_EQ(a.post_logout_redirect_uris, b.post_logout_redirect_uris);
+  EXPECT_EQ(a.backchannel_logout_uri, b.backchannel_logout_uri);
+  EXPECT_EQ(a.id_token_signed_response_alg, b.id_token_signed_response_alg);
   EXPECT_EQ(a.created_at, b.created_at);
   EXPECT_EQ(a.updated_at, b.updated_at);
 }
@@ -147,6 +153,9 @@ TEST_P(ClientStoreContract, InsertLoadAndUpdateKeepEveryField) {
     changed.access_token_ttl.reset();
     changed.redirect_uris.clear();
     changed.client_desc.clear();
+    changed.post_logout_redirect_uris = {"https://c.example/bye"};
+    changed.backchannel_logout_uri.clear();
+    changed.id_token_signed_response_alg = "PS256";
     changed.created_at = 999;  // not written by Update
     changed.updated_at = 300;
     ASSERT_TRUE(In(db, [&](Tx& tx) -> Status {

@@ -33,6 +33,12 @@ Status SqlSessionStore::Delete(std::string_view key) {
   return {};
 }
 
+Status SqlSessionStore::DeleteIn(Tx& tx, std::string_view key) {
+  auto n = tx.Exec("DELETE FROM sso_sessions WHERE session_hash = $1", {Text(key)});
+  if (!n) return Fail(n.error());
+  return {};
+}
+
 Status SqlSessionStore::DeleteForUser(Tx& tx, std::string_view user_id) {
   // Every realm's sessions: a session's key hides its realm, its row still names the user.
   auto n = tx.Exec("DELETE FROM sso_sessions WHERE user_id = $1", {Text(user_id)});

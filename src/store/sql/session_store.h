@@ -14,6 +14,7 @@ class SqlSessionStore final : public oauth::SessionStore {
   Status Insert(std::string_view key, const oauth::SsoSession& session) override;
   Result<std::optional<oauth::SsoSession>> Find(std::string_view key, int64_t now) override;
   Status Delete(std::string_view key) override;
+  Status DeleteIn(Tx& tx, std::string_view key) override;
   Status DeleteForUser(Tx& tx, std::string_view user_id) override;
   Status Purge(int64_t now) override;
 

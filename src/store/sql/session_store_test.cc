@@ -106,6 +106,20 @@ TEST_P(SqlSessionStoreTest, DeleteForUserRollsBackWithItsTransaction) {
   EXPECT_EQ((*row)->Str(1), "N");
 }
 
+// DeleteIn belongs to the caller's transaction too (a sign-out with its logout tokens).
+TEST_P(SqlSessionStoreTest, DeleteInCommitsAndRollsBackWithItsTransaction) {
+  SqlSessionStore sessions(db());
+  ASSERT_TRUE(sessions.Insert("k", SsoSession{"alice", false, 1, 100}));
+  auto st = db().Transact("t", [&](Tx& tx) -> Status {
+    if (auto r = sessions.DeleteIn(tx, "k"); !r) return r;
+    return Fail(Error::Internal("roll back"));
+  });
+  ASSERT_FALSE(st);
+  EXPECT_TRUE(*sessions.Find("k", 0));
+  ASSERT_TRUE(db().Transact("t", [&](Tx& tx) { return sessions.DeleteIn(tx, "k"); }));
+  EXPECT_FALSE(*sessions.Find("k", 0));
+}
+
 PORTCULLIS_INSTANTIATE_BACKENDS(SqlSessionStoreTest);
 
 }  // namespace

@@ -16,7 +16,7 @@ import requests
 
 from code_helpers import (BROWSER, REDIRECT, authorize, browser_login, code_params,
                           make_client, make_user, page_form, query_of, redeem, submit)
-from conftest import Portcullis, poll
+from conftest import Portcullis, new_pg_database, poll
 from oauth_fixtures import BOOT_ID, BOOT_SECRET, OAuthServer
 from test_registry_common import err
 
@@ -104,7 +104,7 @@ def op():
     assert o.s.stop() == 0, o.s.read_log()
 
 
-def verify_logout_token(oauth, token, client_id):
+def verify_logout_token(oauth, token, client_id, issuer=None):
     """Back-Channel Logout §2.6 as an RP does it: signature by a key of /oauth2/keys, typ
     logout+jwt, iss, aud, iat/exp, jti, events, sub/sid, and no nonce."""
     header = jwt.get_unverified_header(token)
@@ -113,7 +113,7 @@ def verify_logout_token(oauth, token, client_id):
     jwk = next(k for k in keys if k["kid"] == header["kid"])
     key = jwt.PyJWK(jwk, algorithm=header["alg"])
     claims = jwt.decode(token, key.key, algorithms=[header["alg"]], audience=client_id,
-                        issuer=oauth.url, options={"require": ["iat", "exp", "jti"]})
+                        issuer=issuer or oauth.url, options={"require": ["iat", "exp", "jti"]})
     assert claims["events"] == {BACKCHANNEL_EVENT: {}}, claims
     assert "nonce" not in claims
     assert 0 < claims["exp"] - claims["iat"] <= 300
@@ -428,3 +428,35 @@ def test_deleting_the_user_sends_a_logout_token(op, receiver):
     assert r.status_code == 200, r.text
     poll(lambda: receiver.count() >= 1, "the logout token")
     assert verify_logout_token(op, receiver.token(0), client_id)["sub"] == "alice"
+
+
+def test_two_instances_on_postgresql_deliver_each_token_once(receiver):
+    """Two instances share one PostgreSQL: sessions begin on one and end on the other, both run
+    the delivery job, and every logout token is delivered exactly once."""
+    url = new_pg_database()
+    issuer = "http://op.cluster.test"
+    env = {"PORTCULLIS_BOOTSTRAP_CLIENT_ID": BOOT_ID,
+           "PORTCULLIS_BOOTSTRAP_CLIENT_SECRET": BOOT_SECRET,
+           "PORTCULLIS_LOGOUT_BACKCHANNEL_RETRY_BASE_S": "1",
+           "PORTCULLIS_SERVER_ISSUER": issuer}
+    a = Portcullis(store=url, env=env)
+    b = Portcullis(store=url, env=env)
+    try:
+        op_a, op_b = OAuthServer(a), OAuthServer(b)
+        make_user(op_a)
+        client_id, _ = make_client(op_a, "trusted", backchannelLogoutUri=receiver.url)
+        for _ in range(3):
+            s, _ = signed_in(op_a, client_id)
+            assert confirm_logout(op_b, s).status_code == 200
+
+        def delivered():
+            return sum(x.read_log().count("logout.backchannel_delivered") for x in (a, b))
+
+        poll(lambda: delivered() >= 3, "three deliveries", deadline_s=30)
+        assert receiver.count() == 3 and delivered() == 3
+        sids = {verify_logout_token(op_a, receiver.token(i), client_id, issuer)["sid"]
+                for i in range(3)}
+        assert len(sids) == 3
+    finally:
+        for x in (a, b):
+            assert x.stop() == 0, x.read_log()

@@ -149,7 +149,8 @@ export class UserAgent {
       fields.push([input.name, value]);
     }
     const named = form.buttons.filter((b) => b.name);
-    const yes = named.find((b) => YES.test(b.value) || YES.test(b.name));
+    const yes = named.find((b) => (YES.test(b.value) || YES.test(b.name)) &&
+      !NO.test(b.value) && !NO.test(b.name));
     // Without an affirmative named button, the unnamed submit button is the one that goes on.
     if (yes) fields.push([yes.name, yes.value]);
     return fields;

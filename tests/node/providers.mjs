@@ -4,6 +4,7 @@
 //   const p = await startProvider('portcullis' | 'peer');
 //   p.name, p.issuer, p.user ({ id, password, email, givenName, familyName })
 //   await p.registerClient({ redirectUris, postLogoutRedirectUris, grantTypes, public, scope })
+//       (Portcullis also takes idTokenSignedResponseAlg and backchannelLogoutUri)
 //       -> { clientId, clientSecret (undefined for a public client) }
 //   await p.signIn(authorizationUrl) -> the callback URL (with code) the provider redirects to
 //   await p.approveDevice(verificationUri, userCode) -> after the user entered the code, signed
@@ -66,7 +67,7 @@ async function startPortcullisProvider() {
     issuer: server.url,
     server,
     async registerClient({ redirectUris = [], postLogoutRedirectUris, grantTypes, public: isPublic = false,
-      scope = 'openid profile email', idTokenSignedResponseAlg } = {}) {
+      scope = 'openid profile email', idTokenSignedResponseAlg, backchannelLogoutUri } = {}) {
       const fields = { clientType: isPublic ? 'public' : 'confidential',
         clientProfile: isPublic ? 'browser' : 'webserver', scope, redirectUris };
       if (isPublic) fields.authMethod = 'none';
@@ -74,6 +75,7 @@ async function startPortcullisProvider() {
       // Sent only when asked for: a client registry without these fields refuses unknown members.
       if (postLogoutRedirectUris) fields.postLogoutRedirectUris = postLogoutRedirectUris;
       if (idTokenSignedResponseAlg) fields.idTokenSignedResponseAlg = idTokenSignedResponseAlg;
+      if (backchannelLogoutUri) fields.backchannelLogoutUri = backchannelLogoutUri;
       const created = await server.createClient(fields);
       return { clientId: created.clientId, clientSecret: isPublic ? undefined : created.clientSecret };
     },

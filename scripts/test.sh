@@ -14,6 +14,9 @@ fi
 if [[ -f tests/browser/package.json ]]; then
   (cd tests/browser && npm ci --no-audit --no-fund --silent)
 fi
+# The peer OpenID provider (node-oidc-provider) the interop suite also runs against; without it
+# those tests fail (tests/node/providers.mjs, tests/integration/test_interop_oidc_authlib.py).
+(cd tests/peer && npm ci --no-audit --no-fund --silent)
 
 jobs=$(nproc)
 pgdir=$(mktemp -d /tmp/portcullis-pg.XXXXXX)

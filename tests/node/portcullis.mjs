@@ -48,13 +48,13 @@ export async function startPortcullis(extraArgs = []) {
       if (r.status !== 200) throw new Error('admin token: ' + r.status + ' ' + await r.text());
       return (await r.json()).access_token;
     },
-    async createUser(userId, password) {
+    async createUser(userId, password, fields = {}) {
       const token = await this.adminToken();
       const r = await fetch(url + '/oauth2/user', {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: 'Bearer ' + token },
         body: JSON.stringify({ userId, userType: 'customer', firstName: 'F', lastName: 'L',
-          email: userId + '@example.com', password, passwordConfirm: password }),
+          email: userId + '@example.com', password, passwordConfirm: password, ...fields }),
       });
       if (r.status !== 200) throw new Error('create user: ' + r.status + ' ' + await r.text());
     },

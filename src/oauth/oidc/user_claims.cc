@@ -53,15 +53,29 @@ const std::vector<std::string_view>& OidcScopes() {
   return kScopes;
 }
 
+// No "acr": every sign-in is by password and no acr is asserted (acr_values is ignored), and
+// discovery lists nothing we never return.
 const std::vector<std::string_view>& ClaimsSupported() {
-  static const std::vector<std::string_view> kClaims = {
-      "sub",        "iss",          "aud",
-      "exp",        "iat",          "auth_time",
-      "nonce",      "at_hash",      "sid",
-      "acr",        "amr",          "name",
-      "given_name", "family_name",  "preferred_username",
-      "updated_at", "email",        "email_verified",
-      "address",    "phone_number", "phone_number_verified"};
+  static const std::vector<std::string_view> kClaims = {"sub",
+                                                        "iss",
+                                                        "aud",
+                                                        "exp",
+                                                        "iat",
+                                                        "auth_time",
+                                                        "nonce",
+                                                        "at_hash",
+                                                        "sid",
+                                                        "amr",
+                                                        "name",
+                                                        "given_name",
+                                                        "family_name",
+                                                        "preferred_username",
+                                                        "updated_at",
+                                                        "email",
+                                                        "email_verified",
+                                                        "address",
+                                                        "phone_number",
+                                                        "phone_number_verified"};
   return kClaims;
 }
 

@@ -65,6 +65,9 @@ struct RegistryDeps {
   // Optional: runs where a user's SSO sessions end (lock, delete, password change), in that
   // transaction: back-channel logout queues its tokens (GrantRevocation::OnUserSessionsEnd).
   std::function<Status(store::Tx&, std::string_view)> on_user_sessions_end;
+  // The algorithms idTokenSignedResponseAlg may name (ClientService::SetIdTokenAlgs); empty:
+  // every one Portcullis implements.
+  std::vector<std::string> id_token_algs;
 };
 
 namespace registry {

@@ -2,11 +2,21 @@
 
 #include "app/master_key.h"
 #include "common/log.h"
+#include "jose/alg.h"
 #include "oauth/client/bootstrap_client.h"
 #include "oauth/client/client.h"
 #include "oauth/logout/backchannel.h"
+#include "oauth/oidc/id_token.h"
 
 namespace portcullis::app {
+
+std::vector<std::string> IdTokenAlgNames(const Config& c) {
+  std::vector<std::string> out;
+  auto primary = jose::ParseAlg(c.keys.algorithm);
+  if (!primary) return out;  // config validation refuses it before any module is built
+  for (jose::Alg a : oauth::oidc::IdTokenAlgs(*primary)) out.emplace_back(jose::AlgName(a));
+  return out;
+}
 
 Shared::Shared(const Config& config, store::Database& db, oauth::MasterKey master,
                Background& background)
@@ -194,11 +204,20 @@ Result<api::RegistryRoutes*> Shared::Registry() {
   if (!auth) return Fail(std::move(auth.error()));
   auto clients = Clients();
   if (!clients) return Fail(std::move(clients.error()));
-  registry_ = std::make_unique<api::RegistryRoutes>(
-      api::RegistryDeps{db_, clock_, Random::System(), secrets_, **auth, **clients, client_store_,
-                        audit_, ServicesIfBuilt(), &Throttle(),
-                        oauth::UserLogoutHook(logout_store_, clock_, Random::System(),
-                                              config_.logout.backchannel_ttl_s)});
+  api::RegistryDeps deps{db_,
+                         clock_,
+                         Random::System(),
+                         secrets_,
+                         **auth,
+                         **clients,
+                         client_store_,
+                         audit_,
+                         ServicesIfBuilt(),
+                         &Throttle(),
+                         oauth::UserLogoutHook(logout_store_, clock_, Random::System(),
+                                               config_.logout.backchannel_ttl_s)};
+  deps.id_token_algs = IdTokenAlgNames(config_);
+  registry_ = std::make_unique<api::RegistryRoutes>(deps);
   return registry_.get();
 }
 

@@ -63,6 +63,10 @@
 
 namespace portcullis::app {
 
+// The JWS algorithms this configuration signs ID tokens with (RS256 plus keys.algorithm,
+// oidc::IdTokenAlgs): discovery lists them and client registration accepts only them.
+std::vector<std::string> IdTokenAlgNames(const Config& c);
+
 class Shared {
  public:
   // `config`, `db` and `background` must outlive this object.

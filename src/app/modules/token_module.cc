@@ -41,10 +41,7 @@ class TokenModule final : public Module {
                               c.token.audience.empty() ? c.server.issuer : c.token.audience,
                               c.verify.default_service};
     api::Discovery discovery{c.server.issuer, c.Serves("code"), c.Serves("key")};
-    discovery.id_token_signing_algs.clear();
-    for (jose::Alg a : oauth::oidc::IdTokenAlgs(*jose::ParseAlg(c.keys.algorithm))) {
-      discovery.id_token_signing_algs.emplace_back(jose::AlgName(a));
-    }
+    discovery.id_token_signing_algs = IdTokenAlgNames(c);
     // device: the verification page is the code service's, under the same issuer.
     oauth::DeviceSettings ds{c.device.code_ttl_s, c.device.interval_s,
                              c.server.issuer + "/oauth2/device"};

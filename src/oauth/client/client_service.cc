@@ -142,7 +142,8 @@ RejectedEnums ApplyPatch(const ClientPatch& p, Client& c) {
   return rejected;
 }
 
-Status ValidateClient(const Client& c, const RejectedEnums& rejected) {
+Status ValidateClient(const Client& c, const RejectedEnums& rejected,
+                      const std::vector<std::string>& id_token_algs) {
   if (auto st = CheckId("clientId", c.client_id, 64); !st) return st;
   if (rejected.client_type) {
     return CheckEnum("clientType", *rejected.client_type,
@@ -233,10 +234,13 @@ Status ValidateClient(const Client& c, const RejectedEnums& rejected) {
   }
   if (!c.id_token_signed_response_alg.empty()) {
     // The JWS algorithms the key ring signs ID tokens with (OIDC Registration §2).
-    if (auto st = CheckEnum("idTokenSignedResponseAlg", c.id_token_signed_response_alg,
-                            {"RS256", "PS256", "ES256", "EdDSA"});
-        !st) {
-      return st;
+    static const std::vector<std::string> kAll = {"RS256", "PS256", "ES256", "EdDSA"};
+    const auto& algs = id_token_algs.empty() ? kAll : id_token_algs;
+    if (std::ranges::find(algs, c.id_token_signed_response_alg) == algs.end()) {
+      std::string list;
+      for (const auto& a : algs) list += (list.empty() ? "" : ", ") + a;
+      return Fail(FieldError("idTokenSignedResponseAlg",
+                             "'" + c.id_token_signed_response_alg + "' is not one of " + list));
     }
   }
   if (!c.deref_client_id.empty()) {
@@ -287,7 +291,9 @@ Result<ClientWithSecret> ClientService::Create(const ClientPatch& p, std::string
   c.client_id = p.client_id && !p.client_id->empty() ? *p.client_id : random_.Uuid();
   if (c.owner_id.empty()) c.owner_id = std::string(default_owner);
   if (!p.grant_types) c.grant_types = DefaultGrantTypes(c.client_type);
-  if (auto st = ValidateClient(c, rejected); !st) return Fail(std::move(st.error()));
+  if (auto st = ValidateClient(c, rejected, id_token_algs_); !st) {
+    return Fail(std::move(st.error()));
+  }
   if (auto st = CheckClientWrite(by, nullptr, &c); !st) return Fail(std::move(st.error()));
 
   ClientWithSecret out;
@@ -333,7 +339,7 @@ Result<ClientWithSecret> ClientService::Update(std::string_view client_id, const
         before.auth_method == DefaultAuthMethod(before.client_type)) {
       c.auth_method = DefaultAuthMethod(c.client_type);
     }
-    if (auto r = ValidateClient(c, rejected); !r) return r;
+    if (auto r = ValidateClient(c, rejected, id_token_algs_); !r) return r;
     if (auto r = CheckClientWrite(by, &before, &c); !r) return r;
     if (UsesSecret(c.auth_method) && c.secret_hash.empty()) {
       out.secret = Secret(random_.Token(kClientSecretBytes));

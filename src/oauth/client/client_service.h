@@ -62,7 +62,10 @@ struct RejectedEnums {
 
 // Value rules for a complete client: types, lengths, enums, redirect URIs, grant types against
 // the client type, auth method against jwks/jwksUri, custom claims, derefClientId (ERR12043).
-Status ValidateClient(const Client& c, const RejectedEnums& rejected = {});
+// `id_token_algs`: the JWS algorithms this server holds ID-token keys for (RS256 plus
+// keys.algorithm, oidc::IdTokenAlgs); empty: RS256, PS256, ES256 and EdDSA.
+Status ValidateClient(const Client& c, const RejectedEnums& rejected = {},
+                      const std::vector<std::string>& id_token_algs = {});
 // The grants a client of this type gets when a create names none: light-oauth2's behaviour
 // (reference §4.4), minus client_credentials for public clients (RFC 6749 §4.4).
 std::vector<std::string> DefaultGrantTypes(ClientType client_type);
@@ -115,8 +118,13 @@ class ClientService {
   // ERR12014 unknown client.
   Result<bool> VerifySecret(std::string_view client_id, const Secret& secret);
 
+  // The algorithms idTokenSignedResponseAlg may name: those the key ring signs ID tokens with,
+  // so a client never registers one the token endpoint could not honour.
+  void SetIdTokenAlgs(std::vector<std::string> algs) { id_token_algs_ = std::move(algs); }
+
  private:
   void RefreshCatalog(std::string_view client_id);
+  std::vector<std::string> id_token_algs_;
   store::Database& db_;
   ClientStore& store_;
   audit::AuditLog& audit_;

@@ -30,6 +30,7 @@ Context::Context(const RegistryDeps& d)
       refresh_tokens(d.db, refresh_token_store, audit, d.clock) {
   // Set before any request: UserService calls it through revocation.ForUser().
   if (d.on_user_sessions_end) revocation.OnUserSessionsEnd(d.on_user_sessions_end);
+  clients.AllowHttpLoopbackJwksUri(d.jwks_uri_http_loopback);
 }
 
 Result<Caller> Authorize(const Context& ctx, const http::Request& req, std::string_view read,

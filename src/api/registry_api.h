@@ -65,6 +65,8 @@ struct RegistryDeps {
   // Optional: runs where a user's SSO sessions end (lock, delete, password change), in that
   // transaction: back-channel logout queues its tokens (GrantRevocation::OnUserSessionsEnd).
   std::function<Status(store::Tx&, std::string_view)> on_user_sessions_end;
+  // config jwks_uri.allow_http_loopback: clients may register an http jwksUri on loopback.
+  bool jwks_uri_http_loopback = false;
 };
 
 namespace registry {

@@ -62,7 +62,9 @@ struct RejectedEnums {
 
 // Value rules for a complete client: types, lengths, enums, redirect URIs, grant types against
 // the client type, auth method against jwks/jwksUri, custom claims, derefClientId (ERR12043).
-Status ValidateClient(const Client& c, const RejectedEnums& rejected = {});
+// A jwksUri is https; http to a loopback host only with `allow_http_loopback_jwks_uri`.
+Status ValidateClient(const Client& c, const RejectedEnums& rejected = {},
+                      bool allow_http_loopback_jwks_uri = false);
 // The grants a client of this type gets when a create names none: light-oauth2's behaviour
 // (reference §4.4), minus client_credentials for public clients (RFC 6749 §4.4).
 std::vector<std::string> DefaultGrantTypes(ClientType client_type);
@@ -115,6 +117,10 @@ class ClientService {
   // ERR12014 unknown client.
   Result<bool> VerifySecret(std::string_view client_id, const Secret& secret);
 
+  // config jwks_uri.allow_http_loopback: a jwksUri may be http:// to a loopback host (tests,
+  // development). Off by default: https only. Set before use; not synchronized.
+  void AllowHttpLoopbackJwksUri(bool allow) { allow_http_loopback_jwks_uri_ = allow; }
+
  private:
   void RefreshCatalog(std::string_view client_id);
   store::Database& db_;
@@ -124,6 +130,7 @@ class ClientService {
   Random& random_;
   const SecretHasher& secrets_;
   ClientCatalog* catalog_;
+  bool allow_http_loopback_jwks_uri_ = false;
 };
 
 // Replaces a legacy (PBKDF2) digest by a keyed one after `secret` was verified against it. The

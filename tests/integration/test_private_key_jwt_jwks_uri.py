@@ -7,15 +7,22 @@ flood of unknown kids bounded by the rate limit, unreachable / oversized / redir
 refused as invalid_client, the http refusal at registration, the accepted `aud` forms, iat/nbf
 at most 60 s ahead, and Authlib's PrivateKeyJWT as an independent client.
 """
+import datetime
 import http.server
+import ipaddress
 import json
 import socket
+import ssl
 import threading
 import time
 import uuid
 
 import pytest
 import requests
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from jwcrypto import jwk, jwt as jwcrypto_jwt
 
 from conftest import Portcullis
@@ -28,7 +35,7 @@ class JwksServer:
     """Serves /jwks (the current key set, max-age 300), /big (over the 64 KiB limit) and
     /redirect (302 to /jwks), counting requests per path."""
 
-    def __init__(self):
+    def __init__(self, tls=None):
         self.keys = []
         self.counts = {}
         self.lock = threading.Lock()
@@ -65,7 +72,14 @@ class JwksServer:
                 self.wfile.write(body)
 
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.httpd.daemon_threads = True
+        scheme = "http"
+        if tls:  # (certificate chain file, key file)
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*tls)
+            self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
+            scheme = "https"
+        self.url = f"{scheme}://127.0.0.1:{self.httpd.server_address[1]}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
 
@@ -85,9 +99,9 @@ def jwks_server():
     s.close()
 
 
-def start_oauth(allow_http_loopback):
+def start_oauth(allow_http_loopback, **extra_env):
     env = {"PORTCULLIS_BOOTSTRAP_CLIENT_ID": BOOT_ID,
-           "PORTCULLIS_BOOTSTRAP_CLIENT_SECRET": BOOT_SECRET}
+           "PORTCULLIS_BOOTSTRAP_CLIENT_SECRET": BOOT_SECRET, **extra_env}
     if allow_http_loopback:
         env["PORTCULLIS_JWKS_URI_ALLOW_HTTP_LOOPBACK"] = "true"
     return Portcullis(env=env)
@@ -314,3 +328,66 @@ def test_authlib_private_key_jwt_client(oauth, jwks_server):
     assert r.json()["active"] is True
     assert r.json()["client_id"] == cid
     assert jwks_server.count("/jwks") == 1
+
+
+def certificate(subject, issuer_name=None, issuer_key=None, ca=False, ip=None):
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    b = (x509.CertificateBuilder().subject_name(name).issuer_name(issuer_name or name)
+         .public_key(key.public_key()).serial_number(x509.random_serial_number())
+         .not_valid_before(now - datetime.timedelta(minutes=5))
+         .not_valid_after(now + datetime.timedelta(days=1))
+         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+    if ip:
+        b = b.add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(ip))]),
+                            critical=False)
+    return b.sign(issuer_key or key, hashes.SHA256()), key
+
+
+def write_pem(path, cert=None, key=None):
+    with open(path, "wb") as f:
+        if cert is not None:
+            f.write(cert.public_bytes(serialization.Encoding.PEM))
+        if key is not None:
+            f.write(key.private_bytes(serialization.Encoding.PEM,
+                                      serialization.PrivateFormat.PKCS8,
+                                      serialization.NoEncryption()))
+    return path
+
+
+def test_https_jwks_uri_with_verified_tls_and_no_http_allowance(tmp_path):
+    """The production path: https only (allow_http_loopback off), the server certificate
+    checked against jwks_uri.ca_file; a JWKS server with an untrusted certificate is refused."""
+    ca, ca_key = certificate("test CA", ca=True)
+    leaf, leaf_key = certificate("127.0.0.1", issuer_name=ca.subject, issuer_key=ca_key,
+                                 ip="127.0.0.1")
+    ca_file = write_pem(str(tmp_path / "ca.pem"), ca)
+    chain = write_pem(str(tmp_path / "chain.pem"), leaf)
+    with open(chain, "ab") as f:
+        f.write(ca.public_bytes(serialization.Encoding.PEM))
+    leaf_key_file = write_pem(str(tmp_path / "leaf.key"), key=leaf_key)
+    rogue, rogue_key = certificate("127.0.0.1", ip="127.0.0.1")  # self-signed
+    rogue_chain = write_pem(str(tmp_path / "rogue.pem"), rogue)
+    rogue_key_file = write_pem(str(tmp_path / "rogue.key"), key=rogue_key)
+
+    good = JwksServer(tls=(chain, leaf_key_file))
+    bad = JwksServer(tls=(rogue_chain, rogue_key_file))
+    s = start_oauth(False, PORTCULLIS_JWKS_URI_CA_FILE=ca_file)
+    try:
+        oauth = OAuthServer(s)
+        k = new_key("tls-1")
+        good.keys = bad.keys = [k]
+        te = oauth.url + "/oauth2/token"
+        cid = jwks_client(oauth, good.url + "/jwks")
+        r = token(oauth, cid, assertion(cid, k, te))
+        assert r.status_code == 200, r.text
+        assert good.count("/jwks") == 1
+        rogue_cid = jwks_client(oauth, bad.url + "/jwks")
+        refused(token(oauth, rogue_cid, assertion(rogue_cid, k, te)))
+        assert bad.count("/jwks") == 0  # the TLS handshake failed before any request
+        assert "client.jwks_fetch_failed" in s.read_log()
+    finally:
+        good.close()
+        bad.close()
+        assert s.stop() == 0, s.read_log()

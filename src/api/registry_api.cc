@@ -31,6 +31,7 @@ Context::Context(const RegistryDeps& d)
   // Set before any request: UserService calls it through revocation.ForUser().
   if (d.on_user_sessions_end) revocation.OnUserSessionsEnd(d.on_user_sessions_end);
   clients.SetIdTokenAlgs(d.id_token_algs);
+  clients.AllowHttpLoopbackJwksUri(d.jwks_uri_http_loopback);
 }
 
 Result<Caller> Authorize(const Context& ctx, const http::Request& req, std::string_view read,

@@ -68,6 +68,8 @@ struct RegistryDeps {
   // The algorithms idTokenSignedResponseAlg may name (ClientService::SetIdTokenAlgs); empty:
   // every one Portcullis implements.
   std::vector<std::string> id_token_algs;
+  // config jwks_uri.allow_http_loopback: clients may register an http jwksUri on loopback.
+  bool jwks_uri_http_loopback = false;
 };
 
 namespace registry {

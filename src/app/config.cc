@@ -267,6 +267,38 @@ const std::vector<Entry>& Entries() {
         "Service checked by GET /oauth2/verify when the gateway sends no X-Service-Id. Empty: "
         "such requests are refused (403 ERR11017)."},
        StringSetter(FIELD(verify.default_service))},
+      {{"jwks_uri", "allow_http_loopback", "false",
+        "true: private_key_jwt clients may register (and be fetched from) a plain-http jwksUri "
+        "on a loopback host (127.0.0.0/8, [::1], localhost), for tests and development. Off: "
+        "https only."},
+       BoolSetter(FIELD(jwks_uri.allow_http_loopback))},
+      {{"jwks_uri", "timeout_ms", "3000",
+        "Deadline of one jwksUri fetch (resolve, connect, TLS, send, receive)."},
+       IntSetter(100, 30000, FIELD(jwks_uri.timeout_ms))},
+      {{"jwks_uri", "max_bytes", "65536", "Largest JWKS body accepted from a jwksUri."},
+       IntSetter(1024, 1048576, FIELD(jwks_uri.max_bytes))},
+      {{"jwks_uri", "default_cache_s", "300",
+        "How long a fetched client JWKS is used when the response has neither Cache-Control "
+        "max-age nor Expires."},
+       IntSetter(0, 7 * 86400, FIELD(jwks_uri.default_cache_s))},
+      {{"jwks_uri", "min_cache_s", "60",
+        "Shortest caching of a client JWKS, whatever its cache headers say (no-store too)."},
+       IntSetter(0, 86400, FIELD(jwks_uri.min_cache_s))},
+      {{"jwks_uri", "max_cache_s", "86400", "Longest caching of a client JWKS."},
+       IntSetter(1, 30 * 86400, FIELD(jwks_uri.max_cache_s))},
+      {{"jwks_uri", "refetch_interval_s", "60",
+        "An assertion with an unknown kid refetches the client's JWKS at most once per this "
+        "interval per client; a failed fetch is not retried sooner either."},
+       IntSetter(1, 86400, FIELD(jwks_uri.refetch_interval_s))},
+      {{"jwks_uri", "stale_if_error_s", "3600",
+        "A client JWKS past its cache lifetime is still used this long while refetching fails."},
+       IntSetter(0, 7 * 86400, FIELD(jwks_uri.stale_if_error_s))},
+      {{"jwks_uri", "cache_max_entries", "10000",
+        "Clients whose JWKS is cached at most (least recently used first out)."},
+       IntSetter(1, 10000000, FIELD(jwks_uri.cache_max_entries))},
+      {{"jwks_uri", "ca_file", "",
+        "PEM CA bundle trusted for https:// jwksUri fetches. Empty: the system store."},
+       StringSetter(FIELD(jwks_uri.ca_file))},
       {{"federation", "ca_file", "",
         "PEM CA bundle trusted for https:// provider key services. Empty: the system store."},
        StringSetter(FIELD(federation.ca_file))},
@@ -557,6 +589,9 @@ Result<Config> LoadConfig(const ConfigSources& sources) {
   if (c.bootstrap.client_id.empty() != c.bootstrap.client_secret.empty()) {
     return Fail(ConfigError(
         "config: bootstrap.client_id and bootstrap.client_secret must be set together"));
+  }
+  if (c.jwks_uri.min_cache_s > c.jwks_uri.max_cache_s) {
+    return Fail(ConfigError("config: jwks_uri.min_cache_s must not exceed jwks_uri.max_cache_s"));
   }
   return c;
 }

@@ -84,6 +84,19 @@ struct Config {
   struct Verify {
     std::string default_service;
   } verify;
+  // private_key_jwt clients registered with a jwksUri (oauth/token/client_jwks.h).
+  struct JwksUri {
+    bool allow_http_loopback = false;
+    int64_t timeout_ms = 3000;
+    int64_t max_bytes = 65536;
+    int64_t default_cache_s = 300;
+    int64_t min_cache_s = 60;
+    int64_t max_cache_s = 86400;
+    int64_t refetch_interval_s = 60;
+    int64_t stale_if_error_s = 3600;
+    int64_t cache_max_entries = 10000;
+    std::string ca_file;
+  } jwks_uri;
   struct Federation {
     std::string ca_file;
     int64_t cache_max_entries = 1024;

@@ -65,6 +65,7 @@ int RunClientCommand(const cli::State& s, const std::string& cmd, cli::Env& env)
   oauth::ClientService clients(*env.db, client_store, audit, env.clock, Random::System(), secrets,
                                nullptr);
   clients.SetIdTokenAlgs(IdTokenAlgNames(env.config));
+  clients.AllowHttpLoopbackJwksUri(env.config.jwks_uri.allow_http_loopback);
   auto with_secret = [&](const oauth::ClientWithSecret& c) {
     json::object o = oauth::ClientToJson(c.client);
     if (c.secret) {

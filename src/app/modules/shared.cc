@@ -195,6 +195,22 @@ Result<oauth::TokenService*> Shared::Tokens() {
       oauth::TokenStores{codes_, refresh_tokens_, reference_tokens_, assertion_jtis_,
                          &device_store_},
       Users(), **revoked, clock_, Random::System(), *grant_lookups_);
+  const auto& ju = config_.jwks_uri;
+  oauth::JwksFetchOptions fo;
+  fo.timeout_ms = static_cast<int>(ju.timeout_ms);
+  fo.max_bytes = static_cast<size_t>(ju.max_bytes);
+  fo.allow_http_loopback = ju.allow_http_loopback;
+  fo.ca_file = ju.ca_file;
+  oauth::ClientJwksCache::Options co;
+  co.default_ttl_s = ju.default_cache_s;
+  co.min_ttl_s = ju.min_cache_s;
+  co.max_ttl_s = ju.max_cache_s;
+  co.refetch_interval_s = ju.refetch_interval_s;
+  co.stale_if_error_s = ju.stale_if_error_s;
+  co.max_entries = static_cast<size_t>(ju.cache_max_entries);
+  client_jwks_ = std::make_unique<oauth::ClientJwksCache>(
+      oauth::HttpJwksFetcher(std::move(fo), clock_), clock_, co);
+  tokens_->SetClientJwksCache(client_jwks_.get());
   return tokens_.get();
 }
 
@@ -217,6 +233,7 @@ Result<api::RegistryRoutes*> Shared::Registry() {
                          oauth::UserLogoutHook(logout_store_, clock_, Random::System(),
                                                config_.logout.backchannel_ttl_s)};
   deps.id_token_algs = IdTokenAlgNames(config_);
+  deps.jwks_uri_http_loopback = config_.jwks_uri.allow_http_loopback;
   registry_ = std::make_unique<api::RegistryRoutes>(deps);
   return registry_.get();
 }

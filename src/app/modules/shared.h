@@ -44,6 +44,7 @@
 #include "oauth/login/user_authenticator.h"
 #include "oauth/refresh/grant_revocation.h"
 #include "oauth/service/service_catalog.h"
+#include "oauth/token/client_jwks.h"
 #include "oauth/token/ring_keys.h"
 #include "oauth/token/token_service.h"
 #include "store/sql/audit_log.h"
@@ -158,6 +159,8 @@ class Shared {
   std::unique_ptr<oauth::LocalUserAuthenticator> users_;
   std::unique_ptr<api::JwtAdminAuth> admin_auth_;
   std::unique_ptr<StoreGrantLookups> grant_lookups_;
+  // Before tokens_, which borrows it (private_key_jwt with jwksUri).
+  std::unique_ptr<oauth::ClientJwksCache> client_jwks_;
   std::unique_ptr<oauth::TokenService> tokens_;
   std::unique_ptr<api::RegistryRoutes> registry_;
 };

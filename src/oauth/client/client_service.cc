@@ -1,5 +1,7 @@
 #include "oauth/client/client_service.h"
 
+#include <strings.h>
+
 #include <algorithm>
 #include <set>
 
@@ -143,7 +145,7 @@ RejectedEnums ApplyPatch(const ClientPatch& p, Client& c) {
 }
 
 Status ValidateClient(const Client& c, const RejectedEnums& rejected,
-                      const std::vector<std::string>& id_token_algs) {
+                      const RegistrationPolicy& policy) {
   if (auto st = CheckId("clientId", c.client_id, 64); !st) return st;
   if (rejected.client_type) {
     return CheckEnum("clientType", *rejected.client_type,
@@ -224,6 +226,12 @@ Status ValidateClient(const Client& c, const RejectedEnums& rejected,
   }
   if (!c.jwks_uri.empty()) {
     if (auto st = CheckHttpUrl("jwksUri", c.jwks_uri, true, 1024); !st) return st;
+    // Fetched by the server (client_jwks.h): plain http would let anyone on the path swap the
+    // client's keys, so loopback http is for tests and development, when configured.
+    if (!policy.allow_http_loopback_jwks_uri && c.jwks_uri.size() >= 5 &&
+        strncasecmp(c.jwks_uri.c_str(), "http:", 5) == 0) {
+      return Fail(FieldError("jwksUri", "must use https"));
+    }
   }
   if (auto st = CheckText("authenticateClass", c.authenticate_class, 256, false); !st) return st;
   if (!c.backchannel_logout_uri.empty()) {
@@ -235,7 +243,7 @@ Status ValidateClient(const Client& c, const RejectedEnums& rejected,
   if (!c.id_token_signed_response_alg.empty()) {
     // The JWS algorithms the key ring signs ID tokens with (OIDC Registration §2).
     static const std::vector<std::string> kAll = {"RS256", "PS256", "ES256", "EdDSA"};
-    const auto& algs = id_token_algs.empty() ? kAll : id_token_algs;
+    const auto& algs = policy.id_token_algs.empty() ? kAll : policy.id_token_algs;
     if (std::ranges::find(algs, c.id_token_signed_response_alg) == algs.end()) {
       std::string list;
       for (const auto& a : algs) list += (list.empty() ? "" : ", ") + a;
@@ -291,7 +299,7 @@ Result<ClientWithSecret> ClientService::Create(const ClientPatch& p, std::string
   c.client_id = p.client_id && !p.client_id->empty() ? *p.client_id : random_.Uuid();
   if (c.owner_id.empty()) c.owner_id = std::string(default_owner);
   if (!p.grant_types) c.grant_types = DefaultGrantTypes(c.client_type);
-  if (auto st = ValidateClient(c, rejected, id_token_algs_); !st) {
+  if (auto st = ValidateClient(c, rejected, policy_); !st) {
     return Fail(std::move(st.error()));
   }
   if (auto st = CheckClientWrite(by, nullptr, &c); !st) return Fail(std::move(st.error()));
@@ -339,7 +347,7 @@ Result<ClientWithSecret> ClientService::Update(std::string_view client_id, const
         before.auth_method == DefaultAuthMethod(before.client_type)) {
       c.auth_method = DefaultAuthMethod(c.client_type);
     }
-    if (auto r = ValidateClient(c, rejected, id_token_algs_); !r) return r;
+    if (auto r = ValidateClient(c, rejected, policy_); !r) return r;
     if (auto r = CheckClientWrite(by, &before, &c); !r) return r;
     if (UsesSecret(c.auth_method) && c.secret_hash.empty()) {
       out.secret = Secret(random_.Token(kClientSecretBytes));

@@ -60,12 +60,19 @@ struct RejectedEnums {
   std::optional<std::string> auth_method;
 };
 
+// What a deployment allows at registration beyond the fixed rules.
+struct RegistrationPolicy {
+  // The JWS algorithms this server holds ID-token keys for (RS256 plus keys.algorithm,
+  // oidc::IdTokenAlgs), which idTokenSignedResponseAlg may name; empty: RS256, PS256, ES256
+  // and EdDSA.
+  std::vector<std::string> id_token_algs;
+  // config jwks_uri.allow_http_loopback: a jwksUri may be http to a loopback host.
+  bool allow_http_loopback_jwks_uri = false;
+};
 // Value rules for a complete client: types, lengths, enums, redirect URIs, grant types against
 // the client type, auth method against jwks/jwksUri, custom claims, derefClientId (ERR12043).
-// `id_token_algs`: the JWS algorithms this server holds ID-token keys for (RS256 plus
-// keys.algorithm, oidc::IdTokenAlgs); empty: RS256, PS256, ES256 and EdDSA.
 Status ValidateClient(const Client& c, const RejectedEnums& rejected = {},
-                      const std::vector<std::string>& id_token_algs = {});
+                      const RegistrationPolicy& policy = {});
 // The grants a client of this type gets when a create names none: light-oauth2's behaviour
 // (reference §4.4), minus client_credentials for public clients (RFC 6749 §4.4).
 std::vector<std::string> DefaultGrantTypes(ClientType client_type);
@@ -120,11 +127,14 @@ class ClientService {
 
   // The algorithms idTokenSignedResponseAlg may name: those the key ring signs ID tokens with,
   // so a client never registers one the token endpoint could not honour.
-  void SetIdTokenAlgs(std::vector<std::string> algs) { id_token_algs_ = std::move(algs); }
+  void SetIdTokenAlgs(std::vector<std::string> algs) { policy_.id_token_algs = std::move(algs); }
+  // config jwks_uri.allow_http_loopback: a jwksUri may be http:// to a loopback host (tests,
+  // development). Off by default: https only. Set before use; not synchronized.
+  void AllowHttpLoopbackJwksUri(bool allow) { policy_.allow_http_loopback_jwks_uri = allow; }
 
  private:
   void RefreshCatalog(std::string_view client_id);
-  std::vector<std::string> id_token_algs_;
+  RegistrationPolicy policy_;
   store::Database& db_;
   ClientStore& store_;
   audit::AuditLog& audit_;

@@ -3,6 +3,7 @@
 #include <strings.h>
 
 #include "common/encoding.h"
+#include "oauth/token/client_jwks.h"
 #include "oauth/token/token_errors.h"
 
 namespace portcullis::oauth {
@@ -57,8 +58,8 @@ Result<PresentedCredentials> ReadClientCredentials(std::optional<std::string_vie
         "urn:ietf:params:oauth:client-assertion-type:jwt-bearer") {
       return Fail(InvalidRequest("Unsupported client_assertion_type."));
     }
-    out.client_id = std::string(id);
     out.assertion = std::string(form->Value("client_assertion"));
+    out.client_id = id.empty() ? UnverifiedAssertionSubject(out.assertion) : std::string(id);
     out.method = "private_key_jwt";
     return out;
   }

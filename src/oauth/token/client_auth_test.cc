@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "common/encoding.h"
+#include "oauth/token/client_jwks.h"
 
 namespace portcullis::oauth {
 namespace {
@@ -64,6 +65,33 @@ TEST(Params, RepeatedAndMalformedParametersAreRefused) {
   EXPECT_EQ(p->Value("scope"), "a b");
   EXPECT_TRUE(p->Has("x"));
   EXPECT_FALSE(p->Has("y"));
+}
+
+TEST(ClientAuth, AssertionWithoutClientIdNamesTheClientBySub) {
+  // RFC 7521 §4.2: client_id is optional next to client_assertion; the (not yet verified) sub
+  // only selects whose keys the signature is then checked with.
+  std::string jwt = Base64UrlEncode(R"({"alg":"ES256"})") + "." +
+                    Base64UrlEncode(R"({"iss":"c1","sub":"c1","aud":"x"})") + ".sig";
+  auto form = Form(
+      "grant_type=client_credentials&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3A"
+      "client-assertion-type%3Ajwt-bearer&client_assertion=" +
+      jwt);
+  auto c = ReadClientCredentials(std::nullopt, &form);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->client_id, "c1");
+  EXPECT_EQ(c->method, "private_key_jwt");
+  // A given client_id wins; an unreadable assertion leaves the id empty (unknown client).
+  auto named = Form(
+      "client_id=c2&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3A"
+      "client-assertion-type%3Ajwt-bearer&client_assertion=" +
+      jwt);
+  EXPECT_EQ(ReadClientCredentials(std::nullopt, &named)->client_id, "c2");
+  auto junk = Form(
+      "client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer"
+      "&client_assertion=not-a-jwt");
+  EXPECT_EQ(ReadClientCredentials(std::nullopt, &junk)->client_id, "");
+  EXPECT_EQ(UnverifiedAssertionSubject("a." + Base64UrlEncode("[1]") + ".c"), "");
+  EXPECT_EQ(UnverifiedAssertionSubject("a." + Base64UrlEncode(R"({"sub":7})") + ".c"), "");
 }
 
 }  // namespace

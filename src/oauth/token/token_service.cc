@@ -15,6 +15,7 @@
 #include "oauth/credentials/secret_hash.h"
 #include "oauth/credentials/token_hash.h"
 #include "oauth/token/claims.h"
+#include "oauth/token/client_jwks.h"
 #include "oauth/token/token_errors.h"
 #include "store/db.h"
 
@@ -194,31 +195,53 @@ Result<std::shared_ptr<const Client>> TokenService::AuthenticateCaller(
 }
 
 // RFC 7523 §3: iss and sub are the client, aud is us, exp is near, and a jti is used once.
+// FAPI 2.0 §5.3.2.1: aud is the issuer (the token endpoint is accepted too, RFC 7523 §3), and
+// iat/nbf are at most 60 s ahead.
 Status TokenService::VerifyClientAssertion(const Client& c, std::string_view assertion) {
   auto bad = [](std::string why) { return Fail(Error::Status("ERR12007", std::move(why))); };
-  if (c.jwks.empty()) return bad("The client has no registered jwks.");
-  auto keys = jose::ParseJwks(c.jwks);
-  if (!keys) return bad("The client's jwks cannot be read.");
+  std::shared_ptr<const jose::KeySet> keys;
+  const bool by_uri = c.jwks.empty() && !c.jwks_uri.empty();
+  if (by_uri) {
+    if (jwks_cache_ == nullptr) return bad("jwksUri key sets are not enabled here.");
+    auto k = jwks_cache_->Keys(c.client_id, c.jwks_uri);
+    if (!k) return bad("The client's jwksUri could not be used.");
+    keys = std::move(*k);
+  } else {
+    if (c.jwks.empty()) return bad("The client has no registered jwks.");
+    auto parsed = jose::ParseJwks(c.jwks);
+    if (!parsed) return bad("The client's jwks cannot be read.");
+    keys = std::make_shared<const jose::KeySet>(std::move(*parsed));
+  }
   jose::VerifyOptions options;
   options.issuer = c.client_id;
   options.leeway_seconds = settings_.leeway_s;
-  jose::Verifier verifier(std::move(*keys), options, clock_);
-  auto v = verifier.Verify(assertion);
+  auto verify = [&](std::shared_ptr<const jose::KeySet> with) {
+    return jose::Verifier(std::move(with), options, clock_).Verify(assertion);
+  };
+  auto v = verify(keys);
+  if (!v && by_uri &&
+      (v.error().reason == jose::VerifyReason::kUnknownKid ||
+       v.error().reason == jose::VerifyReason::kKeyAlgMismatch ||
+       v.error().reason == jose::VerifyReason::kBadSignature)) {
+    // The client may have rotated its keys: one refetch, rate-limited per client.
+    auto again = jwks_cache_->RefetchForUnknownKid(c.client_id, c.jwks_uri, keys);
+    if (again && *again) v = verify(**again);
+  }
   if (!v)
     return bad("Invalid client assertion: " + std::string(jose::ReasonName(v.error().reason)));
   const auto& claims = v->payload;
   if (StringClaim(claims, "sub") != c.client_id)
     return bad("The assertion's sub is not the client.");
+  // A string, or an array of exactly one: an assertion meant for several audiences could be
+  // replayed at the others.
   bool aud_ok = false;
   auto accept = [&](std::string_view a) {
-    aud_ok = aud_ok || a == settings_.issuer || a == settings_.token_endpoint;
+    aud_ok = a == settings_.issuer || a == settings_.token_endpoint;
   };
   if (auto a = claims.if_contains("aud")) {
     if (a->is_string()) accept(a->as_string());
-    if (a->is_array()) {
-      for (const auto& x : a->as_array()) {
-        if (x.is_string()) accept(x.as_string());
-      }
+    if (a->is_array() && a->as_array().size() == 1 && a->as_array()[0].is_string()) {
+      accept(a->as_array()[0].as_string());
     }
   }
   if (!aud_ok) return bad("The assertion's aud is not this server.");
@@ -227,6 +250,13 @@ Status TokenService::VerifyClientAssertion(const Client& c, std::string_view ass
   int64_t now = clock_.Now();
   if (jti.empty() || !exp || !exp->is_int64()) return bad("The assertion needs jti and exp.");
   if (exp->as_int64() > now + 600) return bad("The assertion lives too long.");
+  for (const char* name : {"iat", "nbf"}) {
+    // FAPI 2.0 §5.3.2.1: not more than 60 s in the future, whatever token.leeway_s allows.
+    auto t = claims.if_contains(name);
+    if (t && t->is_number() && t->to_number<double>() > static_cast<double>(now + 60)) {
+      return bad(std::string("The assertion's ") + name + " is in the future.");
+    }
+  }
   // Replay cache: the jti is remembered while the assertion could still verify, exp plus the
   // leeway; Purge keeps it DenyListRetention(leeway) past exp.
   auto fresh =

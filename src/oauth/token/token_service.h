@@ -46,6 +46,7 @@ class Tx;
 namespace oauth {
 
 class ClientCatalog;
+class ClientJwksCache;
 class SecretHasher;
 
 // What the token service needs from the key ring: signing with the current key and verifying
@@ -169,6 +170,11 @@ class TokenService {
 
   const TokenSettings& settings() const { return settings_; }
 
+  // The key sets of private_key_jwt clients registered with a jwksUri (client_jwks.h). Borrowed;
+  // must outlive the service; set before serving. Without one, such clients fail to
+  // authenticate (invalid_client).
+  void SetClientJwksCache(ClientJwksCache* cache) { jwks_cache_ = cache; }
+
  private:
   // AuthenticateClient for the RFC endpoints (token, introspection, revocation): an unknown
   // client is 401 invalid_client there (RFC 6749 §5.2), with light-oauth2's ERR12014 as code.
@@ -184,6 +190,8 @@ class TokenService {
   // imports). Blocking. A failure is logged, not returned: the client did authenticate.
   void UpgradeSecretOnUse(const Client& c, const Secret& secret);
   Status VerifyClientAssertion(const Client& c, std::string_view assertion);
+
+  ClientJwksCache* jwks_cache_ = nullptr;  // borrowed; see SetClientJwksCache
 
   TokenSettings settings_;
   ClientCatalog& clients_;

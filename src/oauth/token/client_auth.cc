@@ -2,8 +2,10 @@
 
 #include <strings.h>
 
+#include <boost/json/parse.hpp>
+
 #include "common/encoding.h"
-#include "oauth/token/client_jwks.h"
+#include "jose/verifier.h"
 #include "oauth/token/token_errors.h"
 
 namespace portcullis::oauth {
@@ -73,6 +75,22 @@ Result<PresentedCredentials> ReadClientCredentials(std::optional<std::string_vie
     out.method = "client_secret_post";
   }
   return out;
+}
+
+std::string UnverifiedAssertionSubject(std::string_view assertion) {
+  if (assertion.size() > jose::kMaxTokenBytes) return {};
+  size_t first = assertion.find('.');
+  if (first == std::string_view::npos) return {};
+  size_t second = assertion.find('.', first + 1);
+  if (second == std::string_view::npos) return {};
+  auto payload = Base64UrlDecode(assertion.substr(first + 1, second - first - 1));
+  if (!payload) return {};
+  boost::system::error_code ec;
+  auto v = boost::json::parse(*payload, ec);
+  if (ec || !v.is_object()) return {};
+  const auto* sub = v.as_object().if_contains("sub");
+  if (sub == nullptr || !sub->is_string()) return {};
+  return std::string(sub->as_string());
 }
 
 }  // namespace portcullis::oauth

@@ -29,4 +29,10 @@ struct PresentedCredentials {
 Result<PresentedCredentials> ReadClientCredentials(std::optional<std::string_view> authorization,
                                                    const Params* form);
 
+// RFC 7521 §4.2: client_id is optional next to a client assertion, which names the client in
+// `sub` (RFC 7523 §3: iss and sub are the client_id). Reads `sub` from the UNVERIFIED payload,
+// only to find whose keys to check the signature with; empty when unreadable. Authlib's
+// PrivateKeyJWT, among others, sends no client_id.
+std::string UnverifiedAssertionSubject(std::string_view assertion);
+
 }  // namespace portcullis::oauth

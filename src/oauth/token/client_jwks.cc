@@ -44,22 +44,6 @@ std::optional<int64_t> ParseHttpDate(std::string_view s) {
 
 }  // namespace
 
-std::string UnverifiedAssertionSubject(std::string_view assertion) {
-  if (assertion.size() > jose::kMaxTokenBytes) return {};
-  size_t first = assertion.find('.');
-  if (first == std::string_view::npos) return {};
-  size_t second = assertion.find('.', first + 1);
-  if (second == std::string_view::npos) return {};
-  auto payload = Base64UrlDecode(assertion.substr(first + 1, second - first - 1));
-  if (!payload) return {};
-  boost::system::error_code ec;
-  auto v = boost::json::parse(*payload, ec);
-  if (ec || !v.is_object()) return {};
-  const auto* sub = v.as_object().if_contains("sub");
-  if (sub == nullptr || !sub->is_string()) return {};
-  return std::string(sub->as_string());
-}
-
 bool JwksUriAllowed(std::string_view url, bool allow_http_loopback) {
   auto u = verify::internal::ParseUrl(url);
   if (!u) return false;

@@ -57,12 +57,6 @@ struct JwksFetchOptions {
 // `clock` (for Expires without Date) must outlive the fetcher.
 JwksFetcher HttpJwksFetcher(JwksFetchOptions options, const Clock& clock);
 
-// RFC 7521 §4.2: client_id is optional next to a client assertion, which names the client in
-// `sub` (RFC 7523 §3: iss and sub are the client_id). Reads `sub` from the UNVERIFIED payload,
-// only to find whose keys to check the signature with; empty when unreadable. Authlib's
-// PrivateKeyJWT, among others, sends no client_id.
-std::string UnverifiedAssertionSubject(std::string_view assertion);
-
 // True when `url` may be fetched under `allow_http_loopback` (https, or loopback http).
 bool JwksUriAllowed(std::string_view url, bool allow_http_loopback);
 

@@ -122,13 +122,22 @@ class CodeModule final : public Module {
           }
           return std::move(h->sub);
         });
+    // PAR (RFC 9126): request_uri values pushed to the token service's /oauth2/par.
+    m->deps_->authorization.SetPushedRequests(&shared.par_store());
     m->end_session_ = std::make_unique<oauth::EndSession>(**clients, HintReader(shared));
     m->session_store_ = &shared.session_store();
     m->db_ = &shared.db();
 
     oauth::SsoSessions* sessions = &m->deps_->sessions;
-    shared.background().AddJob("sso.purge", c.store.purge_interval_s,
-                               [sessions] { return sessions->Purge(); });
+    // Expired pushed requests go with expired sessions, once no form may still consume them.
+    shared.background().AddJob(
+        "sso.purge", c.store.purge_interval_s,
+        [sessions, db = &shared.db(), pars = &shared.par_store(), clock = &shared.clock()] {
+          if (auto s = sessions->Purge(); !s) return s;
+          return db->Transact("par.purge", [&](store::Tx& tx) {
+            return pars->PurgeExpired(tx, clock->Now() - oauth::kPushedFlowGrace);
+          });
+        });
     oauth::BackchannelLogout* backchannel = m->backchannel_.get();
     shared.background().AddJob("logout.deliver", 0, [backchannel]() -> Status {
       auto pass = backchannel->DeliverDue();

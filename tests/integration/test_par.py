@@ -5,6 +5,10 @@ through the sign-in and consent pages. A request_uri gives one code: a second us
 another browser), a use after expiry, or a use by another client is refused, also across two
 instances on one PostgreSQL. Clients registered with requirePushedAuthorizationRequests get no
 code from a plain authorization request."""
+import json
+import time
+import uuid
+
 import requests
 
 from code_helpers import (BROWSER, OTHER_REDIRECT, PASSWORD, REDIRECT, USER, authorize,
@@ -308,3 +312,28 @@ def test_basic_user_sign_in_is_an_api_caller_flow(oauth):
                      allow_redirects=False)
     # form_post from the pushed request: an auto-posting page, not a redirect.
     assert r.status_code == 200 and 'name="code"' in r.text, r.text
+
+
+def test_private_key_jwt_client_pushes_with_the_par_endpoint_as_audience(oauth):
+    """RFC 9126 §2: the issuer, the token endpoint and the PAR endpoint are all this server."""
+    from jwcrypto import jwk, jwt as jwcrypto_jwt
+    key = jwk.JWK.generate(kty="EC", crv="P-256", kid="k1")
+    jwks = json.dumps({"keys": [json.loads(key.export_public())]})
+    cid, _ = make_client(oauth, "confidential", authMethod="private_key_jwt", jwks=jwks)
+    _, challenge = pkce_pair()
+
+    def push_with(aud):
+        now = int(time.time())
+        t = jwcrypto_jwt.JWT(header={"alg": "ES256", "kid": "k1"},
+                             claims={"iss": cid, "sub": cid, "aud": aud, "iat": now,
+                                     "exp": now + 60, "jti": uuid.uuid4().hex})
+        t.make_signed_token(key)
+        data = dict(request_params(cid, challenge), client_assertion=t.serialize(),
+                    client_assertion_type="urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+        return requests.post(oauth.url + "/oauth2/par", data=data, timeout=10)
+
+    for aud in (oauth.url + "/oauth2/par", oauth.url, oauth.url + "/oauth2/token"):
+        r = push_with(aud)
+        assert r.status_code == 201, (aud, r.text)
+    r = push_with("https://elsewhere.example/oauth2/par")
+    assert r.status_code == 401 and r.json()["error"] == "invalid_client", r.text

@@ -6,7 +6,8 @@
 // tokens on "logout.purge". Logout tokens are signed with the published key ring (KeyRing: it
 // reads the keys the token service makes; it makes none), which also verifies id_token_hint.
 // It serves the device flow's verification page (RFC 8628, api/device_api.h) with the same
-// sign-in.
+// sign-in. It resolves pushed authorization requests (RFC 9126, stored by the token service's
+// /oauth2/par) and purges expired ones with the sessions on "sso.purge".
 #include <algorithm>
 #include <chrono>
 

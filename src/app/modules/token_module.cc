@@ -3,7 +3,9 @@
 // side (GET /oauth2/verify, /oauth2/revoked: api/verify_api.h) and discovery. It owns signing:
 // it may create and rotate keys (Shared::SigningKeys), and purges expired codes, tokens and
 // deny-list entries on the leased job "token.purge". It also serves the device authorization
-// endpoint (RFC 8628, api/device_api.h); the verification page is the code service's.
+// endpoint (RFC 8628, api/device_api.h); the verification page is the code service's. And the
+// pushed authorization request endpoint (RFC 9126, api/par_api.h), which validates with its own
+// AuthorizationService over the shared client catalog; the code service loads what it stores.
 #include "api/device_api.h"
 #include "api/par_api.h"
 #include "api/token_api.h"

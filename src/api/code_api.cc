@@ -217,7 +217,24 @@ class Endpoint {
     const bool browser = IsBrowser(req);
     auto parsed = AuthorizationRequest::Parse(req.query);
     if (!parsed) return Shown(browser, parsed.error());
-    auto v = d_.authorization.Validate(*parsed, !browser);
+    // RFC 9126 §4: client_id + request_uri of a pushed request; its parameters replace the
+    // query's. The pages that follow carry only the reference (Reference below).
+    if (d_.authorization.NamesPushedRequest(*parsed)) {
+      return http::Blocking([this, &req, browser, q = std::move(*parsed)]() -> Response {
+        auto resolved = d_.authorization.ResolvePushed(q, /*continuing=*/false);
+        if (!resolved) return Shown(browser, resolved.error());
+        return RunNow(AuthorizeParsed(req, browser, Reference(q, *resolved), *resolved));
+      });
+    }
+    return AuthorizeParsed(req, browser, *parsed, *parsed);
+  }
+
+  // `shown`: what the pages carry on (the request, or a pushed request's reference);
+  // `effective`: the parameters to act on.
+  Reply AuthorizeParsed(Request& req, bool browser, const AuthorizationRequest& shown,
+                        const AuthorizationRequest& effective) {
+    const AuthorizationRequest* parsed = &shown;
+    auto v = d_.authorization.Validate(effective, !browser);
     if (!v) return Failed(browser, 302, v.error());
     auto entry = d_.authenticators.ForClient(*v->client);
     if (!entry) return Shown(browser, entry.error());
@@ -231,7 +248,7 @@ class Endpoint {
         return Failed(true, 302, AuthorizationService::FailureFor(*v, LoginRequired()));
       return LoginForm(req, *parsed, *v, 200, {}, {});
     }
-    return http::Blocking([this, &req, r = std::move(*parsed), v = std::move(*v), entry = *entry,
+    return http::Blocking([this, &req, r = *parsed, v = std::move(*v), entry = *entry,
                            sso = std::move(sso)]() -> Response {
       auto session = d_.sessions.Find(entry.realm, sso);
       if (!session) return Shown(true, session.error());
@@ -270,7 +287,26 @@ class Endpoint {
       log::Warn("code.csrf_rejected", {{"form", kLoginForm}, {"remote", req.remote_ip}});
       return Shown(browser, Forbidden(), Restart(*parsed));
     }
-    auto v = d_.authorization.Validate(*parsed, false);
+    if (d_.authorization.NamesPushedRequest(*parsed)) {
+      // Password checks belong on the hash pool: the whole step runs there.
+      return http::Deferred{
+          http::Pool::kHash,
+          [this, &req, browser, q = std::move(*parsed), f = std::move(*fields)]() -> Response {
+            auto resolved = d_.authorization.ResolvePushed(q, /*continuing=*/true);
+            if (!resolved) return Shown(browser, resolved.error());
+            AuthorizationRequest ref = Reference(q, *resolved);
+            ref.remember = q.remember;  // the form's checkbox, as the user left it
+            return RunNow(SignInParsed(req, browser, f, ref, *resolved));
+          }};
+    }
+    return SignInParsed(req, browser, *fields, *parsed, *parsed);
+  }
+
+  Reply SignInParsed(Request& req, bool browser, const FormFields& fields_in,
+                     const AuthorizationRequest& shown, const AuthorizationRequest& effective) {
+    const FormFields* fields = &fields_in;
+    const AuthorizationRequest* parsed = &shown;
+    auto v = d_.authorization.Validate(effective, false);
     if (!v) return Failed(browser, 303, v.error());
     auto entry = d_.authenticators.ForClient(*v->client);
     if (!entry) return Shown(browser, entry.error());
@@ -286,8 +322,8 @@ class Endpoint {
     }
     return http::Deferred{
         http::Pool::kHash,
-        [this, &req, r = std::move(*parsed), v = std::move(*v), entry = *entry,
-         user = std::move(user), password = std::move(password), remember]() -> Response {
+        [this, &req, r = *parsed, v = std::move(*v), entry = *entry, user = std::move(user),
+         password = std::move(password), remember]() -> Response {
           auto u = entry.authenticator->Login(user, password.Reveal(), req.remote_ip);
           if (!u) {
             const int status = u.error().http_status;
@@ -342,12 +378,26 @@ class Endpoint {
       log::Warn("code.csrf_rejected", {{"form", kConsentForm}, {"remote", req.remote_ip}});
       return Shown(browser, Forbidden(), Restart(*parsed));
     }
-    auto v = d_.authorization.Validate(*parsed, false);
+    const bool allow = Field(*fields, "decision") == "allow";
+    if (d_.authorization.NamesPushedRequest(*parsed)) {
+      return http::Blocking(
+          [this, browser, q = std::move(*parsed), sso = std::move(sso), allow]() -> Response {
+            auto resolved = d_.authorization.ResolvePushed(q, /*continuing=*/true);
+            if (!resolved) return Shown(browser, resolved.error());
+            return RunNow(ConsentParsed(browser, Reference(q, *resolved), *resolved, sso, allow));
+          });
+    }
+    return ConsentParsed(browser, *parsed, *parsed, sso, allow);
+  }
+
+  Reply ConsentParsed(bool browser, const AuthorizationRequest& shown,
+                      const AuthorizationRequest& effective, std::string sso, bool allow) {
+    const AuthorizationRequest* parsed = &shown;
+    auto v = d_.authorization.Validate(effective, false);
     if (!v) return Failed(browser, 303, v.error());
     auto entry = d_.authenticators.ForClient(*v->client);
     if (!entry) return Shown(browser, entry.error());
-    const bool allow = Field(*fields, "decision") == "allow";
-    return http::Blocking([this, r = std::move(*parsed), v = std::move(*v), entry = *entry,
+    return http::Blocking([this, r = *parsed, v = std::move(*v), entry = *entry,
                            sso = std::move(sso), allow]() -> Response {
       auto session = d_.sessions.Find(entry.realm, sso);
       if (!session) return Shown(true, session.error());
@@ -443,6 +493,24 @@ class Endpoint {
 
  private:
   bool Secure(const Request& req) const { return d_.secure_cookies || req.tls; }
+
+  // Already on a pool: a continuation that would be deferred runs here and now.
+  static Response RunNow(Reply r) {
+    if (auto* done = std::get_if<Response>(&r)) return std::move(*done);
+    return std::get<http::Deferred>(r).work();
+  }
+
+  // What the pages of a pushed request's flow carry: client_id and request_uri only (other
+  // query parameters are ignored, RFC 9126 §4), each step loading the pushed request again.
+  // `remember` prefills the sign-in form's checkbox.
+  static AuthorizationRequest Reference(const AuthorizationRequest& query,
+                                        const AuthorizationRequest& resolved) {
+    AuthorizationRequest ref;
+    ref.client_id = query.client_id;
+    ref.request_uri = query.request_uri;
+    ref.remember = query.remember.has_value() ? query.remember : resolved.remember;
+    return ref;
+  }
 
   static Result<FormFields> FormOf(const Request& req) {
     if (req.body.empty()) return FormFields{};
@@ -595,7 +663,14 @@ class Endpoint {
   Response Issue(bool browser, const ValidAuthorization& v, const AuthenticatedUser& user,
                  bool remember, const oauth::SignInRecord& sign_in, int status) {
     auto code = d_.authorization.IssueCode(v, user, remember, sign_in);
-    if (!code) return Shown(browser, code.error());
+    if (!code) {
+      // Another flow already got a code from this pushed request: the client hears of it.
+      if (code.error().oauth_error == "invalid_request_uri") {
+        return Deliver(status, d_.authorization.ErrorAnswer(
+                                   AuthorizationService::FailureFor(v, code.error())));
+      }
+      return Shown(browser, code.error());
+    }
     return Deliver(status, d_.authorization.Success(v, *code));
   }
 

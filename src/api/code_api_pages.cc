@@ -185,6 +185,11 @@ http::Response ErrorPage(const Error& e, const std::string& restart_href) {
         "The application asked to send you back to an address it has not registered, so "
         "Portcullis will not send you there. Nothing about you was shared. Return to the "
         "application and try again, or tell its owner.";
+  } else if (e.oauth_error == "invalid_request_uri") {
+    title = "This sign-in link has expired";
+    text =
+        "The sign-in link was already used, has expired, or belongs to another application. "
+        "Return to the application and start again.";
   } else if (e.code == "ERR12014") {
     title = "Unknown application";
     text = "The application that sent you here is not registered with Portcullis.";

@@ -155,7 +155,12 @@ void RegisterDiscovery(http::Router& router, const Discovery& d) {
     m["response_modes_supported"] = json::array{"query", "form_post"};
     m["prompt_values_supported"] = json::array{"none", "login", "consent"};
     m["request_parameter_supported"] = false;
+    // request_uri_parameter_supported stays false: omitted it would mean true (OIDC Discovery
+    // §3), i.e. request objects by reference, which are refused. RFC 9126 §5: a request_uri from
+    // the PAR endpoint is usable whatever that member says.
     m["request_uri_parameter_supported"] = false;
+    m["pushed_authorization_request_endpoint"] = base + "/oauth2/par";  // RFC 9126 §5
+    m["require_pushed_authorization_requests"] = false;
   } else {
     m["response_types_supported"] = json::array{};
   }

@@ -345,6 +345,10 @@ const std::vector<Entry>& Entries() {
        IntSetter(1, 1000000, FIELD(login.max_ip_failures))},
       {{"login", "window_s", "300", "Time in which spent password attempts grow back in full."},
        IntSetter(1, 86400, FIELD(login.window_s))},
+      {{"par", "request_uri_ttl_s", "60",
+        "Lifetime of a pushed authorization request's request_uri (RFC 9126 expires_in): the "
+        "time to start the flow at the authorization endpoint."},
+       IntSetter(1, 600, FIELD(par.request_uri_ttl_s))},
       {{"device", "code_ttl_s", "600",
         "Lifetime of a device authorization's device and user codes (RFC 8628 expires_in)."},
        IntSetter(1, 3600, FIELD(device.code_ttl_s))},

@@ -127,6 +127,9 @@ struct Config {
     int max_failures = 1000;
     int64_t window_s = 300;
   } device;
+  struct Par {  // RFC 9126
+    int64_t request_uri_ttl_s = 60;
+  } par;
   struct Bootstrap {
     std::string client_id;
     std::string client_secret;

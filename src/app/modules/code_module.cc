@@ -6,7 +6,8 @@
 // tokens on "logout.purge". Logout tokens are signed with the published key ring (KeyRing: it
 // reads the keys the token service makes; it makes none), which also verifies id_token_hint.
 // It serves the device flow's verification page (RFC 8628, api/device_api.h) with the same
-// sign-in.
+// sign-in. It resolves pushed authorization requests (RFC 9126, stored by the token service's
+// /oauth2/par) and purges expired ones with the sessions on "sso.purge".
 #include <algorithm>
 #include <chrono>
 
@@ -122,13 +123,22 @@ class CodeModule final : public Module {
           }
           return std::move(h->sub);
         });
+    // PAR (RFC 9126): request_uri values pushed to the token service's /oauth2/par.
+    m->deps_->authorization.SetPushedRequests(&shared.par_store());
     m->end_session_ = std::make_unique<oauth::EndSession>(**clients, HintReader(shared));
     m->session_store_ = &shared.session_store();
     m->db_ = &shared.db();
 
     oauth::SsoSessions* sessions = &m->deps_->sessions;
-    shared.background().AddJob("sso.purge", c.store.purge_interval_s,
-                               [sessions] { return sessions->Purge(); });
+    // Expired pushed requests go with expired sessions, once no form may still consume them.
+    shared.background().AddJob(
+        "sso.purge", c.store.purge_interval_s,
+        [sessions, db = &shared.db(), pars = &shared.par_store(), clock = &shared.clock()] {
+          if (auto s = sessions->Purge(); !s) return s;
+          return db->Transact("par.purge", [&](store::Tx& tx) {
+            return pars->PurgeExpired(tx, clock->Now() - oauth::kPushedFlowGrace);
+          });
+        });
     oauth::BackchannelLogout* backchannel = m->backchannel_.get();
     shared.background().AddJob("logout.deliver", 0, [backchannel]() -> Status {
       auto pass = backchannel->DeliverDue();

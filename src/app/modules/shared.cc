@@ -40,6 +40,7 @@ Shared::Shared(const Config& config, store::Database& db, oauth::MasterKey maste
       deny_list_(db),
       assertion_jtis_(db),
       device_store_(db),
+      par_store_(db),
       user_codes_(master_.bytes()),
       logout_store_(db),
       revocation_(refresh_tokens_, codes_, session_store_) {

@@ -55,6 +55,7 @@
 #include "store/sql/device_store.h"
 #include "store/sql/key_store.h"
 #include "store/sql/logout_store.h"
+#include "store/sql/par_store.h"
 #include "store/sql/provider_store.h"
 #include "store/sql/refresh_token_store.h"
 #include "store/sql/service_store.h"
@@ -98,6 +99,9 @@ class Shared {
   // device: device authorization grants (RFC 8628) and the keyed hash of their user codes.
   store::SqlDeviceGrantStore& device_store() { return device_store_; }
   const oauth::UserCodeHasher& user_codes() const { return user_codes_; }
+  // par: pushed authorization requests (RFC 9126), written by the token service's /oauth2/par
+  // and read and consumed by the code service's authorization endpoint.
+  store::SqlPushedRequestStore& par_store() { return par_store_; }
   // Ends what a user holds when their rights are cut (over the stores above).
   const oauth::GrantRevocation& revocation() const { return revocation_; }
 
@@ -142,6 +146,7 @@ class Shared {
   store::SqlDenyList deny_list_;
   store::SqlAssertionJtiStore assertion_jtis_;
   store::SqlDeviceGrantStore device_store_;
+  store::SqlPushedRequestStore par_store_;
   const oauth::UserCodeHasher user_codes_;
   // Back-channel logout's participants and outbox: a user's sessions ending (revocation_) queue
   // logout tokens here (oauth/logout/backchannel.h).

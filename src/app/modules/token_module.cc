@@ -3,14 +3,18 @@
 // side (GET /oauth2/verify, /oauth2/revoked: api/verify_api.h) and discovery. It owns signing:
 // it may create and rotate keys (Shared::SigningKeys), and purges expired codes, tokens and
 // deny-list entries on the leased job "token.purge". It also serves the device authorization
-// endpoint (RFC 8628, api/device_api.h); the verification page is the code service's.
+// endpoint (RFC 8628, api/device_api.h); the verification page is the code service's. And the
+// pushed authorization request endpoint (RFC 9126, api/par_api.h), which validates with its own
+// AuthorizationService over the shared client catalog; the code service loads what it stores.
 #include "api/device_api.h"
+#include "api/par_api.h"
 #include "api/token_api.h"
 #include "api/userinfo_api.h"
 #include "api/verify_api.h"
 #include "app/modules/module.h"
 #include "app/modules/shared.h"
 #include "jose/alg.h"
+#include "oauth/code/pushed_authorization.h"
 #include "oauth/oidc/id_token.h"
 
 namespace portcullis::app {
@@ -48,8 +52,37 @@ class TokenModule final : public Module {
     auto devices = std::make_unique<oauth::DeviceAuthorizationService>(
         std::move(ds), *t, shared.device_store(), shared.user_codes(), shared.clock(),
         shared.random());
-    return std::unique_ptr<Module>(new TokenModule(*t, shared.user_store(), std::move(verify),
-                                                   std::move(discovery), std::move(devices)));
+    // PAR (RFC 9126): validates as the code service's authorization endpoint does, with the
+    // same settings and id_token_hint check, and stores what the endpoint will load.
+    auto clients = shared.Clients();
+    if (!clients) return Fail(std::move(clients.error()));
+    oauth::AuthorizationSettings as;
+    as.issuer = c.server.issuer;
+    as.code_ttl = c.token.code_ttl_s;
+    auto authorization = std::make_unique<oauth::AuthorizationService>(
+        as, **clients, shared.code_store(), shared.clock(), shared.random());
+    if (auto ring = shared.KeyRing(); ring) {
+      authorization->SetIdTokenHintReader([keys = *ring, issuer = c.server.issuer,
+                                           leeway = c.token.leeway_s, &clock = shared.clock()](
+                                              std::string_view hint,
+                                              std::string_view client_id) -> Result<std::string> {
+        auto h =
+            oauth::oidc::ReadIdTokenHint(hint, keys->ring()->verify_keys(), issuer, clock, leeway);
+        if (!h) return Fail(std::move(h.error()));
+        if (std::find(h->audience.begin(), h->audience.end(), client_id) == h->audience.end()) {
+          return Fail(Error::OAuth(400, "invalid_request", "issued to another client"));
+        }
+        return std::move(h->sub);
+      });
+    }
+    auto par = std::make_unique<oauth::PushedAuthorizationService>(
+        c.par.request_uri_ttl_s, *t, *authorization, shared.par_store(), shared.clock(),
+        shared.random());
+    auto m = std::unique_ptr<TokenModule>(new TokenModule(
+        *t, shared.user_store(), std::move(verify), std::move(discovery), std::move(devices)));
+    m->authorization_ = std::move(authorization);
+    m->par_ = std::move(par);
+    return std::unique_ptr<Module>(std::move(m));
   }
 
   Status Register(http::Router& router) override {
@@ -58,6 +91,7 @@ class TokenModule final : public Module {
     api::RegisterVerifyApi(router, verify_);
     api::RegisterDiscovery(router, discovery_);
     api::RegisterDeviceAuthorizationApi(router, *devices_);
+    api::RegisterParApi(router, *par_);
     return {};
   }
 
@@ -75,6 +109,8 @@ class TokenModule final : public Module {
   api::VerifyApiDeps verify_;
   api::Discovery discovery_;
   std::unique_ptr<oauth::DeviceAuthorizationService> devices_;
+  std::unique_ptr<oauth::AuthorizationService> authorization_;  // for par_
+  std::unique_ptr<oauth::PushedAuthorizationService> par_;
 };
 
 }  // namespace

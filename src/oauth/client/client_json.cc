@@ -61,6 +61,15 @@ Result<ClientPatch> ClientPatchFromJson(const boost::json::object& body) {
   p.post_logout_redirect_uris = f.StrList("postLogoutRedirectUris");
   p.backchannel_logout_uri = f.Str("backchannelLogoutUri");
   p.id_token_signed_response_alg = f.Str("idTokenSignedResponseAlg");
+  if (const json::value* v = f.Raw("requirePushedAuthorizationRequests")) {
+    if (v->is_bool()) {
+      p.require_par = v->as_bool();
+    } else if (v->is_null()) {
+      p.require_par = false;
+    } else {
+      f.Fail("requirePushedAuthorizationRequests", "must be true or false");
+    }
+  }
   // Echoed back by clients that GET, edit and PUT the whole object; never written from here.
   // A clientSecret in a request is ignored: secrets are only ever generated (create, rotate).
   f.Ignore("clientSecret");
@@ -117,6 +126,7 @@ boost::json::object ClientToJson(const Client& c) {
   o["postLogoutRedirectUris"] = Array(c.post_logout_redirect_uris);
   o["backchannelLogoutUri"] = OrNull(c.backchannel_logout_uri);
   o["idTokenSignedResponseAlg"] = OrNull(c.id_token_signed_response_alg);
+  o["requirePushedAuthorizationRequests"] = c.require_par;
   o["createdAt"] = c.created_at;
   o["updatedAt"] = c.updated_at;
   return o;

@@ -141,6 +141,7 @@ RejectedEnums ApplyPatch(const ClientPatch& p, Client& c) {
   if (p.id_token_signed_response_alg) {
     c.id_token_signed_response_alg = *p.id_token_signed_response_alg;
   }
+  if (p.require_par) c.require_par = *p.require_par;
   return rejected;
 }
 

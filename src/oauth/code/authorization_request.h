@@ -36,6 +36,11 @@ struct AuthorizationRequest {
   std::optional<std::string> registration;
   std::optional<std::string> remember;  // light-oauth2: "Y" | "N"
 
+  // Not a parameter: TokenHash of the pushed request's reference (RFC 9126) when these fields
+  // were loaded from a pushed request (AuthorizationService::ResolvePushed) or are being pushed
+  // now; empty for a plain request. Never read from or written to fields.
+  std::string pushed_hash;
+
   // Reads the fields above and ignores the rest (j_username, csrf, user_type, ...). Fails when a
   // parameter of the request is repeated (RFC 6749 §3.1) or longer than `max_value` bytes
   // (id_token_hint, claims, request: kMaxLongValue): such a request is not echoed anywhere, the

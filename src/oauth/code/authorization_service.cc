@@ -108,6 +108,8 @@ Validation AuthorizationService::Validate(const AuthorizationRequest& req, bool 
     return refuse(Error::OAuth(400, "request_not_supported",
                                "The request parameter (request objects) is not supported."));
   }
+  // A pushed request (RFC 9126) arrives here resolved, without request_uri: what is left is a
+  // request_uri this server did not hand out (request objects by reference, OIDC Core §6.2).
   if (req.request_uri.has_value()) {
     return refuse(Error::OAuth(400, "request_uri_not_supported",
                                "The request_uri parameter is not supported."));
@@ -116,6 +118,13 @@ Validation AuthorizationService::Validate(const AuthorizationRequest& req, bool 
     return refuse(Error::OAuth(400, "registration_not_supported",
                                "The registration parameter is not supported."));
   }
+  // RFC 9126 §6: a client registered with requirePushedAuthorizationRequests takes nothing else.
+  if (client->require_par && req.pushed_hash.empty()) {
+    return refuse(Invalid(
+        "This client must push its authorization requests to /oauth2/par (RFC 9126) and send "
+        "the request_uri."));
+  }
+  v.pushed_hash = req.pushed_hash;
   if (response_type.empty()) {
     return refuse(Error::Status("ERR11000", "response_type is required."));
   }
@@ -209,9 +218,54 @@ Validation AuthorizationService::Validate(const AuthorizationRequest& req, bool 
   return v;
 }
 
+bool AuthorizationService::NamesPushedRequest(const AuthorizationRequest& query) const {
+  return pushed_ != nullptr && query.request_uri.has_value() &&
+         query.request_uri->starts_with(kPushedRequestUriPrefix);
+}
+
+Result<AuthorizationRequest> AuthorizationService::ResolvePushed(const AuthorizationRequest& query,
+                                                                 bool continuing) const {
+  if (pushed_ == nullptr) return Fail(Error::Internal("pushed requests are off"));
+  const std::string client_id = query.client_id.value_or("");
+  if (client_id.empty()) return Fail(Invalid("client_id is required with request_uri."));
+  // One answer for every failure: which one it was would tell a guesser too much.
+  Error refused = Error::OAuth(400, "invalid_request_uri",
+                               "The request_uri is unknown, expired, already used, or was "
+                               "pushed by another client.");
+  std::string_view reference = *query.request_uri;
+  reference.remove_prefix(kPushedRequestUriPrefix.size());
+  if (reference.empty() || reference.size() > 128) return Fail(refused);
+  const std::string hash = TokenHash(reference);
+  auto found = pushed_->Find(hash);
+  if (!found) return Fail(std::move(found.error()));
+  const int64_t now = clock_.Now();
+  const int64_t valid_after = continuing ? now - kPushedFlowGrace : now;
+  if (!*found || (*found)->used_at || (*found)->client_id != client_id ||
+      (*found)->expires_at <= valid_after) {
+    log::Info("par.refused", {{"client_id", Clip(client_id)}});
+    return Fail(refused);
+  }
+  auto loaded = AuthorizationRequest::Parse((*found)->params, AuthorizationRequest::kMaxLongValue);
+  if (!loaded) return Fail(Error::Internal("stored pushed request does not parse"));
+  loaded->pushed_hash = hash;
+  return std::move(*loaded);
+}
+
 Result<Secret> AuthorizationService::IssueCode(const ValidAuthorization& v,
                                                const AuthenticatedUser& user, bool remember,
                                                const SignInRecord& sign_in) {
+  // RFC 9126 §4: a request_uri is used once. The first flow to reach a code wins; the pushed
+  // request stays usable through the sign-in and consent forms until then.
+  if (!v.pushed_hash.empty()) {
+    if (pushed_ == nullptr) return Fail(Error::Internal("pushed requests are off"));
+    const int64_t at = clock_.Now();
+    auto won = pushed_->Consume(v.pushed_hash, v.client->client_id, at - kPushedFlowGrace, at);
+    if (!won) return Fail(std::move(won.error()));
+    if (!*won) {
+      return Fail(Error::OAuth(400, "invalid_request_uri",
+                               "The request_uri was already used or has expired."));
+    }
+  }
   // 256 bits from the CSPRNG (RFC 6749 §10.10 asks for at least 128); only the hash is kept.
   Secret code(random_.Token(32));
   const int64_t now = clock_.Now();

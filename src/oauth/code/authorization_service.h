@@ -31,6 +31,7 @@
 #include "oauth/client/client.h"
 #include "oauth/code/authorization_request.h"
 #include "oauth/code/code_store.h"
+#include "oauth/code/par_store.h"
 #include "oauth/code/session_store.h"
 #include "oauth/login/authenticator.h"
 
@@ -41,6 +42,14 @@ class Database;
 namespace portcullis::oauth {
 
 class ClientCatalog;
+
+// RFC 9126 §2.2: the request_uri of a pushed authorization request is this prefix and a random
+// reference (256 bits, base64url).
+inline constexpr std::string_view kPushedRequestUriPrefix = "urn:ietf:params:oauth:request_uri:";
+// A pushed request can start a flow at the authorization endpoint until it expires; the sign-in
+// and consent forms that follow (which carry only client_id and request_uri) may load and
+// consume it this much longer, so a user who types slowly is not sent back to the client.
+inline constexpr int64_t kPushedFlowGrace = 300;
 
 struct AuthorizationSettings {
   std::string issuer;      // sent as `iss` with every response (RFC 9207)
@@ -91,6 +100,7 @@ struct ValidAuthorization {
   std::string login_hint;          // untrusted: only prefills the sign-in form
   std::string hint_subject;        // `sub` of a verified id_token_hint; empty: none
   std::string claims;              // the validated `claims` parameter (JSON text), or empty
+  std::string pushed_hash;  // from a pushed request (RFC 9126): consumed when a code is issued
 };
 
 // Where and what an answer sends to the client, in its response mode.
@@ -124,11 +134,24 @@ class AuthorizationService {
   // found after the redirect URI and can be redirected. In memory.
   Validation Validate(const AuthorizationRequest& request, bool light_order) const;
 
+  // Whether `query` names a pushed request (request_uri with kPushedRequestUriPrefix) and
+  // pushed requests are on (SetPushedRequests). Other request_uri values are refused by
+  // Validate with request_uri_not_supported. In memory.
+  bool NamesPushedRequest(const AuthorizationRequest& query) const;
+  // RFC 9126 §4: the pushed request that `query` (client_id + request_uri) names, which replaces
+  // the query's parameters (all others are ignored). invalid_request without client_id;
+  // invalid_request_uri when the reference is unknown, used, another client's, or expired
+  // (`continuing`: a sign-in or consent form of a flow started earlier, given kPushedFlowGrace
+  // more). The result's pushed_hash is set. Blocking.
+  Result<AuthorizationRequest> ResolvePushed(const AuthorizationRequest& query,
+                                             bool continuing) const;
+
   // Issues a code for `user`: 256 random bits, stored only as TokenHash, bound to the client,
   // the redirect URI (as the request gave it, RFC 6749 §4.1.3), the PKCE challenge, the user,
   // the scope and the nonce, usable once until now + code_ttl. Blocking.
   // `sign_in` is recorded in the code for the ID token (auth_time, sid, amr, acr), with the
-  // request's `claims` parameter.
+  // request's `claims` parameter. A request loaded from a pushed request consumes it first
+  // (single winner): invalid_request_uri when it was used already, by another browser.
   Result<Secret> IssueCode(const ValidAuthorization& request, const AuthenticatedUser& user,
                            bool remember, const SignInRecord& sign_in);
 
@@ -149,6 +172,8 @@ class AuthorizationService {
   // Installs the id_token_hint verifier (set once at start-up, before requests are served).
   // Without one, a request with id_token_hint is refused with invalid_request.
   void SetIdTokenHintReader(IdTokenHintReader reader) { hint_reader_ = std::move(reader); }
+  // Turns on pushed authorization requests (set once at start-up; `store` must outlive this).
+  void SetPushedRequests(PushedRequestStore* store) { pushed_ = store; }
   // A failure for an already valid request (access_denied, login_required, ...).
   static AuthorizationFailure FailureFor(const ValidAuthorization& request, Error error);
 
@@ -163,6 +188,7 @@ class AuthorizationService {
   const Clock& clock_;
   Random& random_;
   IdTokenHintReader hint_reader_;
+  PushedRequestStore* pushed_ = nullptr;
 };
 
 // OIDC Core §5.5: the `claims` parameter must be a JSON object; its `userinfo` and `id_token`

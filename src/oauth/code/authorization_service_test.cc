@@ -10,6 +10,7 @@
 #include "oauth/client/client_store.h"
 #include "oauth/client/registry_testing.h"
 #include "oauth/code/memory_code_store.h"
+#include "oauth/code/memory_par_store.h"
 #include "oauth/credentials/token_hash.h"
 #include "oauth/token/pkce.h"
 #include "store/db.h"
@@ -45,6 +46,7 @@ class AuthorizationTest : public RegistryDbTest {
     Add("none", "confidential", {});
     Add("query", "confidential", {"https://app.example.com/cb?tenant=a%20b"});
     Add("cc_only", "confidential", {kRedirect}, {"client_credentials"});
+    Add("par_only", "confidential", {kRedirect}, {}, /*require_par=*/true);
     client_store_ = std::make_unique<store::SqlClientStore>(*db_);
     catalog_ = std::make_unique<ClientCatalog>(*client_store_);
     ASSERT_TRUE(catalog_->Reload());
@@ -55,8 +57,9 @@ class AuthorizationTest : public RegistryDbTest {
   }
 
   void Add(std::string id, std::string type, std::vector<std::string> redirects,
-           std::vector<std::string> grants = {}) {
+           std::vector<std::string> grants = {}, bool require_par = false) {
     Client c;
+    c.require_par = require_par;
     c.client_id = id;
     c.client_type = *ParseClientType(type);
     c.client_profile = "webserver";
@@ -85,9 +88,22 @@ class AuthorizationTest : public RegistryDbTest {
     EXPECT_EQ(v.error().redirect_uri, kRedirect);
   }
 
+  // A pushed request of `client_id` with `params`, live for 60 s; returns its request_uri.
+  std::string Push(std::string client_id, std::string params, std::string reference = "ref-1") {
+    PushedRequest r;
+    r.reference_hash = TokenHash(reference);
+    r.client_id = std::move(client_id);
+    r.params = std::move(params);
+    r.created_at = clock_.Now();
+    r.expires_at = clock_.Now() + 60;
+    EXPECT_TRUE(pushed_.Insert(r).value());
+    return std::string(kPushedRequestUriPrefix) + reference;
+  }
+
   ManualClock clock_;
   testing::CountingRandom random_;
   MemoryAuthCodeStore codes_;
+  MemoryPushedRequestStore pushed_;
   std::unique_ptr<store::SqlClientStore> client_store_;
   std::unique_ptr<ClientCatalog> catalog_;
   std::unique_ptr<AuthorizationService> service_;
@@ -479,6 +495,94 @@ TEST_P(AuthorizationTest, RedirectsCarryCodeStateAndIssuerEncoded) {
   EXPECT_NE(err.find("ERR12027"), std::string::npos);
   EXPECT_NE(err.find("&state=s&iss="), std::string::npos);
   EXPECT_EQ(err.find("%22"), std::string::npos) << "quotes are not allowed in descriptions";
+}
+
+TEST_P(AuthorizationTest, PushedRequestsAreOffUntilAStoreIsSet) {
+  auto q = Request("conf", "request_uri=urn%3Aietf%3Aparams%3Aoauth%3Arequest_uri%3Aref-1");
+  EXPECT_FALSE(service_->NamesPushedRequest(q));
+  ExpectRedirected(service_->Validate(q, false), "request_uri_not_supported");
+  service_->SetPushedRequests(&pushed_);
+  EXPECT_TRUE(service_->NamesPushedRequest(q));
+  // Other request_uri values (request objects by reference) stay refused.
+  auto other = Request("conf", "request_uri=https%3A%2F%2Fapp.example.com%2Freq");
+  EXPECT_FALSE(service_->NamesPushedRequest(other));
+  ExpectRedirected(service_->Validate(other, false), "request_uri_not_supported");
+}
+
+TEST_P(AuthorizationTest, PushedRequestReplacesTheQueryAndIsConsumedOnceByTheCode) {
+  service_->SetPushedRequests(&pushed_);
+  std::string uri = Push("conf", "response_type=code&client_id=conf&scope=petstore.r&state=s1");
+  AuthorizationRequest q;
+  q.client_id = "conf";
+  q.request_uri = uri;
+  q.scope = "petstore.w";  // ignored (RFC 9126 §4)
+  auto loaded = service_->ResolvePushed(q, false);
+  ASSERT_TRUE(loaded) << loaded.error().description;
+  EXPECT_EQ(loaded->scope.value_or(""), "petstore.r");
+  EXPECT_EQ(loaded->state.value_or(""), "s1");
+  EXPECT_FALSE(loaded->request_uri);
+  EXPECT_EQ(loaded->pushed_hash, TokenHash("ref-1"));
+  auto v = service_->Validate(*loaded, false);
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->pushed_hash, TokenHash("ref-1"));
+  // Read as often as the pages need, consumed by the first code only.
+  ASSERT_TRUE(service_->ResolvePushed(q, true));
+  AuthenticatedUser user{"alice", "", ""};
+  ASSERT_TRUE(service_->IssueCode(*v, user, false, service_->SignInNow()));
+  auto second = service_->IssueCode(*v, user, false, service_->SignInNow());
+  ASSERT_FALSE(second);
+  EXPECT_EQ(second.error().oauth_error, "invalid_request_uri");
+  auto used = service_->ResolvePushed(q, false);
+  ASSERT_FALSE(used);
+  EXPECT_EQ(used.error().oauth_error, "invalid_request_uri");
+}
+
+TEST_P(AuthorizationTest, PushedRequestIsBoundToItsClientAndExpires) {
+  service_->SetPushedRequests(&pushed_);
+  std::string uri = Push("conf", "response_type=code&client_id=conf");
+  AuthorizationRequest q;
+  q.request_uri = uri;
+  auto missing = service_->ResolvePushed(q, false);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().oauth_error, "invalid_request");  // client_id is required
+  q.client_id = "pub";
+  EXPECT_EQ(service_->ResolvePushed(q, false).error().oauth_error, "invalid_request_uri");
+  q.client_id = "conf";
+  AuthorizationRequest unknown = q;
+  unknown.request_uri = std::string(kPushedRequestUriPrefix) + "ref-2";
+  EXPECT_EQ(service_->ResolvePushed(unknown, false).error().oauth_error, "invalid_request_uri");
+  unknown.request_uri = std::string(kPushedRequestUriPrefix);
+  EXPECT_EQ(service_->ResolvePushed(unknown, false).error().oauth_error, "invalid_request_uri");
+
+  clock_.Advance(60);  // expired for a new flow at the authorization endpoint...
+  EXPECT_EQ(service_->ResolvePushed(q, false).error().oauth_error, "invalid_request_uri");
+  // ...while a flow's sign-in and consent forms have kPushedFlowGrace more.
+  auto later = service_->ResolvePushed(q, true);
+  ASSERT_TRUE(later);
+  auto v = service_->Validate(*later, false);
+  ASSERT_TRUE(v);
+  clock_.Advance(kPushedFlowGrace);
+  EXPECT_FALSE(service_->ResolvePushed(q, true));
+  auto code = service_->IssueCode(*v, {"alice", "", ""}, false, service_->SignInNow());
+  ASSERT_FALSE(code);
+  EXPECT_EQ(code.error().oauth_error, "invalid_request_uri");
+}
+
+TEST_P(AuthorizationTest, RequirePushedAuthorizationRequestsRefusesPlainRequests) {
+  service_->SetPushedRequests(&pushed_);
+  ExpectRedirected(service_->Validate(Request("par_only"), false), "invalid_request");
+  ExpectRedirected(service_->Validate(Request("par_only"), true), "invalid_request");
+  std::string uri = Push("par_only", "response_type=code&client_id=par_only");
+  AuthorizationRequest q;
+  q.client_id = "par_only";
+  q.request_uri = uri;
+  auto loaded = service_->ResolvePushed(q, false);
+  ASSERT_TRUE(loaded);
+  EXPECT_TRUE(service_->Validate(*loaded, false));
+  // A request_uri that is not a pushed one does not count.
+  ExpectRedirected(
+      service_->Validate(Request("par_only", "request_uri=https%3A%2F%2Fa.example%2Fr"), false),
+      "request_uri_not_supported");
 }
 
 TEST(AppendQueryTest, KeepsQueryAndDropsFragment) {

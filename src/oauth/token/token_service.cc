@@ -236,7 +236,9 @@ Status TokenService::VerifyClientAssertion(const Client& c, std::string_view ass
   // replayed at the others.
   bool aud_ok = false;
   auto accept = [&](std::string_view a) {
-    aud_ok = a == settings_.issuer || a == settings_.token_endpoint;
+    // RFC 9126 §2: the pushed authorization request endpoint's URL identifies this server too.
+    aud_ok = a == settings_.issuer || a == settings_.token_endpoint ||
+             a == settings_.issuer + "/oauth2/par";
   };
   if (auto a = claims.if_contains("aud")) {
     if (a->is_string()) accept(a->as_string());

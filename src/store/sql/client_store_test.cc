@@ -54,6 +54,7 @@ Client Sample(std::string id, std::string name = "PetStore", std::string host = 
   c.post_logout_redirect_uris = {"https://a.example/bye", "http://127.0.0.1:9/bye"};
   c.backchannel_logout_uri = "https://a.example/bc?x=1";
   c.id_token_signed_response_alg = "ES256";
+  c.require_par = true;
   c.created_at = 100;
   c.updated_at = 200;
   return c;
@@ -83,6 +84,7 @@ void ExpectSame(const Client& a, const Client& b) {
   EXPECT_EQ(a.post_logout_redirect_uris, b.post_logout_redirect_uris);
   EXPECT_EQ(a.backchannel_logout_uri, b.backchannel_logout_uri);
   EXPECT_EQ(a.id_token_signed_response_alg, b.id_token_signed_response_alg);
+  EXPECT_EQ(a.require_par, b.require_par);
   EXPECT_EQ(a.created_at, b.created_at);
   EXPECT_EQ(a.updated_at, b.updated_at);
 }
@@ -156,6 +158,7 @@ TEST_P(ClientStoreContract, InsertLoadAndUpdateKeepEveryField) {
     changed.post_logout_redirect_uris = {"https://c.example/bye"};
     changed.backchannel_logout_uri.clear();
     changed.id_token_signed_response_alg = "PS256";
+    changed.require_par = false;
     changed.created_at = 999;  // not written by Update
     changed.updated_at = 300;
     ASSERT_TRUE(In(db, [&](Tx& tx) -> Status {

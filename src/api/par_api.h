@@ -1,0 +1,23 @@
+#pragma once
+// HTTP binding of Pushed Authorization Requests (RFC 9126), in the token service:
+//
+//   POST /oauth2/par   §2.1 request (form, client authentication as at the token endpoint);
+//                      201 {request_uri, expires_in} (§2.2); errors as RFC 6749 §5.2 JSON (§2.3),
+//                      401 with WWW-Authenticate when client authentication fails.
+//
+// The authorization endpoint's side (client_id + request_uri) is in api/code_api.cc.
+
+#include "oauth/code/pushed_authorization.h"
+
+namespace portcullis {
+namespace http {
+class Router;
+}
+
+namespace api {
+
+// Borrows `par`: it must outlive the router.
+void RegisterParApi(http::Router& router, oauth::PushedAuthorizationService& par);
+
+}  // namespace api
+}  // namespace portcullis

@@ -1,0 +1,62 @@
+#pragma once
+// POST /oauth2/par (RFC 9126 §2), independent of HTTP: authenticates the client as the token
+// endpoint does (TokenService::AuthenticateClient: public clients send client_id, confidential
+// ones authenticate), validates the whole authorization request exactly as the authorization
+// endpoint would (AuthorizationService::Validate: registered redirect URI, response_type, PKCE,
+// scope, OpenID Connect parameters), and stores it (par_store.h) under the hash of a fresh
+// random reference. The answer's request_uri is kPushedRequestUriPrefix + reference; the
+// authorization endpoint resolves it (AuthorizationService::ResolvePushed).
+//
+// Errors are the token endpoint's (RFC 9126 §2.3, RFC 6749 §5.2): invalid_client (401) when
+// client authentication fails, else 400 with invalid_request, invalid_scope,
+// unauthorized_client, unsupported_response_type, request_not_supported.
+//
+// Ownership: borrows everything given to its constructor; each must outlive it.
+// Thread-safety: Push may be called concurrently; it blocks (store, a legacy secret check):
+// call it on a pool.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/clock.h"
+#include "common/error.h"
+#include "common/random.h"
+#include "oauth/code/authorization_service.h"
+#include "oauth/code/par_store.h"
+#include "oauth/token/params.h"
+
+namespace portcullis::oauth {
+
+class TokenService;
+
+// RFC 9126 §2.2's answer.
+struct PushedAuthorizationResponse {
+  std::string request_uri;
+  int64_t expires_in = 0;
+  std::string ToJson() const;
+};
+
+class PushedAuthorizationService {
+ public:
+  // `ttl_s`: the request_uri's lifetime, clamped to 1..600 (RFC 9126 §2.2: short).
+  PushedAuthorizationService(int64_t ttl_s, TokenService& tokens,
+                             const AuthorizationService& authorization, PushedRequestStore& store,
+                             const Clock& clock, Random& random);
+
+  Result<PushedAuthorizationResponse> Push(const Params& params,
+                                           std::optional<std::string_view> authorization);
+
+  int64_t ttl_s() const { return ttl_s_; }
+
+ private:
+  int64_t ttl_s_;
+  TokenService& tokens_;
+  const AuthorizationService& authorization_;
+  PushedRequestStore& store_;
+  const Clock& clock_;
+  Random& random_;
+};
+
+}  // namespace portcullis::oauth

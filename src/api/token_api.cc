@@ -36,11 +36,7 @@ Response TokenResponse(const oauth::IssuedToken& t) {
 // RFC 9449 §8: with nonces on, every token response hands out the current one (a refusal with
 // use_dpop_nonce must; on success it spares the client a round trip next time).
 Response WithDpopNonce(Response r, const oauth::TokenService& tokens) {
-  if (tokens.dpop().nonces_required()) {
-    r.With("DPoP-Nonce", tokens.dpop().CurrentNonce());
-    // §8.2 / CORS: browsers may read it.
-    r.With("Access-Control-Expose-Headers", "DPoP-Nonce");
-  }
+  if (tokens.dpop().nonces_required()) r.With("DPoP-Nonce", tokens.dpop().CurrentNonce());
   return r;
 }
 

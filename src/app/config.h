@@ -97,6 +97,12 @@ struct Config {
     int64_t cache_max_entries = 10000;
     std::string ca_file;
   } jwks_uri;
+  // DPoP (RFC 9449) at the token endpoint (README "DPoP").
+  struct Dpop {
+    int64_t iat_window_s = 60;
+    bool require_nonce = false;
+    int64_t nonce_lifetime_s = 300;
+  } dpop;
   struct Federation {
     std::string ca_file;
     int64_t cache_max_entries = 1024;

@@ -46,6 +46,7 @@ class TokenModule final : public Module {
                               c.verify.default_service};
     api::Discovery discovery{c.server.issuer, c.Serves("code"), c.Serves("key")};
     discovery.id_token_signing_algs = IdTokenAlgNames(c);
+    discovery.dpop_signing_algs = t->dpop().AlgNames();
     // device: the verification page is the code service's, under the same issuer.
     oauth::DeviceSettings ds{c.device.code_ttl_s, c.device.interval_s,
                              c.server.issuer + "/oauth2/device"};

@@ -61,6 +61,8 @@ struct Client {
   std::string id_token_signed_response_alg;
   // RFC 9126 §6 (requirePushedAuthorizationRequests): authorization requests only by PAR.
   bool require_par = false;
+  // RFC 9449 §5.2 dpop_bound_access_tokens: every token request must carry a DPoP proof.
+  bool dpop_bound_access_tokens = false;
   int64_t created_at = 0;
   int64_t updated_at = 0;
 

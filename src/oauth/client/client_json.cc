@@ -34,6 +34,16 @@ std::optional<std::string> JsonText(JsonFields& f, std::string_view key) {
   return std::nullopt;
 }
 
+// A true/false member; null reads as false.
+std::optional<bool> OptionalBool(JsonFields& f, std::string_view key) {
+  const json::value* v = f.Raw(key);
+  if (v == nullptr) return std::nullopt;
+  if (v->is_bool()) return v->as_bool();
+  if (v->is_null()) return false;
+  f.Fail(key, "must be true or false");
+  return std::nullopt;
+}
+
 }  // namespace
 
 Result<ClientPatch> ClientPatchFromJson(const boost::json::object& body) {
@@ -61,15 +71,8 @@ Result<ClientPatch> ClientPatchFromJson(const boost::json::object& body) {
   p.post_logout_redirect_uris = f.StrList("postLogoutRedirectUris");
   p.backchannel_logout_uri = f.Str("backchannelLogoutUri");
   p.id_token_signed_response_alg = f.Str("idTokenSignedResponseAlg");
-  if (const json::value* v = f.Raw("requirePushedAuthorizationRequests")) {
-    if (v->is_bool()) {
-      p.require_par = v->as_bool();
-    } else if (v->is_null()) {
-      p.require_par = false;
-    } else {
-      f.Fail("requirePushedAuthorizationRequests", "must be true or false");
-    }
-  }
+  p.require_par = OptionalBool(f, "requirePushedAuthorizationRequests");
+  p.dpop_bound_access_tokens = OptionalBool(f, "dpopBoundAccessTokens");
   // Echoed back by clients that GET, edit and PUT the whole object; never written from here.
   // A clientSecret in a request is ignored: secrets are only ever generated (create, rotate).
   f.Ignore("clientSecret");
@@ -127,6 +130,7 @@ boost::json::object ClientToJson(const Client& c) {
   o["backchannelLogoutUri"] = OrNull(c.backchannel_logout_uri);
   o["idTokenSignedResponseAlg"] = OrNull(c.id_token_signed_response_alg);
   o["requirePushedAuthorizationRequests"] = c.require_par;
+  o["dpopBoundAccessTokens"] = c.dpop_bound_access_tokens;
   o["createdAt"] = c.created_at;
   o["updatedAt"] = c.updated_at;
   return o;

@@ -142,6 +142,7 @@ RejectedEnums ApplyPatch(const ClientPatch& p, Client& c) {
     c.id_token_signed_response_alg = *p.id_token_signed_response_alg;
   }
   if (p.require_par) c.require_par = *p.require_par;
+  if (p.dpop_bound_access_tokens) c.dpop_bound_access_tokens = *p.dpop_bound_access_tokens;
   return rejected;
 }
 

@@ -35,6 +35,7 @@ struct AuthorizationRequest {
   std::optional<std::string> request_uri;
   std::optional<std::string> registration;
   std::optional<std::string> remember;  // light-oauth2: "Y" | "N"
+  std::optional<std::string> dpop_jkt;  // RFC 9449 §10: the DPoP key the code is bound to
 
   // Not a parameter: TokenHash of the pushed request's reference (RFC 9126) when these fields
   // were loaded from a pushed request (AuthorizationService::ResolvePushed) or are being pushed

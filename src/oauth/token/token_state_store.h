@@ -3,7 +3,8 @@
 //   - ReferenceTokenStore: the JWTs behind reference tokens handed to external clients
 //     (light-oauth2 reference §4.4, §6.2), by TokenHash(reference);
 //   - DenyListStore: revoked access tokens by jti (RFC 7009), read into RevocationList;
-//   - AssertionJtiStore: the replay cache of private_key_jwt client assertions (RFC 7523 §3).
+//   - AssertionJtiStore: the replay cache of private_key_jwt client assertions (RFC 7523 §3),
+//     and of DPoP proofs (RFC 9449 §11.1; keys "dpop:<jkt>:<jti>", TokenService::CheckDpop).
 //
 // SQL implementations: store/sql/token_state_store.h (tables reference_tokens, revoked_tokens,
 // client_assertion_jtis); in-memory fakes for unit tests: memory_token_state_store.h.
@@ -72,8 +73,9 @@ class DenyListStore {
 class AssertionJtiStore {
  public:
   virtual ~AssertionJtiStore() = default;
-  // Remembers an assertion's `key` (client id and jti) until purged. False when the key is
-  // already known: a replay. Atomic across instances (a unique key).
+  // Remembers an assertion's `key` (client id and jti; for a DPoP proof "dpop:<jkt>:<jti>")
+  // until purged. False when the key is already known: a replay. Atomic across instances (a
+  // unique key).
   virtual Result<bool> Remember(std::string_view key, std::string_view client_id,
                                 int64_t expires_at) = 0;
   // Deletes entries with expires_at < cutoff.

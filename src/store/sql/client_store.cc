@@ -15,7 +15,7 @@ using oauth::Client;
 
 // The columns of the clients table, in the order of ClientParams and RowToClient. Every
 // statement on the table is built from this list.
-constexpr std::array<std::string_view, 26> kColumns = {"client_id",
+constexpr std::array<std::string_view, 27> kColumns = {"client_id",
                                                        "client_type",
                                                        "client_profile",
                                                        "client_name",
@@ -40,7 +40,8 @@ constexpr std::array<std::string_view, 26> kColumns = {"client_id",
                                                        "post_logout_redirect_uris",
                                                        "backchannel_logout_uri",
                                                        "id_token_signed_response_alg",
-                                                       "require_par"};
+                                                       "require_par",
+                                                       "dpop_bound_access_tokens"};
 constexpr size_t kIdColumn = 0;
 constexpr size_t kCreatedAtColumn = 19;
 
@@ -127,7 +128,8 @@ std::vector<Param> ClientParams(const Client& c) {
           Text(EncodeList(c.post_logout_redirect_uris)),
           OptText(c.backchannel_logout_uri),
           OptText(c.id_token_signed_response_alg),
-          Int(c.require_par ? 1 : 0)};
+          Int(c.require_par ? 1 : 0),
+          Int(c.dpop_bound_access_tokens ? 1 : 0)};
 }
 
 std::vector<Param> UpdateParams(const Client& c) {
@@ -169,6 +171,7 @@ Client RowToClient(const Row& r) {
   c.backchannel_logout_uri = r.Str(23);
   c.id_token_signed_response_alg = r.Str(24);
   c.require_par = r.Int(25) != 0;
+  c.dpop_bound_access_tokens = r.Int(26) != 0;
   return c;
 }
 

@@ -318,8 +318,12 @@ test('discovery: every advertised member and value is implemented (portcullis)',
     });
     checked.add('backchannel_logout_session_supported');  // with the member above
 
-    // Members from before OpenID Connect, exercised by the OAuth suites.
+    // Members from before OpenID Connect, and the sender-constraining ones (issue 16), exercised
+    // by the OAuth suites.
     const EXERCISED_ELSEWHERE = {
+      dpop_signing_alg_values_supported: 'tests/integration/test_dpop.py, tests/node/dpop.test.mjs',
+      require_pushed_authorization_requests: 'tests/integration/test_par.py (per client; false here)',
+      tls_client_certificate_bound_access_tokens: 'tests/integration/test_mtls.py',
       token_endpoint_auth_methods_supported: 'tests/integration/test_token.py, test_trust_tokens.py, tests/node/interop.test.mjs',
       token_endpoint_auth_signing_alg_values_supported: 'tests/integration/test_trust_tokens.py (private_key_jwt)',
       introspection_endpoint_auth_methods_supported: 'tests/integration/test_token.py',

@@ -156,6 +156,13 @@ Result<MintedToken> GrantContext::Mint(const Client& c, const TokenSubject& subj
   AddScope(claims, scope, light);
   if (subject.is_user && !subject.roles.empty()) claims["roles"] = subject.roles;
   for (const auto& [k, v] : extra) claims[k] = v;
+  if (!x5t_s256_.empty()) {
+    json::object cnf;
+    if (auto* given = claims.if_contains("cnf"); given && given->is_object())
+      cnf = given->as_object();
+    cnf["x5t#S256"] = x5t_s256_;
+    claims["cnf"] = std::move(cnf);
+  }
   // Parsed, without reserved names, when the catalog built the snapshot (Client::custom_claims).
   for (const auto& [k, v] : c.custom_claims) {
     if (!claims.contains(k)) claims[k] = v;

@@ -233,7 +233,7 @@ Status ValidateClient(const Client& c, const RejectedEnums& rejected) {
   }
   if (c.auth_method == AuthMethod::kTlsClientAuth) {
     if (c.tls_subject_kind == TlsSubjectKind::kNone) {
-      return Fail(FieldError("tlsClientAuthSubjectDn",
+      return Fail(FieldError("authMethod",
                              "tls_client_auth needs one of tlsClientAuthSubjectDn, "
                              "tlsClientAuthSanDns, tlsClientAuthSanUri, tlsClientAuthSanIp, "
                              "tlsClientAuthSanEmail"));

@@ -15,7 +15,7 @@ import pytest
 import requests
 from jwcrypto import jwk
 
-from conftest import Portcullis
+from conftest import NGINX, NginxProcess, Portcullis, skip_unless_available
 from oauth_fixtures import ADMIN_SCOPES, BOOT_ID, BOOT_SECRET, basic
 
 EC = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
@@ -308,3 +308,75 @@ def test_config_refusals(tmp_path, pki):
                 "--set", "server.tls_client_certs=true",
                 "--set", f"server.tls_client_ca={tmp_path}/missing.pem")
     assert r.returncode != 0 and "server.tls_client_ca" in r.stderr + r.stdout
+
+
+class MtlsNginx(NginxProcess):
+    """nginx terminating mutual TLS in front of Portcullis: it asks for client certificates
+    (optional_no_ca: self-signed ones pass too) and forwards the certificate and its verdict."""
+
+    def __init__(self, pki, upstream_port):
+        import shutil
+        import socket
+        import tempfile
+        if not os.path.exists(NGINX) and not shutil.which("nginx"):
+            skip_unless_available("nginx", "nginx is not installed")
+        self.tmp = tempfile.mkdtemp(prefix="portcullis-mtls-nginx-")
+        os.chmod(self.tmp, 0o755)
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        site = os.path.join(self.tmp, "site.conf")
+        with open(site, "w") as f:
+            f.write(f"""server {{
+    listen 127.0.0.1:{self.port} ssl;
+    ssl_certificate {pki.path('server.pem')};
+    ssl_certificate_key {pki.path('server.key')};
+    ssl_client_certificate {pki.path('ca.pem')};
+    ssl_verify_client optional_no_ca;
+    location / {{
+        proxy_pass http://127.0.0.1:{upstream_port};
+        proxy_set_header X-Client-Cert $ssl_client_escaped_cert;
+        proxy_set_header X-Client-Verify $ssl_client_verify;
+    }}
+}}
+""")
+        self.start_nginx(site)
+        self.url = f"https://127.0.0.1:{self.port}"
+
+
+def test_behind_nginx_terminating_mtls(tmp_path, pki):
+    os.makedirs(tmp_path / "server", exist_ok=True)
+    s = start_server(tmp_path, "server.trusted_proxies=127.0.0.1",
+                     "server.client_cert_header=X-Client-Cert",
+                     "server.client_cert_verify_header=X-Client-Verify")
+    n = None
+    try:
+        n = MtlsNginx(pki, s.port)
+        api = Api(n.url, verify=pki.path("server.pem"))
+        cert = pki.issued("nx", "/O=Example/CN=nx")
+        c = api.register(authMethod="tls_client_auth", tlsClientAuthSubjectDn="CN=nx,O=Example")
+        r = api.token(cc(c["clientId"]), cert=cert)
+        assert r.status_code == 200, r.text
+        assert claims(r.json()["access_token"])["cnf"]["x5t#S256"] == pki.thumbprint(cert[0])
+
+        # The right DN on a certificate no CA issued: nginx says FAILED, so it is not CA-issued.
+        forged = pki.self_signed("nxforged", "/O=Example/CN=nx")
+        r = api.token(cc(c["clientId"]), cert=forged)
+        assert r.status_code == 401 and r.json()["error"] == "invalid_client", r.text
+        # A client without a certificate cannot smuggle the headers through: nginx replaces them.
+        with open(cert[0]) as f:
+            smuggled = {"X-Client-Cert": urllib.parse.quote(f.read(), safe=""),
+                        "X-Client-Verify": "SUCCESS"}
+        r = api.token(cc(c["clientId"]), headers=smuggled)
+        assert r.status_code == 401 and r.json()["error"] == "invalid_client", r.text
+
+        # Self-signed certificates pass nginx (optional_no_ca) for self_signed_tls_client_auth.
+        own = pki.self_signed("nxown", "/CN=nxown")
+        c2 = api.register(authMethod="self_signed_tls_client_auth", jwks=pki.jwks_of(own[1], "k"))
+        r = api.token(cc(c2["clientId"]), cert=own)
+        assert r.status_code == 200, r.text
+        assert claims(r.json()["access_token"])["cnf"]["x5t#S256"] == pki.thumbprint(own[0])
+    finally:
+        if n:
+            n.stop_nginx()
+        assert s.stop() == 0, s.read_log()

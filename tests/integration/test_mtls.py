@@ -380,3 +380,50 @@ def test_behind_nginx_terminating_mtls(tmp_path, pki):
         if n:
             n.stop_nginx()
         assert s.stop() == 0, s.read_log()
+
+
+def test_public_client_refresh_token_bound_to_the_certificate(tls, pki, monkeypatch):
+    from types import SimpleNamespace
+
+    from code_helpers import REDIRECT, basic_user, pkce_pair, query_of, record_consent
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", tls.verify)  # the helpers' own sessions
+    mine = pki.self_signed("pub", "/CN=pub")
+    other = pki.self_signed("pub2", "/CN=pub2")
+    c = tls.register(clientType="public", authMethod="none", clientProfile="browser",
+                     redirectUris=[REDIRECT])
+    r = tls.admin("POST", "/oauth2/user", json={
+        "userId": "carol", "userType": "employee", "firstName": "C", "lastName": "D",
+        "email": "carol@example.com", "password": "correct horse battery",
+        "passwordConfirm": "correct horse battery", "roles": "user"})
+    assert r.status_code == 200, r.text
+    verifier, challenge = pkce_pair()
+    record_consent(SimpleNamespace(url=tls.url), c["clientId"], user="carol",
+                   password="correct horse battery", code_challenge=challenge,
+                   code_challenge_method="S256")
+    r = requests.get(tls.url + "/oauth2/code", allow_redirects=False, verify=tls.verify, timeout=10,
+                     headers={"Authorization": basic_user("carol", "correct horse battery")},
+                     params={"response_type": "code", "client_id": c["clientId"],
+                             "redirect_uri": REDIRECT, "state": "s", "code_challenge": challenge,
+                             "code_challenge_method": "S256"})
+    assert r.status_code == 302, r.text
+    code = query_of(r.headers["Location"])[1].get("code")
+    assert code, r.headers["Location"]
+    r = tls.token({"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT,
+                   "code_verifier": verifier, "client_id": c["clientId"]}, cert=mine)
+    assert r.status_code == 200, r.text
+    assert claims(r.json()["access_token"])["cnf"]["x5t#S256"] == pki.thumbprint(mine[0])
+    refresh = r.json()["refresh_token"]
+
+    # RFC 8705 §4: without that certificate the refresh token is refused, and stays usable.
+    for cert in (None, other):
+        r = tls.token({"grant_type": "refresh_token", "refresh_token": refresh,
+                       "client_id": c["clientId"]}, cert=cert)
+        assert r.status_code == 400 and r.json()["error"] == "invalid_grant", r.text
+    r = tls.token({"grant_type": "refresh_token", "refresh_token": refresh,
+                   "client_id": c["clientId"]}, cert=mine)
+    assert r.status_code == 200, r.text
+    assert claims(r.json()["access_token"])["cnf"]["x5t#S256"] == pki.thumbprint(mine[0])
+    # The rotated token stays bound.
+    r = tls.token({"grant_type": "refresh_token", "refresh_token": r.json()["refresh_token"],
+                   "client_id": c["clientId"]})
+    assert r.status_code == 400 and r.json()["error"] == "invalid_grant", r.text

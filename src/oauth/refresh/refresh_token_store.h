@@ -53,6 +53,9 @@ struct RefreshToken {
   std::string amr;  // space-separated
   std::string acr;
   std::string claims;
+  // RFC 8705 §4: a public client's refresh token is bound to the TLS client certificate it was
+  // issued over (x5t#S256); only a request with that certificate may use it. "": not bound.
+  std::string cert_thumbprint;
 };
 
 class RefreshTokenStore {

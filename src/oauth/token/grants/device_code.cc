@@ -120,9 +120,9 @@ class DeviceCodeGrant final : public Grant {
       // The sign-in on the verification page, kept in the refresh family so a refresh issues
       // the same auth_time/sid/amr (OpenID Connect Core §12.2).
       SignIn sign_in{a.user.auth_time, a.user.sid, a.user.amr, a.user.acr, ""};
-      auto refresh = InsertRefresh(st->stores.refresh_tokens, tx, ctx.random(), now,
-                                   ctx.settings().refresh_token_ttl, c, subject, scope, "N",
-                                   ctx.random().Token(16), "", sign_in);
+      auto refresh = InsertRefresh(
+          st->stores.refresh_tokens, tx, ctx.random(), now, ctx.settings().refresh_token_ttl, c,
+          subject, scope, "N", ctx.random().Token(16), "", sign_in, ctx.certificate_thumbprint());
       if (!refresh) return Fail(refresh.error());
       auto token = ctx.Deliver(c, *m, &tx);
       if (!token) return Fail(token.error());

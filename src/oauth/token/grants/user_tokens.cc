@@ -18,7 +18,7 @@ Result<std::string> InsertRefresh(RefreshTokenStore& refresh_tokens, store::Tx& 
                                   const TokenSubject& subject,
                                   const std::vector<std::string>& scope, std::string_view remember,
                                   std::string_view family, std::string_view parent_hash,
-                                  const SignIn& sign_in) {
+                                  const SignIn& sign_in, std::string_view cert_thumbprint) {
   std::string token = random.Token(32);
   RefreshToken row;
   row.token_hash = TokenHash(token);
@@ -39,6 +39,8 @@ Result<std::string> InsertRefresh(RefreshTokenStore& refresh_tokens, store::Tx& 
   row.amr = sign_in.amr;
   row.acr = sign_in.acr;
   row.claims = sign_in.claims;
+  // RFC 8705 §4: confidential clients' refresh tokens are bound by client authentication.
+  if (c.IsPublic()) row.cert_thumbprint = std::string(cert_thumbprint);
   if (auto s = refresh_tokens.Insert(tx, row); !s) return Fail(s.error());
   return token;
 }

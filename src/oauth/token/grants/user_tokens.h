@@ -28,13 +28,15 @@ struct SignIn {
   std::string claims;  // the `claims` request parameter, JSON text
 };
 
-// Stores a refresh token for a user, hashed; returns the clear value.
+// Stores a refresh token for a user, hashed; returns the clear value. `cert_thumbprint`: the
+// request's TLS client certificate (x5t#S256), which binds a public client's token (RFC 8705 §4).
 Result<std::string> InsertRefresh(RefreshTokenStore& refresh_tokens, store::Tx& tx, Random& random,
                                   int64_t now, int64_t ttl, const Client& c,
                                   const TokenSubject& subject,
                                   const std::vector<std::string>& scope, std::string_view remember,
                                   std::string_view family, std::string_view parent_hash,
-                                  const SignIn& sign_in = {});
+                                  const SignIn& sign_in = {},
+                                  std::string_view cert_thumbprint = {});
 
 // With `openid` granted, puts the `claims` parameter's userinfo member (the names it asks for)
 // into an access token's `extra` claims, for the userinfo endpoint (oidc/user_claims.h).

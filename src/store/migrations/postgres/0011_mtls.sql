@@ -7,3 +7,7 @@
 ALTER TABLE clients ADD COLUMN tls_subject_kind TEXT;
 ALTER TABLE clients ADD COLUMN tls_subject TEXT;
 ALTER TABLE clients ADD COLUMN tls_bound_tokens INTEGER NOT NULL DEFAULT 0;
+
+-- refresh_tokens.cert_thumbprint: a public client's refresh token is bound to the certificate
+-- (x5t#S256) it was issued over (RFC 8705 §4); NULL: not bound.
+ALTER TABLE refresh_tokens ADD COLUMN cert_thumbprint TEXT;

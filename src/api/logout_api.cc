@@ -109,15 +109,16 @@ class Endpoint {
     FormFields fields;
     if (!req.body.empty()) {
       if (!IsForm(req)) {
-        return Page(Error::Status("ERR12000", "The body must be application/x-www-form-urlencoded."));
+        return Page(
+            Error::Status("ERR12000", "The body must be application/x-www-form-urlencoded."));
       }
       auto parsed = ParseForm(req.body);
       if (!parsed) return Page(Error::Status("ERR12000"));
       fields = std::move(*parsed);
     }
-    const bool request = !Has(fields, "csrf") &&
-                         (Has(fields, "id_token_hint") || Has(fields, "client_id") ||
-                          Has(fields, "post_logout_redirect_uri") || Has(fields, "state"));
+    const bool request =
+        !Has(fields, "csrf") && (Has(fields, "id_token_hint") || Has(fields, "client_id") ||
+                                 Has(fields, "post_logout_redirect_uri") || Has(fields, "state"));
     if (request) return Start(req, fields, 303);
     return Confirmed(req, fields);
   }
@@ -166,12 +167,12 @@ class Endpoint {
                        "The form could not be verified (missing or invalid CSRF token)."),
           "logout");
     }
-    return http::Blocking([this, t = std::move(*target), sso = std::move(sso),
-                           secure = Secure(req)]() -> Response {
-      auto current = Current(sso);
-      if (!current) return Page(current.error());
-      return SignOut(*current, sso, t, 303, secure);
-    });
+    return http::Blocking(
+        [this, t = std::move(*target), sso = std::move(sso), secure = Secure(req)]() -> Response {
+          auto current = Current(sso);
+          if (!current) return Page(current.error());
+          return SignOut(*current, sso, t, 303, secure);
+        });
   }
 
   struct Found {
@@ -206,17 +207,17 @@ class Endpoint {
     });
     if (!st) return Page(st.error());
     for (const auto& f : current) {
-      log::Info("code.logout", {{"user_id", f.session.user_id},
-                                {"client_id", t.client_id},
-                                {"backchannel", queued}});
+      log::Info(
+          "code.logout",
+          {{"user_id", f.session.user_id}, {"client_id", t.client_id}, {"backchannel", queued}});
     }
     return SignedOut(t, status, {ClearSso(secure)});
   }
 
   Response SignedOut(const EndSessionTarget& t, int status,
                      const std::vector<std::string>& cookies) const {
-    Response r = t.redirect.empty() ? code_pages::SignedOut()
-                                    : Redirect(status, t.RedirectLocation());
+    Response r =
+        t.redirect.empty() ? code_pages::SignedOut() : Redirect(status, t.RedirectLocation());
     for (const auto& c : cookies) r.With("Set-Cookie", c);
     return r;
   }

@@ -10,6 +10,7 @@
 #include "oauth/oidc/user_claims.h"
 #include "oauth/token/claims.h"
 #include "oauth/token/grant_registry.h"
+#include "oauth/token/mtls.h"
 #include "oauth/token/token_service.h"
 
 namespace portcullis::api {
@@ -66,6 +67,13 @@ Result<oauth::Params> FormOf(const Request& req) {
   return oauth::Params::FromForm(req.body);
 }
 
+// The TLS client certificate the server or a trusted proxy handed over (RFC 8705), or null.
+std::shared_ptr<const oauth::ClientCertificate> CertificateOf(const Request& req) {
+  if (req.client_cert.empty()) return nullptr;
+  return std::make_shared<const oauth::ClientCertificate>(
+      oauth::ClientCertificate{req.client_cert, req.client_cert_verified});
+}
+
 }  // namespace
 
 void RegisterTokenApi(http::Router& router, oauth::TokenService& tokens) {
@@ -76,6 +84,7 @@ void RegisterTokenApi(http::Router& router, oauth::TokenService& tokens) {
     oauth::TokenRequest request =
         tokens.Prepare(std::move(*params), req.Header("authorization"), req.remote_ip);
     request.SetDpopProofs(DpopProofs(req));
+    if (!req.client_cert.empty()) request.AttachClientCertificate(CertificateOf(req));
     const oauth::GrantNeeds needs = tokens.Needs(request);
     if (needs == oauth::GrantNeeds::kNothing) {
       // The hot path (client_credentials for a cached client) and every early refusal.
@@ -97,7 +106,7 @@ void RegisterTokenApi(http::Router& router, oauth::TokenService& tokens) {
     auto params = FormOf(req);
     if (!params) return TokenError(params.error());
     auto run = [&tokens, &req](const oauth::Params& p) {
-      auto body = tokens.Introspect(p, req.Header("authorization"));
+      auto body = tokens.Introspect(p, req.Header("authorization"), CertificateOf(req));
       if (!body) return TokenError(body.error());
       Response r = Response::Json(200, std::move(*body));
       r.With("Cache-Control", "no-store");
@@ -115,7 +124,7 @@ void RegisterTokenApi(http::Router& router, oauth::TokenService& tokens) {
     auto params = FormOf(req);
     if (!params) return TokenError(params.error());
     return http::Blocking([&tokens, &req, p = std::move(*params)] {
-      auto s = tokens.Revoke(p, req.Header("authorization"));
+      auto s = tokens.Revoke(p, req.Header("authorization"), CertificateOf(req));
       if (!s) return TokenError(s.error());
       return Response::Text(200, "", "");
     });
@@ -150,7 +159,8 @@ void RegisterDiscovery(http::Router& router, const Discovery& d) {
   m["introspection_endpoint"] = base + "/oauth2/introspect";
   m["revocation_endpoint"] = base + "/oauth2/revoke";
   m["device_authorization_endpoint"] = base + "/oauth2/device_authorization";  // RFC 8628 §4
-  json::array auth_methods = {"client_secret_basic", "client_secret_post", "private_key_jwt"};
+  json::array auth_methods = {"client_secret_basic", "client_secret_post", "private_key_jwt",
+                              "tls_client_auth", "self_signed_tls_client_auth"};
   // RFC 8414 §2: public clients (PKCE, RFC 7636) authenticate with `none` at the token endpoint
   // and may revoke their own tokens (RFC 7009 §2.1); introspection needs a confidential client.
   json::array with_none = auth_methods;
@@ -165,6 +175,10 @@ void RegisterDiscovery(http::Router& router, const Discovery& d) {
     m["dpop_signing_alg_values_supported"] = std::move(dpop_algs);
   }
   m["revocation_endpoint_auth_methods_supported"] = with_none;
+  // RFC 8705 §3.3: tokens are bound to the client certificate presented at the token endpoint.
+  // The endpoints are the same whether or not a certificate is asked for (the listener asks
+  // every client, optionally), so there are no mtls_endpoint_aliases (§5).
+  m["tls_client_certificate_bound_access_tokens"] = true;
   json::array grant_types;
   for (const auto& g : oauth::GrantRegistry::Default().grants())
     grant_types.emplace_back(g->name());

@@ -1,5 +1,6 @@
 #include "app/app.h"
 
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -82,6 +83,15 @@ int Serve(const Config& config_in) {
   so.shutdown_grace_ms = config.server.shutdown_grace_ms;
   so.tls_cert_file = config.server.tls_cert;
   so.tls_key_file = config.server.tls_key;
+  so.tls_client_certs = config.server.tls_client_certs;
+  so.tls_client_ca_file = config.server.tls_client_ca;
+  // Header names are compared lower-case (Request::headers).
+  auto lower = [](std::string s) {
+    for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    return s;
+  };
+  so.client_cert_header = lower(config.server.client_cert_header);
+  so.client_cert_verify_header = lower(config.server.client_cert_verify_header);
   so.access_log = config.log.access;
   auto server = http::Server::Create(so, router, metrics);
   if (!server) return Die(server.error().detail);

@@ -202,6 +202,21 @@ const std::vector<Entry>& Entries() {
        StringSetter(FIELD(server.tls_cert))},
       {{"server", "tls_key", "", "PEM private key for tls_cert."},
        StringSetter(FIELD(server.tls_key))},
+      {{"server", "tls_client_certs", "false",
+        "Mutual TLS (RFC 8705): the TLS listener asks clients for a certificate (optional; "
+        "self-signed ones are accepted for self_signed_tls_client_auth)."},
+       BoolSetter(FIELD(server.tls_client_certs))},
+      {{"server", "tls_client_ca", "",
+        "PEM CA certificates that client certificates must chain to for tls_client_auth."},
+       StringSetter(FIELD(server.tls_client_ca))},
+      {{"server", "client_cert_header", "",
+        "Behind a TLS-terminating proxy: the header with the client certificate as URL-encoded "
+        "PEM (nginx $ssl_client_escaped_cert), believed from trusted_proxies only."},
+       StringSetter(FIELD(server.client_cert_header))},
+      {{"server", "client_cert_verify_header", "",
+        "Optional: the header with the proxy's verification result (nginx $ssl_client_verify); "
+        "the certificate counts as CA-verified only when it says SUCCESS."},
+       StringSetter(FIELD(server.client_cert_verify_header))},
       {{"store", "url", "sqlite:data/portcullis.db",
         "sqlite:PATH (the embedded default) or a postgres:// URL (libpq)."},
        SetStoreUrl},
@@ -597,6 +612,17 @@ Result<Config> LoadConfig(const ConfigSources& sources) {
     for (const auto& s : AllServices()) {
       if (s.name == c.server.services[0]) c.server.port = s.port;
     }
+  }
+  if (c.server.tls_client_certs && c.server.tls_cert.empty()) {
+    return Fail(ConfigError("config: server.tls_client_certs needs server.tls_cert and tls_key"));
+  }
+  if (!c.server.tls_client_ca.empty() && !c.server.tls_client_certs) {
+    return Fail(ConfigError("config: server.tls_client_ca needs server.tls_client_certs: true"));
+  }
+  if (!c.server.client_cert_header.empty() && c.server.trusted_proxies.empty()) {
+    return Fail(ConfigError(
+        "config: server.client_cert_header needs server.trusted_proxies (the proxies it is "
+        "believed from)"));
   }
   if (c.server.tls_cert.empty() != c.server.tls_key.empty()) {
     return Fail(ConfigError("config: server.tls_cert and server.tls_key must be set together"));

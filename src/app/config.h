@@ -49,6 +49,11 @@ struct Config {
     int shutdown_grace_ms = 5000;
     std::string tls_cert;
     std::string tls_key;
+    // Mutual TLS (RFC 8705, README "mTLS").
+    bool tls_client_certs = false;
+    std::string tls_client_ca;
+    std::string client_cert_header;
+    std::string client_cert_verify_header;
   } server;
   struct Store {
     std::string url;

@@ -82,6 +82,8 @@ Request::Request(const Request& o)
       remote_ip(o.remote_ip),
       peer_ip(o.peer_ip),
       tls(o.tls),
+      client_cert(o.client_cert),
+      client_cert_verified(o.client_cert_verified),
       params(o.params) {}
 
 Request& Request::operator=(const Request& o) {
@@ -109,6 +111,8 @@ Request& Request::operator=(Request&& o) noexcept {
   headers = std::move(o.headers);
   body = std::move(o.body);
   remote_ip = std::move(o.remote_ip);
+  client_cert = std::move(o.client_cert);
+  client_cert_verified = o.client_cert_verified;
   peer_ip = std::move(o.peer_ip);
   tls = o.tls;
   params = std::move(o.params);

@@ -83,6 +83,13 @@ struct Request {
   std::string remote_ip;
   std::string peer_ip;  // the address of the connection's other end
   bool tls = false;
+  // The client certificate (DER) of mutual TLS (RFC 8705), empty when there is none: the one
+  // the connection presented (server.tls_client_certs), or the one a trusted proxy passed in
+  // server.client_cert_header. `client_cert_verified`: its chain verified against
+  // server.tls_client_ca (or the proxy vouched for it); self-signed certificates are kept
+  // unverified, for self_signed_tls_client_auth.
+  std::string client_cert;
+  bool client_cert_verified = false;
   // Filled by the router: values of `{name}` segments, percent-decoded.
   std::vector<std::pair<std::string_view, std::string>> params;
 

@@ -11,6 +11,7 @@
 
 #include "common/encoding.h"
 #include "http/beast_request.h"
+#include "http/client_cert.h"
 #include "http/client_ip.h"
 
 namespace portcullis::http {
@@ -121,6 +122,7 @@ Request FromBeast(bhttp::request<bhttp::string_body>&& msg, std::string_view pee
   req.remote_ip =
       ClientAddress(peer_ip, req.headers, options.trusted_proxies, options.client_ip_header);
   req.tls = tls;
+  if (!options.client_cert_header.empty()) ReadProxiedClientCert(req, options);
   return req;
 }
 

@@ -215,6 +215,27 @@ class ServerImpl final : public Server {
   }
 
  private:
+  struct PeerCertificate {
+    std::string der;
+    bool verified = false;
+  };
+
+  // The leaf certificate the client presented in the handshake, and whether its chain verified
+  // against server.tls_client_ca (none configured: never).
+  void ReadPeerCertificate(SSL* ssl, PeerCertificate& out) const {
+    X509* cert = SSL_get1_peer_certificate(ssl);
+    if (cert == nullptr) return;
+    int n = i2d_X509(cert, nullptr);
+    if (n > 0) {
+      out.der.resize(static_cast<size_t>(n));
+      auto* p = reinterpret_cast<unsigned char*>(out.der.data());
+      if (i2d_X509(cert, &p) != n) out.der.clear();
+    }
+    X509_free(cert);
+    out.verified = !out.der.empty() && !options_.tls_client_ca_file.empty() &&
+                   SSL_get_verify_result(ssl) == X509_V_OK;
+  }
+
   static void RaiseFileLimit() {
     rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
@@ -238,6 +259,23 @@ class ServerImpl final : public Server {
     if (ec) {
       return Fail(Error::Internal("server.tls_key: cannot load '" + options_.tls_key_file +
                                   "': " + ec.message()));
+    }
+    if (options_.tls_client_certs) {
+      // RFC 8705 §2.2: self-signed client certificates must get through the handshake, so the
+      // callback accepts every chain; its verdict against the CA is read after the handshake
+      // (SSL_get_verify_result) and only marks the certificate verified.
+      tls_->set_verify_mode(asio::ssl::verify_peer);
+      tls_->set_verify_callback([](bool, asio::ssl::verify_context&) { return true; });
+      static constexpr unsigned char kSessionContext[] = "portcullis";
+      SSL_CTX_set_session_id_context(tls_->native_handle(), kSessionContext,
+                                     sizeof(kSessionContext) - 1);
+      if (!options_.tls_client_ca_file.empty()) {
+        tls_->load_verify_file(options_.tls_client_ca_file, ec);
+        if (ec) {
+          return Fail(Error::Internal("server.tls_client_ca: cannot load '" +
+                                      options_.tls_client_ca_file + "': " + ec.message()));
+        }
+      }
     }
     return {};
   }
@@ -339,12 +377,15 @@ class ServerImpl final : public Server {
     } cleanup{*this, w, &control, slot};
 
     const auto read_timeout = std::chrono::milliseconds(options_.read_timeout_ms);
+    // The client certificate of this TLS connection (RFC 8705), when it presented one.
+    PeerCertificate peer_cert;
     const auto idle_timeout = std::chrono::milliseconds(options_.idle_timeout_ms);
 
     if constexpr (!std::is_same_v<Stream, beast::tcp_stream>) {
       lowest.expires_after(read_timeout);
       auto [ec] = co_await stream.async_handshake(asio::ssl::stream_base::server, kTuple);
       if (ec) co_return;
+      if (options_.tls_client_certs) ReadPeerCertificate(stream.native_handle(), peer_cert);
     }
 
     beast::flat_buffer buffer;
@@ -400,6 +441,12 @@ class ServerImpl final : public Server {
       const unsigned version = msg.version();
       const size_t host_fields = msg.count(bhttp::field::host);
       Request req = FromBeast(parser.release(), peer_ip, tls, options_);
+      // A trusted proxy's header (FromBeast) speaks for the client behind it; else the
+      // connection's own certificate.
+      if (!peer_cert.der.empty() && req.client_cert.empty()) {
+        req.client_cert = peer_cert.der;
+        req.client_cert_verified = peer_cert.verified;
+      }
 
       metrics_.RequestStarted();
       size_t route_index = router_.routes().size();

@@ -41,6 +41,19 @@ struct ServerOptions {
   int shutdown_grace_ms = 5'000;
   std::string tls_cert_file;  // PEM; TLS is on when both files are set
   std::string tls_key_file;
+  // Mutual TLS (RFC 8705, README "mTLS"). With tls_client_certs the listener asks every client
+  // for a certificate without requiring one, and accepts whatever chain it sends at the TLS
+  // layer: self-signed certificates must pass (self_signed_tls_client_auth, RFC 8705 §2.2) and
+  // the token endpoint decides. The chain's check against tls_client_ca_file (PEM; empty: none
+  // is trusted) only sets Request::client_cert_verified, which tls_client_auth requires.
+  bool tls_client_certs = false;
+  std::string tls_client_ca_file;
+  // Behind a TLS-terminating proxy: the header (lower-case) carrying the client certificate as
+  // URL-encoded PEM, believed from trusted_proxies only (client_cert.h); empty: off. When
+  // client_cert_verify_header is set, the proxy's verdict there must be "SUCCESS" for the
+  // certificate to count as verified.
+  std::string client_cert_header;
+  std::string client_cert_verify_header;
   bool access_log = true;
 };
 

@@ -38,11 +38,21 @@ constexpr std::array<std::pair<TokenProfile, std::string_view>, 2> kTokenProfile
     {TokenProfile::kRfc9068, "rfc9068"},
     {TokenProfile::kLight4j, "light-4j"},
 }};
-constexpr std::array<std::pair<AuthMethod, std::string_view>, 4> kAuthMethods = {{
+constexpr std::array<std::pair<AuthMethod, std::string_view>, 6> kAuthMethods = {{
     {AuthMethod::kClientSecretBasic, "client_secret_basic"},
     {AuthMethod::kClientSecretPost, "client_secret_post"},
     {AuthMethod::kPrivateKeyJwt, "private_key_jwt"},
     {AuthMethod::kNone, "none"},
+    {AuthMethod::kTlsClientAuth, "tls_client_auth"},
+    {AuthMethod::kSelfSignedTlsClientAuth, "self_signed_tls_client_auth"},
+}};
+constexpr std::array<std::pair<TlsSubjectKind, std::string_view>, 6> kTlsSubjectKinds = {{
+    {TlsSubjectKind::kNone, ""},
+    {TlsSubjectKind::kSubjectDn, "subject_dn"},
+    {TlsSubjectKind::kSanDns, "san_dns"},
+    {TlsSubjectKind::kSanUri, "san_uri"},
+    {TlsSubjectKind::kSanIp, "san_ip"},
+    {TlsSubjectKind::kSanEmail, "san_email"},
 }};
 
 }  // namespace
@@ -58,6 +68,10 @@ std::optional<TokenProfile> ParseTokenProfile(std::string_view text) {
 }
 std::optional<AuthMethod> ParseAuthMethod(std::string_view text) {
   return Parse(kAuthMethods, text);
+}
+std::string_view TlsSubjectKindName(TlsSubjectKind k) { return NameOf(kTlsSubjectKinds, k); }
+std::optional<TlsSubjectKind> ParseTlsSubjectKind(std::string_view text) {
+  return Parse(kTlsSubjectKinds, text);
 }
 
 boost::json::object ParseCustomClaims(std::string_view text) {
@@ -98,6 +112,10 @@ AuthMethod DefaultAuthMethod(ClientType client_type) {
 
 bool UsesSecret(AuthMethod m) {
   return m == AuthMethod::kClientSecretBasic || m == AuthMethod::kClientSecretPost;
+}
+
+bool UsesCertificate(AuthMethod m) {
+  return m == AuthMethod::kTlsClientAuth || m == AuthMethod::kSelfSignedTlsClientAuth;
 }
 
 bool Client::HasScope(std::string_view s) const {

@@ -16,7 +16,16 @@ namespace portcullis::oauth {
 // hot path compares integers. Each has one spelling (its Name), used in JSON and in the store.
 enum class ClientType { kPublic, kConfidential, kTrusted, kExternal };
 enum class TokenProfile { kRfc9068, kLight4j };
-enum class AuthMethod { kClientSecretBasic, kClientSecretPost, kPrivateKeyJwt, kNone };
+enum class AuthMethod {
+  kClientSecretBasic,
+  kClientSecretPost,
+  kPrivateKeyJwt,
+  kNone,
+  kTlsClientAuth,            // RFC 8705 §2.1: a CA-issued certificate with a registered name
+  kSelfSignedTlsClientAuth,  // RFC 8705 §2.2: a certificate whose key is in the client's jwks
+};
+// The certificate name a tls_client_auth client registers, exactly one (RFC 8705 §2.1.2).
+enum class TlsSubjectKind { kNone, kSubjectDn, kSanDns, kSanUri, kSanIp, kSanEmail };
 
 std::string_view ClientTypeName(ClientType t);
 std::string_view TokenProfileName(TokenProfile p);
@@ -25,6 +34,9 @@ std::string_view AuthMethodName(AuthMethod m);
 std::optional<ClientType> ParseClientType(std::string_view text);
 std::optional<TokenProfile> ParseTokenProfile(std::string_view text);
 std::optional<AuthMethod> ParseAuthMethod(std::string_view text);
+// subject_dn, san_dns, san_uri, san_ip, san_email (stored spelling); "" for kNone.
+std::string_view TlsSubjectKindName(TlsSubjectKind k);
+std::optional<TlsSubjectKind> ParseTlsSubjectKind(std::string_view text);
 
 struct Client {
   std::string client_id;
@@ -63,6 +75,11 @@ struct Client {
   bool require_par = false;
   // RFC 9449 §5.2 dpop_bound_access_tokens: every token request must carry a DPoP proof.
   bool dpop_bound_access_tokens = false;
+  // Mutual TLS (RFC 8705): the certificate name a tls_client_auth client registered, and
+  // tls_client_certificate_bound_access_tokens (§3.4: a certificate is then mandatory).
+  TlsSubjectKind tls_subject_kind = TlsSubjectKind::kNone;
+  std::string tls_subject;
+  bool tls_bound_tokens = false;
   int64_t created_at = 0;
   int64_t updated_at = 0;
 
@@ -84,6 +101,8 @@ bool NeedsClientAuthentication(std::string_view grant);
 AuthMethod DefaultAuthMethod(ClientType client_type);
 // Whether the method authenticates with a client secret (client_secret_basic/post).
 bool UsesSecret(AuthMethod auth_method);
+// Whether the method authenticates with a client certificate (RFC 8705 §2).
+bool UsesCertificate(AuthMethod auth_method);
 
 // custom_claim text parsed for a snapshot (see Client::custom_claims).
 boost::json::object ParseCustomClaims(std::string_view text);

@@ -1,6 +1,7 @@
 #include "oauth/client/client_json.h"
 
 #include <algorithm>
+#include <array>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -44,6 +45,43 @@ std::optional<bool> OptionalBool(JsonFields& f, std::string_view key) {
   return std::nullopt;
 }
 
+// RFC 8705 §2.1.2 metadata, in our camelCase.
+constexpr std::array<std::pair<std::string_view, TlsSubjectKind>, 5> kTlsSubjectFields = {{
+    {"tlsClientAuthSubjectDn", TlsSubjectKind::kSubjectDn},
+    {"tlsClientAuthSanDns", TlsSubjectKind::kSanDns},
+    {"tlsClientAuthSanUri", TlsSubjectKind::kSanUri},
+    {"tlsClientAuthSanIp", TlsSubjectKind::kSanIp},
+    {"tlsClientAuthSanEmail", TlsSubjectKind::kSanEmail},
+}};
+
+// Exactly one name may be registered (RFC 8705 §2.1.2); null or "" members clear it.
+void ReadTlsSubject(JsonFields& f, ClientPatch& p) {
+  for (const auto& [key, kind] : kTlsSubjectFields) {
+    auto v = f.Str(key);
+    if (!v) continue;
+    if (v->empty()) {
+      if (!p.tls_subject) p.tls_subject.emplace(TlsSubjectKind::kNone, "");
+      continue;
+    }
+    if (p.tls_subject && p.tls_subject->first != TlsSubjectKind::kNone) {
+      f.Fail(key,
+             "only one of tlsClientAuthSubjectDn, tlsClientAuthSanDns, tlsClientAuthSanUri, "
+             "tlsClientAuthSanIp and tlsClientAuthSanEmail may be set");
+      return;
+    }
+    p.tls_subject.emplace(kind, std::move(*v));
+  }
+  if (const json::value* b = f.Raw("tlsClientCertificateBoundAccessTokens")) {
+    if (b->is_null()) {
+      p.tls_bound_tokens = false;
+    } else if (b->is_bool()) {
+      p.tls_bound_tokens = b->as_bool();
+    } else {
+      f.Fail("tlsClientCertificateBoundAccessTokens", "must be a boolean");
+    }
+  }
+}
+
 }  // namespace
 
 Result<ClientPatch> ClientPatchFromJson(const boost::json::object& body) {
@@ -73,6 +111,7 @@ Result<ClientPatch> ClientPatchFromJson(const boost::json::object& body) {
   p.id_token_signed_response_alg = f.Str("idTokenSignedResponseAlg");
   p.require_par = OptionalBool(f, "requirePushedAuthorizationRequests");
   p.dpop_bound_access_tokens = OptionalBool(f, "dpopBoundAccessTokens");
+  ReadTlsSubject(f, p);
   // Echoed back by clients that GET, edit and PUT the whole object; never written from here.
   // A clientSecret in a request is ignored: secrets are only ever generated (create, rotate).
   f.Ignore("clientSecret");
@@ -131,6 +170,10 @@ boost::json::object ClientToJson(const Client& c) {
   o["idTokenSignedResponseAlg"] = OrNull(c.id_token_signed_response_alg);
   o["requirePushedAuthorizationRequests"] = c.require_par;
   o["dpopBoundAccessTokens"] = c.dpop_bound_access_tokens;
+  for (const auto& [key, kind] : kTlsSubjectFields) {
+    o[key] = c.tls_subject_kind == kind ? json::value(c.tls_subject) : json::value(nullptr);
+  }
+  o["tlsClientCertificateBoundAccessTokens"] = c.tls_bound_tokens;
   o["createdAt"] = c.created_at;
   o["updatedAt"] = c.updated_at;
   return o;

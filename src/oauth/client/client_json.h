@@ -7,6 +7,8 @@
 //   redirectUris grantTypes tokenProfile accessTokenTtl authMethod jwks jwksUri
 //   authenticateClass derefClientId
 //   postLogoutRedirectUris backchannelLogoutUri idTokenSignedResponseAlg (OpenID Connect)
+//   tlsClientAuthSubjectDn tlsClientAuthSanDns tlsClientAuthSanUri tlsClientAuthSanIp
+//   tlsClientAuthSanEmail tlsClientCertificateBoundAccessTokens (mTLS, RFC 8705)
 //   createdAt updatedAt (read-only)
 //
 // Output never carries the secret or its digest; the API adds "clientSecret" itself on the two
@@ -16,6 +18,8 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <utility>
 
 #include <boost/json/object.hpp>
 
@@ -50,6 +54,10 @@ struct ClientPatch {
   std::optional<std::string> id_token_signed_response_alg;
   std::optional<bool> require_par;               // requirePushedAuthorizationRequests; null: false
   std::optional<bool> dpop_bound_access_tokens;  // null: false
+  // RFC 8705 §2.1.2: the one tlsClientAuth* member named (kNone with "" when it was null or
+  // empty: clears the registered name); nullopt when none was sent.
+  std::optional<std::pair<TlsSubjectKind, std::string>> tls_subject;
+  std::optional<bool> tls_bound_tokens;
 };
 
 // Type checks and unknown members only; value rules are ValidateClient's (client_service.h).

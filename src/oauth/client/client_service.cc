@@ -143,6 +143,11 @@ RejectedEnums ApplyPatch(const ClientPatch& p, Client& c) {
   }
   if (p.require_par) c.require_par = *p.require_par;
   if (p.dpop_bound_access_tokens) c.dpop_bound_access_tokens = *p.dpop_bound_access_tokens;
+  if (p.tls_subject) {
+    c.tls_subject_kind = p.tls_subject->first;
+    c.tls_subject = p.tls_subject->second;
+  }
+  if (p.tls_bound_tokens) c.tls_bound_tokens = *p.tls_bound_tokens;
   return rejected;
 }
 
@@ -209,7 +214,8 @@ Status ValidateClient(const Client& c, const RejectedEnums& rejected,
   }
   if (rejected.auth_method) {
     return CheckEnum("authMethod", *rejected.auth_method,
-                     {"client_secret_basic", "client_secret_post", "private_key_jwt", "none"});
+                     {"client_secret_basic", "client_secret_post", "private_key_jwt", "none",
+                      "tls_client_auth", "self_signed_tls_client_auth"});
   }
   if (c.auth_method == AuthMethod::kNone && !c.IsPublic()) {
     return Fail(FieldError("authMethod", "none is allowed for public clients only"));
@@ -219,9 +225,31 @@ Status ValidateClient(const Client& c, const RejectedEnums& rejected,
     if (c.jwks.empty() == c.jwks_uri.empty()) {
       return Fail(FieldError("jwks", "private_key_jwt needs exactly one of jwks and jwksUri"));
     }
+  } else if (c.auth_method == AuthMethod::kSelfSignedTlsClientAuth) {
+    // RFC 8705 §2.2: the certificate's key is registered in jwks. Fetching a jwksUri is
+    // private_key_jwt's (README "mTLS"), so the keys are inline here.
+    if (c.jwks.empty() || !c.jwks_uri.empty()) {
+      return Fail(FieldError("jwks", "self_signed_tls_client_auth needs jwks (not jwksUri)"));
+    }
   } else if (!c.jwks.empty() || !c.jwks_uri.empty()) {
     return Fail(FieldError(c.jwks.empty() ? "jwksUri" : "jwks",
-                           "is only used with authMethod private_key_jwt"));
+                           "is only used with authMethod private_key_jwt or "
+                           "self_signed_tls_client_auth"));
+  }
+  if (c.auth_method == AuthMethod::kTlsClientAuth) {
+    if (c.tls_subject_kind == TlsSubjectKind::kNone) {
+      return Fail(FieldError("authMethod",
+                             "tls_client_auth needs one of tlsClientAuthSubjectDn, "
+                             "tlsClientAuthSanDns, tlsClientAuthSanUri, tlsClientAuthSanIp, "
+                             "tlsClientAuthSanEmail"));
+    }
+    if (auto st = CheckText("tlsClientAuthSubjectDn", c.tls_subject, 1024, false); !st) return st;
+  } else if (c.tls_subject_kind != TlsSubjectKind::kNone) {
+    return Fail(
+        FieldError("authMethod", "tlsClientAuth* names are only used with tls_client_auth"));
+  }
+  if (UsesCertificate(c.auth_method) && c.IsPublic()) {
+    return Fail(FieldError("authMethod", "a public client does not authenticate"));
   }
   if (!c.jwks.empty()) {
     if (auto st = CheckJwks("jwks", c.jwks); !st) return st;

@@ -261,7 +261,7 @@ TEST_F(ClientServiceTest, UnknownEnumValuesAreReportedInValidationOrder) {
   p.token_profile = "light-4j";
   EXPECT_EQ(service_->Create(p, "t", "a").error().description,
             "authMethod: 'magic' is not one of client_secret_basic, client_secret_post, "
-            "private_key_jwt, none");
+            "private_key_jwt, none, tls_client_auth, self_signed_tls_client_auth");
 
   // An update with an unknown value changes nothing.
   auto created = MustCreate(Confidential());

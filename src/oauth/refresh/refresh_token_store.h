@@ -56,6 +56,9 @@ struct RefreshToken {
   // RFC 9449 §5: a public client's token is bound to the key of the DPoP proof it was issued
   // with (JWK SHA-256 thumbprint); refreshing it needs a proof by that key. "": not bound.
   std::string dpop_jkt;
+  // RFC 8705 §4: a public client's refresh token is bound to the TLS client certificate it was
+  // issued over (x5t#S256); only a request with that certificate may use it. "": not bound.
+  std::string cert_thumbprint;
 };
 
 class RefreshTokenStore {

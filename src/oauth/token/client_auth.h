@@ -3,12 +3,14 @@
 // key endpoints (RFC 6749 §2.3.1, light-oauth2 reference §2.3). The token endpoint reads them
 // once per request, into its TokenRequest (token_request.h).
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "common/error.h"
 #include "common/secret.h"
+#include "oauth/token/mtls.h"
 #include "oauth/token/params.h"
 
 namespace portcullis::oauth {
@@ -19,6 +21,9 @@ struct PresentedCredentials {
   Secret secret;          // empty for public clients and private_key_jwt
   std::string method;     // client_secret_basic | client_secret_post | private_key_jwt | none
   std::string assertion;  // private_key_jwt: the client_assertion JWT
+  // The TLS client certificate of the request (RFC 8705), whatever the method; null when none.
+  // Set by the HTTP binding, not by ReadClientCredentials. Shared, immutable.
+  std::shared_ptr<const ClientCertificate> client_cert;
 };
 
 // Reads the Authorization header (may be absent) and, when there is none, the form. Errors use

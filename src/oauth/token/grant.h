@@ -205,12 +205,18 @@ class GrantContext {
   // stored (in `tx` when given, so it commits with the grant's other writes; guarded).
   Result<std::string> Deliver(const Client& c, const MintedToken& m, store::Tx* tx = nullptr) const;
 
+  // Binds every access token Mint signs in this call to a TLS client certificate: the claim
+  // cnf {"x5t#S256": thumbprint} (RFC 8705 §3.1).
+  void BindToCertificate(std::string x5t_s256) { x5t_s256_ = std::move(x5t_s256); }
+  const std::string& certificate_thumbprint() const { return x5t_s256_; }
+
  private:
   Status Blocking(std::string_view what) const;
 
   const GrantDeps& deps_;
   bool may_block_;
   std::string dpop_jkt_;
+  std::string x5t_s256_;  // empty: not bound
 };
 
 class Grant {

@@ -156,8 +156,14 @@ Result<MintedToken> GrantContext::Mint(const Client& c, const TokenSubject& subj
   AddScope(claims, scope, light);
   if (subject.is_user && !subject.roles.empty()) claims["roles"] = subject.roles;
   for (const auto& [k, v] : extra) claims[k] = v;
-  // RFC 9449 §6.1: bound to the DPoP key; set after `extra` so nothing can override it.
-  if (!dpop_jkt_.empty()) claims["cnf"] = json::object{{"jkt", dpop_jkt_}};
+  // Sender constraints (set after `extra`, so nothing can override them): the DPoP key (RFC 9449
+  // §6.1) and the TLS client certificate (RFC 8705 §3.1).
+  if (!dpop_jkt_.empty() || !x5t_s256_.empty()) {
+    json::object cnf;
+    if (!dpop_jkt_.empty()) cnf["jkt"] = dpop_jkt_;
+    if (!x5t_s256_.empty()) cnf["x5t#S256"] = x5t_s256_;
+    claims["cnf"] = std::move(cnf);
+  }
   // Parsed, without reserved names, when the catalog built the snapshot (Client::custom_claims).
   for (const auto& [k, v] : c.custom_claims) {
     if (!claims.contains(k)) claims[k] = v;

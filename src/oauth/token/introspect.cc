@@ -44,9 +44,11 @@ std::string ActiveFromClaims(const json::object& claims) {
 }  // namespace
 
 Result<std::string> TokenService::Introspect(const Params& p,
-                                             std::optional<std::string_view> authorization) {
+                                             std::optional<std::string_view> authorization,
+                                             std::shared_ptr<const ClientCertificate> cert) {
   auto creds = ReadClientCredentials(authorization, &p);
   if (!creds) return Fail(creds.error());
+  creds->client_cert = std::move(cert);
   auto client = AuthenticateCaller(*creds);
   if (!client) return Fail(client.error());
   // RFC 7662 §2.1 wants the caller authorized, §4 against token scanning: a public client
@@ -141,8 +143,10 @@ Result<json::object> TokenService::BearerClaims(std::string_view token) {
   return std::move(*claims);
 }
 
-Status TokenService::Revoke(const Params& p, std::optional<std::string_view> authorization) {
+Status TokenService::Revoke(const Params& p, std::optional<std::string_view> authorization,
+                            std::shared_ptr<const ClientCertificate> cert) {
   auto creds = ReadClientCredentials(authorization, &p);
+  if (creds) creds->client_cert = std::move(cert);
   if (!creds) return Fail(creds.error());
   // RFC 7009 §2.1: a public client may revoke its own tokens, identified by its client_id (its
   // tokens are all that it can touch below).

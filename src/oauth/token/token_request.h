@@ -54,6 +54,14 @@ class TokenRequest {
   bool ScopeRequested() const { return scope_.find_first_not_of(' ') != std::string_view::npos; }
   const Result<PresentedCredentials>& credentials() const { return credentials_; }
   std::string_view remote_ip() const { return remote_ip_; }
+  // The TLS client certificate (RFC 8705), null when none was presented: it authenticates
+  // tls_client_auth clients and binds the access token (cnf x5t#S256) for any client.
+  const std::shared_ptr<const ClientCertificate>& client_cert() const { return client_cert_; }
+  // Set by the HTTP binding before the request is used; also handed to the credentials.
+  void AttachClientCertificate(std::shared_ptr<const ClientCertificate> cert) {
+    if (credentials_) credentials_->client_cert = cert;
+    client_cert_ = std::move(cert);
+  }
 
   // Set by TokenService::Prepare. nullptr: grant type not in the registry / client unknown or
   // credentials unreadable.
@@ -77,6 +85,7 @@ class TokenRequest {
   std::optional<std::string_view> audience_;
   Result<PresentedCredentials> credentials_;
   std::string_view remote_ip_;
+  std::shared_ptr<const ClientCertificate> client_cert_;
   const Grant* grant_ = nullptr;
   std::shared_ptr<const Client> client_;
   std::vector<std::string> dpop_proofs_;

@@ -16,6 +16,7 @@
 #include "oauth/credentials/token_hash.h"
 #include "oauth/token/claims.h"
 #include "oauth/token/client_jwks.h"
+#include "oauth/token/mtls.h"
 #include "oauth/token/token_errors.h"
 #include "store/db.h"
 
@@ -124,6 +125,22 @@ Result<std::shared_ptr<const Client>> TokenService::AuthenticateFound(
                           "hs256$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
     return Fail(
         Error::Status("ERR12014", "Client " + creds.client_id.substr(0, 64) + " is not found."));
+  }
+  if (UsesCertificate(client->auth_method)) {
+    // RFC 8705 §2: the certificate is the credential, and the request carries client_id alone; a
+    // secret or an assertion beside it would be another method.
+    if (creds.method != "none") {
+      return Fail(Error::Status("ERR12007", "The client must authenticate with " +
+                                                std::string(AuthMethodName(client->auth_method)) +
+                                                "."));
+    }
+    static const ClientCertificate kNoCertificate;
+    const ClientCertificate& cert = creds.client_cert ? *creds.client_cert : kNoCertificate;
+    auto st = client->auth_method == AuthMethod::kTlsClientAuth
+                  ? CheckTlsClientAuth(*client, cert)
+                  : CheckSelfSignedTlsClientAuth(*client, cert);
+    if (!st) return Fail(st.error());
+    return client;
   }
   if (creds.method == "private_key_jwt") {
     if (client->auth_method != AuthMethod::kPrivateKeyJwt) {
@@ -301,6 +318,16 @@ Result<IssuedToken> TokenService::Token(const TokenRequest& r, bool may_block) {
   if (!jkt) return Fail(jkt.error());
   const bool bound = !jkt->empty();
   GrantContext ctx(grant_deps_, may_block, std::move(*jkt));
+  // RFC 8705 §3: a token requested over a connection with a client certificate is bound to it,
+  // whatever the client authenticated with; a client registered with
+  // tls_client_certificate_bound_access_tokens must present one (§3.4).
+  if (r.client_cert() && !r.client_cert()->der.empty()) {
+    ctx.BindToCertificate(CertificateThumbprint(r.client_cert()->der));
+  } else if (c.tls_bound_tokens) {
+    return Fail(Error::OAuth(400, "invalid_request",
+                             "This client's tokens are bound to a TLS client certificate; the "
+                             "request presented none."));
+  }
   auto issued = grant->Issue(ctx, r, c);
   // RFC 9449 §5.1: a DPoP-bound access token is of token_type DPoP.
   if (issued && bound) issued->token_type = "DPoP";

@@ -143,8 +143,10 @@ class TokenService {
                         bool external_blocks) const;
 
   // POST /oauth2/introspect (RFC 7662): the JSON body. The caller must authenticate.
+  // `cert`: the request's TLS client certificate (RFC 8705 client authentication), or null.
   Result<std::string> Introspect(const Params& params,
-                                 std::optional<std::string_view> authorization);
+                                 std::optional<std::string_view> authorization,
+                                 std::shared_ptr<const ClientCertificate> cert = nullptr);
   // The claims of an access token presented as a bearer token (OpenID Connect userinfo,
   // RFC 6750): a JWT that RingKeys verifies (so never an ID token or a signed payload), with our
   // issuer and not deny-listed, or a reference token (external clients) resolved through the
@@ -153,7 +155,8 @@ class TokenService {
   Result<boost::json::object> BearerClaims(std::string_view token);
 
   // POST /oauth2/revoke (RFC 7009).
-  Status Revoke(const Params& params, std::optional<std::string_view> authorization);
+  Status Revoke(const Params& params, std::optional<std::string_view> authorization,
+                std::shared_ptr<const ClientCertificate> cert = nullptr);
   // GET /oauth2/deref/{token} (light-oauth2 §6.2): the JWT behind a reference token.
   Result<std::string> Deref(std::string_view reference,
                             std::optional<std::string_view> authorization);

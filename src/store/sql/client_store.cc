@@ -15,7 +15,7 @@ using oauth::Client;
 
 // The columns of the clients table, in the order of ClientParams and RowToClient. Every
 // statement on the table is built from this list.
-constexpr std::array<std::string_view, 27> kColumns = {"client_id",
+constexpr std::array<std::string_view, 30> kColumns = {"client_id",
                                                        "client_type",
                                                        "client_profile",
                                                        "client_name",
@@ -41,7 +41,10 @@ constexpr std::array<std::string_view, 27> kColumns = {"client_id",
                                                        "backchannel_logout_uri",
                                                        "id_token_signed_response_alg",
                                                        "require_par",
-                                                       "dpop_bound_access_tokens"};
+                                                       "dpop_bound_access_tokens",
+                                                       "tls_subject_kind",
+                                                       "tls_subject",
+                                                       "tls_bound_tokens"};
 constexpr size_t kIdColumn = 0;
 constexpr size_t kCreatedAtColumn = 19;
 
@@ -129,7 +132,10 @@ std::vector<Param> ClientParams(const Client& c) {
           OptText(c.backchannel_logout_uri),
           OptText(c.id_token_signed_response_alg),
           Int(c.require_par ? 1 : 0),
-          Int(c.dpop_bound_access_tokens ? 1 : 0)};
+          Int(c.dpop_bound_access_tokens ? 1 : 0),
+          OptText(std::string(oauth::TlsSubjectKindName(c.tls_subject_kind))),
+          OptText(c.tls_subject),
+          Int(c.tls_bound_tokens ? 1 : 0)};
 }
 
 std::vector<Param> UpdateParams(const Client& c) {
@@ -172,6 +178,9 @@ Client RowToClient(const Row& r) {
   c.id_token_signed_response_alg = r.Str(24);
   c.require_par = r.Int(25) != 0;
   c.dpop_bound_access_tokens = r.Int(26) != 0;
+  c.tls_subject_kind = oauth::ParseTlsSubjectKind(r.Str(27)).value_or(oauth::TlsSubjectKind::kNone);
+  c.tls_subject = r.Str(28);
+  c.tls_bound_tokens = r.Int(29) != 0;
   return c;
 }
 

@@ -56,6 +56,9 @@ Client Sample(std::string id, std::string name = "PetStore", std::string host = 
   c.id_token_signed_response_alg = "ES256";
   c.require_par = true;
   c.dpop_bound_access_tokens = true;
+  c.tls_subject_kind = oauth::TlsSubjectKind::kSanUri;
+  c.tls_subject = "spiffe://example/c1";
+  c.tls_bound_tokens = true;
   c.created_at = 100;
   c.updated_at = 200;
   return c;
@@ -87,6 +90,9 @@ void ExpectSame(const Client& a, const Client& b) {
   EXPECT_EQ(a.id_token_signed_response_alg, b.id_token_signed_response_alg);
   EXPECT_EQ(a.require_par, b.require_par);
   EXPECT_EQ(a.dpop_bound_access_tokens, b.dpop_bound_access_tokens);
+  EXPECT_EQ(a.tls_subject_kind, b.tls_subject_kind);
+  EXPECT_EQ(a.tls_subject, b.tls_subject);
+  EXPECT_EQ(a.tls_bound_tokens, b.tls_bound_tokens);
   EXPECT_EQ(a.created_at, b.created_at);
   EXPECT_EQ(a.updated_at, b.updated_at);
 }
@@ -161,6 +167,9 @@ TEST_P(ClientStoreContract, InsertLoadAndUpdateKeepEveryField) {
     changed.backchannel_logout_uri.clear();
     changed.id_token_signed_response_alg = "PS256";
     changed.require_par = false;
+    changed.tls_subject_kind = oauth::TlsSubjectKind::kNone;  // cleared: NULL in the row
+    changed.tls_subject.clear();
+    changed.tls_bound_tokens = false;
     changed.created_at = 999;  // not written by Update
     changed.updated_at = 300;
     ASSERT_TRUE(In(db, [&](Tx& tx) -> Status {

@@ -110,6 +110,20 @@ TEST_P(RefreshTokenStoreContract, InsertAndFindRoundTrip) {
   EXPECT_FALSE(Find("nope"));
 }
 
+// RFC 8705 §4: a public client's refresh token keeps the certificate it is bound to.
+TEST_P(RefreshTokenStoreContract, CertThumbprintRoundTrips) {
+  RefreshToken t = Token("bound", "fb", "c1", "u1", 10, 1000);
+  t.cert_thumbprint = "x5t-s256-thumbprint";
+  Insert(t);
+  auto got = Find("bound");
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->cert_thumbprint, "x5t-s256-thumbprint");
+  Insert(Token("unbound", "fu", "c1", "u1", 10, 1000));
+  auto plain = Find("unbound");
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->cert_thumbprint, "");
+}
+
 // OpenID Connect Core §12.2: the sign-in behind the grant travels with every refresh token.
 TEST_P(RefreshTokenStoreContract, SignInAndClaimsRoundTripAndEmptyIsNull) {
   RefreshToken t = Token("oidc", "fo", "c1", "u1", 10, 1000);

@@ -141,9 +141,9 @@ class AuthorizationCodeGrant final : public Grant {
       // The sign-in behind the code; a code from before it was recorded falls back to when the
       // code was made, which is when the user was last seen signed in.
       SignIn sign_in{r.auth_time > 0 ? r.auth_time : r.created_at, r.sid, r.amr, r.acr, r.claims};
-      auto refresh =
-          InsertRefresh(refresh_tokens, tx, ctx.random(), now, ctx.settings().refresh_token_ttl, c,
-                        subject, scope, r.remember, family, "", sign_in, ctx.dpop_jkt());
+      auto refresh = InsertRefresh(
+          refresh_tokens, tx, ctx.random(), now, ctx.settings().refresh_token_ttl, c, subject,
+          scope, r.remember, family, "", sign_in, ctx.dpop_jkt(), ctx.certificate_thumbprint());
       if (!refresh) return Fail(refresh.error());
       if (auto n = codes.RecordIssued(tx, code_hash, m->jti, m->exp, family); !n) return n;
       auto token = ctx.Deliver(c, *m, &tx);

@@ -59,6 +59,13 @@ class RefreshTokenGrant final : public Grant {
         outcome = Error::Status("ERR12028");
         return {};
       }
+      // RFC 8705 §4: a token bound to a certificate needs that certificate, and leaves the token
+      // alone otherwise (the holder of the certificate may still use it).
+      if (!r.cert_thumbprint.empty() && r.cert_thumbprint != ctx.certificate_thumbprint()) {
+        outcome = InvalidGrant("ERR12029",
+                               "The refresh token is bound to another TLS client certificate.");
+        return {};
+      }
       if (r.state != "active") {
         // A rotated token presented again means it leaked: revoke its family (RFC 9700 §4.14.2).
         if (r.state == "rotated") {
@@ -127,9 +134,9 @@ class RefreshTokenGrant final : public Grant {
       if (!m) return Fail(m.error());
       // The sign-in travels to the new token unchanged (OpenID Connect Core §12.2).
       SignIn sign_in{r.auth_time, r.sid, r.amr, r.acr, r.claims};
-      auto refresh =
-          InsertRefresh(refresh_tokens, tx, ctx.random(), now, ctx.settings().refresh_token_ttl, c,
-                        subject, allowed, r.remember, r.family_id, hash, sign_in, ctx.dpop_jkt());
+      auto refresh = InsertRefresh(
+          refresh_tokens, tx, ctx.random(), now, ctx.settings().refresh_token_ttl, c, subject,
+          allowed, r.remember, r.family_id, hash, sign_in, ctx.dpop_jkt(), r.cert_thumbprint);
       if (!refresh) return Fail(refresh.error());
       auto token = ctx.Deliver(c, *m, &tx);
       if (!token) return Fail(token.error());

@@ -18,7 +18,8 @@ Result<std::string> InsertRefresh(RefreshTokenStore& refresh_tokens, store::Tx& 
                                   const TokenSubject& subject,
                                   const std::vector<std::string>& scope, std::string_view remember,
                                   std::string_view family, std::string_view parent_hash,
-                                  const SignIn& sign_in, std::string_view dpop_jkt) {
+                                  const SignIn& sign_in, std::string_view dpop_jkt,
+                                  std::string_view cert_thumbprint) {
   std::string token = random.Token(32);
   RefreshToken row;
   row.token_hash = TokenHash(token);
@@ -39,9 +40,12 @@ Result<std::string> InsertRefresh(RefreshTokenStore& refresh_tokens, store::Tx& 
   row.amr = sign_in.amr;
   row.acr = sign_in.acr;
   row.claims = sign_in.claims;
-  // RFC 9449 §5: only a public client's refresh token is bound; a confidential client's is
-  // already bound to its credentials.
-  if (c.IsPublic()) row.dpop_jkt = std::string(dpop_jkt);
+  // Only a public client's refresh token is bound (RFC 9449 §5, RFC 8705 §4): a confidential
+  // client's is already bound to its credentials.
+  if (c.IsPublic()) {
+    row.dpop_jkt = std::string(dpop_jkt);
+    row.cert_thumbprint = std::string(cert_thumbprint);
+  }
   if (auto s = refresh_tokens.Insert(tx, row); !s) return Fail(s.error());
   return token;
 }

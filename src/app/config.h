@@ -83,6 +83,8 @@ struct Config {
   } token;
   struct Verify {
     std::string default_service;
+    int64_t dpop_window_s = 60;
+    std::string client_cert_header = "client-cert";
   } verify;
   struct Federation {
     std::string ca_file;

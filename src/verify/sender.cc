@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include <algorithm>
+#include <cctype>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -273,7 +274,7 @@ std::optional<std::string> CertificateThumbprint(std::string_view certificate) {
     if (certificate.find('%') != certificate.npos) {
       // nginx $ssl_client_escaped_cert: the PEM, percent-encoded.
       for (size_t i = 0; i < certificate.size(); ++i) {
-        if (certificate[i] == '%' && i + 2 < certificate.size() + 0 &&
+        if (certificate[i] == '%' && i + 2 < certificate.size() &&
             HexVal(certificate[i + 1]) >= 0 && HexVal(certificate[i + 2]) >= 0) {
           pem += char(HexVal(certificate[i + 1]) * 16 + HexVal(certificate[i + 2]));
           i += 2;
@@ -346,7 +347,7 @@ std::optional<std::string> NormalizeHtu(std::string_view uri) {
   for (size_t i = 0; i < path.size(); ++i) {
     char c = path[i];
     if (c == '%') {
-      if (i + 2 >= path.size() + 0 || HexVal(path[i + 1]) < 0 || HexVal(path[i + 2]) < 0) {
+      if (i + 2 >= path.size() || HexVal(path[i + 1]) < 0 || HexVal(path[i + 2]) < 0) {
         return std::nullopt;
       }
       char decoded = char(HexVal(path[i + 1]) * 16 + HexVal(path[i + 2]));

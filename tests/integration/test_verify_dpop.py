@@ -27,9 +27,10 @@ def make_proof(key, htm, htu, token=None, iat=None, jti=None, typ="dpop+jwt", al
               "jti": jti or secrets.token_urlsafe(16)}
     if token is not None:
         claims["ath"] = b64url(hashlib.sha256(token.encode()).digest())
+    # A symmetric key has no public part: put the key itself in, as an attacker would.
+    member = key.export(as_dict=True) if key["kty"] == "oct" else key.export_public(as_dict=True)
     s = jws.JWS(json_encode(claims))
-    s.add_signature(key, alg=alg, protected=json_encode(
-        {"typ": typ, "alg": alg, "jwk": key.export_public(as_dict=True)}))
+    s.add_signature(key, alg=alg, protected=json_encode({"typ": typ, "alg": alg, "jwk": member}))
     return s.serialize(compact=True)
 
 

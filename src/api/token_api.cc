@@ -33,6 +33,26 @@ Response TokenResponse(const oauth::IssuedToken& t) {
   return r;
 }
 
+// RFC 9449 §8: with nonces on, every token response hands out the current one (a refusal with
+// use_dpop_nonce must; on success it spares the client a round trip next time).
+Response WithDpopNonce(Response r, const oauth::TokenService& tokens) {
+  if (tokens.dpop().nonces_required()) {
+    r.With("DPoP-Nonce", tokens.dpop().CurrentNonce());
+    // §8.2 / CORS: browsers may read it.
+    r.With("Access-Control-Expose-Headers", "DPoP-Nonce");
+  }
+  return r;
+}
+
+// Every DPoP header field, in order (RFC 9449 §4.3 refuses more than one).
+std::vector<std::string> DpopProofs(const Request& req) {
+  std::vector<std::string> out;
+  for (const auto& [name, value] : req.headers) {
+    if (http::EqualsNoCase(name, "dpop")) out.emplace_back(value);
+  }
+  return out;
+}
+
 bool IsForm(const Request& req) {
   auto ct = req.Header("content-type");
   if (!ct) return false;
@@ -59,11 +79,12 @@ void RegisterTokenApi(http::Router& router, oauth::TokenService& tokens) {
     // Parsed once: credentials, grant and client serve both the thread choice and the grant.
     oauth::TokenRequest request =
         tokens.Prepare(std::move(*params), req.Header("authorization"), req.remote_ip);
+    request.SetDpopProofs(DpopProofs(req));
     const oauth::GrantNeeds needs = tokens.Needs(request);
     if (needs == oauth::GrantNeeds::kNothing) {
       // The hot path (client_credentials for a cached client) and every early refusal.
       auto t = tokens.Token(request, /*may_block=*/false);
-      return t ? TokenResponse(*t) : TokenError(t.error());
+      return WithDpopNonce(t ? TokenResponse(*t) : TokenError(t.error()), tokens);
     }
     auto pool = needs == oauth::GrantNeeds::kSlowHash ? http::Pool::kHash : http::Pool::kStore;
     // Deferred work must be copyable (std::function): the move-only request goes on the heap.
@@ -71,7 +92,8 @@ void RegisterTokenApi(http::Router& router, oauth::TokenService& tokens) {
     auto shared = std::make_shared<const oauth::TokenRequest>(std::move(request));
     return http::Deferred{pool, [&tokens, shared] {
                             auto t = tokens.Token(*shared, /*may_block=*/true);
-                            return t ? TokenResponse(*t) : TokenError(t.error());
+                            return WithDpopNonce(t ? TokenResponse(*t) : TokenError(t.error()),
+                                                 tokens);
                           }};
   });
 
@@ -141,6 +163,11 @@ void RegisterDiscovery(http::Router& router, const Discovery& d) {
   m["token_endpoint_auth_signing_alg_values_supported"] =
       json::array{"RS256", "PS256", "ES256", "EdDSA"};
   m["introspection_endpoint_auth_methods_supported"] = auth_methods;
+  if (!d.dpop_signing_algs.empty()) {
+    json::array dpop_algs;
+    for (const auto& a : d.dpop_signing_algs) dpop_algs.emplace_back(a);
+    m["dpop_signing_alg_values_supported"] = std::move(dpop_algs);
+  }
   m["revocation_endpoint_auth_methods_supported"] = with_none;
   json::array grant_types;
   for (const auto& g : oauth::GrantRegistry::Default().grants())

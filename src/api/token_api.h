@@ -27,6 +27,8 @@ struct Discovery {
   bool key_service = true;   // publish jwks_uri
   // OpenID Connect: the algorithms ID tokens can be signed with (oidc::IdTokenAlgs).
   std::vector<std::string> id_token_signing_algs = {"RS256"};
+  // RFC 9449 §5.1: dpop_signing_alg_values_supported (empty: not published).
+  std::vector<std::string> dpop_signing_algs;
 };
 
 void RegisterTokenApi(http::Router& router, oauth::TokenService& tokens);

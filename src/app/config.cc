@@ -263,6 +263,17 @@ const std::vector<Entry>& Entries() {
        IntSetter(0, 300, FIELD(token.leeway_s))},
       {{"token", "audience", "", "Default `aud` when a request names no resource."},
        StringSetter(FIELD(token.audience))},
+      {{"dpop", "iat_window_s", "60",
+        "DPoP proofs (RFC 9449) are accepted when their iat is at most this far from now, either "
+        "way; their jti is remembered (shared store) this long past iat."},
+       IntSetter(5, 600, FIELD(dpop.iat_window_s))},
+      {{"dpop", "require_nonce", "false",
+        "Proofs must carry a server nonce (RFC 9449 §8): others get 400 use_dpop_nonce and a "
+        "DPoP-Nonce header. Nonces are stateless (HMAC under the master key)."},
+       BoolSetter(FIELD(dpop.require_nonce))},
+      {{"dpop", "nonce_lifetime_s", "300",
+        "A DPoP nonce is good for the slot of this length it was made in and the next one."},
+       IntSetter(10, 86400, FIELD(dpop.nonce_lifetime_s))},
       {{"verify", "default_service", "",
         "Service checked by GET /oauth2/verify when the gateway sends no X-Service-Id. Empty: "
         "such requests are refused (403 ERR11017)."},

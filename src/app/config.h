@@ -86,6 +86,12 @@ struct Config {
     int64_t dpop_window_s = 60;
     std::string client_cert_header = "client-cert";
   } verify;
+  // DPoP (RFC 9449) at the token endpoint (README "DPoP").
+  struct Dpop {
+    int64_t iat_window_s = 60;
+    bool require_nonce = false;
+    int64_t nonce_lifetime_s = 300;
+  } dpop;
   struct Federation {
     std::string ca_file;
     int64_t cache_max_entries = 1024;

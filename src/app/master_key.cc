@@ -75,6 +75,16 @@ Secret DerivePepper(const oauth::MasterKey& master) {
   return Secret(std::string(reinterpret_cast<char*>(out), len));
 }
 
+Secret DpopNonceKey(const oauth::MasterKey& master) {
+  static constexpr std::string_view kLabel = "portcullis dpop nonce v1";
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  auto key = master.bytes().Reveal();
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(kLabel.data()), kLabel.size(), out, &len);
+  return Secret(std::string(reinterpret_cast<char*>(out), len));
+}
+
 Result<Secret> DerivePepper(const Config& config, bool may_create) {
   auto master = LoadMasterKey(config, may_create);
   if (!master) return Fail(master.error());

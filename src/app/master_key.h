@@ -18,6 +18,9 @@ Result<oauth::MasterKey> LoadMasterKey(const Config& config, bool may_create = t
 // HMAC-SHA-256(master, "portcullis client-secret pepper v1").
 Result<Secret> DerivePepper(const Config& config, bool may_create = true);
 Secret DerivePepper(const oauth::MasterKey& master);
+// HMAC-SHA-256(master, "portcullis dpop nonce v1"): the key of stateless DPoP nonces (RFC 9449
+// §8), the same on every instance of an installation.
+Secret DpopNonceKey(const oauth::MasterKey& master);
 
 // The key lifecycle settings (keys.* and the longest token lifetime), for the server and the
 // CLI alike.

@@ -178,6 +178,10 @@ Result<oauth::TokenService*> Shared::Tokens() {
   ts.id_token_ttl = config_.token.id_token_ttl_s;
   ts.bootstrap_client_id = config_.bootstrap.client_id;
   ts.leeway_s = config_.token.leeway_s;
+  ts.dpop.iat_window_s = config_.dpop.iat_window_s;
+  ts.dpop.require_nonce = config_.dpop.require_nonce;
+  ts.dpop.nonce_slot_s = config_.dpop.nonce_lifetime_s;
+  ts.dpop.nonce_key = DpopNonceKey(master_);
   grant_lookups_ = std::make_unique<StoreGrantLookups>(
       db_, user_store_, delegations_, service_store_, client_store_, audit_, secrets_, clock_);
   tokens_ = std::make_unique<oauth::TokenService>(

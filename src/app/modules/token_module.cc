@@ -51,6 +51,7 @@ class TokenModule final : public Module {
     for (jose::Alg a : oauth::oidc::IdTokenAlgs(*jose::ParseAlg(c.keys.algorithm))) {
       discovery.id_token_signing_algs.emplace_back(jose::AlgName(a));
     }
+    discovery.dpop_signing_algs = t->dpop().AlgNames();
     // device: the verification page is the code service's, under the same issuer.
     oauth::DeviceSettings ds{c.device.code_ttl_s, c.device.interval_s,
                              c.server.issuer + "/oauth2/device"};

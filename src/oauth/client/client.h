@@ -59,6 +59,8 @@ struct Client {
   std::vector<std::string> post_logout_redirect_uris;
   std::string backchannel_logout_uri;
   std::string id_token_signed_response_alg;
+  // RFC 9449 §5.2 dpop_bound_access_tokens: every token request must carry a DPoP proof.
+  bool dpop_bound_access_tokens = false;
   int64_t created_at = 0;
   int64_t updated_at = 0;
 

@@ -61,6 +61,15 @@ Result<ClientPatch> ClientPatchFromJson(const boost::json::object& body) {
   p.post_logout_redirect_uris = f.StrList("postLogoutRedirectUris");
   p.backchannel_logout_uri = f.Str("backchannelLogoutUri");
   p.id_token_signed_response_alg = f.Str("idTokenSignedResponseAlg");
+  if (const auto* v = f.Raw("dpopBoundAccessTokens")) {
+    if (v->is_bool()) {
+      p.dpop_bound_access_tokens = v->as_bool();
+    } else if (v->is_null()) {
+      p.dpop_bound_access_tokens = false;
+    } else {
+      f.Fail("dpopBoundAccessTokens", "must be true or false");
+    }
+  }
   // Echoed back by clients that GET, edit and PUT the whole object; never written from here.
   // A clientSecret in a request is ignored: secrets are only ever generated (create, rotate).
   f.Ignore("clientSecret");
@@ -117,6 +126,7 @@ boost::json::object ClientToJson(const Client& c) {
   o["postLogoutRedirectUris"] = Array(c.post_logout_redirect_uris);
   o["backchannelLogoutUri"] = OrNull(c.backchannel_logout_uri);
   o["idTokenSignedResponseAlg"] = OrNull(c.id_token_signed_response_alg);
+  o["dpopBoundAccessTokens"] = c.dpop_bound_access_tokens;
   o["createdAt"] = c.created_at;
   o["updatedAt"] = c.updated_at;
   return o;

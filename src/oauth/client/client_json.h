@@ -48,6 +48,7 @@ struct ClientPatch {
   std::optional<std::vector<std::string>> post_logout_redirect_uris;
   std::optional<std::string> backchannel_logout_uri;
   std::optional<std::string> id_token_signed_response_alg;
+  std::optional<bool> dpop_bound_access_tokens;  // null: false
 };
 
 // Type checks and unknown members only; value rules are ValidateClient's (client_service.h).

@@ -139,6 +139,7 @@ RejectedEnums ApplyPatch(const ClientPatch& p, Client& c) {
   if (p.id_token_signed_response_alg) {
     c.id_token_signed_response_alg = *p.id_token_signed_response_alg;
   }
+  if (p.dpop_bound_access_tokens) c.dpop_bound_access_tokens = *p.dpop_bound_access_tokens;
   return rejected;
 }
 

@@ -13,7 +13,7 @@ struct MemberInfo {
   Member member;
   bool long_value = false;  // bounded by kMaxLongValue instead of max_value
 };
-constexpr std::array<MemberInfo, 19> kMembers = {{
+constexpr std::array<MemberInfo, 20> kMembers = {{
     {"response_type", &AuthorizationRequest::response_type},
     {"client_id", &AuthorizationRequest::client_id},
     {"redirect_uri", &AuthorizationRequest::redirect_uri},
@@ -33,6 +33,7 @@ constexpr std::array<MemberInfo, 19> kMembers = {{
     {"request_uri", &AuthorizationRequest::request_uri},
     {"registration", &AuthorizationRequest::registration, true},
     {"remember", &AuthorizationRequest::remember},
+    {"dpop_jkt", &AuthorizationRequest::dpop_jkt},
 }};
 
 Error Invalid(std::string description) {

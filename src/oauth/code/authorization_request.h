@@ -35,6 +35,7 @@ struct AuthorizationRequest {
   std::optional<std::string> request_uri;
   std::optional<std::string> registration;
   std::optional<std::string> remember;  // light-oauth2: "Y" | "N"
+  std::optional<std::string> dpop_jkt;  // RFC 9449 §10: the DPoP key the code is bound to
 
   // Reads the fields above and ignores the rest (j_username, csrf, user_type, ...). Fails when a
   // parameter of the request is repeated (RFC 6749 §3.1) or longer than `max_value` bytes

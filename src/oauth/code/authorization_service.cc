@@ -4,6 +4,7 @@
 
 #include <boost/json.hpp>
 
+#include "common/encoding.h"
 #include "common/log.h"
 #include "oauth/client/client_catalog.h"
 #include "oauth/credentials/token_hash.h"
@@ -157,6 +158,15 @@ Validation AuthorizationService::Validate(const AuthorizationRequest& req, bool 
                 "(RFC 9700 2.1.1)."));
   }
 
+  // RFC 9449 §10: dpop_jkt is a JWK SHA-256 thumbprint (RFC 7638), 43 base64url characters.
+  if (req.dpop_jkt.has_value()) {
+    auto raw = Base64UrlDecode(*req.dpop_jkt);
+    if (!raw || raw->size() != 32) {
+      return refuse(Invalid("dpop_jkt must be a base64url SHA-256 JWK thumbprint."));
+    }
+    v.dpop_jkt = *req.dpop_jkt;
+  }
+
   // OIDC Core §3.1.2.1: space-separated values; "none" must stand alone. select_account (no
   // account chooser here) and unknown values are refused rather than silently ignored.
   if (req.prompt.has_value()) {
@@ -233,6 +243,7 @@ Result<Secret> AuthorizationService::IssueCode(const ValidAuthorization& v,
   stored.amr = sign_in.amr;
   stored.acr = sign_in.acr;
   stored.claims = v.claims;
+  stored.dpop_jkt = v.dpop_jkt;
   stored.created_at = now;
   stored.expires_at = now + code_ttl_;
   // CodeClientNotFound (ERR12014) when the client was deleted between validation and now.

@@ -91,6 +91,7 @@ struct ValidAuthorization {
   std::string login_hint;          // untrusted: only prefills the sign-in form
   std::string hint_subject;        // `sub` of a verified id_token_hint; empty: none
   std::string claims;              // the validated `claims` parameter (JSON text), or empty
+  std::string dpop_jkt;            // RFC 9449 §10: binds the code to a DPoP key; empty: none
 };
 
 // Where and what an answer sends to the client, in its response mode.

@@ -47,6 +47,9 @@ struct AuthCode {
   std::string amr;  // space-separated RFC 8176 values
   std::string acr;
   std::string claims;
+  // RFC 9449 §10: the authorization request's dpop_jkt; the code is redeemed only with a DPoP
+  // proof by that key. "": not bound.
+  std::string dpop_jkt;
   int64_t created_at = 0;
   int64_t expires_at = 0;
 };

@@ -53,6 +53,9 @@ struct RefreshToken {
   std::string amr;  // space-separated
   std::string acr;
   std::string claims;
+  // RFC 9449 §5: a public client's token is bound to the key of the DPoP proof it was issued
+  // with (JWK SHA-256 thumbprint); refreshing it needs a proof by that key. "": not bound.
+  std::string dpop_jkt;
 };
 
 class RefreshTokenStore {

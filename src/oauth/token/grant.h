@@ -154,7 +154,10 @@ struct GrantDeps {
 class GrantContext {
  public:
   // `may_block`: the call runs on a pool. False on an I/O thread (the grant declared kNothing).
-  GrantContext(const GrantDeps& deps, bool may_block) : deps_(deps), may_block_(may_block) {}
+  // `dpop_jkt`: the thumbprint of the key of the request's valid DPoP proof (RFC 9449), empty
+  // without one; access tokens minted in this call are then bound to it (cnf.jkt).
+  GrantContext(const GrantDeps& deps, bool may_block, std::string dpop_jkt = {})
+      : deps_(deps), may_block_(may_block), dpop_jkt_(std::move(dpop_jkt)) {}
 
   const TokenSettings& settings() const { return deps_.settings; }
   const TokenKeys& keys() const { return deps_.keys; }
@@ -162,6 +165,8 @@ class GrantContext {
   const Clock& clock() const { return deps_.clock; }
   Random& random() const { return deps_.random; }
   bool may_block() const { return may_block_; }
+  // RFC 9449: the proof key's thumbprint, or empty when the request carried no DPoP proof.
+  const std::string& dpop_jkt() const { return dpop_jkt_; }
 
   // The stores, for work the grant declared: `db` opens transactions (store::Database::Transact)
   // whose handle goes to the stores' methods. Internal (and an error log) on an I/O thread:
@@ -191,7 +196,8 @@ class GrantContext {
   std::string DefaultAudience() const;
   int64_t TtlFor(const Client& c) const;
   // Signs an access token for `subject` (RFC 9068, or light-4j's profile for that client).
-  // `extra` is built by the grant itself (act, csrf, nonce, filtered request fields).
+  // `extra` is built by the grant itself (act, csrf, nonce, filtered request fields). With a
+  // DPoP proof (dpop_jkt), the token carries cnf.jkt (RFC 9449 §6.1).
   Result<MintedToken> Mint(const Client& c, const TokenSubject& subject,
                            const std::vector<std::string>& scope, const std::string& audience,
                            int64_t ttl, const boost::json::object& extra) const;
@@ -204,6 +210,7 @@ class GrantContext {
 
   const GrantDeps& deps_;
   bool may_block_;
+  std::string dpop_jkt_;
 };
 
 class Grant {

@@ -156,6 +156,8 @@ Result<MintedToken> GrantContext::Mint(const Client& c, const TokenSubject& subj
   AddScope(claims, scope, light);
   if (subject.is_user && !subject.roles.empty()) claims["roles"] = subject.roles;
   for (const auto& [k, v] : extra) claims[k] = v;
+  // RFC 9449 §6.1: bound to the DPoP key; set after `extra` so nothing can override it.
+  if (!dpop_jkt_.empty()) claims["cnf"] = json::object{{"jkt", dpop_jkt_}};
   // Parsed, without reserved names, when the catalog built the snapshot (Client::custom_claims).
   for (const auto& [k, v] : c.custom_claims) {
     if (!claims.contains(k)) claims[k] = v;

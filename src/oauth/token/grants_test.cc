@@ -5,17 +5,21 @@
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <map>
 #include <memory>
 #include <string>
 
 #include "common/clock.h"
 #include "common/encoding.h"
+#include "jose/jws_testing.h"
+#include "jose/key.h"
 #include "oauth/client/client_catalog.h"
 #include "oauth/client/memory_client_store.h"
 #include "oauth/code/memory_code_store.h"
 #include "oauth/credentials/secret_hash.h"
 #include "oauth/credentials/token_hash.h"
+#include "oauth/dpop/dpop_proof.h"
 #include "oauth/login/authenticator.h"
 #include "oauth/oidc/id_token.h"
 #include "oauth/refresh/memory_refresh_token_store.h"
@@ -729,6 +733,109 @@ TEST_F(GrantsTest, TokenExchangeNarrowsToTheDelegationPolicy) {
   EXPECT_EQ(claims["sub"].as_string(), "alice");
   EXPECT_EQ(claims["aud"].as_string(), "petstore");
   EXPECT_EQ(claims["act"].as_object().at("sub").as_string(), "svc");
+}
+
+// --- DPoP (RFC 9449) ---------------------------------------------------------------------
+
+class DpopGrantsTest : public GrantsTest {
+ protected:
+  DpopGrantsTest() : key_(*jose::Key::Generate(jose::Alg::kES256)) {}
+
+  json::object PublicJwk(const jose::Key& k) const {
+    json::object jwk = *k.ToPublicJwk("k", jose::Alg::kES256);
+    jwk.erase("kid");
+    jwk.erase("use");
+    jwk.erase("alg");
+    return jwk;
+  }
+  std::string Proof(const jose::Key& k, std::string jti) const {
+    json::object header{{"typ", "dpop+jwt"}, {"alg", "ES256"}, {"jwk", PublicJwk(k)}};
+    json::object claims{{"jti", jti},
+                        {"htm", "POST"},
+                        {"htu", std::string(kIssuer) + "/oauth2/token"},
+                        {"iat", clock_.Now()}};
+    return jose::testing::SignRaw(k, jose::Alg::kES256, json::serialize(header),
+                                  json::serialize(claims));
+  }
+  std::string Jkt(const jose::Key& k) const { return *dpop::JwkThumbprint(PublicJwk(k)); }
+  TokenRequest WithProof(TokenRequest r, std::string proof) {
+    r.SetDpopProofs({std::move(proof)});
+    return r;
+  }
+  static std::string OAuthError(const Result<IssuedToken>& t) {
+    return t ? std::string("ok") : t.error().oauth_error;
+  }
+
+  jose::Key key_;
+};
+
+TEST_F(DpopGrantsTest, AProofBindsTheTokenAndIsSingleUse) {
+  auto c = MakeClient("conf");
+  auto r = WithProof(Request("grant_type=client_credentials", c), Proof(key_, "j1"));
+  // The jti replay cache is in the store: never on an I/O thread.
+  EXPECT_EQ(tokens_.Needs(r), GrantNeeds::kStore);
+  auto t = Run(r);
+  ASSERT_TRUE(t) << t.error().description;
+  EXPECT_EQ(t->token_type, "DPoP");
+  EXPECT_EQ(Claims(t->access_token).at("cnf").as_object().at("jkt").as_string(), Jkt(key_));
+  EXPECT_EQ(OAuthError(Run(r)), "invalid_dpop_proof");  // replayed
+  // Without a proof, a bearer token without cnf.
+  auto plain = Run(Request("grant_type=client_credentials", c));
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->token_type, "bearer");
+  EXPECT_FALSE(Claims(plain->access_token).contains("cnf"));
+  // Two DPoP headers.
+  auto two = Request("grant_type=client_credentials", c);
+  two.SetDpopProofs({Proof(key_, "j2"), Proof(key_, "j3")});
+  EXPECT_EQ(OAuthError(Run(two)), "invalid_dpop_proof");
+}
+
+TEST_F(DpopGrantsTest, ADpopBoundClientNeedsAProof) {
+  auto c = MakeClient("conf");
+  c->dpop_bound_access_tokens = true;
+  EXPECT_EQ(OAuthError(Run(Request("grant_type=client_credentials", c))), "invalid_request");
+  EXPECT_EQ(
+      OAuthError(Run(WithProof(Request("grant_type=client_credentials", c), Proof(key_, "j1")))),
+      "ok");
+}
+
+TEST_F(DpopGrantsTest, ACodeWithDpopJktNeedsThatKey) {
+  auto c = MakeClient("conf");
+  auto other = *jose::Key::Generate(jose::Alg::kES256);
+  IssueCode("c1", "conf", [&](AuthCode& a) { a.dpop_jkt = Jkt(key_); });
+  auto t = Run(WithProof(Request("grant_type=authorization_code&code=c1", c), Proof(other, "j1")));
+  EXPECT_EQ(OAuthError(t), "invalid_grant");
+  IssueCode("c2", "conf", [&](AuthCode& a) { a.dpop_jkt = Jkt(key_); });
+  EXPECT_EQ(OAuthError(Run(Request("grant_type=authorization_code&code=c2", c))), "invalid_grant");
+  IssueCode("c3", "conf", [&](AuthCode& a) { a.dpop_jkt = Jkt(key_); });
+  t = Run(WithProof(Request("grant_type=authorization_code&code=c3", c), Proof(key_, "j2")));
+  ASSERT_TRUE(t) << t.error().description;
+  EXPECT_EQ(t->token_type, "DPoP");
+  // A confidential client's refresh token is not bound.
+  EXPECT_EQ(StoredRefresh(t->refresh_token)->dpop_jkt, "");
+}
+
+TEST_F(DpopGrantsTest, APublicClientsRefreshTokenIsBoundToTheKey) {
+  auto pub = MakeClient("pub", "public");
+  pub->secret_hash.clear();
+  pub->auth_method = AuthMethod::kNone;
+  auto other = *jose::Key::Generate(jose::Alg::kES256);
+  IssueCode("c1", "pub");
+  auto t = Run(
+      WithProof(Request("grant_type=authorization_code&code=c1&client_id=pub", pub, std::string()),
+                Proof(key_, "j1")));
+  ASSERT_TRUE(t) << t.error().description;
+  EXPECT_EQ(StoredRefresh(t->refresh_token)->dpop_jkt, Jkt(key_));
+  const std::string refresh =
+      "grant_type=refresh_token&client_id=pub&refresh_token=" + t->refresh_token;
+  EXPECT_EQ(OAuthError(Run(WithProof(Request(refresh, pub, std::string()), Proof(other, "j2")))),
+            "invalid_grant");
+  EXPECT_EQ(OAuthError(Run(Request(refresh, pub, std::string()))), "invalid_grant");
+  // Not rotated by the refusals: the key holder refreshes, and the new token is bound too.
+  auto again = Run(WithProof(Request(refresh, pub, std::string()), Proof(key_, "j3")));
+  ASSERT_TRUE(again) << again.error().description;
+  EXPECT_EQ(again->token_type, "DPoP");
+  EXPECT_EQ(StoredRefresh(again->refresh_token)->dpop_jkt, Jkt(key_));
 }
 
 }  // namespace

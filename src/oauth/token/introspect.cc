@@ -28,13 +28,16 @@ std::string ActiveFromClaims(const json::object& claims) {
   json::object out;
   out["active"] = true;
   for (const char* k : {"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "client_id", "user_id",
-                        "user_type", "roles", "act"}) {
+                        "user_type", "roles", "act", "cnf"}) {
     if (auto v = claims.if_contains(k)) out[k] = *v;
   }
   if (claims.contains("scope")) out["scope"] = JoinScope(ScopeClaim(claims));
 
   if (auto v = claims.if_contains("user_id"); v && v->is_string()) out["username"] = *v;
-  out["token_type"] = "Bearer";
+  // RFC 9449 §6.2: a DPoP-bound token says so, with its cnf.jkt (copied above).
+  const auto* cnf = claims.if_contains("cnf");
+  const bool dpop = cnf && cnf->is_object() && cnf->as_object().contains("jkt");
+  out["token_type"] = dpop ? "DPoP" : "Bearer";
   return json::serialize(out);
 }
 

@@ -17,7 +17,9 @@
 
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/error.h"
 #include "oauth/client/client.h"
@@ -55,6 +57,11 @@ class TokenRequest {
 
   // Set by TokenService::Prepare. nullptr: grant type not in the registry / client unknown or
   // credentials unreadable.
+  // The DPoP header fields of the request (RFC 9449 §4.1), every one in order: the token
+  // service refuses more than one. Set by the HTTP binding after Prepare.
+  const std::vector<std::string>& dpop_proofs() const { return dpop_proofs_; }
+  void SetDpopProofs(std::vector<std::string> proofs) { dpop_proofs_ = std::move(proofs); }
+
   const Grant* grant() const { return grant_; }
   const std::shared_ptr<const Client>& client() const { return client_; }
   void Resolve(const Grant* grant, std::shared_ptr<const Client> client) {
@@ -72,6 +79,7 @@ class TokenRequest {
   std::string_view remote_ip_;
   const Grant* grant_ = nullptr;
   std::shared_ptr<const Client> client_;
+  std::vector<std::string> dpop_proofs_;
 };
 
 }  // namespace portcullis::oauth

@@ -70,7 +70,8 @@ TokenService::TokenService(TokenSettings settings, ClientCatalog& clients,
       random_(random),
       grants_(grants),
       lookups_(lookups),
-      grant_deps_{settings_, keys_, db_, stores_, lookups_, users_, revoked_, clock_, random_} {}
+      grant_deps_{settings_, keys_, db_, stores_, lookups_, users_, revoked_, clock_, random_},
+      dpop_(settings_.dpop, clock_) {}
 
 TokenRequest TokenService::Prepare(Params params, std::optional<std::string_view> authorization,
                                    std::string_view remote_ip) const {
@@ -86,6 +87,8 @@ GrantNeeds TokenService::Needs(const TokenRequest& r) const {
   // An unsupported grant type or unreadable credentials fail before anything blocks.
   if (r.grant() == nullptr || !r.credentials()) return GrantNeeds::kNothing;
   GrantNeeds needs = r.grant()->Needs(r);
+  // A DPoP proof's jti replay cache lives in the store too.
+  if (!r.dpop_proofs().empty()) needs = MaxNeeds(needs, GrantNeeds::kStore);
   // The assertion's jti replay cache lives in the store.
   if (r.params().Has("client_assertion")) needs = MaxNeeds(needs, GrantNeeds::kStore);
   // A legacy PBKDF2 secret is slow to check, and upgraded in the store once it matches.
@@ -262,8 +265,41 @@ Result<IssuedToken> TokenService::Token(const TokenRequest& r, bool may_block) {
     return Fail(
         Error::Status("ERR12024", "The client may not use the " + std::string(name) + " grant."));
   }
-  GrantContext ctx(grant_deps_, may_block);
-  return grant->Issue(ctx, r, c);
+  auto jkt = CheckDpop(r, c, may_block);
+  if (!jkt) return Fail(jkt.error());
+  const bool bound = !jkt->empty();
+  GrantContext ctx(grant_deps_, may_block, std::move(*jkt));
+  auto issued = grant->Issue(ctx, r, c);
+  // RFC 9449 §5.1: a DPoP-bound access token is of token_type DPoP.
+  if (issued && bound) issued->token_type = "DPoP";
+  return issued;
+}
+
+Result<std::string> TokenService::CheckDpop(const TokenRequest& r, const Client& c,
+                                            bool may_block) {
+  if (r.dpop_proofs().empty()) {
+    // RFC 9449 §5.2 (dpop_bound_access_tokens): such a client's token requests need a proof.
+    if (c.dpop_bound_access_tokens) {
+      return Fail(Error::OAuth(400, "invalid_request",
+                               "The client must send a DPoP proof (dpopBoundAccessTokens)."));
+    }
+    return std::string();
+  }
+  std::vector<std::string_view> headers(r.dpop_proofs().begin(), r.dpop_proofs().end());
+  auto proof = dpop_.Validate(
+      headers, dpop::Expected{"POST", settings_.token_endpoint, /*access_token=*/std::nullopt});
+  if (!proof) return Fail(proof.error());
+  if (!may_block) return Fail(Error::Internal("DPoP replay check on an I/O thread"));
+  // §11.1: one use per proof, across instances (a unique key in the shared table). Keyed by the
+  // proof's key too, so one client's jtis never collide with another key's.
+  auto fresh = stores_.assertion_jtis.Remember("dpop:" + proof->jkt + ":" + proof->jti, c.client_id,
+                                               dpop_.ReplayExpiry(*proof));
+  if (!fresh) return Fail(fresh.error());
+  if (!*fresh) {
+    return Fail(
+        Error::OAuth(400, std::string(dpop::kInvalidProof), "The DPoP proof was already used."));
+  }
+  return std::move(proof->jkt);
 }
 
 }  // namespace portcullis::oauth

@@ -28,6 +28,7 @@
 #include "common/random.h"
 #include "jose/alg.h"
 #include "oauth/client/client.h"
+#include "oauth/dpop/dpop_proof.h"
 #include "oauth/login/authenticator.h"
 #include "oauth/token/client_auth.h"
 #include "oauth/token/grant.h"
@@ -92,6 +93,8 @@ struct TokenSettings {
   // Clock skew allowed on client assertions (RFC 7523 §3); the deny-list and the jti cache keep
   // entries for DenyListRetention(leeway_s) past exp.
   int64_t leeway_s = 60;
+  // DPoP proofs at the token endpoint (RFC 9449; config section `dpop`).
+  dpop::Settings dpop;
 };
 
 // The token endpoint's successful answer (RFC 6749 §5.1).
@@ -168,8 +171,14 @@ class TokenService {
   Status Purge();
 
   const TokenSettings& settings() const { return settings_; }
+  // The DPoP proof checks (RFC 9449): the HTTP binding reads its nonce (DPoP-Nonce header).
+  const dpop::ProofValidator& dpop() const { return dpop_; }
 
  private:
+  // RFC 9449 §5 at the token endpoint: the thumbprint of the request's valid DPoP proof (its
+  // jti remembered in the shared store, so a replay fails on every instance), or empty when
+  // there is none and the client does not require one. Blocking with a proof.
+  Result<std::string> CheckDpop(const TokenRequest& r, const Client& c, bool may_block);
   // AuthenticateClient for the RFC endpoints (token, introspection, revocation): an unknown
   // client is 401 invalid_client there (RFC 6749 §5.2), with light-oauth2's ERR12014 as code.
   Result<std::shared_ptr<const Client>> AuthenticateCaller(const PresentedCredentials& creds);
@@ -199,6 +208,7 @@ class TokenService {
   const GrantRegistry& grants_;
   GrantLookups& lookups_;
   GrantDeps grant_deps_;
+  dpop::ProofValidator dpop_;
 };
 
 }  // namespace oauth

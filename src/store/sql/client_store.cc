@@ -15,7 +15,7 @@ using oauth::Client;
 
 // The columns of the clients table, in the order of ClientParams and RowToClient. Every
 // statement on the table is built from this list.
-constexpr std::array<std::string_view, 25> kColumns = {"client_id",
+constexpr std::array<std::string_view, 26> kColumns = {"client_id",
                                                        "client_type",
                                                        "client_profile",
                                                        "client_name",
@@ -39,7 +39,8 @@ constexpr std::array<std::string_view, 25> kColumns = {"client_id",
                                                        "auth_method_explicit",
                                                        "post_logout_redirect_uris",
                                                        "backchannel_logout_uri",
-                                                       "id_token_signed_response_alg"};
+                                                       "id_token_signed_response_alg",
+                                                       "dpop_bound_access_tokens"};
 constexpr size_t kIdColumn = 0;
 constexpr size_t kCreatedAtColumn = 19;
 
@@ -125,7 +126,8 @@ std::vector<Param> ClientParams(const Client& c) {
           Int(c.auth_method_explicit ? 1 : 0),
           Text(EncodeList(c.post_logout_redirect_uris)),
           OptText(c.backchannel_logout_uri),
-          OptText(c.id_token_signed_response_alg)};
+          OptText(c.id_token_signed_response_alg),
+          Int(c.dpop_bound_access_tokens ? 1 : 0)};
 }
 
 std::vector<Param> UpdateParams(const Client& c) {
@@ -166,6 +168,7 @@ Client RowToClient(const Row& r) {
   c.post_logout_redirect_uris = DecodeList(r.Str(22));
   c.backchannel_logout_uri = r.Str(23);
   c.id_token_signed_response_alg = r.Str(24);
+  c.dpop_bound_access_tokens = r.Int(25) != 0;
   return c;
 }
 

@@ -54,6 +54,7 @@ Client Sample(std::string id, std::string name = "PetStore", std::string host = 
   c.post_logout_redirect_uris = {"https://a.example/bye", "http://127.0.0.1:9/bye"};
   c.backchannel_logout_uri = "https://a.example/bc?x=1";
   c.id_token_signed_response_alg = "ES256";
+  c.dpop_bound_access_tokens = true;
   c.created_at = 100;
   c.updated_at = 200;
   return c;
@@ -83,6 +84,7 @@ void ExpectSame(const Client& a, const Client& b) {
   EXPECT_EQ(a.post_logout_redirect_uris, b.post_logout_redirect_uris);
   EXPECT_EQ(a.backchannel_logout_uri, b.backchannel_logout_uri);
   EXPECT_EQ(a.id_token_signed_response_alg, b.id_token_signed_response_alg);
+  EXPECT_EQ(a.dpop_bound_access_tokens, b.dpop_bound_access_tokens);
   EXPECT_EQ(a.created_at, b.created_at);
   EXPECT_EQ(a.updated_at, b.updated_at);
 }

@@ -47,6 +47,7 @@ class CodeStoreContract : public TokenStateTest {
     c.amr = "pwd";
     c.acr = "1";
     c.claims = R"({"id_token":{"email":null}})";
+    c.dpop_jkt = "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I";
     c.created_at = expires - 600;
     c.expires_at = expires;
     return c;
@@ -99,6 +100,7 @@ TEST_P(CodeStoreContract, ConsumeReturnsTheCodeOnceAndFindTellsWhy) {
   EXPECT_EQ(c->amr, "pwd");
   EXPECT_EQ(c->acr, "1");
   EXPECT_EQ(c->claims, R"({"id_token":{"email":null}})");
+  EXPECT_EQ(c->dpop_jkt, "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I");
   EXPECT_EQ(c->family_id, "");
   EXPECT_FALSE(Consume("h1", "c1", 501)) << "a replay";
 

@@ -11,7 +11,7 @@ using oauth::RefreshToken;
 constexpr std::string_view kColumns =
     "token_hash, family_id, client_id, user_id, user_type, roles, scope, remember, state, "
     "created_at, expires_at, parent_hash, rotated_at, user_source, auth_time, sid, amr, acr, "
-    "claims";
+    "claims, dpop_jkt";
 
 RefreshToken FromRow(const Row& r) {
   RefreshToken t;
@@ -34,6 +34,7 @@ RefreshToken FromRow(const Row& r) {
   t.amr = r.Str(16);
   t.acr = r.Str(17);
   t.claims = r.Str(18);
+  t.dpop_jkt = r.Str(19);
   return t;
 }
 
@@ -58,13 +59,14 @@ Status SqlRefreshTokenStore::Insert(Tx& tx, const RefreshToken& t) {
   return Done(tx.Exec(
       "INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, user_type, roles,"
       " scope, remember, state, parent_hash, created_at, expires_at, user_source, auth_time, sid,"
-      " amr, acr, claims)"
-      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+      " amr, acr, claims, dpop_jkt)"
+      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,"
+      " $19)",
       {Text(t.token_hash), Text(t.family_id), Text(t.client_id), Text(t.user_id), Text(t.user_type),
        Text(t.roles), Text(t.scope), Text(t.remember == "Y" ? "Y" : "N"), Text(t.state),
        TextOrNull(t.parent_hash), Int(t.created_at), Int(t.expires_at), TextOrNull(t.user_source),
        t.auth_time > 0 ? Int(t.auth_time) : Null(), TextOrNull(t.sid), TextOrNull(t.amr),
-       TextOrNull(t.acr), TextOrNull(t.claims)}));
+       TextOrNull(t.acr), TextOrNull(t.claims), TextOrNull(t.dpop_jkt)}));
 }
 
 Result<bool> SqlRefreshTokenStore::Import(Tx& tx, const RefreshToken& t) {

@@ -118,6 +118,7 @@ TEST_P(RefreshTokenStoreContract, SignInAndClaimsRoundTripAndEmptyIsNull) {
   t.amr = "pwd mfa";
   t.acr = "urn:acr:1";
   t.claims = R"({"userinfo":{"email":null}})";
+  t.dpop_jkt = "jkt-1";
   Insert(t);
   auto got = Find("oidc");
   ASSERT_TRUE(got);
@@ -126,6 +127,7 @@ TEST_P(RefreshTokenStoreContract, SignInAndClaimsRoundTripAndEmptyIsNull) {
   EXPECT_EQ(got->amr, "pwd mfa");
   EXPECT_EQ(got->acr, "urn:acr:1");
   EXPECT_EQ(got->claims, R"({"userinfo":{"email":null}})");
+  EXPECT_EQ(got->dpop_jkt, "jkt-1");
   InTx([&](Tx& tx) -> Status {
     auto family = store_->Family(tx, "fo");
     if (!family) return Fail(family.error());
@@ -140,6 +142,7 @@ TEST_P(RefreshTokenStoreContract, SignInAndClaimsRoundTripAndEmptyIsNull) {
   EXPECT_EQ(plain->auth_time, 0);
   EXPECT_EQ(plain->sid, "");
   EXPECT_EQ(plain->claims, "");
+  EXPECT_EQ(plain->dpop_jkt, "");
   if (!IsMemory()) {
     auto nulls = db().QueryRow(
         "SELECT COUNT(*) FROM refresh_tokens WHERE token_hash = 'plain' AND auth_time IS NULL"

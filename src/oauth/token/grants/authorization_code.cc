@@ -103,6 +103,11 @@ class AuthorizationCodeGrant final : public Grant {
         outcome = InvalidGrant("ERR12041", "The code was issued without a code_challenge.");
         return {};
       }
+      // RFC 9449 §10: a code requested with dpop_jkt is redeemed only with a proof by that key.
+      if (!r.dpop_jkt.empty() && r.dpop_jkt != ctx.dpop_jkt()) {
+        outcome = InvalidGrant("ERR12052", "The code is bound to another DPoP key.");
+        return {};
+      }
       TokenSubject subject{r.user_id, r.user_type, r.roles, true};
       // The code service signs users in from the user store unless the client names another
       // authenticator (light-oauth2's authenticate_class), whose users the store may not hold:
@@ -138,7 +143,7 @@ class AuthorizationCodeGrant final : public Grant {
       SignIn sign_in{r.auth_time > 0 ? r.auth_time : r.created_at, r.sid, r.amr, r.acr, r.claims};
       auto refresh =
           InsertRefresh(refresh_tokens, tx, ctx.random(), now, ctx.settings().refresh_token_ttl, c,
-                        subject, scope, r.remember, family, "", sign_in);
+                        subject, scope, r.remember, family, "", sign_in, ctx.dpop_jkt());
       if (!refresh) return Fail(refresh.error());
       if (auto n = codes.RecordIssued(tx, code_hash, m->jti, m->exp, family); !n) return n;
       auto token = ctx.Deliver(c, *m, &tx);

@@ -122,7 +122,7 @@ class DeviceCodeGrant final : public Grant {
       SignIn sign_in{a.user.auth_time, a.user.sid, a.user.amr, a.user.acr, ""};
       auto refresh = InsertRefresh(st->stores.refresh_tokens, tx, ctx.random(), now,
                                    ctx.settings().refresh_token_ttl, c, subject, scope, "N",
-                                   ctx.random().Token(16), "", sign_in);
+                                   ctx.random().Token(16), "", sign_in, ctx.dpop_jkt());
       if (!refresh) return Fail(refresh.error());
       auto token = ctx.Deliver(c, *m, &tx);
       if (!token) return Fail(token.error());

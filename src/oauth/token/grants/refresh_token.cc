@@ -72,6 +72,12 @@ class RefreshTokenGrant final : public Grant {
         outcome = InvalidGrant("ERR12029", "The refresh token has expired.");
         return {};
       }
+      // RFC 9449 §5: a bound token (public clients) is refreshed only with a proof by its key.
+      // Checked before rotation: a thief without the key cannot burn the token.
+      if (!r.dpop_jkt.empty() && r.dpop_jkt != ctx.dpop_jkt()) {
+        outcome = InvalidGrant("ERR12029", "The refresh token is bound to another DPoP key.");
+        return {};
+      }
       // Rights once cut stay cut: the user's type and roles come from the user store as it is
       // now, and the scope is what was granted and the client may still have. The new refresh
       // token stores the cut values, so a later widening of the client does not bring them back.
@@ -123,7 +129,7 @@ class RefreshTokenGrant final : public Grant {
       SignIn sign_in{r.auth_time, r.sid, r.amr, r.acr, r.claims};
       auto refresh =
           InsertRefresh(refresh_tokens, tx, ctx.random(), now, ctx.settings().refresh_token_ttl, c,
-                        subject, allowed, r.remember, r.family_id, hash, sign_in);
+                        subject, allowed, r.remember, r.family_id, hash, sign_in, ctx.dpop_jkt());
       if (!refresh) return Fail(refresh.error());
       auto token = ctx.Deliver(c, *m, &tx);
       if (!token) return Fail(token.error());

@@ -18,7 +18,7 @@ Result<std::string> InsertRefresh(RefreshTokenStore& refresh_tokens, store::Tx& 
                                   const TokenSubject& subject,
                                   const std::vector<std::string>& scope, std::string_view remember,
                                   std::string_view family, std::string_view parent_hash,
-                                  const SignIn& sign_in) {
+                                  const SignIn& sign_in, std::string_view dpop_jkt) {
   std::string token = random.Token(32);
   RefreshToken row;
   row.token_hash = TokenHash(token);
@@ -39,6 +39,9 @@ Result<std::string> InsertRefresh(RefreshTokenStore& refresh_tokens, store::Tx& 
   row.amr = sign_in.amr;
   row.acr = sign_in.acr;
   row.claims = sign_in.claims;
+  // RFC 9449 §5: only a public client's refresh token is bound; a confidential client's is
+  // already bound to its credentials.
+  if (c.IsPublic()) row.dpop_jkt = std::string(dpop_jkt);
   if (auto s = refresh_tokens.Insert(tx, row); !s) return Fail(s.error());
   return token;
 }
@@ -127,7 +130,7 @@ Result<IssuedToken> IssueForUser(GrantContext& ctx, const Client& c, const Token
   auto s = st->db.Transact("token.issue_user", [&](store::Tx& tx) -> Status {
     auto refresh = InsertRefresh(st->stores.refresh_tokens, tx, ctx.random(), now,
                                  ctx.settings().refresh_token_ttl, c, subject, scope, "N",
-                                 ctx.random().Token(16), "");
+                                 ctx.random().Token(16), "", {}, ctx.dpop_jkt());
     if (!refresh) return Fail(refresh.error());
     auto token = ctx.Deliver(c, *m, &tx);
     if (!token) return Fail(token.error());

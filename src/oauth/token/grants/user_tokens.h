@@ -28,13 +28,14 @@ struct SignIn {
   std::string claims;  // the `claims` request parameter, JSON text
 };
 
-// Stores a refresh token for a user, hashed; returns the clear value.
+// Stores a refresh token for a user, hashed; returns the clear value. `dpop_jkt`: the key of the
+// request's DPoP proof, which binds the token when `c` is a public client (RFC 9449 §5).
 Result<std::string> InsertRefresh(RefreshTokenStore& refresh_tokens, store::Tx& tx, Random& random,
                                   int64_t now, int64_t ttl, const Client& c,
                                   const TokenSubject& subject,
                                   const std::vector<std::string>& scope, std::string_view remember,
                                   std::string_view family, std::string_view parent_hash,
-                                  const SignIn& sign_in = {});
+                                  const SignIn& sign_in = {}, std::string_view dpop_jkt = {});
 
 // With `openid` granted, puts the `claims` parameter's userinfo member (the names it asks for)
 // into an access token's `extra` claims, for the userinfo endpoint (oidc/user_claims.h).

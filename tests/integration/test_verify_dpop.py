@@ -13,6 +13,7 @@ from jwcrypto.common import json_encode
 
 from oauth_fixtures import oauth  # noqa: F401
 from test_verify import Petstore, pets, verify  # noqa: F401
+from test_verify_example import rs_factory  # noqa: F401
 from test_verify_nginx import gateway  # noqa: F401
 
 ORIGIN = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "api.example.com"}
@@ -206,3 +207,26 @@ def test_two_dpop_header_fields_are_refused(oauth, pets):  # noqa: F811
     assert 'error="invalid_dpop_proof"' in r.getheader("WWW-Authenticate")
     assert b"Exactly one DPoP header" in r.read()
     c.close()
+
+
+def test_library_checks_dpop_bound_tokens(oauth, rs_factory):  # noqa: F811
+    # libportcullis-verify in the example resource server, against tokens the server issued.
+    from test_verify_example import online
+    pets = Petstore(oauth)
+    rs = online(oauth, rs_factory)
+    key = ec_key()
+    token = dpop_token(oauth, pets.reader, key)
+    htu = rs.url + "/v1/pets/42"
+    proof = make_proof(key, "GET", htu, token)
+    r = rs.get("/v1/pets/42", **{"Authorization": "DPoP " + token, "DPoP": proof})
+    assert r.status_code == 200, r.text + rs.logs()
+    assert r.json()["clientId"] == pets.reader[0]
+    r = rs.get("/v1/pets/42", **{"Authorization": "DPoP " + token, "DPoP": proof})
+    assert r.status_code == 401 and r.json()["reason"] == "dpop_replay", r.text
+    assert 'error="invalid_dpop_proof"' in challenge(r)
+    r = rs.get("/v1/pets/42", token)  # as a bearer token
+    assert r.status_code == 401 and r.json()["reason"] == "dpop_bound_as_bearer", r.text
+    assert challenge(r).startswith('DPoP algs="ES256 PS256 EdDSA RS256", error="invalid_token"')
+    r = rs.get("/v1/pets/42", **{"Authorization": "DPoP " + token,
+                                 "DPoP": make_proof(key, "GET", rs.url + "/v1/pets", token)})
+    assert r.status_code == 401 and r.json()["reason"] == "dpop_htu_mismatch", r.text

@@ -102,13 +102,21 @@ void Serve(int fd, const pv::Verifier& verifier) {
     std::string name = field.substr(0, colon);
     for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     size_t v = field.find_first_not_of(' ', colon + 1);
-    headers.emplace(name, v == std::string::npos ? "" : field.substr(v));
+    std::string value = v == std::string::npos ? "" : field.substr(v);
+    // Repeated fields are joined with "," (RFC 9110 §5.3), so two DPoP proofs are refused.
+    auto [it, fresh] = headers.emplace(name, value);
+    if (!fresh) it->second += "," + value;
   }
   if (method == "GET" && target == "/health") return Reply(fd, 200, "OK", "{\"status\":\"ok\"}");
 
   // The whole integration: one call per request.
-  pv::Decision d =
-      verifier.Authorize({method, target, headers["authorization"], headers["x-scope-token"]});
+  pv::Request request{method, target, headers["authorization"], headers["x-scope-token"]};
+  // DPoP-bound tokens: the proof, and the URI the client called (this server speaks plain
+  // HTTP; behind a proxy, use the public scheme and host).
+  request.dpop_proof = headers["dpop"];
+  std::string htu = "http://" + headers["host"] + target;
+  request.htu = htu;
+  pv::Decision d = verifier.Authorize(request);
 
   if (d.allowed()) {
     std::string body = "{\"path\":" + JsonString(target) +
@@ -122,9 +130,12 @@ void Serve(int fd, const pv::Verifier& verifier) {
                      ",\"code\":" + JsonString(d.code) + ",\"reason\":" + JsonString(d.reason) +
                      ",\"description\":" + JsonString(d.description) + "}";
   switch (d.verdict) {
-    case pv::Verdict::kUnauthorized:  // RFC 6750 §3
+    case pv::Verdict::kUnauthorized:  // RFC 6750 §3; RFC 9449 §7.1 for DPoP-bound tokens
       return Reply(fd, 401, "Unauthorized", body,
-                   "WWW-Authenticate: Bearer error=\"invalid_token\"\r\n");
+                   "WWW-Authenticate: " +
+                       (d.www_authenticate.empty() ? std::string("Bearer error=\"invalid_token\"")
+                                                   : d.www_authenticate) +
+                       "\r\n");
     case pv::Verdict::kForbidden:
       return Reply(fd, 403, "Forbidden", body,
                    "WWW-Authenticate: Bearer error=\"insufficient_scope\", scope=\"" +

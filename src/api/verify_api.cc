@@ -11,6 +11,7 @@
 #include <boost/json/value.hpp>
 
 #include "api/admin_auth.h"
+#include "common/clock.h"
 #include "common/encoding.h"
 #include "http/message.h"
 #include "http/router.h"
@@ -18,6 +19,7 @@
 #include "oauth/token/token_service.h"
 #include "verify/claims.h"
 #include "verify/endpoint_table.h"
+#include "verify/sender.h"
 
 namespace portcullis::api {
 namespace {
@@ -118,15 +120,38 @@ class TableCache {
   std::atomic<std::shared_ptr<const Map>> map_{std::make_shared<const Map>()};
 };
 
+// A refused sender-constrained token: RFC 9449 §7.1 / RFC 8705 §3.
+Response SenderRefused(const verify::SenderRefusal& r, const verify::DpopPolicy& policy) {
+  Response out = http::RenderError(Error::OAuth(401, r.error, r.description, r.reason));
+  out.With("WWW-Authenticate", verify::Challenge(r, policy));
+  return out;
+}
+
 struct Ctx {
-  explicit Ctx(const VerifyApiDeps& d) : deps(d) {}
+  explicit Ctx(const VerifyApiDeps& d)
+      : deps(d), clock(d.clock ? *d.clock : SystemClock::Instance()), replay(kReplayCapacity) {
+    policy.window_seconds = deps.dpop_window_s;
+  }
+  static constexpr size_t kReplayCapacity = 100000;
   VerifyApiDeps deps;
+  const Clock& clock;
   std::vector<std::string> shared_audiences{deps.default_audience};
   TableCache tables;
+  verify::DpopPolicy policy;
+  mutable verify::ReplayCache replay;
 
-  // Signature, exp/nbf/iat (with the ring's leeway), issuer, typ, aud, deny-list.
-  Result<Identity> Check(std::string_view token, bool scope_token,
-                         std::string_view service_id) const {
+  // What came with the request besides the token, for the binding checks; `proofs` and `htu`
+  // keep the joined DPoP fields and the rebuilt URI alive while `presented` views them.
+  struct Binding {
+    verify::Presented presented;
+    std::string proofs, htu;
+  };
+
+  // Signature, exp/nbf/iat (with the ring's leeway), issuer, typ, aud, deny-list, and the
+  // sender constraint (`presented`; `refused` is set when that fails).
+  Result<Identity> Check(std::string_view token, bool scope_token, std::string_view service_id,
+                         const verify::Presented& presented,
+                         std::optional<verify::SenderRefusal>& refused) const {
     auto claims = deps.keys.Verify(token);
     if (!claims) {
       Error e = claims.error();
@@ -148,6 +173,12 @@ struct Ctx {
     }
     std::string jti = verify::FirstString(*claims, {"jti"});
     if (!jti.empty() && deps.revoked.Contains(jti)) return invalid("revoked");
+    // Unbound tokens sent as Bearer stop at the lookup of "cnf".
+    if (presented.dpop_scheme || claims->contains("cnf")) {
+      refused =
+          verify::CheckSenderConstraint(*claims, token, presented, policy, clock.Now(), replay);
+      if (refused) return Fail(Error::OAuth(401, refused->error, refused->description));
+    }
     Identity id;
     id.client_id = verify::FirstString(*claims, {"client_id", "cid", "azp"});
     id.user_id = verify::FirstString(*claims, {"user_id", "uid"});
@@ -167,7 +198,15 @@ struct Ctx {
         if (!raw.empty()) scope_token = raw;
       }
     }
-    std::optional<std::string_view> token = BearerOf(req.Header("authorization"));
+    std::optional<std::string_view> token;
+    Binding binding;
+    verify::Presented& presented = binding.presented;
+    if (auto a = req.Header("authorization")) {
+      if (auto t = verify::ParseAuthorization(*a)) {
+        token = t->token;
+        presented.dpop_scheme = t->dpop;
+      }
+    }
     if (!token) {
       // light-4j getScopeToken: without a Bearer Authorization the X-Scope-Token is the token.
       if (!scope_token) return Unauthorized(Error::Status("ERR10002"));
@@ -191,11 +230,17 @@ struct Ctx {
       return http::RenderError(Error::OAuth(
           400, "invalid_request", "/oauth2/verify needs X-Original-Method and X-Original-URI."));
     }
-    auto primary = Check(*token, false, service_id);
+    if (Status b = Bind(req, *method, *uri, binding); !b) return http::RenderError(b.error());
+    std::optional<verify::SenderRefusal> refused;
+    auto primary = Check(*token, false, service_id, presented, refused);
+    if (refused) return SenderRefused(*refused, policy);
     if (!primary) return Unauthorized(primary.error());
     std::optional<Identity> caller;
     if (scope_token) {
-      auto s = Check(*scope_token, true, service_id);
+      verify::Presented scope_presented;  // Bearer, no proof; the certificate may bind it
+      scope_presented.certificate = presented.certificate;
+      auto s = Check(*scope_token, true, service_id, scope_presented, refused);
+      if (refused) return SenderRefused(*refused, policy);
       if (!s) return Unauthorized(s.error());
       caller = std::move(*s);
     }
@@ -233,6 +278,44 @@ struct Ctx {
     if (!primary->subject.empty()) r.With("X-Subject", HeaderSafe(primary->subject));
     if (caller) r.With("X-Scope-Client-Id", HeaderSafe(caller->client_id));
     return r;
+  }
+
+  // Fills `b` from the forwarded headers: for the DPoP scheme the DPoP fields (all of them, so
+  // that several are refused), the method and public URI; the client certificate when a
+  // trusted proxy sent it. Fails (400) only when a DPoP request lacks what is needed to rebuild
+  // its URI. A Bearer request without a certificate header costs one header lookup.
+  Status Bind(const Request& req, std::string_view method, std::string_view uri, Binding& b) const {
+    verify::Presented& p = b.presented;
+    if (!deps.client_cert_header.empty()) {
+      if (auto cert = req.Header(deps.client_cert_header);
+          cert && !cert->empty() && deps.trusted_proxies.Contains(req.peer_ip)) {
+        p.certificate = *cert;
+      }
+    }
+    if (!p.dpop_scheme) return {};  // a bound token is refused whatever proof came along
+    p.method = method;
+    int proofs = 0;
+    for (const auto& [name, value] : req.headers) {
+      if (name == "dpop") {
+        if (proofs++ > 0) b.proofs += ',';
+        b.proofs += value;
+      }
+    }
+    if (proofs > 0) p.proof = b.proofs;
+    if (uri.starts_with("http://") || uri.starts_with("https://")) {
+      b.htu = std::string(uri);
+    } else {
+      auto proto = req.Header("x-forwarded-proto");
+      auto host = req.Header("x-forwarded-host");
+      if (!proto || !host || proto->empty() || host->empty()) {
+        return Fail(Error::OAuth(400, "invalid_request",
+                                 "/oauth2/verify needs X-Forwarded-Proto and X-Forwarded-Host "
+                                 "to check DPoP proofs."));
+      }
+      b.htu = std::string(*proto) + "://" + std::string(*host) + std::string(uri);
+    }
+    p.htu = b.htu;
+    return {};
   }
 
   Reply Revoked(const Request& req) const {

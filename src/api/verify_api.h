@@ -23,14 +23,34 @@
 // matched with libportcullis-verify's EndpointTable under the service's pathCase. Nothing here
 // blocks: it runs on the I/O thread.
 //
+// Sender-constrained tokens, with libportcullis-verify's rules (verify/sender.h, README
+// "Sender-constrained tokens at the resource"):
+//   - cnf.jkt (DPoP, RFC 9449 §7): the gateway forwards Authorization (scheme DPoP) and the
+//     DPoP header; the proof's htm is checked against X-Original-Method and its htu against
+//     X-Forwarded-Proto "://" X-Forwarded-Host + the path of X-Original-URI (or X-Original-URI
+//     itself when it is absolute). Refusals: 401 with `WWW-Authenticate: DPoP algs="...",
+//     error="invalid_dpop_proof"` (a bad, stale, replayed or missing proof) or
+//     error="invalid_token" (a bound token sent as Bearer, a proof from another key, an
+//     unbound token sent with the DPoP scheme). A DPoP request without X-Forwarded-Proto and
+//     X-Forwarded-Host is a gateway config error: 400. Proof jtis are remembered in memory,
+//     per Portcullis process, for the iat window (verify.dpop_window_s).
+//   - cnf["x5t#S256"] (RFC 8705 §3): the client certificate comes in the header named by
+//     verify.client_cert_header (nginx: $ssl_client_escaped_cert; RFC 9440 ":b64:" too), read
+//     ONLY when the connection comes from server.trusted_proxies; otherwise it is ignored and
+//     the bound token refused (401 Bearer error="invalid_token").
+//
 // GET /oauth2/revoked — the deny-list for resource servers to pull (libportcullis-verify
 // Options::revoked_url): {"revoked":[{"jti":"..","exp":n},...]} with an ETag (304 on
 // If-None-Match). Needs a bearer token with oauth.revoked.r (least privilege) or portal.r (the
 // scope a resource server already holds for the endpoint table).
 
+#include <cstdint>
 #include <string>
 
+#include "http/client_ip.h"
+
 namespace portcullis {
+class Clock;
 namespace http {
 class Router;
 }
@@ -55,6 +75,13 @@ struct VerifyApiDeps {
   std::string default_audience;
   // verify.default_service: the service checked when the gateway sends no X-Service-Id.
   std::string default_service;
+  // verify.dpop_window_s: a DPoP proof's iat may differ from now by at most this.
+  int64_t dpop_window_s = 60;
+  // verify.client_cert_header (lower-case) and the proxies it is believed from
+  // (server.trusted_proxies). Empty header name: certificate-bound tokens are always refused.
+  std::string client_cert_header = "client-cert";
+  http::AddressRanges trusted_proxies;
+  const Clock* clock = nullptr;  // null: the system clock; must outlive the router
 };
 
 // `deps` and what it refers to must outlive the router.

@@ -293,6 +293,16 @@ const std::vector<Entry>& Entries() {
         "Service checked by GET /oauth2/verify when the gateway sends no X-Service-Id. Empty: "
         "such requests are refused (403 ERR11017)."},
        StringSetter(FIELD(verify.default_service))},
+      {{"verify", "dpop_window_s", "60",
+        "GET /oauth2/verify: a DPoP proof's iat may be at most this far from now (5-300); "
+        "proof jtis are remembered this long, in memory, per process."},
+       IntSetter(5, 300, FIELD(verify.dpop_window_s))},
+      {{"verify", "client_cert_header", "client-cert",
+        "GET /oauth2/verify: the header in which the gateway passes the client certificate it "
+        "verified (nginx $ssl_client_escaped_cert, or RFC 9440 Client-Cert), for "
+        "certificate-bound tokens. Believed only from server.trusted_proxies. Empty: "
+        "certificate-bound tokens are refused."},
+       StringSetter(FIELD(verify.client_cert_header))},
       {{"jwks_uri", "allow_http_loopback", "false",
         "true: private_key_jwt clients may register (and be fetched from) a plain-http jwksUri "
         "on a loopback host (127.0.0.0/8, [::1], localhost), for tests and development. Off: "

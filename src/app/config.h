@@ -88,6 +88,8 @@ struct Config {
   } token;
   struct Verify {
     std::string default_service;
+    int64_t dpop_window_s = 60;
+    std::string client_cert_header = "client-cert";
   } verify;
   // private_key_jwt clients registered with a jwksUri (oauth/token/client_jwks.h).
   struct JwksUri {

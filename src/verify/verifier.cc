@@ -27,6 +27,7 @@
 #include "verify/claims.h"
 #include "verify/endpoint_table.h"
 #include "verify/http_client.h"
+#include "verify/sender.h"
 
 namespace portcullis::verify {
 namespace {
@@ -180,7 +181,12 @@ struct Verifier::Impl {
   mutable AtomicStats stats;
   std::thread thread;
 
-  Impl(Options options, const TimeSource& t) : o(std::move(options)), time(t), clock(t) {}
+  // Sender-constrained tokens.
+  DpopPolicy dpop;
+  mutable ReplayCache replay;
+
+  Impl(Options options, const TimeSource& t)
+      : o(std::move(options)), time(t), clock(t), replay(o.dpop_replay_capacity) {}
 
   void Log(std::string_view event, std::string_view detail) const {
     if (o.log) o.log(event, detail);
@@ -251,7 +257,7 @@ struct Verifier::Impl {
     return keys_generation != generation;
   }
 
-  Checked Check(std::string_view token, bool scope_token) const {
+  Checked Check(std::string_view token, bool scope_token, const Presented& presented) const {
     Checked out;
     auto state = keys.load(std::memory_order_acquire);
     auto v = state->verifier->Verify(token);
@@ -321,6 +327,16 @@ struct Verifier::Impl {
       if (deny && deny->contains(id.jti)) {
         out.denied = Deny(Verdict::kUnauthorized, scope_token ? "ERR10003" : "ERR10000", "revoked",
                           scope_token ? "Scope token revoked." : "Token revoked.");
+        return out;
+      }
+    }
+    // Unbound tokens sent as Bearer stop at the lookup of "cnf".
+    if (presented.dpop_scheme || claims.contains("cnf")) {
+      if (auto r =
+              CheckSenderConstraint(claims, token, presented, dpop, time.WallSeconds(), replay)) {
+        out.denied = Deny(Verdict::kUnauthorized, scope_token ? "ERR10003" : "ERR10000", r->reason,
+                          r->description);
+        out.denied->www_authenticate = Challenge(*r, dpop);
       }
     }
     return out;
@@ -604,6 +620,16 @@ std::expected<std::unique_ptr<Verifier>, std::string> Verifier::Create(Options o
     impl->verify_options.algorithms.push_back(*alg);
   }
   if (impl->verify_options.algorithms.empty()) return unexpected("algorithms: none allowed");
+  impl->dpop.algorithms.clear();
+  for (const auto& name : o.dpop_algorithms) {
+    auto alg = jose::ParseAlg(name);
+    if (!alg) return unexpected("dpop_algorithms: unsupported algorithm '" + name + "'");
+    impl->dpop.algorithms.push_back(*alg);
+  }
+  if (impl->dpop.algorithms.empty()) return unexpected("dpop_algorithms: none allowed");
+  if (o.dpop_window.count() <= 0) return unexpected("dpop_window: must be positive");
+  if (o.dpop_replay_capacity == 0) return unexpected("dpop_replay_capacity: must be positive");
+  impl->dpop.window_seconds = o.dpop_window.count();
   if (o.leeway_seconds < 0) return unexpected("leeway_seconds: negative");
   impl->verify_options.leeway_seconds = o.leeway_seconds;
   impl->verify_options.issuer = o.issuer;
@@ -688,7 +714,12 @@ Decision Verifier::Verify(std::string_view token) const {
   if (token.empty()) {
     return Deny(Verdict::kUnauthorized, "ERR10002", "missing_token", "No bearer token.");
   }
-  auto c = impl_->Check(token, false);
+  Presented presented;
+  if (auto t = ParseAuthorization(token); t && t->dpop) {
+    presented.dpop_scheme = true;  // refused: no proof can come this way
+    token = t->token;
+  }
+  auto c = impl_->Check(token, false, presented);
   if (c.denied) return std::move(*c.denied);
   Decision d;
   d.verdict = Verdict::kAllowed;
@@ -699,7 +730,16 @@ Decision Verifier::Verify(std::string_view token) const {
 
 Decision Verifier::Authorize(const Request& request) const {
   const Impl& impl = *impl_;
-  std::optional<std::string_view> primary = BearerOf(request.authorization);
+  Presented presented;
+  std::optional<std::string_view> primary;
+  if (auto t = ParseAuthorization(request.authorization)) {
+    primary = t->token;
+    presented.dpop_scheme = t->dpop;
+    presented.method = request.method;
+    presented.htu = request.htu;
+    if (!request.dpop_proof.empty()) presented.proof = request.dpop_proof;
+    if (!request.client_certificate.empty()) presented.certificate = request.client_certificate;
+  }
   std::string_view scope_token = request.scope_token;
   if (auto b = BearerOf(scope_token)) scope_token = *b;
   while (!scope_token.empty() && scope_token.front() == ' ') scope_token.remove_prefix(1);
@@ -711,13 +751,19 @@ Decision Verifier::Authorize(const Request& request) const {
     }
     primary = scope_token;
     scope_token = {};
+    // The X-Scope-Token alone: a certificate-bound one may still be checked.
+    if (!request.client_certificate.empty()) presented.certificate = request.client_certificate;
   }
-  auto p = impl.Check(*primary, false);
+  auto p = impl.Check(*primary, false, presented);
   if (p.denied) return std::move(*p.denied);
   Decision d;
   d.identity = std::move(p.identity);
   if (!scope_token.empty()) {
-    auto s = impl.Check(scope_token, true);
+    Presented scope_presented;  // Bearer, no proof: a DPoP-bound X-Scope-Token is refused
+    if (!request.client_certificate.empty()) {
+      scope_presented.certificate = request.client_certificate;
+    }
+    auto s = impl.Check(scope_token, true, scope_presented);
     if (s.denied) {
       s.denied->identity = std::move(d.identity);
       return std::move(*s.denied);

@@ -44,6 +44,12 @@ class TokenModule final : public Module {
                               c.server.issuer,
                               c.token.audience.empty() ? c.server.issuer : c.token.audience,
                               c.verify.default_service};
+    verify.dpop_window_s = c.verify.dpop_window_s;
+    verify.client_cert_header = c.verify.client_cert_header;
+    if (auto proxies = http::AddressRanges::Parse(c.server.trusted_proxies)) {
+      verify.trusted_proxies = std::move(*proxies);  // validated when the config was read
+    }
+    verify.clock = &shared.clock();
     api::Discovery discovery{c.server.issuer, c.Serves("code"), c.Serves("key")};
     discovery.id_token_signing_algs = IdTokenAlgNames(c);
     discovery.dpop_signing_algs = t->dpop().AlgNames();

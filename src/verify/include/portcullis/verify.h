@@ -44,6 +44,25 @@
 //   client-credentials token in X-Scope-Token. Both must be valid; the scope check is made on
 //   the X-Scope-Token alone; the identity is the Authorization token's. When Authorization is
 //   absent or not a Bearer token, the X-Scope-Token is the only token (light-4j getScopeToken).
+// - Sender-constrained tokens: a token whose "cnf" claim holds "jkt" is DPoP-bound (RFC 9449):
+//   it is accepted only with "Authorization: DPoP <token>" and one valid DPoP proof (typ
+//   dpop+jwt, an alg of `dpop_algorithms`, a public "jwk" whose RFC 7638 thumbprint is the
+//   token's cnf.jkt, a valid signature, "htm" = Request::method, "htu" = Request::htu after
+//   RFC 3986 §6.2.2/§6.2.3 normalisation (scheme and host lower-cased, default port dropped,
+//   percent-encodings normalised, dot segments removed; query and fragment ignored), "iat"
+//   within `dpop_window` of now, "ath" = base64url(SHA-256(token)), and a "jti" not seen
+//   before. Seen jtis are kept in a bounded in-memory cache PER VERIFIER OBJECT (so per
+//   process): several replicas of a resource server each accept a proof once; the short
+//   window bounds the rest. Server-provided nonces (DPoP-Nonce) are not used at the resource.
+//   A token whose cnf holds "x5t#S256" is certificate-bound (RFC 8705 §3): the request must
+//   carry the client certificate (Request::client_certificate) with that SHA-256 thumbprint.
+//   A bound token sent as a plain Bearer token is refused (invalid_token, RFC 9449 §7.2); so is
+//   an unbound token sent with the DPoP scheme (there is no binding to check the proof
+//   against), and an X-Scope-Token that is DPoP-bound (it cannot come with a proof). Refusals
+//   carry the challenge to send in Decision::www_authenticate: the DPoP scheme with algs and
+//   error="invalid_dpop_proof" or "invalid_token" (RFC 9449 §7.1), or Bearer
+//   error="invalid_token" for certificate binding. Tokens without "cnf" take the old path: one
+//   extra claim lookup, no other work.
 // - Revocation (optional): the deny-list of revoked jtis is pulled from `revoked_url` every
 //   `revoked_refresh`; requests never query it remotely.
 //
@@ -152,6 +171,12 @@ struct Options {
   size_t max_response_bytes = 1024 * 1024;
   std::string ca_file;  // PEM CA bundle for https://; empty: the system trust store
 
+  // --- Sender-constrained tokens (DPoP, RFC 9449; mTLS binding, RFC 8705). ---
+  // Proof algorithms accepted (asymmetric only), advertised in the DPoP challenge's algs.
+  std::vector<std::string> dpop_algorithms = {"ES256", "PS256", "EdDSA", "RS256"};
+  std::chrono::seconds dpop_window{60};  // a proof's iat may differ from now by at most this
+  size_t dpop_replay_capacity = 100000;  // jtis remembered; when all are live, proofs are refused
+
   // Put the verified claims, serialised, in Identity::claims_json (costs a serialisation).
   bool keep_claims_json = false;
   // Called on the refresher thread with an event name and a detail (fetch errors, reloads).
@@ -190,6 +215,11 @@ struct Decision {
   // "refused_path", "case_variant", "wrong_audience", "wrong_type", ...
   std::string reason;
   std::string description;  // safe to show to the caller
+  // For refusals of sender-constrained tokens (reasons "dpop_*", "mtls_*", "unsupported_cnf"):
+  // the WWW-Authenticate value to send, e.g. `DPoP algs="ES256 PS256 EdDSA RS256",
+  // error="invalid_dpop_proof", error_description="..."`. Empty otherwise: send the usual
+  // Bearer challenge (RFC 6750 §3).
+  std::string www_authenticate;
   // On insufficient_scope: the endpoint's scope as registered (any one of them suffices).
   std::string required_scope;
   Identity identity;                     // the Authorization token's (or the only token's)
@@ -205,6 +235,17 @@ struct Request {
   std::string_view path;           // "/v1/pets/42"; a query string is ignored
   std::string_view authorization;  // the Authorization header value, e.g. "Bearer eyJ..."
   std::string_view scope_token;    // the X-Scope-Token header value; empty when absent
+  // For DPoP-bound tokens: the DPoP header value (empty when absent; pass several fields
+  // joined with "," so that they are refused), and the request's URI as the client addressed
+  // it, absolute: "https://api.example.com/v1/pets/42" (the query is ignored). A resource
+  // server behind a proxy must build it from the public scheme and host, not its own.
+  std::string_view dpop_proof;
+  std::string_view htu;
+  // For certificate-bound tokens: the TLS client certificate of the connection, as DER, PEM,
+  // percent-encoded PEM (nginx $ssl_client_escaped_cert) or an RFC 9440 Client-Cert value
+  // (":base64:"). Empty when none. Only pass a certificate the TLS layer (or a proxy you
+  // trust) verified the client holds the key for.
+  std::string_view client_certificate;
 };
 
 struct Stats {
@@ -237,6 +278,8 @@ class Verifier {
     return Authorize(Request{method, path, authorization, {}});
   }
   // Only the token (a bare JWT, or "Bearer <jwt>"): signature, claims, deny-list. Thread-safe.
+  // Sender-constrained tokens are refused here (nothing to check the binding against): use
+  // Authorize with the proof or certificate.
   Decision Verify(std::string_view token) const;
 
   // Blocks until the keys (and the endpoint table and deny-list, when configured) have been

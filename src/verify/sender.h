@@ -1,0 +1,117 @@
+#pragma once
+// Sender-constrained access tokens, the verifying side: DPoP (RFC 9449 §7) and mTLS
+// certificate binding (RFC 8705 §3). Shared by libportcullis-verify (verify.h) and the gateway
+// check GET /oauth2/verify (api/verify_api.h), so both refuse exactly the same requests.
+//
+// A token is bound when its "cnf" claim (RFC 7800) holds "jkt" (the RFC 7638 thumbprint of the
+// client's DPoP key) and/or "x5t#S256" (the SHA-256 thumbprint of its certificate). Unbound
+// tokens cost one lookup of "cnf" in the claims; nothing else here runs for them.
+//
+// Internal to pc_verify (not installed).
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/json/object.hpp>
+
+#include "jose/alg.h"
+
+namespace portcullis::verify {
+
+// RFC 7638 thumbprint (base64url SHA-256 of the required members, sorted, no whitespace) of an
+// RSA, EC or OKP public JWK; nullopt when a required member is missing or not a string.
+std::optional<std::string> JwkThumbprint(const boost::json::object& jwk);
+
+// base64url(SHA-256(DER)) of an X.509 certificate (RFC 8705 §3.1) given as DER, PEM, PEM
+// percent-encoded (nginx $ssl_client_escaped_cert) or an RFC 9440 Client-Cert value
+// (":base64-DER:"). nullopt when it is none of these or does not parse as a certificate.
+std::optional<std::string> CertificateThumbprint(std::string_view certificate);
+
+// RFC 9449 §4.3 check 9: the URI without query and fragment, with syntax- and scheme-based
+// normalisation (RFC 3986 §6.2.2, §6.2.3): lower-case scheme and host, no default port, an
+// empty path as "/", percent-encodings upper-case and unreserved characters decoded, dot
+// segments removed. nullopt unless it is an absolute http:// or https:// URI without userinfo.
+std::optional<std::string> NormalizeHtu(std::string_view uri);
+
+// jtis of accepted DPoP proofs, kept until their iat window has passed, so that each proof is
+// used once per process (RFC 9449 §11.1). Bounded: when full of unexpired entries, new proofs
+// are refused (fail closed) rather than older ones forgotten. Only proofs that passed every
+// other check are recorded, so filling it needs valid bound tokens and their keys.
+// Thread-safe (one mutex, held for a hash insert and an amortised sweep).
+class ReplayCache {
+ public:
+  explicit ReplayCache(size_t capacity) : capacity_(capacity) {}
+  enum class Outcome { kFresh, kReplay, kFull };
+  // Records `jti` until `expires_at` (wall seconds); kReplay when it is already there.
+  Outcome Insert(std::string_view jti, int64_t expires_at, int64_t now);
+  size_t size() const;
+
+ private:
+  void SweepLocked(int64_t now);
+  size_t capacity_;
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, int64_t> seen_;
+  std::deque<std::pair<int64_t, std::string>> order_;  // insertion order, for the sweep
+};
+
+struct DpopPolicy {
+  std::vector<jose::Alg> algorithms = {jose::Alg::kES256, jose::Alg::kPS256, jose::Alg::kEdDSA,
+                                       jose::Alg::kRS256};
+  int64_t window_seconds = 60;  // |now - iat| at most this
+};
+
+// "ES256 PS256 ..." for the algs parameter of the DPoP challenge.
+std::string AlgList(const std::vector<jose::Alg>& algorithms);
+
+// What came with the request, besides the token. Views must stay valid during the call.
+struct Presented {
+  bool dpop_scheme = false;                     // Authorization: DPoP <token> (else Bearer)
+  std::optional<std::string_view> proof;        // the DPoP header; several joined by "," (refused)
+  std::string_view method;                      // the request's method, e.g. "GET"
+  std::string_view htu;                         // the request's URI as the client addressed it
+  std::optional<std::string_view> certificate;  // the client certificate (see above)
+};
+
+// Why a request was refused. `dpop` says which challenge belongs in WWW-Authenticate: the DPoP
+// scheme with algs (RFC 9449 §7.1) or Bearer (RFC 6750 §3, RFC 8705 §3).
+struct SenderRefusal {
+  bool dpop = false;
+  std::string error;        // "invalid_token" or "invalid_dpop_proof"
+  std::string reason;       // short, for logs: "dpop_proof_missing", "dpop_htu_mismatch", ...
+  std::string description;  // safe to show
+};
+
+// The sender-constraint checks for a token whose signature and claims have been verified.
+// Returns nullopt when the request may proceed:
+// - an unbound token sent as Bearer: nothing to check;
+// - an unbound token sent with the DPoP scheme: refused (RFC 9449 §7.1 has the resource check
+//   the proof's key against the token's binding; an unbound token has none to check);
+// - cnf.jkt: the DPoP scheme and one valid proof for this method, URI, token and key, its jti
+//   not seen before (recorded in `replay`);
+// - cnf["x5t#S256"]: a certificate whose thumbprint matches;
+// - a "cnf" with neither member (e.g. "jwk"): refused, it cannot be checked here.
+std::optional<SenderRefusal> CheckSenderConstraint(const boost::json::object& claims,
+                                                   std::string_view token, const Presented& p,
+                                                   const DpopPolicy& policy, int64_t now,
+                                                   ReplayCache& replay);
+
+// The WWW-Authenticate value for a refusal (quotes and control characters are dropped from the
+// description).
+std::string Challenge(const SenderRefusal& refusal, const DpopPolicy& policy);
+
+// An Authorization value split into scheme and token: "Bearer <t>" or "DPoP <t>" (schemes
+// case-insensitive, RFC 9110 §11.1). nullopt for other schemes or an empty token.
+struct SchemeToken {
+  bool dpop = false;
+  std::string_view token;
+};
+std::optional<SchemeToken> ParseAuthorization(std::string_view value);
+
+}  // namespace portcullis::verify

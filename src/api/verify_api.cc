@@ -292,6 +292,9 @@ struct Ctx {
         p.certificate = *cert;
       }
     }
+    // Otherwise the certificate of the connection itself (server.tls_client_certs), or the one
+    // the server's own proxy-header setting accepted (server.client_cert_header): DER.
+    if (!p.certificate && !req.client_cert.empty()) p.certificate = req.client_cert;
     if (!p.dpop_scheme) return {};  // a bound token is refused whatever proof came along
     p.method = method;
     int proofs = 0;

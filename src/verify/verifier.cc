@@ -392,6 +392,9 @@ struct Verifier::Impl {
   void FetchKeys(const std::string& kid) {
     const Steady now = time.Steady();
     bool changed = false;
+    // Counted only once the keys are published: a reader that sees the count grow can rely on
+    // the new keys being in use (tests wait on it).
+    uint64_t jwks_fetched = 0, pem_fetched_now = 0;
     if (has_jwks) {
       internal::HttpRequest req;
       req.url = o.jwks_url;
@@ -407,7 +410,7 @@ struct Verifier::Impl {
           jwks_keys = std::make_shared<const jose::KeySet>(std::move(*set));
           jwks_etag = std::string(r->Header("etag").value_or(""));
           jwks_loaded = changed = true;
-          stats.jwks_fetches++;
+          jwks_fetched = 1;
         } else {
           stats.fetch_errors++;
           jwks_due = now + o.retry_after_error;
@@ -434,7 +437,7 @@ struct Verifier::Impl {
         if (auto key = jose::Key::FromPem(r->body)) {
           pem_fetched.insert_or_assign(kid, std::move(*key));
           changed = true;
-          stats.pem_fetches++;
+          pem_fetched_now = 1;
         } else {
           stats.fetch_errors++;
           Log("verify.pem_failed", "kid " + kid + ": not a PEM key");
@@ -445,6 +448,8 @@ struct Verifier::Impl {
       }
     }
     if (changed) PublishKeys();
+    stats.jwks_fetches += jwks_fetched;
+    stats.pem_fetches += pem_fetched_now;
   }
 
   // GET with the bearer token and If-None-Match; nullopt after logging a failure.

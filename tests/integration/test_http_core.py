@@ -5,6 +5,7 @@ import socket
 import time
 
 import pytest
+import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from conftest import Portcullis, new_pg_database, poll, run_cli

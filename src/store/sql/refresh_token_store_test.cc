@@ -271,10 +271,15 @@ TEST_P(RefreshTokenStoreContract, FamilyDeleteFamilyNotifies) {
   Insert(Token("a", "f1", "c1", "u1", 10, 1000));
   Insert(Token("b", "f1", "c1", "u1", 20, 1000));
   Insert(Token("c", "f2", "c1", "u1", 30, 1000));
+  // Only the fake delivers notifications synchronously. A SQL backend's listener thread may
+  // deliver after this test's locals are gone, so it is not subscribed here; SQL notifications
+  // are covered by the store-change tests.
   std::vector<std::string> notified;
-  txdb().Subscribe([&](std::string_view kind, std::string_view id) {
-    if (kind == "refresh_token") notified.emplace_back(id);
-  });
+  if (IsMemory()) {
+    txdb().Subscribe([&](std::string_view kind, std::string_view id) {
+      if (kind == "refresh_token") notified.emplace_back(id);
+    });
+  }
   size_t family = 0;
   int64_t deleted = 0;
   InTx([&](Tx& tx) -> Status {

@@ -11,6 +11,7 @@
 
 #include "api/code_api_pages.h"
 #include "api/html.h"
+#include "api/page_cookies.h"
 #include "common/encoding.h"
 #include "common/log.h"
 #include "http/message.h"
@@ -49,8 +50,8 @@ using oauth::ValidAuthorization;
 // form posts it). Both are HttpOnly. They have no Path attribute: the default path is the
 // directory of the page that set them (/oauth2, or a proxy's prefix before it), which covers
 // every route of this service.
-constexpr std::string_view kSsoCookie = "portcullis_sso";
-constexpr std::string_view kLoginCookie = "portcullis_login";
+constexpr std::string_view kSsoCookie = kSsoCookieName;
+constexpr std::string_view kLoginCookie = kLoginCookieName;
 
 // CSRF purposes, one per form.
 constexpr std::string_view kLoginForm = "login";
@@ -81,37 +82,6 @@ std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
-}
-
-// RFC 6265 §5.4: "name=value; name2=value2", possibly over several Cookie headers.
-std::string Cookie(const Request& req, std::string_view name) {
-  for (const auto& [k, v] : req.headers) {
-    if (k != "cookie") continue;
-    std::string_view s = v;
-    while (!s.empty()) {
-      size_t semi = s.find(';');
-      std::string_view pair = Trim(s.substr(0, semi));
-      s = semi == std::string_view::npos ? std::string_view{} : s.substr(semi + 1);
-      size_t eq = pair.find('=');
-      if (eq != std::string_view::npos && Trim(pair.substr(0, eq)) == name) {
-        return std::string(Trim(pair.substr(eq + 1)));
-      }
-    }
-  }
-  return {};
-}
-
-// max_age < 0: a browser-session cookie; 0: delete it.
-std::string CookieHeader(std::string_view name, std::string_view value, int64_t max_age,
-                         std::string_view same_site, bool secure) {
-  std::string c(name);
-  c += '=';
-  c += value;
-  if (max_age >= 0) c += "; Max-Age=" + std::to_string(max_age);
-  c += "; HttpOnly; SameSite=";
-  c += same_site;
-  if (secure) c += "; Secure";
-  return c;
 }
 
 bool IsForm(const Request& req) {
@@ -242,7 +212,7 @@ class Endpoint {
 
     // Without a session there is nothing to decide on the store: the sign-in form, or for
     // prompt=none login_required without any page (OIDC Core §3.1.2.6).
-    std::string sso = Cookie(req, kSsoCookie);
+    std::string sso = RequestCookie(req, kSsoCookie);
     if (sso.empty()) {
       if (v->prompt_none)
         return Failed(true, 302, AuthorizationService::FailureFor(*v, LoginRequired()));
@@ -283,7 +253,7 @@ class Endpoint {
     if (!parsed) return Shown(browser, parsed.error());
     // Nothing happens without a token that matches this browser's login cookie: no login CSRF,
     // no password guessing through other sites' forms.
-    if (!d_.csrf.Verify(Field(*fields, "csrf"), kLoginForm, Cookie(req, kLoginCookie))) {
+    if (!d_.csrf.Verify(Field(*fields, "csrf"), kLoginForm, RequestCookie(req, kLoginCookie))) {
       log::Warn("code.csrf_rejected", {{"form", kLoginForm}, {"remote", req.remote_ip}});
       return Shown(browser, Forbidden(), Restart(*parsed));
     }
@@ -340,7 +310,7 @@ class Endpoint {
           }
           // A new session on every sign-in, so a session id planted before it is worthless
           // (session fixation); the browser's previous session ends.
-          if (std::string old = Cookie(req, kSsoCookie); !old.empty()) {
+          if (std::string old = RequestCookie(req, kSsoCookie); !old.empty()) {
             if (auto s = d_.sessions.Delete(entry.realm, old); !s) return Shown(true, s.error());
           }
           auto created = d_.sessions.Create(entry.realm, u->user_id, remember);
@@ -350,7 +320,7 @@ class Endpoint {
                                    {"remember", remember}});
           std::string sso(created->cookie.Reveal());
           std::string cookie =
-              CookieHeader(kSsoCookie, sso, remember ? created->max_age : -1, "Lax", Secure(req));
+              SetCookieValue(kSsoCookie, sso, remember ? created->max_age : -1, "Lax", Secure(req));
           // The client named another user in id_token_hint: the session stands, but this
           // request gets no code for someone else (OIDC Core §3.1.2.1).
           if (!v.hint_subject.empty() && v.hint_subject != u->user_id) {
@@ -373,7 +343,7 @@ class Endpoint {
     if (!fields) return Shown(browser, fields.error());
     auto parsed = AuthorizationRequest::FromFields(*fields);
     if (!parsed) return Shown(browser, parsed.error());
-    std::string sso = Cookie(req, kSsoCookie);
+    std::string sso = RequestCookie(req, kSsoCookie);
     if (!d_.csrf.Verify(Field(*fields, "csrf"), kConsentForm, sso)) {
       log::Warn("code.csrf_rejected", {{"form", kConsentForm}, {"remote", req.remote_ip}});
       return Shown(browser, Forbidden(), Restart(*parsed));
@@ -428,7 +398,7 @@ class Endpoint {
 
   // GET /oauth2/consent: the signed-in user's connected applications.
   Reply ConsentList(Request& req) {
-    std::string sso = Cookie(req, kSsoCookie);
+    std::string sso = RequestCookie(req, kSsoCookie);
     if (sso.empty()) return NotSignedIn();
     return http::Blocking([this, sso = std::move(sso)]() -> Response {
       auto who = SessionUser(sso);
@@ -450,7 +420,7 @@ class Endpoint {
   Reply RevokeForm(Request& req) {
     auto fields = FormOf(req);
     if (!fields) return Shown(true, fields.error());
-    std::string sso = Cookie(req, kSsoCookie);
+    std::string sso = RequestCookie(req, kSsoCookie);
     if (!d_.csrf.Verify(Field(*fields, "csrf"), kManageForm, sso)) {
       log::Warn("code.csrf_rejected", {{"form", kManageForm}, {"remote", req.remote_ip}});
       return Shown(true, Forbidden(), "../../consent");
@@ -470,7 +440,7 @@ class Endpoint {
   // DELETE /oauth2/consent/{clientId}, with the session cookie. A cross-site page cannot send
   // DELETE (it is not a form method, and no CORS preflight is ever granted here).
   Reply RevokeApi(Request& req) {
-    std::string sso = Cookie(req, kSsoCookie);
+    std::string sso = RequestCookie(req, kSsoCookie);
     Error signed_out = Error::OAuth(403, "login_required", "No signed-in session.");
     if (sso.empty()) return JsonError(signed_out);
     return http::Blocking([this, sso = std::move(sso), signed_out,
@@ -552,10 +522,10 @@ class Endpoint {
   Response LoginForm(const Request& req, const AuthorizationRequest& r, const ValidAuthorization& v,
                      int status, std::string username, std::string error) const {
     std::vector<std::string> cookies;
-    std::string nonce = Cookie(req, kLoginCookie);
+    std::string nonce = RequestCookie(req, kLoginCookie);
     if (nonce.size() < 32) {
       nonce = d_.random.Token(32);
-      cookies.push_back(CookieHeader(kLoginCookie, nonce, -1, "Strict", Secure(req)));
+      cookies.push_back(SetCookieValue(kLoginCookie, nonce, -1, "Strict", Secure(req)));
     }
     code_pages::LoginView view;
     view.action = Action(req) == "authorize" ? "authorize" : "code";

@@ -4,8 +4,10 @@
 #include <boost/json/value.hpp>
 
 #include "api/admin_auth.h"
+#include "api/registry_support.h"
 #include "http/message.h"
 #include "http/router.h"
+#include "oauth/key/key_admin.h"
 #include "oauth/key/key_manager.h"
 #include "oauth/provider/federation.h"
 #include "oauth/token/token_service.h"
@@ -42,9 +44,9 @@ Response KeyError(const Error& e) {
 
 }  // namespace
 
-void RegisterKeyApi(http::Router& router, oauth::KeyManager& keys, oauth::TokenService& tokens,
-                    const AdminAuth& auth, oauth::Federation& federation,
-                    const KeyApiOptions& options) {
+void RegisterKeyApi(http::Router& router, oauth::KeyManager& keys, oauth::KeyAdmin& admin,
+                    oauth::TokenService& tokens, const AdminAuth& auth,
+                    oauth::Federation& federation, const KeyApiOptions& options) {
   // Served from the ring's precomputed bytes and ETag: no store access per request.
   std::string cache_control = "public, max-age=" + std::to_string(options.jwks_max_age_s);
   auto jwks = [&keys, cache_control](Request& req) -> Reply {
@@ -106,32 +108,27 @@ void RegisterKeyApi(http::Router& router, oauth::KeyManager& keys, oauth::TokenS
     if (auto c = auth.Authorize(req, "oauth.key.r"); !c) return RenderAuthError(c.error());
     namespace json = boost::json;
     json::array out;
-    for (const auto& k : keys.ring()->published()) {
-      out.push_back(json::object{{"kid", k.kid},
-                                 {"alg", std::string(jose::AlgName(k.alg))},
-                                 {"state", std::string(oauth::KeyStateName(k.state))},
-                                 {"publishAt", k.publish_at},
-                                 {"activateAt", k.activate_at},
-                                 {"retiredAt", k.retired_at},
-                                 {"expiresAt", k.expires_at}});
-    }
+    for (const auto& k : keys.ring()->published()) out.push_back(oauth::KeyToJson(k));
     return Response::Json(200, json::serialize(out));
   });
-  router.Add("POST", "/oauth2/keys/rotate", "key", [&keys, &auth](Request& req) -> Reply {
-    if (auto c = auth.Authorize(req, "oauth.key.w"); !c) return RenderAuthError(c.error());
-    return http::Blocking([&keys] {
-      auto kid = keys.Rotate();
+  router.Add("POST", "/oauth2/keys/rotate", "key", [&admin, &auth](Request& req) -> Reply {
+    auto c = auth.Authorize(req, "oauth.key.w");
+    if (!c) return RenderAuthError(c.error());
+    return http::Blocking([&admin, actor = registry::ActorOf(*c)] {
+      auto kid = admin.Rotate(actor);
       if (!kid) return http::RenderError(kid.error());
       return Response::Json(200, "{\"kid\":\"" + *kid + "\"}");
     });
   });
-  router.Add("POST", "/oauth2/keys/{kid}/revoke", "key", [&keys, &auth](Request& req) -> Reply {
-    if (auto c = auth.Authorize(req, "oauth.key.w"); !c) return RenderAuthError(c.error());
-    return http::Blocking([&keys, kid = std::string(req.Param("kid"))] {
-      auto s = keys.Revoke(kid);
-      if (!s) return http::RenderError(s.error());
-      return Response::Json(200, "{\"kid\":\"" + kid + "\",\"state\":\"revoked\"}");
-    });
+  router.Add("POST", "/oauth2/keys/{kid}/revoke", "key", [&admin, &auth](Request& req) -> Reply {
+    auto c = auth.Authorize(req, "oauth.key.w");
+    if (!c) return RenderAuthError(c.error());
+    return http::Blocking(
+        [&admin, kid = std::string(req.Param("kid")), actor = registry::ActorOf(*c)] {
+          auto s = admin.Revoke(kid, actor);
+          if (!s) return http::RenderError(s.error());
+          return Response::Json(200, "{\"kid\":\"" + kid + "\",\"state\":\"revoked\"}");
+        });
   });
 }
 

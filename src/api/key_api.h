@@ -12,6 +12,7 @@ class Router;
 }
 namespace oauth {
 class Federation;
+class KeyAdmin;
 class KeyManager;
 class TokenService;
 }  // namespace oauth
@@ -26,11 +27,12 @@ struct KeyApiOptions {
 };
 
 // `tokens` authenticates clients for /oauth2/key/{kid}; `keys` is read through its lock-free
-// ring; admin calls need `auth` with oauth.key.r / oauth.key.w.
+// ring; admin calls need `auth` with oauth.key.r / oauth.key.w, and rotate and revoke through
+// `admin`, which records them in the audit log. Everything borrowed outlives the router.
 // Kids of other providers go through `federation`.
-void RegisterKeyApi(http::Router& router, oauth::KeyManager& keys, oauth::TokenService& tokens,
-                    const AdminAuth& auth, oauth::Federation& federation,
-                    const KeyApiOptions& options);
+void RegisterKeyApi(http::Router& router, oauth::KeyManager& keys, oauth::KeyAdmin& admin,
+                    oauth::TokenService& tokens, const AdminAuth& auth,
+                    oauth::Federation& federation, const KeyApiOptions& options);
 
 }  // namespace api
 }  // namespace portcullis

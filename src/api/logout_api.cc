@@ -10,6 +10,7 @@
 
 #include "api/code_api_pages.h"
 #include "api/html.h"
+#include "api/page_cookies.h"
 #include "common/encoding.h"
 #include "common/log.h"
 #include "http/message.h"
@@ -25,32 +26,14 @@ using http::Response;
 using oauth::EndSessionRequest;
 using oauth::EndSessionTarget;
 
-// The code service's session cookie (code_api.cc) and this form's CSRF purpose.
-constexpr std::string_view kSsoCookie = "portcullis_sso";
+// The code service's session cookie (api/page_cookies.h) and this form's CSRF purpose.
+constexpr std::string_view kSsoCookie = kSsoCookieName;
 constexpr std::string_view kLogoutForm = "logout";
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
-}
-
-// RFC 6265 §5.4: "name=value; name2=value2", possibly over several Cookie headers.
-std::string Cookie(const Request& req, std::string_view name) {
-  for (const auto& [k, v] : req.headers) {
-    if (k != "cookie") continue;
-    std::string_view s = v;
-    while (!s.empty()) {
-      size_t semi = s.find(';');
-      std::string_view pair = Trim(s.substr(0, semi));
-      s = semi == std::string_view::npos ? std::string_view{} : s.substr(semi + 1);
-      size_t eq = pair.find('=');
-      if (eq != std::string_view::npos && Trim(pair.substr(0, eq)) == name) {
-        return std::string(Trim(pair.substr(eq + 1)));
-      }
-    }
-  }
-  return {};
 }
 
 bool IsForm(const Request& req) {
@@ -133,7 +116,7 @@ class Endpoint {
       log::Info("logout.refused", {{"error", target.error().description}});
       return Page(target.error());
     }
-    std::string sso = Cookie(req, kSsoCookie);
+    std::string sso = RequestCookie(req, kSsoCookie);
     if (sso.empty()) return SignedOut(*target, status, {});
     return http::Blocking([this, r = std::move(*r), t = std::move(*target), sso = std::move(sso),
                            secure = Secure(req), status]() -> Response {
@@ -154,7 +137,7 @@ class Endpoint {
 
   // The confirmation form.
   Reply Confirmed(const Request& req, const FormFields& fields) {
-    std::string sso = Cookie(req, kSsoCookie);
+    std::string sso = RequestCookie(req, kSsoCookie);
     auto r = EndSessionRequest::FromFields(fields);
     if (!r) return Page(r.error());
     auto target = d_.end_session.Resolve(*r);
@@ -225,10 +208,7 @@ class Endpoint {
   bool Secure(const Request& req) const { return d_.code.secure_cookies || req.tls; }
 
   static std::string ClearSso(bool secure) {
-    std::string c(kSsoCookie);
-    c += "=; Max-Age=0; HttpOnly; SameSite=Lax";
-    if (secure) c += "; Secure";
-    return c;
+    return SetCookieValue(kSsoCookie, "", 0, "Lax", secure);
   }
 
   LogoutApiDeps d_;

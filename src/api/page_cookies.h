@@ -1,8 +1,8 @@
 #pragma once
-// The code service's browser cookies, for the pages outside code_api.cc (the device
-// verification page, api/device_api.cc): the same names and attributes as code_api.cc uses,
-// so a sign-in on either page is one SSO session. code_api.cc keeps private copies of these
-// helpers for now (it is edited by other slices); its constants must stay equal to these.
+// The code service's browser cookies, shared by every page that reads or sets them (sign-in and
+// consent in api/code_api.cc, the device verification page in api/device_api.cc, logout in
+// api/logout_api.cc): one name and one set of attributes, so a sign-in on any page is one SSO
+// session.
 //
 //   portcullis_sso    the SSO session, SameSite=Lax, HttpOnly
 //   portcullis_login  the pre-login nonce binding login-form CSRF tokens, SameSite=Strict

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <ctime>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -32,6 +33,15 @@ std::string Actor() {
   const char* user = std::getenv("USER");
   if (user != nullptr && *user != '\0') return std::string("cli:") + user;
   return "cli:uid" + std::to_string(::getuid());
+}
+
+std::string IsoUtc(int64_t unix_seconds) {
+  std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
 }
 
 std::string ReadAll(std::istream& in) {

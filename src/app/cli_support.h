@@ -109,6 +109,8 @@ struct Group {
 int Refused(const Error& e);
 int Die(const std::string& line);
 std::string Actor();
+// A time for people: ISO 8601 in UTC, e.g. "2026-12-07T09:46:30Z".
+std::string IsoUtc(int64_t unix_seconds);
 
 std::string ReadAll(std::istream& in);
 // A secret from stdin: the first line, without its line ending.

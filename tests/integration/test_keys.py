@@ -117,3 +117,85 @@ def test_keys_cli_lists_and_rotates(tmp_path):
     assert states == ["current", "next"]
     r = run_cli("keys", "list", "--store", store, env={"PORTCULLIS_KEYS_MASTER_KEY": "3" * 64})
     assert r.returncode == 0  # listing needs no private key
+
+
+ISO_UTC = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
+
+
+def test_keys_cli_list_is_readable_and_its_json_matches_the_admin_api(oauth):
+    """`keys list` shows ISO 8601 UTC times and "-" for times not set (never `0` or epoch
+    seconds); `keys list --json` has the admin API's members (publishAt, not createdAt)."""
+    import re
+    store = "sqlite:" + oauth.s.tmp + "/portcullis.db"
+    env = {"PORTCULLIS_KEYS_MASTER_KEY": "0" * 64}
+    r = run_cli("keys", "list", "--store", store, env=env)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0].split() == ["KID", "ALG", "STATE", "PUBLISHED", "ACTIVATES", "RETIRED",
+                                "EXPIRES"]
+    row = lines[1].split()
+    assert row[2] == "current"
+    assert re.fullmatch(ISO_UTC, row[3]) and re.fullmatch(ISO_UTC, row[4]), lines[1]
+    assert row[5] == "-" and row[6] == "-", lines[1]  # not retired, no expiry yet
+    assert not re.search(r"\b1[0-9]{9}\b", r.stdout), r.stdout  # no epoch seconds
+    assert all(line == line.rstrip() for line in lines)
+
+    r = run_cli("keys", "list", "--json", "--store", store, env=env)
+    assert r.returncode == 0, r.stderr
+    cli_keys = json.loads(r.stdout)
+    api = oauth.admin("GET", "/oauth2/keys/admin")
+    assert api.status_code == 200, api.text
+    api_keys = api.json()
+    assert [set(k) for k in cli_keys] == [set(k) for k in api_keys]
+    assert "publishAt" in cli_keys[0] and "createdAt" not in cli_keys[0]
+    assert cli_keys == api_keys  # one published key: the same record both ways
+
+
+def key_audit(oauth, kid):
+    r = oauth.admin("GET", f"/oauth2/audit?entityKind=key&entityId={kid}&pageSize=100")
+    assert r.status_code == 200, r.text
+    return r.json()["entries"]
+
+
+def test_key_rotation_and_revocation_are_audited(oauth):
+    before = current_kid(oauth)
+    assert key_audit(oauth, before) == []  # the first key is not an admin change
+    r = oauth.admin("POST", "/oauth2/keys/rotate")
+    assert r.status_code == 200, r.text
+    new = r.json()["kid"]
+    entries = key_audit(oauth, new)
+    assert [e["action"] for e in entries] == ["key.rotate"]
+    assert entries[0]["actor"] == "client:" + BOOT_ID
+    assert entries[0]["before"] is None and entries[0]["after"]["state"] == "next"
+
+    r = oauth.admin("POST", f"/oauth2/keys/{before}/revoke")
+    assert r.status_code == 200, r.text
+    oauth._admin = None  # the admin token was signed by the revoked key
+    entries = key_audit(oauth, before)
+    assert [e["action"] for e in entries] == ["key.revoke"]
+    assert entries[0]["before"]["state"] == "current" and entries[0]["after"]["state"] == "revoked"
+    # The next key took over at once: recorded under the same revocation.
+    promoted = key_audit(oauth, new)
+    assert [e["action"] for e in promoted] == ["key.revoke", "key.rotate"]
+    assert promoted[0]["after"]["state"] == "current"
+    text = oauth.admin("GET", "/oauth2/audit?entityKind=key&pageSize=100").text
+    assert "PRIVATE" not in text and "privateKey" not in text
+
+    # A refused revocation (unknown kid) records nothing.
+    assert oauth.admin("POST", "/oauth2/keys/999999/revoke").status_code == 404
+    assert key_audit(oauth, "999999") == []
+
+
+def test_key_cli_changes_are_audited(tmp_path):
+    store = f"sqlite:{tmp_path}/k.db"
+    env = {"PORTCULLIS_KEYS_MASTER_KEY": "2" * 64, "USER": "ops"}
+    r = run_cli("keys", "rotate", "--create", "--store", store, env=env)
+    assert r.returncode == 0, r.stderr
+    kid = r.stdout.strip()
+    r = run_cli("keys", "revoke", kid, "--store", store, env=env)
+    assert r.returncode == 0, r.stderr
+    r = run_cli("audit", "list", "--kind", "key", "--json", "--store", store, env=env)
+    assert r.returncode == 0, r.stderr
+    entries = json.loads(r.stdout)["entries"]
+    mine = [(e["action"], e["actor"]) for e in entries if e["entityId"] == kid]
+    assert mine == [("key.revoke", "cli:ops"), ("key.rotate", "cli:ops")]

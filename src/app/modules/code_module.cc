@@ -14,6 +14,7 @@
 #include "api/code_api.h"
 #include "api/device_api.h"
 #include "api/logout_api.h"
+#include "app/modules/id_token_hint.h"
 #include "app/modules/module.h"
 #include "app/modules/shared.h"
 #include "jose/signer.h"
@@ -112,17 +113,7 @@ class CodeModule final : public Module {
     m->deps_->authenticators.AddDefault(std::make_shared<oauth::UserStoreLogin>(shared.Users()));
     // id_token_hint (OIDC Core §3.1.2.1): an ID token of ours, issued to the requesting client.
     m->deps_->authorization.SetIdTokenHintReader(
-        [keys = *keys, issuer = c.server.issuer, leeway = c.token.leeway_s,
-         &clock = shared.clock()](std::string_view hint,
-                                  std::string_view client_id) -> Result<std::string> {
-          auto h = oauth::oidc::ReadIdTokenHint(hint, keys->ring()->verify_keys(), issuer, clock,
-                                                leeway);
-          if (!h) return Fail(std::move(h.error()));
-          if (std::find(h->audience.begin(), h->audience.end(), client_id) == h->audience.end()) {
-            return Fail(Error::OAuth(400, "invalid_request", "issued to another client"));
-          }
-          return std::move(h->sub);
-        });
+        MakeIdTokenHintReader(**keys, c.server.issuer, c.token.leeway_s, shared.clock()));
     // PAR (RFC 9126): request_uri values pushed to the token service's /oauth2/par.
     m->deps_->authorization.SetPushedRequests(&shared.par_store());
     m->end_session_ = std::make_unique<oauth::EndSession>(**clients, HintReader(shared));

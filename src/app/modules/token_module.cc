@@ -11,6 +11,7 @@
 #include "api/token_api.h"
 #include "api/userinfo_api.h"
 #include "api/verify_api.h"
+#include "app/modules/id_token_hint.h"
 #include "app/modules/module.h"
 #include "app/modules/shared.h"
 #include "jose/alg.h"
@@ -69,18 +70,8 @@ class TokenModule final : public Module {
     auto authorization = std::make_unique<oauth::AuthorizationService>(
         as, **clients, shared.code_store(), shared.clock(), shared.random());
     if (auto ring = shared.KeyRing(); ring) {
-      authorization->SetIdTokenHintReader([keys = *ring, issuer = c.server.issuer,
-                                           leeway = c.token.leeway_s, &clock = shared.clock()](
-                                              std::string_view hint,
-                                              std::string_view client_id) -> Result<std::string> {
-        auto h =
-            oauth::oidc::ReadIdTokenHint(hint, keys->ring()->verify_keys(), issuer, clock, leeway);
-        if (!h) return Fail(std::move(h.error()));
-        if (std::find(h->audience.begin(), h->audience.end(), client_id) == h->audience.end()) {
-          return Fail(Error::OAuth(400, "invalid_request", "issued to another client"));
-        }
-        return std::move(h->sub);
-      });
+      authorization->SetIdTokenHintReader(
+          MakeIdTokenHintReader(**ring, c.server.issuer, c.token.leeway_s, shared.clock()));
     }
     auto par = std::make_unique<oauth::PushedAuthorizationService>(
         c.par.request_uri_ttl_s, *t, *authorization, shared.par_store(), shared.clock(),

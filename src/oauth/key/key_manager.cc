@@ -283,6 +283,13 @@ Status KeyManager::Reload() {
   return Publish();
 }
 
+Result<std::vector<SigningKeyRecord>> KeyManager::Records() const {
+  auto records = store_.List();
+  if (!records) return Fail(std::move(records.error()));
+  for (auto& r : *records) r.private_key_encrypted.clear();
+  return records;
+}
+
 Status KeyManager::Publish() {
   auto records = store_.List();
   if (!records) return Fail(std::move(records.error()));

@@ -90,6 +90,9 @@ class KeyManager {
   Status Revoke(std::string_view kid);
   // Rebuilds the ring from the store without changing anything (another instance changed keys).
   Status Reload();
+  // Every key record in the store, published or not, with the sealed private key cleared
+  // (key_admin.h diffs them around Rotate/Revoke for the audit log; `keys list` shows them).
+  Result<std::vector<SigningKeyRecord>> Records() const;
 
   // The latest snapshot; never null (empty before the first successful Tick/Reload).
   std::shared_ptr<const KeyRing> ring() const { return ring_.load(std::memory_order_acquire); }

@@ -9,7 +9,8 @@ namespace portcullis::app {
 
 struct AdminCommands {
   CLI::App* jwt_verify = nullptr;
-  std::string jwks_file;
+  std::string jwks;     // a file, or an http:// or https:// URL
+  std::string ca_file;  // https: PEM CA bundle; empty: the system store
   std::string issuer;
   std::string audience;
   std::string token;

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <filesystem>
 #include <functional>
 
 namespace portcullis::app {
@@ -547,6 +548,17 @@ std::string UnknownEnvMessage(const Config::UnknownEnv& u) {
   return "unknown environment variable " + u.name + " is ignored; did you mean " + u.nearest + "?";
 }
 
+std::string ResolveSqliteUrl(const std::string& url, const std::string& config_file) {
+  if (!url.starts_with("sqlite:")) return url;
+  std::string path = url.substr(7);
+  if (path.starts_with("//")) path.erase(0, 2);
+  if (path.empty() || path == ":memory:" || path.starts_with("/")) return url;
+  std::error_code ec;
+  std::filesystem::path dir = std::filesystem::absolute(config_file, ec).parent_path();
+  if (ec) return url;
+  return "sqlite:" + (dir / path).lexically_normal().string();
+}
+
 Result<Config> LoadConfig(const ConfigSources& sources) {
   Config c;
   for (const auto& e : Entries()) {
@@ -599,6 +611,7 @@ Result<Config> LoadConfig(const ConfigSources& sources) {
           } else {
             value = item.second.IsNull() ? "" : item.second.as<std::string>();
           }
+          if (key == "store.url") value = ResolveSqliteUrl(value, *sources.file);
           if (auto s = Apply(c, *e, value, *sources.file); !s) return Fail(s.error());
         }
       }

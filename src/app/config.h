@@ -187,8 +187,14 @@ struct ConfigSources {
   std::vector<std::pair<std::string, std::string>> flags;  // "section.key" -> value
 };
 
-// Errors carry a one-line description naming the key and the source.
+// Errors carry a one-line description naming the key and the source. A relative sqlite: path
+// written in the file (store.url) is resolved against the file's directory; one from the
+// environment, a flag or the default stays relative to the working directory.
 Result<Config> LoadConfig(const ConfigSources& sources);
+
+// `url` with a relative sqlite: path made absolute against the directory of `config_file`;
+// other URLs (postgres://, absolute paths, :memory:) unchanged.
+std::string ResolveSqliteUrl(const std::string& url, const std::string& config_file);
 
 // A commented YAML file with every key at its default.
 std::string SampleConfig();

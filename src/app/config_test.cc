@@ -64,6 +64,41 @@ TEST(Config, FlagBeatsEnvBeatsFileBeatsDefault) {
   std::remove(file.c_str());
 }
 
+TEST(Config, RelativeSqlitePathInTheFileIsRelativeToTheFile) {
+  auto file = WriteTemp("store:\n  url: sqlite:data/p.db\n");
+  std::string dir = file.substr(0, file.rfind('/'));
+  ConfigSources s;
+  s.file = file;
+  auto c = LoadConfig(s);
+  ASSERT_TRUE(c) << c.error().description;
+  EXPECT_EQ(c->store.url, "sqlite:" + dir + "/data/p.db");
+  std::remove(file.c_str());
+}
+
+TEST(Config, SqlitePathsFromElsewhereStayRelativeToTheWorkingDirectory) {
+  auto file = WriteTemp("log:\n  level: warn\n");
+  ConfigSources s;
+  s.file = file;
+  auto c = LoadConfig(s);  // the default, not written in the file
+  ASSERT_TRUE(c) << c.error().description;
+  EXPECT_EQ(c->store.url, "sqlite:data/portcullis.db");
+  s.env["PORTCULLIS_STORE_URL"] = "sqlite:env.db";
+  EXPECT_EQ(LoadConfig(s)->store.url, "sqlite:env.db");
+  s.env.clear();
+  s.flags.emplace_back("store.url", "sqlite:flag.db");
+  EXPECT_EQ(LoadConfig(s)->store.url, "sqlite:flag.db");
+  std::remove(file.c_str());
+}
+
+TEST(Config, ResolveSqliteUrlLeavesOtherUrlsAlone) {
+  EXPECT_EQ(ResolveSqliteUrl("sqlite:/var/lib/p.db", "/etc/p/c.yaml"), "sqlite:/var/lib/p.db");
+  EXPECT_EQ(ResolveSqliteUrl("sqlite:///var/lib/p.db", "/etc/p/c.yaml"), "sqlite:///var/lib/p.db");
+  EXPECT_EQ(ResolveSqliteUrl("sqlite::memory:", "/etc/p/c.yaml"), "sqlite::memory:");
+  EXPECT_EQ(ResolveSqliteUrl("postgres://u@h/db", "/etc/p/c.yaml"), "postgres://u@h/db");
+  EXPECT_EQ(ResolveSqliteUrl("sqlite:../d/p.db", "/etc/p/c.yaml"), "sqlite:/etc/d/p.db");
+  EXPECT_EQ(ResolveSqliteUrl("sqlite://rel/p.db", "/etc/p/c.yaml"), "sqlite:/etc/p/rel/p.db");
+}
+
 TEST(Config, UnknownFileKeyIsNamed) {
   auto file = WriteTemp("server:\n  lisen: 127.0.0.1:7000\n");
   ConfigSources s;

@@ -9,6 +9,7 @@
 #include "app/app.h"
 #include "app/config.h"
 #include "app/registry_cli.h"
+#include "app/store_open.h"
 #include "common/log.h"
 
 extern char** environ;
@@ -140,7 +141,13 @@ int main(int argc, char** argv) {
   if (config_cmd->got_subcommand("check")) {
     auto config = Load(check_flags.Sources());
     if (!config) return 2;
-    std::printf("configuration ok\n");
+    // A configuration is ok only when its store answers: try it, as serve would.
+    auto store = portcullis::app::CheckStore(*config);
+    if (!store) {
+      std::fprintf(stderr, "portcullis: %s\n", store.error().description.c_str());
+      return 2;
+    }
+    std::printf("store: %s\nconfiguration ok\n", store->c_str());
     return 0;
   }
   if (cli.got_subcommand("migrate")) {

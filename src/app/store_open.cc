@@ -1,6 +1,9 @@
 #include "app/store_open.h"
 
+#include <unistd.h>
+
 #include <filesystem>
+#include <string_view>
 
 namespace portcullis::app {
 namespace {
@@ -34,6 +37,46 @@ std::string RedactedStoreUrl(const std::string& url) {
   size_t colon = url.find(':', scheme + 3);
   if (colon == std::string::npos || colon > at) return url;
   return url.substr(0, colon) + url.substr(at);
+}
+
+Result<std::string> CheckStore(const Config& c) {
+  const std::string shown = RedactedStoreUrl(c.store.url);
+  auto refuse = [&shown](std::string_view why) {
+    return Fail(StoreError("config: store.url (" + shown + "): " + std::string(why)));
+  };
+  if (c.store.url.starts_with("sqlite:")) {
+    std::filesystem::path path(SqlitePath(c.store.url));
+    std::error_code ec;
+    if (path.empty()) return refuse("names no file");
+    if (path.string() != ":memory:" && !std::filesystem::exists(path, ec)) {
+      // serve creates the file and its directories: the nearest existing ancestor must let it.
+      std::filesystem::path dir = std::filesystem::absolute(path, ec).parent_path();
+      while (!dir.empty() && !std::filesystem::exists(dir, ec) && dir != dir.root_path()) {
+        dir = dir.parent_path();
+      }
+      if (!std::filesystem::is_directory(dir, ec)) {
+        return refuse(dir.string() + " is not a directory");
+      }
+      if (::access(dir.c_str(), W_OK | X_OK) != 0) {
+        return refuse("cannot create the database: " + dir.string() + " is not writable");
+      }
+      return shown + " does not exist yet; `portcullis serve` creates it";
+    }
+  }
+  store::Options options;
+  options.pool_size = 1;
+  options.busy_timeout_ms = c.store.busy_timeout_ms;
+  options.connect_timeout_s = c.store.connect_timeout_s;
+  auto db = store::OpenDatabase(c.store.url, options);
+  if (!db) return refuse(db.error().detail.empty() ? db.error().description : db.error().detail);
+  auto version = (*db)->SchemaVersion();
+  if (!version) {
+    return refuse(version.error().detail.empty() ? version.error().description
+                                                 : version.error().detail);
+  }
+  if (*version == 0)
+    return shown + " answers; no schema yet (serve or `portcullis migrate` applies it)";
+  return shown + " answers; schema version " + std::to_string(*version);
 }
 
 Result<std::unique_ptr<store::Database>> OpenStore(const Config& c, StoreCreation creation) {

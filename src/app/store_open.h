@@ -20,6 +20,13 @@ enum class StoreCreation {
 Result<std::unique_ptr<store::Database>> OpenStore(const Config& config,
                                                    StoreCreation creation = StoreCreation::kCreate);
 
+// `portcullis config check`: tries the configured store without changing it. An existing SQLite
+// file is opened and its schema version read; a missing one passes when its directory can be
+// made (serve creates the file); PostgreSQL is connected to (store.connect_timeout_s) and
+// queried. Returns a line saying what was found, or an error whose description names the key:
+// "config: store.url (URL): ..." (the URL without its password).
+Result<std::string> CheckStore(const Config& config);
+
 // The file of a sqlite: URL ("sqlite:PATH", "sqlite://PATH"); empty for other URLs.
 std::string SqlitePath(const std::string& url);
 

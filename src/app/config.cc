@@ -219,7 +219,9 @@ const std::vector<Entry>& Entries() {
         "the certificate counts as CA-verified only when it says SUCCESS."},
        StringSetter(FIELD(server.client_cert_verify_header))},
       {{"store", "url", "sqlite:data/portcullis.db",
-        "sqlite:PATH (the embedded default) or a postgres:// URL (libpq)."},
+        "sqlite:PATH (the embedded default) or a postgres:// URL (libpq). A relative PATH "
+        "written in the config file is relative to that file's directory; from the "
+        "environment, a flag or this default, relative to the working directory."},
        SetStoreUrl},
       {{"store", "migrate_on_start", "true",
         "Apply pending schema migrations when serving starts."},

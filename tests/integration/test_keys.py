@@ -1,6 +1,7 @@
 """The key service (reference §16.6): JWKS with caching headers, per-kid PEM certificates with
 light-oauth2's client authentication and federation prefix, rotation and revocation."""
 import json
+import re
 import subprocess
 
 import requests
@@ -125,7 +126,6 @@ ISO_UTC = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
 def test_keys_cli_list_is_readable_and_its_json_matches_the_admin_api(oauth):
     """`keys list` shows ISO 8601 UTC times and "-" for times not set (never `0` or epoch
     seconds); `keys list --json` has the admin API's members (publishAt, not createdAt)."""
-    import re
     store = "sqlite:" + oauth.s.tmp + "/portcullis.db"
     env = {"PORTCULLIS_KEYS_MASTER_KEY": "0" * 64}
     r = run_cli("keys", "list", "--store", store, env=env)

@@ -7,7 +7,7 @@ import subprocess
 import requests
 
 from conftest import BIN, Portcullis, new_pg_database, run_cli
-from oauth_fixtures import ADMIN_SCOPES, BOOT_ID, BOOT_SECRET, basic, oauth  # noqa: F401
+from oauth_fixtures import BOOT_ID, BOOT_SECRET, basic, oauth  # noqa: F401
 from test_mtls import Pki
 
 

@@ -7,7 +7,7 @@ import subprocess
 import requests
 from cryptography import x509
 
-from conftest import Portcullis, run_cli
+from conftest import Portcullis, new_pg_database, run_cli
 from oauth_fixtures import BOOT_ID, BOOT_SECRET, OAuthServer, basic, oauth  # noqa: F401
 
 
@@ -199,3 +199,21 @@ def test_key_cli_changes_are_audited(tmp_path):
     entries = json.loads(r.stdout)["entries"]
     mine = [(e["action"], e["actor"]) for e in entries if e["entityId"] == kid]
     assert mine == [("key.revoke", "cli:ops"), ("key.rotate", "cli:ops")]
+
+
+def test_key_changes_are_audited_on_postgres():
+    s = Portcullis(store=new_pg_database(),
+                   env={"PORTCULLIS_BOOTSTRAP_CLIENT_ID": BOOT_ID,
+                        "PORTCULLIS_BOOTSTRAP_CLIENT_SECRET": BOOT_SECRET})
+    try:
+        server = OAuthServer(s)
+        before = current_kid(server)
+        new = server.admin("POST", "/oauth2/keys/rotate").json()["kid"]
+        assert server.admin("POST", f"/oauth2/keys/{before}/revoke").status_code == 200
+        server._admin = None
+        assert [e["action"] for e in key_audit(server, new)] == ["key.revoke", "key.rotate"]
+        revoked = key_audit(server, before)
+        assert [e["action"] for e in revoked] == ["key.revoke"]
+        assert revoked[0]["actor"] == "client:" + BOOT_ID
+    finally:
+        assert s.stop() == 0, s.read_log()

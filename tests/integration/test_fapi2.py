@@ -118,6 +118,7 @@ class Fapi2Client:
         if method is not None:
             data["code_challenge_method"] = method
         data.update(extra)
+        data = {k: v for k, v in data.items() if v is not None}
         return requests.post(self.oauth.url + "/oauth2/par", data={**data, **self.auth()},
                              timeout=10)
 
@@ -279,6 +280,13 @@ def test_pkce_missing_or_plain_is_refused_at_par(oauth):
         body = refused(c.push(ch, method), 400, "invalid_request")
         assert "S256" in body["error_description"], body
     assert c.push(challenge).status_code == 201
+
+
+def test_redirect_uri_is_required_in_the_pushed_request(oauth):
+    c = Fapi2Client(oauth)  # one redirect URI registered: others may leave it out, not fapi2
+    _, challenge = pkce_pair()
+    body = refused(c.push(challenge, redirect_uri=None), 400, "invalid_request")
+    assert "redirect_uri" in body["error_description"], body
 
 
 def test_assertions_more_than_60_seconds_ahead_are_refused(oauth):

@@ -130,6 +130,11 @@ Validation AuthorizationService::Validate(const AuthorizationRequest& req, bool 
               "send the request_uri."));
   }
   v.pushed_hash = req.pushed_hash;
+  // FAPI 2.0 §5.3.2.2: a fapi2 client's pushed request names its redirect_uri, even when one is
+  // registered (so the error can go to that one).
+  if (client->IsFapi2() && !v.redirect_uri_given) {
+    return refuse(Invalid("redirect_uri is required for this client (profile fapi2)."));
+  }
   if (response_type.empty()) {
     return refuse(Error::Status("ERR11000", "response_type is required."));
   }

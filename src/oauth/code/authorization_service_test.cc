@@ -595,14 +595,21 @@ TEST_P(AuthorizationTest, Fapi2ClientNeedsParAndS256AndGetsCodesOf60Seconds) {
                                                           "&code_challenge_method=S256"),
                                       false),
                    "invalid_request");
+  std::string redirect = "&redirect_uri=https%3A%2F%2Fapp.example.com%2Fcb";
   auto pushed = [&](std::string params, std::string ref) {
     AuthorizationRequest q;
     q.client_id = "fapi";
-    q.request_uri = Push("fapi", "response_type=code&client_id=fapi" + params, ref);
+    q.request_uri = Push("fapi", "response_type=code&client_id=fapi" + redirect + params, ref);
     auto loaded = service_->ResolvePushed(q, false);
     EXPECT_TRUE(loaded);
     return service_->Validate(*loaded, false);
   };
+  // redirect_uri is required, though the client registered only one.
+  redirect.clear();
+  ExpectRedirected(
+      pushed("&code_challenge=" + std::string(kChallenge) + "&code_challenge_method=S256", "r0"),
+      "invalid_request");
+  redirect = "&redirect_uri=https%3A%2F%2Fapp.example.com%2Fcb";
   // PKCE missing, or plain (even where code.allow_plain_pkce would allow it for others).
   ExpectRedirected(pushed("", "r1"), "invalid_request");
   ExpectRedirected(pushed("&code_challenge=" + std::string(kVerifier), "r2"), "invalid_request");

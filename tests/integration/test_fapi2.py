@@ -289,6 +289,16 @@ def test_redirect_uri_is_required_in_the_pushed_request(oauth):
     assert "redirect_uri" in body["error_description"], body
 
 
+def test_assertion_audience_is_the_issuer_as_a_string(oauth):
+    c = Fapi2Client(oauth)
+    for aud in (oauth.url + "/oauth2/token", oauth.url + "/oauth2/par", [oauth.url],
+                [oauth.url, oauth.url + "/oauth2/token"], "https://elsewhere.example"):
+        body = refused(c.token({"grant_type": "client_credentials"}, aud=aud), 401,
+                       "invalid_client")
+        assert "aud" in body["error_description"], (aud, body)
+    assert c.token({"grant_type": "client_credentials"}, aud=oauth.url).status_code == 200
+
+
 def test_assertions_more_than_60_seconds_ahead_are_refused(oauth):
     c = Fapi2Client(oauth)
     now = int(time.time())

@@ -231,8 +231,8 @@ Result<std::shared_ptr<const Client>> TokenService::AuthenticateCaller(
 }
 
 // RFC 7523 §3: iss and sub are the client, aud is us, exp is near, and a jti is used once.
-// FAPI 2.0 §5.3.2.1: aud is the issuer (the token endpoint is accepted too, RFC 7523 §3), and
-// iat/nbf are at most 60 s ahead.
+// FAPI 2.0 §5.3.2.1: aud is the issuer (the token endpoint is accepted too, RFC 7523 §3, except
+// from fapi2 clients), and iat/nbf are at most 60 s ahead.
 Status TokenService::VerifyClientAssertion(const Client& c, std::string_view assertion) {
   auto bad = [](std::string why) { return Fail(Error::Status("ERR12007", std::move(why))); };
   std::shared_ptr<const jose::KeySet> keys;
@@ -277,9 +277,15 @@ Status TokenService::VerifyClientAssertion(const Client& c, std::string_view ass
              a == settings_.issuer + "/oauth2/par";
   };
   if (auto a = claims.if_contains("aud")) {
-    if (a->is_string()) accept(a->as_string());
-    if (a->is_array() && a->as_array().size() == 1 && a->as_array()[0].is_string()) {
-      accept(a->as_array()[0].as_string());
+    if (c.IsFapi2()) {
+      // FAPI 2.0 §5.3.2.1 (Final): only the issuer identifier, as a string. An assertion made
+      // for another endpoint URL or audience list cannot be replayed at us (audience injection).
+      aud_ok = a->is_string() && a->as_string() == settings_.issuer;
+    } else {
+      if (a->is_string()) accept(a->as_string());
+      if (a->is_array() && a->as_array().size() == 1 && a->as_array()[0].is_string()) {
+        accept(a->as_array()[0].as_string());
+      }
     }
   }
   if (!aud_ok) return bad("The assertion's aud is not this server.");

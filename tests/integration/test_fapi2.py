@@ -7,7 +7,7 @@ secrets at the token and PAR endpoints, a token request that is neither DPoP- no
 PKCE missing or plain, an assertion whose iat/nbf lies more than 60 s ahead, a code redeemed
 after its 60 s lifetime (the server runs under libfaketime, whose clock the test moves), and the
 whole happy path: PAR + private_key_jwt + PKCE + DPoP code flow, then refreshes that keep the
-refresh token (no rotation for fapi2 clients).
+refresh token (no rotation for fapi2 clients), on SQLite and on PostgreSQL.
 """
 import base64
 import json
@@ -23,7 +23,7 @@ from jwcrypto import jwk, jws, jwt as jwcrypto_jwt
 
 from code_helpers import (BROWSER, PASSWORD, REDIRECT, USER, authorize, make_client, make_user,
                           pkce_pair, query_of)
-from conftest import BIN, Portcullis
+from conftest import BIN, Portcullis, new_pg_database
 from oauth_fixtures import BOOT_ID, BOOT_SECRET, OAuthServer, basic
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -354,7 +354,16 @@ def test_a_code_redeemed_after_its_60_second_lifetime_is_refused(tmp_path):
         assert o.s.stop() == 0, o.s.read_log()
 
 
-def test_happy_path_par_private_key_jwt_dpop_code_flow_and_refresh(oauth):
+@pytest.fixture(params=["sqlite", "postgres"])
+def any_store(request):
+    """A server on SQLite, and one on PostgreSQL (PORTCULLIS_TEST_PG_URL)."""
+    o = start(store=new_pg_database()) if request.param == "postgres" else start()
+    yield o
+    assert o.s.stop() == 0, o.s.read_log()
+
+
+def test_happy_path_par_private_key_jwt_dpop_code_flow_and_refresh(any_store):
+    oauth = any_store
     make_user(oauth)
     c = Fapi2Client(oauth)
     meta = oauth.s.get("/.well-known/openid-configuration").json()

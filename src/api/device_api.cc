@@ -1,7 +1,5 @@
 #include "api/device_api.h"
 
-#include <strings.h>
-
 #include <algorithm>
 #include <memory>
 #include <optional>
@@ -9,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "api/client_form.h"
 #include "api/code_api_pages.h"
 #include "api/html.h"
 #include "api/page_cookies.h"
@@ -35,16 +34,6 @@ constexpr std::string_view kDecisionForm = "device_consent";
 
 constexpr size_t kMaxUserId = 256;
 
-bool IsForm(const Request& req) {
-  auto ct = req.Header("content-type");
-  if (!ct) return false;
-  static constexpr std::string_view kForm = "application/x-www-form-urlencoded";
-  std::string_view v = *ct;
-  while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
-  return v.size() >= kForm.size() && strncasecmp(v.data(), kForm.data(), kForm.size()) == 0 &&
-         (v.size() == kForm.size() || v[kForm.size()] == ';' || v[kForm.size()] == ' ');
-}
-
 std::string Field(const FormFields& fields, std::string_view name) {
   for (const auto& [k, v] : fields) {
     if (k == name) return v;
@@ -54,15 +43,6 @@ std::string Field(const FormFields& fields, std::string_view name) {
 
 Response WithCookies(Response r, const std::vector<std::string>& cookies) {
   for (const auto& c : cookies) r.With("Set-Cookie", c);
-  return r;
-}
-
-// ---- POST /oauth2/device_authorization (token service)
-
-Response DeviceError(const Error& e) {
-  Response r = http::RenderError(e);
-  if (e.http_status == 401) r.With("WWW-Authenticate", "Basic realm=\"portcullis\"");
-  r.With("Pragma", "no-cache");
   return r;
 }
 
@@ -83,7 +63,7 @@ class Verification {
 
   // POST /oauth2/device
   Reply Post(Request& req) {
-    if (!req.body.empty() && !IsForm(req)) {
+    if (!req.body.empty() && !IsFormBody(req)) {
       return code_pages::ErrorPage(Error::OAuth(
           400, "invalid_request", "The form must be application/x-www-form-urlencoded."));
     }
@@ -358,15 +338,15 @@ class Verification {
 void RegisterDeviceAuthorizationApi(http::Router& router,
                                     oauth::DeviceAuthorizationService& devices) {
   router.Add("POST", "/oauth2/device_authorization", "token", [&devices](Request& req) -> Reply {
-    if (!req.body.empty() && !IsForm(req)) {
-      return DeviceError(
+    if (!req.body.empty() && !IsFormBody(req)) {
+      return ClientFormError(
           Error::Status("ERR12000", "The body must be application/x-www-form-urlencoded."));
     }
     auto params = oauth::Params::FromForm(req.body);
-    if (!params) return DeviceError(params.error());
+    if (!params) return ClientFormError(params.error());
     return http::Blocking([&devices, &req, p = std::move(*params)] {
-      auto r = devices.Authorize(p, req.Header("authorization"));
-      if (!r) return DeviceError(r.error());
+      auto r = devices.Authorize(p, req.Header("authorization"), ClientCertificateOf(req));
+      if (!r) return ClientFormError(r.error());
       Response out = Response::Json(200, r->ToJson());
       out.With("Cache-Control", "no-store").With("Pragma", "no-cache");
       return out;

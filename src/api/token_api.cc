@@ -1,10 +1,10 @@
 #include "api/token_api.h"
 
-#include <strings.h>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <memory>
 
+#include "api/client_form.h"
 #include "http/message.h"
 #include "http/router.h"
 #include "oauth/oidc/user_claims.h"
@@ -21,12 +21,7 @@ using http::Request;
 using http::Response;
 
 // Token endpoint errors: RFC 6749 §5.2 plus WWW-Authenticate on client-authentication failures.
-Response TokenError(const Error& e) {
-  Response r = http::RenderError(e);
-  if (e.http_status == 401) r.With("WWW-Authenticate", "Basic realm=\"portcullis\"");
-  r.With("Pragma", "no-cache");
-  return r;
-}
+Response TokenError(const Error& e) { return ClientFormError(e); }
 
 Response TokenResponse(const oauth::IssuedToken& t) {
   Response r = Response::Json(200, t.ToJson());
@@ -50,28 +45,12 @@ std::vector<std::string> DpopProofs(const Request& req) {
   return out;
 }
 
-bool IsForm(const Request& req) {
-  auto ct = req.Header("content-type");
-  if (!ct) return false;
-  std::string_view v = *ct;
-  static constexpr std::string_view kForm = "application/x-www-form-urlencoded";
-  return v.size() >= kForm.size() && strncasecmp(v.data(), kForm.data(), kForm.size()) == 0 &&
-         (v.size() == kForm.size() || v[kForm.size()] == ';' || v[kForm.size()] == ' ');
-}
-
 Result<oauth::Params> FormOf(const Request& req) {
   // An empty body needs no content type: it is an empty form (and then lacks grant_type).
-  if (!req.body.empty() && !IsForm(req)) {
+  if (!req.body.empty() && !IsFormBody(req)) {
     return Fail(Error::Status("ERR12000", "The body must be application/x-www-form-urlencoded."));
   }
   return oauth::Params::FromForm(req.body);
-}
-
-// The TLS client certificate the server or a trusted proxy handed over (RFC 8705), or null.
-std::shared_ptr<const oauth::ClientCertificate> CertificateOf(const Request& req) {
-  if (req.client_cert.empty()) return nullptr;
-  return std::make_shared<const oauth::ClientCertificate>(
-      oauth::ClientCertificate{req.client_cert, req.client_cert_verified});
 }
 
 }  // namespace
@@ -84,7 +63,7 @@ void RegisterTokenApi(http::Router& router, oauth::TokenService& tokens) {
     oauth::TokenRequest request =
         tokens.Prepare(std::move(*params), req.Header("authorization"), req.remote_ip);
     request.SetDpopProofs(DpopProofs(req));
-    if (!req.client_cert.empty()) request.AttachClientCertificate(CertificateOf(req));
+    if (!req.client_cert.empty()) request.AttachClientCertificate(ClientCertificateOf(req));
     const oauth::GrantNeeds needs = tokens.Needs(request);
     if (needs == oauth::GrantNeeds::kNothing) {
       // The hot path (client_credentials for a cached client) and every early refusal.
@@ -106,7 +85,7 @@ void RegisterTokenApi(http::Router& router, oauth::TokenService& tokens) {
     auto params = FormOf(req);
     if (!params) return TokenError(params.error());
     auto run = [&tokens, &req](const oauth::Params& p) {
-      auto body = tokens.Introspect(p, req.Header("authorization"), CertificateOf(req));
+      auto body = tokens.Introspect(p, req.Header("authorization"), ClientCertificateOf(req));
       if (!body) return TokenError(body.error());
       Response r = Response::Json(200, std::move(*body));
       r.With("Cache-Control", "no-store");
@@ -124,7 +103,7 @@ void RegisterTokenApi(http::Router& router, oauth::TokenService& tokens) {
     auto params = FormOf(req);
     if (!params) return TokenError(params.error());
     return http::Blocking([&tokens, &req, p = std::move(*params)] {
-      auto s = tokens.Revoke(p, req.Header("authorization"), CertificateOf(req));
+      auto s = tokens.Revoke(p, req.Header("authorization"), ClientCertificateOf(req));
       if (!s) return TokenError(s.error());
       return Response::Text(200, "", "");
     });

@@ -54,6 +54,10 @@ constexpr std::array<std::pair<TlsSubjectKind, std::string_view>, 6> kTlsSubject
     {TlsSubjectKind::kSanIp, "san_ip"},
     {TlsSubjectKind::kSanEmail, "san_email"},
 }};
+constexpr std::array<std::pair<SecurityProfile, std::string_view>, 2> kSecurityProfiles = {{
+    {SecurityProfile::kNone, ""},
+    {SecurityProfile::kFapi2, "fapi2"},
+}};
 
 }  // namespace
 
@@ -72,6 +76,11 @@ std::optional<AuthMethod> ParseAuthMethod(std::string_view text) {
 std::string_view TlsSubjectKindName(TlsSubjectKind k) { return NameOf(kTlsSubjectKinds, k); }
 std::optional<TlsSubjectKind> ParseTlsSubjectKind(std::string_view text) {
   return Parse(kTlsSubjectKinds, text);
+}
+
+std::string_view SecurityProfileName(SecurityProfile p) { return NameOf(kSecurityProfiles, p); }
+std::optional<SecurityProfile> ParseSecurityProfile(std::string_view text) {
+  return Parse(kSecurityProfiles, text);
 }
 
 boost::json::object ParseCustomClaims(std::string_view text) {
@@ -116,6 +125,10 @@ bool UsesSecret(AuthMethod m) {
 
 bool UsesCertificate(AuthMethod m) {
   return m == AuthMethod::kTlsClientAuth || m == AuthMethod::kSelfSignedTlsClientAuth;
+}
+
+bool Fapi2AllowsAuthMethod(AuthMethod m) {
+  return m == AuthMethod::kPrivateKeyJwt || UsesCertificate(m);
 }
 
 bool Client::HasScope(std::string_view s) const {

@@ -26,6 +26,9 @@ enum class AuthMethod {
 };
 // The certificate name a tls_client_auth client registers, exactly one (RFC 8705 §2.1.2).
 enum class TlsSubjectKind { kNone, kSubjectDn, kSanDns, kSanUri, kSanIp, kSanEmail };
+// A security profile the client is held to (JSON `profile`): none, or the FAPI 2.0 Security
+// Profile (README "FAPI 2.0 profile"), whose rules are checked at registration and per request.
+enum class SecurityProfile { kNone, kFapi2 };
 
 std::string_view ClientTypeName(ClientType t);
 std::string_view TokenProfileName(TokenProfile p);
@@ -37,6 +40,9 @@ std::optional<AuthMethod> ParseAuthMethod(std::string_view text);
 // subject_dn, san_dns, san_uri, san_ip, san_email (stored spelling); "" for kNone.
 std::string_view TlsSubjectKindName(TlsSubjectKind k);
 std::optional<TlsSubjectKind> ParseTlsSubjectKind(std::string_view text);
+// "" for kNone, "fapi2".
+std::string_view SecurityProfileName(SecurityProfile p);
+std::optional<SecurityProfile> ParseSecurityProfile(std::string_view text);
 
 struct Client {
   std::string client_id;
@@ -80,12 +86,16 @@ struct Client {
   TlsSubjectKind tls_subject_kind = TlsSubjectKind::kNone;
   std::string tls_subject;
   bool tls_bound_tokens = false;
+  SecurityProfile security_profile = SecurityProfile::kNone;
   int64_t created_at = 0;
   int64_t updated_at = 0;
 
   bool IsPublic() const { return client_type == ClientType::kPublic; }
   bool IsTrusted() const { return client_type == ClientType::kTrusted; }
   bool IsExternal() const { return client_type == ClientType::kExternal; }
+  bool IsFapi2() const { return security_profile == SecurityProfile::kFapi2; }
+  // RFC 9126 §6: registered with requirePushedAuthorizationRequests, or FAPI 2.0 §5.3.2.1.
+  bool RequiresPar() const { return require_par || IsFapi2(); }
   bool AllowsGrant(std::string_view grant) const;
   // Whether a token request authenticated with `presented` (client_secret_basic or
   // client_secret_post) uses a method this client accepts.
@@ -103,6 +113,9 @@ AuthMethod DefaultAuthMethod(ClientType client_type);
 bool UsesSecret(AuthMethod auth_method);
 // Whether the method authenticates with a client certificate (RFC 8705 §2).
 bool UsesCertificate(AuthMethod auth_method);
+// FAPI 2.0 §5.3.2.1: the client authentication methods a fapi2 client may use (private_key_jwt,
+// tls_client_auth, self_signed_tls_client_auth).
+bool Fapi2AllowsAuthMethod(AuthMethod auth_method);
 
 // custom_claim text parsed for a snapshot (see Client::custom_claims).
 boost::json::object ParseCustomClaims(std::string_view text);

@@ -112,6 +112,7 @@ Result<ClientPatch> ClientPatchFromJson(const boost::json::object& body) {
   p.require_par = OptionalBool(f, "requirePushedAuthorizationRequests");
   p.dpop_bound_access_tokens = OptionalBool(f, "dpopBoundAccessTokens");
   ReadTlsSubject(f, p);
+  p.profile = f.Str("profile");
   // Echoed back by clients that GET, edit and PUT the whole object; never written from here.
   // A clientSecret in a request is ignored: secrets are only ever generated (create, rotate).
   f.Ignore("clientSecret");
@@ -174,6 +175,8 @@ boost::json::object ClientToJson(const Client& c) {
     o[key] = c.tls_subject_kind == kind ? json::value(c.tls_subject) : json::value(nullptr);
   }
   o["tlsClientCertificateBoundAccessTokens"] = c.tls_bound_tokens;
+  o["profile"] =
+      c.IsFapi2() ? json::value(SecurityProfileName(c.security_profile)) : json::value(nullptr);
   o["createdAt"] = c.created_at;
   o["updatedAt"] = c.updated_at;
   return o;

@@ -9,6 +9,7 @@
 //   postLogoutRedirectUris backchannelLogoutUri idTokenSignedResponseAlg (OpenID Connect)
 //   tlsClientAuthSubjectDn tlsClientAuthSanDns tlsClientAuthSanUri tlsClientAuthSanIp
 //   tlsClientAuthSanEmail tlsClientCertificateBoundAccessTokens (mTLS, RFC 8705)
+//   profile ("fapi2" or null: README "FAPI 2.0 profile")
 //   createdAt updatedAt (read-only)
 //
 // Output never carries the secret or its digest; the API adds "clientSecret" itself on the two
@@ -58,6 +59,7 @@ struct ClientPatch {
   // empty: clears the registered name); nullopt when none was sent.
   std::optional<std::pair<TlsSubjectKind, std::string>> tls_subject;
   std::optional<bool> tls_bound_tokens;
+  std::optional<std::string> profile;  // null or "": none
 };
 
 // Type checks and unknown members only; value rules are ValidateClient's (client_service.h).

@@ -82,7 +82,59 @@ Status CheckRedirectUris(std::string_view name, const std::vector<std::string>& 
   return {};
 }
 
+const std::vector<std::string>& IdTokenAlgsOf(const RegistrationPolicy& policy) {
+  static const std::vector<std::string> kAll = {"RS256", "PS256", "ES256", "EdDSA"};
+  return policy.id_token_algs.empty() ? kAll : policy.id_token_algs;
+}
+
+// FAPI 2.0 Security Profile (Final) rules that registration can check (README "FAPI 2.0
+// profile"); the request-time ones live where the requests are served.
+Status ValidateFapi2(const Client& c, const RegistrationPolicy& policy) {
+  // §5.3.2.1: confidential clients only, authenticated by private_key_jwt or mTLS.
+  if (c.IsPublic()) {
+    return Fail(FieldError("profile", "fapi2 is for confidential clients only (FAPI 2.0 5.3.2.1)"));
+  }
+  if (!Fapi2AllowsAuthMethod(c.auth_method)) {
+    return Fail(FieldError("authMethod",
+                           "profile fapi2 allows only private_key_jwt, tls_client_auth or "
+                           "self_signed_tls_client_auth (FAPI 2.0 5.3.2.1)"));
+  }
+  // §5.3.2.1: no resource owner password credentials; light-oauth2's client_authenticated_user
+  // shows a password to the client too.
+  for (size_t i = 0; i < c.grant_types.size(); ++i) {
+    const auto& g = c.grant_types[i];
+    if (g == "password" || g == "client_authenticated_user") {
+      return Fail(FieldError("grantTypes[" + std::to_string(i) + "]",
+                             g + " is not allowed with profile fapi2 (FAPI 2.0 5.3.2.1)"));
+    }
+  }
+  // §5.4.1: PS256, ES256 or EdDSA, never RS256. Access tokens are signed with keys.algorithm,
+  // ID and logout tokens with idTokenSignedResponseAlg (ApplyProfileDefaults fills it in).
+  const auto& algs = IdTokenAlgsOf(policy);
+  if (std::ranges::none_of(algs, [](const std::string& a) { return a != "RS256"; })) {
+    return Fail(FieldError("profile",
+                           "fapi2 needs tokens signed with PS256, ES256 or EdDSA, and this server "
+                           "signs with RS256 (keys.algorithm) (FAPI 2.0 5.4.1)"));
+  }
+  if (c.id_token_signed_response_alg.empty() || c.id_token_signed_response_alg == "RS256") {
+    return Fail(
+        FieldError("idTokenSignedResponseAlg",
+                   "profile fapi2 needs PS256, ES256 or EdDSA, not RS256 (FAPI 2.0 5.4.1)"));
+  }
+  return {};
+}
+
 }  // namespace
+
+void ApplyProfileDefaults(Client& c, const RegistrationPolicy& policy) {
+  if (!c.IsFapi2() || !c.id_token_signed_response_alg.empty()) return;
+  for (const auto& a : IdTokenAlgsOf(policy)) {
+    if (a != "RS256") {
+      c.id_token_signed_response_alg = a;
+      return;
+    }
+  }
+}
 
 std::vector<std::string> DefaultGrantTypes(ClientType client_type) {
   if (client_type == ClientType::kTrusted) {
@@ -148,6 +200,13 @@ RejectedEnums ApplyPatch(const ClientPatch& p, Client& c) {
     c.tls_subject = p.tls_subject->second;
   }
   if (p.tls_bound_tokens) c.tls_bound_tokens = *p.tls_bound_tokens;
+  if (p.profile) {
+    if (auto profile = ParseSecurityProfile(*p.profile)) {
+      c.security_profile = *profile;
+    } else {
+      rejected.profile = *p.profile;
+    }
+  }
   return rejected;
 }
 
@@ -272,8 +331,7 @@ Status ValidateClient(const Client& c, const RejectedEnums& rejected,
   }
   if (!c.id_token_signed_response_alg.empty()) {
     // The JWS algorithms the key ring signs ID tokens with (OIDC Registration §2).
-    static const std::vector<std::string> kAll = {"RS256", "PS256", "ES256", "EdDSA"};
-    const auto& algs = policy.id_token_algs.empty() ? kAll : policy.id_token_algs;
+    const auto& algs = IdTokenAlgsOf(policy);
     if (std::ranges::find(algs, c.id_token_signed_response_alg) == algs.end()) {
       std::string list;
       for (const auto& a : algs) list += (list.empty() ? "" : ", ") + a;
@@ -287,6 +345,8 @@ Status ValidateClient(const Client& c, const RejectedEnums& rejected,
       return Fail(Error::Status("ERR12043", "derefClientId: only external clients have one"));
     }
   }
+  if (rejected.profile) return CheckEnum("profile", *rejected.profile, {"fapi2"});
+  if (c.IsFapi2()) return ValidateFapi2(c, policy);
   return {};
 }
 
@@ -329,6 +389,7 @@ Result<ClientWithSecret> ClientService::Create(const ClientPatch& p, std::string
   c.client_id = p.client_id && !p.client_id->empty() ? *p.client_id : random_.Uuid();
   if (c.owner_id.empty()) c.owner_id = std::string(default_owner);
   if (!p.grant_types) c.grant_types = DefaultGrantTypes(c.client_type);
+  ApplyProfileDefaults(c, policy_);
   if (auto st = ValidateClient(c, rejected, policy_); !st) {
     return Fail(std::move(st.error()));
   }
@@ -377,6 +438,7 @@ Result<ClientWithSecret> ClientService::Update(std::string_view client_id, const
         before.auth_method == DefaultAuthMethod(before.client_type)) {
       c.auth_method = DefaultAuthMethod(c.client_type);
     }
+    ApplyProfileDefaults(c, policy_);
     if (auto r = ValidateClient(c, rejected, policy_); !r) return r;
     if (auto r = CheckClientWrite(by, &before, &c); !r) return r;
     if (UsesSecret(c.auth_method) && c.secret_hash.empty()) {

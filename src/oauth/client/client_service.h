@@ -58,6 +58,7 @@ struct RejectedEnums {
   std::optional<std::string> client_type;
   std::optional<std::string> token_profile;
   std::optional<std::string> auth_method;
+  std::optional<std::string> profile;
 };
 
 // What a deployment allows at registration beyond the fixed rules.
@@ -70,9 +71,14 @@ struct RegistrationPolicy {
   bool allow_http_loopback_jwks_uri = false;
 };
 // Value rules for a complete client: types, lengths, enums, redirect URIs, grant types against
-// the client type, auth method against jwks/jwksUri, custom claims, derefClientId (ERR12043).
+// the client type, auth method against jwks/jwksUri, custom claims, derefClientId (ERR12043),
+// and the static rules of profile fapi2 (README "FAPI 2.0 profile").
 Status ValidateClient(const Client& c, const RejectedEnums& rejected = {},
                       const RegistrationPolicy& policy = {});
+// Profile fapi2 without idTokenSignedResponseAlg: the first algorithm of the policy's that is not
+// RS256 (keys.algorithm), so ID and logout tokens are never RS256-signed (FAPI 2.0 §5.4.1).
+// Leaves the client alone otherwise; ValidateClient refuses what is still not allowed.
+void ApplyProfileDefaults(Client& c, const RegistrationPolicy& policy);
 // The grants a client of this type gets when a create names none: light-oauth2's behaviour
 // (reference §4.4), minus client_credentials for public clients (RFC 6749 §4.4).
 std::vector<std::string> DefaultGrantTypes(ClientType client_type);

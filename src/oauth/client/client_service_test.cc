@@ -369,6 +369,77 @@ TEST_F(ClientServiceTest, ExplicitAuthMethodIsRememberedAndCanBeCleared) {
   EXPECT_FALSE(updated->secret);  // still a secret method: the secret is kept
 }
 
+TEST_F(ClientServiceTest, Fapi2ProfileRulesAtRegistration) {
+  auto fapi = Confidential();
+  fapi.profile = "fapi2";
+  fapi.auth_method = "private_key_jwt";
+  fapi.jwks_uri = "https://keys.example.com/jwks.json";
+  fapi.grant_types = std::vector<std::string>{"authorization_code", "refresh_token"};
+  service_->SetIdTokenAlgs({"RS256", "ES256"});
+  // No idTokenSignedResponseAlg: keys.algorithm's (the one that is not RS256).
+  auto created = MustCreate(fapi);
+  EXPECT_TRUE(created.client.IsFapi2());
+  EXPECT_FALSE(created.secret);
+  EXPECT_EQ(created.client.id_token_signed_response_alg, "ES256");
+  EXPECT_TRUE(ClientToJson(created.client)["profile"] == "fapi2");
+  EXPECT_TRUE(catalog_->Find(created.client.client_id)->IsFapi2());
+
+  auto refused = [&](ClientPatch p, std::string_view field) {
+    p.client_id = "c" + std::to_string(ClientCount() + 1000);
+    auto r = service_->Create(p, "t", "a");
+    ASSERT_FALSE(r) << field;
+    EXPECT_EQ(r.error().code, "ERR11004");
+    EXPECT_TRUE(r.error().description.starts_with(field)) << r.error().description;
+  };
+  // Client authentication by secret (or none), an RS256 ID token, the password grants.
+  for (const char* method : {"client_secret_basic", "client_secret_post"}) {
+    auto p = fapi;
+    p.auth_method = method;
+    p.jwks_uri = "";
+    refused(p, "authMethod:");
+  }
+  auto p = fapi;
+  p.id_token_signed_response_alg = "RS256";
+  refused(p, "idTokenSignedResponseAlg:");
+  p = fapi;
+  p.client_type = "trusted";
+  p.grant_types = std::vector<std::string>{"authorization_code", "password"};
+  refused(p, "grantTypes[1]:");
+  p = fapi;
+  p.client_type = "public";
+  p.auth_method.reset();
+  p.jwks_uri.reset();
+  refused(p, "profile:");
+  p = fapi;
+  p.profile = "fapi1";
+  refused(p, "profile:");
+  // A server that signs with RS256 only takes no fapi2 client.
+  service_->SetIdTokenAlgs({"RS256"});
+  refused(fapi, "profile:");
+
+  // An existing client moved to fapi2 is held to the same rules; null takes the profile off.
+  service_->SetIdTokenAlgs({"RS256", "PS256"});
+  auto plain = MustCreate(Confidential("plain"));
+  ClientPatch to_fapi;
+  to_fapi.profile = "fapi2";
+  auto moved = service_->Update(plain.client.client_id, to_fapi, "t");
+  ASSERT_FALSE(moved);
+  EXPECT_TRUE(moved.error().description.starts_with("authMethod:")) << moved.error().description;
+  to_fapi.auth_method = "private_key_jwt";
+  to_fapi.jwks_uri = "https://keys.example.com/jwks.json";
+  moved = service_->Update(plain.client.client_id, to_fapi, "t");
+  ASSERT_TRUE(moved) << moved.error().description;
+  EXPECT_TRUE(moved->client.IsFapi2());
+  EXPECT_EQ(moved->client.id_token_signed_response_alg, "PS256");
+  EXPECT_TRUE(moved->client.secret_hash.empty());
+  ClientPatch off;
+  off.profile = "";
+  moved = service_->Update(plain.client.client_id, off, "t");
+  ASSERT_TRUE(moved);
+  EXPECT_FALSE(moved->client.IsFapi2());
+  EXPECT_TRUE(ClientToJson(moved->client)["profile"].is_null());
+}
+
 TEST_F(ClientServiceTest, UpdateMergesAndKeepsTheSecret) {
   auto created = MustCreate(Confidential());
   clock_.Advance(10);

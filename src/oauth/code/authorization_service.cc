@@ -119,13 +119,22 @@ Validation AuthorizationService::Validate(const AuthorizationRequest& req, bool 
     return refuse(Error::OAuth(400, "registration_not_supported",
                                "The registration parameter is not supported."));
   }
-  // RFC 9126 §6: a client registered with requirePushedAuthorizationRequests takes nothing else.
-  if (client->require_par && req.pushed_hash.empty()) {
+  // RFC 9126 §6: a client registered with requirePushedAuthorizationRequests takes nothing else;
+  // profile fapi2 implies it (FAPI 2.0 §5.3.2.2).
+  if (client->RequiresPar() && req.pushed_hash.empty()) {
     return refuse(Invalid(
-        "This client must push its authorization requests to /oauth2/par (RFC 9126) and send "
-        "the request_uri."));
+        client->IsFapi2()
+            ? "This client (profile fapi2) must push its authorization requests to /oauth2/par "
+              "(RFC 9126, FAPI 2.0 5.3.2.2) and send the request_uri."
+            : "This client must push its authorization requests to /oauth2/par (RFC 9126) and "
+              "send the request_uri."));
   }
   v.pushed_hash = req.pushed_hash;
+  // FAPI 2.0 §5.3.2.2: a fapi2 client's pushed request names its redirect_uri, even when one is
+  // registered (so the error can go to that one).
+  if (client->IsFapi2() && !v.redirect_uri_given) {
+    return refuse(Invalid("redirect_uri is required for this client (profile fapi2)."));
+  }
   if (response_type.empty()) {
     return refuse(Error::Status("ERR11000", "response_type is required."));
   }
@@ -151,7 +160,14 @@ Validation AuthorizationService::Validate(const AuthorizationRequest& req, bool 
   // the user saw and agreed to, not what the client may be given later.
   if (v.scope.empty()) v.scope = client->scope;
 
-  // PKCE (RFC 7636 §4.3, RFC 9700 §2.1.1).
+  // PKCE (RFC 7636 §4.3, RFC 9700 §2.1.1). Profile fapi2: always, and S256 only, whatever
+  // code.allow_plain_pkce says (FAPI 2.0 §5.3.2.2).
+  if (client->IsFapi2() &&
+      (!req.code_challenge.has_value() || req.code_challenge_method.value_or("plain") != "S256")) {
+    return refuse(Invalid(
+        "This client (profile fapi2) must use PKCE with code_challenge_method S256 (FAPI 2.0 "
+        "5.3.2.2)."));
+  }
   if (req.code_challenge.has_value()) {
     std::string method = req.code_challenge_method.value_or("plain");  // RFC 7636 §4.3 default
     if (auto s = CheckCodeChallenge(*req.code_challenge, method, settings_.allow_plain_pkce); !s) {
@@ -299,7 +315,9 @@ Result<Secret> AuthorizationService::IssueCode(const ValidAuthorization& v,
   stored.claims = v.claims;
   stored.dpop_jkt = v.dpop_jkt;
   stored.created_at = now;
-  stored.expires_at = now + code_ttl_;
+  // FAPI 2.0 §5.3.2.2: a fapi2 client's codes live at most 60 s.
+  stored.expires_at =
+      now + (v.client->IsFapi2() ? std::min<int64_t>(code_ttl_, kFapi2CodeTtl) : code_ttl_);
   // CodeClientNotFound (ERR12014) when the client was deleted between validation and now.
   if (auto s = codes_.Insert(stored); !s) return Fail(std::move(s.error()));
   log::Info("code.issued", {{"client_id", v.client->client_id},

@@ -50,6 +50,8 @@ inline constexpr std::string_view kPushedRequestUriPrefix = "urn:ietf:params:oau
 // and consent forms that follow (which carry only client_id and request_uri) may load and
 // consume it this much longer, so a user who types slowly is not sent back to the client.
 inline constexpr int64_t kPushedFlowGrace = 300;
+// FAPI 2.0 §5.3.2.2: the longest an authorization code of a fapi2 client lives, in seconds.
+inline constexpr int64_t kFapi2CodeTtl = 60;
 
 struct AuthorizationSettings {
   std::string issuer;      // sent as `iss` with every response (RFC 9207)

@@ -47,6 +47,7 @@ class AuthorizationTest : public RegistryDbTest {
     Add("query", "confidential", {"https://app.example.com/cb?tenant=a%20b"});
     Add("cc_only", "confidential", {kRedirect}, {"client_credentials"});
     Add("par_only", "confidential", {kRedirect}, {}, /*require_par=*/true);
+    Add("fapi", "confidential", {kRedirect}, {}, false, SecurityProfile::kFapi2);
     client_store_ = std::make_unique<store::SqlClientStore>(*db_);
     catalog_ = std::make_unique<ClientCatalog>(*client_store_);
     ASSERT_TRUE(catalog_->Reload());
@@ -57,9 +58,11 @@ class AuthorizationTest : public RegistryDbTest {
   }
 
   void Add(std::string id, std::string type, std::vector<std::string> redirects,
-           std::vector<std::string> grants = {}, bool require_par = false) {
+           std::vector<std::string> grants = {}, bool require_par = false,
+           SecurityProfile profile = SecurityProfile::kNone) {
     Client c;
     c.require_par = require_par;
+    c.security_profile = profile;
     c.client_id = id;
     c.client_type = *ParseClientType(type);
     c.client_profile = "webserver";
@@ -583,6 +586,51 @@ TEST_P(AuthorizationTest, RequirePushedAuthorizationRequestsRefusesPlainRequests
   ExpectRedirected(
       service_->Validate(Request("par_only", "request_uri=https%3A%2F%2Fa.example%2Fr"), false),
       "request_uri_not_supported");
+}
+
+TEST_P(AuthorizationTest, Fapi2ClientNeedsParAndS256AndGetsCodesOf60Seconds) {
+  service_->SetPushedRequests(&pushed_);
+  // A plain request is refused, with PKCE or without (FAPI 2.0 5.3.2.2).
+  ExpectRedirected(service_->Validate(Request("fapi", "code_challenge=" + std::string(kChallenge) +
+                                                          "&code_challenge_method=S256"),
+                                      false),
+                   "invalid_request");
+  std::string redirect = "&redirect_uri=https%3A%2F%2Fapp.example.com%2Fcb";
+  auto pushed = [&](std::string params, std::string ref) {
+    AuthorizationRequest q;
+    q.client_id = "fapi";
+    q.request_uri = Push("fapi", "response_type=code&client_id=fapi" + redirect + params, ref);
+    auto loaded = service_->ResolvePushed(q, false);
+    EXPECT_TRUE(loaded);
+    return service_->Validate(*loaded, false);
+  };
+  // redirect_uri is required, though the client registered only one.
+  redirect.clear();
+  ExpectRedirected(
+      pushed("&code_challenge=" + std::string(kChallenge) + "&code_challenge_method=S256", "r0"),
+      "invalid_request");
+  redirect = "&redirect_uri=https%3A%2F%2Fapp.example.com%2Fcb";
+  // PKCE missing, or plain (even where code.allow_plain_pkce would allow it for others).
+  ExpectRedirected(pushed("", "r1"), "invalid_request");
+  ExpectRedirected(pushed("&code_challenge=" + std::string(kVerifier), "r2"), "invalid_request");
+  ExpectRedirected(
+      pushed("&code_challenge=" + std::string(kVerifier) + "&code_challenge_method=plain", "r3"),
+      "invalid_request");
+  auto v =
+      pushed("&code_challenge=" + std::string(kChallenge) + "&code_challenge_method=S256", "r4");
+  ASSERT_TRUE(v) << v.error().error.description;
+  auto code = service_->IssueCode(*v, {"alice", "", ""}, false, service_->SignInNow());
+  ASSERT_TRUE(code);
+  auto row = codes_.Get(TokenHash(code->Reveal()));
+  ASSERT_TRUE(row);
+  // code.ttl_s is 120 here: a fapi2 client's code lives 60 s, another client's 120 s.
+  EXPECT_EQ(row->code.expires_at - row->code.created_at, kFapi2CodeTtl);
+  auto other = service_->Validate(Request("conf"), false);
+  ASSERT_TRUE(other);
+  auto conf_code = service_->IssueCode(*other, {"alice", "", ""}, false, service_->SignInNow());
+  ASSERT_TRUE(conf_code);
+  auto conf_row = codes_.Get(TokenHash(conf_code->Reveal()));
+  EXPECT_EQ(conf_row->code.expires_at - conf_row->code.created_at, 120);
 }
 
 TEST(AppendQueryTest, KeepsQueryAndDropsFragment) {

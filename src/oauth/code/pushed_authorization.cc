@@ -8,7 +8,6 @@
 #include "common/log.h"
 #include "oauth/client/client.h"
 #include "oauth/credentials/token_hash.h"
-#include "oauth/token/client_auth.h"
 #include "oauth/token/token_service.h"
 
 namespace portcullis::oauth {
@@ -54,19 +53,10 @@ PushedAuthorizationService::PushedAuthorizationService(int64_t ttl_s, TokenServi
       random_(random) {}
 
 Result<PushedAuthorizationResponse> PushedAuthorizationService::Push(
-    const Params& p, std::optional<std::string_view> authorization) {
-  auto creds = ReadClientCredentials(authorization, &p);
-  if (!creds) return Fail(creds.error());
-  auto client = tokens_.AuthenticateClient(*creds, /*may_block=*/true);
-  if (!client) {
-    Error e = std::move(client.error());
-    // RFC 6749 §5.2, as the token endpoint: an unknown client is a failed authentication.
-    if (e.code == "ERR12014") {
-      e.http_status = 401;
-      e.oauth_error = "invalid_client";
-    }
-    return Fail(std::move(e));
-  }
+    const Params& p, std::optional<std::string_view> authorization,
+    std::shared_ptr<const ClientCertificate> cert) {
+  auto client = tokens_.AuthenticateFormClient(p, authorization, std::move(cert));
+  if (!client) return Fail(std::move(client.error()));
   const Client& c = **client;
   // The authorization request is the form minus client authentication (FromFields reads only
   // authorization request parameters).

@@ -1,11 +1,12 @@
 #pragma once
 // POST /oauth2/par (RFC 9126 §2), independent of HTTP: authenticates the client as the token
-// endpoint does (TokenService::AuthenticateClient: public clients send client_id, confidential
-// ones authenticate), validates the whole authorization request exactly as the authorization
-// endpoint would (AuthorizationService::Validate: registered redirect URI, response_type, PKCE,
-// scope, OpenID Connect parameters), and stores it (par_store.h) under the hash of a fresh
-// random reference. The answer's request_uri is kPushedRequestUriPrefix + reference; the
-// authorization endpoint resolves it (AuthorizationService::ResolvePushed).
+// endpoint does (TokenService::AuthenticateFormClient: public clients send client_id,
+// confidential ones authenticate, by secret, private_key_jwt or TLS client certificate), validates
+// the whole authorization request exactly as the authorization endpoint would
+// (AuthorizationService::Validate: registered redirect URI, response_type, PKCE, scope, OpenID
+// Connect parameters), and stores it (par_store.h) under the hash of a fresh random reference. The
+// answer's request_uri is kPushedRequestUriPrefix + reference; the authorization endpoint resolves
+// it (AuthorizationService::ResolvePushed).
 //
 // Errors are the token endpoint's (RFC 9126 §2.3, RFC 6749 §5.2): invalid_client (401) when
 // client authentication fails, else 400 with invalid_request, invalid_scope,
@@ -16,6 +17,7 @@
 // call it on a pool.
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,6 +27,7 @@
 #include "common/random.h"
 #include "oauth/code/authorization_service.h"
 #include "oauth/code/par_store.h"
+#include "oauth/token/mtls.h"
 #include "oauth/token/params.h"
 
 namespace portcullis::oauth {
@@ -45,8 +48,10 @@ class PushedAuthorizationService {
                              const AuthorizationService& authorization, PushedRequestStore& store,
                              const Clock& clock, Random& random);
 
+  // `cert`: the request's TLS client certificate (RFC 8705 client authentication), or null.
   Result<PushedAuthorizationResponse> Push(const Params& params,
-                                           std::optional<std::string_view> authorization);
+                                           std::optional<std::string_view> authorization,
+                                           std::shared_ptr<const ClientCertificate> cert = nullptr);
 
   int64_t ttl_s() const { return ttl_s_; }
 

@@ -1,14 +1,16 @@
 #pragma once
 // POST /oauth2/device_authorization (RFC 8628 §3.1, §3.2), independent of HTTP: authenticates
-// the client as the token endpoint does (TokenService::AuthenticateClient: public clients send
-// client_id, confidential ones authenticate), requires the device grant in its grantTypes,
-// checks the scope, and stores a pending grant (device_store.h) under the hashes of a fresh
-// device code (256 random bits) and user code (user_code.h).
+// the client as the token endpoint does (TokenService::AuthenticateFormClient: public clients
+// send client_id, confidential ones authenticate, by secret, private_key_jwt or certificate),
+// requires the device grant in its grantTypes, checks the scope, and stores a pending grant
+// (device_store.h) under the hashes of a fresh device code (256 random bits) and user code
+// (user_code.h).
 //
 // Ownership: borrows everything given to its constructor; each must outlive it.
 // Thread-safety: Authorize may be called concurrently; it blocks (store, perhaps a slow legacy
 // secret check): call it on a pool.
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -18,6 +20,7 @@
 #include "common/random.h"
 #include "oauth/device/device_store.h"
 #include "oauth/device/user_code.h"
+#include "oauth/token/mtls.h"
 #include "oauth/token/params.h"
 
 namespace portcullis::oauth {
@@ -56,8 +59,10 @@ class DeviceAuthorizationService {
 
   // Errors as RFC 6749 §5.2: invalid_client (401) when client authentication fails,
   // unauthorized_client when the client lacks the grant, invalid_scope, invalid_request.
-  Result<DeviceAuthorizationResponse> Authorize(const Params& params,
-                                                std::optional<std::string_view> authorization);
+  // `cert`: the request's TLS client certificate (RFC 8705 client authentication), or null.
+  Result<DeviceAuthorizationResponse> Authorize(
+      const Params& params, std::optional<std::string_view> authorization,
+      std::shared_ptr<const ClientCertificate> cert = nullptr);
 
   const DeviceSettings& settings() const { return settings_; }
 

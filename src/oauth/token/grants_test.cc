@@ -58,8 +58,10 @@ class FakeKeys final : public TokenKeys {
     last_id_alg = alg;
     return "i." + Base64UrlEncode(payload) + ".s";
   }
+  std::optional<jose::Alg> AccessTokenAlg() const override { return access_alg; }
   mutable std::string last_typ;
   mutable std::optional<jose::Alg> last_id_alg;
+  std::optional<jose::Alg> access_alg = jose::Alg::kES256;
 };
 
 class FakeUsers final : public UserAuthenticator {
@@ -836,6 +838,136 @@ TEST_F(DpopGrantsTest, APublicClientsRefreshTokenIsBoundToTheKey) {
   ASSERT_TRUE(again) << again.error().description;
   EXPECT_EQ(again->token_type, "DPoP");
   EXPECT_EQ(StoredRefresh(again->refresh_token)->dpop_jkt, Jkt(key_));
+}
+
+// --- Profile fapi2 (README "FAPI 2.0 profile") ---------------------------------------------
+
+class Fapi2GrantsTest : public DpopGrantsTest {
+ protected:
+  Fapi2GrantsTest() : client_key_(*jose::Key::Generate(jose::Alg::kES256)) {}
+
+  // A fapi2 client authenticating with private_key_jwt (inline jwks), ID tokens in ES256.
+  std::shared_ptr<Client> Fapi2Client() {
+    auto c = MakeClient("fapi");
+    c->secret_hash.clear();
+    c->security_profile = SecurityProfile::kFapi2;
+    c->auth_method = AuthMethod::kPrivateKeyJwt;
+    c->auth_method_explicit = true;
+    c->id_token_signed_response_alg = "ES256";
+    c->scope = {"openid", "read", "write"};
+    json::object jwk = *client_key_.ToPublicJwk("ck", jose::Alg::kES256);
+    c->jwks = json::serialize(json::object{{"keys", json::array{jwk}}});
+    return c;
+  }
+  // A form with a fresh client assertion (RFC 7523) for `client_id`.
+  std::string WithAssertion(std::string form, std::string_view client_id = "fapi") {
+    json::object header{{"alg", "ES256"}, {"kid", "ck"}, {"typ", "JWT"}};
+    json::object claims{{"iss", client_id},
+                        {"sub", client_id},
+                        {"aud", std::string(kIssuer)},
+                        {"jti", "a" + std::to_string(++assertions_)},
+                        {"iat", clock_.Now()},
+                        {"exp", clock_.Now() + 60}};
+    return form +
+           "&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-"
+           "bearer&client_assertion=" +
+           jose::testing::SignRaw(client_key_, jose::Alg::kES256, json::serialize(header),
+                                  json::serialize(claims));
+  }
+  TokenRequest Signed(std::string form, std::shared_ptr<const Client> c) {
+    return Request(WithAssertion(std::move(form)), std::move(c), std::string());
+  }
+  std::string NextProof() { return Proof(key_, "p" + std::to_string(++proofs_)); }
+
+  jose::Key client_key_;
+  int assertions_ = 0;
+  int proofs_ = 0;
+};
+
+TEST_F(Fapi2GrantsTest, TokensAreSenderConstrainedOnly) {
+  auto c = Fapi2Client();
+  auto plain = Run(Signed("grant_type=client_credentials", c));
+  ASSERT_FALSE(plain);
+  EXPECT_EQ(plain.error().oauth_error, "invalid_request");
+  EXPECT_NE(plain.error().description.find("sender-constrained"), std::string::npos);
+  auto bound = Run(WithProof(Signed("grant_type=client_credentials", c), NextProof()));
+  ASSERT_TRUE(bound) << bound.error().description;
+  EXPECT_EQ(bound->token_type, "DPoP");
+  // A code is not spent by a request that is refused for want of a proof.
+  IssueCode("c1", "fapi");
+  EXPECT_EQ(OAuthError(Run(Signed("grant_type=authorization_code&code=c1", c))), "invalid_request");
+  EXPECT_EQ(
+      OAuthError(Run(WithProof(Signed("grant_type=authorization_code&code=c1", c), NextProof()))),
+      "ok");
+}
+
+TEST_F(Fapi2GrantsTest, ClientAuthenticationBySecretIsRefused) {
+  // A fapi2 row with a secret method (written around registration): its secret is not enough.
+  auto legacy = MakeClient("legacy");
+  legacy->security_profile = SecurityProfile::kFapi2;
+  auto r = Run(WithProof(Request("grant_type=client_credentials", legacy), NextProof()));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, "ERR12007");
+  EXPECT_EQ(r.error().oauth_error, "invalid_client");
+  // A private_key_jwt client presenting a secret instead.
+  auto c = Fapi2Client();
+  c->secret_hash = secrets_.Digest("s3cret");
+  r = Run(WithProof(Request("grant_type=client_credentials", c), NextProof()));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().oauth_error, "invalid_client");
+}
+
+TEST_F(Fapi2GrantsTest, NothingIsSignedWithRs256) {
+  auto c = Fapi2Client();
+  keys_.access_alg = jose::Alg::kRS256;  // keys.algorithm changed back since registration
+  auto r = Run(WithProof(Signed("grant_type=client_credentials", c), NextProof()));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().oauth_error, "server_error");
+  EXPECT_NE(r.error().description.find("RS256"), std::string::npos);
+  keys_.access_alg = jose::Alg::kES256;
+  // An ID token: the registered ES256; a row naming no algorithm gets an error, not RS256.
+  IssueCode("c1", "fapi", [](AuthCode& a) {
+    a.scope = "openid read";
+    a.auth_time = 1;
+  });
+  auto t = Run(WithProof(Signed("grant_type=authorization_code&code=c1", c), NextProof()));
+  ASSERT_TRUE(t) << t.error().description;
+  EXPECT_FALSE(t->id_token.empty());
+  EXPECT_EQ(keys_.last_id_alg, jose::Alg::kES256);
+  c->id_token_signed_response_alg.clear();
+  IssueCode("c2", "fapi", [](AuthCode& a) {
+    a.scope = "openid read";
+    a.auth_time = 1;
+  });
+  t = Run(WithProof(Signed("grant_type=authorization_code&code=c2", c), NextProof()));
+  ASSERT_FALSE(t);
+  EXPECT_EQ(t.error().oauth_error, "server_error");
+}
+
+TEST_F(Fapi2GrantsTest, RefreshTokensAreNotRotated) {
+  auto c = Fapi2Client();
+  IssueCode("c1", "fapi");
+  auto first = Run(WithProof(Signed("grant_type=authorization_code&code=c1", c), NextProof()));
+  ASSERT_TRUE(first) << first.error().description;
+  ASSERT_FALSE(first->refresh_token.empty());
+  const auto stored = StoredRefresh(first->refresh_token);
+  ASSERT_TRUE(stored);
+  // The same token comes back each time, stays active and keeps its expiry.
+  for (int i = 0; i < 3; ++i) {
+    clock_.Advance(10);
+    auto again = Run(WithProof(
+        Signed("grant_type=refresh_token&refresh_token=" + first->refresh_token, c), NextProof()));
+    ASSERT_TRUE(again) << again.error().description;
+    EXPECT_EQ(again->token_type, "DPoP");
+    EXPECT_EQ(again->refresh_token, first->refresh_token);
+    auto now = StoredRefresh(first->refresh_token);
+    EXPECT_EQ(now->state, "active");
+    EXPECT_EQ(now->expires_at, stored->expires_at);
+  }
+  // Still bound to the client: another client cannot use it.
+  EXPECT_EQ(Code(Run(Request("grant_type=refresh_token&refresh_token=" + first->refresh_token,
+                             MakeClient("intruder")))),
+            "ERR12028");
 }
 
 }  // namespace

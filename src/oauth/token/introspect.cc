@@ -46,10 +46,7 @@ std::string ActiveFromClaims(const json::object& claims) {
 Result<std::string> TokenService::Introspect(const Params& p,
                                              std::optional<std::string_view> authorization,
                                              std::shared_ptr<const ClientCertificate> cert) {
-  auto creds = ReadClientCredentials(authorization, &p);
-  if (!creds) return Fail(creds.error());
-  creds->client_cert = std::move(cert);
-  auto client = AuthenticateCaller(*creds);
+  auto client = AuthenticateFormClient(p, authorization, std::move(cert));
   if (!client) return Fail(client.error());
   // RFC 7662 §2.1 wants the caller authorized, §4 against token scanning: a public client
   // proves nothing by its client_id, so only confidential clients introspect.
@@ -145,12 +142,9 @@ Result<json::object> TokenService::BearerClaims(std::string_view token) {
 
 Status TokenService::Revoke(const Params& p, std::optional<std::string_view> authorization,
                             std::shared_ptr<const ClientCertificate> cert) {
-  auto creds = ReadClientCredentials(authorization, &p);
-  if (creds) creds->client_cert = std::move(cert);
-  if (!creds) return Fail(creds.error());
   // RFC 7009 §2.1: a public client may revoke its own tokens, identified by its client_id (its
   // tokens are all that it can touch below).
-  auto client = AuthenticateCaller(*creds);
+  auto client = AuthenticateFormClient(p, authorization, std::move(cert));
   if (!client) return Fail(client.error());
   std::string_view token = p.Value("token");
   if (token.empty()) return Fail(InvalidRequest("token is required."));

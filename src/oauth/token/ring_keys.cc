@@ -51,6 +51,12 @@ Result<std::string> RingKeys::Sign(std::string_view payload_json, std::string_vi
   return signer->Sign(payload_json);
 }
 
+std::optional<jose::Alg> RingKeys::AccessTokenAlg() const {
+  auto p = Current();
+  if (!p->access) return std::nullopt;
+  return p->access->alg();
+}
+
 Result<boost::json::object> RingKeys::Verify(std::string_view jwt) const {
   auto p = Current();
   auto v = p->verifier->Verify(jwt);

@@ -20,6 +20,7 @@ class RingKeys final : public TokenKeys {
   Result<std::string> Sign(std::string_view payload_json, std::string_view typ) const override;
   Result<boost::json::object> Verify(std::string_view jwt) const override;
   Result<std::string> SignIdToken(std::string_view payload_json, jose::Alg alg) const override;
+  std::optional<jose::Alg> AccessTokenAlg() const override;
   std::shared_ptr<const void> Epoch() const override { return keys_.ring(); }
 
  private:

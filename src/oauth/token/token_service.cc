@@ -117,6 +117,15 @@ Result<std::shared_ptr<const Client>> TokenService::AuthenticateClient(
   return AuthenticateFound(creds, clients_.Find(creds.client_id), may_block);
 }
 
+Result<std::shared_ptr<const Client>> TokenService::AuthenticateFormClient(
+    const Params& params, std::optional<std::string_view> authorization,
+    std::shared_ptr<const ClientCertificate> cert) {
+  auto creds = ReadClientCredentials(authorization, &params);
+  if (!creds) return Fail(creds.error());
+  creds->client_cert = std::move(cert);
+  return AuthenticateCaller(*creds);
+}
+
 Result<std::shared_ptr<const Client>> TokenService::AuthenticateFound(
     const PresentedCredentials& creds, std::shared_ptr<const Client> client, bool may_block) {
   if (!client) {
@@ -125,6 +134,13 @@ Result<std::shared_ptr<const Client>> TokenService::AuthenticateFound(
                           "hs256$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
     return Fail(
         Error::Status("ERR12014", "Client " + creds.client_id.substr(0, 64) + " is not found."));
+  }
+  // FAPI 2.0 §5.3.2.1: a fapi2 client authenticates by private_key_jwt or mTLS only. Registration
+  // refuses anything else; this holds rows written by other means (imports, older versions).
+  if (client->IsFapi2() && !Fapi2AllowsAuthMethod(client->auth_method)) {
+    return Fail(Error::Status("ERR12007",
+                              "A client of profile fapi2 must authenticate with private_key_jwt, "
+                              "tls_client_auth or self_signed_tls_client_auth."));
   }
   if (UsesCertificate(client->auth_method)) {
     // RFC 8705 §2: the certificate is the credential, and the request carries client_id alone; a
@@ -215,8 +231,8 @@ Result<std::shared_ptr<const Client>> TokenService::AuthenticateCaller(
 }
 
 // RFC 7523 §3: iss and sub are the client, aud is us, exp is near, and a jti is used once.
-// FAPI 2.0 §5.3.2.1: aud is the issuer (the token endpoint is accepted too, RFC 7523 §3), and
-// iat/nbf are at most 60 s ahead.
+// FAPI 2.0 §5.3.2.1: aud is the issuer (the token endpoint is accepted too, RFC 7523 §3, except
+// from fapi2 clients), and iat/nbf are at most 60 s ahead.
 Status TokenService::VerifyClientAssertion(const Client& c, std::string_view assertion) {
   auto bad = [](std::string why) { return Fail(Error::Status("ERR12007", std::move(why))); };
   std::shared_ptr<const jose::KeySet> keys;
@@ -261,9 +277,15 @@ Status TokenService::VerifyClientAssertion(const Client& c, std::string_view ass
              a == settings_.issuer + "/oauth2/par";
   };
   if (auto a = claims.if_contains("aud")) {
-    if (a->is_string()) accept(a->as_string());
-    if (a->is_array() && a->as_array().size() == 1 && a->as_array()[0].is_string()) {
-      accept(a->as_array()[0].as_string());
+    if (c.IsFapi2()) {
+      // FAPI 2.0 §5.3.2.1 (Final): only the issuer identifier, as a string. An assertion made
+      // for another endpoint URL or audience list cannot be replayed at us (audience injection).
+      aud_ok = a->is_string() && a->as_string() == settings_.issuer;
+    } else {
+      if (a->is_string()) accept(a->as_string());
+      if (a->is_array() && a->as_array().size() == 1 && a->as_array()[0].is_string()) {
+        accept(a->as_array()[0].as_string());
+      }
     }
   }
   if (!aud_ok) return bad("The assertion's aud is not this server.");
@@ -317,6 +339,12 @@ Result<IssuedToken> TokenService::Token(const TokenRequest& r, bool may_block) {
   auto jkt = CheckDpop(r, c, may_block);
   if (!jkt) return Fail(jkt.error());
   const bool bound = !jkt->empty();
+  if (c.IsFapi2()) {
+    if (auto st = CheckFapi2Token(c, bound, r.client_cert() && !r.client_cert()->der.empty());
+        !st) {
+      return Fail(st.error());
+    }
+  }
   GrantContext ctx(grant_deps_, may_block, std::move(*jkt));
   // RFC 8705 §3: a token requested over a connection with a client certificate is bound to it,
   // whatever the client authenticated with; a client registered with
@@ -332,6 +360,24 @@ Result<IssuedToken> TokenService::Token(const TokenRequest& r, bool may_block) {
   // RFC 9449 §5.1: a DPoP-bound access token is of token_type DPoP.
   if (issued && bound) issued->token_type = "DPoP";
   return issued;
+}
+
+Status TokenService::CheckFapi2Token(const Client& c, bool dpop_bound, bool has_certificate) const {
+  // FAPI 2.0 §5.3.2.1: only sender-constrained access tokens, by DPoP or mTLS.
+  if (!dpop_bound && !has_certificate) {
+    return Fail(Error::OAuth(400, "invalid_request",
+                             "A client of profile fapi2 gets sender-constrained tokens only: send "
+                             "a DPoP proof (RFC 9449) or a TLS client certificate (RFC 8705)."));
+  }
+  // FAPI 2.0 §5.4.1: PS256, ES256 or EdDSA. Registration refuses fapi2 on an RS256 server; this
+  // catches keys.algorithm changed back to RS256 since.
+  if (auto alg = keys_.AccessTokenAlg(); alg && *alg == jose::Alg::kRS256) {
+    log::Error("token.fapi2_rs256", {{"client_id", c.client_id}});
+    return Fail(Error::OAuth(500, "server_error",
+                             "This server signs access tokens with RS256 (keys.algorithm), which "
+                             "profile fapi2 does not allow."));
+  }
+  return {};
 }
 
 Result<std::string> TokenService::CheckDpop(const TokenRequest& r, const Client& c,

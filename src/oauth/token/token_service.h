@@ -69,6 +69,9 @@ class TokenKeys {
     (void)payload_json;
     return Fail(Error::Unavailable("no ID-token key for " + std::string(jose::AlgName(alg))));
   }
+  // The algorithm Sign uses now (keys.algorithm's current key); nullopt when unknown or there is
+  // no current key. Profile fapi2 refuses to be issued RS256 tokens (FAPI 2.0 §5.4.1).
+  virtual std::optional<jose::Alg> AccessTokenAlg() const { return std::nullopt; }
   // Changes whenever the set of keys changes; verification results are valid within one epoch.
   // Holding it keeps the epoch's identity from being reused.
   virtual std::shared_ptr<const void> Epoch() const { return nullptr; }
@@ -169,6 +172,14 @@ class TokenService {
   // only with `may_block`, which such a check needs anyway).
   Result<std::shared_ptr<const Client>> AuthenticateClient(const PresentedCredentials& creds,
                                                            bool may_block);
+  // The client-authentication preamble of the form endpoints beside the token endpoint (PAR,
+  // device authorization, introspection, revocation): reads the credentials (Authorization
+  // header, else the form), attaches the request's TLS client certificate (`cert`, may be null;
+  // RFC 8705 client authentication), and authenticates as the token endpoint does; an unknown
+  // client is 401 invalid_client (RFC 6749 §5.2, light-oauth2's ERR12014 in `code`). Blocking.
+  Result<std::shared_ptr<const Client>> AuthenticateFormClient(
+      const Params& params, std::optional<std::string_view> authorization,
+      std::shared_ptr<const ClientCertificate> cert);
 
   // Deletes expired codes, refresh tokens and reference tokens, and deny-list and jti-cache rows
   // past their retention (DenyListRetention).
@@ -188,6 +199,9 @@ class TokenService {
   // jti remembered in the shared store, so a replay fails on every instance), or empty when
   // there is none and the client does not require one. Blocking with a proof.
   Result<std::string> CheckDpop(const TokenRequest& r, const Client& c, bool may_block);
+  // Profile fapi2 at the token endpoint (README "FAPI 2.0 profile"): the token will be bound (a
+  // DPoP proof or a client certificate), and not signed with RS256.
+  Status CheckFapi2Token(const Client& c, bool dpop_bound, bool has_certificate) const;
   // AuthenticateClient for the RFC endpoints (token, introspection, revocation): an unknown
   // client is 401 invalid_client there (RFC 6749 §5.2), with light-oauth2's ERR12014 as code.
   Result<std::shared_ptr<const Client>> AuthenticateCaller(const PresentedCredentials& creds);

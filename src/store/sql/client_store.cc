@@ -15,7 +15,7 @@ using oauth::Client;
 
 // The columns of the clients table, in the order of ClientParams and RowToClient. Every
 // statement on the table is built from this list.
-constexpr std::array<std::string_view, 30> kColumns = {"client_id",
+constexpr std::array<std::string_view, 31> kColumns = {"client_id",
                                                        "client_type",
                                                        "client_profile",
                                                        "client_name",
@@ -44,7 +44,8 @@ constexpr std::array<std::string_view, 30> kColumns = {"client_id",
                                                        "dpop_bound_access_tokens",
                                                        "tls_subject_kind",
                                                        "tls_subject",
-                                                       "tls_bound_tokens"};
+                                                       "tls_bound_tokens",
+                                                       "security_profile"};
 constexpr size_t kIdColumn = 0;
 constexpr size_t kCreatedAtColumn = 19;
 
@@ -135,7 +136,8 @@ std::vector<Param> ClientParams(const Client& c) {
           Int(c.dpop_bound_access_tokens ? 1 : 0),
           OptText(std::string(oauth::TlsSubjectKindName(c.tls_subject_kind))),
           OptText(c.tls_subject),
-          Int(c.tls_bound_tokens ? 1 : 0)};
+          Int(c.tls_bound_tokens ? 1 : 0),
+          OptText(std::string(oauth::SecurityProfileName(c.security_profile)))};
 }
 
 std::vector<Param> UpdateParams(const Client& c) {
@@ -181,6 +183,10 @@ Client RowToClient(const Row& r) {
   c.tls_subject_kind = oauth::ParseTlsSubjectKind(r.Str(27)).value_or(oauth::TlsSubjectKind::kNone);
   c.tls_subject = r.Str(28);
   c.tls_bound_tokens = r.Int(29) != 0;
+  // An unknown spelling reads as the strictest profile there is, never as none.
+  if (std::string p = r.Str(30); !p.empty()) {
+    c.security_profile = oauth::ParseSecurityProfile(p).value_or(oauth::SecurityProfile::kFapi2);
+  }
   return c;
 }
 

@@ -59,6 +59,7 @@ Client Sample(std::string id, std::string name = "PetStore", std::string host = 
   c.tls_subject_kind = oauth::TlsSubjectKind::kSanUri;
   c.tls_subject = "spiffe://example/c1";
   c.tls_bound_tokens = true;
+  c.security_profile = oauth::SecurityProfile::kFapi2;
   c.created_at = 100;
   c.updated_at = 200;
   return c;
@@ -93,6 +94,7 @@ void ExpectSame(const Client& a, const Client& b) {
   EXPECT_EQ(a.tls_subject_kind, b.tls_subject_kind);
   EXPECT_EQ(a.tls_subject, b.tls_subject);
   EXPECT_EQ(a.tls_bound_tokens, b.tls_bound_tokens);
+  EXPECT_EQ(a.security_profile, b.security_profile);
   EXPECT_EQ(a.created_at, b.created_at);
   EXPECT_EQ(a.updated_at, b.updated_at);
 }
@@ -170,7 +172,8 @@ TEST_P(ClientStoreContract, InsertLoadAndUpdateKeepEveryField) {
     changed.tls_subject_kind = oauth::TlsSubjectKind::kNone;  // cleared: NULL in the row
     changed.tls_subject.clear();
     changed.tls_bound_tokens = false;
-    changed.created_at = 999;  // not written by Update
+    changed.security_profile = oauth::SecurityProfile::kNone;  // NULL in the row
+    changed.created_at = 999;                                  // not written by Update
     changed.updated_at = 300;
     ASSERT_TRUE(In(db, [&](Tx& tx) -> Status {
       auto loaded = s.LoadForUpdate(tx, "c1");

@@ -1,5 +1,6 @@
 // refresh_token (RFC 6749 §6): rotation in one transaction with one winner; a rotated token
-// presented again revokes its family (RFC 9700 §4.14.2).
+// presented again revokes its family (RFC 9700 §4.14.2). Profile fapi2 clients keep their token
+// (no rotation, FAPI 2.0 §5.3.2.1).
 
 #include <algorithm>
 #include <boost/json/object.hpp>
@@ -118,13 +119,19 @@ class RefreshTokenGrant final : public Grant {
         outcome = scope.error();
         return {};
       }
+      // FAPI 2.0 §5.3.2.1 asks for no rotation, or rotation with a retry window: a fapi2
+      // client (always confidential, its token usable only with its private key or certificate)
+      // keeps its refresh token, which keeps its expiry (README "FAPI 2.0 profile").
+      const bool rotate = !c.IsFapi2();
       // The single winner of concurrent rotations: only one UPDATE finds the row active.
-      auto n = refresh_tokens.Rotate(tx, hash, now);
-      if (!n) return Fail(n.error());
-      if (!*n) {
-        if (auto v = refresh_tokens.RevokeFamily(tx, r.family_id, std::nullopt); !v) return v;
-        outcome = InvalidGrant("ERR12029", "The refresh token is no longer valid.");
-        return {};
+      if (rotate) {
+        auto n = refresh_tokens.Rotate(tx, hash, now);
+        if (!n) return Fail(n.error());
+        if (!*n) {
+          if (auto v = refresh_tokens.RevokeFamily(tx, r.family_id, std::nullopt); !v) return v;
+          outcome = InvalidGrant("ERR12029", "The refresh token is no longer valid.");
+          return {};
+        }
       }
       json::object extra;
       if (p.Has("csrf")) extra["csrf"] = std::string(p.Value("csrf"));
@@ -134,10 +141,14 @@ class RefreshTokenGrant final : public Grant {
       if (!m) return Fail(m.error());
       // The sign-in travels to the new token unchanged (OpenID Connect Core §12.2).
       SignIn sign_in{r.auth_time, r.sid, r.amr, r.acr, r.claims};
-      auto refresh = InsertRefresh(
-          refresh_tokens, tx, ctx.random(), now, ctx.settings().refresh_token_ttl, c, subject,
-          allowed, r.remember, r.family_id, hash, sign_in, ctx.dpop_jkt(), r.cert_thumbprint);
-      if (!refresh) return Fail(refresh.error());
+      std::string refresh(presented);
+      if (rotate) {
+        auto fresh = InsertRefresh(
+            refresh_tokens, tx, ctx.random(), now, ctx.settings().refresh_token_ttl, c, subject,
+            allowed, r.remember, r.family_id, hash, sign_in, ctx.dpop_jkt(), r.cert_thumbprint);
+        if (!fresh) return Fail(fresh.error());
+        refresh = std::move(*fresh);
+      }
       auto token = ctx.Deliver(c, *m, &tx);
       if (!token) return Fail(token.error());
       // §12.2: a new ID token with the original sub, auth_time, sid, acr and amr, a new iat, and
@@ -149,7 +160,7 @@ class RefreshTokenGrant final : public Grant {
       }
       out.access_token = std::move(*token);
       out.expires_in = ttl;
-      out.refresh_token = std::move(*refresh);
+      out.refresh_token = std::move(refresh);
       out.scope = JoinScope(*scope);
       out.remember = r.remember.empty() ? "N" : r.remember;
       return {};

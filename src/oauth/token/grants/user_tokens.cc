@@ -65,6 +65,13 @@ Result<std::string> IssueIdToken(GrantContext& ctx, GrantLookups& lookups, store
                                  std::string_view access_token) {
   auto alg = oidc::IdTokenAlg(c.id_token_signed_response_alg);
   if (!alg) return Fail(alg.error());
+  // FAPI 2.0 §5.4.1: never RS256 (registration fills in keys.algorithm for fapi2 clients; a row
+  // written by other means may still name none).
+  if (c.IsFapi2() && *alg == jose::Alg::kRS256) {
+    return Fail(Error::OAuth(500, "server_error",
+                             "A client of profile fapi2 needs idTokenSignedResponseAlg PS256, "
+                             "ES256 or EdDSA; its ID tokens are not signed with RS256."));
+  }
   const int64_t now = ctx.clock().Now();
   oidc::IdTokenFields f;
   f.issuer = ctx.settings().issuer;

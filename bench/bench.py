@@ -1103,7 +1103,8 @@ def run_dpop(b: Bench) -> None:
         cid, secret = client["clientId"], client["clientSecret"]
         st, _, data = request(port, "POST", f"/oauth2/client/{cid}/service/petstore",
                               json.dumps(["/v1/pets@get"]),
-                              {"Content-Type": "application/json", "Authorization": "Bearer " + admin})
+                              {"Content-Type": "application/json",
+                               "Authorization": "Bearer " + admin})
         if st >= 300:
             b.pending["DPoP"] = f"linking the client to the service: {st} {data[:150]!r}"
             return

@@ -44,7 +44,8 @@ def bound_token(api, client, cert=None, headers=None):
 def assert_refused(r, why):
     assert r.status_code == 401, (why, r.status_code, r.text)
     challenge = r.headers.get("WWW-Authenticate", "")
-    assert challenge.startswith("Bearer ") and 'error="invalid_token"' in challenge, (why, challenge)
+    assert challenge.startswith("Bearer "), (why, challenge)
+    assert 'error="invalid_token"' in challenge, (why, challenge)
 
 
 def test_own_listener_refuses_a_token_over_another_certificate(tmp_path, pki):  # noqa: F811
@@ -88,8 +89,8 @@ class MtlsGateway(NginxProcess):
 
     def __init__(self, pki, portcullis_port):  # noqa: F811
         if not os.path.exists(NGINX) and not shutil.which("nginx"):
-            skip_unless_available("nginx",
-                                  "nginx is not installed (scripts/deps.sh test installs nginx-light)")
+            skip_unless_available(
+                "nginx", "nginx is not installed (scripts/deps.sh test installs nginx-light)")
         self.tmp = tempfile.mkdtemp(prefix="portcullis-mtls-gateway-")
         os.chmod(self.tmp, 0o755)
         root = os.path.join(self.tmp, "static")

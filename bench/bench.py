@@ -12,7 +12,8 @@ Environment (all optional):
   BENCH_QUICK=1          smoke run: 2 s runs, 1 and 16 connections, results to a temp folder
   BENCH_CONNS=1,16,64,256
   BENCH_OPENSSL_SECONDS=3, BENCH_OPENSSL_REPEAT=3   openssl speed per figure; best of N rounds
-  BENCH_ONLY=group,...   startup, refs, memory, cc, store, pg (default: all)
+  BENCH_ONLY=group,...   startup, refs, memory, cc, dpop, store, pg (default: all)
+  BENCH_DPOP_PROOFS=24000  DPoP proofs made before each DPoP run (8000 with BENCH_QUICK=1)
   BENCH_BINARY=build/release/portcullis
   BENCH_RESULTS_DIR=bench/results
   BENCH_MAX_MINUTES=80   hard bound: runs that would start later are skipped and reported so
@@ -391,7 +392,7 @@ class Bench:
         if rate_from_ok:
             done = w.get("ok", 0)
             span = w.get("elapsed_us", 0) / 1e6 or dur
-            if script == "pool.lua":
+            if script in ("pool.lua", "dpop.lua"):
                 dur = span  # the pool lasted this long; wrk's -d is only an upper bound
         else:
             done = w["requests"]
@@ -995,6 +996,202 @@ def run_cc(b: Bench, alg: str) -> None:
         srv.stop()
 
 
+# ---------------------------------------------------------------------------------------------
+# DPoP (RFC 9449): client_credentials and GET /oauth2/verify with proofs, each next to its plain
+# counterpart on the same server, in the same run.
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _make_proofs(args: tuple) -> list[str]:
+    """Worker (a separate process): `count` ES256 proofs with the key in `pem`, each its own jti."""
+    pem, header, htm, htu, ath, iat, count = args
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+    key = serialization.load_pem_private_key(pem, password=None)
+    out = []
+    for _ in range(count):
+        claims = {"jti": secrets.token_urlsafe(12), "htm": htm, "htu": htu, "iat": iat}
+        if ath:
+            claims["ath"] = ath
+        signing_input = header + "." + b64url(json.dumps(claims, separators=(",", ":")).encode())
+        r, s_ = decode_dss_signature(key.sign(signing_input.encode(), ec.ECDSA(hashes.SHA256())))
+        out.append(signing_input + "." + b64url(r.to_bytes(32, "big") + s_.to_bytes(32, "big")))
+    return out
+
+
+class DpopKey:
+    """The bench client's DPoP key (P-256), made with the `cryptography` package: no Portcullis
+    code signs the proofs."""
+
+    def __init__(self) -> None:
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        self.key = ec.generate_private_key(ec.SECP256R1())
+        self.pem = self.key.private_bytes(serialization.Encoding.PEM,
+                                          serialization.PrivateFormat.PKCS8,
+                                          serialization.NoEncryption())
+        n = self.key.public_key().public_numbers()
+        self.jwk = {"crv": "P-256", "kty": "EC", "x": b64url(n.x.to_bytes(32, "big")),
+                    "y": b64url(n.y.to_bytes(32, "big"))}
+        canonical = json.dumps(self.jwk, separators=(",", ":"), sort_keys=True)
+        self.jkt = b64url(hashlib.sha256(canonical.encode()).digest())  # RFC 7638
+        self.header = b64url(json.dumps({"typ": "dpop+jwt", "alg": "ES256", "jwk": self.jwk},
+                                        separators=(",", ":")).encode())
+
+    def proofs(self, n: int, htm: str, htu: str, token: str | None = None) -> list[str]:
+        """n fresh proofs (iat now, unique jti), made on two processes."""
+        ath = b64url(hashlib.sha256(token.encode()).digest()) if token else None
+        iat = int(time.time())
+        parts = [n // 2, n - n // 2]
+        with concurrent.futures.ProcessPoolExecutor(2) as ex:
+            chunks = ex.map(_make_proofs, [(self.pem, self.header, htm, htu, ath, iat, k)
+                                           for k in parts])
+            return [p for c in chunks for p in c]
+
+
+def write_pool(b: Bench, name: str, lines: list[str]) -> str:
+    path = os.path.join(b.tmp, name)
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return path
+
+
+def run_dpop(b: Bench) -> None:
+    """client_credentials ES256 with and without a DPoP proof, and GET /oauth2/verify with a
+    DPoP-bound token and its proof against a bearer token: each pair at each connection count,
+    one right after the other (the order flips from point to point), with the same wrk script
+    (dpop.lua) and the same number of requests, so the ratio is like for like."""
+    n = int(os.environ.get("BENCH_DPOP_PROOFS", "8000" if b.s.quick else "24000"))
+    d = os.path.join(b.tmp, "dpop")
+    os.makedirs(d)
+    srv = Server(b, "dpop", "ES256", f"sqlite:{d}/portcullis.db").start()
+    tgt = "portcullis-sqlite"
+    try:
+        fx = Fixture(b, srv)
+        ok, why = fx.token_endpoint_works()
+        if not ok:
+            b.pending["DPoP"] = f"POST /oauth2/token: {why}"
+            return
+        port = srv.port
+        st, _, data = form(port, "/oauth2/token", {"grant_type": "client_credentials",
+                                                   "scope": "portal.w portal.r"},
+                           basic(BOOT_ID, BOOT_SECRET))
+        admin = jbody(data).get("access_token")
+        # A service with one endpoint, and a client linked to it (scope pets.r).
+        steps = [("POST", "/oauth2/service", {
+                     "serviceId": "petstore", "serviceType": "openapi", "serviceName": "Pet Store",
+                     "serviceDesc": "pets", "scope": "pets.r", "ownerId": "admin",
+                     "host": "lightapi.net"}),
+                 ("POST", "/oauth2/service/petstore/endpoint", [
+                     {"endpoint": "/v1/pets@get", "operation": "listPets", "scope": "pets.r"}]),
+                 ("POST", "/oauth2/client", {
+                     "clientType": "trusted", "clientProfile": "service", "clientName": "bench",
+                     "clientDesc": "bench", "host": "h", "ownerId": "admin", "scope": "other.r"})]
+        client = None
+        for method, path, body in steps:
+            st, _, data = request(port, method, path, json.dumps(body),
+                                  {"Content-Type": "application/json",
+                                   "Authorization": "Bearer " + (admin or "")})
+            if st >= 300:
+                b.pending["DPoP"] = f"{method} {path}: {st} {data[:150]!r}"
+                return
+            if path == "/oauth2/client":
+                client = jbody(data)
+        cid, secret = client["clientId"], client["clientSecret"]
+        st, _, data = request(port, "POST", f"/oauth2/client/{cid}/service/petstore",
+                              json.dumps(["/v1/pets@get"]),
+                              {"Content-Type": "application/json",
+                               "Authorization": "Bearer " + admin})
+        if st >= 300:
+            b.pending["DPoP"] = f"linking the client to the service: {st} {data[:150]!r}"
+            return
+        auth = basic(cid, secret)
+        meta = jbody(request(port, "GET", "/.well-known/oauth-authorization-server")[2])
+        token_htu = meta.get("token_endpoint") or f"http://127.0.0.1:{port}/oauth2/token"
+        key = DpopKey()
+        cc_body = urllib.parse.urlencode({"grant_type": "client_credentials"})
+        hdr = {"Content-Type": "application/x-www-form-urlencoded", "Authorization": auth}
+        st, _, data = request(port, "POST", "/oauth2/token", cc_body,
+                              dict(hdr, DPoP=key.proofs(1, "POST", token_htu)[0]))
+        got = jbody(data)
+        if st != 200 or got.get("token_type") != "DPoP":
+            b.pending["DPoP"] = f"client_credentials with a proof: {st} {data[:150]!r}"
+            return
+        bound = got["access_token"]
+        st, _, data = request(port, "POST", "/oauth2/token", cc_body, hdr)
+        bearer = jbody(data).get("access_token")
+        # GET /oauth2/verify as the nginx example calls it; the proof's htu is the public URI.
+        htu = "https://api.example.com/v1/pets"
+        gateway = ("X-Original-Method: GET\nX-Original-URI: /v1/pets\nX-Service-Id: petstore\n"
+                   "X-Forwarded-Proto: https\nX-Forwarded-Host: api.example.com")
+        vh = {k: v for k, v in (line.split(": ", 1) for line in gateway.split("\n"))}
+        checks = [("verify", dict(vh, Authorization="Bearer " + bearer), 204),
+                  ("verify DPoP", dict(vh, Authorization="DPoP " + bound,
+                                       DPoP=key.proofs(1, "GET", htu, bound)[0]), 204)]
+        for what, h, want in checks:
+            st, _, data = request(port, "GET", "/oauth2/verify", None, h)
+            if st != want:
+                b.pending["DPoP"] = f"{what}: GET /oauth2/verify answered {st} {data[:150]!r}"
+                return
+        b.facts["dpop"] = {"proofs_per_run": n, "proof_alg": "ES256", "token_alg": "ES256",
+                           "verify_replay_capacity": 100000}
+        cc = {"BENCH_METHOD": "POST", "BENCH_PATH": "/oauth2/token", "BENCH_BODY": cc_body,
+              "BENCH_CTYPE": "application/x-www-form-urlencoded", "BENCH_AUTH": auth,
+              "BENCH_EXPECT": "200"}
+        vf = {"BENCH_METHOD": "GET", "BENCH_PATH": "/oauth2/verify", "BENCH_HEADERS": gateway,
+              "BENCH_EXPECT": "204"}
+        plain_pool = write_pool(b, "plain.pool", ["-"] * n)
+        for i, c in enumerate(b.s.conns):
+            pairs = [
+                ("client_credentials ES256 (pooled)", "/oauth2/token", dict(cc),
+                 lambda: plain_pool, ""),
+                ("client_credentials ES256 DPoP", "/oauth2/token", dict(cc),
+                 lambda: write_pool(b, "cc.pool", key.proofs(n, "POST", token_htu)), "DPoP"),
+                ("verify", "/oauth2/verify", dict(vf, BENCH_AUTH="Bearer " + bearer),
+                 lambda: plain_pool, ""),
+                ("verify DPoP", "/oauth2/verify", dict(vf, BENCH_AUTH="DPoP " + bound),
+                 lambda: write_pool(b, "verify.pool", key.proofs(n, "GET", htu, bound)), "DPoP"),
+            ]
+            for k in (0, 2):
+                pair = pairs[k:k + 2]
+                if i % 2:
+                    pair.reverse()  # neither side always runs first
+                for op, path, env, make_pool, header in pair:
+                    # Made right before the run: iat is fresh (well inside the 60 s window).
+                    env.update({"BENCH_POOL_FILE": make_pool(), "BENCH_POOL_HEADER": header})
+                    b.wrk(op, tgt, port, path, c, [srv.pid], script="dpop.lua", env=env,
+                          rate_from_ok=True)
+    finally:
+        srv.stop()
+
+
+def dpop_ratio_lines(runs: list[dict]) -> list[str]:
+    """DPoP against its plain counterpart at each connection count (req/s and server CPU per
+    request)."""
+    sq = "portcullis-sqlite"
+    lines = []
+    for dop, plain, name in (("client_credentials ES256 DPoP", "client_credentials ES256 (pooled)",
+                              "client_credentials ES256 with DPoP (ES256 proof)"),
+                             ("verify DPoP", "verify", "GET /oauth2/verify with DPoP")):
+        for r in sorted((x for x in runs if x["op"] == dop and x["target"] == sq),
+                        key=lambda x: x["conns"]):
+            p = at(runs, plain, r["conns"], sq)
+            if not p or not p["rps"]:
+                continue
+            line = (f"{name}, c={r['conns']}: {r['rps']:,.0f} vs {p['rps']:,.0f} req/s plain = "
+                    f"{r['rps'] / p['rps']:.2f}×")
+            if r["req_per_cpu_s"] and p["req_per_cpu_s"]:
+                line += (f"; server CPU per request {1e6 / r['req_per_cpu_s']:.0f} vs "
+                         f"{1e6 / p['req_per_cpu_s']:.0f} µs = "
+                         f"{p['req_per_cpu_s'] / r['req_per_cpu_s']:.2f}×")
+            line += f"; p50 {r['p50_ms']:.2f} vs {p['p50_ms']:.2f} ms"
+            lines.append(line)
+    return lines
+
+
 def run_store(b: Bench, kind: str, store: str) -> None:
     """Store writes: authorization-code redemption and refresh rotation (ES256 signing)."""
     srv = Server(b, f"store-{kind}", "ES256", store).start()
@@ -1539,6 +1736,7 @@ def other_ratios(res: dict) -> list[str]:
     if pg and sl:
         lines.append(f"refresh rotation: SQLite {sl['rps']:,.0f}/s (c={sl['conns']}), "
                      f"PostgreSQL {pg['rps']:,.0f}/s (c={pg['conns']})")
+    lines += dpop_ratio_lines(runs)
     return lines
 
 
@@ -1551,11 +1749,23 @@ OP_ORDER = [
     "authorization request, signed in (postgres)", "authorization_code (postgres)",
     "refresh rotation (sqlite)",
     "refresh rotation (postgres)", "introspection RS256", "introspection ES256",
-    "introspection EdDSA", "JWKS GET", "metadata GET", "nginx static JSON",
-    "peer client_credentials",
+    "introspection EdDSA", "JWKS GET", "metadata GET",
+    "client_credentials ES256 (pooled)", "client_credentials ES256 DPoP", "verify", "verify DPoP",
+    "nginx static JSON", "peer client_credentials",
 ]
 
 OP_TEXT = {
+    "client_credentials ES256 (pooled)": "client_credentials, ES256 token, through wrk/dpop.lua "
+        "without a proof: the plain counterpart of the DPoP run (same script, same number of "
+        "requests, rate over the time the pool lasted)",
+    "client_credentials ES256 DPoP": "the same with a DPoP header (ES256 proof made before the "
+        "run, unique jti): a DPoP-bound ES256 token (cnf.jkt); each proof's jti is recorded in the "
+        "store against replay",
+    "verify": "GET /oauth2/verify as the nginx example calls it (X-Original-*, X-Service-Id), "
+        "Bearer ES256 token, endpoint scope check; 204 expected",
+    "verify DPoP": "the same with a DPoP-bound token (Authorization: DPoP) and a fresh proof "
+        "per request (htm GET, htu from X-Forwarded-*, ath); each jti goes into the in-process "
+        "replay cache",
     "client_credentials RS256": "POST /oauth2/token grant_type=client_credentials, Basic auth, "
                                 "keep-alive; RS256 (RSA-2048) JWT",
     "client_credentials ES256": "the same, ES256 (P-256)",
@@ -1884,6 +2094,8 @@ def main() -> int:
         if s.wants("cc") and not base:
             for alg in ALGS:
                 run_cc(b, alg)
+        if s.wants("dpop") and not base:
+            run_dpop(b)
         if s.wants("store") and not base:
             d = os.path.join(tmp, "store-sqlite")
             os.makedirs(d)

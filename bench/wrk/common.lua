@@ -38,6 +38,15 @@ function M.nthreads()
   return tonumber(os.getenv("BENCH_THREADS") or "1")
 end
 
+-- BENCH_HEADERS: extra request headers, "Name: value" lines separated by newlines; added to `t`.
+function M.extra_headers(t)
+  for line in (os.getenv("BENCH_HEADERS") or ""):gmatch("[^\n]+") do
+    local name, value = line:match("^([^:]+):%s*(.*)$")
+    if name then t[name] = value end
+  end
+  return t
+end
+
 local function num(v) return tonumber(v) or 0 end
 
 -- done(): one JSON line with wrk's own figures plus what the scripts counted.

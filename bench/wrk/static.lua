@@ -1,5 +1,6 @@
 -- One fixed request, built once by wrk (the cheapest load for the client).
 -- Env: BENCH_METHOD (GET), BENCH_BODY, BENCH_CTYPE, BENCH_AUTH (Authorization header value),
+--      BENCH_HEADERS (more headers, "Name: value" lines),
 --      BENCH_CLOSE=1 (Connection: close: a new TCP connection per request),
 --      BENCH_EXPECT=STATUS: count responses by status (parses every response: costs the
 --      client a little, so only used where the status itself is the point, e.g. 401).
@@ -12,6 +13,7 @@ local ctype = os.getenv("BENCH_CTYPE")
 if ctype and ctype ~= "" then wrk.headers["Content-Type"] = ctype end
 local auth = os.getenv("BENCH_AUTH")
 if auth and auth ~= "" then wrk.headers["Authorization"] = auth end
+common.extra_headers(wrk.headers)
 if os.getenv("BENCH_CLOSE") == "1" then wrk.headers["Connection"] = "close" end
 
 local expect = tonumber(os.getenv("BENCH_EXPECT") or "")

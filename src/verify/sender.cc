@@ -6,14 +6,10 @@
 #include <strings.h>
 
 #include <algorithm>
-#include <cctype>
 
-#include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
 #include "common/encoding.h"
-#include "jose/key.h"
 #include "jose/ossl.h"
 
 namespace portcullis::verify {
@@ -21,8 +17,6 @@ namespace {
 
 namespace json = boost::json;
 
-constexpr size_t kMaxProofBytes = 8 * 1024;
-constexpr size_t kMaxJtiBytes = 256;
 constexpr size_t kMaxCertificateBytes = 16 * 1024;
 
 std::string_view Str(const json::string& s) { return {s.data(), s.size()}; }
@@ -42,63 +36,11 @@ bool SameString(std::string_view a, std::string_view b) {
   return diff == 0;
 }
 
-std::optional<int64_t> IntOf(const json::value* v) {
-  if (v == nullptr) return std::nullopt;
-  if (v->is_int64()) return v->get_int64();
-  if (v->is_uint64() && v->get_uint64() <= uint64_t(INT64_MAX)) {
-    return static_cast<int64_t>(v->get_uint64());
-  }
-  if (v->is_double() && v->get_double() > -9e15 && v->get_double() < 9e15) {
-    return static_cast<int64_t>(v->get_double());
-  }
-  return std::nullopt;
-}
-
-const json::string* StringMember(const json::object& o, std::string_view name) {
-  const json::value* v = o.if_contains(name);
-  return v != nullptr && v->is_string() ? &v->get_string() : nullptr;
-}
-
 int HexVal(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
-}
-
-bool Unreserved(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '.' || c == '_' || c == '~';
-}
-
-char Lower(char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; }
-
-// RFC 3986 §5.2.4.
-std::string RemoveDotSegments(std::string_view in) {
-  std::vector<std::string_view> out;
-  bool trailing = false;
-  size_t i = 0;
-  while (i < in.size()) {
-    size_t j = in.find('/', i + 1);
-    std::string_view seg = in.substr(i, j == std::string_view::npos ? in.npos : j - i);
-    // seg starts with '/'
-    std::string_view name = seg.substr(1);
-    trailing = false;
-    if (name == ".") {
-      trailing = true;
-    } else if (name == "..") {
-      if (!out.empty()) out.pop_back();
-      trailing = true;
-    } else {
-      out.push_back(seg);
-    }
-    if (j == std::string_view::npos) break;
-    i = j;
-  }
-  std::string path;
-  for (auto s : out) path += s;
-  if (trailing || path.empty()) path += "/";
-  return path;
 }
 
 SenderRefusal Proof(std::string reason, std::string description) {
@@ -119,95 +61,31 @@ std::optional<SenderRefusal> CheckProof(std::string_view jkt, std::string_view t
   if (!p.proof || p.proof->empty()) {
     return Proof("dpop_proof_missing", "A DPoP proof is required for this token.");
   }
-  std::string_view proof = *p.proof;
-  // Several DPoP header fields (joined with ",") or a value that is no compact JWS.
-  if (proof.find(',') != proof.npos) {
+  // Several DPoP header fields arrive joined with "," (never part of a compact JWS).
+  if (p.proof->find(',') != std::string_view::npos) {
     return Proof("dpop_proof_multiple", "Exactly one DPoP header is allowed.");
   }
-  if (proof.size() > kMaxProofBytes) return Proof("dpop_proof_malformed", "Proof too large.");
-  size_t d1 = proof.find('.');
-  size_t d2 = d1 == proof.npos ? proof.npos : proof.find('.', d1 + 1);
-  if (d2 == proof.npos || proof.find('.', d2 + 1) != proof.npos) {
-    return Proof("dpop_proof_malformed", "The proof is not a compact JWS.");
+  // RFC 9449 §4.3 checks 2-9, 11, 12 (ath).
+  jose::dpop::ProofCheck check;
+  check.method = p.method;
+  check.uri = p.htu;
+  check.access_token = token;
+  check.algorithms = policy.algorithms;
+  check.window_seconds = policy.window_seconds;
+  check.now = now;
+  auto checked = jose::dpop::CheckProof(*p.proof, check);
+  if (!checked) {
+    return Proof(std::string(jose::dpop::FaultReason(checked.error().fault)),
+                 std::move(checked.error().description));
   }
-  auto header_text = Base64UrlDecode(proof.substr(0, d1));
-  auto payload_text = Base64UrlDecode(proof.substr(d1 + 1, d2 - d1 - 1));
-  auto signature = Base64UrlDecode(proof.substr(d2 + 1));
-  if (!header_text || !payload_text || !signature) {
-    return Proof("dpop_proof_malformed", "The proof is not base64url.");
-  }
-  boost::system::error_code ec;
-  json::value hv = json::parse(*header_text, ec);
-  if (ec || !hv.is_object()) return Proof("dpop_proof_malformed", "The proof header is not JSON.");
-  json::value pv = json::parse(*payload_text, ec);
-  if (ec || !pv.is_object()) return Proof("dpop_proof_malformed", "The proof body is not JSON.");
-  const json::object& header = hv.get_object();
-  const json::object& claims = pv.get_object();
-
-  // RFC 9449 §4.3 checks 4-7.
-  const json::string* typ = StringMember(header, "typ");
-  if (typ == nullptr || typ->size() != 8 || strncasecmp(typ->data(), "dpop+jwt", 8) != 0) {
-    return Proof("dpop_wrong_type", "The proof typ must be dpop+jwt.");
-  }
-  const json::string* alg_name = StringMember(header, "alg");
-  std::optional<jose::Alg> alg = alg_name ? jose::ParseAlg(Str(*alg_name)) : std::nullopt;
-  if (!alg || std::find(policy.algorithms.begin(), policy.algorithms.end(), *alg) ==
-                  policy.algorithms.end()) {
-    return Proof("dpop_alg_not_allowed", "The proof alg is not allowed.");
-  }
-  if (header.contains("crit")) return Proof("dpop_proof_malformed", "crit is not supported.");
-  const json::value* jwk_value = header.if_contains("jwk");
-  if (jwk_value == nullptr || !jwk_value->is_object()) {
-    return Proof("dpop_jwk_missing", "The proof header has no jwk.");
-  }
-  const json::object& jwk = jwk_value->get_object();
-  for (const char* priv : {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}) {
-    if (jwk.contains(priv)) return Proof("dpop_jwk_private", "The proof jwk holds a private key.");
-  }
-  auto key = jose::Key::FromJwk(jwk);
-  if (!key || !key->Supports(*alg)) {
-    return Proof("dpop_jwk_invalid", "The proof jwk is not a usable key for its alg.");
-  }
-  std::string_view input = proof.substr(0, d2);
-  if (!jose::internal::VerifyWith(nullptr, key->get(), *alg, input, *signature)) {
-    return Proof("dpop_bad_signature", "The proof signature does not verify.");
-  }
-
-  // Check 8-11: method, URI, time, the token hash.
-  const json::string* htm = StringMember(claims, "htm");
-  if (htm == nullptr || Str(*htm) != p.method) {
-    return Proof("dpop_htm_mismatch", "The proof htm does not match the request method.");
-  }
-  const json::string* htu = StringMember(claims, "htu");
-  auto want = NormalizeHtu(p.htu);
-  if (!want) return Proof("dpop_htu_unknown", "The request URI is not known to the verifier.");
-  auto got = htu ? NormalizeHtu(Str(*htu)) : std::nullopt;
-  if (!got || *got != *want) {
-    return Proof("dpop_htu_mismatch", "The proof htu does not match the request URI.");
-  }
-  auto iat = IntOf(claims.if_contains("iat"));
-  if (!iat) return Proof("dpop_proof_malformed", "The proof has no numeric iat.");
-  if (*iat < now - policy.window_seconds || *iat > now + policy.window_seconds) {
-    return Proof("dpop_stale", "The proof iat is outside the accepted window.");
-  }
-  const json::string* jti = StringMember(claims, "jti");
-  if (jti == nullptr || jti->empty() || jti->size() > kMaxJtiBytes) {
-    return Proof("dpop_proof_malformed", "The proof needs a jti (at most 256 bytes).");
-  }
-  const json::string* ath = StringMember(claims, "ath");
-  if (ath == nullptr || !SameString(Str(*ath), Sha256B64(token))) {
-    return Proof("dpop_ath_mismatch", "The proof ath does not match the access token.");
-  }
-  // Check 12: the token is bound to this key.
-  auto thumbprint = JwkThumbprint(jwk);
-  if (!thumbprint || !SameString(*thumbprint, jkt)) {
+  // §7.1: the token is bound to this key.
+  if (!SameString(checked->jkt, jkt)) {
     return DpopToken("dpop_key_mismatch", "The token is bound to another key.");
   }
   // Last, so that only proofs that passed everything occupy the cache.
   // Scoped by key: one client's jtis cannot collide with another's.
-  std::string replay_key = *thumbprint + ":";
-  replay_key += Str(*jti);
-  switch (replay.Insert(replay_key, *iat + policy.window_seconds, now)) {
+  std::string replay_key = checked->jkt + ":" + checked->jti;
+  switch (replay.Insert(replay_key, checked->iat + policy.window_seconds, now)) {
     case ReplayCache::Outcome::kFresh:
       return std::nullopt;
     case ReplayCache::Outcome::kReplay:
@@ -219,33 +97,6 @@ std::optional<SenderRefusal> CheckProof(std::string_view jkt, std::string_view t
 }
 
 }  // namespace
-
-std::optional<std::string> JwkThumbprint(const json::object& jwk) {
-  const json::string* kty = StringMember(jwk, "kty");
-  if (kty == nullptr) return std::nullopt;
-  std::vector<const char*> members;
-  if (Str(*kty) == "RSA") {
-    members = {"e", "kty", "n"};
-  } else if (Str(*kty) == "EC") {
-    members = {"crv", "kty", "x", "y"};
-  } else if (Str(*kty) == "OKP") {
-    members = {"crv", "kty", "x"};
-  } else {
-    return std::nullopt;
-  }
-  std::string canonical = "{";
-  for (const char* name : members) {
-    const json::string* v = StringMember(jwk, name);
-    if (v == nullptr) return std::nullopt;
-    if (canonical.size() > 1) canonical += ',';
-    canonical += '"';
-    canonical += name;
-    canonical += "\":";
-    canonical += json::serialize(*v);
-  }
-  canonical += '}';
-  return Sha256B64(canonical);
-}
 
 std::optional<std::string> CertificateThumbprint(std::string_view certificate) {
   while (!certificate.empty() && (certificate.front() == ' ' || certificate.front() == '\t')) {
@@ -305,73 +156,6 @@ std::optional<std::string> CertificateThumbprint(std::string_view certificate) {
     return std::nullopt;
   }
   return Sha256B64(der);
-}
-
-std::optional<std::string> NormalizeHtu(std::string_view uri) {
-  if (size_t hash = uri.find('#'); hash != uri.npos) uri = uri.substr(0, hash);
-  if (size_t q = uri.find('?'); q != uri.npos) uri = uri.substr(0, q);
-  size_t colon = uri.find("://");
-  if (colon == uri.npos) return std::nullopt;
-  std::string scheme;
-  for (char c : uri.substr(0, colon)) scheme += Lower(c);
-  if (scheme != "http" && scheme != "https") return std::nullopt;
-  std::string_view rest = uri.substr(colon + 3);
-  size_t slash = rest.find('/');
-  std::string_view authority = rest.substr(0, slash);
-  std::string_view path = slash == rest.npos ? std::string_view("/") : rest.substr(slash);
-  if (authority.empty() || authority.find('@') != authority.npos) return std::nullopt;
-  std::string host;
-  std::string_view port;
-  if (authority.front() == '[') {
-    size_t close = authority.find(']');
-    if (close == authority.npos) return std::nullopt;
-    for (char c : authority.substr(0, close + 1)) host += Lower(c);
-    std::string_view after = authority.substr(close + 1);
-    if (!after.empty()) {
-      if (after.front() != ':') return std::nullopt;
-      port = after.substr(1);
-    }
-  } else {
-    size_t c = authority.rfind(':');
-    for (char ch : authority.substr(0, c)) host += Lower(ch);
-    if (c != authority.npos) port = authority.substr(c + 1);
-  }
-  if (host.empty() || host == "[]") return std::nullopt;
-  for (char c : port) {
-    if (c < '0' || c > '9') return std::nullopt;
-  }
-  while (port.size() > 1 && port.front() == '0') port.remove_prefix(1);
-  if ((scheme == "http" && port == "80") || (scheme == "https" && port == "443")) port = {};
-  // Percent-encodings: unreserved characters decoded, others with upper-case hex.
-  std::string p;
-  for (size_t i = 0; i < path.size(); ++i) {
-    char c = path[i];
-    if (c == '%') {
-      if (i + 2 >= path.size() || HexVal(path[i + 1]) < 0 || HexVal(path[i + 2]) < 0) {
-        return std::nullopt;
-      }
-      char decoded = char(HexVal(path[i + 1]) * 16 + HexVal(path[i + 2]));
-      if (Unreserved(decoded)) {
-        p += decoded;
-      } else {
-        p += '%';
-        p += static_cast<char>(std::toupper(static_cast<unsigned char>(path[i + 1])));
-        p += static_cast<char>(std::toupper(static_cast<unsigned char>(path[i + 2])));
-      }
-      i += 2;
-    } else if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) {
-      return std::nullopt;
-    } else {
-      p += c;
-    }
-  }
-  std::string out = scheme + "://" + host;
-  if (!port.empty()) {
-    out += ':';
-    out += port;
-  }
-  out += RemoveDotSegments(p);
-  return out;
 }
 
 ReplayCache::Outcome ReplayCache::Insert(std::string_view jti, int64_t expires_at, int64_t now) {

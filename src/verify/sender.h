@@ -22,23 +22,19 @@
 #include <boost/json/object.hpp>
 
 #include "jose/alg.h"
+#include "jose/dpop.h"
 
 namespace portcullis::verify {
 
-// RFC 7638 thumbprint (base64url SHA-256 of the required members, sorted, no whitespace) of an
-// RSA, EC or OKP public JWK; nullopt when a required member is missing or not a string.
-std::optional<std::string> JwkThumbprint(const boost::json::object& jwk);
+// The DPoP proof checker is jose/dpop.h, shared with the token endpoint.
+using jose::dpop::JwkThumbprint;  // RFC 7638, nullopt for an unusable JWK
 
 // base64url(SHA-256(DER)) of an X.509 certificate (RFC 8705 §3.1) given as DER, PEM, PEM
 // percent-encoded (nginx $ssl_client_escaped_cert) or an RFC 9440 Client-Cert value
 // (":base64-DER:"). nullopt when it is none of these or does not parse as a certificate.
 std::optional<std::string> CertificateThumbprint(std::string_view certificate);
 
-// RFC 9449 §4.3 check 9: the URI without query and fragment, with syntax- and scheme-based
-// normalisation (RFC 3986 §6.2.2, §6.2.3): lower-case scheme and host, no default port, an
-// empty path as "/", percent-encodings upper-case and unreserved characters decoded, dot
-// segments removed. nullopt unless it is an absolute http:// or https:// URI without userinfo.
-std::optional<std::string> NormalizeHtu(std::string_view uri);
+using jose::dpop::NormalizeHtu;  // RFC 9449 §4.3 check 9
 
 // jtis of accepted DPoP proofs, kept until their iat window has passed, so that each proof is
 // used once per process (RFC 9449 §11.1). Bounded: when full of unexpired entries, new proofs

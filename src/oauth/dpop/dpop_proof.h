@@ -1,11 +1,12 @@
 #pragma once
 // DPoP proofs (RFC 9449, OAuth 2.0 Demonstrating Proof of Possession), server side.
 //
-// ProofValidator checks one proof as RFC 9449 §4.3 lists, except the replay check: that needs
-// the shared store, so the caller remembers the returned jti (with the key's thumbprint) until
-// ReplayExpiry and refuses the proof when it was already known. Nonces (§8) are stateless: an
-// HMAC of a time slot under a key derived from the master key, so every instance that shares
-// the master key accepts every other instance's nonces and nothing is stored.
+// ProofValidator checks one proof as RFC 9449 §4.3 lists (the JWT itself with
+// jose::dpop::CheckProof, which GET /oauth2/verify and libportcullis-verify use too), except the
+// replay check: that needs the shared store, so the caller remembers the returned jti (with the
+// key's thumbprint) until ReplayExpiry and refuses the proof when it was already known. Nonces (§8)
+// are stateless: an HMAC of a time slot under a key derived from the master key, so every instance
+// that shares the master key accepts every other instance's nonces and nothing is stored.
 //
 // Thread-safety: a ProofValidator is immutable after construction; Validate, CurrentNonce and
 // NonceValid may be called from any thread. It borrows the Clock, which must outlive it.
@@ -22,14 +23,18 @@
 #include "common/error.h"
 #include "common/secret.h"
 #include "jose/alg.h"
+#include "jose/dpop.h"
 
 namespace portcullis::oauth::dpop {
 
 inline constexpr std::string_view kInvalidProof = "invalid_dpop_proof";  // RFC 9449 §5, §7.1
 inline constexpr std::string_view kUseNonce = "use_dpop_nonce";          // RFC 9449 §8, §9
-// Upper bounds on what a proof may carry, so a hostile header costs little.
-inline constexpr size_t kMaxProofBytes = 8 * 1024;
-inline constexpr size_t kMaxJtiBytes = 256;
+// The proof checker itself is jose/dpop.h, shared with the verifying side (verify/sender.h).
+using jose::dpop::AccessTokenHash;  // base64url(SHA-256(access_token)), the `ath` claim
+using jose::dpop::JwkThumbprint;    // RFC 7638, nullopt for an unusable JWK
+using jose::dpop::kMaxJtiBytes;
+using jose::dpop::kMaxProofBytes;
+using jose::dpop::NormalizeHtu;  // RFC 9449 §4.3 check 9
 
 struct Settings {
   // Accepted proof algorithms (dpop_signing_alg_values_supported). Only asymmetric ones exist in
@@ -63,18 +68,6 @@ struct Expected {
   // at the token endpoint, where the proof must carry no `ath`.
   std::optional<std::string_view> access_token;
 };
-
-// RFC 7638 thumbprint (SHA-256, base64url) of a public JWK: the required members of its kty
-// (RSA: e kty n; EC: crv kty x y; OKP: crv kty x) in lexicographic order. Fails on another kty or
-// a missing member.
-Result<std::string> JwkThumbprint(const boost::json::object& jwk);
-
-// base64url(SHA-256(access_token)): the `ath` claim (RFC 9449 §4.2).
-std::string AccessTokenHash(std::string_view access_token);
-
-// `uri` without query and fragment, scheme and host lower-cased and a default port dropped
-// (RFC 3986 §6.2.2, §6.2.3), for comparing htu (RFC 9449 §4.3 item 9).
-std::string NormalizeHtu(std::string_view uri);
 
 class ProofValidator {
  public:

@@ -1,0 +1,136 @@
+// The one DPoP proof checker (jose/dpop.h): each RFC 9449 §4.3 check refuses with its own fault,
+// so both callers (the token endpoint and the verifying side) can tell the client why.
+
+#include "jose/dpop.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "jose/jws_testing.h"
+#include "jose/key.h"
+
+namespace portcullis::jose::dpop {
+namespace {
+
+namespace json = boost::json;
+constexpr int64_t kNow = 1'700'000'000;
+constexpr std::string_view kUri = "https://rs.example/v1/pets";
+constexpr Alg kAlgs[] = {Alg::kES256, Alg::kEdDSA};
+
+class DpopCheckTest : public ::testing::Test {
+ protected:
+  json::object Jwk() const { return *key_.ToPublicJwk("", Alg::kES256); }
+  json::object Header() const {
+    return json::object{{"typ", "dpop+jwt"}, {"alg", "ES256"}, {"jwk", Jwk()}};
+  }
+  json::object Claims() const {
+    return json::object{{"jti", "j-1"},
+                        {"htm", "GET"},
+                        {"htu", kUri},
+                        {"iat", kNow},
+                        {"ath", AccessTokenHash("tok")}};
+  }
+  std::string Sign(const json::object& h, const json::object& c) const {
+    return testing::SignRaw(key_, Alg::kES256, json::serialize(h), json::serialize(c));
+  }
+  std::expected<CheckedProof, ProofFault> Check(
+      std::string_view proof, std::optional<std::string_view> token = "tok") const {
+    ProofCheck c;
+    c.method = "GET";
+    c.uri = uri_;
+    c.access_token = token;
+    c.algorithms = kAlgs;
+    c.window_seconds = 60;
+    c.now = kNow;
+    return CheckProof(proof, c);
+  }
+  std::string FaultOf(std::string_view proof, std::optional<std::string_view> token = "tok") const {
+    auto r = Check(proof, token);
+    return r ? "ok" : std::string(FaultReason(r.error().fault));
+  }
+
+  Key key_ = *Key::Generate(Alg::kES256);
+  std::string uri_ = std::string(kUri);
+};
+
+TEST_F(DpopCheckTest, AcceptsAValidProof) {
+  auto c = Claims();
+  c["nonce"] = "n-1";
+  auto r = Check(Sign(Header(), c));
+  ASSERT_TRUE(r) << r.error().description;
+  EXPECT_EQ(r->jkt, *JwkThumbprint(Jwk()));
+  EXPECT_EQ(r->jti, "j-1");
+  EXPECT_EQ(r->iat, kNow);
+  EXPECT_EQ(r->alg, Alg::kES256);
+  EXPECT_EQ(r->nonce, "n-1");
+  EXPECT_FALSE(Check(Sign(Header(), Claims()))->nonce);
+}
+
+TEST_F(DpopCheckTest, EachCheckHasItsFault) {
+  EXPECT_EQ(FaultOf("a.b"), "dpop_proof_malformed");
+  EXPECT_EQ(FaultOf(std::string(kMaxProofBytes + 1, 'a')), "dpop_proof_malformed");
+  auto h = Header();
+  h["typ"] = "jwt";
+  EXPECT_EQ(FaultOf(Sign(h, Claims())), "dpop_wrong_type");
+  h = Header();
+  h["alg"] = "PS256";  // a real alg, not in the caller's list
+  EXPECT_EQ(FaultOf(Sign(h, Claims())), "dpop_alg_not_allowed");
+  h = Header();
+  h["crit"] = json::array{"x"};
+  EXPECT_EQ(FaultOf(Sign(h, Claims())), "dpop_proof_malformed");
+  h = Header();
+  h.erase("jwk");
+  EXPECT_EQ(FaultOf(Sign(h, Claims())), "dpop_jwk_missing");
+  h = Header();
+  h["jwk"].as_object()["d"] = "AAAA";
+  EXPECT_EQ(FaultOf(Sign(h, Claims())), "dpop_jwk_private");
+  h = Header();
+  h["jwk"] = *Key::Generate(Alg::kEdDSA)->ToPublicJwk("", Alg::kEdDSA);  // no ES256 key
+  EXPECT_EQ(FaultOf(Sign(h, Claims())), "dpop_jwk_invalid");
+  h = Header();
+  h["jwk"] = *Key::Generate(Alg::kES256)->ToPublicJwk("", Alg::kES256);  // another key's
+  EXPECT_EQ(FaultOf(Sign(h, Claims())), "dpop_bad_signature");
+
+  auto c = Claims();
+  c["htm"] = "get";
+  EXPECT_EQ(FaultOf(Sign(Header(), c)), "dpop_htm_mismatch");
+  c = Claims();
+  c.erase("htu");
+  EXPECT_EQ(FaultOf(Sign(Header(), c)), "dpop_htu_mismatch");
+  c = Claims();
+  c["htu"] = "https://rs.example/v1/pets/42";
+  EXPECT_EQ(FaultOf(Sign(Header(), c)), "dpop_htu_mismatch");
+  c = Claims();
+  c["iat"] = kNow - 61;
+  EXPECT_EQ(FaultOf(Sign(Header(), c)), "dpop_stale");
+  c["iat"] = kNow + 60.5;
+  EXPECT_EQ(FaultOf(Sign(Header(), c)), "dpop_stale");
+  c["iat"] = "now";
+  EXPECT_EQ(FaultOf(Sign(Header(), c)), "dpop_proof_malformed");
+  c = Claims();
+  c["jti"] = std::string(kMaxJtiBytes + 1, 'j');
+  EXPECT_EQ(FaultOf(Sign(Header(), c)), "dpop_proof_malformed");
+  c["jti"] = "";
+  EXPECT_EQ(FaultOf(Sign(Header(), c)), "dpop_proof_malformed");
+  c = Claims();
+  EXPECT_EQ(FaultOf(Sign(Header(), c), "other token"), "dpop_ath_mismatch");
+  c.erase("ath");
+  EXPECT_EQ(FaultOf(Sign(Header(), c)), "dpop_ath_mismatch");
+  EXPECT_EQ(FaultOf(Sign(Header(), c), std::nullopt), "ok");
+  EXPECT_EQ(FaultOf(Sign(Header(), Claims()), std::nullopt), "dpop_ath_unexpected");
+  uri_ = "/v1/pets";  // the caller does not know its own absolute URI
+  EXPECT_EQ(FaultOf(Sign(Header(), Claims())), "dpop_htu_unknown");
+}
+
+TEST(DpopNormalizeHtuTest, Rfc3986Normalisation) {
+  EXPECT_EQ(NormalizeHtu("HTTPS://RS.Example:443/a/./b/../c?q#f"), "https://rs.example/a/c");
+  EXPECT_EQ(NormalizeHtu("http://h:80"), "http://h/");
+  EXPECT_EQ(NormalizeHtu("https://h/%7e%2f"), "https://h/~%2F");
+  EXPECT_FALSE(NormalizeHtu("urn:x"));
+  EXPECT_FALSE(NormalizeHtu("https://user@h/"));
+}
+
+}  // namespace
+}  // namespace portcullis::jose::dpop

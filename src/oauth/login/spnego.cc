@@ -1,5 +1,9 @@
 #include "oauth/login/spnego.h"
 
+// com_err.h (included by krb5.h too) has no extern "C" of its own: it comes first, wrapped.
+extern "C" {
+#include <com_err.h>
+}
 #include <gssapi/gssapi.h>
 #include <gssapi/gssapi_ext.h>
 #include <gssapi/gssapi_krb5.h>
@@ -45,7 +49,11 @@ Error Refused(std::string description, std::string detail) {
   return Error::OAuth(401, "login_required", std::move(description), std::move(detail));
 }
 
-bool Is(OM_uint32 minor, long krb5_code) { return minor == static_cast<OM_uint32>(krb5_code); }
+// Whether a minor status is the Kerberos error `krb5_code`. The mechanism glue renumbers minor
+// codes, so it is recognised by its text: both come from the same com_err table and catalogue.
+bool Is(OM_uint32 minor, long krb5_code) {
+  return minor != 0 && StatusText(minor, GSS_C_MECH_CODE, GSS_C_NO_OID) == error_message(krb5_code);
+}
 
 }  // namespace
 

@@ -70,7 +70,7 @@ class Kdc:
         """The environment of a Kerberos client or acceptor that uses this KDC."""
         e = {k: v for k, v in os.environ.items() if not k.startswith("KRB5")}
         e.update({"KRB5_CONFIG": self.krb5_conf, "KRB5_KDC_PROFILE": self.kdc_conf,
-                  "KRB5RCACHEDIR": self.dir, "KRB5_TRACE": "/dev/null"})
+                  "KRB5RCACHEDIR": self.dir})
         e.update(extra)
         return e
 

@@ -69,7 +69,7 @@ class Answer:
         return json.loads(self.body)
 
 
-def negotiate(kdc, oauth, params, cache, host="localhost", tmp=None):
+def negotiate(kdc, oauth, params, cache, host="localhost", accept="application/json"):
     """GET /oauth2/code with `curl --negotiate -u :` and the tickets of `cache`, as an API
     caller. `host` picks the service principal curl asks for (HTTP/<host>). Returns the last
     answer and the Negotiate token curl sent (None when it sent none)."""
@@ -78,7 +78,7 @@ def negotiate(kdc, oauth, params, cache, host="localhost", tmp=None):
     hdrs = os.path.join(oauth.s.tmp, "curl-headers")
     body = os.path.join(oauth.s.tmp, "curl-body")
     r = subprocess.run([tool("curl"), "-sS", "-v", "--negotiate", "-u", ":", "-H",
-                        "Accept: application/json", "--resolve", f"{host}:{port}:127.0.0.1",
+                        "Accept: " + accept, "--resolve", f"{host}:{port}:127.0.0.1",
                         "-o", body, "-D", hdrs, "-w", "%{http_code}", url],
                        env=kdc.env(KRB5CCNAME=cache), capture_output=True, text=True, timeout=30)
     assert r.returncode == 0, r.stderr
@@ -149,6 +149,18 @@ def test_challenges_name_negotiate_and_basic_still_works(kdc, oauth):
     assert r.status_code == 302 and "code=" in r.headers["Location"], r.text
     r = authorize(oauth, code_params(client[0]), user=USER, password="wrong")
     assert r.status_code == 401 and header_values(r, "WWW-Authenticate")[0] == "Negotiate"
+
+
+def test_a_browser_that_answers_the_challenge_gets_the_code(kdc, oauth):
+    """What a browser set up for Kerberos does: the 401 sign-in page's Negotiate challenge is
+    answered with a ticket."""
+    make_user(oauth)
+    client = make_client(oauth, "trusted")
+    a = negotiate(kdc, oauth, code_params(client[0], state="b"), kdc.kinit(ALICE),
+                  accept=BROWSER["Accept"])
+    assert a.status == 302 and a.sent, a.body
+    _, q = query_of(a.values("Location")[0])
+    assert q["code"] and q["state"] == "b", q
 
 
 def test_untrusted_clients_still_need_recorded_consent(kdc, oauth):

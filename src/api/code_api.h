@@ -47,7 +47,7 @@ class Database;
 namespace oauth {
 class ClientCatalog;
 class SpnegoAcceptor;
-}
+}  // namespace oauth
 
 namespace api {
 

@@ -8,7 +8,7 @@ what="${1:-build}"   # build | test
 build_pkgs=(
   build-essential cmake ninja-build ccache pkg-config git
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-  libssl-dev libsodium-dev libsqlite3-dev libpq-dev libyaml-cpp-dev libcli11-dev
+  libssl-dev libsodium-dev libsqlite3-dev libpq-dev libyaml-cpp-dev libcli11-dev libkrb5-dev
 )
 test_pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev clang-format
@@ -16,6 +16,7 @@ test_pkgs=(
   python3 python3-pytest python3-requests python3-authlib python3-requests-oauthlib
   python3-jwcrypto python3-jwt python3-prometheus-client
   libfaketime
+  krb5-kdc krb5-admin-server krb5-user
   chromium
 )
 

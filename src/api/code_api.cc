@@ -17,6 +17,7 @@
 #include "http/message.h"
 #include "http/router.h"
 #include "oauth/client/client_catalog.h"
+#include "oauth/login/spnego.h"
 
 namespace portcullis::api {
 
@@ -72,10 +73,14 @@ bool ContainsNoCase(std::string_view hay, std::string_view needle) {
 
 // A browser: no Authorization header and text/html accepted. Everything else is an API caller
 // in light-oauth2's manner (see code_api.h).
-bool IsBrowser(const Request& req) {
-  if (req.Header("authorization")) return false;
+bool AcceptsHtml(const Request& req) {
   auto accept = req.Header("accept");
   return accept && ContainsNoCase(*accept, "text/html");
+}
+
+bool IsBrowser(const Request& req) {
+  if (req.Header("authorization")) return false;
+  return AcceptsHtml(req);
 }
 
 std::string_view Trim(std::string_view s) {
@@ -133,6 +138,13 @@ std::optional<BasicCredentials> ParseBasic(std::string_view header) {
                           Secret(std::string(text.substr(colon + 1)))};
 }
 
+// Authorization: Negotiate <base64> (RFC 4559 §4.2): the token, or nullopt for another scheme.
+std::optional<std::string> ParseNegotiate(std::string_view header) {
+  header = Trim(header);
+  if (header.size() < 10 || strncasecmp(header.data(), "negotiate ", 10) != 0) return std::nullopt;
+  return std::string(Trim(header.substr(10)));
+}
+
 // ---- Responses
 
 Response Redirect(int status, std::string location) {
@@ -151,9 +163,11 @@ Response JsonError(const Error& e) {
   return r;
 }
 
-// 401 for API callers: light-oauth2's realm (reference §5.1).
-Response Challenge(const Error& e) {
+// 401 for API callers: light-oauth2's realm (reference §5.1), after Negotiate when SPNEGO is
+// configured (light-oauth2 ran its SPNEGO mechanism first).
+Response Challenge(const Error& e, bool negotiate = false) {
   Response r = http::RenderError(e);
+  if (negotiate) r.With("WWW-Authenticate", "Negotiate");
   r.With("WWW-Authenticate", "Basic realm=\"OAuth\", charset=\"UTF-8\"");
   return r;
 }
@@ -208,7 +222,15 @@ class Endpoint {
     if (!v) return Failed(browser, 302, v.error());
     auto entry = d_.authenticators.ForClient(*v->client);
     if (!entry) return Shown(browser, entry.error());
-    if (!browser) return BasicLogin(req, std::move(*v), *entry);
+    if (!browser) {
+      if (d_.spnego != nullptr) {
+        auto authz = req.Header("authorization");
+        if (auto token = authz ? ParseNegotiate(*authz) : std::nullopt) {
+          return NegotiateLogin(req, *parsed, std::move(*v), *entry, std::move(*token));
+        }
+      }
+      return BasicLogin(req, std::move(*v), *entry);
+    }
 
     // Without a session there is nothing to decide on the store: the sign-in form, or for
     // prompt=none login_required without any page (OIDC Core §3.1.2.6).
@@ -216,7 +238,7 @@ class Endpoint {
     if (sso.empty()) {
       if (v->prompt_none)
         return Failed(true, 302, AuthorizationService::FailureFor(*v, LoginRequired()));
-      return LoginForm(req, *parsed, *v, 200, {}, {});
+      return SignInPage(req, *parsed, *v);
     }
     return http::Blocking([this, &req, r = *parsed, v = std::move(*v), entry = *entry,
                            sso = std::move(sso)]() -> Response {
@@ -238,7 +260,7 @@ class Endpoint {
         if (v.prompt_none) {
           return Failed(true, 302, AuthorizationService::FailureFor(v, LoginRequired()));
         }
-        return LoginForm(req, r, v, 200, {}, {});
+        return SignInPage(req, r, v);
       }
       return Proceed(req, r, v, *user, **session, sso, 302, {});
     });
@@ -552,8 +574,12 @@ class Endpoint {
     auto creds = authz ? ParseBasic(*authz) : std::nullopt;
     if (!creds) {
       return Challenge(Error::OAuth(401, "login_required",
-                                    "User credentials are required: HTTP Basic or the sign-in "
-                                    "form."));
+                                    d_.spnego != nullptr
+                                        ? "User credentials are required: Kerberos (Negotiate), "
+                                          "HTTP Basic or the sign-in form."
+                                        : "User credentials are required: HTTP Basic or the "
+                                          "sign-in form."),
+                       d_.spnego != nullptr);
     }
     return http::Deferred{
         http::Pool::kHash,
@@ -561,36 +587,111 @@ class Endpoint {
           auto user =
               entry.authenticator->Login(creds.user, creds.password.Reveal(), req.remote_ip);
           if (!user) {
-            if (user.error().http_status == 401) return Challenge(user.error());
+            if (user.error().http_status == 401) {
+              return Challenge(user.error(), d_.spnego != nullptr);
+            }
             return JsonError(user.error());
           }
-          if (!v.hint_subject.empty() && v.hint_subject != user->user_id) {
-            return Deliver(302, d_.authorization.ErrorAnswer(AuthorizationService::FailureFor(
-                                    v, Error::OAuth(400, "login_required",
-                                                    "The credentials are not those of the user "
-                                                    "the id_token_hint names."))));
-          }
-          // prompt=consent asks the user again, which only the browser form can do.
-          if (!v.client->IsTrusted() &&
-              (v.prompt_consent || !d_.authorization.settings().basic_auth_implicit_consent)) {
-            bool covered = false;
-            if (!v.prompt_consent) {
-              auto c = d_.consents.Covers(user->user_id, v.client->client_id, v.scope);
-              if (!c) return JsonError(c.error());
-              covered = *c;
-            }
-            if (!covered) {
-              log::Info("code.consent_required",
-                        {{"user_id", user->user_id}, {"client_id", v.client->client_id}});
-              return Deliver(302, d_.authorization.ErrorAnswer(AuthorizationService::FailureFor(
-                                      v, Error::OAuth(400, "consent_required",
-                                                      "The user has not consented to this "
-                                                      "client; sign in with the browser form."))));
-            }
-          }
           // No session: the sign-in is now, by password (auth_time now, amr "pwd", no sid).
-          return Issue(false, v, *user, v.remember, d_.authorization.SignInNow(), 302);
+          return SignedInByHeader(v, *user, d_.authorization.SignInNow());
         }};
+  }
+
+  // Authorization: Negotiate with a Kerberos ticket (RFC 4559), one round: the ticket names the
+  // user, whose account and roles come from the client's authenticator (or spnego.roles_from).
+  // From here on it is the Basic path: same consent rules, no SSO session.
+  Reply NegotiateLogin(Request& req, const AuthorizationRequest& shown, ValidAuthorization v,
+                       const AuthenticatorRegistry::Entry& entry, std::string token) {
+    return http::Blocking(
+        [this, &req, r = shown, v = std::move(v), entry, token = std::move(token)]() -> Response {
+          auto id = d_.spnego->Accept(token);
+          if (!id) {
+            if (id.error().http_status >= 500) return JsonError(id.error());
+            // The GSS-API reason (codes' text, never the token) for the operator.
+            log::Warn("code.negotiate_refused",
+                      {{"error", id.error().detail}, {"remote", req.remote_ip}});
+            return NegotiateRefused(req, r, v, id.error());
+          }
+          oauth::LoginAuthenticator* accounts = entry.authenticator;
+          if (!d_.spnego_roles_from.empty()) {
+            auto named = d_.authenticators.ByName(d_.spnego_roles_from);
+            if (!named) return JsonError(named.error());
+            accounts = named->authenticator;
+          }
+          auto user = accounts->Find(id->user_id);
+          if (!user) {
+            if (user.error().http_status >= 500) return JsonError(user.error());
+            log::Info("code.negotiate_unknown_user",
+                      {{"principal", id->principal}, {"client_id", v.client->client_id}});
+            return NegotiateRefused(
+                req, r, v,
+                Error::OAuth(403, "access_denied", "The Kerberos user has no account here."));
+          }
+          log::Info("code.negotiate_login", {{"user_id", user->user_id},
+                                             {"principal", id->principal},
+                                             {"client_id", v.client->client_id}});
+          // No password was used: amr stays empty (RFC 8176 has no Kerberos value).
+          oauth::SignInRecord record = d_.authorization.SignInNow();
+          record.amr.clear();
+          Response answer = SignedInByHeader(v, *user, record);
+          // Mutual authentication: the acceptor's answer token (RFC 4559 §5).
+          if (!id->output_token.empty()) {
+            answer.With("WWW-Authenticate", "Negotiate " + id->output_token);
+          }
+          return answer;
+        });
+  }
+
+  // A refused Negotiate attempt: the JSON error with a fresh challenge, or for a browser the
+  // sign-in form (status 401) with the message, so that it can still sign in with a password.
+  Response NegotiateRefused(const Request& req, const AuthorizationRequest& r,
+                            const ValidAuthorization& v, const Error& e) {
+    if (!AcceptsHtml(req)) return Challenge(e, true);
+    Response page = LoginForm(req, r, v, 401, {}, e.description);
+    page.With("WWW-Authenticate", "Negotiate");
+    return page;
+  }
+
+  // After an API caller's sign-in (HTTP Basic or Negotiate): consent rules, then a code.
+  // Blocking.
+  Response SignedInByHeader(const ValidAuthorization& v, const AuthenticatedUser& user,
+                            const oauth::SignInRecord& record) {
+    if (!v.hint_subject.empty() && v.hint_subject != user.user_id) {
+      return Deliver(302, d_.authorization.ErrorAnswer(AuthorizationService::FailureFor(
+                              v, Error::OAuth(400, "login_required",
+                                              "The credentials are not those of the user "
+                                              "the id_token_hint names."))));
+    }
+    // prompt=consent asks the user again, which only the browser form can do.
+    if (!v.client->IsTrusted() &&
+        (v.prompt_consent || !d_.authorization.settings().basic_auth_implicit_consent)) {
+      bool covered = false;
+      if (!v.prompt_consent) {
+        auto c = d_.consents.Covers(user.user_id, v.client->client_id, v.scope);
+        if (!c) return JsonError(c.error());
+        covered = *c;
+      }
+      if (!covered) {
+        log::Info("code.consent_required",
+                  {{"user_id", user.user_id}, {"client_id", v.client->client_id}});
+        return Deliver(302, d_.authorization.ErrorAnswer(AuthorizationService::FailureFor(
+                                v, Error::OAuth(400, "consent_required",
+                                                "The user has not consented to this "
+                                                "client; sign in with the browser form."))));
+      }
+    }
+    return Issue(false, v, user, v.remember, record, 302);
+  }
+
+  // The sign-in form for a GET that needs a sign-in. With SPNEGO configured it is a 401 with
+  // WWW-Authenticate: Negotiate: a browser set up for Kerberos answers with a ticket, any other
+  // shows the form (the page is the 401's body).
+  Response SignInPage(const Request& req, const AuthorizationRequest& r,
+                      const ValidAuthorization& v) const {
+    if (d_.spnego == nullptr) return LoginForm(req, r, v, 200, {}, {});
+    Response page = LoginForm(req, r, v, 401, {}, {});
+    page.With("WWW-Authenticate", "Negotiate");
+    return page;
   }
 
   // A signed-in user: consent if needed, else a code. Blocking.

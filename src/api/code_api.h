@@ -9,6 +9,11 @@
 //   DELETE /oauth2/consent/{clientId}       revoke one (session cookie)
 //   GET, POST /oauth2/logout                RP-initiated logout and sign-out: api/logout_api.h
 //
+// With SPNEGO configured (spnego.keytab), GET also accepts Authorization: Negotiate (one round,
+// RFC 4559): API callers' 401 challenges name Negotiate before Basic, and a browser that must
+// sign in gets the sign-in form with status 401 and WWW-Authenticate: Negotiate, so that a
+// browser set up for Kerberos answers with a ticket and any other shows the form.
+//
 // Two kinds of callers. A request with an Authorization header, or one that does not accept
 // text/html, is an API caller in light-oauth2's manner: HTTP Basic user credentials, a 302 with
 // the code, 401 with WWW-Authenticate when they are missing or wrong, and every error as the
@@ -41,7 +46,8 @@ class Database;
 }
 namespace oauth {
 class ClientCatalog;
-}
+class SpnegoAcceptor;
+}  // namespace oauth
 
 namespace api {
 
@@ -63,6 +69,12 @@ struct CodeApiDeps {
   oauth::AuthenticatorRegistry authenticators;
   oauth::CsrfGuard csrf;
   Random& random;
+  // Kerberos sign-in (HTTP Negotiate, RFC 4559) at GET /oauth2/code; null: off, and nothing
+  // about the endpoint changes. Borrowed: it must outlive these deps. A Kerberos user's account
+  // and roles come from the authenticator named `spnego_roles_from`, or when that is empty from
+  // the client's own (authenticate_class).
+  const oauth::SpnegoAcceptor* spnego = nullptr;
+  std::string spnego_roles_from;
   // Cookies get the Secure attribute when the request came over TLS or the issuer is https
   // (TLS terminated by a proxy in front).
   bool secure_cookies = false;

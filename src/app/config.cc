@@ -352,6 +352,27 @@ const std::vector<Entry>& Entries() {
         "light-oauth2 did. false: clients that are not trusted need the user's recorded consent, "
         "else the answer is consent_required."},
        BoolSetter(FIELD(code.basic_auth_implicit_consent))},
+      {{"spnego", "keytab", "",
+        "Kerberos service keytab: when set, GET /oauth2/code accepts Authorization: Negotiate "
+        "(SPNEGO, RFC 4559) for every client, and asks for it with WWW-Authenticate. Empty: off, "
+        "nothing changes. Unreadable or without the service principal's key: a start-up error."},
+       StringSetter(FIELD(spnego.keytab))},
+      {{"spnego", "service_principal", "",
+        "The acceptor's principal in the keytab, HTTP/host@REALM (host: the name clients use in "
+        "the URL)."},
+       StringSetter(FIELD(spnego.service_principal))},
+      {{"spnego", "realms", "",
+        "Realms whose users may sign in (comma or space list). Empty: the service principal's "
+        "realm. Other realms get 401."},
+       StringSetter(FIELD(spnego.realms))},
+      {{"spnego", "strip_realm", "true",
+        "true: alice@REALM signs in as user alice; false: as alice@REALM."},
+       BoolSetter(FIELD(spnego.strip_realm))},
+      {{"spnego", "roles_from", "",
+        "Where a Kerberos user's account and roles come from: the name of an authenticator (e.g. "
+        "an LDAP one, for its groups). Empty: the authenticator the client's authenticateClass "
+        "selects (the built-in user store by default). A user it does not know is refused."},
+       StringSetter(FIELD(spnego.roles_from))},
       {{"logout", "backchannel_timeout_ms", "5000",
         "Deadline of one back-channel logout POST (connect, send, receive)."},
        IntSetter(100, 60000, FIELD(logout.backchannel_timeout_ms))},

@@ -118,6 +118,15 @@ struct Config {
   struct Code {
     bool basic_auth_implicit_consent = false;
   } code;
+  // Kerberos sign-in at the authorization endpoint (README "Enterprise sign-in: Kerberos /
+  // SPNEGO"). Off while keytab is empty.
+  struct Spnego {
+    std::string keytab;
+    std::string service_principal;  // HTTP/host@REALM
+    std::string realms;             // comma or space list; empty: the service principal's realm
+    bool strip_realm = true;
+    std::string roles_from;  // an authenticator's name; empty: the client's authenticator
+  } spnego;
   // OpenID Connect Back-Channel Logout delivery (README "Logout").
   struct Logout {
     int64_t backchannel_timeout_ms = 5000;

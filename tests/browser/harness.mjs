@@ -34,7 +34,8 @@ function basic(id, secret) {
   return 'Basic ' + Buffer.from(`${id}:${secret}`).toString('base64');
 }
 
-export async function startPortcullis() {
+// `extraEnv`: more environment for the server (settings, KRB5_CONFIG, ...).
+export async function startPortcullis(extraEnv = {}) {
   const bin = process.env.PORTCULLIS_BIN ??
     new URL('../../build/release/portcullis', import.meta.url).pathname;
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-browser-'));
@@ -46,7 +47,7 @@ export async function startPortcullis() {
     PORTCULLIS_BOOTSTRAP_CLIENT_ID: BOOT_ID,
     PORTCULLIS_BOOTSTRAP_CLIENT_SECRET: BOOT_SECRET,
     PORTCULLIS_LOG_ACCESS: 'false',
-  });
+  }, extraEnv);
   const child = spawn(bin, ['serve', '--listen', '127.0.0.1:0', '--port-file', portFile,
     '--store', `sqlite:${join(dir, 'db')}`], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';

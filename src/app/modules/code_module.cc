@@ -17,10 +17,12 @@
 #include "app/modules/id_token_hint.h"
 #include "app/modules/module.h"
 #include "app/modules/shared.h"
+#include "common/log.h"
 #include "jose/signer.h"
 #include "oauth/code/authenticators.h"
 #include "oauth/device/device_verification.h"
 #include "oauth/key/key_manager.h"
+#include "oauth/login/spnego.h"
 #include "oauth/login/throttle.h"
 #include "oauth/login/user_authenticator.h"
 #include "oauth/logout/backchannel.h"
@@ -111,6 +113,7 @@ class CodeModule final : public Module {
         shared.revocation(), shared.clock(), shared.random(), shared.master().bytes(),
         session_settings);
     m->deps_->authenticators.AddDefault(std::make_shared<oauth::UserStoreLogin>(shared.Users()));
+    if (auto s = m->StartSpnego(c); !s) return Fail(std::move(s.error()));
     // id_token_hint (OIDC Core §3.1.2.1): an ID token of ours, issued to the requesting client.
     m->deps_->authorization.SetIdTokenHintReader(
         MakeIdTokenHintReader(**keys, c.server.issuer, c.token.leeway_s, shared.clock()));
@@ -157,10 +160,47 @@ class CodeModule final : public Module {
   CodeModule() = default;
   static oauth::LogoutHintReader HintReader(Shared& shared);
 
+  // Kerberos sign-in (README "Enterprise sign-in: Kerberos / SPNEGO"), when spnego.keytab is
+  // set: the keytab and principal are checked now, so a bad one stops the start.
+  Status StartSpnego(const Config& c) {
+    if (c.spnego.keytab.empty()) return {};
+    oauth::SpnegoSettings s;
+    s.keytab = c.spnego.keytab;
+    s.service_principal = c.spnego.service_principal;
+    s.strip_realm = c.spnego.strip_realm;
+    std::string word;
+    for (char ch : c.spnego.realms + " ") {
+      if (ch == ',' || ch == ' ' || ch == '\t') {
+        if (!word.empty()) s.realms.push_back(std::move(word));
+        word.clear();
+      } else {
+        word += ch;
+      }
+    }
+    auto acceptor = oauth::SpnegoAcceptor::Open(std::move(s));
+    if (!acceptor) return Fail(std::move(acceptor.error()));
+    if (!c.spnego.roles_from.empty()) {
+      if (auto named = deps_->authenticators.ByName(c.spnego.roles_from); !named) {
+        return Fail(Error::Internal("spnego.roles_from: no authenticator named '" +
+                                    c.spnego.roles_from + "'"));
+      }
+    }
+    spnego_ = std::move(*acceptor);
+    deps_->spnego = spnego_.get();
+    deps_->spnego_roles_from = c.spnego.roles_from;
+    const auto& realms = spnego_->settings().realms;
+    std::string list;
+    for (const auto& r : realms) list += (list.empty() ? "" : " ") + r;
+    log::Info("code.spnego_on",
+              {{"service_principal", c.spnego.service_principal}, {"realms", list}});
+    return {};
+  }
+
   // Declared in dependency order: destroyed users first.
   std::unique_ptr<store::SqlLogoutStore> logout_store_;
   std::unique_ptr<oauth::BackchannelLogout> backchannel_;
   std::unique_ptr<oauth::ParticipantRecordingCodeStore> codes_;
+  std::unique_ptr<oauth::SpnegoAcceptor> spnego_;  // before deps_, which borrows it
   std::unique_ptr<api::CodeApiDeps> deps_;
   std::unique_ptr<oauth::EndSession> end_session_;
   oauth::SessionStore* session_store_ = nullptr;

@@ -39,6 +39,15 @@ Result<AuthenticatorRegistry::Entry> AuthenticatorRegistry::ForClient(const Clie
       "authenticate_class '" + c.authenticate_class + "' of client " + c.client_id));
 }
 
+Result<AuthenticatorRegistry::Entry> AuthenticatorRegistry::ByName(std::string_view name) const {
+  for (const auto& n : names_) {
+    if (n.name == name) return n.entry;
+  }
+  return Fail(Error::Status("ERR10043",
+                            "The authenticator " + std::string(name) + " is not available.",
+                            "no authenticator named '" + std::string(name) + "'"));
+}
+
 std::vector<AuthenticatorRegistry::Entry> AuthenticatorRegistry::Realms() const { return realms_; }
 
 }  // namespace portcullis::oauth

@@ -60,6 +60,8 @@ class AuthenticatorRegistry {
 
   // ERR10043 when the client names an authenticator this server does not have.
   Result<Entry> ForClient(const Client& client) const;
+  // The authenticator registered under `name` (a realm or an alias); ERR10043 when none is.
+  Result<Entry> ByName(std::string_view name) const;
   // One entry per realm.
   std::vector<Entry> Realms() const;
 

@@ -196,6 +196,22 @@ TEST(AuthenticatorRegistryTest, ChoosesPerClientAndRefusesUnknownClasses) {
   EXPECT_EQ(registry.Realms().size(), 2u);
 }
 
+// spnego.roles_from names an authenticator: by realm or alias, like authenticate_class.
+TEST(AuthenticatorRegistryTest, FindsByNameForSpnegoRoles) {
+  AuthenticatorRegistry registry;
+  auto builtin = std::make_shared<FakeLogin>();
+  auto ldap = std::make_shared<FakeLogin>();
+  registry.AddDefault(builtin);
+  registry.Add("ldap-corp", ldap, {"com.example.LdapAuth"});
+  EXPECT_EQ(registry.ByName("ldap-corp")->authenticator, ldap.get());
+  EXPECT_EQ(registry.ByName("com.example.LdapAuth")->realm, "ldap-corp");
+  EXPECT_EQ(registry.ByName("default")->authenticator, builtin.get());
+  EXPECT_EQ(registry.ByName("")->authenticator, builtin.get());
+  auto missing = registry.ByName("ldap-nowhere");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, "ERR10043");
+}
+
 TEST(ScopeTextTest, DescribesCommonShapes) {
   EXPECT_EQ(DescribeScope("petstore.r"), "Read your petstore data");
   EXPECT_EQ(DescribeScope("petstore.w"), "Change your petstore data");

@@ -1,0 +1,351 @@
+"""Kerberos / SPNEGO sign-in at GET /oauth2/code (README "Enterprise sign-in: Kerberos /
+SPNEGO"), black-box, against a real MIT KDC on loopback (kdc.py) and `curl --negotiate`.
+
+Checked: a user ticket (kinit) gets a code whose token carries the local account's roles; the
+challenges (Negotiate before Basic for API callers, the sign-in form as a 401 with Negotiate for
+browsers), HTTP Basic still working, consent rules unchanged for clients that are not trusted;
+refusals of an expired ticket (the server's clock moved past its end by libfaketime), a replayed
+token, a ticket for another service principal, a ticket of a foreign realm (a real cross-realm
+ticket, accepted once the realm is allowed), a Kerberos user without an account, a multi-round
+SPNEGO exchange, an NTLM token and garbage; start-up errors that name the key; and that without
+SPNEGO configured the endpoint answers as before.
+"""
+import base64
+import json
+import os
+import re
+import subprocess
+import urllib.parse
+
+import pytest
+import requests
+
+from code_helpers import (BROWSER, PASSWORD, REDIRECT, USER, authorize, basic_user, code_params,
+                          header_values, make_client, make_user, query_of, redeem)
+from conftest import Portcullis, poll
+from kdc import FOREIGN, REALM, SERVICE, Kdc, tool
+from oauth_fixtures import BOOT_ID, BOOT_SECRET, OAuthServer
+
+FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1"
+JSON = {"Accept": "application/json"}
+ALICE = f"alice@{REALM}"
+BOB = f"bob@{FOREIGN}"
+CAROL = f"carol@{REALM}"
+
+
+@pytest.fixture(scope="module")
+def kdc(tmp_path_factory):
+    k = Kdc(tmp_path_factory.mktemp("krb"))
+    yield k
+    k.stop()
+
+
+def start(kdc, spnego=True, env=None, **kw):
+    e = {"PORTCULLIS_BOOTSTRAP_CLIENT_ID": BOOT_ID,
+         "PORTCULLIS_BOOTSTRAP_CLIENT_SECRET": BOOT_SECRET}
+    e.update({k: v for k, v in kdc.env().items() if k.startswith("KRB5")})
+    if spnego:
+        e.update({"PORTCULLIS_SPNEGO_KEYTAB": kdc.keytab,
+                  "PORTCULLIS_SPNEGO_SERVICE_PRINCIPAL": SERVICE})
+    e.update(env or {})
+    return OAuthServer(Portcullis(env=e, **kw))
+
+
+@pytest.fixture
+def oauth(kdc):
+    o = start(kdc)
+    yield o
+    assert o.s.stop() == 0, o.s.read_log()
+
+
+class Answer:
+    def __init__(self, status, headers, body, sent):
+        self.status, self.headers, self.body, self.sent = status, headers, body, sent
+
+    def values(self, name):
+        return [v for k, v in self.headers if k.lower() == name.lower()]
+
+    def json(self):
+        return json.loads(self.body)
+
+
+def negotiate(kdc, oauth, params, cache, host="localhost", accept="application/json"):
+    """GET /oauth2/code with `curl --negotiate -u :` and the tickets of `cache`, as an API
+    caller. `host` picks the service principal curl asks for (HTTP/<host>). Returns the last
+    answer and the Negotiate token curl sent (None when it sent none)."""
+    port = oauth.s.port
+    url = f"http://{host}:{port}/oauth2/code?" + urllib.parse.urlencode(params)
+    hdrs = os.path.join(oauth.s.tmp, "curl-headers")
+    body = os.path.join(oauth.s.tmp, "curl-body")
+    r = subprocess.run([tool("curl"), "-sS", "-v", "--negotiate", "-u", ":", "-H",
+                        "Accept: " + accept, "--resolve", f"{host}:{port}:127.0.0.1",
+                        "-o", body, "-D", hdrs, "-w", "%{http_code}", url],
+                       env=kdc.env(KRB5CCNAME=cache), capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    sent = re.findall(r"^> Authorization: Negotiate (\S+)", r.stderr, re.M)
+    with open(hdrs, newline="") as f:
+        blocks = f.read().strip().split("\r\n\r\n")
+    headers = [tuple(line.split(": ", 1)) for line in blocks[-1].split("\r\n")[1:] if ": " in line]
+    with open(body) as f:
+        text = f.read()
+    return Answer(int(r.stdout), headers, text, sent[-1] if sent else None)
+
+
+def token_claims(oauth, code, client):
+    r = redeem(oauth, code, client)
+    assert r.status_code == 200, r.text
+    payload = r.json()["access_token"].split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+def refused(answer, status=401, text=None):
+    got = answer.status if isinstance(answer, Answer) else answer.status_code
+    assert got == status, (got, answer.body if isinstance(answer, Answer) else answer.text)
+    body = answer.json()
+    assert body["error"] in ("login_required", "access_denied"), body
+    if text:
+        assert text in body["error_description"], body
+    return body
+
+
+def with_negotiate(oauth, params, token, headers=JSON):
+    h = dict(headers)
+    h["Authorization"] = "Negotiate " + token
+    return authorize(oauth, params, headers=h)
+
+
+# ---- A ticket gets a code
+
+
+def test_a_kerberos_ticket_gets_a_code_with_the_accounts_roles(kdc, oauth):
+    make_user(oauth, roles="user admin")
+    client = make_client(oauth, "trusted")
+    a = negotiate(kdc, oauth, code_params(client[0], state="krb-1"), kdc.kinit(ALICE))
+    assert a.status == 302, (a.body, oauth.s.read_log())
+    base, q = query_of(a.values("Location")[0])
+    assert base == REDIRECT and q["state"] == "krb-1" and q["code"], q
+    # Mutual authentication: the acceptor's answer token (RFC 4559 §5).
+    assert any(v.startswith("Negotiate ") for v in a.values("WWW-Authenticate")), a.headers
+    claims = token_claims(oauth, q["code"], client)
+    assert claims["user_id"] == USER and claims["roles"] == "user admin", claims
+    assert "negotiate_login" in oauth.s.read_log()
+
+
+def test_challenges_name_negotiate_and_basic_still_works(kdc, oauth):
+    make_user(oauth)
+    client = make_client(oauth, "trusted")
+    # API callers: Negotiate first, then light-oauth2's Basic realm.
+    r = authorize(oauth, code_params(client[0]), headers=JSON)
+    assert r.status_code == 401, r.text
+    assert header_values(r, "WWW-Authenticate") == [
+        "Negotiate", 'Basic realm="OAuth", charset="UTF-8"'], r.headers
+    assert "Kerberos" in r.json()["error_description"]
+    # A browser: the sign-in form as the body of a 401 Negotiate (no Basic: no password dialog).
+    r = authorize(oauth, code_params(client[0]), headers=BROWSER)
+    assert r.status_code == 401 and 'name="j_password"' in r.text, r.text
+    assert header_values(r, "WWW-Authenticate") == ["Negotiate"], r.headers
+    # HTTP Basic as before, and a wrong password's 401 names Negotiate too.
+    r = authorize(oauth, code_params(client[0]), user=USER, password=PASSWORD)
+    assert r.status_code == 302 and "code=" in r.headers["Location"], r.text
+    r = authorize(oauth, code_params(client[0]), user=USER, password="wrong")
+    assert r.status_code == 401 and header_values(r, "WWW-Authenticate")[0] == "Negotiate"
+
+
+def test_a_browser_that_answers_the_challenge_gets_the_code(kdc, oauth):
+    """What a browser set up for Kerberos does: the 401 sign-in page's Negotiate challenge is
+    answered with a ticket."""
+    make_user(oauth)
+    client = make_client(oauth, "trusted")
+    a = negotiate(kdc, oauth, code_params(client[0], state="b"), kdc.kinit(ALICE),
+                  accept=BROWSER["Accept"])
+    assert a.status == 302 and a.sent, a.body
+    _, q = query_of(a.values("Location")[0])
+    assert q["code"] and q["state"] == "b", q
+
+
+def test_untrusted_clients_still_need_recorded_consent(kdc, oauth):
+    make_user(oauth)
+    client = make_client(oauth, "confidential")
+    a = negotiate(kdc, oauth, code_params(client[0], state="c"), kdc.kinit(ALICE))
+    assert a.status == 302, a.body
+    _, q = query_of(a.values("Location")[0])
+    assert q["error"] == "consent_required" and "code" not in q, q
+
+
+def test_roles_from_names_the_authenticator_accounts_come_from(kdc):
+    o = start(kdc, env={"PORTCULLIS_SPNEGO_ROLES_FROM": "default"})
+    try:
+        make_user(o, roles="auditor")
+        client = make_client(o, "trusted")
+        a = negotiate(kdc, o, code_params(client[0]), kdc.kinit(ALICE))
+        assert a.status == 302, a.body
+        _, q = query_of(a.values("Location")[0])
+        assert token_claims(o, q["code"], client)["roles"] == "auditor"
+    finally:
+        assert o.s.stop() == 0, o.s.read_log()
+
+
+# ---- Refusals
+
+
+def test_an_expired_ticket_is_refused(kdc, tmp_path):
+    """The server runs under libfaketime; its clock moves past the ticket's end (10 h)."""
+    assert os.path.exists(FAKETIME_LIB), "libfaketime is missing (scripts/deps.sh test)"
+    clock = tmp_path / "faketime"
+    clock.write_text("+0\n")
+    o = start(kdc, env={"LD_PRELOAD": FAKETIME_LIB, "FAKETIME_TIMESTAMP_FILE": str(clock),
+                        "FAKETIME_NO_CACHE": "1", "FAKETIME_DONT_FAKE_MONOTONIC": "1"})
+    try:
+        make_user(o)
+        client = make_client(o, "trusted")
+        cache = kdc.kinit(ALICE)
+        assert negotiate(kdc, o, code_params(client[0]), cache).status == 302
+        clock.write_text("+11h\n")
+        a = negotiate(kdc, o, code_params(client[0]), cache)
+        assert a.sent, "curl sent no ticket"
+        refused(a, 401, "expired")
+        assert "Negotiate" in a.values("WWW-Authenticate"), a.headers
+        log = o.s.read_log()
+        assert "negotiate_refused" in log and a.sent not in log, log
+    finally:
+        assert o.s.stop() == 0, o.s.read_log()
+
+
+def test_a_replayed_token_is_refused(kdc, oauth):
+    make_user(oauth)
+    client = make_client(oauth, "trusted")
+    a = negotiate(kdc, oauth, code_params(client[0]), kdc.kinit(ALICE))
+    assert a.status == 302 and a.sent, a.body
+    # The same authenticator again (the replay cache remembers it).
+    r = with_negotiate(oauth, code_params(client[0]), a.sent)
+    refused(r, 401, "not accepted")
+    assert "Negotiate" in header_values(r, "WWW-Authenticate")
+    assert a.sent not in oauth.s.read_log()
+
+
+def test_a_ticket_for_another_service_is_refused(kdc, oauth):
+    make_user(oauth)
+    client = make_client(oauth, "trusted")
+    # curl asks for HTTP/127.0.0.1@EXAMPLE.TEST: a real ticket, for a principal not in the keytab.
+    a = negotiate(kdc, oauth, code_params(client[0]), kdc.kinit(ALICE), host="127.0.0.1")
+    assert a.sent, "curl sent no ticket"
+    refused(a, 401, "not accepted")
+
+
+def test_a_foreign_realm_is_refused_until_allowed(kdc):
+    o = start(kdc)
+    try:
+        make_user(o, user_id="bob")
+        client = make_client(o, "trusted")
+        cache = kdc.kinit(BOB)  # bob@FOREIGN.TEST, a cross-realm ticket for HTTP/localhost
+        a = negotiate(kdc, o, code_params(client[0]), cache)
+        assert a.sent, "curl sent no ticket"
+        refused(a, 401, "realm")
+        assert BOB in o.s.read_log()
+    finally:
+        assert o.s.stop() == 0, o.s.read_log()
+    # The same ticket signs in once FOREIGN.TEST is allowed (so the refusal above was the realm).
+    o = start(kdc, env={"PORTCULLIS_SPNEGO_REALMS": f"{REALM}, {FOREIGN}"})
+    try:
+        make_user(o, user_id="bob")
+        client = make_client(o, "trusted")
+        a = negotiate(kdc, o, code_params(client[0]), kdc.kinit(BOB))
+        assert a.status == 302 and "code=" in a.values("Location")[0], a.body
+    finally:
+        assert o.s.stop() == 0, o.s.read_log()
+
+
+def test_a_kerberos_user_without_an_account_is_refused(kdc, oauth):
+    make_user(oauth)  # alice only
+    client = make_client(oauth, "trusted")
+    a = negotiate(kdc, oauth, code_params(client[0]), kdc.kinit(CAROL))
+    body = refused(a, 403, "no account")
+    assert body["error"] == "access_denied"
+
+
+def der(tag, content):
+    n = len(content)
+    if n < 128:
+        length = bytes([n])
+    else:
+        b = n.to_bytes((n.bit_length() + 7) // 8, "big")
+        length = bytes([0x80 | len(b)]) + b
+    return bytes([tag]) + length + content
+
+
+def test_multi_round_spnego_and_other_tokens_are_refused(kdc, oauth):
+    make_user(oauth)
+    client = make_client(oauth, "trusted")
+    params = code_params(client[0])
+    # SPNEGO NegTokenInit offering Kerberos without an initial token: it needs a second round.
+    krb5_oid = der(0x06, bytes.fromhex("2a864886f712010202"))
+    init = der(0x30, der(0xA0, der(0x30, krb5_oid)))
+    spnego = der(0x60, der(0x06, bytes.fromhex("2b0601050502")) + der(0xA0, init))
+    r = with_negotiate(oauth, params, base64.b64encode(spnego).decode())
+    refused(r, 401, "Multi-round")
+    # NTLM (what a browser outside the domain may send), garbage, a huge token.
+    ntlm = base64.b64encode(b"NTLMSSP\x00\x01\x00\x00\x00" + b"\x00" * 28).decode()
+    for token, text in ((ntlm, None), ("!!!not base64!!!", "base64"), ("YII=", None)):
+        r = with_negotiate(oauth, params, token)
+        refused(r, 401, text)
+        assert header_values(r, "WWW-Authenticate")[0] == "Negotiate"
+    # A token larger than the server's header limit never reaches GSS-API.
+    assert with_negotiate(oauth, params, "A" * 70000).status_code == 431
+    # A browser whose Kerberos attempt fails gets the sign-in form, not JSON.
+    r = with_negotiate(oauth, params, ntlm, headers=BROWSER)
+    assert r.status_code == 401 and 'name="j_password"' in r.text, r.text
+    assert "not accepted" in r.text
+    assert "negotiate_refused" in oauth.s.read_log()
+
+
+# ---- Start-up errors, and the server without SPNEGO
+
+
+def start_fails(kdc, env):
+    with pytest.raises(RuntimeError) as e:
+        start(kdc, env=env)
+    return str(e.value)
+
+
+def test_bad_keytab_or_principal_stops_the_start(kdc, tmp_path):
+    msg = start_fails(kdc, {"PORTCULLIS_SPNEGO_KEYTAB": str(tmp_path / "missing.keytab")})
+    assert "spnego.keytab" in msg and "missing.keytab" in msg, msg
+    unreadable = tmp_path / "unreadable.keytab"
+    unreadable.write_bytes(open(kdc.keytab, "rb").read())
+    unreadable.chmod(0)
+    if os.geteuid() != 0:  # root reads any file
+        msg = start_fails(kdc, {"PORTCULLIS_SPNEGO_KEYTAB": str(unreadable)})
+        assert "spnego.keytab" in msg, msg
+    msg = start_fails(kdc, {"PORTCULLIS_SPNEGO_SERVICE_PRINCIPAL": f"HTTP/other@{REALM}"})
+    assert "spnego.keytab" in msg and f"HTTP/other@{REALM}" in msg, msg
+    msg = start_fails(kdc, {"PORTCULLIS_SPNEGO_SERVICE_PRINCIPAL": "HTTP/localhost"})
+    assert "spnego.service_principal" in msg, msg
+    msg = start_fails(kdc, {"PORTCULLIS_SPNEGO_ROLES_FROM": "ldap-nowhere"})
+    assert "spnego.roles_from" in msg and "ldap-nowhere" in msg, msg
+
+
+def test_without_spnego_the_endpoint_answers_as_before(kdc):
+    o = start(kdc, spnego=False)
+    try:
+        make_user(o)
+        client = make_client(o, "trusted")
+        params = code_params(client[0])
+        r = authorize(o, params, headers=JSON)
+        assert r.status_code == 401
+        assert header_values(r, "WWW-Authenticate") == ['Basic realm="OAuth", charset="UTF-8"']
+        assert "Kerberos" not in r.json()["error_description"]
+        r = authorize(o, params, headers=BROWSER)
+        assert r.status_code == 200 and 'name="j_password"' in r.text
+        assert "WWW-Authenticate" not in r.headers
+        # A real ticket is not a credential here: the answer is Basic's 401.
+        a = negotiate(kdc, o, params, kdc.kinit(ALICE))
+        assert a.status == 401, a.body
+        assert a.values("WWW-Authenticate") == ['Basic realm="OAuth", charset="UTF-8"']
+        # A Negotiate header sent anyway is not a credential here.
+        r = with_negotiate(o, params, "YII=")
+        assert r.status_code == 401
+        assert header_values(r, "WWW-Authenticate") == ['Basic realm="OAuth", charset="UTF-8"']
+        r = authorize(o, params, user=USER, password=PASSWORD)
+        assert r.status_code == 302 and "code=" in r.headers["Location"]
+    finally:
+        assert o.s.stop() == 0, o.s.read_log()

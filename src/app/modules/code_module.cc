@@ -14,6 +14,7 @@
 #include "api/code_api.h"
 #include "api/device_api.h"
 #include "api/logout_api.h"
+#include "app/authenticators.h"
 #include "app/modules/module.h"
 #include "app/modules/shared.h"
 #include "jose/signer.h"
@@ -110,6 +111,10 @@ class CodeModule final : public Module {
         shared.revocation(), shared.clock(), shared.random(), shared.master().bytes(),
         session_settings);
     m->deps_->authenticators.AddDefault(std::make_shared<oauth::UserStoreLogin>(shared.Users()));
+    // Configured authenticators (LDAP, ...), by name and alias (authenticators.h).
+    auto built = BuildAuthenticators(c.authenticators, shared.Throttle());
+    if (!built) return Fail(std::move(built.error()));
+    for (auto& b : *built) m->deps_->authenticators.Add(b.name, b.login, b.aliases);
     // id_token_hint (OIDC Core §3.1.2.1): an ID token of ours, issued to the requesting client.
     m->deps_->authorization.SetIdTokenHintReader(
         [keys = *keys, issuer = c.server.issuer, leeway = c.token.leeway_s,

@@ -1,0 +1,377 @@
+"""LDAP / Active Directory sign-in (README "Enterprise sign-in: LDAP") against a real slapd on
+loopback (slapd_server.py): LDAPS with a test CA, StartTLS, search-then-bind with a service
+account and bind by DN template, group -> role mapping, the failure answers (wrong password and
+unknown user alike, directory down or frozen -> 503, a wrong CA -> 503), filter and DN
+injection, throttling, and the configuration's refusals. slapd missing fails the tests."""
+import os
+import subprocess
+import time
+
+import pytest
+import requests
+
+from code_helpers import (BROWSER, authorize, basic_user, browser_login, code_params, make_client,
+                          make_user, query_of, redeem, submit)
+from conftest import BIN, Portcullis, poll, run_cli
+from oauth_fixtures import BOOT_ID, BOOT_SECRET, OAuthServer
+import slapd_server
+from slapd_server import SERVICE_DN, SERVICE_PASSWORD, SUFFIX, USERS
+
+ALICE_PW = USERS["alice"][0]
+BOB_PW = USERS["bob"][0]
+
+
+def claims(jwt):
+    import base64
+    import json
+    p = jwt.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4)))
+
+
+@pytest.fixture(scope="module")
+def slapd():
+    s = slapd_server.Slapd()
+    s.start()
+    yield s
+    s.clean()
+
+
+def config_yaml(slapd, tmp, extra=""):
+    """Authenticators for every case: search-then-bind over LDAPS (ldap-corp), bind by DN
+    template over StartTLS (ldap-tpl), StartTLS against the wrong CA (ldap-wrongca), and a
+    server that is not there (ldap-down)."""
+    path = os.path.join(tmp, "portcullis.yaml")
+    down = f"ldaps://127.0.0.1:{slapd_server.free_port()}"
+    with open(path, "w") as f:
+        f.write(f"""
+authenticators:
+  ldap-corp:
+    type: ldap
+    url: "{slapd.ldaps_url}"
+    ca_file: "{slapd.ca_file}"
+    user_base: "ou=people,{SUFFIX}"
+    user_filter: "(&(objectClass=inetOrgPerson)(uid={{user}}))"
+    bind_dn: "{SERVICE_DN}"
+    group_base: "ou=groups,{SUFFIX}"
+    group_filter: "(member={{dn}})"
+    connect_timeout_ms: 1000
+    operation_timeout_ms: 1500
+    pool_size: 2
+    roles:
+      admins: admin
+      "cn=developers, ou=groups, {SUFFIX}": [dev, reader]
+  ldap-tpl:
+    type: ldap
+    url: "{slapd.url}"
+    start_tls: true
+    ca_file: "{slapd.ca_file}"
+    user_dn_template: "uid={{user}},ou=people,{SUFFIX}"
+    aliases: [com.networknt.oauth.auth.LdapAuth]
+  ldap-wrongca:
+    type: ldap
+    url: "{slapd.url}"
+    start_tls: true
+    ca_file: "{slapd.other_ca_file}"
+    user_dn_template: "uid={{user}},ou=people,{SUFFIX}"
+    aliases: []
+  ldap-down:
+    type: ldap
+    url: "{down}"
+    ca_file: "{slapd.ca_file}"
+    user_dn_template: "uid={{user}},ou=people,{SUFFIX}"
+    connect_timeout_ms: 500
+    aliases: []
+{extra}""")
+    return path
+
+
+@pytest.fixture
+def ldap_oauth(slapd, tmp_path):
+    cfg = config_yaml(slapd, str(tmp_path))
+    # The service account's password comes from the environment, not the file.
+    s = Portcullis(args=["--config", cfg],
+                   env={"PORTCULLIS_BOOTSTRAP_CLIENT_ID": BOOT_ID,
+                        "PORTCULLIS_BOOTSTRAP_CLIENT_SECRET": BOOT_SECRET,
+                        "PORTCULLIS_AUTHENTICATORS_LDAP_CORP_BIND_PASSWORD": SERVICE_PASSWORD})
+    yield OAuthServer(s)
+    code = s.stop()
+    assert code == 0, s.read_log()
+
+
+def ldap_client(oauth, name="ldap-corp", client_type="trusted"):
+    return make_client(oauth, client_type, authenticateClass=name)
+
+
+def basic_code(oauth, client, user, password):
+    return authorize(oauth, code_params(client[0]), user, password)
+
+
+def token_for(oauth, client, r):
+    assert r.status_code in (302, 303), r.text
+    code = query_of(r.headers["Location"])[1]["code"]
+    t = redeem(oauth, code, client)
+    assert t.status_code == 200, t.text
+    return claims(t.json()["access_token"])
+
+
+# ---- sign-in
+
+def test_basic_login_over_ldaps_gets_a_code_with_roles_from_groups(ldap_oauth):
+    client = ldap_client(ldap_oauth)
+    c = token_for(ldap_oauth, client, basic_code(ldap_oauth, client, "alice", ALICE_PW))
+    assert c["user_id"] == "alice" and c["user_type"] == "employee"
+    # admins -> admin, developers (named by DN, in another spacing) -> dev reader.
+    assert sorted(c["roles"].split()) == ["admin", "dev", "reader"]
+    # bob: developers -> dev reader; "unmapped" gives nothing.
+    c = token_for(ldap_oauth, client, basic_code(ldap_oauth, client, "bob", BOB_PW))
+    assert sorted(c["roles"].split()) == ["dev", "reader"]
+
+
+def test_user_without_mapped_groups_has_no_roles(ldap_oauth):
+    client = ldap_client(ldap_oauth)
+    c = token_for(ldap_oauth, client, basic_code(ldap_oauth, client, "carol", USERS["carol"][0]))
+    assert c["user_id"] == "carol" and "roles" not in c
+
+
+def test_form_login_gets_a_code_and_an_sso_session(ldap_oauth):
+    client = ldap_client(ldap_oauth)
+    s = requests.Session()
+    r = browser_login(ldap_oauth, s, code_params(client[0]), user="alice", password=ALICE_PW)
+    c = token_for(ldap_oauth, client, r)
+    assert c["user_id"] == "alice" and "admin" in c["roles"].split()
+    # The session is re-read from the directory (as the service account): no password again.
+    again = authorize(ldap_oauth, code_params(client[0], state="st-2"), headers=BROWSER,
+                      session=s)
+    c = token_for(ldap_oauth, client, again)
+    assert c["user_id"] == "alice" and "admin" in c["roles"].split()
+
+
+def test_the_user_id_is_the_directory_s_not_as_typed(ldap_oauth):
+    client = ldap_client(ldap_oauth)
+    c = token_for(ldap_oauth, client, basic_code(ldap_oauth, client, "ALICE", ALICE_PW))
+    assert c["user_id"] == "alice"
+
+
+def test_dn_template_bind_over_starttls(ldap_oauth):
+    client = ldap_client(ldap_oauth, "ldap-tpl")
+    c = token_for(ldap_oauth, client, basic_code(ldap_oauth, client, "bob", BOB_PW))
+    assert c["user_id"] == "bob"
+    s = requests.Session()
+    r = browser_login(ldap_oauth, s, code_params(client[0]), user="alice", password=ALICE_PW)
+    assert token_for(ldap_oauth, client, r)["user_id"] == "alice"
+
+
+def test_light_oauth2_class_name_selects_the_ldap_authenticator(ldap_oauth):
+    client = ldap_client(ldap_oauth, "com.networknt.oauth.auth.LdapAuth")
+    c = token_for(ldap_oauth, client, basic_code(ldap_oauth, client, "bob", BOB_PW))
+    assert c["user_id"] == "bob"
+
+
+def test_local_users_are_not_ldap_users(ldap_oauth):
+    make_user(ldap_oauth, "dave", "dave-local-password")
+    client = ldap_client(ldap_oauth)
+    r = basic_code(ldap_oauth, client, "dave", "dave-local-password")
+    assert r.status_code == 401, r.text
+    # And an LDAP user does not sign in to a client of the local store.
+    local = make_client(ldap_oauth, "trusted")
+    assert basic_code(ldap_oauth, local, "alice", ALICE_PW).status_code == 401
+
+
+# ---- refusals that look alike
+
+def test_wrong_password_and_unknown_user_answer_alike(ldap_oauth):
+    client = ldap_client(ldap_oauth)
+    for name in ("ldap-corp", "ldap-tpl"):
+        client = ldap_client(ldap_oauth, name)
+        a = basic_code(ldap_oauth, client, "alice", "wrong-password")
+        b = basic_code(ldap_oauth, client, "nobody", "wrong-password")
+        assert a.status_code == b.status_code == 401, (a.text, b.text)
+        assert a.json() == b.json()
+        assert a.json()["code"] == "ERR12016"
+        assert a.headers["WWW-Authenticate"] == b.headers["WWW-Authenticate"]
+        assert "Location" not in a.headers
+
+
+def test_form_wrong_password_and_unknown_user_show_the_same_form(ldap_oauth):
+    client = ldap_client(ldap_oauth)
+    texts = []
+    for user in ("alice", "nobody"):
+        r = browser_login(ldap_oauth, requests.Session(), code_params(client[0]), user=user,
+                          password="wrong-password")
+        assert r.status_code == 200, r.text
+        assert "The user name or password is incorrect." in r.text
+        texts.append(r.text.replace(user, "USER"))
+    import re
+    strip = lambda t: re.sub(r'value="[^"]*"', "", t)  # per-request csrf tokens
+    assert strip(texts[0]) == strip(texts[1])
+
+
+def test_empty_password_is_never_an_anonymous_bind(ldap_oauth):
+    for name in ("ldap-corp", "ldap-tpl"):
+        client = ldap_client(ldap_oauth, name)
+        r = basic_code(ldap_oauth, client, "alice", "")
+        assert r.status_code == 401, r.text
+
+
+@pytest.mark.parametrize("user", ["*", "*)(uid=*", "alice)(|(uid=*", "al*", "*)(|(objectClass=*)",
+                                  "alice\\", "alice\x00"])
+def test_filter_injection_is_refused(ldap_oauth, user):
+    client = ldap_client(ldap_oauth)
+    # With alice's password: a filter that matched any user would let it through.
+    r = basic_code(ldap_oauth, client, user, ALICE_PW)
+    assert r.status_code == 401, r.text
+    assert r.json()["code"] == "ERR12016"
+
+
+@pytest.mark.parametrize("user", ["alice,ou=people", "uid=alice,ou=people," + SUFFIX, "alice+cn=x",
+                                  "#alice", "alice\\"])
+def test_dn_injection_is_refused(ldap_oauth, user):
+    client = ldap_client(ldap_oauth, "ldap-tpl")
+    r = basic_code(ldap_oauth, client, user, ALICE_PW)
+    assert r.status_code == 401, r.text
+
+
+def test_ldap_attempts_are_throttled_like_local_ones(ldap_oauth):
+    client = ldap_client(ldap_oauth)
+    for _ in range(5):
+        assert basic_code(ldap_oauth, client, "bob", "wrong").status_code == 401
+    r = basic_code(ldap_oauth, client, "bob", BOB_PW)
+    assert r.status_code == 429, r.text
+    assert "Retry-After" in r.headers and "Location" not in r.headers
+    # Another account from the same address is not locked by bob's failures.
+    assert basic_code(ldap_oauth, client, "alice", ALICE_PW).status_code == 302
+
+
+def test_spelling_variants_of_a_name_share_its_throttle(ldap_oauth):
+    # The directory matches uid without case and insignificant spaces: "BOB" and " bob " are
+    # bob, so they count against bob's attempts, not a fresh allowance each.
+    client = ldap_client(ldap_oauth, "ldap-tpl")
+    for user in ("bob", "BOB", " bob", "bob ", "Bob"):
+        assert basic_code(ldap_oauth, client, user, "wrong").status_code == 401
+    assert basic_code(ldap_oauth, client, "bOb", BOB_PW).status_code == 429
+
+
+# ---- the directory failing: 503, never "wrong password"
+
+def test_directory_down_is_503_for_basic_and_the_form(ldap_oauth):
+    client = ldap_client(ldap_oauth, "ldap-down")
+    r = basic_code(ldap_oauth, client, "alice", ALICE_PW)
+    assert r.status_code == 503, r.text
+    assert r.json()["error"] == "temporarily_unavailable"
+    assert "Retry-After" in r.headers
+    r = browser_login(ldap_oauth, requests.Session(), code_params(client[0]), user="alice",
+                      password=ALICE_PW)
+    assert r.status_code == 503, r.text
+    assert "incorrect" not in r.text
+    # Failures of the directory are not counted as guesses: no 429 after many.
+    for _ in range(8):
+        assert basic_code(ldap_oauth, client, "alice", "x").status_code == 503
+
+
+def test_wrong_ca_is_refused_with_503(ldap_oauth):
+    client = ldap_client(ldap_oauth, "ldap-wrongca")
+    r = basic_code(ldap_oauth, client, "alice", ALICE_PW)
+    assert r.status_code == 503, r.text
+    log = ldap_oauth.s.read_log()
+    assert "StartTLS" in log and ALICE_PW not in log
+
+
+def test_frozen_directory_times_out_with_503_then_recovers(ldap_oauth, slapd):
+    client = ldap_client(ldap_oauth)
+    # A connection in the pool first, so the timeout is an operation's, not a connect's.
+    assert basic_code(ldap_oauth, client, "alice", ALICE_PW).status_code == 302
+    slapd.pause()
+    try:
+        started = time.monotonic()
+        r = basic_code(ldap_oauth, client, "alice", ALICE_PW)
+        took = time.monotonic() - started
+        assert r.status_code == 503, r.text
+        # operation_timeout_ms 1500, a retry on a fresh connection (connect_timeout_ms 1000,
+        # then the operation's), and slack for a loaded machine.
+        assert took < 8, took
+    finally:
+        slapd.resume()
+    poll(lambda: basic_code(ldap_oauth, client, "alice", ALICE_PW).status_code == 302,
+         "sign-in to work again after the directory resumed")
+
+
+def test_directory_restart_is_503_then_recovers(ldap_oauth, slapd):
+    client = ldap_client(ldap_oauth)
+    assert basic_code(ldap_oauth, client, "bob", BOB_PW).status_code == 302
+    slapd.stop()
+    try:
+        r = basic_code(ldap_oauth, client, "bob", BOB_PW)
+        assert r.status_code == 503, r.text
+        assert r.json()["error"] == "temporarily_unavailable"
+    finally:
+        slapd.start()
+    # The pooled connections died with the server: the next sign-in uses a fresh one.
+    assert basic_code(ldap_oauth, client, "bob", BOB_PW).status_code == 302
+
+
+def test_wrong_service_password_is_503_not_wrong_password(slapd, tmp_path):
+    cfg = config_yaml(slapd, str(tmp_path))
+    s = Portcullis(args=["--config", cfg],
+                   env={"PORTCULLIS_BOOTSTRAP_CLIENT_ID": BOOT_ID,
+                        "PORTCULLIS_BOOTSTRAP_CLIENT_SECRET": BOOT_SECRET,
+                        "PORTCULLIS_AUTHENTICATORS_LDAP_CORP_BIND_PASSWORD": "not-it"})
+    try:
+        oauth = OAuthServer(s)
+        client = ldap_client(oauth)
+        r = basic_code(oauth, client, "alice", ALICE_PW)
+        assert r.status_code == 503, r.text
+        assert "not-it" not in s.read_log()
+    finally:
+        s.stop()
+
+
+# ---- configuration
+
+def check_config(text, tmp_path, env=None):
+    path = tmp_path / "c.yaml"
+    path.write_text(text)
+    return run_cli("config", "check", "--config", str(path), env=env)
+
+
+@pytest.mark.parametrize("body,key", [
+    ("type: ldap\n    url: ldap://127.0.0.1:1\n    user_dn_template: 'uid={user}'", "url"),
+    ("type: ldap\n    url: ldaps://h\n    user_dn_template: 'uid=x'", "user_dn_template"),
+    ("type: ldap\n    url: ldaps://h\n    user_base: dc=x\n    user_filter: 'uid={user}'",
+     "user_filter"),
+    ("type: ldap\n    url: ldaps://h\n    user_dn_template: 'uid={user}'\n    pool_size: 0",
+     "pool_size"),
+    ("type: ldap\n    url: ldaps://h\n    user_dn_template: 'uid={user}'\n    colour: red",
+     "colour"),
+    ("type: kerberos\n    url: x", "type"),
+    ("url: ldaps://h", "type"),
+])
+def test_bad_authenticator_settings_stop_start_up_naming_the_key(tmp_path, body, key):
+    r = check_config("authenticators:\n  corp:\n    " + body + "\n", tmp_path)
+    assert r.returncode != 0
+    assert f"authenticators.corp.{key}" in r.stderr, r.stderr
+
+
+def test_env_overrides_name_the_variable_and_hide_secrets(tmp_path):
+    base = "authenticators:\n  ldap-corp:\n    type: ldap\n    url: ldaps://h\n" \
+           "    user_base: dc=x\n    bind_dn: cn=svc\n"
+    r = check_config(base, tmp_path)
+    assert r.returncode != 0 and "authenticators.ldap-corp.bind_password" in r.stderr
+    r = check_config(base, tmp_path,
+                     env={"PORTCULLIS_AUTHENTICATORS_LDAP_CORP_BIND_PASSWORD": "pw-from-env"})
+    assert r.returncode == 0, r.stderr
+    assert "unknown environment variable" not in r.stderr
+    r = check_config(base, tmp_path, env={"PORTCULLIS_AUTHENTICATORS_LDAP_CORP_BIND_PASSWORD": "x",
+                                          "PORTCULLIS_AUTHENTICATORS_LDAP_CORP_POOL_SIZE": "zero"})
+    assert r.returncode != 0
+    assert "authenticators.ldap-corp.pool_size (env PORTCULLIS_AUTHENTICATORS_LDAP_CORP_POOL_SIZE)" \
+        in r.stderr, r.stderr
+
+
+def test_unreadable_ca_file_stops_the_server(slapd, tmp_path):
+    cfg = config_yaml(slapd, str(tmp_path))
+    path = tmp_path / "bad.yaml"
+    path.write_text(open(cfg).read().replace(slapd.ca_file, "/nonexistent/ca.pem"))
+    with pytest.raises(RuntimeError) as e:
+        Portcullis(args=["--config", str(path)],
+                   env={"PORTCULLIS_AUTHENTICATORS_LDAP_CORP_BIND_PASSWORD": SERVICE_PASSWORD})
+    assert "ca_file" in str(e.value)

@@ -375,3 +375,54 @@ def test_unreadable_ca_file_stops_the_server(slapd, tmp_path):
         Portcullis(args=["--config", str(path)],
                    env={"PORTCULLIS_AUTHENTICATORS_LDAP_CORP_BIND_PASSWORD": SERVICE_PASSWORD})
     assert "ca_file" in str(e.value)
+
+
+# ---- portcullis auth list / test
+
+def auth_cli(slapd, tmp_path, *args, stdin=None, env=None):
+    cfg = config_yaml(slapd, str(tmp_path))
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("PORTCULLIS_")}
+    full_env["PORTCULLIS_AUTHENTICATORS_LDAP_CORP_BIND_PASSWORD"] = SERVICE_PASSWORD
+    full_env.update(env or {})
+    return subprocess.run([BIN, "auth", *args, "--config", cfg], input=stdin, capture_output=True,
+                          text=True, env=full_env, timeout=60)
+
+
+def test_auth_list_shows_authenticators_without_secrets(slapd, tmp_path):
+    import json
+    r = auth_cli(slapd, tmp_path, "list")
+    assert r.returncode == 0, r.stderr
+    listed = {a["name"]: a for a in json.loads(r.stdout)}
+    assert set(listed) == {"ldap-corp", "ldap-tpl", "ldap-wrongca", "ldap-down"}
+    corp = listed["ldap-corp"]
+    assert corp["type"] == "ldap" and corp["tls"] == "ldaps" and corp["mode"] == "search then bind"
+    assert corp["serviceAccount"] == SERVICE_DN
+    assert listed["ldap-tpl"]["tls"] == "starttls"
+    assert SERVICE_PASSWORD not in r.stdout
+
+
+def test_auth_test_checks_the_connection_and_a_password_from_stdin(slapd, tmp_path):
+    r = auth_cli(slapd, tmp_path, "test", "ldap-corp", "--user", "alice", stdin=ALICE_PW + "\n")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "connection: ok" in r.stdout
+    assert "sign-in: ok: user_id=alice" in r.stdout and "admin" in r.stdout
+    r = auth_cli(slapd, tmp_path, "test", "ldap-corp", "--user", "alice", stdin="wrong\n")
+    assert r.returncode == 1 and "sign-in: refused" in r.stdout, r.stdout
+    # From the environment, named by --password-env.
+    r = auth_cli(slapd, tmp_path, "test", "ldap-tpl", "--user", "bob", "--password-env", "PW",
+                 env={"PW": BOB_PW})
+    assert r.returncode == 0 and "user_id=bob" in r.stdout, r.stdout + r.stderr
+    # There is no option that takes the password itself.
+    r = auth_cli(slapd, tmp_path, "test", "ldap-corp", "--user", "alice", "--password", ALICE_PW)
+    assert r.returncode != 0 and "sign-in: ok" not in r.stdout
+
+
+def test_auth_test_reports_an_unreachable_or_untrusted_server(slapd, tmp_path):
+    r = auth_cli(slapd, tmp_path, "test", "ldap-down")
+    assert r.returncode == 1 and "connection: FAILED" in r.stdout, r.stdout
+    r = auth_cli(slapd, tmp_path, "test", "ldap-wrongca")
+    assert r.returncode == 1 and "connection: FAILED" in r.stdout and "StartTLS" in r.stdout
+    r = auth_cli(slapd, tmp_path, "test", "ldap-corp")
+    assert r.returncode == 0 and "connection: ok" in r.stdout, r.stdout
+    r = auth_cli(slapd, tmp_path, "test", "nope")
+    assert r.returncode == 2 and "no authenticator named 'nope'" in r.stderr

@@ -426,3 +426,43 @@ def test_auth_test_reports_an_unreachable_or_untrusted_server(slapd, tmp_path):
     assert r.returncode == 0 and "connection: ok" in r.stdout, r.stdout
     r = auth_cli(slapd, tmp_path, "test", "nope")
     assert r.returncode == 2 and "no authenticator named 'nope'" in r.stderr
+
+
+# ---- light-oauth2 import
+
+def test_import_maps_light_oauth2_ldap_class_to_the_configured_authenticator(slapd, tmp_path):
+    import json
+    from test_registry_common import MASTER_KEY
+    from test_registry_import import light4j_hash
+    cfg = config_yaml(slapd, str(tmp_path))
+    store = "sqlite:" + str(tmp_path / "imported.db")
+    dump = tmp_path / "light-oauth2.sql"
+    client_id = "6e9d1db3-2feb-4c1f-a5ad-9e93ae8ca59d"
+    dump.write_text(f"""INSERT INTO client (client_id, client_type, client_profile, client_name,
+  client_desc, scope, redirect_uri, owner_id, host, client_secret, authenticate_class)
+VALUES('{client_id}', 'trusted', 'webserver', 'Market', 'LDAP users', 'petstore.r',
+  'http://127.0.0.1:9/cb', 'admin', 'lightapi.net', '{light4j_hash("s3cret")}',
+  'com.networknt.oauth.auth.MarketPlaceAuth');
+""")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PORTCULLIS_")}
+    env["PORTCULLIS_KEYS_MASTER_KEY"] = MASTER_KEY
+    env["PORTCULLIS_AUTHENTICATORS_LDAP_CORP_BIND_PASSWORD"] = SERVICE_PASSWORD
+    r = subprocess.run([BIN, "import", "light-oauth2", "--from", str(dump), "--create",
+                        "--store", store, "--config", cfg], capture_output=True, text=True,
+                       env=env, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "is now the authenticator ldap-corp" in r.stdout + r.stderr
+    r = subprocess.run([BIN, "client", "get", client_id, "--json", "--store", store], capture_output=True,
+                       text=True, env=env, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["authenticateClass"] == "ldap-corp"
+    s = Portcullis(args=["--config", cfg], store=store,
+                   env={"PORTCULLIS_KEYS_MASTER_KEY": MASTER_KEY,
+                        "PORTCULLIS_AUTHENTICATORS_LDAP_CORP_BIND_PASSWORD": SERVICE_PASSWORD})
+    try:
+        oauth = OAuthServer(s)
+        r = authorize(oauth, code_params(client_id), "alice", ALICE_PW)
+        c = token_for(oauth, (client_id, "s3cret"), r)
+        assert c["user_id"] == "alice" and "admin" in c["roles"].split()
+    finally:
+        s.stop()

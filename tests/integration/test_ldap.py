@@ -466,3 +466,41 @@ VALUES('{client_id}', 'trusted', 'webserver', 'Market', 'LDAP users', 'petstore.
         assert c["user_id"] == "alice" and "admin" in c["roles"].split()
     finally:
         s.stop()
+
+
+# ---- admin API
+
+def test_admin_api_lists_and_tests_authenticators(ldap_oauth):
+    r = requests.get(ldap_oauth.url + "/oauth2/authenticators", timeout=10)
+    assert r.status_code == 401
+    r = ldap_oauth.admin("GET", "/oauth2/authenticators")
+    assert r.status_code == 200, r.text
+    names = {a["name"]: a for a in r.json()}
+    assert set(names) == {"ldap-corp", "ldap-tpl", "ldap-wrongca", "ldap-down"}
+    assert SERVICE_PASSWORD not in r.text
+    r = ldap_oauth.admin("POST", "/oauth2/authenticators/ldap-corp/test")
+    assert r.status_code == 200 and r.json()["connection"] == "ok", r.text
+    r = ldap_oauth.admin("POST", "/oauth2/authenticators/ldap-corp/test",
+                         json={"userId": "alice", "password": ALICE_PW})
+    body = r.json()
+    assert body["signIn"] == "ok" and body["userId"] == "alice" and "admin" in body["roles"]
+    r = ldap_oauth.admin("POST", "/oauth2/authenticators/ldap-corp/test",
+                         json={"userId": "alice", "password": "wrong"})
+    assert r.json()["signIn"] == "refused"
+    r = ldap_oauth.admin("POST", "/oauth2/authenticators/ldap-down/test")
+    assert r.json()["connection"] == "failed" and r.json()["reason"]
+    r = ldap_oauth.admin("POST", "/oauth2/authenticators/ldap-wrongca/test")
+    assert r.json()["connection"] == "failed" and "StartTLS" in r.json()["reason"]
+    assert ldap_oauth.admin("POST", "/oauth2/authenticators/nope/test").status_code == 404
+    r = ldap_oauth.admin("POST", "/oauth2/authenticators/ldap-corp/test", json={"userId": "x"})
+    assert r.status_code == 400
+
+
+def test_admin_api_sign_in_tests_are_throttled(ldap_oauth):
+    for _ in range(5):
+        r = ldap_oauth.admin("POST", "/oauth2/authenticators/ldap-corp/test",
+                             json={"userId": "carol", "password": "wrong"})
+        assert r.json()["signIn"] == "refused"
+    r = ldap_oauth.admin("POST", "/oauth2/authenticators/ldap-corp/test",
+                         json={"userId": "carol", "password": USERS["carol"][0]})
+    assert r.json()["signIn"] == "throttled"

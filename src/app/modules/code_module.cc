@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "api/authenticator_api.h"
 #include "api/code_api.h"
 #include "api/device_api.h"
 #include "api/logout_api.h"
@@ -114,7 +115,15 @@ class CodeModule final : public Module {
     // Configured authenticators (LDAP, ...), by name and alias (authenticators.h).
     auto built = BuildAuthenticators(c.authenticators, shared.Throttle());
     if (!built) return Fail(std::move(built.error()));
-    for (auto& b : *built) m->deps_->authenticators.Add(b.name, b.login, b.aliases);
+    for (auto& b : *built) {
+      m->deps_->authenticators.Add(b.name, b.login, b.aliases);
+      m->authenticator_api_.push_back({b.name, b.description, b.check, b.login.get()});
+    }
+    if (!built->empty()) {  // the admin API of configured authenticators
+      auto admin = shared.AdminAuth();
+      if (!admin) return Fail(std::move(admin.error()));
+      m->admin_auth_ = *admin;
+    }
     // id_token_hint (OIDC Core §3.1.2.1): an ID token of ours, issued to the requesting client.
     m->deps_->authorization.SetIdTokenHintReader(
         [keys = *keys, issuer = c.server.issuer, leeway = c.token.leeway_s,
@@ -164,6 +173,9 @@ class CodeModule final : public Module {
     api::RegisterCodeApi(router, *deps_);
     api::RegisterLogoutApi(router, {*deps_, *session_store_, *db_, *end_session_, *backchannel_});
     api::RegisterDeviceVerificationApi(router, *deps_, *verification_);
+    if (admin_auth_ != nullptr) {
+      api::RegisterAuthenticatorApi(router, *admin_auth_, authenticator_api_);
+    }
     return {};
   }
 
@@ -181,6 +193,9 @@ class CodeModule final : public Module {
   store::Database* db_ = nullptr;
   std::unique_ptr<oauth::LoginThrottle> guesses_;
   std::unique_ptr<oauth::DeviceVerification> verification_;
+  // The configured authenticators for /oauth2/authenticators (owned by deps_'s registry).
+  std::vector<api::AuthenticatorInfo> authenticator_api_;
+  const api::AdminAuth* admin_auth_ = nullptr;
 };
 
 // An id_token_hint is one of our ID tokens: signature by a published key and iss, expiry not

@@ -66,7 +66,7 @@ int RunAuthCommand(const AuthCommands& a, const Config& config) {
   // A throttle for the command's own use: the test is an operator's, not a guess.
   SystemClock clock;
   oauth::LoginThrottle throttle(clock);
-  auto built = BuildAuthenticators(config.authenticators, throttle);
+  auto built = BuildAuthenticators(config.authenticators, throttle, nullptr);
   if (!built) {
     std::fprintf(stderr, "portcullis: %s\n", built.error().detail.c_str());
     return 2;

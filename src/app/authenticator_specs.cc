@@ -30,6 +30,69 @@ bool ValidName(const std::string& name) {
 
 }  // namespace
 
+std::vector<std::string> ChainMembers(const AuthenticatorSpec& spec) {
+  std::vector<std::string> out;
+  auto it = spec.values.find("members");
+  if (it == spec.values.end()) return out;
+  std::string_view v = it->second;
+  size_t start = 0;
+  while (start <= v.size()) {
+    size_t comma = v.find(',', start);
+    std::string_view item = v.substr(start, comma == v.npos ? v.npos : comma - start);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (!item.empty()) out.emplace_back(item);
+    if (comma == v.npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+namespace {
+
+// type: chain: members (a list of other authenticators' names, or default), aliases.
+Status ValidateChain(const AuthenticatorSpec& s, const std::vector<AuthenticatorSpec>& specs) {
+  const std::string where = "config: authenticators." + s.name;
+  for (const auto& [key, value] : s.values) {
+    if (key != "type" && key != "members" && key != "aliases") {
+      return Fail(
+          ConfigFailure(where + "." + key + Where(s, key) + ": unknown key for type chain"));
+    }
+  }
+  if (!s.tables.empty()) {
+    return Fail(
+        ConfigFailure(where + "." + s.tables.begin()->first + ": unknown key for type chain"));
+  }
+  auto members = ChainMembers(s);
+  if (members.empty()) {
+    return Fail(ConfigFailure(where + ".members" + Where(s, "members") +
+                              ": required (a list of authenticator names, or default)"));
+  }
+  for (size_t i = 0; i < members.size(); ++i) {
+    const auto& m = members[i];
+    if (std::find(members.begin(), members.begin() + static_cast<long>(i), m) !=
+        members.begin() + static_cast<long>(i)) {
+      return Fail(ConfigFailure(where + ".members" + Where(s, "members") + ": '" + m +
+                                "' is listed twice"));
+    }
+    if (m == "default") continue;
+    auto other = std::find_if(specs.begin(), specs.end(),
+                              [&](const AuthenticatorSpec& o) { return o.name == m; });
+    if (other == specs.end()) {
+      return Fail(ConfigFailure(where + ".members" + Where(s, "members") + ": no authenticator '" +
+                                m + "'"));
+    }
+    auto t = other->values.find("type");
+    if (t != other->values.end() && t->second == "chain") {
+      return Fail(ConfigFailure(where + ".members" + Where(s, "members") + ": '" + m +
+                                "' is a chain; chains do not nest"));
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
 Status ReadAuthenticators(const YAML::Node& section, const std::string& file,
                           std::vector<AuthenticatorSpec>& out) {
   if (!section.IsMap()) {
@@ -142,8 +205,12 @@ Status ValidateAuthenticators(const std::vector<AuthenticatorSpec>& specs) {
       }
       continue;
     }
+    if (type->second == "chain") {
+      if (auto st = ValidateChain(s, specs); !st) return st;
+      continue;
+    }
     return Fail(ConfigFailure(where + ".type" + Where(s, "type") + ": unknown type '" +
-                              type->second + "'; expected ldap"));
+                              type->second + "'; expected ldap or chain"));
   }
   return {};
 }

@@ -9,8 +9,9 @@
 // each key came from, and checked at load by its type's parser, so a bad key stops start-up
 // with a line naming authenticators.<name>.<key>. Environment variables
 // PORTCULLIS_AUTHENTICATORS_<NAME>_<KEY> (NAME upper case, '-' and '.' as '_') override the
-// keys of authenticators the file declares. Types: ldap (oauth/ldap/ldap_settings.h); a new type
-// adds its parser to ValidateAuthenticators and its builder to app/authenticators.cc.
+// keys of authenticators the file declares. Types: ldap (oauth/ldap/ldap_settings.h), and chain
+// (members: several authenticators as one, oauth/code/chain_authenticator.h); a new type adds
+// its parser to ValidateAuthenticators and its builder to app/authenticators.cc.
 //
 // Pure data and functions; thread-safe.
 
@@ -44,5 +45,7 @@ Result<std::vector<std::string>> ApplyAuthenticatorEnv(
     const std::map<std::string, std::string>& env, std::vector<AuthenticatorSpec>& specs);
 // Checks every spec with its type's parser.
 Status ValidateAuthenticators(const std::vector<AuthenticatorSpec>& specs);
+// A chain's members (`members`, in order).
+std::vector<std::string> ChainMembers(const AuthenticatorSpec& spec);
 
 }  // namespace portcullis::app

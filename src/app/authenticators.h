@@ -34,10 +34,12 @@ struct BuiltAuthenticator {
   boost::json::object description;
 };
 
-Result<BuiltAuthenticator> BuildAuthenticator(const AuthenticatorSpec& spec,
-                                              oauth::LoginThrottle& throttle);
+// Every configured authenticator, chains after their members. `builtin` is the built-in user
+// store (a chain's member "default"); null where there is none (CLI commands without a store),
+// and then that member answers 503.
 Result<std::vector<BuiltAuthenticator>> BuildAuthenticators(
-    const std::vector<AuthenticatorSpec>& specs, oauth::LoginThrottle& throttle);
+    const std::vector<AuthenticatorSpec>& specs, oauth::LoginThrottle& throttle,
+    std::shared_ptr<oauth::LoginAuthenticator> builtin);
 
 // light-oauth2 authenticate_class values that name a configured authenticator: class name ->
 // authenticator name, for the importer.

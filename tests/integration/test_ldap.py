@@ -504,3 +504,73 @@ def test_admin_api_sign_in_tests_are_throttled(ldap_oauth):
     r = ldap_oauth.admin("POST", "/oauth2/authenticators/ldap-corp/test",
                          json={"userId": "carol", "password": USERS["carol"][0]})
     assert r.json()["signIn"] == "throttled"
+
+
+# ---- several authenticators: type chain
+
+CHAINS = """  corp-or-local:
+    type: chain
+    members: [ldap-corp, default]
+  down-or-local:
+    type: chain
+    members: [ldap-down, default]
+"""
+
+
+@pytest.fixture
+def chain_oauth(slapd, tmp_path):
+    cfg = config_yaml(slapd, str(tmp_path), extra=CHAINS)
+    s = Portcullis(args=["--config", cfg],
+                   env={"PORTCULLIS_BOOTSTRAP_CLIENT_ID": BOOT_ID,
+                        "PORTCULLIS_BOOTSTRAP_CLIENT_SECRET": BOOT_SECRET,
+                        "PORTCULLIS_AUTHENTICATORS_LDAP_CORP_BIND_PASSWORD": SERVICE_PASSWORD})
+    yield OAuthServer(s)
+    code = s.stop()
+    assert code == 0, s.read_log()
+
+
+def test_a_chain_signs_in_directory_and_local_users(chain_oauth):
+    make_user(chain_oauth, "dave", "dave-local-password", roles="user")
+    client = ldap_client(chain_oauth, "corp-or-local")
+    c = token_for(chain_oauth, client, basic_code(chain_oauth, client, "alice", ALICE_PW))
+    assert c["user_id"] == "alice" and "admin" in c["roles"].split()
+    c = token_for(chain_oauth, client,
+                  basic_code(chain_oauth, client, "dave", "dave-local-password"))
+    assert c["user_id"] == "dave" and c["roles"] == "user"
+    a = basic_code(chain_oauth, client, "dave", "wrong")
+    b = basic_code(chain_oauth, client, "nobody", "wrong")
+    assert a.status_code == b.status_code == 401 and a.json() == b.json()
+    # The chain's SSO session: signed in once by the form, then no password.
+    s = requests.Session()
+    r = browser_login(chain_oauth, s, code_params(client[0]), user="dave",
+                      password="dave-local-password")
+    assert token_for(chain_oauth, client, r)["user_id"] == "dave"
+    again = authorize(chain_oauth, code_params(client[0], state="st-2"), headers=BROWSER,
+                      session=s)
+    assert token_for(chain_oauth, client, again)["user_id"] == "dave"
+
+
+def test_a_chain_with_a_directory_down_is_503_unless_another_member_accepts(chain_oauth):
+    make_user(chain_oauth, "dave", "dave-local-password", roles="user")
+    client = ldap_client(chain_oauth, "down-or-local")
+    c = token_for(chain_oauth, client,
+                  basic_code(chain_oauth, client, "dave", "dave-local-password"))
+    assert c["user_id"] == "dave"
+    # Nobody accepted and the directory could not answer: 503, not "wrong password".
+    r = basic_code(chain_oauth, client, "alice", ALICE_PW)
+    assert r.status_code == 503, r.text
+
+
+def test_bad_chains_stop_start_up(tmp_path):
+    base = ("authenticators:\n  l:\n    type: ldap\n    url: ldaps://h\n"
+            "    user_dn_template: 'uid={user}'\n")
+    for body, expected in [
+        ("  c:\n    type: chain\n", "authenticators.c.members: required"),
+        ("  c:\n    type: chain\n    members: [l, nope]\n", "no authenticator 'nope'"),
+        ("  c:\n    type: chain\n    members: [l, l]\n", "listed twice"),
+        ("  c:\n    type: chain\n    members: [l]\n  d:\n    type: chain\n    members: [c]\n",
+         "chains do not nest"),
+        ("  c:\n    type: chain\n    members: [l]\n    url: x\n", "authenticators.c.url"),
+    ]:
+        r = check_config(base + body, tmp_path)
+        assert r.returncode != 0 and expected in r.stderr, (body, r.stderr)

@@ -111,9 +111,10 @@ class CodeModule final : public Module {
         as, **clients, shared.db(), *m->codes_, shared.session_store(), shared.consent_store(),
         shared.revocation(), shared.clock(), shared.random(), shared.master().bytes(),
         session_settings);
-    m->deps_->authenticators.AddDefault(std::make_shared<oauth::UserStoreLogin>(shared.Users()));
-    // Configured authenticators (LDAP, ...), by name and alias (authenticators.h).
-    auto built = BuildAuthenticators(c.authenticators, shared.Throttle());
+    auto builtin = std::make_shared<oauth::UserStoreLogin>(shared.Users());
+    m->deps_->authenticators.AddDefault(builtin);
+    // Configured authenticators (LDAP, chains, ...), by name and alias (authenticators.h).
+    auto built = BuildAuthenticators(c.authenticators, shared.Throttle(), builtin);
     if (!built) return Fail(std::move(built.error()));
     for (auto& b : *built) {
       m->deps_->authenticators.Add(b.name, b.login, b.aliases);

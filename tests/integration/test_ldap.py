@@ -73,6 +73,12 @@ authenticators:
     ca_file: "{slapd.other_ca_file}"
     user_dn_template: "uid={{user}},ou=people,{SUFFIX}"
     aliases: []
+  ldaps-wrongca:
+    type: ldap
+    url: "{slapd.ldaps_url}"
+    ca_file: "{slapd.other_ca_file}"
+    user_dn_template: "uid={{user}},ou=people,{SUFFIX}"
+    aliases: []
   ldap-down:
     type: ldap
     url: "{down}"
@@ -273,6 +279,11 @@ def test_wrong_ca_is_refused_with_503(ldap_oauth):
     assert r.status_code == 503, r.text
     log = ldap_oauth.s.read_log()
     assert "StartTLS" in log and ALICE_PW not in log
+    # LDAPS likewise: the handshake fails before any password is sent.
+    client = ldap_client(ldap_oauth, "ldaps-wrongca")
+    r = basic_code(ldap_oauth, client, "alice", ALICE_PW)
+    assert r.status_code == 503, r.text
+    assert ALICE_PW not in ldap_oauth.s.read_log()
 
 
 def test_frozen_directory_times_out_with_503_then_recovers(ldap_oauth, slapd):
@@ -389,7 +400,7 @@ def test_auth_list_shows_authenticators_without_secrets(slapd, tmp_path):
     r = auth_cli(slapd, tmp_path, "list")
     assert r.returncode == 0, r.stderr
     listed = {a["name"]: a for a in json.loads(r.stdout)}
-    assert set(listed) == {"ldap-corp", "ldap-tpl", "ldap-wrongca", "ldap-down"}
+    assert set(listed) == {"ldap-corp", "ldap-tpl", "ldap-wrongca", "ldaps-wrongca", "ldap-down"}
     corp = listed["ldap-corp"]
     assert corp["type"] == "ldap" and corp["tls"] == "ldaps" and corp["mode"] == "search then bind"
     assert corp["serviceAccount"] == SERVICE_DN
@@ -472,7 +483,7 @@ def test_admin_api_lists_and_tests_authenticators(ldap_oauth):
     r = ldap_oauth.admin("GET", "/oauth2/authenticators")
     assert r.status_code == 200, r.text
     names = {a["name"]: a for a in r.json()}
-    assert set(names) == {"ldap-corp", "ldap-tpl", "ldap-wrongca", "ldap-down"}
+    assert set(names) == {"ldap-corp", "ldap-tpl", "ldap-wrongca", "ldaps-wrongca", "ldap-down"}
     assert SERVICE_PASSWORD not in r.text
     r = ldap_oauth.admin("POST", "/oauth2/authenticators/ldap-corp/test")
     assert r.status_code == 200 and r.json()["connection"] == "ok", r.text

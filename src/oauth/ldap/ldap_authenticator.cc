@@ -23,6 +23,7 @@ class LdapAuthenticator::Connection {
   }
   LDAP* ld = nullptr;
   bool broken = false;  // the connection failed: close it, never reuse it
+  int last_rc = 0;      // the last operation's result code
 };
 
 namespace {
@@ -108,6 +109,7 @@ int Bind(LdapAuthenticator::Connection& c, const std::string& dn, std::string_vi
   cred.bv_len = copy.size();
   int rc = ldap_sasl_bind_s(c.ld, dn.c_str(), LDAP_SASL_SIMPLE, &cred, nullptr, nullptr, nullptr);
   std::fill(copy.begin(), copy.end(), '\0');
+  c.last_rc = rc;
   if (ConnectionLost(rc)) c.broken = true;
   return rc;
 }
@@ -144,6 +146,7 @@ int Search(LdapAuthenticator::Connection& c, const LdapSettings& s, const std::s
     }
     ldap_msgfree(res);
   }
+  c.last_rc = rc;
   if (ConnectionLost(rc)) c.broken = true;
   return rc;
 }
@@ -341,8 +344,15 @@ Result<AuthenticatedUser> LdapAuthenticator::Run(Connection& c, std::string_view
   user.user_type = s.user_type;
   std::vector<std::string> group_dns, group_names;
   if (entry) {
+    // The stored name; of several values, the one the user typed (as the directory compares:
+    // without case), else the first.
     auto it = entry->attributes.find(Lower(s.user_attribute));
-    if (it != entry->attributes.end() && it->second.size() == 1) user.user_id = it->second[0];
+    if (it != entry->attributes.end() && !it->second.empty()) {
+      user.user_id = it->second[0];
+      for (const auto& v : it->second) {
+        if (Lower(v) == Lower(user_id)) user.user_id = v;
+      }
+    }
     if (!s.member_of_attribute.empty()) {
       auto m = entry->attributes.find(Lower(s.member_of_attribute));
       if (m != entry->attributes.end()) {
@@ -386,11 +396,12 @@ Result<AuthenticatedUser> LdapAuthenticator::WithConnection(std::string_view use
     auto c = Acquire(&reused);
     if (!c) return Fail(std::move(c.error()));
     auto r = Run(**c, user_id, password, login);
-    const bool broken = (*c)->broken;
-    Release(std::move(*c));
     // A kept connection the server has since closed (restart, idle timeout): once more on a
-    // fresh one.
-    if (!r && broken && reused && attempt == 0) continue;
+    // fresh one. Not after a timeout: the server may have seen the bind, and a directory that
+    // locks accounts would count the password twice.
+    const bool stale = (*c)->broken && (*c)->last_rc == LDAP_SERVER_DOWN;
+    Release(std::move(*c));
+    if (!r && stale && reused && attempt == 0) continue;
     return r;
   }
 }

@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
+#include <boost/json/object.hpp>
 #include "app/authenticator_specs.h"
-#include "boost/json/object.hpp"
 #include "common/error.h"
 #include "oauth/code/authenticators.h"
 #include "oauth/login/throttle.h"

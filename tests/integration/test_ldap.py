@@ -312,8 +312,13 @@ def test_directory_restart_is_503_then_recovers(ldap_oauth, slapd):
         assert r.json()["error"] == "temporarily_unavailable"
     finally:
         slapd.start()
-    # The pooled connections died with the server: the next sign-in uses a fresh one.
+    # The pooled connections died with the server: the next sign-in uses a fresh one, and so
+    # does a connection test.
     assert basic_code(ldap_oauth, client, "bob", BOB_PW).status_code == 302
+    slapd.stop()
+    slapd.start()
+    r = ldap_oauth.admin("POST", "/oauth2/authenticators/ldap-corp/test")
+    assert r.json()["connection"] == "ok", r.text
 
 
 def test_wrong_service_password_is_503_not_wrong_password(slapd, tmp_path):

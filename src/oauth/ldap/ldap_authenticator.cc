@@ -467,17 +467,21 @@ Result<AuthenticatedUser> LdapAuthenticator::Find(std::string_view user_id) {
 }
 
 Status LdapAuthenticator::Check() {
-  bool reused = false;
-  auto c = Acquire(&reused);
-  if (!c) return Fail(std::move(c.error()));
-  int rc = Bind(**c, settings_.bind_dn, settings_.bind_password.Reveal());
-  Status st;
-  if (rc != LDAP_SUCCESS) {
-    st = Fail(Down(settings_, (*c)->ld,
-                   settings_.bind_dn.empty() ? "anonymous bind" : "bind as bind_dn", rc));
+  for (int attempt = 0;; ++attempt) {
+    bool reused = false;
+    auto c = Acquire(&reused);
+    if (!c) return Fail(std::move(c.error()));
+    int rc = Bind(**c, settings_.bind_dn, settings_.bind_password.Reveal());
+    Status st;
+    if (rc != LDAP_SUCCESS) {
+      st = Fail(Down(settings_, (*c)->ld,
+                     settings_.bind_dn.empty() ? "anonymous bind" : "bind as bind_dn", rc));
+    }
+    const bool stale = (*c)->broken && rc == LDAP_SERVER_DOWN;
+    Release(std::move(*c));
+    if (!st && stale && reused && attempt == 0) continue;  // as in WithConnection
+    return st;
   }
-  Release(std::move(*c));
-  return st;
 }
 
 }  // namespace portcullis::oauth::ldap

@@ -245,6 +245,17 @@ void LdapAuthenticator::Release(std::unique_ptr<Connection> c) {
   free_.notify_one();
 }
 
+void LdapAuthenticator::DropIdle() {
+  std::vector<std::unique_ptr<Connection>> stale;
+  {
+    std::lock_guard lock(mu_);
+    stale.swap(idle_);
+    open_ -= static_cast<int>(stale.size());
+    free_.notify_all();
+  }
+  // Unbound here, outside the lock.
+}
+
 void LdapAuthenticator::Discard() {
   std::lock_guard lock(mu_);
   --open_;
@@ -401,7 +412,10 @@ Result<AuthenticatedUser> LdapAuthenticator::WithConnection(std::string_view use
     // locks accounts would count the password twice.
     const bool stale = (*c)->broken && (*c)->last_rc == LDAP_SERVER_DOWN;
     Release(std::move(*c));
-    if (!r && stale && reused && attempt == 0) continue;
+    if (!r && stale && reused && attempt == 0) {
+      DropIdle();  // the others are as old: the retry gets a fresh connection
+      continue;
+    }
     return r;
   }
 }
@@ -479,7 +493,10 @@ Status LdapAuthenticator::Check() {
     }
     const bool stale = (*c)->broken && rc == LDAP_SERVER_DOWN;
     Release(std::move(*c));
-    if (!st && stale && reused && attempt == 0) continue;  // as in WithConnection
+    if (!st && stale && reused && attempt == 0) {  // as in WithConnection
+      DropIdle();
+      continue;
+    }
     return st;
   }
 }

@@ -20,8 +20,9 @@
 // Connections: TLS (ldaps:// or StartTLS) with the server certificate verified against ca_file
 // (or the system CAs) and its host name checked; a network timeout for connect and handshake,
 // an operation timeout for each bind and search. Up to pool_size connections are open at once;
-// idle ones are kept and reused, and one that fails is closed (and the operation retried once
-// on a fresh connection when a kept one had gone stale).
+// idle ones are kept and reused, and one that fails is closed. When a kept one turns out to have
+// been closed by the server, the idle ones go too and the operation is retried once on a fresh
+// connection (never after a timeout, when the server may have seen the password).
 //
 // Ownership: borrows `throttle`, which must outlive it. Thread-safety: Login, Find and Check are
 // safe from several threads at once. All three block on the network: run them on a pool (the
@@ -74,6 +75,8 @@ class LdapAuthenticator final : public LoginAuthenticator {
   Result<std::unique_ptr<Connection>> Acquire(bool* reused);
   void Release(std::unique_ptr<Connection> c);
   void Discard();
+  // Closes every idle connection (the server closed one: the others are likely gone too).
+  void DropIdle();
 
   // One attempt on one connection. `password` empty: Find (no user bind).
   Result<AuthenticatedUser> Run(Connection& c, std::string_view user_id, std::string_view password,

@@ -180,12 +180,12 @@ TEST(Config, BadAuthenticatorsStopStartUpNamingTheKey) {
   EXPECT_NE(fails(head + "    url: ldaps://x\n").find("authenticators.corp.type: required"),
             std::string::npos);
   EXPECT_NE(fails(head + "    type: radius\n").find("authenticators.corp.type"), std::string::npos);
-  EXPECT_NE(fails(head + "    type: ldap\n    url: ldaps://x\n").find(
-                "authenticators.corp.user_dn_template"),
+  EXPECT_NE(fails(head + "    type: ldap\n    url: ldaps://x\n")
+                .find("authenticators.corp.user_dn_template"),
             std::string::npos);
-  std::string e = fails(head +
-                        "    type: ldap\n    url: ldaps://x\n    user_dn_template: uid={user}\n",
-                        {{"PORTCULLIS_AUTHENTICATORS_CORP_OPERATION_TIMEOUT_MS", "soon"}});
+  std::string e =
+      fails(head + "    type: ldap\n    url: ldaps://x\n    user_dn_template: uid={user}\n",
+            {{"PORTCULLIS_AUTHENTICATORS_CORP_OPERATION_TIMEOUT_MS", "soon"}});
   EXPECT_NE(e.find("authenticators.corp.operation_timeout_ms (env "
                    "PORTCULLIS_AUTHENTICATORS_CORP_OPERATION_TIMEOUT_MS)"),
             std::string::npos)

@@ -9,10 +9,11 @@ build_pkgs=(
   build-essential cmake ninja-build ccache pkg-config git
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev libsodium-dev libsqlite3-dev libpq-dev libyaml-cpp-dev libcli11-dev libkrb5-dev
+  libldap-dev
 )
 test_pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev clang-format
-  postgresql postgresql-client sqlite3 curl jq openssl nginx-light wrk
+  postgresql postgresql-client sqlite3 curl jq openssl nginx-light wrk slapd ldap-utils
   python3 python3-pytest python3-requests python3-authlib python3-requests-oauthlib
   python3-jwcrypto python3-jwt python3-prometheus-client
   libfaketime

@@ -607,6 +607,13 @@ Result<Config> LoadConfig(const ConfigSources& sources) {
       }
       for (const auto& section : root) {
         std::string sname = section.first.as<std::string>();
+        if (sname == "authenticators") {
+          if (section.second.IsNull()) continue;
+          if (auto s = ReadAuthenticators(section.second, *sources.file, c.authenticators); !s) {
+            return Fail(s.error());
+          }
+          continue;
+        }
         if (!section.second.IsMap()) {
           return Fail(
               ConfigError("config: " + *sources.file + ": section '" + sname + "' must be a map"));
@@ -642,6 +649,13 @@ Result<Config> LoadConfig(const ConfigSources& sources) {
   }
 
   c.unknown_env = UnknownEnvironment(sources.env);
+  {
+    auto used = ApplyAuthenticatorEnv(sources.env, c.authenticators);
+    if (!used) return Fail(used.error());
+    std::erase_if(c.unknown_env, [&](const Config::UnknownEnv& u) {
+      return std::find(used->begin(), used->end(), u.name) != used->end();
+    });
+  }
   for (const auto& e : Entries()) {
     auto it = sources.env.find(EnvName(e.setting));
     if (it == sources.env.end()) continue;
@@ -677,6 +691,7 @@ Result<Config> LoadConfig(const ConfigSources& sources) {
     return Fail(ConfigError(
         "config: bootstrap.client_id and bootstrap.client_secret must be set together"));
   }
+  if (auto s = ValidateAuthenticators(c.authenticators); !s) return Fail(s.error());
   if (c.jwks_uri.min_cache_s > c.jwks_uri.max_cache_s) {
     return Fail(ConfigError("config: jwks_uri.min_cache_s must not exceed jwks_uri.max_cache_s"));
   }

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "app/authenticator_specs.h"
 #include "common/error.h"
 
 namespace portcullis::app {
@@ -159,6 +160,8 @@ struct Config {
   struct Admin {
     std::string audience;  // space-separated; empty: token.audience
   } admin;
+  // Named authenticators (authenticator_specs.h), checked by their type's parser at load.
+  std::vector<AuthenticatorSpec> authenticators;
 
   // PORTCULLIS_* variables in the environment that are neither a setting nor a known tool
   // variable (KnownToolEnvironment), each with the nearest setting's variable: a typo that

@@ -161,5 +161,83 @@ TEST(Config, SampleLoadsBackToTheDefaults) {
   std::remove(file.c_str());
 }
 
+TEST(Config, AuthenticatorsAreReadWithTheirTablesAndEnvOverrides) {
+  auto file = WriteTemp(
+      "authenticators:\n"
+      "  ldap-corp:\n"
+      "    type: ldap\n"
+      "    url: ldaps://ldap.example.org\n"
+      "    user_base: ou=people,dc=example,dc=org\n"
+      "    bind_dn: cn=svc,dc=example,dc=org\n"
+      "    group_base: ou=groups,dc=example,dc=org\n"
+      "    aliases: [a, b]\n"
+      "    roles:\n"
+      "      admins: admin\n"
+      "      devs: [dev, reader]\n"
+      "  ldap:\n"
+      "    type: ldap\n"
+      "    url: ldaps://other\n"
+      "    user_dn_template: uid={user},dc=x\n");
+  ConfigSources s;
+  s.file = file;
+  s.env["PORTCULLIS_AUTHENTICATORS_LDAP_CORP_BIND_PASSWORD"] = "from-env";
+  s.env["PORTCULLIS_AUTHENTICATORS_LDAP_URL"] = "ldaps://override";
+  s.env["PORTCULLIS_AUTHENTICATORS_NOPE_URL"] = "x";  // no such authenticator: a warning
+  auto c = LoadConfig(s);
+  ASSERT_TRUE(c) << c.error().description;
+  ASSERT_EQ(c->authenticators.size(), 2u);
+  const auto& corp = c->authenticators[0];
+  EXPECT_EQ(corp.name, "ldap-corp");
+  EXPECT_EQ(corp.values.at("type"), "ldap");
+  EXPECT_EQ(corp.values.at("aliases"), "a,b");
+  EXPECT_EQ(corp.values.at("bind_password"), "from-env");
+  EXPECT_EQ(corp.sources.at("bind_password"),
+            "env PORTCULLIS_AUTHENTICATORS_LDAP_CORP_BIND_PASSWORD");
+  EXPECT_EQ(corp.tables.at("roles").at("devs"), "dev reader");
+  // The longest declared name wins: LDAP_CORP_* is ldap-corp's, LDAP_URL is ldap's.
+  EXPECT_EQ(c->authenticators[1].values.at("url"), "ldaps://override");
+  ASSERT_EQ(c->unknown_env.size(), 1u);
+  EXPECT_EQ(c->unknown_env[0].name, "PORTCULLIS_AUTHENTICATORS_NOPE_URL");
+  std::remove(file.c_str());
+}
+
+TEST(Config, BadAuthenticatorsStopStartUpNamingTheKey) {
+  auto fails = [](const std::string& yaml, std::map<std::string, std::string> env = {}) {
+    auto file = WriteTemp(yaml);
+    ConfigSources s;
+    s.file = file;
+    s.env = std::move(env);
+    auto c = LoadConfig(s);
+    std::remove(file.c_str());
+    return c ? std::string("(loaded)") : c.error().description;
+  };
+  const std::string head = "authenticators:\n  corp:\n";
+  EXPECT_NE(fails(head + "    url: ldaps://x\n").find("authenticators.corp.type: required"),
+            std::string::npos);
+  EXPECT_NE(fails(head + "    type: radius\n").find("authenticators.corp.type"), std::string::npos);
+  EXPECT_NE(fails(head + "    type: ldap\n    url: ldaps://x\n")
+                .find("authenticators.corp.user_dn_template"),
+            std::string::npos);
+  std::string e =
+      fails(head + "    type: ldap\n    url: ldaps://x\n    user_dn_template: uid={user}\n",
+            {{"PORTCULLIS_AUTHENTICATORS_CORP_OPERATION_TIMEOUT_MS", "soon"}});
+  EXPECT_NE(e.find("authenticators.corp.operation_timeout_ms (env "
+                   "PORTCULLIS_AUTHENTICATORS_CORP_OPERATION_TIMEOUT_MS)"),
+            std::string::npos)
+      << e;
+  // A secret's value is never echoed.
+  e = fails(head + "    type: ldap\n    url: ldaps://x\n    user_dn_template: uid={user}\n" +
+            "    bind_password: hunter2-secret\n");
+  EXPECT_NE(e.find("authenticators.corp.bind"), std::string::npos) << e;
+  EXPECT_EQ(e.find("hunter2-secret"), std::string::npos) << e;
+  EXPECT_NE(fails("authenticators:\n  default:\n    type: ldap\n").find("built-in"),
+            std::string::npos);
+  EXPECT_NE(fails("authenticators:\n  'bad name':\n    type: ldap\n").find("a name is"),
+            std::string::npos);
+  EXPECT_NE(fails("authenticators:\n  a-b:\n    type: ldap\n  a_b:\n    type: ldap\n")
+                .find("same environment name"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace portcullis::app

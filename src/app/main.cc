@@ -7,6 +7,7 @@
 
 #include "app/admin.h"
 #include "app/app.h"
+#include "app/auth_cli.h"
 #include "app/config.h"
 #include "app/registry_cli.h"
 #include "app/store_open.h"
@@ -116,6 +117,10 @@ int main(int argc, char** argv) {
   portcullis::app::AdminCommands admin;
   portcullis::app::AddAdminCommands(cli, admin);
 
+  CommonFlags auth_flags;
+  portcullis::app::AuthCommands auth;
+  portcullis::app::AddAuthCommands(cli, auth, [&](CLI::App* cmd) { auth_flags.Add(cmd); });
+
   CommonFlags registry_flags;
   auto registry = portcullis::app::AddRegistryCommands(
       cli, [&](CLI::App* cmd) { registry_flags.AddWithCreate(cmd); });
@@ -166,6 +171,11 @@ int main(int argc, char** argv) {
     return portcullis::app::Serve(*config);
   }
   if (admin.jwt_verify->parsed()) return portcullis::app::JwtVerify(admin);
+  if (auth.Chosen()) {
+    auto config = Load(auth_flags.Sources());
+    if (!config) return 2;
+    return portcullis::app::RunAuthCommand(auth, *config);
+  }
   if (registry.Chosen()) {
     auto config = Load(registry_flags.Sources());
     if (!config) return 2;

@@ -7,6 +7,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "app/authenticators.h"
 #include "app/cli_support.h"
 #include "app/modules/modules.h"
 #include "app/store_open.h"
@@ -68,6 +69,8 @@ int RunImportCommand(const cli::State& s, const std::string&, cli::Env& env) {
   options.refresh_token_ttl = env.config.token.refresh_token_ttl_s;
   options.actor = env.actor;
   options.dry_run = s.dry_run;
+  // light-oauth2's LDAP class names become the configured LDAP authenticator's name.
+  options.authenticate_classes = LegacyClassMap(env.config.authenticators);
   store::SqlClientStore client_store(*env.db);
   store::SqlImportTarget import_target;
   store::SqlAuditLog audit(*env.db);

@@ -11,10 +11,12 @@
 #include <algorithm>
 #include <chrono>
 
+#include "api/authenticator_api.h"
 #include "api/code_api.h"
 #include "api/device_api.h"
 #include "api/logout_api.h"
 #include "app/modules/id_token_hint.h"
+#include "app/authenticators.h"
 #include "app/modules/module.h"
 #include "app/modules/shared.h"
 #include "common/log.h"
@@ -112,7 +114,20 @@ class CodeModule final : public Module {
         as, **clients, shared.db(), *m->codes_, shared.session_store(), shared.consent_store(),
         shared.revocation(), shared.clock(), shared.random(), shared.master().bytes(),
         session_settings);
-    m->deps_->authenticators.AddDefault(std::make_shared<oauth::UserStoreLogin>(shared.Users()));
+    auto builtin = std::make_shared<oauth::UserStoreLogin>(shared.Users());
+    m->deps_->authenticators.AddDefault(builtin);
+    // Configured authenticators (LDAP, chains, ...), by name and alias (authenticators.h).
+    auto built = BuildAuthenticators(c.authenticators, shared.Throttle(), builtin);
+    if (!built) return Fail(std::move(built.error()));
+    for (auto& b : *built) {
+      m->deps_->authenticators.Add(b.name, b.login, b.aliases);
+      m->authenticator_api_.push_back({b.name, b.description, b.check, b.login.get()});
+    }
+    if (!built->empty()) {  // the admin API of configured authenticators
+      auto admin = shared.AdminAuth();
+      if (!admin) return Fail(std::move(admin.error()));
+      m->admin_auth_ = *admin;
+    }
     if (auto s = m->StartSpnego(c); !s) return Fail(std::move(s.error()));
     // id_token_hint (OIDC Core §3.1.2.1): an ID token of ours, issued to the requesting client.
     m->deps_->authorization.SetIdTokenHintReader(
@@ -153,6 +168,9 @@ class CodeModule final : public Module {
     api::RegisterCodeApi(router, *deps_);
     api::RegisterLogoutApi(router, {*deps_, *session_store_, *db_, *end_session_, *backchannel_});
     api::RegisterDeviceVerificationApi(router, *deps_, *verification_);
+    if (admin_auth_ != nullptr) {
+      api::RegisterAuthenticatorApi(router, *admin_auth_, authenticator_api_);
+    }
     return {};
   }
 
@@ -207,6 +225,9 @@ class CodeModule final : public Module {
   store::Database* db_ = nullptr;
   std::unique_ptr<oauth::LoginThrottle> guesses_;
   std::unique_ptr<oauth::DeviceVerification> verification_;
+  // The configured authenticators for /oauth2/authenticators (owned by deps_'s registry).
+  std::vector<api::AuthenticatorInfo> authenticator_api_;
+  const api::AdminAuth* admin_auth_ = nullptr;
 };
 
 // An id_token_hint is one of our ID tokens: signature by a published key and iss, expiry not

@@ -130,5 +130,35 @@ TEST(ImportRules, ClientsGetLightOauth2DefaultsAndBadRowsAreSkippedWithWarnings)
   EXPECT_EQ(again->counts["clients"].skipped, 2);
 }
 
+TEST(ImportRules, LightOauth2AuthenticatorClassesMapToConfiguredAuthenticators) {
+  Tables tables;
+  auto client = [](std::string id, std::string cls) {
+    return R({{"client_id", id},
+              {"client_type", "trusted"},
+              {"client_secret", "1000:aa:bb"},
+              {"host", "lightapi.net"},
+              {"authenticate_class", cls}});
+  };
+  tables["client"] = {client("ldap-one", "com.networknt.oauth.auth.MarketPlaceAuth"),
+                      client("other", "com.networknt.oauth.auth.LightPortalAuth")};
+  store::FakeDatabase db;
+  MemoryClientStore clients;
+  RecordingTarget target;
+  audit::MemoryAuditLog audit;
+  ManualClock clock;
+  ImportOptions options;
+  options.authenticate_classes = {{"com.networknt.oauth.auth.MarketPlaceAuth", "ldap-corp"}};
+  auto report =
+      ImportLightOauth2(db, clients, target, audit, tables, clock, Random::System(), options);
+  ASSERT_TRUE(report) << report.error().detail;
+  EXPECT_EQ((**clients.Find("ldap-one")).authenticate_class, "ldap-corp");
+  // A class with no configured authenticator stays, and its clients get ERR10043 at sign-in.
+  EXPECT_EQ((**clients.Find("other")).authenticate_class,
+            "com.networknt.oauth.auth.LightPortalAuth");
+  std::string warnings;
+  for (const auto& w : report->warnings) warnings += w + "\n";
+  EXPECT_NE(warnings.find("is now the authenticator ldap-corp"), std::string::npos) << warnings;
+}
+
 }  // namespace
 }  // namespace portcullis::oauth::legacy

@@ -169,6 +169,12 @@ class Importer {
       // clients keep their secrets, public ones too, and accept Basic and post as upstream did.
       c.token_profile = TokenProfile::kLight4j;
       c.authenticate_class = Get(row, "authenticate_class");
+      if (auto m = options_.authenticate_classes.find(c.authenticate_class);
+          m != options_.authenticate_classes.end()) {
+        report_.warnings.push_back("client " + c.client_id + ": authenticateClass " +
+                                   c.authenticate_class + " is now the authenticator " + m->second);
+        c.authenticate_class = m->second;
+      }
       c.deref_client_id = Get(row, "deref_client_id");
       c.owner_id = Get(row, "owner_id", "admin");
       c.host = Get(row, "host");

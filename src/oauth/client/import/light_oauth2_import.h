@@ -100,6 +100,9 @@ struct ImportOptions {
   int64_t refresh_token_ttl = 90 * 86400;
   std::string actor = "import";
   bool dry_run = false;  // do everything, then roll back
+  // light-oauth2 authenticate_class values (Java class names) -> the name of the configured
+  // authenticator that replaces them (e.g. its LDAP class -> "ldap-corp"); others stay as they are.
+  std::map<std::string, std::string> authenticate_classes;
 };
 
 // One transaction of `target`, writing through `clients`, `rows` and `audit`.

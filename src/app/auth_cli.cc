@@ -1,0 +1,114 @@
+#include "app/auth_cli.h"
+
+#include <termios.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+
+#include "app/authenticators.h"
+#include "common/clock.h"
+#include "common/secret.h"
+
+namespace portcullis::app {
+namespace {
+
+// The password: from the variable --password-env names, else the terminal (no echo), else the
+// first line of stdin.
+std::optional<Secret> ReadPassword(const AuthCommands& a) {
+  if (!a.password_env.empty()) {
+    const char* v = std::getenv(a.password_env.c_str());
+    if (v == nullptr || *v == '\0') {
+      std::fprintf(stderr, "portcullis: %s is not set\n", a.password_env.c_str());
+      return std::nullopt;
+    }
+    return Secret(v);
+  }
+  std::string line;
+  if (isatty(STDIN_FILENO)) {
+    std::fprintf(stderr, "Password for %s: ", a.user.c_str());
+    termios old{};
+    tcgetattr(STDIN_FILENO, &old);
+    termios quiet = old;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+    std::getline(std::cin, line);
+    tcsetattr(STDIN_FILENO, TCSANOW, &old);
+    std::fprintf(stderr, "\n");
+  } else if (!std::getline(std::cin, line)) {
+    std::fprintf(stderr, "portcullis: no password on stdin\n");
+    return std::nullopt;
+  }
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return Secret(std::move(line));
+}
+
+}  // namespace
+
+void AddAuthCommands(CLI::App& cli, AuthCommands& a,
+                     const std::function<void(CLI::App*)>& add_flags) {
+  a.group = cli.add_subcommand("auth", "Configured authenticators (LDAP, ...)");
+  a.group->require_subcommand(1);
+  a.list = a.group->add_subcommand("list", "List the configured authenticators (JSON)");
+  add_flags(a.list);
+  a.test = a.group->add_subcommand(
+      "test", "Connect to an authenticator's server; with --user, check a password too");
+  a.test->add_option("name", a.name, "The authenticator's name (authenticators.NAME)")->required();
+  a.test->add_option("--user", a.user, "Sign in as this user (password from tty, stdin or env)");
+  a.test->add_option("--password-env", a.password_env,
+                     "Read the password from this environment variable");
+  add_flags(a.test);
+}
+
+int RunAuthCommand(const AuthCommands& a, const Config& config) {
+  // A throttle for the command's own use: the test is an operator's, not a guess.
+  SystemClock clock;
+  oauth::LoginThrottle throttle(clock);
+  auto built = BuildAuthenticators(config.authenticators, throttle, nullptr);
+  if (!built) {
+    std::fprintf(stderr, "portcullis: %s\n", built.error().detail.c_str());
+    return 2;
+  }
+  if (a.list->parsed()) {
+    boost::json::array out;
+    for (const auto& b : *built) out.push_back(b.description);
+    std::printf("%s\n", boost::json::serialize(out).c_str());
+    return 0;
+  }
+  const BuiltAuthenticator* chosen = nullptr;
+  for (const auto& b : *built) {
+    if (b.name == a.name) chosen = &b;
+  }
+  if (chosen == nullptr) {
+    std::fprintf(stderr, "portcullis: no authenticator named '%s' in the configuration\n",
+                 a.name.c_str());
+    return 2;
+  }
+  std::optional<Secret> password;
+  if (!a.user.empty()) {
+    password = ReadPassword(a);
+    if (!password) return 2;
+  }
+  if (auto st = chosen->check(); !st) {
+    std::printf("connection: FAILED: %s\n", st.error().detail.c_str());
+    return 1;
+  }
+  std::printf("connection: ok\n");
+  if (a.user.empty()) return 0;
+  auto user = chosen->test_login(a.user, password->Reveal());
+  if (!user) {
+    if (user.error().http_status >= 500) {
+      std::printf("sign-in: FAILED (server unavailable): %s\n", user.error().detail.c_str());
+    } else {
+      std::printf("sign-in: refused: %s\n", user.error().description.c_str());
+    }
+    return 1;
+  }
+  std::printf("sign-in: ok: user_id=%s user_type=%s roles=%s\n", user->user_id.c_str(),
+              user->user_type.c_str(), user->roles.c_str());
+  return 0;
+}
+
+}  // namespace portcullis::app

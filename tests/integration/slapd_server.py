@@ -1,0 +1,209 @@
+"""A throwaway OpenLDAP server for the LDAP black-box tests (test_ldap.py), as scripts/pg.sh is
+for PostgreSQL: a slapd.conf in a temporary directory, an LDIF of users and groups loaded with
+slapadd, a test CA and a server certificate made with openssl (plus a second, unrelated CA for
+the wrong-CA test), plain LDAP (for StartTLS) and LDAPS on free loopback ports. start() waits
+for readiness by polling with ldapsearch; stop() ends the process by its PID. A missing slapd,
+slapadd, ldapsearch or openssl raises: the tests fail, never skip.
+"""
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+SLAPD = shutil.which("slapd") or "/usr/sbin/slapd"
+SLAPADD = shutil.which("slapadd") or "/usr/sbin/slapadd"
+SCHEMA = "/etc/ldap/schema"
+
+SUFFIX = "dc=example,dc=org"
+SERVICE_DN = f"cn=svc,{SUFFIX}"
+SERVICE_PASSWORD = "svc-password-9f2"
+USERS = {
+    # uid: (password, groups)
+    "alice": ("alice-password-7Q", ["admins", "developers"]),
+    "bob": ("bob-password-3Z", ["developers", "unmapped"]),
+    "carol": ("carol-password-5K", []),
+}
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def _run(cmd, **kw):
+    r = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    if r.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({r.returncode}):\n{r.stdout}\n{r.stderr}")
+    return r
+
+
+def _make_ca(d, name):
+    key, cert = os.path.join(d, f"{name}.key"), os.path.join(d, f"{name}.pem")
+    _run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+          "-nodes", "-keyout", key, "-out", cert, "-days", "2", "-subj", f"/CN=Portcullis {name}",
+          "-addext", "basicConstraints=critical,CA:TRUE",
+          "-addext", "keyUsage=critical,keyCertSign,cRLSign"])
+    return key, cert
+
+
+def _make_server_cert(d, ca_key, ca_cert):
+    key, csr, cert = (os.path.join(d, n) for n in ("server.key", "server.csr", "server.pem"))
+    ext = os.path.join(d, "server.ext")
+    with open(ext, "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n"
+                "extendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n")
+    _run(["openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+          "-keyout", key, "-out", csr, "-subj", "/CN=127.0.0.1"])
+    _run(["openssl", "x509", "-req", "-in", csr, "-CA", ca_cert, "-CAkey", ca_key,
+          "-CAcreateserial", "-out", cert, "-days", "2", "-extfile", ext])
+    return key, cert
+
+
+def _ldif():
+    out = [f"""dn: {SUFFIX}
+objectClass: dcObject
+objectClass: organization
+dc: example
+o: Example
+
+dn: ou=people,{SUFFIX}
+objectClass: organizationalUnit
+ou: people
+
+dn: ou=groups,{SUFFIX}
+objectClass: organizationalUnit
+ou: groups
+
+dn: {SERVICE_DN}
+objectClass: organizationalRole
+objectClass: simpleSecurityObject
+cn: svc
+userPassword: {SERVICE_PASSWORD}
+"""]
+    for uid, (password, _) in USERS.items():
+        out.append(f"""dn: uid={uid},ou=people,{SUFFIX}
+objectClass: inetOrgPerson
+uid: {uid}
+cn: {uid.title()}
+sn: {uid.title()}
+userPassword: {password}
+""")
+    groups = {}
+    for uid, (_, gs) in USERS.items():
+        for g in gs:
+            groups.setdefault(g, []).append(uid)
+    for g, members in groups.items():
+        lines = [f"dn: cn={g},ou=groups,{SUFFIX}", "objectClass: groupOfNames", f"cn: {g}"]
+        lines += [f"member: uid={m},ou=people,{SUFFIX}" for m in members]
+        out.append("\n".join(lines) + "\n")
+    return "\n".join(out)
+
+
+class Slapd:
+    def __init__(self):
+        for tool in (SLAPD, SLAPADD):
+            if not os.access(tool, os.X_OK):
+                raise RuntimeError(f"{tool} is missing: install slapd (scripts/deps.sh test)")
+        for tool in ("ldapsearch", "openssl"):
+            if not shutil.which(tool):
+                raise RuntimeError(f"{tool} is missing: install ldap-utils/openssl")
+        self.dir = tempfile.mkdtemp(prefix="portcullis-slapd-")
+        self.proc = None
+        d = self.dir
+        ca_key, self.ca_file = _make_ca(d, "ca")
+        _, self.other_ca_file = _make_ca(d, "other-ca")
+        self.key_file, self.cert_file = _make_server_cert(d, ca_key, self.ca_file)
+        os.makedirs(os.path.join(d, "db"))
+        self.port = free_port()
+        self.ldaps_port = free_port()
+        self.conf = os.path.join(d, "slapd.conf")
+        with open(self.conf, "w") as f:
+            f.write(f"""include {SCHEMA}/core.schema
+include {SCHEMA}/cosine.schema
+include {SCHEMA}/nis.schema
+include {SCHEMA}/inetorgperson.schema
+pidfile {d}/slapd.pid
+argsfile {d}/slapd.args
+modulepath /usr/lib/ldap
+moduleload back_mdb
+TLSCACertificateFile {self.ca_file}
+TLSCertificateFile {self.cert_file}
+TLSCertificateKeyFile {self.key_file}
+database mdb
+maxsize 10485760
+suffix "{SUFFIX}"
+rootdn "cn=admin,{SUFFIX}"
+rootpw admin-password-unused
+directory {d}/db
+access to attrs=userPassword
+  by anonymous auth
+  by * none
+access to *
+  by dn.exact="{SERVICE_DN}" read
+  by self read
+  by * none
+""")
+        ldif = os.path.join(d, "data.ldif")
+        with open(ldif, "w") as f:
+            f.write(_ldif())
+        _run([SLAPADD, "-f", self.conf, "-l", ldif])
+        self.url = f"ldap://127.0.0.1:{self.port}"
+        self.ldaps_url = f"ldaps://127.0.0.1:{self.ldaps_port}"
+
+    def start(self, deadline_s=20):
+        self.log = open(os.path.join(self.dir, "slapd.log"), "wb")
+        # -d 0: stay in the foreground (the PID is ours to stop), log nothing extra.
+        self.proc = subprocess.Popen(
+            [SLAPD, "-d", "0", "-f", self.conf, "-h", f"{self.url}/ {self.ldaps_url}/"],
+            stdout=self.log, stderr=subprocess.STDOUT)
+        env = dict(os.environ, LDAPTLS_CACERT=self.ca_file, LDAPTLS_REQCERT="demand")
+        end = time.monotonic() + deadline_s
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError("slapd exited:\n" + self.logs())
+            r = subprocess.run(["ldapsearch", "-x", "-H", self.ldaps_url, "-D", SERVICE_DN,
+                                "-w", SERVICE_PASSWORD, "-b", SUFFIX, "-s", "base", "dn"],
+                               capture_output=True, env=env, timeout=10)
+            if r.returncode == 0:
+                return
+            if time.monotonic() > end:
+                self.stop()
+                raise RuntimeError("slapd did not become ready:\n" + self.logs())
+            time.sleep(0.05)
+
+    def logs(self):
+        try:
+            with open(os.path.join(self.dir, "slapd.log"), errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def pause(self):
+        """Freezes the server (SIGSTOP): connections open, nothing answers (a timeout)."""
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def resume(self):
+        self.proc.send_signal(signal.SIGCONT)
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGCONT)
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc is not None:
+            self.log.close()
+        self.proc = None
+
+    def clean(self):
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)

@@ -1,0 +1,146 @@
+// client_call: what a service does before each outbound call, from the command line.
+//
+//   client_call --token-url http://127.0.0.1:6880/oauth2/token --client-id svc-a
+//       --client-secret S --audience svc-b --scope "orders.read" --repeat 3
+//
+// Prints one JSON line per call ({"ok":true,"headers":{...},"scope":..} or {"ok":false,
+// "kind":..,"status":..,"error":..,"message":..}) and a last line with the client's stats.
+// --exchange TOKEN exchanges TOKEN (RFC 8693) instead; --two-token AUTH prints light-4j's
+// Authorization + X-Scope-Token pair; --dpop-key-file signs a DPoP proof for --url.
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+#include <string>
+
+#include <portcullis/client.h>
+
+namespace {
+
+namespace pc = portcullis::client;
+
+constexpr char kUsage[] =
+    "usage: client_call --token-url URL --client-id ID\n"
+    "         (--client-secret S | --private-key-file PEM [--key-id KID] [--assertion-audience A]\n"
+    "          | --tls-cert-file PEM --tls-key-file PEM) [--ca-file PEM] [--dpop-key-file PEM]\n"
+    "         [--audience AUD] [--scope SCOPE] [--exchange TOKEN | --two-token AUTHORIZATION]\n"
+    "         [--method GET] [--url URL] [--repeat N] [--deadline-ms N]\n";
+
+std::string Json(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+const char* KindName(pc::Error::Kind k) {
+  switch (k) {
+    case pc::Error::Kind::kDeadline:
+      return "deadline";
+    case pc::Error::Kind::kRefused:
+      return "refused";
+    case pc::Error::Kind::kUnavailable:
+      return "unavailable";
+    case pc::Error::Kind::kBadResponse:
+      return "bad_response";
+    case pc::Error::Kind::kInvalidArgument:
+      return "invalid_argument";
+  }
+  return "?";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::map<std::string, std::string> a;
+  for (int i = 1; i < argc; ++i) {
+    std::string k = argv[i];
+    if (k == "--help") {
+      std::cout << kUsage;
+      return 0;
+    }
+    if (k.rfind("--", 0) != 0 || i + 1 >= argc) {
+      std::cerr << kUsage;
+      return 2;
+    }
+    a[k.substr(2)] = argv[++i];
+  }
+  pc::Options o;
+  o.token_url = a["token-url"];
+  o.client_id = a["client-id"];
+  if (a.contains("private-key-file")) {
+    o.auth_method = pc::AuthMethod::kPrivateKeyJwt;
+    o.private_key_pem = ReadFile(a["private-key-file"]);
+    o.key_id = a["key-id"];
+    o.assertion_audience = a["assertion-audience"];
+  } else if (a.contains("tls-cert-file") && !a.contains("client-secret")) {
+    o.auth_method = pc::AuthMethod::kTlsClientAuth;
+  } else {
+    o.client_secret = a["client-secret"];
+  }
+  o.tls_cert_file = a["tls-cert-file"];
+  o.tls_key_file = a["tls-key-file"];
+  o.ca_file = a["ca-file"];
+  if (a.contains("dpop-key-file")) o.dpop_key_pem = ReadFile(a["dpop-key-file"]);
+  if (a.contains("deadline-ms"))
+    o.deadline = std::chrono::milliseconds(std::stoi(a["deadline-ms"]));
+  auto client = pc::Client::Create(std::move(o));
+  if (!client) {
+    std::cerr << "client_call: " << client.error() << "\n";
+    return 2;
+  }
+  int repeat = a.contains("repeat") ? std::stoi(a["repeat"]) : 1;
+  std::string method = a.contains("method") ? a["method"] : "GET";
+  std::string url = a.contains("url") ? a["url"] : "http://localhost/";
+  int failures = 0;
+  for (int i = 0; i < repeat; ++i) {
+    pc::Result<pc::Headers> h;
+    if (a.contains("exchange")) {
+      h = (*client)->DelegatedHeaders(a["exchange"], a["audience"], a["scope"], method, url);
+    } else if (a.contains("two-token")) {
+      h = (*client)->TwoTokenHeaders(a["two-token"], a["audience"], a["scope"]);
+    } else {
+      h = (*client)->ServiceHeaders(a["audience"], a["scope"], method, url);
+    }
+    if (!h) {
+      ++failures;
+      const auto& e = h.error();
+      std::cout << "{\"ok\":false,\"kind\":\"" << KindName(e.kind)
+                << "\",\"status\":" << e.http_status << ",\"error\":" << Json(e.error)
+                << ",\"message\":" << Json(e.message) << "}\n";
+      continue;
+    }
+    std::cout << "{\"ok\":true,\"headers\":{";
+    bool first = true;
+    for (const auto& [k, v] : *h) {
+      std::cout << (first ? "" : ",") << Json(k) << ":" << Json(v);
+      first = false;
+    }
+    std::cout << "}}\n";
+  }
+  auto s = (*client)->stats();
+  std::cout << "{\"stats\":{\"token_requests\":" << s.token_requests
+            << ",\"exchange_requests\":" << s.exchange_requests
+            << ",\"token_failures\":" << s.token_failures << ",\"cache_hits\":" << s.cache_hits
+            << "}}\n";
+  return failures ? 1 : 0;
+}

@@ -14,6 +14,7 @@
 #include <map>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include <portcullis/client.h>
 
@@ -26,7 +27,9 @@ constexpr char kUsage[] =
     "         (--client-secret S | --private-key-file PEM [--key-id KID] [--assertion-audience A]\n"
     "          | --tls-cert-file PEM --tls-key-file PEM) [--ca-file PEM] [--dpop-key-file PEM]\n"
     "         [--audience AUD] [--scope SCOPE] [--exchange TOKEN | --two-token AUTHORIZATION]\n"
-    "         [--method GET] [--url URL] [--repeat N] [--deadline-ms N]\n";
+    "         [--method GET] [--url URL] [--repeat N] [--interval-ms N] [--deadline-ms N]\n"
+    "         [--renew-at FRACTION] [--renew-jitter FRACTION] [--backoff-initial-ms N]\n"
+    "         [--backoff-max-ms N]\n";
 
 std::string Json(std::string_view s) {
   std::string out = "\"";
@@ -103,6 +106,18 @@ int main(int argc, char** argv) {
   if (a.contains("dpop-key-file")) o.dpop_key_pem = ReadFile(a["dpop-key-file"]);
   if (a.contains("deadline-ms"))
     o.deadline = std::chrono::milliseconds(std::stoi(a["deadline-ms"]));
+  if (a.contains("renew-at")) o.renew_at = std::stod(a["renew-at"]);
+  if (a.contains("renew-jitter")) o.renew_jitter = std::stod(a["renew-jitter"]);
+  if (a.contains("backoff-initial-ms")) {
+    o.backoff_initial = std::chrono::milliseconds(std::stoi(a["backoff-initial-ms"]));
+  }
+  if (a.contains("backoff-max-ms")) {
+    o.backoff_max = std::chrono::milliseconds(std::stoi(a["backoff-max-ms"]));
+  }
+  // The library's events (failed requests, back-off) go to stderr.
+  o.log = [](std::string_view event, std::string_view detail) {
+    std::cerr << "client_call: " << event << ": " << detail << std::endl;
+  };
   auto client = pc::Client::Create(std::move(o));
   if (!client) {
     std::cerr << "client_call: " << client.error() << "\n";
@@ -111,8 +126,12 @@ int main(int argc, char** argv) {
   int repeat = a.contains("repeat") ? std::stoi(a["repeat"]) : 1;
   std::string method = a.contains("method") ? a["method"] : "GET";
   std::string url = a.contains("url") ? a["url"] : "http://localhost/";
+  int interval_ms = a.contains("interval-ms") ? std::stoi(a["interval-ms"]) : 0;
   int failures = 0;
   for (int i = 0; i < repeat; ++i) {
+    if (i > 0 && interval_ms > 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(interval_ms));
+    }
     pc::Result<pc::Headers> h;
     if (a.contains("exchange")) {
       h = (*client)->DelegatedHeaders(a["exchange"], a["audience"], a["scope"], method, url);
@@ -135,12 +154,12 @@ int main(int argc, char** argv) {
       std::cout << (first ? "" : ",") << Json(k) << ":" << Json(v);
       first = false;
     }
-    std::cout << "}}\n";
+    std::cout << "}}" << std::endl;
   }
   auto s = (*client)->stats();
   std::cout << "{\"stats\":{\"token_requests\":" << s.token_requests
             << ",\"exchange_requests\":" << s.exchange_requests
-            << ",\"token_failures\":" << s.token_failures << ",\"cache_hits\":" << s.cache_hits
-            << "}}\n";
+            << ",\"token_failures\":" << s.token_failures << ",\"renewals\":" << s.renewals
+            << ",\"cache_hits\":" << s.cache_hits << "}}\n";
   return failures ? 1 : 0;
 }

@@ -681,3 +681,22 @@ TEST_F(ClientTest, TenThousandCallsOverTenMinutes) {
 
 }  // namespace
 }  // namespace portcullis::client
+
+namespace portcullis::client {
+namespace {
+
+TEST_F(ClientTest, RenewsWithTheSystemClock) {
+  endpoint_.reply = [](int n, const HttpRequest&) -> std::expected<HttpResponse, std::string> {
+    return FakeEndpoint::Ok("t" + std::to_string(n), 20);
+  };
+  Options o = Base();
+  o.clock = nullptr;
+  o.renew_at = 0.01;  // 200 ms into a 20 s token
+  auto c = Make(std::move(o));
+  ASSERT_TRUE(c->GetToken("b", "x"));
+  ASSERT_TRUE(Eventually([&] { return endpoint_.count() == 2; }));
+  EXPECT_EQ(c->stats().renewals, 1u);
+}
+
+}  // namespace
+}  // namespace portcullis::client

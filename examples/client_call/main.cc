@@ -17,6 +17,7 @@
 #include <thread>
 
 #include <portcullis/client.h>
+#include <portcullis/verify.h>
 
 namespace {
 
@@ -29,7 +30,10 @@ constexpr char kUsage[] =
     "         [--audience AUD] [--scope SCOPE] [--exchange TOKEN | --two-token AUTHORIZATION]\n"
     "         [--method GET] [--url URL] [--repeat N] [--interval-ms N] [--deadline-ms N]\n"
     "         [--renew-at FRACTION] [--renew-jitter FRACTION] [--backoff-initial-ms N]\n"
-    "         [--backoff-max-ms N]\n";
+    "         [--backoff-max-ms N]\n"
+    "       client_call ... --sign JSON [--event-audience AUD]      (publish a signed event)\n"
+    "       client_call --verify-event TOKEN --jwks-url URL --issuer ISS --signer ID\n"
+    "         [--event-audience AUD] [--repeat N]                   (consume one)\n";
 
 std::string Json(std::string_view s) {
   std::string out = "\"";
@@ -87,6 +91,30 @@ int main(int argc, char** argv) {
     }
     a[k.substr(2)] = argv[++i];
   }
+  if (a.contains("verify-event")) {
+    // The consumer's side: libportcullis-verify's VerifyEvent, one line per check.
+    portcullis::verify::Options vo;
+    vo.jwks_url = a["jwks-url"];
+    vo.issuer = a["issuer"];
+    vo.verify_scope = false;
+    auto v = portcullis::verify::Verifier::Create(std::move(vo));
+    if (!v) {
+      std::cerr << "client_call: " << v.error() << "\n";
+      return 2;
+    }
+    (*v)->WaitReady(std::chrono::seconds(5));
+    int n = a.contains("repeat") ? std::stoi(a["repeat"]) : 1;
+    int refused = 0;
+    for (int i = 0; i < n; ++i) {
+      auto r = (*v)->VerifyEvent(a["verify-event"], {{a["signer"]}, a["event-audience"]});
+      if (!r.ok) ++refused;
+      std::cout << "{\"ok\":" << (r.ok ? "true" : "false") << ",\"reason\":" << Json(r.reason)
+                << ",\"signer\":" << Json(r.signer)
+                << ",\"claims\":" << (r.ok ? r.claims_json : "null") << "}\n";
+    }
+    std::cout << "{\"stats\":{}}\n";
+    return refused ? 1 : 0;
+  }
   pc::Options o;
   o.token_url = a["token-url"];
   o.client_id = a["client-id"];
@@ -126,6 +154,19 @@ int main(int argc, char** argv) {
   int repeat = a.contains("repeat") ? std::stoi(a["repeat"]) : 1;
   std::string method = a.contains("method") ? a["method"] : "GET";
   std::string url = a.contains("url") ? a["url"] : "http://localhost/";
+  if (a.contains("sign")) {
+    auto t = (*client)->Sign(a["sign"], a["event-audience"]);
+    if (t) {
+      std::cout << "{\"ok\":true,\"event\":" << Json(*t) << "}\n";
+    } else {
+      std::cout << "{\"ok\":false,\"kind\":\"" << KindName(t.error().kind)
+                << "\",\"status\":" << t.error().http_status
+                << ",\"error\":" << Json(t.error().error)
+                << ",\"message\":" << Json(t.error().message) << "}\n";
+    }
+    std::cout << "{\"stats\":{}}\n";
+    return t ? 0 : 1;
+  }
   int interval_ms = a.contains("interval-ms") ? std::stoi(a["interval-ms"]) : 0;
   int failures = 0;
   for (int i = 0; i < repeat; ++i) {

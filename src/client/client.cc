@@ -658,6 +658,10 @@ std::expected<std::unique_ptr<Client>, std::string> Client::Create(Options o) {
       return HttpResponse{resp->status, std::move(resp->headers), std::move(resp->body)};
     };
   }
+  if (o.signing_url.empty()) {
+    size_t slash = o.token_url.rfind('/');
+    o.signing_url = o.token_url.substr(0, slash + 1) + "signing";
+  }
   s->clock = o.clock ? o.clock : &Clock::System();
   s->options = std::move(o);
   if (!s->options.executor) s->pool = std::make_unique<Pool>(s->options.fetch_threads);
@@ -748,6 +752,54 @@ Result<Headers> Client::TwoTokenHeaders(std::string_view incoming_authorization,
   }
   h.emplace_back("X-Scope-Token", "Bearer " + (*own)->access_token);
   return h;
+}
+
+Result<std::string> Client::Sign(std::string_view payload_json, std::string_view audience,
+                                 std::chrono::seconds expires) {
+  const Options& o = state_->options;
+  if (o.auth_method != AuthMethod::kClientSecretBasic) {
+    return Fail(Error::Kind::kInvalidArgument, "signing needs client_secret_basic");
+  }
+  boost::system::error_code ec;
+  json::value payload = json::parse(payload_json, ec);
+  if (ec || !payload.is_object()) {
+    return Fail(Error::Kind::kInvalidArgument, "the payload must be a JSON object");
+  }
+  if (!audience.empty()) payload.as_object()["event_aud"] = audience;
+  HttpRequest r;
+  r.method = "POST";
+  r.url = o.signing_url;
+  r.headers.emplace_back("Content-Type", "application/json");
+  r.headers.emplace_back("Accept", "application/json");
+  r.headers.emplace_back("Authorization", vi::BasicAuth(o.client_id, o.client_secret));
+  r.body = json::serialize(json::object{{"expires", expires.count()}, {"payload", payload}});
+  auto response = o.transport(r);
+  if (!response) return Fail(Error::Kind::kUnavailable, "signing endpoint: " + response.error());
+  json::value body = json::parse(response->body, ec);
+  const json::object* obj = (!ec && body.is_object()) ? &body.as_object() : nullptr;
+  auto str = [&](std::string_view k) -> std::string {
+    const json::value* v = obj ? obj->if_contains(k) : nullptr;
+    return v && v->is_string() ? std::string(v->as_string()) : std::string();
+  };
+  if (response->status != 200) {
+    std::string error = str("error").substr(0, 64);
+    std::string detail = str("error_description");
+    if (detail.empty()) detail = str("message");
+    Error::Kind kind = (response->status >= 500 || response->status == 429)
+                           ? Error::Kind::kUnavailable
+                           : Error::Kind::kRefused;
+    return Fail(kind,
+                "signing endpoint answered " + std::to_string(response->status) + " " + error +
+                    (detail.empty() ? "" : ": " + detail.substr(0, 200)),
+                response->status, error);
+  }
+  std::string token = str("access_token");
+  if (token.empty() || std::count(token.begin(), token.end(), '.') != 2) {
+    return Fail(Error::Kind::kBadResponse, "signing endpoint: no signed payload", response->status);
+  }
+  std::lock_guard lock(state_->mu);
+  ++state_->counters.signed_events;
+  return token;
 }
 
 Stats Client::stats() const {

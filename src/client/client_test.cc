@@ -626,6 +626,32 @@ TEST_F(ClientTest, DpopProofsAndTheNonceRetry) {
   EXPECT_EQ(c->TwoTokenHeaders("Bearer u", "b", "x").error().kind, Error::Kind::kInvalidArgument);
 }
 
+TEST_F(ClientTest, SignAsksTheSigningEndpoint) {
+  endpoint_.reply = [](int, const HttpRequest&) -> std::expected<HttpResponse, std::string> {
+    return HttpResponse{200, {}, R"({"access_token":"h.p.s","token_type":"Bearer"})"};
+  };
+  Options o = Base();
+  o.client_id = "svc:a";
+  auto c = Make(std::move(o));
+  auto t = c->Sign(R"({"order":42})", "billing", 120s);
+  ASSERT_TRUE(t) << t.error().message;
+  EXPECT_EQ(*t, "h.p.s");
+  HttpRequest r = endpoint_.request(0);
+  EXPECT_EQ(r.url, "https://auth.example.com/oauth2/signing");
+  EXPECT_EQ(HeaderValue(r.headers, "Authorization"), "Basic " + Base64Encode("svc%3Aa:s3cret"));
+  EXPECT_EQ(json::parse(r.body),
+            json::parse(R"({"expires":120,"payload":{"order":42,"event_aud":"billing"}})"));
+  EXPECT_EQ(c->stats().signed_events, 1u);
+  EXPECT_EQ(c->Sign("[1]").error().kind, Error::Kind::kInvalidArgument);
+  endpoint_.reply = [](int, const HttpRequest&) -> std::expected<HttpResponse, std::string> {
+    return FakeEndpoint::Err(401, "invalid_client");
+  };
+  auto refused = c->Sign("{}");
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().kind, Error::Kind::kRefused);
+  EXPECT_EQ(refused.error().error, "invalid_client");
+}
+
 TEST_F(ClientTest, OptionsAreChecked) {
   auto bad = [&](auto edit) {
     Options o = Base();

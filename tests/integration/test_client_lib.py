@@ -288,3 +288,50 @@ def test_calls_keep_succeeding_while_portcullis_is_stopped_and_restarted():
         caller.wait(timeout=10)
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=10)
+
+
+def test_signed_events_are_verified_once_and_are_never_access_tokens(oauth):
+    add_service(oauth, "svc-b", "orders.read")
+    cid, secret = oauth.create_client("trusted", scope="orders.read")
+    rc, lines, _ = client_call(*secret_args(oauth, cid, secret), "--sign",
+                               json.dumps({"order": 42, "aud": "svc-b", "client_id": "forged"}),
+                               "--event-audience", "billing")
+    assert rc == 0 and lines[0]["ok"], lines
+    event = lines[0]["event"]
+    assert header(event)["typ"] == "payload+jwt"
+    c = claims(event)
+    # Reserved claims come from Portcullis, never from the payload.
+    assert c["client_id"] == cid and c["aud"] == "urn:portcullis:signed-payload", c
+    assert c["event_aud"] == "billing" and c["order"] == 42, c
+
+    def consume(token, *extra, signer=cid, audience="billing"):
+        return client_call("--verify-event", token, "--jwks-url", oauth.url + "/oauth2/keys",
+                           "--issuer", oauth.url, "--signer", signer, "--event-audience",
+                           audience, *extra)
+
+    # Accepted once; the second delivery is a replay.
+    rc, lines, _ = consume(event, "--repeat", "2")
+    assert [line["reason"] for line in lines] == ["ok", "replayed"], lines
+    assert lines[0]["claims"]["order"] == 42
+    # Tampered: the payload changed, the signature kept.
+    h, p, s = event.split(".")
+    forged = dict(c, order=43)
+    p2 = base64.urlsafe_b64encode(json.dumps(forged).encode()).rstrip(b"=").decode()
+    rc, lines, _ = consume(f"{h}.{p2}.{s}")
+    assert rc == 1 and lines[0]["reason"] == "bad_signature", lines
+    # From another signer, or for another consumer: refused.
+    rc, lines, _ = consume(event, signer="svc-x")
+    assert lines[0]["reason"] == "unknown_signer", lines
+    rc, lines, _ = consume(event, audience="shipping")
+    assert lines[0]["reason"] == "wrong_event_audience", lines
+    # An access token is not an event...
+    rc, lines, _ = client_call(*secret_args(oauth, cid, secret), "--audience", "svc-b",
+                               "--scope", "orders.read")
+    access_token = bearer(lines[0])[1]
+    rc, lines, _ = consume(access_token)
+    assert rc == 1 and lines[0]["reason"] == "wrong_type", lines
+    # ...and an event is not an access token.
+    r = requests.get(oauth.url + "/oauth2/verify", timeout=10, headers={
+        "Authorization": "Bearer " + event, "X-Original-Method": "GET",
+        "X-Original-URI": "/v1/orders", "X-Service-Id": "svc-b"})
+    assert r.status_code == 401, r.text

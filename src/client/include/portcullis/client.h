@@ -118,6 +118,10 @@ struct Options {
   std::string tls_key_file;   // PEM private key
   std::string ca_file;        // PEM bundle to trust; empty: the system store
 
+  // Signed events (Sign): Portcullis' POST /oauth2/signing. Empty: token_url with its last path
+  // segment replaced by "signing" (".../oauth2/token" -> ".../oauth2/signing").
+  std::string signing_url;
+
   std::string dpop_key_pem;  // non-empty: DPoP-bound tokens and a proof per request
   std::string dpop_alg;      // empty: as assertion_alg
 
@@ -181,6 +185,7 @@ struct Stats {
   uint64_t exchange_requests = 0;  // token-exchange requests (also counted in token_requests)
   uint64_t cache_hits = 0;         // calls answered from the cache
   uint64_t deadline_exceeded = 0;
+  uint64_t signed_events = 0;  // Sign() calls answered with a token
 };
 
 class Client {
@@ -226,6 +231,17 @@ class Client {
                                 std::string_view token);
   // Records the DPoP-Nonce a resource at `url`'s origin sent (RFC 9449 §9), for the next proofs.
   void RememberDpopNonce(std::string_view url, std::string_view nonce);
+
+  // Signed events: `payload_json` (a JSON object) signed by Portcullis (POST /oauth2/signing,
+  // client_secret_basic only: the endpoint takes Basic credentials) as a payload token (JWS
+  // header typ payload+jwt, aud urn:portcullis:signed-payload, iss, iat, exp = iat + `expires`,
+  // a fresh jti, and client_id = this client, which Portcullis sets after authenticating us).
+  // A non-empty `audience` is added as "event_aud" (the payload cannot set "aud"). Reserved
+  // claims in the payload (iss, aud, exp, client_id, ...) are dropped by Portcullis. Consumers
+  // check it with libportcullis-verify's Verifier::VerifyEvent. One request per call, on the
+  // caller's thread, bounded by http_timeout.
+  Result<std::string> Sign(std::string_view payload_json, std::string_view audience = {},
+                           std::chrono::seconds expires = std::chrono::seconds(300));
 
   Stats stats() const;
 

@@ -3,6 +3,12 @@
 // thread and two. The token endpoint is a fake that answers at once: only the first call of a
 // run reaches it.
 //   client_benchmark --benchmark_min_time=1
+//
+// Dev machine (2 cores shared with other builds, load ~4), Release, CPU time per call:
+//   GetToken warm        ~0.21 us (1 thread)  ~0.26 us (2 threads)
+//   ServiceHeaders warm  ~0.30 us (1 thread)  ~0.31 us (2 threads)
+// (wall time 0.6-1.1 us under that load). The cost is the cache key (scope normalisation), one
+// mutex and one shared_ptr copy; ServiceHeaders adds the "Bearer <token>" string.
 
 #include <benchmark/benchmark.h>
 

@@ -335,3 +335,34 @@ def test_signed_events_are_verified_once_and_are_never_access_tokens(oauth):
         "Authorization": "Bearer " + event, "X-Original-Method": "GET",
         "X-Original-URI": "/v1/orders", "X-Service-Id": "svc-b"})
     assert r.status_code == 401, r.text
+
+
+def test_tls_client_auth_over_mutual_tls(tmp_path):
+    from test_mtls import Api, Pki, start_server
+    pki = Pki(tmp_path)
+    os.makedirs(tmp_path / "server", exist_ok=True)
+    s = start_server(tmp_path, f"server.tls_cert={pki.path('server.pem')}",
+                     f"server.tls_key={pki.path('server.key')}", "server.tls_client_certs=true",
+                     f"server.tls_client_ca={pki.path('ca.pem')}")
+    try:
+        api = Api(f"https://127.0.0.1:{s.port}", verify=pki.path("server.pem"))
+        cert, key = pki.issued("client1", "/O=Example/CN=client1")
+        c = api.register(authMethod="tls_client_auth", tlsClientAuthSubjectDn=pki.subject_dn(cert))
+        args = ["--token-url", api.url + "/oauth2/token", "--client-id", c["clientId"],
+                "--tls-cert-file", cert, "--tls-key-file", key, "--scope", "petstore.r"]
+        rc, lines, _ = client_call(*args, "--ca-file", pki.path("server.pem"))
+        assert rc == 0, lines
+        at = bearer(lines[0])[1]
+        assert claims(at)["client_id"] == c["clientId"]
+        assert claims(at)["cnf"] == {"x5t#S256": pki.thumbprint(cert)}  # certificate-bound
+        # The server's certificate is checked: without its trust anchor, no token.
+        rc, lines, _ = client_call(*args)
+        assert rc == 1 and lines[0]["kind"] == "unavailable" and "tls" in lines[0]["message"], lines
+        # Another CA-issued certificate with another name is not this client.
+        other_cert, other_key = pki.issued("client2", "/O=Example/CN=client2")
+        rc, lines, _ = client_call("--token-url", api.url + "/oauth2/token", "--client-id",
+                                   c["clientId"], "--tls-cert-file", other_cert, "--tls-key-file",
+                                   other_key, "--ca-file", pki.path("server.pem"))
+        assert rc == 1 and lines[0]["error"] == "invalid_client", lines
+    finally:
+        assert s.stop() == 0, s.read_log()

@@ -269,7 +269,6 @@ struct Client::State : std::enable_shared_from_this<Client::State> {
       it->second.exchange = exchange;
       it->second.audience = std::string(audience);
       it->second.scope = std::string(scope);
-      it->second.subject_token = std::string(subject);
       if (exchange) ++exchange_entries;
     }
     Entry& e = it->second;
@@ -284,6 +283,8 @@ struct Client::State : std::enable_shared_from_this<Client::State> {
         err.message = "backing off after: " + err.message;
         return std::unexpected(err);
       }
+      // The incoming token is kept only while its exchange is in flight.
+      if (exchange) e.subject_token = std::string(subject);
       StartLocked(key, e, false);
       ++changes;
       cv.notify_all();
@@ -524,6 +525,7 @@ struct Client::State : std::enable_shared_from_this<Client::State> {
     SteadyTime now = clock->Now();
     e.in_flight = false;
     ++e.version;
+    std::string().swap(e.subject_token);
     if (outcome) {
       const TokenPtr& t = *outcome;
       e.token = t;

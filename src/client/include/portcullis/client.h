@@ -35,7 +35,9 @@
 // for a narrowed one toward `audience` (Portcullis enforces the delegation policy and records the
 // chain in `act`). Cached by (SHA-256 of the incoming token, audience, scope) until it expires;
 // single flight and back-off as above, no background renewal (the incoming token expires too).
-// At most `max_exchange_entries` are kept (expired ones first, then the least recently used).
+// At most `max_exchange_entries` are kept (expired ones first, then the least recently used);
+// the incoming token itself is kept only while its request is in flight. The client-credentials
+// cache is not bounded: it holds one entry per (audience, scope) the service asks for.
 //
 // DPoP (RFC 9449): with `dpop_key_pem` set, every token request carries a proof (the tokens come
 // back DPoP-bound), and the header helpers add a fresh proof per outbound request (htm, htu, ath,
@@ -139,7 +141,8 @@ struct Options {
   std::chrono::milliseconds http_timeout{3000};
   size_t fetch_threads = 2;
 
-  // Called with an event name and a detail (never a secret or a token): "token_error", ...
+  // Called with an event name and a detail (never a secret or a token): "token_error",
+  // "exchange_error". Called with the client's lock held: it must not call the Client.
   std::function<void(std::string_view event, std::string_view detail)> log;
 
   // Injection for tests. Null/empty: the system clock, the built-in HTTP client, a pool of

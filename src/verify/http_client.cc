@@ -136,8 +136,9 @@ class Stream {
   Stream(const Stream&) = delete;
   Stream& operator=(const Stream&) = delete;
 
-  std::expected<void, std::string> StartTls(const Url& url, const std::string& ca_file,
+  std::expected<void, std::string> StartTls(const Url& url, const HttpOptions& options,
                                             Deadline deadline) {
+    const std::string& ca_file = options.ca_file;
     ctx_ = SSL_CTX_new(TLS_client_method());
     if (!ctx_) return Fail("tls: " + SslErrorText());
     SSL_CTX_set_min_proto_version(ctx_, TLS1_2_VERSION);
@@ -145,6 +146,13 @@ class Stream {
     int ok = ca_file.empty() ? SSL_CTX_set_default_verify_paths(ctx_)
                              : SSL_CTX_load_verify_locations(ctx_, ca_file.c_str(), nullptr);
     if (ok != 1) return Fail("tls trust store: " + SslErrorText());
+    if (!options.cert_file.empty() || !options.key_file.empty()) {
+      if (SSL_CTX_use_certificate_chain_file(ctx_, options.cert_file.c_str()) != 1 ||
+          SSL_CTX_use_PrivateKey_file(ctx_, options.key_file.c_str(), SSL_FILETYPE_PEM) != 1 ||
+          SSL_CTX_check_private_key(ctx_) != 1) {
+        return Fail("tls client certificate: " + SslErrorText());
+      }
+    }
     ssl_ = SSL_new(ctx_);
     if (!ssl_ || SSL_set_fd(ssl_, fd_) != 1) return Fail("tls: " + SslErrorText());
     in6_addr a6;
@@ -513,7 +521,7 @@ std::expected<HttpResponse, std::string> Fetch(const HttpRequest& request,
   if (!fd) return Fail(fd.error());
   Stream stream(*fd);
   if (url->tls) {
-    if (auto s = stream.StartTls(*url, options.ca_file, deadline); !s) return Fail(s.error());
+    if (auto s = stream.StartTls(*url, options, deadline); !s) return Fail(s.error());
   }
   if (auto s = stream.WriteAll(head, deadline); !s) return Fail(s.error());
 

@@ -56,6 +56,10 @@ struct HttpOptions {
   size_t max_header_bytes = 16 * 1024;
   size_t max_body_bytes = 1024 * 1024;
   std::string ca_file;  // https: PEM bundle; empty: system default paths
+  // https: a client certificate (PEM chain) and its private key (PEM) for mutual TLS (RFC 8705);
+  // both or neither. libportcullis-client sends them to the token endpoint.
+  std::string cert_file;
+  std::string key_file;
 };
 
 // Fails with a one-line reason (for logs) on a bad URL, resolution, connection, TLS, timeout,

@@ -113,6 +113,18 @@ TEST(Fetch, NotModifiedHasNoBody) {
   EXPECT_TRUE(r->body.empty());
 }
 
+TEST(Fetch, AnUnusableClientCertificateFailsBeforeTheHandshake) {
+  FakeHttpServer server([](const FakeRequest&) { return FakeResponse{}; });
+  std::string url = "https://" + server.url("/").substr(7);
+  HttpOptions o;
+  o.timeout = std::chrono::milliseconds(2000);
+  o.cert_file = "/nonexistent/client.pem";
+  o.key_file = "/nonexistent/client.key";
+  auto r = Fetch({.url = url}, o);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().find("tls client certificate"), std::string::npos) << r.error();
+}
+
 TEST(Fetch, SkipsInterimResponses) {
   FakeHttpServer server([](const FakeRequest&) {
     return FakeResponse{.raw =

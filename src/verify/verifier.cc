@@ -106,7 +106,8 @@ Decision Deny(Verdict verdict, std::string code, std::string reason, std::string
 
 struct KeysState {
   std::unique_ptr<jose::Verifier> verifier;
-  bool ready = false;  // the configured key sources have delivered once
+  std::unique_ptr<jose::Verifier> events;  // signed payloads: their typ and audience
+  bool ready = false;                      // the configured key sources have delivered once
 };
 
 using RevokedSet = std::unordered_set<std::string>;
@@ -184,9 +185,14 @@ struct Verifier::Impl {
   // Sender-constrained tokens.
   DpopPolicy dpop;
   mutable ReplayCache replay;
+  mutable ReplayCache event_replay;
 
   Impl(Options options, const TimeSource& t)
-      : o(std::move(options)), time(t), clock(t), replay(o.dpop_replay_capacity) {}
+      : o(std::move(options)),
+        time(t),
+        clock(t),
+        replay(o.dpop_replay_capacity),
+        event_replay(o.event_replay_capacity) {}
 
   void Log(std::string_view event, std::string_view detail) const {
     if (o.log) o.log(event, detail);
@@ -206,8 +212,12 @@ struct Verifier::Impl {
     for (const auto& [kid, key] : pem_fetched) add(jose::KeyEntry{kid, key, std::nullopt});
     auto state = std::make_shared<KeysState>();
     state->ready = !has_jwks || jwks_loaded;
-    state->verifier = std::make_unique<jose::Verifier>(
-        std::make_shared<const jose::KeySet>(std::move(all)), verify_options, clock);
+    auto set = std::make_shared<const jose::KeySet>(std::move(all));
+    state->verifier = std::make_unique<jose::Verifier>(set, verify_options, clock);
+    jose::VerifyOptions events = verify_options;
+    events.audience = "urn:portcullis:signed-payload";
+    events.typ = "payload+jwt";
+    state->events = std::make_unique<jose::Verifier>(set, std::move(events), clock);
     keys.store(std::move(state), std::memory_order_release);
   }
 
@@ -706,6 +716,63 @@ std::expected<std::unique_ptr<Verifier>, std::string> Verifier::Create(Options o
   Impl* raw = impl.get();
   impl->thread = std::thread([raw] { raw->Run(); });
   return std::unique_ptr<Verifier>(new Verifier(std::move(impl)));
+}
+
+EventResult Verifier::VerifyEvent(std::string_view token, const EventCheck& check) const {
+  const Impl& impl = *impl_;
+  EventResult out;
+  auto refuse = [&out](std::string reason) {
+    out.ok = false;
+    out.reason = std::move(reason);
+    return out;
+  };
+  if (check.signers.empty()) return refuse("no_signers");
+  if (impl.o.issuer.empty()) return refuse("no_issuer");
+  auto state = impl.keys.load(std::memory_order_acquire);
+  auto v = state->events->Verify(token);
+  if (!v && v.error().reason == jose::VerifyReason::kUnknownKid) {
+    auto kid = KidOf(token);
+    if (kid && kid->size() <= kMaxKidLength && impl.Refetch(*kid)) {
+      state = impl.keys.load(std::memory_order_acquire);
+      v = state->events->Verify(token);
+    }
+  }
+  if (!v) return refuse(std::string(jose::ReasonName(v.error().reason)));
+  const json::object& claims = v->payload;
+  out.signer = FirstString(claims, {"client_id"});
+  out.jti = FirstString(claims, {"jti"});
+  if (std::find(check.signers.begin(), check.signers.end(), out.signer) == check.signers.end()) {
+    return refuse("unknown_signer");
+  }
+  if (!check.audience.empty()) {
+    const json::value* aud = claims.if_contains("event_aud");
+    bool named = aud && aud->is_string() && aud->get_string() == check.audience;
+    if (aud && aud->is_array()) {
+      for (const auto& a : aud->get_array()) {
+        if (a.is_string() && a.get_string() == check.audience) named = true;
+      }
+    }
+    if (!named) return refuse("wrong_event_audience");
+  }
+  const json::value* iat = claims.if_contains("iat");
+  if (!iat || !iat->is_int64() || out.jti.empty()) return refuse("missing_claims");
+  out.issued_at = iat->get_int64();
+  const int64_t now = impl.time.WallSeconds();
+  const int64_t leeway = impl.o.leeway_seconds;
+  if (out.issued_at > now + leeway) return refuse("issued_in_future");
+  if (now - out.issued_at > check.max_age.count()) return refuse("stale");
+  switch (impl.event_replay.Insert(out.jti, out.issued_at + check.max_age.count() + leeway, now)) {
+    case ReplayCache::Outcome::kReplay:
+      return refuse("replayed");
+    case ReplayCache::Outcome::kFull:
+      return refuse("replay_cache_full");
+    case ReplayCache::Outcome::kFresh:
+      break;
+  }
+  out.claims_json = json::serialize(claims);
+  out.ok = true;
+  out.reason = "ok";
+  return out;
 }
 
 Decision Verifier::Verify(std::string_view token) const {

@@ -177,6 +177,9 @@ struct Options {
   std::chrono::seconds dpop_window{60};  // a proof's iat may differ from now by at most this
   size_t dpop_replay_capacity = 100000;  // jtis remembered; when all are live, proofs are refused
 
+  // Signed events (VerifyEvent): event jtis remembered, per Verifier, for replay detection.
+  size_t event_replay_capacity = 100000;
+
   // Put the verified claims, serialised, in Identity::claims_json (costs a serialisation).
   bool keep_claims_json = false;
   // Called on the refresher thread with an event name and a detail (fetch errors, reloads).
@@ -261,6 +264,31 @@ struct Stats {
   uint64_t fetch_errors = 0;       // failed fetches of any kind
 };
 
+// What a consumer of signed events accepts (VerifyEvent).
+struct EventCheck {
+  // Client ids whose events are accepted (the payload's "client_id", set by Portcullis after
+  // authenticating the publisher). Required: an empty list accepts nothing.
+  std::vector<std::string> signers;
+  // Non-empty: the payload's "event_aud" (a string, or an array of strings) must name it.
+  std::string audience;
+  // Freshness: "iat" at most this old (and not in the future beyond the leeway). It is also the
+  // replay window: a jti is remembered for max_age plus the leeway.
+  std::chrono::seconds max_age{300};
+};
+
+struct EventResult {
+  bool ok = false;
+  // "ok", or why not: "wrong_type" (not a payload+jwt, e.g. an access token), "wrong_audience"
+  // (aud is not urn:portcullis:signed-payload), "bad_signature", "unknown_kid", "wrong_issuer",
+  // "expired", "unknown_signer", "wrong_event_audience", "stale", "issued_in_future",
+  // "missing_claims", "replayed", "replay_cache_full", "no_signers", "no_issuer", ...
+  std::string reason;
+  std::string signer;  // "client_id"
+  std::string jti;
+  int64_t issued_at = 0;
+  std::string claims_json;  // every claim, serialised (the event's data among them)
+};
+
 class Verifier {
  public:
   // Checks the options and starts the refresher thread, which begins fetching at once.
@@ -281,6 +309,15 @@ class Verifier {
   // Sender-constrained tokens are refused here (nothing to check the binding against): use
   // Authorize with the proof or certificate.
   Decision Verify(std::string_view token) const;
+
+  // A signed event (a payload token from POST /oauth2/signing, header typ payload+jwt) for a
+  // consumer: signature by the issuer's keys (an unknown kid refetches them as for tokens),
+  // "iss" = Options::issuer (required), "aud" = urn:portcullis:signed-payload, "exp", the
+  // signer, the event audience, freshness, and a jti not seen before by this Verifier (so per
+  // process: replicas of a consumer each accept an event once; the window bounds the rest).
+  // Access tokens are refused here, as signed payloads are refused by Authorize and Verify.
+  // Thread-safe.
+  EventResult VerifyEvent(std::string_view token, const EventCheck& check) const;
 
   // Blocks until the keys (and the endpoint table and deny-list, when configured) have been
   // loaded once, or `timeout` passes. True when ready.

@@ -1,0 +1,63 @@
+// Overhead of libportcullis-client per outbound call with a warm cache: GetToken() (cache key,
+// one mutex, one shared_ptr copy) and ServiceHeaders() (plus the Authorization header), one
+// thread and two. The token endpoint is a fake that answers at once: only the first call of a
+// run reaches it.
+//   client_benchmark --benchmark_min_time=1
+//
+// Dev machine (2 cores shared with other builds, load ~4), Release, CPU time per call:
+//   GetToken warm        ~0.21 us (1 thread)  ~0.26 us (2 threads)
+//   ServiceHeaders warm  ~0.30 us (1 thread)  ~0.31 us (2 threads)
+// (wall time 0.6-1.1 us under that load). The cost is the cache key (scope normalisation), one
+// mutex and one shared_ptr copy; ServiceHeaders adds the "Bearer <token>" string.
+
+#include <benchmark/benchmark.h>
+
+#include <boost/json.hpp>
+#include <memory>
+#include <string>
+
+#include "portcullis/client.h"
+
+namespace {
+
+namespace pc = portcullis::client;
+
+pc::Client& Shared() {
+  static std::unique_ptr<pc::Client> client = [] {
+    pc::Options o;
+    o.token_url = "http://127.0.0.1:1/oauth2/token";
+    o.client_id = "svc-a";
+    o.client_secret = "s3cret";
+    o.transport = [](const pc::HttpRequest&) -> std::expected<pc::HttpResponse, std::string> {
+      // A token of typical size (~800 bytes).
+      boost::json::object a{
+          {"access_token", std::string(800, 'x')}, {"token_type", "Bearer"}, {"expires_in", 3600}};
+      return pc::HttpResponse{200, {}, boost::json::serialize(a)};
+    };
+    return pc::Client::Create(std::move(o)).value();
+  }();
+  return *client;
+}
+
+void BM_GetTokenWarm(benchmark::State& state) {
+  pc::Client& c = Shared();
+  if (!c.GetToken("svc-b", "orders.read orders.write")) state.SkipWithError("no token");
+  for (auto _ : state) {
+    auto t = c.GetToken("svc-b", "orders.read orders.write");
+    benchmark::DoNotOptimize(t);
+  }
+}
+BENCHMARK(BM_GetTokenWarm)->Threads(1)->Threads(2);
+
+void BM_ServiceHeadersWarm(benchmark::State& state) {
+  pc::Client& c = Shared();
+  for (auto _ : state) {
+    auto h = c.ServiceHeaders("svc-b", "orders.read orders.write", "GET", "http://b/orders/1");
+    benchmark::DoNotOptimize(h);
+  }
+}
+BENCHMARK(BM_ServiceHeadersWarm)->Threads(1)->Threads(2);
+
+}  // namespace
+
+BENCHMARK_MAIN();

@@ -117,6 +117,10 @@ struct Config {
   } federation;
   struct Code {
     bool basic_auth_implicit_consent = false;
+    // The second factor (README "Second factor (TOTP)"): clients whose users all need one, and
+    // the issuer name authenticator apps show.
+    std::vector<std::string> second_factor_clients;
+    std::string totp_issuer = "Portcullis";
   } code;
   // OpenID Connect Back-Channel Logout delivery (README "Logout").
   struct Logout {

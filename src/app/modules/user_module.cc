@@ -7,10 +7,12 @@
 #include <boost/json/object.hpp>
 
 #include "api/registry_api.h"
+#include "api/totp_api.h"
 #include "app/cli_support.h"
 #include "app/modules/module.h"
 #include "app/modules/registry_module.h"
 #include "app/modules/shared.h"
+#include "app/modules/totp_settings.h"
 #include "common/random.h"
 #include "oauth/logout/backchannel.h"
 #include "oauth/refresh/grant_revocation.h"
@@ -20,6 +22,7 @@
 #include "store/sql/logout_store.h"
 #include "store/sql/refresh_token_store.h"
 #include "store/sql/session_store.h"
+#include "store/sql/totp_store.h"
 #include "store/sql/user_store.h"
 
 namespace portcullis::app {
@@ -147,8 +150,35 @@ void AddUser(cli::Builder& b) {
 
 const cli::Group kCli{"user", &AddUser, &RunUserCommand};
 
+// The user registry, plus the second factor's admin routes (api/totp_api.h).
+class UserModule final : public RegistryModule<&api::RegistryRoutes::AddUser> {
+ public:
+  static Result<std::unique_ptr<Module>> Build(Shared& shared) {
+    if (auto auth = shared.AdminAuth(); !auth) return Fail(std::move(auth.error()));
+    std::unique_ptr<UserModule> m(new UserModule(shared));
+    m->totp_store_ = std::make_unique<store::SqlTotpStore>(shared.db());
+    m->second_factor_ = std::make_unique<oauth::SecondFactor>(
+        *m->totp_store_, shared.master(), shared.secrets(), shared.clock(), shared.random(),
+        shared.Throttle(), SecondFactorSettings(shared.config()));
+    return std::unique_ptr<Module>(std::move(m));
+  }
+
+  Status Register(http::Router& router) override {
+    if (auto s = RegistryModule::Register(router); !s) return s;
+    auto auth = shared_.AdminAuth();
+    if (!auth) return Fail(std::move(auth.error()));
+    api::RegisterTotpAdminApi(router, **auth, *second_factor_, shared_.user_store());
+    return {};
+  }
+
+ private:
+  explicit UserModule(Shared& shared) : RegistryModule(shared) {}
+  std::unique_ptr<store::SqlTotpStore> totp_store_;
+  std::unique_ptr<oauth::SecondFactor> second_factor_;
+};
+
 }  // namespace
 
-const ModuleSpec kUserModule{"user", &RegistryModule<&api::RegistryRoutes::AddUser>::Build, &kCli};
+const ModuleSpec kUserModule{"user", &UserModule::Build, &kCli};
 
 }  // namespace portcullis::app

@@ -205,4 +205,23 @@ bool SecondFactor::RequiredBy(std::string_view client_id) const {
                    client_id) != settings_.required_clients.end();
 }
 
+Result<bool> SecondFactor::NeededFor(bool local, std::string_view user_id,
+                                     std::string_view client_id) {
+  if (RequiredBy(client_id)) return true;
+  if (!local) return false;
+  auto state = StateOf(user_id);
+  if (!state) return Fail(state.error());
+  return *state == State::kActive;
+}
+
+bool SecondFactor::HasOtp(std::string_view amr) {
+  while (!amr.empty()) {
+    size_t sp = amr.find(' ');
+    if (amr.substr(0, sp) == "otp") return true;
+    if (sp == std::string_view::npos) break;
+    amr.remove_prefix(sp + 1);
+  }
+  return false;
+}
+
 }  // namespace portcullis::oauth

@@ -73,6 +73,11 @@ class SecondFactor {
 
   // Whether `client_id` requires a second factor from every user (settings.required_clients).
   bool RequiredBy(std::string_view client_id) const;
+  // Whether a sign-in of `user_id` to `client_id` needs a second factor: the client requires
+  // one, or the user is a local user (`local`) with an active enrolment. Blocking.
+  Result<bool> NeededFor(bool local, std::string_view user_id, std::string_view client_id);
+  // Whether the space-separated RFC 8176 `amr` of a session includes "otp".
+  static bool HasOtp(std::string_view amr);
 
   // "ab cde-FGH..." -> "abcdefgh..." (lower case, no separators): how recovery codes compare.
   static std::string NormalizeRecoveryCode(std::string_view code);

@@ -97,8 +97,8 @@ std::string OtpauthUri(std::string_view issuer, std::string_view account,
                        std::string_view base32_secret) {
   std::string label = PercentEncode(issuer) + ":" + PercentEncode(account);
   return "otpauth://totp/" + label + "?secret=" + std::string(base32_secret) +
-         "&issuer=" + PercentEncode(issuer) + "&algorithm=SHA1&digits=" +
-         std::to_string(kDigits) + "&period=" + std::to_string(kPeriod);
+         "&issuer=" + PercentEncode(issuer) + "&algorithm=SHA1&digits=" + std::to_string(kDigits) +
+         "&period=" + std::to_string(kPeriod);
 }
 
 bool LooksLikeTotp(std::string_view code) {

@@ -14,7 +14,7 @@ test_pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev clang-format
   postgresql postgresql-client sqlite3 curl jq openssl nginx-light wrk
   python3 python3-pytest python3-requests python3-authlib python3-requests-oauthlib
-  python3-jwcrypto python3-jwt python3-prometheus-client
+  python3-jwcrypto python3-jwt python3-prometheus-client python3-pyotp
   chromium
 )
 

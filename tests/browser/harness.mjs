@@ -34,7 +34,8 @@ function basic(id, secret) {
   return 'Basic ' + Buffer.from(`${id}:${secret}`).toString('base64');
 }
 
-export async function startPortcullis() {
+// `extraEnv`: more PORTCULLIS_* settings (e.g. PORTCULLIS_CODE_SECOND_FACTOR_CLIENTS).
+export async function startPortcullis(extraEnv = {}) {
   const bin = process.env.PORTCULLIS_BIN ??
     new URL('../../build/release/portcullis', import.meta.url).pathname;
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-browser-'));
@@ -46,6 +47,7 @@ export async function startPortcullis() {
     PORTCULLIS_BOOTSTRAP_CLIENT_ID: BOOT_ID,
     PORTCULLIS_BOOTSTRAP_CLIENT_SECRET: BOOT_SECRET,
     PORTCULLIS_LOG_ACCESS: 'false',
+    ...extraEnv,
   });
   const child = spawn(bin, ['serve', '--listen', '127.0.0.1:0', '--port-file', portFile,
     '--store', `sqlite:${join(dir, 'db')}`], { env, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -84,6 +86,7 @@ export async function startPortcullis() {
   return {
     url,
     log: () => log,
+    admin,
     async stop() {
       child.kill('SIGTERM');
       if (child.exitCode === null) await new Promise((resolve) => child.once('exit', resolve));

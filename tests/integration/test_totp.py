@@ -278,3 +278,40 @@ def test_a_client_that_requires_a_second_factor_enrols_users_on_the_way(bank):
     assert r.status_code == 303
     r = authorize(oauth, code_params(bank_id), headers=BROWSER, session=s3)
     assert r.status_code == 200 and "j_password" in r.text
+
+
+def test_cli_enrols_confirms_and_a_server_on_the_store_asks_for_the_code():
+    from test_registry_common import MASTER_KEY, cli, new_cli_store
+    tmp, url = new_cli_store("portcullis-totp-")
+    r = cli("user", "create", "--id", USER, "--type", "employee", "--email", "a@example.com",
+            "--password-stdin", store=url, stdin=PASSWORD + "\n")
+    assert r.returncode == 0, r.stderr
+    r = cli("user", "totp-status", USER, "--json", store=url)
+    assert r.returncode == 0 and json.loads(r.stdout)["state"] == "none", r.stderr
+    r = cli("user", "totp-enrol", USER, "--json", store=url)
+    assert r.returncode == 0, r.stderr
+    body = json.loads(r.stdout)
+    assert len(body["recoveryCodes"]) == 10
+    totp = pyotp.TOTP(body["secret"])
+    assert cli("user", "totp-confirm", USER, store=url, stdin="000000\n" if totp.now() != "000000"
+               else "111111\n").returncode == 1
+    r = cli("user", "totp-confirm", USER, store=url, stdin=totp.now() + "\n")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(cli("user", "totp-status", USER, "--json", store=url).stdout)["state"] \
+        == "active"
+    assert cli("user", "totp-enrol", USER, store=url).returncode == 1  # active already
+    assert cli("user", "totp-status", "nobody", store=url).returncode == 1
+
+    s = Portcullis(env={"PORTCULLIS_BOOTSTRAP_CLIENT_ID": BOOT_ID,
+                        "PORTCULLIS_BOOTSTRAP_CLIENT_SECRET": BOOT_SECRET,
+                        "PORTCULLIS_KEYS_MASTER_KEY": MASTER_KEY}, store=url, tmp=tmp)
+    try:
+        oauth = OAuthServer(s)
+        client = make_client(oauth, "trusted")
+        browser = requests.Session()
+        r = submit(browser, code_page(oauth, browser, client[0]), {"otp_code": next_code(totp)})
+        assert r.status_code == 303 and "code=" in r.headers["Location"], r.text
+    finally:
+        assert s.stop() == 0, s.read_log()
+    assert cli("user", "totp-disable", USER, store=url).returncode == 0
+    assert cli("user", "totp-disable", USER, store=url).returncode == 1

@@ -469,6 +469,17 @@ class Endpoint {
         return Shown(true, user.error().http_status >= 500 ? user.error() : Forbidden(),
                      Restart(r));
       }
+      // The consent token names no client: a session without "otp" (from a client that needed
+      // none) gets no code for a client or user that needs a second factor by editing the form.
+      if (!oauth::SecondFactor::HasOtp((*session)->amr)) {
+        auto factor = FactorFor(entry, user->user_id, *v.client);
+        if (!factor) return Shown(true, factor.error());
+        if (*factor != Factor::kNone) {
+          log::Warn("code.consent_needs_otp",
+                    {{"user_id", user->user_id}, {"client_id", v.client->client_id}});
+          return Shown(true, Forbidden(), Restart(r));
+        }
+      }
       if (auto s = d_.consents.Grant(user->user_id, v.client->client_id, v.scope); !s) {
         return Shown(true, s.error());
       }

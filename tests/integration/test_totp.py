@@ -315,3 +315,22 @@ def test_cli_enrols_confirms_and_a_server_on_the_store_asks_for_the_code():
         assert s.stop() == 0, s.read_log()
     assert cli("user", "totp-disable", USER, store=url).returncode == 0
     assert cli("user", "totp-disable", USER, store=url).returncode == 1
+
+
+def test_a_consent_form_of_another_client_does_not_skip_the_second_factor(bank):
+    """The consent form's token is bound to the session, not the client: a password-only
+    session's consent form, edited to name a client that requires a second factor, gets no
+    code."""
+    oauth, bank_id = bank
+    make_user(oauth)
+    make_client(oauth, "trusted", clientId=bank_id)
+    plain = make_client(oauth)  # not trusted: a consent page
+    s = requests.Session()
+    consent = browser_login(oauth, s, code_params(plain[0]))
+    assert consent.status_code == 200 and "wants access" in consent.text
+    r = submit(s, consent, {"client_id": bank_id}, button=("decision", "allow"))
+    assert r.status_code == 403, r.text
+    assert "code=" not in r.headers.get("Location", "")
+    # The unedited form still works.
+    r = submit(s, consent, button=("decision", "allow"))
+    assert r.status_code == 303 and "code=" in r.headers["Location"]

@@ -334,3 +334,31 @@ def test_a_consent_form_of_another_client_does_not_skip_the_second_factor(bank):
     # The unedited form still works.
     r = submit(s, consent, button=("decision", "allow"))
     assert r.status_code == 303 and "code=" in r.headers["Location"]
+
+
+def test_the_device_page_takes_no_password_only_sign_in_of_an_enrolled_user(oauth):
+    from test_device_flow import DEVICE_GRANT, poll_token, start_device
+    make_user(oauth)
+    totp, _ = enrolled(oauth)
+    tv = make_client(oauth, "confidential", grantTypes=[DEVICE_GRANT], clientName="TV")
+    d = start_device(oauth, tv)
+    s = requests.Session()
+    page = s.get(oauth.url + "/oauth2/device", params={"user_code": d["user_code"]},
+                 headers=BROWSER, timeout=10)
+    login = submit(s, page)
+    assert "j_password" in login.text
+    r = submit(s, login, {"j_username": USER, "j_password": PASSWORD})
+    assert r.status_code == 200 and "needs a second factor" in r.text, r.text
+    assert "Allow" not in r.text
+    assert not any(c.startswith("portcullis_sso=") for c in r.raw.headers.getlist("Set-Cookie"))
+    # With an SSO session that has the second factor, the page asks only for the decision.
+    web = make_client(oauth, "trusted")
+    done = submit(s, code_page(oauth, s, web[0]), {"otp_code": next_code(totp)})
+    assert done.status_code == 303
+    page = s.get(oauth.url + "/oauth2/device", params={"user_code": d["user_code"]},
+                 headers=BROWSER, timeout=10)
+    consent = submit(s, page)
+    assert consent.status_code == 200 and "Allow" in consent.text, consent.text
+    assert submit(s, consent, button=("decision", "allow")).status_code == 200
+    t = poll_token(oauth, tv, d["device_code"])
+    assert t.status_code == 200, t.text

@@ -6,8 +6,8 @@ using oauth::TotpEnrolment;
 
 Result<bool> SqlTotpStore::Begin(const TotpEnrolment& e, const std::vector<std::string>& digests) {
   return db_.TransactValue<bool>("totp.begin", [&](Tx& tx) -> Result<bool> {
-    auto gone = tx.Exec("DELETE FROM user_totp WHERE user_id = $1 AND active = 0",
-                        {Text(e.user_id)});
+    auto gone =
+        tx.Exec("DELETE FROM user_totp WHERE user_id = $1 AND active = 0", {Text(e.user_id)});
     if (!gone) return Fail(gone.error());
     // An active row stays: the insert does nothing and the caller hears false. Two racing
     // Begins: one inserts, the other does nothing.

@@ -14,7 +14,7 @@ import requests
 from code_helpers import (BROWSER, PASSWORD, REDIRECT, USER, authorize, basic_user,
                           browser_login, code_params, make_client, make_user, page_form,
                           query_of, redeem, submit)
-from conftest import Portcullis
+from conftest import Portcullis, poll
 from oauth_fixtures import BOOT_ID, BOOT_SECRET, OAuthServer, oauth  # noqa: F401
 
 
@@ -362,3 +362,43 @@ def test_the_device_page_takes_no_password_only_sign_in_of_an_enrolled_user(oaut
     assert submit(s, consent, button=("decision", "allow")).status_code == 200
     t = poll_token(oauth, tv, d["device_code"])
     assert t.status_code == 200, t.text
+
+
+def test_a_code_used_on_one_instance_is_refused_on_another_over_postgresql():
+    from conftest import new_pg_database
+    url = new_pg_database()
+    env = {"PORTCULLIS_BOOTSTRAP_CLIENT_ID": BOOT_ID,
+           "PORTCULLIS_BOOTSTRAP_CLIENT_SECRET": BOOT_SECRET,
+           "PORTCULLIS_KEYS_MASTER_KEY": "3" * 64}
+    a = Portcullis(env=env, store=url)
+    b = Portcullis(env=env, store=url)
+    try:
+        oa, ob = OAuthServer(a), OAuthServer(b)
+        make_user(oa)
+        client = make_client(oa, "trusted")
+        totp, body = enrolled(oa)
+        code = next_code(totp)
+        s1 = requests.Session()
+        r = submit(s1, code_page(oa, s1, client[0]), {"otp_code": code})
+        assert r.status_code == 303 and "code=" in r.headers["Location"], r.text
+        s2 = requests.Session()
+        def sign_in_on_b():
+            # Instance b learns of the new client through the store's change notifications.
+            login = authorize(ob, code_params(client[0]), headers=BROWSER, session=s2)
+            if login.status_code != 200:
+                return None
+            p = submit(s2, login, {"j_username": USER, "j_password": PASSWORD})
+            return p if "Enter your code" in p.text else None
+
+        page = poll(sign_in_on_b, "the client on instance b")
+        r = submit(s2, page, {"otp_code": code})
+        assert r.status_code == 200 and "The code is not valid." in r.text
+        # A recovery code, likewise, works once across instances.
+        r = submit(s2, page, {"otp_code": body["recoveryCodes"][1]})
+        assert r.status_code == 303, r.text
+        s3 = requests.Session()
+        r = submit(s3, code_page(oa, s3, client[0]), {"otp_code": body["recoveryCodes"][1]})
+        assert r.status_code == 200 and "The code is not valid." in r.text
+    finally:
+        assert a.stop() == 0, a.read_log()
+        assert b.stop() == 0, b.read_log()

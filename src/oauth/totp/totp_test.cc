@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "oauth/totp/memory_totp_store.h"
+#include "oauth/totp/password_gate.h"
 #include "oauth/totp/second_factor.h"
 #include "oauth/totp/totp.h"
 
@@ -160,6 +161,36 @@ TEST_F(SecondFactorTest, RequiredClientsAndReEnrolment) {
     EXPECT_FALSE(sf.Confirm("dave", CodeNow(*first), ""));
   }
   EXPECT_TRUE(sf.Confirm("dave", CodeNow(*second), ""));
+}
+
+class FixedPassword final : public UserAuthenticator {
+ public:
+  Result<AuthenticatedUser> Authenticate(std::string_view user_id,
+                                         std::string_view password) override {
+    if (password != "right") return Fail(Error::Status("ERR12016"));
+    return AuthenticatedUser{std::string(user_id), "employee", "user"};
+  }
+  Result<AuthenticatedUser> Find(std::string_view user_id) override {
+    return AuthenticatedUser{std::string(user_id), "employee", "user"};
+  }
+};
+
+TEST_F(SecondFactorTest, PasswordGateRefusesOnlyActiveEnrolmentsAfterTheirPassword) {
+  FixedPassword inner;
+  PasswordGate gate(inner, store_);
+  EXPECT_TRUE(gate.AuthenticateFrom("erin", "right", "10.0.0.1"));
+  auto e = sf_.Enrol("erin");
+  ASSERT_TRUE(e);
+  EXPECT_TRUE(gate.Authenticate("erin", "right"));  // pending: not yet a factor
+  ASSERT_TRUE(sf_.Confirm("erin", CodeNow(*e), ""));
+  auto refused = gate.AuthenticateFrom("erin", "right", "10.0.0.1");
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().oauth_error, "invalid_grant");
+  // A wrong password is the inner authenticator's answer, which says nothing about the factor.
+  auto wrong = gate.Authenticate("erin", "wrong");
+  ASSERT_FALSE(wrong);
+  EXPECT_EQ(wrong.error().code, "ERR12016");
+  EXPECT_TRUE(gate.Find("erin"));
 }
 
 }  // namespace

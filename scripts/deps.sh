@@ -15,7 +15,7 @@ test_pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev clang-format
   postgresql postgresql-client sqlite3 curl jq openssl nginx-light wrk slapd ldap-utils
   python3 python3-pytest python3-requests python3-authlib python3-requests-oauthlib
-  python3-jwcrypto python3-jwt python3-prometheus-client
+  python3-jwcrypto python3-jwt python3-prometheus-client python3-pyotp
   libfaketime
   krb5-kdc krb5-admin-server krb5-user
   chromium

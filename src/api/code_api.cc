@@ -12,6 +12,7 @@
 #include "api/code_api_pages.h"
 #include "api/html.h"
 #include "api/page_cookies.h"
+#include "api/totp_pages.h"
 #include "common/encoding.h"
 #include "common/log.h"
 #include "http/message.h"
@@ -31,6 +32,7 @@ CodeApiDeps::CodeApiDeps(oauth::AuthorizationSettings settings, const oauth::Cli
       sessions(session_store, clock, rng, session_settings),
       consents(db, consent_store, clock, revocation.ForUserClient()),
       csrf(master_key, clock),
+      otp_csrf(master_key, clock, 600),
       random(rng),
       secure_cookies(settings.issuer.starts_with("https://")) {}
 
@@ -58,6 +60,7 @@ constexpr std::string_view kLoginCookie = kLoginCookieName;
 constexpr std::string_view kLoginForm = "login";
 constexpr std::string_view kConsentForm = "consent";
 constexpr std::string_view kManageForm = "manage";
+constexpr std::string_view kOtpForm = "otp";
 
 constexpr size_t kMaxUserId = 256;
 
@@ -255,7 +258,13 @@ class Endpoint {
       }
       // Sign in again: no (usable) session, prompt=login, a session older than max_age, or a
       // session of another user than the id_token_hint names (OIDC Core §3.1.2.1).
-      if (!user || d_.authorization.NeedsFreshSignIn(v, **session) ||
+      bool factor_missing = false;
+      if (user && !oauth::SecondFactor::HasOtp((*session)->amr)) {
+        auto factor = FactorFor(entry, user->user_id, *v.client);
+        if (!factor) return Shown(true, factor.error());
+        factor_missing = *factor != Factor::kNone;
+      }
+      if (!user || factor_missing || d_.authorization.NeedsFreshSignIn(v, **session) ||
           (!v.hint_subject.empty() && v.hint_subject != user->user_id)) {
         if (v.prompt_none) {
           return Failed(true, 302, AuthorizationService::FailureFor(v, LoginRequired()));
@@ -275,8 +284,19 @@ class Endpoint {
     if (!parsed) return Shown(browser, parsed.error());
     // Nothing happens without a token that matches this browser's login cookie: no login CSRF,
     // no password guessing through other sites' forms.
-    if (!d_.csrf.Verify(Field(*fields, "csrf"), kLoginForm, RequestCookie(req, kLoginCookie))) {
-      log::Warn("code.csrf_rejected", {{"form", kLoginForm}, {"remote", req.remote_ip}});
+    // The second-factor form's token names the user who passed the password step in this
+    // browser (the login cookie), and whether the page enrols: otp_user cannot be swapped.
+    const std::string otp_user = Field(*fields, "otp_user");
+    const bool csrf_ok =
+        otp_user.empty()
+            ? d_.csrf.Verify(Field(*fields, "csrf"), kLoginForm, RequestCookie(req, kLoginCookie))
+            : d_.otp_csrf.Verify(Field(*fields, "csrf"),
+                                 OtpPurpose(otp_user, Field(*fields, "otp_enrol") == "1",
+                                            parsed->remember.value_or("") == "Y"),
+                                 RequestCookie(req, kLoginCookie));
+    if (!csrf_ok) {
+      log::Warn("code.csrf_rejected",
+                {{"form", otp_user.empty() ? kLoginForm : kOtpForm}, {"remote", req.remote_ip}});
       return Shown(browser, Forbidden(), Restart(*parsed));
     }
     if (d_.authorization.NamesPushedRequest(*parsed)) {
@@ -302,6 +322,9 @@ class Endpoint {
     if (!v) return Failed(browser, 303, v.error());
     auto entry = d_.authenticators.ForClient(*v->client);
     if (!entry) return Shown(browser, entry.error());
+    if (std::string otp_user = Field(*fields, "otp_user"); !otp_user.empty()) {
+      return SecondStep(req, *fields, *parsed, std::move(*v), *entry, std::move(otp_user));
+    }
 
     std::string user = Field(*fields, "j_username");
     Secret password(Field(*fields, "j_password"));
@@ -330,32 +353,93 @@ class Endpoint {
             // One message for a wrong user and a wrong password.
             return LoginForm(req, r, v, 200, user, "The user name or password is incorrect.");
           }
-          // A new session on every sign-in, so a session id planted before it is worthless
-          // (session fixation); the browser's previous session ends.
-          if (std::string old = RequestCookie(req, kSsoCookie); !old.empty()) {
-            if (auto s = d_.sessions.Delete(entry.realm, old); !s) return Shown(true, s.error());
+          // The password is right; a second factor may still be needed before any session.
+          auto factor = FactorFor(entry, u->user_id, *v.client);
+          if (!factor) return Shown(true, factor.error());
+          if (*factor == Factor::kUnavailable) return Failed(true, 303, NoSecondFactor(v));
+          if (*factor != Factor::kNone) {
+            return SecondFactorPage(req, r, v, u->user_id, remember, *factor == Factor::kEnrol,
+                                    true, 200, {});
           }
-          auto created = d_.sessions.Create(entry.realm, u->user_id, remember);
-          if (!created) return Shown(true, created.error());
-          log::Info("code.login", {{"user_id", u->user_id},
-                                   {"client_id", v.client->client_id},
-                                   {"remember", remember}});
-          std::string sso(created->cookie.Reveal());
-          std::string cookie =
-              SetCookieValue(kSsoCookie, sso, remember ? created->max_age : -1, "Lax", Secure(req));
-          // The client named another user in id_token_hint: the session stands, but this
-          // request gets no code for someone else (OIDC Core §3.1.2.1).
-          if (!v.hint_subject.empty() && v.hint_subject != u->user_id) {
-            return WithCookies(
-                Failed(true, 303,
-                       AuthorizationService::FailureFor(
-                           v, Error::OAuth(400, "login_required",
-                                           "The user who signed in is not the one the "
-                                           "id_token_hint names."))),
-                {cookie});
-          }
-          return Proceed(req, r, v, *u, created->session, sso, 303, {cookie});
+          return SignedIn(req, r, v, entry, *u, remember, "pwd");
         }};
+  }
+
+  // The sign-in is complete (password, and the second factor when one was needed): a new
+  // session, then consent or a code. Blocking.
+  Response SignedIn(const Request& req, const AuthorizationRequest& r, const ValidAuthorization& v,
+                    const AuthenticatorRegistry::Entry& entry, const AuthenticatedUser& u,
+                    bool remember, std::string_view amr) {
+    // A new session on every sign-in, so a session id planted before it is worthless
+    // (session fixation); the browser's previous session ends.
+    if (std::string old = RequestCookie(req, kSsoCookie); !old.empty()) {
+      if (auto s = d_.sessions.Delete(entry.realm, old); !s) return Shown(true, s.error());
+    }
+    auto created = d_.sessions.Create(entry.realm, u.user_id, remember, amr);
+    if (!created) return Shown(true, created.error());
+    log::Info("code.login", {{"user_id", u.user_id},
+                             {"client_id", v.client->client_id},
+                             {"remember", remember},
+                             {"amr", amr}});
+    std::string sso(created->cookie.Reveal());
+    std::string cookie =
+        SetCookieValue(kSsoCookie, sso, remember ? created->max_age : -1, "Lax", Secure(req));
+    // The client named another user in id_token_hint: the session stands, but this
+    // request gets no code for someone else (OIDC Core §3.1.2.1).
+    if (!v.hint_subject.empty() && v.hint_subject != u.user_id) {
+      return WithCookies(Failed(true, 303,
+                                AuthorizationService::FailureFor(
+                                    v, Error::OAuth(400, "login_required",
+                                                    "The user who signed in is not the one the "
+                                                    "id_token_hint names."))),
+                         {cookie});
+    }
+    return Proceed(req, r, v, u, created->session, sso, 303, {cookie});
+  }
+
+  // POST of the second-factor page: a TOTP or recovery code (or, when enrolling, the first code
+  // of the new secret) for the user who passed the password step. The CSRF token (SignIn) has
+  // bound otp_user, the enrolment flag and remember to this browser within 10 minutes.
+  Reply SecondStep(Request& req, const FormFields& fields, const AuthorizationRequest& r,
+                   ValidAuthorization v, const AuthenticatorRegistry::Entry& entry,
+                   std::string user_id) {
+    const bool enrol = Field(fields, "otp_enrol") == "1";
+    const bool remember = r.remember.value_or("") == "Y";
+    std::string code = Field(fields, "otp_code");
+    if (d_.second_factor == nullptr || !entry.realm.empty()) {
+      return Shown(true, Forbidden(), Restart(r));
+    }
+    if (code.empty() || code.size() > 32) {
+      return SecondFactorPage(req, r, v, user_id, remember, enrol, false, 200, "Enter the code.");
+    }
+    return http::Blocking([this, &req, r, v = std::move(v), entry, user_id = std::move(user_id),
+                           code = std::move(code), enrol, remember]() -> Response {
+      Status checked;
+      if (enrol) {
+        checked = d_.second_factor->Confirm(user_id, code, req.remote_ip);
+      } else if (auto m = d_.second_factor->Verify(user_id, code, req.remote_ip); !m) {
+        checked = Fail(std::move(m.error()));
+      }
+      if (!checked) {
+        const Error& e = checked.error();
+        if (e.http_status >= 500) return Shown(true, e);
+        if (e.http_status == 429) {
+          Response resp = SecondFactorPage(req, r, v, user_id, remember, enrol, false, 429,
+                                           "Too many wrong codes. Wait a few minutes, then try "
+                                           "again.");
+          resp.With("Retry-After", std::to_string(std::max<int64_t>(1, e.retry_after)));
+          return resp;
+        }
+        log::Info("code.otp_failed", {{"user_id", user_id}, {"remote", req.remote_ip}});
+        return SecondFactorPage(req, r, v, user_id, remember, enrol, false, 200,
+                                "The code is not valid.");
+      }
+      // Read the account again: roles as they are now, and a locked or deleted one stops here.
+      auto u = entry.authenticator->Find(user_id);
+      if (!u)
+        return Shown(true, u.error().http_status >= 500 ? u.error() : Forbidden(), Restart(r));
+      return SignedIn(req, r, v, entry, *u, remember, "pwd otp");
+    });
   }
 
   // POST /oauth2/consent: the user's decision.
@@ -406,6 +490,17 @@ class Endpoint {
       if (!user) {
         return Shown(true, user.error().http_status >= 500 ? user.error() : Forbidden(),
                      Restart(r));
+      }
+      // The consent token names no client: a session without "otp" (from a client that needed
+      // none) gets no code for a client or user that needs a second factor by editing the form.
+      if (!oauth::SecondFactor::HasOtp((*session)->amr)) {
+        auto factor = FactorFor(entry, user->user_id, *v.client);
+        if (!factor) return Shown(true, factor.error());
+        if (*factor != Factor::kNone) {
+          log::Warn("code.consent_needs_otp",
+                    {{"user_id", user->user_id}, {"client_id", v.client->client_id}});
+          return Shown(true, Forbidden(), Restart(r));
+        }
       }
       if (auto s = d_.consents.Grant(user->user_id, v.client->client_id, v.scope); !s) {
         return Shown(true, s.error());
@@ -485,6 +580,72 @@ class Endpoint {
 
  private:
   bool Secure(const Request& req) const { return d_.secure_cookies || req.tls; }
+
+  // ---- The second factor (README "Second factor (TOTP)")
+
+  enum class Factor {
+    kNone,         // the password is enough
+    kCode,         // the user has an active TOTP enrolment: ask for a code
+    kEnrol,        // the client requires a second factor and the user has none yet: enrol now
+    kUnavailable,  // the client requires one, but the user is not a local user: refused
+  };
+  // Blocking (store).
+  Result<Factor> FactorFor(const AuthenticatorRegistry::Entry& entry, const std::string& user_id,
+                           const oauth::Client& client) const {
+    if (d_.second_factor == nullptr) return Factor::kNone;
+    const bool required = d_.second_factor->RequiredBy(client.client_id);
+    // TOTP enrolments belong to the built-in user store's users.
+    if (!entry.realm.empty()) return required ? Factor::kUnavailable : Factor::kNone;
+    auto state = d_.second_factor->StateOf(user_id);
+    if (!state) return Fail(std::move(state.error()));
+    if (*state == oauth::SecondFactor::State::kActive) return Factor::kCode;
+    return required ? Factor::kEnrol : Factor::kNone;
+  }
+
+  static AuthorizationFailure NoSecondFactor(const ValidAuthorization& v) {
+    return AuthorizationService::FailureFor(
+        v, Error::OAuth(403, "access_denied",
+                        "This application requires a second factor, which this account cannot "
+                        "use."));
+  }
+
+  static std::string OtpPurpose(std::string_view user_id, bool enrol, bool remember) {
+    return std::string(kOtpForm) + "\n" + (enrol ? "enrol" : "code") + "\n" +
+           (remember ? "Y" : "N") + "\n" + std::string(user_id);
+  }
+
+  // The second-factor page. `fresh`: the password was just checked, and an enrolment page makes
+  // a new pending enrolment (secret and recovery codes shown once). Blocking when enrolling.
+  Response SecondFactorPage(const Request& req, const AuthorizationRequest& r,
+                            const ValidAuthorization& v, const std::string& user_id, bool remember,
+                            bool enrol, bool fresh, int status, std::string error) {
+    totp_pages::CodeView view;
+    if (enrol && fresh) {
+      auto e = d_.second_factor->Enrol(user_id);
+      if (!e) {
+        // Enrolled meanwhile (another tab): ask for a code instead.
+        if (e.error().http_status != 409) return Shown(true, e.error());
+        enrol = false;
+      } else {
+        view.secret = std::string(e->secret.Reveal());
+        view.otpauth_uri = std::move(e->otpauth_uri);
+        view.recovery_codes = std::move(e->recovery_codes);
+      }
+    }
+    view.action = Action(req) == "authorize" ? "authorize" : "code";
+    view.client = v.client.get();
+    view.hidden = Passthrough(r);
+    view.hidden.emplace_back("remember", remember ? "Y" : "N");
+    view.hidden.emplace_back("otp_user", user_id);
+    if (enrol) view.hidden.emplace_back("otp_enrol", "1");
+    // The login cookie was checked with the password form (it is at least 32 characters).
+    view.csrf =
+        d_.otp_csrf.Issue(OtpPurpose(user_id, enrol, remember), RequestCookie(req, kLoginCookie));
+    view.error = std::move(error);
+    view.enrol = enrol;
+    view.return_to = html::CspSource(v.redirect_uri);
+    return totp_pages::Code(status, view);
+  }
 
   // Already on a pool: a continuation that would be deferred runs here and now.
   static Response RunNow(Reply r) {
@@ -592,6 +753,17 @@ class Endpoint {
             }
             return JsonError(user.error());
           }
+          // HTTP Basic carries no second factor: a user or client that needs one is told to use
+          // the browser form.
+          auto factor = FactorFor(entry, user->user_id, *v.client);
+          if (!factor) return JsonError(factor.error());
+          if (*factor != Factor::kNone) {
+            log::Info("code.basic_needs_otp",
+                      {{"user_id", user->user_id}, {"client_id", v.client->client_id}});
+            return JsonError(Error::OAuth(403, "interaction_required",
+                                          "A second factor is required: sign in with the "
+                                          "browser form."));
+          }
           // No session: the sign-in is now, by password (auth_time now, amr "pwd", no sid).
           return SignedInByHeader(v, *user, d_.authorization.SignInNow());
         }};
@@ -626,6 +798,14 @@ class Endpoint {
             return NegotiateRefused(
                 req, r, v,
                 Error::OAuth(403, "access_denied", "The Kerberos user has no account here."));
+          }
+          // A ticket is not a second factor: a user or client that needs one signs in by form.
+          auto factor = FactorFor(entry, user->user_id, *v.client);
+          if (!factor) return JsonError(factor.error());
+          if (*factor != Factor::kNone) {
+            return JsonError(Error::OAuth(403, "interaction_required",
+                                          "A second factor is required: sign in with the "
+                                          "browser form."));
           }
           log::Info("code.negotiate_login", {{"user_id", user->user_id},
                                              {"principal", id->principal},

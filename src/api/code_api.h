@@ -2,7 +2,8 @@
 // HTTP bindings of the code service (light-oauth2 port 6881, reference §5, §12):
 //
 //   GET  /oauth2/code, /oauth2/authorize    authorization request (RFC 6749 §4.1.1)
-//   POST /oauth2/code, /oauth2/authorize    the sign-in form (j_username, j_password, csrf)
+//   POST /oauth2/code, /oauth2/authorize    the sign-in form (j_username, j_password, csrf), and
+//                                           the second-factor form (otp_user, otp_code, csrf)
 //   POST /oauth2/consent                    the consent form (decision=allow|deny, csrf)
 //   GET  /oauth2/consent                    the signed-in user's connected applications
 //   POST /oauth2/consent/{clientId}/revoke  revoke one, from that page (csrf)
@@ -36,6 +37,7 @@
 #include "oauth/code/session_store.h"
 #include "oauth/code/sso_session.h"
 #include "oauth/refresh/grant_revocation.h"
+#include "oauth/totp/second_factor.h"
 
 namespace portcullis {
 namespace http {
@@ -68,6 +70,11 @@ struct CodeApiDeps {
   oauth::Consents consents;
   oauth::AuthenticatorRegistry authenticators;
   oauth::CsrfGuard csrf;
+  // The second factor (TOTP, recovery codes) of local users; null: none (set before
+  // RegisterCodeApi; must outlive the router). See README "Second factor (TOTP)".
+  oauth::SecondFactor* second_factor = nullptr;
+  // Tokens of the second-factor page: bound to the user and the login cookie, valid 10 minutes.
+  oauth::CsrfGuard otp_csrf;
   Random& random;
   // Kerberos sign-in (HTTP Negotiate, RFC 4559) at GET /oauth2/code; null: off, and nothing
   // about the endpoint changes. Borrowed: it must outlive these deps. A Kerberos user's account

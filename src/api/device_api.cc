@@ -198,12 +198,27 @@ class Verification {
       if (!session) return code_pages::ErrorPage(session.error());
       if (*session) {
         auto user = f->entry.authenticator->Find((*session)->user_id);
-        if (user) return Consent(*f, user->user_id, sso, {});
+        if (user) {
+          auto otp = OtpMissing(*f, user->user_id, (*session)->amr);
+          if (!otp) return code_pages::ErrorPage(otp.error());
+          if (*otp) return LoginForm(req, *f, 200, {}, kOtpMessage);
+          return Consent(*f, user->user_id, sso, {});
+        }
         if (user.error().http_status >= 500) return code_pages::ErrorPage(user.error());
       }
     }
     return LoginForm(req, *f, 200, {}, {});
   }
+
+  // A sign-in without "otp" in its amr, for a user or client that needs a second factor
+  // (README "Second factor (TOTP)"). Blocking.
+  Result<bool> OtpMissing(const Found& f, const std::string& user_id, std::string_view amr) const {
+    if (d_.second_factor == nullptr || oauth::SecondFactor::HasOtp(amr)) return false;
+    return d_.second_factor->NeededFor(f.entry.realm.empty(), user_id, f.client->client_id);
+  }
+  static constexpr const char* kOtpMessage =
+      "This account needs a second factor, which this page cannot ask for. Sign in to an "
+      "application with it in this browser first, then enter the device code again.";
 
   Response LoginForm(const Request& req, const Found& f, int status, std::string username,
                      std::string error) const {
@@ -278,6 +293,10 @@ class Verification {
             if (status >= 500) return code_pages::ErrorPage(u.error());
             return LoginForm(req, *f, 200, user, "The user name or password is incorrect.");
           }
+          // This page asks for no second factor: a user who needs one signs in elsewhere.
+          auto otp = OtpMissing(*f, u->user_id, "pwd");
+          if (!otp) return code_pages::ErrorPage(otp.error());
+          if (*otp) return LoginForm(req, *f, 200, user, kOtpMessage);
           // A new session on every sign-in (session fixation), as the authorization endpoint.
           if (std::string old = RequestCookie(req, kSsoCookieName); !old.empty()) {
             if (auto s = d_.sessions.Delete(f->entry.realm, old); !s) {
@@ -309,6 +328,9 @@ class Verification {
         if (user.error().http_status >= 500) return code_pages::ErrorPage(user.error());
         return LoginForm(req, *f, 200, {}, "Sign in again.");
       }
+      auto otp = OtpMissing(*f, user->user_id, (*session)->amr);
+      if (!otp) return code_pages::ErrorPage(otp.error());
+      if (*otp) return LoginForm(req, *f, 200, {}, kOtpMessage);
       who = {user->user_id,   user->user_type,
              user->roles,     (*session)->created_at,
              (*session)->sid, (*session)->amr.empty() ? "pwd" : (*session)->amr,

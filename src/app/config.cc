@@ -110,6 +110,24 @@ std::optional<std::string> SetServices(Config& c, const std::string& v) {
   return std::nullopt;
 }
 
+// A comma list (or a YAML list) of client ids; empty entries are dropped.
+std::optional<std::string> SetSecondFactorClients(Config& c, const std::string& v) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= v.size()) {
+    size_t comma = v.find(',', start);
+    std::string id =
+        v.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    while (!id.empty() && id.front() == ' ') id.erase(0, 1);
+    while (!id.empty() && id.back() == ' ') id.pop_back();
+    if (!id.empty()) out.push_back(std::move(id));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  c.code.second_factor_clients = std::move(out);
+  return std::nullopt;
+}
+
 std::optional<std::string> SetProviderId(Config& c, const std::string& v) {
   if (!v.empty() && (v.size() != 2 || !std::isdigit(static_cast<unsigned char>(v[0])) ||
                      !std::isdigit(static_cast<unsigned char>(v[1])))) {
@@ -373,6 +391,13 @@ const std::vector<Entry>& Entries() {
         "an LDAP one, for its groups). Empty: the authenticator the client's authenticateClass "
         "selects (the built-in user store by default). A user it does not know is refused."},
        StringSetter(FIELD(spnego.roles_from))},
+      {{"code", "second_factor_clients", "",
+        "Client ids (comma or YAML list) whose sign-ins need a second factor (TOTP) from every "
+        "user; local users without one enrol on the way, other realms are refused."},
+       &SetSecondFactorClients},
+      {{"code", "totp_issuer", "Portcullis",
+        "The issuer name in otpauth:// URIs, which authenticator apps show next to the account."},
+       StringSetter(FIELD(code.totp_issuer))},
       {{"logout", "backchannel_timeout_ms", "5000",
         "Deadline of one back-channel logout POST (connect, send, receive)."},
        IntSetter(100, 60000, FIELD(logout.backchannel_timeout_ms))},

@@ -118,6 +118,10 @@ struct Config {
   } federation;
   struct Code {
     bool basic_auth_implicit_consent = false;
+    // The second factor (README "Second factor (TOTP)"): clients whose users all need one, and
+    // the issuer name authenticator apps show.
+    std::vector<std::string> second_factor_clients;
+    std::string totp_issuer = "Portcullis";
   } code;
   // Kerberos sign-in at the authorization endpoint (README "Enterprise sign-in: Kerberos /
   // SPNEGO"). Off while keytab is empty.

@@ -85,6 +85,7 @@ export async function startPortcullis(extraEnv = {}) {
   return {
     url,
     log: () => log,
+    admin,
     async stop() {
       child.kill('SIGTERM');
       if (child.exitCode === null) await new Promise((resolve) => child.once('exit', resolve));

@@ -20,6 +20,7 @@
 #include "app/modules/module.h"
 #include "app/modules/shared.h"
 #include "common/log.h"
+#include "app/modules/totp_settings.h"
 #include "jose/signer.h"
 #include "oauth/code/authenticators.h"
 #include "oauth/device/device_verification.h"
@@ -32,7 +33,9 @@
 #include "oauth/logout/logout_token.h"
 #include "oauth/logout/participant_recorder.h"
 #include "oauth/oidc/id_token.h"
+#include "oauth/totp/second_factor.h"
 #include "store/sql/logout_store.h"
+#include "store/sql/totp_store.h"
 #include "verify/http_client.h"
 
 namespace portcullis::app {
@@ -129,6 +132,12 @@ class CodeModule final : public Module {
       m->admin_auth_ = *admin;
     }
     if (auto s = m->StartSpnego(c); !s) return Fail(std::move(s.error()));
+    // The second factor of local users: wrong codes share the password throttle's buckets.
+    m->totp_store_ = std::make_unique<store::SqlTotpStore>(shared.db());
+    m->second_factor_ = std::make_unique<oauth::SecondFactor>(
+        *m->totp_store_, shared.master(), shared.secrets(), shared.clock(), shared.random(),
+        shared.Throttle(), SecondFactorSettings(c));
+    m->deps_->second_factor = m->second_factor_.get();
     // id_token_hint (OIDC Core §3.1.2.1): an ID token of ours, issued to the requesting client.
     m->deps_->authorization.SetIdTokenHintReader(
         MakeIdTokenHintReader(**keys, c.server.issuer, c.token.leeway_s, shared.clock()));
@@ -215,6 +224,8 @@ class CodeModule final : public Module {
   }
 
   // Declared in dependency order: destroyed users first.
+  std::unique_ptr<store::SqlTotpStore> totp_store_;
+  std::unique_ptr<oauth::SecondFactor> second_factor_;
   std::unique_ptr<store::SqlLogoutStore> logout_store_;
   std::unique_ptr<oauth::BackchannelLogout> backchannel_;
   std::unique_ptr<oauth::ParticipantRecordingCodeStore> codes_;

@@ -195,11 +195,13 @@ Result<oauth::TokenService*> Shared::Tokens() {
   ts.dpop.nonce_key = DpopNonceKey(master_);
   grant_lookups_ = std::make_unique<StoreGrantLookups>(
       db_, user_store_, delegations_, service_store_, client_store_, audit_, secrets_, clock_);
+  totp_store_ = std::make_unique<store::SqlTotpStore>(db_);
+  password_gate_ = std::make_unique<oauth::PasswordGate>(Users(), *totp_store_);
   tokens_ = std::make_unique<oauth::TokenService>(
       ts, **clients, secrets_, **keys, db_,
       oauth::TokenStores{codes_, refresh_tokens_, reference_tokens_, assertion_jtis_,
                          &device_store_},
-      Users(), **revoked, clock_, Random::System(), *grant_lookups_);
+      *password_gate_, **revoked, clock_, Random::System(), *grant_lookups_);
   const auto& ju = config_.jwks_uri;
   oauth::JwksFetchOptions fo;
   fo.timeout_ms = static_cast<int>(ju.timeout_ms);

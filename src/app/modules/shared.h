@@ -47,6 +47,7 @@
 #include "oauth/token/client_jwks.h"
 #include "oauth/token/ring_keys.h"
 #include "oauth/token/token_service.h"
+#include "oauth/totp/password_gate.h"
 #include "store/sql/audit_log.h"
 #include "store/sql/client_store.h"
 #include "store/sql/code_store.h"
@@ -61,6 +62,7 @@
 #include "store/sql/service_store.h"
 #include "store/sql/session_store.h"
 #include "store/sql/token_state_store.h"
+#include "store/sql/totp_store.h"
 #include "store/sql/user_store.h"
 
 namespace portcullis::app {
@@ -162,6 +164,10 @@ class Shared {
   std::unique_ptr<oauth::ServiceCatalog> services_;
   std::unique_ptr<oauth::LoginThrottle> throttle_;
   std::unique_ptr<oauth::LocalUserAuthenticator> users_;
+  // The token service checks passwords through it: users with a second factor are refused
+  // (oauth/totp/password_gate.h).
+  std::unique_ptr<store::SqlTotpStore> totp_store_;
+  std::unique_ptr<oauth::PasswordGate> password_gate_;
   std::unique_ptr<api::JwtAdminAuth> admin_auth_;
   std::unique_ptr<StoreGrantLookups> grant_lookups_;
   // Before tokens_, which borrows it (private_key_jwt with jwksUri).

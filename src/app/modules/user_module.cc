@@ -7,10 +7,13 @@
 #include <boost/json/object.hpp>
 
 #include "api/registry_api.h"
+#include "api/totp_api.h"
 #include "app/cli_support.h"
+#include "app/master_key.h"
 #include "app/modules/module.h"
 #include "app/modules/registry_module.h"
 #include "app/modules/shared.h"
+#include "app/modules/totp_settings.h"
 #include "common/random.h"
 #include "oauth/logout/backchannel.h"
 #include "oauth/refresh/grant_revocation.h"
@@ -20,6 +23,7 @@
 #include "store/sql/logout_store.h"
 #include "store/sql/refresh_token_store.h"
 #include "store/sql/session_store.h"
+#include "store/sql/totp_store.h"
 #include "store/sql/user_store.h"
 
 namespace portcullis::app {
@@ -34,6 +38,59 @@ using cli::ReadSecretLine;
 using cli::Refused;
 
 // ---- CLI: portcullis user ... ----
+
+// portcullis user totp-status|totp-enrol|totp-confirm|totp-disable ID (README "Second factor
+// (TOTP)"): the admin API's operations on the store, with the installation's master key.
+int RunTotpCommand(const cli::State& s, const std::string& cmd, cli::Env& env) {
+  auto master = LoadMasterKey(env.config, /*may_create=*/false);
+  if (!master) return Refused(master.error());
+  const oauth::SecretHasher hasher(DerivePepper(*master));
+  store::SqlUserStore user_store(*env.db);
+  store::SqlTotpStore totp_store(*env.db);
+  oauth::LoginThrottle throttle(env.clock);
+  oauth::SecondFactor sf(totp_store, *master, hasher, env.clock, Random::System(), throttle,
+                         SecondFactorSettings(env.config));
+  auto user = user_store.Find(s.id);
+  if (!user) return Refused(user.error());
+  if (!*user) return Refused(oauth::UserNotFound(s.id));
+  if (cmd == "totp-status") {
+    auto state = sf.StateOf(s.id);
+    if (!state) return Refused(state.error());
+    auto left = sf.RecoveryCodesLeft(s.id);
+    if (!left) return Refused(left.error());
+    json::object o;
+    o["userId"] = s.id;
+    o["state"] = *state == oauth::SecondFactor::State::kActive    ? "active"
+                 : *state == oauth::SecondFactor::State::kPending ? "pending"
+                                                                  : "none";
+    o["recoveryCodesLeft"] = *left;
+    return Output(s, o);
+  }
+  if (cmd == "totp-enrol") {
+    auto e = sf.Enrol(s.id);
+    if (!e) return Refused(e.error());
+    json::object o;
+    o["userId"] = s.id;
+    o["secret"] = e->secret.Reveal();
+    o["otpauthUri"] = e->otpauth_uri;
+    json::array codes;
+    for (const auto& c : e->recovery_codes) codes.emplace_back(c);
+    o["recoveryCodes"] = std::move(codes);
+    return Output(s, o);
+  }
+  if (cmd == "totp-confirm") {
+    Secret code = ReadSecretLine(std::cin);
+    auto st = sf.Confirm(s.id, code.Reveal(), "");
+    return st ? Done(s, "confirmed the second factor of " + s.id) : Refused(st.error());
+  }
+  if (cmd == "totp-disable") {
+    auto gone = sf.Disable(s.id);
+    if (!gone) return Refused(gone.error());
+    if (!*gone) return Refused(Error::OAuth(404, "not_found", "The user has no second factor."));
+    return Done(s, "removed the second factor of " + s.id);
+  }
+  return Die("user " + cmd + ": unknown command");
+}
 
 int RunUserCommand(const cli::State& s, const std::string& cmd, cli::Env& env) {
   store::SqlUserStore user_store(*env.db);
@@ -101,6 +158,7 @@ int RunUserCommand(const cli::State& s, const std::string& cmd, cli::Env& env) {
     auto r = users.Update(s.id, patch, env.actor);
     return r ? Done(s, (cmd == "lock" ? "locked " : "unlocked ") + s.id) : Refused(r.error());
   }
+  if (cmd.starts_with("totp-")) return RunTotpCommand(s, cmd, env);
   return Die("user " + cmd + ": unknown command");
 }
 
@@ -140,15 +198,47 @@ void AddUser(cli::Builder& b) {
         std::pair{"password", "Change a password: stdin holds the current and the new one"},
         std::pair{"set-password", "Reset a password to one read from stdin; ends their grants"},
         std::pair{"lock", "Lock a user: no sign-in anywhere; ends their tokens and sessions"},
-        std::pair{"unlock", "Unlock a user"}}) {
+        std::pair{"unlock", "Unlock a user"},
+        std::pair{"totp-status", "Show whether a user has a second factor (TOTP)"},
+        std::pair{"totp-enrol",
+                  "Start a TOTP enrolment: prints the secret, otpauth URI and recovery codes"},
+        std::pair{"totp-confirm", "Activate a pending TOTP enrolment with a code read from stdin"},
+        std::pair{"totp-disable", "Remove a user's second factor and recovery codes"}}) {
     b.Id(b.Leaf(g, name, help), "User id");
   }
 }
 
 const cli::Group kCli{"user", &AddUser, &RunUserCommand};
 
+// The user registry, plus the second factor's admin routes (api/totp_api.h).
+class UserModule final : public RegistryModule<&api::RegistryRoutes::AddUser> {
+ public:
+  static Result<std::unique_ptr<Module>> Build(Shared& shared) {
+    if (auto auth = shared.AdminAuth(); !auth) return Fail(std::move(auth.error()));
+    std::unique_ptr<UserModule> m(new UserModule(shared));
+    m->totp_store_ = std::make_unique<store::SqlTotpStore>(shared.db());
+    m->second_factor_ = std::make_unique<oauth::SecondFactor>(
+        *m->totp_store_, shared.master(), shared.secrets(), shared.clock(), shared.random(),
+        shared.Throttle(), SecondFactorSettings(shared.config()));
+    return std::unique_ptr<Module>(std::move(m));
+  }
+
+  Status Register(http::Router& router) override {
+    if (auto s = RegistryModule::Register(router); !s) return s;
+    auto auth = shared_.AdminAuth();
+    if (!auth) return Fail(std::move(auth.error()));
+    api::RegisterTotpAdminApi(router, **auth, *second_factor_, shared_.user_store());
+    return {};
+  }
+
+ private:
+  explicit UserModule(Shared& shared) : RegistryModule(shared) {}
+  std::unique_ptr<store::SqlTotpStore> totp_store_;
+  std::unique_ptr<oauth::SecondFactor> second_factor_;
+};
+
 }  // namespace
 
-const ModuleSpec kUserModule{"user", &RegistryModule<&api::RegistryRoutes::AddUser>::Build, &kCli};
+const ModuleSpec kUserModule{"user", &UserModule::Build, &kCli};
 
 }  // namespace portcullis::app

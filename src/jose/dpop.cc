@@ -7,6 +7,10 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
 #include <vector>
 
 #include <boost/json/parse.hpp>
@@ -15,6 +19,7 @@
 
 #include "common/encoding.h"
 #include "jose/key.h"
+#include "jose/ossl.h"
 #include "jose/signature.h"
 
 namespace portcullis::jose::dpop {
@@ -92,9 +97,9 @@ std::unexpected<ProofFault> Refuse(Fault fault, std::string description) {
 // RFC 8037 §2).
 constexpr std::string_view kPrivateMembers[] = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"};
 
-}  // namespace
-
-std::optional<std::string> JwkThumbprint(const json::object& jwk) {
+// RFC 7638 §3.2's canonical JSON of the required members: the thumbprint's input, and every
+// member Key::FromJwk reads (kty and the key's own members).
+std::optional<std::string> CanonicalJwk(const json::object& jwk) {
   const json::string* kty = StringMember(jwk, "kty");
   if (kty == nullptr) return std::nullopt;
   std::vector<std::string_view> members;
@@ -119,7 +124,103 @@ std::optional<std::string> JwkThumbprint(const json::object& jwk) {
     canonical += json::serialize(*v);
   }
   canonical += '}';
-  return Sha256B64(canonical);
+  return canonical;
+}
+
+// The public keys of recent proofs. A client puts its key in every proof (RFC 9449 §4.2), so
+// the same JWK comes again and again, and importing it (EC point decoding and checks, RSA
+// parameters) plus setting up a verification context cost more than the signature check
+// itself. An entry is found by the key's thumbprint but used only when its canonical members
+// (the thumbprint's input, which is everything Key::FromJwk reads) are the request's own, byte
+// for byte: even a thumbprint collision could not hand out another key. Invalid keys are not
+// cached. Bounded: the least recently used entry goes when it is full.
+//
+// Thread-safe (one mutex around a hash map and a recency list). Entries are immutable and
+// shared: one that is evicted while a verification uses it lives until that ends.
+class ProofKeyCache {
+ public:
+  struct Entry {
+    std::string canonical;
+    Key key;
+    Alg alg;  // what `verify` was set up for
+    // A verification context for (key, alg), copied per use (jose/ossl.h); null when OpenSSL
+    // cannot copy one (then each verification sets one up). Declared after `key`, so it is
+    // released before the key it refers to.
+    internal::MdCtxPtr verify;
+  };
+
+  static constexpr size_t kCapacity = 4096;
+
+  static ProofKeyCache& Instance() {
+    static ProofKeyCache* cache = new ProofKeyCache();  // never destroyed: used at exit too
+    return *cache;
+  }
+
+  std::shared_ptr<const Entry> Find(const std::string& jkt, std::string_view canonical) {
+    std::lock_guard lock(mu_);
+    auto it = map_.find(jkt);
+    if (it == map_.end() || it->second.entry->canonical != canonical) return nullptr;
+    recency_.splice(recency_.begin(), recency_, it->second.position);
+    return it->second.entry;
+  }
+
+  void Insert(const std::string& jkt, std::shared_ptr<const Entry> entry) {
+    std::lock_guard lock(mu_);
+    if (auto it = map_.find(jkt); it != map_.end()) {
+      it->second.entry = std::move(entry);
+      recency_.splice(recency_.begin(), recency_, it->second.position);
+      return;
+    }
+    if (map_.size() >= kCapacity) {
+      map_.erase(recency_.back());
+      recency_.pop_back();
+    }
+    recency_.push_front(jkt);
+    map_.emplace(jkt, Slot{std::move(entry), recency_.begin()});
+  }
+
+ private:
+  struct Slot {
+    std::shared_ptr<const Entry> entry;
+    std::list<std::string>::iterator position;  // in recency_
+  };
+  std::mutex mu_;
+  std::list<std::string> recency_;  // thumbprints, most recently used first
+  std::unordered_map<std::string, Slot> map_;
+};
+
+// The proof's public key (imported, or from the cache) and whether `signature` is its
+// signature with `alg` over `signing_input`. kJwkInvalid or kBadSignature otherwise.
+std::optional<Fault> VerifyWithJwk(const json::object& jwk, std::string_view canonical,
+                                   const std::string& jkt, Alg alg, std::string_view signing_input,
+                                   std::string_view signature) {
+  ProofKeyCache& cache = ProofKeyCache::Instance();
+  std::shared_ptr<const ProofKeyCache::Entry> entry = cache.Find(jkt, canonical);
+  if (!entry) {
+    auto key = Key::FromJwk(jwk);
+    if (!key || !key->Supports(alg)) return Fault::kJwkInvalid;
+    internal::MdCtxPtr verify = internal::NewTemplate(key->get(), alg, /*sign=*/false);
+    auto fresh = std::make_shared<const ProofKeyCache::Entry>(
+        ProofKeyCache::Entry{std::string(canonical), std::move(*key), alg, std::move(verify)});
+    entry = fresh;
+    cache.Insert(jkt, std::move(fresh));
+  }
+  if (!entry->key.Supports(alg)) return Fault::kJwkInvalid;
+  if (signature.empty()) return Fault::kBadSignature;
+  const bool ok = entry->alg == alg && entry->verify
+                      ? internal::VerifyWith(entry->verify.get(), entry->key.get(), alg,
+                                             signing_input, signature)
+                      : VerifySignature(entry->key, alg, signing_input, signature);
+  if (!ok) return Fault::kBadSignature;
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::string> JwkThumbprint(const json::object& jwk) {
+  auto canonical = CanonicalJwk(jwk);
+  if (!canonical) return std::nullopt;
+  return Sha256B64(*canonical);
 }
 
 std::string AccessTokenHash(std::string_view access_token) { return Sha256B64(access_token); }
@@ -264,15 +365,14 @@ std::expected<CheckedProof, ProofFault> CheckProof(std::string_view proof,
   for (std::string_view m : kPrivateMembers) {
     if (jwk.contains(m)) return Refuse(Fault::kJwkPrivate, "The proof jwk holds a private key.");
   }
-  auto key = Key::FromJwk(jwk);
-  if (!key || !key->Supports(*alg)) {
-    return Refuse(Fault::kJwkInvalid, "The proof jwk is not a usable key for its alg.");
+  auto canonical = CanonicalJwk(jwk);
+  if (!canonical) return Refuse(Fault::kJwkInvalid, "The proof jwk lacks a required member.");
+  std::string jkt = Sha256B64(*canonical);
+  if (auto fault = VerifyWithJwk(jwk, *canonical, jkt, *alg, proof.substr(0, d2), *signature)) {
+    return *fault == Fault::kJwkInvalid
+               ? Refuse(*fault, "The proof jwk is not a usable key for its alg.")
+               : Refuse(*fault, "The proof signature does not verify.");
   }
-  if (!VerifySignature(*key, *alg, proof.substr(0, d2), *signature)) {
-    return Refuse(Fault::kBadSignature, "The proof signature does not verify.");
-  }
-  auto jkt = JwkThumbprint(jwk);
-  if (!jkt) return Refuse(Fault::kJwkInvalid, "The proof jwk lacks a required member.");
 
   // (3) the claims, now known to come from the key holder; (8) htm, (9) htu.
   auto claims = ParseObject(*payload_text);
@@ -316,7 +416,7 @@ std::expected<CheckedProof, ProofFault> CheckProof(std::string_view proof,
                   "The proof carries ath where no access token is presented.");
   }
   CheckedProof out;
-  out.jkt = std::move(*jkt);
+  out.jkt = std::move(jkt);
   out.jti = std::string(Str(*jti));
   out.iat = static_cast<int64_t>(iat_value);
   out.alg = *alg;

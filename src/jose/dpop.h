@@ -11,7 +11,10 @@
 // proof's nonce claim is returned), the replay of the returned jti, and binding the returned
 // thumbprint to a token or a code.
 //
-// Thread-safe: pure functions of their arguments.
+// Thread-safe. CheckProof keeps the public keys of recent proofs (a few thousand, least
+// recently used out) by RFC 7638 thumbprint, each used only for a JWK whose required members
+// are byte for byte the ones it was imported from; everything else is a pure function of its
+// arguments.
 
 #include <cstddef>
 #include <cstdint>

@@ -5,6 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -122,6 +126,80 @@ TEST_F(DpopCheckTest, EachCheckHasItsFault) {
   EXPECT_EQ(FaultOf(Sign(Header(), Claims()), std::nullopt), "dpop_ath_unexpected");
   uri_ = "/v1/pets";  // the caller does not know its own absolute URI
   EXPECT_EQ(FaultOf(Sign(Header(), Claims())), "dpop_htu_unknown");
+}
+
+// CheckProof keeps imported proof keys by thumbprint: a cached key must never check a proof
+// whose jwk is another key, nor sign for an alg it does not support, and eviction must only
+// cost a re-import.
+TEST_F(DpopCheckTest, CachedKeysNeverStandForAnotherKey) {
+  Key other = *Key::Generate(Alg::kES256);
+  auto other_header = Header();
+  other_header["jwk"] = *other.ToPublicJwk("", Alg::kES256);
+  auto signed_by = [&](const Key& k, const json::object& h) {
+    return testing::SignRaw(k, Alg::kES256, json::serialize(h), json::serialize(Claims()));
+  };
+  // Both keys cached by a valid proof each.
+  ASSERT_EQ(FaultOf(Sign(Header(), Claims())), "ok");
+  ASSERT_EQ(FaultOf(signed_by(other, other_header)), "ok");
+  // Each key's jwk with the other key's signature.
+  EXPECT_EQ(FaultOf(signed_by(other, Header())), "dpop_bad_signature");
+  EXPECT_EQ(FaultOf(signed_by(key_, other_header)), "dpop_bad_signature");
+  // The same key with extra (non-thumbprint) members is the same key.
+  auto h = Header();
+  h["jwk"].as_object()["kid"] = "k-1";
+  h["jwk"].as_object()["use"] = "sig";
+  auto r = Check(Sign(h, Claims()));
+  ASSERT_TRUE(r) << r.error().description;
+  EXPECT_EQ(r->jkt, *JwkThumbprint(Jwk()));
+  // A cached EC key named with alg EdDSA (signed by an Ed25519 key): not usable for it.
+  Key ed = *Key::Generate(Alg::kEdDSA);
+  h = Header();
+  h["alg"] = "EdDSA";
+  EXPECT_EQ(
+      FaultOf(testing::SignRaw(ed, Alg::kEdDSA, json::serialize(h), json::serialize(Claims()))),
+      "dpop_jwk_invalid");
+  // The cached key's x with another y: another thumbprint, and no point on the curve.
+  h = Header();
+  std::string y(h["jwk"].as_object()["y"].as_string());
+  y[0] = y[0] == 'A' ? 'B' : 'A';
+  h["jwk"].as_object()["y"] = y;
+  EXPECT_EQ(FaultOf(Sign(h, Claims())), "dpop_jwk_invalid");
+  // Push the first key out with more keys than the cache holds: it is imported again.
+  for (int i = 0; i < 4200; ++i) {
+    Key k = *Key::Generate(Alg::kES256);
+    auto kh = Header();
+    kh["jwk"] = *k.ToPublicJwk("", Alg::kES256);
+    ASSERT_EQ(FaultOf(signed_by(k, kh)), "ok");
+  }
+  EXPECT_EQ(FaultOf(Sign(Header(), Claims())), "ok");
+  EXPECT_EQ(FaultOf(signed_by(other, Header())), "dpop_bad_signature");
+}
+
+TEST_F(DpopCheckTest, ConcurrentChecksShareCachedKeys) {
+  std::vector<Key> keys;
+  std::vector<std::string> good, forged;
+  for (int i = 0; i < 8; ++i) keys.push_back(*Key::Generate(Alg::kES256));
+  for (size_t i = 0; i < keys.size(); ++i) {
+    auto h = Header();
+    h["jwk"] = *keys[i].ToPublicJwk("", Alg::kES256);
+    good.push_back(
+        testing::SignRaw(keys[i], Alg::kES256, json::serialize(h), json::serialize(Claims())));
+    forged.push_back(testing::SignRaw(keys[(i + 1) % keys.size()], Alg::kES256, json::serialize(h),
+                                      json::serialize(Claims())));
+  }
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int n = 0; n < 300; ++n) {
+        size_t i = static_cast<size_t>(n + t) % good.size();
+        if (FaultOf(good[i]) != "ok") ++wrong;
+        if (FaultOf(forged[i]) != "dpop_bad_signature") ++wrong;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(wrong.load(), 0);
 }
 
 TEST(DpopNormalizeHtuTest, Rfc3986Normalisation) {

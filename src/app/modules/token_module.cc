@@ -89,7 +89,7 @@ class TokenModule final : public Module {
     api::RegisterVerifyApi(router, verify_);
     api::RegisterDiscovery(router, discovery_);
     api::RegisterDeviceAuthorizationApi(router, *devices_);
-    api::RegisterParApi(router, *par_);
+    api::RegisterParApi(router, *par_, tokens_);
     return {};
   }
 

@@ -63,6 +63,7 @@ struct AuthCodeState {
   std::string family_id;                  // empty: no refresh token issued from it
   std::optional<std::string> access_jti;  // the access token the first redemption issued
   int64_t access_exp = 0;
+  std::string dpop_jkt;  // AuthCode::dpop_jkt
 };
 
 // Insert's failure when the code's client no longer exists (deleted between validation and
@@ -79,10 +80,13 @@ class AuthCodeStore {
   virtual Status Insert(const AuthCode& code) = 0;
 
   // The single winner of concurrent redemptions: marks the code consumed at `now` and returns
-  // it when it belongs to `client_id`, is not consumed and has not expired (expires_at > now);
-  // nullopt otherwise (then Find tells why).
+  // it when it belongs to `client_id`, is not consumed, has not expired (expires_at > now) and
+  // is unbound or bound to `dpop_jkt` (the thumbprint of the request's DPoP key; empty: none);
+  // nullopt otherwise (then Find tells why). A request with the wrong key leaves the code
+  // unspent (RFC 9449 §10), so whoever stole it cannot burn it for its rightful client.
   virtual Result<std::optional<AuthCode>> Consume(store::Tx& tx, std::string_view code_hash,
-                                                  std::string_view client_id, int64_t now) = 0;
+                                                  std::string_view client_id,
+                                                  std::string_view dpop_jkt, int64_t now) = 0;
   // The code's state, whoever it belongs to; nullopt when unknown.
   virtual Result<std::optional<AuthCodeState>> Find(store::Tx& tx, std::string_view code_hash) = 0;
   // Records what a redemption issued, so a replay can revoke it (RFC 6749 §4.1.2).

@@ -30,12 +30,14 @@ class MemoryAuthCodeStore final : public AuthCodeStore {
   }
 
   Result<std::optional<AuthCode>> Consume(store::Tx&, std::string_view code_hash,
-                                          std::string_view client_id, int64_t now) override {
+                                          std::string_view client_id, std::string_view dpop_jkt,
+                                          int64_t now) override {
     std::lock_guard lock(mu_);
     auto it = rows_.find(std::string(code_hash));
     if (it == rows_.end()) return std::optional<AuthCode>();
     Row& r = it->second;
-    if (r.code.client_id != client_id || r.consumed_at || r.code.expires_at <= now) {
+    if (r.code.client_id != client_id || r.consumed_at || r.code.expires_at <= now ||
+        (!r.code.dpop_jkt.empty() && r.code.dpop_jkt != dpop_jkt)) {
       return std::optional<AuthCode>();
     }
     r.consumed_at = now;
@@ -49,7 +51,7 @@ class MemoryAuthCodeStore final : public AuthCodeStore {
     const Row& r = it->second;
     return std::optional<AuthCodeState>(AuthCodeState{r.code.client_id, r.consumed_at,
                                                       r.code.expires_at, r.code.family_id,
-                                                      r.access_jti, r.access_exp});
+                                                      r.access_jti, r.access_exp, r.code.dpop_jkt});
   }
 
   Status RecordIssued(store::Tx&, std::string_view code_hash, std::string_view access_jti,

@@ -52,9 +52,13 @@ PushedAuthorizationService::PushedAuthorizationService(int64_t ttl_s, TokenServi
       clock_(clock),
       random_(random) {}
 
+std::string PushedAuthorizationService::Endpoint() const {
+  return tokens_.settings().issuer + "/oauth2/par";
+}
+
 Result<PushedAuthorizationResponse> PushedAuthorizationService::Push(
     const Params& p, std::optional<std::string_view> authorization,
-    std::shared_ptr<const ClientCertificate> cert) {
+    std::shared_ptr<const ClientCertificate> cert, std::span<const std::string> dpop_proofs) {
   auto client = tokens_.AuthenticateFormClient(p, authorization, std::move(cert));
   if (!client) return Fail(std::move(client.error()));
   const Client& c = **client;
@@ -62,6 +66,18 @@ Result<PushedAuthorizationResponse> PushedAuthorizationService::Push(
   // authorization request parameters).
   auto req = AuthorizationRequest::FromFields(p.fields());
   if (!req) return Fail(AsPushError(std::move(req.error())));
+  // RFC 9449 §10.1: a DPoP proof here binds the code to its key, as dpop_jkt does. Checked before
+  // anything is stored, its jti remembered as at the token endpoint (one use, every instance).
+  if (!dpop_proofs.empty()) {
+    auto jkt = tokens_.CheckDpopProof(dpop_proofs, Endpoint(), c.client_id);
+    if (!jkt) return Fail(std::move(jkt.error()));
+    // "...MUST reject the request if the JWK Thumbprint in dpop_jkt does not match the public key
+    // in the DPoP header."
+    if (req->dpop_jkt.has_value() && *req->dpop_jkt != *jkt) {
+      return Fail(Invalid("dpop_jkt does not name the key of the DPoP proof."));
+    }
+    req->dpop_jkt = std::move(*jkt);
+  }
   // RFC 9126 §2.1: request_uri "MUST NOT be provided" here.
   if (req->request_uri.has_value()) {
     return Fail(Invalid("request_uri must not be sent in a pushed authorization request."));

@@ -10,7 +10,8 @@
 //
 // Errors are the token endpoint's (RFC 9126 §2.3, RFC 6749 §5.2): invalid_client (401) when
 // client authentication fails, else 400 with invalid_request, invalid_scope,
-// unauthorized_client, unsupported_response_type, request_not_supported.
+// unauthorized_client, unsupported_response_type, request_not_supported; and for a DPoP proof
+// (RFC 9449 §10.1) invalid_dpop_proof or use_dpop_nonce.
 //
 // Ownership: borrows everything given to its constructor; each must outlive it.
 // Thread-safety: Push may be called concurrently; it blocks (store, a legacy secret check):
@@ -19,6 +20,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -49,9 +51,15 @@ class PushedAuthorizationService {
                              const Clock& clock, Random& random);
 
   // `cert`: the request's TLS client certificate (RFC 8705 client authentication), or null.
+  // `dpop_proofs`: the request's DPoP header fields (RFC 9449 §10.1), in order; with one, the
+  // proof is checked as at the token endpoint (htu: this endpoint's URL, replay, nonce) and the
+  // code is bound to its key as by dpop_jkt (which, if also sent, must name that key).
   Result<PushedAuthorizationResponse> Push(const Params& params,
                                            std::optional<std::string_view> authorization,
-                                           std::shared_ptr<const ClientCertificate> cert = nullptr);
+                                           std::shared_ptr<const ClientCertificate> cert = nullptr,
+                                           std::span<const std::string> dpop_proofs = {});
+  // The URL a DPoP proof sent here must name in htu: the issuer's /oauth2/par.
+  std::string Endpoint() const;
 
   int64_t ttl_s() const { return ttl_s_; }
 

@@ -25,8 +25,9 @@ class ParticipantRecordingCodeStore final : public AuthCodeStore {
     return backchannel_.Record(code.sid, code.client_id, code.user_id);
   }
   Result<std::optional<AuthCode>> Consume(store::Tx& tx, std::string_view code_hash,
-                                          std::string_view client_id, int64_t now) override {
-    return inner_.Consume(tx, code_hash, client_id, now);
+                                          std::string_view client_id, std::string_view dpop_jkt,
+                                          int64_t now) override {
+    return inner_.Consume(tx, code_hash, client_id, dpop_jkt, now);
   }
   Result<std::optional<AuthCodeState>> Find(store::Tx& tx, std::string_view code_hash) override {
     return inner_.Find(tx, code_hash);

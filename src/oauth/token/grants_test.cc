@@ -815,6 +815,16 @@ TEST_F(DpopGrantsTest, ACodeWithDpopJktNeedsThatKey) {
   EXPECT_EQ(t->token_type, "DPoP");
   // A confidential client's refresh token is not bound.
   EXPECT_EQ(StoredRefresh(t->refresh_token)->dpop_jkt, "");
+  // The refusals spent nothing (RFC 9449 §10): c1 and c2 are still the key holder's.
+  for (std::string code : {"c1", "c2"}) {
+    t = Run(WithProof(Request("grant_type=authorization_code&code=" + code, c),
+                      Proof(key_, "j-" + code)));
+    ASSERT_TRUE(t) << code << ": " << t.error().description;
+    EXPECT_EQ(OAuthError(Run(WithProof(Request("grant_type=authorization_code&code=" + code, c),
+                                       Proof(key_, "j2-" + code)))),
+              "invalid_grant")
+        << "still single use";
+  }
 }
 
 TEST_F(DpopGrantsTest, APublicClientsRefreshTokenIsBoundToTheKey) {

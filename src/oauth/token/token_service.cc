@@ -390,15 +390,20 @@ Result<std::string> TokenService::CheckDpop(const TokenRequest& r, const Client&
     }
     return std::string();
   }
-  std::vector<std::string_view> headers(r.dpop_proofs().begin(), r.dpop_proofs().end());
-  auto proof = dpop_.Validate(
-      headers, dpop::Expected{"POST", settings_.token_endpoint, /*access_token=*/std::nullopt});
-  if (!proof) return Fail(proof.error());
   if (!may_block) return Fail(Error::Internal("DPoP replay check on an I/O thread"));
+  return CheckDpopProof(r.dpop_proofs(), settings_.token_endpoint, c.client_id);
+}
+
+Result<std::string> TokenService::CheckDpopProof(std::span<const std::string> proofs,
+                                                 std::string_view uri, std::string_view client_id) {
+  std::vector<std::string_view> headers(proofs.begin(), proofs.end());
+  auto proof = dpop_.Validate(headers, dpop::Expected{"POST", uri, /*access_token=*/std::nullopt});
+  if (!proof) return Fail(proof.error());
   // §11.1: one use per proof, across instances (a unique key in the shared table). Keyed by the
-  // proof's key too, so one client's jtis never collide with another key's.
-  auto fresh = stores_.assertion_jtis.Remember("dpop:" + proof->jkt + ":" + proof->jti, c.client_id,
-                                               dpop_.ReplayExpiry(*proof));
+  // proof's key too, so one client's jtis never collide with another key's. One table for every
+  // endpoint: a proof's htu names one endpoint anyway.
+  auto fresh = stores_.assertion_jtis.Remember("dpop:" + proof->jkt + ":" + proof->jti,
+                                               std::string(client_id), dpop_.ReplayExpiry(*proof));
   if (!fresh) return Fail(fresh.error());
   if (!*fresh) {
     return Fail(

@@ -18,6 +18,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -188,6 +189,12 @@ class TokenService {
   const TokenSettings& settings() const { return settings_; }
   // The DPoP proof checks (RFC 9449): the HTTP binding reads its nonce (DPoP-Nonce header).
   const dpop::ProofValidator& dpop() const { return dpop_; }
+  // One request's DPoP proofs (every DPoP header field; at least one) for a POST to `uri` (the
+  // token or PAR endpoint's URL) by `client_id`: checked (RFC 9449 §4.3, nonce rules included)
+  // and its jti remembered in the shared store, so a replay fails on every instance. Returns the
+  // key's thumbprint. Errors: 400 invalid_dpop_proof, or use_dpop_nonce. Blocking.
+  Result<std::string> CheckDpopProof(std::span<const std::string> proofs, std::string_view uri,
+                                     std::string_view client_id);
 
   // The key sets of private_key_jwt clients registered with a jwksUri (client_jwks.h). Borrowed;
   // must outlive the service; set before serving. Without one, such clients fail to

@@ -34,15 +34,18 @@ Status SqlAuthCodeStore::Insert(const oauth::AuthCode& c) {
 
 Result<std::optional<oauth::AuthCode>> SqlAuthCodeStore::Consume(Tx& tx, std::string_view code_hash,
                                                                  std::string_view client_id,
+                                                                 std::string_view dpop_jkt,
                                                                  int64_t now) {
-  // One winner: only the first UPDATE finds consumed_at NULL (RFC 6749 §4.1.2).
+  // One winner: only the first UPDATE finds consumed_at NULL (RFC 6749 §4.1.2). A code bound to
+  // a DPoP key is not touched by a request with another key or none (RFC 9449 §10).
   auto row = tx.QueryRow(
       "UPDATE auth_codes SET consumed_at = $3"
       " WHERE code_hash = $1 AND client_id = $2 AND consumed_at IS NULL AND expires_at > $3"
+      " AND (dpop_jkt IS NULL OR dpop_jkt = $4)"
       " RETURNING user_id, user_type, roles, scope, redirect_uri, code_challenge,"
       " code_challenge_method, nonce, remember, family_id, created_at, expires_at,"
       " auth_time, sid, amr, acr, claims, dpop_jkt",
-      {Text(code_hash), Text(client_id), Int(now)});
+      {Text(code_hash), Text(client_id), Int(now), Text(dpop_jkt)});
   if (!row) return Fail(std::move(row.error()));
   if (!*row) return std::optional<oauth::AuthCode>();
   const Row& r = **row;
@@ -73,14 +76,14 @@ Result<std::optional<oauth::AuthCode>> SqlAuthCodeStore::Consume(Tx& tx, std::st
 Result<std::optional<oauth::AuthCodeState>> SqlAuthCodeStore::Find(Tx& tx,
                                                                    std::string_view code_hash) {
   auto row = tx.QueryRow(
-      "SELECT client_id, consumed_at, expires_at, family_id, access_jti, access_exp"
-      " FROM auth_codes WHERE code_hash = $1",
+      "SELECT client_id, consumed_at, expires_at, family_id, access_jti, access_exp,"
+      " dpop_jkt FROM auth_codes WHERE code_hash = $1",
       {Text(code_hash)});
   if (!row) return Fail(std::move(row.error()));
   if (!*row) return std::optional<oauth::AuthCodeState>();
   const Row& r = **row;
-  return std::optional<oauth::AuthCodeState>(
-      oauth::AuthCodeState{r.Str(0), r.OptInt(1), r.Int(2), r.Str(3), r.OptStr(4), r.Int(5)});
+  return std::optional<oauth::AuthCodeState>(oauth::AuthCodeState{
+      r.Str(0), r.OptInt(1), r.Int(2), r.Str(3), r.OptStr(4), r.Int(5), r.Str(6)});
 }
 
 Status SqlAuthCodeStore::RecordIssued(Tx& tx, std::string_view code_hash,

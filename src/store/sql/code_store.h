@@ -15,7 +15,8 @@ class SqlAuthCodeStore final : public oauth::AuthCodeStore {
 
   Status Insert(const oauth::AuthCode& code) override;
   Result<std::optional<oauth::AuthCode>> Consume(Tx& tx, std::string_view code_hash,
-                                                 std::string_view client_id, int64_t now) override;
+                                                 std::string_view client_id,
+                                                 std::string_view dpop_jkt, int64_t now) override;
   Result<std::optional<oauth::AuthCodeState>> Find(Tx& tx, std::string_view code_hash) override;
   Status RecordIssued(Tx& tx, std::string_view code_hash, std::string_view access_jti,
                       int64_t access_exp, std::string_view family_id) override;

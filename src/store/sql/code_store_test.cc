@@ -47,16 +47,19 @@ class CodeStoreContract : public TokenStateTest {
     c.amr = "pwd";
     c.acr = "1";
     c.claims = R"({"id_token":{"email":null}})";
-    c.dpop_jkt = "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I";
+    c.dpop_jkt = std::string(kJkt);
     c.created_at = expires - 600;
     c.expires_at = expires;
     return c;
   }
 
-  std::optional<AuthCode> Consume(std::string_view hash, std::string_view client, int64_t now) {
+  static constexpr std::string_view kJkt = "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I";
+
+  std::optional<AuthCode> Consume(std::string_view hash, std::string_view client, int64_t now,
+                                  std::string_view jkt = kJkt) {
     std::optional<AuthCode> out;
     InTx([&](Tx& tx) -> Status {
-      auto r = store_->Consume(tx, hash, client, now);
+      auto r = store_->Consume(tx, hash, client, jkt, now);
       if (!r) return Fail(r.error());
       out = std::move(*r);
       return {};
@@ -120,6 +123,25 @@ TEST_P(CodeStoreContract, ConsumeReturnsTheCodeOnceAndFindTellsWhy) {
   EXPECT_FALSE(Find("nope"));
 }
 
+TEST_P(CodeStoreContract, ADpopBoundCodeIsNotSpentByAnotherKeyOrNone) {
+  ASSERT_TRUE(store_->Insert(Code("h1", "c1", "u1", 1000)));
+  EXPECT_FALSE(Consume("h1", "c1", 500, "")) << "no proof";
+  EXPECT_FALSE(Consume("h1", "c1", 500, "x" + std::string(kJkt).substr(1))) << "another key";
+  auto state = Find("h1");
+  ASSERT_TRUE(state);
+  EXPECT_FALSE(state->consumed_at) << "the refusals left it unspent";
+  EXPECT_EQ(state->dpop_jkt, kJkt);
+  EXPECT_TRUE(Consume("h1", "c1", 500)) << "the key holder redeems it";
+
+  AuthCode unbound = Code("h2", "c1", "u1", 1000);
+  unbound.dpop_jkt = "";
+  ASSERT_TRUE(store_->Insert(unbound));
+  auto s2 = Find("h2");
+  ASSERT_TRUE(s2);
+  EXPECT_EQ(s2->dpop_jkt, "");
+  EXPECT_TRUE(Consume("h2", "c1", 500, "any-key")) << "an unbound code takes any proof";
+}
+
 TEST_P(CodeStoreContract, EmptyOptionalFieldsReadBackEmpty) {
   AuthCode c = Code("h1", "c1", "u1", 1000);
   c.user_type = c.roles = c.redirect_uri = c.code_challenge = c.code_challenge_method = c.nonce =
@@ -159,7 +181,7 @@ TEST_P(CodeStoreContract, ConcurrentRedemptionsHaveExactlyOneWinner) {
     std::atomic<int> winners{0}, errors{0};
     Race(6, [&](int) {
       auto st = txdb().Transact("race", [&](Tx& tx) -> Status {
-        auto r = store_->Consume(tx, hash, "c1", 500);
+        auto r = store_->Consume(tx, hash, "c1", kJkt, 500);
         if (!r) return Fail(r.error());
         if (*r) winners.fetch_add(1);
         return {};
@@ -174,7 +196,7 @@ TEST_P(CodeStoreContract, ConcurrentRedemptionsHaveExactlyOneWinner) {
 TEST_P(CodeStoreSqlContract, ARolledBackRedemptionLeavesTheCodeUnconsumed) {
   ASSERT_TRUE(store_->Insert(Code("h1", "c1", "u1", 1000)));
   auto st = db().Transact("test", [&](Tx& tx) -> Status {
-    auto r = store_->Consume(tx, "h1", "c1", 500);
+    auto r = store_->Consume(tx, "h1", "c1", kJkt, 500);
     if (!r) return Fail(r.error());
     EXPECT_TRUE(*r);
     return Fail(Error::Internal("roll back"));

@@ -55,7 +55,9 @@ class AuthorizationCodeGrant final : public Grant {
 
     auto s = st->db.Transact("token.authorization_code", [&](store::Tx& tx) -> Status {
       // One winner: the first redemption marks the code consumed (RFC 6749 §4.1.2).
-      auto row = codes.Consume(tx, code_hash, c.client_id, now);
+      // RFC 9449 §10: a code requested with dpop_jkt is consumed only by a proof by that key, so
+      // a request with another key (or none) leaves it for the client that holds the key.
+      auto row = codes.Consume(tx, code_hash, c.client_id, ctx.dpop_jkt(), now);
       if (!row) return Fail(row.error());
       if (!*row) {
         auto seen = codes.Find(tx, code_hash);
@@ -74,6 +76,12 @@ class AuthorizationCodeGrant final : public Grant {
           }
           if ((*seen)->access_jti) revoke_jti.emplace(*(*seen)->access_jti, (*seen)->access_exp);
           log::Warn("token.code_replay", {{"client_id", c.client_id}});
+        } else if ((*seen)->expires_at > now && !(*seen)->dpop_jkt.empty() &&
+                   (*seen)->dpop_jkt != ctx.dpop_jkt()) {
+          // Unspent: the rightful client may still redeem it with its key.
+          outcome = InvalidGrant("ERR12052", ctx.dpop_jkt().empty()
+                                                 ? "The code is bound to a DPoP key; send a proof."
+                                                 : "The code is bound to another DPoP key.");
         } else {
           outcome = InvalidGrant("ERR12052", "The code has expired.");
         }
@@ -101,11 +109,6 @@ class AuthorizationCodeGrant final : public Grant {
       } else if (p.Has("code_verifier")) {
         // A verifier for a code issued without a challenge is a downgrade attempt (RFC 9700).
         outcome = InvalidGrant("ERR12041", "The code was issued without a code_challenge.");
-        return {};
-      }
-      // RFC 9449 §10: a code requested with dpop_jkt is redeemed only with a proof by that key.
-      if (!r.dpop_jkt.empty() && r.dpop_jkt != ctx.dpop_jkt()) {
-        outcome = InvalidGrant("ERR12052", "The code is bound to another DPoP key.");
         return {};
       }
       TokenSubject subject{r.user_id, r.user_type, r.roles, true};

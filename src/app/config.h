@@ -150,6 +150,11 @@ struct Config {
   struct Admin {
     std::string audience;  // space-separated; empty: token.audience
   } admin;
+  struct Console {  // README "Console"
+    // Where the first-run admin password is written; empty: admin-password beside the SQLite
+    // database, or beside keys.master_key_file on PostgreSQL (else the working directory).
+    std::string admin_password_file;
+  } console;
 
   // PORTCULLIS_* variables in the environment that are neither a setting nor a known tool
   // variable (KnownToolEnvironment), each with the nearest setting's variable: a typo that

@@ -31,6 +31,10 @@ struct User {
   std::string phone_number;  // E.164 recommended: "+" and digits; empty: none
   bool phone_number_verified = false;
   std::string address;  // JSON text of an OIDC address object (§5.1.1); empty: none
+  // The password was chosen by someone else (first run, `user create --admin`): the browser
+  // sign-in makes the user choose a new one first, other sign-ins refuse it. A new password
+  // (UserStore::SetPasswordHash) clears it.
+  bool password_change_required = false;
 };
 
 struct UserPatch {

@@ -555,7 +555,8 @@ pages.keys = async function keys() {
     keyTable(list, true),
     el('button', { type: 'button', id: 'rotate-key', onclick: async () => {
       if (!confirm('Rotate the signing key now?')) return;
-      try { const out = await api('POST', 'keys/rotate'); announce(`Now signing with ${out.kid}.`, 'ok'); route(); } catch (e) { announce(errorText(e), 'error'); }
+      // The new key is published now and signs once verifiers' caches can have it (next).
+      try { const out = await api('POST', 'keys/rotate'); announce(`New key ${out.kid} published; it signs from its "Active from" time.`, 'ok'); route(); } catch (e) { announce(errorText(e), 'error'); }
     } }, 'Rotate now'));
 };
 

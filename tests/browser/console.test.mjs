@@ -28,6 +28,7 @@ const dialogs = [];   // every alert/confirm the pages opened
 async function shot(name, width = 1280) {
   if (!SHOTS) return;
   mkdirSync(SHOTS, { recursive: true });
+  await page.evaluate(() => { document.getElementById('status')?.replaceChildren(); });
   await page.setViewportSize({ width, height: 900 });
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
   await page.setViewportSize({ width: 1280, height: 900 });
@@ -35,11 +36,14 @@ async function shot(name, width = 1280) {
 
 // Waits until the console rendered a page with this heading.
 async function heading(text) {
-  await page.getByRole('heading', { level: 1, name: text }).waitFor();
+  await page.getByRole('heading', { level: 1, name: text, exact: true }).waitFor();
 }
 
 async function goto(hash, title) {
+  // The current heading goes first, so that the wait below sees the new page, not the old one
+  // (whose form would be replaced under the test's hands).
   await page.evaluate((h) => {
+    document.querySelector('main h1')?.remove();
     if (location.hash === h) window.dispatchEvent(new HashChangeEvent('hashchange'));
     else location.hash = h;
   }, hash);
@@ -203,7 +207,7 @@ describe('console journey', () => {
     await goto('#/keys', 'Signing keys');
     const before = await page.locator('main tbody tr').count();
     await page.getByRole('button', { name: 'Rotate now' }).click();
-    await page.getByText(/Now signing with /).waitFor();
+    await page.getByText(/New key \S+ published/).waitFor();
     await page.waitForFunction((n) => document.querySelectorAll('main tbody tr').length > n, before);
     await shot('keys');
     // Emergency revoke needs the key id typed.

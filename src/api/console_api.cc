@@ -187,7 +187,8 @@ class Console : public std::enable_shared_from_this<Console> {
                     "&scope=" + PercentEncode(settings_.scope) + "&state=" + PercentEncode(state) +
                     "&code_challenge=" + PercentEncode(PkceChallenge(verifier)) +
                     "&code_challenge_method=S256";
-    (void)req;
+    // "Sign in as someone else" (from the refusal page): past the SSO session.
+    if (req.QueryParam("switch")) q += "&prompt=login";
     Response r = Secured(Response::Text(302, "", "text/plain"));
     r.With("Location", "../oauth2/code?" + q);
     // Lax: it must come back with the top-level redirect from the sign-in pages.
@@ -198,7 +199,7 @@ class Console : public std::enable_shared_from_this<Console> {
 
   Response Page(int status, const std::string& title, const std::string& text) const {
     std::string body = "<h1>" + html::Escape(title) + "</h1>\n<p>" + html::Escape(text) +
-                       "</p>\n<p><a href=\"login\">Sign in again</a></p>";
+                       "</p>\n<p><a href=\"login?switch=1\">Sign in as another user</a></p>";
     Response r = html::Render(status, {title, std::move(body), {}});
     return r;
   }

@@ -425,6 +425,42 @@ async function linkPanel(client) {
   return form;
 }
 
+// Token-exchange delegation policies (RFC 8693): which audiences this client may exchange
+// tokens toward, with which scopes and chain depth. Edited as rows, saved as one list.
+async function delegationPanel(client) {
+  const err = errorBox();
+  const url = `client/${encodeURIComponent(client.clientId)}/delegation`;
+  const policies = await api('GET', url).catch(() => []);
+  const tbody = el('tbody');
+  let n = 0;
+  function addRow(p = { audience: '', scope: '', maxDepth: 1 }) {
+    const i = ++n;
+    tbody.append(el('tr', {},
+      el('td', { 'data-label': 'Audience' }, el('input', { type: 'text', 'aria-label': `Audience ${i}`, value: p.audience || '' })),
+      el('td', { 'data-label': 'Scope' }, el('input', { type: 'text', 'aria-label': `Delegated scope ${i}`, value: p.scope || '' })),
+      el('td', { 'data-label': 'Max depth' }, el('input', { type: 'number', min: 1, 'aria-label': `Max depth ${i}`, value: p.maxDepth ?? 1 })),
+      el('td', {}, el('button', { type: 'button', class: 'secondary', 'aria-label': `Remove policy ${i}`,
+        onclick: (ev) => ev.target.closest('tr').remove() }, 'Remove'))));
+  }
+  (Array.isArray(policies) ? policies : []).forEach((p) => addRow(p));
+  const form = el('form', { class: 'panel', 'aria-label': 'Delegation policies' }, err,
+    el('p', { class: 'muted' }, 'Token exchange: the audiences (registered services) this client may exchange tokens toward.'),
+    el('table', { class: 'wide' }, el('thead', {}, el('tr', {},
+      ['Audience', 'Scope', 'Max depth', ''].map((c) => el('th', { scope: 'col' }, c)))), tbody),
+    el('button', { type: 'button', class: 'secondary', onclick: () => addRow() }, 'Add policy'),
+    el('button', { type: 'submit' }, 'Save policies'));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    err.textContent = '';
+    const body = [...tbody.children].map((tr) => {
+      const [aud, scope, depth] = tr.querySelectorAll('input');
+      return { audience: aud.value.trim(), scope: scope.value.trim(), maxDepth: Number(depth.value) };
+    });
+    try { await api('PUT', url, body); announce('Delegation policies saved.', 'ok'); } catch (e) { err.textContent = errorText(e); }
+  });
+  return form;
+}
+
 pages.client = async function client(params) {
   const id = params.get('id');
   const c = await api('GET', `client/${encodeURIComponent(id)}`);
@@ -449,6 +485,8 @@ pages.client = async function client(params) {
     actions,
     el('h2', {}, 'Link endpoints'),
     await linkPanel(c),
+    el('h2', {}, 'Delegation policies'),
+    await delegationPanel(c),
     el('h2', {}, 'Settings'),
     clientForm(c));
 };

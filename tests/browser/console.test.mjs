@@ -203,6 +203,16 @@ describe('console journey', () => {
     assert.equal(r.body.scope, 'pets.r');
   });
 
+  test('a delegation policy is saved and read back', async () => {
+    await page.getByRole('button', { name: 'Add policy' }).click();
+    await page.getByLabel('Audience 1', { exact: true }).fill('petstore');
+    await page.getByLabel('Delegated scope 1', { exact: true }).fill('pets.r');
+    await page.getByRole('button', { name: 'Save policies' }).click();
+    await page.getByText('Delegation policies saved.').waitFor();
+    await goto(`#/client?id=${encodeURIComponent(clientId)}`, 'Client orders');
+    assert.equal(await page.getByLabel('Audience 1', { exact: true }).inputValue(), 'petstore');
+  });
+
   test('9: rotate the signing key', async () => {
     await goto('#/keys', 'Signing keys');
     const before = await page.locator('main tbody tr').count();
@@ -331,6 +341,9 @@ describe('console refusals', () => {
     assert.equal(data.session, 401);
     assert.equal(data.clients, 401);
     assert.doesNotMatch(data.body, /orders|petstore/);
+    // The way out: sign in as someone else, past the SSO session.
+    await p.getByRole('link', { name: 'Sign in as another user' }).click();
+    await p.locator('#j_username').waitFor();
     assert.ok(!(await other.cookies(`${server.url}/console/`)).some((c) => c.name === 'portcullis_console'));
     await other.close();
   });

@@ -347,7 +347,11 @@ class Console : public std::enable_shared_from_this<Console> {
     inner->peer_ip = req.peer_ip;
     inner->tls = req.tls;
     auto m = router_.Find(*inner);
-    if (!m.route) return JsonError(m.status, "not_found", "No such admin route.");
+    // The twin's pattern decided the shape; this keeps anything but an admin route out of reach
+    // even if the two spaces ever matched differently.
+    if (!m.route || !IsAdminPattern(m.route->pattern)) {
+      return JsonError(m.route ? 404 : m.status, "not_found", "No such admin route.");
+    }
     Reply reply = m.route->handler(*inner);
     if (auto* resp = std::get_if<Response>(&reply)) return Secured(std::move(*resp));
     auto d = std::get<http::Deferred>(std::move(reply));

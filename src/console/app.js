@@ -498,7 +498,7 @@ pages.users = async function users(params) {
   const prefix = params.get('userId') || '';
   const list = await api('GET', `user?page=${page}&pageSize=20${prefix ? `&userId=${encodeURIComponent(prefix)}` : ''}`);
   const rows = list.map((u) => [el('code', {}, u.userId), u.userType, u.email, u.roles || '',
-    u.locked ? 'locked' : 'active',
+    u.locked ? 'locked' : (u.passwordChangeRequired ? 'must change password' : 'active'),
     el('span', {},
       el('button', { type: 'button', class: 'secondary', onclick: async () => {
         try { await api('PUT', 'user', { userId: u.userId, locked: !u.locked }); announce(u.locked ? 'Unlocked.' : 'Locked: the user\'s tokens and sessions ended.', 'ok'); route(); } catch (e) { announce(errorText(e), 'error'); }
@@ -519,14 +519,17 @@ pages.users = async function users(params) {
   const type = field('Type', { tag: 'select', options: ['employee', 'customer', 'partner', 'admin'] });
   const roles = field('Roles', {}, 'Space-separated; "admin" opens this console.');
   const pw = field('Password', { type: 'password', autocomplete: 'new-password', minlength: 8, required: true });
+  const mustChange = el('input', { type: 'checkbox', id: 'must-change', checked: true });
   const form = el('form', { class: 'panel', 'aria-label': 'Create a user' }, err, id.wrap, email.wrap, type.wrap, roles.wrap, pw.wrap,
+    el('label', { class: 'check', for: 'must-change' }, mustChange, 'Must choose a new password at the first sign-in'),
     el('button', { type: 'submit' }, 'Create user'));
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     err.textContent = '';
     try {
       await api('POST', 'user', { userId: id.input.value.trim(), email: email.input.value.trim(), userType: type.input.value,
-        roles: roles.input.value.trim() || undefined, password: pw.input.value, passwordConfirm: pw.input.value });
+        roles: roles.input.value.trim() || undefined, password: pw.input.value, passwordConfirm: pw.input.value,
+        passwordChangeRequired: mustChange.checked });
       announce('User created.', 'ok');
       route();
     } catch (e) { err.textContent = errorText(e); }

@@ -322,9 +322,13 @@ describe('console refusals', () => {
     const form = page.getByRole('form', { name: 'Create a user' });
     await form.getByLabel('User id').fill('bob');
     await form.getByLabel('E-mail').fill('bob@example.com');
-    await form.getByLabel('Password').fill('bob password 123');
+    await form.getByLabel('Password', { exact: true }).fill('bob password 123');
+    // Checked by default: an administrator's password is the user's to replace.
+    assert.equal(await form.getByLabel('Must choose a new password').isChecked(), true);
+    await form.getByLabel('Must choose a new password').uncheck();
     await form.getByRole('button', { name: 'Create user' }).click();
     await page.getByRole('cell', { name: 'bob', exact: true }).waitFor();
+    await page.getByRole('cell', { name: 'active', exact: true }).first().waitFor();
 
     const other = await browser.newContext();
     const p = await other.newPage();

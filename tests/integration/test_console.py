@@ -15,7 +15,7 @@ import urllib.parse
 import requests
 
 from conftest import Portcullis, new_pg_database, run_cli
-from oauth_fixtures import BOOT_ID, BOOT_SECRET
+from oauth_fixtures import BOOT_ID, BOOT_SECRET, oauth  # noqa: F401 (fixture)
 
 MASTER = {"PORTCULLIS_KEYS_MASTER_KEY": "0" * 64}
 
@@ -186,3 +186,29 @@ def test_console_routes_refuse_without_a_session(start):
     assert page.headers["X-Frame-Options"] == "DENY"
     assert s.get("/console/assets/app.js").headers["Content-Type"].startswith("text/javascript")
     assert s.get("/console/assets/nothing.js").status_code == 404
+
+
+def test_an_admin_made_password_must_be_changed_before_the_password_grant(oauth):  # noqa: F811
+    client = oauth.create_client("trusted", grantTypes=["password", "client_credentials"])
+    r = oauth.admin("POST", "/oauth2/user", json={
+        "userId": "temp", "userType": "employee", "email": "temp@example.com",
+        "password": "temporary-pass", "passwordConfirm": "temporary-pass",
+        "passwordChangeRequired": True})
+    assert r.status_code == 200, r.text
+    assert oauth.admin("GET", "/oauth2/user/temp").json()["passwordChangeRequired"] is True
+    grant = {"grant_type": "password", "username": "temp", "password": "temporary-pass"}
+    r = oauth.token(grant, client=client)
+    assert r.status_code == 400, r.text
+    assert r.json()["error"] == "invalid_grant"
+    # Updates do not clear the mark; the user's own new password does.
+    u = oauth.admin("GET", "/oauth2/user/temp").json()
+    u["passwordChangeRequired"] = False
+    assert oauth.admin("PUT", "/oauth2/user", json=u).status_code == 200
+    assert oauth.admin("GET", "/oauth2/user/temp").json()["passwordChangeRequired"] is True
+    assert oauth.token(grant, client=client).status_code == 400
+    r = oauth.admin("POST", "/oauth2/password/temp", json={
+        "password": "temporary-pass", "newPassword": "my-own-password",
+        "newPasswordConfirm": "my-own-password"})
+    assert r.status_code == 200, r.text
+    r = oauth.token({**grant, "password": "my-own-password"}, client=client)
+    assert r.status_code == 200, r.text

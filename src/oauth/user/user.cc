@@ -93,7 +93,7 @@ Result<UserPatch> UserPatchFromJson(const boost::json::object& body) {
   // light-oauth2's spec lists createDt/updateDt (never used).
   f.Ignore("createDt");
   f.Ignore("updateDt");
-  f.Ignore("passwordChangeRequired");  // read-only
+  p.password_change_required = BoolField(f, "passwordChangeRequired");
   if (auto st = f.Finish(); !st) return Fail(std::move(st.error()));
   return p;
 }

@@ -51,10 +51,14 @@ struct UserPatch {
   std::optional<std::string> address;      // canonical JSON text; "" clears
   std::optional<Secret> password;          // create only
   std::optional<Secret> password_confirm;  // create only
+  // Create only: the user must choose a new password at the first sign-in (User::
+  // password_change_required), for a password an administrator chose. Update ignores it.
+  std::optional<bool> password_change_required;
 };
 
-// JSON: userId userType firstName lastName email roles locked password passwordConfirm (create;
-// ignored by update, as light-oauth2's PUT keeps the password) createdAt updatedAt (read-only),
+// JSON: userId userType firstName lastName email roles locked password passwordConfirm
+// passwordChangeRequired (create; ignored by update, as light-oauth2's PUT keeps the password)
+// createdAt updatedAt (read-only),
 // and the OpenID Connect fields emailVerified phoneNumber phoneNumberVerified address (an object
 // of the strings formatted, street_address, locality, region, postal_code, country; null clears).
 Result<UserPatch> UserPatchFromJson(const boost::json::object& body);

@@ -258,6 +258,24 @@ class Console : public std::enable_shared_from_this<Console> {
                   "The token endpoint refused the console" + (why.empty() ? "." : ": " + why));
     }
     const json::object& o = v.as_object();
+    // The code grant always issues a refresh token (light-oauth2's behaviour). The console
+    // signs in again through the SSO session instead, so none is left lying in the store.
+    if (std::string refresh = Str(o, "refresh_token"); !refresh.empty()) {
+      Request rv;
+      rv.method = "POST";
+      SetTarget(rv, "/oauth2/revoke");
+      rv.headers.emplace_back("content-type", "application/x-www-form-urlencoded");
+      rv.body = "token=" + PercentEncode(refresh) +
+                "&token_type_hint=refresh_token&client_id=" + PercentEncode(kConsoleClientId);
+      rv.remote_ip = req.remote_ip;
+      rv.peer_ip = req.peer_ip;
+      auto rm = router_.Find(rv);
+      Response revoked =
+          rm.route ? RunInline(rm.route->handler(rv)) : Response::Text(404, "", "text/plain");
+      if (revoked.status != 200) {
+        log::Warn("console.refresh_revoke_failed", {{"status", revoked.status}});
+      }
+    }
     std::string token = Str(o, "access_token");
     std::string scope = Str(o, "scope");
     int64_t ttl = 600;

@@ -546,15 +546,31 @@ pages.users = async function users(params) {
 pages.tokens = async function tokens(params) {
   const page = Number(params.get('page') || 1);
   const prefix = params.get('userId') || '';
-  const list = await api('GET', `refresh_token?page=${page}&pageSize=20${prefix ? `&userId=${encodeURIComponent(prefix)}` : ''}`);
-  render('Refresh tokens', searchForm('tokens', 'userId', prefix, 'User id prefix'),
-    table(['User', 'Client', 'Scope', 'Issued', 'Action'], list.map((t) => [
-      t.userId || '', t.clientId || '', t.scope || '', fmtTime(t.createdAt || t.issuedAt),
-      el('button', { type: 'button', class: 'danger', onclick: async () => {
+  const clientId = params.get('clientId') || '';
+  // The API pages by user id; a client filter applies to the first 1000 matching tokens.
+  const size = clientId ? 1000 : 20;
+  let list = await api('GET', `refresh_token?page=${clientId ? 1 : page}&pageSize=${size}${prefix ? `&userId=${encodeURIComponent(prefix)}` : ''}`);
+  if (clientId) list = list.filter((t) => t.clientId === clientId);
+  const user = field('User id prefix', { type: 'search', value: prefix, name: 'userId' });
+  const client = field('Client id', { type: 'search', value: clientId, name: 'clientId' });
+  const form = el('form', { role: 'search', class: 'row', 'aria-label': 'Search refresh tokens' }, user.wrap, client.wrap,
+    el('div', {}, el('button', { type: 'submit', class: 'secondary' }, 'Search')));
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const p = new URLSearchParams();
+    if (user.input.value) p.set('userId', user.input.value);
+    if (client.input.value) p.set('clientId', client.input.value);
+    location.hash = `#/tokens?${p}`;
+  });
+  render('Refresh tokens', form,
+    table(['User', 'Client', 'Scope', 'State', 'Issued', 'Expires', 'Action'], list.map((t) => [
+      t.userId || '', t.clientId || '', t.scope || '', t.state || '', fmtTime(t.createdAt), fmtTime(t.expiresAt),
+      el('button', { type: 'button', class: 'danger', 'aria-label': `Revoke the token family of ${t.userId || t.clientId}`, onclick: async () => {
         if (!confirm('Revoke this refresh token and its whole family?')) return;
-        try { await api('DELETE', `refresh_token/${encodeURIComponent(t.refreshToken || t.id)}`); announce('Revoked.', 'ok'); route(); } catch (e) { announce(errorText(e), 'error'); }
+        try { await api('DELETE', `refresh_token/${encodeURIComponent(t.refreshToken)}`); announce('Revoked.', 'ok'); route(); } catch (e) { announce(errorText(e), 'error'); }
       } }, 'Revoke family')])),
-    pager('tokens', page, 20, list.length === 20 ? (page + 1) * 20 : page * 20, { userId: prefix }, 1));
+    clientId ? el('p', { class: 'muted' }, 'Filtered by client among the first 1000 tokens.')
+      : pager('tokens', page, 20, list.length === 20 ? (page + 1) * 20 : page * 20, { userId: prefix }, 1));
 };
 
 // Keys ----------------------------------------------------------------------------------

@@ -416,7 +416,8 @@ const std::vector<Entry>& Entries() {
        StringSetter(FIELD(admin.audience))},
       {{"console", "admin_password_file", "",
         "Where the first run writes the `admin` user's password (mode 0600). Empty: "
-        "admin-password beside the SQLite database, or beside keys.master_key_file."},
+        "admin-password beside the SQLite database, or beside keys.master_key_file; on "
+        "PostgreSQL with neither, the first run is skipped (logged)."},
        StringSetter(FIELD(console.admin_password_file))},
   };
   return entries;

@@ -47,6 +47,8 @@ std::string AdminPasswordFile(const Config& c) {
     dir = std::filesystem::path(db).parent_path();
   } else if (!c.keys.master_key_file.empty()) {
     dir = std::filesystem::path(c.keys.master_key_file).parent_path();
+  } else {
+    return {};  // no directory of the operator's to put it in
   }
   return (dir / kFileName).string();
 }
@@ -104,8 +106,18 @@ Result<std::optional<CreatedAdmin>> EnsureFirstRunAdmin(const Config& config, st
   });
   if (!others) return Fail(std::move(others.error()));
   if (*others > 0) return std::optional<CreatedAdmin>();
-  auto created = CreateAdminUser(db, users, audit, clock, random, "admin", "first-run",
-                                 AdminPasswordFile(config));
+  const std::string file = AdminPasswordFile(config);
+  if (file.empty()) {
+    // PostgreSQL with the master key inline: no directory is the operator's, and a password in
+    // whatever the working directory is would be easy to lose or to leak.
+    log::Warn("first_run.skipped",
+              {{"message", "the store is empty but there is no place for the admin password"},
+               {"hint",
+                "set console.admin_password_file (or keys.master_key_file), or run `portcullis "
+                "user create --admin --password-file FILE`"}});
+    return std::optional<CreatedAdmin>();
+  }
+  auto created = CreateAdminUser(db, users, audit, clock, random, "admin", "first-run", file);
   if (!created) {
     // Another instance on the same store was first: it wrote the file.
     if (created.error().code == "ERR12020") return std::optional<CreatedAdmin>();

@@ -27,7 +27,8 @@
 namespace portcullis::app {
 
 // Where the password goes: console.admin_password_file, else `admin-password` beside the SQLite
-// database, else beside keys.master_key_file, else in the working directory.
+// database, else beside keys.master_key_file; empty when none applies (PostgreSQL with an inline
+// master key), and then the first run logs `first_run.skipped` instead.
 std::string AdminPasswordFile(const Config& config);
 
 struct CreatedAdmin {

@@ -212,3 +212,16 @@ def test_an_admin_made_password_must_be_changed_before_the_password_grant(oauth)
     assert r.status_code == 200, r.text
     r = oauth.token({**grant, "password": "my-own-password"}, client=client)
     assert r.status_code == 200, r.text
+
+
+def test_no_first_run_password_in_the_working_directory(tmp_path):
+    # PostgreSQL with the master key inline: no directory is the operator's, so nothing is
+    # written and the log says what to do.
+    s = Portcullis(store=new_pg_database(), tmp=str(tmp_path), env=MASTER)
+    try:
+        assert "first_run.skipped" in s.read_log()
+        assert "first_run.admin_created" not in s.read_log()
+        assert not os.path.exists("admin-password")
+        assert not os.path.exists(os.path.join(s.tmp, "admin-password"))
+    finally:
+        s.stop()

@@ -57,6 +57,11 @@ int RunUserCommand(const cli::State& s, const std::string& cmd, cli::Env& env) {
     if (auto* v = body->if_contains("userId"); v && v->is_string())
       id = std::string(v->as_string());
     std::string file = s.password_file.empty() ? AdminPasswordFile(env.config) : s.password_file;
+    if (file.empty()) {
+      return Die(
+          "user create --admin: pass --password-file FILE (or set "
+          "console.admin_password_file): there is no database directory to write to");
+    }
     auto made = CreateAdminUser(*env.db, user_store, audit, env.clock, Random::System(), id,
                                 env.actor, file);
     if (!made) return Refused(made.error());

@@ -335,11 +335,25 @@ class Endpoint {
     if (user.size() > kMaxUserId) {
       return LoginForm(req, *parsed, *v, 200, {}, "The user name or password is incorrect.");
     }
+    Secret new_password(Field(*fields, "new_password"));
+    Secret new_password_confirm(Field(*fields, "new_password_confirm"));
     return http::Deferred{
         http::Pool::kHash,
         [this, &req, r = *parsed, v = std::move(*v), entry = *entry, user = std::move(user),
-         password = std::move(password), remember]() -> Response {
-          auto u = entry.authenticator->Login(user, password.Reveal(), req.remote_ip);
+         password = std::move(password), new_password = std::move(new_password),
+         new_password_confirm = std::move(new_password_confirm), remember]() -> Response {
+          // The second step of a sign-in whose password must change carries the new one.
+          const bool replacing = !new_password.empty();
+          auto u = replacing ? entry.authenticator->ReplaceRequiredPassword(
+                                   user, password.Reveal(), new_password.Reveal(),
+                                   new_password_confirm.Reveal(), req.remote_ip)
+                             : entry.authenticator->Login(user, password.Reveal(), req.remote_ip);
+          if (!u && oauth::IsPasswordChangeRequired(u.error())) {
+            return ChangePasswordForm(req, r, v, 200, user, {});
+          }
+          if (!u && replacing && u.error().http_status == 400) {
+            return ChangePasswordForm(req, r, v, 200, user, u.error().description);
+          }
           if (!u) {
             const int status = u.error().http_status;
             if (status == 429) {
@@ -722,6 +736,21 @@ class Endpoint {
     view.remember = r.remember.value_or("") == "Y";
     view.return_to = html::CspSource(v.redirect_uri);
     return WithCookies(code_pages::Login(status, view), cookies);
+  }
+
+  // The change page of a sign-in whose password must be replaced first (no session yet).
+  Response ChangePasswordForm(const Request& req, const AuthorizationRequest& r,
+                              const ValidAuthorization& v, int status, std::string username,
+                              std::string error) const {
+    code_pages::ChangePasswordView view;
+    view.action = Action(req) == "authorize" ? "authorize" : "code";
+    view.hidden = Passthrough(r);
+    if (r.remember) view.hidden.emplace_back("remember", *r.remember);
+    view.csrf = d_.csrf.Issue(kLoginForm, Cookie(req, kLoginCookie));
+    view.username = std::move(username);
+    view.error = std::move(error);
+    view.return_to = html::CspSource(v.redirect_uri);
+    return code_pages::ChangePassword(status, view);
   }
 
   // API callers: HTTP Basic, checked on the hash pool, then a code. A browser may hold cached

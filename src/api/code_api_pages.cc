@@ -103,6 +103,37 @@ http::Response Login(int status, const LoginView& v) {
   return html::Render(status, {"Sign in", std::move(b), {v.return_to}});
 }
 
+http::Response ChangePassword(int status, const ChangePasswordView& v) {
+  const bool failed = !v.error.empty();
+  const std::string invalid =
+      failed ? " aria-invalid=\"true\" aria-describedby=\"change-error\"" : "";
+  std::string b;
+  b += "<h1>Choose a new password</h1>\n<p class=\"muted\">The password of <strong>" +
+       Escape(v.username) +
+       "</strong> was set for you. Choose your own before you continue; it must have at least 8 "
+       "characters.</p>\n";
+  b += "<form method=\"post\" action=\"" + Escape(v.action) + "\">\n";
+  b += HiddenFields(v.hidden) + html::Hidden("csrf", v.csrf) +
+       html::Hidden("j_username", v.username) + "\n";
+  b += "<div id=\"change-error\" class=\"error\" role=\"alert\" aria-live=\"assertive\">" +
+       Escape(v.error) + "</div>\n";
+  b += "<input type=\"text\" name=\"username\" autocomplete=\"username\" value=\"" +
+       Escape(v.username) + "\" hidden>\n";
+  b += "<label for=\"j_password\">Current password</label>\n"
+       "<input type=\"password\" id=\"j_password\" name=\"j_password\" "
+       "autocomplete=\"current-password\" required autofocus>\n";
+  b += "<label for=\"new_password\">New password</label>\n"
+       "<input type=\"password\" id=\"new_password\" name=\"new_password\" "
+       "autocomplete=\"new-password\" minlength=\"8\" maxlength=\"256\" required" +
+       invalid + ">\n";
+  b += "<label for=\"new_password_confirm\">New password again</label>\n"
+       "<input type=\"password\" id=\"new_password_confirm\" name=\"new_password_confirm\" "
+       "autocomplete=\"new-password\" minlength=\"8\" maxlength=\"256\" required" +
+       invalid + ">\n";
+  b += "<button type=\"submit\">Change password and continue</button>\n</form>";
+  return html::Render(status, {"Choose a new password", std::move(b), {v.return_to}});
+}
+
 http::Response Consent(const ConsentView& v) {
   const std::string name = Escape(ClientName(v.client));
   std::string b;

@@ -28,6 +28,19 @@ struct LoginView {
 };
 http::Response Login(int status, const LoginView& view);
 
+// The sign-in's second step for a user whose password was set by someone else (first run,
+// `portcullis user create --admin`): the current password again, and a new one twice. It posts
+// to the same action as the sign-in form, with the same CSRF token and hidden request.
+struct ChangePasswordView {
+  std::string action;
+  FormFields hidden;
+  std::string csrf;
+  std::string username;
+  std::string error;  // plain text; empty for none
+  std::string return_to;
+};
+http::Response ChangePassword(int status, const ChangePasswordView& view);
+
 struct ConsentView {
   const oauth::Client* client = nullptr;
   std::string user_id;

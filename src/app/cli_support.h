@@ -61,6 +61,8 @@ struct State {
   int64_t page = -1, page_size = 10;        // --page, --page-size
   std::string filter;                       // --host / --user / --prefix
   bool password_stdin = false;              // user create --password-stdin
+  bool admin = false;                       // user create --admin
+  std::string password_file;                // user create --admin --password-file
   std::string from;                         // import --from
   bool dry_run = false;                     // import --dry-run
   std::string kind, entity, actor, action;  // audit filters

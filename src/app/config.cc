@@ -99,7 +99,7 @@ std::optional<std::string> SetServices(Config& c, const std::string& v) {
       if (known == AllServices().end()) {
         return "unknown service '" + name +
                "'; expected all or a comma list of code, token, client, user, service, key, "
-               "refresh-token, provider";
+               "refresh-token, provider, console";
       }
       if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
       if (comma == std::string::npos) break;
@@ -166,11 +166,13 @@ const std::vector<Entry>& Entries() {
       {{"server", "listen", "127.0.0.1:6880",
         "HOST:PORT to listen on. Port 0 picks a free port (see port_file). When one service runs "
         "alone and this is not set, it takes its light-oauth2 port (code 6881, token 6882, "
-        "service 6883, client 6884, user 6885, key 6886, refresh-token 6887, provider 6889)."},
+        "service 6883, client 6884, user 6885, key 6886, refresh-token 6887, provider 6889; the "
+        "console 6880)."},
        SetListen},
       {{"server", "services", "all",
         "Services this process serves: all, or a comma list of code, token, client, user, "
-        "service, key, refresh-token, provider."},
+        "service, key, refresh-token, provider, console (the admin console at /console; it "
+        "needs code, token and the registries in the same process)."},
        SetServices},
       {{"server", "port_file", "", "Write the bound port to this file once listening."},
        StringSetter(FIELD(server.port_file))},
@@ -461,6 +463,11 @@ const std::vector<Entry>& Entries() {
         "`aud` values (space-separated) that the admin APIs accept besides the issuer. Empty: "
         "token.audience when that is set. Tokens for any other audience are refused (401)."},
        StringSetter(FIELD(admin.audience))},
+      {{"console", "admin_password_file", "",
+        "Where the first run writes the `admin` user's password (mode 0600). Empty: "
+        "admin-password beside the SQLite database, or beside keys.master_key_file; on "
+        "PostgreSQL with neither, the first run is skipped (logged)."},
+       StringSetter(FIELD(console.admin_password_file))},
   };
   return entries;
 }
@@ -551,6 +558,8 @@ const std::vector<ServiceInfo>& AllServices() {
       {"key", 6886, "com.networknt.oauth2-key-1.0.0"},
       {"refresh-token", 6887, "com.networknt.oauth2-refresh-token-1.0.0"},
       {"provider", 6889, "com.networknt.oauth2-provider-1.0.0"},
+      // Not a light-oauth2 service: the admin console (README "Console").
+      {"console", 6880, "com.portcullis.console"},
   };
   return services;
 }

@@ -166,6 +166,11 @@ struct Config {
   } admin;
   // Named authenticators (authenticator_specs.h), checked by their type's parser at load.
   std::vector<AuthenticatorSpec> authenticators;
+  struct Console {  // README "Console"
+    // Where the first-run admin password is written; empty: admin-password beside the SQLite
+    // database, or beside keys.master_key_file on PostgreSQL (else the working directory).
+    std::string admin_password_file;
+  } console;
 
   // PORTCULLIS_* variables in the environment that are neither a setting nor a known tool
   // variable (KnownToolEnvironment), each with the nearest setting's variable: a typo that

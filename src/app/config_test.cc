@@ -21,7 +21,7 @@ TEST(Config, DefaultsServeEverythingOnLoopback) {
   ASSERT_TRUE(c) << c.error().description;
   EXPECT_EQ(c->server.host, "127.0.0.1");
   EXPECT_EQ(c->server.port, 6880);
-  EXPECT_EQ(c->server.services.size(), 8u);
+  EXPECT_EQ(c->server.services.size(), 9u);  // the eight light-oauth2 services and the console
   EXPECT_EQ(c->store.url, "sqlite:data/portcullis.db");
 }
 

@@ -34,8 +34,10 @@ function basic(id, secret) {
   return 'Basic ' + Buffer.from(`${id}:${secret}`).toString('base64');
 }
 
-// `extraEnv`: more environment for the server (settings, KRB5_CONFIG, ...).
-export async function startPortcullis(extraEnv = {}) {
+// `bootstrap: false` starts without a bootstrap client, as a new installation does: the first
+// run then creates the `admin` user and writes its password to `dir`/admin-password. Other
+// members are more environment for the server (settings, KRB5_CONFIG, ...).
+export async function startPortcullis({ bootstrap = true, ...extraEnv } = {}) {
   const bin = process.env.PORTCULLIS_BIN ??
     new URL('../../build/release/portcullis', import.meta.url).pathname;
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-browser-'));
@@ -44,10 +46,14 @@ export async function startPortcullis(extraEnv = {}) {
     Object.entries(process.env).filter(([k]) => !k.startsWith('PORTCULLIS_')));
   Object.assign(env, {
     PORTCULLIS_KEYS_MASTER_KEY: '2'.repeat(64),
-    PORTCULLIS_BOOTSTRAP_CLIENT_ID: BOOT_ID,
-    PORTCULLIS_BOOTSTRAP_CLIENT_SECRET: BOOT_SECRET,
     PORTCULLIS_LOG_ACCESS: 'false',
   }, extraEnv);
+  if (bootstrap) {
+    Object.assign(env, {
+      PORTCULLIS_BOOTSTRAP_CLIENT_ID: BOOT_ID,
+      PORTCULLIS_BOOTSTRAP_CLIENT_SECRET: BOOT_SECRET,
+    });
+  }
   const child = spawn(bin, ['serve', '--listen', '127.0.0.1:0', '--port-file', portFile,
     '--store', `sqlite:${join(dir, 'db')}`], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
@@ -84,6 +90,7 @@ export async function startPortcullis(extraEnv = {}) {
 
   return {
     url,
+    dir,
     log: () => log,
     admin,
     async stop() {

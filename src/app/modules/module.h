@@ -54,6 +54,7 @@ extern const ModuleSpec kServiceModule;
 extern const ModuleSpec kKeyModule;
 extern const ModuleSpec kRefreshTokenModule;
 extern const ModuleSpec kProviderModule;
+extern const ModuleSpec kConsoleModule;
 
 }  // namespace app
 }  // namespace portcullis

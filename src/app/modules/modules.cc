@@ -8,8 +8,10 @@ const std::vector<const ModuleSpec*>& AllModules() {
   // Built and registered in this order: the token module first, so that a process serving it
   // makes its signing key before anything else, as before modules existed.
   static const std::vector<const ModuleSpec*> modules = {
-      &kTokenModule, &kKeyModule,      &kClientModule,       &kServiceModule,
-      &kUserModule,  &kProviderModule, &kRefreshTokenModule, &kCodeModule};
+      &kTokenModule, &kKeyModule, &kClientModule, &kServiceModule, &kUserModule, &kProviderModule,
+      &kRefreshTokenModule, &kCodeModule,
+      // Last: its /console/api routes mirror the admin routes registered before it.
+      &kConsoleModule};
   return modules;
 }
 

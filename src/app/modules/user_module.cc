@@ -10,6 +10,7 @@
 #include "api/totp_api.h"
 #include "app/cli_support.h"
 #include "app/master_key.h"
+#include "app/first_run.h"
 #include "app/modules/module.h"
 #include "app/modules/registry_module.h"
 #include "app/modules/shared.h"
@@ -104,6 +105,26 @@ int RunUserCommand(const cli::State& s, const std::string& cmd, cli::Env& env) {
   revocation.OnUserSessionsEnd(oauth::UserLogoutHook(logout_store, env.clock, Random::System(),
                                                      env.config.logout.backchannel_ttl_s));
   oauth::UserService users(*env.db, user_store, audit, env.clock, nullptr, revocation.ForUser());
+  if (cmd == "create" && s.admin) {
+    // Headless first run: an admin user with a random password in a 0600 file, to be changed
+    // at the first sign-in (app/first_run.h).
+    auto body = Body(s, "user create");
+    if (!body) return Refused(body.error());
+    std::string id = "admin";
+    if (auto* v = body->if_contains("userId"); v && v->is_string())
+      id = std::string(v->as_string());
+    std::string file = s.password_file.empty() ? AdminPasswordFile(env.config) : s.password_file;
+    if (file.empty()) {
+      return Die(
+          "user create --admin: pass --password-file FILE (or set "
+          "console.admin_password_file): there is no database directory to write to");
+    }
+    auto made = CreateAdminUser(*env.db, user_store, audit, env.clock, Random::System(), id,
+                                env.actor, file);
+    if (!made) return Refused(made.error());
+    return Done(s, "created admin user " + made->user_id + "; its password is in " +
+                       made->password_file + " and must be changed at the first sign-in");
+  }
   if (cmd == "create" || cmd == "update") {
     auto body = Body(s, "user " + cmd);
     if (!body) return Refused(body.error());
@@ -173,6 +194,12 @@ void AddUser(cli::Builder& b) {
     } else {
       b.Field(c, cmd, "--id", "userId", cli::FieldFlag::kString, "User id");
       c->add_flag("--password-stdin", b.s.password_stdin, "Read the password from stdin");
+      c->add_flag("--admin", b.s.admin,
+                  "Create an admin user with a random password written to a 0600 file (see "
+                  "--password-file), to be changed at the first sign-in");
+      c->add_option("--password-file", b.s.password_file,
+                    "With --admin: where to write the password (default: "
+                    "console.admin_password_file, or admin-password beside the database)");
     }
     b.Data(c);
     b.Field(c, cmd, "--type", "userType", cli::FieldFlag::kString,

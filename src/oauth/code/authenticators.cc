@@ -13,6 +13,13 @@ Result<AuthenticatedUser> UserStoreLogin::Find(std::string_view user_id) {
   return users_.Find(user_id);
 }
 
+Result<AuthenticatedUser> UserStoreLogin::ReplaceRequiredPassword(
+    std::string_view user_id, std::string_view password, std::string_view new_password,
+    std::string_view new_password_confirm, std::string_view remote_ip) {
+  return users_.ReplaceRequiredPassword(user_id, password, new_password, new_password_confirm,
+                                        remote_ip);
+}
+
 void AuthenticatorRegistry::Add(std::string realm, std::shared_ptr<LoginAuthenticator> a,
                                 std::vector<std::string> aliases) {
   Entry entry{realm, a.get()};

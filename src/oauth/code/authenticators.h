@@ -30,6 +30,16 @@ class LoginAuthenticator {
   // The account behind a session, read again so that roles are current and a deleted account
   // loses its session. Blocking (store).
   virtual Result<AuthenticatedUser> Find(std::string_view user_id) = 0;
+  // Replaces a password that Login refused with PasswordChangeRequired (authenticator.h) and
+  // signs the user in. Only the built-in user store has such passwords; others refuse.
+  virtual Result<AuthenticatedUser> ReplaceRequiredPassword(std::string_view user_id,
+                                                            std::string_view password,
+                                                            std::string_view new_password,
+                                                            std::string_view new_password_confirm,
+                                                            std::string_view remote_ip) {
+    (void)user_id, (void)password, (void)new_password, (void)new_password_confirm, (void)remote_ip;
+    return Fail(Error::OAuth(400, "invalid_request", "This sign-in cannot change passwords."));
+  }
 };
 
 // The built-in user store.
@@ -39,6 +49,11 @@ class UserStoreLogin final : public LoginAuthenticator {
   Result<AuthenticatedUser> Login(std::string_view user_id, std::string_view password,
                                   std::string_view remote_ip) override;
   Result<AuthenticatedUser> Find(std::string_view user_id) override;
+  Result<AuthenticatedUser> ReplaceRequiredPassword(std::string_view user_id,
+                                                    std::string_view password,
+                                                    std::string_view new_password,
+                                                    std::string_view new_password_confirm,
+                                                    std::string_view remote_ip) override;
 
  private:
   LocalUserAuthenticator& users_;

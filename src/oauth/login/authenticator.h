@@ -10,6 +10,22 @@
 
 namespace portcullis::oauth {
 
+// The refusal of a correct password that its user must replace first (User::
+// password_change_required): invalid_grant, with `message` kPasswordChangeRequired so that the
+// browser sign-in can tell it apart and offer the change page instead. Only after the password
+// was verified, so it tells nothing to a guesser.
+inline constexpr std::string_view kPasswordChangeRequired = "PASSWORD_CHANGE_REQUIRED";
+inline Error PasswordChangeRequired() {
+  Error e = Error::OAuth(400, "invalid_grant",
+                         "The password must be changed first: sign in with a browser to choose "
+                         "a new one.");
+  e.message = std::string(kPasswordChangeRequired);
+  return e;
+}
+inline bool IsPasswordChangeRequired(const Error& e) {
+  return e.message == kPasswordChangeRequired;
+}
+
 // Checks a user's password (argon2id; blocking, run on the hash pool).
 struct AuthenticatedUser {
   std::string user_id;

@@ -31,9 +31,8 @@ Error Throttled(std::string_view remote_ip, const LoginThrottle::Admission& a) {
 
 }  // namespace
 
-Result<AuthenticatedUser> LocalUserAuthenticator::AuthenticateFrom(std::string_view user_id,
-                                                                   std::string_view password,
-                                                                   std::string_view remote_ip) {
+Result<User> LocalUserAuthenticator::Verify(std::string_view user_id, std::string_view password,
+                                            std::string_view remote_ip) {
   // Both counts are taken before the slow hash, in one step each (LoginThrottle::Acquire):
   // parallel guesses cannot all slip past a check made before any of them had failed.
   const std::string ip_key = LoginThrottle::IpKey(remote_ip);
@@ -66,6 +65,19 @@ Result<AuthenticatedUser> LocalUserAuthenticator::AuthenticateFrom(std::string_v
   }
   throttle_.Success(account_key);
   if (!ip_key.empty()) throttle_.Refund(ip_key);
+  return std::move(**found);
+}
+
+Result<AuthenticatedUser> LocalUserAuthenticator::AuthenticateFrom(std::string_view user_id,
+                                                                   std::string_view password,
+                                                                   std::string_view remote_ip) {
+  auto found = Verify(user_id, password, remote_ip);
+  if (!found) return Fail(std::move(found.error()));
+  const User& u = *found;
+  if (u.password_change_required) {
+    log::Info("login.password_change_required", {{"user_id", std::string(user_id)}});
+    return Fail(PasswordChangeRequired());
+  }
   if (PasswordNeedsRehash(u.password_hash)) {
     // Upgrade a legacy light-oauth2 hash now that the clear password is at hand.
     if (auto fresh = HashPassword(password)) {
@@ -78,11 +90,45 @@ Result<AuthenticatedUser> LocalUserAuthenticator::AuthenticateFrom(std::string_v
   return AuthenticatedUser{u.user_id, u.user_type, u.roles};
 }
 
+Result<AuthenticatedUser> LocalUserAuthenticator::ReplaceRequiredPassword(
+    std::string_view user_id, std::string_view password, std::string_view new_password,
+    std::string_view new_password_confirm, std::string_view remote_ip) {
+  auto found = Verify(user_id, password, remote_ip);
+  if (!found) return Fail(std::move(found.error()));
+  const User& u = *found;
+  if (!u.password_change_required) {
+    return Fail(Error::OAuth(400, "invalid_request",
+                             "The password was changed already: sign in with the new one."));
+  }
+  // The policy of oauth::CheckPasswordPolicy (user.h: 8 to 256 characters), which lives in the
+  // user module, itself built on this one.
+  size_t chars = 0;
+  for (unsigned char c : new_password) chars += (c & 0xC0) != 0x80;
+  if (chars < 8) return Fail(Error::Status("ERR11004", "newPassword: at least 8 characters"));
+  if (chars > 256) return Fail(Error::Status("ERR11004", "newPassword: at most 256 characters"));
+  if (new_password != new_password_confirm) return Fail(Error::Status("ERR12012"));
+  if (new_password == password) {
+    return Fail(Error::Status("ERR11004", "The new password must differ from the current one."));
+  }
+  auto hash = HashPassword(new_password);
+  if (!hash) return Fail(std::move(hash.error()));
+  auto changed = db_.TransactValue<bool>("user.password_replace", [&](store::Tx& tx) {
+    return users_.SetPasswordHash(tx, u.user_id, *hash, clock_.Now(), u.password_hash);
+  });
+  if (!changed) return Fail(std::move(changed.error()));
+  // Another change won: this form's current password is no longer the stored one.
+  if (!*changed) return Fail(BadCredentials());
+  log::Info("login.password_replaced", {{"user_id", u.user_id}});
+  return AuthenticatedUser{u.user_id, u.user_type, u.roles};
+}
+
 Result<AuthenticatedUser> LocalUserAuthenticator::Find(std::string_view user_id) {
   auto found = users_.Find(user_id);
   if (!found) return Fail(found.error());
   // A locked account is treated as gone: its sessions sign in again, and fail.
-  if (!*found || (*found)->locked) return Fail(Error::Status("ERR12013"));
+  if (!*found || (*found)->locked || (*found)->password_change_required) {
+    return Fail(Error::Status("ERR12013"));
+  }
   return AuthenticatedUser{(*found)->user_id, (*found)->user_type, (*found)->roles};
 }
 

@@ -19,8 +19,9 @@ constexpr std::string_view kAdminPbkdf2 =
 
 class UserAuthenticatorTest : public ::testing::Test {
  protected:
-  void Add(std::string id, std::string hash, bool locked = false) {
+  void Add(std::string id, std::string hash, bool locked = false, bool must_change = false) {
     User u{id, "employee", "", "", id + "@example.com", std::move(hash), "user", locked, 1, 1};
+    u.password_change_required = must_change;
     auto st = db_.Transact([&](store::Tx& tx) { return store_.Insert(tx, u); });
     ASSERT_TRUE(st) << st.error().detail;
   }
@@ -97,6 +98,47 @@ TEST_F(UserAuthenticatorTest, AStoreOutageCountsNoAttempt) {
     EXPECT_EQ(r.error().http_status, 503);
   }
   EXPECT_TRUE(auth_.AuthenticateFrom("alice", "right-password", "10.0.0.1"));
+}
+
+// A password set by someone else (first run) is refused until replaced; the replacement checks
+// the current password, the policy, the confirmation and that it differs, then clears the flag.
+TEST_F(UserAuthenticatorTest, ARequiredPasswordChangeBlocksSignInUntilReplaced) {
+  auto hash = HashPassword("first-run-password");
+  ASSERT_TRUE(hash);
+  Add("admin", *hash, false, true);
+  auto r = auth_.AuthenticateFrom("admin", "first-run-password", "10.0.0.1");
+  ASSERT_FALSE(r);
+  EXPECT_TRUE(IsPasswordChangeRequired(r.error()));
+  EXPECT_EQ(r.error().oauth_error, "invalid_grant");
+  // A wrong password still says only that it is wrong.
+  r = auth_.AuthenticateFrom("admin", "wrong-password", "10.0.0.1");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, "ERR12016");
+  // No session stands for such a user.
+  EXPECT_FALSE(auth_.Find("admin"));
+
+  auto replace = [&](const char* current, const char* next, const char* confirm) {
+    return auth_.ReplaceRequiredPassword("admin", current, next, confirm, "10.0.0.2");
+  };
+  EXPECT_EQ(replace("first-run-password", "short", "short").error().code, "ERR11004");
+  EXPECT_EQ(replace("first-run-password", "a new password", "a new passw0rd").error().code,
+            "ERR12012");
+  EXPECT_EQ(replace("first-run-password", "first-run-password", "first-run-password").error().code,
+            "ERR11004");
+  EXPECT_EQ(replace("not-the-password", "a new password", "a new password").error().code,
+            "ERR12016");
+  EXPECT_EQ(StoredHash("admin"), *hash);
+
+  auto ok = replace("first-run-password", "a new password", "a new password");
+  ASSERT_TRUE(ok) << ok.error().description;
+  EXPECT_EQ(ok->user_id, "admin");
+  EXPECT_FALSE(store_.Find("admin")->value().password_change_required);
+  EXPECT_TRUE(auth_.AuthenticateFrom("admin", "a new password", "10.0.0.3"));
+  EXPECT_FALSE(auth_.AuthenticateFrom("admin", "first-run-password", "10.0.0.3"));
+  EXPECT_TRUE(auth_.Find("admin"));
+  // The form is stale now.
+  EXPECT_EQ(replace("a new password", "another password", "another password").error().oauth_error,
+            "invalid_request");
 }
 
 }  // namespace

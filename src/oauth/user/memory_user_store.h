@@ -91,6 +91,7 @@ class MemoryUserStore final : public UserStore {
     if (expected_hash && it->second.password_hash != *expected_hash) return false;
     it->second.password_hash = new_hash;
     it->second.updated_at = now;
+    it->second.password_change_required = false;
     return true;
   }
   Result<bool> UpgradePasswordHash(store::Tx&, std::string_view user_id, std::string_view old_hash,

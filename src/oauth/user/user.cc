@@ -93,6 +93,7 @@ Result<UserPatch> UserPatchFromJson(const boost::json::object& body) {
   // light-oauth2's spec lists createDt/updateDt (never used).
   f.Ignore("createDt");
   f.Ignore("updateDt");
+  p.password_change_required = BoolField(f, "passwordChangeRequired");
   if (auto st = f.Finish(); !st) return Fail(std::move(st.error()));
   return p;
 }
@@ -106,6 +107,7 @@ boost::json::object UserToJson(const User& u) {
   o["email"] = u.email;
   o["roles"] = OrNull(u.roles);
   o["locked"] = u.locked;
+  o["passwordChangeRequired"] = u.password_change_required;
   o["createdAt"] = u.created_at;
   o["updatedAt"] = u.updated_at;
   o["emailVerified"] = u.email_verified;

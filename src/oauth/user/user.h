@@ -31,6 +31,10 @@ struct User {
   std::string phone_number;  // E.164 recommended: "+" and digits; empty: none
   bool phone_number_verified = false;
   std::string address;  // JSON text of an OIDC address object (§5.1.1); empty: none
+  // The password was chosen by someone else (first run, `user create --admin`): the browser
+  // sign-in makes the user choose a new one first, other sign-ins refuse it. A new password
+  // (UserStore::SetPasswordHash) clears it.
+  bool password_change_required = false;
 };
 
 struct UserPatch {
@@ -47,10 +51,14 @@ struct UserPatch {
   std::optional<std::string> address;      // canonical JSON text; "" clears
   std::optional<Secret> password;          // create only
   std::optional<Secret> password_confirm;  // create only
+  // Create only: the user must choose a new password at the first sign-in (User::
+  // password_change_required), for a password an administrator chose. Update ignores it.
+  std::optional<bool> password_change_required;
 };
 
-// JSON: userId userType firstName lastName email roles locked password passwordConfirm (create;
-// ignored by update, as light-oauth2's PUT keeps the password) createdAt updatedAt (read-only),
+// JSON: userId userType firstName lastName email roles locked password passwordConfirm
+// passwordChangeRequired (create; ignored by update, as light-oauth2's PUT keeps the password)
+// createdAt updatedAt (read-only),
 // and the OpenID Connect fields emailVerified phoneNumber phoneNumberVerified address (an object
 // of the strings formatted, street_address, locality, region, postal_code, country; null clears).
 Result<UserPatch> UserPatchFromJson(const boost::json::object& body);

@@ -64,6 +64,7 @@ Result<User> UserService::Create(const UserPatch& p, std::string_view actor, con
   auto hash = HashPassword(p.password->Reveal());
   if (!hash) return Fail(std::move(hash.error()));
   u.password_hash = std::move(*hash);
+  u.password_change_required = p.password_change_required.value_or(false);
   u.created_at = u.updated_at = clock_.Now();
   auto st = db_.Transact("user.create", [&](store::Tx& tx) -> Status {
     // Re-checked inside the transaction: another request may have taken the address meanwhile.

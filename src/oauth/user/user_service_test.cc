@@ -373,5 +373,23 @@ TEST_F(UserServiceTest, StoreOutagesAreReportedNotMasked) {
   EXPECT_TRUE(users_.Get("u1"));
 }
 
+// An administrator's password for someone else can be marked for change at the first sign-in;
+// only creation sets the mark (updates ignore it), and a new password clears it.
+TEST_F(UserServiceTest, CreateCanRequireAPasswordChange) {
+  UserPatch p = NewUser("temp", "temp@example.com");
+  p.password_change_required = true;
+  ASSERT_TRUE(users_.Create(p, "t"));
+  EXPECT_TRUE(users_.Get("temp")->password_change_required);
+  UserPatch clear;
+  clear.password_change_required = false;
+  clear.first_name = "Changed";
+  ASSERT_TRUE(users_.Update("temp", clear, "t"));
+  EXPECT_TRUE(users_.Get("temp")->password_change_required);
+  ASSERT_TRUE(users_.SetPassword("temp", Secret("another-pass"), "t"));
+  EXPECT_FALSE(users_.Get("temp")->password_change_required);
+  ASSERT_TRUE(users_.Create(NewUser("plain", "plain@example.com"), "t"));
+  EXPECT_FALSE(users_.Get("plain")->password_change_required);
+}
+
 }  // namespace
 }  // namespace portcullis::oauth

@@ -16,11 +16,13 @@ namespace {
 // The column list, in RowToUser's order, and the matching INSERT.
 constexpr const char* kColumns =
     "user_id, user_type, first_name, last_name, email, password_hash, roles, created_at, "
-    "updated_at, locked, email_verified, phone_number, phone_number_verified, address";
+    "updated_at, locked, email_verified, phone_number, phone_number_verified, address, "
+    "password_change_required";
 constexpr const char* kInsert =
     "INSERT INTO users (user_id, user_type, first_name, last_name, email, password_hash, roles, "
     "created_at, updated_at, locked, email_verified, phone_number, phone_number_verified, "
-    "address) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
+    "address, password_change_required) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
+    "$12, $13, $14, $15)";
 
 const std::string kSelectById =
     std::string("SELECT ") + kColumns + " FROM users WHERE user_id = $1";
@@ -34,6 +36,7 @@ User RowToUser(const Row& r) {
   u.phone_number = r.Str(11);
   u.phone_number_verified = r.Int(12) != 0;
   u.address = r.Str(13);
+  u.password_change_required = r.Int(14) != 0;
   return u;
 }
 
@@ -51,7 +54,8 @@ std::vector<Param> InsertParams(const User& u) {
           Int(u.email_verified ? 1 : 0),
           OptText(u.phone_number),
           Int(u.phone_number_verified ? 1 : 0),
-          OptText(u.address)};
+          OptText(u.address),
+          Int(u.password_change_required ? 1 : 0)};
 }
 
 Result<std::optional<User>> One(Result<std::optional<Row>> row) {
@@ -140,13 +144,16 @@ Status SqlUserStore::Delete(Tx& tx, std::string_view user_id) {
 Result<bool> SqlUserStore::SetPasswordHash(Tx& tx, std::string_view user_id,
                                            std::string_view new_hash, int64_t now,
                                            std::optional<std::string_view> expected_hash) {
-  auto r = expected_hash
-               ? tx.Exec(
-                     "UPDATE users SET password_hash = $3, updated_at = $4 WHERE user_id = $1 AND "
-                     "password_hash = $2",
-                     {Text(user_id), Text(*expected_hash), Text(new_hash), Int(now)})
-               : tx.Exec("UPDATE users SET password_hash = $2, updated_at = $3 WHERE user_id = $1",
-                         {Text(user_id), Text(new_hash), Int(now)});
+  auto r = expected_hash ? tx.Exec(
+                               "UPDATE users SET password_hash = $3, updated_at = $4, "
+                               "password_change_required = 0 "
+                               "WHERE user_id = $1 AND "
+                               "password_hash = $2",
+                               {Text(user_id), Text(*expected_hash), Text(new_hash), Int(now)})
+                         : tx.Exec(
+                               "UPDATE users SET password_hash = $2, updated_at = $3, "
+                               "password_change_required = 0 WHERE user_id = $1",
+                               {Text(user_id), Text(new_hash), Int(now)});
   if (!r) return Fail(std::move(r.error()));
   if (*r == 0) return false;
   if (auto n = tx.Notify("user", user_id); !n) return Fail(std::move(n.error()));

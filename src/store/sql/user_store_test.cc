@@ -176,6 +176,26 @@ TEST_P(UserStoreContract, PasswordHashesChangeOnlyAsAsked) {
   EXPECT_EQ(stored().updated_at, 30);  // the same password: not a change of the user
 }
 
+// A password set by someone else must be replaced: the flag is stored as inserted, a profile
+// update keeps it, and any new password hash clears it.
+TEST_P(UserStoreContract, ANewPasswordClearsPasswordChangeRequired) {
+  User u = MakeUser("u1", "u1@example.com", "old");
+  u.password_change_required = true;
+  ASSERT_TRUE(Insert(u));
+  ASSERT_TRUE(Insert(MakeUser("u2", "u2@example.com")));
+  auto stored = [&](const char* id) { return users().Find(id)->value(); };
+  EXPECT_TRUE(stored("u1").password_change_required);
+  EXPECT_FALSE(stored("u2").password_change_required);
+  User changed = stored("u1");
+  changed.roles = "admin";
+  ASSERT_TRUE(InTx([&](Tx& tx) { return users().Update(tx, changed); }));
+  EXPECT_TRUE(stored("u1").password_change_required);
+  auto set =
+      InTxValue<bool>([&](Tx& tx) { return users().SetPasswordHash(tx, "u1", "new", 20, "old"); });
+  ASSERT_TRUE(set && *set);
+  EXPECT_FALSE(stored("u1").password_change_required);
+}
+
 TEST_P(UserStoreContract, ListPagesByPrefixInByteOrder) {
   for (const char* id : {"ab", "a_", "B", "a", "Z", "a1", "b"}) {
     ASSERT_TRUE(Insert(MakeUser(id, std::string(id) + "@example.com")));

@@ -746,7 +746,7 @@ class Endpoint {
     view.action = Action(req) == "authorize" ? "authorize" : "code";
     view.hidden = Passthrough(r);
     if (r.remember) view.hidden.emplace_back("remember", *r.remember);
-    view.csrf = d_.csrf.Issue(kLoginForm, Cookie(req, kLoginCookie));
+    view.csrf = d_.csrf.Issue(kLoginForm, RequestCookie(req, kLoginCookie));
     view.username = std::move(username);
     view.error = std::move(error);
     view.return_to = html::CspSource(v.redirect_uri);

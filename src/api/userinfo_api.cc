@@ -3,6 +3,7 @@
 #include <strings.h>
 
 #include <boost/json/serialize.hpp>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -13,6 +14,7 @@
 #include "oauth/token/params.h"
 #include "oauth/token/token_service.h"
 #include "oauth/user/user_store.h"
+#include "verify/sender.h"
 
 namespace portcullis::api {
 namespace {
@@ -57,8 +59,20 @@ bool IsForm(const Request& req) {
          (v.size() == kForm.size() || v[kForm.size()] == ';' || v[kForm.size()] == ' ');
 }
 
-// The bearer token of the request, or the response that refuses it.
-std::variant<std::string, Response> TokenOf(const Request& req, bool post) {
+// The access token of the request and how it came (RFC 9449 §7: the DPoP scheme with its proofs,
+// every DPoP field joined by "," so that several are refused), or the response that refuses it.
+struct Presented {
+  std::string token;
+  bool dpop = false;
+  std::optional<std::string> proofs;
+  std::string method;
+  std::string certificate;  // DER, empty without one
+};
+
+std::variant<Presented, Response> TokenOf(const Request& req, bool post) {
+  Presented out;
+  out.method = req.method;
+  out.certificate = req.client_cert;
   if (req.QueryParam("access_token")) {
     return Challenge(400, "invalid_request",
                      "The access token is not accepted in the query (RFC 6750 §2.3).");
@@ -67,10 +81,15 @@ std::variant<std::string, Response> TokenOf(const Request& req, bool post) {
   if (auto h = req.Header("authorization")) {
     std::string_view v = *h;
     while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
-    if (v.size() < 7 || strncasecmp(v.data(), "bearer ", 7) != 0) {
-      return Challenge(401, "invalid_token", "The Authorization header is not a Bearer token.");
+    if (v.size() >= 5 && strncasecmp(v.data(), "dpop ", 5) == 0) {
+      out.dpop = true;
+      v.remove_prefix(5);
+    } else if (v.size() < 7 || strncasecmp(v.data(), "bearer ", 7) != 0) {
+      return Challenge(401, "invalid_token",
+                       "The Authorization header is not a Bearer or DPoP token.");
+    } else {
+      v.remove_prefix(7);
     }
-    v.remove_prefix(7);
     while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
     while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
     if (v.empty()) return Challenge(401, "invalid_token", "The bearer token is empty.");
@@ -102,12 +121,51 @@ std::variant<std::string, Response> TokenOf(const Request& req, bool post) {
     r.With("WWW-Authenticate", std::string(kRealm));
     return r;
   }
-  return std::move(*found);
+  if (out.dpop) {
+    std::string proofs;
+    int n = 0;
+    for (const auto& [name, value] : req.headers) {
+      if (name == "dpop") {
+        if (n++ > 0) proofs += ',';
+        proofs += value;
+      }
+    }
+    if (n > 0) out.proofs = std::move(proofs);
+  }
+  out.token = std::move(*found);
+  return out;
 }
 
-Response Answer(oauth::TokenService& tokens, oauth::UserStore& users, const std::string& token) {
+struct State {
+  explicit State(UserinfoBinding b) : binding(std::move(b)), replay(kReplayCapacity) {}
+  static constexpr size_t kReplayCapacity = 100000;
+  UserinfoBinding binding;
+  verify::ReplayCache replay;
+};
+
+Response Answer(oauth::TokenService& tokens, oauth::UserStore& users, State& state,
+                const Presented& presented) {
+  const std::string& token = presented.token;
   auto claims = tokens.BearerClaims(token);
   if (!claims) return InvalidToken(claims.error().description);
+  // RFC 9449 §7 / RFC 8705 §3: a sender-constrained token is accepted only from its holder; an
+  // unbound token sent with the DPoP scheme is refused too. Unbound Bearer tokens skip this.
+  if (presented.dpop || claims->contains("cnf")) {
+    verify::Presented p;
+    p.dpop_scheme = presented.dpop;
+    if (presented.proofs) p.proof = *presented.proofs;
+    p.method = presented.method;
+    p.htu = state.binding.url;
+    if (!presented.certificate.empty()) p.certificate = presented.certificate;
+    const auto& policy = state.binding.policy;
+    if (auto refused = verify::CheckSenderConstraint(*claims, token, p, policy,
+                                                     state.binding.clock.Now(), state.replay)) {
+      Response r = http::RenderError(
+          Error::OAuth(401, refused->error, refused->description, refused->reason));
+      r.With("WWW-Authenticate", verify::Challenge(*refused, policy));
+      return r;
+    }
+  }
   // Only tokens issued for a user: a client_credentials token has no one to describe.
   std::string user_id = oauth::StringClaim(*claims, "user_id");
   if (user_id.empty()) return InvalidToken("The access token was not issued for a user.");
@@ -140,17 +198,19 @@ Response Answer(oauth::TokenService& tokens, oauth::UserStore& users, const std:
 
 }  // namespace
 
-void RegisterUserinfoApi(http::Router& router, oauth::TokenService& tokens,
-                         oauth::UserStore& users) {
+void RegisterUserinfoApi(http::Router& router, oauth::TokenService& tokens, oauth::UserStore& users,
+                         UserinfoBinding binding) {
+  auto state = std::make_shared<State>(std::move(binding));
   for (bool post : {false, true}) {
     router.Add(post ? "POST" : "GET", "/oauth2/userinfo", "token",
-               [&tokens, &users, post](Request& req) -> Reply {
+               [&tokens, &users, state, post](Request& req) -> Reply {
                  auto token = TokenOf(req, post);
                  if (auto* refused = std::get_if<Response>(&token)) return std::move(*refused);
                  // Reference tokens and the user read need the store.
-                 return http::Blocking([&tokens, &users, t = std::get<std::string>(token)] {
-                   return Answer(tokens, users, t);
-                 });
+                 return http::Blocking(
+                     [&tokens, &users, state, t = std::get<Presented>(std::move(token))] {
+                       return Answer(tokens, users, *state, t);
+                     });
                });
   }
 }

@@ -17,6 +17,19 @@
 //   403 insufficient_scope: the token's scope lacks openid.
 // Every error carries WWW-Authenticate: Bearer (RFC 6750 §3). The user is read again from the
 // user store on each call (blocking: the store pool).
+//
+// Sender-constrained tokens (verify/sender.h, the rules of GET /oauth2/verify): a DPoP-bound
+// token (cnf.jkt) must come as `Authorization: DPoP <token>` with one DPoP proof for this
+// method, `binding.url`, the token (ath) and the bound key, its jti not seen before by this
+// process (RFC 9449 §7); a certificate-bound token (cnf x5t#S256) only over a connection that
+// presented that certificate (RFC 8705 §3). Refusals are 401 with WWW-Authenticate: DPoP
+// algs="..." (invalid_token or invalid_dpop_proof) or Bearer error="invalid_token". An unbound
+// token sent with the DPoP scheme is refused (it has no key to check the proof against).
+
+#include <string>
+
+#include "common/clock.h"
+#include "verify/sender.h"
 
 namespace portcullis {
 namespace http {
@@ -29,9 +42,15 @@ class UserStore;
 
 namespace api {
 
+struct UserinfoBinding {
+  std::string url;            // the endpoint's public URL (issuer + /oauth2/userinfo): htu
+  verify::DpopPolicy policy;  // accepted proof algorithms and iat window
+  const Clock& clock;         // must outlive the router
+};
+
 // `tokens` and `users` must outlive the router.
-void RegisterUserinfoApi(http::Router& router, oauth::TokenService& tokens,
-                         oauth::UserStore& users);
+void RegisterUserinfoApi(http::Router& router, oauth::TokenService& tokens, oauth::UserStore& users,
+                         UserinfoBinding binding);
 
 }  // namespace api
 }  // namespace portcullis

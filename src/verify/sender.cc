@@ -84,8 +84,7 @@ std::optional<SenderRefusal> CheckProof(std::string_view jkt, std::string_view t
   }
   // Last, so that only proofs that passed everything occupy the cache.
   // Scoped by key: one client's jtis cannot collide with another's.
-  std::string replay_key = checked->jkt + ":" + checked->jti;
-  switch (replay.Insert(replay_key, checked->iat + policy.window_seconds, now)) {
+  switch (replay.Insert(checked->jkt, checked->jti, checked->iat + policy.window_seconds, now)) {
     case ReplayCache::Outcome::kFresh:
       return std::nullopt;
     case ReplayCache::Outcome::kReplay:
@@ -158,31 +157,33 @@ std::optional<std::string> CertificateThumbprint(std::string_view certificate) {
   return Sha256B64(der);
 }
 
-ReplayCache::Outcome ReplayCache::Insert(std::string_view jti, int64_t expires_at, int64_t now) {
+ReplayCache::Outcome ReplayCache::Insert(std::string_view group, std::string_view jti,
+                                         int64_t expires_at, int64_t now) {
   std::lock_guard lock(mu_);
-  // Amortised: drop what expired at the front of the insertion order.
-  while (!order_.empty() && order_.front().first < now) {
-    auto it = seen_.find(order_.front().second);
-    if (it != seen_.end() && it->second < now) seen_.erase(it);
-    order_.pop_front();
+  // Each live entry has exactly one heap element, so this pops each entry once: amortised
+  // O(log n) per insert.
+  while (!expiry_.empty() && expiry_.top().first < now) {
+    if (auto it = seen_.find(expiry_.top().second); it != seen_.end()) {
+      if (auto g = groups_.find(it->second.group); g != groups_.end() && --g->second == 0) {
+        groups_.erase(g);
+      }
+      seen_.erase(it);
+    }
+    expiry_.pop();
   }
-  std::string key(jti);
-  if (auto it = seen_.find(key); it != seen_.end()) {
-    if (it->second >= now) return Outcome::kReplay;
-    seen_.erase(it);
+  std::string key;
+  key.reserve(group.size() + 1 + jti.size());
+  key.append(group).append(1, '\n').append(jti);
+  if (seen_.contains(key)) return Outcome::kReplay;
+  if (seen_.size() >= capacity_) return Outcome::kFull;
+  if (!group.empty()) {  // the ungrouped overload has no share
+    size_t& in_group = groups_[std::string(group)];
+    if (in_group >= per_group_) return Outcome::kFull;
+    ++in_group;
   }
-  if (seen_.size() >= capacity_) {
-    SweepLocked(now);
-    if (seen_.size() >= capacity_) return Outcome::kFull;
-  }
-  seen_.emplace(key, expires_at);
-  order_.emplace_back(expires_at, std::move(key));
+  seen_.emplace(key, Entry{expires_at, std::string(group)});
+  expiry_.emplace(expires_at, std::move(key));
   return Outcome::kFresh;
-}
-
-void ReplayCache::SweepLocked(int64_t now) {
-  std::erase_if(seen_, [now](const auto& e) { return e.second < now; });
-  std::erase_if(order_, [this](const auto& e) { return !seen_.contains(e.second); });
 }
 
 size_t ReplayCache::size() const {

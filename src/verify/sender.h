@@ -9,11 +9,13 @@
 //
 // Internal to pc_verify (not installed).
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
+#include <functional>
 #include <mutex>
 #include <optional>
+#include <queue>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -39,22 +41,39 @@ using jose::dpop::NormalizeHtu;  // RFC 9449 §4.3 check 9
 // jtis of accepted DPoP proofs, kept until their iat window has passed, so that each proof is
 // used once per process (RFC 9449 §11.1). Bounded: when full of unexpired entries, new proofs
 // are refused (fail closed) rather than older ones forgotten. Only proofs that passed every
-// other check are recorded, so filling it needs valid bound tokens and their keys.
-// Thread-safe (one mutex, held for a hash insert and an amortised sweep).
+// other check are recorded, so filling it needs valid bound tokens and their keys; and each
+// key (the `group`, a DPoP key thumbprint) holds at most `per_group` entries, so one key holder
+// can only refuse its own proofs, never fill the cache for everyone else.
+// Expired entries leave from a min-heap on their expiry: each insert costs O(log n), with no
+// full sweeps. Thread-safe (one mutex).
 class ReplayCache {
  public:
-  explicit ReplayCache(size_t capacity) : capacity_(capacity) {}
+  // `per_group` 0: a quarter of `capacity` (at least 1).
+  explicit ReplayCache(size_t capacity, size_t per_group = 0)
+      : capacity_(capacity),
+        per_group_(per_group != 0 ? per_group : std::max<size_t>(1, capacity / 4)) {}
   enum class Outcome { kFresh, kReplay, kFull };
-  // Records `jti` until `expires_at` (wall seconds); kReplay when it is already there.
-  Outcome Insert(std::string_view jti, int64_t expires_at, int64_t now);
+  // Records `jti` of `group` until `expires_at` (wall seconds); kReplay when it is already
+  // there; kFull when the cache or the group's share is full of live entries.
+  Outcome Insert(std::string_view group, std::string_view jti, int64_t expires_at, int64_t now);
+  // Ungrouped (e.g. signed-event jtis): only the capacity bounds it.
+  Outcome Insert(std::string_view jti, int64_t expires_at, int64_t now) {
+    return Insert({}, jti, expires_at, now);
+  }
   size_t size() const;
 
  private:
-  void SweepLocked(int64_t now);
+  struct Entry {
+    int64_t expires_at;
+    std::string group;
+  };
   size_t capacity_;
+  size_t per_group_;
   mutable std::mutex mu_;
-  std::unordered_map<std::string, int64_t> seen_;
-  std::deque<std::pair<int64_t, std::string>> order_;  // insertion order, for the sweep
+  std::unordered_map<std::string, Entry> seen_;     // group '\n' jti -> entry
+  std::unordered_map<std::string, size_t> groups_;  // live entries per group
+  using Expiry = std::pair<int64_t, std::string>;   // (expires_at, key in seen_)
+  std::priority_queue<Expiry, std::vector<Expiry>, std::greater<>> expiry_;
 };
 
 struct DpopPolicy {

@@ -89,6 +89,7 @@ class SenderTest : public ::testing::Test {
     o.time = &time_;
     o.dpop_algorithms = {"ES256", "EdDSA"};
     o.dpop_replay_capacity = 4;
+    o.dpop_replay_per_key = 4;  // one key may fill it here (ReplayCacheFullFailsClosed)
     verifier_ = Verifier::Create(std::move(o)).value();
   }
 
@@ -218,6 +219,61 @@ TEST(ReplayCacheTest, OncePerWindowAndBounded) {
   // Once expired, entries make room.
   EXPECT_EQ(cache.Insert("c", kNow + 200, kNow + 61), ReplayCache::Outcome::kFresh);
   EXPECT_EQ(cache.size(), 1u);
+}
+
+TEST(ReplayCacheTest, OneKeyCannotFillTheCacheForOthers) {
+  ReplayCache cache(8, 2);
+  EXPECT_EQ(cache.Insert("k1", "a", kNow + 60, kNow), ReplayCache::Outcome::kFresh);
+  EXPECT_EQ(cache.Insert("k1", "b", kNow + 60, kNow), ReplayCache::Outcome::kFresh);
+  // k1's share is used up: its own proofs are refused, nobody else's.
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_EQ(cache.Insert("k1", "x" + std::to_string(i), kNow + 60, kNow),
+              ReplayCache::Outcome::kFull);
+  }
+  EXPECT_EQ(cache.Insert("k2", "a", kNow + 60, kNow), ReplayCache::Outcome::kFresh);  // same jti
+  EXPECT_EQ(cache.Insert("k2", "a", kNow + 60, kNow), ReplayCache::Outcome::kReplay);
+  EXPECT_EQ(cache.Insert("k1", "a", kNow + 60, kNow), ReplayCache::Outcome::kReplay);
+  EXPECT_EQ(cache.size(), 3u);
+  // Once k1's entries expire, its share is free again.
+  EXPECT_EQ(cache.Insert("k1", "c", kNow + 200, kNow + 61), ReplayCache::Outcome::kFresh);
+  EXPECT_EQ(cache.size(), 1u);  // every kNow + 60 entry has gone
+}
+
+TEST(ReplayCacheTest, DefaultShareIsAQuarter) {
+  ReplayCache cache(8);
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(cache.Insert("k", std::to_string(i), kNow + 60, kNow), ReplayCache::Outcome::kFresh);
+  }
+  EXPECT_EQ(cache.Insert("k", "2", kNow + 60, kNow), ReplayCache::Outcome::kFull);
+}
+
+TEST(ReplayCacheTest, ExpiryOutOfInsertionOrder) {
+  // expires_at is iat + window, and iat may be anywhere in the window: not insertion order.
+  ReplayCache cache(3, 3);
+  EXPECT_EQ(cache.Insert("k", "late", kNow + 100, kNow), ReplayCache::Outcome::kFresh);
+  EXPECT_EQ(cache.Insert("k", "early", kNow + 10, kNow), ReplayCache::Outcome::kFresh);
+  EXPECT_EQ(cache.Insert("k", "mid", kNow + 50, kNow), ReplayCache::Outcome::kFresh);
+  EXPECT_EQ(cache.Insert("k", "d", kNow + 60, kNow + 5), ReplayCache::Outcome::kFull);
+  // After early's expiry, it leaves although an older insert (late) is still live.
+  EXPECT_EQ(cache.Insert("k", "d", kNow + 60, kNow + 11), ReplayCache::Outcome::kFresh);
+  EXPECT_EQ(cache.Insert("k", "late", kNow + 100, kNow + 51), ReplayCache::Outcome::kReplay);
+  EXPECT_EQ(cache.Insert("k", "mid", kNow + 100, kNow + 51), ReplayCache::Outcome::kFresh);
+  EXPECT_EQ(cache.size(), 3u);
+}
+
+TEST(ReplayCacheTest, ManyInsertsStayCheap) {
+  // A full cache with a steady stream of new keys: no full sweeps (this would take minutes at
+  // O(capacity) per insert).
+  constexpr size_t kCapacity = 200000;
+  ReplayCache cache(kCapacity, kCapacity);
+  for (size_t i = 0; i < kCapacity; ++i) {
+    ASSERT_EQ(cache.Insert("k", std::to_string(i), kNow + 60, kNow), ReplayCache::Outcome::kFresh);
+  }
+  for (size_t i = 0; i < kCapacity; ++i) {
+    ASSERT_EQ(cache.Insert("k", "n" + std::to_string(i), kNow + 60, kNow),
+              ReplayCache::Outcome::kFull);
+  }
+  EXPECT_EQ(cache.size(), kCapacity);
 }
 
 TEST_F(SenderTest, ValidProofIsAccepted) {

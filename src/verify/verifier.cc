@@ -191,7 +191,7 @@ struct Verifier::Impl {
       : o(std::move(options)),
         time(t),
         clock(t),
-        replay(o.dpop_replay_capacity),
+        replay(o.dpop_replay_capacity, o.dpop_replay_per_key),
         event_replay(o.event_replay_capacity) {}
 
   void Log(std::string_view event, std::string_view detail) const {

@@ -448,3 +448,31 @@ def test_mtls_fapi2_client_at_token_par_and_device_authorization(tmp_path):
                                                                                         r.text)
     finally:
         assert s.stop() == 0, s.read_log()
+
+
+def test_refresh_without_rotation_keeps_the_narrowed_scope(oauth):
+    """The kept refresh token's row is cut down with the client: widening the client again does
+    not bring back a scope taken away in between."""
+    make_user(oauth)
+    c = Fapi2Client(oauth)
+    q, verifier = c.code()
+    r = c.token({"grant_type": "authorization_code", "code": q["code"],
+                 "redirect_uri": REDIRECT, "code_verifier": verifier})
+    assert r.status_code == 200, r.text
+    refresh = r.json()["refresh_token"]
+    assert "petstore.w" in r.json()["scope"].split()
+
+    def set_scope(scope):
+        r = oauth.admin("PUT", "/oauth2/client", json={"clientId": c.id, "scope": scope})
+        assert r.status_code == 200, r.text
+
+    set_scope("openid petstore.r")
+    r = c.token({"grant_type": "refresh_token", "refresh_token": refresh})
+    assert r.status_code == 200, r.text
+    assert r.json()["refresh_token"] == refresh
+    assert set(r.json()["scope"].split()) == {"openid", "petstore.r"}
+    set_scope(SCOPE)
+    r = c.token({"grant_type": "refresh_token", "refresh_token": refresh})
+    assert r.status_code == 200, r.text
+    assert "petstore.w" not in r.json()["scope"].split(), r.json()
+    assert "petstore.w" not in claims_of(r.json()["access_token"])["scope"].split()

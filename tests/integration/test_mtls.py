@@ -427,3 +427,42 @@ def test_public_client_refresh_token_bound_to_the_certificate(tls, pki, monkeypa
     r = tls.token({"grant_type": "refresh_token", "refresh_token": r.json()["refresh_token"],
                    "client_id": c["clientId"]})
     assert r.status_code == 400 and r.json()["error"] == "invalid_grant", r.text
+
+
+def test_userinfo_refuses_a_certificate_bound_token_without_its_certificate(tls, pki):
+    """RFC 8705 §3 at the userinfo endpoint: the bound token works only over a connection that
+    presents the certificate it is bound to."""
+    from code_helpers import REDIRECT, basic_user, query_of
+    mine = pki.self_signed("ui", "/CN=ui")
+    other = pki.self_signed("ui2", "/CN=ui2")
+    c = tls.register(clientType="trusted", clientProfile="webserver", redirectUris=[REDIRECT],
+                     scope="openid profile petstore.r")
+    r = tls.admin("POST", "/oauth2/user", json={
+        "userId": "dave", "userType": "employee", "firstName": "D", "lastName": "E",
+        "email": "dave@example.com", "password": "correct horse battery",
+        "passwordConfirm": "correct horse battery", "roles": "user"})
+    assert r.status_code == 200, r.text
+    r = requests.get(tls.url + "/oauth2/code", allow_redirects=False, verify=tls.verify, timeout=10,
+                     headers={"Authorization": basic_user("dave", "correct horse battery")},
+                     params={"response_type": "code", "client_id": c["clientId"],
+                             "redirect_uri": REDIRECT, "state": "s", "scope": "openid profile"})
+    assert r.status_code == 302, r.text
+    code = query_of(r.headers["Location"])[1].get("code")
+    assert code, r.headers["Location"]
+    r = tls.token({"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT},
+                  auth=(c["clientId"], c["clientSecret"]), cert=mine)
+    assert r.status_code == 200, r.text
+    token = r.json()["access_token"]
+    assert claims(token)["cnf"] == {"x5t#S256": pki.thumbprint(mine[0])}
+
+    def userinfo(cert):
+        return requests.get(tls.url + "/oauth2/userinfo", verify=tls.verify, timeout=10,
+                            cert=cert, headers={"Authorization": "Bearer " + token})
+
+    for cert in (None, other):
+        r = userinfo(cert)
+        assert r.status_code == 401 and r.json()["error"] == "invalid_token", r.text
+        assert r.headers["WWW-Authenticate"].startswith("Bearer "), r.headers
+    r = userinfo(mine)
+    assert r.status_code == 200, r.text
+    assert r.json()["sub"] == "dave"

@@ -76,8 +76,14 @@ class TokenModule final : public Module {
     auto par = std::make_unique<oauth::PushedAuthorizationService>(
         c.par.request_uri_ttl_s, *t, *authorization, shared.par_store(), shared.clock(),
         shared.random());
-    auto m = std::unique_ptr<TokenModule>(new TokenModule(
-        *t, shared.user_store(), std::move(verify), std::move(discovery), std::move(devices)));
+    // userinfo checks DPoP proofs with the token endpoint's window (dpop.iat_window_s) and algs.
+    verify::DpopPolicy userinfo_policy;
+    userinfo_policy.window_seconds = c.dpop.iat_window_s;
+    api::UserinfoBinding userinfo{c.server.issuer + "/oauth2/userinfo", userinfo_policy,
+                                  shared.clock()};
+    auto m = std::unique_ptr<TokenModule>(new TokenModule(*t, shared.user_store(),
+                                                          std::move(verify), std::move(discovery),
+                                                          std::move(devices), std::move(userinfo)));
     m->authorization_ = std::move(authorization);
     m->par_ = std::move(par);
     return std::unique_ptr<Module>(std::move(m));
@@ -85,7 +91,7 @@ class TokenModule final : public Module {
 
   Status Register(http::Router& router) override {
     api::RegisterTokenApi(router, tokens_);
-    api::RegisterUserinfoApi(router, tokens_, users_);
+    api::RegisterUserinfoApi(router, tokens_, users_, userinfo_);
     api::RegisterVerifyApi(router, verify_);
     api::RegisterDiscovery(router, discovery_);
     api::RegisterDeviceAuthorizationApi(router, *devices_);
@@ -95,18 +101,21 @@ class TokenModule final : public Module {
 
  private:
   TokenModule(oauth::TokenService& tokens, oauth::UserStore& users, api::VerifyApiDeps verify,
-              api::Discovery discovery, std::unique_ptr<oauth::DeviceAuthorizationService> devices)
+              api::Discovery discovery, std::unique_ptr<oauth::DeviceAuthorizationService> devices,
+              api::UserinfoBinding userinfo)
       : tokens_(tokens),
         users_(users),
         verify_(std::move(verify)),
         discovery_(std::move(discovery)),
-        devices_(std::move(devices)) {}
+        devices_(std::move(devices)),
+        userinfo_(std::move(userinfo)) {}
 
   oauth::TokenService& tokens_;
   oauth::UserStore& users_;
   api::VerifyApiDeps verify_;
   api::Discovery discovery_;
   std::unique_ptr<oauth::DeviceAuthorizationService> devices_;
+  api::UserinfoBinding userinfo_;
   std::unique_ptr<oauth::AuthorizationService> authorization_;  // for par_
   std::unique_ptr<oauth::PushedAuthorizationService> par_;
 };

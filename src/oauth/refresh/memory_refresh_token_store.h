@@ -61,6 +61,13 @@ class MemoryRefreshTokenStore final : public RefreshTokenStore {
     return true;
   }
 
+  Status SetScope(store::Tx&, std::string_view token_hash, std::string_view scope) override {
+    std::lock_guard lock(mu_);
+    auto it = rows_.find(token_hash);
+    if (it != rows_.end() && it->second.state == "active") it->second.scope = std::string(scope);
+    return {};
+  }
+
   Status RevokeFamily(store::Tx&, std::string_view family_id, std::optional<int64_t> at) override {
     return Revoke([&](const RefreshToken& t) { return t.family_id == family_id; }, at);
   }

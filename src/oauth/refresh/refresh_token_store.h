@@ -82,6 +82,9 @@ class RefreshTokenStore {
   // The single winner of concurrent rotations: marks the token 'rotated' (rotated_at = now)
   // when it is still 'active'. True for the one call that did.
   virtual Result<bool> Rotate(store::Tx& tx, std::string_view token_hash, int64_t now) = 0;
+  // Stores `scope` as the token's scope (a refresh that keeps its token, cut down to what the
+  // client may still have). Only an 'active' row changes; an unknown one is not an error.
+  virtual Status SetScope(store::Tx& tx, std::string_view token_hash, std::string_view scope) = 0;
 
   // Marks every token of `family_id` not yet revoked 'revoked'. With `at`, rotated_at is set to
   // it where unset (the revocation endpoint); without, rotated_at stays (reuse detection, a code

@@ -737,6 +737,35 @@ TEST_F(GrantsTest, TokenExchangeNarrowsToTheDelegationPolicy) {
   EXPECT_EQ(claims["act"].as_object().at("sub").as_string(), "svc");
 }
 
+TEST_F(GrantsTest, TokenExchangeKeepsSenderBinding) {
+  auto actor = MakeClient("svc");
+  lookups_.policies["svc petstore"] = ExchangePolicy{{"read"}, std::nullopt};
+  auto form = [](std::string_view claims_json, const FakeKeys& keys) {
+    return "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Atoken-exchange"
+           "&subject_token_type=urn%3Aietf%3Aparams%3Aoauth%3Atoken-type%3Aaccess_token"
+           "&audience=petstore&subject_token=" +
+           *keys.Sign(claims_json, "at+jwt");
+  };
+  const std::string base =
+      R"({"iss":"https://as.example","sub":"alice","user_id":"alice","roles":"user",)"
+      R"("scope":"read write","exp":1700000300,"jti":"j1",)";
+  // Bound to a certificate the request does not present, or to a DPoP key it proves nothing of.
+  for (std::string cnf : {R"("cnf":{"x5t#S256":"abc"}})", R"("cnf":{"jkt":"abc"}})",
+                          R"("cnf":{"jwk":{}}})", R"("cnf":"x"})"}) {
+    auto r = Run(Request(form(base + cnf, keys_), actor));
+    ASSERT_FALSE(r) << cnf;
+    EXPECT_EQ(r.error().oauth_error, "invalid_grant") << cnf;
+    EXPECT_NE(r.error().description.find("sender-constrained"), std::string::npos);
+  }
+  // aud names the exchanging client (the resource it was presented to): accepted.
+  for (std::string aud : {R"("aud":"svc",)", R"("aud":["other","svc"],)"}) {
+    auto t = Run(Request(form(base + aud + R"("cnf":{"jkt":"abc"}})", keys_), actor));
+    ASSERT_TRUE(t) << aud << t.error().description;
+  }
+  auto other_aud = Run(Request(form(base + R"("aud":"other","cnf":{"jkt":"abc"}})", keys_), actor));
+  EXPECT_FALSE(other_aud);
+}
+
 // --- DPoP (RFC 9449) ---------------------------------------------------------------------
 
 class DpopGrantsTest : public GrantsTest {
@@ -925,6 +954,41 @@ TEST_F(Fapi2GrantsTest, ClientAuthenticationBySecretIsRefused) {
   r = Run(WithProof(Request("grant_type=client_credentials", c), NextProof()));
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().oauth_error, "invalid_client");
+}
+
+TEST_F(Fapi2GrantsTest, PasswordGrantsAreRefusedAtRequestTime) {
+  // A fapi2 row that lists the password grants (written around registration).
+  auto c = Fapi2Client();
+  c->grant_types = {"password", "client_authenticated_user", "client_credentials"};
+  for (std::string form : {"grant_type=password&username=u&password=p",
+                           "grant_type=client_authenticated_user&userId=u&userType=employee"}) {
+    auto r = Run(WithProof(Signed(form, c), NextProof()));
+    ASSERT_FALSE(r) << form;
+    EXPECT_EQ(r.error().code, "ERR12024") << form;
+    EXPECT_NE(r.error().description.find("fapi2"), std::string::npos) << r.error().description;
+  }
+  // The client's other grants still work.
+  auto ok = Run(WithProof(Signed("grant_type=client_credentials", c), NextProof()));
+  EXPECT_TRUE(ok) << ok.error().description;
+}
+
+TEST_F(Fapi2GrantsTest, RefreshWithoutRotationStoresTheNarrowedScope) {
+  auto c = Fapi2Client();
+  IssueCode("c1", "fapi", [](AuthCode& a) { a.scope = "read write"; });
+  auto first = Run(WithProof(Signed("grant_type=authorization_code&code=c1", c), NextProof()));
+  ASSERT_TRUE(first) << first.error().description;
+  const std::string refresh = "grant_type=refresh_token&refresh_token=" + first->refresh_token;
+  // The client loses write: the refresh is cut down, and so is the kept token's row.
+  c->scope = {"openid", "read"};
+  auto narrowed = Run(WithProof(Signed(refresh, c), NextProof()));
+  ASSERT_TRUE(narrowed) << narrowed.error().description;
+  EXPECT_EQ(narrowed->scope, "read");
+  EXPECT_EQ(StoredRefresh(first->refresh_token)->scope, "read");
+  // Widened again: write does not come back with the old refresh token.
+  c->scope = {"openid", "read", "write"};
+  auto again = Run(WithProof(Signed(refresh, c), NextProof()));
+  ASSERT_TRUE(again) << again.error().description;
+  EXPECT_EQ(again->scope, "read");
 }
 
 TEST_F(Fapi2GrantsTest, NothingIsSignedWithRs256) {

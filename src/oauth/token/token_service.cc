@@ -336,6 +336,13 @@ Result<IssuedToken> TokenService::Token(const TokenRequest& r, bool may_block) {
     return Fail(
         Error::Status("ERR12024", "The client may not use the " + std::string(name) + " grant."));
   }
+  // FAPI 2.0 §5.3.2.1: no resource owner password credentials (client_authenticated_user shows
+  // the client a password too). Registration refuses these grants; this catches rows written
+  // around it (imports, direct writes, clients moved to fapi2 by an older version).
+  if (c.IsFapi2() && (name == "password" || name == "client_authenticated_user")) {
+    return Fail(Error::Status(
+        "ERR12024", "The " + std::string(name) + " grant is not allowed with profile fapi2."));
+  }
   auto jkt = CheckDpop(r, c, may_block);
   if (!jkt) return Fail(jkt.error());
   const bool bound = !jkt->empty();

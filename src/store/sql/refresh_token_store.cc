@@ -126,6 +126,12 @@ Result<bool> SqlRefreshTokenStore::Rotate(Tx& tx, std::string_view token_hash, i
   return *n == 1;
 }
 
+Status SqlRefreshTokenStore::SetScope(Tx& tx, std::string_view token_hash, std::string_view scope) {
+  return Done(
+      tx.Exec("UPDATE refresh_tokens SET scope = $2 WHERE token_hash = $1 AND state = 'active'",
+              {Text(token_hash), Text(scope)}));
+}
+
 Status SqlRefreshTokenStore::RevokeFamily(Tx& tx, std::string_view family_id,
                                           std::optional<int64_t> at) {
   if (!at) {

@@ -18,6 +18,7 @@ class SqlRefreshTokenStore final : public oauth::RefreshTokenStore {
   Result<std::optional<oauth::RefreshToken>> Find(Tx& tx, std::string_view token_hash) override;
   Result<std::optional<oauth::RefreshToken>> Find(std::string_view token_hash) override;
   Result<bool> Rotate(Tx& tx, std::string_view token_hash, int64_t now) override;
+  Status SetScope(Tx& tx, std::string_view token_hash, std::string_view scope) override;
   Status RevokeFamily(Tx& tx, std::string_view family_id, std::optional<int64_t> at) override;
   Status RevokeForUser(Tx& tx, std::string_view user_id, int64_t now) override;
   Status RevokeForUserClient(Tx& tx, std::string_view user_id, std::string_view client_id,

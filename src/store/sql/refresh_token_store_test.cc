@@ -166,6 +166,24 @@ TEST_P(RefreshTokenStoreContract, SignInAndClaimsRoundTripAndEmptyIsNull) {
   }
 }
 
+TEST_P(RefreshTokenStoreContract, SetScopeChangesOnlyAnActiveRow) {
+  Insert(Token("s1", "fs", "c1", "u1", 10, 1000));
+  Insert(Token("s2", "fs2", "c1", "u1", 10, 1000));
+  InTx([&](Tx& tx) -> Status {
+    auto r = store_->Rotate(tx, "s2", 20);
+    if (!r) return Fail(r.error());
+    return {};
+  });
+  const std::string before = Find("s2")->scope;
+  InTx([&](Tx& tx) -> Status {
+    if (auto s = store_->SetScope(tx, "s1", "a"); !s) return s;
+    if (auto s = store_->SetScope(tx, "s2", "narrowed"); !s) return s;
+    return store_->SetScope(tx, "unknown", "a");
+  });
+  EXPECT_EQ(Find("s1")->scope, "a");
+  EXPECT_EQ(Find("s2")->scope, before);
+}
+
 TEST_P(RefreshTokenStoreContract, RotateOnceThenRevokeTheFamily) {
   Insert(Token("h1", "fam", "c1", "u1", 10, 1000));
   Insert(Token("other", "fam2", "c1", "u1", 10, 1000));

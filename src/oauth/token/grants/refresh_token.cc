@@ -148,6 +148,10 @@ class RefreshTokenGrant final : public Grant {
             allowed, r.remember, r.family_id, hash, sign_in, ctx.dpop_jkt(), r.cert_thumbprint);
         if (!fresh) return Fail(fresh.error());
         refresh = std::move(*fresh);
+      } else if (JoinScope(allowed) != r.scope) {
+        // The kept token stores the cut-down scope too, in this transaction: a later widening
+        // of the client must not bring back what was taken away.
+        if (auto v = refresh_tokens.SetScope(tx, hash, JoinScope(allowed)); !v) return v;
       }
       auto token = ctx.Deliver(c, *m, &tx);
       if (!token) return Fail(token.error());

@@ -6,6 +6,7 @@
 #include <boost/json/object.hpp>
 #include <memory>
 
+#include "oauth/client/client.h"
 #include "oauth/token/claims.h"
 #include "oauth/token/grant.h"
 #include "oauth/token/token_errors.h"
@@ -19,6 +20,51 @@ namespace json = boost::json;
 
 constexpr std::string_view kParameters[] = {"subject_token", "subject_token_type", "actor_token",
                                             "audience",      "resource",           "scope"};
+
+bool AudienceNames(const json::object& claims, std::string_view name) {
+  const json::value* aud = claims.if_contains("aud");
+  if (aud == nullptr) return false;
+  if (aud->is_string()) return aud->get_string() == name;
+  if (aud->is_array()) {
+    for (const auto& a : aud->get_array()) {
+      if (a.is_string() && a.get_string() == name) return true;
+    }
+  }
+  return false;
+}
+
+// A sender-constrained subject_token (cnf, RFC 7800) must not lose its binding by being
+// exchanged (RFC 9449 §1, RFC 8705 §3): it is accepted only from
+//  - a client named in its "aud": the resource server it was presented to, which checked the
+//    holder's proof or certificate when it received it (RFC 8693 §1.1: the resource exchanges
+//    the token it received); or
+//  - the key holder itself: the exchange request carries a DPoP proof of the cnf.jkt key, or its
+//    TLS client certificate matches cnf x5t#S256 (both members checked when both are there).
+// Anyone else presenting it (a stolen token replayed by another client) is refused.
+Status HolderMayExchange(const GrantContext& ctx, const json::object& sc, const Client& c) {
+  const json::value* cnf_value = sc.if_contains("cnf");
+  if (cnf_value == nullptr) return {};
+  if (AudienceNames(sc, c.client_id)) return {};
+  auto refuse = [](std::string why) {
+    return Fail(InvalidGrant("ERR10000", "The subject_token is sender-constrained: " + why));
+  };
+  if (!cnf_value->is_object()) return refuse("its confirmation claim cannot be checked.");
+  const json::object& cnf = cnf_value->get_object();
+  const json::value* jkt = cnf.if_contains("jkt");
+  const json::value* x5t = cnf.if_contains("x5t#S256");
+  if (jkt == nullptr && x5t == nullptr) {
+    return refuse("its confirmation method is not supported.");
+  }
+  if (jkt != nullptr &&
+      (!jkt->is_string() || ctx.dpop_jkt().empty() || jkt->get_string() != ctx.dpop_jkt())) {
+    return refuse("send a DPoP proof of the key it is bound to (RFC 9449).");
+  }
+  if (x5t != nullptr && (!x5t->is_string() || ctx.certificate_thumbprint().empty() ||
+                         x5t->get_string() != ctx.certificate_thumbprint())) {
+    return refuse("present the TLS client certificate it is bound to (RFC 8705).");
+  }
+  return {};
+}
 
 class TokenExchangeGrant final : public Grant {
  public:
@@ -63,6 +109,7 @@ class TokenExchangeGrant final : public Grant {
         !iss || !iss->is_string() || iss->as_string() != ctx.settings().issuer) {
       return Fail(InvalidGrant("ERR10000", "The subject_token was not issued here."));
     }
+    if (auto held = HolderMayExchange(ctx, sc, c); !held) return Fail(held.error());
     // The delegation policy says whether this client may act toward this audience, with which
     // scopes, and how long the chain may grow.
     auto st = ctx.Store("delegation policy");

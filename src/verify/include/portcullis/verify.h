@@ -176,6 +176,9 @@ struct Options {
   std::vector<std::string> dpop_algorithms = {"ES256", "PS256", "EdDSA", "RS256"};
   std::chrono::seconds dpop_window{60};  // a proof's iat may differ from now by at most this
   size_t dpop_replay_capacity = 100000;  // jtis remembered; when all are live, proofs are refused
+  // At most this many of them per DPoP key, so one key holder cannot fill the cache and have
+  // everyone else's proofs refused; its own are refused instead. 0: a quarter of the capacity.
+  size_t dpop_replay_per_key = 0;
 
   // Signed events (VerifyEvent): event jtis remembered, per Verifier, for replay detection.
   size_t event_replay_capacity = 100000;

@@ -271,7 +271,7 @@ class Endpoint {
         }
         return SignInPage(req, r, v);
       }
-      return Proceed(req, r, v, *user, **session, sso, 302, {});
+      return Proceed(req, r, v, *user, **session, entry, sso, 302, {});
     });
   }
 
@@ -408,7 +408,7 @@ class Endpoint {
                                                     "id_token_hint names."))),
                          {cookie});
     }
-    return Proceed(req, r, v, u, created->session, sso, 303, {cookie});
+    return Proceed(req, r, v, u, created->session, entry, sso, 303, {cookie});
   }
 
   // POST of the second-factor page: a TOTP or recovery code (or, when enrolling, the first code
@@ -522,8 +522,9 @@ class Endpoint {
       log::Info("code.consent_granted", {{"user_id", user->user_id},
                                          {"client_id", v.client->client_id},
                                          {"scope", oauth::JoinScope(v.scope)}});
-      return Issue(true, v, *user, (*session)->remember,
-                   oauth::SignInRecord::FromSession(**session), 303);
+      oauth::SignInRecord record = oauth::SignInRecord::FromSession(**session);
+      record.user_source = oauth::UserSourceOf(entry);
+      return Issue(true, v, *user, (*session)->remember, record, 303);
     });
   }
 
@@ -794,12 +795,16 @@ class Endpoint {
                                           "browser form."));
           }
           // No session: the sign-in is now, by password (auth_time now, amr "pwd", no sid).
-          return SignedInByHeader(v, *user, d_.authorization.SignInNow());
+          oauth::SignInRecord record = d_.authorization.SignInNow();
+          record.user_source = oauth::UserSourceOf(entry);
+          return SignedInByHeader(v, *user, record);
         }};
   }
 
   // Authorization: Negotiate with a Kerberos ticket (RFC 4559), one round: the ticket names the
-  // user, whose account and roles come from the client's authenticator (or spnego.roles_from).
+  // user, whose account and roles come from the client's authenticator; spnego.roles_from
+  // replaces only the built-in user store (clients without their own authenticateClass). The
+  // code records which one it was, so the token endpoint never mixes in another source.
   // From here on it is the Basic path: same consent rules, no SSO session.
   Reply NegotiateLogin(Request& req, const AuthorizationRequest& shown, ValidAuthorization v,
                        const AuthenticatorRegistry::Entry& entry, std::string token) {
@@ -814,12 +819,21 @@ class Endpoint {
             return NegotiateRefused(req, r, v, id.error());
           }
           oauth::LoginAuthenticator* accounts = entry.authenticator;
-          if (!d_.spnego_roles_from.empty()) {
+          AuthenticatorRegistry::Entry source = entry;
+          if (!d_.spnego_roles_from.empty() && entry.realm.empty()) {
             auto named = d_.authenticators.ByName(d_.spnego_roles_from);
             if (!named) return JsonError(named.error());
             accounts = named->authenticator;
+            source = *named;
           }
           auto user = accounts->Find(id->user_id);
+          // The account must be the one the ticket names, byte for byte: a directory that
+          // matches names case-insensitively (LDAP) would take ALICE@REALM for alice.
+          if (user && user->user_id != id->user_id) {
+            log::Warn("code.negotiate_name_mismatch",
+                      {{"principal", id->principal}, {"user_id", user->user_id}});
+            user = Fail(Error::OAuth(404, "access_denied", "no exact match"));
+          }
           if (!user) {
             if (user.error().http_status >= 500) return JsonError(user.error());
             log::Info("code.negotiate_unknown_user",
@@ -842,6 +856,7 @@ class Endpoint {
           // No password was used: amr stays empty (RFC 8176 has no Kerberos value).
           oauth::SignInRecord record = d_.authorization.SignInNow();
           record.amr.clear();
+          record.user_source = oauth::UserSourceOf(source);
           Response answer = SignedInByHeader(v, *user, record);
           // Mutual authentication: the acceptor's answer token (RFC 4559 §5).
           if (!id->output_token.empty()) {
@@ -906,7 +921,8 @@ class Endpoint {
   // A signed-in user: consent if needed, else a code. Blocking.
   Response Proceed(const Request& req, const AuthorizationRequest& r, const ValidAuthorization& v,
                    const AuthenticatedUser& user, const oauth::SsoSession& session,
-                   const std::string& sso, int status, const std::vector<std::string>& cookies) {
+                   const AuthenticatorRegistry::Entry& source, const std::string& sso, int status,
+                   const std::vector<std::string>& cookies) {
     // First-party (trusted) clients need no consent; others need a remembered one that covers
     // the scope, unless prompt=consent asks again.
     bool ask = !v.client->IsTrusted();
@@ -916,9 +932,9 @@ class Endpoint {
       ask = !*covered;
     }
     if (!ask) {
-      return WithCookies(
-          Issue(true, v, user, session.remember, oauth::SignInRecord::FromSession(session), status),
-          cookies);
+      oauth::SignInRecord record = oauth::SignInRecord::FromSession(session);
+      record.user_source = oauth::UserSourceOf(source);
+      return WithCookies(Issue(true, v, user, session.remember, record, status), cookies);
     }
     if (v.prompt_none) {
       return WithCookies(

@@ -6,9 +6,9 @@ through KRB5_CONFIG / KRB5_KDC_PROFILE, never /etc), two realm databases made wi
 `ktadd`, and `krb5kdc -n` serving both realms on a free port. Readiness is polled (a TCP
 connection to the port, then a successful kinit); the KDC is stopped by its PID.
 
-Realms: EXAMPLE.TEST is the service's realm (HTTP/localhost, users alice and carol);
-FOREIGN.TEST trusts it one way (krbtgt/EXAMPLE.TEST@FOREIGN.TEST in both databases, so bob of
-FOREIGN.TEST can get a ticket for HTTP/localhost@EXAMPLE.TEST): a real foreign-realm ticket.
+Realms: EXAMPLE.TEST is the service's realm (HTTP/localhost, users alice, ALICE and carol);
+FOREIGN.TEST (users bob and alice) trusts it one way (krbtgt/EXAMPLE.TEST@FOREIGN.TEST in both
+databases, so a user of FOREIGN.TEST can get a ticket for HTTP/localhost@EXAMPLE.TEST): a real foreign-realm ticket.
 HTTP/127.0.0.1@EXAMPLE.TEST exists in the KDC but not in the keytab: a ticket for another
 service. A missing MIT Kerberos package is an error, never a skip.
 """
@@ -22,7 +22,10 @@ REALM = "EXAMPLE.TEST"
 FOREIGN = "FOREIGN.TEST"
 SERVICE = f"HTTP/localhost@{REALM}"
 PASSWORDS = {f"alice@{REALM}": "alice-kerberos-pw", f"carol@{REALM}": "carol-kerberos-pw",
-             f"bob@{FOREIGN}": "bob-kerberos-pw"}
+             f"bob@{FOREIGN}": "bob-kerberos-pw",
+             # Same names in another realm or case: never the account of alice@EXAMPLE.TEST.
+             f"alice@{FOREIGN}": "foreign-alice-kerberos-pw",
+             f"ALICE@{REALM}": "upper-alice-kerberos-pw"}
 
 TOOLS = {"krb5kdc": "/usr/sbin/krb5kdc", "kdb5_util": "/usr/sbin/kdb5_util",
          "kadmin.local": "/usr/sbin/kadmin.local", "kinit": "/usr/bin/kinit",

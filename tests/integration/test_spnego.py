@@ -8,7 +8,12 @@ refusals of an expired ticket (the server's clock moved past its end by libfaket
 token, a ticket for another service principal, a ticket of a foreign realm (a real cross-realm
 ticket, accepted once the realm is allowed), a Kerberos user without an account, a multi-round
 SPNEGO exchange, an NTLM token and garbage; start-up errors that name the key; and that without
-SPNEGO configured the endpoint answers as before.
+SPNEGO configured the endpoint answers as before. Account mapping, with a real slapd
+(slapd_server.py) where directory accounts are needed: a user of another allowed realm keeps
+the realm in its name (never the local user of the same name), a principal differing in case
+from a directory uid is refused, spnego.roles_from applies only to clients of the built-in
+store, and a directory user's roles are not replaced at the token endpoint by a same-named
+local account's.
 """
 import base64
 import json
@@ -25,6 +30,7 @@ from code_helpers import (BROWSER, PASSWORD, REDIRECT, USER, authorize, basic_us
 from conftest import Portcullis, poll
 from kdc import FOREIGN, REALM, SERVICE, Kdc, tool
 from oauth_fixtures import BOOT_ID, BOOT_SECRET, OAuthServer
+import slapd_server
 
 FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1"
 JSON = {"Accept": "application/json"}
@@ -49,6 +55,59 @@ def start(kdc, spnego=True, env=None, **kw):
                   "PORTCULLIS_SPNEGO_SERVICE_PRINCIPAL": SERVICE})
     e.update(env or {})
     return OAuthServer(Portcullis(env=e, **kw))
+
+
+@pytest.fixture(scope="module")
+def slapd():
+    s = slapd_server.Slapd()
+    s.start()
+    yield s
+    s.clean()
+
+
+LDAP_ENV = {"PORTCULLIS_AUTHENTICATORS_LDAP_CORP_BIND_PASSWORD": slapd_server.SERVICE_PASSWORD,
+            "PORTCULLIS_AUTHENTICATORS_LDAP_OTHER_BIND_PASSWORD": slapd_server.SERVICE_PASSWORD}
+
+
+def ldap_config(slapd):
+    """Two LDAP authenticators on the same directory (search-then-bind over LDAPS) that map
+    groups to different roles, for tests that combine Kerberos with directory accounts."""
+    suffix = slapd_server.SUFFIX
+    out = "authenticators:\n"
+    for name, roles in (("ldap-corp", "admins: admin\n      developers: [dev, reader]"),
+                        ("ldap-other", "admins: other-admin")):
+        out += f"""  {name}:
+    type: ldap
+    url: "{slapd.ldaps_url}"
+    ca_file: "{slapd.ca_file}"
+    user_base: "ou=people,{suffix}"
+    user_filter: "(&(objectClass=inetOrgPerson)(uid={{user}}))"
+    bind_dn: "{slapd_server.SERVICE_DN}"
+    group_base: "ou=groups,{suffix}"
+    group_filter: "(member={{dn}})"
+    roles:
+      {roles}
+"""
+    return out
+
+
+def start_with_ldap(kdc, slapd, tmp_path, env=None):
+    cfg = tmp_path / "portcullis.yaml"
+    cfg.write_text(ldap_config(slapd))
+    return start(kdc, args=["--config", str(cfg)], env={**LDAP_ENV, **(env or {})})
+
+
+def make_principal_user(oauth, principal, roles, email):
+    """A user whose id is a whole principal (name@REALM); the fixture's email would not parse."""
+    r = oauth.admin("POST", "/oauth2/user", json={
+        "userId": principal, "userType": "employee", "firstName": "A", "lastName": "B",
+        "email": email, "password": PASSWORD, "passwordConfirm": PASSWORD, "roles": roles})
+    assert r.status_code == 200, r.text
+
+
+def code_of(answer):
+    assert answer.status == 302, answer.body
+    return query_of(answer.values("Location")[0])[1]["code"]
 
 
 @pytest.fixture
@@ -93,7 +152,7 @@ def negotiate(kdc, oauth, params, cache, host="localhost", accept="application/j
 
 def token_claims(oauth, code, client):
     r = redeem(oauth, code, client)
-    assert r.status_code == 200, r.text
+    assert r.status_code == 200, (r.text, oauth.s.read_log()[-4000:])
     payload = r.json()["access_token"].split(".")[1]
     return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
 
@@ -244,13 +303,60 @@ def test_a_foreign_realm_is_refused_until_allowed(kdc):
         assert BOB in o.s.read_log()
     finally:
         assert o.s.stop() == 0, o.s.read_log()
-    # The same ticket signs in once FOREIGN.TEST is allowed (so the refusal above was the realm).
+    # The same ticket signs in once FOREIGN.TEST is allowed (so the refusal above was the realm),
+    # as the whole principal: only the service's own realm is stripped.
     o = start(kdc, env={"PORTCULLIS_SPNEGO_REALMS": f"{REALM}, {FOREIGN}"})
     try:
-        make_user(o, user_id="bob")
+        make_principal_user(o, BOB, "user", "bob.foreign@example.com")
         client = make_client(o, "trusted")
         a = negotiate(kdc, o, code_params(client[0]), kdc.kinit(BOB))
         assert a.status == 302 and "code=" in a.values("Location")[0], a.body
+    finally:
+        assert o.s.stop() == 0, o.s.read_log()
+
+
+def test_a_foreign_realm_user_is_not_the_local_user_of_the_same_name(kdc):
+    """alice@FOREIGN.TEST (an allowed realm) must not sign in as the local alice, whose account
+    belongs to alice@EXAMPLE.TEST; she is the user "alice@FOREIGN.TEST"."""
+    o = start(kdc, env={"PORTCULLIS_SPNEGO_REALMS": f"{REALM} {FOREIGN}"})
+    try:
+        make_user(o, roles="user admin")  # alice, of EXAMPLE.TEST
+        client = make_client(o, "trusted")
+        foreign = f"alice@{FOREIGN}"
+        a = negotiate(kdc, o, code_params(client[0]), kdc.kinit(foreign))
+        assert a.sent, "curl sent no ticket"
+        refused(a, 403, "no account")
+        # With an account of her own she signs in as herself, never with alice's roles.
+        make_principal_user(o, foreign, "guest", "alice.foreign@example.com")
+        a = negotiate(kdc, o, code_params(client[0]), kdc.kinit(foreign))
+        assert a.status == 302, a.body
+        claims = token_claims(o, query_of(a.values("Location")[0])[1]["code"], client)
+        assert claims["user_id"] == foreign and claims["roles"] == "guest", claims
+        # The home realm is still stripped.
+        a = negotiate(kdc, o, code_params(client[0]), kdc.kinit(ALICE))
+        assert a.status == 302, a.body
+        claims = token_claims(o, query_of(a.values("Location")[0])[1]["code"], client)
+        assert claims["user_id"] == USER and claims["roles"] == "user admin", claims
+    finally:
+        assert o.s.stop() == 0, o.s.read_log()
+
+
+def test_a_principal_differing_in_case_is_not_the_directory_user(kdc, slapd, tmp_path):
+    """LDAP finds uid=ALICE case-insensitively and answers with the stored uid "alice": the
+    principal ALICE@EXAMPLE.TEST (another Kerberos user) must not sign in as alice."""
+    o = start_with_ldap(kdc, slapd, tmp_path)
+    try:
+        client = make_client(o, "trusted", authenticateClass="ldap-corp")
+        a = negotiate(kdc, o, code_params(client[0]), kdc.kinit(f"ALICE@{REALM}"))
+        assert a.sent, "curl sent no ticket"
+        refused(a, 403, "no account")
+        assert "negotiate_name_mismatch" in o.s.read_log()
+        # alice@EXAMPLE.TEST herself is the directory's alice, with its group roles.
+        a = negotiate(kdc, o, code_params(client[0]), kdc.kinit(ALICE))
+        assert a.status == 302, a.body
+        claims = token_claims(o, query_of(a.values("Location")[0])[1]["code"], client)
+        assert claims["user_id"] == "alice", claims
+        assert sorted(claims["roles"].split()) == ["admin", "dev", "reader"], claims
     finally:
         assert o.s.stop() == 0, o.s.read_log()
 
@@ -347,5 +453,42 @@ def test_without_spnego_the_endpoint_answers_as_before(kdc):
         assert header_values(r, "WWW-Authenticate") == ['Basic realm="OAuth", charset="UTF-8"']
         r = authorize(o, params, user=USER, password=PASSWORD)
         assert r.status_code == 302 and "code=" in r.headers["Location"]
+    finally:
+        assert o.s.stop() == 0, o.s.read_log()
+
+
+# ---- Account sources: spnego.roles_from, and the token endpoint reading the user again
+
+
+def test_roles_from_directory_user_keeps_directory_roles_at_redemption(kdc, slapd, tmp_path):
+    """spnego.roles_from = an LDAP authenticator: the code is the directory's alice, so the token
+    endpoint must not swap in the roles of the user store's account that has the same name."""
+    o = start_with_ldap(kdc, slapd, tmp_path, env={"PORTCULLIS_SPNEGO_ROLES_FROM": "ldap-corp"})
+    try:
+        make_user(o, roles="user superuser")  # a local "alice", someone else
+        client = make_client(o, "trusted")  # the built-in authenticator: roles_from applies
+        claims = token_claims(o, code_of(negotiate(kdc, o, code_params(client[0]),
+                                                   kdc.kinit(ALICE))), client)
+        assert claims["user_id"] == "alice", claims
+        assert sorted(claims["roles"].split()) == ["admin", "dev", "reader"], claims
+        # The same holds for a password sign-in by a client of the LDAP authenticator.
+        ldap_client = make_client(o, "trusted", authenticateClass="ldap-corp")
+        r = authorize(o, code_params(ldap_client[0]), "alice", slapd_server.USERS["alice"][0])
+        assert r.status_code == 302, r.text
+        claims = token_claims(o, query_of(r.headers["Location"])[1]["code"], ldap_client)
+        assert sorted(claims["roles"].split()) == ["admin", "dev", "reader"], claims
+    finally:
+        assert o.s.stop() == 0, o.s.read_log()
+
+
+def test_roles_from_does_not_override_a_clients_own_authenticator(kdc, slapd, tmp_path):
+    """A client that names its authenticator (authenticateClass) gets its users from it, even
+    under spnego.roles_from; only clients of the built-in user store take roles_from."""
+    o = start_with_ldap(kdc, slapd, tmp_path, env={"PORTCULLIS_SPNEGO_ROLES_FROM": "ldap-corp"})
+    try:
+        other = make_client(o, "trusted", authenticateClass="ldap-other")
+        claims = token_claims(o, code_of(negotiate(kdc, o, code_params(other[0]),
+                                                   kdc.kinit(ALICE))), other)
+        assert claims["user_id"] == "alice" and claims["roles"] == "other-admin", claims
     finally:
         assert o.s.stop() == 0, o.s.read_log()

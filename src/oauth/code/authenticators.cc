@@ -1,5 +1,6 @@
 #include "oauth/code/authenticators.h"
 
+#include "oauth/code/chain_authenticator.h"
 #include "oauth/login/user_authenticator.h"
 
 namespace portcullis::oauth {
@@ -56,5 +57,11 @@ Result<AuthenticatorRegistry::Entry> AuthenticatorRegistry::ByName(std::string_v
 }
 
 std::vector<AuthenticatorRegistry::Entry> AuthenticatorRegistry::Realms() const { return realms_; }
+
+std::string UserSourceOf(const AuthenticatorRegistry::Entry& entry) {
+  if (entry.realm.empty()) return "users";
+  if (dynamic_cast<const ChainAuthenticator*>(entry.authenticator) != nullptr) return "";
+  return "authenticator:" + entry.realm;
+}
 
 }  // namespace portcullis::oauth

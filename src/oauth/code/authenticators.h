@@ -90,4 +90,11 @@ class AuthenticatorRegistry {
   std::vector<Entry> realms_;
 };
 
+// Where a user signed in by `entry` comes from, as a code or refresh token records it
+// (AuthCode::user_source): "users" for the built-in user store, whose account the token endpoint
+// reads again; "authenticator:<realm>" for another authenticator (LDAP), whose users the user
+// store must not answer for; "" for a chain, whose members share one namespace of user ids
+// (read again when the user store has the name, as before sources were recorded).
+std::string UserSourceOf(const AuthenticatorRegistry::Entry& entry);
+
 }  // namespace portcullis::oauth

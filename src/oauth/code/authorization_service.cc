@@ -312,6 +312,7 @@ Result<Secret> AuthorizationService::IssueCode(const ValidAuthorization& v,
   stored.sid = sign_in.sid;
   stored.amr = sign_in.amr;
   stored.acr = sign_in.acr;
+  stored.user_source = sign_in.user_source;
   stored.claims = v.claims;
   stored.dpop_jkt = v.dpop_jkt;
   stored.created_at = now;

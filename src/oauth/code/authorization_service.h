@@ -79,6 +79,8 @@ struct SignInRecord {
   std::string sid;  // empty: no session (HTTP Basic sign-ins)
   std::string amr;  // space-separated RFC 8176 values
   std::string acr;
+  // Where the user was signed in (AuthCode::user_source); see UserSourceOf in authenticators.h.
+  std::string user_source;
   static SignInRecord FromSession(const SsoSession& session);
 };
 

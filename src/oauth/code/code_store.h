@@ -50,6 +50,9 @@ struct AuthCode {
   // RFC 9449 §10: the authorization request's dpop_jkt; the code is redeemed only with a DPoP
   // proof by that key. "": not bound.
   std::string dpop_jkt;
+  // Where the user was signed in: "users" (the built-in user store), "authenticator:<realm>"
+  // (another authenticator), "" (codes from before it was recorded).
+  std::string user_source;
   int64_t created_at = 0;
   int64_t expires_at = 0;
 };

@@ -69,13 +69,14 @@ std::string PrincipalRealm(std::string_view principal) {
 }
 
 Result<std::string> MapPrincipal(std::string_view principal, const std::vector<std::string>& realms,
-                                 bool strip_realm) {
+                                 bool strip_realm, std::string_view home_realm) {
   std::string realm = PrincipalRealm(principal);
   if (realm.empty() || std::find(realms.begin(), realms.end(), realm) == realms.end()) {
     return Fail(Refused("The Kerberos realm of the user is not accepted here.",
                         "principal " + std::string(principal) + " is not of an allowed realm"));
   }
-  if (!strip_realm) return std::string(principal);
+  // Only the home realm is stripped: alice@OTHER.TEST stays whole, never the local alice.
+  if (!strip_realm || realm != home_realm) return std::string(principal);
   std::string_view name = principal.substr(0, principal.size() - realm.size() - 1);
   if (name.empty()) {
     return Fail(
@@ -197,7 +198,8 @@ Result<SpnegoIdentity> SpnegoAcceptor::Accept(std::string_view token) const {
   SpnegoIdentity id;
   id.principal.assign(static_cast<const char*>(shown.value), shown.length);
   gss_release_buffer(&ignored, &shown);
-  auto user = MapPrincipal(id.principal, impl_->settings.realms, impl_->settings.strip_realm);
+  auto user = MapPrincipal(id.principal, impl_->settings.realms, impl_->settings.strip_realm,
+                           PrincipalRealm(impl_->settings.service_principal));
   if (!user) return Fail(std::move(user.error()));
   id.user_id = std::move(*user);
   if (out.length > 0) {

@@ -24,7 +24,9 @@ struct SpnegoSettings {
   std::string service_principal;  // e.g. HTTP/auth.example.com@EXAMPLE.COM
   // Realms whose users may sign in; empty: the service principal's realm only.
   std::vector<std::string> realms;
-  // true: "alice@EXAMPLE.COM" signs in as "alice"; false: as the whole principal.
+  // true: "alice@EXAMPLE.COM" signs in as "alice" when EXAMPLE.COM is the service principal's
+  // own realm; users of the other allowed realms keep the whole principal, so alice@OTHER.COM
+  // can never be taken for the local alice. false: every user is the whole principal.
   bool strip_realm = true;
 };
 
@@ -37,10 +39,11 @@ struct SpnegoIdentity {
 // The realm of "name@REALM" (after the last unescaped '@'), "" when there is none.
 std::string PrincipalRealm(std::string_view principal);
 
-// Maps a principal to a user id: refused (401) when its realm is not in `realms`, the realm
-// stripped when `strip_realm`. `realms` must not be empty.
+// Maps a principal to a user id: refused (401) when its realm is not in `realms`; the realm is
+// stripped only when `strip_realm` and it is `home_realm` (the service principal's realm), so
+// that names of two realms never meet in one user id. `realms` must not be empty.
 Result<std::string> MapPrincipal(std::string_view principal, const std::vector<std::string>& realms,
-                                 bool strip_realm);
+                                 bool strip_realm, std::string_view home_realm);
 
 class SpnegoAcceptor {
  public:

@@ -13,19 +13,24 @@ TEST(SpnegoPrincipal, RealmIsAfterTheLastUnescapedAt) {
   EXPECT_EQ(PrincipalRealm("alice"), "");
 }
 
-TEST(SpnegoPrincipal, AllowedRealmIsStripped) {
+TEST(SpnegoPrincipal, OnlyTheHomeRealmIsStripped) {
   std::vector<std::string> realms{"EXAMPLE.TEST", "CORP.TEST"};
-  EXPECT_EQ(MapPrincipal("alice@EXAMPLE.TEST", realms, true).value(), "alice");
-  EXPECT_EQ(MapPrincipal("bob@CORP.TEST", realms, true).value(), "bob");
-  EXPECT_EQ(MapPrincipal("bob@CORP.TEST", realms, false).value(), "bob@CORP.TEST");
-  EXPECT_EQ(MapPrincipal("alice/admin@EXAMPLE.TEST", realms, true).value(), "alice/admin");
+  EXPECT_EQ(MapPrincipal("alice@EXAMPLE.TEST", realms, true, "EXAMPLE.TEST").value(), "alice");
+  // Another allowed realm keeps its name: alice@CORP.TEST is not the local alice.
+  EXPECT_EQ(MapPrincipal("alice@CORP.TEST", realms, true, "EXAMPLE.TEST").value(),
+            "alice@CORP.TEST");
+  EXPECT_EQ(MapPrincipal("bob@CORP.TEST", realms, false, "EXAMPLE.TEST").value(), "bob@CORP.TEST");
+  EXPECT_EQ(MapPrincipal("alice@EXAMPLE.TEST", realms, false, "EXAMPLE.TEST").value(),
+            "alice@EXAMPLE.TEST");
+  EXPECT_EQ(MapPrincipal("alice/admin@EXAMPLE.TEST", realms, true, "EXAMPLE.TEST").value(),
+            "alice/admin");
 }
 
 TEST(SpnegoPrincipal, ForeignRealmIsRefused) {
   std::vector<std::string> realms{"EXAMPLE.TEST"};
   for (const char* p : {"alice@EVIL.TEST", "alice@example.test", "alice", "alice@",
                         "alice@EXAMPLE.TEST.EVIL", "@EXAMPLE.TEST"}) {
-    auto r = MapPrincipal(p, realms, true);
+    auto r = MapPrincipal(p, realms, true, "EXAMPLE.TEST");
     ASSERT_FALSE(r) << p;
     EXPECT_EQ(r.error().http_status, 401) << p;
     EXPECT_EQ(r.error().oauth_error, "login_required") << p;

@@ -77,7 +77,8 @@ struct TokenSubject {
   bool is_user = false;
   std::string sub;  // overrides the default subject (token exchange keeps the original)
   // Where the user came from (refresh_tokens.user_source): "users" (the user store), "client"
-  // (asserted by a trusted client), "" (unknown: rows from before the column).
+  // (asserted by a trusted client), "authenticator:<realm>" (signed in by that configured
+  // authenticator, e.g. LDAP), "" (unknown: rows from before the column).
   std::string user_source;
 };
 

@@ -16,15 +16,29 @@ Status SqlAuthCodeStore::Insert(const oauth::AuthCode& c) {
   auto n = db_.Exec(
       "INSERT INTO auth_codes (code_hash, client_id, user_id, user_type, roles, scope,"
       " redirect_uri, code_challenge, code_challenge_method, nonce, remember, created_at,"
-      " expires_at, auth_time, sid, amr, acr, claims, dpop_jkt)"
+      " expires_at, auth_time, sid, amr, acr, claims, dpop_jkt, user_source)"
       " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,"
-      " $19)",
-      {Text(c.code_hash), Text(c.client_id), Text(c.user_id), TextOrNull(c.user_type),
-       TextOrNull(c.roles), Text(c.scope), TextOrNull(c.redirect_uri), TextOrNull(c.code_challenge),
-       TextOrNull(c.code_challenge_method), TextOrNull(c.nonce),
-       Text(c.remember == "Y" ? "Y" : "N"), Int(c.created_at), Int(c.expires_at),
-       c.auth_time ? Int(c.auth_time) : Null(), TextOrNull(c.sid), TextOrNull(c.amr),
-       TextOrNull(c.acr), TextOrNull(c.claims), TextOrNull(c.dpop_jkt)});
+      " $19, $20)",
+      {Text(c.code_hash),
+       Text(c.client_id),
+       Text(c.user_id),
+       TextOrNull(c.user_type),
+       TextOrNull(c.roles),
+       Text(c.scope),
+       TextOrNull(c.redirect_uri),
+       TextOrNull(c.code_challenge),
+       TextOrNull(c.code_challenge_method),
+       TextOrNull(c.nonce),
+       Text(c.remember == "Y" ? "Y" : "N"),
+       Int(c.created_at),
+       Int(c.expires_at),
+       c.auth_time ? Int(c.auth_time) : Null(),
+       TextOrNull(c.sid),
+       TextOrNull(c.amr),
+       TextOrNull(c.acr),
+       TextOrNull(c.claims),
+       TextOrNull(c.dpop_jkt),
+       TextOrNull(c.user_source)});
   if (!n) {
     if (IsForeignKeyViolation(n.error())) return Fail(oauth::CodeClientNotFound(c.client_id));
     return Fail(std::move(n.error()));
@@ -44,7 +58,7 @@ Result<std::optional<oauth::AuthCode>> SqlAuthCodeStore::Consume(Tx& tx, std::st
       " AND (dpop_jkt IS NULL OR dpop_jkt = $4)"
       " RETURNING user_id, user_type, roles, scope, redirect_uri, code_challenge,"
       " code_challenge_method, nonce, remember, family_id, created_at, expires_at,"
-      " auth_time, sid, amr, acr, claims, dpop_jkt",
+      " auth_time, sid, amr, acr, claims, dpop_jkt, user_source",
       {Text(code_hash), Text(client_id), Int(now), Text(dpop_jkt)});
   if (!row) return Fail(std::move(row.error()));
   if (!*row) return std::optional<oauth::AuthCode>();
@@ -70,6 +84,7 @@ Result<std::optional<oauth::AuthCode>> SqlAuthCodeStore::Consume(Tx& tx, std::st
   c.acr = r.Str(15);
   c.claims = r.Str(16);
   c.dpop_jkt = r.Str(17);
+  c.user_source = r.Str(18);
   return std::optional<oauth::AuthCode>(std::move(c));
 }
 

@@ -48,6 +48,7 @@ class CodeStoreContract : public TokenStateTest {
     c.acr = "1";
     c.claims = R"({"id_token":{"email":null}})";
     c.dpop_jkt = std::string(kJkt);
+    c.user_source = "authenticator:ldap-corp";
     c.created_at = expires - 600;
     c.expires_at = expires;
     return c;
@@ -104,6 +105,7 @@ TEST_P(CodeStoreContract, ConsumeReturnsTheCodeOnceAndFindTellsWhy) {
   EXPECT_EQ(c->acr, "1");
   EXPECT_EQ(c->claims, R"({"id_token":{"email":null}})");
   EXPECT_EQ(c->dpop_jkt, "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I");
+  EXPECT_EQ(c->user_source, "authenticator:ldap-corp");
   EXPECT_EQ(c->family_id, "");
   EXPECT_FALSE(Consume("h1", "c1", 501)) << "a replay";
 
@@ -147,9 +149,11 @@ TEST_P(CodeStoreContract, EmptyOptionalFieldsReadBackEmpty) {
   c.user_type = c.roles = c.redirect_uri = c.code_challenge = c.code_challenge_method = c.nonce =
       "";
   c.remember = "N";
+  c.user_source = "";
   ASSERT_TRUE(store_->Insert(c));
   auto got = Consume("h1", "c1", 1);
   ASSERT_TRUE(got);
+  EXPECT_EQ(got->user_source, "");
   EXPECT_EQ(got->redirect_uri, "");
   EXPECT_EQ(got->code_challenge, "");
   EXPECT_EQ(got->nonce, "");

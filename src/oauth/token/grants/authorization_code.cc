@@ -112,10 +112,14 @@ class AuthorizationCodeGrant final : public Grant {
         return {};
       }
       TokenSubject subject{r.user_id, r.user_type, r.roles, true};
-      // The code service signs users in from the user store unless the client names another
-      // authenticator (light-oauth2's authenticate_class), whose users the store may not hold:
-      // those are read again only when the store has them.
-      subject.user_source = c.authenticate_class.empty() ? "users" : "";
+      // The code names where the user was signed in: the user store ("users", read again), or
+      // another authenticator (its roles from the sign-in stand; a same-named account of the
+      // user store is someone else). Codes from before it was recorded: the user store unless
+      // the client names another authenticator, whose users are read again only when the store
+      // has them.
+      subject.user_source = !r.user_source.empty()         ? r.user_source
+                            : c.authenticate_class.empty() ? "users"
+                                                           : "";
       auto current = ReadUserAgain(st->lookups, tx, subject);
       if (!current) return Fail(current.error());
       if (!*current) {

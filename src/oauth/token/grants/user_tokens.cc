@@ -34,7 +34,11 @@ Result<std::string> InsertRefresh(RefreshTokenStore& refresh_tokens, store::Tx& 
   row.parent_hash = std::string(parent_hash);
   row.created_at = now;
   row.expires_at = now + ttl;
-  row.user_source = subject.user_source;
+  // refresh_tokens.user_source admits only 'users' and 'client' (migration 0005's CHECK). A user
+  // of another authenticator is recorded as "client": the same rule when read again (not the
+  // user store's user: the roles of the sign-in stand, a same-named local account lends none).
+  row.user_source =
+      subject.user_source.starts_with("authenticator:") ? "client" : subject.user_source;
   row.auth_time = sign_in.auth_time;
   row.sid = sign_in.sid;
   row.amr = sign_in.amr;
@@ -89,7 +93,9 @@ Result<std::string> IssueIdToken(GrantContext& ctx, GrantLookups& lookups, store
   // Core §5.4: scope claims go to userinfo, since an access token is always issued; only the
   // claims parameter's id_token member puts user claims in the ID token (§5.5).
   auto requested = oidc::RequestedClaims(sign_in.claims, "id_token");
-  if (!requested.empty()) {
+  // A user of another authenticator (LDAP) has no profile in the user store: a same-named
+  // account there is someone else.
+  if (!requested.empty() && !subject.user_source.starts_with("authenticator:")) {
     auto user = lookups.FindUser(tx, subject.user_id);
     if (!user) return Fail(user.error());
     if (*user) {
@@ -105,7 +111,12 @@ Result<std::string> IssueIdToken(GrantContext& ctx, GrantLookups& lookups, store
 }
 
 Result<bool> ReadUserAgain(GrantLookups& lookups, store::Tx& tx, TokenSubject& subject) {
-  if (subject.user_id.empty() || subject.user_source == "client") return true;
+  // A trusted client's assertion, or a user of another authenticator (LDAP): not the user
+  // store's to answer for, whatever account of the same name it holds.
+  if (subject.user_id.empty() || subject.user_source == "client" ||
+      subject.user_source.starts_with("authenticator:")) {
+    return true;
+  }
   auto user = lookups.FindUser(tx, subject.user_id);
   if (!user) return Fail(user.error());
   if (!*user) return subject.user_source != "users";

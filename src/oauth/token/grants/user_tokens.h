@@ -55,8 +55,9 @@ Result<std::string> IssueIdToken(GrantContext& ctx, GrantLookups& lookups, store
 // Reads the user behind a code or refresh token again, so that what is issued now carries what
 // the user store says now: a role cut since stays cut, and a deleted or locked account gets
 // nothing. False when the grant is void. A user asserted by a trusted client
-// (client_authenticated_user) is not in the store and keeps what the client asserted; a row
-// from before user_source was recorded is read again when the store has the user.
+// (client_authenticated_user) is not in the store and keeps what the client asserted, as does a
+// user signed in by another authenticator ("authenticator:<realm>", e.g. LDAP); a row from
+// before user_source was recorded is read again when the store has the user.
 Result<bool> ReadUserAgain(GrantLookups& lookups, store::Tx& tx, TokenSubject& subject);
 
 // The scopes of `granted` that the client may still have: a scope cut from the client since

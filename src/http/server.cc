@@ -127,6 +127,9 @@ class ServerImpl final : public Server {
       // same user; a plain bind first turns that into a clear "address in use".
       tcp::acceptor probe(workers_probe_ioc_);
       probe.open(address.is_v6() ? tcp::v6() : tcp::v4(), ec);
+      // SO_REUSEADDR still refuses a port another socket listens on, but not one held only by
+      // TIME_WAIT connections of a server that just stopped: a restart binds at once.
+      if (!ec) probe.set_option(asio::socket_base::reuse_address(true), ec);
       if (!ec) probe.bind(tcp::endpoint(address, port), ec);
       if (ec) {
         return Fail(Error::Internal("server.listen: cannot listen on " + options_.host + ":" +

@@ -2,13 +2,14 @@
 import os
 import signal
 import socket
+import subprocess
 import time
 
 import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import Portcullis, new_pg_database, poll, run_cli
+from conftest import BIN, Portcullis, new_pg_database, poll, run_cli
 
 
 def raw(port, data, read_timeout=5):
@@ -240,6 +241,33 @@ def test_unreachable_postgres_is_reported(tmp_path):
     r = run_cli("serve", "--listen", "127.0.0.1:0",
                 "--store", f"postgres://nobody@127.0.0.1:{port}/none?connect_timeout=2")
     assert_one_line_failure(r, "store")
+
+
+def test_restart_on_the_same_port_right_after_a_stop(start, tmp_path):
+    # Connections the server closed at shutdown stay in TIME_WAIT on its port for a minute; a
+    # restart must still bind it at once (a live listener is still refused: the test below).
+    s = start()
+    keep = socket.create_connection(("127.0.0.1", s.port), timeout=5)
+    keep.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert keep.recv(1024).startswith(b"HTTP/1.1 200")
+    s.proc.send_signal(signal.SIGTERM)
+    assert s.proc.wait(timeout=60) == 0
+    assert keep.recv(1024) == b""  # the server closed first, so the TIME_WAIT is on its port
+    keep.close()
+    port_file = tmp_path / "port"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PORTCULLIS_")}
+    env["PORTCULLIS_KEYS_MASTER_KEY"] = "0" * 64
+    again = subprocess.Popen([BIN, "serve", "--listen", f"127.0.0.1:{s.port}", "--port-file",
+                              str(port_file), "--store", f"sqlite:{tmp_path}/db"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    try:
+        poll(lambda: again.poll() is not None or (port_file.exists() and port_file.read_text()),
+             "the restarted server to listen or exit", deadline_s=20)
+        assert again.poll() is None, again.stderr.read().decode()
+        assert requests.get(f"http://127.0.0.1:{s.port}/health", timeout=5).status_code == 200
+    finally:
+        again.send_signal(signal.SIGTERM)
+        again.wait(timeout=60)
 
 
 def test_address_in_use_is_reported(server, tmp_path):

@@ -252,7 +252,7 @@ def test_calls_keep_succeeding_while_portcullis_is_stopped_and_restarted():
     caller = subprocess.Popen(
         [CLIENT_CALL, "--token-url", url + "/oauth2/token", "--client-id", cid,
          "--client-secret", secret, "--scope", "orders.read", "--repeat", "100000",
-         "--interval-ms", "20", "--renew-at", "0.1", "--backoff-initial-ms", "100",
+         "--interval-ms", "20", "--renew-at", "0.1", "--renew-jitter", "0", "--backoff-initial-ms", "100",
          "--backoff-max-ms", "1000", "--deadline-ms", "2000"],
         stdout=subprocess.PIPE, stderr=open(os.path.join(tmp, "client_call.log"), "w"), text=True)
     seen = []
@@ -275,7 +275,10 @@ def test_calls_keep_succeeding_while_portcullis_is_stopped_and_restarted():
         assert proc.wait(timeout=10) == 0
         # Down across the renewal time (6 s): renewals fail, calls go on with the cached token.
         n = len(seen)
-        read_until(lambda line: len(seen) >= n + 400, "calls while Portcullis is down", 60)
+        # ...until a renewal has been tried and failed (the log says so), at least 400 calls.
+        log_path = os.path.join(tmp, "client_call.log")
+        read_until(lambda line: len(seen) >= n + 400 and "token_error" in open(log_path).read(),
+                   "calls while Portcullis is down, and a failed renewal", 60)
         assert all(bearer(line)[1] == first_token for line in seen)
         proc = start_on(port, tmp, 60)
         # Back: the next renewal succeeds on its own (back-off at most 1 s).

@@ -40,6 +40,7 @@ for preset in release asan; do
   echo "=== test: $preset"
   if [[ $preset == asan ]]; then
     export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+    export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp"
     export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   fi
   ctest --preset "$preset" -j "$jobs" || status=1

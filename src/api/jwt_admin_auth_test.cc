@@ -5,13 +5,11 @@
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
-#include <filesystem>
 
 #include "common/clock.h"
 #include "common/encoding.h"
 #include "oauth/token/memory_token_state_store.h"
 #include "oauth/token/token_service.h"
-#include "store/db.h"
 #include "verify/claims.h"
 
 namespace portcullis::api {
@@ -40,20 +38,7 @@ constexpr std::string_view kIssuer = "https://as.example";
 class JwtAdminAuthTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("pc_admin_auth_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
-            "_" + std::to_string(reinterpret_cast<uintptr_t>(this)));
-    std::filesystem::create_directories(dir_);
-    auto db = store::OpenDatabase("sqlite:" + (dir_ / "t.db").string());
-    ASSERT_TRUE(db);
-    db_ = std::move(*db);
     revoked_ = std::make_unique<oauth::RevocationList>(deny_list_, SystemClock::Instance());
-  }
-  void TearDown() override {
-    revoked_.reset();
-    db_.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
   }
 
   Result<Caller> Call(const std::string& token, std::vector<std::string> audiences = {}) {
@@ -64,8 +49,6 @@ class JwtAdminAuthTest : public ::testing::Test {
   }
 
   FakeKeys keys_;
-  std::filesystem::path dir_;
-  std::unique_ptr<store::Database> db_;
   oauth::MemoryDenyList deny_list_;
   std::unique_ptr<oauth::RevocationList> revoked_;
 };

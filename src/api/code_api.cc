@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "api/code_api_pages.h"
+#include "api/console_api.h"
 #include "api/html.h"
 #include "api/page_cookies.h"
 #include "api/totp_pages.h"
@@ -61,6 +62,21 @@ constexpr std::string_view kLoginForm = "login";
 constexpr std::string_view kConsentForm = "consent";
 constexpr std::string_view kManageForm = "manage";
 constexpr std::string_view kOtpForm = "otp";
+
+// First-party clients skip the consent page: trusted clients, and the built-in console when the
+// request is exactly the console's own (README "Console", "Why the console asks no consent").
+// The console is ours and asks only for the admin scopes, which a user gets only from their
+// roles (token/user_scope.h); the code can reach only the console's callback, the one exact
+// redirect URI registered for it, and only with a PKCE S256 verifier the console keeps sealed
+// in its own HttpOnly login cookie. An administrator who changes the console client's redirect
+// URIs or makes it skip PKCE loses the exemption rather than extend it to another address.
+bool IsFirstParty(const oauth::ValidAuthorization& v, std::string_view issuer) {
+  if (v.client->IsTrusted()) return true;
+  if (v.client->client_id != kConsoleClientId) return false;
+  const std::string expected = ConsoleRedirectUri(std::string(issuer));
+  return v.redirect_uri == expected && v.client->redirect_uris == std::vector{expected} &&
+         v.code_challenge_method == "S256" && !v.code_challenge.empty();
+}
 
 constexpr size_t kMaxUserId = 256;
 
@@ -887,7 +903,7 @@ class Endpoint {
                                               "the id_token_hint names."))));
     }
     // prompt=consent asks the user again, which only the browser form can do.
-    if (!v.client->IsTrusted() &&
+    if (!IsFirstParty(v, d_.authorization.settings().issuer) &&
         (v.prompt_consent || !d_.authorization.settings().basic_auth_implicit_consent)) {
       bool covered = false;
       if (!v.prompt_consent) {
@@ -923,9 +939,9 @@ class Endpoint {
                    const AuthenticatedUser& user, const oauth::SsoSession& session,
                    const AuthenticatorRegistry::Entry& source, const std::string& sso, int status,
                    const std::vector<std::string>& cookies) {
-    // First-party (trusted) clients need no consent; others need a remembered one that covers
-    // the scope, unless prompt=consent asks again.
-    bool ask = !v.client->IsTrusted();
+    // First-party clients (IsFirstParty) need no consent; others need a remembered one that
+    // covers the scope, unless prompt=consent asks again.
+    bool ask = !IsFirstParty(v, d_.authorization.settings().issuer);
     if (ask && !v.prompt_consent) {
       auto covered = d_.consents.Covers(user.user_id, v.client->client_id, v.scope);
       if (!covered) return WithCookies(Shown(true, covered.error()), cookies);

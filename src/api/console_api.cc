@@ -40,10 +40,10 @@ constexpr std::string_view kCsp =
 
 // The admin routes the console may reach, by pattern prefix (a prefix matches the pattern
 // itself or the pattern followed by "/").
-constexpr std::array<std::string_view, 9> kAdminPrefixes = {
-    "/oauth2/client",   "/oauth2/service",    "/oauth2/user",
-    "/oauth2/password", "/oauth2/provider",   "/oauth2/refresh_token",
-    "/oauth2/audit",    "/oauth2/keys/admin", "/oauth2/keys/"};
+constexpr std::array<std::string_view, 10> kAdminPrefixes = {
+    "/oauth2/client",   "/oauth2/service",       "/oauth2/user",  "/oauth2/password",
+    "/oauth2/provider", "/oauth2/refresh_token", "/oauth2/audit", "/oauth2/keys/admin",
+    "/oauth2/keys/",    "/oauth2/instances"};
 
 bool IsAdminPattern(std::string_view p) {
   for (std::string_view prefix : kAdminPrefixes) {

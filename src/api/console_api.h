@@ -45,8 +45,8 @@ std::string ConsoleRedirectUri(const std::string& issuer);
 // Adds /console, /console/assets/{name}, /console/login, /console/callback, /console/session,
 // /console/logout and, for every admin route already on `router` (/oauth2/client...,
 // /oauth2/service..., /oauth2/user..., /oauth2/password..., /oauth2/provider...,
-// /oauth2/refresh_token..., /oauth2/audit, /oauth2/keys/...), its /console/api twin. Call it
-// after every other module registered its routes.
+// /oauth2/refresh_token..., /oauth2/audit, /oauth2/keys/..., /oauth2/instances), its
+// /console/api twin. Call it after every other module registered its routes.
 void RegisterConsoleApi(http::Router& router, ConsoleSettings settings,
                         const oauth::MasterKey& master, const Clock& clock, Random& random);
 

@@ -22,10 +22,13 @@ Context::Context(const RegistryDeps& d)
       refresh_token_store(d.db),
       code_store(d.db),
       session_store(d.db),
+      consent_store(d.db),
       revocation(refresh_token_store, code_store, session_store),
       clients(d.db, d.client_store, audit, d.clock, d.random, d.secrets, &d.clients),
       services(d.db, service_store, d.client_store, audit, d.clock, d.services, &d.clients),
       users(d.db, user_store, audit, d.clock, d.throttle, revocation.ForUser()),
+      user_access(d.db, user_store, session_store, consent_store, audit, d.clock,
+                  {d.on_session_end, d.on_user_sessions_end, revocation.ForUserClient()}),
       providers(d.db, provider_store, audit, d.clock),
       refresh_tokens(d.db, refresh_token_store, audit, d.clock) {
   // Set before any request: UserService calls it through revocation.ForUser().

@@ -3,7 +3,9 @@
 //
 //   client         /oauth2/client[/{clientId}[/service[/{serviceId}]]], /oauth2/client/{id}/secret
 //   service        /oauth2/service[/{serviceId}[/endpoint]]
-//   user           /oauth2/user[/{userId}], /oauth2/password/{userId}
+//   user           /oauth2/user[/{userId}], /oauth2/password/{userId},
+//                  /oauth2/user/{userId}/sessions[/{sid}], /oauth2/user/{userId}/consents
+//                  [/{clientId}], /oauth2/user/{userId}/password (an admin's reset)
 //   provider       /oauth2/provider[/{providerId}]
 //   refresh-token  /oauth2/refresh_token[/{refreshToken}]
 //   (any of them)  /oauth2/audit
@@ -65,6 +67,9 @@ struct RegistryDeps {
   // Optional: runs where a user's SSO sessions end (lock, delete, password change), in that
   // transaction: back-channel logout queues its tokens (GrantRevocation::OnUserSessionsEnd).
   std::function<Status(store::Tx&, std::string_view)> on_user_sessions_end;
+  // Optional: runs where an administrator ends one SSO session (its sid), in that transaction:
+  // back-channel logout queues its tokens (oauth/logout/backchannel.h SessionLogoutHook).
+  std::function<Status(store::Tx&, std::string_view)> on_session_end;
   // The algorithms idTokenSignedResponseAlg may name (ClientService::SetIdTokenAlgs); empty:
   // every one Portcullis implements.
   std::vector<std::string> id_token_algs;

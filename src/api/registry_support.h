@@ -19,9 +19,11 @@
 #include "oauth/refresh/grant_revocation.h"
 #include "oauth/refresh/refresh_admin.h"
 #include "oauth/service/service_registry.h"
+#include "oauth/user/user_access.h"
 #include "oauth/user/user_service.h"
 #include "store/sql/audit_log.h"
 #include "store/sql/code_store.h"
+#include "store/sql/consent_store.h"
 #include "store/sql/provider_store.h"
 #include "store/sql/refresh_token_store.h"
 #include "store/sql/service_store.h"
@@ -44,10 +46,12 @@ struct Context {
   store::SqlRefreshTokenStore refresh_token_store;
   store::SqlAuthCodeStore code_store;
   store::SqlSessionStore session_store;
+  store::SqlConsentStore consent_store;
   oauth::GrantRevocation revocation;
   oauth::ClientService clients;
   oauth::ServiceRegistry services;
   oauth::UserService users;
+  oauth::UserAccess user_access;
   oauth::ProviderService providers;
   oauth::RefreshTokenAdmin refresh_tokens;
 };

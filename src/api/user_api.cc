@@ -1,5 +1,8 @@
-// User registry routes (reference §9), scopes oauth.user.r / oauth.user.w.
+// User registry routes (reference §9), scopes oauth.user.r / oauth.user.w, and what an
+// administrator sees and ends of a user (oauth/user/user_access.h): sessions, consents, and the
+// password reset.
 #include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
 
 #include "api/registry_support.h"
 #include "oauth/client/validation.h"
@@ -13,6 +16,47 @@ using http::Request;
 
 constexpr std::string_view kRead = "oauth.user.r";
 constexpr std::string_view kWrite = "oauth.user.w";
+
+json::object SessionToJson(const oauth::SsoSession& s) {
+  json::object o;
+  o["sid"] = s.sid;  // empty for sessions made before sids existed: not revocable one by one
+  o["createdAt"] = s.created_at;
+  o["expiresAt"] = s.expires_at;
+  o["remember"] = s.remember;
+  o["amr"] = s.amr;
+  if (!s.acr.empty()) o["acr"] = s.acr;
+  return o;
+}
+
+json::object ConsentToJson(const oauth::Consent& c) {
+  json::object o;
+  o["clientId"] = c.client_id;
+  o["scope"] = oauth::JoinScope(c.scope);
+  o["createdAt"] = c.created_at;
+  return o;
+}
+
+// {"password": "...", "passwordConfirm": "..."}: the confirmation is optional, equal when given.
+Result<Secret> ResetBody(std::string_view text) {
+  auto body = oauth::ParseJsonObject(text);
+  if (!body) return Fail(std::move(body.error()));
+  for (const auto& kv : *body) {
+    if (kv.key() != "password" && kv.key() != "passwordConfirm") {
+      return Fail(oauth::FieldError(std::string(kv.key()), "is not a known field"));
+    }
+  }
+  const json::value* pw = body->if_contains("password");
+  if (pw == nullptr || !pw->is_string() || pw->as_string().empty()) {
+    return Fail(Error::Status("ERR12011"));
+  }
+  Secret password(std::string(pw->as_string()));
+  if (const json::value* c = body->if_contains("passwordConfirm")) {
+    if (!c->is_string() || !password.Equals(std::string_view(c->as_string()))) {
+      return Fail(Error::Status("ERR12012"));
+    }
+  }
+  return password;
+}
 
 }  // namespace
 
@@ -97,6 +141,80 @@ void RegisterUserRoutes(http::Router& r, const ContextPtr& ctx) {
                            actor = ActorOf(*caller), by = AuthorityOf(*caller)] {
                             auto st = ctx->users.ChangePassword(id, c, actor, by);
                             return st ? Empty() : ErrorResponse(st.error(), "user.password");
+                          }};
+  });
+
+  // ---- A user's sessions and consents, and an administrator's password reset ----
+
+  r.Add("GET", "/oauth2/user/{userId}/sessions", "user", [ctx](Request& req) -> Reply {
+    auto caller = Authorize(*ctx, req, kRead, kWrite);
+    if (!caller) return RenderAuthError(caller.error());
+    return http::Blocking([ctx, id = std::string(req.Param("userId")), by = AuthorityOf(*caller)] {
+      auto list = ctx->user_access.Sessions(id, by);
+      if (!list) return ErrorResponse(list.error(), "user.sessions");
+      json::array items;
+      for (const auto& s : *list) items.emplace_back(SessionToJson(s));
+      return NoStore(Json(200, items));
+    });
+  });
+
+  r.Add("DELETE", "/oauth2/user/{userId}/sessions", "user", [ctx](Request& req) -> Reply {
+    auto caller = Authorize(*ctx, req, kWrite);
+    if (!caller) return RenderAuthError(caller.error());
+    return http::Blocking([ctx, id = std::string(req.Param("userId")), actor = ActorOf(*caller),
+                           by = AuthorityOf(*caller)] {
+      auto n = ctx->user_access.RevokeSessions(id, actor, by);
+      if (!n) return ErrorResponse(n.error(), "user.sessions_revoke");
+      return Json(200, json::object{{"revoked", *n}});
+    });
+  });
+
+  r.Add("DELETE", "/oauth2/user/{userId}/sessions/{sid}", "user", [ctx](Request& req) -> Reply {
+    auto caller = Authorize(*ctx, req, kWrite);
+    if (!caller) return RenderAuthError(caller.error());
+    return http::Blocking([ctx, id = std::string(req.Param("userId")),
+                           sid = std::string(req.Param("sid")), actor = ActorOf(*caller),
+                           by = AuthorityOf(*caller)] {
+      auto st = ctx->user_access.RevokeSession(id, sid, actor, by);
+      return st ? Empty() : ErrorResponse(st.error(), "user.session_revoke");
+    });
+  });
+
+  r.Add("GET", "/oauth2/user/{userId}/consents", "user", [ctx](Request& req) -> Reply {
+    auto caller = Authorize(*ctx, req, kRead, kWrite);
+    if (!caller) return RenderAuthError(caller.error());
+    return http::Blocking([ctx, id = std::string(req.Param("userId")), by = AuthorityOf(*caller)] {
+      auto list = ctx->user_access.Consents(id, by);
+      if (!list) return ErrorResponse(list.error(), "user.consents");
+      json::array items;
+      for (const auto& c : *list) items.emplace_back(ConsentToJson(c));
+      return NoStore(Json(200, items));
+    });
+  });
+
+  r.Add("DELETE", "/oauth2/user/{userId}/consents/{clientId}", "user",
+        [ctx](Request& req) -> Reply {
+          auto caller = Authorize(*ctx, req, kWrite);
+          if (!caller) return RenderAuthError(caller.error());
+          return http::Blocking([ctx, id = std::string(req.Param("userId")),
+                                 client = std::string(req.Param("clientId")),
+                                 actor = ActorOf(*caller), by = AuthorityOf(*caller)] {
+            auto st = ctx->user_access.RevokeConsent(id, client, actor, by);
+            return st ? Empty() : ErrorResponse(st.error(), "user.consent_revoke");
+          });
+        });
+
+  r.Add("POST", "/oauth2/user/{userId}/password", "user", [ctx](Request& req) -> Reply {
+    auto caller = Authorize(*ctx, req, kWrite);
+    if (!caller) return RenderAuthError(caller.error());
+    auto password = ResetBody(req.body);
+    if (!password) return http::RenderError(password.error());
+    // argon2id: the hash pool.
+    return http::Deferred{http::Pool::kHash,
+                          [ctx, id = std::string(req.Param("userId")), p = std::move(*password),
+                           actor = ActorOf(*caller), by = AuthorityOf(*caller)] {
+                            auto st = ctx->users.ResetPassword(id, p, actor, by);
+                            return st ? Empty() : ErrorResponse(st.error(), "user.password_reset");
                           }};
   });
 }

@@ -48,7 +48,12 @@ int RunAuditCommand(const cli::State& s, const std::string&, cli::Env& env) {
   auto list = store::SqlAuditLog(*env.db).List(q);
   if (!list) return Refused(list.error());
   json::array items;
-  for (const auto& e : list->entries) items.emplace_back(oauth::audit::RowToJson(e));
+  for (const auto& e : list->entries) {
+    json::object row = oauth::audit::RowToJson(e);
+    // People read ISO 8601 UTC (as `keys list` prints); --json keeps the API's unix seconds.
+    if (!s.json) row["at"] = cli::IsoUtc(e.at);
+    items.emplace_back(std::move(row));
+  }
   return OutputPage(s, "entries", std::move(items), list->total,
                     {"id", "at", "actor", "action", "entityKind", "entityId"});
 }

@@ -3,11 +3,13 @@
 #include "app/registry_cli.h"
 
 #include <gtest/gtest.h>
+
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <regex>
 #include <sstream>
 
 #include <boost/json/parse.hpp>
@@ -258,6 +260,13 @@ TEST_F(RegistryCliTest, ServicesLinksUsersProvidersAndAudit) {
   for (const char* secret : {"correct horse", "new password", "reset password"}) {
     EXPECT_EQ(r.out.find(secret), std::string::npos);
   }
+  // The table shows when as ISO 8601 UTC, the JSON as the API's unix seconds.
+  EXPECT_TRUE(audit["entries"].as_array()[0].as_object()["at"].is_int64());
+  r = Cli({"audit", "list", "--kind", "user"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(std::regex_search(r.out, std::regex(R"(\b20\d\d-\d\d-\d\dT\d\d:\d\d:\d\dZ\b)")))
+      << r.out;
+  EXPECT_FALSE(std::regex_search(r.out, std::regex(R"(\b1\d{9}\b)"))) << r.out;
 }
 
 TEST_F(RegistryCliTest, ImportLightOauth2Dump) {

@@ -114,13 +114,14 @@ function signIn() {
 const pages = {};
 
 pages[''] = async function dashboard() {
-  const [info, metrics, keys, clients, services, users] = await Promise.all([
+  const [info, metrics, keys, clients, services, users, instances] = await Promise.all([
     fetch('../server/info', { cache: 'no-store' }).then((r) => (r.ok ? r.json() : {})).catch(() => ({})),
     fetch('../metrics', { cache: 'no-store' }).then((r) => (r.ok ? r.text() : '')).catch(() => ''),
     api('GET', 'keys/admin').catch(() => []),
     api('GET', 'client?page=0&pageSize=1').catch(() => ({ total: '?' })),
     api('GET', 'service?page=0&pageSize=1').catch(() => ({ total: '?' })),
     api('GET', 'user?page=1&pageSize=1000').catch(() => []),
+    api('GET', 'instances').catch(() => null),
   ]);
   // Token endpoint requests by status, from the server's own counters, and the rate since
   // this instance started.
@@ -150,6 +151,12 @@ pages[''] = async function dashboard() {
       ['Issuer', state.session.issuer],
       ['Running since', fmtTime(info.startedAt)],
     ], 'narrow'),
+    el('h2', {}, 'Instances seen'),
+    instances === null ? el('p', { class: 'muted' }, 'This process does not list instances.')
+      : table(['Instance', 'Host', 'PID', 'Services', 'Version', 'Started', 'Last seen', 'State'],
+        instances.map((i) => [el('code', {}, i.instanceId), i.host, String(i.pid), (i.services || []).join(' '),
+          i.version, fmtTime(i.startedAt), fmtTime(i.lastSeen),
+          i.stale ? el('strong', { class: 'error' }, 'stale: no heartbeat') : 'running'])),
     el('h2', {}, 'Key ring'),
     keyTable(keys, false),
     el('h2', {}, 'Token endpoint'),
@@ -497,7 +504,7 @@ pages.users = async function users(params) {
   const page = Number(params.get('page') || 1);
   const prefix = params.get('userId') || '';
   const list = await api('GET', `user?page=${page}&pageSize=20${prefix ? `&userId=${encodeURIComponent(prefix)}` : ''}`);
-  const rows = list.map((u) => [el('code', {}, u.userId), u.userType, u.email, u.roles || '',
+  const rows = list.map((u) => [el('a', { href: `#/user?id=${encodeURIComponent(u.userId)}` }, el('code', {}, u.userId)), u.userType, u.email, u.roles || '',
     u.locked ? 'locked' : (u.passwordChangeRequired ? 'must change password' : 'active'),
     el('span', {},
       el('button', { type: 'button', class: 'secondary', onclick: async () => {
@@ -537,8 +544,59 @@ pages.users = async function users(params) {
   render('Users', searchForm('users', 'userId', prefix, 'User id prefix'),
     table(['User', 'Type', 'E-mail', 'Roles', 'State', 'Actions'], rows),
     pager('users', page, 20, list.length === 20 ? (page + 1) * 20 : page * 20, { userId: prefix }, 1),
-    el('p', { class: 'muted' }, 'Password resets: `portcullis user set-password ID` (the user then signs in with the new one).'),
+    el('p', { class: 'muted' }, 'Open a user for their sessions, consents and a password reset.'),
     el('h2', {}, 'Create a user'), form);
+};
+
+// One user: profile, SSO sessions and consents with revoke, and an administrator's password
+// reset (the user must choose a new password at the next sign-in).
+pages.user = async function user(params) {
+  const id = params.get('id');
+  const base = `user/${encodeURIComponent(id)}`;
+  const [u, sessions, consents] = await Promise.all([
+    api('GET', base), api('GET', `${base}/sessions`), api('GET', `${base}/consents`)]);
+  const act = async (question, method, path, done) => {
+    if (!confirm(question)) return;
+    try { await api(method, path); announce(done, 'ok'); route(); } catch (e) { announce(errorText(e), 'error'); }
+  };
+  const sessionRows = sessions.map((s) => [s.sid ? el('code', {}, s.sid) : el('span', { class: 'muted' }, '(no id)'),
+    fmtTime(s.createdAt), fmtTime(s.expiresAt), s.amr || '', s.remember ? 'yes' : 'no',
+    s.sid ? el('button', { type: 'button', class: 'danger', 'aria-label': `Revoke session ${s.sid}`,
+      onclick: () => act(`End the session ${s.sid} of ${id}? Applications that registered for back-channel logout are told.`,
+        'DELETE', `${base}/sessions/${encodeURIComponent(s.sid)}`, 'Session ended.') }, 'Revoke') : '—']);
+  const consentRows = consents.map((c) => [el('code', {}, c.clientId), c.scope, fmtTime(c.createdAt),
+    el('button', { type: 'button', class: 'danger', 'aria-label': `Revoke consent for ${c.clientId}`,
+      onclick: () => act(`Revoke the consent of ${id} for ${c.clientId}? Their refresh tokens at that client end too.`,
+        'DELETE', `${base}/consents/${encodeURIComponent(c.clientId)}`, 'Consent revoked.') }, 'Revoke')]);
+  const err = errorBox();
+  const pw = field('New password', { type: 'password', autocomplete: 'new-password', minlength: 8, required: true, id: 'reset-password' });
+  const pw2 = field('New password again', { type: 'password', autocomplete: 'new-password', minlength: 8, required: true, id: 'reset-password-confirm' });
+  const reset = el('form', { class: 'panel', 'aria-label': 'Reset the password' }, err, pw.wrap, pw2.wrap,
+    el('p', { class: 'muted' }, 'The user must choose a new password at the next sign-in; their sessions and refresh tokens end now.'),
+    el('button', { type: 'submit', id: 'reset-submit' }, 'Reset password'));
+  reset.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    err.textContent = '';
+    if (pw.input.value !== pw2.input.value) { err.textContent = 'The two passwords differ.'; return; }
+    if (!confirm(`Reset the password of ${id}?`)) return;
+    try {
+      await api('POST', `${base}/password`, { password: pw.input.value, passwordConfirm: pw2.input.value });
+      announce('Password reset: the user must change it at the next sign-in.', 'ok');
+      route();
+    } catch (e) { err.textContent = errorText(e); }
+  });
+  render(`User ${id}`,
+    el('p', {}, el('a', { href: '#/users' }, '← All users')),
+    table(['Field', 'Value'], [['User id', el('code', {}, u.userId)], ['Type', u.userType], ['E-mail', u.email],
+      ['Roles', u.roles || ''], ['State', u.locked ? 'locked' : (u.passwordChangeRequired ? 'must change password' : 'active')]], 'narrow'),
+    el('p', {}, el('a', { class: 'button secondary', href: `#/tokens?userId=${encodeURIComponent(id)}` }, 'Refresh tokens')),
+    el('h2', {}, 'Sessions'),
+    table(['Session', 'Signed in', 'Expires', 'Method', 'Remembered', 'Action'], sessionRows),
+    sessions.length ? el('button', { type: 'button', class: 'danger', id: 'revoke-all-sessions',
+      onclick: () => act(`End every session of ${id}?`, 'DELETE', `${base}/sessions`, 'Every session ended.') }, 'Revoke all sessions') : null,
+    el('h2', {}, 'Consents'),
+    table(['Client', 'Scope', 'Given', 'Action'], consentRows),
+    el('h2', {}, 'Reset the password'), reset);
 };
 
 // Refresh tokens ------------------------------------------------------------------------
@@ -621,7 +679,8 @@ pages.keys = async function keys() {
 
 pages.providers = async function providers() {
   const list = await api('GET', 'provider');
-  const items = Array.isArray(list) ? list : (list.providers || []);
+  // light-oauth2's shape: an object keyed by provider id.
+  const items = Array.isArray(list) ? list : Object.values(list || {});
   const err = errorBox();
   const id = field('Provider id (two digits)', { required: true, maxlength: 2, pattern: '[0-9]{2}' });
   const server = field('Server URL', { type: 'url', required: true });
@@ -719,7 +778,7 @@ async function route() {
   const page = pages[name] || pages[''];
   for (const a of document.querySelectorAll('nav a')) {
     const target = a.getAttribute('href').replace(/^#\/?/, '');
-    const active = target === name || (target === 'services' && name === 'service') || (target === 'clients' && name === 'client');
+    const active = target === name || (target === 'services' && name === 'service') || (target === 'clients' && name === 'client') || (target === 'users' && name === 'user');
     if (active) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
   }
   document.getElementById('nav').classList.remove('open');

@@ -24,6 +24,7 @@ let context;
 let page;
 const problems = [];  // CSP violations and uncaught page errors
 const dialogs = [];   // every alert/confirm the pages opened
+let consentPagesSeen = 0;
 
 async function shot(name, width = 1280) {
   if (!SHOTS) return;
@@ -78,6 +79,12 @@ before(async () => {
   });
   page.on('pageerror', (e) => problems.push(String(e)));
   page.on('dialog', async (d) => { dialogs.push(`${d.type()}: ${d.message()}`); await d.accept(); });
+  // The consent page's form posts to /oauth2/consent: count every one the console's tab loads.
+  page.on('response', async (r) => {
+    if (r.request().resourceType() !== 'document') return;
+    const body = await r.text().catch(() => '');
+    if (/action="[^"]*consent"/.test(body)) consentPagesSeen += 1;
+  });
 });
 
 after(async () => {
@@ -119,10 +126,13 @@ describe('console journey', () => {
     await page.locator('#new_password_confirm').fill(NEW_PASSWORD);
     await page.getByRole('button', { name: 'Change password and continue' }).click();
 
-    // The console is a public client: the admin allows it once.
-    await page.getByRole('button', { name: 'Allow' }).click();
+    // The console is first-party: no consent page, straight to the dashboard.
     await heading('Dashboard');
+    assert.equal(consentPagesSeen, 0, 'the console never shows the consent page');
     await page.getByText('Signed in as admin').waitFor();
+    // This process recorded itself: the dashboard's instances seen.
+    await page.getByRole('heading', { name: 'Instances seen' }).waitFor();
+    await page.getByRole('cell', { name: 'running', exact: true }).waitFor();
     await shot('dashboard');
 
     // The old password no longer signs in; the new one does.
@@ -234,7 +244,7 @@ describe('console journey', () => {
   test('10: each action is in the audit log, with filters', async () => {
     await goto('#/audit', 'Audit log');
     for (const action of ['service.create', 'service.set_endpoints', 'client.create', 'client.link',
-      'client.rotate_secret']) {
+      'client.rotate_secret', 'key.rotate']) {
       await page.locator('main tbody code', { hasText: action }).first().waitFor();
     }
     await shot('audit');
@@ -243,6 +253,12 @@ describe('console journey', () => {
     await page.getByText('1 entries').waitFor();
     const actions = await page.locator('main tbody code').allTextContents();
     assert.deepEqual(actions, ['client.link']);
+    // The key rotation, found by entity; the secret rotation, by action and entity id.
+    await goto('#/audit?entityKind=key', 'Audit log');
+    assert.ok((await page.locator('main tbody code').allTextContents()).includes('key.rotate'));
+    await goto(`#/audit?action=client.rotate_secret&entityId=${encodeURIComponent(clientId)}`, 'Audit log');
+    await page.getByText('1 entries').waitFor();
+    assert.deepEqual(await page.locator('main tbody code').allTextContents(), ['client.rotate_secret']);
   });
 
   test('refresh tokens by user and by client; revoking one ends its family', async () => {
@@ -291,6 +307,80 @@ describe('console journey', () => {
       body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: issued.refresh_token }),
     });
     assert.equal(again.status, 400);
+  });
+
+  test('client settings: redirect URIs, token profile and lifetime are saved', async () => {
+    await goto(`#/client?id=${encodeURIComponent(clientId)}`, 'Client orders');
+    const form = page.getByRole('form', { name: 'Edit client' });
+    await form.getByLabel('Redirect URIs').fill('https://orders.example.com/cb\nhttps://orders.example.com/other');
+    await form.getByLabel('Token profile').selectOption('light-4j');
+    await form.getByLabel('Access token lifetime (seconds)').fill('600');
+    await form.getByRole('button', { name: 'Save client' }).click();
+    await page.getByText('Client saved.').waitFor();
+    await goto(`#/client?id=${encodeURIComponent(clientId)}`, 'Client orders');
+    const again = page.getByRole('form', { name: 'Edit client' });
+    assert.equal(await again.getByLabel('Redirect URIs').inputValue(), 'https://orders.example.com/cb\nhttps://orders.example.com/other');
+    assert.equal(await again.getByLabel('Token profile').inputValue(), 'light-4j');
+    assert.equal(await again.getByLabel('Access token lifetime (seconds)').inputValue(), '600');
+  });
+
+  test('providers: add one, then delete it after a confirmation', async () => {
+    await goto('#/providers', 'Providers');
+    const form = page.getByRole('form', { name: 'Add a provider' });
+    await form.getByLabel('Provider id (two digits)').fill('07');
+    await form.getByLabel('Server URL').fill('https://peer.example.com');
+    await form.getByLabel('Name').fill('Peer cluster');
+    await form.getByRole('button', { name: 'Add provider' }).click();
+    await page.getByRole('cell', { name: 'Peer cluster', exact: true }).waitFor();
+    const asked = dialogs.length;
+    await page.getByRole('row', { name: /Peer cluster/ }).getByRole('button', { name: 'Delete' }).click();
+    await page.waitForFunction(() => ![...document.querySelectorAll('main td')].some((td) => td.textContent === 'Peer cluster'));
+    assert.match(dialogs[asked], /^confirm: Delete the provider 07/);
+  });
+
+  test('audit filters: actor, entity, action and time', async () => {
+    const actor = 'user:admin client:portcullis-console';
+    await goto('#/audit', 'Audit log');
+    await page.getByLabel('Actor').fill(actor);
+    await page.getByLabel('Entity', { exact: true }).selectOption('provider');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.getByText('2 entries').waitFor();  // the provider added and deleted above
+    const rows = page.locator('main tbody tr');
+    for (let i = 0; i < 2; i++) {
+      assert.equal(await rows.nth(i).locator('td').nth(1).textContent(), actor);
+    }
+    assert.deepEqual(await page.locator('main tbody code').allTextContents(), ['provider.delete', 'provider.create']);
+    // A time window in the future holds nothing; one from the past holds them.
+    await goto('#/audit?entityKind=provider&since=2099-01-01T00%3A00', 'Audit log');
+    await page.getByText('0 entries').waitFor();
+    await goto('#/audit?entityKind=provider&since=2000-01-01T00%3A00&until=2099-01-01T00%3A00', 'Audit log');
+    await page.getByText('2 entries').waitFor();
+  });
+
+  test("a user's sessions and consents, each revoked with confirmation", async () => {
+    await goto('#/users', 'Users');
+    await page.getByRole('link', { name: 'admin', exact: true }).click();
+    await heading('User admin');
+    // The webapp client of the test above was allowed by the admin: its consent is listed.
+    const revokeConsent = page.getByRole('button', { name: /^Revoke consent for / });
+    await revokeConsent.first().waitFor();
+    const sessions = page.getByRole('button', { name: /^Revoke session / });
+    const before = await sessions.count();
+    assert.ok(before >= 1, 'the sign-in of this browser is a session');
+    await shot('user');
+    const asked = dialogs.length;
+    await revokeConsent.first().click();
+    await page.getByText('Consent revoked.').waitFor();
+    assert.match(dialogs[asked], /^confirm: Revoke the consent of admin/);
+    await heading('User admin');
+    await page.waitForFunction(() => ![...document.querySelectorAll('main button')].some((b) => /^Revoke consent/.test(b.getAttribute('aria-label') || '')));
+    await sessions.first().click();
+    await page.getByText('Session ended.').waitFor();
+    await page.waitForFunction((n) => [...document.querySelectorAll('main button')].filter((b) => /^Revoke session/.test(b.getAttribute('aria-label') || '')).length === n - 1, before);
+    // Both are in the audit log.
+    await goto('#/audit?entityKind=user&entityId=admin', 'Audit log');
+    const actions = await page.locator('main tbody code').allTextContents();
+    assert.ok(actions.includes('user.consent_revoke') && actions.includes('user.session_revoke'), actions.join());
   });
 
   test('the other pages render, at 1280 and at 390 px', async () => {
@@ -382,7 +472,6 @@ describe('console refusals', () => {
     const p = await other.newPage();
     await p.goto(`${server.url}/console/`);
     await signIn(p, 'bob', 'bob password 123');
-    await p.getByRole('button', { name: 'Allow' }).click();
     await p.getByRole('heading', { name: 'Not an administrator' }).waitFor();
     assert.equal(await p.locator('table').count(), 0);
     if (SHOTS) await p.screenshot({ path: join(SHOTS, 'refused.png'), fullPage: true });
@@ -397,6 +486,26 @@ describe('console refusals', () => {
     await p.getByRole('link', { name: 'Sign in as another user' }).click();
     await p.locator('#j_username').waitFor();
     assert.ok(!(await other.cookies(`${server.url}/console/`)).some((c) => c.name === 'portcullis_console'));
+    await other.close();
+  });
+
+  test("an admin resets a user's password: the user must choose a new one", async () => {
+    await goto('#/user?id=bob', 'User bob');
+    await page.getByLabel('New password', { exact: true }).fill('temporary password 1');
+    await page.getByLabel('New password again').fill('temporary password 2');
+    await page.getByRole('button', { name: 'Reset password' }).click();
+    await page.getByText('The two passwords differ.').waitFor();
+    await page.getByLabel('New password again').fill('temporary password 1');
+    await page.getByRole('button', { name: 'Reset password' }).click();
+    await page.getByText('Password reset: the user must change it').waitFor();
+    await page.getByRole('cell', { name: 'must change password', exact: true }).waitFor();
+    const other = await browser.newContext();
+    const p = await other.newPage();
+    await p.goto(`${server.url}/console/`);
+    await signIn(p, 'bob', 'bob password 123');
+    await p.getByText('The user name or password is incorrect.').waitFor();
+    await signIn(p, 'bob', 'temporary password 1');
+    await p.getByRole('heading', { name: 'Choose a new password' }).waitFor();
     await other.close();
   });
 });

@@ -42,6 +42,10 @@ void Background::AddJob(std::string name, int64_t every_s, std::function<Status(
   jobs_.push_back({std::move(name), every_s, std::move(fn), 0});
 }
 
+void Background::AddLocalJob(std::string name, int64_t every_s, std::function<Status()> fn) {
+  jobs_.push_back({std::move(name), every_s, std::move(fn), 0, true});
+}
+
 void Background::Changed(std::string_view kind, std::string_view id) { Deliver(*inbox_, kind, id); }
 
 void Background::Deliver(Inbox& inbox, std::string_view kind, std::string_view id) {
@@ -117,7 +121,7 @@ void Background::RunOnce(int64_t now) {
   next_tick_ = now + tick_s_;
   for (auto& job : jobs_) {
     // The holder renews its lease on every tick, due or not, so it keeps the job.
-    if (!HoldLease(job.name, now)) continue;
+    if (!job.local && !HoldLease(job.name, now)) continue;
     if (now < job.next_run) continue;
     Report(job.name, job.fn());
     job.next_run = now + job.every_s;

@@ -8,7 +8,9 @@
 //                         that notifications may have been missed: kind "*"), which covers
 //                         missed notifications and reconnects (ARCHITECTURE.md);
 //   AddJob(name, ...)     scheduled jobs (key rotation, purging expired rows) that run on one
-//                         instance at a time: the holder of the job's lease (oauth::JobLease).
+//                         instance at a time: the holder of the job's lease (oauth::JobLease);
+//   AddLocalJob(name, ...) jobs every instance runs for itself, without a lease (the instance
+//                         heartbeat, app/services.cc).
 //
 // There is no central switch over kinds: a kind nobody registered for is ignored. Store
 // notifications only record what changed; handlers run on this thread, never inside the
@@ -61,6 +63,11 @@ class Background {
   // named `name`. One lease per job: an instance contends only for the jobs it runs, so
   // every job has a runner among the instances that serve it.
   void AddJob(std::string name, int64_t every_s, std::function<Status()> fn);
+  // Runs `fn` every `every_s` seconds on this instance, whoever holds which lease.
+  void AddLocalJob(std::string name, int64_t every_s, std::function<Status()> fn);
+
+  // This process's id among the instances (the lease holder name; random per start).
+  const std::string& instance_id() const { return instance_id_; }
 
   // Records a notification, as the store subscription does (Start); for tests too.
   void Changed(std::string_view kind, std::string_view id);
@@ -83,6 +90,7 @@ class Background {
     int64_t every_s = 0;
     std::function<Status()> fn;
     int64_t next_run = 0;
+    bool local = false;  // no lease: AddLocalJob
   };
 
   void Loop();

@@ -92,6 +92,33 @@ TEST(Background, EachJobRunsOnTheHolderOfItsLease) {
   EXPECT_EQ(b_tick, 3);  // 1115, 1120, 1125: a's last renewal (1095) ran until 1110
 }
 
+// A local job (the instance heartbeat) runs on every instance, lease or not, and takes none.
+TEST(Background, LocalJobsRunOnEveryInstance) {
+  oauth::MemoryJobLease lease;
+  ManualClock clock(1000);
+  Background a(lease, clock, 5), b(lease, clock, 5);
+  int a_beats = 0, b_beats = 0;
+  a.AddLocalJob("instance.heartbeat", 10, [&]() -> Status {
+    ++a_beats;
+    return {};
+  });
+  b.AddLocalJob("instance.heartbeat", 10, [&]() -> Status {
+    ++b_beats;
+    return {};
+  });
+  for (int64_t now = 1000; now < 1030; ++now) {
+    a.RunOnce(now);
+    b.RunOnce(now);
+  }
+  EXPECT_EQ(a_beats, 3);  // 1000, 1010, 1020
+  EXPECT_EQ(b_beats, 3);
+  EXPECT_NE(a.instance_id(), b.instance_id());
+  // Nobody holds a lease named after it: a leased job of that name is still free.
+  auto held = lease.Hold("instance.heartbeat", "other", 1030, 1045);
+  ASSERT_TRUE(held);
+  EXPECT_TRUE(*held);
+}
+
 TEST(Background, AFailingJobIsRetriedOnItsNextRun) {
   oauth::MemoryJobLease lease;
   ManualClock clock(1000);

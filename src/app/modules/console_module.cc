@@ -8,11 +8,15 @@
 // client), then the built-in public client `portcullis-console` (authorization_code with PKCE,
 // every admin scope, the exact redirect URI issuer + /console/callback), or corrects the
 // redirect URI of an existing one when the issuer changed.
+//
+// It also serves GET /oauth2/instances (api/instance_api.h), the instances that recorded
+// themselves (app/services.cc), for the dashboard.
 #include <algorithm>
 
 #include <boost/json/value.hpp>
 
 #include "api/console_api.h"
+#include "api/instance_api.h"
 #include "app/first_run.h"
 #include "app/modules/module.h"
 #include "app/modules/shared.h"
@@ -20,6 +24,7 @@
 #include "oauth/client/bootstrap_client.h"
 #include "oauth/client/client.h"
 #include "oauth/client/client_json.h"
+#include "store/sql/instance_store.h"
 
 namespace portcullis::app {
 namespace {
@@ -95,6 +100,9 @@ class ConsoleModule final : public Module {
   }
 
   Status Register(http::Router& router) override {
+    auto auth = shared_.AdminAuth();
+    if (!auth) return Fail(std::move(auth.error()));
+    api::RegisterInstanceApi(router, **auth, instances_, shared_.clock());
     const Config& c = shared_.config();
     std::string scope;
     for (const auto& s : oauth::AdminScopes()) scope += (scope.empty() ? "" : " ") + s;
@@ -105,8 +113,9 @@ class ConsoleModule final : public Module {
   }
 
  private:
-  explicit ConsoleModule(Shared& shared) : shared_(shared) {}
+  explicit ConsoleModule(Shared& shared) : shared_(shared), instances_(shared.db()) {}
   Shared& shared_;
+  store::SqlInstanceStore instances_;
 };
 
 }  // namespace

@@ -239,6 +239,8 @@ Result<api::RegistryRoutes*> Shared::Registry() {
                          &Throttle(),
                          oauth::UserLogoutHook(logout_store_, clock_, Random::System(),
                                                config_.logout.backchannel_ttl_s)};
+  deps.on_session_end = oauth::SessionLogoutHook(logout_store_, clock_, Random::System(),
+                                                 config_.logout.backchannel_ttl_s);
   deps.id_token_algs = IdTokenAlgNames(config_);
   deps.jwks_uri_http_loopback = config_.jwks_uri.allow_http_loopback;
   registry_ = std::make_unique<api::RegistryRoutes>(deps);

@@ -2,6 +2,7 @@
 // In-memory SessionStore for unit tests. Ignores the transaction handle (no rollback).
 // Thread-safe.
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <string>
@@ -38,6 +39,24 @@ class MemorySessionStore final : public SessionStore {
     std::lock_guard lock(mu_);
     std::erase_if(sessions_, [&](const auto& kv) { return kv.second.expires_at <= now; });
     return {};
+  }
+  Result<std::vector<SsoSession>> ListForUser(std::string_view user_id, int64_t now) override {
+    std::lock_guard lock(mu_);
+    std::vector<SsoSession> out;
+    for (const auto& [key, s] : sessions_) {
+      if (s.user_id == user_id && s.expires_at > now) out.push_back(s);
+    }
+    std::sort(out.begin(), out.end(), [](const SsoSession& a, const SsoSession& b) {
+      return a.created_at != b.created_at ? a.created_at > b.created_at : a.sid < b.sid;
+    });
+    return out;
+  }
+  Result<bool> DeleteBySid(store::Tx&, std::string_view user_id, std::string_view sid) override {
+    std::lock_guard lock(mu_);
+    if (sid.empty()) return false;
+    return std::erase_if(sessions_, [&](const auto& kv) {
+             return kv.second.user_id == user_id && kv.second.sid == sid;
+           }) > 0;
   }
 
   // For tests: whether a row is stored under `key` (expired or not), and how many there are.

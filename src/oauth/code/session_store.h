@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/error.h"
 
@@ -53,6 +54,14 @@ class SessionStore {
   virtual Status DeleteForUser(store::Tx& tx, std::string_view user_id) = 0;
   // Deletes the sessions that expired at or before `now`.
   virtual Status Purge(int64_t now) = 0;
+
+  // The user's sessions that expire after `now`, newest sign-in first (ties by sid): what an
+  // administrator sees on the console's user page. Keys are not returned (they stay secret).
+  virtual Result<std::vector<SsoSession>> ListForUser(std::string_view user_id, int64_t now) = 0;
+  // Ends the session with public id `sid` if it belongs to `user_id`, inside `tx`. False when
+  // there is none (unknown sid, or another user's: the same answer). Empty sids match nothing.
+  virtual Result<bool> DeleteBySid(store::Tx& tx, std::string_view user_id,
+                                   std::string_view sid) = 0;
 };
 
 }  // namespace portcullis::oauth

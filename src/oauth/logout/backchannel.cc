@@ -54,6 +54,31 @@ std::function<Status(store::Tx&, std::string_view)> UserLogoutHook(LogoutStore& 
       };
 }
 
+Result<int> QueueSessionLogout(LogoutStore& store, store::Tx& tx, std::string_view sid,
+                               const Clock& clock, Random& random, int64_t outbox_ttl_s) {
+  if (sid.empty()) return 0;
+  const int64_t now = clock.Now();
+  auto taken = store.TakeParticipants(tx, sid, now);
+  if (!taken) return Fail(std::move(taken.error()));
+  for (const auto& p : *taken) {
+    if (auto st = store.Enqueue(tx, NewDelivery(p, now, random, outbox_ttl_s)); !st) {
+      return Fail(std::move(st.error()));
+    }
+  }
+  return static_cast<int>(taken->size());
+}
+
+std::function<Status(store::Tx&, std::string_view)> SessionLogoutHook(LogoutStore& store,
+                                                                      const Clock& clock,
+                                                                      Random& random,
+                                                                      int64_t outbox_ttl_s) {
+  return [&store, &clock, &random, outbox_ttl_s](store::Tx& tx, std::string_view sid) -> Status {
+    auto n = QueueSessionLogout(store, tx, sid, clock, random, outbox_ttl_s);
+    if (!n) return Fail(std::move(n.error()));
+    return {};
+  };
+}
+
 BackchannelLogout::BackchannelLogout(LogoutStore& store, const ClientCatalog& clients, Sign sign,
                                      HttpPost post, const Clock& clock, Random& random,
                                      BackchannelSettings settings)

@@ -75,6 +75,15 @@ std::function<Status(store::Tx&, std::string_view)> UserLogoutHook(LogoutStore& 
                                                                    Random& random,
                                                                    int64_t outbox_ttl_s);
 
+// The same for the participants of one session `sid` (an administrator ended that session:
+// oauth/user/user_access.h), unfiltered as above. Borrows `store`, `clock` and `random`.
+Result<int> QueueSessionLogout(LogoutStore& store, store::Tx& tx, std::string_view sid,
+                               const Clock& clock, Random& random, int64_t outbox_ttl_s);
+std::function<Status(store::Tx&, std::string_view)> SessionLogoutHook(LogoutStore& store,
+                                                                      const Clock& clock,
+                                                                      Random& random,
+                                                                      int64_t outbox_ttl_s);
+
 class BackchannelLogout {
  public:
   // The HTTP status of the POST, or an error text (network, TLS, timeout) for the log.

@@ -104,6 +104,15 @@ class MemoryUserStore final : public UserStore {
     return true;
   }
 
+  Result<bool> RequirePasswordChange(store::Tx&, std::string_view user_id) override {
+    std::lock_guard lock(mu_);
+    if (auto e = InjectedFailure()) return Fail(*e);
+    auto it = users_.find(std::string(user_id));
+    if (it == users_.end()) return false;
+    it->second.password_change_required = true;
+    return true;
+  }
+
   Result<UserPage> List(std::string_view prefix, int64_t offset, int64_t limit) override {
     std::lock_guard lock(mu_);
     if (auto e = InjectedFailure()) return Fail(*e);

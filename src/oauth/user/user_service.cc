@@ -226,6 +226,41 @@ Status UserService::SetPassword(std::string_view user_id, const Secret& password
   });
 }
 
+Status UserService::ResetPassword(std::string_view user_id, const Secret& password,
+                                  std::string_view actor, const Authority& by) {
+  if (by.ActsForNonAdminUser()) {
+    return Fail(Error::Status("ERR11620", "Only an admin may reset a password."));
+  }
+  if (password.empty()) return Fail(Error::Status("ERR12011"));
+  if (auto st = CheckPasswordPolicy("password", password); !st) return st;
+  auto hash = HashPassword(password.Reveal());
+  if (!hash) return Fail(std::move(hash.error()));
+  return db_.Transact("user.password_reset", [&](store::Tx& tx) -> Status {
+    int64_t now = clock_.Now();
+    auto found = users_.FindForUpdate(tx, user_id);
+    if (!found) return Fail(std::move(found.error()));
+    if (!*found) return Fail(UserNotFound(user_id));
+    const bool target_admin = HasRole((*found)->roles, "admin");
+    if (target_admin && !by.full && !by.trusted && !HasRole(by.roles, "admin")) {
+      return Fail(Error::Status(
+          "ERR11620", "Only an admin user or a trusted client may reset an admin's password."));
+    }
+    auto changed = users_.SetPasswordHash(tx, user_id, *hash, now, std::nullopt);
+    if (!changed) return Fail(std::move(changed.error()));
+    if (!*changed) return Fail(UserNotFound(user_id));
+    auto flagged = users_.RequirePasswordChange(tx, user_id);
+    if (!flagged) return Fail(std::move(flagged.error()));
+    if (auto st = revoke_grants_(tx, user_id, now); !st) return st;
+    json::object after;
+    after["userId"] = user_id;
+    after["passwordResetAt"] = now;
+    after["passwordChangeRequired"] = true;
+    return audit_.Record(tx, now,
+                         {std::string(actor), "user.password_reset", "user", std::string(user_id),
+                          std::nullopt, json::value(std::move(after))});
+  });
+}
+
 Result<User> UserService::Authenticate(std::string_view user_id, const Secret& password) {
   auto u = users_.Find(user_id);
   if (!u) return Fail(std::move(u.error()));

@@ -68,6 +68,15 @@ class UserService {
                         std::string_view actor, const Authority& by = Authority::Full());
   // An administrator's reset (CLI): no current password needed; policy checked (ERR11004).
   Status SetPassword(std::string_view user_id, const Secret& password, std::string_view actor);
+  // An administrator's reset through the admin API (POST /oauth2/user/{id}/password): no
+  // current password; policy checked (ERR11004); the user must choose a new password at the
+  // next sign-in (password_change_required), and their grants end. Refused (403) to a caller
+  // acting for a non-admin user (a user changes its own password with ChangePassword), and, for
+  // a target with the admin role, to a caller that is neither an admin user nor a trusted
+  // client: resetting an admin's password hands over that account (authority.h rule 2).
+  // ERR12013 unknown user. Hashes: the hash pool.
+  Status ResetPassword(std::string_view user_id, const Secret& password, std::string_view actor,
+                       const Authority& by);
   // The user when `password` is theirs: ERR12013 unknown (after a dummy hash, so timing does not
   // tell which ids exist), ERR12016 wrong password. Upgrades a legacy or weaker hash.
   Result<User> Authenticate(std::string_view user_id, const Secret& password);

@@ -391,5 +391,41 @@ TEST_F(UserServiceTest, CreateCanRequireAPasswordChange) {
   EXPECT_FALSE(users_.Get("plain")->password_change_required);
 }
 
+// The admin API's reset: the user must choose a new password, their grants end, and who may do
+// it follows authority.h (no non-admin user; an admin's password only for an admin or trust).
+TEST_F(UserServiceTest, ResetPasswordRequiresAChangeAndChecksTheCaller) {
+  ASSERT_TRUE(users_.Create(NewUser("bob", "bob@example.com"), "t"));
+  UserPatch root = NewUser("root", "root@example.com");
+  root.roles = "user admin";
+  ASSERT_TRUE(users_.Create(root, "t"));
+  Authority admin_user{.scopes = {"oauth.user.w"}, .user_id = "root", .roles = "user admin"};
+  Authority client_only{.scopes = {"oauth.user.w"}};
+  Authority trusted{.scopes = {"oauth.user.w"}, .trusted = true};
+  Authority plain_user{.scopes = {"oauth.user.w"}, .user_id = "bob", .roles = "user"};
+  revoked_.clear();
+
+  EXPECT_EQ(users_.ResetPassword("bob", Secret("temporary-1"), "x", plain_user).error().code,
+            "ERR11620");  // not even its own: that is ChangePassword, with the current one
+  EXPECT_EQ(users_.ResetPassword("root", Secret("temporary-1"), "x", client_only).error().code,
+            "ERR11620");
+  EXPECT_EQ(users_.ResetPassword("nobody", Secret("temporary-1"), "x", admin_user).error().code,
+            "ERR12013");
+  EXPECT_EQ(users_.ResetPassword("bob", Secret("short"), "x", admin_user).error().code, "ERR11004");
+  EXPECT_TRUE(revoked_.empty());
+  EXPECT_FALSE(users_.Get("bob")->password_change_required);
+
+  ASSERT_TRUE(users_.ResetPassword("bob", Secret("temporary-1"), "x", client_only));
+  EXPECT_TRUE(users_.Get("bob")->password_change_required);
+  EXPECT_TRUE(users_.Authenticate("bob", Secret("temporary-1")));
+  EXPECT_EQ(revoked_.size(), 1u);
+  ASSERT_TRUE(users_.ResetPassword("root", Secret("temporary-2"), "x", admin_user));
+  ASSERT_TRUE(users_.ResetPassword("root", Secret("temporary-3"), "x", trusted));
+  EXPECT_TRUE(users_.Get("root")->password_change_required);
+  auto e = audit_.List({.action = "user.password_reset"});
+  ASSERT_TRUE(e);
+  ASSERT_EQ(e->entries.size(), 3u);
+  EXPECT_EQ(e->entries[0].after_json.find("temporary"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace portcullis::oauth

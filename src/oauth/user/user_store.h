@@ -88,6 +88,11 @@ class UserStore {
                                            std::string_view old_hash,
                                            std::string_view new_hash) = 0;
 
+  // Marks the user as having to choose a new password at the next sign-in (an administrator's
+  // reset: UserService::ResetPassword), after SetPasswordHash in the same `tx`; sends the
+  // notification. False when the id is unknown.
+  virtual Result<bool> RequirePasswordChange(store::Tx& tx, std::string_view user_id) = 0;
+
   // Users whose id starts with `user_id_prefix`, sorted by id (bytewise), from `offset`, at most
   // `limit`, with the number matching. Reads in one transaction of its own.
   virtual Result<UserPage> List(std::string_view user_id_prefix, int64_t offset, int64_t limit) = 0;

@@ -1,5 +1,7 @@
 #include "store/sql/session_store.h"
 
+#include "store/sql/dialect_sql.h"
+
 namespace portcullis::store {
 
 using oauth::SsoSession;
@@ -50,6 +52,32 @@ Status SqlSessionStore::Purge(int64_t now) {
   auto n = db_.Exec("DELETE FROM sso_sessions WHERE expires_at <= $1", {Int(now)});
   if (!n) return Fail(n.error());
   return {};
+}
+
+Result<std::vector<SsoSession>> SqlSessionStore::ListForUser(std::string_view user_id,
+                                                             int64_t now) {
+  // Sessions made before sids existed have none: they sort first, as "" does in the fake.
+  auto rows = db_.Query(
+      "SELECT user_id, remember, created_at, expires_at, sid, amr, acr FROM sso_sessions"
+      " WHERE user_id = $1 AND expires_at > $2 ORDER BY created_at DESC, COALESCE(sid, '')" +
+          ByteOrder(db_.dialect()),
+      {Text(user_id), Int(now)});
+  if (!rows) return Fail(rows.error());
+  std::vector<SsoSession> out;
+  out.reserve(rows->size());
+  for (const auto& r : *rows) {
+    out.push_back(
+        SsoSession{r.Str(0), r.Str(1) == "Y", r.Int(2), r.Int(3), r.Str(4), r.Str(5), r.Str(6)});
+  }
+  return out;
+}
+
+Result<bool> SqlSessionStore::DeleteBySid(Tx& tx, std::string_view user_id, std::string_view sid) {
+  if (sid.empty()) return false;
+  auto n = tx.Exec("DELETE FROM sso_sessions WHERE sid = $1 AND user_id = $2",
+                   {Text(sid), Text(user_id)});
+  if (!n) return Fail(n.error());
+  return *n > 0;
 }
 
 }  // namespace portcullis::store

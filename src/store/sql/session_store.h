@@ -17,6 +17,9 @@ class SqlSessionStore final : public oauth::SessionStore {
   Status DeleteIn(Tx& tx, std::string_view key) override;
   Status DeleteForUser(Tx& tx, std::string_view user_id) override;
   Status Purge(int64_t now) override;
+  Result<std::vector<oauth::SsoSession>> ListForUser(std::string_view user_id,
+                                                     int64_t now) override;
+  Result<bool> DeleteBySid(Tx& tx, std::string_view user_id, std::string_view sid) override;
 
  private:
   Database& db_;

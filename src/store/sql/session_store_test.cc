@@ -85,6 +85,49 @@ TEST_P(SessionStoreContract, DeleteDeleteForUserAndPurge) {
   EXPECT_TRUE(Has("b2"));
 }
 
+// The admin view: a user's live sessions, newest first, and ending one by its public sid only
+// when it is that user's.
+TEST_P(SessionStoreContract, ListForUserAndDeleteBySid) {
+  ASSERT_TRUE(sessions().Insert("a1", SsoSession{"alice", false, 10, 100, "sid-b", "pwd"}));
+  ASSERT_TRUE(sessions().Insert("a2", SsoSession{"alice", true, 20, 200, "sid-A", "pwd otp"}));
+  ASSERT_TRUE(sessions().Insert("a3", SsoSession{"alice", false, 10, 100, "sid-a"}));
+  ASSERT_TRUE(sessions().Insert("a4", SsoSession{"alice", false, 30, 40, "sid-old"}));
+  ASSERT_TRUE(sessions().Insert("a5", SsoSession{"alice", false, 5, 100}));  // no sid
+  ASSERT_TRUE(sessions().Insert("b1", SsoSession{"bob", false, 10, 100, "sid-bob"}));
+
+  auto list = sessions().ListForUser("alice", 50);  // a4 expired at 40
+  ASSERT_TRUE(list);
+  ASSERT_EQ(list->size(), 4u);
+  EXPECT_EQ((*list)[0].sid, "sid-A");
+  EXPECT_TRUE((*list)[0].remember);
+  EXPECT_EQ((*list)[0].amr, "pwd otp");
+  EXPECT_EQ((*list)[0].expires_at, 200);
+  EXPECT_EQ((*list)[1].sid, "sid-a");  // same created_at: by sid, bytewise
+  EXPECT_EQ((*list)[2].sid, "sid-b");
+  EXPECT_EQ((*list)[3].sid, "");
+  EXPECT_TRUE(sessions().ListForUser("nobody", 0)->empty());
+
+  auto del = [&](std::string_view user, std::string_view sid) {
+    bool gone = false;
+    EXPECT_TRUE(db().Transact("t", [&](Tx& tx) -> Status {
+      auto r = sessions().DeleteBySid(tx, user, sid);
+      if (!r) return Fail(std::move(r.error()));
+      gone = *r;
+      return {};
+    }));
+    return gone;
+  };
+  EXPECT_FALSE(del("alice", "sid-bob"));  // another user's session: untouched
+  EXPECT_TRUE(Has("b1"));
+  EXPECT_FALSE(del("alice", ""));  // a session without sid is not reachable this way
+  EXPECT_TRUE(Has("a5"));
+  EXPECT_FALSE(del("alice", "SID-A"));
+  EXPECT_TRUE(del("alice", "sid-A"));
+  EXPECT_FALSE(Has("a2"));
+  EXPECT_FALSE(del("alice", "sid-A"));  // once
+  EXPECT_EQ(sessions().ListForUser("alice", 50)->size(), 3u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, SessionStoreContract,
                          ::testing::Values("memory", "sqlite", "postgres"), BackendName);
 

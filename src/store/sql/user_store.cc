@@ -160,6 +160,15 @@ Result<bool> SqlUserStore::SetPasswordHash(Tx& tx, std::string_view user_id,
   return true;
 }
 
+Result<bool> SqlUserStore::RequirePasswordChange(Tx& tx, std::string_view user_id) {
+  auto r =
+      tx.Exec("UPDATE users SET password_change_required = 1 WHERE user_id = $1", {Text(user_id)});
+  if (!r) return Fail(std::move(r.error()));
+  if (*r == 0) return false;
+  if (auto n = tx.Notify("user", user_id); !n) return Fail(std::move(n.error()));
+  return true;
+}
+
 Result<bool> SqlUserStore::UpgradePasswordHash(Tx& tx, std::string_view user_id,
                                                std::string_view old_hash,
                                                std::string_view new_hash) {

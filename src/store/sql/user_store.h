@@ -22,6 +22,7 @@ class SqlUserStore final : public oauth::UserStore {
   Status Delete(Tx& tx, std::string_view user_id) override;
   Result<bool> SetPasswordHash(Tx& tx, std::string_view user_id, std::string_view new_hash,
                                int64_t now, std::optional<std::string_view> expected_hash) override;
+  Result<bool> RequirePasswordChange(Tx& tx, std::string_view user_id) override;
   Result<bool> UpgradePasswordHash(Tx& tx, std::string_view user_id, std::string_view old_hash,
                                    std::string_view new_hash) override;
   Result<oauth::UserPage> List(std::string_view user_id_prefix, int64_t offset,

@@ -196,6 +196,24 @@ TEST_P(UserStoreContract, ANewPasswordClearsPasswordChangeRequired) {
   EXPECT_FALSE(stored("u1").password_change_required);
 }
 
+// An administrator's reset: a new hash, then the flag, in one transaction.
+TEST_P(UserStoreContract, RequirePasswordChangeSetsTheFlag) {
+  ASSERT_TRUE(Insert(MakeUser("u1", "u1@example.com", "old")));
+  auto reset = InTxValue<bool>([&](Tx& tx) -> Result<bool> {
+    auto set = users().SetPasswordHash(tx, "u1", "new", 20, std::nullopt);
+    if (!set) return set;
+    return users().RequirePasswordChange(tx, "u1");
+  });
+  ASSERT_TRUE(reset && *reset);
+  auto u = users().Find("u1")->value();
+  EXPECT_TRUE(u.password_change_required);
+  EXPECT_EQ(u.password_hash, "new");
+  auto unknown =
+      InTxValue<bool>([&](Tx& tx) { return users().RequirePasswordChange(tx, "nobody"); });
+  ASSERT_TRUE(unknown);
+  EXPECT_FALSE(*unknown);
+}
+
 TEST_P(UserStoreContract, ListPagesByPrefixInByteOrder) {
   for (const char* id : {"ab", "a_", "B", "a", "Z", "a1", "b"}) {
     ASSERT_TRUE(Insert(MakeUser(id, std::string(id) + "@example.com")));

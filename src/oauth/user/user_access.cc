@@ -1,0 +1,123 @@
+#include "oauth/user/user_access.h"
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+
+#include "oauth/user/user.h"
+
+namespace portcullis::oauth {
+namespace {
+
+namespace json = boost::json;
+
+Error NotFound(std::string description) {
+  return Error::OAuth(404, "not_found", std::move(description));
+}
+
+}  // namespace
+
+UserAccess::UserAccess(store::Database& db, UserStore& users, SessionStore& sessions,
+                       ConsentStore& consents, audit::AuditLog& audit, const Clock& clock,
+                       Hooks hooks)
+    : db_(db),
+      users_(users),
+      sessions_(sessions),
+      consents_(consents),
+      audit_(audit),
+      clock_(clock),
+      hooks_(std::move(hooks)) {}
+
+Status UserAccess::CheckReach(std::string_view user_id, const Authority& by) {
+  auto u = users_.Find(user_id);
+  if (!u) return Fail(std::move(u.error()));
+  if (!*u) return Fail(UserNotFound(user_id));
+  // Rule 3: a non-admin user reaches only its own record (roles unchanged: nothing given).
+  return CheckUserWrite(by, user_id, &(*u)->roles, &(*u)->roles);
+}
+
+Result<std::vector<SsoSession>> UserAccess::Sessions(std::string_view user_id,
+                                                     const Authority& by) {
+  if (auto st = CheckReach(user_id, by); !st) return Fail(std::move(st.error()));
+  return sessions_.ListForUser(user_id, clock_.Now());
+}
+
+Status UserAccess::RevokeSession(std::string_view user_id, std::string_view sid,
+                                 std::string_view actor, const Authority& by) {
+  if (auto st = CheckReach(user_id, by); !st) return st;
+  return db_.Transact("user.session_revoke", [&](store::Tx& tx) -> Status {
+    // Only a session of this user ends, and only then is anyone told (another user's sid gets
+    // the unknown one's answer).
+    auto gone = sessions_.DeleteBySid(tx, user_id, sid);
+    if (!gone) return Fail(std::move(gone.error()));
+    if (!*gone) return Fail(NotFound("The user has no such session."));
+    if (hooks_.on_session_end) {
+      if (auto st = hooks_.on_session_end(tx, sid); !st) return st;
+    }
+    json::object before;
+    before["userId"] = user_id;
+    before["sid"] = sid;
+    return audit_.Record(tx, clock_.Now(),
+                         {std::string(actor), "user.session_revoke", "user", std::string(user_id),
+                          json::value(std::move(before)), std::nullopt});
+  });
+}
+
+Result<int64_t> UserAccess::RevokeSessions(std::string_view user_id, std::string_view actor,
+                                           const Authority& by) {
+  if (auto st = CheckReach(user_id, by); !st) return Fail(std::move(st.error()));
+  return db_.TransactValue<int64_t>("user.sessions_revoke", [&](store::Tx& tx) -> Result<int64_t> {
+    const int64_t now = clock_.Now();
+    auto live = sessions_.ListForUser(user_id, now);
+    if (!live) return Fail(std::move(live.error()));
+    if (hooks_.on_user_sessions_end) {
+      if (auto st = hooks_.on_user_sessions_end(tx, user_id); !st) {
+        return Fail(std::move(st.error()));
+      }
+    }
+    if (auto st = sessions_.DeleteForUser(tx, user_id); !st) {
+      return Fail(std::move(st.error()));
+    }
+    json::object before;
+    before["userId"] = user_id;
+    before["sessions"] = static_cast<int64_t>(live->size());
+    if (auto st =
+            audit_.Record(tx, now,
+                          {std::string(actor), "user.sessions_revoke", "user", std::string(user_id),
+                           json::value(std::move(before)), std::nullopt});
+        !st) {
+      return Fail(std::move(st.error()));
+    }
+    return static_cast<int64_t>(live->size());
+  });
+}
+
+Result<std::vector<Consent>> UserAccess::Consents(std::string_view user_id, const Authority& by) {
+  if (auto st = CheckReach(user_id, by); !st) return Fail(std::move(st.error()));
+  return consents_.List(user_id);
+}
+
+Status UserAccess::RevokeConsent(std::string_view user_id, std::string_view client_id,
+                                 std::string_view actor, const Authority& by) {
+  if (!hooks_.revoke_client_grants) {
+    return Fail(Error::Internal("consent revocation without grant revocation"));
+  }
+  if (auto st = CheckReach(user_id, by); !st) return st;
+  return db_.Transact("user.consent_revoke", [&](store::Tx& tx) -> Status {
+    auto found = consents_.Find(user_id, client_id);
+    if (!found) return Fail(std::move(found.error()));
+    auto gone = consents_.Delete(tx, user_id, client_id);
+    if (!gone) return Fail(std::move(gone.error()));
+    if (!*gone) return Fail(NotFound("The user has no consent for this client."));
+    const int64_t now = clock_.Now();
+    if (auto st = hooks_.revoke_client_grants(tx, user_id, client_id, now); !st) return st;
+    json::object before;
+    before["userId"] = user_id;
+    before["clientId"] = client_id;
+    if (*found) before["scope"] = JoinScope((*found)->scope);
+    return audit_.Record(tx, now,
+                         {std::string(actor), "user.consent_revoke", "user", std::string(user_id),
+                          json::value(std::move(before)), std::nullopt});
+  });
+}
+
+}  // namespace portcullis::oauth

@@ -1,14 +1,18 @@
 """What an administrator sees and ends of a user, black-box (README "Console", user page): the
 user's SSO sessions and consents with revoke, and the password reset that makes the user choose
 a new password (GET/DELETE /oauth2/user/{id}/sessions[/{sid}], GET/DELETE
-/oauth2/user/{id}/consents[/{clientId}], POST /oauth2/user/{id}/password). Refusals: no token,
-no user scope, a non-admin user's token, a caller without trust resetting an admin's password,
-an unknown user, and another user's session id."""
+/oauth2/user/{id}/consents[/{clientId}], POST /oauth2/user/{id}/password), with back-channel
+logout for the sessions ended. Refusals: no token, no user scope, a non-admin user's token, a
+caller without trust resetting an admin's password, an unknown user, and another user's session
+id."""
 import requests
 
-from code_helpers import (BROWSER, authorize, browser_login, code_params, make_client, query_of,
-                          record_consent, redeem)
+from code_helpers import (BROWSER, authorize, browser_login, code_params, make_client, make_user,
+                          query_of, record_consent)
+from conftest import poll
 from oauth_fixtures import oauth  # noqa: F401 (fixture)
+from test_oidc_logout import Receiver, start_oauth, verify_logout_token
+from test_oidc_logout import signed_in as logout_signed_in
 from test_trust_admin import Low, call, code_flow_token, refused
 
 
@@ -179,3 +183,29 @@ def test_refusals(oauth):  # noqa: F811
     assert r.status_code != 401, r.text  # the admin's password is unchanged
     assert low("POST", "/oauth2/user/alice/password",
                json={"password": "temporary-pass-1"}).status_code == 200
+
+
+def test_ending_sessions_tells_the_clients_that_registered_for_back_channel_logout():
+    """An administrator's revocation is a session's end like a sign-out: the logout token names
+    that session's sid (OIDC Back-Channel Logout §2.5); ending all of them tells the rest."""
+    receiver = Receiver()
+    op = start_oauth()
+    try:
+        make_user(op)
+        client_id, _ = make_client(op, "trusted", backchannelLogoutUri=receiver.url)
+        logout_signed_in(op, client_id)
+        logout_signed_in(op, client_id)
+        listed = sessions(op, "alice")
+        assert len(listed) == 2, listed
+        r = op.admin("DELETE", f"/oauth2/user/alice/sessions/{listed[0]['sid']}")
+        assert r.status_code == 200, r.text
+        poll(lambda: receiver.count() >= 1, "the logout token of one session")
+        claims = verify_logout_token(op, receiver.token(0), client_id)
+        assert claims["sub"] == "alice" and claims["sid"] == listed[0]["sid"], claims
+        r = op.admin("DELETE", "/oauth2/user/alice/sessions")
+        assert r.status_code == 200 and r.json() == {"revoked": 1}, r.text
+        poll(lambda: receiver.count() >= 2, "the logout token of the other session")
+        assert verify_logout_token(op, receiver.token(1), client_id)["sid"] == listed[1]["sid"]
+    finally:
+        receiver.close()
+        assert op.s.stop() == 0, op.s.read_log()

@@ -1,7 +1,7 @@
-"""The consent form's CSRF token is bound to the request it was shown for (README "Consent"):
-besides the browser (the SSO cookie), it names the client and the pending authorization
-request, so a token minted on one client's consent page cannot approve another client, nor a
-wider or redirected request of the same client."""
+"""The consent form's CSRF token is bound to the request it was shown for (README "Sign-in and
+the authorization endpoint"): besides the browser (the SSO cookie), it names the client and the
+pending authorization request, so a token minted on one client's consent page cannot approve
+another client, nor a wider or redirected request of the same client."""
 import urllib.parse
 
 import requests

@@ -6,6 +6,7 @@ local account's profile or roles, and a client's authenticateClass decides who m
 whatever the grant. slapd missing fails the tests."""
 import base64
 import json
+import uuid
 
 import pytest
 import requests
@@ -36,8 +37,7 @@ def slapd():
     s.clean()
 
 
-@pytest.fixture
-def realms(slapd, tmp_path):
+def start(slapd, tmp_path, env=None):
     cfg = tmp_path / "portcullis.yaml"
     cfg.write_text(f"""
 authenticators:
@@ -57,10 +57,17 @@ authenticators:
     s = Portcullis(args=["--config", str(cfg)],
                    env={"PORTCULLIS_BOOTSTRAP_CLIENT_ID": BOOT_ID,
                         "PORTCULLIS_BOOTSTRAP_CLIENT_SECRET": BOOT_SECRET,
-                        "PORTCULLIS_AUTHENTICATORS_LDAP_CORP_BIND_PASSWORD": SERVICE_PASSWORD})
+                        "PORTCULLIS_AUTHENTICATORS_LDAP_CORP_BIND_PASSWORD": SERVICE_PASSWORD,
+                        **(env or {})})
     o = OAuthServer(s)
     # The local alice: another person with the directory alice's name, her own profile and roles.
     make_user(o, "alice", LOCAL_PW, roles="user")
+    return s, o
+
+
+@pytest.fixture
+def realms(slapd, tmp_path):
+    s, o = start(slapd, tmp_path)
     yield o
     code = s.stop()
     assert code == 0, s.read_log()
@@ -209,6 +216,27 @@ def test_password_grant_of_a_directory_client_is_throttled(realms):
     assert 429 in codes, codes
     # The throttle holds even for the right password now.
     assert password_grant(realms, c, "bob", USERS["bob"][0]).status_code == 429
+
+
+def test_password_grant_is_refused_for_clients_that_require_a_second_factor(slapd, tmp_path):
+    """A password grant carries no second factor: refused wherever the login page would ask for
+    one (code.second_factor_clients), for either realm's users."""
+    local_id, ldap_id = str(uuid.uuid4()), str(uuid.uuid4())
+    s, o = start(slapd, tmp_path,
+                 {"PORTCULLIS_CODE_SECOND_FACTOR_CLIENTS": local_id + ", " + ldap_id})
+    try:
+        local = client(o, "trusted", clientId=local_id)
+        ldap = client(o, "trusted", ldap=True, clientId=ldap_id)
+        for c, password in ((local, LOCAL_PW), (ldap, LDAP_PW)):
+            r = password_grant(o, c, "alice", password)
+            assert r.status_code == 400 and r.json()["error"] == "invalid_grant", r.text
+            assert "second factor" in r.json()["error_description"], r.text
+        # Clients that do not require one still work.
+        assert password_grant(o, client(o, "trusted"), "alice", LOCAL_PW).status_code == 200
+        assert password_grant(o, client(o, "trusted", ldap=True), "alice",
+                              LDAP_PW).status_code == 200
+    finally:
+        assert s.stop() == 0, s.read_log()
 
 
 # ---- 3. the device grant records where its user signed in

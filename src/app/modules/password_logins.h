@@ -3,7 +3,7 @@
 // over the code service's registry: the authenticator the login page would use for the client
 // (authenticateClass), with its throttling. A password grant carries no second factor, so it is
 // refused (invalid_grant, "use the authorization code flow") wherever the login page would ask
-// for one: a client that requires it (totp.required_clients), or a user store user with an
+// for one: a client that requires it (code.second_factor_clients), or a user store user with an
 // active enrolment (oauth::PasswordGate, checked after the password as before).
 //
 // Ownership: borrows the registry, `local` (the user store's check) and `second_factor` (may be

@@ -705,8 +705,6 @@ class Endpoint {
   // "Start again": the same authorization request, from the top.
   static std::string Restart(const AuthorizationRequest& r) { return "code?" + r.ToQuery(); }
 
-  // The authorization request for hidden inputs. `remember` is left out: the form's checkbox
-  // carries it (a hidden copy would repeat the parameter).
   // The consent form's token names, besides the browser (the SSO cookie), the pending request
   // it was shown for, as its hidden fields carry it (client, redirect URI, scope, state, PKCE,
   // nonce, or a pushed request's reference): a token minted on one client's consent page
@@ -717,6 +715,8 @@ class Endpoint {
     return std::string(kConsentForm) + "\n" + copy.ToQuery();
   }
 
+  // The authorization request for hidden inputs. `remember` is left out: the form's checkbox
+  // carries it (a hidden copy would repeat the parameter).
   static FormFields Passthrough(const AuthorizationRequest& r) {
     AuthorizationRequest copy = r;
     copy.remember.reset();

@@ -480,7 +480,7 @@ class Endpoint {
     auto parsed = AuthorizationRequest::FromFields(*fields);
     if (!parsed) return Shown(browser, parsed.error());
     std::string sso = RequestCookie(req, kSsoCookie);
-    if (!d_.csrf.Verify(Field(*fields, "csrf"), kConsentForm, sso)) {
+    if (!d_.csrf.Verify(Field(*fields, "csrf"), ConsentPurpose(*parsed), sso)) {
       log::Warn("code.csrf_rejected", {{"form", kConsentForm}, {"remote", req.remote_ip}});
       return Shown(browser, Forbidden(), Restart(*parsed));
     }
@@ -532,7 +532,8 @@ class Endpoint {
           return Shown(true, Forbidden(), Restart(r));
         }
       }
-      if (auto s = d_.consents.Grant(user->user_id, v.client->client_id, v.scope); !s) {
+      if (auto s = d_.consents.Grant(entry.realm, user->user_id, v.client->client_id, v.scope);
+          !s) {
         return Shown(true, s.error());
       }
       log::Info("code.consent_granted", {{"user_id", user->user_id},
@@ -552,7 +553,7 @@ class Endpoint {
       auto who = SessionUser(sso);
       if (!who) return Shown(true, who.error());
       if (!*who) return NotSignedIn();
-      auto list = d_.consents.List((*who)->user_id);
+      auto list = d_.consents.List((*who)->realm, (*who)->user_id);
       if (!list) return Shown(true, list.error());
       std::vector<code_pages::ConsentListItem> items;
       for (auto& c : *list) {
@@ -578,7 +579,7 @@ class Endpoint {
       auto who = SessionUser(sso);
       if (!who) return Shown(true, who.error());
       if (!*who) return NotSignedIn();
-      auto revoked = d_.consents.Revoke((*who)->user_id, client_id);
+      auto revoked = d_.consents.Revoke((*who)->realm, (*who)->user_id, client_id);
       if (!revoked) return Shown(true, revoked.error());
       log::Info("code.consent_revoked", {{"user_id", (*who)->user_id}, {"client_id", client_id}});
       return Redirect(303, "../../consent");
@@ -596,7 +597,7 @@ class Endpoint {
       auto who = SessionUser(sso);
       if (!who) return JsonError(who.error());
       if (!*who) return JsonError(signed_out);
-      auto revoked = d_.consents.Revoke((*who)->user_id, client_id);
+      auto revoked = d_.consents.Revoke((*who)->realm, (*who)->user_id, client_id);
       if (!revoked) return JsonError(revoked.error());
       if (!*revoked) {
         return JsonError(Error::OAuth(404, "not_found", "There is no consent for this client."));
@@ -720,6 +721,16 @@ class Endpoint {
   // "Start again": the same authorization request, from the top.
   static std::string Restart(const AuthorizationRequest& r) { return "code?" + r.ToQuery(); }
 
+  // The consent form's token names, besides the browser (the SSO cookie), the pending request
+  // it was shown for, as its hidden fields carry it (client, redirect URI, scope, state, PKCE,
+  // nonce, or a pushed request's reference): a token minted on one client's consent page
+  // approves neither another client nor a changed request.
+  static std::string ConsentPurpose(const AuthorizationRequest& r) {
+    AuthorizationRequest copy = r;
+    copy.remember.reset();
+    return std::string(kConsentForm) + "\n" + copy.ToQuery();
+  }
+
   // The authorization request for hidden inputs. `remember` is left out: the form's checkbox
   // carries it (a hidden copy would repeat the parameter).
   static FormFields Passthrough(const AuthorizationRequest& r) {
@@ -813,7 +824,7 @@ class Endpoint {
           // No session: the sign-in is now, by password (auth_time now, amr "pwd", no sid).
           oauth::SignInRecord record = d_.authorization.SignInNow();
           record.user_source = oauth::UserSourceOf(entry);
-          return SignedInByHeader(v, *user, record);
+          return SignedInByHeader(v, entry.realm, *user, record);
         }};
   }
 
@@ -873,7 +884,7 @@ class Endpoint {
           oauth::SignInRecord record = d_.authorization.SignInNow();
           record.amr.clear();
           record.user_source = oauth::UserSourceOf(source);
-          Response answer = SignedInByHeader(v, *user, record);
+          Response answer = SignedInByHeader(v, source.realm, *user, record);
           // Mutual authentication: the acceptor's answer token (RFC 4559 §5).
           if (!id->output_token.empty()) {
             answer.With("WWW-Authenticate", "Negotiate " + id->output_token);
@@ -892,10 +903,10 @@ class Endpoint {
     return page;
   }
 
-  // After an API caller's sign-in (HTTP Basic or Negotiate): consent rules, then a code.
-  // Blocking.
-  Response SignedInByHeader(const ValidAuthorization& v, const AuthenticatedUser& user,
-                            const oauth::SignInRecord& record) {
+  // After an API caller's sign-in (HTTP Basic or Negotiate) of `user` of `realm` (the
+  // authenticator whose account it is): consent rules, then a code. Blocking.
+  Response SignedInByHeader(const ValidAuthorization& v, std::string_view realm,
+                            const AuthenticatedUser& user, const oauth::SignInRecord& record) {
     if (!v.hint_subject.empty() && v.hint_subject != user.user_id) {
       return Deliver(302, d_.authorization.ErrorAnswer(AuthorizationService::FailureFor(
                               v, Error::OAuth(400, "login_required",
@@ -907,7 +918,7 @@ class Endpoint {
         (v.prompt_consent || !d_.authorization.settings().basic_auth_implicit_consent)) {
       bool covered = false;
       if (!v.prompt_consent) {
-        auto c = d_.consents.Covers(user.user_id, v.client->client_id, v.scope);
+        auto c = d_.consents.Covers(realm, user.user_id, v.client->client_id, v.scope);
         if (!c) return JsonError(c.error());
         covered = *c;
       }
@@ -943,7 +954,7 @@ class Endpoint {
     // covers the scope, unless prompt=consent asks again.
     bool ask = !IsFirstParty(v, d_.authorization.settings().issuer);
     if (ask && !v.prompt_consent) {
-      auto covered = d_.consents.Covers(user.user_id, v.client->client_id, v.scope);
+      auto covered = d_.consents.Covers(source.realm, user.user_id, v.client->client_id, v.scope);
       if (!covered) return WithCookies(Shown(true, covered.error()), cookies);
       ask = !*covered;
     }
@@ -966,7 +977,7 @@ class Endpoint {
     view.user_id = user.user_id;
     view.scope = v.scope;
     view.hidden = Passthrough(r);
-    view.csrf = d_.csrf.Issue(kConsentForm, sso);
+    view.csrf = d_.csrf.Issue(ConsentPurpose(r), sso);
     view.switch_user_href = (Action(req) == "authorize" ? "authorize?" : "code?") + again.ToQuery();
     view.return_to = html::CspSource(v.redirect_uri);
     return WithCookies(code_pages::Consent(view), cookies);

@@ -334,7 +334,7 @@ class Verification {
       who = {user->user_id,   user->user_type,
              user->roles,     (*session)->created_at,
              (*session)->sid, (*session)->amr.empty() ? "pwd" : (*session)->amr,
-             (*session)->acr};
+             (*session)->acr, oauth::UserSourceOf(f->entry)};
     } else {
       who.user_id = (*session)->user_id;
     }

@@ -9,6 +9,7 @@
 
 #include "http/message.h"
 #include "http/router.h"
+#include "oauth/dpop/dpop_proof.h"
 #include "oauth/oidc/user_claims.h"
 #include "oauth/token/claims.h"
 #include "oauth/token/params.h"
@@ -165,6 +166,25 @@ Response Answer(oauth::TokenService& tokens, oauth::UserStore& users, State& sta
       r.With("WWW-Authenticate", verify::Challenge(*refused, policy));
       return r;
     }
+    // RFC 9449 §9: with server nonces on (dpop.require_nonce), the proof must carry one here
+    // too, as at the token endpoint; checked last, so every other fault of the proof is
+    // reported first. The caller adds the DPoP-Nonce to use.
+    if (presented.dpop && tokens.dpop().nonces_required()) {
+      const std::string_view proof = presented.proofs ? std::string_view(*presented.proofs) : "";
+      const std::string_view headers[] = {proof};
+      auto checked = tokens.dpop().Validate(headers, {presented.method, state.binding.url, token});
+      if (!checked) {
+        verify::SenderRefusal refusal{true,
+                                      checked.error().oauth_error == oauth::dpop::kUseNonce
+                                          ? std::string(oauth::dpop::kUseNonce)
+                                          : "invalid_dpop_proof",
+                                      "dpop_nonce", checked.error().description};
+        Response r = http::RenderError(
+            Error::OAuth(401, refusal.error, refusal.description, refusal.reason));
+        r.With("WWW-Authenticate", verify::Challenge(refusal, policy));
+        return r;
+      }
+    }
   }
   // Only tokens issued for a user: a client_credentials token has no one to describe.
   std::string user_id = oauth::StringClaim(*claims, "user_id");
@@ -172,6 +192,16 @@ Response Answer(oauth::TokenService& tokens, oauth::UserStore& users, State& sta
   auto scope = oauth::ScopeClaim(*claims);
   if (std::find(scope.begin(), scope.end(), "openid") == scope.end()) {
     return Challenge(403, "insufficient_scope", "The access token's scope lacks openid.", "openid");
+  }
+  // A user signed in by a configured authenticator (LDAP) is not the user store's: a same-named
+  // local account is someone else, whose profile is never theirs. The authenticator holds no
+  // profile claims, so such a user gets `sub` alone.
+  if (!oauth::StringClaim(*claims, oauth::kUserRealmClaim).empty()) {
+    json::object out;
+    out["sub"] = user_id;
+    Response r = Response::Json(200, json::serialize(out));
+    r.With("Cache-Control", "no-store").With("Pragma", "no-cache");
+    return r;
   }
   // Read again: a user deleted or locked since the token was issued gets nothing.
   auto user = users.Find(user_id);
@@ -209,7 +239,13 @@ void RegisterUserinfoApi(http::Router& router, oauth::TokenService& tokens, oaut
                  // Reference tokens and the user read need the store.
                  return http::Blocking(
                      [&tokens, &users, state, t = std::get<Presented>(std::move(token))] {
-                       return Answer(tokens, users, *state, t);
+                       Response r = Answer(tokens, users, *state, t);
+                       // RFC 9449 §8, §9: the nonce for the next proof, as the token endpoint
+                       // hands it out with every answer.
+                       if (tokens.dpop().nonces_required()) {
+                         r.With("DPoP-Nonce", tokens.dpop().CurrentNonce());
+                       }
+                       return r;
                      });
                });
   }

@@ -24,7 +24,13 @@
 // process (RFC 9449 §7); a certificate-bound token (cnf x5t#S256) only over a connection that
 // presented that certificate (RFC 8705 §3). Refusals are 401 with WWW-Authenticate: DPoP
 // algs="..." (invalid_token or invalid_dpop_proof) or Bearer error="invalid_token". An unbound
-// token sent with the DPoP scheme is refused (it has no key to check the proof against).
+// token sent with the DPoP scheme is refused (it has no key to check the proof against). With
+// server nonces on (dpop.require_nonce), a DPoP proof without a valid nonce gets 401
+// use_dpop_nonce (RFC 9449 §9), and every answer carries DPoP-Nonce.
+//
+// A token of a user signed in by a configured authenticator (claim user_realm, e.g. LDAP) gets
+// `sub` alone: the user store's same-named account is someone else (README "Enterprise sign-in:
+// one name in two realms").
 
 #include <string>
 

@@ -18,6 +18,7 @@
 #include "app/authenticators.h"
 #include "app/modules/id_token_hint.h"
 #include "app/modules/module.h"
+#include "app/modules/password_logins.h"
 #include "app/modules/shared.h"
 #include "app/modules/totp_settings.h"
 #include "common/log.h"
@@ -33,6 +34,8 @@
 #include "oauth/logout/logout_token.h"
 #include "oauth/logout/participant_recorder.h"
 #include "oauth/oidc/id_token.h"
+#include "oauth/token/token_service.h"
+#include "oauth/totp/password_gate.h"
 #include "oauth/totp/second_factor.h"
 #include "store/sql/logout_store.h"
 #include "store/sql/totp_store.h"
@@ -138,6 +141,14 @@ class CodeModule final : public Module {
         *m->totp_store_, shared.master(), shared.secrets(), shared.clock(), shared.random(),
         shared.Throttle(), SecondFactorSettings(c));
     m->deps_->second_factor = m->second_factor_.get();
+    // The password grant signs users in as this login page does: the client's authenticator,
+    // with its throttling and second-factor refusals (password_logins.h).
+    m->password_gate_ = std::make_unique<oauth::PasswordGate>(shared.Users(), *m->totp_store_);
+    m->password_logins_ = std::make_unique<RegistryPasswordLogins>(
+        m->deps_->authenticators, *m->password_gate_, m->second_factor_.get());
+    if (oauth::TokenService* tokens = shared.TokensIfBuilt()) {
+      tokens->SetPasswordLogins(m->password_logins_.get());
+    }
     // id_token_hint (OIDC Core §3.1.2.1): an ID token of ours, issued to the requesting client.
     m->deps_->authorization.SetIdTokenHintReader(
         MakeIdTokenHintReader(**keys, c.server.issuer, c.token.leeway_s, shared.clock()));
@@ -226,6 +237,8 @@ class CodeModule final : public Module {
   // Declared in dependency order: destroyed users first.
   std::unique_ptr<store::SqlTotpStore> totp_store_;
   std::unique_ptr<oauth::SecondFactor> second_factor_;
+  std::unique_ptr<oauth::PasswordGate> password_gate_;
+  std::unique_ptr<RegistryPasswordLogins> password_logins_;  // borrows deps_'s registry
   std::unique_ptr<store::SqlLogoutStore> logout_store_;
   std::unique_ptr<oauth::BackchannelLogout> backchannel_;
   std::unique_ptr<oauth::ParticipantRecordingCodeStore> codes_;

@@ -119,6 +119,8 @@ class Shared {
   Result<oauth::ServiceCatalog*> Services();
   // Null unless a module asked for Services().
   oauth::ServiceCatalog* ServicesIfBuilt() { return services_.get(); }
+  // The token service when a module built it (the token module is built first), else null.
+  oauth::TokenService* TokensIfBuilt() { return tokens_.get(); }
   oauth::LoginThrottle& Throttle();
   oauth::LocalUserAuthenticator& Users();
   Result<api::JwtAdminAuth*> AdminAuth();

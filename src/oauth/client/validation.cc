@@ -155,7 +155,9 @@ constexpr std::array kReservedClaims = {
     // OpenID Connect Core §2, RFC 8693 §4, RFC 7800 §3
     "nonce", "sid", "at_hash", "c_hash", "act", "may_act", "cnf",
     // the claims parameter's userinfo member, carried to userinfo (oauth/oidc/user_claims.h)
-    "userinfo_claims"};
+    "userinfo_claims",
+    // the realm of a user signed in by a configured authenticator (oauth/token/grant.h)
+    "user_realm"};
 
 }  // namespace
 

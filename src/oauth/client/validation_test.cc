@@ -99,8 +99,9 @@ TEST(Validation, CustomClaims) {
   EXPECT_EQ(Problem(CheckCustomClaims("customClaim", R"({"c1": "361", "c2": "67"})", 4096)), "ok");
   EXPECT_EQ(Problem(CheckCustomClaims("customClaim", R"({"tier": {"level": 3}})", 4096)), "ok");
   EXPECT_EQ(Problem(CheckCustomClaims("customClaim", "", 4096)), "ok");
-  for (const char* reserved : {"iss", "sub", "aud", "exp", "client_id", "scope", "user_id", "roles",
-                               "cnf", "act", "ver", "version", "typ", "userinfo_claims"}) {
+  for (const char* reserved :
+       {"iss", "sub", "aud", "exp", "client_id", "scope", "user_id", "roles", "cnf", "act", "ver",
+        "version", "typ", "userinfo_claims", "user_realm"}) {
     std::string text = std::string(R"({"c1":"x",")") + reserved + R"(":"evil"})";
     EXPECT_EQ(Problem(CheckCustomClaims("customClaim", text, 4096)),
               std::string("customClaim: '") + reserved +

@@ -16,9 +16,10 @@ Consents::Consents(store::Database& db, ConsentStore& store, const Clock& clock,
         return Fail(Error::Internal("no grant revocation wired"));
       }) {}
 
-Result<bool> Consents::Covers(std::string_view user_id, std::string_view client_id,
+Result<bool> Consents::Covers(std::string_view realm, std::string_view user_id,
+                              std::string_view client_id,
                               const std::vector<std::string>& scope) const {
-  auto consent = store_.Find(user_id, client_id);
+  auto consent = store_.Find(realm, user_id, client_id);
   if (!consent) return Fail(consent.error());
   if (!*consent) return false;
   const auto& granted = (*consent)->scope;
@@ -27,15 +28,16 @@ Result<bool> Consents::Covers(std::string_view user_id, std::string_view client_
   });
 }
 
-Status Consents::Grant(std::string_view user_id, std::string_view client_id,
+Status Consents::Grant(std::string_view realm, std::string_view user_id, std::string_view client_id,
                        const std::vector<std::string>& scope) {
-  return store_.Widen(user_id, client_id, scope, clock_.Now());
+  return store_.Widen(realm, user_id, client_id, scope, clock_.Now());
 }
 
-Result<bool> Consents::Revoke(std::string_view user_id, std::string_view client_id) {
+Result<bool> Consents::Revoke(std::string_view realm, std::string_view user_id,
+                              std::string_view client_id) {
   const int64_t now = clock_.Now();
   return db_.TransactValue<bool>("consent.revoke", [&](store::Tx& tx) -> Result<bool> {
-    auto deleted = store_.Delete(tx, user_id, client_id);
+    auto deleted = store_.Delete(tx, realm, user_id, client_id);
     if (!deleted) return Fail(deleted.error());
     // What the consent let the client obtain ends with it, in the same transaction: its refresh
     // tokens for this user would otherwise keep working for their whole lifetime.
@@ -44,8 +46,9 @@ Result<bool> Consents::Revoke(std::string_view user_id, std::string_view client_
   });
 }
 
-Result<std::vector<Consent>> Consents::List(std::string_view user_id) const {
-  return store_.List(user_id);
+Result<std::vector<Consent>> Consents::List(std::string_view realm,
+                                            std::string_view user_id) const {
+  return store_.List(realm, user_id);
 }
 
 }  // namespace portcullis::oauth

@@ -2,7 +2,8 @@
 // Remembered consent decisions: a later request for scopes within what the user agreed to is
 // not asked again; one that asks for more is, and agreeing adds the new scopes. A consent lasts
 // until the user revokes it (or the client is deleted). Storage: ConsentStore
-// (consent_store.h).
+// (consent_store.h). A user is named by realm (the authenticator that signed them in, "" for the
+// built-in user store: consent_store.h) and user id.
 //
 // Ownership: borrows `db` (transactions for Revoke; no SQL goes through it here), `store` and
 // `clock`; they must outlive it.
@@ -37,16 +38,16 @@ class Consents {
            RevokeClientGrants revoke = {});
 
   // True when the user has agreed to every scope in `scope` for the client.
-  Result<bool> Covers(std::string_view user_id, std::string_view client_id,
+  Result<bool> Covers(std::string_view realm, std::string_view user_id, std::string_view client_id,
                       const std::vector<std::string>& scope) const;
   // Records agreement to `scope`, added to what was agreed before.
-  Status Grant(std::string_view user_id, std::string_view client_id,
+  Status Grant(std::string_view realm, std::string_view user_id, std::string_view client_id,
                const std::vector<std::string>& scope);
   // Also revokes the user's refresh tokens and unredeemed codes at the client, in the same
   // transaction. False when there was no consent to revoke.
-  Result<bool> Revoke(std::string_view user_id, std::string_view client_id);
+  Result<bool> Revoke(std::string_view realm, std::string_view user_id, std::string_view client_id);
   // The user's consents, by client id.
-  Result<std::vector<Consent>> List(std::string_view user_id) const;
+  Result<std::vector<Consent>> List(std::string_view realm, std::string_view user_id) const;
 
  private:
   store::Database& db_;

@@ -6,6 +6,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <tuple>
 #include <utility>
 
 #include "oauth/code/consent_store.h"
@@ -14,17 +15,17 @@ namespace portcullis::oauth {
 
 class MemoryConsentStore final : public ConsentStore {
  public:
-  Result<std::optional<Consent>> Find(std::string_view user_id,
+  Result<std::optional<Consent>> Find(std::string_view realm, std::string_view user_id,
                                       std::string_view client_id) override {
     std::lock_guard lock(mu_);
-    auto it = consents_.find(KeyOf(user_id, client_id));
+    auto it = consents_.find(KeyOf(realm, user_id, client_id));
     if (it == consents_.end()) return std::optional<Consent>();
     return std::optional<Consent>(it->second);
   }
-  Status Widen(std::string_view user_id, std::string_view client_id,
+  Status Widen(std::string_view realm, std::string_view user_id, std::string_view client_id,
                const std::vector<std::string>& scope, int64_t now) override {
     std::lock_guard lock(mu_);
-    Consent& c = consents_[KeyOf(user_id, client_id)];
+    Consent& c = consents_[KeyOf(realm, user_id, client_id)];
     c.client_id = client_id;
     for (const auto& s : scope) {
       if (std::find(c.scope.begin(), c.scope.end(), s) == c.scope.end()) c.scope.push_back(s);
@@ -32,24 +33,25 @@ class MemoryConsentStore final : public ConsentStore {
     c.created_at = now;
     return {};
   }
-  Result<bool> Delete(store::Tx&, std::string_view user_id, std::string_view client_id) override {
+  Result<bool> Delete(store::Tx&, std::string_view realm, std::string_view user_id,
+                      std::string_view client_id) override {
     std::lock_guard lock(mu_);
-    return consents_.erase(KeyOf(user_id, client_id)) > 0;
+    return consents_.erase(KeyOf(realm, user_id, client_id)) > 0;
   }
-  Result<std::vector<Consent>> List(std::string_view user_id) override {
+  Result<std::vector<Consent>> List(std::string_view realm, std::string_view user_id) override {
     std::lock_guard lock(mu_);
     std::vector<Consent> out;
-    // Keys order by user, then client id, bytewise.
+    // Keys order by realm, user, then client id, bytewise.
     for (const auto& [key, c] : consents_) {
-      if (key.first == user_id) out.push_back(c);
+      if (std::get<0>(key) == realm && std::get<1>(key) == user_id) out.push_back(c);
     }
     return out;
   }
 
  private:
-  using Key = std::pair<std::string, std::string>;
-  static Key KeyOf(std::string_view user_id, std::string_view client_id) {
-    return {std::string(user_id), std::string(client_id)};
+  using Key = std::tuple<std::string, std::string, std::string>;
+  static Key KeyOf(std::string_view realm, std::string_view user_id, std::string_view client_id) {
+    return {std::string(realm), std::string(user_id), std::string(client_id)};
   }
 
   std::mutex mu_;

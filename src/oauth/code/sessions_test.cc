@@ -94,18 +94,18 @@ class ConsentsTest : public ::testing::Test {
 };
 
 TEST_F(ConsentsTest, ConsentCoversGrantedScopesAndWidens) {
-  EXPECT_FALSE(*consents_.Covers("alice", "app1", {}));
-  ASSERT_TRUE(consents_.Grant("alice", "app1", {"a.r"}));
-  EXPECT_TRUE(*consents_.Covers("alice", "app1", {"a.r"}));
-  EXPECT_TRUE(*consents_.Covers("alice", "app1", {}));
-  EXPECT_FALSE(*consents_.Covers("alice", "app1", {"a.r", "a.w"}));
-  EXPECT_FALSE(*consents_.Covers("alice", "app2", {"a.r"}));
-  EXPECT_FALSE(*consents_.Covers("bob", "app1", {"a.r"}));
+  EXPECT_FALSE(*consents_.Covers("", "alice", "app1", {}));
+  ASSERT_TRUE(consents_.Grant("", "alice", "app1", {"a.r"}));
+  EXPECT_TRUE(*consents_.Covers("", "alice", "app1", {"a.r"}));
+  EXPECT_TRUE(*consents_.Covers("", "alice", "app1", {}));
+  EXPECT_FALSE(*consents_.Covers("", "alice", "app1", {"a.r", "a.w"}));
+  EXPECT_FALSE(*consents_.Covers("", "alice", "app2", {"a.r"}));
+  EXPECT_FALSE(*consents_.Covers("", "bob", "app1", {"a.r"}));
   clock_.Advance(5);
-  ASSERT_TRUE(consents_.Grant("alice", "app1", {"a.w", "a.r"}));
-  EXPECT_TRUE(*consents_.Covers("alice", "app1", {"a.r", "a.w"}));
-  ASSERT_TRUE(consents_.Grant("alice", "app2", {}));
-  auto list = consents_.List("alice");
+  ASSERT_TRUE(consents_.Grant("", "alice", "app1", {"a.w", "a.r"}));
+  EXPECT_TRUE(*consents_.Covers("", "alice", "app1", {"a.r", "a.w"}));
+  ASSERT_TRUE(consents_.Grant("", "alice", "app2", {}));
+  auto list = consents_.List("", "alice");
   ASSERT_TRUE(list);
   ASSERT_EQ(list->size(), 2u);
   EXPECT_EQ((*list)[0].client_id, "app1");
@@ -118,15 +118,15 @@ TEST_F(ConsentsTest, ConsentCoversGrantedScopesAndWidens) {
 // Revoking a consent ends the user's grants at that client in the same transaction, whether or
 // not a consent was stored (codes issued with implicit consent end too).
 TEST_F(ConsentsTest, RevokeDeletesAndEndsTheClientsGrants) {
-  ASSERT_TRUE(consents_.Grant("alice", "app1", {"a.r"}));
-  ASSERT_TRUE(consents_.Grant("alice", "app2", {"a.r"}));
-  EXPECT_TRUE(*consents_.Revoke("alice", "app1"));
+  ASSERT_TRUE(consents_.Grant("", "alice", "app1", {"a.r"}));
+  ASSERT_TRUE(consents_.Grant("", "alice", "app2", {"a.r"}));
+  EXPECT_TRUE(*consents_.Revoke("", "alice", "app1"));
   EXPECT_EQ(revoked_, (std::vector<std::string>{"alice/app1"}));
-  EXPECT_FALSE(*consents_.Covers("alice", "app1", {"a.r"}));
-  EXPECT_TRUE(*consents_.Covers("alice", "app2", {"a.r"}));
-  EXPECT_FALSE(*consents_.Revoke("alice", "app1"));
+  EXPECT_FALSE(*consents_.Covers("", "alice", "app1", {"a.r"}));
+  EXPECT_TRUE(*consents_.Covers("", "alice", "app2", {"a.r"}));
+  EXPECT_FALSE(*consents_.Revoke("", "alice", "app1"));
   EXPECT_EQ(revoked_.size(), 2u);
-  ASSERT_EQ(consents_.List("alice")->size(), 1u);
+  ASSERT_EQ(consents_.List("", "alice")->size(), 1u);
 }
 
 TEST_F(ConsentsTest, AFailedRevocationFailsTheRevoke) {
@@ -134,8 +134,8 @@ TEST_F(ConsentsTest, AFailedRevocationFailsTheRevoke) {
                    [](store::Tx&, std::string_view, std::string_view, int64_t) -> Status {
                      return Fail(Error::Unavailable("down"));
                    });
-  ASSERT_TRUE(failing.Grant("alice", "app1", {"a.r"}));
-  auto r = failing.Revoke("alice", "app1");
+  ASSERT_TRUE(failing.Grant("", "alice", "app1", {"a.r"}));
+  auto r = failing.Revoke("", "alice", "app1");
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().http_status, 503);
 }

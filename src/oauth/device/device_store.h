@@ -40,6 +40,9 @@ struct DeviceApproval {
   std::string sid;
   std::string amr;
   std::string acr;
+  // Where the user was signed in, as AuthCode::user_source (code_store.h): "users",
+  // "authenticator:<realm>", or "" (a chain, or a grant approved before it was recorded).
+  std::string user_source;
 };
 
 struct DeviceGrant {

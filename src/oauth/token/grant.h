@@ -31,6 +31,7 @@
 #include "common/error.h"
 #include "common/random.h"
 #include "oauth/client/client.h"
+#include "oauth/login/authenticator.h"
 #include "oauth/token/token_request.h"
 #include "oauth/token/token_state_store.h"
 
@@ -68,6 +69,13 @@ struct GrantTraits {
   bool public_by_default = false;
   bool trusted_only = false;
 };
+
+// TokenSubject::user_source of a user signed in by a configured authenticator: this prefix and
+// the authenticator's realm ("authenticator:ldap-corp").
+inline constexpr std::string_view kAuthenticatorSourcePrefix = "authenticator:";
+// The access-token claim that names that realm (absent for the user store's users); the userinfo
+// endpoint then answers without the user store (api/userinfo_api.h).
+inline constexpr std::string_view kUserRealmClaim = "user_realm";
 
 // The party a token is issued for.
 struct TokenSubject {
@@ -136,6 +144,22 @@ class GrantLookups {
                                      const Secret& secret) = 0;
 };
 
+// The password grant's check (RFC 6749 §4.3): the authenticator the client's authenticateClass
+// selects, as the login page chooses it (oauth/code/authenticators.h), with its throttling, and
+// a refusal (invalid_grant) wherever that sign-in would need a second factor, which a password
+// grant cannot carry. The production adapter is the code module's
+// (app/modules/password_logins.h). Thread-safe; Login blocks (slow hash, store, directory).
+struct PasswordSignIn {
+  AuthenticatedUser user;
+  std::string user_source;  // TokenSubject::user_source
+};
+class PasswordLogins {
+ public:
+  virtual ~PasswordLogins() = default;
+  virtual Result<PasswordSignIn> Login(const Client& c, std::string_view user_id,
+                                       std::string_view password, std::string_view remote_ip) = 0;
+};
+
 // The token service's dependencies that grants use. All outlive the TokenService that holds
 // them; each is thread-safe.
 struct GrantDeps {
@@ -148,6 +172,9 @@ struct GrantDeps {
   RevocationList& revoked;
   const Clock& clock;
   Random& random;
+  // Set before serving when this process signs users in (the code module); null otherwise, and
+  // the password grant then serves only clients of the built-in user store.
+  PasswordLogins* password_logins = nullptr;
 };
 
 // What a grant handler works with during one call: the dependencies, the helpers every grant
@@ -180,6 +207,9 @@ class GrantContext {
   Result<StoreAccess> Store(std::string_view what) const;
   // The user authenticator (password checks: slow hash and store), likewise guarded.
   Result<UserAuthenticator*> Users(std::string_view what) const;
+  // The password grant's check by the client's authenticator (GrantDeps::password_logins; null
+  // when not wired), likewise guarded.
+  Result<PasswordLogins*> Logins(std::string_view what) const;
 
   // `requested` (space-separated) when every item is in `allowed` (set membership, not
   // light-oauth2's substring match, reference §4.6); all of `allowed` when nothing is asked.

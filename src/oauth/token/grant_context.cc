@@ -60,6 +60,11 @@ Result<UserAuthenticator*> GrantContext::Users(std::string_view what) const {
   return &deps_.users;
 }
 
+Result<PasswordLogins*> GrantContext::Logins(std::string_view what) const {
+  if (auto s = Blocking(what); !s) return Fail(s.error());
+  return deps_.password_logins;
+}
+
 Result<std::vector<std::string>> GrantContext::GrantedScope(
     std::string_view requested, const std::vector<std::string>& allowed) const {
   if (requested.find_first_not_of(' ') == std::string_view::npos) return allowed;
@@ -156,6 +161,12 @@ Result<MintedToken> GrantContext::Mint(const Client& c, const TokenSubject& subj
   AddScope(claims, scope, light);
   if (subject.is_user && !subject.roles.empty()) claims["roles"] = subject.roles;
   for (const auto& [k, v] : extra) claims[k] = v;
+  // A user signed in by a configured authenticator (LDAP) names its realm, so that the userinfo
+  // endpoint never answers from the user store's same-named account (set after `extra`, and
+  // reserved from custom claims, so nothing can forge or override it).
+  if (subject.is_user && subject.user_source.starts_with(kAuthenticatorSourcePrefix)) {
+    claims[kUserRealmClaim] = subject.user_source.substr(kAuthenticatorSourcePrefix.size());
+  }
   // Sender constraints (set after `extra`, so nothing can override them): the DPoP key (RFC 9449
   // §6.1) and the TLS client certificate (RFC 8705 §3.1).
   if (!dpop_jkt_.empty() || !x5t_s256_.empty()) {

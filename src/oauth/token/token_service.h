@@ -200,6 +200,9 @@ class TokenService {
   // must outlive the service; set before serving. Without one, such clients fail to
   // authenticate (invalid_client).
   void SetClientJwksCache(ClientJwksCache* cache) { jwks_cache_ = cache; }
+  // The password grant's check by the client's authenticator (grant.h); borrowed, set before
+  // serving. Without it the password grant serves only clients of the built-in user store.
+  void SetPasswordLogins(PasswordLogins* logins) { grant_deps_.password_logins = logins; }
 
  private:
   // RFC 9449 §5 at the token endpoint: the thumbprint of the request's valid DPoP proof (its

@@ -48,32 +48,32 @@ class ConsentStoreContract : public BackendTest {
 };
 
 TEST_P(ConsentStoreContract, WidenMergesScopesAndStampsTheTime) {
-  EXPECT_FALSE(*consents().Find("alice", "app1"));
-  ASSERT_TRUE(consents().Widen("alice", "app1", {"a.r"}, 10));
-  auto c = consents().Find("alice", "app1");
+  EXPECT_FALSE(*consents().Find("", "alice", "app1"));
+  ASSERT_TRUE(consents().Widen("", "alice", "app1", {"a.r"}, 10));
+  auto c = consents().Find("", "alice", "app1");
   ASSERT_TRUE(c && *c);
   EXPECT_EQ((*c)->client_id, "app1");
   EXPECT_EQ((*c)->scope, (std::vector<std::string>{"a.r"}));
   EXPECT_EQ((*c)->created_at, 10);
-  ASSERT_TRUE(consents().Widen("alice", "app1", {"a.w", "a.r", "b.r"}, 20));
-  c = consents().Find("alice", "app1");
+  ASSERT_TRUE(consents().Widen("", "alice", "app1", {"a.w", "a.r", "b.r"}, 20));
+  c = consents().Find("", "alice", "app1");
   ASSERT_TRUE(c && *c);
   EXPECT_EQ((*c)->scope, (std::vector<std::string>{"a.r", "a.w", "b.r"}));
   EXPECT_EQ((*c)->created_at, 20);
   // An empty consent (a client without scopes) is still a consent.
-  ASSERT_TRUE(consents().Widen("alice", "app2", {}, 30));
-  c = consents().Find("alice", "app2");
+  ASSERT_TRUE(consents().Widen("", "alice", "app2", {}, 30));
+  c = consents().Find("", "alice", "app2");
   ASSERT_TRUE(c && *c);
   EXPECT_TRUE((*c)->scope.empty());
-  EXPECT_FALSE(*consents().Find("bob", "app1"));
+  EXPECT_FALSE(*consents().Find("", "bob", "app1"));
 }
 
 TEST_P(ConsentStoreContract, ListAndDelete) {
-  ASSERT_TRUE(consents().Widen("alice", "app2", {"x"}, 1));
-  ASSERT_TRUE(consents().Widen("alice", "app1", {"y"}, 2));
-  ASSERT_TRUE(consents().Widen("alice", "App0", {"z"}, 3));
-  ASSERT_TRUE(consents().Widen("bob", "app1", {"y"}, 4));
-  auto list = consents().List("alice");
+  ASSERT_TRUE(consents().Widen("", "alice", "app2", {"x"}, 1));
+  ASSERT_TRUE(consents().Widen("", "alice", "app1", {"y"}, 2));
+  ASSERT_TRUE(consents().Widen("", "alice", "App0", {"z"}, 3));
+  ASSERT_TRUE(consents().Widen("", "bob", "app1", {"y"}, 4));
+  auto list = consents().List("", "alice");
   ASSERT_TRUE(list);
   ASSERT_EQ(list->size(), 3u);
   // By client id, bytewise.
@@ -82,19 +82,38 @@ TEST_P(ConsentStoreContract, ListAndDelete) {
   EXPECT_EQ((*list)[1].scope, (std::vector<std::string>{"y"}));
   EXPECT_EQ((*list)[1].created_at, 2);
   EXPECT_EQ((*list)[2].client_id, "app2");
-  EXPECT_TRUE(consents().List("nobody")->empty());
+  EXPECT_TRUE(consents().List("", "nobody")->empty());
 
   auto del = [&](std::string_view user, std::string_view client) {
-    auto r =
-        db().TransactValue<bool>("t", [&](Tx& tx) { return consents().Delete(tx, user, client); });
+    auto r = db().TransactValue<bool>(
+        "t", [&](Tx& tx) { return consents().Delete(tx, "", user, client); });
     EXPECT_TRUE(r);
     return r && *r;
   };
   EXPECT_TRUE(del("alice", "app1"));
   EXPECT_FALSE(del("alice", "app1"));
-  EXPECT_FALSE(*consents().Find("alice", "app1"));
-  EXPECT_TRUE(*consents().Find("bob", "app1"));
-  EXPECT_EQ(consents().List("alice")->size(), 2u);
+  EXPECT_FALSE(*consents().Find("", "alice", "app1"));
+  EXPECT_TRUE(*consents().Find("", "bob", "app1"));
+  EXPECT_EQ(consents().List("", "alice")->size(), 2u);
+}
+
+// A user is named by realm and id: the directory's alice is not the local alice.
+TEST_P(ConsentStoreContract, RealmsKeepSameNamedUsersApart) {
+  ASSERT_TRUE(consents().Widen("", "alice", "app1", {"a.r"}, 1));
+  EXPECT_FALSE(*consents().Find("ldap-corp", "alice", "app1"));
+  EXPECT_TRUE(consents().List("ldap-corp", "alice")->empty());
+  ASSERT_TRUE(consents().Widen("ldap-corp", "alice", "app1", {"b.r"}, 2));
+  auto local = consents().Find("", "alice", "app1");
+  ASSERT_TRUE(local && *local);
+  EXPECT_EQ((*local)->scope, (std::vector<std::string>{"a.r"}));
+  auto dir = consents().Find("ldap-corp", "alice", "app1");
+  ASSERT_TRUE(dir && *dir);
+  EXPECT_EQ((*dir)->scope, (std::vector<std::string>{"b.r"}));
+  auto r = db().TransactValue<bool>(
+      "t", [&](Tx& tx) { return consents().Delete(tx, "ldap-corp", "alice", "app1"); });
+  ASSERT_TRUE(r && *r);
+  EXPECT_TRUE(*consents().Find("", "alice", "app1"));
+  EXPECT_EQ(consents().List("", "alice")->size(), 1u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ConsentStoreContract,
@@ -105,12 +124,12 @@ class SqlConsentStoreTest : public BackendTest {};
 TEST_P(SqlConsentStoreTest, ConsentsBelongToRegisteredClients) {
   AddClients(db(), {"app1", "app2"});
   SqlConsentStore consents(db());
-  EXPECT_FALSE(consents.Widen("alice", "unknown", {"a"}, 1));
-  ASSERT_TRUE(consents.Widen("alice", "app1", {"a"}, 1));
-  ASSERT_TRUE(consents.Widen("alice", "app2", {"a"}, 1));
+  EXPECT_FALSE(consents.Widen("", "alice", "unknown", {"a"}, 1));
+  ASSERT_TRUE(consents.Widen("", "alice", "app1", {"a"}, 1));
+  ASSERT_TRUE(consents.Widen("", "alice", "app2", {"a"}, 1));
   // Deleting the client removes its consents.
   ASSERT_TRUE(db().Exec("DELETE FROM clients WHERE client_id = 'app2'"));
-  auto list = consents.List("alice");
+  auto list = consents.List("", "alice");
   ASSERT_TRUE(list);
   ASSERT_EQ(list->size(), 1u);
   EXPECT_EQ((*list)[0].client_id, "app1");
@@ -127,7 +146,7 @@ TEST_P(SqlConsentStoreTest, RevokeEndsTheUsersGrantsAtTheClient) {
   SqlSessionStore session_store(db());
   oauth::GrantRevocation revocation(refresh_tokens, code_store, session_store);
   oauth::Consents consents(db(), store, clock, revocation.ForUserClient());
-  ASSERT_TRUE(consents.Grant("alice", "app1", {"a.r"}));
+  ASSERT_TRUE(consents.Grant("", "alice", "app1", {"a.r"}));
   for (const char* sql :
        {"INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, created_at, "
         "expires_at) VALUES ('r1', 'f1', 'app1', 'alice', 1, 9999999999), "
@@ -137,8 +156,8 @@ TEST_P(SqlConsentStoreTest, RevokeEndsTheUsersGrantsAtTheClient) {
         "('k1', 'app1', 'alice', 1, 9999999999), ('k2', 'app2', 'alice', 1, 9999999999)"}) {
     ASSERT_TRUE(db().Exec(sql));
   }
-  EXPECT_TRUE(*consents.Revoke("alice", "app1"));
-  EXPECT_FALSE(*consents.Covers("alice", "app1", {"a.r"}));
+  EXPECT_TRUE(*consents.Revoke("", "alice", "app1"));
+  EXPECT_FALSE(*consents.Covers("", "alice", "app1", {"a.r"}));
   auto states = db().Query("SELECT token_hash, state FROM refresh_tokens ORDER BY token_hash");
   ASSERT_TRUE(states && states->size() == 3);
   EXPECT_EQ((*states)[0].Str(1), "revoked");
@@ -148,7 +167,7 @@ TEST_P(SqlConsentStoreTest, RevokeEndsTheUsersGrantsAtTheClient) {
                           {clock.Now()});
   ASSERT_TRUE(codes && codes->size() == 1);
   EXPECT_EQ((*codes)[0].Str(0), "k2");
-  EXPECT_FALSE(*consents.Revoke("alice", "app1"));
+  EXPECT_FALSE(*consents.Revoke("", "alice", "app1"));
 }
 
 PORTCULLIS_INSTANTIATE_BACKENDS(SqlConsentStoreTest);

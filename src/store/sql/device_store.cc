@@ -7,7 +7,7 @@ namespace {
 
 constexpr std::string_view kColumns =
     "device_code_hash, user_code_hash, client_id, scope, state, user_id, user_type, roles,"
-    " auth_time, sid, amr, acr, created_at, expires_at, poll_interval, last_poll_at";
+    " auth_time, sid, amr, acr, created_at, expires_at, poll_interval, last_poll_at, user_source";
 
 Param TextOrNull(std::string_view s) { return s.empty() ? Null() : Text(s); }
 
@@ -29,6 +29,7 @@ oauth::DeviceGrant FromRow(const Row& r) {
   g.expires_at = r.Int(13);
   g.interval = r.Int(14);
   g.last_poll_at = r.OptInt(15);
+  g.user.user_source = r.Str(16);
   return g;
 }
 
@@ -66,11 +67,13 @@ Result<bool> SqlDeviceGrantStore::Decide(std::string_view user_code_hash, bool a
   Result<int64_t> n =
       approve ? db_.Exec(
                     "UPDATE device_grants SET state = 'approved', user_id = $2, user_type = $3,"
-                    " roles = $4, auth_time = $5, sid = $6, amr = $7, acr = $8, decided_at = $9"
+                    " roles = $4, auth_time = $5, sid = $6, amr = $7, acr = $8, decided_at = $9,"
+                    " user_source = $10"
                     " WHERE user_code_hash = $1 AND state = 'pending' AND expires_at > $9",
                     {Text(user_code_hash), Text(who.user_id), TextOrNull(who.user_type),
                      TextOrNull(who.roles), who.auth_time ? Int(who.auth_time) : Null(),
-                     TextOrNull(who.sid), TextOrNull(who.amr), TextOrNull(who.acr), Int(now)})
+                     TextOrNull(who.sid), TextOrNull(who.amr), TextOrNull(who.acr), Int(now),
+                     TextOrNull(who.user_source)})
               : db_.Exec(
                     "UPDATE device_grants SET state = 'denied', decided_at = $2"
                     " WHERE user_code_hash = $1 AND state = 'pending' AND expires_at > $2",

@@ -44,7 +44,8 @@ class DeviceStoreContract : public TokenStateTest {
   }
 
   static DeviceApproval Alice() {
-    return DeviceApproval{"alice", "employee", "user admin", 400, "sid-1", "pwd", "1"};
+    return DeviceApproval{"alice", "employee", "user admin", 400,
+                          "sid-1", "pwd",      "1",          "authenticator:ldap-corp"};
   }
 
   std::optional<DeviceGrant> Lock(std::string_view hash) {
@@ -112,6 +113,7 @@ TEST_P(DeviceStoreContract, ApprovalRecordsTheUserOnceAndOnlyWhilePendingAndLive
   EXPECT_EQ(a->user.sid, "sid-1");
   EXPECT_EQ(a->user.amr, "pwd");
   EXPECT_EQ(a->user.acr, "1");
+  EXPECT_EQ(a->user.user_source, "authenticator:ldap-corp");
   EXPECT_EQ(Lock("d2")->state, DeviceGrantState::kDenied);
   EXPECT_EQ(Lock("d3")->state, DeviceGrantState::kPending);
   EXPECT_FALSE(Lock("d9"));

@@ -124,6 +124,17 @@ TEST_P(RefreshTokenStoreContract, CertThumbprintRoundTrips) {
   EXPECT_EQ(plain->cert_thumbprint, "");
 }
 
+// A user signed in by a configured authenticator keeps that source (migration 0018), so a
+// refresh knows which realm's user it is.
+TEST_P(RefreshTokenStoreContract, AuthenticatorSourceRoundTrips) {
+  RefreshToken t = Token("dir", "fd", "c1", "alice", 10, 1000);
+  t.user_source = "authenticator:ldap-corp";
+  Insert(t);
+  auto got = Find("dir");
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->user_source, "authenticator:ldap-corp");
+}
+
 // OpenID Connect Core §12.2: the sign-in behind the grant travels with every refresh token.
 TEST_P(RefreshTokenStoreContract, SignInAndClaimsRoundTripAndEmptyIsNull) {
   RefreshToken t = Token("oidc", "fo", "c1", "u1", 10, 1000);

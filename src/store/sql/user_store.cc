@@ -127,11 +127,12 @@ Status SqlUserStore::Update(Tx& tx, const User& u) {
 }
 
 Status SqlUserStore::Delete(Tx& tx, std::string_view user_id) {
-  // What the user holds goes with them: refresh tokens, codes, sessions, consents.
+  // What the user holds goes with them: refresh tokens, codes, sessions, consents (only the
+  // user store's: a directory user of the same name is someone else, consents.realm).
   for (const char* sql :
        {"DELETE FROM refresh_tokens WHERE user_id = $1",
         "DELETE FROM auth_codes WHERE user_id = $1", "DELETE FROM sso_sessions WHERE user_id = $1",
-        "DELETE FROM consents WHERE user_id = $1"}) {
+        "DELETE FROM consents WHERE user_id = $1 AND realm = ''"}) {
     auto r = tx.Exec(sql, {Text(user_id)});
     if (!r) return Fail(std::move(r.error()));
   }

@@ -379,9 +379,15 @@ TEST_P(SqlUserStoreTest, UserServiceEndsTheUsersGrants) {
   EXPECT_EQ(Live("u2", now), 3);
   EXPECT_EQ(users.Authenticate("u1", Secret("r3set-passphrase")).error().code, "ERR12016");
 
+  // A directory user of the same name is someone else: their consent stays (consents.realm).
+  ASSERT_TRUE(
+      db().Exec("INSERT INTO consents (realm, user_id, client_id, scope, created_at)"
+                " VALUES ('ldap-corp', $1, 'c', 's', 1)",
+                {Text("u2")}));
   ASSERT_TRUE(users.Delete("u2", "t"));
   EXPECT_EQ(Count("refresh_tokens WHERE user_id = $1", "u2"), 0);
-  EXPECT_EQ(Count("consents WHERE user_id = $1", "u2"), 0);
+  EXPECT_EQ(Count("consents WHERE user_id = $1 AND realm = ''", "u2"), 0);
+  EXPECT_EQ(Count("consents WHERE user_id = $1 AND realm = 'ldap-corp'", "u2"), 1);
   auto entries = audit.List({.entity_kind = "user"});
   ASSERT_TRUE(entries);
   EXPECT_EQ(entries->total, 6);  // 2 creates, change, reset, lock, delete

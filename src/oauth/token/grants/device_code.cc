@@ -99,7 +99,13 @@ class DeviceCodeGrant final : public Grant {
       }
       const DeviceGrant& a = **won;
       TokenSubject subject{a.user.user_id, a.user.user_type, a.user.roles, true};
-      subject.user_source = c.authenticate_class.empty() ? "users" : "";
+      // Where the approving user was signed in, as the code grant reads it: the user store
+      // ("users", read again) or another authenticator, whose roles from the sign-in stand (a
+      // same-named account of the user store is someone else). Grants approved before it was
+      // recorded: as before.
+      subject.user_source = !a.user.user_source.empty()    ? a.user.user_source
+                            : c.authenticate_class.empty() ? "users"
+                                                           : "";
       auto current = ReadUserAgain(st->lookups, tx, subject);
       if (!current) return Fail(current.error());
       if (!*current) {

@@ -34,11 +34,8 @@ Result<std::string> InsertRefresh(RefreshTokenStore& refresh_tokens, store::Tx& 
   row.parent_hash = std::string(parent_hash);
   row.created_at = now;
   row.expires_at = now + ttl;
-  // refresh_tokens.user_source admits only 'users' and 'client' (migration 0005's CHECK). A user
-  // of another authenticator is recorded as "client": the same rule when read again (not the
-  // user store's user: the roles of the sign-in stand, a same-named local account lends none).
-  row.user_source =
-      subject.user_source.starts_with("authenticator:") ? "client" : subject.user_source;
+  // "authenticator:<realm>" too (migration 0018): a refresh knows which realm's user it is.
+  row.user_source = subject.user_source;
   row.auth_time = sign_in.auth_time;
   row.sid = sign_in.sid;
   row.amr = sign_in.amr;

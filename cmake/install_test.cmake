@@ -1,6 +1,8 @@
-# ctest client_install_find_package: install the portcullis-verify and portcullis-client
-# components into a scratch prefix, then configure and build examples/client_call against them
-# with find_package.
+# The ctests verify_install_find_package and client_install_find_package (portcullis_install_test
+# in portcullis_package.cmake): install COMPONENTS (comma-separated) from BUILD_DIR into a
+# scratch prefix under WORK_DIR, check that include/HEADER and PACKAGEConfig.cmake were
+# installed, then configure and build EXAMPLE_DIR against the prefix with find_package and run
+# PROGRAM --help.
 file(REMOVE_RECURSE ${WORK_DIR})
 function(run)
   execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
@@ -8,14 +10,16 @@ function(run)
     message(FATAL_ERROR "failed (${rc}): ${ARGN}\n${out}")
   endif()
 endfunction()
-foreach(component portcullis-verify portcullis-client)
+string(REPLACE "," ";" components "${COMPONENTS}")
+foreach(component IN LISTS components)
   run(${CMAKE_COMMAND} --install ${BUILD_DIR} --component ${component}
       --prefix ${WORK_DIR}/prefix)
 endforeach()
-file(GLOB_RECURSE config ${WORK_DIR}/prefix/*/portcullis-clientConfig.cmake)
-if(NOT EXISTS ${WORK_DIR}/prefix/include/portcullis/client.h OR NOT config)
+file(GLOB_RECURSE config ${WORK_DIR}/prefix/*/${PACKAGE}Config.cmake)
+if(NOT EXISTS ${WORK_DIR}/prefix/include/${HEADER} OR NOT config)
   message(FATAL_ERROR "the header or the package config was not installed")
 endif()
+# A sanitizer build installs instrumented archives: the consumer must link the runtime too.
 set(flags "")
 if(SANITIZE)
   set(flags -DCMAKE_CXX_FLAGS=-fsanitize=address,undefined
@@ -25,8 +29,8 @@ run(${CMAKE_COMMAND} -S ${EXAMPLE_DIR} -B ${WORK_DIR}/build -G ${GENERATOR}
     -DCMAKE_CXX_COMPILER=${CXX} -DCMAKE_BUILD_TYPE=Release
     -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix ${flags})
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/build)
-if(NOT EXISTS ${WORK_DIR}/build/client_call)
+if(NOT EXISTS ${WORK_DIR}/build/${PROGRAM})
   message(FATAL_ERROR "the example was not built")
 endif()
-run(${WORK_DIR}/build/client_call --help)
-message(STATUS "find_package(portcullis-client) works")
+run(${WORK_DIR}/build/${PROGRAM} --help)
+message(STATUS "find_package(${PACKAGE}) works")

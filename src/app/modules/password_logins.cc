@@ -1,0 +1,30 @@
+#include "app/modules/password_logins.h"
+
+#include "common/log.h"
+#include "oauth/totp/second_factor.h"
+
+namespace portcullis::app {
+
+Result<oauth::PasswordSignIn> RegistryPasswordLogins::Login(const oauth::Client& c,
+                                                            std::string_view user_id,
+                                                            std::string_view password,
+                                                            std::string_view remote_ip) {
+  auto entry = registry_.ForClient(c);
+  if (!entry) return Fail(std::move(entry.error()));
+  // The built-in user store through `local`, which also refuses users with an active second
+  // factor; any other authenticator (LDAP, a chain) as the login page calls it.
+  auto user = entry->realm.empty() ? local_.AuthenticateFrom(user_id, password, remote_ip)
+                                   : entry->authenticator->Login(user_id, password, remote_ip);
+  if (!user) return Fail(std::move(user.error()));
+  // After the password, as the login page asks for the second factor only then.
+  if (second_factor_ != nullptr && second_factor_->RequiredBy(c.client_id)) {
+    log::Info("totp.password_only_refused",
+              {{"user_id", user->user_id}, {"client_id", c.client_id}});
+    return Fail(Error::OAuth(400, "invalid_grant",
+                             "This client requires a second factor: use the authorization code "
+                             "flow."));
+  }
+  return oauth::PasswordSignIn{std::move(*user), oauth::UserSourceOf(*entry)};
+}
+
+}  // namespace portcullis::app

@@ -1,0 +1,22 @@
+-- One name in two realms (README "Enterprise sign-in: one name in two realms"): a local account
+-- and a directory account with the same user id are two people.
+--
+-- consents.realm: the authenticator that signed the user in, as SSO sessions are keyed ('' for
+-- the built-in user store, else the configured authenticator's name). What one realm's user
+-- agreed to is not another's consent. Rows from before are the user store's.
+ALTER TABLE consents ADD COLUMN realm TEXT NOT NULL DEFAULT '';
+ALTER TABLE consents DROP CONSTRAINT consents_pkey;
+ALTER TABLE consents ADD PRIMARY KEY (realm, user_id, client_id);
+CREATE INDEX consents_user_idx ON consents (user_id);
+
+-- refresh_tokens.user_source also admits 'authenticator:<realm>' (a user signed in by that
+-- configured authenticator, e.g. LDAP), which rows recorded as 'client' before: a refresh then
+-- still knows which realm's user it is (userinfo, README above).
+ALTER TABLE refresh_tokens DROP CONSTRAINT refresh_tokens_user_source_check;
+ALTER TABLE refresh_tokens ADD CONSTRAINT refresh_tokens_user_source_check
+  CHECK (user_source IS NULL OR user_source IN ('users', 'client')
+         OR user_source LIKE 'authenticator:_%');
+
+-- device_grants.user_source: where the approving user was signed in, as auth_codes.user_source
+-- (0017): 'users', 'authenticator:<realm>', or NULL (a chain, or rows from before).
+ALTER TABLE device_grants ADD COLUMN user_source TEXT;

@@ -6,6 +6,9 @@
 #include "oauth/user/user.h"
 
 namespace portcullis::oauth {
+
+// The user registry holds the built-in store's users: their consents are those of realm "".
+constexpr std::string_view kLocalRealm = "";
 namespace {
 
 namespace json = boost::json;
@@ -93,7 +96,7 @@ Result<int64_t> UserAccess::RevokeSessions(std::string_view user_id, std::string
 
 Result<std::vector<Consent>> UserAccess::Consents(std::string_view user_id, const Authority& by) {
   if (auto st = CheckReach(user_id, by); !st) return Fail(std::move(st.error()));
-  return consents_.List(user_id);
+  return consents_.List(kLocalRealm, user_id);
 }
 
 Status UserAccess::RevokeConsent(std::string_view user_id, std::string_view client_id,
@@ -103,9 +106,9 @@ Status UserAccess::RevokeConsent(std::string_view user_id, std::string_view clie
   }
   if (auto st = CheckReach(user_id, by); !st) return st;
   return db_.Transact("user.consent_revoke", [&](store::Tx& tx) -> Status {
-    auto found = consents_.Find(user_id, client_id);
+    auto found = consents_.Find(kLocalRealm, user_id, client_id);
     if (!found) return Fail(std::move(found.error()));
-    auto gone = consents_.Delete(tx, user_id, client_id);
+    auto gone = consents_.Delete(tx, kLocalRealm, user_id, client_id);
     if (!gone) return Fail(std::move(gone.error()));
     if (!*gone) return Fail(NotFound("The user has no consent for this client."));
     const int64_t now = clock_.Now();

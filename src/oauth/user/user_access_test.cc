@@ -39,8 +39,8 @@ class UserAccessTest : public ::testing::Test {
     EXPECT_TRUE(sessions_.Insert("k2", SsoSession{"alice", true, 20, 2000, "sid-2", "pwd"}));
     EXPECT_TRUE(sessions_.Insert("k3", SsoSession{"bob", false, 10, 2000, "sid-3", "pwd"}));
     EXPECT_TRUE(sessions_.Insert("k4", SsoSession{"alice", false, 10, 999, "sid-old", "pwd"}));
-    EXPECT_TRUE(consents_.Widen("alice", "c1", {"a", "b"}, 5));
-    EXPECT_TRUE(consents_.Widen("bob", "c1", {"a"}, 5));
+    EXPECT_TRUE(consents_.Widen("", "alice", "c1", {"a", "b"}, 5));
+    EXPECT_TRUE(consents_.Widen("", "bob", "c1", {"a"}, 5));
   }
 
   store::FakeDatabase db_;

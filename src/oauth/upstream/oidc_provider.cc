@@ -83,6 +83,15 @@ Result<Discovery> OidcProvider::Discover() {
   return d;
 }
 
+Status OidcProvider::Check() {
+  auto d = Discover();
+  if (!d) return Fail(std::move(d.error()));
+  auto keys = jwks_.Keys(settings_.name, d->jwks_uri);
+  if (!keys) return Fail(Unreachable("jwks: " + keys.error().detail));
+  if ((*keys)->empty()) return Fail(Unreachable("jwks: no usable key"));
+  return {};
+}
+
 Result<std::string> OidcProvider::AuthorizationUrl(std::string_view redirect_uri,
                                                    std::string_view state, std::string_view nonce,
                                                    std::string_view code_challenge,

@@ -61,6 +61,9 @@ class OidcProvider {
   // other than the configured one, endpoints missing or not https.
   Result<Discovery> Discover();
 
+  // Discovery and the JWKS, fetched now (`portcullis auth test`, the admin API's check).
+  Status Check();
+
   // The URL to send the browser to.
   Result<std::string> AuthorizationUrl(std::string_view redirect_uri, std::string_view state,
                                        std::string_view nonce, std::string_view code_challenge,

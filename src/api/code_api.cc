@@ -1157,8 +1157,13 @@ class Endpoint {
                                {"amr", "fed"},
                                {"authenticator", done->authenticator}});
       std::string sso(created->cookie.Reveal());
+      // The page's directory is /oauth2/upstream here: the session cookie gets the path the
+      // sign-in form would have given it (/oauth2, or a proxy's prefix before it).
+      std::string dir(req.path);
+      for (int i = 0; i < 2; ++i) dir = dir.substr(0, dir.rfind('/') == std::string::npos ? 0 : dir.rfind('/'));
       std::vector<std::string> cookies = {
-          SetCookieValue(kSsoCookie, sso, remember ? created->max_age : -1, "Lax", Secure(req))};
+          SetCookieValue(kSsoCookie, sso, remember ? created->max_age : -1, "Lax", Secure(req)) +
+          "; Path=" + (dir.empty() ? "/" : dir)};
       if (!v->hint_subject.empty() && v->hint_subject != u.user_id) {
         return WithCookies(Failed(true, 303,
                                   AuthorizationService::FailureFor(

@@ -974,8 +974,8 @@ class Endpoint {
     view.scope = v.scope;
     view.hidden = Passthrough(r);
     view.csrf = d_.csrf.Issue(kConsentForm, sso);
-    view.switch_user_href = std::string(base) +
-                            (Action(req) == "authorize" ? "authorize?" : "code?") + again.ToQuery();
+    view.switch_user_href =
+        std::string(base) + (Action(req) == "authorize" ? "authorize?" : "code?") + again.ToQuery();
     view.return_to = html::CspSource(v.redirect_uri);
     view.base = std::string(base);
     return WithCookies(code_pages::Consent(view), cookies);
@@ -1020,7 +1020,6 @@ class Endpoint {
 
   // ---- Upstream OpenID providers (README "Upstream OpenID Connect providers")
  public:
-
   struct OfferedUpstreams {
     std::vector<const oauth::upstream::OidcProvider*> providers;
     bool password = true;  // the entry also checks passwords
@@ -1066,9 +1065,8 @@ class Endpoint {
     const std::string name = Field(*fields, "authenticator");
     auto parsed = AuthorizationRequest::FromFields(*fields);
     if (!parsed) return Shown(true, parsed.error());
-    if (name.empty() ||
-        !d_.csrf.Verify(Field(*fields, "csrf"), UpstreamPurpose(name),
-                        RequestCookie(req, kLoginCookie))) {
+    if (name.empty() || !d_.csrf.Verify(Field(*fields, "csrf"), UpstreamPurpose(name),
+                                        RequestCookie(req, kLoginCookie))) {
       log::Warn("code.csrf_rejected", {{"form", kUpstreamForm}, {"remote", req.remote_ip}});
       return Shown(true, Forbidden(), "../" + Restart(*parsed));
     }
@@ -1160,7 +1158,8 @@ class Endpoint {
       // The page's directory is /oauth2/upstream here: the session cookie gets the path the
       // sign-in form would have given it (/oauth2, or a proxy's prefix before it).
       std::string dir(req.path);
-      for (int i = 0; i < 2; ++i) dir = dir.substr(0, dir.rfind('/') == std::string::npos ? 0 : dir.rfind('/'));
+      for (int i = 0; i < 2; ++i)
+        dir = dir.substr(0, dir.rfind('/') == std::string::npos ? 0 : dir.rfind('/'));
       std::vector<std::string> cookies = {
           SetCookieValue(kSsoCookie, sso, remember ? created->max_age : -1, "Lax", Secure(req)) +
           "; Path=" + (dir.empty() ? "/" : dir)};

@@ -162,10 +162,11 @@ http::Response Consent(const ConsentView& v) {
   if (!v.return_to.empty()) {
     b += "<p class=\"muted\">You will then return to <strong>" + Escape(v.return_to) +
          "</strong>. You can withdraw your permission at any time under "
-         "<a href=\"" + Escape(v.base) + "consent\">Connected applications</a>.</p>\n";
+         "<a href=\"" +
+         Escape(v.base) + "consent\">Connected applications</a>.</p>\n";
   }
-  b += "<form method=\"post\" action=\"" + Escape(v.base) + "consent\">\n" + HiddenFields(v.hidden) +
-       html::Hidden("csrf", v.csrf) + "\n";
+  b += "<form method=\"post\" action=\"" + Escape(v.base) + "consent\">\n" +
+       HiddenFields(v.hidden) + html::Hidden("csrf", v.csrf) + "\n";
   b += "<div class=\"actions\">"
        "<button type=\"submit\" name=\"decision\" value=\"deny\" class=\"secondary\">Deny</button>"
        "<button type=\"submit\" name=\"decision\" value=\"allow\">Allow</button></div>\n</form>";

@@ -4,10 +4,10 @@
 
 #include <algorithm>
 
+#include "common/clock.h"
 #include "oauth/code/chain_authenticator.h"
 #include "oauth/ldap/ldap_authenticator.h"
 #include "oauth/upstream/upstream_login.h"
-#include "common/clock.h"
 
 namespace portcullis::app {
 

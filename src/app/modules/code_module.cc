@@ -34,9 +34,9 @@
 #include "oauth/logout/participant_recorder.h"
 #include "oauth/oidc/id_token.h"
 #include "oauth/totp/second_factor.h"
-#include "store/sql/logout_store.h"
 #include "oauth/upstream/upstream_flows.h"
 #include "oauth/upstream/upstream_login.h"
+#include "store/sql/logout_store.h"
 #include "store/sql/totp_store.h"
 #include "store/sql/upstream_store.h"
 #include "verify/http_client.h"
@@ -138,8 +138,8 @@ class CodeModule final : public Module {
         std::string base = c.server.issuer;
         while (base.ends_with('/')) base.pop_back();
         m->upstream_ = std::make_unique<oauth::upstream::UpstreamFlows>(
-            *m->upstream_store_, shared.db(), shared.user_store(), shared.clock(),
-            shared.random(), base + "/oauth2/upstream/callback");
+            *m->upstream_store_, shared.db(), shared.user_store(), shared.clock(), shared.random(),
+            base + "/oauth2/upstream/callback");
         m->deps_->upstream = m->upstream_.get();
       }
       m->upstream_->Add(up->provider());

@@ -49,7 +49,8 @@ class MemoryUpstreamStore final : public UpstreamStore {
     std::lock_guard lock(mu_);
     std::vector<std::string> out;
     for (const auto& [user_id, e] : emails_) {
-      if (e.size() == email.size() && std::equal(e.begin(), e.end(), email.begin(), [](char a, char b) {
+      if (e.size() == email.size() &&
+          std::equal(e.begin(), e.end(), email.begin(), [](char a, char b) {
             return std::tolower(static_cast<unsigned char>(a)) ==
                    std::tolower(static_cast<unsigned char>(b));
           })) {

@@ -30,10 +30,10 @@ std::string Str(const json::object& o, std::string_view key) {
 }  // namespace
 
 Error UpstreamRefused(std::string_view what, std::string detail) {
-  return Error::OAuth(400, "access_denied",
-                      "The sign-in with the identity provider was refused: " + std::string(what) +
-                          ".",
-                      std::move(detail));
+  return Error::OAuth(
+      400, "access_denied",
+      "The sign-in with the identity provider was refused: " + std::string(what) + ".",
+      std::move(detail));
 }
 
 OidcProvider::OidcProvider(UpstreamSettings settings, const Clock& clock)
@@ -110,8 +110,7 @@ Result<std::string> OidcProvider::AuthorizationUrl(std::string_view redirect_uri
   return url;
 }
 
-Result<UpstreamIdentity> OidcProvider::Redeem(std::string_view code,
-                                              std::string_view code_verifier,
+Result<UpstreamIdentity> OidcProvider::Redeem(std::string_view code, std::string_view code_verifier,
                                               std::string_view redirect_uri,
                                               std::string_view nonce) {
   auto d = Discover();
@@ -142,7 +141,8 @@ Result<UpstreamIdentity> OidcProvider::Redeem(std::string_view code,
   }
   if (ec || !doc.is_object()) return Fail(UpstreamRefused("no usable token response"));
   std::string id_token = Str(doc.as_object(), "id_token");
-  if (id_token.empty()) return Fail(UpstreamRefused("no ID token", "token response without id_token"));
+  if (id_token.empty())
+    return Fail(UpstreamRefused("no ID token", "token response without id_token"));
   return CheckIdToken(id_token, nonce);
 }
 
@@ -170,13 +170,14 @@ Result<UpstreamIdentity> OidcProvider::CheckIdToken(std::string_view id_token,
   }
   if (!verified) {
     const auto reason = verified.error().reason;
-    std::string what = reason == jose::VerifyReason::kWrongIssuer     ? "the ID token is from another issuer"
-                       : reason == jose::VerifyReason::kWrongAudience ? "the ID token is for another client"
-                       : reason == jose::VerifyReason::kExpired       ? "the ID token has expired"
-                       : reason == jose::VerifyReason::kIssuedInFuture ||
-                               reason == jose::VerifyReason::kNotYetValid
-                           ? "the ID token is not valid yet"
-                           : "the ID token's signature could not be verified";
+    std::string what =
+        reason == jose::VerifyReason::kWrongIssuer     ? "the ID token is from another issuer"
+        : reason == jose::VerifyReason::kWrongAudience ? "the ID token is for another client"
+        : reason == jose::VerifyReason::kExpired       ? "the ID token has expired"
+        : reason == jose::VerifyReason::kIssuedInFuture ||
+                reason == jose::VerifyReason::kNotYetValid
+            ? "the ID token is not valid yet"
+            : "the ID token's signature could not be verified";
     return Fail(UpstreamRefused(what, std::string("id_token ") +
                                           std::string(jose::ReasonName(reason)) + ": " +
                                           verified.error().detail));

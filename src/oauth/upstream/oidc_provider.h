@@ -43,8 +43,8 @@ struct Discovery {
 
 // What a checked ID token says.
 struct UpstreamIdentity {
-  std::string subject;          // sub
-  boost::json::object claims;   // the whole payload
+  std::string subject;         // sub
+  boost::json::object claims;  // the whole payload
 };
 
 // A refusal of the upstream's answer: 400 access_denied, whose description names the rule and

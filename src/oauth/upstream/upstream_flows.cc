@@ -71,7 +71,8 @@ std::string RolesFor(const UpstreamSettings& s, const json::object& claims) {
 
 std::string NewUserId(const UpstreamSettings& s, std::string_view sub) {
   bool plain = !sub.empty() && std::all_of(sub.begin(), sub.end(), IdChar);
-  if (plain && s.user_id_prefix.size() + sub.size() <= 64) return s.user_id_prefix + std::string(sub);
+  if (plain && s.user_id_prefix.size() + sub.size() <= 64)
+    return s.user_id_prefix + std::string(sub);
   // 128 bits of SHA-256 keep ids distinct without the characters users may not have.
   return s.user_id_prefix + TokenHash(sub).substr(0, 22);
 }
@@ -201,7 +202,7 @@ Result<AuthenticatedUser> UpstreamFlows::MapAccount(const OidcProvider& provider
           auto ids = store_.UsersWithEmail(tx, email);
           if (!ids) return Fail(std::move(ids.error()));
           if (ids->size() > 1) {
-            return Fail(UpstreamRefused("several accounts have this e-mail address", email));
+            return Fail(UpstreamRefused("several accounts have this e-mail address"));
           }
           if (ids->size() == 1) {
             auto u = users_.FindForUpdate(tx, ids->front());
@@ -247,8 +248,9 @@ Result<AuthenticatedUser> UpstreamFlows::MapAccount(const OidcProvider& provider
           if (!taken) return Fail(std::move(taken.error()));
           use_email = !*taken;
         }
-        user.email = use_email ? email : TokenHash(s.name + "\n" + id.subject).substr(0, 22) +
-                                             "@upstream.invalid";
+        user.email =
+            use_email ? email
+                      : TokenHash(s.name + "\n" + id.subject).substr(0, 22) + "@upstream.invalid";
         user.email_verified = use_email;
         // Not a password hash: no password verifies against it.
         user.password_hash = "!upstream:" + s.name;

@@ -73,9 +73,8 @@ class UpstreamFlows {
 
   Result<StartedFlow> Start(std::string_view name, std::string request,
                             std::string_view binding_cookie, bool prompt_login);
-  Result<FinishedFlow> Finish(std::string_view state, std::string_view code,
-                              std::string_view error, std::optional<std::string_view> iss,
-                              std::string_view binding_cookie);
+  Result<FinishedFlow> Finish(std::string_view state, std::string_view code, std::string_view error,
+                              std::optional<std::string_view> iss, std::string_view binding_cookie);
   Result<AuthenticatedUser> MapAccount(const OidcProvider& provider,
                                        const UpstreamIdentity& identity);
   Status Purge();

@@ -47,11 +47,10 @@ std::vector<std::string> SplitList(std::string_view v) {
 
 const std::vector<std::string_view>& UpstreamSettingKeys() {
   static const std::vector<std::string_view> keys = {
-      "type",           "issuer",         "client_id",           "client_secret",
-      "scopes",         "display_name",   "redirect_uri",        "allow_http_loopback",
-      "ca_file",        "timeout_ms",     "clock_skew_s",        "algorithms",
-      "create_users",   "link_claim",     "user_id_prefix",      "user_type",
-      "roles_claim",    "default_roles"};
+      "type",         "issuer",       "client_id",           "client_secret", "scopes",
+      "display_name", "redirect_uri", "allow_http_loopback", "ca_file",       "timeout_ms",
+      "clock_skew_s", "algorithms",   "create_users",        "link_claim",    "user_id_prefix",
+      "user_type",    "roles_claim",  "default_roles"};
   return keys;
 }
 
@@ -153,8 +152,8 @@ std::expected<UpstreamSettings, SettingError> ParseUpstreamSettings(
   if (auto p = get("user_id_prefix")) {
     if (p->size() > 32) return Bad("user_id_prefix", "at most 32 characters");
     for (char c : *p) {
-      bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' ||
-                c == '~' || c == '@' || c == '+' || c == '-';
+      bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '~' ||
+                c == '@' || c == '+' || c == '-';
       if (!ok) return Bad("user_id_prefix", "may contain only letters, digits and . _ ~ @ + -");
     }
     s.user_id_prefix = *p;
@@ -167,7 +166,8 @@ std::expected<UpstreamSettings, SettingError> ParseUpstreamSettings(
   }
   if (auto r = get("roles_claim")) s.roles_claim = *r;
   if (auto r = get("default_roles")) {
-    for (const auto& role : SplitList(*r)) s.default_roles += (s.default_roles.empty() ? "" : " ") + role;
+    for (const auto& role : SplitList(*r))
+      s.default_roles += (s.default_roles.empty() ? "" : " ") + role;
   }
   if (auto t = tables.find("roles"); t != tables.end()) {
     if (s.roles_claim.empty()) return Bad("roles", "needs roles_claim");

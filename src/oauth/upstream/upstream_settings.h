@@ -25,10 +25,10 @@ enum class LinkRule {
 };
 
 struct UpstreamSettings {
-  std::string name;          // authenticators.<name>
-  std::string issuer;        // exactly as the provider's ID tokens and discovery name it
-  std::string client_id;     // ours, at the provider
-  Secret client_secret;      // sent with client_secret_basic
+  std::string name;       // authenticators.<name>
+  std::string issuer;     // exactly as the provider's ID tokens and discovery name it
+  std::string client_id;  // ours, at the provider
+  Secret client_secret;   // sent with client_secret_basic
   std::vector<std::string> scopes = {"openid", "email", "profile"};  // always with openid
   std::string display_name;  // "Sign in with <display_name>"; default: the name
   // Our redirect URI at the provider; empty: <server.issuer>/oauth2/upstream/callback.

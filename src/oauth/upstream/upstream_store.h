@@ -50,8 +50,7 @@ class UpstreamStore {
   virtual Status SaveFlow(const PendingFlow& flow) = 0;
   // Removes and returns the flow if it exists and has not expired at `now`: of two concurrent
   // takes (two instances, two tabs) exactly one gets it.
-  virtual Result<std::optional<PendingFlow>> TakeFlow(std::string_view state_hash,
-                                                      int64_t now) = 0;
+  virtual Result<std::optional<PendingFlow>> TakeFlow(std::string_view state_hash, int64_t now) = 0;
   // Deletes flows that expired before `now`.
   virtual Status PurgeFlows(int64_t now) = 0;
 

@@ -83,7 +83,8 @@ TEST(UpstreamRoles, TableAndDefaults) {
   auto values = Base();
   values["roles_claim"] = "groups";
   values["default_roles"] = "user";
-  auto s = ParseUpstreamSettings("corp", values, {{"roles", {{"eng", "dev user"}, {"ops", "ops"}}}});
+  auto s =
+      ParseUpstreamSettings("corp", values, {{"roles", {{"eng", "dev user"}, {"ops", "ops"}}}});
   ASSERT_TRUE(s);
   auto claims = boost::json::parse(R"({"groups":["eng","ops","admins"]})").as_object();
   EXPECT_EQ(RolesFor(*s, claims), "user dev ops");

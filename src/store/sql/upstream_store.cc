@@ -44,8 +44,8 @@ Result<std::optional<Link>> SqlUpstreamStore::FindLink(Tx& tx, std::string_view 
   if (!row) return Fail(std::move(row.error()));
   if (!*row) return std::optional<Link>();
   const Row& r = **row;
-  return std::optional<Link>(Link{std::string(authenticator), std::string(subject), r.Str(0),
-                                  r.Int(1) != 0, r.Int(2)});
+  return std::optional<Link>(
+      Link{std::string(authenticator), std::string(subject), r.Str(0), r.Int(1) != 0, r.Int(2)});
 }
 
 Result<bool> SqlUpstreamStore::InsertLink(Tx& tx, const Link& l) {
@@ -58,10 +58,9 @@ Result<bool> SqlUpstreamStore::InsertLink(Tx& tx, const Link& l) {
   return *n == 1;
 }
 
-Result<std::vector<std::string>> SqlUpstreamStore::UsersWithEmail(Tx& tx,
-                                                                  std::string_view email) {
-  auto rows = tx.Query("SELECT user_id FROM users WHERE LOWER(email) = LOWER($1) LIMIT 2",
-                       {Text(email)});
+Result<std::vector<std::string>> SqlUpstreamStore::UsersWithEmail(Tx& tx, std::string_view email) {
+  auto rows =
+      tx.Query("SELECT user_id FROM users WHERE LOWER(email) = LOWER($1) LIMIT 2", {Text(email)});
   if (!rows) return Fail(std::move(rows.error()));
   std::vector<std::string> out;
   for (const auto& r : *rows) out.push_back(r.Str(0));

@@ -13,7 +13,7 @@ class SqlUpstreamStore final : public oauth::upstream::UpstreamStore {
 
   Status SaveFlow(const oauth::upstream::PendingFlow& flow) override;
   Result<std::optional<oauth::upstream::PendingFlow>> TakeFlow(std::string_view state_hash,
-                                                              int64_t now) override;
+                                                               int64_t now) override;
   Status PurgeFlows(int64_t now) override;
   Result<std::optional<oauth::upstream::Link>> FindLink(Tx& tx, std::string_view authenticator,
                                                         std::string_view subject) override;

@@ -31,8 +31,8 @@ class UpstreamStoreContract : public BackendTest {
     } else {
       store_ = std::make_unique<SqlUpstreamStore>(db());
       SqlUserStore users(db());
-      for (auto [id, email] : {std::pair{"alice", "Alice@Example.com"},
-                               std::pair{"bob", "bob@example.com"}}) {
+      for (auto [id, email] :
+           {std::pair{"alice", "Alice@Example.com"}, std::pair{"bob", "bob@example.com"}}) {
         oauth::User u;
         u.user_id = id;
         u.user_type = "customer";
@@ -86,13 +86,19 @@ TEST_P(UpstreamStoreContract, LinksAreUniquePerIdentity) {
   auto none = InTx([&](Tx& tx) { return s().FindLink(tx, "up", "sub-1"); });
   ASSERT_TRUE(none);
   EXPECT_FALSE(*none);
-  auto added = InTx([&](Tx& tx) { return s().InsertLink(tx, Link{"up", "sub-1", "alice", true, 7}); });
+  auto added = InTx([&](Tx& tx) {
+    return s().InsertLink(tx, Link{"up", "sub-1", "alice", true, 7});
+  });
   ASSERT_TRUE(added);
   EXPECT_TRUE(*added);
-  auto again = InTx([&](Tx& tx) { return s().InsertLink(tx, Link{"up", "sub-1", "bob", false, 8}); });
+  auto again = InTx([&](Tx& tx) {
+    return s().InsertLink(tx, Link{"up", "sub-1", "bob", false, 8});
+  });
   ASSERT_TRUE(again);
   EXPECT_FALSE(*again);  // the first link stays
-  auto other = InTx([&](Tx& tx) { return s().InsertLink(tx, Link{"other", "sub-1", "bob", false, 9}); });
+  auto other = InTx([&](Tx& tx) {
+    return s().InsertLink(tx, Link{"other", "sub-1", "bob", false, 9});
+  });
   ASSERT_TRUE(other && *other);
   auto l = InTx([&](Tx& tx) { return s().FindLink(tx, "up", "sub-1"); });
   ASSERT_TRUE(l && *l);

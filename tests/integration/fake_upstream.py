@@ -32,8 +32,11 @@ class FakeUpstream:
         self.client_id = client_id
         self.client_secret = client_secret
         self.key = jwk.JWK.generate(kty="RSA", size=2048, kid="up-1", alg="RS256", use="sig")
+        self.first_key = self.key
+        self.kid = "up-1"
         self.rogue = jwk.JWK.generate(kty="RSA", size=2048, kid="up-1", alg="RS256", use="sig")
         self.codes = {}
+        self.jwks_fetches = 0
         self.token_requests = []
         self.behaviour = {}
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -41,6 +44,11 @@ class FakeUpstream:
         self.issuer = f"http://127.0.0.1:{self.port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
+
+    def rotate(self, kid):
+        """A new signing key under `kid`, published instead of the old one."""
+        self.key = jwk.JWK.generate(kty="RSA", size=2048, kid=kid, alg="RS256", use="sig")
+        self.kid = kid
 
     def stop(self):
         self.server.shutdown()
@@ -64,7 +72,8 @@ class FakeUpstream:
             claims["azp"] = b["azp"]
         claims.update(b["claims"])
         key = self.rogue if b.get("bad_signature") else self.key
-        t = jwt.JWT(header={"alg": "RS256", "kid": "up-1", "typ": "JWT"}, claims=claims)
+        kid = "up-1" if b.get("bad_signature") else self.kid
+        t = jwt.JWT(header={"alg": "RS256", "kid": kid, "typ": "JWT"}, claims=claims)
         t.make_signed_token(key)
         return t.serialize()
 
@@ -96,6 +105,7 @@ class FakeUpstream:
                         "subject_types_supported": ["public"],
                         "id_token_signing_alg_values_supported": ["RS256"]})
                 if url.path == "/jwks":
+                    up.jwks_fetches += 1
                     return self.send_json(200, {"keys": [json.loads(up.key.export_public())]})
                 if url.path == "/authorize":
                     code = secrets.token_urlsafe(16)

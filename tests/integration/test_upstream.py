@@ -245,6 +245,33 @@ def test_bad_answers_get_no_session_and_no_code(oauth, upstream, behaviour, mess
         assert code_of(callback(s, start(oauth, s, client[0])))
 
 
+def test_rotated_keys_are_fetched_once_per_unknown_kid(oauth, upstream):
+    client = make_client(oauth, "trusted", authenticateClass="up")
+    upstream.reset(claims={"sub": "u-5005"})
+
+    def sign_in():
+        s = requests.Session()  # a new browser each time: no SSO
+        return callback(s, start(oauth, s, client[0]))
+
+    assert code_of(sign_in())
+    fetched = upstream.jwks_fetches
+    # Cached: the next sign-in fetches nothing.
+    assert code_of(sign_in())
+    assert upstream.jwks_fetches == fetched
+    # The provider rotates its key: one refetch for the unknown kid, and the sign-in works.
+    upstream.rotate("up-rotated-%d" % fetched)
+    try:
+        assert code_of(sign_in())
+        assert upstream.jwks_fetches == fetched + 1
+        # A made-up kid right after: the refetch is rate-limited, the token refused.
+        upstream.reset(bad_signature=True, claims={"sub": "u-5005"})
+        r = sign_in()
+        assert r.status_code == 400 and not sso_cookie_set(r)
+        assert upstream.jwks_fetches == fetched + 1
+    finally:
+        upstream.key, upstream.kid = upstream.first_key, "up-1"
+
+
 def test_state_is_single_use_bound_to_the_browser_and_not_forgeable(oauth, upstream):
     client = make_client(oauth, "trusted", authenticateClass="up")
     s = requests.Session()

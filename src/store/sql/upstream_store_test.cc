@@ -4,7 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <memory>
+#include <thread>
+#include <vector>
 
 #include "oauth/upstream/memory_upstream_store.h"
 #include "store/fake_database.h"
@@ -80,6 +83,30 @@ TEST_P(UpstreamStoreContract, FlowIsTakenOnceAndOnlyBeforeItExpires) {
   ASSERT_TRUE(s().PurgeFlows(100));
   EXPECT_FALSE(*s().TakeFlow("h3", 0));  // purged
   EXPECT_TRUE(*s().TakeFlow("h4", 0));
+}
+
+// Two callbacks with the same state at once (two tabs, two instances): one gets the flow.
+TEST_P(UpstreamStoreContract, ConcurrentTakesHaveOneWinner) {
+  for (int round = 0; round < 5; ++round) {
+    const std::string hash = "race-" + std::to_string(round);
+    ASSERT_TRUE(s().SaveFlow(Flow(hash, 100)));
+    std::atomic<int> wins{0};
+    std::atomic<int> errors{0};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 4; ++i) {
+      threads.emplace_back([&] {
+        auto f = s().TakeFlow(hash, 1);
+        if (!f) {
+          ++errors;
+        } else if (*f) {
+          ++wins;
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(errors.load(), 0);
+    EXPECT_EQ(wins.load(), 1) << hash;
+  }
 }
 
 TEST_P(UpstreamStoreContract, LinksAreUniquePerIdentity) {

@@ -18,7 +18,7 @@ import requests
 
 from code_helpers import BROWSER, REDIRECT, basic_user, code_params, make_client, query_of, \
     redeem, submit
-from conftest import BIN, Portcullis, run_cli
+from conftest import BIN, PG_URL, Portcullis, new_pg_database, poll, run_cli
 from fake_upstream import FakeUpstream
 from oauth_fixtures import BOOT_ID, BOOT_SECRET, OAuthServer
 
@@ -89,7 +89,7 @@ def sign_in_link(page):
     return html.unescape(m.group(1)), html.unescape(m.group(2))
 
 
-def start(oauth, session, client_id, **params):
+def begin(oauth, session, client_id, **params):
     """The sign-in page, then its "Sign in with" link: returns the upstream's redirect back to
     the callback (not yet followed)."""
     page = session.get(oauth.url + "/oauth2/code", params=code_params(client_id, **params),
@@ -145,7 +145,7 @@ def test_sign_in_creates_a_user_just_in_time_and_reuses_it(oauth, upstream):
     # Only the provider's link: the client's authenticator checks no passwords.
     assert sign_in_link(page)[1] == "Test IdP"
     assert 'name="j_password"' not in page.text
-    back = start(oauth, s, client[0])
+    back = begin(oauth, s, client[0])
     # The upstream got PKCE S256, a nonce, our state and the exact redirect URI.
     sent = query_of(back.headers["Location"])[1]
     done = callback(s, back)
@@ -171,7 +171,7 @@ def test_sign_in_creates_a_user_just_in_time_and_reuses_it(oauth, upstream):
     # A second sign-in in another browser: the same account, roles from the table again.
     upstream.reset(claims={"sub": "u-1001", "groups": []})
     s2 = requests.Session()
-    c = token(oauth, client, code_of(callback(s2, start(oauth, s2, client[0]))))
+    c = token(oauth, client, code_of(callback(s2, begin(oauth, s2, client[0]))))
     assert c["user_id"] == "up.u-1001" and c["roles"] == "user"
 
 
@@ -182,7 +182,7 @@ def test_consent_then_code_with_a_chain(oauth, upstream):
     page = s.get(oauth.url + "/oauth2/code", params=code_params(client[0]), headers=BROWSER,
                  timeout=10)
     assert 'name="j_password"' in page.text and sign_in_link(page)[1] == "Test IdP"
-    consent = callback(s, start(oauth, s, client[0]))
+    consent = callback(s, begin(oauth, s, client[0]))
     assert consent.status_code == 200 and "wants access to your account" in consent.text
     done = submit(s, consent, button=("decision", "allow"))
     c = token(oauth, client, code_of(done))
@@ -196,22 +196,22 @@ def test_link_by_verified_email_only(oauth, upstream):
     upstream.reset(claims={"sub": "u-3003", "email": "carol@example.com",
                            "email_verified": False})
     s = requests.Session()
-    r = callback(s, start(oauth, s, client[0]))
+    r = callback(s, begin(oauth, s, client[0]))
     assert r.status_code == 400 and "no account here" in r.text and not sso_cookie_set(r)
     upstream.reset(claims={"sub": "u-3003", "email": "CAROL@example.com",
                            "email_verified": True})
-    c = token(oauth, client, code_of(callback(s, start(oauth, s, client[0]))))
+    c = token(oauth, client, code_of(callback(s, begin(oauth, s, client[0]))))
     assert c["user_id"] == "carol" and c["roles"] == "staff"
     # The link holds when the upstream address changes; nothing new is created.
     upstream.reset(claims={"sub": "u-3003", "email": "new@example.com", "email_verified": True})
     s2 = requests.Session()
-    assert token(oauth, client, code_of(callback(s2, start(oauth, s2, client[0]))))["user_id"] \
+    assert token(oauth, client, code_of(callback(s2, begin(oauth, s2, client[0]))))["user_id"] \
         == "carol"
     # An admin account is never linked.
     oauth.create_user(user_id="root", user_type="admin")
     upstream.reset(claims={"sub": "u-4004", "email": "root@example.com", "email_verified": True})
     s3 = requests.Session()
-    r = callback(s3, start(oauth, s3, client[0]))
+    r = callback(s3, begin(oauth, s3, client[0]))
     assert r.status_code == 400 and "never linked" in r.text and not sso_cookie_set(r)
 
 
@@ -231,7 +231,7 @@ def test_bad_answers_get_no_session_and_no_code(oauth, upstream, behaviour, mess
     client = make_client(oauth, "trusted", authenticateClass="up")
     upstream.reset(**behaviour)
     s = requests.Session()
-    r = callback(s, start(oauth, s, client[0]))
+    r = callback(s, begin(oauth, s, client[0]))
     assert r.status_code == 400, r.text
     assert message in html.unescape(r.text), r.text
     assert "Location" not in r.headers and not sso_cookie_set(r)
@@ -242,7 +242,7 @@ def test_bad_answers_get_no_session_and_no_code(oauth, upstream, behaviour, mess
     # The right iss parameter is accepted.
     if "iss_param" in behaviour:
         upstream.reset(iss_param=upstream.issuer)
-        assert code_of(callback(s, start(oauth, s, client[0])))
+        assert code_of(callback(s, begin(oauth, s, client[0])))
 
 
 def test_rotated_keys_are_fetched_once_per_unknown_kid(oauth, upstream):
@@ -251,7 +251,7 @@ def test_rotated_keys_are_fetched_once_per_unknown_kid(oauth, upstream):
 
     def sign_in():
         s = requests.Session()  # a new browser each time: no SSO
-        return callback(s, start(oauth, s, client[0]))
+        return callback(s, begin(oauth, s, client[0]))
 
     assert code_of(sign_in())
     fetched = upstream.jwks_fetches
@@ -275,7 +275,7 @@ def test_rotated_keys_are_fetched_once_per_unknown_kid(oauth, upstream):
 def test_state_is_single_use_bound_to_the_browser_and_not_forgeable(oauth, upstream):
     client = make_client(oauth, "trusted", authenticateClass="up")
     s = requests.Session()
-    back = start(oauth, s, client[0])
+    back = begin(oauth, s, client[0])
     # A tampered state is refused (and burns nothing of the real one).
     state = query_of(back.headers["Location"])[1]["state"]
     r = callback(s, back, state=state[:-2] + ("AA" if not state.endswith("AA") else "BB"))
@@ -291,7 +291,7 @@ def test_state_is_single_use_bound_to_the_browser_and_not_forgeable(oauth, upstr
     r = callback(s, back)
     assert r.status_code == 400 and "already used" in r.text
     # A fresh one works once; its replay is refused.
-    back = start(oauth, s, client[0])
+    back = begin(oauth, s, client[0])
     assert code_of(callback(s, back))
     r = callback(s, back)
     assert r.status_code == 400 and "already used" in r.text
@@ -302,10 +302,41 @@ def test_state_is_single_use_bound_to_the_browser_and_not_forgeable(oauth, upstr
     assert r.status_code == 403 and "Location" not in r.headers
 
 
+def test_state_is_single_use_across_instances(start, upstream, tmp_path):
+    """Two instances on one PostgreSQL database behind one issuer: the flow started at A ends
+    at B, and the same answer replayed at A is refused (the store's single-winner take)."""
+    if not PG_URL:
+        pytest.fail("PORTCULLIS_TEST_PG_URL is required for the cross-instance test")
+    upstream.reset(claims={"sub": "u-6006"})
+    url = new_pg_database()
+    env = {"PORTCULLIS_BOOTSTRAP_CLIENT_ID": BOOT_ID,
+           "PORTCULLIS_BOOTSTRAP_CLIENT_SECRET": BOOT_SECRET,
+           "PORTCULLIS_SERVER_ISSUER": "http://auth.cluster.test",
+           "PORTCULLIS_AUTHENTICATORS_UP_CLIENT_SECRET": upstream.client_secret,
+           "PORTCULLIS_AUTHENTICATORS_UP_LINK_CLIENT_SECRET": upstream.client_secret}
+    cfg = config(upstream, str(tmp_path))
+    a = OAuthServer(start("--config", cfg, store=url, env=env))
+    b = OAuthServer(start("--config", cfg, store=url, env=env))
+    client = make_client(a, "trusted", authenticateClass="up")
+    poll(lambda: b.token({"grant_type": "client_credentials"}, client=client).status_code == 200,
+         "instance B knows the client")
+    s = requests.Session()
+    back = begin(a, s, client[0])
+    # The provider sends the browser to the one redirect URI; the load balancer picks B.
+    base, q = query_of(back.headers["Location"])
+    assert base == "http://auth.cluster.test/oauth2/upstream/callback"
+    at_b = s.get(b.url + "/oauth2/upstream/callback", params=q, headers=BROWSER,
+                 allow_redirects=False, timeout=10)
+    assert code_of(at_b)
+    at_a = s.get(a.url + "/oauth2/upstream/callback", params=q, headers=BROWSER,
+                 allow_redirects=False, timeout=10)
+    assert at_a.status_code == 400 and "already used" in at_a.text
+
+
 def test_provider_error_answer_is_shown_without_session(oauth, upstream):
     client = make_client(oauth, "trusted", authenticateClass="up")
     s = requests.Session()
-    back = start(oauth, s, client[0])
+    back = begin(oauth, s, client[0])
     r = callback(s, back, error="access_denied", code="")
     assert r.status_code == 400 and "answered access_denied" in r.text and not sso_cookie_set(r)
 

@@ -374,7 +374,18 @@ authenticators:
         s.stop()
 
 
-# ---- configuration and `portcullis auth`
+# ---- configuration, the admin API and `portcullis auth`
+
+def test_admin_api_lists_and_tests_the_provider(oauth, upstream):
+    r = oauth.admin("GET", "/oauth2/authenticators")
+    assert r.status_code == 200, r.text
+    listed = {a["name"]: a for a in r.json()}
+    assert listed["up"]["type"] == "oidc" and listed["up"]["displayName"] == "Test IdP"
+    assert listed["mixed"]["members"] == ["default", "up"]
+    assert upstream.client_secret not in r.text
+    r = oauth.admin("POST", "/oauth2/authenticators/up/test")
+    assert r.status_code == 200 and r.json()["connection"] == "ok", r.text
+
 
 @pytest.mark.parametrize("body,key", [
     ("type: oidc\n    client_id: a\n    client_secret: b", "issuer"),

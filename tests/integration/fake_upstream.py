@@ -12,6 +12,7 @@ verifier, then answers an ID token built from `behaviour`:
     iat_in: seconds from now
     bad_signature: True signs with a key the JWKS does not hold, under the JWKS key's kid
     iss_param: None (not sent) | a value for the RFC 9207 iss response parameter
+    advertise_iss: True puts authorization_response_iss_parameter_supported in discovery
     claims: extra claims (sub, email, email_verified, groups, ...)
 
 jwcrypto (Debian python3-jwcrypto) signs; a missing package fails the tests."""
@@ -103,7 +104,9 @@ class FakeUpstream:
                         "jwks_uri": up.issuer + "/jwks",
                         "response_types_supported": ["code"],
                         "subject_types_supported": ["public"],
-                        "id_token_signing_alg_values_supported": ["RS256"]})
+                        "id_token_signing_alg_values_supported": ["RS256"],
+                        "authorization_response_iss_parameter_supported":
+                            bool(up.behaviour.get("advertise_iss"))})
                 if url.path == "/jwks":
                     up.jwks_fetches += 1
                     return self.send_json(200, {"keys": [json.loads(up.key.export_public())]})

@@ -245,6 +245,28 @@ def test_bad_answers_get_no_session_and_no_code(oauth, upstream, behaviour, mess
         assert code_of(callback(s, begin(oauth, s, client[0])))
 
 
+def test_missing_iss_parameter_is_refused_when_the_provider_advertises_it(upstream, tmp_path):
+    # Discovery is cached per server: a server of its own that sees the advertisement.
+    upstream.reset(advertise_iss=True)
+    s = Portcullis(args=["--config", config(upstream, str(tmp_path))],
+                   env={"PORTCULLIS_BOOTSTRAP_CLIENT_ID": BOOT_ID,
+                        "PORTCULLIS_BOOTSTRAP_CLIENT_SECRET": BOOT_SECRET,
+                        "PORTCULLIS_AUTHENTICATORS_UP_CLIENT_SECRET": upstream.client_secret,
+                        "PORTCULLIS_AUTHENTICATORS_UP_LINK_CLIENT_SECRET": upstream.client_secret})
+    try:
+        oauth = OAuthServer(s)
+        client = make_client(oauth, "trusted", authenticateClass="up")
+        b = requests.Session()
+        r = callback(b, begin(oauth, b, client[0]))
+        assert r.status_code == 400 and "does not name its issuer" in r.text
+        assert not sso_cookie_set(r)
+        upstream.reset(advertise_iss=True, iss_param=upstream.issuer)
+        assert code_of(callback(b, begin(oauth, b, client[0])))
+    finally:
+        upstream.reset()
+        s.stop()
+
+
 def test_rotated_keys_are_fetched_once_per_unknown_kid(oauth, upstream):
     client = make_client(oauth, "trusted", authenticateClass="up")
     upstream.reset(claims={"sub": "u-5005"})

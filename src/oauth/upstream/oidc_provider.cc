@@ -68,6 +68,9 @@ Result<Discovery> OidcProvider::Discover() {
   const auto& o = doc.as_object();
   Discovery d{Str(o, "issuer"), Str(o, "authorization_endpoint"), Str(o, "token_endpoint"),
               Str(o, "jwks_uri")};
+  if (const auto* iss = o.if_contains("authorization_response_iss_parameter_supported")) {
+    d.iss_parameter_supported = iss->is_bool() && iss->as_bool();
+  }
   // OIDC Discovery §4.3: the issuer in the document is exactly the one we asked.
   if (d.issuer != settings_.issuer) {
     return Fail(Unreachable("discovery: issuer '" + d.issuer + "' is not the configured '" +

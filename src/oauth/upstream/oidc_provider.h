@@ -39,6 +39,9 @@ struct Discovery {
   std::string authorization_endpoint;
   std::string token_endpoint;
   std::string jwks_uri;
+  // RFC 9207 §3: the provider sends `iss` with every authorization response, so one without it
+  // is refused (§2.4).
+  bool iss_parameter_supported = false;
 };
 
 // What a checked ID token says.

@@ -159,6 +159,14 @@ Result<FinishedFlow> UpstreamFlows::Finish(std::string_view state, std::string_v
     return Fail(UpstreamRefused("the answer came from another issuer",
                                 "iss parameter '" + std::string(iss->substr(0, 256)) + "'"));
   }
+  if (!iss) {
+    auto d = p->Discover();
+    if (!d) return Fail(std::move(d.error()));
+    if (d->iss_parameter_supported) {
+      return Fail(UpstreamRefused("the answer does not name its issuer",
+                                  "iss parameter missing though the provider sends it"));
+    }
+  }
   if (code.empty() || code.size() > 2048) {
     return Fail(UpstreamRefused("the answer carries no code", "callback without code"));
   }

@@ -19,7 +19,10 @@
 #include "http/message.h"
 #include "http/router.h"
 #include "oauth/client/client_catalog.h"
+#include "oauth/code/chain_authenticator.h"
 #include "oauth/login/spnego.h"
+#include "oauth/upstream/upstream_flows.h"
+#include "oauth/upstream/upstream_login.h"
 
 namespace portcullis::api {
 
@@ -62,6 +65,11 @@ constexpr std::string_view kLoginForm = "login";
 constexpr std::string_view kConsentForm = "consent";
 constexpr std::string_view kManageForm = "manage";
 constexpr std::string_view kOtpForm = "otp";
+constexpr std::string_view kUpstreamForm = "upstream";
+
+// Binds a "Sign in with ..." flow to the browser that started it. SameSite=Lax, not Strict like
+// the login cookie: it must come back with the provider's cross-site redirect to the callback.
+constexpr std::string_view kUpstreamCookie = "portcullis_upstream";
 
 // First-party clients skip the consent page: trusted clients, and the built-in console when the
 // request is exactly the console's own (README "Console", "Why the console asks no consent").
@@ -763,6 +771,21 @@ class Endpoint {
     view.error = std::move(error);
     view.remember = r.remember.value_or("") == "Y";
     view.return_to = html::CspSource(v.redirect_uri);
+    if (auto entry = d_.authenticators.ForClient(*v.client); entry && d_.upstream != nullptr) {
+      auto offered = Offered(*entry);
+      view.password = offered.password;
+      for (const auto* p : offered.providers) {
+        FormFields q = Passthrough(r);
+        if (r.remember) q.emplace_back("remember", *r.remember);
+        q.emplace_back("authenticator", p->settings().name);
+        q.emplace_back("csrf", d_.csrf.Issue(UpstreamPurpose(p->settings().name), nonce));
+        std::string href = "upstream/start?";
+        for (size_t i = 0; i < q.size(); ++i) {
+          href += (i ? "&" : "") + PercentEncode(q[i].first) + "=" + PercentEncode(q[i].second);
+        }
+        view.upstreams.push_back({p->settings().display_name, std::move(href)});
+      }
+    }
     return WithCookies(code_pages::Login(status, view), cookies);
   }
 
@@ -949,7 +972,7 @@ class Endpoint {
   Response Proceed(const Request& req, const AuthorizationRequest& r, const ValidAuthorization& v,
                    const AuthenticatedUser& user, const oauth::SsoSession& session,
                    const AuthenticatorRegistry::Entry& source, const std::string& sso, int status,
-                   const std::vector<std::string>& cookies) {
+                   const std::vector<std::string>& cookies, std::string_view base = {}) {
     // First-party clients (IsFirstParty) need no consent; others need a remembered one that
     // covers the scope, unless prompt=consent asks again.
     bool ask = !IsFirstParty(v, d_.authorization.settings().issuer);
@@ -978,8 +1001,10 @@ class Endpoint {
     view.scope = v.scope;
     view.hidden = Passthrough(r);
     view.csrf = d_.csrf.Issue(ConsentPurpose(r), sso);
-    view.switch_user_href = (Action(req) == "authorize" ? "authorize?" : "code?") + again.ToQuery();
+    view.switch_user_href =
+        std::string(base) + (Action(req) == "authorize" ? "authorize?" : "code?") + again.ToQuery();
     view.return_to = html::CspSource(v.redirect_uri);
+    view.base = std::string(base);
     return WithCookies(code_pages::Consent(view), cookies);
   }
 
@@ -1020,6 +1045,164 @@ class Endpoint {
     return std::optional<Who>();
   }
 
+  // ---- Upstream OpenID providers (README "Upstream OpenID Connect providers")
+ public:
+  struct OfferedUpstreams {
+    std::vector<const oauth::upstream::OidcProvider*> providers;
+    bool password = true;  // the entry also checks passwords
+  };
+  // The providers a client's authenticator offers: itself, or the oidc members of a chain.
+  static OfferedUpstreams Offered(const AuthenticatorRegistry::Entry& entry) {
+    OfferedUpstreams out;
+    using oauth::upstream::UpstreamLogin;
+    if (auto* u = dynamic_cast<const UpstreamLogin*>(entry.authenticator)) {
+      out.providers.push_back(u->provider().get());
+      out.password = false;
+      return out;
+    }
+    if (auto* chain = dynamic_cast<const oauth::ChainAuthenticator*>(entry.authenticator)) {
+      bool any_password = false;
+      for (const auto& m : chain->members()) {
+        if (auto* u = dynamic_cast<const UpstreamLogin*>(m.authenticator.get())) {
+          out.providers.push_back(u->provider().get());
+        } else {
+          any_password = true;
+        }
+      }
+      out.password = any_password;
+    }
+    return out;
+  }
+  static bool Offers(const AuthenticatorRegistry::Entry& entry, std::string_view name) {
+    for (const auto* p : Offered(entry).providers) {
+      if (p->settings().name == name) return true;
+    }
+    return false;
+  }
+  static std::string UpstreamPurpose(std::string_view name) {
+    return std::string(kUpstreamForm) + "\n" + std::string(name);
+  }
+
+  // GET /oauth2/upstream/start: the sign-in page's link. Its CSRF token binds it to this
+  // browser's login cookie and to the provider, so another site cannot start flows in it.
+  Reply UpstreamStart(Request& req) {
+    if (d_.upstream == nullptr) return Shown(true, Error::OAuth(404, "not_found", "Not found."));
+    auto fields = ParseForm(req.query);
+    if (!fields) return Shown(true, Error::Status("ERR12000"));
+    const std::string name = Field(*fields, "authenticator");
+    auto parsed = AuthorizationRequest::FromFields(*fields);
+    if (!parsed) return Shown(true, parsed.error());
+    if (name.empty() || !d_.csrf.Verify(Field(*fields, "csrf"), UpstreamPurpose(name),
+                                        RequestCookie(req, kLoginCookie))) {
+      log::Warn("code.csrf_rejected", {{"form", kUpstreamForm}, {"remote", req.remote_ip}});
+      return Shown(true, Forbidden(), "../" + Restart(*parsed));
+    }
+    return http::Blocking([this, &req, name, q = std::move(*parsed)]() -> Response {
+      AuthorizationRequest effective = q;
+      AuthorizationRequest shown = q;
+      if (d_.authorization.NamesPushedRequest(q)) {
+        auto resolved = d_.authorization.ResolvePushed(q, /*continuing=*/true);
+        if (!resolved) return Shown(true, resolved.error());
+        effective = *resolved;
+        shown = Reference(q, *resolved);
+        shown.remember = q.remember;
+      }
+      auto v = d_.authorization.Validate(effective, false);
+      if (!v) return Failed(true, 303, v.error());
+      auto entry = d_.authenticators.ForClient(*v->client);
+      if (!entry) return Shown(true, entry.error());
+      if (!Offers(*entry, name)) return Shown(true, Forbidden(), "../" + Restart(shown));
+      auto started = d_.upstream->Start(name, shown.ToQuery(), RequestCookie(req, kUpstreamCookie),
+                                        v->prompt_login);
+      if (!started) return Shown(true, started.error(), "../" + Restart(shown));
+      log::Info("code.upstream_start",
+                {{"authenticator", name}, {"client_id", v->client->client_id}});
+      Response r = Redirect(303, started->url);
+      if (!started->binding_cookie.empty()) {
+        r.With("Set-Cookie", SetCookieValue(kUpstreamCookie, started->binding_cookie,
+                                            oauth::upstream::kFlowTtl, "Lax", Secure(req)));
+      }
+      return r;
+    });
+  }
+
+  // GET /oauth2/upstream/callback: the provider's answer. Every refusal is an error page and
+  // no session; the log names the rule (never a code, token or secret).
+  Reply UpstreamCallback(Request& req) {
+    if (d_.upstream == nullptr) return Shown(true, Error::OAuth(404, "not_found", "Not found."));
+    auto fields = ParseForm(req.query);
+    if (!fields) return Shown(true, Error::Status("ERR12000"));
+    std::optional<std::string> iss;
+    for (const auto& [k, val] : *fields) {
+      if (k == "iss") iss = val;
+    }
+    return http::Blocking([this, &req, f = std::move(*fields), iss]() -> Response {
+      auto done = d_.upstream->Finish(Field(f, "state"), Field(f, "code"), Field(f, "error"),
+                                      iss ? std::optional<std::string_view>(*iss) : std::nullopt,
+                                      RequestCookie(req, kUpstreamCookie));
+      if (!done) {
+        const Error& e = done.error();
+        log::Warn("code.upstream_refused",
+                  {{"error", e.description}, {"detail", e.detail}, {"remote", req.remote_ip}});
+        return code_pages::ErrorPage(e);
+      }
+      auto parsed = AuthorizationRequest::Parse(done->request);
+      if (!parsed) return Shown(true, parsed.error());
+      AuthorizationRequest effective = *parsed;
+      AuthorizationRequest shown = *parsed;
+      if (d_.authorization.NamesPushedRequest(*parsed)) {
+        auto resolved = d_.authorization.ResolvePushed(*parsed, /*continuing=*/true);
+        if (!resolved) return Shown(true, resolved.error());
+        effective = *resolved;
+        shown = Reference(*parsed, *resolved);
+        shown.remember = parsed->remember;
+      }
+      auto v = d_.authorization.Validate(effective, false);
+      if (!v) return Failed(true, 303, v.error());
+      auto entry = d_.authenticators.ForClient(*v->client);
+      if (!entry) return Shown(true, entry.error());
+      // The client's configuration may have changed since the flow started.
+      if (!Offers(*entry, done->authenticator)) {
+        return Shown(true, Forbidden(), "../" + Restart(shown));
+      }
+      const oauth::AuthenticatedUser& u = done->user;
+      auto factor = FactorFor(*entry, u.user_id, *v->client);
+      if (!factor) return Shown(true, factor.error());
+      if (*factor != Factor::kNone) return Failed(true, 303, NoSecondFactor(*v));
+      const bool remember = shown.remember.value_or("") == "Y";
+      if (std::string old = RequestCookie(req, kSsoCookie); !old.empty()) {
+        if (auto st = d_.sessions.Delete(entry->realm, old); !st) return Shown(true, st.error());
+      }
+      // amr "fed": signed in by a federated identity provider.
+      auto created = d_.sessions.Create(entry->realm, u.user_id, remember, "fed");
+      if (!created) return Shown(true, created.error());
+      log::Info("code.login", {{"user_id", u.user_id},
+                               {"client_id", v->client->client_id},
+                               {"remember", remember},
+                               {"amr", "fed"},
+                               {"authenticator", done->authenticator}});
+      std::string sso(created->cookie.Reveal());
+      // The page's directory is /oauth2/upstream here: the session cookie gets the path the
+      // sign-in form would have given it (/oauth2, or a proxy's prefix before it).
+      std::string dir(req.path);
+      for (int i = 0; i < 2; ++i)
+        dir = dir.substr(0, dir.rfind('/') == std::string::npos ? 0 : dir.rfind('/'));
+      std::vector<std::string> cookies = {
+          SetCookieValue(kSsoCookie, sso, remember ? created->max_age : -1, "Lax", Secure(req)) +
+          "; Path=" + (dir.empty() ? "/" : dir)};
+      if (!v->hint_subject.empty() && v->hint_subject != u.user_id) {
+        return WithCookies(Failed(true, 303,
+                                  AuthorizationService::FailureFor(
+                                      *v, Error::OAuth(400, "login_required",
+                                                       "The user who signed in is not the one "
+                                                       "the id_token_hint names."))),
+                           cookies);
+      }
+      return Proceed(req, shown, *v, u, created->session, *entry, sso, 303, cookies, "../");
+    });
+  }
+
+ private:
   CodeApiDeps& d_;
 };
 
@@ -1032,6 +1215,10 @@ void RegisterCodeApi(http::Router& router, CodeApiDeps& deps) {
     router.Add("GET", path, "code", [ep](Request& r) { return ep->Authorize(r); });
     router.Add("POST", path, "code", [ep](Request& r) { return ep->SignIn(r); });
   }
+  router.Add("GET", "/oauth2/upstream/start", "code",
+             [ep](Request& r) { return ep->UpstreamStart(r); });
+  router.Add("GET", "/oauth2/upstream/callback", "code",
+             [ep](Request& r) { return ep->UpstreamCallback(r); });
   router.Add("GET", "/oauth2/consent", "code", [ep](Request& r) { return ep->ConsentList(r); });
   router.Add("POST", "/oauth2/consent", "code",
              [ep](Request& r) { return ep->ConsentDecision(r); });

@@ -9,6 +9,10 @@
 //   POST /oauth2/consent/{clientId}/revoke  revoke one, from that page (csrf)
 //   DELETE /oauth2/consent/{clientId}       revoke one (session cookie)
 //   GET, POST /oauth2/logout                RP-initiated logout and sign-out: api/logout_api.h
+//   GET  /oauth2/upstream/start             "Sign in with ..." (a link of the sign-in page, with
+//                                           its CSRF token): off to the upstream OpenID provider
+//   GET  /oauth2/upstream/callback          the provider's answer (README "Upstream OpenID
+//                                           Connect providers")
 //
 // With SPNEGO configured (spnego.keytab), GET also accepts Authorization: Negotiate (one round,
 // RFC 4559): API callers' 401 challenges name Negotiate before Basic, and a browser that must
@@ -49,6 +53,9 @@ class Database;
 namespace oauth {
 class ClientCatalog;
 class SpnegoAcceptor;
+namespace upstream {
+class UpstreamFlows;
+}
 }  // namespace oauth
 
 namespace api {
@@ -82,6 +89,9 @@ struct CodeApiDeps {
   // the client's own (authenticate_class).
   const oauth::SpnegoAcceptor* spnego = nullptr;
   std::string spnego_roles_from;
+  // Upstream OpenID providers ("Sign in with ..."); null: none configured. Borrowed: it must
+  // outlive these deps.
+  oauth::upstream::UpstreamFlows* upstream = nullptr;
   // Cookies get the Secure attribute when the request came over TLS or the issuer is https
   // (TLS terminated by a proxy in front).
   bool secure_cookies = false;

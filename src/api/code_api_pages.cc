@@ -84,6 +84,16 @@ http::Response Login(int status, const LoginView& v) {
   std::string b;
   b += "<h1>Sign in</h1>\n<p class=\"muted\">to continue to <strong>" +
        Escape(ClientName(v.client)) + "</strong></p>\n";
+  for (const auto& u : v.upstreams) {
+    b += "<p><a class=\"button upstream\" href=\"" + Escape(u.href) + "\">Sign in with " +
+         Escape(u.label) + "</a></p>\n";
+  }
+  if (!v.password) {
+    b += "<div id=\"login-error\" class=\"error\" role=\"alert\" aria-live=\"assertive\">" +
+         Escape(v.error) + "</div>\n";
+    return html::Render(status, {"Sign in", std::move(b), {v.return_to}});
+  }
+  if (!v.upstreams.empty()) b += "<p class=\"muted\">or with your user name and password:</p>\n";
   b += "<form method=\"post\" action=\"" + Escape(v.action) + "\">\n";
   b += HiddenFields(v.hidden) + html::Hidden("csrf", v.csrf) + "\n";
   b += "<div id=\"login-error\" class=\"error\" role=\"alert\" aria-live=\"assertive\">" +
@@ -152,10 +162,11 @@ http::Response Consent(const ConsentView& v) {
   if (!v.return_to.empty()) {
     b += "<p class=\"muted\">You will then return to <strong>" + Escape(v.return_to) +
          "</strong>. You can withdraw your permission at any time under "
-         "<a href=\"consent\">Connected applications</a>.</p>\n";
+         "<a href=\"" +
+         Escape(v.base) + "consent\">Connected applications</a>.</p>\n";
   }
-  b += "<form method=\"post\" action=\"consent\">\n" + HiddenFields(v.hidden) +
-       html::Hidden("csrf", v.csrf) + "\n";
+  b += "<form method=\"post\" action=\"" + Escape(v.base) + "consent\">\n" +
+       HiddenFields(v.hidden) + html::Hidden("csrf", v.csrf) + "\n";
   b += "<div class=\"actions\">"
        "<button type=\"submit\" name=\"decision\" value=\"deny\" class=\"secondary\">Deny</button>"
        "<button type=\"submit\" name=\"decision\" value=\"allow\">Allow</button></div>\n</form>";

@@ -25,6 +25,14 @@ struct LoginView {
   std::string error;     // plain text; empty for none
   bool remember = false;
   std::string return_to;  // CSP source of the client's redirect URI
+  // "Sign in with <label>" links (upstream OpenID providers), each a same-site GET that starts
+  // that provider's flow; `password`: whether the user name and password form is shown too.
+  struct Upstream {
+    std::string label;
+    std::string href;
+  };
+  std::vector<Upstream> upstreams;
+  bool password = true;
 };
 http::Response Login(int status, const LoginView& view);
 
@@ -49,6 +57,9 @@ struct ConsentView {
   std::string csrf;
   std::string switch_user_href;  // starts again with prompt=login
   std::string return_to;         // CSP source of the redirect URI, also shown to the user
+  // Prefix of the page's relative links and form action ("../" on a page answered from
+  // /oauth2/upstream/callback).
+  std::string base;
 };
 http::Response Consent(const ConsentView& view);
 

@@ -6,6 +6,7 @@
 #include <cctype>
 
 #include "oauth/ldap/ldap_settings.h"
+#include "oauth/upstream/upstream_settings.h"
 
 namespace portcullis::app {
 namespace {
@@ -195,10 +196,18 @@ Status ValidateAuthenticators(const std::vector<AuthenticatorSpec>& specs) {
     const std::string where = "config: authenticators." + s.name;
     auto type = s.values.find("type");
     if (type == s.values.end() || type->second.empty()) {
-      return Fail(ConfigFailure(where + ".type: required (ldap)"));
+      return Fail(ConfigFailure(where + ".type: required (ldap, oidc or chain)"));
     }
     if (type->second == "ldap") {
       auto parsed = oauth::ldap::ParseLdapSettings(s.name, s.values, s.tables);
+      if (!parsed) {
+        return Fail(ConfigFailure(where + "." + parsed.error().key + Where(s, parsed.error().key) +
+                                  ": " + parsed.error().message));
+      }
+      continue;
+    }
+    if (type->second == "oidc") {
+      auto parsed = oauth::upstream::ParseUpstreamSettings(s.name, s.values, s.tables);
       if (!parsed) {
         return Fail(ConfigFailure(where + "." + parsed.error().key + Where(s, parsed.error().key) +
                                   ": " + parsed.error().message));
@@ -210,7 +219,7 @@ Status ValidateAuthenticators(const std::vector<AuthenticatorSpec>& specs) {
       continue;
     }
     return Fail(ConfigFailure(where + ".type" + Where(s, "type") + ": unknown type '" +
-                              type->second + "'; expected ldap or chain"));
+                              type->second + "'; expected ldap, oidc or chain"));
   }
   return {};
 }

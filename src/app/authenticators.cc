@@ -4,8 +4,10 @@
 
 #include <algorithm>
 
+#include "common/clock.h"
 #include "oauth/code/chain_authenticator.h"
 #include "oauth/ldap/ldap_authenticator.h"
+#include "oauth/upstream/upstream_login.h"
 
 namespace portcullis::app {
 
@@ -81,8 +83,9 @@ Result<BuiltAuthenticator> BuildChain(const AuthenticatorSpec& spec,
   return out;
 }
 
-Result<BuiltAuthenticator> BuildAuthenticator(const AuthenticatorSpec& spec,
-                                              oauth::LoginThrottle& throttle) {
+Result<BuiltAuthenticator> BuildAuthenticator(
+    const AuthenticatorSpec& spec, oauth::LoginThrottle& throttle,
+    const std::shared_ptr<oauth::LoginAuthenticator>& builtin) {
   BuiltAuthenticator out;
   out.name = spec.name;
   auto type = spec.values.find("type");
@@ -125,6 +128,46 @@ Result<BuiltAuthenticator> BuildAuthenticator(const AuthenticatorSpec& spec,
     };
     return out;
   }
+  if (out.type == "oidc") {
+    auto settings = oauth::upstream::ParseUpstreamSettings(spec.name, spec.values, spec.tables);
+    if (!settings) {
+      return Fail(Error::Internal("config: authenticators." + spec.name + "." +
+                                  settings.error().key + ": " + settings.error().message));
+    }
+    const auto& s = *settings;
+    boost::json::object d;
+    d["name"] = s.name;
+    d["type"] = "oidc";
+    d["issuer"] = s.issuer;
+    d["clientId"] = s.client_id;
+    d["displayName"] = s.display_name;
+    boost::json::array scopes;
+    for (const auto& sc : s.scopes) scopes.emplace_back(sc);
+    d["scopes"] = std::move(scopes);
+    d["redirectUri"] = s.redirect_uri;
+    d["createUsers"] = s.create_users;
+    d["linkClaim"] = s.link == oauth::upstream::LinkRule::kEmail ? "email" : "none";
+    d["userIdPrefix"] = s.user_id_prefix;
+    d["userType"] = s.user_type;
+    d["rolesClaim"] = s.roles_claim;
+    boost::json::object roles;
+    for (const auto& [value, r] : s.roles) roles[value] = r;
+    d["roles"] = std::move(roles);
+    d["defaultRoles"] = s.default_roles;
+    out.description = std::move(d);
+    // Discovery and the JWKS use the wall clock: ID tokens are checked against real time.
+    auto provider = std::make_shared<oauth::upstream::OidcProvider>(std::move(*settings),
+                                                                    SystemClock::Instance());
+    out.login = std::make_shared<oauth::upstream::UpstreamLogin>(
+        provider, builtin ? builtin : std::make_shared<NoUserStore>());
+    out.check = [provider] { return provider->Check(); };
+    out.test_login = [](std::string_view, std::string_view) -> Result<oauth::AuthenticatedUser> {
+      return Fail(Error::OAuth(400, "invalid_request",
+                               "An upstream OpenID provider signs users in through the browser; "
+                               "the test checks its discovery and keys only."));
+    };
+    return out;
+  }
   return Fail(Error::Internal("config: authenticators." + spec.name + ".type: unknown type '" +
                               out.type + "'"));
 }
@@ -141,7 +184,7 @@ Result<std::vector<BuiltAuthenticator>> BuildAuthenticators(
   std::vector<BuiltAuthenticator> out;
   for (const auto& spec : specs) {
     if (is_chain(spec)) continue;
-    auto b = BuildAuthenticator(spec, throttle);
+    auto b = BuildAuthenticator(spec, throttle, builtin);
     if (!b) return Fail(std::move(b.error()));
     out.push_back(std::move(*b));
   }

@@ -2,7 +2,7 @@
 // admin client, the admin calls that make clients and users, a stand-in client application
 // (an HTTP server on port 0 that receives the redirect), and headless Debian Chromium.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,8 +36,9 @@ function basic(id, secret) {
 
 // `bootstrap: false` starts without a bootstrap client, as a new installation does: the first
 // run then creates the `admin` user and writes its password to `dir`/admin-password. Other
-// members are more environment for the server (settings, KRB5_CONFIG, ...).
-export async function startPortcullis({ bootstrap = true, ...extraEnv } = {}) {
+// members are more environment for the server (settings, KRB5_CONFIG, ...). `config`: the text
+// of a YAML configuration file to start with.
+export async function startPortcullis({ bootstrap = true, config, ...extraEnv } = {}) {
   const bin = process.env.PORTCULLIS_BIN ??
     new URL('../../build/release/portcullis', import.meta.url).pathname;
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-browser-'));
@@ -54,8 +55,13 @@ export async function startPortcullis({ bootstrap = true, ...extraEnv } = {}) {
       PORTCULLIS_BOOTSTRAP_CLIENT_SECRET: BOOT_SECRET,
     });
   }
-  const child = spawn(bin, ['serve', '--listen', '127.0.0.1:0', '--port-file', portFile,
-    '--store', `sqlite:${join(dir, 'db')}`], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const args = ['serve', '--listen', '127.0.0.1:0', '--port-file', portFile,
+    '--store', `sqlite:${join(dir, 'db')}`];
+  if (config !== undefined) {
+    writeFileSync(join(dir, 'portcullis.yaml'), config);
+    args.push('--config', join(dir, 'portcullis.yaml'));
+  }
+  const child = spawn(bin, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   child.stderr.on('data', (d) => { log += d; });
   for (let i = 0; i < 800; i++) {

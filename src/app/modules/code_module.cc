@@ -37,8 +37,11 @@
 #include "oauth/token/token_service.h"
 #include "oauth/totp/password_gate.h"
 #include "oauth/totp/second_factor.h"
+#include "oauth/upstream/upstream_flows.h"
+#include "oauth/upstream/upstream_login.h"
 #include "store/sql/logout_store.h"
 #include "store/sql/totp_store.h"
+#include "store/sql/upstream_store.h"
 #include "verify/http_client.h"
 
 namespace portcullis::app {
@@ -129,6 +132,21 @@ class CodeModule final : public Module {
       m->deps_->authenticators.Add(b.name, b.login, b.aliases);
       m->authenticator_api_.push_back({b.name, b.description, b.check, b.login.get()});
     }
+    // Upstream OpenID providers ("Sign in with ..."): their flows, links and accounts.
+    for (auto& b : *built) {
+      auto* up = dynamic_cast<oauth::upstream::UpstreamLogin*>(b.login.get());
+      if (up == nullptr) continue;
+      if (!m->upstream_) {
+        m->upstream_store_ = std::make_unique<store::SqlUpstreamStore>(shared.db());
+        std::string base = c.server.issuer;
+        while (base.ends_with('/')) base.pop_back();
+        m->upstream_ = std::make_unique<oauth::upstream::UpstreamFlows>(
+            *m->upstream_store_, shared.db(), shared.user_store(), shared.clock(), shared.random(),
+            base + "/oauth2/upstream/callback");
+        m->deps_->upstream = m->upstream_.get();
+      }
+      m->upstream_->Add(up->provider());
+    }
     if (!built->empty()) {  // the admin API of configured authenticators
       auto admin = shared.AdminAuth();
       if (!admin) return Fail(std::move(admin.error()));
@@ -168,6 +186,10 @@ class CodeModule final : public Module {
             return pars->PurgeExpired(tx, clock->Now() - oauth::kPushedFlowGrace);
           });
         });
+    if (oauth::upstream::UpstreamFlows* flows = m->upstream_.get()) {
+      shared.background().AddJob("upstream.purge", c.store.purge_interval_s,
+                                 [flows] { return flows->Purge(); });
+    }
     oauth::BackchannelLogout* backchannel = m->backchannel_.get();
     shared.background().AddJob("logout.deliver", 0, [backchannel]() -> Status {
       auto pass = backchannel->DeliverDue();
@@ -243,6 +265,8 @@ class CodeModule final : public Module {
   std::unique_ptr<oauth::BackchannelLogout> backchannel_;
   std::unique_ptr<oauth::ParticipantRecordingCodeStore> codes_;
   std::unique_ptr<oauth::SpnegoAcceptor> spnego_;  // before deps_, which borrows it
+  std::unique_ptr<store::SqlUpstreamStore> upstream_store_;
+  std::unique_ptr<oauth::upstream::UpstreamFlows> upstream_;  // deps_ borrows it
   std::unique_ptr<api::CodeApiDeps> deps_;
   std::unique_ptr<oauth::EndSession> end_session_;
   oauth::SessionStore* session_store_ = nullptr;

@@ -59,7 +59,7 @@ Result<AuthenticatorRegistry::Entry> AuthenticatorRegistry::ByName(std::string_v
 std::vector<AuthenticatorRegistry::Entry> AuthenticatorRegistry::Realms() const { return realms_; }
 
 std::string UserSourceOf(const AuthenticatorRegistry::Entry& entry) {
-  if (entry.realm.empty()) return "users";
+  if (entry.realm.empty() || entry.authenticator->UsesUserStore()) return "users";
   if (dynamic_cast<const ChainAuthenticator*>(entry.authenticator) != nullptr) return "";
   return "authenticator:" + entry.realm;
 }

@@ -40,6 +40,9 @@ class LoginAuthenticator {
     (void)user_id, (void)password, (void)new_password, (void)new_password_confirm, (void)remote_ip;
     return Fail(Error::OAuth(400, "invalid_request", "This sign-in cannot change passwords."));
   }
+  // True when its users are the built-in user store's accounts (an upstream OpenID provider's
+  // linked or created accounts): codes then record user_source "users".
+  virtual bool UsesUserStore() const { return false; }
 };
 
 // The built-in user store.
@@ -92,7 +95,8 @@ class AuthenticatorRegistry {
 
 // Where a user signed in by `entry` comes from, as a code or refresh token records it
 // (AuthCode::user_source): "users" for the built-in user store, whose account the token endpoint
-// reads again; "authenticator:<realm>" for another authenticator (LDAP), whose users the user
+// reads again (also for an authenticator whose users are its accounts, UsesUserStore);
+// "authenticator:<realm>" for another authenticator (LDAP), whose users the user
 // store must not answer for; "" for a chain, whose members share one namespace of user ids
 // (read again when the user store has the name, as before sources were recorded).
 std::string UserSourceOf(const AuthenticatorRegistry::Entry& entry);

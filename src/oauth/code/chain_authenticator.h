@@ -35,6 +35,7 @@ class ChainAuthenticator final : public LoginAuthenticator {
   Result<AuthenticatedUser> Login(std::string_view user_id, std::string_view password,
                                   std::string_view remote_ip) override;
   Result<AuthenticatedUser> Find(std::string_view user_id) override;
+  const std::vector<Member>& members() const { return members_; }
 
  private:
   const std::vector<Member> members_;

@@ -1,0 +1,281 @@
+#include "oauth/upstream/upstream_flows.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "common/log.h"
+#include "oauth/credentials/token_hash.h"
+#include "oauth/user/user_store.h"
+#include "store/db.h"
+
+namespace portcullis::oauth::upstream {
+namespace json = boost::json;
+namespace {
+
+bool IdChar(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '~' ||
+         c == '@' || c == '+' || c == '-';
+}
+
+std::string ClaimStr(const json::object& o, std::string_view key, size_t max) {
+  const auto* v = o.if_contains(key);
+  if (v == nullptr || !v->is_string()) return {};
+  std::string s(v->as_string());
+  return s.size() > max ? std::string() : s;
+}
+
+// Error answers of the provider are shown only when they are plain tokens (RFC 6749 §4.1.2.1).
+std::string SafeToken(std::string_view s) {
+  if (s.size() > 64) return "error";
+  for (char c : s) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') return "error";
+  }
+  return std::string(s);
+}
+
+}  // namespace
+
+std::string RolesFor(const UpstreamSettings& s, const json::object& claims) {
+  std::vector<std::string> out;
+  auto add = [&](std::string_view roles) {
+    std::string word;
+    for (char c : std::string(roles) + " ") {
+      if (c == ' ') {
+        if (!word.empty() && std::find(out.begin(), out.end(), word) == out.end()) {
+          out.push_back(word);
+        }
+        word.clear();
+      } else {
+        word += c;
+      }
+    }
+  };
+  add(s.default_roles);
+  if (!s.roles_claim.empty()) {
+    if (const auto* v = claims.if_contains(s.roles_claim)) {
+      auto map = [&](std::string_view value) {
+        if (auto it = s.roles.find(std::string(value)); it != s.roles.end()) add(it->second);
+      };
+      if (v->is_string()) map(v->as_string());
+      if (v->is_array()) {
+        for (const auto& item : v->as_array()) {
+          if (item.is_string()) map(item.as_string());
+        }
+      }
+    }
+  }
+  std::string joined;
+  for (const auto& r : out) joined += (joined.empty() ? "" : " ") + r;
+  return joined;
+}
+
+std::string NewUserId(const UpstreamSettings& s, std::string_view sub) {
+  bool plain = !sub.empty() && std::all_of(sub.begin(), sub.end(), IdChar);
+  if (plain && s.user_id_prefix.size() + sub.size() <= 64)
+    return s.user_id_prefix + std::string(sub);
+  // 128 bits of SHA-256 keep ids distinct without the characters users may not have.
+  return s.user_id_prefix + TokenHash(sub).substr(0, 22);
+}
+
+UpstreamFlows::UpstreamFlows(UpstreamStore& store, store::Database& db, UserStore& users,
+                             const Clock& clock, Random& random, std::string default_redirect_uri)
+    : store_(store),
+      db_(db),
+      users_(users),
+      clock_(clock),
+      random_(random),
+      default_redirect_uri_(std::move(default_redirect_uri)) {}
+
+void UpstreamFlows::Add(std::shared_ptr<OidcProvider> provider) {
+  std::string name = provider->settings().name;
+  providers_[name] = std::move(provider);
+}
+
+OidcProvider* UpstreamFlows::Find(std::string_view name) const {
+  auto it = providers_.find(name);
+  return it == providers_.end() ? nullptr : it->second.get();
+}
+
+std::string UpstreamFlows::RedirectUri(const OidcProvider& p) const {
+  return p.settings().redirect_uri.empty() ? default_redirect_uri_ : p.settings().redirect_uri;
+}
+
+Result<StartedFlow> UpstreamFlows::Start(std::string_view name, std::string request,
+                                         std::string_view binding_cookie, bool prompt_login) {
+  OidcProvider* p = Find(name);
+  if (p == nullptr) {
+    return Fail(Error::OAuth(400, "invalid_request", "There is no such identity provider."));
+  }
+  StartedFlow out;
+  std::string binding(binding_cookie);
+  if (binding.size() < 32) {
+    binding = random_.Token(32);
+    out.binding_cookie = binding;
+  }
+  const std::string state = random_.Token(32);
+  PendingFlow flow;
+  flow.state_hash = TokenHash(state);
+  flow.authenticator = std::string(name);
+  flow.binding_hash = TokenHash(binding);
+  flow.request = std::move(request);
+  flow.nonce = random_.Token(32);
+  flow.code_verifier = random_.Token(32);  // 43 characters (RFC 7636 §4.1)
+  flow.expires_at = clock_.Now() + kFlowTtl;
+  // base64url(SHA-256(verifier)) is the S256 challenge (RFC 7636 §4.2), as TokenHash computes.
+  auto url = p->AuthorizationUrl(RedirectUri(*p), state, flow.nonce, TokenHash(flow.code_verifier),
+                                 prompt_login);
+  if (!url) return Fail(std::move(url.error()));
+  if (auto s = store_.SaveFlow(flow); !s) return Fail(std::move(s.error()));
+  out.url = std::move(*url);
+  return out;
+}
+
+Result<FinishedFlow> UpstreamFlows::Finish(std::string_view state, std::string_view code,
+                                           std::string_view error,
+                                           std::optional<std::string_view> iss,
+                                           std::string_view binding_cookie) {
+  if (state.empty() || state.size() > 256) {
+    return Fail(UpstreamRefused("the answer carries no sign-in of ours", "callback without state"));
+  }
+  auto flow = store_.TakeFlow(TokenHash(state), clock_.Now());
+  if (!flow) return Fail(std::move(flow.error()));
+  if (!*flow) {
+    return Fail(UpstreamRefused("the sign-in is unknown, expired or was already used",
+                                "unknown or used state"));
+  }
+  // The state was taken: whatever happens next, it cannot be used again.
+  if (binding_cookie.empty() || TokenHash(binding_cookie) != (*flow)->binding_hash) {
+    return Fail(UpstreamRefused("the sign-in was started in another browser",
+                                "binding cookie missing or different"));
+  }
+  OidcProvider* p = Find((*flow)->authenticator);
+  if (p == nullptr) return Fail(UpstreamRefused("the identity provider is no longer configured"));
+  if (!error.empty()) {
+    return Fail(UpstreamRefused("the identity provider answered " + SafeToken(error),
+                                "provider error " + SafeToken(error)));
+  }
+  // RFC 9207 §2.4: when the provider names itself, it must be the one we sent the user to.
+  if (iss && *iss != p->settings().issuer) {
+    return Fail(UpstreamRefused("the answer came from another issuer",
+                                "iss parameter '" + std::string(iss->substr(0, 256)) + "'"));
+  }
+  if (!iss) {
+    auto d = p->Discover();
+    if (!d) return Fail(std::move(d.error()));
+    if (d->iss_parameter_supported) {
+      return Fail(UpstreamRefused("the answer does not name its issuer",
+                                  "iss parameter missing though the provider sends it"));
+    }
+  }
+  if (code.empty() || code.size() > 2048) {
+    return Fail(UpstreamRefused("the answer carries no code", "callback without code"));
+  }
+  auto identity = p->Redeem(code, (*flow)->code_verifier, RedirectUri(*p), (*flow)->nonce);
+  if (!identity) return Fail(std::move(identity.error()));
+  auto user = MapAccount(*p, *identity);
+  if (!user) return Fail(std::move(user.error()));
+  return FinishedFlow{(*flow)->authenticator, std::move((*flow)->request), std::move(*user)};
+}
+
+Result<AuthenticatedUser> UpstreamFlows::MapAccount(const OidcProvider& provider,
+                                                    const UpstreamIdentity& id) {
+  const UpstreamSettings& s = provider.settings();
+  const int64_t now = clock_.Now();
+  std::string note;  // for the log
+  auto result = db_.TransactValue<AuthenticatedUser>(
+      "upstream.account", [&](store::Tx& tx) -> Result<AuthenticatedUser> {
+        auto link = store_.FindLink(tx, s.name, id.subject);
+        if (!link) return Fail(std::move(link.error()));
+        if (*link) {
+          auto u = users_.FindForUpdate(tx, (*link)->user_id);
+          if (!u) return Fail(std::move(u.error()));
+          if (!*u) return Fail(UpstreamRefused("the linked account no longer exists"));
+          User user = std::move(**u);
+          if (user.locked) return Fail(UpstreamRefused("the account is locked", user.user_id));
+          if ((*link)->created) {
+            std::string roles = RolesFor(s, id.claims);
+            if (roles != user.roles) {
+              user.roles = roles;
+              user.updated_at = now;
+              if (auto st = users_.Update(tx, user); !st) return Fail(std::move(st.error()));
+            }
+          }
+          note = "linked";
+          return AuthenticatedUser{user.user_id, user.user_type, user.roles};
+        }
+        const std::string email = ClaimStr(id.claims, "email", 254);
+        const auto* ev = id.claims.if_contains("email_verified");
+        const bool verified = ev != nullptr && ev->is_bool() && ev->as_bool();
+        if (s.link == LinkRule::kEmail && !email.empty() && verified) {
+          auto ids = store_.UsersWithEmail(tx, email);
+          if (!ids) return Fail(std::move(ids.error()));
+          if (ids->size() > 1) {
+            return Fail(UpstreamRefused("several accounts have this e-mail address"));
+          }
+          if (ids->size() == 1) {
+            auto u = users_.FindForUpdate(tx, ids->front());
+            if (!u) return Fail(std::move(u.error()));
+            if (!*u) return Fail(UpstreamRefused("the account no longer exists"));
+            const User& user = **u;
+            if (user.user_type == "admin") {
+              return Fail(UpstreamRefused("administrator accounts are never linked",
+                                          "link to admin " + user.user_id + " refused"));
+            }
+            if (user.locked) return Fail(UpstreamRefused("the account is locked", user.user_id));
+            auto added = store_.InsertLink(tx, Link{s.name, id.subject, user.user_id, false, now});
+            if (!added) return Fail(std::move(added.error()));
+            if (!*added) return Fail(UpstreamRefused("the sign-in raced another one; try again"));
+            note = "linked by email";
+            return AuthenticatedUser{user.user_id, user.user_type, user.roles};
+          }
+        }
+        if (!s.create_users) {
+          return Fail(UpstreamRefused("there is no account here for this identity",
+                                      "no link, create_users off"));
+        }
+        User user;
+        user.user_id = NewUserId(s, id.subject);
+        auto existing = users_.Find(tx, user.user_id);
+        if (!existing) return Fail(std::move(existing.error()));
+        if (*existing) {
+          // Never take over an account that happens to have the id (created by an admin).
+          return Fail(UpstreamRefused("an account with this identity's name exists already",
+                                      "user " + user.user_id + " exists without a link"));
+        }
+        user.user_type = s.user_type;
+        user.first_name = ClaimStr(id.claims, "given_name", 32);
+        user.last_name = ClaimStr(id.claims, "family_name", 32);
+        user.roles = RolesFor(s, id.claims);
+        user.created_at = now;
+        user.updated_at = now;
+        // The e-mail address when the provider verified it and no one has it here; else a
+        // unique address that cannot receive mail (RFC 2606 .invalid): the column is required.
+        bool use_email = !email.empty() && verified && email.size() <= 64;
+        if (use_email) {
+          auto taken = users_.EmailTaken(tx, email, {});
+          if (!taken) return Fail(std::move(taken.error()));
+          use_email = !*taken;
+        }
+        user.email =
+            use_email ? email
+                      : TokenHash(s.name + "\n" + id.subject).substr(0, 22) + "@upstream.invalid";
+        user.email_verified = use_email;
+        // Not a password hash: no password verifies against it.
+        user.password_hash = "!upstream:" + s.name;
+        if (auto st = users_.Insert(tx, user); !st) return Fail(std::move(st.error()));
+        auto added = store_.InsertLink(tx, Link{s.name, id.subject, user.user_id, true, now});
+        if (!added) return Fail(std::move(added.error()));
+        if (!*added) return Fail(UpstreamRefused("the sign-in raced another one; try again"));
+        note = "created";
+        return AuthenticatedUser{user.user_id, user.user_type, user.roles};
+      });
+  if (result) {
+    log::Info("upstream.account",
+              {{"authenticator", s.name}, {"user_id", result->user_id}, {"how", note}});
+  }
+  return result;
+}
+
+Status UpstreamFlows::Purge() { return store_.PurgeFlows(clock_.Now()); }
+
+}  // namespace portcullis::oauth::upstream

@@ -1,6 +1,6 @@
 # ctest client_install_find_package: install the portcullis-verify and portcullis-client
-# components into a scratch prefix, then configure and build examples/client_call against them
-# with find_package.
+# components into a scratch prefix, then configure and build an example (EXAMPLE_DIR; default
+# program client_call, else PROGRAMS) against them with find_package.
 file(REMOVE_RECURSE ${WORK_DIR})
 function(run)
   execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
@@ -25,8 +25,14 @@ run(${CMAKE_COMMAND} -S ${EXAMPLE_DIR} -B ${WORK_DIR}/build -G ${GENERATOR}
     -DCMAKE_CXX_COMPILER=${CXX} -DCMAKE_BUILD_TYPE=Release
     -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix ${flags})
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/build)
-if(NOT EXISTS ${WORK_DIR}/build/client_call)
-  message(FATAL_ERROR "the example was not built")
+if(NOT PROGRAMS)
+  set(PROGRAMS client_call)
 endif()
-run(${WORK_DIR}/build/client_call --help)
+string(REPLACE "," ";" PROGRAMS "${PROGRAMS}")  # comma-separated on the command line
+foreach(program ${PROGRAMS})
+  if(NOT EXISTS ${WORK_DIR}/build/${program})
+    message(FATAL_ERROR "the example ${program} was not built")
+  endif()
+  run(${WORK_DIR}/build/${program} --help)
+endforeach()
 message(STATUS "find_package(portcullis-client) works")

@@ -791,9 +791,6 @@ Result<HttpResponse> Client::Call(const Outbound& request) {
 Result<std::string> Client::Sign(std::string_view payload_json, std::string_view audience,
                                  std::chrono::seconds expires) {
   const Options& o = state_->options;
-  if (o.auth_method != AuthMethod::kClientSecretBasic) {
-    return Fail(Error::Kind::kInvalidArgument, "signing needs client_secret_basic");
-  }
   boost::system::error_code ec;
   json::value payload = json::parse(payload_json, ec);
   if (ec || !payload.is_object()) {
@@ -805,8 +802,26 @@ Result<std::string> Client::Sign(std::string_view payload_json, std::string_view
   r.url = o.signing_url;
   r.headers.emplace_back("Content-Type", "application/json");
   r.headers.emplace_back("Accept", "application/json");
-  r.headers.emplace_back("Authorization", vi::BasicAuth(o.client_id, o.client_secret));
-  r.body = json::serialize(json::object{{"expires", expires.count()}, {"payload", payload}});
+  json::object body_fields{{"expires", expires.count()}, {"payload", payload}};
+  // The endpoint's body is JSON: private_key_jwt and mTLS put their client fields there.
+  switch (o.auth_method) {
+    case AuthMethod::kClientSecretBasic:
+      r.headers.emplace_back("Authorization", vi::BasicAuth(o.client_id, o.client_secret));
+      break;
+    case AuthMethod::kPrivateKeyJwt: {
+      auto a = state_->Assertion();
+      if (!a) return Fail(Error::Kind::kInvalidArgument, "could not sign the client assertion");
+      body_fields["client_id"] = o.client_id;
+      body_fields["client_assertion_type"] =
+          "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+      body_fields["client_assertion"] = *a;
+      break;
+    }
+    case AuthMethod::kTlsClientAuth:  // the transport presents the certificate
+      body_fields["client_id"] = o.client_id;
+      break;
+  }
+  r.body = json::serialize(body_fields);
   auto response = o.transport(r);
   if (!response) return Fail(Error::Kind::kUnavailable, "signing endpoint: " + response.error());
   json::value body = json::parse(response->body, ec);

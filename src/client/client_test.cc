@@ -763,6 +763,60 @@ TEST_F(ClientTest, SignAsksTheSigningEndpoint) {
   EXPECT_EQ(refused.error().error, "invalid_client");
 }
 
+// Sign() authenticates as the token requests do: a fresh assertion in the JSON body...
+TEST_F(ClientTest, SignWithPrivateKeyJwtPutsAFreshAssertionInTheBody) {
+  endpoint_.reply = [](int, const HttpRequest&) -> std::expected<HttpResponse, std::string> {
+    return HttpResponse{200, {}, R"({"access_token":"h.p.s","token_type":"Bearer"})"};
+  };
+  auto key = jose::Key::Generate(jose::Alg::kES256).value();
+  Options o = Base();
+  o.client_secret.clear();
+  o.auth_method = AuthMethod::kPrivateKeyJwt;
+  o.private_key_pem = std::string(key.PrivatePem().value().Reveal());
+  o.key_id = "k1";
+  auto c = Make(std::move(o));
+  ASSERT_EQ(c->Sign(R"({"order":42})").value(), "h.p.s");
+  ASSERT_TRUE(c->Sign(R"({"order":43})"));
+  std::string jtis[2];
+  for (int i = 0; i < 2; ++i) {
+    HttpRequest r = endpoint_.request(i);
+    EXPECT_EQ(r.url, "https://auth.example.com/oauth2/signing");
+    EXPECT_EQ(HeaderValue(r.headers, "Authorization"), "");  // no Basic credentials
+    auto body = json::parse(r.body).as_object();
+    EXPECT_EQ(body["client_id"], "svc-a");
+    EXPECT_EQ(body["client_assertion_type"],
+              "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
+    EXPECT_EQ(body["payload"].as_object()["order"], 42 + i);
+    std::string assertion(body["client_assertion"].as_string());
+    EXPECT_TRUE(SignatureValid(assertion, key, jose::Alg::kES256));
+    EXPECT_EQ(Part(assertion, 0)["kid"], "k1");
+    auto claims = Part(assertion, 1);
+    EXPECT_EQ(claims["iss"], "svc-a");
+    EXPECT_EQ(claims["sub"], "svc-a");
+    EXPECT_EQ(claims["aud"], "https://auth.example.com/oauth2/token");
+    jtis[i] = json::value_to<std::string>(claims["jti"]);
+  }
+  EXPECT_NE(jtis[0], jtis[1]);  // one assertion per request
+}
+
+// ...or the client id alone, the certificate being presented in the TLS handshake (RFC 8705).
+TEST_F(ClientTest, SignWithTlsClientAuthSendsTheClientIdOnly) {
+  endpoint_.reply = [](int, const HttpRequest&) -> std::expected<HttpResponse, std::string> {
+    return HttpResponse{200, {}, R"({"access_token":"h.p.s","token_type":"Bearer"})"};
+  };
+  Options o = Base();
+  o.client_secret.clear();
+  o.auth_method = AuthMethod::kTlsClientAuth;
+  o.tls_cert_file = "/unused/cert.pem";  // the fake transport opens no connection
+  o.tls_key_file = "/unused/key.pem";
+  auto c = Make(std::move(o));
+  ASSERT_EQ(c->Sign(R"({"order":42})", "billing").value(), "h.p.s");
+  HttpRequest r = endpoint_.request(0);
+  EXPECT_EQ(HeaderValue(r.headers, "Authorization"), "");
+  EXPECT_EQ(json::parse(r.body), json::parse(R"({"expires":300,"client_id":"svc-a",
+              "payload":{"order":42,"event_aud":"billing"}})"));
+}
+
 TEST_F(ClientTest, OptionsAreChecked) {
   auto bad = [&](auto edit) {
     Options o = Base();

@@ -261,7 +261,9 @@ class Client {
   Result<HttpResponse> Call(const Outbound& request);
 
   // Signed events: `payload_json` (a JSON object) signed by Portcullis (POST /oauth2/signing,
-  // client_secret_basic only: the endpoint takes Basic credentials) as a payload token (JWS
+  // authenticated as the token requests are: Basic credentials, or a fresh private_key_jwt
+  // assertion or the client_id (mTLS, the certificate in the handshake) in the JSON body)
+  // as a payload token (JWS
   // header typ payload+jwt, aud urn:portcullis:signed-payload, iss, iat, exp = iat + `expires`,
   // a fresh jti, and client_id = this client, which Portcullis sets after authenticating us).
   // A non-empty `audience` is added as "event_aud" (the payload cannot set "aud"). Reserved

@@ -42,8 +42,9 @@
 // DPoP (RFC 9449): with `dpop_key_pem` set, every token request carries a proof (the tokens come
 // back DPoP-bound), and the header helpers add a fresh proof per outbound request (htm, htu, ath,
 // a random jti, iat; the nonce last seen for that origin). A token endpoint that answers
-// use_dpop_nonce is retried once with its DPoP-Nonce; a resource's nonce is recorded with
-// RememberDpopNonce (from its 401 answer) and the call retried by the caller.
+// use_dpop_nonce is retried once with its DPoP-Nonce. Call() does the same for a resource's
+// 401 use_dpop_nonce (RFC 9449 §9); callers that send requests themselves record a resource's
+// nonce with RememberDpopNonce and retry.
 //
 // Threads: every method is thread-safe. Create() starts one renewal thread and `fetch_threads`
 // request threads (or uses Options::executor); the destructor stops and joins them (a request in

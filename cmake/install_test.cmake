@@ -1,8 +1,8 @@
-# The ctests verify_install_find_package and client_install_find_package (portcullis_install_test
+# The ctests *_install_find_package (portcullis_install_test
 # in portcullis_package.cmake): install COMPONENTS (comma-separated) from BUILD_DIR into a
 # scratch prefix under WORK_DIR, check that include/HEADER and PACKAGEConfig.cmake were
 # installed, then configure and build EXAMPLE_DIR against the prefix with find_package and run
-# PROGRAM --help.
+# each of PROGRAM (comma-separated) with --help.
 file(REMOVE_RECURSE ${WORK_DIR})
 function(run)
   execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
@@ -29,8 +29,11 @@ run(${CMAKE_COMMAND} -S ${EXAMPLE_DIR} -B ${WORK_DIR}/build -G ${GENERATOR}
     -DCMAKE_CXX_COMPILER=${CXX} -DCMAKE_BUILD_TYPE=Release
     -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix ${flags})
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/build)
-if(NOT EXISTS ${WORK_DIR}/build/${PROGRAM})
-  message(FATAL_ERROR "the example was not built")
-endif()
-run(${WORK_DIR}/build/${PROGRAM} --help)
+string(REPLACE "," ";" PROGRAMS "${PROGRAM}")  # comma-separated on the command line
+foreach(program ${PROGRAMS})
+  if(NOT EXISTS ${WORK_DIR}/build/${program})
+    message(FATAL_ERROR "the example ${program} was not built")
+  endif()
+  run(${WORK_DIR}/build/${program} --help)
+endforeach()
 message(STATUS "find_package(${PACKAGE}) works")

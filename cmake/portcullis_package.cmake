@@ -37,16 +37,17 @@ endfunction()
 # that HEADER (relative to include/) and <package>Config.cmake are there, then configures and
 # builds EXAMPLE out of tree against the prefix and runs PROGRAM --help.
 function(portcullis_install_test)
-  cmake_parse_arguments(P "" "NAME;PACKAGE;HEADER;EXAMPLE;PROGRAM" "COMPONENTS" ${ARGN})
+  cmake_parse_arguments(P "" "NAME;PACKAGE;HEADER;EXAMPLE" "COMPONENTS;PROGRAMS" ${ARGN})
   if(NOT PORTCULLIS_TESTS)
     return()
   endif()
   string(REPLACE ";" "," components "${P_COMPONENTS}")
+  string(REPLACE ";" "," programs "${P_PROGRAMS}")
   add_test(NAME ${P_NAME}
     COMMAND ${CMAKE_COMMAND} -DBUILD_DIR=${CMAKE_BINARY_DIR}
-            -DWORK_DIR=${CMAKE_CURRENT_BINARY_DIR}/install-test
+            -DWORK_DIR=${CMAKE_CURRENT_BINARY_DIR}/install-test-${P_NAME}
             -DCOMPONENTS=${components} -DPACKAGE=${P_PACKAGE} -DHEADER=${P_HEADER}
-            -DEXAMPLE_DIR=${P_EXAMPLE} -DPROGRAM=${P_PROGRAM}
+            -DEXAMPLE_DIR=${P_EXAMPLE} -DPROGRAM=${programs}
             -DCXX=${CMAKE_CXX_COMPILER} -DGENERATOR=${CMAKE_GENERATOR}
             -DSANITIZE=${PORTCULLIS_SANITIZE}
             -P ${PORTCULLIS_PACKAGE_DIR}/install_test.cmake)

@@ -121,7 +121,7 @@ void RegisterTokenApi(http::Router& router, oauth::TokenService& tokens) {
 
   router.Add("POST", "/oauth2/signing", "token", [&tokens](Request& req) -> Reply {
     return http::Blocking([&tokens, &req] {
-      auto t = tokens.SignPayload(req.body, req.Header("authorization"));
+      auto t = tokens.SignPayload(req.body, req.Header("authorization"), ClientCertificateOf(req));
       return t ? TokenResponse(*t) : TokenError(t.error());
     });
   });

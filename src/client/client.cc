@@ -756,12 +756,41 @@ Result<Headers> Client::TwoTokenHeaders(std::string_view incoming_authorization,
   return h;
 }
 
+Result<HttpResponse> Client::Call(const Outbound& request) {
+  if (!vi::ParseUrl(request.url)) return Fail(Error::Kind::kInvalidArgument, "call: bad url");
+  Result<TokenPtr> token = request.incoming.empty()
+                               ? GetToken(request.audience, request.scope)
+                               : Exchange(request.incoming, request.audience, request.scope);
+  if (!token) return std::unexpected(token.error());
+  const bool dpop = (*token)->token_type == "DPoP";
+  std::expected<HttpResponse, std::string> response;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    HttpRequest r{request.method, request.url, request.headers, request.body};
+    r.headers.emplace_back("Authorization", (*token)->AuthorizationValue());
+    if (dpop) {
+      // A fresh proof per request, with the nonce last seen for this origin.
+      auto proof = DpopProof(request.method, request.url, (*token)->access_token);
+      if (!proof) return std::unexpected(proof.error());
+      r.headers.emplace_back("DPoP", std::move(*proof));
+    }
+    response = state_->options.transport(r);
+    if (!response) return Fail(Error::Kind::kUnavailable, "call: " + response.error());
+    auto nonce = HeaderOf(*response, "dpop-nonce");
+    if (!dpop || !nonce) break;
+    state_->RememberNonce(request.url, *nonce);
+    // RFC 9449 §9: the resource wants a nonce in the proof; one more try with it.
+    auto challenge = HeaderOf(*response, "www-authenticate");
+    if (response->status != 401 || !challenge || !challenge->starts_with("DPoP") ||
+        challenge->find("use_dpop_nonce") == std::string_view::npos) {
+      break;
+    }
+  }
+  return std::move(*response);
+}
+
 Result<std::string> Client::Sign(std::string_view payload_json, std::string_view audience,
                                  std::chrono::seconds expires) {
   const Options& o = state_->options;
-  if (o.auth_method != AuthMethod::kClientSecretBasic) {
-    return Fail(Error::Kind::kInvalidArgument, "signing needs client_secret_basic");
-  }
   boost::system::error_code ec;
   json::value payload = json::parse(payload_json, ec);
   if (ec || !payload.is_object()) {
@@ -773,8 +802,26 @@ Result<std::string> Client::Sign(std::string_view payload_json, std::string_view
   r.url = o.signing_url;
   r.headers.emplace_back("Content-Type", "application/json");
   r.headers.emplace_back("Accept", "application/json");
-  r.headers.emplace_back("Authorization", vi::BasicAuth(o.client_id, o.client_secret));
-  r.body = json::serialize(json::object{{"expires", expires.count()}, {"payload", payload}});
+  json::object body_fields{{"expires", expires.count()}, {"payload", payload}};
+  // The endpoint's body is JSON: private_key_jwt and mTLS put their client fields there.
+  switch (o.auth_method) {
+    case AuthMethod::kClientSecretBasic:
+      r.headers.emplace_back("Authorization", vi::BasicAuth(o.client_id, o.client_secret));
+      break;
+    case AuthMethod::kPrivateKeyJwt: {
+      auto a = state_->Assertion();
+      if (!a) return Fail(Error::Kind::kInvalidArgument, "could not sign the client assertion");
+      body_fields["client_id"] = o.client_id;
+      body_fields["client_assertion_type"] =
+          "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+      body_fields["client_assertion"] = *a;
+      break;
+    }
+    case AuthMethod::kTlsClientAuth:  // the transport presents the certificate
+      body_fields["client_id"] = o.client_id;
+      break;
+  }
+  r.body = json::serialize(body_fields);
   auto response = o.transport(r);
   if (!response) return Fail(Error::Kind::kUnavailable, "signing endpoint: " + response.error());
   json::value body = json::parse(response->body, ec);

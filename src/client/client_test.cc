@@ -626,6 +626,117 @@ TEST_F(ClientTest, DpopProofsAndTheNonceRetry) {
   EXPECT_EQ(c->TwoTokenHeaders("Bearer u", "b", "x").error().kind, Error::Kind::kInvalidArgument);
 }
 
+// Call: the token attached, a proof per request, one retry on the resource's use_dpop_nonce.
+TEST_F(ClientTest, CallAttachesTheTokenAndRetriesOnceWithTheResourceNonce) {
+  auto key = jose::Key::Generate(jose::Alg::kES256).value();
+  std::atomic<int> resource_calls{0};
+  endpoint_.reply = [&](int n, const HttpRequest& r) -> std::expected<HttpResponse, std::string> {
+    if (r.url.ends_with("/oauth2/token"))
+      return FakeEndpoint::Ok("t" + std::to_string(n), 100, "DPoP");
+    int k = ++resource_calls;
+    auto claims = Part(HeaderValue(r.headers, "DPoP"), 1);
+    if (!claims.contains("nonce")) {
+      return HttpResponse{401,
+                          {{"www-authenticate", "DPoP error=\"use_dpop_nonce\""},
+                           {"dpop-nonce", "rs-" + std::to_string(k)}},
+                          "{}"};
+    }
+    return HttpResponse{200, {}, json::value_to<std::string>(claims["nonce"])};
+  };
+  Options o = Base();
+  o.dpop_key_pem = std::string(key.PrivatePem().value().Reveal());
+  auto c = Make(std::move(o));
+  Outbound out;
+  out.method = "POST";
+  out.url = "https://c.example/orders";
+  out.audience = "svc-c";
+  out.scope = "orders.write";
+  out.headers = {{"Content-Type", "application/json"}};
+  out.body = "{}";
+  auto r = c->Call(out);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "rs-1");       // the second try carried the nonce of the first answer
+  EXPECT_EQ(endpoint_.count(), 3);  // one token request, two resource requests
+  HttpRequest first = endpoint_.request(1), second = endpoint_.request(2);
+  EXPECT_EQ(HeaderValue(first.headers, "Authorization"), "DPoP t1");
+  EXPECT_EQ(HeaderValue(first.headers, "Content-Type"), "application/json");
+  EXPECT_EQ(second.body, "{}");
+  auto p1 = Part(HeaderValue(first.headers, "DPoP"), 1);
+  auto p2 = Part(HeaderValue(second.headers, "DPoP"), 1);
+  EXPECT_NE(p1["jti"], p2["jti"]);  // a fresh proof per request
+  EXPECT_EQ(p2["htm"], "POST");
+  EXPECT_EQ(p2["htu"], "https://c.example/orders");
+  EXPECT_EQ(p2["ath"], "YotJ2W3N6XpDDdT1l3BYmeCalo95NJHktwTK4zpA3AI");  // SHA-256("t1")
+  // The nonce is kept: the next call needs no retry.
+  ASSERT_EQ(c->Call(out)->body, "rs-1");
+  EXPECT_EQ(resource_calls.load(), 3);
+
+  // Only once: a resource that keeps asking gets its 401 back to the caller.
+  resource_calls = 0;
+  endpoint_.reply = [&](int, const HttpRequest&) -> std::expected<HttpResponse, std::string> {
+    ++resource_calls;
+    return HttpResponse{
+        401,
+        {{"www-authenticate", "DPoP error=\"use_dpop_nonce\""}, {"dpop-nonce", "again"}},
+        "{}"};
+  };
+  auto refused = c->Call(out);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 401);
+  EXPECT_EQ(resource_calls.load(), 2);
+  // No answer at all: kUnavailable, named as the call's.
+  out.url = "http://down.example/x";
+  endpoint_.reply = [](int, const HttpRequest&) -> std::expected<HttpResponse, std::string> {
+    return std::unexpected(std::string("connection refused"));
+  };
+  auto down = c->Call(out);
+  ASSERT_FALSE(down);
+  EXPECT_EQ(down.error().kind, Error::Kind::kUnavailable);
+  EXPECT_NE(down.error().message.find("call: connection refused"), std::string::npos);
+}
+
+TEST_F(ClientTest, CallWithBearerTokensActsForTheCallerAndNeverRetries) {
+  std::atomic<int> resource_calls{0};
+  endpoint_.reply = [&](int n, const HttpRequest& r) -> std::expected<HttpResponse, std::string> {
+    if (r.url.ends_with("/oauth2/token")) return FakeEndpoint::Ok("x" + std::to_string(n), 100);
+    ++resource_calls;
+    return HttpResponse{
+        401,
+        {{"www-authenticate", "Bearer error=\"invalid_token\""}, {"dpop-nonce", "ignored"}},
+        "{}"};
+  };
+  auto c = Make();
+  Outbound out;
+  out.url = "http://b.example/v1/orders";
+  out.audience = "svc-b";
+  out.scope = "orders.read";
+  out.incoming = "Bearer user.jwt";
+  auto r = c->Call(out);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->status, 401);
+  EXPECT_EQ(resource_calls.load(), 1);
+  auto f = Form(endpoint_.request(0).body);
+  EXPECT_EQ(f["grant_type"], "urn:ietf:params:oauth:grant-type:token-exchange");
+  EXPECT_EQ(f["subject_token"], "user.jwt");
+  EXPECT_EQ(HeaderValue(endpoint_.request(1).headers, "Authorization"), "Bearer x1");
+  EXPECT_EQ(HeaderValue(endpoint_.request(1).headers, "DPoP"), "");  // bearer: no proof
+  // A refused token never reaches the callee.
+  endpoint_.reply = [&](int, const HttpRequest& r) -> std::expected<HttpResponse, std::string> {
+    if (r.url.ends_with("/oauth2/token")) return FakeEndpoint::Err(400, "invalid_target");
+    ++resource_calls;
+    return HttpResponse{200, {}, "{}"};
+  };
+  out.audience = "svc-c";
+  auto refused = c->Call(out);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().kind, Error::Kind::kRefused);
+  EXPECT_EQ(refused.error().error, "invalid_target");
+  EXPECT_EQ(resource_calls.load(), 1);
+  out.url = "not a url";
+  EXPECT_EQ(c->Call(out).error().kind, Error::Kind::kInvalidArgument);
+}
+
 TEST_F(ClientTest, SignAsksTheSigningEndpoint) {
   endpoint_.reply = [](int, const HttpRequest&) -> std::expected<HttpResponse, std::string> {
     return HttpResponse{200, {}, R"({"access_token":"h.p.s","token_type":"Bearer"})"};
@@ -650,6 +761,60 @@ TEST_F(ClientTest, SignAsksTheSigningEndpoint) {
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().kind, Error::Kind::kRefused);
   EXPECT_EQ(refused.error().error, "invalid_client");
+}
+
+// Sign() authenticates as the token requests do: a fresh assertion in the JSON body...
+TEST_F(ClientTest, SignWithPrivateKeyJwtPutsAFreshAssertionInTheBody) {
+  endpoint_.reply = [](int, const HttpRequest&) -> std::expected<HttpResponse, std::string> {
+    return HttpResponse{200, {}, R"({"access_token":"h.p.s","token_type":"Bearer"})"};
+  };
+  auto key = jose::Key::Generate(jose::Alg::kES256).value();
+  Options o = Base();
+  o.client_secret.clear();
+  o.auth_method = AuthMethod::kPrivateKeyJwt;
+  o.private_key_pem = std::string(key.PrivatePem().value().Reveal());
+  o.key_id = "k1";
+  auto c = Make(std::move(o));
+  ASSERT_EQ(c->Sign(R"({"order":42})").value(), "h.p.s");
+  ASSERT_TRUE(c->Sign(R"({"order":43})"));
+  std::string jtis[2];
+  for (int i = 0; i < 2; ++i) {
+    HttpRequest r = endpoint_.request(i);
+    EXPECT_EQ(r.url, "https://auth.example.com/oauth2/signing");
+    EXPECT_EQ(HeaderValue(r.headers, "Authorization"), "");  // no Basic credentials
+    auto body = json::parse(r.body).as_object();
+    EXPECT_EQ(body["client_id"], "svc-a");
+    EXPECT_EQ(body["client_assertion_type"],
+              "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
+    EXPECT_EQ(body["payload"].as_object()["order"], 42 + i);
+    std::string assertion(body["client_assertion"].as_string());
+    EXPECT_TRUE(SignatureValid(assertion, key, jose::Alg::kES256));
+    EXPECT_EQ(Part(assertion, 0)["kid"], "k1");
+    auto claims = Part(assertion, 1);
+    EXPECT_EQ(claims["iss"], "svc-a");
+    EXPECT_EQ(claims["sub"], "svc-a");
+    EXPECT_EQ(claims["aud"], "https://auth.example.com/oauth2/token");
+    jtis[i] = json::value_to<std::string>(claims["jti"]);
+  }
+  EXPECT_NE(jtis[0], jtis[1]);  // one assertion per request
+}
+
+// ...or the client id alone, the certificate being presented in the TLS handshake (RFC 8705).
+TEST_F(ClientTest, SignWithTlsClientAuthSendsTheClientIdOnly) {
+  endpoint_.reply = [](int, const HttpRequest&) -> std::expected<HttpResponse, std::string> {
+    return HttpResponse{200, {}, R"({"access_token":"h.p.s","token_type":"Bearer"})"};
+  };
+  Options o = Base();
+  o.client_secret.clear();
+  o.auth_method = AuthMethod::kTlsClientAuth;
+  o.tls_cert_file = "/unused/cert.pem";  // the fake transport opens no connection
+  o.tls_key_file = "/unused/key.pem";
+  auto c = Make(std::move(o));
+  ASSERT_EQ(c->Sign(R"({"order":42})", "billing").value(), "h.p.s");
+  HttpRequest r = endpoint_.request(0);
+  EXPECT_EQ(HeaderValue(r.headers, "Authorization"), "");
+  EXPECT_EQ(json::parse(r.body), json::parse(R"({"expires":300,"client_id":"svc-a",
+              "payload":{"order":42,"event_aud":"billing"}})"));
 }
 
 TEST_F(ClientTest, OptionsAreChecked) {

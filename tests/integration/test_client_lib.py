@@ -340,6 +340,38 @@ def test_signed_events_are_verified_once_and_are_never_access_tokens(oauth):
     assert r.status_code == 401, r.text
 
 
+def test_signed_events_with_private_key_jwt_and_a_public_client_refused(oauth, tmp_path):
+    key = jwk.JWK.generate(kty="EC", crv="P-256", kid="k1")
+    cid, _ = oauth.create_client(
+        "confidential", scope="orders.read", authMethod="private_key_jwt",
+        jwks={"keys": [json.loads(key.export_public())]})
+    pem = tmp_path / "key.pem"
+    pem.write_bytes(key.export_to_pem(private_key=True, password=None))
+    args = ["--token-url", oauth.url + "/oauth2/token", "--client-id", cid,
+            "--private-key-file", str(pem), "--key-id", "k1"]
+    rc, lines, _ = client_call(*args, "--sign", json.dumps({"order": 42}))
+    assert rc == 0 and lines[0]["ok"], lines
+    c = claims(lines[0]["event"])
+    assert c["client_id"] == cid and c["order"] == 42, c
+    # A second event: a fresh assertion, not refused as a replayed one.
+    rc, lines, _ = client_call(*args, "--sign", json.dumps({"order": 43}))
+    assert rc == 0 and claims(lines[0]["event"])["order"] == 43, lines
+    # Another key under the registered kid signs nothing.
+    other = jwk.JWK.generate(kty="EC", crv="P-256", kid="k1")
+    pem.write_bytes(other.export_to_pem(private_key=True, password=None))
+    rc, lines, _ = client_call(*args, "--sign", json.dumps({"order": 44}))
+    assert rc == 1 and lines[0]["kind"] == "refused", lines
+    # A client id alone authenticates nobody: a public client cannot sign.
+    public, _ = oauth.create_client("public", scope="orders.read")
+    r = requests.post(oauth.url + "/oauth2/signing", timeout=10,
+                      json={"expires": 60, "payload": {"x": 1}, "client_id": public})
+    assert r.status_code in (400, 401) and r.json()["code"] == "ERR12002", r.text
+    # A secret goes in the Basic header only: in the body it is no credential.
+    r = requests.post(oauth.url + "/oauth2/signing", timeout=10,
+                      json={"expires": 60, "payload": {"x": 1}, "client_secret": "x"})
+    assert r.status_code == 400 and r.json()["code"] == "ERR11017", r.text
+
+
 def test_tls_client_auth_over_mutual_tls(tmp_path):
     from test_mtls import Api, Pki, start_server
     pki = Pki(tmp_path)
@@ -358,6 +390,11 @@ def test_tls_client_auth_over_mutual_tls(tmp_path):
         at = bearer(lines[0])[1]
         assert claims(at)["client_id"] == c["clientId"]
         assert claims(at)["cnf"] == {"x5t#S256": pki.thumbprint(cert)}  # certificate-bound
+        # Signed events with the certificate as the credential.
+        rc, lines, _ = client_call(*args, "--ca-file", pki.path("server.pem"), "--sign",
+                                   json.dumps({"order": 42}))
+        assert rc == 0 and lines[0]["ok"], lines
+        assert claims(lines[0]["event"])["client_id"] == c["clientId"]
         # The server's certificate is checked: without its trust anchor, no token.
         rc, lines, _ = client_call(*args)
         assert rc == 1 and lines[0]["kind"] == "unavailable" and "tls" in lines[0]["message"], lines

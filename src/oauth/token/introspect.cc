@@ -200,21 +200,49 @@ Result<std::string> TokenService::Deref(std::string_view reference,
 }
 
 Result<IssuedToken> TokenService::SignPayload(std::string_view body,
-                                              std::optional<std::string_view> authorization) {
-  if (!authorization || authorization->empty()) {
-    return Fail(Error::Status("ERR11017", "The Authorization header is required."));
-  }
-  auto creds = ReadClientCredentials(authorization, nullptr);
-  if (!creds) return Fail(creds.error());
-  auto client = AuthenticateClient(*creds, true);
-  if (!client) return Fail(client.error());
+                                              std::optional<std::string_view> authorization,
+                                              std::shared_ptr<const ClientCertificate> cert) {
+  static constexpr std::string_view kCredentialFields[] = {"client_id", "client_assertion_type",
+                                                           "client_assertion"};
   boost::system::error_code ec;
   json::value doc = json::parse(body, ec);
+  Result<PresentedCredentials> creds = Fail(Error::Status("ERR11017"));
+  if (authorization && !authorization->empty()) {
+    creds = ReadClientCredentials(authorization, nullptr);
+  } else {
+    // private_key_jwt or mTLS: the client's fields ride in the JSON body (this endpoint takes
+    // JSON, not a form), read as the token endpoint reads them from its form.
+    std::string form;
+    if (!ec && doc.is_object()) {
+      for (std::string_view name : kCredentialFields) {
+        const json::value* v = doc.as_object().if_contains(name);
+        if (v && v->is_string()) {
+          form += (form.empty() ? "" : "&") + std::string(name) + "=" +
+                  PercentEncode(std::string_view(v->as_string()));
+        }
+      }
+    }
+    if (form.empty()) {
+      return Fail(Error::Status("ERR11017", "The Authorization header is required."));
+    }
+    auto params = Params::FromForm(form);
+    if (!params) return Fail(params.error());
+    creds = ReadClientCredentials(std::nullopt, &*params);
+  }
+  if (!creds) return Fail(creds.error());
+  creds->client_cert = std::move(cert);
+  auto client = AuthenticateClient(*creds, true);
+  if (!client) return Fail(client.error());
+  if (creds->method == "none" && (*client)->IsPublic()) {
+    // A client id alone authenticates nobody: only a certificate-bound client may omit a secret.
+    return Fail(Error::Status("ERR12002"));
+  }
   if (ec || !doc.is_object())
     return Fail(Error::Status("ERR11004", "The body must be a JSON object."));
   const auto& o = doc.as_object();
   for (const auto& [k, v] : o) {
-    if (k != "expires" && k != "payload") {
+    if (k != "expires" && k != "payload" &&
+        std::ranges::find(kCredentialFields, std::string_view(k)) == std::end(kCredentialFields)) {
       return Fail(Error::Status("ERR11004", "Unknown field " + std::string(k).substr(0, 64) + "."));
     }
   }

@@ -164,9 +164,13 @@ class TokenService {
   // GET /oauth2/deref/{token} (light-oauth2 §6.2): the JWT behind a reference token.
   Result<std::string> Deref(std::string_view reference,
                             std::optional<std::string_view> authorization);
-  // POST /oauth2/signing (light-oauth2 §6.3).
+  // POST /oauth2/signing (light-oauth2 §6.3). The client authenticates with Basic credentials,
+  // or, without an Authorization header, with private_key_jwt (client_assertion_type,
+  // client_assertion and optionally client_id in the JSON body) or its TLS certificate `cert`
+  // (RFC 8705; client_id in the body). A public client cannot sign.
   Result<IssuedToken> SignPayload(std::string_view json_body,
-                                  std::optional<std::string_view> authorization);
+                                  std::optional<std::string_view> authorization,
+                                  std::shared_ptr<const ClientCertificate> cert = nullptr);
 
   // Authenticates a client from its presented credentials (secret, public, private_key_jwt).
   // A legacy PBKDF2 secret that matches is upgraded to a keyed digest on the way (blocking:

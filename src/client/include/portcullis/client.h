@@ -42,8 +42,9 @@
 // DPoP (RFC 9449): with `dpop_key_pem` set, every token request carries a proof (the tokens come
 // back DPoP-bound), and the header helpers add a fresh proof per outbound request (htm, htu, ath,
 // a random jti, iat; the nonce last seen for that origin). A token endpoint that answers
-// use_dpop_nonce is retried once with its DPoP-Nonce; a resource's nonce is recorded with
-// RememberDpopNonce (from its 401 answer) and the call retried by the caller.
+// use_dpop_nonce is retried once with its DPoP-Nonce. Call() does the same for a resource's
+// 401 use_dpop_nonce (RFC 9449 §9); callers that send requests themselves record a resource's
+// nonce with RememberDpopNonce and retry.
 //
 // Threads: every method is thread-safe. Create() starts one renewal thread and `fetch_threads`
 // request threads (or uses Options::executor); the destructor stops and joins them (a request in
@@ -96,8 +97,9 @@ struct HttpResponse {
   std::string body;
 };
 
-// Sends one request to the token endpoint; fails with a one-line reason when there is no HTTP
-// answer. Called on the request threads only.
+// Sends one HTTP request (to the token endpoint, the signing endpoint, or a callee for Call);
+// fails with a one-line reason when there is no HTTP answer. Called on the request threads, and
+// on the caller's thread for Sign and Call.
 using Transport = std::function<std::expected<HttpResponse, std::string>(const HttpRequest&)>;
 // Runs a task (one token request) off the caller's thread; it must run every task it is given.
 using Executor = std::function<void(std::function<void()>)>;
@@ -181,6 +183,20 @@ struct Error {
 template <typename T>
 using Result = std::expected<T, Error>;
 
+// One outbound request for Client::Call.
+struct Outbound {
+  std::string method = "GET";
+  std::string url;       // http:// or https://
+  std::string audience;  // the callee's service id (the token's audience)
+  std::string scope;     // what the callee's endpoint requires
+  // Non-empty: act for this caller (the Authorization value this service was called with, or
+  // the bare token): Exchange(incoming, audience, scope). Empty: this service's own token,
+  // GetToken(audience, scope).
+  std::string incoming;
+  Headers headers;  // extra fields (Content-Type, ...); Call sets Authorization and DPoP
+  std::string body;
+};
+
 struct Stats {
   uint64_t token_requests = 0;     // HTTP requests sent to the token endpoint
   uint64_t token_failures = 0;     // of which failed
@@ -235,8 +251,20 @@ class Client {
   // Records the DPoP-Nonce a resource at `url`'s origin sent (RFC 9449 §9), for the next proofs.
   void RememberDpopNonce(std::string_view url, std::string_view nonce);
 
+  // Sends `request` with its token attached: Authorization, plus a fresh DPoP proof (htm, htu,
+  // ath) when the client is DPoP-bound. A resource that answers 401 with `WWW-Authenticate:
+  // DPoP error="use_dpop_nonce"` and a DPoP-Nonce is asked once more with a proof carrying that
+  // nonce (RFC 9449 §9); a DPoP-Nonce in any answer is kept for the next proofs to that origin.
+  // Any HTTP status is returned as the response (a 403 is the callee's answer, not an error);
+  // fails with the token's error when there is no token, and with kUnavailable ("call: ...")
+  // when the callee gives no HTTP answer. Runs on the caller's thread through the transport
+  // (bounded by http_timeout); the token itself obeys the deadline as in GetToken.
+  Result<HttpResponse> Call(const Outbound& request);
+
   // Signed events: `payload_json` (a JSON object) signed by Portcullis (POST /oauth2/signing,
-  // client_secret_basic only: the endpoint takes Basic credentials) as a payload token (JWS
+  // authenticated as the token requests are: Basic credentials, or a fresh private_key_jwt
+  // assertion or the client_id (mTLS, the certificate in the handshake) in the JSON body)
+  // as a payload token (JWS
   // header typ payload+jwt, aud urn:portcullis:signed-payload, iss, iat, exp = iat + `expires`,
   // a fresh jti, and client_id = this client, which Portcullis sets after authenticating us).
   // A non-empty `audience` is added as "event_aud" (the payload cannot set "aud"). Reserved

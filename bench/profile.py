@@ -79,7 +79,9 @@ def main() -> int:
                 rep = subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children",
                                       "--sort", "dso,symbol", "--percent-limit", "0.5"],
                                      capture_output=True, text=True, timeout=300)
-                lines = [x for x in rep.stdout.splitlines() if x.strip() and not x.startswith("#")]
+                # perf pads each line to a wide column: strip it.
+                lines = [x.rstrip() for x in rep.stdout.splitlines()
+                         if x.strip() and not x.startswith("#")]
                 by_dso = subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children",
                                          "--sort", "dso", "--percent-limit", "1"],
                                         capture_output=True, text=True, timeout=300)

@@ -13,6 +13,7 @@ pointers, so the report is flat (self time), which is what the hotspots need.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -79,7 +80,9 @@ def main() -> int:
                 rep = subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children",
                                       "--sort", "dso,symbol", "--percent-limit", "0.5"],
                                      capture_output=True, text=True, timeout=300)
-                lines = [x for x in rep.stdout.splitlines() if x.strip() and not x.startswith("#")]
+                # perf pads each line to a wide column and ends it with two empty ("-") columns.
+                lines = [re.sub(r"\s+-\s+-\s*$", "", x).rstrip() for x in rep.stdout.splitlines()
+                         if x.strip() and not x.startswith("#")]
                 by_dso = subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children",
                                          "--sort", "dso", "--percent-limit", "1"],
                                         capture_output=True, text=True, timeout=300)

@@ -18,51 +18,71 @@ constexpr std::array<int8_t, 256> MakeTable(const char* alphabet) {
 constexpr auto kUrlTable = MakeTable(kUrlAlphabet);
 constexpr auto kStdTable = MakeTable(kStdAlphabet);
 
+// Both codecs write into a buffer sized once (no per-character push_back): they sit on the
+// token endpoint's hot path (JWS encoding, the Basic header).
 std::string Encode(std::string_view in, const char* alphabet, bool pad) {
+  const size_t full = in.size() / 3;
+  const size_t rest = in.size() - full * 3;
+  const size_t len = full * 4 + (rest == 0 ? 0 : pad ? 4 : rest + 1);
   std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 3 <= in.size(); i += 3) {
-    uint32_t v = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8) | uint8_t(in[i + 2]);
-    out.push_back(alphabet[v >> 18]);
-    out.push_back(alphabet[(v >> 12) & 63]);
-    out.push_back(alphabet[(v >> 6) & 63]);
-    out.push_back(alphabet[v & 63]);
-  }
-  size_t rest = in.size() - i;
-  if (rest == 1) {
-    uint32_t v = uint8_t(in[i]) << 16;
-    out.push_back(alphabet[v >> 18]);
-    out.push_back(alphabet[(v >> 12) & 63]);
-    if (pad) out += "==";
-  } else if (rest == 2) {
-    uint32_t v = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8);
-    out.push_back(alphabet[v >> 18]);
-    out.push_back(alphabet[(v >> 12) & 63]);
-    out.push_back(alphabet[(v >> 6) & 63]);
-    if (pad) out.push_back('=');
-  }
+  out.resize_and_overwrite(len, [&](char* o, size_t) {
+    const auto* p = reinterpret_cast<const uint8_t*>(in.data());
+    for (size_t i = 0; i < full; ++i, p += 3, o += 4) {
+      const uint32_t v = (uint32_t(p[0]) << 16) | (uint32_t(p[1]) << 8) | p[2];
+      o[0] = alphabet[v >> 18];
+      o[1] = alphabet[(v >> 12) & 63];
+      o[2] = alphabet[(v >> 6) & 63];
+      o[3] = alphabet[v & 63];
+    }
+    if (rest == 1) {
+      const uint32_t v = uint32_t(p[0]) << 16;
+      o[0] = alphabet[v >> 18];
+      o[1] = alphabet[(v >> 12) & 63];
+      if (pad) o[2] = o[3] = '=';
+    } else if (rest == 2) {
+      const uint32_t v = (uint32_t(p[0]) << 16) | (uint32_t(p[1]) << 8);
+      o[0] = alphabet[v >> 18];
+      o[1] = alphabet[(v >> 12) & 63];
+      o[2] = alphabet[(v >> 6) & 63];
+      if (pad) o[3] = '=';
+    }
+    return len;
+  });
   return out;
 }
 
 std::optional<std::string> Decode(std::string_view in, const std::array<int8_t, 256>& table) {
   if (in.size() % 4 == 1) return std::nullopt;
+  const size_t full = in.size() / 4;
+  const size_t rest = in.size() % 4;  // 0, 2 or 3 characters: 0, 1 or 2 more bytes
+  const size_t len = full * 3 + (rest == 0 ? 0 : rest - 1);
+  const auto* p = reinterpret_cast<const uint8_t*>(in.data());
+  auto value = [&](size_t i) { return int32_t(table[p[i]]); };
+  bool ok = true;
   std::string out;
-  out.reserve(in.size() * 3 / 4);
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    int8_t v = table[static_cast<uint8_t>(c)];
-    if (v < 0) return std::nullopt;
-    acc = (acc << 6) | uint32_t(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xff));
+  out.resize_and_overwrite(len, [&](char* o, size_t) {
+    int32_t bad = 0;  // any negative table entry makes this negative
+    for (size_t q = 0; q < full; ++q, p += 4, o += 3) {
+      const int32_t a = value(0), b = value(1), c = value(2), d = value(3);
+      bad |= a | b | c | d;
+      const uint32_t v = (uint32_t(a) << 18) | (uint32_t(b) << 12) | (uint32_t(c) << 6) | d;
+      o[0] = static_cast<char>(v >> 16);
+      o[1] = static_cast<char>((v >> 8) & 0xff);
+      o[2] = static_cast<char>(v & 0xff);
     }
-  }
-  // Leftover bits must be zero, so each byte string has exactly one encoding.
-  if (bits > 0 && (acc & ((1u << bits) - 1)) != 0) return std::nullopt;
+    if (rest >= 2) {
+      const int32_t a = value(0), b = value(1), c = rest == 3 ? value(2) : 0;
+      bad |= a | b | c;
+      const uint32_t v = (uint32_t(a) << 18) | (uint32_t(b) << 12) | (uint32_t(c) << 6);
+      o[0] = static_cast<char>(v >> 16);
+      if (rest == 3) o[1] = static_cast<char>((v >> 8) & 0xff);
+      // Leftover bits must be zero, so each byte string has exactly one encoding.
+      if (bad >= 0 && (v & (rest == 3 ? 0xffu : 0xffffu)) != 0) bad = -1;
+    }
+    ok = bad >= 0;
+    return len;
+  });
+  if (!ok) return std::nullopt;
   return out;
 }
 
@@ -114,20 +134,30 @@ std::optional<std::string> HexDecode(std::string_view text) {
 }
 
 std::optional<std::string> PercentDecode(std::string_view text, bool plus_is_space) {
+  // Most names and values need no decoding: copy the runs between escapes whole.
+  auto special = [plus_is_space](char c) { return c == '%' || (c == '+' && plus_is_space); };
+  size_t i = 0;
+  while (i < text.size() && !special(text[i])) ++i;
+  if (i == text.size()) return std::string(text);
   std::string out;
   out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
+  out.append(text.data(), i);
+  while (i < text.size()) {
     char c = text[i];
     if (c == '%') {
       if (i + 2 >= text.size()) return std::nullopt;
       int hi = HexValue(text[i + 1]), lo = HexValue(text[i + 2]);
       if (hi < 0 || lo < 0) return std::nullopt;
       out.push_back(static_cast<char>(hi * 16 + lo));
-      i += 2;
+      i += 3;
     } else if (c == '+' && plus_is_space) {
       out.push_back(' ');
+      ++i;
     } else {
-      out.push_back(c);
+      size_t next = i + 1;
+      while (next < text.size() && !special(text[next])) ++next;
+      out.append(text.data() + i, next - i);
+      i = next;
     }
   }
   return out;

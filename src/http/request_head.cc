@@ -113,7 +113,7 @@ Request FromBeast(bhttp::request<bhttp::string_body>&& msg, std::string_view pee
     // case-insensitive index.
     char* p = const_cast<char*>(name.data());
     for (size_t i = 0; i < name.size(); ++i) {
-      p[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(p[i])));
+      if (p[i] >= 'A' && p[i] <= 'Z') p[i] = static_cast<char>(p[i] + ('a' - 'A'));  // ASCII
     }
     views.emplace_back(name, std::string_view(f.value()));
   }

@@ -3,6 +3,8 @@
 #include <openssl/err.h>
 #include <openssl/rsa.h>
 
+#include <cstring>
+
 namespace portcullis::jose::internal {
 
 std::string OpenSslError(std::string_view what) {
@@ -87,14 +89,48 @@ MdCtxPtr NewTemplate(EVP_PKEY* pkey, Alg alg, bool sign) {
   return ctx;
 }
 
+namespace {
+
+// The DER ECDSA-Sig-Value OpenSSL just produced (SEQUENCE of two positive INTEGERs, short-form
+// lengths for P-256) as JWS R || S, without d2i_ECDSA_SIG's allocations. False on anything else:
+// the caller then takes the general path.
+bool FastDerToRaw(const unsigned char* der, size_t len, unsigned char* raw) {
+  if (len < 8 || der[0] != 0x30 || der[1] != len - 2) return false;
+  size_t pos = 2;
+  for (int part = 0; part < 2; ++part) {
+    if (pos + 2 > len || der[pos] != 0x02) return false;
+    size_t n = der[pos + 1];
+    pos += 2;
+    if (n == 0 || n > kEcCoordinate + 1 || pos + n > len) return false;
+    const unsigned char* v = der + pos;
+    pos += n;
+    if (n == kEcCoordinate + 1) {
+      if (v[0] != 0) return false;
+      ++v;
+      --n;
+    }
+    unsigned char* out = raw + part * kEcCoordinate;
+    std::memset(out, 0, kEcCoordinate - n);
+    std::memcpy(out + kEcCoordinate - n, v, n);
+  }
+  return pos == len;
+}
+
+}  // namespace
+
 std::optional<std::string> SignWith(const EVP_MD_CTX* tmpl, EVP_PKEY* pkey, Alg alg,
                                     std::string_view data) {
   EVP_MD_CTX* ctx = Prepare(tmpl, pkey, alg, true);
   if (ctx == nullptr) return std::nullopt;
-  size_t len = 0;
+  // One call into a buffer of the key's maximum signature size (no size query first), on a
+  // context that may be finalised in place: without the flag EVP_DigestSignFinal duplicates the
+  // whole signing context to keep this one reusable, which we never do (it is reset below).
+  EVP_MD_CTX_set_flags(ctx, EVP_MD_CTX_FLAG_FINALISE);
+  int max = EVP_PKEY_get_size(pkey);
   std::string sig;
-  bool ok = EVP_DigestSign(ctx, nullptr, &len, U8(data), data.size()) == 1;
+  bool ok = max > 0;
   if (ok) {
+    size_t len = static_cast<size_t>(max);
     sig.resize(len);
     ok = EVP_DigestSign(ctx, reinterpret_cast<unsigned char*>(sig.data()), &len, U8(data),
                         data.size()) == 1;
@@ -102,7 +138,13 @@ std::optional<std::string> SignWith(const EVP_MD_CTX* tmpl, EVP_PKEY* pkey, Alg 
   }
   EVP_MD_CTX_reset(ctx);  // drop the key reference held by the scratch context
   if (!ok) return std::nullopt;
-  if (alg == Alg::kES256) return EcdsaDerToRaw(sig);
+  if (alg == Alg::kES256) {
+    std::string raw(2 * kEcCoordinate, '\0');
+    if (FastDerToRaw(U8(sig), sig.size(), reinterpret_cast<unsigned char*>(raw.data()))) {
+      return raw;
+    }
+    return EcdsaDerToRaw(sig);
+  }
   return sig;
 }
 

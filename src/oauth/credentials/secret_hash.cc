@@ -1,5 +1,6 @@
 #include "oauth/credentials/secret_hash.h"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <sodium.h>
 
@@ -7,6 +8,7 @@
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <mutex>
 #include <optional>
 
@@ -82,20 +84,78 @@ std::optional<std::string> Pbkdf2Sha1(std::string_view secret, std::string_view 
 
 }  // namespace
 
-SecretHasher::SecretHasher(Secret pepper) : pepper_(std::move(pepper)) { InitSodium(); }
+// HMAC-SHA-256 (RFC 2104) over OpenSSL's SHA-256, which uses the CPU's SHA extensions where
+// there are any (libsodium's is portable C, several times slower: this runs on every token
+// request). The key's two padded blocks are absorbed once, here; each Digest copies the two
+// states and hashes only the secret and the inner hash.
+struct SecretHasher::Keyed {
+  EVP_MD_CTX* inner = nullptr;  // after SHA-256 absorbed key ^ ipad
+  EVP_MD_CTX* outer = nullptr;  // after key ^ opad
+  ~Keyed() {
+    EVP_MD_CTX_free(inner);  // cleanses the state
+    EVP_MD_CTX_free(outer);
+  }
+};
+
+namespace {
+
+constexpr size_t kShaBlock = 64;
+
+const EVP_MD* Sha256Md() {
+  static EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);  // fetched once
+  return md;
+}
+
+EVP_MD_CTX* Absorbed(const unsigned char* key, unsigned char pad) {
+  unsigned char block[kShaBlock];
+  for (size_t i = 0; i < kShaBlock; ++i) block[i] = key[i] ^ pad;
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  bool ok = ctx != nullptr && EVP_DigestInit_ex2(ctx, Sha256Md(), nullptr) == 1 &&
+            EVP_DigestUpdate(ctx, block, sizeof block) == 1;
+  OPENSSL_cleanse(block, sizeof block);
+  if (!ok) std::abort();  // no usable SHA-256: nothing safe can run
+  return ctx;
+}
+
+}  // namespace
+
+SecretHasher::SecretHasher(Secret pepper) : pepper_(std::move(pepper)) {
+  InitSodium();
+  // RFC 2104 §2: a key longer than the block is hashed first; a shorter one is zero-padded.
+  unsigned char key[kShaBlock] = {};
+  std::string_view k = pepper_.Reveal();
+  if (k.size() > kShaBlock) {
+    unsigned int n = 0;
+    if (Sha256Md() == nullptr ||
+        EVP_Digest(k.data(), k.size(), key, &n, Sha256Md(), nullptr) != 1) {
+      std::abort();
+    }
+  } else {
+    std::memcpy(key, k.data(), k.size());
+  }
+  auto keyed = std::make_shared<Keyed>();
+  keyed->inner = Absorbed(key, 0x36);
+  keyed->outer = Absorbed(key, 0x5c);
+  OPENSSL_cleanse(key, sizeof key);
+  keyed_ = std::move(keyed);
+}
 
 std::string SecretHasher::Digest(std::string_view secret) const {
-  crypto_auth_hmacsha256_state state;
-  crypto_auth_hmacsha256_init(&state,
-                              reinterpret_cast<const unsigned char*>(pepper_.Reveal().data()),
-                              pepper_.Reveal().size());
-  crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(secret.data()),
-                                secret.size());
-  unsigned char mac[crypto_auth_hmacsha256_BYTES];
-  crypto_auth_hmacsha256_final(&state, mac);
-  sodium_memzero(&state, sizeof state);
+  struct CtxFree {
+    void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+  };
+  thread_local std::unique_ptr<EVP_MD_CTX, CtxFree> scratch(EVP_MD_CTX_new());
+  EVP_MD_CTX* ctx = scratch.get();
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  bool ok = ctx != nullptr && EVP_MD_CTX_copy_ex(ctx, keyed_->inner) == 1 &&
+            EVP_DigestUpdate(ctx, secret.data(), secret.size()) == 1 &&
+            EVP_DigestFinal_ex(ctx, mac, &n) == 1 && EVP_MD_CTX_copy_ex(ctx, keyed_->outer) == 1 &&
+            EVP_DigestUpdate(ctx, mac, n) == 1 && EVP_DigestFinal_ex(ctx, mac, &n) == 1;
+  if (!ok) std::abort();  // no usable SHA-256: nothing safe can run
   std::string out(kDigestPrefix);
-  out += Base64UrlEncode(std::string_view(reinterpret_cast<const char*>(mac), sizeof mac));
+  out += Base64UrlEncode(std::string_view(reinterpret_cast<const char*>(mac), n));
+  OPENSSL_cleanse(mac, sizeof mac);
   return out;
 }
 

@@ -11,6 +11,7 @@
 // light-oauth2's PBKDF2-HMAC-SHA1 strings ("iterations:hexsalt:hexhash", reference §2.4) are
 // verified for imported rows, and callers upgrade them on the first successful check.
 
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -29,7 +30,12 @@ class SecretHasher {
   bool Verify(std::string_view secret, std::string_view stored) const;
 
  private:
+  // The HMAC-SHA-256 states after absorbing the pepper's padded blocks, computed once: each
+  // Digest copies them and hashes only the secret. Immutable, so shared by copies and read by
+  // any number of threads (secret_hash.cc).
+  struct Keyed;
   Secret pepper_;
+  std::shared_ptr<const Keyed> keyed_;
 };
 
 bool IsLegacyPbkdf2(std::string_view stored);

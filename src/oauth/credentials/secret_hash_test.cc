@@ -1,7 +1,9 @@
 #include "oauth/credentials/secret_hash.h"
 
 #include <gtest/gtest.h>
+#include <sodium.h>
 
+#include "common/encoding.h"
 #include "oauth/credentials/token_hash.h"
 
 namespace portcullis::oauth {
@@ -34,6 +36,41 @@ TEST(SecretHasher, DigestIsKeyedAndVerifies) {
   // Another pepper gives another digest: a stolen table is useless without the pepper.
   EXPECT_NE(Hasher('x').Digest("s3cret"), d);
   EXPECT_FALSE(Hasher('x').Verify("s3cret", d));
+}
+
+// The digest is HMAC-SHA-256 (RFC 2104): stored digests from any earlier build must keep
+// verifying. RFC 4231 §4.3 and §4.7 (a key longer than the block), then libsodium's HMAC
+// (which computed the digests before) for peppers and secrets around the block size.
+TEST(SecretHasher, DigestIsHmacSha256) {
+  auto hex = [](std::string_view h) { return *HexDecode(h); };
+  EXPECT_EQ(SecretHasher(Secret("Jefe")).Digest("what do ya want for nothing?"),
+            "hs256$" + Base64UrlEncode(hex(
+                           "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")));
+  EXPECT_EQ(SecretHasher(Secret(std::string(131, '\xaa')))
+                .Digest("Test Using Larger Than Block-Size Key - Hash Key First"),
+            "hs256$" + Base64UrlEncode(hex(
+                           "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54")));
+  for (size_t pepper_len : {32, 63, 64, 65, 200}) {
+    std::string pepper;
+    for (size_t i = 0; i < pepper_len; ++i) pepper.push_back(static_cast<char>(i * 7 + 3));
+    SecretHasher h{Secret(pepper)};
+    for (size_t secret_len : {0, 1, 43, 55, 56, 64, 119, 1000}) {
+      std::string secret(secret_len, 's');
+      crypto_auth_hmacsha256_state st;
+      crypto_auth_hmacsha256_init(&st, reinterpret_cast<const unsigned char*>(pepper.data()),
+                                  pepper.size());
+      crypto_auth_hmacsha256_update(&st, reinterpret_cast<const unsigned char*>(secret.data()),
+                                    secret.size());
+      unsigned char mac[crypto_auth_hmacsha256_BYTES];
+      crypto_auth_hmacsha256_final(&st, mac);
+      EXPECT_EQ(h.Digest(secret),
+                "hs256$" + Base64UrlEncode(std::string_view(reinterpret_cast<char*>(mac), 32)))
+          << pepper_len << " " << secret_len;
+      // A copy shares the keyed state and agrees.
+      SecretHasher copy = h;
+      EXPECT_EQ(copy.Digest(secret), h.Digest(secret));
+    }
+  }
 }
 
 TEST(SecretHasher, RejectsUnknownAndMalformedStoredForms) {

@@ -428,6 +428,50 @@ TEST_F(GrantsTest, ClientCredentialsIssuesOnTheIoThread) {
   EXPECT_EQ(Code(Run(Request("grant_type=client_credentials&scope=admin", c))), "ERR12027");
 }
 
+// Mint writes the claims of a token without grant-specific extras directly (json_writer.h); a
+// grant's extras take the general boost::json path. An `extra` that only repeats the issuer
+// changes nothing, so both paths must give the same bytes, jti aside (each Mint draws its own).
+TEST_F(GrantsTest, DirectlyWrittenClaimsMatchTheGeneralPath) {
+  const TokenSettings settings = Settings();
+  const TokenStores stores{codes_, refresh_tokens_, references_, jtis_};
+  GrantDeps deps{settings, keys_, db_, stores, lookups_, users_, revoked_, clock_, random_};
+  auto payload_of = [](const std::string& jwt) {
+    auto first = jwt.find('.');
+    auto second = jwt.find('.', first + 1);
+    return Base64UrlDecode(jwt.substr(first + 1, second - first - 1)).value_or("");
+  };
+  auto both = [&](const GrantContext& ctx, const Client& c, const TokenSubject& subject,
+                  const std::vector<std::string>& scope) {
+    auto fast = ctx.Mint(c, subject, scope, "aud \"x\"", 600, {});
+    auto general =
+        ctx.Mint(c, subject, scope, "aud \"x\"", 600, json::object{{"iss", std::string(kIssuer)}});
+    ASSERT_TRUE(fast && general);
+    std::string a = payload_of(fast->jwt), b = payload_of(general->jwt);
+    ASSERT_NE(fast->jti, general->jti);
+    auto at = b.find(general->jti);
+    ASSERT_NE(at, std::string::npos);
+    b.replace(at, general->jti.size(), fast->jti);
+    EXPECT_EQ(a, b);
+    EXPECT_EQ(json::parse(a).as_object().at("jti").as_string(), fast->jti);
+  };
+  Client rfc;
+  rfc.client_id = "svc\x01\xc3\xa9";
+  rfc.custom_claims =
+      json::parse(R"({"tenant":"t\n1","scope":"never","n":{"a":[1,true,null]}})").as_object();
+  TokenSubject user{"alice\\", "customer", "user admin", true, "", "users"};
+  GrantContext bound(deps, false, "jkt-thumbprint");
+  bound.BindToCertificate("x5t-thumbprint");
+  both(bound, rfc, user, {"read", "write"});
+  both(bound, rfc, TokenSubject{}, {});
+  Client light;
+  light.client_id = "legacy";
+  light.token_profile = TokenProfile::kLight4j;
+  light.custom_claims = json::parse(R"({"sub":"kept","nbf":1})").as_object();
+  GrantContext plain(deps, false);
+  both(plain, light, TokenSubject{"bob", "", "", true, "", "users"}, {"read"});
+  both(plain, light, TokenSubject{}, {});
+}
+
 TEST_F(GrantsTest, BootstrapTokenIsForTheBootstrapClientOnly) {
   auto boot = MakeClient("boot");
   auto t = Run(Request("grant_type=bootstrap_token&sid=svc-1", boot));

@@ -644,6 +644,7 @@ class Endpoint {
       } else {
         view.secret = std::string(e->secret.Reveal());
         view.otpauth_uri = std::move(e->otpauth_uri);
+        view.qr_svg = std::move(e->qr_svg);
         view.recovery_codes = std::move(e->recovery_codes);
       }
     }

@@ -15,6 +15,7 @@ from code_helpers import (BROWSER, PASSWORD, REDIRECT, USER, authorize, basic_us
                           browser_login, code_params, make_client, make_user, page_form,
                           query_of, redeem, submit)
 from conftest import Portcullis, poll
+from qr_helpers import decode_svg_qr
 from oauth_fixtures import BOOT_ID, BOOT_SECRET, OAuthServer, oauth  # noqa: F401
 
 
@@ -63,6 +64,7 @@ def test_admin_api_enrol_confirm_status_disable(oauth):
     assert len(base64.b32decode(body["secret"])) == 20
     assert body["otpauthUri"].startswith("otpauth://totp/Portcullis:alice?secret=" + body["secret"])
     assert len(body["recoveryCodes"]) == 10 and len(set(body["recoveryCodes"])) == 10
+    assert decode_svg_qr(body["qrSvg"]) == body["otpauthUri"]
     assert oauth.admin("GET", f"/oauth2/user/{USER}/totp").json()["state"] == "pending"
     totp = pyotp.TOTP(body["secret"])
     wrong = "000000" if totp.now() != "000000" else "111111"
@@ -255,6 +257,8 @@ def test_a_client_that_requires_a_second_factor_enrols_users_on_the_way(bank):
     assert page.status_code == 200 and "Set up a second factor" in page.text, page.text
     secret = page.text.split('id="totp-secret">')[1].split("<")[0]
     assert "otpauth://totp/Example%20Bank:alice?secret=" + secret in page.text
+    qr = page.text.split('<p id="totp-qr">')[1].split("</p>")[0]
+    assert decode_svg_qr(qr).startswith("otpauth://totp/Example%20Bank:alice?secret=" + secret)
     assert page.text.count("<li><code>") == 10
     totp = pyotp.TOTP(secret)
     assert oauth.admin("GET", f"/oauth2/user/{USER}/totp").json()["state"] == "pending"

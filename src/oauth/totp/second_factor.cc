@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "common/log.h"
+#include "oauth/totp/qr_svg.h"
 #include "oauth/totp/totp.h"
 
 namespace portcullis::oauth {
@@ -73,6 +74,10 @@ Result<SecondFactor::Enrolment> SecondFactor::Enrol(std::string_view user_id) {
   }
   std::string b32 = totp::Base32Encode(secret.Reveal());
   out.otpauth_uri = totp::OtpauthUri(settings_.issuer_label, user_id, b32);
+  // A user id long enough to overflow a QR code still enrols: the key and link are shown.
+  if (auto svg = qr::Svg(out.otpauth_uri, 200, "QR image of the authenticator key"); svg) {
+    out.qr_svg = std::move(*svg);
+  }
   out.secret = Secret(std::move(b32));
   log::Info("totp.enrol", {{"user_id", user_id}});
   return out;

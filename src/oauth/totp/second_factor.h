@@ -53,6 +53,7 @@ class SecondFactor {
   struct Enrolment {
     Secret secret;  // base32, as typed into an authenticator app
     std::string otpauth_uri;
+    std::string qr_svg;  // otpauth_uri as a QR code, SVG markup (oauth/totp/qr_svg.h)
     std::vector<std::string> recovery_codes;  // "xxxxx-xxxxx", shown once
   };
 

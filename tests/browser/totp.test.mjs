@@ -36,7 +36,7 @@ function zbar(png) {
   writeFileSync(file, png);
   try {
     return execFileSync('zbarimg', ['--quiet', '--raw', '-Sdisable', '-Sqrcode.enable', file],
-      { encoding: 'utf8' }).replace(/\r?\n$/, '');
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).replace(/\r?\n$/, '');
   } finally {
     rmSync(file, { force: true });
   }

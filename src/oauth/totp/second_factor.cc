@@ -52,16 +52,7 @@ Result<SecondFactor::Enrolment> SecondFactor::Enrol(std::string_view user_id) {
   if (!sealed) return Fail(sealed.error());
 
   Enrolment out;
-  std::vector<std::string> digests;
-  for (int i = 0; i < settings_.recovery_codes; ++i) {
-    std::string bytes(7, '\0');  // 56 bits, 50 of them used
-    random_.Fill(bytes.data(), bytes.size());
-    std::string code = totp::Base32Encode(bytes).substr(0, 10);
-    std::transform(code.begin(), code.end(), code.begin(),
-                   [](char c) { return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c; });
-    digests.push_back(hasher_.Digest(code));
-    out.recovery_codes.push_back(code.substr(0, 5) + "-" + code.substr(5));
-  }
+  std::vector<std::string> digests = MakeRecoveryCodes(out.recovery_codes);
   TotpEnrolment e;
   e.user_id = std::string(user_id);
   e.secret_sealed = std::move(*sealed);
@@ -81,6 +72,33 @@ Result<SecondFactor::Enrolment> SecondFactor::Enrol(std::string_view user_id) {
   out.secret = Secret(std::move(b32));
   log::Info("totp.enrol", {{"user_id", user_id}});
   return out;
+}
+
+std::vector<std::string> SecondFactor::MakeRecoveryCodes(std::vector<std::string>& shown) {
+  std::vector<std::string> digests;
+  shown.clear();
+  for (int i = 0; i < settings_.recovery_codes; ++i) {
+    std::string bytes(7, '\0');  // 56 bits, 50 of them used
+    random_.Fill(bytes.data(), bytes.size());
+    std::string code = totp::Base32Encode(bytes).substr(0, 10);
+    std::transform(code.begin(), code.end(), code.begin(),
+                   [](char c) { return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c; });
+    digests.push_back(hasher_.Digest(code));
+    shown.push_back(code.substr(0, 5) + "-" + code.substr(5));
+  }
+  return digests;
+}
+
+Result<std::vector<std::string>> SecondFactor::RegenerateRecoveryCodes(std::string_view user_id) {
+  std::vector<std::string> shown;
+  auto digests = MakeRecoveryCodes(shown);
+  auto done = store_.ReplaceRecoveryCodes(user_id, digests);
+  if (!done) return Fail(done.error());
+  if (!*done) {
+    return Fail(Error::OAuth(409, "not_enrolled", "The user has no active second factor."));
+  }
+  log::Info("totp.recovery_codes_replaced", {{"user_id", user_id}});
+  return shown;
 }
 
 int64_t SecondFactor::MatchingStep(const TotpEnrolment& e, std::string_view code) const {

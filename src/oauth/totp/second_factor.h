@@ -69,6 +69,9 @@ class SecondFactor {
 
   Result<State> StateOf(std::string_view user_id);
   Result<int64_t> RecoveryCodesLeft(std::string_view user_id);
+  // New recovery codes for an active enrolment, replacing every old one (used or not); shown
+  // once. 409 not_enrolled unless the enrolment is active.
+  Result<std::vector<std::string>> RegenerateRecoveryCodes(std::string_view user_id);
   // Removes the enrolment and its recovery codes. False when there was none.
   Result<bool> Disable(std::string_view user_id);
 
@@ -84,6 +87,8 @@ class SecondFactor {
   static std::string NormalizeRecoveryCode(std::string_view code);
 
  private:
+  // settings_.recovery_codes fresh codes: `shown` gets them as shown, the result their digests.
+  std::vector<std::string> MakeRecoveryCodes(std::vector<std::string>& shown);
   // The step among now-1, now, now+1 whose code is `code`; -1 when none.
   int64_t MatchingStep(const TotpEnrolment& e, std::string_view code) const;
   Result<LoginThrottle::Admission> Admit(std::string_view user_id, std::string_view remote_ip);

@@ -49,6 +49,10 @@ class TotpStore {
   virtual Result<bool> UseRecoveryCode(std::string_view user_id, std::string_view digest,
                                        int64_t now) = 0;
   virtual Result<int64_t> RecoveryCodesLeft(std::string_view user_id) = 0;
+  // Replaces every recovery code (used or not) with `recovery_digests`, if the enrolment is
+  // active. False, and nothing changes, otherwise.
+  virtual Result<bool> ReplaceRecoveryCodes(std::string_view user_id,
+                                            const std::vector<std::string>& recovery_digests) = 0;
   // Removes the enrolment (pending or active) and every recovery code. False when none existed.
   virtual Result<bool> Delete(std::string_view user_id) = 0;
 };

@@ -77,6 +77,25 @@ Result<int64_t> SqlTotpStore::RecoveryCodesLeft(std::string_view user_id) {
   return *row ? (*row)->Int(0) : 0;
 }
 
+Result<bool> SqlTotpStore::ReplaceRecoveryCodes(std::string_view user_id,
+                                                const std::vector<std::string>& digests) {
+  return db_.TransactValue<bool>("totp.replace_codes", [&](Tx& tx) -> Result<bool> {
+    // Touching the active row first orders this against a concurrent Delete or Begin.
+    auto active = tx.Exec("UPDATE user_totp SET active = 1 WHERE user_id = $1 AND active = 1",
+                          {Text(user_id)});
+    if (!active) return Fail(active.error());
+    if (*active == 0) return false;
+    auto old = tx.Exec("DELETE FROM user_recovery_codes WHERE user_id = $1", {Text(user_id)});
+    if (!old) return Fail(old.error());
+    for (const auto& d : digests) {
+      auto c = tx.Exec("INSERT INTO user_recovery_codes (user_id, code_hash) VALUES ($1, $2)",
+                       {Text(user_id), Text(d)});
+      if (!c) return Fail(c.error());
+    }
+    return true;
+  });
+}
+
 Result<bool> SqlTotpStore::Delete(std::string_view user_id) {
   return db_.TransactValue<bool>("totp.delete", [&](Tx& tx) -> Result<bool> {
     auto c = tx.Exec("DELETE FROM user_recovery_codes WHERE user_id = $1", {Text(user_id)});

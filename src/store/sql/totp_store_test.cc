@@ -103,6 +103,20 @@ TEST_P(TotpStoreContract, RecoveryCodesOnceAndOnlyWhenActive) {
   EXPECT_TRUE(*s().Find("bob"));
 }
 
+TEST_P(TotpStoreContract, RecoveryCodesAreReplacedOnlyWhenActive) {
+  ASSERT_TRUE(*s().Begin(E("alice", "s1"), {"d1", "d2"}));
+  EXPECT_FALSE(*s().ReplaceRecoveryCodes("alice", {"n1"}));  // pending
+  EXPECT_FALSE(*s().ReplaceRecoveryCodes("bob", {"n1"}));    // none
+  ASSERT_TRUE(*s().Activate("alice", "s1", 1));
+  ASSERT_TRUE(*s().UseRecoveryCode("alice", "d1", 50));
+  EXPECT_TRUE(*s().ReplaceRecoveryCodes("alice", {"n1", "n2", "n3"}));
+  EXPECT_EQ(*s().RecoveryCodesLeft("alice"), 3);
+  EXPECT_FALSE(*s().UseRecoveryCode("alice", "d2", 51));  // the old ones are gone
+  EXPECT_TRUE(*s().UseRecoveryCode("alice", "n2", 51));
+  EXPECT_FALSE(*s().UseRecoveryCode("alice", "n2", 52));
+  EXPECT_EQ(*s().RecoveryCodesLeft("alice"), 2);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, TotpStoreContract,
                          ::testing::Values("memory", "sqlite", "postgres"), BackendName);
 

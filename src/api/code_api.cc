@@ -608,7 +608,8 @@ class Endpoint {
   Result<Factor> FactorFor(const AuthenticatorRegistry::Entry& entry, const std::string& user_id,
                            const oauth::Client& client) const {
     if (d_.second_factor == nullptr) return Factor::kNone;
-    const bool required = d_.second_factor->RequiredBy(client.client_id);
+    const bool required =
+        d_.second_factor->RequiredBy(client.client_id, client.second_factor_required);
     // TOTP enrolments belong to the built-in user store's users.
     if (!entry.realm.empty()) return required ? Factor::kUnavailable : Factor::kNone;
     auto state = d_.second_factor->StateOf(user_id);

@@ -223,14 +223,15 @@ Result<bool> SecondFactor::Disable(std::string_view user_id) {
   return r;
 }
 
-bool SecondFactor::RequiredBy(std::string_view client_id) const {
-  return std::find(settings_.required_clients.begin(), settings_.required_clients.end(),
+bool SecondFactor::RequiredBy(std::string_view client_id, bool client_requires) const {
+  return client_requires ||
+         std::find(settings_.required_clients.begin(), settings_.required_clients.end(),
                    client_id) != settings_.required_clients.end();
 }
 
 Result<bool> SecondFactor::NeededFor(bool local, std::string_view user_id,
-                                     std::string_view client_id) {
-  if (RequiredBy(client_id)) return true;
+                                     std::string_view client_id, bool client_requires) {
+  if (RequiredBy(client_id, client_requires)) return true;
   if (!local) return false;
   auto state = StateOf(user_id);
   if (!state) return Fail(state.error());

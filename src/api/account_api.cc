@@ -164,8 +164,7 @@ class Account {
       auto who = Who(sso);
       if (!who) return Failed(who.error());
       if (!*who) return NotSignedIn();
-      if (!(*who)->entry.realm.empty()) return OtherRealm();
-      return Page(200, (*who)->user_id, sso, {}, {});
+      return Page(200, **who, sso, {}, {});
     });
   }
 
@@ -197,12 +196,11 @@ class Account {
           auto who = Who(sso);
           if (!who) return Failed(who.error());
           if (!*who) return NotSignedIn();
-          if (!(*who)->entry.realm.empty()) return OtherRealm();
-          const std::string& user = (*who)->user_id;
+          const Signed& user = **who;
           if (action == "confirm") return Confirm(user, sso, code, ip);
           // Every other action needs the password again: a session alone changes nothing.
           if (password.empty()) return Page(200, user, sso, {}, "Enter your password.");
-          auto checked = (*who)->entry.authenticator->Login(user, password.Reveal(), ip);
+          auto checked = user.entry.authenticator->Login(user.user_id, password.Reveal(), ip);
           if (!checked) {
             const Error& e = checked.error();
             if (e.http_status >= 500) return Failed(e);
@@ -212,28 +210,28 @@ class Account {
               r.With("Retry-After", std::to_string(std::max<int64_t>(1, e.retry_after)));
               return r;
             }
-            log::Info("account.password_refused", {{"user_id", user}, {"remote", ip}});
+            log::Info("account.password_refused", {{"user_id", user.user_id}, {"remote", ip}});
             return Page(200, user, sso, {}, "The password is incorrect.");
           }
           if (action == "enrol") return Enrol(user, sso);
           // Recovery codes and removal need a current code as well (a TOTP or recovery code),
           // so that the password alone never weakens or removes the factor.
           if (code.empty()) return Page(200, user, sso, {}, "Enter a current code.");
-          if (auto m = d_.second_factor->Verify(user, code, ip); !m) {
+          if (auto m = d_.second_factor->Verify(user.subject, code, ip); !m) {
             return CodeRefused(m.error(), user, sso);
           }
           if (action == "recovery") {
-            auto codes = d_.second_factor->RegenerateRecoveryCodes(user);
+            auto codes = d_.second_factor->RegenerateRecoveryCodes(user.subject);
             if (!codes) {
               if (codes.error().http_status >= 500) return Failed(codes.error());
               return Page(200, user, sso, {}, codes.error().description);
             }
-            log::Info("account.recovery_codes_replaced", {{"user_id", user}});
-            return CodesPage(user, *codes);
+            log::Info("account.recovery_codes_replaced", {{"user_id", user.subject}});
+            return CodesPage(user.user_id, *codes);
           }
-          auto gone = d_.second_factor->Disable(user);
+          auto gone = d_.second_factor->Disable(user.subject);
           if (!gone) return Failed(gone.error());
-          log::Info("account.totp_removed", {{"user_id", user}});
+          log::Info("account.totp_removed", {{"user_id", user.subject}});
           return Page(200, user, sso, "The second factor was removed.", {});
         }};
   }
@@ -242,6 +240,7 @@ class Account {
   struct Signed {
     oauth::AuthenticatorRegistry::Entry entry;
     std::string user_id;
+    std::string subject;  // the enrolment key: oauth::TotpSubject(realm, user_id)
   };
 
   // The user of the session cookie, in whichever realm made it. Blocking.
@@ -249,19 +248,22 @@ class Account {
     for (const auto& realm : d_.authenticators.Realms()) {
       auto s = d_.sessions.Find(realm.realm, sso);
       if (!s) return Fail(s.error());
-      if (*s) return std::optional<Signed>(Signed{realm, (*s)->user_id});
+      if (*s) {
+        return std::optional<Signed>(
+            Signed{realm, (*s)->user_id, oauth::TotpSubject(realm.realm, (*s)->user_id)});
+      }
     }
     return std::optional<Signed>();
   }
 
-  Response Page(int status, const std::string& user, const std::string& sso, std::string notice,
+  Response Page(int status, const Signed& user, const std::string& sso, std::string notice,
                 std::string error) {
     View v;
-    v.user_id = user;
-    auto state = d_.second_factor->StateOf(user);
+    v.user_id = user.user_id;
+    auto state = d_.second_factor->StateOf(user.subject);
     if (!state) return Failed(state.error());
     v.state = *state;
-    auto left = d_.second_factor->RecoveryCodesLeft(user);
+    auto left = d_.second_factor->RecoveryCodesLeft(user.subject);
     if (!left) return Failed(left.error());
     v.codes_left = *left;
     v.csrf = d_.csrf.Issue(kAccountForm, sso);
@@ -270,27 +272,28 @@ class Account {
     return StatusPage(status, v);
   }
 
-  Response Enrol(const std::string& user, const std::string& sso) {
-    auto e = d_.second_factor->Enrol(user);
+  Response Enrol(const Signed& user, const std::string& sso) {
+    auto e = d_.second_factor->Enrol(user.subject, user.user_id);
     if (!e) {
       if (e.error().http_status == 409) {
         return Page(200, user, sso, {}, "An authenticator app is already set up.");
       }
       return Failed(e.error());
     }
-    log::Info("account.totp_enrol", {{"user_id", user}});
-    return EnrolPage(200, user, &*e, d_.csrf.Issue(kAccountForm, sso), {});
+    log::Info("account.totp_enrol", {{"user_id", user.subject}});
+    return EnrolPage(200, user.user_id, &*e, d_.csrf.Issue(kAccountForm, sso), {});
   }
 
-  Response Confirm(const std::string& user, const std::string& sso, const std::string& code,
+  Response Confirm(const Signed& user, const std::string& sso, const std::string& code,
                    const std::string& ip) {
     if (code.empty())
-      return EnrolPage(200, user, nullptr, d_.csrf.Issue(kAccountForm, sso), "Enter the code.");
-    if (auto s = d_.second_factor->Confirm(user, code, ip); !s) {
+      return EnrolPage(200, user.user_id, nullptr, d_.csrf.Issue(kAccountForm, sso),
+                       "Enter the code.");
+    if (auto s = d_.second_factor->Confirm(user.subject, code, ip); !s) {
       const Error& e = s.error();
       if (e.http_status >= 500) return Failed(e);
       auto page = EnrolPage(
-          e.http_status == 429 ? 429 : 200, user, nullptr, d_.csrf.Issue(kAccountForm, sso),
+          e.http_status == 429 ? 429 : 200, user.user_id, nullptr, d_.csrf.Issue(kAccountForm, sso),
           e.http_status == 429 ? "Too many wrong codes. Wait a few minutes, then try again."
                                : "The code is not valid.");
       if (e.http_status == 429) {
@@ -298,11 +301,11 @@ class Account {
       }
       return page;
     }
-    log::Info("account.totp_confirmed", {{"user_id", user}});
+    log::Info("account.totp_confirmed", {{"user_id", user.subject}});
     return Page(200, user, sso, "The second factor is on.", {});
   }
 
-  Response CodeRefused(const Error& e, const std::string& user, const std::string& sso) {
+  Response CodeRefused(const Error& e, const Signed& user, const std::string& sso) {
     if (e.http_status >= 500) return Failed(e);
     if (e.http_status == 429) {
       Response r = Page(429, user, sso, {},
@@ -312,12 +315,6 @@ class Account {
       return r;
     }
     return Page(200, user, sso, {}, "The code is not valid.");
-  }
-
-  static Response OtherRealm() {
-    return code_pages::Message(200, "Second factor",
-                               "This account signs in through a directory and cannot set up a "
-                               "second factor here.");
   }
 
   static Response Failed(const Error& e) {

@@ -22,6 +22,15 @@ Error Throttled(const LoginThrottle::Admission& a) {
 
 }  // namespace
 
+std::string TotpSubject(std::string_view realm, std::string_view user_id) {
+  if (realm.empty()) return std::string(user_id);
+  return std::string(realm) + ":" + std::string(user_id);
+}
+
+bool IsLocalSubject(std::string_view subject) {
+  return subject.find(':') == std::string_view::npos;
+}
+
 Error InvalidCode() { return Error::OAuth(400, "invalid_code", "The code is not valid."); }
 
 SecondFactor::SecondFactor(TotpStore& store, const MasterKey& master, const SecretHasher& hasher,
@@ -44,7 +53,8 @@ std::string SecondFactor::NormalizeRecoveryCode(std::string_view code) {
   return out;
 }
 
-Result<SecondFactor::Enrolment> SecondFactor::Enrol(std::string_view user_id) {
+Result<SecondFactor::Enrolment> SecondFactor::Enrol(std::string_view user_id,
+                                                    std::string_view account) {
   std::string raw(totp::kSecretBytes, '\0');
   random_.Fill(raw.data(), raw.size());
   Secret secret(std::move(raw));
@@ -57,6 +67,7 @@ Result<SecondFactor::Enrolment> SecondFactor::Enrol(std::string_view user_id) {
   e.user_id = std::string(user_id);
   e.secret_sealed = std::move(*sealed);
   e.created_at = clock_.Now();
+  e.local = IsLocalSubject(user_id);
   auto begun = store_.Begin(e, digests);
   if (!begun) return Fail(begun.error());
   if (!*begun) {
@@ -64,7 +75,8 @@ Result<SecondFactor::Enrolment> SecondFactor::Enrol(std::string_view user_id) {
                              "The user already has an active second factor; disable it first."));
   }
   std::string b32 = totp::Base32Encode(secret.Reveal());
-  out.otpauth_uri = totp::OtpauthUri(settings_.issuer_label, user_id, b32);
+  out.otpauth_uri =
+      totp::OtpauthUri(settings_.issuer_label, account.empty() ? user_id : account, b32);
   // A user id long enough to overflow a QR code still enrols: the key and link are shown.
   if (auto svg = qr::Svg(out.otpauth_uri, 200, "QR image of the authenticator key"); svg) {
     out.qr_svg = std::move(*svg);

@@ -58,7 +58,8 @@ class SecondFactor {
   };
 
   // A new pending enrolment, replacing a pending one. 409 already_enrolled when one is active.
-  Result<Enrolment> Enrol(std::string_view user_id);
+  // `account`: the name authenticator apps show (default: `user_id`).
+  Result<Enrolment> Enrol(std::string_view user_id, std::string_view account = {});
   // Confirms the pending enrolment with a code of its secret. 400 invalid_code when the code is
   // wrong or there is nothing pending; 429 when throttled.
   Status Confirm(std::string_view user_id, std::string_view code, std::string_view remote_ip);
@@ -108,5 +109,13 @@ class SecondFactor {
 
 // The error for a wrong code (one answer for wrong, replayed and used codes).
 Error InvalidCode();
+
+// The key every SecondFactor call takes as `user_id`: the user id for the built-in user store
+// (realm ""), "<realm>:<user id>" for another authenticator's realm (LDAP). Local user ids
+// have no ':' (letters, digits and . _ ~ @ + -), so a local and a directory user of the same
+// name, or the same name in two realms, never share an enrolment.
+std::string TotpSubject(std::string_view realm, std::string_view user_id);
+// Whether `subject` is a built-in user store's user.
+bool IsLocalSubject(std::string_view subject);
 
 }  // namespace portcullis::oauth

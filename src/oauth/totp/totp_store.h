@@ -21,11 +21,14 @@
 namespace portcullis::oauth {
 
 struct TotpEnrolment {
-  std::string user_id;
+  std::string user_id;        // the enrolment key: TotpSubject() (second_factor.h)
   std::string secret_sealed;  // SealKey() of the raw secret, kid "totp:<user_id>"
   bool active = false;        // false: pending until a first valid code confirms it
   int64_t last_step = -1;     // the last time step a code was accepted for; -1: none yet
   int64_t created_at = 0;
+  // A built-in user store's user (the row goes with the user); false for another
+  // authenticator's (LDAP) user, whose key names the realm.
+  bool local = true;
 };
 
 class TotpStore {

@@ -143,6 +143,24 @@ TEST_F(SecondFactorTest, RegeneratedRecoveryCodesReplaceTheOldOnes) {
   EXPECT_EQ(sf_.RegenerateRecoveryCodes("nobody").error().http_status, 409);
 }
 
+TEST_F(SecondFactorTest, RealmsHaveTheirOwnEnrolments) {
+  EXPECT_EQ(TotpSubject("", "alice"), "alice");
+  EXPECT_EQ(TotpSubject("ldap-corp", "alice"), "ldap-corp:alice");
+  EXPECT_TRUE(IsLocalSubject("alice"));
+  EXPECT_FALSE(IsLocalSubject("ldap-corp:alice"));
+  auto e = sf_.Enrol(TotpSubject("ldap-corp", "alice"), "alice");
+  ASSERT_TRUE(e);
+  // The app shows the user's name, not the key.
+  EXPECT_TRUE(e->otpauth_uri.starts_with("otpauth://totp/Portcullis:alice?")) << e->otpauth_uri;
+  EXPECT_FALSE((*store_.Find("ldap-corp:alice"))->local);
+  ASSERT_TRUE(sf_.Confirm("ldap-corp:alice", CodeNow(*e), ""));
+  EXPECT_EQ(*sf_.StateOf("ldap-corp:alice"), SecondFactor::State::kActive);
+  EXPECT_EQ(*sf_.StateOf("alice"), SecondFactor::State::kNone);
+  EXPECT_FALSE(*sf_.NeededFor(true, "alice", "c"));
+  EXPECT_TRUE(*sf_.NeededFor(true, "ldap-corp:alice", "c"));
+  EXPECT_TRUE(*sf_.NeededFor(true, "alice", "c", /*client_requires=*/true));
+}
+
 TEST_F(SecondFactorTest, WrongCodesAreThrottledPerAccount) {
   auto e = sf_.Enrol("carol");
   ASSERT_TRUE(e);

@@ -285,13 +285,15 @@ class Endpoint {
     // Nothing happens without a token that matches this browser's login cookie: no login CSRF,
     // no password guessing through other sites' forms.
     // The second-factor form's token names the user who passed the password step in this
-    // browser (the login cookie), and whether the page enrols: otp_user cannot be swapped.
+    // browser (the login cookie), the client (whose authenticator realm keys the enrolment), and
+    // whether the page enrols: neither otp_user nor client_id can be swapped.
     const std::string otp_user = Field(*fields, "otp_user");
     const bool csrf_ok =
         otp_user.empty()
             ? d_.csrf.Verify(Field(*fields, "csrf"), kLoginForm, RequestCookie(req, kLoginCookie))
             : d_.otp_csrf.Verify(Field(*fields, "csrf"),
-                                 OtpPurpose(otp_user, Field(*fields, "otp_enrol") == "1",
+                                 OtpPurpose(otp_user, parsed->client_id.value_or(""),
+                                            Field(*fields, "otp_enrol") == "1",
                                             parsed->remember.value_or("") == "Y"),
                                  RequestCookie(req, kLoginCookie));
     if (!csrf_ok) {
@@ -616,9 +618,10 @@ class Endpoint {
     return required ? Factor::kEnrol : Factor::kNone;
   }
 
-  static std::string OtpPurpose(std::string_view user_id, bool enrol, bool remember) {
+  static std::string OtpPurpose(std::string_view user_id, std::string_view client_id, bool enrol,
+                                bool remember) {
     return std::string(kOtpForm) + "\n" + (enrol ? "enrol" : "code") + "\n" +
-           (remember ? "Y" : "N") + "\n" + std::string(user_id);
+           (remember ? "Y" : "N") + "\n" + std::string(client_id) + "\n" + std::string(user_id);
   }
 
   // The second-factor page. `fresh`: the password was just checked, and an enrolment page makes
@@ -648,8 +651,8 @@ class Endpoint {
     view.hidden.emplace_back("otp_user", user_id);
     if (enrol) view.hidden.emplace_back("otp_enrol", "1");
     // The login cookie was checked with the password form (it is at least 32 characters).
-    view.csrf =
-        d_.otp_csrf.Issue(OtpPurpose(user_id, enrol, remember), RequestCookie(req, kLoginCookie));
+    view.csrf = d_.otp_csrf.Issue(OtpPurpose(user_id, r.client_id.value_or(""), enrol, remember),
+                                  RequestCookie(req, kLoginCookie));
     view.error = std::move(error);
     view.enrol = enrol;
     view.return_to = html::CspSource(v.redirect_uri);

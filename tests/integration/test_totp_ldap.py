@@ -69,6 +69,10 @@ def test_an_ldap_user_enrols_on_the_account_page_and_a_local_namesake_is_separat
     r = browser_login(oauth, s2, code_params(directory_openid[0], scope="openid"), user="alice",
                       password=ALICE_PW)
     assert r.status_code == 200 and "Enter your code" in r.text, r.text
+    # The code page is bound to the client (whose realm keys the enrolment): swapping in the
+    # local client, to be signed in as the local alice after the directory password, is refused.
+    swapped = submit(s2, r, {"client_id": local[0], "otp_code": later(totp, 1)})
+    assert swapped.status_code == 403, swapped.text
     r2 = submit(s2, r, {"otp_code": wrong(later(totp, 1))})
     assert r2.status_code == 200 and "The code is not valid." in r2.text
     r2 = submit(s2, r2, {"otp_code": later(totp, 1)})

@@ -215,7 +215,7 @@ class Verification {
   Result<bool> OtpMissing(const Found& f, const std::string& user_id, std::string_view amr) const {
     if (d_.second_factor == nullptr || oauth::SecondFactor::HasOtp(amr)) return false;
     // Every realm's users can enrol; the enrolment key names the realm.
-    return d_.second_factor->NeededFor(true, oauth::TotpSubject(f.entry.realm, user_id),
+    return d_.second_factor->NeededFor(oauth::TotpSubject(f.entry.realm, user_id),
                                        f.client->client_id, f.client->second_factor_required);
   }
   static constexpr const char* kOtpMessage =

@@ -241,10 +241,9 @@ bool SecondFactor::RequiredBy(std::string_view client_id, bool client_requires) 
                    client_id) != settings_.required_clients.end();
 }
 
-Result<bool> SecondFactor::NeededFor(bool local, std::string_view user_id,
-                                     std::string_view client_id, bool client_requires) {
+Result<bool> SecondFactor::NeededFor(std::string_view user_id, std::string_view client_id,
+                                     bool client_requires) {
   if (RequiredBy(client_id, client_requires)) return true;
-  if (!local) return false;
   auto state = StateOf(user_id);
   if (!state) return Fail(state.error());
   return *state == State::kActive;

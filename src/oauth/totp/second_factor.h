@@ -79,9 +79,9 @@ class SecondFactor {
   // Whether `client_id` requires a second factor from every user: its client field
   // (`client_requires`, Client::second_factor_required) or settings.required_clients.
   bool RequiredBy(std::string_view client_id, bool client_requires = false) const;
-  // Whether a sign-in of `user_id` to `client_id` needs a second factor: the client requires
-  // one, or the user is a local user (`local`) with an active enrolment. Blocking.
-  Result<bool> NeededFor(bool local, std::string_view user_id, std::string_view client_id,
+  // Whether a sign-in of `user_id` (a TotpSubject) to `client_id` needs a second factor: the
+  // client requires one, or the user has an active enrolment. Blocking.
+  Result<bool> NeededFor(std::string_view user_id, std::string_view client_id,
                          bool client_requires = false);
   // Whether the space-separated RFC 8176 `amr` of a session includes "otp".
   static bool HasOtp(std::string_view amr);

@@ -156,9 +156,9 @@ TEST_F(SecondFactorTest, RealmsHaveTheirOwnEnrolments) {
   ASSERT_TRUE(sf_.Confirm("ldap-corp:alice", CodeNow(*e), ""));
   EXPECT_EQ(*sf_.StateOf("ldap-corp:alice"), SecondFactor::State::kActive);
   EXPECT_EQ(*sf_.StateOf("alice"), SecondFactor::State::kNone);
-  EXPECT_FALSE(*sf_.NeededFor(true, "alice", "c"));
-  EXPECT_TRUE(*sf_.NeededFor(true, "ldap-corp:alice", "c"));
-  EXPECT_TRUE(*sf_.NeededFor(true, "alice", "c", /*client_requires=*/true));
+  EXPECT_FALSE(*sf_.NeededFor("alice", "c"));
+  EXPECT_TRUE(*sf_.NeededFor("ldap-corp:alice", "c"));
+  EXPECT_TRUE(*sf_.NeededFor("alice", "c", /*client_requires=*/true));
 }
 
 TEST_F(SecondFactorTest, WrongCodesAreThrottledPerAccount) {

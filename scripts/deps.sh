@@ -9,7 +9,7 @@ build_pkgs=(
   build-essential cmake ninja-build ccache pkg-config git
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev libsodium-dev libsqlite3-dev libpq-dev libyaml-cpp-dev libcli11-dev libkrb5-dev
-  libldap-dev
+  libldap-dev libqrencode-dev
 )
 test_pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev clang-format
@@ -18,7 +18,7 @@ test_pkgs=(
   python3-jwcrypto python3-jwt python3-prometheus-client python3-pyotp
   libfaketime
   krb5-kdc krb5-admin-server krb5-user
-  chromium
+  chromium zbar-tools
 )
 
 pkgs=("${build_pkgs[@]}")

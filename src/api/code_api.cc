@@ -309,13 +309,15 @@ class Endpoint {
     // Nothing happens without a token that matches this browser's login cookie: no login CSRF,
     // no password guessing through other sites' forms.
     // The second-factor form's token names the user who passed the password step in this
-    // browser (the login cookie), and whether the page enrols: otp_user cannot be swapped.
+    // browser (the login cookie), the client (whose authenticator realm keys the enrolment), and
+    // whether the page enrols: neither otp_user nor client_id can be swapped.
     const std::string otp_user = Field(*fields, "otp_user");
     const bool csrf_ok =
         otp_user.empty()
             ? d_.csrf.Verify(Field(*fields, "csrf"), kLoginForm, RequestCookie(req, kLoginCookie))
             : d_.otp_csrf.Verify(Field(*fields, "csrf"),
-                                 OtpPurpose(otp_user, Field(*fields, "otp_enrol") == "1",
+                                 OtpPurpose(otp_user, parsed->client_id.value_or(""),
+                                            Field(*fields, "otp_enrol") == "1",
                                             parsed->remember.value_or("") == "Y"),
                                  RequestCookie(req, kLoginCookie));
     if (!csrf_ok) {
@@ -394,10 +396,9 @@ class Endpoint {
           // The password is right; a second factor may still be needed before any session.
           auto factor = FactorFor(entry, u->user_id, *v.client);
           if (!factor) return Shown(true, factor.error());
-          if (*factor == Factor::kUnavailable) return Failed(true, 303, NoSecondFactor(v));
           if (*factor != Factor::kNone) {
-            return SecondFactorPage(req, r, v, u->user_id, remember, *factor == Factor::kEnrol,
-                                    true, 200, {});
+            return SecondFactorPage(req, r, v, entry.realm, u->user_id, remember,
+                                    *factor == Factor::kEnrol, true, 200, {});
           }
           return SignedIn(req, r, v, entry, *u, remember, "pwd");
         }};
@@ -444,32 +445,33 @@ class Endpoint {
     const bool enrol = Field(fields, "otp_enrol") == "1";
     const bool remember = r.remember.value_or("") == "Y";
     std::string code = Field(fields, "otp_code");
-    if (d_.second_factor == nullptr || !entry.realm.empty()) {
-      return Shown(true, Forbidden(), Restart(r));
-    }
+    if (d_.second_factor == nullptr) return Shown(true, Forbidden(), Restart(r));
     if (code.empty() || code.size() > 32) {
-      return SecondFactorPage(req, r, v, user_id, remember, enrol, false, 200, "Enter the code.");
+      return SecondFactorPage(req, r, v, entry.realm, user_id, remember, enrol, false, 200,
+                              "Enter the code.");
     }
     return http::Blocking([this, &req, r, v = std::move(v), entry, user_id = std::move(user_id),
                            code = std::move(code), enrol, remember]() -> Response {
       Status checked;
+      const std::string subject = oauth::TotpSubject(entry.realm, user_id);
       if (enrol) {
-        checked = d_.second_factor->Confirm(user_id, code, req.remote_ip);
-      } else if (auto m = d_.second_factor->Verify(user_id, code, req.remote_ip); !m) {
+        checked = d_.second_factor->Confirm(subject, code, req.remote_ip);
+      } else if (auto m = d_.second_factor->Verify(subject, code, req.remote_ip); !m) {
         checked = Fail(std::move(m.error()));
       }
       if (!checked) {
         const Error& e = checked.error();
         if (e.http_status >= 500) return Shown(true, e);
         if (e.http_status == 429) {
-          Response resp = SecondFactorPage(req, r, v, user_id, remember, enrol, false, 429,
-                                           "Too many wrong codes. Wait a few minutes, then try "
-                                           "again.");
+          Response resp =
+              SecondFactorPage(req, r, v, entry.realm, user_id, remember, enrol, false, 429,
+                               "Too many wrong codes. Wait a few minutes, then try "
+                               "again.");
           resp.With("Retry-After", std::to_string(std::max<int64_t>(1, e.retry_after)));
           return resp;
         }
         log::Info("code.otp_failed", {{"user_id", user_id}, {"remote", req.remote_ip}});
-        return SecondFactorPage(req, r, v, user_id, remember, enrol, false, 200,
+        return SecondFactorPage(req, r, v, entry.realm, user_id, remember, enrol, false, 200,
                                 "The code is not valid.");
       }
       // Read the account again: roles as they are now, and a locked or deleted one stops here.
@@ -624,44 +626,47 @@ class Endpoint {
   // ---- The second factor (README "Second factor (TOTP)")
 
   enum class Factor {
-    kNone,         // the password is enough
-    kCode,         // the user has an active TOTP enrolment: ask for a code
-    kEnrol,        // the client requires a second factor and the user has none yet: enrol now
-    kUnavailable,  // the client requires one, but the user is not a local user: refused
+    kNone,   // the password is enough
+    kCode,   // the user has an active TOTP enrolment: ask for a code
+    kEnrol,  // the client requires a second factor and the user has none yet: enrol now
   };
   // Blocking (store).
   Result<Factor> FactorFor(const AuthenticatorRegistry::Entry& entry, const std::string& user_id,
                            const oauth::Client& client) const {
     if (d_.second_factor == nullptr) return Factor::kNone;
-    const bool required = d_.second_factor->RequiredBy(client.client_id);
-    // TOTP enrolments belong to the built-in user store's users.
-    if (!entry.realm.empty()) return required ? Factor::kUnavailable : Factor::kNone;
-    auto state = d_.second_factor->StateOf(user_id);
+    const bool required =
+        d_.second_factor->RequiredBy(client.client_id, client.second_factor_required);
+    // Enrolments are per realm: a directory user's is not a local namesake's.
+    auto state = d_.second_factor->StateOf(oauth::TotpSubject(entry.realm, user_id));
     if (!state) return Fail(std::move(state.error()));
     if (*state == oauth::SecondFactor::State::kActive) return Factor::kCode;
     return required ? Factor::kEnrol : Factor::kNone;
   }
 
+  // A federated sign-in ("Sign in with ...") has no second-factor step: a client or user that
+  // needs one refuses it.
   static AuthorizationFailure NoSecondFactor(const ValidAuthorization& v) {
     return AuthorizationService::FailureFor(
         v, Error::OAuth(403, "access_denied",
-                        "This application requires a second factor, which this account cannot "
-                        "use."));
+                        "This application requires a second factor, which a sign-in through "
+                        "another provider cannot give."));
   }
 
-  static std::string OtpPurpose(std::string_view user_id, bool enrol, bool remember) {
+  static std::string OtpPurpose(std::string_view user_id, std::string_view client_id, bool enrol,
+                                bool remember) {
     return std::string(kOtpForm) + "\n" + (enrol ? "enrol" : "code") + "\n" +
-           (remember ? "Y" : "N") + "\n" + std::string(user_id);
+           (remember ? "Y" : "N") + "\n" + std::string(client_id) + "\n" + std::string(user_id);
   }
 
   // The second-factor page. `fresh`: the password was just checked, and an enrolment page makes
   // a new pending enrolment (secret and recovery codes shown once). Blocking when enrolling.
   Response SecondFactorPage(const Request& req, const AuthorizationRequest& r,
-                            const ValidAuthorization& v, const std::string& user_id, bool remember,
-                            bool enrol, bool fresh, int status, std::string error) {
+                            const ValidAuthorization& v, std::string_view realm,
+                            const std::string& user_id, bool remember, bool enrol, bool fresh,
+                            int status, std::string error) {
     totp_pages::CodeView view;
     if (enrol && fresh) {
-      auto e = d_.second_factor->Enrol(user_id);
+      auto e = d_.second_factor->Enrol(oauth::TotpSubject(realm, user_id), user_id);
       if (!e) {
         // Enrolled meanwhile (another tab): ask for a code instead.
         if (e.error().http_status != 409) return Shown(true, e.error());
@@ -669,6 +674,7 @@ class Endpoint {
       } else {
         view.secret = std::string(e->secret.Reveal());
         view.otpauth_uri = std::move(e->otpauth_uri);
+        view.qr_svg = std::move(e->qr_svg);
         view.recovery_codes = std::move(e->recovery_codes);
       }
     }
@@ -679,8 +685,8 @@ class Endpoint {
     view.hidden.emplace_back("otp_user", user_id);
     if (enrol) view.hidden.emplace_back("otp_enrol", "1");
     // The login cookie was checked with the password form (it is at least 32 characters).
-    view.csrf =
-        d_.otp_csrf.Issue(OtpPurpose(user_id, enrol, remember), RequestCookie(req, kLoginCookie));
+    view.csrf = d_.otp_csrf.Issue(OtpPurpose(user_id, r.client_id.value_or(""), enrol, remember),
+                                  RequestCookie(req, kLoginCookie));
     view.error = std::move(error);
     view.enrol = enrol;
     view.return_to = html::CspSource(v.redirect_uri);

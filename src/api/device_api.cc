@@ -214,7 +214,9 @@ class Verification {
   // (README "Second factor (TOTP)"). Blocking.
   Result<bool> OtpMissing(const Found& f, const std::string& user_id, std::string_view amr) const {
     if (d_.second_factor == nullptr || oauth::SecondFactor::HasOtp(amr)) return false;
-    return d_.second_factor->NeededFor(f.entry.realm.empty(), user_id, f.client->client_id);
+    // Every realm's users can enrol; the enrolment key names the realm.
+    return d_.second_factor->NeededFor(oauth::TotpSubject(f.entry.realm, user_id),
+                                       f.client->client_id, f.client->second_factor_required);
   }
   static constexpr const char* kOtpMessage =
       "This account needs a second factor, which this page cannot ask for. Sign in to an "

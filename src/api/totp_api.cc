@@ -109,6 +109,7 @@ void RegisterTotpAdminApi(http::Router& router, const AdminAuth& auth,
       o["state"] = "pending";
       o["secret"] = e->secret.Reveal();
       o["otpauthUri"] = e->otpauth_uri;
+      if (!e->qr_svg.empty()) o["qrSvg"] = e->qr_svg;
       json::array codes;
       for (const auto& c : e->recovery_codes) codes.emplace_back(c);
       o["recoveryCodes"] = std::move(codes);

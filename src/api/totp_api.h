@@ -5,7 +5,8 @@
 //   GET    /oauth2/user/{userId}/totp          {"userId","state":"none|pending|active",
 //                                               "recoveryCodesLeft"}
 //   POST   /oauth2/user/{userId}/totp          a new pending enrolment: 201 {"secret",
-//                                               "otpauthUri","recoveryCodes":[...]} (shown once)
+//                                               "otpauthUri","qrSvg","recoveryCodes":[...]}
+//                                               (shown once; qrSvg: the URI as an SVG QR code)
 //   POST   /oauth2/user/{userId}/totp/confirm  {"code":"123456"}: activates it; 204
 //   DELETE /oauth2/user/{userId}/totp          removes it and the recovery codes; 204
 //

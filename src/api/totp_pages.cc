@@ -16,8 +16,10 @@ http::Response Code(int status, const CodeView& v) {
     b += "<h1>Set up a second factor</h1>\n<p class=\"muted\"><strong>" + Escape(name) +
          "</strong> needs a code from an authenticator app as well as your password.</p>\n";
     if (!v.secret.empty()) {
-      b += "<p>Add this account to your authenticator app with the key below (or open the "
-           "link on the device that has the app), then enter the code it shows.</p>\n";
+      b += "<p>Scan the QR code with your authenticator app, or add the account with the key "
+           "below (or open the link on the device that has the app), then enter the code it "
+           "shows.</p>\n";
+      if (!v.qr_svg.empty()) b += "<p id=\"totp-qr\">" + v.qr_svg + "</p>\n";
       b += "<p>Key: <code id=\"totp-secret\">" + Escape(v.secret) + "</code></p>\n";
       b += "<p><a id=\"totp-uri\" href=\"" + Escape(v.otpauth_uri) +
            "\">Open in an authenticator app</a></p>\n";

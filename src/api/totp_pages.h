@@ -25,6 +25,7 @@ struct CodeView {
   bool enrol = false;
   std::string secret;  // base32
   std::string otpauth_uri;
+  std::string qr_svg;  // trusted markup from oauth::qr::Svg (inline: no data: URI under the CSP)
   std::vector<std::string> recovery_codes;
 };
 http::Response Code(int status, const CodeView& view);

@@ -5,6 +5,9 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { launchChromium, startCallback, startPortcullis } from './harness.mjs';
@@ -25,6 +28,18 @@ function totp(secret, steps = 0) {
     'print(pyotp.TOTP(sys.argv[1]).at(time.time() + 30 * int(sys.argv[2])))';
   return execFileSync('/usr/bin/python3', ['-c', script, secret, String(steps)],
     { encoding: 'utf8' }).trim();
+}
+
+// The text of the QR code in a PNG, by zbarimg (Debian zbar-tools).
+function zbar(png) {
+  const file = join(tmpdir(), `totp-qr-${process.pid}-${randomUUID()}.png`);
+  writeFileSync(file, png);
+  try {
+    return execFileSync('zbarimg', ['--quiet', '--raw', '-Sdisable', '-Sqrcode.enable', file],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).replace(/\r?\n$/, '');
+  } finally {
+    rmSync(file, { force: true });
+  }
 }
 
 function authorizeUrl(c, state, scope = 'openid') {
@@ -87,6 +102,10 @@ describe('second factor (no JavaScript)', () => {
     assert.ok(uri.startsWith(`otpauth://totp/Portcullis:${USER}?secret=${secret}&`), uri);
     recovery = (await page.locator('#recovery-codes code').allInnerTexts()).map((t) => t.trim());
     assert.equal(recovery.length, 10);
+    // The QR code as Chromium paints it (inline SVG under the page's CSP) scans to the link.
+    const qr = page.getByRole('img', { name: 'QR image of the authenticator key' });
+    assert.equal(await qr.isVisible(), true);
+    assert.equal(zbar(await qr.screenshot()), uri);
     // No session before the factor is confirmed.
     assert.equal((await context.cookies()).some((c) => c.name === 'portcullis_sso'), false);
     await page.getByLabel('Code').fill(totp(secret));

@@ -15,6 +15,7 @@ from code_helpers import (BROWSER, PASSWORD, REDIRECT, USER, authorize, basic_us
                           browser_login, code_params, make_client, make_user, page_form,
                           query_of, redeem, submit)
 from conftest import Portcullis, poll
+from qr_helpers import decode_svg_qr
 from oauth_fixtures import BOOT_ID, BOOT_SECRET, OAuthServer, oauth  # noqa: F401
 
 
@@ -63,6 +64,7 @@ def test_admin_api_enrol_confirm_status_disable(oauth):
     assert len(base64.b32decode(body["secret"])) == 20
     assert body["otpauthUri"].startswith("otpauth://totp/Portcullis:alice?secret=" + body["secret"])
     assert len(body["recoveryCodes"]) == 10 and len(set(body["recoveryCodes"])) == 10
+    assert decode_svg_qr(body["qrSvg"]) == body["otpauthUri"]
     assert oauth.admin("GET", f"/oauth2/user/{USER}/totp").json()["state"] == "pending"
     totp = pyotp.TOTP(body["secret"])
     wrong = "000000" if totp.now() != "000000" else "111111"
@@ -255,6 +257,8 @@ def test_a_client_that_requires_a_second_factor_enrols_users_on_the_way(bank):
     assert page.status_code == 200 and "Set up a second factor" in page.text, page.text
     secret = page.text.split('id="totp-secret">')[1].split("<")[0]
     assert "otpauth://totp/Example%20Bank:alice?secret=" + secret in page.text
+    qr = page.text.split('<p id="totp-qr">')[1].split("</p>")[0]
+    assert decode_svg_qr(qr).startswith("otpauth://totp/Example%20Bank:alice?secret=" + secret)
     assert page.text.count("<li><code>") == 10
     totp = pyotp.TOTP(secret)
     assert oauth.admin("GET", f"/oauth2/user/{USER}/totp").json()["state"] == "pending"
@@ -402,3 +406,49 @@ def test_a_code_used_on_one_instance_is_refused_on_another_over_postgresql():
     finally:
         assert a.stop() == 0, a.read_log()
         assert b.stop() == 0, b.read_log()
+
+
+def test_a_client_field_second_factor_required_enforces_it_like_the_config_list(oauth):
+    """secondFactor on the client (README "Second factor (TOTP)"): "required" makes every user
+    enrol or give a code at that client; "optional" (the default) only enrolled users."""
+    make_user(oauth)
+    plain = make_client(oauth, "trusted", scope="openid petstore.r")
+    got = oauth.admin("GET", f"/oauth2/client/{plain[0]}").json()
+    assert got["secondFactor"] == "optional"
+    # Unknown values are refused, with the field named; nothing is created or changed.
+    r = oauth.admin("POST", "/oauth2/client", json={
+        "clientType": "trusted", "clientProfile": "webserver", "clientName": "x", "host": "h",
+        "ownerId": "admin", "scope": "openid", "redirectUris": [REDIRECT],
+        "secondFactor": "always"})
+    assert r.status_code == 400 and r.json()["description"].startswith("secondFactor:"), r.text
+    r = oauth.admin("PUT", "/oauth2/client", json={"clientId": plain[0], "secondFactor": 1})
+    assert r.status_code == 400, r.text
+    assert oauth.admin("GET", f"/oauth2/client/{plain[0]}").json()["secondFactor"] == "optional"
+
+    bank = make_client(oauth, "trusted", scope="openid petstore.r", secondFactor="required")
+    assert oauth.admin("GET", f"/oauth2/client/{bank[0]}").json()["secondFactor"] == "required"
+    # A password-only sign-in still works at the plain client.
+    s = requests.Session()
+    assert browser_login(oauth, s, code_params(plain[0])).status_code == 303
+    # At the bank: HTTP Basic cannot carry a code; the browser must enrol, and the password-only
+    # session of the plain client does not count.
+    r = authorize(oauth, code_params(bank[0]), user=USER, password=PASSWORD)
+    assert r.status_code == 403 and r.json()["error"] == "interaction_required"
+    r = authorize(oauth, code_params(bank[0]), headers=BROWSER, session=s)
+    assert r.status_code == 200 and "j_password" in r.text
+    page = browser_login(oauth, requests.Session(), code_params(bank[0], scope="openid"))
+    assert page.status_code == 200 and "Set up a second factor" in page.text, page.text
+    assert oauth.admin("GET", f"/oauth2/user/{USER}/totp").json()["state"] == "pending"
+
+    # Back to optional (PUT of the one field): the user without an active factor signs in with
+    # the password alone.
+    r = oauth.admin("PUT", "/oauth2/client", json={"clientId": bank[0], "secondFactor": "optional"})
+    assert r.status_code == 200 and r.json()["secondFactor"] == "optional", r.text
+    assert browser_login(oauth, requests.Session(), code_params(bank[0])).status_code == 303
+    # null means optional too; "required" again is enforced again.
+    r = oauth.admin("PUT", "/oauth2/client", json={"clientId": bank[0], "secondFactor": None})
+    assert r.status_code == 200 and r.json()["secondFactor"] == "optional", r.text
+    r = oauth.admin("PUT", "/oauth2/client", json={"clientId": bank[0], "secondFactor": "required"})
+    assert r.status_code == 200 and r.json()["secondFactor"] == "required", r.text
+    r = authorize(oauth, code_params(bank[0]), user=USER, password=PASSWORD)
+    assert r.status_code == 403 and r.json()["error"] == "interaction_required"

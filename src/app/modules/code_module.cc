@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "api/account_api.h"
 #include "api/authenticator_api.h"
 #include "api/code_api.h"
 #include "api/device_api.h"
@@ -208,6 +209,7 @@ class CodeModule final : public Module {
 
   Status Register(http::Router& router) override {
     api::RegisterCodeApi(router, *deps_);
+    api::RegisterAccountSecurityApi(router, *deps_);
     api::RegisterLogoutApi(router, {*deps_, *session_store_, *db_, *end_session_, *backchannel_});
     api::RegisterDeviceVerificationApi(router, *deps_, *verification_);
     if (admin_auth_ != nullptr) {

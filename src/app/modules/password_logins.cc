@@ -16,13 +16,20 @@ Result<oauth::PasswordSignIn> RegistryPasswordLogins::Login(const oauth::Client&
   auto user = entry->realm.empty() ? local_.AuthenticateFrom(user_id, password, remote_ip)
                                    : entry->authenticator->Login(user_id, password, remote_ip);
   if (!user) return Fail(std::move(user.error()));
-  // After the password, as the login page asks for the second factor only then.
-  if (second_factor_ != nullptr && second_factor_->RequiredBy(c.client_id)) {
+  // After the password, as the login page asks for the second factor only then: the client
+  // requires one (its field or code.second_factor_clients), or the user (of any realm) enrolled.
+  bool needed = false;
+  if (second_factor_ != nullptr) {
+    auto n = second_factor_->NeededFor(oauth::TotpSubject(entry->realm, user->user_id), c.client_id,
+                                       c.second_factor_required);
+    if (!n) return Fail(std::move(n.error()));
+    needed = *n;
+  }
+  if (needed) {
     log::Info("totp.password_only_refused",
               {{"user_id", user->user_id}, {"client_id", c.client_id}});
     return Fail(Error::OAuth(400, "invalid_grant",
-                             "This client requires a second factor: use the authorization code "
-                             "flow."));
+                             "A second factor is required: use the authorization code flow."));
   }
   return oauth::PasswordSignIn{std::move(*user), oauth::UserSourceOf(*entry)};
 }

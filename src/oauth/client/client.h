@@ -87,6 +87,10 @@ struct Client {
   std::string tls_subject;
   bool tls_bound_tokens = false;
   SecurityProfile security_profile = SecurityProfile::kNone;
+  // JSON secondFactor "required": every user needs a second factor here (TOTP; users without
+  // one enrol during sign-in), as for a client in code.second_factor_clients. "optional" (the
+  // default): only users who have one (README "Second factor (TOTP)").
+  bool second_factor_required = false;
   int64_t created_at = 0;
   int64_t updated_at = 0;
 

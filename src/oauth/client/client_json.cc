@@ -113,6 +113,7 @@ Result<ClientPatch> ClientPatchFromJson(const boost::json::object& body) {
   p.dpop_bound_access_tokens = OptionalBool(f, "dpopBoundAccessTokens");
   ReadTlsSubject(f, p);
   p.profile = f.Str("profile");
+  p.second_factor = f.Str("secondFactor");
   // Echoed back by clients that GET, edit and PUT the whole object; never written from here.
   // A clientSecret in a request is ignored: secrets are only ever generated (create, rotate).
   f.Ignore("clientSecret");
@@ -177,6 +178,7 @@ boost::json::object ClientToJson(const Client& c) {
   o["tlsClientCertificateBoundAccessTokens"] = c.tls_bound_tokens;
   o["profile"] =
       c.IsFapi2() ? json::value(SecurityProfileName(c.security_profile)) : json::value(nullptr);
+  o["secondFactor"] = c.second_factor_required ? "required" : "optional";
   o["createdAt"] = c.created_at;
   o["updatedAt"] = c.updated_at;
   return o;

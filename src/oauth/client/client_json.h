@@ -10,6 +10,7 @@
 //   tlsClientAuthSubjectDn tlsClientAuthSanDns tlsClientAuthSanUri tlsClientAuthSanIp
 //   tlsClientAuthSanEmail tlsClientCertificateBoundAccessTokens (mTLS, RFC 8705)
 //   profile ("fapi2" or null: README "FAPI 2.0 profile")
+//   secondFactor ("required" or "optional"; null: optional. README "Second factor (TOTP)")
 //   createdAt updatedAt (read-only)
 //
 // Output never carries the secret or its digest; the API adds "clientSecret" itself on the two
@@ -59,7 +60,8 @@ struct ClientPatch {
   // empty: clears the registered name); nullopt when none was sent.
   std::optional<std::pair<TlsSubjectKind, std::string>> tls_subject;
   std::optional<bool> tls_bound_tokens;
-  std::optional<std::string> profile;  // null or "": none
+  std::optional<std::string> profile;        // null or "": none
+  std::optional<std::string> second_factor;  // null or "": optional
 };
 
 // Type checks and unknown members only; value rules are ValidateClient's (client_service.h).

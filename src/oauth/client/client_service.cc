@@ -200,6 +200,15 @@ RejectedEnums ApplyPatch(const ClientPatch& p, Client& c) {
     c.tls_subject = p.tls_subject->second;
   }
   if (p.tls_bound_tokens) c.tls_bound_tokens = *p.tls_bound_tokens;
+  if (p.second_factor) {
+    if (p.second_factor->empty() || *p.second_factor == "optional") {
+      c.second_factor_required = false;
+    } else if (*p.second_factor == "required") {
+      c.second_factor_required = true;
+    } else {
+      rejected.second_factor = *p.second_factor;
+    }
+  }
   if (p.profile) {
     if (auto profile = ParseSecurityProfile(*p.profile)) {
       c.security_profile = *profile;
@@ -346,6 +355,9 @@ Status ValidateClient(const Client& c, const RejectedEnums& rejected,
     }
   }
   if (rejected.profile) return CheckEnum("profile", *rejected.profile, {"fapi2"});
+  if (rejected.second_factor) {
+    return CheckEnum("secondFactor", *rejected.second_factor, {"required", "optional"});
+  }
   if (c.IsFapi2()) return ValidateFapi2(c, policy);
   return {};
 }

@@ -59,6 +59,7 @@ struct RejectedEnums {
   std::optional<std::string> token_profile;
   std::optional<std::string> auth_method;
   std::optional<std::string> profile;
+  std::optional<std::string> second_factor;
 };
 
 // What a deployment allows at registration beyond the fixed rules.

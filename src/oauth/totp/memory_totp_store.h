@@ -66,6 +66,15 @@ class MemoryTotpStore final : public TotpStore {
     for (const auto& [d, used] : it->second.codes) n += used ? 0 : 1;
     return n;
   }
+  Result<bool> ReplaceRecoveryCodes(std::string_view user_id,
+                                    const std::vector<std::string>& digests) override {
+    std::lock_guard lock(mu_);
+    auto it = rows_.find(user_id);
+    if (it == rows_.end() || !it->second.enrolment.active) return false;
+    it->second.codes.clear();
+    for (const auto& d : digests) it->second.codes[d] = false;
+    return true;
+  }
   Result<bool> Delete(std::string_view user_id) override {
     std::lock_guard lock(mu_);
     auto it = rows_.find(user_id);

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "common/log.h"
+#include "oauth/totp/qr_svg.h"
 #include "oauth/totp/totp.h"
 
 namespace portcullis::oauth {
@@ -20,6 +21,15 @@ Error Throttled(const LoginThrottle::Admission& a) {
 }
 
 }  // namespace
+
+std::string TotpSubject(std::string_view realm, std::string_view user_id) {
+  if (realm.empty()) return std::string(user_id);
+  return std::string(realm) + ":" + std::string(user_id);
+}
+
+bool IsLocalSubject(std::string_view subject) {
+  return subject.find(':') == std::string_view::npos;
+}
 
 Error InvalidCode() { return Error::OAuth(400, "invalid_code", "The code is not valid."); }
 
@@ -43,7 +53,8 @@ std::string SecondFactor::NormalizeRecoveryCode(std::string_view code) {
   return out;
 }
 
-Result<SecondFactor::Enrolment> SecondFactor::Enrol(std::string_view user_id) {
+Result<SecondFactor::Enrolment> SecondFactor::Enrol(std::string_view user_id,
+                                                    std::string_view account) {
   std::string raw(totp::kSecretBytes, '\0');
   random_.Fill(raw.data(), raw.size());
   Secret secret(std::move(raw));
@@ -51,20 +62,12 @@ Result<SecondFactor::Enrolment> SecondFactor::Enrol(std::string_view user_id) {
   if (!sealed) return Fail(sealed.error());
 
   Enrolment out;
-  std::vector<std::string> digests;
-  for (int i = 0; i < settings_.recovery_codes; ++i) {
-    std::string bytes(7, '\0');  // 56 bits, 50 of them used
-    random_.Fill(bytes.data(), bytes.size());
-    std::string code = totp::Base32Encode(bytes).substr(0, 10);
-    std::transform(code.begin(), code.end(), code.begin(),
-                   [](char c) { return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c; });
-    digests.push_back(hasher_.Digest(code));
-    out.recovery_codes.push_back(code.substr(0, 5) + "-" + code.substr(5));
-  }
+  std::vector<std::string> digests = MakeRecoveryCodes(out.recovery_codes);
   TotpEnrolment e;
   e.user_id = std::string(user_id);
   e.secret_sealed = std::move(*sealed);
   e.created_at = clock_.Now();
+  e.local = IsLocalSubject(user_id);
   auto begun = store_.Begin(e, digests);
   if (!begun) return Fail(begun.error());
   if (!*begun) {
@@ -72,10 +75,42 @@ Result<SecondFactor::Enrolment> SecondFactor::Enrol(std::string_view user_id) {
                              "The user already has an active second factor; disable it first."));
   }
   std::string b32 = totp::Base32Encode(secret.Reveal());
-  out.otpauth_uri = totp::OtpauthUri(settings_.issuer_label, user_id, b32);
+  out.otpauth_uri =
+      totp::OtpauthUri(settings_.issuer_label, account.empty() ? user_id : account, b32);
+  // A user id long enough to overflow a QR code still enrols: the key and link are shown.
+  if (auto svg = qr::Svg(out.otpauth_uri, 200, "QR image of the authenticator key"); svg) {
+    out.qr_svg = std::move(*svg);
+  }
   out.secret = Secret(std::move(b32));
   log::Info("totp.enrol", {{"user_id", user_id}});
   return out;
+}
+
+std::vector<std::string> SecondFactor::MakeRecoveryCodes(std::vector<std::string>& shown) {
+  std::vector<std::string> digests;
+  shown.clear();
+  for (int i = 0; i < settings_.recovery_codes; ++i) {
+    std::string bytes(7, '\0');  // 56 bits, 50 of them used
+    random_.Fill(bytes.data(), bytes.size());
+    std::string code = totp::Base32Encode(bytes).substr(0, 10);
+    std::transform(code.begin(), code.end(), code.begin(),
+                   [](char c) { return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c; });
+    digests.push_back(hasher_.Digest(code));
+    shown.push_back(code.substr(0, 5) + "-" + code.substr(5));
+  }
+  return digests;
+}
+
+Result<std::vector<std::string>> SecondFactor::RegenerateRecoveryCodes(std::string_view user_id) {
+  std::vector<std::string> shown;
+  auto digests = MakeRecoveryCodes(shown);
+  auto done = store_.ReplaceRecoveryCodes(user_id, digests);
+  if (!done) return Fail(done.error());
+  if (!*done) {
+    return Fail(Error::OAuth(409, "not_enrolled", "The user has no active second factor."));
+  }
+  log::Info("totp.recovery_codes_replaced", {{"user_id", user_id}});
+  return shown;
 }
 
 int64_t SecondFactor::MatchingStep(const TotpEnrolment& e, std::string_view code) const {
@@ -200,15 +235,15 @@ Result<bool> SecondFactor::Disable(std::string_view user_id) {
   return r;
 }
 
-bool SecondFactor::RequiredBy(std::string_view client_id) const {
-  return std::find(settings_.required_clients.begin(), settings_.required_clients.end(),
+bool SecondFactor::RequiredBy(std::string_view client_id, bool client_requires) const {
+  return client_requires ||
+         std::find(settings_.required_clients.begin(), settings_.required_clients.end(),
                    client_id) != settings_.required_clients.end();
 }
 
-Result<bool> SecondFactor::NeededFor(bool local, std::string_view user_id,
-                                     std::string_view client_id) {
-  if (RequiredBy(client_id)) return true;
-  if (!local) return false;
+Result<bool> SecondFactor::NeededFor(std::string_view user_id, std::string_view client_id,
+                                     bool client_requires) {
+  if (RequiredBy(client_id, client_requires)) return true;
   auto state = StateOf(user_id);
   if (!state) return Fail(state.error());
   return *state == State::kActive;

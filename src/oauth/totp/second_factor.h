@@ -53,11 +53,13 @@ class SecondFactor {
   struct Enrolment {
     Secret secret;  // base32, as typed into an authenticator app
     std::string otpauth_uri;
+    std::string qr_svg;  // otpauth_uri as a QR code, SVG markup (oauth/totp/qr_svg.h)
     std::vector<std::string> recovery_codes;  // "xxxxx-xxxxx", shown once
   };
 
   // A new pending enrolment, replacing a pending one. 409 already_enrolled when one is active.
-  Result<Enrolment> Enrol(std::string_view user_id);
+  // `account`: the name authenticator apps show (default: `user_id`).
+  Result<Enrolment> Enrol(std::string_view user_id, std::string_view account = {});
   // Confirms the pending enrolment with a code of its secret. 400 invalid_code when the code is
   // wrong or there is nothing pending; 429 when throttled.
   Status Confirm(std::string_view user_id, std::string_view code, std::string_view remote_ip);
@@ -68,14 +70,19 @@ class SecondFactor {
 
   Result<State> StateOf(std::string_view user_id);
   Result<int64_t> RecoveryCodesLeft(std::string_view user_id);
+  // New recovery codes for an active enrolment, replacing every old one (used or not); shown
+  // once. 409 not_enrolled unless the enrolment is active.
+  Result<std::vector<std::string>> RegenerateRecoveryCodes(std::string_view user_id);
   // Removes the enrolment and its recovery codes. False when there was none.
   Result<bool> Disable(std::string_view user_id);
 
-  // Whether `client_id` requires a second factor from every user (settings.required_clients).
-  bool RequiredBy(std::string_view client_id) const;
-  // Whether a sign-in of `user_id` to `client_id` needs a second factor: the client requires
-  // one, or the user is a local user (`local`) with an active enrolment. Blocking.
-  Result<bool> NeededFor(bool local, std::string_view user_id, std::string_view client_id);
+  // Whether `client_id` requires a second factor from every user: its client field
+  // (`client_requires`, Client::second_factor_required) or settings.required_clients.
+  bool RequiredBy(std::string_view client_id, bool client_requires = false) const;
+  // Whether a sign-in of `user_id` (a TotpSubject) to `client_id` needs a second factor: the
+  // client requires one, or the user has an active enrolment. Blocking.
+  Result<bool> NeededFor(std::string_view user_id, std::string_view client_id,
+                         bool client_requires = false);
   // Whether the space-separated RFC 8176 `amr` of a session includes "otp".
   static bool HasOtp(std::string_view amr);
 
@@ -83,6 +90,8 @@ class SecondFactor {
   static std::string NormalizeRecoveryCode(std::string_view code);
 
  private:
+  // settings_.recovery_codes fresh codes: `shown` gets them as shown, the result their digests.
+  std::vector<std::string> MakeRecoveryCodes(std::vector<std::string>& shown);
   // The step among now-1, now, now+1 whose code is `code`; -1 when none.
   int64_t MatchingStep(const TotpEnrolment& e, std::string_view code) const;
   Result<LoginThrottle::Admission> Admit(std::string_view user_id, std::string_view remote_ip);
@@ -100,5 +109,13 @@ class SecondFactor {
 
 // The error for a wrong code (one answer for wrong, replayed and used codes).
 Error InvalidCode();
+
+// The key every SecondFactor call takes as `user_id`: the user id for the built-in user store
+// (realm ""), "<realm>:<user id>" for another authenticator's realm (LDAP). Local user ids
+// have no ':' (letters, digits and . _ ~ @ + -), so a local and a directory user of the same
+// name, or the same name in two realms, never share an enrolment.
+std::string TotpSubject(std::string_view realm, std::string_view user_id);
+// Whether `subject` is a built-in user store's user.
+bool IsLocalSubject(std::string_view subject);
 
 }  // namespace portcullis::oauth

@@ -21,11 +21,14 @@
 namespace portcullis::oauth {
 
 struct TotpEnrolment {
-  std::string user_id;
+  std::string user_id;        // the enrolment key: TotpSubject() (second_factor.h)
   std::string secret_sealed;  // SealKey() of the raw secret, kid "totp:<user_id>"
   bool active = false;        // false: pending until a first valid code confirms it
   int64_t last_step = -1;     // the last time step a code was accepted for; -1: none yet
   int64_t created_at = 0;
+  // A built-in user store's user (the row goes with the user); false for another
+  // authenticator's (LDAP) user, whose key names the realm.
+  bool local = true;
 };
 
 class TotpStore {
@@ -49,6 +52,10 @@ class TotpStore {
   virtual Result<bool> UseRecoveryCode(std::string_view user_id, std::string_view digest,
                                        int64_t now) = 0;
   virtual Result<int64_t> RecoveryCodesLeft(std::string_view user_id) = 0;
+  // Replaces every recovery code (used or not) with `recovery_digests`, if the enrolment is
+  // active. False, and nothing changes, otherwise.
+  virtual Result<bool> ReplaceRecoveryCodes(std::string_view user_id,
+                                            const std::vector<std::string>& recovery_digests) = 0;
   // Removes the enrolment (pending or active) and every recovery code. False when none existed.
   virtual Result<bool> Delete(std::string_view user_id) = 0;
 };

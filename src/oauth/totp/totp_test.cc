@@ -75,6 +75,7 @@ TEST_F(SecondFactorTest, EnrolConfirmVerifyAndReplay) {
   EXPECT_EQ(e->recovery_codes.size(), 10u);
   EXPECT_EQ(totp::Base32Decode(e->secret.Reveal())->size(), totp::kSecretBytes);
   EXPECT_NE(e->otpauth_uri.find("secret=" + std::string(e->secret.Reveal())), std::string::npos);
+  EXPECT_TRUE(e->qr_svg.starts_with("<svg "));
   // Stored sealed, never in clear.
   auto row = store_.Find("alice");
   ASSERT_TRUE(row && *row);
@@ -125,6 +126,39 @@ TEST_F(SecondFactorTest, RecoveryCodesAreSingleUse) {
   ASSERT_TRUE(*sf_.Disable("bob"));
   EXPECT_FALSE(*sf_.Disable("bob"));
   EXPECT_EQ(*sf_.StateOf("bob"), SecondFactor::State::kNone);
+}
+
+TEST_F(SecondFactorTest, RegeneratedRecoveryCodesReplaceTheOldOnes) {
+  auto e = sf_.Enrol("bob");
+  ASSERT_TRUE(e);
+  EXPECT_EQ(sf_.RegenerateRecoveryCodes("bob").error().http_status, 409);  // pending
+  ASSERT_TRUE(sf_.Confirm("bob", CodeNow(*e), ""));
+  ASSERT_TRUE(sf_.Verify("bob", e->recovery_codes[0], ""));
+  auto fresh = sf_.RegenerateRecoveryCodes("bob");
+  ASSERT_TRUE(fresh);
+  ASSERT_EQ(fresh->size(), 10u);
+  EXPECT_EQ(*sf_.RecoveryCodesLeft("bob"), 10);
+  EXPECT_FALSE(sf_.Verify("bob", e->recovery_codes[1], ""));  // old: gone
+  EXPECT_TRUE(sf_.Verify("bob", (*fresh)[1], ""));
+  EXPECT_EQ(sf_.RegenerateRecoveryCodes("nobody").error().http_status, 409);
+}
+
+TEST_F(SecondFactorTest, RealmsHaveTheirOwnEnrolments) {
+  EXPECT_EQ(TotpSubject("", "alice"), "alice");
+  EXPECT_EQ(TotpSubject("ldap-corp", "alice"), "ldap-corp:alice");
+  EXPECT_TRUE(IsLocalSubject("alice"));
+  EXPECT_FALSE(IsLocalSubject("ldap-corp:alice"));
+  auto e = sf_.Enrol(TotpSubject("ldap-corp", "alice"), "alice");
+  ASSERT_TRUE(e);
+  // The app shows the user's name, not the key.
+  EXPECT_TRUE(e->otpauth_uri.starts_with("otpauth://totp/Portcullis:alice?")) << e->otpauth_uri;
+  EXPECT_FALSE((*store_.Find("ldap-corp:alice"))->local);
+  ASSERT_TRUE(sf_.Confirm("ldap-corp:alice", CodeNow(*e), ""));
+  EXPECT_EQ(*sf_.StateOf("ldap-corp:alice"), SecondFactor::State::kActive);
+  EXPECT_EQ(*sf_.StateOf("alice"), SecondFactor::State::kNone);
+  EXPECT_FALSE(*sf_.NeededFor("alice", "c"));
+  EXPECT_TRUE(*sf_.NeededFor("ldap-corp:alice", "c"));
+  EXPECT_TRUE(*sf_.NeededFor("alice", "c", /*client_requires=*/true));
 }
 
 TEST_F(SecondFactorTest, WrongCodesAreThrottledPerAccount) {

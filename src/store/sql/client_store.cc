@@ -15,7 +15,7 @@ using oauth::Client;
 
 // The columns of the clients table, in the order of ClientParams and RowToClient. Every
 // statement on the table is built from this list.
-constexpr std::array<std::string_view, 31> kColumns = {"client_id",
+constexpr std::array<std::string_view, 32> kColumns = {"client_id",
                                                        "client_type",
                                                        "client_profile",
                                                        "client_name",
@@ -45,7 +45,8 @@ constexpr std::array<std::string_view, 31> kColumns = {"client_id",
                                                        "tls_subject_kind",
                                                        "tls_subject",
                                                        "tls_bound_tokens",
-                                                       "security_profile"};
+                                                       "security_profile",
+                                                       "second_factor"};
 constexpr size_t kIdColumn = 0;
 constexpr size_t kCreatedAtColumn = 19;
 
@@ -137,7 +138,8 @@ std::vector<Param> ClientParams(const Client& c) {
           OptText(std::string(oauth::TlsSubjectKindName(c.tls_subject_kind))),
           OptText(c.tls_subject),
           Int(c.tls_bound_tokens ? 1 : 0),
-          OptText(std::string(oauth::SecurityProfileName(c.security_profile)))};
+          OptText(std::string(oauth::SecurityProfileName(c.security_profile))),
+          OptText(c.second_factor_required ? "required" : "")};
 }
 
 std::vector<Param> UpdateParams(const Client& c) {
@@ -187,6 +189,8 @@ Client RowToClient(const Row& r) {
   if (std::string p = r.Str(30); !p.empty()) {
     c.security_profile = oauth::ParseSecurityProfile(p).value_or(oauth::SecurityProfile::kFapi2);
   }
+  // Like the profile: an unknown spelling reads as the stricter "required", never as optional.
+  c.second_factor_required = !r.Str(31).empty() && r.Str(31) != "optional";
   return c;
 }
 

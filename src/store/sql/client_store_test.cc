@@ -60,6 +60,7 @@ Client Sample(std::string id, std::string name = "PetStore", std::string host = 
   c.tls_subject = "spiffe://example/c1";
   c.tls_bound_tokens = true;
   c.security_profile = oauth::SecurityProfile::kFapi2;
+  c.second_factor_required = true;
   c.created_at = 100;
   c.updated_at = 200;
   return c;
@@ -95,6 +96,7 @@ void ExpectSame(const Client& a, const Client& b) {
   EXPECT_EQ(a.tls_subject, b.tls_subject);
   EXPECT_EQ(a.tls_bound_tokens, b.tls_bound_tokens);
   EXPECT_EQ(a.security_profile, b.security_profile);
+  EXPECT_EQ(a.second_factor_required, b.second_factor_required);
   EXPECT_EQ(a.created_at, b.created_at);
   EXPECT_EQ(a.updated_at, b.updated_at);
 }
@@ -173,6 +175,7 @@ TEST_P(ClientStoreContract, InsertLoadAndUpdateKeepEveryField) {
     changed.tls_subject.clear();
     changed.tls_bound_tokens = false;
     changed.security_profile = oauth::SecurityProfile::kNone;  // NULL in the row
+    changed.second_factor_required = false;                    // NULL in the row
     changed.created_at = 999;                                  // not written by Update
     changed.updated_at = 300;
     ASSERT_TRUE(In(db, [&](Tx& tx) -> Status {

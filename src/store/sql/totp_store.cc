@@ -12,9 +12,10 @@ Result<bool> SqlTotpStore::Begin(const TotpEnrolment& e, const std::vector<std::
     // An active row stays: the insert does nothing and the caller hears false. Two racing
     // Begins: one inserts, the other does nothing.
     auto n = tx.Exec(
-        "INSERT INTO user_totp (user_id, secret_sealed, active, last_step, created_at)"
-        " VALUES ($1, $2, 0, -1, $3) ON CONFLICT (user_id) DO NOTHING",
-        {Text(e.user_id), Text(e.secret_sealed), Int(e.created_at)});
+        "INSERT INTO user_totp (user_id, local_user_id, secret_sealed, active, last_step,"
+        " created_at) VALUES ($1, $2, $3, 0, -1, $4) ON CONFLICT (user_id) DO NOTHING",
+        {Text(e.user_id), e.local ? Text(e.user_id) : Null(), Text(e.secret_sealed),
+         Int(e.created_at)});
     if (!n) return Fail(n.error());
     if (*n == 0) return false;
     auto old = tx.Exec("DELETE FROM user_recovery_codes WHERE user_id = $1", {Text(e.user_id)});
@@ -30,14 +31,14 @@ Result<bool> SqlTotpStore::Begin(const TotpEnrolment& e, const std::vector<std::
 
 Result<std::optional<TotpEnrolment>> SqlTotpStore::Find(std::string_view user_id) {
   auto row = db_.QueryRow(
-      "SELECT user_id, secret_sealed, active, last_step, created_at FROM user_totp"
+      "SELECT user_id, secret_sealed, active, last_step, created_at, local_user_id FROM user_totp"
       " WHERE user_id = $1",
       {Text(user_id)});
   if (!row) return Fail(row.error());
   if (!*row) return std::optional<TotpEnrolment>();
   const auto& r = **row;
   return std::optional<TotpEnrolment>(
-      TotpEnrolment{r.Str(0), r.Str(1), r.Int(2) != 0, r.Int(3), r.Int(4)});
+      TotpEnrolment{r.Str(0), r.Str(1), r.Int(2) != 0, r.Int(3), r.Int(4), !r.Str(5).empty()});
 }
 
 Result<bool> SqlTotpStore::Activate(std::string_view user_id, std::string_view sealed,
@@ -75,6 +76,25 @@ Result<int64_t> SqlTotpStore::RecoveryCodesLeft(std::string_view user_id) {
       {Text(user_id)});
   if (!row) return Fail(row.error());
   return *row ? (*row)->Int(0) : 0;
+}
+
+Result<bool> SqlTotpStore::ReplaceRecoveryCodes(std::string_view user_id,
+                                                const std::vector<std::string>& digests) {
+  return db_.TransactValue<bool>("totp.replace_codes", [&](Tx& tx) -> Result<bool> {
+    // Touching the active row first orders this against a concurrent Delete or Begin.
+    auto active = tx.Exec("UPDATE user_totp SET active = 1 WHERE user_id = $1 AND active = 1",
+                          {Text(user_id)});
+    if (!active) return Fail(active.error());
+    if (*active == 0) return false;
+    auto old = tx.Exec("DELETE FROM user_recovery_codes WHERE user_id = $1", {Text(user_id)});
+    if (!old) return Fail(old.error());
+    for (const auto& d : digests) {
+      auto c = tx.Exec("INSERT INTO user_recovery_codes (user_id, code_hash) VALUES ($1, $2)",
+                       {Text(user_id), Text(d)});
+      if (!c) return Fail(c.error());
+    }
+    return true;
+  });
 }
 
 Result<bool> SqlTotpStore::Delete(std::string_view user_id) {

@@ -20,6 +20,8 @@ class SqlTotpStore final : public oauth::TotpStore {
   Result<bool> UseRecoveryCode(std::string_view user_id, std::string_view digest,
                                int64_t now) override;
   Result<int64_t> RecoveryCodesLeft(std::string_view user_id) override;
+  Result<bool> ReplaceRecoveryCodes(std::string_view user_id,
+                                    const std::vector<std::string>& recovery_digests) override;
   Result<bool> Delete(std::string_view user_id) override;
 
  private:

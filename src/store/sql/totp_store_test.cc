@@ -103,6 +103,20 @@ TEST_P(TotpStoreContract, RecoveryCodesOnceAndOnlyWhenActive) {
   EXPECT_TRUE(*s().Find("bob"));
 }
 
+TEST_P(TotpStoreContract, RecoveryCodesAreReplacedOnlyWhenActive) {
+  ASSERT_TRUE(*s().Begin(E("alice", "s1"), {"d1", "d2"}));
+  EXPECT_FALSE(*s().ReplaceRecoveryCodes("alice", {"n1"}));  // pending
+  EXPECT_FALSE(*s().ReplaceRecoveryCodes("bob", {"n1"}));    // none
+  ASSERT_TRUE(*s().Activate("alice", "s1", 1));
+  ASSERT_TRUE(*s().UseRecoveryCode("alice", "d1", 50));
+  EXPECT_TRUE(*s().ReplaceRecoveryCodes("alice", {"n1", "n2", "n3"}));
+  EXPECT_EQ(*s().RecoveryCodesLeft("alice"), 3);
+  EXPECT_FALSE(*s().UseRecoveryCode("alice", "d2", 51));  // the old ones are gone
+  EXPECT_TRUE(*s().UseRecoveryCode("alice", "n2", 51));
+  EXPECT_FALSE(*s().UseRecoveryCode("alice", "n2", 52));
+  EXPECT_EQ(*s().RecoveryCodesLeft("alice"), 2);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, TotpStoreContract,
                          ::testing::Values("memory", "sqlite", "postgres"), BackendName);
 
@@ -124,8 +138,41 @@ TEST_P(SqlTotpStoreTest, RowsGoWithTheUser) {
   auto n = db().QueryRow("SELECT COUNT(*) FROM user_recovery_codes WHERE user_id = 'carol'");
   ASSERT_TRUE(n && *n);
   EXPECT_EQ((*n)->Int(0), 0);
-  // No enrolment for a user who does not exist.
+  // No enrolment for a local user who does not exist.
   EXPECT_FALSE(s.Begin(TotpEnrolment{"nobody", "s", false, -1, 1}, {}));
+}
+
+// A directory user's enrolment (key "<realm>:<user>", local = false) needs no users row, and
+// is not its local namesake's: deleting the local user leaves it.
+TEST_P(SqlTotpStoreTest, DirectoryUsersEnrolBesideTheirLocalNamesakes) {
+  SqlUserStore users(db());
+  oauth::User u;
+  u.user_id = "dana";
+  u.user_type = "customer";
+  u.email = "dana@example.com";
+  u.password_hash = "h";
+  ASSERT_TRUE(db().Transact("t", [&](Tx& tx) { return users.Insert(tx, u); }));
+  SqlTotpStore s(db());
+  ASSERT_TRUE(*s.Begin(TotpEnrolment{"dana", "local", false, -1, 1}, {"l1"}));
+  TotpEnrolment dir{"ldap-corp:dana", "dir", false, -1, 2};
+  dir.local = false;
+  ASSERT_TRUE(*s.Begin(dir, {"d1", "d2"}));
+  auto f = s.Find("ldap-corp:dana");
+  ASSERT_TRUE(f && *f);
+  EXPECT_FALSE((*f)->local);
+  EXPECT_EQ((*f)->secret_sealed, "dir");
+  EXPECT_TRUE((*s.Find("dana"))->local);
+  EXPECT_TRUE(*s.Activate("ldap-corp:dana", "dir", 7));
+  EXPECT_TRUE(*s.UseRecoveryCode("ldap-corp:dana", "d1", 9));
+  EXPECT_FALSE(*s.UseRecoveryCode("dana", "d2", 9));  // the local user's enrolment is pending
+  ASSERT_TRUE(db().Transact("t", [&](Tx& tx) { return users.Delete(tx, "dana"); }));
+  EXPECT_FALSE(*s.Find("dana"));
+  EXPECT_TRUE(*s.Find("ldap-corp:dana"));
+  EXPECT_EQ(*s.RecoveryCodesLeft("ldap-corp:dana"), 1);
+  EXPECT_TRUE(*s.Delete("ldap-corp:dana"));
+  auto n = db().QueryRow("SELECT COUNT(*) FROM user_recovery_codes");
+  ASSERT_TRUE(n && *n);
+  EXPECT_EQ((*n)->Int(0), 0);
 }
 
 PORTCULLIS_INSTANTIATE_BACKENDS(SqlTotpStoreTest);

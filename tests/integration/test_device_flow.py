@@ -10,7 +10,8 @@ import urllib.parse
 import pytest
 import requests
 
-from code_helpers import BROWSER, PASSWORD, USER, make_client, make_user, page_form, submit
+from code_helpers import (BROWSER, PASSWORD, USER, make_client, make_user, page_form,
+                          record_consent, submit)
 from conftest import Portcullis, new_pg_database, poll
 from oauth_fixtures import BOOT_ID, BOOT_SECRET, OAuthServer, basic
 
@@ -334,7 +335,10 @@ def test_a_password_reset_expires_approved_unredeemed_grants(srv):
 
 def test_a_revoked_consent_expires_approved_unredeemed_grants_at_that_client(srv):
     make_user(srv, user_id="erin", password=PASSWORD)
-    client, other = device_client(srv), device_client(srv)
+    grants = (DEVICE_GRANT, "authorization_code", "refresh_token")
+    client, other = device_client(srv, grants=grants), device_client(srv, grants=grants)
+    # Erin's consent at the client, given on the authorization endpoint's page.
+    record_consent(srv, client[0], user="erin", password=PASSWORD)
     d, kept = start_device(srv, client), start_device(srv, other)
     verify(srv, d["user_code"], user="erin")
     verify(srv, kept["user_code"], user="erin")

@@ -8,7 +8,7 @@ id."""
 import requests
 
 from code_helpers import (BROWSER, authorize, browser_login, code_params, make_client, make_user,
-                          query_of, record_consent, redeem)
+                          query_of, record_consent, redeem, submit)
 from conftest import poll
 from oauth_fixtures import oauth  # noqa: F401 (fixture)
 from test_oidc_logout import Receiver, start_oauth, verify_logout_token
@@ -212,10 +212,13 @@ def test_ending_sessions_tells_the_clients_that_registered_for_back_channel_logo
 
 
 def browser_tokens(oauth, client, user, password):
-    """Signs in with the browser (an SSO session) and redeems a code issued in that session."""
-    browser = record_consent(oauth, client[0], user=user, password=password)
-    r = authorize(oauth, code_params(client[0]), headers=BROWSER, session=browser)
-    assert r.status_code == 302 and "code=" in r.headers["Location"], r.text
+    """Signs in with the browser (a new SSO session each time; the consent page the first time)
+    and redeems a code issued in that session."""
+    browser = requests.Session()
+    r = browser_login(oauth, browser, code_params(client[0]), user=user, password=password)
+    if r.status_code == 200 and "wants access to your account" in r.text:
+        r = submit(browser, r, button=("decision", "allow"))
+    assert r.status_code in (302, 303) and "code=" in r.headers["Location"], r.text
     t = redeem(oauth, query_of(r.headers["Location"])[1]["code"], client)
     assert t.status_code == 200 and "refresh_token" in t.json(), t.text
     return t.json()

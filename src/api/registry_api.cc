@@ -23,12 +23,14 @@ Context::Context(const RegistryDeps& d)
       code_store(d.db),
       session_store(d.db),
       consent_store(d.db),
-      revocation(refresh_token_store, code_store, session_store),
+      device_store(d.db),
+      revocation(refresh_token_store, code_store, session_store, device_store),
       clients(d.db, d.client_store, audit, d.clock, d.random, d.secrets, &d.clients),
       services(d.db, service_store, d.client_store, audit, d.clock, d.services, &d.clients),
       users(d.db, user_store, audit, d.clock, d.throttle, revocation.ForUser()),
       user_access(d.db, user_store, session_store, consent_store, audit, d.clock,
-                  {d.on_session_end, d.on_user_sessions_end, revocation.ForUserClient()}),
+                  {d.on_session_end, d.on_user_sessions_end, revocation.ForUserClient(),
+                   revocation.ForUserSession(), revocation.ForUserSessions()}),
       providers(d.db, provider_store, audit, d.clock),
       refresh_tokens(d.db, refresh_token_store, audit, d.clock) {
   // Set before any request: UserService calls it through revocation.ForUser().

@@ -24,6 +24,7 @@
 #include "store/sql/audit_log.h"
 #include "store/sql/code_store.h"
 #include "store/sql/consent_store.h"
+#include "store/sql/device_store.h"
 #include "store/sql/provider_store.h"
 #include "store/sql/refresh_token_store.h"
 #include "store/sql/service_store.h"
@@ -47,6 +48,7 @@ struct Context {
   store::SqlAuthCodeStore code_store;
   store::SqlSessionStore session_store;
   store::SqlConsentStore consent_store;
+  store::SqlDeviceGrantStore device_store;
   oauth::GrantRevocation revocation;
   oauth::ClientService clients;
   oauth::ServiceRegistry services;

@@ -10,7 +10,8 @@ import urllib.parse
 import pytest
 import requests
 
-from code_helpers import BROWSER, PASSWORD, USER, make_client, make_user, page_form, submit
+from code_helpers import (BROWSER, PASSWORD, USER, make_client, make_user, page_form,
+                          record_consent, submit)
 from conftest import Portcullis, new_pg_database, poll
 from oauth_fixtures import BOOT_ID, BOOT_SECRET, OAuthServer, basic
 
@@ -313,7 +314,39 @@ def test_a_locked_user_gets_no_tokens(srv):
     verify(srv, d["user_code"], user="bob")
     r = srv.admin("PUT", "/oauth2/user", json={"userId": "bob", "locked": True})
     assert r.status_code == 200, r.text
-    assert error_of(poll_token(srv, client, d["device_code"])) == "invalid_grant"
+    # The lock expires what bob approved and the device has not redeemed (GrantRevocation).
+    assert error_of(poll_token(srv, client, d["device_code"])) == "expired_token"
+
+
+def test_a_password_reset_expires_approved_unredeemed_grants(srv):
+    make_user(srv, user_id="carol", password=PASSWORD)
+    make_user(srv, user_id="dan", password=PASSWORD)
+    client = device_client(srv)
+    carols, dans = start_device(srv, client), start_device(srv, client)
+    verify(srv, carols["user_code"], user="carol")
+    verify(srv, dans["user_code"], user="dan")
+    r = srv.admin("POST", "/oauth2/user/carol/password", json={"password": "temporary-pass-1"})
+    assert r.status_code == 200, r.text
+    assert error_of(poll_token(srv, client, carols["device_code"])) == "expired_token"
+    # Another user's approval is untouched.
+    r = poll_token(srv, client, dans["device_code"])
+    assert r.status_code == 200, r.text
+
+
+def test_a_revoked_consent_expires_approved_unredeemed_grants_at_that_client(srv):
+    make_user(srv, user_id="erin", password=PASSWORD)
+    grants = (DEVICE_GRANT, "authorization_code", "refresh_token")
+    client, other = device_client(srv, grants=grants), device_client(srv, grants=grants)
+    # Erin's consent at the client, given on the authorization endpoint's page.
+    record_consent(srv, client[0], user="erin", password=PASSWORD)
+    d, kept = start_device(srv, client), start_device(srv, other)
+    verify(srv, d["user_code"], user="erin")
+    verify(srv, kept["user_code"], user="erin")
+    r = srv.admin("DELETE", f"/oauth2/user/erin/consents/{client[0]}")
+    assert r.status_code == 200, r.text
+    assert error_of(poll_token(srv, client, d["device_code"])) == "expired_token"
+    r = poll_token(srv, other, kept["device_code"])
+    assert r.status_code == 200, r.text
 
 
 def test_approve_on_one_instance_and_redeem_on_the_other_over_postgresql():

@@ -8,7 +8,7 @@ id."""
 import requests
 
 from code_helpers import (BROWSER, authorize, browser_login, code_params, make_client, make_user,
-                          query_of, record_consent)
+                          query_of, record_consent, redeem, submit)
 from conftest import poll
 from oauth_fixtures import oauth  # noqa: F401 (fixture)
 from test_oidc_logout import Receiver, start_oauth, verify_logout_token
@@ -209,3 +209,52 @@ def test_ending_sessions_tells_the_clients_that_registered_for_back_channel_logo
     finally:
         receiver.close()
         assert op.s.stop() == 0, op.s.read_log()
+
+
+def browser_tokens(oauth, client, user, password):
+    """Signs in with the browser (a new SSO session each time; the consent page the first time)
+    and redeems a code issued in that session."""
+    browser = requests.Session()
+    r = browser_login(oauth, browser, code_params(client[0]), user=user, password=password)
+    if r.status_code == 200 and "wants access to your account" in r.text:
+        r = submit(browser, r, button=("decision", "allow"))
+    assert r.status_code in (302, 303) and "code=" in r.headers["Location"], r.text
+    t = redeem(oauth, query_of(r.headers["Location"])[1]["code"], client)
+    assert t.status_code == 200 and "refresh_token" in t.json(), t.text
+    return t.json()
+
+
+def refreshes(oauth, client, issued):
+    r = oauth.token({"grant_type": "refresh_token", "refresh_token": issued["refresh_token"]},
+                    client=client)
+    assert r.status_code in (200, 400), r.text
+    if r.status_code == 400:
+        assert r.json()["error"] == "invalid_grant", r.text
+    return r.status_code == 200
+
+
+def test_ending_a_session_ends_the_refresh_tokens_issued_in_it(oauth):  # noqa: F811
+    client = make_client(oauth, grantTypes=["authorization_code", "refresh_token"])
+    oauth.create_user("alice", "alice-password-123", roles="user")
+    first = browser_tokens(oauth, client, "alice", "alice-password-123")
+    second = browser_tokens(oauth, client, "alice", "alice-password-123")
+    listed = sessions(oauth, "alice")
+    assert len(listed) == 2, listed
+    # One session ends: the refresh token issued in it is refused, the other one's still works.
+    ended = listed[0]["sid"]
+    r = oauth.admin("DELETE", f"/oauth2/user/alice/sessions/{ended}")
+    assert r.status_code == 200, r.text
+    alive = [refreshes(oauth, client, t) for t in (first, second)]
+    assert sorted(alive) == [False, True], (ended, alive)
+
+
+def test_ending_all_sessions_ends_their_refresh_tokens(oauth):  # noqa: F811
+    client = make_client(oauth, grantTypes=["authorization_code", "refresh_token"])
+    oauth.create_user("alice", "alice-password-123", roles="user")
+    oauth.create_user("bob", "bob-password-123", roles="user")
+    issued = [browser_tokens(oauth, client, "alice", "alice-password-123") for _ in range(2)]
+    bobs = browser_tokens(oauth, client, "bob", "bob-password-123")
+    r = oauth.admin("DELETE", "/oauth2/user/alice/sessions")
+    assert r.status_code == 200 and r.json() == {"revoked": 2}, r.text
+    assert [refreshes(oauth, client, t) for t in issued] == [False, False]
+    assert refreshes(oauth, client, bobs)

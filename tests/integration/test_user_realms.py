@@ -268,3 +268,35 @@ def test_device_grant_of_a_directory_client_keeps_the_directory_user(realms):
                      client=c)
     assert r.status_code == 200, r.text
     assert sorted(claims(r.json()["access_token"])["roles"].split()) == ["admin", "dev", "reader"]
+
+
+# ---- 4. a token exchange keeps the realm (RFC 8693: the subject stays who it was)
+
+XCHG = "urn:ietf:params:oauth:grant-type:token-exchange"
+AT_TYPE = "urn:ietf:params:oauth:token-type:access_token"
+
+
+def test_a_token_exchange_of_the_directory_alice_stays_the_directory_alice(realms):
+    r = realms.admin("POST", "/oauth2/service", json={
+        "serviceId": "svc-realm", "serviceType": "openapi", "serviceName": "svc-realm",
+        "serviceDesc": "x", "host": "lightapi.net", "ownerId": "admin", "scope": "x"})
+    assert r.status_code == 200, r.text
+    front = client(realms, "trusted", ldap=True)
+    r = password_grant(realms, front, "alice", LDAP_PW, scope="openid email")
+    assert r.status_code == 200, r.text
+    subject_token = r.json()["access_token"]
+    assert claims(subject_token)["user_realm"] == "ldap-corp"
+    middle = make_client(realms, "confidential", scope="openid email")
+    r = realms.admin("PUT", f"/oauth2/client/{middle[0]}/delegation",
+                     json=[{"audience": "svc-realm", "scope": "openid email", "maxDepth": 2}])
+    assert r.status_code == 200, r.text
+    r = realms.token({"grant_type": XCHG, "subject_token": subject_token,
+                      "subject_token_type": AT_TYPE, "audience": "svc-realm",
+                      "scope": "openid email"}, client=middle)
+    assert r.status_code == 200, r.text
+    exchanged = r.json()["access_token"]
+    # The local alice has an email; the directory alice's exchanged token must not show it.
+    info = userinfo(realms, exchanged)
+    assert info.status_code == 200, info.text
+    assert info.json() == {"sub": "alice"}, info.json()
+    assert claims(exchanged)["user_realm"] == "ldap-corp", claims(exchanged)

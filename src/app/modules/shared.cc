@@ -43,7 +43,7 @@ Shared::Shared(const Config& config, store::Database& db, oauth::MasterKey maste
       par_store_(db),
       user_codes_(master_.bytes()),
       logout_store_(db),
-      revocation_(refresh_tokens_, codes_, session_store_) {
+      revocation_(refresh_tokens_, codes_, session_store_, device_store_) {
   revocation_.OnUserSessionsEnd(oauth::UserLogoutHook(logout_store_, clock_, Random::System(),
                                                       config_.logout.backchannel_ttl_s));
 }

@@ -21,6 +21,7 @@
 #include "oauth/user/user_service.h"
 #include "store/sql/audit_log.h"
 #include "store/sql/code_store.h"
+#include "store/sql/device_store.h"
 #include "store/sql/logout_store.h"
 #include "store/sql/refresh_token_store.h"
 #include "store/sql/session_store.h"
@@ -100,7 +101,8 @@ int RunUserCommand(const cli::State& s, const std::string& cmd, cli::Env& env) {
   store::SqlAuthCodeStore codes(*env.db);
   store::SqlSessionStore sessions(*env.db);
   store::SqlLogoutStore logout_store(*env.db);
-  oauth::GrantRevocation revocation(refresh_tokens, codes, sessions);
+  store::SqlDeviceGrantStore devices(*env.db);
+  oauth::GrantRevocation revocation(refresh_tokens, codes, sessions, devices);
   // Locking or deleting ends the user's sessions: back-channel logout is queued for them.
   revocation.OnUserSessionsEnd(oauth::UserLogoutHook(logout_store, env.clock, Random::System(),
                                                      env.config.logout.backchannel_ttl_s));

@@ -41,6 +41,11 @@ class ConsentStore {
   // The user's consent for the client, or nullopt.
   virtual Result<std::optional<Consent>> Find(std::string_view realm, std::string_view user_id,
                                               std::string_view client_id) = 0;
+  // The same inside `tx` (read with a revocation: no second pool connection while the
+  // transaction holds one).
+  virtual Result<std::optional<Consent>> Find(store::Tx& tx, std::string_view realm,
+                                              std::string_view user_id,
+                                              std::string_view client_id) = 0;
   // Adds the scopes of `scope` not yet agreed to (keeping the order, new ones last), creating
   // the consent if needed, and sets its created_at to `now`: read and write in one transaction
   // of its own.

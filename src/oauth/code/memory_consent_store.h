@@ -22,6 +22,10 @@ class MemoryConsentStore final : public ConsentStore {
     if (it == consents_.end()) return std::optional<Consent>();
     return std::optional<Consent>(it->second);
   }
+  Result<std::optional<Consent>> Find(store::Tx&, std::string_view realm, std::string_view user_id,
+                                      std::string_view client_id) override {
+    return Find(realm, user_id, client_id);
+  }
   Status Widen(std::string_view realm, std::string_view user_id, std::string_view client_id,
                const std::vector<std::string>& scope, int64_t now) override {
     std::lock_guard lock(mu_);

@@ -51,6 +51,10 @@ class MemorySessionStore final : public SessionStore {
     });
     return out;
   }
+  Result<std::vector<SsoSession>> ListForUser(store::Tx&, std::string_view user_id,
+                                              int64_t now) override {
+    return ListForUser(user_id, now);
+  }
   Result<bool> DeleteBySid(store::Tx&, std::string_view user_id, std::string_view sid) override {
     std::lock_guard lock(mu_);
     if (sid.empty()) return false;

@@ -58,6 +58,10 @@ class SessionStore {
   // The user's sessions that expire after `now`, newest sign-in first (ties by sid): what an
   // administrator sees on the console's user page. Keys are not returned (they stay secret).
   virtual Result<std::vector<SsoSession>> ListForUser(std::string_view user_id, int64_t now) = 0;
+  // The same inside `tx` (a revocation that counts what it ends: no second pool connection
+  // while the transaction holds one).
+  virtual Result<std::vector<SsoSession>> ListForUser(store::Tx& tx, std::string_view user_id,
+                                                      int64_t now) = 0;
   // Ends the session with public id `sid` if it belongs to `user_id`, inside `tx`. False when
   // there is none (unknown sid, or another user's: the same answer). Empty sids match nothing.
   virtual Result<bool> DeleteBySid(store::Tx& tx, std::string_view user_id,

@@ -82,6 +82,12 @@ class DeviceGrantStore {
   virtual Result<std::optional<DeviceGrant>> Consume(store::Tx& tx,
                                                      std::string_view device_code_hash,
                                                      std::string_view client_id, int64_t now) = 0;
+  // Expires (expires_at = now) the approved, unredeemed, unexpired grants of `user_id` (at
+  // `client_id`), inside `tx`: a password change, a lock or a revoked consent ends what the user
+  // approved and the device has not yet redeemed, so its next poll gets expired_token.
+  virtual Status ExpireForUser(store::Tx& tx, std::string_view user_id, int64_t now) = 0;
+  virtual Status ExpireForUserClient(store::Tx& tx, std::string_view user_id,
+                                     std::string_view client_id, int64_t now) = 0;
   // Deletes grants with expires_at < cutoff.
   virtual Status PurgeExpired(store::Tx& tx, int64_t cutoff) = 0;
 };

@@ -78,6 +78,16 @@ class MemoryDeviceGrantStore final : public DeviceGrantStore {
     return std::optional<DeviceGrant>(row);
   }
 
+  Status ExpireForUser(store::Tx&, std::string_view user_id, int64_t now) override {
+    return Expire([&](const DeviceGrant& g) { return g.user.user_id == user_id; }, now);
+  }
+  Status ExpireForUserClient(store::Tx&, std::string_view user_id, std::string_view client_id,
+                             int64_t now) override {
+    return Expire(
+        [&](const DeviceGrant& g) { return g.user.user_id == user_id && g.client_id == client_id; },
+        now);
+  }
+
   Status PurgeExpired(store::Tx&, int64_t cutoff) override {
     std::lock_guard lock(mu_);
     std::erase_if(rows_, [cutoff](const auto& kv) { return kv.second.expires_at < cutoff; });
@@ -90,6 +100,17 @@ class MemoryDeviceGrantStore final : public DeviceGrantStore {
   }
 
  private:
+  template <class Pred>
+  Status Expire(Pred match, int64_t now) {
+    std::lock_guard lock(mu_);
+    for (auto& [k, row] : rows_) {
+      if (row.state == DeviceGrantState::kApproved && row.expires_at > now && match(row)) {
+        row.expires_at = now;
+      }
+    }
+    return {};
+  }
+
   mutable std::mutex mu_;
   std::map<std::string, DeviceGrant, std::less<>> rows_;  // by device_code_hash
 };

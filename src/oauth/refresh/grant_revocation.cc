@@ -6,6 +6,7 @@ Status GrantRevocation::RevokeUserGrants(store::Tx& tx, std::string_view user_id
                                          int64_t now) const {
   if (auto s = refresh_tokens_.RevokeForUser(tx, user_id, now); !s) return s;
   if (auto s = codes_.ExpireForUser(tx, user_id, now); !s) return s;
+  if (auto s = devices_.ExpireForUser(tx, user_id, now); !s) return s;
   if (on_sessions_end_) {
     if (auto s = on_sessions_end_(tx, user_id); !s) return s;
   }
@@ -16,7 +17,8 @@ Status GrantRevocation::RevokeUserGrants(store::Tx& tx, std::string_view user_id
 Status GrantRevocation::RevokeUserClientGrants(store::Tx& tx, std::string_view user_id,
                                                std::string_view client_id, int64_t now) const {
   if (auto s = refresh_tokens_.RevokeForUserClient(tx, user_id, client_id, now); !s) return s;
-  return codes_.ExpireForUserClient(tx, user_id, client_id, now);
+  if (auto s = codes_.ExpireForUserClient(tx, user_id, client_id, now); !s) return s;
+  return devices_.ExpireForUserClient(tx, user_id, client_id, now);
 }
 
 }  // namespace portcullis::oauth

@@ -5,8 +5,9 @@
 //
 // Refresh tokens are marked 'revoked', family by family (every token of a family carries the
 // same user and client), not deleted: a later presentation is then refused as no longer valid
-// (RFC 6749 §10.4, RFC 9700 §4.14.2). Unredeemed codes are expired, so the token endpoint
-// refuses them. Access tokens already issued are short-lived JWTs and are not tracked per user.
+// (RFC 6749 §10.4, RFC 9700 §4.14.2). Unredeemed codes, and device grants the user approved
+// but the device has not redeemed (RFC 8628), are expired, so the token endpoint refuses them.
+// Access tokens already issued are short-lived JWTs and are not tracked per user.
 
 #include <cstdint>
 #include <functional>
@@ -15,6 +16,7 @@
 #include "common/error.h"
 #include "oauth/code/code_store.h"
 #include "oauth/code/session_store.h"
+#include "oauth/device/device_store.h"
 #include "oauth/refresh/refresh_token_store.h"
 
 namespace portcullis::store {
@@ -27,8 +29,9 @@ namespace portcullis::oauth {
 // any thread; blocking, store pool only).
 class GrantRevocation {
  public:
-  GrantRevocation(RefreshTokenStore& refresh_tokens, AuthCodeStore& codes, SessionStore& sessions)
-      : refresh_tokens_(refresh_tokens), codes_(codes), sessions_(sessions) {}
+  GrantRevocation(RefreshTokenStore& refresh_tokens, AuthCodeStore& codes, SessionStore& sessions,
+                  DeviceGrantStore& devices)
+      : refresh_tokens_(refresh_tokens), codes_(codes), sessions_(sessions), devices_(devices) {}
 
   // Called inside RevokeUserGrants, before the user's SSO sessions are deleted, so that what
   // follows a session's end commits with it (back-channel logout queues its logout tokens:
@@ -37,12 +40,24 @@ class GrantRevocation {
     on_sessions_end_ = std::move(fn);
   }
 
-  // Every refresh-token family, unredeemed code and SSO session of `user_id`.
+  // Every refresh-token family, unredeemed code, approved device grant and SSO session of
+  // `user_id`.
   Status RevokeUserGrants(store::Tx& tx, std::string_view user_id, int64_t now) const;
-  // The refresh-token families and unredeemed codes of `user_id` at `client_id` (a revoked
-  // consent). The user's SSO sessions stay: they are not bound to a client.
+  // The refresh-token families, unredeemed codes and approved device grants of `user_id` at
+  // `client_id` (a revoked consent). The user's SSO sessions stay: they are not bound to a
+  // client.
   Status RevokeUserClientGrants(store::Tx& tx, std::string_view user_id, std::string_view client_id,
                                 int64_t now) const;
+  // The refresh-token families issued in the SSO session `sid` of `user_id`, or in any session
+  // of the user: what an ended session issued ends with it (UserAccess). The caller deletes the
+  // sessions.
+  Status RevokeSessionGrants(store::Tx& tx, std::string_view user_id, std::string_view sid,
+                             int64_t now) const {
+    return refresh_tokens_.RevokeForUserSid(tx, user_id, sid, now);
+  }
+  Status RevokeUserSessionGrants(store::Tx& tx, std::string_view user_id, int64_t now) const {
+    return refresh_tokens_.RevokeForUserSessions(tx, user_id, now);
+  }
 
   // The two as callables, for the services that end grants (UserService, Consents). They borrow
   // this object, which must outlive them.
@@ -56,11 +71,23 @@ class GrantRevocation {
     return [this](store::Tx& tx, std::string_view user_id, std::string_view client_id,
                   int64_t now) { return RevokeUserClientGrants(tx, user_id, client_id, now); };
   }
+  std::function<Status(store::Tx&, std::string_view, std::string_view, int64_t)> ForUserSession()
+      const {
+    return [this](store::Tx& tx, std::string_view user_id, std::string_view sid, int64_t now) {
+      return RevokeSessionGrants(tx, user_id, sid, now);
+    };
+  }
+  std::function<Status(store::Tx&, std::string_view, int64_t)> ForUserSessions() const {
+    return [this](store::Tx& tx, std::string_view user_id, int64_t now) {
+      return RevokeUserSessionGrants(tx, user_id, now);
+    };
+  }
 
  private:
   RefreshTokenStore& refresh_tokens_;
   AuthCodeStore& codes_;
   SessionStore& sessions_;
+  DeviceGrantStore& devices_;
   std::function<Status(store::Tx&, std::string_view)> on_sessions_end_;
 };
 

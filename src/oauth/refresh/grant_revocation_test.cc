@@ -6,6 +6,7 @@
 
 #include "oauth/code/memory_code_store.h"
 #include "oauth/code/memory_session_store.h"
+#include "oauth/device/memory_device_store.h"
 #include "oauth/refresh/memory_refresh_token_store.h"
 #include "store/fake_database.h"
 
@@ -33,11 +34,34 @@ class GrantRevocationTest : public ::testing::Test {
   }
   std::string StateOf(std::string_view hash) { return (*tokens_.Find(hash))->state; }
 
+  void AddApprovedDevice(std::string hash, std::string user, std::string client) {
+    DeviceGrant g;
+    g.device_code_hash = hash;
+    g.user_code_hash = "u-" + hash;
+    g.client_id = std::move(client);
+    g.expires_at = 1000;
+    ASSERT_TRUE(devices_.Insert(g).value());
+    DeviceApproval who;
+    who.user_id = std::move(user);
+    ASSERT_TRUE(devices_.Decide("u-" + hash, true, who, 100).value());
+  }
+  int64_t DeviceExpiry(std::string_view hash) {
+    int64_t out = -1;
+    EXPECT_TRUE(db_.Transact([&](store::Tx& tx) -> Status {
+      auto g = devices_.Lock(tx, hash);
+      if (!g) return Fail(g.error());
+      if (*g) out = (*g)->expires_at;
+      return {};
+    }));
+    return out;
+  }
+
   store::FakeDatabase db_;
   MemoryRefreshTokenStore tokens_;
   MemoryAuthCodeStore codes_;
   MemorySessionStore sessions_;
-  GrantRevocation revocation_{tokens_, codes_, sessions_};
+  MemoryDeviceGrantStore devices_;
+  GrantRevocation revocation_{tokens_, codes_, sessions_, devices_};
 };
 
 TEST_F(GrantRevocationTest, RevokeUserClientGrantsEndsOnlyThatClientsGrants) {
@@ -46,8 +70,12 @@ TEST_F(GrantRevocationTest, RevokeUserClientGrantsEndsOnlyThatClientsGrants) {
   AddToken("t3", "bob", "app1");
   AddCode("c1", "alice", "app1");
   AddCode("c2", "alice", "app2");
+  AddApprovedDevice("d1", "alice", "app1");
+  AddApprovedDevice("d2", "alice", "app2");
   ASSERT_TRUE(db_.Transact(
       [&](store::Tx& tx) { return revocation_.RevokeUserClientGrants(tx, "alice", "app1", 500); }));
+  EXPECT_EQ(DeviceExpiry("d1"), 500);
+  EXPECT_EQ(DeviceExpiry("d2"), 1000);
   EXPECT_EQ(StateOf("t1"), "revoked");
   EXPECT_EQ((*tokens_.Find("t1"))->rotated_at, 500);
   EXPECT_EQ(StateOf("t2"), "active");
@@ -60,6 +88,8 @@ TEST_F(GrantRevocationTest, RevokeUserGrantsEndsTokensCodesAndSessionsOfThatUser
   AddToken("t1", "alice", "app1");
   AddToken("t2", "bob", "app1");
   AddCode("c1", "alice", "app2");
+  AddApprovedDevice("d1", "alice", "app1");
+  AddApprovedDevice("d2", "bob", "app1");
   ASSERT_TRUE(sessions_.Insert("s-alice", SsoSession{.user_id = "alice", .expires_at = 2000}));
   ASSERT_TRUE(sessions_.Insert("s-bob", SsoSession{.user_id = "bob", .expires_at = 2000}));
   ASSERT_TRUE(
@@ -67,6 +97,8 @@ TEST_F(GrantRevocationTest, RevokeUserGrantsEndsTokensCodesAndSessionsOfThatUser
   EXPECT_EQ(StateOf("t1"), "revoked");
   EXPECT_EQ(StateOf("t2"), "active");
   EXPECT_EQ(codes_.Get("c1")->code.expires_at, 500);
+  EXPECT_EQ(DeviceExpiry("d1"), 500);
+  EXPECT_EQ(DeviceExpiry("d2"), 1000);
   EXPECT_FALSE(*sessions_.Find("s-alice", 100));
   EXPECT_TRUE(*sessions_.Find("s-bob", 100));
 }

@@ -81,6 +81,17 @@ class MemoryRefreshTokenStore final : public RefreshTokenStore {
         now);
   }
 
+  Status RevokeForUserSid(store::Tx&, std::string_view user_id, std::string_view sid,
+                          int64_t now) override {
+    return Revoke(
+        [&](const RefreshToken& t) { return !sid.empty() && t.sid == sid && t.user_id == user_id; },
+        now);
+  }
+  Status RevokeForUserSessions(store::Tx&, std::string_view user_id, int64_t now) override {
+    return Revoke([&](const RefreshToken& t) { return t.user_id == user_id && !t.sid.empty(); },
+                  now);
+  }
+
   Result<std::vector<RefreshToken>> Family(store::Tx&, std::string_view family_id) override {
     std::lock_guard lock(mu_);
     std::vector<RefreshToken> out;

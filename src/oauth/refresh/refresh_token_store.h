@@ -96,6 +96,14 @@ class RefreshTokenStore {
   virtual Status RevokeForUser(store::Tx& tx, std::string_view user_id, int64_t now) = 0;
   virtual Status RevokeForUserClient(store::Tx& tx, std::string_view user_id,
                                      std::string_view client_id, int64_t now) = 0;
+  // The same for the tokens of `user_id` issued in the SSO session `sid` (every token of a
+  // family carries its sign-in's sid), when that session is ended; an empty sid matches nothing.
+  // And for every token of `user_id` issued in any SSO session (all the user's sessions are
+  // ended): tokens of sign-ins without a session (password grant, a trusted client's assertion)
+  // stay.
+  virtual Status RevokeForUserSid(store::Tx& tx, std::string_view user_id, std::string_view sid,
+                                  int64_t now) = 0;
+  virtual Status RevokeForUserSessions(store::Tx& tx, std::string_view user_id, int64_t now) = 0;
 
   // Every token of a family, in any order.
   virtual Result<std::vector<RefreshToken>> Family(store::Tx& tx, std::string_view family_id) = 0;

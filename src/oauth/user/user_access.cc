@@ -46,6 +46,9 @@ Result<std::vector<SsoSession>> UserAccess::Sessions(std::string_view user_id,
 
 Status UserAccess::RevokeSession(std::string_view user_id, std::string_view sid,
                                  std::string_view actor, const Authority& by) {
+  if (!hooks_.revoke_session_grants) {
+    return Fail(Error::Internal("session revocation without grant revocation"));
+  }
   if (auto st = CheckReach(user_id, by); !st) return st;
   return db_.Transact("user.session_revoke", [&](store::Tx& tx) -> Status {
     // Only a session of this user ends, and only then is anyone told (another user's sid gets
@@ -53,6 +56,8 @@ Status UserAccess::RevokeSession(std::string_view user_id, std::string_view sid,
     auto gone = sessions_.DeleteBySid(tx, user_id, sid);
     if (!gone) return Fail(std::move(gone.error()));
     if (!*gone) return Fail(NotFound("The user has no such session."));
+    // What was issued in the session ends with it: its refresh tokens.
+    if (auto st = hooks_.revoke_session_grants(tx, user_id, sid, clock_.Now()); !st) return st;
     if (hooks_.on_session_end) {
       if (auto st = hooks_.on_session_end(tx, sid); !st) return st;
     }
@@ -67,11 +72,19 @@ Status UserAccess::RevokeSession(std::string_view user_id, std::string_view sid,
 
 Result<int64_t> UserAccess::RevokeSessions(std::string_view user_id, std::string_view actor,
                                            const Authority& by) {
+  if (!hooks_.revoke_user_session_grants) {
+    return Fail(Error::Internal("session revocation without grant revocation"));
+  }
   if (auto st = CheckReach(user_id, by); !st) return Fail(std::move(st.error()));
   return db_.TransactValue<int64_t>("user.sessions_revoke", [&](store::Tx& tx) -> Result<int64_t> {
     const int64_t now = clock_.Now();
-    auto live = sessions_.ListForUser(user_id, now);
+    // Read in the transaction: a second pool connection while it holds one could starve the
+    // pool under concurrent revocations (PostgreSQL).
+    auto live = sessions_.ListForUser(tx, user_id, now);
     if (!live) return Fail(std::move(live.error()));
+    if (auto st = hooks_.revoke_user_session_grants(tx, user_id, now); !st) {
+      return Fail(std::move(st.error()));
+    }
     if (hooks_.on_user_sessions_end) {
       if (auto st = hooks_.on_user_sessions_end(tx, user_id); !st) {
         return Fail(std::move(st.error()));
@@ -106,7 +119,7 @@ Status UserAccess::RevokeConsent(std::string_view user_id, std::string_view clie
   }
   if (auto st = CheckReach(user_id, by); !st) return st;
   return db_.Transact("user.consent_revoke", [&](store::Tx& tx) -> Status {
-    auto found = consents_.Find(kLocalRealm, user_id, client_id);
+    auto found = consents_.Find(tx, kLocalRealm, user_id, client_id);
     if (!found) return Fail(std::move(found.error()));
     auto gone = consents_.Delete(tx, kLocalRealm, user_id, client_id);
     if (!gone) return Fail(std::move(gone.error()));

@@ -4,7 +4,8 @@
 //
 //   Sessions         the live SSO sessions, by public id (sid); never their keys or cookies.
 //   RevokeSession    ends one session, if it is that user's (another user's sid: 404, as an
-//                    unknown one), with what follows a session's end (back-channel logout).
+//                    unknown one), with what follows a session's end (back-channel logout) and
+//                    the refresh tokens issued in it.
 //   RevokeSessions   ends every session of the user, likewise.
 //   Consents         the remembered consents, by client id.
 //   RevokeConsent    forgets one consent and ends the user's refresh tokens and unredeemed codes
@@ -48,6 +49,13 @@ class UserAccess {
     std::function<Status(store::Tx&, std::string_view user_id, std::string_view client_id,
                          int64_t now)>
         revoke_client_grants;
+    // Ends the refresh tokens issued in one SSO session of the user (GrantRevocation::
+    // ForUserSession), and in any of them (ForUserSessions). Required for RevokeSession and
+    // RevokeSessions: an ended session's tokens must not keep refreshing.
+    std::function<Status(store::Tx&, std::string_view user_id, std::string_view sid, int64_t now)>
+        revoke_session_grants;
+    std::function<Status(store::Tx&, std::string_view user_id, int64_t now)>
+        revoke_user_session_grants;
   };
 
   UserAccess(store::Database& db, UserStore& users, SessionStore& sessions, ConsentStore& consents,

@@ -30,6 +30,14 @@ class UserAccessTest : public ::testing::Test {
              [this](store::Tx&, std::string_view user, std::string_view client, int64_t) -> Status {
                calls_.push_back("grants:" + std::string(user) + "@" + std::string(client));
                return {};
+             },
+             [this](store::Tx&, std::string_view user, std::string_view sid, int64_t) -> Status {
+               calls_.push_back("session-grants:" + std::string(user) + "/" + std::string(sid));
+               return {};
+             },
+             [this](store::Tx&, std::string_view user, int64_t) -> Status {
+               calls_.push_back("sessions-grants:" + std::string(user));
+               return {};
              }}) {
     for (auto [id, roles] : {std::pair{"alice", "user"}, std::pair{"bob", "user"}}) {
       User u{id, "customer", "", "", std::string(id) + "@x.com", "h", roles, false, 1, 1};
@@ -66,12 +74,14 @@ TEST_F(UserAccessTest, SessionsAreListedAndEndedOnlyForTheirUser) {
   EXPECT_TRUE(sessions_.Contains("k3"));
   ASSERT_TRUE(access_.RevokeSession("alice", "sid-1", "admin", admin_));
   EXPECT_FALSE(sessions_.Contains("k1"));
-  EXPECT_EQ(calls_, (std::vector<std::string>{"session:sid-1"}));
+  // The session's refresh tokens end with it.
+  EXPECT_EQ(calls_, (std::vector<std::string>{"session-grants:alice/sid-1", "session:sid-1"}));
 
   auto n = access_.RevokeSessions("alice", "admin", admin_);
   ASSERT_TRUE(n);
   EXPECT_EQ(*n, 1);
-  EXPECT_EQ(calls_.back(), "user:alice");
+  EXPECT_EQ(calls_, (std::vector<std::string>{"session-grants:alice/sid-1", "session:sid-1",
+                                              "sessions-grants:alice", "user:alice"}));
   EXPECT_TRUE(sessions_.Contains("k3"));
   EXPECT_EQ(audit_.List({.entity_id = "alice"})->total, 2);
 }
@@ -103,6 +113,15 @@ TEST_F(UserAccessTest, UnknownUsersAndOtherUsersAreRefused) {
   EXPECT_TRUE(sessions_.Contains("k1"));
   EXPECT_TRUE(access_.Sessions("bob", bob));
   EXPECT_TRUE(calls_.empty());
+}
+
+TEST_F(UserAccessTest, EndingSessionsWithoutGrantRevocationIsRefused) {
+  // Without the hooks that end a session's refresh tokens, nothing ends at all.
+  UserAccess bare(db_, users_, sessions_, consents_, audit_, clock_, {});
+  EXPECT_EQ(bare.RevokeSession("alice", "sid-1", "admin", admin_).error().http_status, 500);
+  EXPECT_EQ(bare.RevokeSessions("alice", "admin", admin_).error().http_status, 500);
+  EXPECT_TRUE(sessions_.Contains("k1"));
+  EXPECT_TRUE(sessions_.Contains("k2"));
 }
 
 }  // namespace

@@ -31,7 +31,8 @@ UserService::UserService(store::Database& db, UserStore& users, audit::AuditLog&
       revoke_grants_(revoke_grants ? std::move(revoke_grants)
                                    : [](store::Tx&, std::string_view, int64_t) -> Status {
         return Fail(Error::Internal("no grant revocation wired"));
-      }) {}
+      }),
+      hash_password_([](std::string_view password) { return HashPassword(password); }) {}
 
 Result<User> UserService::Create(const UserPatch& p, std::string_view actor, const Authority& by) {
   if (!p.user_id || p.user_id->empty()) return Fail(FieldError("userId", "is required"));
@@ -233,18 +234,28 @@ Status UserService::ResetPassword(std::string_view user_id, const Secret& passwo
   }
   if (password.empty()) return Fail(Error::Status("ERR12011"));
   if (auto st = CheckPasswordPolicy("password", password); !st) return st;
-  auto hash = HashPassword(password.Reveal());
-  if (!hash) return Fail(std::move(hash.error()));
-  return db_.Transact("user.password_reset", [&](store::Tx& tx) -> Status {
-    int64_t now = clock_.Now();
-    auto found = users_.FindForUpdate(tx, user_id);
-    if (!found) return Fail(std::move(found.error()));
-    if (!*found) return Fail(UserNotFound(user_id));
-    const bool target_admin = HasRole((*found)->roles, "admin");
-    if (target_admin && !by.full && !by.trusted && !HasRole(by.roles, "admin")) {
+  // An admin's password needs an admin user or a trusted client (authority.h rule 2).
+  auto may_reset = [&](const User& target) -> Status {
+    if (HasRole(target.roles, "admin") && !by.full && !by.trusted && !HasRole(by.roles, "admin")) {
       return Fail(Error::Status(
           "ERR11620", "Only an admin user or a trusted client may reset an admin's password."));
     }
+    return {};
+  };
+  // The user and the caller's right first: argon2id only for a reset that may happen.
+  auto target = users_.Find(user_id);
+  if (!target) return Fail(std::move(target.error()));
+  if (!*target) return Fail(UserNotFound(user_id));
+  if (auto st = may_reset(**target); !st) return st;
+  auto hash = hash_password_(password.Reveal());
+  if (!hash) return Fail(std::move(hash.error()));
+  return db_.Transact("user.password_reset", [&](store::Tx& tx) -> Status {
+    int64_t now = clock_.Now();
+    // Again under the row lock: the roles may have changed while the hash was computed.
+    auto found = users_.FindForUpdate(tx, user_id);
+    if (!found) return Fail(std::move(found.error()));
+    if (!*found) return Fail(UserNotFound(user_id));
+    if (auto st = may_reset(**found); !st) return st;
     auto changed = users_.SetPasswordHash(tx, user_id, *hash, now, std::nullopt);
     if (!changed) return Fail(std::move(changed.error()));
     if (!*changed) return Fail(UserNotFound(user_id));

@@ -49,6 +49,11 @@ class UserService {
   UserService(store::Database& db, UserStore& users, audit::AuditLog& audit, const Clock& clock,
               LoginThrottle* throttle = nullptr, RevokeGrants revoke_grants = {});
 
+  // The argon2id hash of a new password (HashPassword, credentials/secret_hash.h). Replaceable
+  // for tests that count the hashes; set before the first call (not synchronised).
+  using PasswordHasher = std::function<Result<std::string>(std::string_view password)>;
+  void SetPasswordHasher(PasswordHasher hasher) { hash_password_ = std::move(hasher); }
+
   // Writes check `by` (authority.h): giving or taking the admin role needs a trusted caller; a
   // caller acting for a non-admin user may change only its own record. Default: the CLI.
   Result<User> Create(const UserPatch& patch, std::string_view actor,
@@ -74,7 +79,9 @@ class UserService {
   // acting for a non-admin user (a user changes its own password with ChangePassword), and, for
   // a target with the admin role, to a caller that is neither an admin user nor a trusted
   // client: resetting an admin's password hands over that account (authority.h rule 2).
-  // ERR12013 unknown user. Hashes: the hash pool.
+  // ERR12013 unknown user. Every refusal comes before the hash, so a refused caller cannot spend
+  // the hash pool's time; the checks are repeated in the write's transaction. Hashes: the hash
+  // pool.
   Status ResetPassword(std::string_view user_id, const Secret& password, std::string_view actor,
                        const Authority& by);
   // The user when `password` is theirs: ERR12013 unknown (after a dummy hash, so timing does not
@@ -88,6 +95,7 @@ class UserService {
   const Clock& clock_;
   LoginThrottle* throttle_;
   RevokeGrants revoke_grants_;
+  PasswordHasher hash_password_;
 };
 
 }  // namespace portcullis::oauth

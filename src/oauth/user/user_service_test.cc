@@ -427,5 +427,33 @@ TEST_F(UserServiceTest, ResetPasswordRequiresAChangeAndChecksTheCaller) {
   EXPECT_EQ(e->entries[0].after_json.find("temporary"), std::string::npos);
 }
 
+// A refused reset never reaches argon2id: an unknown user, a caller that may not reset that
+// user's password, a policy failure. Only a reset that happens hashes, once.
+TEST_F(UserServiceTest, ARefusedResetNeverHashes) {
+  ASSERT_TRUE(users_.Create(NewUser("bob", "bob@example.com"), "t"));
+  UserPatch root = NewUser("root", "root@example.com");
+  root.roles = "user admin";
+  ASSERT_TRUE(users_.Create(root, "t"));
+  int hashes = 0;
+  users_.SetPasswordHasher([&](std::string_view password) {
+    ++hashes;
+    return HashPassword(password);
+  });
+  Authority admin_user{.scopes = {"oauth.user.w"}, .user_id = "root", .roles = "user admin"};
+  Authority client_only{.scopes = {"oauth.user.w"}};
+  Authority plain_user{.scopes = {"oauth.user.w"}, .user_id = "bob", .roles = "user"};
+
+  EXPECT_EQ(users_.ResetPassword("nobody", Secret("temporary-1"), "x", admin_user).error().code,
+            "ERR12013");
+  EXPECT_EQ(users_.ResetPassword("root", Secret("temporary-1"), "x", client_only).error().code,
+            "ERR11620");
+  EXPECT_EQ(users_.ResetPassword("bob", Secret("temporary-1"), "x", plain_user).error().code,
+            "ERR11620");
+  EXPECT_EQ(users_.ResetPassword("bob", Secret("short"), "x", admin_user).error().code, "ERR11004");
+  EXPECT_EQ(hashes, 0);
+  ASSERT_TRUE(users_.ResetPassword("bob", Secret("temporary-1"), "x", client_only));
+  EXPECT_EQ(hashes, 1);
+}
+
 }  // namespace
 }  // namespace portcullis::oauth

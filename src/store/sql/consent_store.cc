@@ -10,16 +10,33 @@ using oauth::Consent;
 using oauth::JoinScope;
 using oauth::SplitScope;
 
-Result<std::optional<Consent>> SqlConsentStore::Find(std::string_view realm,
-                                                     std::string_view user_id,
-                                                     std::string_view client_id) {
-  auto row = db_.QueryRow(
+namespace {
+
+// On the pool (Database) or inside a transaction (Tx): the same statement.
+template <class Q>
+Result<std::optional<Consent>> FindConsent(Q& q, std::string_view realm, std::string_view user_id,
+                                           std::string_view client_id) {
+  auto row = q.QueryRow(
       "SELECT scope, created_at FROM consents WHERE realm = $1 AND user_id = $2 AND client_id = $3",
       {Text(realm), Text(user_id), Text(client_id)});
   if (!row) return Fail(row.error());
   if (!*row) return std::optional<Consent>();
   return std::optional<Consent>(
       Consent{std::string(client_id), SplitScope((*row)->Str(0)), (*row)->Int(1)});
+}
+
+}  // namespace
+
+Result<std::optional<Consent>> SqlConsentStore::Find(std::string_view realm,
+                                                     std::string_view user_id,
+                                                     std::string_view client_id) {
+  return FindConsent(db_, realm, user_id, client_id);
+}
+
+Result<std::optional<Consent>> SqlConsentStore::Find(Tx& tx, std::string_view realm,
+                                                     std::string_view user_id,
+                                                     std::string_view client_id) {
+  return FindConsent(tx, realm, user_id, client_id);
 }
 
 Status SqlConsentStore::Widen(std::string_view realm, std::string_view user_id,

@@ -13,6 +13,9 @@ class SqlConsentStore final : public oauth::ConsentStore {
 
   Result<std::optional<oauth::Consent>> Find(std::string_view realm, std::string_view user_id,
                                              std::string_view client_id) override;
+  Result<std::optional<oauth::Consent>> Find(Tx& tx, std::string_view realm,
+                                             std::string_view user_id,
+                                             std::string_view client_id) override;
   Status Widen(std::string_view realm, std::string_view user_id, std::string_view client_id,
                const std::vector<std::string>& scope, int64_t now) override;
   Result<bool> Delete(Tx& tx, std::string_view realm, std::string_view user_id,

@@ -12,6 +12,7 @@
 #include "oauth/refresh/grant_revocation.h"
 #include "store/sql/backend_test_fixture.h"
 #include "store/sql/code_store.h"
+#include "store/sql/device_store.h"
 #include "store/sql/refresh_token_store.h"
 #include "store/sql/session_store.h"
 
@@ -116,6 +117,30 @@ TEST_P(ConsentStoreContract, RealmsKeepSameNamedUsersApart) {
   EXPECT_EQ(consents().List("", "alice")->size(), 1u);
 }
 
+// Find inside a transaction reads through it: what the transaction changed, before it commits
+// (UserAccess::RevokeConsent holds one pool connection, not two).
+TEST_P(ConsentStoreContract, FindInsideATransactionSeesItsWrites) {
+  ASSERT_TRUE(consents().Widen("", "alice", "app1", {"a.r"}, 10));
+  ASSERT_TRUE(consents().Widen("ldap-corp", "alice", "app1", {"b.r"}, 11));
+  ASSERT_TRUE(db().Transact("t", [&](Tx& tx) -> Status {
+    auto before = consents().Find(tx, "", "alice", "app1");
+    if (!before) return Fail(before.error());
+    EXPECT_TRUE(*before);
+    if (*before) EXPECT_EQ((*before)->scope, (std::vector<std::string>{"a.r"}));
+    EXPECT_FALSE(*consents().Find(tx, "", "bob", "app1"));
+    auto gone = consents().Delete(tx, "", "alice", "app1");
+    if (!gone) return Fail(gone.error());
+    EXPECT_TRUE(*gone);
+    auto after = consents().Find(tx, "", "alice", "app1");
+    if (!after) return Fail(after.error());
+    EXPECT_FALSE(*after);
+    auto other_realm = consents().Find(tx, "ldap-corp", "alice", "app1");
+    if (!other_realm) return Fail(other_realm.error());
+    EXPECT_TRUE(*other_realm);
+    return {};
+  }));
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, ConsentStoreContract,
                          ::testing::Values("memory", "sqlite", "postgres"), BackendName);
 
@@ -144,7 +169,8 @@ TEST_P(SqlConsentStoreTest, RevokeEndsTheUsersGrantsAtTheClient) {
   SqlRefreshTokenStore refresh_tokens(db());
   SqlAuthCodeStore code_store(db());
   SqlSessionStore session_store(db());
-  oauth::GrantRevocation revocation(refresh_tokens, code_store, session_store);
+  SqlDeviceGrantStore devices(db());
+  oauth::GrantRevocation revocation(refresh_tokens, code_store, session_store, devices);
   oauth::Consents consents(db(), store, clock, revocation.ForUserClient());
   ASSERT_TRUE(consents.Grant("", "alice", "app1", {"a.r"}));
   for (const char* sql :

@@ -111,6 +111,25 @@ Result<std::optional<oauth::DeviceGrant>> SqlDeviceGrantStore::Consume(
       {Text(device_code_hash), Text(client_id), Int(now)}));
 }
 
+Status SqlDeviceGrantStore::ExpireForUser(Tx& tx, std::string_view user_id, int64_t now) {
+  auto n = tx.Exec(
+      "UPDATE device_grants SET expires_at = $2"
+      " WHERE user_id = $1 AND state = 'approved' AND expires_at > $2",
+      {Text(user_id), Int(now)});
+  if (!n) return Fail(std::move(n.error()));
+  return {};
+}
+
+Status SqlDeviceGrantStore::ExpireForUserClient(Tx& tx, std::string_view user_id,
+                                                std::string_view client_id, int64_t now) {
+  auto n = tx.Exec(
+      "UPDATE device_grants SET expires_at = $3"
+      " WHERE user_id = $1 AND client_id = $2 AND state = 'approved' AND expires_at > $3",
+      {Text(user_id), Text(client_id), Int(now)});
+  if (!n) return Fail(std::move(n.error()));
+  return {};
+}
+
 Status SqlDeviceGrantStore::PurgeExpired(Tx& tx, int64_t cutoff) {
   auto n = tx.Exec("DELETE FROM device_grants WHERE expires_at < $1", {Int(cutoff)});
   if (!n) return Fail(std::move(n.error()));

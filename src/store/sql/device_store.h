@@ -25,6 +25,9 @@ class SqlDeviceGrantStore final : public oauth::DeviceGrantStore {
   Result<std::optional<oauth::DeviceGrant>> Consume(Tx& tx, std::string_view device_code_hash,
                                                     std::string_view client_id,
                                                     int64_t now) override;
+  Status ExpireForUser(Tx& tx, std::string_view user_id, int64_t now) override;
+  Status ExpireForUserClient(Tx& tx, std::string_view user_id, std::string_view client_id,
+                             int64_t now) override;
   Status PurgeExpired(Tx& tx, int64_t cutoff) override;
 
  private:

@@ -145,6 +145,40 @@ TEST_P(DeviceStoreContract, ConsumeTakesOnlyApprovedLiveGrantsOfTheirClientOnce)
   EXPECT_FALSE(Consume("d2", "c1", 600));  // denied
 }
 
+// A password change, a lock (ExpireForUser) or a revoked consent (ExpireForUserClient) ends
+// what the user approved and the device has not redeemed; nothing else changes.
+TEST_P(DeviceStoreContract, ExpireForUserEndsOnlyTheUsersApprovedUnredeemedGrants) {
+  DeviceApproval bob = Alice();
+  bob.user_id = "bob";
+  ASSERT_TRUE(store_->Insert(Grant("d1", "u1", "c1", 1000)).value());  // alice at c1
+  ASSERT_TRUE(store_->Insert(Grant("d2", "u2", "c2", 1000)).value());  // alice at c2
+  ASSERT_TRUE(store_->Insert(Grant("d3", "u3", "c1", 1000)).value());  // bob at c1
+  ASSERT_TRUE(store_->Insert(Grant("d4", "u4", "c1", 1000)).value());  // pending
+  ASSERT_TRUE(store_->Insert(Grant("d5", "u5", "c1", 1000)).value());  // alice, redeemed
+  ASSERT_TRUE(store_->Decide("u1", true, Alice(), 400).value());
+  ASSERT_TRUE(store_->Decide("u2", true, Alice(), 400).value());
+  ASSERT_TRUE(store_->Decide("u3", true, bob, 400).value());
+  ASSERT_TRUE(store_->Decide("u5", true, Alice(), 400).value());
+  ASSERT_TRUE(Consume("d5", "c1", 410));
+
+  InTx([&](Tx& tx) { return store_->ExpireForUserClient(tx, "alice", "c1", 500); });
+  EXPECT_EQ(Lock("d1")->expires_at, 500);
+  EXPECT_FALSE(Consume("d1", "c1", 501));  // expired now
+  EXPECT_EQ(Lock("d2")->expires_at, 1000);
+  EXPECT_EQ(Lock("d3")->expires_at, 1000);
+  EXPECT_EQ(Lock("d4")->expires_at, 1000);
+  EXPECT_EQ(Lock("d5")->expires_at, 1000);
+
+  InTx([&](Tx& tx) { return store_->ExpireForUser(tx, "alice", 600); });
+  EXPECT_EQ(Lock("d1")->expires_at, 500);  // expired already: unchanged
+  EXPECT_EQ(Lock("d2")->expires_at, 600);
+  EXPECT_FALSE(Consume("d2", "c2", 601));
+  EXPECT_EQ(Lock("d3")->expires_at, 1000);
+  EXPECT_EQ(Lock("d4")->expires_at, 1000);
+  EXPECT_EQ(Lock("d5")->expires_at, 1000);
+  EXPECT_TRUE(Consume("d3", "c1", 601));  // bob's still works
+}
+
 TEST_P(DeviceStoreContract, ConcurrentDecisionsAndRedemptionsHaveExactlyOneWinner) {
   for (int round = 0; round < 3; ++round) {
     std::string d = "race-d" + std::to_string(round), u = "race-u" + std::to_string(round);

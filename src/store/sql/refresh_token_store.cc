@@ -160,6 +160,22 @@ Status SqlRefreshTokenStore::RevokeForUserClient(Tx& tx, std::string_view user_i
               {Text(user_id), Text(client_id), Int(now)}));
 }
 
+Status SqlRefreshTokenStore::RevokeForUserSid(Tx& tx, std::string_view user_id,
+                                              std::string_view sid, int64_t now) {
+  if (sid.empty()) return {};  // stored as NULL: no session
+  return Done(
+      tx.Exec("UPDATE refresh_tokens SET state = 'revoked', rotated_at = COALESCE(rotated_at, $3)"
+              " WHERE user_id = $1 AND sid = $2 AND state <> 'revoked'",
+              {Text(user_id), Text(sid), Int(now)}));
+}
+
+Status SqlRefreshTokenStore::RevokeForUserSessions(Tx& tx, std::string_view user_id, int64_t now) {
+  return Done(
+      tx.Exec("UPDATE refresh_tokens SET state = 'revoked', rotated_at = COALESCE(rotated_at, $2)"
+              " WHERE user_id = $1 AND sid IS NOT NULL AND state <> 'revoked'",
+              {Text(user_id), Int(now)}));
+}
+
 Result<std::vector<RefreshToken>> SqlRefreshTokenStore::Family(Tx& tx, std::string_view family_id) {
   return AllOf(
       tx.Query("SELECT " + std::string(kColumns) + " FROM refresh_tokens WHERE family_id = $1",

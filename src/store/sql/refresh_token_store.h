@@ -23,6 +23,9 @@ class SqlRefreshTokenStore final : public oauth::RefreshTokenStore {
   Status RevokeForUser(Tx& tx, std::string_view user_id, int64_t now) override;
   Status RevokeForUserClient(Tx& tx, std::string_view user_id, std::string_view client_id,
                              int64_t now) override;
+  Status RevokeForUserSid(Tx& tx, std::string_view user_id, std::string_view sid,
+                          int64_t now) override;
+  Status RevokeForUserSessions(Tx& tx, std::string_view user_id, int64_t now) override;
   Result<std::vector<oauth::RefreshToken>> Family(Tx& tx, std::string_view family_id) override;
   Result<int64_t> DeleteFamily(Tx& tx, std::string_view family_id) override;
   Status DeleteForUser(Tx& tx, std::string_view user_id) override;

@@ -9,6 +9,7 @@
 #include "oauth/refresh/grant_revocation.h"
 #include "oauth/refresh/memory_refresh_token_store.h"
 #include "store/sql/code_store.h"
+#include "store/sql/device_store.h"
 #include "store/sql/session_store.h"
 #include "store/sql/token_store_test_util.h"
 
@@ -404,13 +405,43 @@ TEST_P(RefreshTokenStoreContract, DeleteForUserAndClientAndPurge) {
   EXPECT_FALSE(Find("d"));
 }
 
+// Ending SSO sessions ends the refresh tokens issued in them (UserAccess): one session's by its
+// sid, all of a user's by any sid; tokens of sign-ins without a session stay.
+TEST_P(RefreshTokenStoreContract, RevokeForUserSidAndForUserSessions) {
+  auto with_sid = [](RefreshToken t, std::string sid) {
+    t.sid = std::move(sid);
+    return t;
+  };
+  Insert(with_sid(Token("a1", "fa", "c1", "u1", 10, 1000), "sid-a"));
+  Insert(with_sid(Token("a2", "fa", "c1", "u1", 20, 1000), "sid-a"));  // a rotation
+  Insert(with_sid(Token("b", "fb", "c2", "u1", 10, 1000), "sid-b"));
+  Insert(Token("p", "fp", "c1", "u1", 10, 1000));                     // password grant: no session
+  Insert(with_sid(Token("o", "fo", "c1", "u2", 10, 1000), "sid-a"));  // another user's row
+  InTx([&](Tx& tx) { return store_->RevokeForUserSid(tx, "u1", "", 300); });
+  EXPECT_EQ(StateOf("p"), "active");  // an empty sid matches nothing
+  InTx([&](Tx& tx) { return store_->RevokeForUserSid(tx, "u1", "sid-a", 300); });
+  EXPECT_EQ(StateOf("a1"), "revoked");
+  EXPECT_EQ(StateOf("a2"), "revoked");
+  EXPECT_EQ(Find("a2")->rotated_at, 300);
+  EXPECT_EQ(StateOf("b"), "active");
+  EXPECT_EQ(StateOf("p"), "active");
+  EXPECT_EQ(StateOf("o"), "active");
+  InTx([&](Tx& tx) { return store_->RevokeForUserSessions(tx, "u1", 400); });
+  EXPECT_EQ(StateOf("b"), "revoked");
+  EXPECT_EQ(Find("b")->rotated_at, 400);
+  EXPECT_EQ(Find("a2")->rotated_at, 300);  // already revoked: unchanged
+  EXPECT_EQ(StateOf("p"), "active");
+  EXPECT_EQ(StateOf("o"), "active");
+}
+
 // GrantRevocation over the SQL stores, in the caller's transaction: a rolled-back change keeps
 // every grant; a committed one revokes the user's tokens, expires their codes and ends their
 // sessions.
 TEST_P(RefreshTokenStoreSqlContract, GrantRevocationOverTheSqlStores) {
   SqlAuthCodeStore codes(db());
   SqlSessionStore session_store(db());
-  oauth::GrantRevocation revocation(*store_, codes, session_store);
+  SqlDeviceGrantStore devices(db());
+  oauth::GrantRevocation revocation(*store_, codes, session_store, devices);
   Insert(Token("a", "f1", "c1", "u1", 10, 1000));
   Insert(Token("b", "f2", "c1", "u2", 10, 1000));
   oauth::AuthCode code;

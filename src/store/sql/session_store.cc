@@ -54,13 +54,17 @@ Status SqlSessionStore::Purge(int64_t now) {
   return {};
 }
 
-Result<std::vector<SsoSession>> SqlSessionStore::ListForUser(std::string_view user_id,
-                                                             int64_t now) {
+namespace {
+
+// On the pool (Database) or inside a transaction (Tx): the same statement.
+template <class Q>
+Result<std::vector<SsoSession>> ListSessions(Q& q, Dialect dialect, std::string_view user_id,
+                                             int64_t now) {
   // Sessions made before sids existed have none: they sort first, as "" does in the fake.
-  auto rows = db_.Query(
+  auto rows = q.Query(
       "SELECT user_id, remember, created_at, expires_at, sid, amr, acr FROM sso_sessions"
       " WHERE user_id = $1 AND expires_at > $2 ORDER BY created_at DESC, COALESCE(sid, '')" +
-          ByteOrder(db_.dialect()),
+          ByteOrder(dialect),
       {Text(user_id), Int(now)});
   if (!rows) return Fail(rows.error());
   std::vector<SsoSession> out;
@@ -70,6 +74,18 @@ Result<std::vector<SsoSession>> SqlSessionStore::ListForUser(std::string_view us
         SsoSession{r.Str(0), r.Str(1) == "Y", r.Int(2), r.Int(3), r.Str(4), r.Str(5), r.Str(6)});
   }
   return out;
+}
+
+}  // namespace
+
+Result<std::vector<SsoSession>> SqlSessionStore::ListForUser(std::string_view user_id,
+                                                             int64_t now) {
+  return ListSessions(db_, db_.dialect(), user_id, now);
+}
+
+Result<std::vector<SsoSession>> SqlSessionStore::ListForUser(Tx& tx, std::string_view user_id,
+                                                             int64_t now) {
+  return ListSessions(tx, tx.dialect(), user_id, now);
 }
 
 Result<bool> SqlSessionStore::DeleteBySid(Tx& tx, std::string_view user_id, std::string_view sid) {

@@ -19,6 +19,8 @@ class SqlSessionStore final : public oauth::SessionStore {
   Status Purge(int64_t now) override;
   Result<std::vector<oauth::SsoSession>> ListForUser(std::string_view user_id,
                                                      int64_t now) override;
+  Result<std::vector<oauth::SsoSession>> ListForUser(Tx& tx, std::string_view user_id,
+                                                     int64_t now) override;
   Result<bool> DeleteBySid(Tx& tx, std::string_view user_id, std::string_view sid) override;
 
  private:

@@ -128,6 +128,32 @@ TEST_P(SessionStoreContract, ListForUserAndDeleteBySid) {
   EXPECT_EQ(sessions().ListForUser("alice", 50)->size(), 3u);
 }
 
+// ListForUser inside a transaction reads through it: what the transaction ended is gone before
+// it commits (UserAccess::RevokeSessions holds one pool connection, not two).
+TEST_P(SessionStoreContract, ListForUserInsideATransactionSeesItsWrites) {
+  ASSERT_TRUE(sessions().Insert("a1", SsoSession{"alice", false, 10, 100, "sid-1", "pwd"}));
+  ASSERT_TRUE(sessions().Insert("a2", SsoSession{"alice", true, 20, 200, "sid-2", "pwd"}));
+  ASSERT_TRUE(sessions().Insert("a3", SsoSession{"alice", false, 30, 40, "sid-old"}));
+  ASSERT_TRUE(sessions().Insert("b1", SsoSession{"bob", false, 10, 100, "sid-bob"}));
+  ASSERT_TRUE(db().Transact("t", [&](Tx& tx) -> Status {
+    auto list = sessions().ListForUser(tx, "alice", 50);
+    if (!list) return Fail(list.error());
+    EXPECT_EQ(list->size(), 2u);  // a3 expired at 40
+    if (list->size() == 2u) {
+      EXPECT_EQ((*list)[0].sid, "sid-2");
+      EXPECT_TRUE((*list)[0].remember);
+      EXPECT_EQ((*list)[1].sid, "sid-1");
+    }
+    auto gone = sessions().DeleteBySid(tx, "alice", "sid-2");
+    if (!gone) return Fail(gone.error());
+    EXPECT_TRUE(*gone);
+    auto after = sessions().ListForUser(tx, "alice", 50);
+    if (!after) return Fail(after.error());
+    EXPECT_EQ(after->size(), 1u);
+    return {};
+  }));
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, SessionStoreContract,
                          ::testing::Values("memory", "sqlite", "postgres"), BackendName);
 

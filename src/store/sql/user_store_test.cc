@@ -14,6 +14,7 @@
 #include "store/sql/audit_log.h"
 #include "store/sql/backend_test_fixture.h"
 #include "store/sql/code_store.h"
+#include "store/sql/device_store.h"
 #include "store/sql/refresh_token_store.h"
 #include "store/sql/session_store.h"
 
@@ -343,7 +344,8 @@ TEST_P(SqlUserStoreTest, UserServiceEndsTheUsersGrants) {
   SqlRefreshTokenStore refresh_tokens(db());
   SqlAuthCodeStore codes(db());
   SqlSessionStore sessions(db());
-  oauth::GrantRevocation revocation(refresh_tokens, codes, sessions);
+  SqlDeviceGrantStore devices(db());
+  oauth::GrantRevocation revocation(refresh_tokens, codes, sessions, devices);
   oauth::UserService users(db(), user_store, audit, clock, nullptr, revocation.ForUser());
   auto make = [&](std::string id) {
     oauth::UserPatch p;

@@ -157,6 +157,12 @@ class TokenExchangeGrant final : public Grant {
     subject.roles = StringClaim(sc, "roles");
     subject.is_user = !subject.user_id.empty();
     subject.sub = StringClaim(sc, "sub");
+    // The realm travels with the user (our own signature vouches for the claim, which no client
+    // can set: validation.cc reserves it): a directory user stays one, never the same-named
+    // account of the user store (userinfo, ID token claims).
+    if (std::string realm = StringClaim(sc, kUserRealmClaim); subject.is_user && !realm.empty()) {
+      subject.user_source = std::string(kAuthenticatorSourcePrefix) + realm;
+    }
     if (subject.is_user) *scope = ScopeForUser(*scope, subject.roles);
     if (scope->empty()) {
       return Fail(Error::OAuth(400, "invalid_scope", "No scope can be delegated."));

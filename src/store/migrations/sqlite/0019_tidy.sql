@@ -13,8 +13,17 @@ CREATE TABLE consents_0018 (
   created_at INTEGER NOT NULL,
   PRIMARY KEY (realm, user_id, client_id)
 ) STRICT;
+-- A row whose client signs in with another authenticator (authenticate_class other than the
+-- built-in store's names, AuthenticatorRegistry::AddDefault) was given by a directory user: it is
+-- not the local account's, and which realm it was is not recorded, so it goes (the user consents
+-- again).
 INSERT INTO consents_0018 (realm, user_id, client_id, scope, created_at)
-  SELECT '', user_id, client_id, scope, created_at FROM consents;
+  SELECT '', user_id, client_id, scope, created_at FROM consents
+  WHERE NOT EXISTS (SELECT 1 FROM clients c WHERE c.client_id = consents.client_id
+    AND c.authenticate_class IS NOT NULL
+    AND c.authenticate_class NOT IN ('', 'default', 'com.networknt.oauth.auth.DefaultAuth',
+      'com.networknt.oauth.auth.DefaultAuthenticator',
+      'com.networknt.oauth.auth.Authenticator<com.networknt.oauth.auth.DefaultAuth>'));
 DROP TABLE consents;
 ALTER TABLE consents_0018 RENAME TO consents;
 CREATE INDEX consents_client_idx ON consents (client_id);
@@ -59,6 +68,20 @@ CREATE INDEX refresh_tokens_family_idx ON refresh_tokens (family_id);
 CREATE INDEX refresh_tokens_user_idx ON refresh_tokens (user_id);
 CREATE INDEX refresh_tokens_expires_idx ON refresh_tokens (expires_at);
 CREATE INDEX refresh_tokens_client_idx ON refresh_tokens (client_id);
+-- Rows of a client that signs in with a configured authenticator, recorded as 'client' before,
+-- name that realm now: the authenticate_class, as UserSourceOf names it when the class is the
+-- authenticator's own name (a class that is an alias still names a realm, so userinfo keeps the
+-- local account's profile out). A trusted client's assertion of such a client gets it too:
+-- userinfo then answers sub only, as for any user not of the user store.
+UPDATE refresh_tokens
+  SET user_source = 'authenticator:' || (SELECT c.authenticate_class FROM clients c
+                                         WHERE c.client_id = refresh_tokens.client_id)
+  WHERE user_source = 'client'
+    AND EXISTS (SELECT 1 FROM clients c WHERE c.client_id = refresh_tokens.client_id
+                AND c.authenticate_class IS NOT NULL
+                AND c.authenticate_class NOT IN ('', 'default', 'com.networknt.oauth.auth.DefaultAuth',
+      'com.networknt.oauth.auth.DefaultAuthenticator',
+      'com.networknt.oauth.auth.Authenticator<com.networknt.oauth.auth.DefaultAuth>'));
 
 -- device_grants.user_source: where the approving user was signed in, as auth_codes.user_source
 -- (0017): 'users', 'authenticator:<realm>', or NULL (a chain, or rows from before).

@@ -213,6 +213,12 @@ def test_link_by_verified_email_only(oauth, upstream):
     s3 = requests.Session()
     r = callback(s3, begin(oauth, s3, client[0]))
     assert r.status_code == 400 and "never linked" in r.text and not sso_cookie_set(r)
+    # Nor an account whose admin rights come from its role (Trust I), whatever its type.
+    oauth.create_user(user_id="ops", user_type="employee", roles="user admin")
+    upstream.reset(claims={"sub": "u-5005", "email": "ops@example.com", "email_verified": True})
+    s4 = requests.Session()
+    r = callback(s4, begin(oauth, s4, client[0]))
+    assert r.status_code == 400 and "never linked" in r.text and not sso_cookie_set(r)
 
 
 @pytest.mark.parametrize("behaviour,message", [

@@ -66,6 +66,11 @@ std::string ClaimsJson(const Client& c, const TokenSubject& subject,
   }
   const bool roles = subject.is_user && !subject.roles.empty();
   if (roles) w.String("roles", subject.roles);
+  const bool realm = subject.is_user && subject.user_source.starts_with(kAuthenticatorSourcePrefix);
+  if (realm) {
+    w.String(kUserRealmClaim,
+             std::string_view(subject.user_source).substr(kAuthenticatorSourcePrefix.size()));
+  }
   const bool cnf = !dpop_jkt.empty() || !x5t_s256.empty();
   if (cnf) {
     w.BeginObject("cnf");
@@ -78,7 +83,8 @@ std::string ClaimsJson(const Client& c, const TokenSubject& subject,
       return k == "iss" || (k == "sub" && !light) || k == "aud" || k == "exp" || k == "iat" ||
              k == "jti" || ((k == "nbf" || k == "version") && light) || k == "client_id" ||
              (k == "user_id" && subject.is_user) || (k == "user_type" && user_type) ||
-             (k == "scope" && !scope.empty()) || (k == "roles" && roles) || (k == "cnf" && cnf);
+             (k == "scope" && !scope.empty()) || (k == "roles" && roles) ||
+             (k == kUserRealmClaim && realm) || (k == "cnf" && cnf);
     };
     for (const auto& [k, v] : c.custom_claims) {
       if (!written(k)) w.Value(k, v);

@@ -463,6 +463,8 @@ TEST_F(GrantsTest, DirectlyWrittenClaimsMatchTheGeneralPath) {
   bound.BindToCertificate("x5t-thumbprint");
   both(bound, rfc, user, {"read", "write"});
   both(bound, rfc, TokenSubject{}, {});
+  // A directory user names its realm (user_realm), on both paths.
+  both(bound, rfc, TokenSubject{"alice", "", "", true, "", "authenticator:ldap-corp"}, {"read"});
   Client light;
   light.client_id = "legacy";
   light.token_profile = TokenProfile::kLight4j;

@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "common/log.h"
+#include "oauth/client/authority.h"
 #include "oauth/credentials/token_hash.h"
 #include "oauth/user/user_store.h"
 #include "store/db.h"
@@ -217,7 +218,8 @@ Result<AuthenticatedUser> UpstreamFlows::MapAccount(const OidcProvider& provider
             if (!u) return Fail(std::move(u.error()));
             if (!*u) return Fail(UpstreamRefused("the account no longer exists"));
             const User& user = **u;
-            if (user.user_type == "admin") {
+            // Admin rights come from the type or the `admin` role (Trust I): neither is linked.
+            if (user.user_type == "admin" || HasRole(user.roles, "admin")) {
               return Fail(UpstreamRefused("administrator accounts are never linked",
                                           "link to admin " + user.user_id + " refused"));
             }

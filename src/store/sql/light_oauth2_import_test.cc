@@ -294,6 +294,23 @@ TEST_P(ImportTest, SeedDumpImportsAndItsCredentialsVerify) {
   EXPECT_EQ(Count("clients"), 2);
 }
 
+TEST_P(ImportTest, UserIdsOutsideTheRegistrysAlphabetAreSkipped) {
+  // "ldap:bob" would be the second-factor key of directory user bob (TotpSubject): a local
+  // account must never carry it.
+  std::string dump = UserInsert();
+  const std::string original = "VALUES('admin',";
+  dump.replace(dump.find(original), original.size(), "VALUES('ldap:bob',");
+  auto tables = ParseSqlDump(dump, LightOauth2Tables());
+  ASSERT_TRUE(tables);
+  ImportOptions options;
+  options.actor = "cli:test";
+  auto report = Import(*tables, options);
+  ASSERT_TRUE(report) << report.error().description;
+  EXPECT_EQ(report->counts["users"].imported, 0);
+  EXPECT_EQ(report->counts["users"].skipped, 1);
+  EXPECT_EQ(Count("users WHERE user_id = 'ldap:bob'"), 0);
+}
+
 TEST_P(ImportTest, DryRunChangesNothing) {
   auto tables = ParseSqlDump(CreateScriptDump(), LightOauth2Tables());
   ASSERT_TRUE(tables);

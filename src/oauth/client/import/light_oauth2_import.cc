@@ -128,6 +128,13 @@ class Importer {
                           "required; skipped");
         continue;
       }
+      // The registry's own rule: no ':' in particular, which marks other realms' users
+      // (TotpSubject), so an imported id can never name a directory user's enrolment.
+      if (!CheckId("userId", id, 64)) {
+        Skip("users",
+             "user '" + id + "': userId may contain only letters, digits and . _ ~ @ + -; skipped");
+        continue;
+      }
       if (!IsLegacyPbkdf2(hash) && !hash.starts_with("$argon2id$")) {
         report_.warnings.push_back("user " + id +
                                    ": password hash in an unknown format; the user cannot sign "

@@ -284,7 +284,7 @@ class Endpoint {
       // session of another user than the id_token_hint names (OIDC Core §3.1.2.1).
       bool factor_missing = false;
       if (user && !oauth::SecondFactor::HasOtp((*session)->amr)) {
-        auto factor = FactorFor(entry, user->user_id, *v.client);
+        auto factor = FactorFor(entry, *user, *v.client);
         if (!factor) return Shown(true, factor.error());
         factor_missing = *factor != Factor::kNone;
       }
@@ -315,11 +315,12 @@ class Endpoint {
     const bool csrf_ok =
         otp_user.empty()
             ? d_.csrf.Verify(Field(*fields, "csrf"), kLoginForm, RequestCookie(req, kLoginCookie))
-            : d_.otp_csrf.Verify(Field(*fields, "csrf"),
-                                 OtpPurpose(otp_user, parsed->client_id.value_or(""),
-                                            Field(*fields, "otp_enrol") == "1",
-                                            parsed->remember.value_or("") == "Y"),
-                                 RequestCookie(req, kLoginCookie));
+            : d_.otp_csrf.Verify(
+                  Field(*fields, "csrf"),
+                  OtpPurpose(otp_user, Field(*fields, "otp_local") == "1",
+                             parsed->client_id.value_or(""), Field(*fields, "otp_enrol") == "1",
+                             parsed->remember.value_or("") == "Y"),
+                  RequestCookie(req, kLoginCookie));
     if (!csrf_ok) {
       log::Warn("code.csrf_rejected",
                 {{"form", otp_user.empty() ? kLoginForm : kOtpForm}, {"remote", req.remote_ip}});
@@ -394,11 +395,11 @@ class Endpoint {
             return LoginForm(req, r, v, 200, user, "The user name or password is incorrect.");
           }
           // The password is right; a second factor may still be needed before any session.
-          auto factor = FactorFor(entry, u->user_id, *v.client);
+          auto factor = FactorFor(entry, *u, *v.client);
           if (!factor) return Shown(true, factor.error());
           if (*factor != Factor::kNone) {
-            return SecondFactorPage(req, r, v, entry.realm, u->user_id, remember,
-                                    *factor == Factor::kEnrol, true, 200, {});
+            return SecondFactorPage(req, r, v, oauth::EnrolmentRealm(entry, *u), u->user_id,
+                                    remember, *factor == Factor::kEnrol, true, 200, {});
           }
           return SignedIn(req, r, v, entry, *u, remember, "pwd");
         }};
@@ -443,17 +444,19 @@ class Endpoint {
                    ValidAuthorization v, const AuthenticatorRegistry::Entry& entry,
                    std::string user_id) {
     const bool enrol = Field(fields, "otp_enrol") == "1";
+    // The enrolment's realm, bound by the CSRF token: "" for a built-in store account.
+    std::string realm = Field(fields, "otp_local") == "1" ? std::string() : entry.realm;
     const bool remember = r.remember.value_or("") == "Y";
     std::string code = Field(fields, "otp_code");
     if (d_.second_factor == nullptr) return Shown(true, Forbidden(), Restart(r));
     if (code.empty() || code.size() > 32) {
-      return SecondFactorPage(req, r, v, entry.realm, user_id, remember, enrol, false, 200,
+      return SecondFactorPage(req, r, v, realm, user_id, remember, enrol, false, 200,
                               "Enter the code.");
     }
     return http::Blocking([this, &req, r, v = std::move(v), entry, user_id = std::move(user_id),
-                           code = std::move(code), enrol, remember]() -> Response {
+                           code = std::move(code), enrol, remember, realm]() -> Response {
       Status checked;
-      const std::string subject = oauth::TotpSubject(entry.realm, user_id);
+      const std::string subject = oauth::TotpSubject(realm, user_id);
       if (enrol) {
         checked = d_.second_factor->Confirm(subject, code, req.remote_ip);
       } else if (auto m = d_.second_factor->Verify(subject, code, req.remote_ip); !m) {
@@ -463,15 +466,14 @@ class Endpoint {
         const Error& e = checked.error();
         if (e.http_status >= 500) return Shown(true, e);
         if (e.http_status == 429) {
-          Response resp =
-              SecondFactorPage(req, r, v, entry.realm, user_id, remember, enrol, false, 429,
-                               "Too many wrong codes. Wait a few minutes, then try "
-                               "again.");
+          Response resp = SecondFactorPage(req, r, v, realm, user_id, remember, enrol, false, 429,
+                                           "Too many wrong codes. Wait a few minutes, then try "
+                                           "again.");
           resp.With("Retry-After", std::to_string(std::max<int64_t>(1, e.retry_after)));
           return resp;
         }
         log::Info("code.otp_failed", {{"user_id", user_id}, {"remote", req.remote_ip}});
-        return SecondFactorPage(req, r, v, entry.realm, user_id, remember, enrol, false, 200,
+        return SecondFactorPage(req, r, v, realm, user_id, remember, enrol, false, 200,
                                 "The code is not valid.");
       }
       // Read the account again: roles as they are now, and a locked or deleted one stops here.
@@ -534,7 +536,7 @@ class Endpoint {
       // The consent token names no client: a session without "otp" (from a client that needed
       // none) gets no code for a client or user that needs a second factor by editing the form.
       if (!oauth::SecondFactor::HasOtp((*session)->amr)) {
-        auto factor = FactorFor(entry, user->user_id, *v.client);
+        auto factor = FactorFor(entry, *user, *v.client);
         if (!factor) return Shown(true, factor.error());
         if (*factor != Factor::kNone) {
           log::Warn("code.consent_needs_otp",
@@ -631,13 +633,15 @@ class Endpoint {
     kEnrol,  // the client requires a second factor and the user has none yet: enrol now
   };
   // Blocking (store).
-  Result<Factor> FactorFor(const AuthenticatorRegistry::Entry& entry, const std::string& user_id,
+  Result<Factor> FactorFor(const AuthenticatorRegistry::Entry& entry, const AuthenticatedUser& user,
                            const oauth::Client& client) const {
     if (d_.second_factor == nullptr) return Factor::kNone;
     const bool required =
         d_.second_factor->RequiredBy(client.client_id, client.second_factor_required);
-    // Enrolments are per realm: a directory user's is not a local namesake's.
-    auto state = d_.second_factor->StateOf(oauth::TotpSubject(entry.realm, user_id));
+    // Enrolments are per realm: a directory user's is not a local namesake's; a local account
+    // keeps its realm-"" enrolment at chain and upstream clients too.
+    auto state = d_.second_factor->StateOf(
+        oauth::TotpSubject(oauth::EnrolmentRealm(entry, user), user.user_id));
     if (!state) return Fail(std::move(state.error()));
     if (*state == oauth::SecondFactor::State::kActive) return Factor::kCode;
     return required ? Factor::kEnrol : Factor::kNone;
@@ -652,10 +656,12 @@ class Endpoint {
                         "another provider cannot give."));
   }
 
-  static std::string OtpPurpose(std::string_view user_id, std::string_view client_id, bool enrol,
-                                bool remember) {
+  // `local`: the enrolment is the built-in store account's (realm ""), not the client realm's.
+  static std::string OtpPurpose(std::string_view user_id, bool local, std::string_view client_id,
+                                bool enrol, bool remember) {
     return std::string(kOtpForm) + "\n" + (enrol ? "enrol" : "code") + "\n" +
-           (remember ? "Y" : "N") + "\n" + std::string(client_id) + "\n" + std::string(user_id);
+           (remember ? "Y" : "N") + "\n" + (local ? "L" : "R") + "\n" + std::string(client_id) +
+           "\n" + std::string(user_id);
   }
 
   // The second-factor page. `fresh`: the password was just checked, and an enrolment page makes
@@ -683,10 +689,12 @@ class Endpoint {
     view.hidden = Passthrough(r);
     view.hidden.emplace_back("remember", remember ? "Y" : "N");
     view.hidden.emplace_back("otp_user", user_id);
+    if (realm.empty()) view.hidden.emplace_back("otp_local", "1");
     if (enrol) view.hidden.emplace_back("otp_enrol", "1");
     // The login cookie was checked with the password form (it is at least 32 characters).
-    view.csrf = d_.otp_csrf.Issue(OtpPurpose(user_id, r.client_id.value_or(""), enrol, remember),
-                                  RequestCookie(req, kLoginCookie));
+    view.csrf = d_.otp_csrf.Issue(
+        OtpPurpose(user_id, realm.empty(), r.client_id.value_or(""), enrol, remember),
+        RequestCookie(req, kLoginCookie));
     view.error = std::move(error);
     view.enrol = enrol;
     view.return_to = html::CspSource(v.redirect_uri);
@@ -841,7 +849,7 @@ class Endpoint {
           }
           // HTTP Basic carries no second factor: a user or client that needs one is told to use
           // the browser form.
-          auto factor = FactorFor(entry, user->user_id, *v.client);
+          auto factor = FactorFor(entry, *user, *v.client);
           if (!factor) return JsonError(factor.error());
           if (*factor != Factor::kNone) {
             log::Info("code.basic_needs_otp",
@@ -899,7 +907,7 @@ class Endpoint {
                 Error::OAuth(403, "access_denied", "The Kerberos user has no account here."));
           }
           // A ticket is not a second factor: a user or client that needs one signs in by form.
-          auto factor = FactorFor(entry, user->user_id, *v.client);
+          auto factor = FactorFor(entry, *user, *v.client);
           if (!factor) return JsonError(factor.error());
           if (*factor != Factor::kNone) {
             return JsonError(Error::OAuth(403, "interaction_required",
@@ -1172,7 +1180,7 @@ class Endpoint {
         return Shown(true, Forbidden(), "../" + Restart(shown));
       }
       const oauth::AuthenticatedUser& u = done->user;
-      auto factor = FactorFor(*entry, u.user_id, *v->client);
+      auto factor = FactorFor(*entry, u, *v->client);
       if (!factor) return Shown(true, factor.error());
       if (*factor != Factor::kNone) return Failed(true, 303, NoSecondFactor(*v));
       const bool remember = shown.remember.value_or("") == "Y";

@@ -452,3 +452,38 @@ def test_auth_list_and_test(upstream, tmp_path):
     r = subprocess.run([BIN, "auth", "test", "up", "--config", cfg], capture_output=True,
                        text=True, env=env, timeout=30)
     assert r.returncode == 0 and "connection: ok" in r.stdout, r.stdout + r.stderr
+
+
+def test_an_enrolled_local_account_is_not_signed_in_by_its_upstream_identity(oauth, upstream):
+    """The enrolment of a built-in store account (realm "") holds at an upstream client: the
+    provider cannot give the code, so a linked or e-mail-matched account with an active second
+    factor is refused (access_denied), with no session."""
+    import pyotp
+    oauth.create_user(user_id="erin", roles="staff")  # erin@example.com
+    r = oauth.admin("POST", "/oauth2/user/erin/totp")
+    assert r.status_code == 201, r.text
+    totp = pyotp.TOTP(r.json()["secret"])
+    assert oauth.admin("POST", "/oauth2/user/erin/totp/confirm",
+                       json={"code": totp.now()}).status_code == 204
+    client = make_client(oauth, "trusted", authenticateClass="up-link")
+    upstream.reset(claims={"sub": "u-6006", "email": "erin@example.com", "email_verified": True})
+    s = requests.Session()
+    r = callback(s, begin(oauth, s, client[0]))
+    assert r.status_code == 303, r.text
+    base, q = query_of(r.headers["Location"])
+    assert base == REDIRECT and q.get("error") == "access_denied" and "code" not in q, q
+    assert not sso_cookie_set(r)
+    # Without the enrolment the same identity signs in (and links) as before.
+    assert oauth.admin("DELETE", "/oauth2/user/erin/totp").status_code == 204
+    s2 = requests.Session()
+    assert token(oauth, client, code_of(callback(s2, begin(oauth, s2, client[0]))))["user_id"] \
+        == "erin"
+    # Enrolled again: the existing link signs in no more either.
+    r = oauth.admin("POST", "/oauth2/user/erin/totp")
+    totp = pyotp.TOTP(r.json()["secret"])
+    assert oauth.admin("POST", "/oauth2/user/erin/totp/confirm",
+                       json={"code": totp.now()}).status_code == 204
+    s3 = requests.Session()
+    r = callback(s3, begin(oauth, s3, client[0]))
+    assert r.status_code == 303 and "error=access_denied" in r.headers["Location"], r.text
+    assert not sso_cookie_set(r)

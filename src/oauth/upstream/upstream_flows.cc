@@ -202,7 +202,7 @@ Result<AuthenticatedUser> UpstreamFlows::MapAccount(const OidcProvider& provider
             }
           }
           note = "linked";
-          return AuthenticatedUser{user.user_id, user.user_type, user.roles};
+          return AuthenticatedUser{user.user_id, user.user_type, user.roles, true};
         }
         const std::string email = ClaimStr(id.claims, "email", 254);
         const auto* ev = id.claims.if_contains("email_verified");
@@ -228,7 +228,7 @@ Result<AuthenticatedUser> UpstreamFlows::MapAccount(const OidcProvider& provider
             if (!added) return Fail(std::move(added.error()));
             if (!*added) return Fail(UpstreamRefused("the sign-in raced another one; try again"));
             note = "linked by email";
-            return AuthenticatedUser{user.user_id, user.user_type, user.roles};
+            return AuthenticatedUser{user.user_id, user.user_type, user.roles, true};
           }
         }
         if (!s.create_users) {
@@ -269,7 +269,7 @@ Result<AuthenticatedUser> UpstreamFlows::MapAccount(const OidcProvider& provider
         if (!added) return Fail(std::move(added.error()));
         if (!*added) return Fail(UpstreamRefused("the sign-in raced another one; try again"));
         note = "created";
-        return AuthenticatedUser{user.user_id, user.user_type, user.roles};
+        return AuthenticatedUser{user.user_id, user.user_type, user.roles, true};
       });
   if (result) {
     log::Info("upstream.account",

@@ -1127,7 +1127,7 @@ class Endpoint {
       if (!entry) return Shown(true, entry.error());
       if (!Offers(*entry, name)) return Shown(true, Forbidden(), "../" + Restart(shown));
       auto started = d_.upstream->Start(name, shown.ToQuery(), RequestCookie(req, kUpstreamCookie),
-                                        v->prompt_login);
+                                        v->prompt_login, req.remote_ip);
       if (!started) return Shown(true, started.error(), "../" + Restart(shown));
       log::Info("code.upstream_start",
                 {{"authenticator", name}, {"client_id", v->client->client_id}});

@@ -487,3 +487,31 @@ def test_an_enrolled_local_account_is_not_signed_in_by_its_upstream_identity(oau
     r = callback(s3, begin(oauth, s3, client[0]))
     assert r.status_code == 303 and "error=access_denied" in r.headers["Location"], r.text
     assert not sso_cookie_set(r)
+
+
+def test_starts_are_rate_limited_per_address_and_renew_the_binding_cookie(oauth, upstream):
+    """The start link's CSRF token is reusable for its lifetime and each start stores a pending
+    flow: one address gets a burst of starts (30), then 429 with Retry-After and nothing stored;
+    every start sets the binding cookie again (a fresh Max-Age), with the same value."""
+    client = make_client(oauth, "trusted", authenticateClass="up")
+    s = requests.Session()
+    page = s.get(oauth.url + "/oauth2/code", params=code_params(client[0]), headers=BROWSER,
+                 timeout=10)
+    href, _ = sign_in_link(page)
+    url = urllib.parse.urljoin(page.url, href)
+    first = s.get(url, headers=BROWSER, allow_redirects=False, timeout=10)
+    assert first.status_code == 303, first.text
+    cookie = first.headers["Set-Cookie"]
+    assert cookie.startswith("portcullis_upstream=") and "Max-Age=600" in cookie, cookie
+    again = s.get(url, headers=BROWSER, allow_redirects=False, timeout=10)
+    assert again.status_code == 303
+    renewed = again.headers.get("Set-Cookie", "")
+    assert renewed.split(";")[0] == cookie.split(";")[0] and "Max-Age=600" in renewed, renewed
+    statuses = [s.get(url, headers=BROWSER, allow_redirects=False, timeout=10)
+                for _ in range(40)]
+    allowed = [r for r in statuses if r.status_code == 303]
+    refused = [r for r in statuses if r.status_code == 429]
+    assert len(allowed) == 28 and len(refused) == 12, [r.status_code for r in statuses]
+    assert all(int(r.headers["Retry-After"]) >= 1 for r in refused)
+    # A refused start stored no flow: its answer names no upstream URL.
+    assert all("Location" not in r.headers for r in refused)

@@ -85,7 +85,8 @@ UpstreamFlows::UpstreamFlows(UpstreamStore& store, store::Database& db, UserStor
       users_(users),
       clock_(clock),
       random_(random),
-      default_redirect_uri_(std::move(default_redirect_uri)) {}
+      default_redirect_uri_(std::move(default_redirect_uri)),
+      starts_(clock, /*max_failures=*/1, kFlowTtl, kStartsPerIp) {}
 
 void UpstreamFlows::Add(std::shared_ptr<OidcProvider> provider) {
   std::string name = provider->settings().name;
@@ -102,17 +103,28 @@ std::string UpstreamFlows::RedirectUri(const OidcProvider& p) const {
 }
 
 Result<StartedFlow> UpstreamFlows::Start(std::string_view name, std::string request,
-                                         std::string_view binding_cookie, bool prompt_login) {
+                                         std::string_view binding_cookie, bool prompt_login,
+                                         std::string_view remote_ip) {
   OidcProvider* p = Find(name);
   if (p == nullptr) {
     return Fail(Error::OAuth(400, "invalid_request", "There is no such identity provider."));
   }
+  // The start's CSRF token is reusable for its lifetime: without a budget one address could
+  // fill upstream_flows. Counted before anything is stored, never refunded.
+  if (const std::string key = LoginThrottle::IpKey(remote_ip); !key.empty()) {
+    if (auto a = starts_.Acquire(key); !a.allowed) {
+      log::Warn("upstream.start_throttled", {{"authenticator", name}, {"remote", remote_ip}});
+      Error e = Error::OAuth(429, "slow_down",
+                             "Too many sign-ins were started from this address. Try again later.");
+      e.retry_after = std::max<int64_t>(1, a.retry_after);
+      return Fail(std::move(e));
+    }
+  }
   StartedFlow out;
   std::string binding(binding_cookie);
-  if (binding.size() < 32) {
-    binding = random_.Token(32);
-    out.binding_cookie = binding;
-  }
+  if (binding.size() < 32) binding = random_.Token(32);
+  // Set again on every start, so that it lives as long as the newest flow it binds.
+  out.binding_cookie = binding;
   const std::string state = random_.Token(32);
   PendingFlow flow;
   flow.state_hash = TokenHash(state);

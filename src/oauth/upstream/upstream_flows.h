@@ -28,8 +28,10 @@
 
 #include <map>
 #include <memory>
+
 #include <string>
 #include <string_view>
+#include "oauth/login/throttle.h"
 
 #include "common/clock.h"
 #include "common/error.h"
@@ -52,7 +54,7 @@ inline constexpr int64_t kFlowTtl = 600;
 
 struct StartedFlow {
   std::string url;             // the provider's authorization endpoint, with our parameters
-  std::string binding_cookie;  // to set in the browser when it changed (else empty)
+  std::string binding_cookie;  // to set (again) in the browser: renewed on every start
 };
 
 struct FinishedFlow {
@@ -71,8 +73,13 @@ class UpstreamFlows {
   // The provider named `name`, or null.
   OidcProvider* Find(std::string_view name) const;
 
+  // Each start stores a pending flow for kFlowTtl, so starts are rate-limited per client
+  // address (`remote_ip`, resolved through trusted proxies): kStartsPerIp in a burst, refilled
+  // over kFlowTtl; past it 429 slow_down with retry_after, and nothing is stored.
   Result<StartedFlow> Start(std::string_view name, std::string request,
-                            std::string_view binding_cookie, bool prompt_login);
+                            std::string_view binding_cookie, bool prompt_login,
+                            std::string_view remote_ip = {});
+  static constexpr int kStartsPerIp = 30;
   Result<FinishedFlow> Finish(std::string_view state, std::string_view code, std::string_view error,
                               std::optional<std::string_view> iss, std::string_view binding_cookie);
   Result<AuthenticatedUser> MapAccount(const OidcProvider& provider,
@@ -89,6 +96,7 @@ class UpstreamFlows {
   Random& random_;
   std::string default_redirect_uri_;
   std::map<std::string, std::shared_ptr<OidcProvider>, std::less<>> providers_;
+  LoginThrottle starts_;  // per-address start budget (its IP buckets; in memory, per instance)
 };
 
 // Roles from the identity's claims by `settings` (default_roles, then the table's roles for

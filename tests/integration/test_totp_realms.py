@@ -91,3 +91,21 @@ def test_the_device_page_refuses_a_password_only_sign_in_at_a_chain_client(chain
     r = submit(s, login, {"j_username": DAVE, "j_password": DAVE_PW})
     assert r.status_code == 200 and "needs a second factor" in r.text, r.text
     assert "Allow" not in r.text
+
+
+def test_a_deleted_users_enrolment_is_not_inherited_by_a_new_namesake(chain_oauth):
+    oauth = chain_oauth
+    make_user(oauth, DAVE, DAVE_PW, roles="user")
+    enrolled(oauth, DAVE)
+    assert oauth.admin("DELETE", f"/oauth2/user/{DAVE}").status_code in (200, 204)
+    make_user(oauth, DAVE, "another-password-1", roles="user")
+    st = oauth.admin("GET", f"/oauth2/user/{DAVE}/totp")
+    assert st.status_code == 200 and st.json()["state"] == "none", st.text
+    client = make_client(oauth, "trusted", scope="openid", authenticateClass="corp-or-local")
+    t = oauth.token({"grant_type": "password", "username": DAVE,
+                     "password": "another-password-1"}, client=client)
+    assert t.status_code == 200, t.text
+    plain = make_client(oauth, "trusted", scope="openid")
+    t = oauth.token({"grant_type": "password", "username": DAVE,
+                     "password": "another-password-1"}, client=plain)
+    assert t.status_code == 200, t.text

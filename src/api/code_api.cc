@@ -1127,7 +1127,7 @@ class Endpoint {
       if (!entry) return Shown(true, entry.error());
       if (!Offers(*entry, name)) return Shown(true, Forbidden(), "../" + Restart(shown));
       auto started = d_.upstream->Start(name, shown.ToQuery(), RequestCookie(req, kUpstreamCookie),
-                                        v->prompt_login, req.remote_ip);
+                                        v->prompt_login, req.remote_ip, v->max_age);
       if (!started) return Shown(true, started.error(), "../" + Restart(shown));
       log::Info("code.upstream_start",
                 {{"authenticator", name}, {"client_id", v->client->client_id}});
@@ -1173,6 +1173,13 @@ class Endpoint {
       }
       auto v = d_.authorization.Validate(effective, false);
       if (!v) return Failed(true, 303, v.error());
+      // max_age / prompt=login hold at the upstream too (its auth_time).
+      if (auto st = d_.upstream->CheckAuthTime(*done, v->max_age, v->prompt_login); !st) {
+        log::Warn("code.upstream_refused", {{"error", st.error().description},
+                                            {"detail", st.error().detail},
+                                            {"remote", req.remote_ip}});
+        return code_pages::ErrorPage(st.error());
+      }
       auto entry = d_.authenticators.ForClient(*v->client);
       if (!entry) return Shown(true, entry.error());
       // The client's configuration may have changed since the flow started.

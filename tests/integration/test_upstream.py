@@ -515,3 +515,41 @@ def test_starts_are_rate_limited_per_address_and_renew_the_binding_cookie(oauth,
     assert all(int(r.headers["Retry-After"]) >= 1 for r in refused)
     # A refused start stored no flow: its answer names no upstream URL.
     assert all("Location" not in r.headers for r in refused)
+
+
+def test_max_age_and_prompt_login_hold_at_the_upstream(oauth, upstream):
+    """max_age goes on to the provider; when the client asked for max_age or prompt=login the
+    provider's auth_time must be there and recent enough, else no session and no code."""
+    import time as _time
+    client = make_client(oauth, "trusted", authenticateClass="up")
+    now = int(_time.time())
+    # An old sign-in at the provider: refused for max_age=60.
+    upstream.reset(claims={"sub": "u-7007", "auth_time": now - 3600})
+    s = requests.Session()
+    page = s.get(oauth.url + "/oauth2/code", params=code_params(client[0], max_age="60"),
+                 headers=BROWSER, allow_redirects=False, timeout=10)
+    href, _ = sign_in_link(page)
+    go = s.get(urllib.parse.urljoin(page.url, href), headers=BROWSER, allow_redirects=False,
+               timeout=10)
+    assert go.status_code == 303 and query_of(go.headers["Location"])[1]["max_age"] == "60"
+    back = s.get(go.headers["Location"], allow_redirects=False, timeout=10)
+    r = callback(s, back)
+    assert r.status_code == 400 and "older than allowed" in r.text, r.text
+    assert not sso_cookie_set(r)
+    # No auth_time at all: refused too.
+    upstream.reset(claims={"sub": "u-7007"})
+    s = requests.Session()
+    r = callback(s, begin(oauth, s, client[0], max_age="60"))
+    assert r.status_code == 400 and "did not say when" in r.text and not sso_cookie_set(r)
+    # prompt=login with an auth_time from before the flow: refused.
+    upstream.reset(claims={"sub": "u-7007", "auth_time": now - 600})
+    s = requests.Session()
+    r = callback(s, begin(oauth, s, client[0], prompt="login"))
+    assert r.status_code == 400 and "sign in again" in r.text and not sso_cookie_set(r)
+    # A fresh one: accepted. Without max_age or prompt=login, no auth_time is needed.
+    upstream.reset(claims={"sub": "u-7007", "auth_time": int(_time.time())})
+    s = requests.Session()
+    assert token(oauth, client, code_of(callback(s, begin(oauth, s, client[0], max_age="60"))))
+    upstream.reset(claims={"sub": "u-7007"})
+    s = requests.Session()
+    assert token(oauth, client, code_of(callback(s, begin(oauth, s, client[0]))))

@@ -98,7 +98,8 @@ Status OidcProvider::Check() {
 Result<std::string> OidcProvider::AuthorizationUrl(std::string_view redirect_uri,
                                                    std::string_view state, std::string_view nonce,
                                                    std::string_view code_challenge,
-                                                   bool prompt_login) {
+                                                   bool prompt_login,
+                                                   std::optional<int64_t> max_age) {
   auto d = Discover();
   if (!d) return Fail(std::move(d.error()));
   std::string scope;
@@ -110,6 +111,8 @@ Result<std::string> OidcProvider::AuthorizationUrl(std::string_view redirect_uri
          "&state=" + PercentEncode(state) + "&nonce=" + PercentEncode(nonce) +
          "&code_challenge=" + PercentEncode(code_challenge) + "&code_challenge_method=S256";
   if (prompt_login) url += "&prompt=login";
+  // The client's max_age goes on (OIDC Core §3.1.2.1); the callback checks the answer's auth_time.
+  if (max_age) url += "&max_age=" + std::to_string(*max_age);
   return url;
 }
 

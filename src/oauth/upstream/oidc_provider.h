@@ -70,7 +70,8 @@ class OidcProvider {
   // The URL to send the browser to.
   Result<std::string> AuthorizationUrl(std::string_view redirect_uri, std::string_view state,
                                        std::string_view nonce, std::string_view code_challenge,
-                                       bool prompt_login);
+                                       bool prompt_login,
+                                       std::optional<int64_t> max_age = std::nullopt);
 
   // Exchanges `code` at the token endpoint and checks the ID token it answers with.
   Result<UpstreamIdentity> Redeem(std::string_view code, std::string_view code_verifier,

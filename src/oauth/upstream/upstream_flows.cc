@@ -104,7 +104,8 @@ std::string UpstreamFlows::RedirectUri(const OidcProvider& p) const {
 
 Result<StartedFlow> UpstreamFlows::Start(std::string_view name, std::string request,
                                          std::string_view binding_cookie, bool prompt_login,
-                                         std::string_view remote_ip) {
+                                         std::string_view remote_ip,
+                                         std::optional<int64_t> max_age) {
   OidcProvider* p = Find(name);
   if (p == nullptr) {
     return Fail(Error::OAuth(400, "invalid_request", "There is no such identity provider."));
@@ -136,7 +137,7 @@ Result<StartedFlow> UpstreamFlows::Start(std::string_view name, std::string requ
   flow.expires_at = clock_.Now() + kFlowTtl;
   // base64url(SHA-256(verifier)) is the S256 challenge (RFC 7636 §4.2), as TokenHash computes.
   auto url = p->AuthorizationUrl(RedirectUri(*p), state, flow.nonce, TokenHash(flow.code_verifier),
-                                 prompt_login);
+                                 prompt_login, max_age);
   if (!url) return Fail(std::move(url.error()));
   if (auto s = store_.SaveFlow(flow); !s) return Fail(std::move(s.error()));
   out.url = std::move(*url);
@@ -187,7 +188,34 @@ Result<FinishedFlow> UpstreamFlows::Finish(std::string_view state, std::string_v
   if (!identity) return Fail(std::move(identity.error()));
   auto user = MapAccount(*p, *identity);
   if (!user) return Fail(std::move(user.error()));
-  return FinishedFlow{(*flow)->authenticator, std::move((*flow)->request), std::move(*user)};
+  FinishedFlow out{(*flow)->authenticator, std::move((*flow)->request), std::move(*user)};
+  if (const auto* at = identity->claims.if_contains("auth_time"); at != nullptr) {
+    if (at->is_int64()) out.auth_time = at->as_int64();
+    if (at->is_uint64() && at->as_uint64() <= INT64_MAX) out.auth_time = int64_t(at->as_uint64());
+    if (at->is_double()) out.auth_time = int64_t(at->as_double());
+  }
+  out.started_at = (*flow)->expires_at - kFlowTtl;
+  return out;
+}
+
+Status UpstreamFlows::CheckAuthTime(const FinishedFlow& flow, std::optional<int64_t> max_age,
+                                    bool prompt_login) const {
+  if (!max_age && !prompt_login) return {};
+  const OidcProvider* p = Find(flow.authenticator);
+  const int64_t skew = p != nullptr ? p->settings().clock_skew_s : 0;
+  if (!flow.auth_time) {
+    return Fail(UpstreamRefused("the identity provider did not say when the user signed in",
+                                "auth_time missing though max_age or prompt=login was asked"));
+  }
+  if (max_age && clock_.Now() - *flow.auth_time > *max_age + skew) {
+    return Fail(UpstreamRefused("the sign-in at the identity provider is older than allowed",
+                                "upstream auth_time older than max_age"));
+  }
+  if (prompt_login && *flow.auth_time + skew < flow.started_at) {
+    return Fail(UpstreamRefused("the identity provider did not ask the user to sign in again",
+                                "upstream auth_time before the flow started (prompt=login)"));
+  }
+  return {};
 }
 
 Result<AuthenticatedUser> UpstreamFlows::MapAccount(const OidcProvider& provider,

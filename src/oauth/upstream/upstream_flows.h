@@ -61,6 +61,8 @@ struct FinishedFlow {
   std::string authenticator;
   std::string request;  // the authorization request to continue (query string)
   AuthenticatedUser user;
+  std::optional<int64_t> auth_time;  // the upstream ID token's auth_time, when a number
+  int64_t started_at = 0;            // when the flow started (unix seconds)
 };
 
 class UpstreamFlows {
@@ -78,7 +80,13 @@ class UpstreamFlows {
   // over kFlowTtl; past it 429 slow_down with retry_after, and nothing is stored.
   Result<StartedFlow> Start(std::string_view name, std::string request,
                             std::string_view binding_cookie, bool prompt_login,
-                            std::string_view remote_ip = {});
+                            std::string_view remote_ip = {},
+                            std::optional<int64_t> max_age = std::nullopt);
+  // For a client that asked for max_age or prompt=login: the upstream must say when the user
+  // signed in (auth_time), no longer than max_age ago, and for prompt=login not before the flow
+  // started (each with the provider's clock_skew_s). Else 400 access_denied.
+  Status CheckAuthTime(const FinishedFlow& flow, std::optional<int64_t> max_age,
+                       bool prompt_login) const;
   static constexpr int kStartsPerIp = 30;
   Result<FinishedFlow> Finish(std::string_view state, std::string_view code, std::string_view error,
                               std::optional<std::string_view> iss, std::string_view binding_cookie);

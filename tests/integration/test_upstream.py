@@ -553,3 +553,26 @@ def test_max_age_and_prompt_login_hold_at_the_upstream(oauth, upstream):
     upstream.reset(claims={"sub": "u-7007"})
     s = requests.Session()
     assert token(oauth, client, code_of(callback(s, begin(oauth, s, client[0]))))
+
+
+def test_a_discovery_failure_is_cached_with_back_off(oauth, upstream):
+    """A provider whose discovery fails is not fetched again by every start: the failure is
+    answered from the cache for a back-off (2 s, doubling to 60 s); then it recovers."""
+    upstream.reset(discovery_down=True)
+    client = make_client(oauth, "trusted", authenticateClass="up")
+    s = requests.Session()
+    page = s.get(oauth.url + "/oauth2/code", params=code_params(client[0]), headers=BROWSER,
+                 timeout=10)
+    href, _ = sign_in_link(page)
+    url = urllib.parse.urljoin(page.url, href)
+    r = s.get(url, headers=BROWSER, allow_redirects=False, timeout=10)
+    assert r.status_code == 502, r.text
+    fetched = upstream.discovery_fetches
+    for _ in range(5):
+        assert s.get(url, headers=BROWSER, allow_redirects=False, timeout=10).status_code == 502
+    assert upstream.discovery_fetches <= fetched + 1, (fetched, upstream.discovery_fetches)
+    upstream.reset()
+    # Polled slowly: each start also spends the address's start budget.
+    assert poll(lambda: s.get(url, headers=BROWSER, allow_redirects=False,
+                              timeout=10).status_code == 303, "recovery", deadline_s=15,
+                interval_s=0.5)

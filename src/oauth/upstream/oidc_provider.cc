@@ -45,9 +45,28 @@ OidcProvider::OidcProvider(UpstreamSettings settings, const Clock& clock)
             clock, ClientJwksCache::Options{}) {}
 
 Result<Discovery> OidcProvider::Discover() {
-  std::lock_guard lock(mu_);
   const int64_t now = clock_.Now();
-  if (discovery_ && now - discovered_at_ < kDiscoveryTtl) return *discovery_;
+  {
+    std::lock_guard lock(mu_);
+    if (discovery_ && now - discovered_at_ < kDiscoveryTtl) return *discovery_;
+    if (failure_ && now < retry_at_) return Fail(*failure_);
+  }
+  auto d = FetchDiscovery();
+  std::lock_guard lock(mu_);
+  if (!d) {
+    failures_ = std::min(failures_ + 1, 6);
+    failure_ = d.error();
+    retry_at_ = now + std::min<int64_t>(60, int64_t{1} << failures_);
+    return d;
+  }
+  failures_ = 0;
+  failure_.reset();
+  discovery_ = *d;
+  discovered_at_ = now;
+  return d;
+}
+
+Result<Discovery> OidcProvider::FetchDiscovery() const {
   std::string issuer = settings_.issuer;
   while (issuer.ends_with('/')) issuer.pop_back();
   verify::internal::HttpRequest req;
@@ -81,8 +100,6 @@ Result<Discovery> OidcProvider::Discover() {
       return Fail(Unreachable("discovery: an endpoint is missing or not https: '" + *url + "'"));
     }
   }
-  discovery_ = d;
-  discovered_at_ = now;
   return d;
 }
 

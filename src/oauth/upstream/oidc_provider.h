@@ -83,9 +83,17 @@ class OidcProvider {
  private:
   UpstreamSettings settings_;
   const Clock& clock_;
-  std::mutex mu_;  // over discovery_
+  // Fetches and checks the discovery document; no lock held (a slow provider blocks no one).
+  Result<Discovery> FetchDiscovery() const;
+
+  std::mutex mu_;  // over the members below, never held while fetching
   std::optional<Discovery> discovery_;
   int64_t discovered_at_ = 0;
+  // The last failure, answered again until retry_at (back-off doubling from 2 s to 60 s), so
+  // that a provider that is down is not fetched by every sign-in start.
+  std::optional<Error> failure_;
+  int64_t retry_at_ = 0;
+  int failures_ = 0;
   ClientJwksCache jwks_;
 };
 

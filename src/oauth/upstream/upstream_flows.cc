@@ -223,6 +223,33 @@ Result<AuthenticatedUser> UpstreamFlows::MapAccount(const OidcProvider& provider
   const UpstreamSettings& s = provider.settings();
   const int64_t now = clock_.Now();
   std::string note;  // for the log
+  // An account with an active second factor is not linked by e-mail. Checked in a transaction
+  // of its own first (the second-factor store is not read inside another transaction); the
+  // callback refuses such accounts anyway, so a factor enrolled meanwhile gains nothing.
+  if (has_factor_ && s.link == LinkRule::kEmail) {
+    const std::string email = ClaimStr(id.claims, "email", 254);
+    const auto* ev = id.claims.if_contains("email_verified");
+    if (!email.empty() && ev != nullptr && ev->is_bool() && ev->as_bool()) {
+      auto candidate = db_.TransactValue<std::string>(
+          "upstream.link_probe", [&](store::Tx& tx) -> Result<std::string> {
+            auto link = store_.FindLink(tx, s.name, id.subject);
+            if (!link) return Fail(std::move(link.error()));
+            if (*link) return std::string();  // already linked: no new link is made
+            auto ids = store_.UsersWithEmail(tx, email);
+            if (!ids) return Fail(std::move(ids.error()));
+            return ids->size() == 1 ? ids->front() : std::string();
+          });
+      if (!candidate) return Fail(std::move(candidate.error()));
+      if (!candidate->empty()) {
+        auto has = has_factor_(*candidate);
+        if (!has) return Fail(std::move(has.error()));
+        if (*has) {
+          return Fail(UpstreamRefused("accounts with a second factor are never linked",
+                                      "link to " + *candidate + " refused: second factor"));
+        }
+      }
+    }
+  }
   auto result = db_.TransactValue<AuthenticatedUser>(
       "upstream.account", [&](store::Tx& tx) -> Result<AuthenticatedUser> {
         auto link = store_.FindLink(tx, s.name, id.subject);

@@ -26,6 +26,7 @@
 // the providers. Thread-safe after the providers are added; Start and Finish block (store,
 // network): call them from the store pool.
 
+#include <functional>
 #include <map>
 #include <memory>
 
@@ -72,6 +73,10 @@ class UpstreamFlows {
                 Random& random, std::string default_redirect_uri);
 
   void Add(std::shared_ptr<OidcProvider> provider);
+  // Whether a local account has an active second factor (realm ""): such an account is never
+  // linked by e-mail, since a provider cannot give its code. Set before serving; blocking.
+  using FactorCheck = std::function<Result<bool>(std::string_view user_id)>;
+  void SetFactorCheck(FactorCheck check) { has_factor_ = std::move(check); }
   // The provider named `name`, or null.
   OidcProvider* Find(std::string_view name) const;
 
@@ -104,7 +109,8 @@ class UpstreamFlows {
   Random& random_;
   std::string default_redirect_uri_;
   std::map<std::string, std::shared_ptr<OidcProvider>, std::less<>> providers_;
-  LoginThrottle starts_;  // per-address start budget (its IP buckets; in memory, per instance)
+  LoginThrottle starts_;
+  FactorCheck has_factor_;  // per-address start budget (its IP buckets; in memory, per instance)
 };
 
 // Roles from the identity's claims by `settings` (default_roles, then the table's roles for

@@ -70,6 +70,9 @@ constexpr std::string_view kUpstreamForm = "upstream";
 // Binds a "Sign in with ..." flow to the browser that started it. SameSite=Lax, not Strict like
 // the login cookie: it must come back with the provider's cross-site redirect to the callback.
 constexpr std::string_view kUpstreamCookie = "portcullis_upstream";
+// Over https the binding cookie is a __Host- cookie (Secure, Path=/, no Domain): no sibling
+// host or plain-http page can plant or shadow it.
+constexpr std::string_view kUpstreamHostCookie = "__Host-portcullis_upstream";
 
 // First-party clients skip the consent page: trusted clients, and the built-in console when the
 // request is exactly the console's own (README "Console", "Why the console asks no consent").
@@ -1093,6 +1096,9 @@ class Endpoint {
     }
     return false;
   }
+  std::string_view UpstreamCookie(const Request& req) const {
+    return Secure(req) ? kUpstreamHostCookie : kUpstreamCookie;
+  }
   static std::string UpstreamPurpose(std::string_view name) {
     return std::string(kUpstreamForm) + "\n" + std::string(name);
   }
@@ -1126,15 +1132,18 @@ class Endpoint {
       auto entry = d_.authenticators.ForClient(*v->client);
       if (!entry) return Shown(true, entry.error());
       if (!Offers(*entry, name)) return Shown(true, Forbidden(), "../" + Restart(shown));
-      auto started = d_.upstream->Start(name, shown.ToQuery(), RequestCookie(req, kUpstreamCookie),
-                                        v->prompt_login, req.remote_ip, v->max_age);
+      auto started =
+          d_.upstream->Start(name, shown.ToQuery(), RequestCookie(req, UpstreamCookie(req)),
+                             v->prompt_login, req.remote_ip, v->max_age);
       if (!started) return Shown(true, started.error(), "../" + Restart(shown));
       log::Info("code.upstream_start",
                 {{"authenticator", name}, {"client_id", v->client->client_id}});
       Response r = Redirect(303, started->url);
       if (!started->binding_cookie.empty()) {
-        r.With("Set-Cookie", SetCookieValue(kUpstreamCookie, started->binding_cookie,
-                                            oauth::upstream::kFlowTtl, "Lax", Secure(req)));
+        std::string cookie = SetCookieValue(UpstreamCookie(req), started->binding_cookie,
+                                            oauth::upstream::kFlowTtl, "Lax", Secure(req));
+        if (Secure(req)) cookie += "; Path=/";
+        r.With("Set-Cookie", std::move(cookie));
       }
       return r;
     });
@@ -1153,7 +1162,7 @@ class Endpoint {
     return http::Blocking([this, &req, f = std::move(*fields), iss]() -> Response {
       auto done = d_.upstream->Finish(Field(f, "state"), Field(f, "code"), Field(f, "error"),
                                       iss ? std::optional<std::string_view>(*iss) : std::nullopt,
-                                      RequestCookie(req, kUpstreamCookie));
+                                      RequestCookie(req, UpstreamCookie(req)));
       if (!done) {
         const Error& e = done.error();
         log::Warn("code.upstream_refused",

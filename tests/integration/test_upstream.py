@@ -577,3 +577,48 @@ def test_a_discovery_failure_is_cached_with_back_off(oauth, upstream):
     assert poll(lambda: s.get(url, headers=BROWSER, allow_redirects=False,
                               timeout=10).status_code == 303, "recovery", deadline_s=15,
                 interval_s=0.5)
+
+
+def test_over_https_the_binding_cookie_is_a_host_cookie(upstream, tmp_path):
+    """Served as https (the issuer), the binding cookie is __Host-portcullis_upstream: Secure,
+    Path=/, no Domain; it is read back under that name and renewed with its value. (Cookies are
+    carried by hand: the test talks plain http to a server that believes it is https.)"""
+    upstream.reset()
+    s = Portcullis(args=["--config", config(upstream, str(tmp_path))],
+                   env={"PORTCULLIS_BOOTSTRAP_CLIENT_ID": BOOT_ID,
+                        "PORTCULLIS_BOOTSTRAP_CLIENT_SECRET": BOOT_SECRET,
+                        "PORTCULLIS_SERVER_ISSUER": "https://auth.example.test",
+                        "PORTCULLIS_AUTHENTICATORS_UP_CLIENT_SECRET": upstream.client_secret,
+                        "PORTCULLIS_AUTHENTICATORS_UP_LINK_CLIENT_SECRET":
+                            upstream.client_secret})
+    try:
+        oauth = OAuthServer(s)
+        client = make_client(oauth, "trusted", authenticateClass="up")
+        page = requests.get(oauth.url + "/oauth2/code", params=code_params(client[0]),
+                            headers=BROWSER, allow_redirects=False, timeout=10)
+        assert page.status_code == 200, page.text
+        jar = {}
+        for c in page.raw.headers.getlist("Set-Cookie"):
+            name, value = c.split(";")[0].split("=", 1)
+            jar[name] = value
+        href, _ = sign_in_link(page)
+        url = urllib.parse.urljoin(page.url, href)
+
+        def start():
+            h = dict(BROWSER)
+            h["Cookie"] = "; ".join(f"{k}={v}" for k, v in jar.items())
+            return requests.get(url, headers=h, allow_redirects=False, timeout=10)
+        first = start()
+        assert first.status_code == 303, first.text
+        cookie = first.headers["Set-Cookie"]
+        assert cookie.startswith("__Host-portcullis_upstream="), cookie
+        attrs = [a.strip() for a in cookie.split(";")[1:]]
+        assert "Secure" in attrs and "Path=/" in attrs, cookie
+        assert not any(a.lower().startswith("domain") for a in attrs), cookie
+        name, value = cookie.split(";")[0].split("=", 1)
+        jar[name] = value
+        again = start()
+        assert again.status_code == 303, again.text
+        assert again.headers["Set-Cookie"].split(";")[0] == f"{name}={value}"
+    finally:
+        assert s.stop() == 0, s.read_log()

@@ -1204,7 +1204,8 @@ class Endpoint {
         if (auto st = d_.sessions.Delete(entry->realm, old); !st) return Shown(true, st.error());
       }
       // amr "fed": signed in by a federated identity provider.
-      auto created = d_.sessions.Create(entry->realm, u.user_id, remember, "fed");
+      // The upstream's auth_time is when the user really signed in (max_age on later requests).
+      auto created = d_.sessions.Create(entry->realm, u.user_id, remember, "fed", done->auth_time);
       if (!created) return Shown(true, created.error());
       log::Info("code.login", {{"user_id", u.user_id},
                                {"client_id", v->client->client_id},

@@ -622,3 +622,15 @@ def test_over_https_the_binding_cookie_is_a_host_cookie(upstream, tmp_path):
         assert again.headers["Set-Cookie"].split(";")[0] == f"{name}={value}"
     finally:
         assert s.stop() == 0, s.read_log()
+
+
+def test_the_session_and_id_token_carry_the_upstream_auth_time(oauth, upstream):
+    import time as _time
+    client = make_client(oauth, "trusted", scope="openid", authenticateClass="up")
+    when = int(_time.time()) - 20
+    upstream.reset(claims={"sub": "u-8008", "auth_time": when})
+    s = requests.Session()
+    done = callback(s, begin(oauth, s, client[0], scope="openid", max_age="60", nonce="n-8"))
+    t = redeem(oauth, code_of(done), client)
+    assert t.status_code == 200, t.text
+    assert claims(t.json()["id_token"])["auth_time"] == when

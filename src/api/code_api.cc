@@ -70,6 +70,9 @@ constexpr std::string_view kUpstreamForm = "upstream";
 // Binds a "Sign in with ..." flow to the browser that started it. SameSite=Lax, not Strict like
 // the login cookie: it must come back with the provider's cross-site redirect to the callback.
 constexpr std::string_view kUpstreamCookie = "portcullis_upstream";
+// Over https the binding cookie is a __Host- cookie (Secure, Path=/, no Domain): no sibling
+// host or plain-http page can plant or shadow it.
+constexpr std::string_view kUpstreamHostCookie = "__Host-portcullis_upstream";
 
 // First-party clients skip the consent page: trusted clients, and the built-in console when the
 // request is exactly the console's own (README "Console", "Why the console asks no consent").
@@ -284,7 +287,7 @@ class Endpoint {
       // session of another user than the id_token_hint names (OIDC Core §3.1.2.1).
       bool factor_missing = false;
       if (user && !oauth::SecondFactor::HasOtp((*session)->amr)) {
-        auto factor = FactorFor(entry, user->user_id, *v.client);
+        auto factor = FactorFor(entry, *user, *v.client);
         if (!factor) return Shown(true, factor.error());
         factor_missing = *factor != Factor::kNone;
       }
@@ -315,11 +318,12 @@ class Endpoint {
     const bool csrf_ok =
         otp_user.empty()
             ? d_.csrf.Verify(Field(*fields, "csrf"), kLoginForm, RequestCookie(req, kLoginCookie))
-            : d_.otp_csrf.Verify(Field(*fields, "csrf"),
-                                 OtpPurpose(otp_user, parsed->client_id.value_or(""),
-                                            Field(*fields, "otp_enrol") == "1",
-                                            parsed->remember.value_or("") == "Y"),
-                                 RequestCookie(req, kLoginCookie));
+            : d_.otp_csrf.Verify(
+                  Field(*fields, "csrf"),
+                  OtpPurpose(otp_user, Field(*fields, "otp_local") == "1",
+                             parsed->client_id.value_or(""), Field(*fields, "otp_enrol") == "1",
+                             parsed->remember.value_or("") == "Y"),
+                  RequestCookie(req, kLoginCookie));
     if (!csrf_ok) {
       log::Warn("code.csrf_rejected",
                 {{"form", otp_user.empty() ? kLoginForm : kOtpForm}, {"remote", req.remote_ip}});
@@ -394,11 +398,11 @@ class Endpoint {
             return LoginForm(req, r, v, 200, user, "The user name or password is incorrect.");
           }
           // The password is right; a second factor may still be needed before any session.
-          auto factor = FactorFor(entry, u->user_id, *v.client);
+          auto factor = FactorFor(entry, *u, *v.client);
           if (!factor) return Shown(true, factor.error());
           if (*factor != Factor::kNone) {
-            return SecondFactorPage(req, r, v, entry.realm, u->user_id, remember,
-                                    *factor == Factor::kEnrol, true, 200, {});
+            return SecondFactorPage(req, r, v, oauth::EnrolmentRealm(entry, *u), u->user_id,
+                                    remember, *factor == Factor::kEnrol, true, 200, {});
           }
           return SignedIn(req, r, v, entry, *u, remember, "pwd");
         }};
@@ -443,17 +447,19 @@ class Endpoint {
                    ValidAuthorization v, const AuthenticatorRegistry::Entry& entry,
                    std::string user_id) {
     const bool enrol = Field(fields, "otp_enrol") == "1";
+    // The enrolment's realm, bound by the CSRF token: "" for a built-in store account.
+    std::string realm = Field(fields, "otp_local") == "1" ? std::string() : entry.realm;
     const bool remember = r.remember.value_or("") == "Y";
     std::string code = Field(fields, "otp_code");
     if (d_.second_factor == nullptr) return Shown(true, Forbidden(), Restart(r));
     if (code.empty() || code.size() > 32) {
-      return SecondFactorPage(req, r, v, entry.realm, user_id, remember, enrol, false, 200,
+      return SecondFactorPage(req, r, v, realm, user_id, remember, enrol, false, 200,
                               "Enter the code.");
     }
     return http::Blocking([this, &req, r, v = std::move(v), entry, user_id = std::move(user_id),
-                           code = std::move(code), enrol, remember]() -> Response {
+                           code = std::move(code), enrol, remember, realm]() -> Response {
       Status checked;
-      const std::string subject = oauth::TotpSubject(entry.realm, user_id);
+      const std::string subject = oauth::TotpSubject(realm, user_id);
       if (enrol) {
         checked = d_.second_factor->Confirm(subject, code, req.remote_ip);
       } else if (auto m = d_.second_factor->Verify(subject, code, req.remote_ip); !m) {
@@ -463,15 +469,14 @@ class Endpoint {
         const Error& e = checked.error();
         if (e.http_status >= 500) return Shown(true, e);
         if (e.http_status == 429) {
-          Response resp =
-              SecondFactorPage(req, r, v, entry.realm, user_id, remember, enrol, false, 429,
-                               "Too many wrong codes. Wait a few minutes, then try "
-                               "again.");
+          Response resp = SecondFactorPage(req, r, v, realm, user_id, remember, enrol, false, 429,
+                                           "Too many wrong codes. Wait a few minutes, then try "
+                                           "again.");
           resp.With("Retry-After", std::to_string(std::max<int64_t>(1, e.retry_after)));
           return resp;
         }
         log::Info("code.otp_failed", {{"user_id", user_id}, {"remote", req.remote_ip}});
-        return SecondFactorPage(req, r, v, entry.realm, user_id, remember, enrol, false, 200,
+        return SecondFactorPage(req, r, v, realm, user_id, remember, enrol, false, 200,
                                 "The code is not valid.");
       }
       // Read the account again: roles as they are now, and a locked or deleted one stops here.
@@ -534,7 +539,7 @@ class Endpoint {
       // The consent token names no client: a session without "otp" (from a client that needed
       // none) gets no code for a client or user that needs a second factor by editing the form.
       if (!oauth::SecondFactor::HasOtp((*session)->amr)) {
-        auto factor = FactorFor(entry, user->user_id, *v.client);
+        auto factor = FactorFor(entry, *user, *v.client);
         if (!factor) return Shown(true, factor.error());
         if (*factor != Factor::kNone) {
           log::Warn("code.consent_needs_otp",
@@ -631,13 +636,15 @@ class Endpoint {
     kEnrol,  // the client requires a second factor and the user has none yet: enrol now
   };
   // Blocking (store).
-  Result<Factor> FactorFor(const AuthenticatorRegistry::Entry& entry, const std::string& user_id,
+  Result<Factor> FactorFor(const AuthenticatorRegistry::Entry& entry, const AuthenticatedUser& user,
                            const oauth::Client& client) const {
     if (d_.second_factor == nullptr) return Factor::kNone;
     const bool required =
         d_.second_factor->RequiredBy(client.client_id, client.second_factor_required);
-    // Enrolments are per realm: a directory user's is not a local namesake's.
-    auto state = d_.second_factor->StateOf(oauth::TotpSubject(entry.realm, user_id));
+    // Enrolments are per realm: a directory user's is not a local namesake's; a local account
+    // keeps its realm-"" enrolment at chain and upstream clients too.
+    auto state = d_.second_factor->StateOf(
+        oauth::TotpSubject(oauth::EnrolmentRealm(entry, user), user.user_id));
     if (!state) return Fail(std::move(state.error()));
     if (*state == oauth::SecondFactor::State::kActive) return Factor::kCode;
     return required ? Factor::kEnrol : Factor::kNone;
@@ -652,10 +659,12 @@ class Endpoint {
                         "another provider cannot give."));
   }
 
-  static std::string OtpPurpose(std::string_view user_id, std::string_view client_id, bool enrol,
-                                bool remember) {
+  // `local`: the enrolment is the built-in store account's (realm ""), not the client realm's.
+  static std::string OtpPurpose(std::string_view user_id, bool local, std::string_view client_id,
+                                bool enrol, bool remember) {
     return std::string(kOtpForm) + "\n" + (enrol ? "enrol" : "code") + "\n" +
-           (remember ? "Y" : "N") + "\n" + std::string(client_id) + "\n" + std::string(user_id);
+           (remember ? "Y" : "N") + "\n" + (local ? "L" : "R") + "\n" + std::string(client_id) +
+           "\n" + std::string(user_id);
   }
 
   // The second-factor page. `fresh`: the password was just checked, and an enrolment page makes
@@ -683,10 +692,12 @@ class Endpoint {
     view.hidden = Passthrough(r);
     view.hidden.emplace_back("remember", remember ? "Y" : "N");
     view.hidden.emplace_back("otp_user", user_id);
+    if (realm.empty()) view.hidden.emplace_back("otp_local", "1");
     if (enrol) view.hidden.emplace_back("otp_enrol", "1");
     // The login cookie was checked with the password form (it is at least 32 characters).
-    view.csrf = d_.otp_csrf.Issue(OtpPurpose(user_id, r.client_id.value_or(""), enrol, remember),
-                                  RequestCookie(req, kLoginCookie));
+    view.csrf = d_.otp_csrf.Issue(
+        OtpPurpose(user_id, realm.empty(), r.client_id.value_or(""), enrol, remember),
+        RequestCookie(req, kLoginCookie));
     view.error = std::move(error);
     view.enrol = enrol;
     view.return_to = html::CspSource(v.redirect_uri);
@@ -841,7 +852,7 @@ class Endpoint {
           }
           // HTTP Basic carries no second factor: a user or client that needs one is told to use
           // the browser form.
-          auto factor = FactorFor(entry, user->user_id, *v.client);
+          auto factor = FactorFor(entry, *user, *v.client);
           if (!factor) return JsonError(factor.error());
           if (*factor != Factor::kNone) {
             log::Info("code.basic_needs_otp",
@@ -899,7 +910,7 @@ class Endpoint {
                 Error::OAuth(403, "access_denied", "The Kerberos user has no account here."));
           }
           // A ticket is not a second factor: a user or client that needs one signs in by form.
-          auto factor = FactorFor(entry, user->user_id, *v.client);
+          auto factor = FactorFor(entry, *user, *v.client);
           if (!factor) return JsonError(factor.error());
           if (*factor != Factor::kNone) {
             return JsonError(Error::OAuth(403, "interaction_required",
@@ -1085,6 +1096,9 @@ class Endpoint {
     }
     return false;
   }
+  std::string_view UpstreamCookie(const Request& req) const {
+    return Secure(req) ? kUpstreamHostCookie : kUpstreamCookie;
+  }
   static std::string UpstreamPurpose(std::string_view name) {
     return std::string(kUpstreamForm) + "\n" + std::string(name);
   }
@@ -1118,15 +1132,18 @@ class Endpoint {
       auto entry = d_.authenticators.ForClient(*v->client);
       if (!entry) return Shown(true, entry.error());
       if (!Offers(*entry, name)) return Shown(true, Forbidden(), "../" + Restart(shown));
-      auto started = d_.upstream->Start(name, shown.ToQuery(), RequestCookie(req, kUpstreamCookie),
-                                        v->prompt_login);
+      auto started =
+          d_.upstream->Start(name, shown.ToQuery(), RequestCookie(req, UpstreamCookie(req)),
+                             v->prompt_login, req.remote_ip, v->max_age);
       if (!started) return Shown(true, started.error(), "../" + Restart(shown));
       log::Info("code.upstream_start",
                 {{"authenticator", name}, {"client_id", v->client->client_id}});
       Response r = Redirect(303, started->url);
       if (!started->binding_cookie.empty()) {
-        r.With("Set-Cookie", SetCookieValue(kUpstreamCookie, started->binding_cookie,
-                                            oauth::upstream::kFlowTtl, "Lax", Secure(req)));
+        std::string cookie = SetCookieValue(UpstreamCookie(req), started->binding_cookie,
+                                            oauth::upstream::kFlowTtl, "Lax", Secure(req));
+        if (Secure(req)) cookie += "; Path=/";
+        r.With("Set-Cookie", std::move(cookie));
       }
       return r;
     });
@@ -1145,7 +1162,7 @@ class Endpoint {
     return http::Blocking([this, &req, f = std::move(*fields), iss]() -> Response {
       auto done = d_.upstream->Finish(Field(f, "state"), Field(f, "code"), Field(f, "error"),
                                       iss ? std::optional<std::string_view>(*iss) : std::nullopt,
-                                      RequestCookie(req, kUpstreamCookie));
+                                      RequestCookie(req, UpstreamCookie(req)));
       if (!done) {
         const Error& e = done.error();
         log::Warn("code.upstream_refused",
@@ -1165,6 +1182,13 @@ class Endpoint {
       }
       auto v = d_.authorization.Validate(effective, false);
       if (!v) return Failed(true, 303, v.error());
+      // max_age / prompt=login hold at the upstream too (its auth_time).
+      if (auto st = d_.upstream->CheckAuthTime(*done, v->max_age, v->prompt_login); !st) {
+        log::Warn("code.upstream_refused", {{"error", st.error().description},
+                                            {"detail", st.error().detail},
+                                            {"remote", req.remote_ip}});
+        return code_pages::ErrorPage(st.error());
+      }
       auto entry = d_.authenticators.ForClient(*v->client);
       if (!entry) return Shown(true, entry.error());
       // The client's configuration may have changed since the flow started.
@@ -1172,7 +1196,7 @@ class Endpoint {
         return Shown(true, Forbidden(), "../" + Restart(shown));
       }
       const oauth::AuthenticatedUser& u = done->user;
-      auto factor = FactorFor(*entry, u.user_id, *v->client);
+      auto factor = FactorFor(*entry, u, *v->client);
       if (!factor) return Shown(true, factor.error());
       if (*factor != Factor::kNone) return Failed(true, 303, NoSecondFactor(*v));
       const bool remember = shown.remember.value_or("") == "Y";
@@ -1180,7 +1204,8 @@ class Endpoint {
         if (auto st = d_.sessions.Delete(entry->realm, old); !st) return Shown(true, st.error());
       }
       // amr "fed": signed in by a federated identity provider.
-      auto created = d_.sessions.Create(entry->realm, u.user_id, remember, "fed");
+      // The upstream's auth_time is when the user really signed in (max_age on later requests).
+      auto created = d_.sessions.Create(entry->realm, u.user_id, remember, "fed", done->auth_time);
       if (!created) return Shown(true, created.error());
       log::Info("code.login", {{"user_id", u.user_id},
                                {"client_id", v->client->client_id},

@@ -262,7 +262,9 @@ http::Response ErrorPage(const Error& e, const std::string& restart_href) {
   }
   http::Response r = html::Render(e.http_status, {title, std::move(b), {}});
   if (e.http_status == 503) r.With("Retry-After", "1");
-  if (e.http_status == 429) r.With("Retry-After", "60");
+  if (e.http_status == 429) {
+    r.With("Retry-After", e.retry_after > 0 ? std::to_string(e.retry_after) : "60");
+  }
   return r;
 }
 

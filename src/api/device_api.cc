@@ -199,7 +199,7 @@ class Verification {
       if (*session) {
         auto user = f->entry.authenticator->Find((*session)->user_id);
         if (user) {
-          auto otp = OtpMissing(*f, user->user_id, (*session)->amr);
+          auto otp = OtpMissing(*f, *user, (*session)->amr);
           if (!otp) return code_pages::ErrorPage(otp.error());
           if (*otp) return LoginForm(req, *f, 200, {}, kOtpMessage);
           return Consent(*f, user->user_id, sso, {});
@@ -212,11 +212,14 @@ class Verification {
 
   // A sign-in without "otp" in its amr, for a user or client that needs a second factor
   // (README "Second factor (TOTP)"). Blocking.
-  Result<bool> OtpMissing(const Found& f, const std::string& user_id, std::string_view amr) const {
+  Result<bool> OtpMissing(const Found& f, const oauth::AuthenticatedUser& user,
+                          std::string_view amr) const {
     if (d_.second_factor == nullptr || oauth::SecondFactor::HasOtp(amr)) return false;
-    // Every realm's users can enrol; the enrolment key names the realm.
-    return d_.second_factor->NeededFor(oauth::TotpSubject(f.entry.realm, user_id),
-                                       f.client->client_id, f.client->second_factor_required);
+    // Every realm's users can enrol; the enrolment key names the realm ("" for a built-in store
+    // account, also at a chain's client).
+    return d_.second_factor->NeededFor(
+        oauth::TotpSubject(oauth::EnrolmentRealm(f.entry, user), user.user_id), f.client->client_id,
+        f.client->second_factor_required);
   }
   static constexpr const char* kOtpMessage =
       "This account needs a second factor, which this page cannot ask for. Sign in to an "
@@ -296,7 +299,7 @@ class Verification {
             return LoginForm(req, *f, 200, user, "The user name or password is incorrect.");
           }
           // This page asks for no second factor: a user who needs one signs in elsewhere.
-          auto otp = OtpMissing(*f, u->user_id, "pwd");
+          auto otp = OtpMissing(*f, *u, "pwd");
           if (!otp) return code_pages::ErrorPage(otp.error());
           if (*otp) return LoginForm(req, *f, 200, user, kOtpMessage);
           // A new session on every sign-in (session fixation), as the authorization endpoint.
@@ -330,7 +333,7 @@ class Verification {
         if (user.error().http_status >= 500) return code_pages::ErrorPage(user.error());
         return LoginForm(req, *f, 200, {}, "Sign in again.");
       }
-      auto otp = OtpMissing(*f, user->user_id, (*session)->amr);
+      auto otp = OtpMissing(*f, *user, (*session)->amr);
       if (!otp) return code_pages::ErrorPage(otp.error());
       if (*otp) return LoginForm(req, *f, 200, {}, kOtpMessage);
       who = {user->user_id,   user->user_type,

@@ -38,6 +38,7 @@ class FakeUpstream:
         self.rogue = jwk.JWK.generate(kty="RSA", size=2048, kid="up-1", alg="RS256", use="sig")
         self.codes = {}
         self.jwks_fetches = 0
+        self.discovery_fetches = 0
         self.token_requests = []
         self.behaviour = {}
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -97,6 +98,9 @@ class FakeUpstream:
                 url = urllib.parse.urlsplit(self.path)
                 q = dict(urllib.parse.parse_qsl(url.query))
                 if url.path == "/.well-known/openid-configuration":
+                    up.discovery_fetches += 1
+                    if up.behaviour.get("discovery_down"):
+                        return self.send_json(503, {"error": "down"})
                     return self.send_json(200, {
                         "issuer": up.issuer,
                         "authorization_endpoint": up.issuer + "/authorize",

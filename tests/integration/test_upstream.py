@@ -452,3 +452,185 @@ def test_auth_list_and_test(upstream, tmp_path):
     r = subprocess.run([BIN, "auth", "test", "up", "--config", cfg], capture_output=True,
                        text=True, env=env, timeout=30)
     assert r.returncode == 0 and "connection: ok" in r.stdout, r.stdout + r.stderr
+
+
+def test_an_enrolled_local_account_is_not_signed_in_by_its_upstream_identity(oauth, upstream):
+    """The enrolment of a built-in store account (realm "") holds at an upstream client: the
+    provider cannot give the code, so a linked or e-mail-matched account with an active second
+    factor is refused (access_denied), with no session."""
+    import pyotp
+    oauth.create_user(user_id="erin", roles="staff")  # erin@example.com
+    r = oauth.admin("POST", "/oauth2/user/erin/totp")
+    assert r.status_code == 201, r.text
+    totp = pyotp.TOTP(r.json()["secret"])
+    assert oauth.admin("POST", "/oauth2/user/erin/totp/confirm",
+                       json={"code": totp.now()}).status_code == 204
+    client = make_client(oauth, "trusted", authenticateClass="up-link")
+    upstream.reset(claims={"sub": "u-6006", "email": "erin@example.com", "email_verified": True})
+    s = requests.Session()
+    # Not linked by e-mail while the account has an active second factor.
+    r = callback(s, begin(oauth, s, client[0]))
+    assert r.status_code == 400 and "second factor are never linked" in r.text, r.text
+    assert not sso_cookie_set(r)
+    # Without the enrolment the same identity signs in (and links) as before.
+    assert oauth.admin("DELETE", "/oauth2/user/erin/totp").status_code == 204
+    s2 = requests.Session()
+    assert token(oauth, client, code_of(callback(s2, begin(oauth, s2, client[0]))))["user_id"] \
+        == "erin"
+    # Enrolled again: the existing link signs in no more either.
+    r = oauth.admin("POST", "/oauth2/user/erin/totp")
+    totp = pyotp.TOTP(r.json()["secret"])
+    assert oauth.admin("POST", "/oauth2/user/erin/totp/confirm",
+                       json={"code": totp.now()}).status_code == 204
+    s3 = requests.Session()
+    r = callback(s3, begin(oauth, s3, client[0]))
+    assert r.status_code == 303, r.text
+    base, q = query_of(r.headers["Location"])
+    assert base == REDIRECT and q.get("error") == "access_denied" and "code" not in q, q
+    assert not sso_cookie_set(r)
+
+
+def test_starts_are_rate_limited_per_address_and_renew_the_binding_cookie(oauth, upstream):
+    """The start link's CSRF token is reusable for its lifetime and each start stores a pending
+    flow: one address gets a burst of starts (30), then 429 with Retry-After and nothing stored;
+    every start sets the binding cookie again (a fresh Max-Age), with the same value."""
+    client = make_client(oauth, "trusted", authenticateClass="up")
+    s = requests.Session()
+    page = s.get(oauth.url + "/oauth2/code", params=code_params(client[0]), headers=BROWSER,
+                 timeout=10)
+    href, _ = sign_in_link(page)
+    url = urllib.parse.urljoin(page.url, href)
+    first = s.get(url, headers=BROWSER, allow_redirects=False, timeout=10)
+    assert first.status_code == 303, first.text
+    cookie = first.headers["Set-Cookie"]
+    assert cookie.startswith("portcullis_upstream=") and "Max-Age=600" in cookie, cookie
+    again = s.get(url, headers=BROWSER, allow_redirects=False, timeout=10)
+    assert again.status_code == 303
+    renewed = again.headers.get("Set-Cookie", "")
+    assert renewed.split(";")[0] == cookie.split(";")[0] and "Max-Age=600" in renewed, renewed
+    statuses = [s.get(url, headers=BROWSER, allow_redirects=False, timeout=10)
+                for _ in range(40)]
+    allowed = [r for r in statuses if r.status_code == 303]
+    refused = [r for r in statuses if r.status_code == 429]
+    assert len(allowed) == 28 and len(refused) == 12, [r.status_code for r in statuses]
+    assert all(int(r.headers["Retry-After"]) >= 1 for r in refused)
+    # A refused start stored no flow: its answer names no upstream URL.
+    assert all("Location" not in r.headers for r in refused)
+
+
+def test_max_age_and_prompt_login_hold_at_the_upstream(oauth, upstream):
+    """max_age goes on to the provider; when the client asked for max_age or prompt=login the
+    provider's auth_time must be there and recent enough, else no session and no code."""
+    import time as _time
+    client = make_client(oauth, "trusted", authenticateClass="up")
+    now = int(_time.time())
+    # An old sign-in at the provider: refused for max_age=60.
+    upstream.reset(claims={"sub": "u-7007", "auth_time": now - 3600})
+    s = requests.Session()
+    page = s.get(oauth.url + "/oauth2/code", params=code_params(client[0], max_age="60"),
+                 headers=BROWSER, allow_redirects=False, timeout=10)
+    href, _ = sign_in_link(page)
+    go = s.get(urllib.parse.urljoin(page.url, href), headers=BROWSER, allow_redirects=False,
+               timeout=10)
+    assert go.status_code == 303 and query_of(go.headers["Location"])[1]["max_age"] == "60"
+    back = s.get(go.headers["Location"], allow_redirects=False, timeout=10)
+    r = callback(s, back)
+    assert r.status_code == 400 and "older than allowed" in r.text, r.text
+    assert not sso_cookie_set(r)
+    # No auth_time at all: refused too.
+    upstream.reset(claims={"sub": "u-7007"})
+    s = requests.Session()
+    r = callback(s, begin(oauth, s, client[0], max_age="60"))
+    assert r.status_code == 400 and "did not say when" in r.text and not sso_cookie_set(r)
+    # prompt=login with an auth_time from before the flow: refused.
+    upstream.reset(claims={"sub": "u-7007", "auth_time": now - 600})
+    s = requests.Session()
+    r = callback(s, begin(oauth, s, client[0], prompt="login"))
+    assert r.status_code == 400 and "sign in again" in r.text and not sso_cookie_set(r)
+    # A fresh one: accepted. Without max_age or prompt=login, no auth_time is needed.
+    upstream.reset(claims={"sub": "u-7007", "auth_time": int(_time.time())})
+    s = requests.Session()
+    assert token(oauth, client, code_of(callback(s, begin(oauth, s, client[0], max_age="60"))))
+    upstream.reset(claims={"sub": "u-7007"})
+    s = requests.Session()
+    assert token(oauth, client, code_of(callback(s, begin(oauth, s, client[0]))))
+
+
+def test_a_discovery_failure_is_cached_with_back_off(oauth, upstream):
+    """A provider whose discovery fails is not fetched again by every start: the failure is
+    answered from the cache for a back-off (2 s, doubling to 60 s); then it recovers."""
+    upstream.reset(discovery_down=True)
+    client = make_client(oauth, "trusted", authenticateClass="up")
+    s = requests.Session()
+    page = s.get(oauth.url + "/oauth2/code", params=code_params(client[0]), headers=BROWSER,
+                 timeout=10)
+    href, _ = sign_in_link(page)
+    url = urllib.parse.urljoin(page.url, href)
+    r = s.get(url, headers=BROWSER, allow_redirects=False, timeout=10)
+    assert r.status_code == 502, r.text
+    fetched = upstream.discovery_fetches
+    for _ in range(5):
+        assert s.get(url, headers=BROWSER, allow_redirects=False, timeout=10).status_code == 502
+    assert upstream.discovery_fetches <= fetched + 1, (fetched, upstream.discovery_fetches)
+    upstream.reset()
+    # Polled slowly: each start also spends the address's start budget.
+    assert poll(lambda: s.get(url, headers=BROWSER, allow_redirects=False,
+                              timeout=10).status_code == 303, "recovery", deadline_s=15,
+                interval_s=0.5)
+
+
+def test_over_https_the_binding_cookie_is_a_host_cookie(upstream, tmp_path):
+    """Served as https (the issuer), the binding cookie is __Host-portcullis_upstream: Secure,
+    Path=/, no Domain; it is read back under that name and renewed with its value. (Cookies are
+    carried by hand: the test talks plain http to a server that believes it is https.)"""
+    upstream.reset()
+    s = Portcullis(args=["--config", config(upstream, str(tmp_path))],
+                   env={"PORTCULLIS_BOOTSTRAP_CLIENT_ID": BOOT_ID,
+                        "PORTCULLIS_BOOTSTRAP_CLIENT_SECRET": BOOT_SECRET,
+                        "PORTCULLIS_SERVER_ISSUER": "https://auth.example.test",
+                        "PORTCULLIS_AUTHENTICATORS_UP_CLIENT_SECRET": upstream.client_secret,
+                        "PORTCULLIS_AUTHENTICATORS_UP_LINK_CLIENT_SECRET":
+                            upstream.client_secret})
+    try:
+        oauth = OAuthServer(s)
+        client = make_client(oauth, "trusted", authenticateClass="up")
+        page = requests.get(oauth.url + "/oauth2/code", params=code_params(client[0]),
+                            headers=BROWSER, allow_redirects=False, timeout=10)
+        assert page.status_code == 200, page.text
+        jar = {}
+        for c in page.raw.headers.getlist("Set-Cookie"):
+            name, value = c.split(";")[0].split("=", 1)
+            jar[name] = value
+        href, _ = sign_in_link(page)
+        url = urllib.parse.urljoin(page.url, href)
+
+        def start():
+            h = dict(BROWSER)
+            h["Cookie"] = "; ".join(f"{k}={v}" for k, v in jar.items())
+            return requests.get(url, headers=h, allow_redirects=False, timeout=10)
+        first = start()
+        assert first.status_code == 303, first.text
+        cookie = first.headers["Set-Cookie"]
+        assert cookie.startswith("__Host-portcullis_upstream="), cookie
+        attrs = [a.strip() for a in cookie.split(";")[1:]]
+        assert "Secure" in attrs and "Path=/" in attrs, cookie
+        assert not any(a.lower().startswith("domain") for a in attrs), cookie
+        name, value = cookie.split(";")[0].split("=", 1)
+        jar[name] = value
+        again = start()
+        assert again.status_code == 303, again.text
+        assert again.headers["Set-Cookie"].split(";")[0] == f"{name}={value}"
+    finally:
+        assert s.stop() == 0, s.read_log()
+
+
+def test_the_session_and_id_token_carry_the_upstream_auth_time(oauth, upstream):
+    import time as _time
+    client = make_client(oauth, "trusted", scope="openid", authenticateClass="up")
+    when = int(_time.time()) - 20
+    upstream.reset(claims={"sub": "u-8008", "auth_time": when})
+    s = requests.Session()
+    done = callback(s, begin(oauth, s, client[0], scope="openid", max_age="60", nonce="n-8"))
+    t = redeem(oauth, code_of(done), client)
+    assert t.status_code == 200, t.text
+    assert claims(t.json()["id_token"])["auth_time"] == when

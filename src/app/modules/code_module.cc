@@ -160,6 +160,14 @@ class CodeModule final : public Module {
         *m->totp_store_, shared.master(), shared.secrets(), shared.clock(), shared.random(),
         shared.Throttle(), SecondFactorSettings(c));
     m->deps_->second_factor = m->second_factor_.get();
+    if (m->upstream_) {
+      m->upstream_->SetFactorCheck(
+          [sf = m->second_factor_.get()](std::string_view user_id) -> Result<bool> {
+            auto state = sf->StateOf(oauth::TotpSubject("", user_id));
+            if (!state) return Fail(std::move(state.error()));
+            return *state == oauth::SecondFactor::State::kActive;
+          });
+    }
     // The password grant signs users in as this login page does: the client's authenticator,
     // with its throttling and second-factor refusals (password_logins.h).
     m->password_gate_ = std::make_unique<oauth::PasswordGate>(shared.Users(), *m->totp_store_);

@@ -20,8 +20,10 @@ Result<oauth::PasswordSignIn> RegistryPasswordLogins::Login(const oauth::Client&
   // requires one (its field or code.second_factor_clients), or the user (of any realm) enrolled.
   bool needed = false;
   if (second_factor_ != nullptr) {
-    auto n = second_factor_->NeededFor(oauth::TotpSubject(entry->realm, user->user_id), c.client_id,
-                                       c.second_factor_required);
+    // A built-in store account answered by a chain keeps its realm-"" enrolment.
+    auto n = second_factor_->NeededFor(
+        oauth::TotpSubject(oauth::EnrolmentRealm(*entry, *user), user->user_id), c.client_id,
+        c.second_factor_required);
     if (!n) return Fail(std::move(n.error()));
     needed = *n;
   }

@@ -101,4 +101,13 @@ class AuthenticatorRegistry {
 // (read again when the user store has the name, as before sources were recorded).
 std::string UserSourceOf(const AuthenticatorRegistry::Entry& entry);
 
+// The realm that keys `user`'s second-factor enrolment (TotpSubject, second_factor.h): "" for an
+// account of the built-in user store, whichever authenticator signed it in (a chain's member, an
+// upstream provider's linked account), as the admin API and CLI enrol only that key; else the
+// authenticator's realm (a directory user). Borrows from `entry`.
+inline std::string_view EnrolmentRealm(const AuthenticatorRegistry::Entry& entry,
+                                       const AuthenticatedUser& user) {
+  return user.local ? std::string_view{} : std::string_view{entry.realm};
+}
+
 }  // namespace portcullis::oauth

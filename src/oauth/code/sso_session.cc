@@ -18,7 +18,8 @@ std::string SsoSessions::Key(std::string_view realm, std::string_view cookie) {
 }
 
 Result<SsoSessions::Created> SsoSessions::Create(std::string_view realm, std::string_view user_id,
-                                                 bool remember, std::string_view amr) {
+                                                 bool remember, std::string_view amr,
+                                                 std::optional<int64_t> auth_time) {
   if (creates_.fetch_add(1) % 256 == 255) {
     if (auto s = Purge(); !s) log::Warn("sso.purge_failed", {{"error", s.error().detail}});
   }
@@ -29,6 +30,7 @@ Result<SsoSessions::Created> SsoSessions::Create(std::string_view realm, std::st
   out.session = SsoSession{std::string(user_id), remember, now, now + ttl};
   out.session.sid = random_.Token(16);
   out.session.amr = std::string(amr);
+  if (auth_time && *auth_time < now) out.session.created_at = *auth_time;
   out.max_age = remember ? ttl : 0;
   if (auto s = store_.Insert(Key(realm, out.cookie.Reveal()), out.session); !s) {
     return Fail(s.error());

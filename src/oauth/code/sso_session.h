@@ -42,8 +42,11 @@ class SsoSessions {
     int64_t max_age = 0;  // cookie Max-Age; 0: a browser-session cookie (no remember)
   };
   // A new session with a fresh sid; `amr` records how the user signed in (RFC 8176).
+  // `auth_time`: when the user signed in elsewhere (an upstream provider's ID token), recorded
+  // as the session's created_at (OIDC auth_time) when earlier than now; else now.
   Result<Created> Create(std::string_view realm, std::string_view user_id, bool remember,
-                         std::string_view amr = "pwd");
+                         std::string_view amr = "pwd",
+                         std::optional<int64_t> auth_time = std::nullopt);
   // nullopt when unknown or expired.
   Result<std::optional<SsoSession>> Find(std::string_view realm, std::string_view cookie) const;
   Status Delete(std::string_view realm, std::string_view cookie);

@@ -31,6 +31,9 @@ struct AuthenticatedUser {
   std::string user_id;
   std::string user_type;
   std::string roles;  // space-separated
+  // An account of the built-in user store, whichever authenticator answered (a chain's member,
+  // an upstream provider's linked account): its second-factor enrolment is realm "".
+  bool local = false;
 };
 class UserAuthenticator {
  public:

@@ -87,7 +87,7 @@ Result<AuthenticatedUser> LocalUserAuthenticator::AuthenticateFrom(std::string_v
       if (n && *n) log::Info("login.password_upgraded", {{"user_id", std::string(user_id)}});
     }
   }
-  return AuthenticatedUser{u.user_id, u.user_type, u.roles};
+  return AuthenticatedUser{u.user_id, u.user_type, u.roles, true};
 }
 
 Result<AuthenticatedUser> LocalUserAuthenticator::ReplaceRequiredPassword(
@@ -119,7 +119,7 @@ Result<AuthenticatedUser> LocalUserAuthenticator::ReplaceRequiredPassword(
   // Another change won: this form's current password is no longer the stored one.
   if (!*changed) return Fail(BadCredentials());
   log::Info("login.password_replaced", {{"user_id", u.user_id}});
-  return AuthenticatedUser{u.user_id, u.user_type, u.roles};
+  return AuthenticatedUser{u.user_id, u.user_type, u.roles, true};
 }
 
 Result<AuthenticatedUser> LocalUserAuthenticator::Find(std::string_view user_id) {
@@ -129,7 +129,7 @@ Result<AuthenticatedUser> LocalUserAuthenticator::Find(std::string_view user_id)
   if (!*found || (*found)->locked || (*found)->password_change_required) {
     return Fail(Error::Status("ERR12013"));
   }
-  return AuthenticatedUser{(*found)->user_id, (*found)->user_type, (*found)->roles};
+  return AuthenticatedUser{(*found)->user_id, (*found)->user_type, (*found)->roles, true};
 }
 
 }  // namespace portcullis::oauth

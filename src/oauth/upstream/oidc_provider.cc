@@ -45,9 +45,28 @@ OidcProvider::OidcProvider(UpstreamSettings settings, const Clock& clock)
             clock, ClientJwksCache::Options{}) {}
 
 Result<Discovery> OidcProvider::Discover() {
-  std::lock_guard lock(mu_);
   const int64_t now = clock_.Now();
-  if (discovery_ && now - discovered_at_ < kDiscoveryTtl) return *discovery_;
+  {
+    std::lock_guard lock(mu_);
+    if (discovery_ && now - discovered_at_ < kDiscoveryTtl) return *discovery_;
+    if (failure_ && now < retry_at_) return Fail(*failure_);
+  }
+  auto d = FetchDiscovery();
+  std::lock_guard lock(mu_);
+  if (!d) {
+    failures_ = std::min(failures_ + 1, 6);
+    failure_ = d.error();
+    retry_at_ = now + std::min<int64_t>(60, int64_t{1} << failures_);
+    return d;
+  }
+  failures_ = 0;
+  failure_.reset();
+  discovery_ = *d;
+  discovered_at_ = now;
+  return d;
+}
+
+Result<Discovery> OidcProvider::FetchDiscovery() const {
   std::string issuer = settings_.issuer;
   while (issuer.ends_with('/')) issuer.pop_back();
   verify::internal::HttpRequest req;
@@ -81,8 +100,6 @@ Result<Discovery> OidcProvider::Discover() {
       return Fail(Unreachable("discovery: an endpoint is missing or not https: '" + *url + "'"));
     }
   }
-  discovery_ = d;
-  discovered_at_ = now;
   return d;
 }
 
@@ -98,7 +115,8 @@ Status OidcProvider::Check() {
 Result<std::string> OidcProvider::AuthorizationUrl(std::string_view redirect_uri,
                                                    std::string_view state, std::string_view nonce,
                                                    std::string_view code_challenge,
-                                                   bool prompt_login) {
+                                                   bool prompt_login,
+                                                   std::optional<int64_t> max_age) {
   auto d = Discover();
   if (!d) return Fail(std::move(d.error()));
   std::string scope;
@@ -110,6 +128,8 @@ Result<std::string> OidcProvider::AuthorizationUrl(std::string_view redirect_uri
          "&state=" + PercentEncode(state) + "&nonce=" + PercentEncode(nonce) +
          "&code_challenge=" + PercentEncode(code_challenge) + "&code_challenge_method=S256";
   if (prompt_login) url += "&prompt=login";
+  // The client's max_age goes on (OIDC Core §3.1.2.1); the callback checks the answer's auth_time.
+  if (max_age) url += "&max_age=" + std::to_string(*max_age);
   return url;
 }
 

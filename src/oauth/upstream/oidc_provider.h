@@ -70,7 +70,8 @@ class OidcProvider {
   // The URL to send the browser to.
   Result<std::string> AuthorizationUrl(std::string_view redirect_uri, std::string_view state,
                                        std::string_view nonce, std::string_view code_challenge,
-                                       bool prompt_login);
+                                       bool prompt_login,
+                                       std::optional<int64_t> max_age = std::nullopt);
 
   // Exchanges `code` at the token endpoint and checks the ID token it answers with.
   Result<UpstreamIdentity> Redeem(std::string_view code, std::string_view code_verifier,
@@ -82,9 +83,17 @@ class OidcProvider {
  private:
   UpstreamSettings settings_;
   const Clock& clock_;
-  std::mutex mu_;  // over discovery_
+  // Fetches and checks the discovery document; no lock held (a slow provider blocks no one).
+  Result<Discovery> FetchDiscovery() const;
+
+  std::mutex mu_;  // over the members below, never held while fetching
   std::optional<Discovery> discovery_;
   int64_t discovered_at_ = 0;
+  // The last failure, answered again until retry_at (back-off doubling from 2 s to 60 s), so
+  // that a provider that is down is not fetched by every sign-in start.
+  std::optional<Error> failure_;
+  int64_t retry_at_ = 0;
+  int failures_ = 0;
   ClientJwksCache jwks_;
 };
 

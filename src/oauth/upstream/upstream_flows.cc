@@ -85,7 +85,8 @@ UpstreamFlows::UpstreamFlows(UpstreamStore& store, store::Database& db, UserStor
       users_(users),
       clock_(clock),
       random_(random),
-      default_redirect_uri_(std::move(default_redirect_uri)) {}
+      default_redirect_uri_(std::move(default_redirect_uri)),
+      starts_(clock, /*max_failures=*/1, kFlowTtl, kStartsPerIp) {}
 
 void UpstreamFlows::Add(std::shared_ptr<OidcProvider> provider) {
   std::string name = provider->settings().name;
@@ -102,17 +103,29 @@ std::string UpstreamFlows::RedirectUri(const OidcProvider& p) const {
 }
 
 Result<StartedFlow> UpstreamFlows::Start(std::string_view name, std::string request,
-                                         std::string_view binding_cookie, bool prompt_login) {
+                                         std::string_view binding_cookie, bool prompt_login,
+                                         std::string_view remote_ip,
+                                         std::optional<int64_t> max_age) {
   OidcProvider* p = Find(name);
   if (p == nullptr) {
     return Fail(Error::OAuth(400, "invalid_request", "There is no such identity provider."));
   }
+  // The start's CSRF token is reusable for its lifetime: without a budget one address could
+  // fill upstream_flows. Counted before anything is stored, never refunded.
+  if (const std::string key = LoginThrottle::IpKey(remote_ip); !key.empty()) {
+    if (auto a = starts_.Acquire(key); !a.allowed) {
+      log::Warn("upstream.start_throttled", {{"authenticator", name}, {"remote", remote_ip}});
+      Error e = Error::OAuth(429, "slow_down",
+                             "Too many sign-ins were started from this address. Try again later.");
+      e.retry_after = std::max<int64_t>(1, a.retry_after);
+      return Fail(std::move(e));
+    }
+  }
   StartedFlow out;
   std::string binding(binding_cookie);
-  if (binding.size() < 32) {
-    binding = random_.Token(32);
-    out.binding_cookie = binding;
-  }
+  if (binding.size() < 32) binding = random_.Token(32);
+  // Set again on every start, so that it lives as long as the newest flow it binds.
+  out.binding_cookie = binding;
   const std::string state = random_.Token(32);
   PendingFlow flow;
   flow.state_hash = TokenHash(state);
@@ -124,7 +137,7 @@ Result<StartedFlow> UpstreamFlows::Start(std::string_view name, std::string requ
   flow.expires_at = clock_.Now() + kFlowTtl;
   // base64url(SHA-256(verifier)) is the S256 challenge (RFC 7636 §4.2), as TokenHash computes.
   auto url = p->AuthorizationUrl(RedirectUri(*p), state, flow.nonce, TokenHash(flow.code_verifier),
-                                 prompt_login);
+                                 prompt_login, max_age);
   if (!url) return Fail(std::move(url.error()));
   if (auto s = store_.SaveFlow(flow); !s) return Fail(std::move(s.error()));
   out.url = std::move(*url);
@@ -175,7 +188,34 @@ Result<FinishedFlow> UpstreamFlows::Finish(std::string_view state, std::string_v
   if (!identity) return Fail(std::move(identity.error()));
   auto user = MapAccount(*p, *identity);
   if (!user) return Fail(std::move(user.error()));
-  return FinishedFlow{(*flow)->authenticator, std::move((*flow)->request), std::move(*user)};
+  FinishedFlow out{(*flow)->authenticator, std::move((*flow)->request), std::move(*user)};
+  if (const auto* at = identity->claims.if_contains("auth_time"); at != nullptr) {
+    if (at->is_int64()) out.auth_time = at->as_int64();
+    if (at->is_uint64() && at->as_uint64() <= INT64_MAX) out.auth_time = int64_t(at->as_uint64());
+    if (at->is_double()) out.auth_time = int64_t(at->as_double());
+  }
+  out.started_at = (*flow)->expires_at - kFlowTtl;
+  return out;
+}
+
+Status UpstreamFlows::CheckAuthTime(const FinishedFlow& flow, std::optional<int64_t> max_age,
+                                    bool prompt_login) const {
+  if (!max_age && !prompt_login) return {};
+  const OidcProvider* p = Find(flow.authenticator);
+  const int64_t skew = p != nullptr ? p->settings().clock_skew_s : 0;
+  if (!flow.auth_time) {
+    return Fail(UpstreamRefused("the identity provider did not say when the user signed in",
+                                "auth_time missing though max_age or prompt=login was asked"));
+  }
+  if (max_age && clock_.Now() - *flow.auth_time > *max_age + skew) {
+    return Fail(UpstreamRefused("the sign-in at the identity provider is older than allowed",
+                                "upstream auth_time older than max_age"));
+  }
+  if (prompt_login && *flow.auth_time + skew < flow.started_at) {
+    return Fail(UpstreamRefused("the identity provider did not ask the user to sign in again",
+                                "upstream auth_time before the flow started (prompt=login)"));
+  }
+  return {};
 }
 
 Result<AuthenticatedUser> UpstreamFlows::MapAccount(const OidcProvider& provider,
@@ -183,6 +223,33 @@ Result<AuthenticatedUser> UpstreamFlows::MapAccount(const OidcProvider& provider
   const UpstreamSettings& s = provider.settings();
   const int64_t now = clock_.Now();
   std::string note;  // for the log
+  // An account with an active second factor is not linked by e-mail. Checked in a transaction
+  // of its own first (the second-factor store is not read inside another transaction); the
+  // callback refuses such accounts anyway, so a factor enrolled meanwhile gains nothing.
+  if (has_factor_ && s.link == LinkRule::kEmail) {
+    const std::string email = ClaimStr(id.claims, "email", 254);
+    const auto* ev = id.claims.if_contains("email_verified");
+    if (!email.empty() && ev != nullptr && ev->is_bool() && ev->as_bool()) {
+      auto candidate = db_.TransactValue<std::string>(
+          "upstream.link_probe", [&](store::Tx& tx) -> Result<std::string> {
+            auto link = store_.FindLink(tx, s.name, id.subject);
+            if (!link) return Fail(std::move(link.error()));
+            if (*link) return std::string();  // already linked: no new link is made
+            auto ids = store_.UsersWithEmail(tx, email);
+            if (!ids) return Fail(std::move(ids.error()));
+            return ids->size() == 1 ? ids->front() : std::string();
+          });
+      if (!candidate) return Fail(std::move(candidate.error()));
+      if (!candidate->empty()) {
+        auto has = has_factor_(*candidate);
+        if (!has) return Fail(std::move(has.error()));
+        if (*has) {
+          return Fail(UpstreamRefused("accounts with a second factor are never linked",
+                                      "link to " + *candidate + " refused: second factor"));
+        }
+      }
+    }
+  }
   auto result = db_.TransactValue<AuthenticatedUser>(
       "upstream.account", [&](store::Tx& tx) -> Result<AuthenticatedUser> {
         auto link = store_.FindLink(tx, s.name, id.subject);
@@ -202,7 +269,7 @@ Result<AuthenticatedUser> UpstreamFlows::MapAccount(const OidcProvider& provider
             }
           }
           note = "linked";
-          return AuthenticatedUser{user.user_id, user.user_type, user.roles};
+          return AuthenticatedUser{user.user_id, user.user_type, user.roles, true};
         }
         const std::string email = ClaimStr(id.claims, "email", 254);
         const auto* ev = id.claims.if_contains("email_verified");
@@ -228,7 +295,7 @@ Result<AuthenticatedUser> UpstreamFlows::MapAccount(const OidcProvider& provider
             if (!added) return Fail(std::move(added.error()));
             if (!*added) return Fail(UpstreamRefused("the sign-in raced another one; try again"));
             note = "linked by email";
-            return AuthenticatedUser{user.user_id, user.user_type, user.roles};
+            return AuthenticatedUser{user.user_id, user.user_type, user.roles, true};
           }
         }
         if (!s.create_users) {
@@ -269,7 +336,7 @@ Result<AuthenticatedUser> UpstreamFlows::MapAccount(const OidcProvider& provider
         if (!added) return Fail(std::move(added.error()));
         if (!*added) return Fail(UpstreamRefused("the sign-in raced another one; try again"));
         note = "created";
-        return AuthenticatedUser{user.user_id, user.user_type, user.roles};
+        return AuthenticatedUser{user.user_id, user.user_type, user.roles, true};
       });
   if (result) {
     log::Info("upstream.account",

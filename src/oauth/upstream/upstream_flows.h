@@ -26,10 +26,13 @@
 // the providers. Thread-safe after the providers are added; Start and Finish block (store,
 // network): call them from the store pool.
 
+#include <functional>
 #include <map>
 #include <memory>
+
 #include <string>
 #include <string_view>
+#include "oauth/login/throttle.h"
 
 #include "common/clock.h"
 #include "common/error.h"
@@ -52,13 +55,15 @@ inline constexpr int64_t kFlowTtl = 600;
 
 struct StartedFlow {
   std::string url;             // the provider's authorization endpoint, with our parameters
-  std::string binding_cookie;  // to set in the browser when it changed (else empty)
+  std::string binding_cookie;  // to set (again) in the browser: renewed on every start
 };
 
 struct FinishedFlow {
   std::string authenticator;
   std::string request;  // the authorization request to continue (query string)
   AuthenticatedUser user;
+  std::optional<int64_t> auth_time;  // the upstream ID token's auth_time, when a number
+  int64_t started_at = 0;            // when the flow started (unix seconds)
 };
 
 class UpstreamFlows {
@@ -68,11 +73,26 @@ class UpstreamFlows {
                 Random& random, std::string default_redirect_uri);
 
   void Add(std::shared_ptr<OidcProvider> provider);
+  // Whether a local account has an active second factor (realm ""): such an account is never
+  // linked by e-mail, since a provider cannot give its code. Set before serving; blocking.
+  using FactorCheck = std::function<Result<bool>(std::string_view user_id)>;
+  void SetFactorCheck(FactorCheck check) { has_factor_ = std::move(check); }
   // The provider named `name`, or null.
   OidcProvider* Find(std::string_view name) const;
 
+  // Each start stores a pending flow for kFlowTtl, so starts are rate-limited per client
+  // address (`remote_ip`, resolved through trusted proxies): kStartsPerIp in a burst, refilled
+  // over kFlowTtl; past it 429 slow_down with retry_after, and nothing is stored.
   Result<StartedFlow> Start(std::string_view name, std::string request,
-                            std::string_view binding_cookie, bool prompt_login);
+                            std::string_view binding_cookie, bool prompt_login,
+                            std::string_view remote_ip = {},
+                            std::optional<int64_t> max_age = std::nullopt);
+  // For a client that asked for max_age or prompt=login: the upstream must say when the user
+  // signed in (auth_time), no longer than max_age ago, and for prompt=login not before the flow
+  // started (each with the provider's clock_skew_s). Else 400 access_denied.
+  Status CheckAuthTime(const FinishedFlow& flow, std::optional<int64_t> max_age,
+                       bool prompt_login) const;
+  static constexpr int kStartsPerIp = 30;
   Result<FinishedFlow> Finish(std::string_view state, std::string_view code, std::string_view error,
                               std::optional<std::string_view> iss, std::string_view binding_cookie);
   Result<AuthenticatedUser> MapAccount(const OidcProvider& provider,
@@ -89,6 +109,8 @@ class UpstreamFlows {
   Random& random_;
   std::string default_redirect_uri_;
   std::map<std::string, std::shared_ptr<OidcProvider>, std::less<>> providers_;
+  LoginThrottle starts_;
+  FactorCheck has_factor_;  // per-address start budget (its IP buckets; in memory, per instance)
 };
 
 // Roles from the identity's claims by `settings` (default_roles, then the table's roles for

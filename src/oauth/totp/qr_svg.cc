@@ -64,8 +64,8 @@ Result<std::string> Svg(std::string_view text, int pixels, std::string_view labe
                   std::to_string(size) + " " + std::to_string(size) + "\" width=\"" +
                   std::to_string(pixels) + "\" height=\"" + std::to_string(pixels) +
                   "\" shape-rendering=\"crispEdges\" role=\"img\" aria-label=\"" +
-                  EscapeXml(label) + "\"><rect width=\"" + std::to_string(size) +
-                  "\" height=\"" + std::to_string(size) + "\" fill=\"#fff\"/><path fill=\"#000\" d=\"";
+                  EscapeXml(label) + "\"><rect width=\"" + std::to_string(size) + "\" height=\"" +
+                  std::to_string(size) + "\" fill=\"#fff\"/><path fill=\"#000\" d=\"";
   // One horizontal run of dark modules per subpath: "M x y h len v 1 h -len z".
   for (int y = 0; y < n; ++y) {
     for (int x = 0; x < n;) {

@@ -54,8 +54,8 @@ bool FinderAt(const Matrix& q, int x0, int y0) {
 // zbarimg (Debian zbar-tools) on a PGM rasterised from the modules, 8 pixels per module.
 std::string DecodeWithZbar(const Matrix& q) {
   const int scale = 8, size = static_cast<int>(q.size()) * scale;
-  auto path = std::filesystem::temp_directory_path() /
-              ("qr_svg_test_" + std::to_string(getpid()) + ".pgm");
+  auto path =
+      std::filesystem::temp_directory_path() / ("qr_svg_test_" + std::to_string(getpid()) + ".pgm");
   {
     std::ofstream f(path, std::ios::binary);
     f << "P5\n" << size << " " << size << "\n255\n";
@@ -64,10 +64,10 @@ std::string DecodeWithZbar(const Matrix& q) {
     }
   }
   std::string out;
-  if (FILE* p = popen(("zbarimg --quiet --raw -Sdisable -Sqrcode.enable " + path.string() +
-                       " 2>/dev/null")
-                          .c_str(),
-                      "r")) {
+  if (FILE* p = popen(
+          ("zbarimg --quiet --raw -Sdisable -Sqrcode.enable " + path.string() + " 2>/dev/null")
+              .c_str(),
+          "r")) {
     char buf[512];
     size_t n;
     while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);

@@ -633,18 +633,19 @@ class Endpoint {
   enum class Factor {
     kNone,   // the password is enough
     kCode,   // the user has an active TOTP enrolment: ask for a code
-    kEnrol,  // the client requires a second factor and the user has none yet: enrol now
+    kEnrol,  // the client, the user's realm or a role requires one; the user has none: enrol
   };
   // Blocking (store).
   Result<Factor> FactorFor(const AuthenticatorRegistry::Entry& entry, const AuthenticatedUser& user,
                            const oauth::Client& client) const {
     if (d_.second_factor == nullptr) return Factor::kNone;
-    const bool required =
-        d_.second_factor->RequiredBy(client.client_id, client.second_factor_required);
     // Enrolments are per realm: a directory user's is not a local namesake's; a local account
     // keeps its realm-"" enrolment at chain and upstream clients too.
-    auto state = d_.second_factor->StateOf(
-        oauth::TotpSubject(oauth::EnrolmentRealm(entry, user), user.user_id));
+    const std::string_view realm = oauth::EnrolmentRealm(entry, user);
+    const bool required =
+        d_.second_factor->RequiredBy(client.client_id, client.second_factor_required) ||
+        d_.second_factor->RequiredFor(realm, user.roles);
+    auto state = d_.second_factor->StateOf(oauth::TotpSubject(realm, user.user_id));
     if (!state) return Fail(std::move(state.error()));
     if (*state == oauth::SecondFactor::State::kActive) return Factor::kCode;
     return required ? Factor::kEnrol : Factor::kNone;

@@ -217,9 +217,9 @@ class Verification {
     if (d_.second_factor == nullptr || oauth::SecondFactor::HasOtp(amr)) return false;
     // Every realm's users can enrol; the enrolment key names the realm ("" for a built-in store
     // account, also at a chain's client).
-    return d_.second_factor->NeededFor(
-        oauth::TotpSubject(oauth::EnrolmentRealm(f.entry, user), user.user_id), f.client->client_id,
-        f.client->second_factor_required);
+    return d_.second_factor->NeededFor(oauth::EnrolmentRealm(f.entry, user), user.user_id,
+                                       user.roles, f.client->client_id,
+                                       f.client->second_factor_required);
   }
   static constexpr const char* kOtpMessage =
       "This account needs a second factor, which this page cannot ask for. Sign in to an "

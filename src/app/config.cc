@@ -110,8 +110,8 @@ std::optional<std::string> SetServices(Config& c, const std::string& v) {
   return std::nullopt;
 }
 
-// A comma list (or a YAML list) of client ids; empty entries are dropped.
-std::optional<std::string> SetSecondFactorClients(Config& c, const std::string& v) {
+// A comma list (or a YAML list); empty entries are dropped.
+std::vector<std::string> CommaList(const std::string& v) {
   std::vector<std::string> out;
   size_t start = 0;
   while (start <= v.size()) {
@@ -124,7 +124,29 @@ std::optional<std::string> SetSecondFactorClients(Config& c, const std::string& 
     if (comma == std::string::npos) break;
     start = comma + 1;
   }
-  c.code.second_factor_clients = std::move(out);
+  return out;
+}
+
+std::optional<std::string> SetSecondFactorClients(Config& c, const std::string& v) {
+  c.code.second_factor_clients = CommaList(v);
+  return std::nullopt;
+}
+
+// Roles are space-separated words in a user's roles, so a listed role cannot hold a space.
+std::optional<std::string> SetSecondFactorRoles(Config& c, const std::string& v) {
+  auto roles = CommaList(v);
+  for (const auto& r : roles) {
+    if (r.find_first_of(" \t") != std::string::npos) {
+      return "role '" + r + "' contains a space; list roles with commas (or as a YAML list)";
+    }
+  }
+  c.code.second_factor_roles = std::move(roles);
+  return std::nullopt;
+}
+
+// Authenticator names; the code module checks them against the configured authenticators.
+std::optional<std::string> SetSecondFactorRealms(Config& c, const std::string& v) {
+  c.code.second_factor_realms = CommaList(v);
   return std::nullopt;
 }
 
@@ -397,6 +419,16 @@ const std::vector<Entry>& Entries() {
         "Client ids (comma or YAML list) whose sign-ins need a second factor (TOTP) from every "
         "user; local users without one enrol on the way, other realms are refused."},
        &SetSecondFactorClients},
+      {{"code", "second_factor_roles", "",
+        "Roles (comma or YAML list) whose users need a second factor (TOTP) at every client, "
+        "whatever the client; those without one enrol at their next browser sign-in, and the "
+        "password grant, HTTP Basic and Kerberos refuse them."},
+       &SetSecondFactorRoles},
+      {{"code", "second_factor_realms", "",
+        "Authenticators (comma or YAML list; default is the built-in user store) all of whose "
+        "users need a second factor at every client, as for code.second_factor_roles. An "
+        "unknown name stops start-up."},
+       &SetSecondFactorRealms},
       {{"code", "totp_issuer", "Portcullis",
         "The issuer name in otpauth:// URIs, which authenticator apps show next to the account."},
        StringSetter(FIELD(code.totp_issuer))},

@@ -121,6 +121,10 @@ struct Config {
     // The second factor (README "Second factor (TOTP)"): clients whose users all need one, and
     // the issuer name authenticator apps show.
     std::vector<std::string> second_factor_clients;
+    // Users who need one at every client: by role, and every user of an authenticator
+    // ("default": the built-in user store).
+    std::vector<std::string> second_factor_roles;
+    std::vector<std::string> second_factor_realms;
     std::string totp_issuer = "Portcullis";
   } code;
   // Kerberos sign-in at the authorization endpoint (README "Enterprise sign-in: Kerberos /

@@ -1,9 +1,15 @@
 """A throwaway OpenLDAP server for the LDAP black-box tests (test_ldap.py), as scripts/pg.sh is
-for PostgreSQL: a slapd.conf in a temporary directory, an LDIF of users and groups loaded with
-slapadd, a test CA and a server certificate made with openssl (plus a second, unrelated CA for
-the wrong-CA test), plain LDAP (for StartTLS) and LDAPS on free loopback ports. start() waits
-for readiness by polling with ldapsearch; stop() ends the process by its PID. A missing slapd,
-slapadd, ldapsearch or openssl raises: the tests fail, never skip.
+for PostgreSQL: a slapd.conf in a temporary directory, an LDIF of users loaded with slapadd, a
+test CA and a server certificate made with openssl (plus a second, unrelated CA for the wrong-CA
+test), plain LDAP (for StartTLS) and LDAPS on free loopback ports, and LDAPS on 127.0.0.2, an
+address the certificate does not name. The memberof overlay (Debian's module) keeps the users'
+memberOf, as Active Directory does; since slapadd bypasses overlays, the groups are added over
+LDAP on the first start. start() waits for readiness by polling with ldapsearch; stop() ends the
+process by its PID. A missing slapd, slapadd, ldapadd, ldapsearch or openssl raises: the tests
+fail, never skip.
+
+HoldingProxy is a TCP relay to it that a test can hold, to keep a connection busy for as long
+as it likes without sleeping.
 """
 import os
 import shutil
@@ -11,6 +17,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 
 SLAPD = shutil.which("slapd") or "/usr/sbin/slapd"
@@ -20,6 +27,8 @@ SCHEMA = "/etc/ldap/schema"
 SUFFIX = "dc=example,dc=org"
 SERVICE_DN = f"cn=svc,{SUFFIX}"
 SERVICE_PASSWORD = "svc-password-9f2"
+ROOT_DN = f"cn=admin,{SUFFIX}"
+ROOT_PASSWORD = "admin-password-4c1"  # adds the groups over LDAP (memberof overlay)
 USERS = {
     # uid: (password, groups)
     "alice": ("alice-password-7Q", ["admins", "developers"]),
@@ -66,6 +75,7 @@ def _make_server_cert(d, ca_key, ca_cert):
 
 
 def _ldif():
+    """The base, the service account and the users; the groups are _groups_ldif()."""
     out = [f"""dn: {SUFFIX}
 objectClass: dcObject
 objectClass: organization
@@ -94,6 +104,11 @@ cn: {uid.title()}
 sn: {uid.title()}
 userPassword: {password}
 """)
+    return "\n".join(out)
+
+
+def _groups_ldif():
+    out = []
     groups = {}
     for uid, (_, gs) in USERS.items():
         for g in gs:
@@ -110,7 +125,7 @@ class Slapd:
         for tool in (SLAPD, SLAPADD):
             if not os.access(tool, os.X_OK):
                 raise RuntimeError(f"{tool} is missing: install slapd (scripts/deps.sh test)")
-        for tool in ("ldapsearch", "openssl"):
+        for tool in ("ldapsearch", "ldapadd", "openssl"):
             if not shutil.which(tool):
                 raise RuntimeError(f"{tool} is missing: install ldap-utils/openssl")
         self.dir = tempfile.mkdtemp(prefix="portcullis-slapd-")
@@ -122,6 +137,8 @@ class Slapd:
         os.makedirs(os.path.join(d, "db"))
         self.port = free_port()
         self.ldaps_port = free_port()
+        self.other_address_port = free_port()
+        self.groups_added = False
         self.conf = os.path.join(d, "slapd.conf")
         with open(self.conf, "w") as f:
             f.write(f"""include {SCHEMA}/core.schema
@@ -132,15 +149,21 @@ pidfile {d}/slapd.pid
 argsfile {d}/slapd.args
 modulepath /usr/lib/ldap
 moduleload back_mdb
+moduleload memberof
 TLSCACertificateFile {self.ca_file}
 TLSCertificateFile {self.cert_file}
 TLSCertificateKeyFile {self.key_file}
 database mdb
 maxsize 10485760
 suffix "{SUFFIX}"
-rootdn "cn=admin,{SUFFIX}"
-rootpw admin-password-unused
+rootdn "{ROOT_DN}"
+rootpw {ROOT_PASSWORD}
 directory {d}/db
+overlay memberof
+memberof-group-oc groupOfNames
+memberof-member-ad member
+memberof-memberof-ad memberOf
+memberof-refint TRUE
 access to attrs=userPassword
   by anonymous auth
   by * none
@@ -155,14 +178,20 @@ access to *
         _run([SLAPADD, "-f", self.conf, "-l", ldif])
         self.url = f"ldap://127.0.0.1:{self.port}"
         self.ldaps_url = f"ldaps://127.0.0.1:{self.ldaps_port}"
+        # The same server and certificate (IP:127.0.0.1, DNS:localhost) at another address.
+        self.other_address_url = f"ldaps://127.0.0.2:{self.other_address_port}"
+
+    def _tls_env(self):
+        return dict(os.environ, LDAPTLS_CACERT=self.ca_file, LDAPTLS_REQCERT="demand")
 
     def start(self, deadline_s=20):
         self.log = open(os.path.join(self.dir, "slapd.log"), "wb")
         # -d 0: stay in the foreground (the PID is ours to stop), log nothing extra.
         self.proc = subprocess.Popen(
-            [SLAPD, "-d", "0", "-f", self.conf, "-h", f"{self.url}/ {self.ldaps_url}/"],
+            [SLAPD, "-d", "0", "-f", self.conf, "-h",
+             f"{self.url}/ {self.ldaps_url}/ {self.other_address_url}/"],
             stdout=self.log, stderr=subprocess.STDOUT)
-        env = dict(os.environ, LDAPTLS_CACERT=self.ca_file, LDAPTLS_REQCERT="demand")
+        env = self._tls_env()
         end = time.monotonic() + deadline_s
         while True:
             if self.proc.poll() is not None:
@@ -171,11 +200,24 @@ access to *
                                 "-w", SERVICE_PASSWORD, "-b", SUFFIX, "-s", "base", "dn"],
                                capture_output=True, env=env, timeout=10)
             if r.returncode == 0:
-                return
+                break
             if time.monotonic() > end:
                 self.stop()
                 raise RuntimeError("slapd did not become ready:\n" + self.logs())
             time.sleep(0.05)
+        if not self.groups_added:
+            # Through the server, so that the memberof overlay writes the users' memberOf.
+            _run(["ldapadd", "-x", "-H", self.ldaps_url, "-D", ROOT_DN, "-w", ROOT_PASSWORD],
+                 input=_groups_ldif(), env=env, timeout=30)
+            self.groups_added = True
+
+    def member_of(self, uid):
+        """The memberOf values of a user, as the service account reads them."""
+        r = _run(["ldapsearch", "-x", "-LLL", "-o", "ldif-wrap=no", "-H", self.ldaps_url,
+                  "-D", SERVICE_DN, "-w", SERVICE_PASSWORD, "-b", f"uid={uid},ou=people,{SUFFIX}",
+                  "-s", "base", "memberOf"], env=self._tls_env(), timeout=10)
+        return [line.split(": ", 1)[1] for line in r.stdout.splitlines()
+                if line.lower().startswith("memberof: ")]
 
     def logs(self):
         try:
@@ -207,3 +249,96 @@ access to *
     def clean(self):
         self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class HoldingProxy:
+    """A TCP relay on loopback to (host, port). While held, it accepts connections but passes
+    none of their bytes on, so whoever connected waits (a TLS handshake, a request) until
+    release(); wait_held(n) returns once n connections have bytes held back. Counts the
+    connections it accepted. close() ends every connection."""
+
+    def __init__(self, host, port):
+        self.target = (host, port)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.cond = threading.Condition()
+        self.held = False
+        self.accepted = 0
+        self.holding = 0
+        self.sockets = []
+        self.closed = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def hold(self):
+        with self.cond:
+            self.held = True
+
+    def release(self):
+        with self.cond:
+            self.held = False
+            self.cond.notify_all()
+
+    def wait_held(self, n, deadline_s=10):
+        with self.cond:
+            if not self.cond.wait_for(lambda: self.holding >= n, timeout=deadline_s):
+                raise AssertionError(f"{self.holding} connections held, not {n}")
+
+    def close(self):
+        with self.cond:
+            self.closed = True
+            self.held = False
+            self.cond.notify_all()
+            socks, self.sockets = self.sockets, []
+        for s in [self.listener, *socks]:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            try:
+                server = socket.create_connection(self.target, timeout=10)
+                server.settimeout(None)
+            except OSError:
+                client.close()
+                continue
+            with self.cond:
+                if self.closed:
+                    client.close()
+                    server.close()
+                    return
+                self.accepted += 1
+                self.sockets += [client, server]
+            threading.Thread(target=self._pump, args=(client, server, True), daemon=True).start()
+            threading.Thread(target=self._pump, args=(server, client, False), daemon=True).start()
+
+    def _pump(self, src, dst, may_hold):
+        counted = False
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                if may_hold:
+                    with self.cond:
+                        if self.held and not counted:
+                            counted = True
+                            self.holding += 1
+                            self.cond.notify_all()
+                        self.cond.wait_for(lambda: not self.held)
+                        if counted:
+                            counted = False
+                            self.holding -= 1
+                dst.sendall(data)
+        except OSError:
+            pass
+        try:
+            dst.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass

@@ -342,6 +342,116 @@ def test_wrong_service_password_is_503_not_wrong_password(slapd, tmp_path):
         s.stop()
 
 
+
+# ---- Active Directory's memberOf, the TLS host-name check, the pool's limit
+
+@pytest.fixture
+def more_oauth(slapd, tmp_path):
+    """A server with three more authenticators: ldap-ad reads groups only from the users'
+    memberOf (the memberof overlay keeps it, as Active Directory does; no group search),
+    ldap-otherhost reaches slapd at 127.0.0.2, which its certificate (IP:127.0.0.1,
+    DNS:localhost, from the trusted CA) does not name, and ldap-pool has one connection,
+    through a HoldingProxy the test holds."""
+    proxy = slapd_server.HoldingProxy("127.0.0.1", slapd.ldaps_port)
+    extra = f"""  ldap-ad:
+    type: ldap
+    url: "{slapd.ldaps_url}"
+    ca_file: "{slapd.ca_file}"
+    user_base: "ou=people,{SUFFIX}"
+    user_filter: "(uid={{user}})"
+    bind_dn: "{SERVICE_DN}"
+    member_of_attribute: memberOf
+    roles:
+      admins: admin
+      "cn=developers,ou=groups,{SUFFIX}": [dev, reader]
+  ldap-otherhost:
+    type: ldap
+    url: "{slapd.other_address_url}"
+    ca_file: "{slapd.ca_file}"
+    user_dn_template: "uid={{user}},ou=people,{SUFFIX}"
+    connect_timeout_ms: 2000
+  ldap-pool:
+    type: ldap
+    url: "ldaps://127.0.0.1:{proxy.port}"
+    ca_file: "{slapd.ca_file}"
+    user_dn_template: "uid={{user}},ou=people,{SUFFIX}"
+    pool_size: 1
+    # A held TLS handshake waits for connect_timeout_ms; a caller waits operation_timeout_ms
+    # for a free connection. The first outlasts the second, so the pool is what answers.
+    connect_timeout_ms: 30000
+    operation_timeout_ms: 1000
+"""
+    cfg = config_yaml(slapd, str(tmp_path), extra=extra)
+    s = Portcullis(args=["--config", cfg],
+                   env={"PORTCULLIS_BOOTSTRAP_CLIENT_ID": BOOT_ID,
+                        "PORTCULLIS_BOOTSTRAP_CLIENT_SECRET": BOOT_SECRET,
+                        "PORTCULLIS_AUTHENTICATORS_LDAP_CORP_BIND_PASSWORD": SERVICE_PASSWORD,
+                        "PORTCULLIS_AUTHENTICATORS_LDAP_AD_BIND_PASSWORD": SERVICE_PASSWORD})
+    try:
+        yield OAuthServer(s), proxy
+    finally:
+        proxy.close()
+        assert s.stop() == 0, s.read_log()
+
+
+def test_roles_come_from_member_of_as_in_active_directory(more_oauth, slapd):
+    oauth, _ = more_oauth
+    # The directory keeps memberOf (memberof overlay): the groups are not searched for.
+    assert sorted(slapd.member_of("alice")) == [f"cn=admins,ou=groups,{SUFFIX}",
+                                                f"cn=developers,ou=groups,{SUFFIX}"]
+    client = ldap_client(oauth, "ldap-ad")
+    c = token_for(oauth, client, basic_code(oauth, client, "alice", ALICE_PW))
+    # admins by name, developers by DN.
+    assert sorted(c["roles"].split()) == ["admin", "dev", "reader"]
+    assert c["user_realm"] == "ldap-ad"
+    c = token_for(oauth, client, basic_code(oauth, client, "bob", BOB_PW))
+    assert sorted(c["roles"].split()) == ["dev", "reader"]  # "unmapped" maps to nothing
+    c = token_for(oauth, client, basic_code(oauth, client, "carol", USERS["carol"][0]))
+    assert "roles" not in c
+
+
+def test_a_certificate_for_another_host_is_refused_with_503(more_oauth):
+    oauth, _ = more_oauth
+    # The same server, CA and certificate answer at 127.0.0.1 (ldap-corp works)...
+    assert basic_code(oauth, ldap_client(oauth), "alice", ALICE_PW).status_code == 302
+    # ... but at 127.0.0.2 the certificate names another host: no bind, 503.
+    r = basic_code(oauth, ldap_client(oauth, "ldap-otherhost"), "alice", ALICE_PW)
+    assert r.status_code == 503, r.text
+    assert r.json()["error"] == "temporarily_unavailable"
+    log = oauth.s.read_log()
+    assert "ldap-otherhost" in log and ALICE_PW not in log
+    # The form shows the same outage, not "wrong password".
+    s = requests.Session()
+    r = browser_login(oauth, s, code_params(ldap_client(oauth, "ldap-otherhost")[0]),
+                      user="alice", password=ALICE_PW)
+    assert r.status_code == 503, r.text
+    assert "incorrect" not in r.text
+
+
+def test_a_busy_pool_answers_503_and_a_free_connection_is_reused(more_oauth):
+    from concurrent.futures import ThreadPoolExecutor
+    oauth, proxy = more_oauth
+    client = ldap_client(oauth, "ldap-pool")
+    proxy.hold()
+    with ThreadPoolExecutor(1) as pool:
+        # The first sign-in takes the only connection and waits in its TLS handshake.
+        first = pool.submit(basic_code, oauth, client, "alice", ALICE_PW)
+        proxy.wait_held(1)
+        # The second finds every connection busy: 503 after operation_timeout_ms, having
+        # opened none (the proxy saw one connection).
+        r = basic_code(oauth, client, "bob", BOB_PW)
+        assert r.status_code == 503, r.text
+        assert r.json()["error"] == "temporarily_unavailable"
+        assert proxy.accepted == 1
+        assert first.running()  # still held: the pool, not a timeout, refused the second
+        proxy.release()
+        assert first.result().status_code == 302
+    assert "ldap.pool_exhausted" in oauth.s.read_log()
+    # The connection went back to the pool: the next sign-ins reuse it.
+    for user, pw in (("bob", BOB_PW), ("alice", ALICE_PW)):
+        assert basic_code(oauth, client, user, pw).status_code == 302
+    assert proxy.accepted == 1
+
 # ---- configuration
 
 def check_config(text, tmp_path, env=None):

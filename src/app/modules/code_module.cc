@@ -156,9 +156,21 @@ class CodeModule final : public Module {
     if (auto s = m->StartSpnego(c); !s) return Fail(std::move(s.error()));
     // The second factor of local users: wrong codes share the password throttle's buckets.
     m->totp_store_ = std::make_unique<store::SqlTotpStore>(shared.db());
+    oauth::SecondFactorSettings sfs = SecondFactorSettings(c);
+    // code.second_factor_realms by canonical realm; a misspelt name would silently require
+    // nothing, so it stops start-up.
+    sfs.required_realms.clear();
+    for (const auto& name : c.code.second_factor_realms) {
+      auto named = m->deps_->authenticators.ByName(name);
+      if (!named) {
+        return Fail(Error::Internal("code.second_factor_realms: no authenticator named '" + name +
+                                    "' (default is the built-in user store)"));
+      }
+      sfs.required_realms.push_back(named->realm);
+    }
     m->second_factor_ = std::make_unique<oauth::SecondFactor>(
         *m->totp_store_, shared.master(), shared.secrets(), shared.clock(), shared.random(),
-        shared.Throttle(), SecondFactorSettings(c));
+        shared.Throttle(), sfs);
     m->deps_->second_factor = m->second_factor_.get();
     if (m->upstream_) {
       m->upstream_->SetFactorCheck(
@@ -170,7 +182,7 @@ class CodeModule final : public Module {
     }
     // The password grant signs users in as this login page does: the client's authenticator,
     // with its throttling and second-factor refusals (password_logins.h).
-    m->password_gate_ = std::make_unique<oauth::PasswordGate>(shared.Users(), *m->totp_store_);
+    m->password_gate_ = std::make_unique<oauth::PasswordGate>(shared.Users(), *m->totp_store_, sfs);
     m->password_logins_ = std::make_unique<RegistryPasswordLogins>(
         m->deps_->authenticators, *m->password_gate_, m->second_factor_.get());
     if (oauth::TokenService* tokens = shared.TokensIfBuilt()) {

@@ -17,13 +17,13 @@ Result<oauth::PasswordSignIn> RegistryPasswordLogins::Login(const oauth::Client&
                                    : entry->authenticator->Login(user_id, password, remote_ip);
   if (!user) return Fail(std::move(user.error()));
   // After the password, as the login page asks for the second factor only then: the client
-  // requires one (its field or code.second_factor_clients), or the user (of any realm) enrolled.
+  // requires one (its field or code.second_factor_clients), the user's realm or a role does
+  // (code.second_factor_realms, code.second_factor_roles), or the user (of any realm) enrolled.
   bool needed = false;
   if (second_factor_ != nullptr) {
     // A built-in store account answered by a chain keeps its realm-"" enrolment.
-    auto n = second_factor_->NeededFor(
-        oauth::TotpSubject(oauth::EnrolmentRealm(*entry, *user), user->user_id), c.client_id,
-        c.second_factor_required);
+    auto n = second_factor_->NeededFor(oauth::EnrolmentRealm(*entry, *user), user->user_id,
+                                       user->roles, c.client_id, c.second_factor_required);
     if (!n) return Fail(std::move(n.error()));
     needed = *n;
   }

@@ -1,6 +1,7 @@
 #include "app/modules/shared.h"
 
 #include "app/master_key.h"
+#include "app/modules/totp_settings.h"
 #include "common/log.h"
 #include "jose/alg.h"
 #include "oauth/client/bootstrap_client.h"
@@ -196,7 +197,9 @@ Result<oauth::TokenService*> Shared::Tokens() {
   grant_lookups_ = std::make_unique<StoreGrantLookups>(
       db_, user_store_, delegations_, service_store_, client_store_, audit_, secrets_, clock_);
   totp_store_ = std::make_unique<store::SqlTotpStore>(db_);
-  password_gate_ = std::make_unique<oauth::PasswordGate>(Users(), *totp_store_);
+  // Required roles (and "default" in code.second_factor_realms) refuse local users here too.
+  password_gate_ =
+      std::make_unique<oauth::PasswordGate>(Users(), *totp_store_, SecondFactorSettings(config_));
   tokens_ = std::make_unique<oauth::TokenService>(
       ts, **clients, secrets_, **keys, db_,
       oauth::TokenStores{codes_, refresh_tokens_, reference_tokens_, assertion_jtis_,

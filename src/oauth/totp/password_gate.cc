@@ -17,6 +17,13 @@ Result<AuthenticatedUser> PasswordGate::AuthenticateFrom(std::string_view user_i
 
 Result<AuthenticatedUser> PasswordGate::Gate(Result<AuthenticatedUser> user) {
   if (!user) return user;
+  // The built-in user store's accounts are realm "" (second_factor.h).
+  if (UserRequiresSecondFactor(settings_, "", user->roles)) {
+    log::Info("totp.password_only_refused", {{"user_id", user->user_id}, {"why", "required"}});
+    return Fail(Error::OAuth(400, "invalid_grant",
+                             "This user signs in with a second factor: use the authorization "
+                             "code flow."));
+  }
   auto e = store_.Find(user->user_id);
   if (!e) return Fail(e.error());
   if (*e && (*e)->active) {

@@ -241,10 +241,32 @@ bool SecondFactor::RequiredBy(std::string_view client_id, bool client_requires) 
                    client_id) != settings_.required_clients.end();
 }
 
-Result<bool> SecondFactor::NeededFor(std::string_view user_id, std::string_view client_id,
+bool UserRequiresSecondFactor(const SecondFactorSettings& settings, std::string_view realm,
+                              std::string_view roles) {
+  const auto& realms = settings.required_realms;
+  if (std::find(realms.begin(), realms.end(), realm) != realms.end()) return true;
+  while (!roles.empty() && !settings.required_roles.empty()) {
+    size_t sp = roles.find(' ');
+    std::string_view role = roles.substr(0, sp);
+    if (!role.empty() && std::find(settings.required_roles.begin(), settings.required_roles.end(),
+                                   role) != settings.required_roles.end()) {
+      return true;
+    }
+    if (sp == std::string_view::npos) break;
+    roles.remove_prefix(sp + 1);
+  }
+  return false;
+}
+
+bool SecondFactor::RequiredFor(std::string_view realm, std::string_view roles) const {
+  return UserRequiresSecondFactor(settings_, realm, roles);
+}
+
+Result<bool> SecondFactor::NeededFor(std::string_view realm, std::string_view user_id,
+                                     std::string_view roles, std::string_view client_id,
                                      bool client_requires) {
-  if (RequiredBy(client_id, client_requires)) return true;
-  auto state = StateOf(user_id);
+  if (RequiredBy(client_id, client_requires) || RequiredFor(realm, roles)) return true;
+  auto state = StateOf(TotpSubject(realm, user_id));
   if (!state) return Fail(state.error());
   return *state == State::kActive;
 }

@@ -39,7 +39,18 @@ struct SecondFactorSettings {
   // Clients whose sign-ins need a second factor even from users who have none yet: those users
   // enrol on the way (code.second_factor_clients).
   std::vector<std::string> required_clients;
+  // Users who need a second factor at every client, enrolling on the way when they have none:
+  // those with one of these roles (code.second_factor_roles), and every user of these realms
+  // (code.second_factor_realms; "" is the built-in user store, also called "default").
+  std::vector<std::string> required_roles;
+  std::vector<std::string> required_realms;
 };
+
+// Whether settings.required_roles or required_realms name a user of enrolment realm `realm`
+// ("" for the built-in user store; EnrolmentRealm, authenticators.h) with the space-separated
+// `roles`.
+bool UserRequiresSecondFactor(const SecondFactorSettings& settings, std::string_view realm,
+                              std::string_view roles);
 
 class SecondFactor {
  public:
@@ -79,10 +90,14 @@ class SecondFactor {
   // Whether `client_id` requires a second factor from every user: its client field
   // (`client_requires`, Client::second_factor_required) or settings.required_clients.
   bool RequiredBy(std::string_view client_id, bool client_requires = false) const;
-  // Whether a sign-in of `user_id` (a TotpSubject) to `client_id` needs a second factor: the
-  // client requires one, or the user has an active enrolment. Blocking.
-  Result<bool> NeededFor(std::string_view user_id, std::string_view client_id,
-                         bool client_requires = false);
+  // Whether a user of enrolment realm `realm` with the space-separated `roles` must have a
+  // second factor at every client (settings.required_roles, required_realms).
+  bool RequiredFor(std::string_view realm, std::string_view roles) const;
+  // Whether a sign-in of `user_id` of enrolment realm `realm` (TotpSubject keys the enrolment),
+  // with `roles`, to `client_id` needs a second factor: the client, the user's realm or one of
+  // the user's roles requires one, or the user has an active enrolment. Blocking.
+  Result<bool> NeededFor(std::string_view realm, std::string_view user_id, std::string_view roles,
+                         std::string_view client_id, bool client_requires = false);
   // Whether the space-separated RFC 8176 `amr` of a session includes "otp".
   static bool HasOtp(std::string_view amr);
 

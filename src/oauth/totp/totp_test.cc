@@ -156,9 +156,30 @@ TEST_F(SecondFactorTest, RealmsHaveTheirOwnEnrolments) {
   ASSERT_TRUE(sf_.Confirm("ldap-corp:alice", CodeNow(*e), ""));
   EXPECT_EQ(*sf_.StateOf("ldap-corp:alice"), SecondFactor::State::kActive);
   EXPECT_EQ(*sf_.StateOf("alice"), SecondFactor::State::kNone);
-  EXPECT_FALSE(*sf_.NeededFor("alice", "c"));
-  EXPECT_TRUE(*sf_.NeededFor("ldap-corp:alice", "c"));
-  EXPECT_TRUE(*sf_.NeededFor("alice", "c", /*client_requires=*/true));
+  EXPECT_FALSE(*sf_.NeededFor("", "alice", "", "c"));
+  EXPECT_TRUE(*sf_.NeededFor("ldap-corp", "alice", "", "c"));
+  EXPECT_TRUE(*sf_.NeededFor("", "alice", "", "c", /*client_requires=*/true));
+}
+
+TEST_F(SecondFactorTest, RequiredRolesAndRealmsNeedAFactorWithoutAnEnrolment) {
+  SecondFactorSettings s;
+  s.required_roles = {"admin", "ops"};
+  s.required_realms = {"ldap-corp"};
+  SecondFactor sf(store_, master_, hasher_, clock_, Random::System(), throttle_, s);
+  EXPECT_TRUE(sf.RequiredFor("", "user admin"));
+  EXPECT_TRUE(sf.RequiredFor("", "ops"));
+  EXPECT_FALSE(sf.RequiredFor("", "user administrator"));  // whole roles only
+  EXPECT_FALSE(sf.RequiredFor("", "  user  "));
+  EXPECT_FALSE(sf.RequiredFor("", ""));
+  EXPECT_TRUE(sf.RequiredFor("ldap-corp", ""));
+  EXPECT_FALSE(sf.RequiredFor("ldap-other", "user"));
+  EXPECT_TRUE(*sf.NeededFor("", "erin", "reader admin", "c"));
+  EXPECT_FALSE(*sf.NeededFor("", "erin", "reader", "c"));
+  EXPECT_TRUE(*sf.NeededFor("ldap-corp", "erin", "", "c"));
+  SecondFactorSettings local;
+  local.required_realms = {""};
+  EXPECT_TRUE(UserRequiresSecondFactor(local, "", ""));
+  EXPECT_FALSE(UserRequiresSecondFactor(local, "ldap-corp", "admin"));
 }
 
 TEST_F(SecondFactorTest, WrongCodesAreThrottledPerAccount) {
@@ -225,6 +246,21 @@ TEST_F(SecondFactorTest, PasswordGateRefusesOnlyActiveEnrolmentsAfterTheirPasswo
   ASSERT_FALSE(wrong);
   EXPECT_EQ(wrong.error().code, "ERR12016");
   EXPECT_TRUE(gate.Find("erin"));
+}
+
+TEST_F(SecondFactorTest, PasswordGateRefusesUsersWhoseRoleRequiresAFactor) {
+  FixedPassword inner;  // every user has the role "user"
+  SecondFactorSettings s;
+  s.required_roles = {"user"};
+  PasswordGate gate(inner, store_, s);
+  auto refused = gate.AuthenticateFrom("frank", "right", "10.0.0.1");
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().oauth_error, "invalid_grant");
+  EXPECT_EQ(gate.Authenticate("frank", "wrong").error().code, "ERR12016");
+  s.required_roles = {"admin"};
+  EXPECT_TRUE(PasswordGate(inner, store_, s).Authenticate("frank", "right"));
+  s.required_realms = {""};  // every built-in store user
+  EXPECT_FALSE(PasswordGate(inner, store_, s).Authenticate("frank", "right"));
 }
 
 }  // namespace

@@ -1,0 +1,168 @@
+"""A second factor required of users, not clients (README "Second factor (TOTP)",
+code.second_factor_roles and code.second_factor_realms): a user with a listed role, or any user
+of a listed realm, who has no second factor enrols at the next browser sign-in at any client
+before a code is issued; HTTP Basic and the password grant refuse them, also in a process
+without the code service. Users outside the lists sign in with the password alone. Codes are
+computed with pyotp."""
+import base64
+import json
+import os
+import tempfile
+
+import pyotp
+import pytest
+import requests
+
+from code_helpers import (BROWSER, PASSWORD, USER, authorize, browser_login, code_params,
+                          make_client, make_user, query_of, redeem, submit)
+from conftest import Portcullis
+from oauth_fixtures import BOOT_ID, BOOT_SECRET, OAuthServer
+
+ENV = {"PORTCULLIS_BOOTSTRAP_CLIENT_ID": BOOT_ID,
+       "PORTCULLIS_BOOTSTRAP_CLIENT_SECRET": BOOT_SECRET}
+
+
+def payload(token):
+    part = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+
+
+@pytest.fixture
+def server(request):
+    """A server with the extra environment the test names by parametrize(indirect=True)."""
+    s = Portcullis(env={**ENV, **request.param})
+    yield OAuthServer(s)
+    assert s.stop() == 0, s.read_log()
+
+
+def settings(env):
+    return pytest.mark.parametrize("server", [env], indirect=True, ids=[""])
+
+
+def password_grant(oauth, client, user):
+    return oauth.token({"grant_type": "password", "username": user, "password": PASSWORD},
+                       client=client)
+
+
+def enrol_in_browser(oauth, session, client, user):
+    """Signs `user` in with the browser at `client`: the enrolment page must come, and its
+    first code gives the code. Returns the new TOTP and the ID token's claims."""
+    page = browser_login(oauth, session, code_params(client[0], scope="openid"), user=user)
+    assert page.status_code == 200 and "Set up a second factor" in page.text, page.text
+    assert not any(c.startswith("portcullis_sso=") for c in page.raw.headers.getlist("Set-Cookie"))
+    secret = page.text.split('id="totp-secret">')[1].split("<")[0]
+    totp = pyotp.TOTP(secret)
+    r = submit(session, page, {"otp_code": totp.now()})
+    assert r.status_code == 303, r.text
+    _, q = query_of(r.headers["Location"])
+    t = redeem(oauth, q["code"], client)
+    assert t.status_code == 200, t.text
+    return totp, payload(t.json()["id_token"])
+
+
+@settings({"PORTCULLIS_CODE_SECOND_FACTOR_ROLES": "ops, admin"})
+def test_a_required_role_makes_its_users_enrol_at_any_client(server):
+    oauth = server
+    make_user(oauth, USER, roles="user admin")
+    make_user(oauth, "bob", roles="user administrator")  # not "admin": whole roles only
+    client = make_client(oauth, "trusted", scope="openid petstore.r")
+    # Before any enrolment: Basic and the password grant refuse alice after her password...
+    r = authorize(oauth, code_params(client[0]), user=USER, password=PASSWORD)
+    assert r.status_code == 403 and r.json()["error"] == "interaction_required", r.text
+    t = password_grant(oauth, client, USER)
+    assert t.status_code == 400 and t.json()["error"] == "invalid_grant", t.text
+    # ... but a wrong password is still the usual 401, which tells nothing about the factor.
+    assert authorize(oauth, code_params(client[0]), user=USER, password="x").status_code == 401
+    # bob's roles are not listed: the password is enough everywhere.
+    assert authorize(oauth, code_params(client[0]), user="bob", password=PASSWORD).status_code \
+        == 302
+    assert password_grant(oauth, client, "bob").status_code == 200
+    s = requests.Session()
+    r = browser_login(oauth, s, code_params(client[0]), user="bob")
+    assert r.status_code == 303 and "code=" in r.headers["Location"], r.text
+
+    # alice's browser sign-in enrols her before any code; amr records the code.
+    totp, idt = enrol_in_browser(oauth, requests.Session(), client, USER)
+    assert idt["amr"] == ["pwd", "otp"]
+    assert oauth.admin("GET", f"/oauth2/user/{USER}/totp").json()["state"] == "active"
+    # Enrolled, she is asked for a code from now on; the password grant still refuses her.
+    s = requests.Session()
+    r = browser_login(oauth, s, code_params(client[0]), user=USER)
+    assert r.status_code == 200 and "Enter your code" in r.text, r.text
+    assert password_grant(oauth, client, USER).status_code == 400
+    # Removing her enrolment does not let her off: the next sign-in enrols her again.
+    assert oauth.admin("DELETE", f"/oauth2/user/{USER}/totp").status_code == 204
+    page = browser_login(oauth, requests.Session(), code_params(client[0]), user=USER)
+    assert "Set up a second factor" in page.text, page.text
+
+
+@settings({"PORTCULLIS_CODE_SECOND_FACTOR_ROLES": "admin"})
+def test_a_role_granted_later_ends_password_only_single_sign_on(server):
+    """A session signed in with the password alone gives no more codes once the user's roles
+    require a second factor: the next sign-in is the enrolment."""
+    oauth = server
+    make_user(oauth, "bob", roles="user")
+    client = make_client(oauth, "trusted", scope="openid petstore.r")
+    s = requests.Session()
+    r = browser_login(oauth, s, code_params(client[0]), user="bob")
+    assert r.status_code == 303
+    again = authorize(oauth, code_params(client[0], state="st-2"), headers=BROWSER, session=s)
+    assert again.status_code == 302 and "code=" in again.headers["Location"]  # SSO
+    r = oauth.admin("PUT", "/oauth2/user", json={"userId": "bob", "roles": "user admin"})
+    assert r.status_code == 200, r.text
+    r = authorize(oauth, code_params(client[0], state="st-3"), headers=BROWSER, session=s)
+    assert r.status_code == 200 and "j_password" in r.text, r.text
+    # prompt=none cannot show the enrolment: login_required, no code.
+    r = authorize(oauth, code_params(client[0], state="st-4", prompt="none"), headers=BROWSER,
+                  session=s)
+    assert r.status_code == 302 and "code=" not in r.headers["Location"]
+    assert query_of(r.headers["Location"])[1]["error"] == "login_required"
+    _, idt = enrol_in_browser(oauth, s, client, "bob")
+    assert idt["amr"] == ["pwd", "otp"]
+
+
+@settings({"PORTCULLIS_CODE_SECOND_FACTOR_REALMS": "default"})
+def test_a_required_realm_makes_all_its_users_enrol(server):
+    oauth = server
+    make_user(oauth, USER, roles="user")
+    client = make_client(oauth, "trusted", scope="openid petstore.r")
+    assert password_grant(oauth, client, USER).status_code == 400
+    r = authorize(oauth, code_params(client[0]), user=USER, password=PASSWORD)
+    assert r.status_code == 403 and r.json()["error"] == "interaction_required"
+    enrol_in_browser(oauth, requests.Session(), client, USER)
+
+
+def test_an_unknown_realm_stops_start_up(tmp_path):
+    with pytest.raises(RuntimeError) as e:
+        Portcullis(env={**ENV, "PORTCULLIS_CODE_SECOND_FACTOR_REALMS": "ldap-crop"})
+    assert "code.second_factor_realms" in str(e.value) and "ldap-crop" in str(e.value)
+
+
+def test_a_role_with_a_space_is_refused(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("code:\n  second_factor_roles: ['admin ops']\n")
+    with pytest.raises(RuntimeError) as e:
+        Portcullis(args=["--config", str(path)], env=ENV)
+    assert "code.second_factor_roles" in str(e.value)
+
+
+def test_a_token_process_refuses_the_password_grant_for_a_required_role():
+    """Without the code service the token endpoint checks local passwords itself (shared
+    PasswordGate): the roles list holds there too. The YAML list form of the key."""
+    tmp = tempfile.mkdtemp(prefix="portcullis-totp-required-")
+    cfg = os.path.join(tmp, "c.yaml")
+    with open(cfg, "w") as f:
+        f.write("code:\n  second_factor_roles: [ops, admin]\n")
+    s = Portcullis(args=["--services", "token,user,client", "--config", cfg], env=ENV, tmp=tmp)
+    try:
+        oauth = OAuthServer(s)
+        make_user(oauth, USER, roles="user admin")
+        make_user(oauth, "bob", roles="user")
+        client = make_client(oauth, "trusted")
+        assert authorize(oauth, code_params(client[0]), user=USER, password=PASSWORD) \
+            .status_code == 404  # no code service here
+        t = password_grant(oauth, client, USER)
+        assert t.status_code == 400 and t.json()["error"] == "invalid_grant", t.text
+        assert password_grant(oauth, client, "bob").status_code == 200
+    finally:
+        assert s.stop() == 0, s.read_log()

@@ -17,6 +17,7 @@ from code_helpers import (BROWSER, PASSWORD, USER, authorize, browser_login, cod
                           make_client, make_user, query_of, redeem, submit)
 from conftest import Portcullis
 from oauth_fixtures import BOOT_ID, BOOT_SECRET, OAuthServer
+from test_ldap import slapd  # noqa: F401
 
 ENV = {"PORTCULLIS_BOOTSTRAP_CLIENT_ID": BOOT_ID,
        "PORTCULLIS_BOOTSTRAP_CLIENT_SECRET": BOOT_SECRET}
@@ -143,7 +144,7 @@ def test_a_role_with_a_space_is_refused(tmp_path):
     path.write_text("code:\n  second_factor_roles: ['admin ops']\n")
     with pytest.raises(RuntimeError) as e:
         Portcullis(args=["--config", str(path)], env=ENV)
-    assert "code.second_factor_roles" in str(e.value)
+    assert "code.second_factor_roles" in str(e.value) and "contains a space" in str(e.value)
 
 
 def test_a_token_process_refuses_the_password_grant_for_a_required_role():
@@ -164,5 +165,42 @@ def test_a_token_process_refuses_the_password_grant_for_a_required_role():
         t = password_grant(oauth, client, USER)
         assert t.status_code == 400 and t.json()["error"] == "invalid_grant", t.text
         assert password_grant(oauth, client, "bob").status_code == 200
+    finally:
+        assert s.stop() == 0, s.read_log()
+
+
+def test_directory_roles_and_realms_require_a_second_factor(slapd, tmp_path):
+    """An LDAP user's roles are its mapped groups: alice (admins -> admin) must enrol, bob (no
+    admin) need not; every user of ldap-tpl must (code.second_factor_realms)."""
+    from test_ldap import ALICE_PW, BOB_PW, config_yaml, ldap_client
+    from slapd_server import SERVICE_PASSWORD, USERS
+    cfg = config_yaml(slapd, str(tmp_path), extra="code:\n  second_factor_roles: [admin]\n"
+                                                  "  second_factor_realms: [ldap-tpl]\n")
+    s = Portcullis(args=["--config", cfg],
+                   env={**ENV, "PORTCULLIS_AUTHENTICATORS_LDAP_CORP_BIND_PASSWORD":
+                        SERVICE_PASSWORD})
+    try:
+        oauth = OAuthServer(s)
+        corp = ldap_client(oauth)
+        r = authorize(oauth, code_params(corp[0]), user="alice", password=ALICE_PW)
+        assert r.status_code == 403 and r.json()["error"] == "interaction_required", r.text
+        t = oauth.token({"grant_type": "password", "username": "alice", "password": ALICE_PW},
+                        client=corp)
+        assert t.status_code == 400 and t.json()["error"] == "invalid_grant", t.text
+        assert authorize(oauth, code_params(corp[0]), user="bob", password=BOB_PW) \
+            .status_code == 302
+        t = oauth.token({"grant_type": "password", "username": "bob", "password": BOB_PW},
+                        client=corp)
+        assert t.status_code == 200, t.text
+        page = browser_login(oauth, requests.Session(), code_params(corp[0]), user="alice",
+                             password=ALICE_PW)
+        assert page.status_code == 200 and "Set up a second factor" in page.text, page.text
+        # ldap-tpl's users all need one, whatever their roles; at ldap-corp carol does not.
+        carol = USERS["carol"][0]
+        tpl = ldap_client(oauth, "ldap-tpl")
+        r = authorize(oauth, code_params(tpl[0]), user="carol", password=carol)
+        assert r.status_code == 403 and r.json()["error"] == "interaction_required", r.text
+        assert authorize(oauth, code_params(corp[0]), user="carol", password=carol) \
+            .status_code == 302
     finally:
         assert s.stop() == 0, s.read_log()

@@ -7,6 +7,7 @@
 #include "oauth/client/client.h"
 #include "oauth/logout/backchannel.h"
 #include "oauth/oidc/id_token.h"
+#include "oauth/token/grant_registry.h"
 
 namespace portcullis::app {
 
@@ -243,6 +244,8 @@ Result<api::RegistryRoutes*> Shared::Registry() {
                                                  config_.logout.backchannel_ttl_s);
   deps.id_token_algs = IdTokenAlgNames(config_);
   deps.jwks_uri_http_loopback = config_.jwks_uri.allow_http_loopback;
+  deps.grant_types = oauth::GrantRegistry::Default().types();
+  deps.federation_http_loopback = config_.federation.allow_http_loopback;
   registry_ = std::make_unique<api::RegistryRoutes>(deps);
   return registry_.get();
 }

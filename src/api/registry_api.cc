@@ -25,7 +25,7 @@ Context::Context(const RegistryDeps& d)
       consent_store(d.db),
       device_store(d.db),
       revocation(refresh_token_store, code_store, session_store, device_store),
-      clients(d.db, d.client_store, audit, d.clock, d.random, d.secrets, &d.clients),
+      clients(d.db, d.client_store, audit, d.clock, d.random, d.secrets, &d.clients, d.grant_types),
       services(d.db, service_store, d.client_store, audit, d.clock, d.services, &d.clients),
       users(d.db, user_store, audit, d.clock, d.throttle, revocation.ForUser()),
       user_access(d.db, user_store, session_store, consent_store, audit, d.clock,
@@ -37,6 +37,7 @@ Context::Context(const RegistryDeps& d)
   if (d.on_user_sessions_end) revocation.OnUserSessionsEnd(d.on_user_sessions_end);
   clients.SetIdTokenAlgs(d.id_token_algs);
   clients.AllowHttpLoopbackJwksUri(d.jwks_uri_http_loopback);
+  providers.AllowHttpLoopback(d.federation_http_loopback);
 }
 
 Result<Caller> Authorize(const Context& ctx, const http::Request& req, std::string_view read,

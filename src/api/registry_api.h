@@ -28,6 +28,7 @@
 
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,6 +40,7 @@
 #include "oauth/audit/audit.h"
 #include "oauth/client/client_catalog.h"
 #include "oauth/client/client_store.h"
+#include "oauth/client/grant_type.h"
 #include "oauth/credentials/secret_hash.h"
 #include "store/db.h"
 
@@ -75,6 +77,10 @@ struct RegistryDeps {
   std::vector<std::string> id_token_algs;
   // config jwks_uri.allow_http_loopback: clients may register an http jwksUri on loopback.
   bool jwks_uri_http_loopback = false;
+  // config federation.allow_http_loopback: providers may register an http serverUrl on loopback.
+  bool federation_http_loopback = false;
+  // The grant types clients may list (RegistrationPolicy::grant_types): the grant registry's.
+  std::span<const oauth::GrantType> grant_types;
 };
 
 namespace registry {

@@ -12,6 +12,7 @@
 #include "oauth/client/registry_testing.h"
 #include "oauth/credentials/token_hash.h"
 #include "oauth/service/service_catalog.h"
+#include "oauth/token/grant_registry.h"
 #include "oauth/user/user_service.h"
 #include "store/sql/audit_log.h"
 #include "store/sql/client_store.h"
@@ -110,6 +111,7 @@ class RegistryApiTest : public oauth::testing::RegistryDbTest {
     deps_ = std::make_unique<RegistryDeps>(RegistryDeps{*db_, clock_, Random::System(), hasher_,
                                                         auth_, *catalog_, *client_store_,
                                                         *audit_log_, services_.get()});
+    deps_->grant_types = oauth::GrantRegistry::Default().types();
     RegisterRegistryApis(router_, *deps_,
                          {"client", "service", "user", "provider", "refresh-token"});
   }
@@ -593,7 +595,7 @@ TEST_P(RegistryApiTest, RefreshTokenScenarios) {
 // Reference §16.8.
 TEST_P(RegistryApiTest, ProviderScenarios) {
   auto r = Call("POST", "/oauth2/provider",
-                R"({"providerId":"05","serverUrl":"http://google.ca/light-4j:8080",
+                R"({"providerId":"05","serverUrl":"https://google.ca/light-4j:8080",
                     "uri":"/oauth/key","providerName":"cloud light-4j"})");
   ASSERT_EQ(r.status, 200) << r.body;
   r = Call("GET", "/oauth2/provider");

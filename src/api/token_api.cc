@@ -84,19 +84,23 @@ void RegisterTokenApi(http::Router& router, oauth::TokenService& tokens) {
   router.Add("POST", "/oauth2/introspect", "token", [&tokens](Request& req) -> Reply {
     auto params = FormOf(req);
     if (!params) return TokenError(params.error());
-    auto run = [&tokens, &req](const oauth::Params& p) {
-      auto body = tokens.Introspect(p, req.Header("authorization"), ClientCertificateOf(req));
+    // Parsed once: credentials and caller serve both the thread choice and the answer.
+    oauth::IntrospectionRequest request = tokens.PrepareIntrospection(
+        std::move(*params), req.Header("authorization"), ClientCertificateOf(req));
+    auto answer = [&tokens](const oauth::IntrospectionRequest& r, bool may_block) {
+      auto body = tokens.Introspect(r, may_block);
       if (!body) return TokenError(body.error());
-      Response r = Response::Json(200, std::move(*body));
-      r.With("Cache-Control", "no-store");
-      return r;
+      Response out = Response::Json(200, std::move(*body));
+      out.With("Cache-Control", "no-store");
+      return out;
     };
-    // A JWT from a client with a keyed-digest secret needs no store: answer on this thread.
-    if (oauth::LooksLikeJwt(params->Value("token")) &&
-        !tokens.ClientAuthBlocks(*params, req.Header("authorization"), false)) {
-      return run(*params);
+    // A JWT from a caller with a keyed-digest secret needs no store: answer on this thread.
+    if (tokens.IntrospectionNeeds(request) == oauth::GrantNeeds::kNothing) {
+      return answer(request, /*may_block=*/false);
     }
-    return http::Blocking([run, p = std::move(*params)] { return run(p); });
+    // Deferred work must be copyable (std::function): the request goes on the heap.
+    auto shared = std::make_shared<const oauth::IntrospectionRequest>(std::move(request));
+    return http::Blocking([answer, shared] { return answer(*shared, /*may_block=*/true); });
   });
 
   router.Add("POST", "/oauth2/revoke", "token", [&tokens](Request& req) -> Reply {

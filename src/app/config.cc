@@ -383,6 +383,11 @@ const std::vector<Entry>& Entries() {
       {{"federation", "ca_file", "",
         "PEM CA bundle trusted for https:// provider key services. Empty: the system store."},
        StringSetter(FIELD(federation.ca_file))},
+      {{"federation", "allow_http_loopback", "false",
+        "true: a provider's serverUrl may be plain http:// to a loopback host (127.0.0.0/8, "
+        "[::1], localhost), for tests and development. Off: https only, at registration and "
+        "when a key is fetched, so peer certificates never travel unencrypted."},
+       BoolSetter(FIELD(federation.allow_http_loopback))},
       {{"federation", "cache_max_entries", "1024",
         "Hard cap of the per-kid cache of federated certificates and failures (LRU)."},
        IntSetter(1, 1000000, FIELD(federation.cache_max_entries))},

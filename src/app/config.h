@@ -113,6 +113,7 @@ struct Config {
   } dpop;
   struct Federation {
     std::string ca_file;
+    bool allow_http_loopback = false;
     int64_t cache_max_entries = 1024;
     int64_t max_in_flight = 4;
   } federation;

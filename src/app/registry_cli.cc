@@ -15,6 +15,7 @@
 #include "common/random.h"
 #include "oauth/audit/audit.h"
 #include "oauth/client/import/light_oauth2_import.h"
+#include "oauth/token/grant_registry.h"
 #include "store/db.h"
 #include "store/sql/audit_log.h"
 #include "store/sql/client_store.h"
@@ -76,6 +77,7 @@ int RunImportCommand(const cli::State& s, const std::string&, cli::Env& env) {
   options.dry_run = s.dry_run;
   // light-oauth2's LDAP class names become the configured LDAP authenticator's name.
   options.authenticate_classes = LegacyClassMap(env.config.authenticators);
+  options.grant_types = oauth::GrantRegistry::Default().types();
   store::SqlClientStore client_store(*env.db);
   store::SqlImportTarget import_target;
   store::SqlAuditLog audit(*env.db);

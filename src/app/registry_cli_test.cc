@@ -19,6 +19,7 @@
 #include "common/random.h"
 #include "oauth/client/client_service.h"
 #include "oauth/credentials/secret_hash.h"
+#include "oauth/token/grant_registry.h"
 #include "store/db.h"
 #include "store/sql/audit_log.h"
 #include "store/sql/client_store.h"
@@ -157,7 +158,7 @@ TEST_F(RegistryCliTest, ClientLifecycle) {
   store::SqlClientStore client_store(*db);
   store::SqlAuditLog audit(*db);
   oauth::ClientService clients(*db, client_store, audit, SystemClock::Instance(), Random::System(),
-                               hasher, nullptr);
+                               hasher, nullptr, oauth::GrantRegistry::Default().types());
   auto stored = clients.Get(id);
   ASSERT_TRUE(stored) << stored.error().description;
   EXPECT_TRUE(hasher.Verify(secret, stored->secret_hash));

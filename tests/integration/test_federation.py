@@ -20,7 +20,10 @@ def b64(s):
 
 def test_token_from_cluster_a_verifies_through_cluster_b_key_service():
     a = Portcullis(args=["--set", "keys.provider_id=01"], env=ENV)
-    b = Portcullis(args=["--set", "keys.provider_id=02"], env=ENV)
+    # A serves plain http on loopback: B may fetch from it only with the opt-in (test_federation_tls
+    # runs the same over https).
+    b = Portcullis(args=["--set", "keys.provider_id=02", "--set", "federation.allow_http_loopback=true"],
+                   env=ENV)
     try:
         oa, ob = OAuthServer(a), OAuthServer(b)
         # B learns about A in its provider registry.

@@ -139,6 +139,11 @@ def test_import_a_sql_dump():
     r = cli("import", "light-oauth2", "--from", dump, store=store)
     assert r.returncode == 0, r.stderr
     assert "clients         imported 2, skipped 0" in r.stdout, r.stdout
+    # light-oauth2's http provider is imported, with a warning: federation fetches over https
+    # only. The legacy grant lists are checked against the grant registry, and pass.
+    out = r.stdout + r.stderr
+    assert "provider 05: serverUrl is not https" in out, out
+    assert "is not one of" not in out, out
     # The seed client's secret verifies through the CLI too.
     r = cli("client", "verify-secret", PETSTORE, store=store, stdin=SEED_SECRET + "\n")
     assert r.returncode == 0, r.stderr

@@ -1,7 +1,7 @@
 """Federation registry over HTTP: light-oauth2's provider tests (reference §16.8)."""
 from test_registry_common import err, reg  # noqa: F401
 
-PROVIDER = {"providerId": "05", "serverUrl": "http://google.ca/light-4j:8080", "uri": "/oauth/key",
+PROVIDER = {"providerId": "05", "serverUrl": "https://google.ca/light-4j:8080", "uri": "/oauth/key",
             "providerName": "cloud light-4j"}
 
 
@@ -25,6 +25,7 @@ def test_provider_validation(reg):  # noqa: F811
     for body, field in [(dict(PROVIDER, providerId="5"), "providerId"),
                         (dict(PROVIDER, providerId="ab"), "providerId"),
                         (dict(PROVIDER, serverUrl="ftp://x"), "serverUrl"),
+                        (dict(PROVIDER, serverUrl="http://google.ca"), "serverUrl"),
                         (dict(PROVIDER, uri="oauth2/key"), "uri"),
                         (dict(PROVIDER, region="eu"), "region")]:
         b = err(reg.post("/oauth2/provider", json=body), 400, "ERR11004")

@@ -16,6 +16,7 @@
 #include "oauth/client/client_json.h"
 #include "oauth/client/client_service.h"
 #include "oauth/credentials/secret_hash.h"
+#include "oauth/token/grant_registry.h"
 #include "store/sql/audit_log.h"
 #include "store/sql/client_store.h"
 
@@ -63,7 +64,7 @@ int RunClientCommand(const cli::State& s, const std::string& cmd, cli::Env& env)
   store::SqlClientStore client_store(*env.db);
   store::SqlAuditLog audit(*env.db);
   oauth::ClientService clients(*env.db, client_store, audit, env.clock, Random::System(), secrets,
-                               nullptr);
+                               nullptr, oauth::GrantRegistry::Default().types());
   clients.SetIdTokenAlgs(IdTokenAlgNames(env.config));
   clients.AllowHttpLoopbackJwksUri(env.config.jwks_uri.allow_http_loopback);
   auto with_secret = [&](const oauth::ClientWithSecret& c) {

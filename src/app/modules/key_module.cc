@@ -39,6 +39,7 @@ class KeyModule final : public Module {
     const Config& c = shared.config();
     oauth::Federation::Options fo;
     fo.ca_file = c.federation.ca_file;
+    fo.allow_http_loopback = c.federation.allow_http_loopback;
     fo.max_entries = static_cast<size_t>(c.federation.cache_max_entries);
     fo.max_in_flight = static_cast<int>(c.federation.max_in_flight);
     auto federation =

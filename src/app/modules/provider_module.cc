@@ -31,6 +31,7 @@ int RunProviderCommand(const cli::State& s, const std::string& cmd, cli::Env& en
   store::SqlProviderStore provider_store(*env.db);
   store::SqlAuditLog audit(*env.db);
   oauth::ProviderService providers(*env.db, provider_store, audit, env.clock);
+  providers.AllowHttpLoopback(env.config.federation.allow_http_loopback);
   if (cmd == "create" || cmd == "update") {
     auto body = Body(s, "provider " + cmd);
     if (!body) return Refused(body.error());

@@ -8,6 +8,7 @@
 #include "oauth/client/client.h"
 #include "oauth/logout/backchannel.h"
 #include "oauth/oidc/id_token.h"
+#include "oauth/token/grant_registry.h"
 
 namespace portcullis::app {
 
@@ -246,6 +247,8 @@ Result<api::RegistryRoutes*> Shared::Registry() {
                                                  config_.logout.backchannel_ttl_s);
   deps.id_token_algs = IdTokenAlgNames(config_);
   deps.jwks_uri_http_loopback = config_.jwks_uri.allow_http_loopback;
+  deps.grant_types = oauth::GrantRegistry::Default().types();
+  deps.federation_http_loopback = config_.federation.allow_http_loopback;
   registry_ = std::make_unique<api::RegistryRoutes>(deps);
   return registry_.get();
 }

@@ -109,12 +109,6 @@ bool Client::AcceptsSecretMethod(std::string_view presented) const {
   return !auth_method_explicit || presented == AuthMethodName(auth_method);
 }
 
-bool NeedsClientAuthentication(std::string_view grant) {
-  return grant == "client_credentials" || grant == "password" ||
-         grant == "client_authenticated_user" || grant == "bootstrap_token" ||
-         grant == "urn:ietf:params:oauth:grant-type:token-exchange";
-}
-
 AuthMethod DefaultAuthMethod(ClientType client_type) {
   return client_type == ClientType::kPublic ? AuthMethod::kNone : AuthMethod::kClientSecretBasic;
 }

@@ -107,9 +107,6 @@ struct Client {
   bool HasScope(std::string_view s) const;
 };
 
-// Grants that rest on the client proving who it is (RFC 6749 §4.3, §4.4, RFC 8693, light-oauth2's
-// custom grants): a public client cannot prove it, so it never gets them (RFC 6749 §2.1).
-bool NeedsClientAuthentication(std::string_view grant);
 // The auth method a client gets when its registration names none: `none` for public clients
 // (PKCE instead of a secret, RFC 7636, RFC 9700 §2.1.1), else client_secret_basic.
 AuthMethod DefaultAuthMethod(ClientType client_type);

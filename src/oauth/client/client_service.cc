@@ -20,17 +20,6 @@ namespace json = boost::json;
 constexpr size_t kMaxRedirectUris = 20;
 constexpr int64_t kMaxAccessTokenTtl = 86400;
 
-const std::vector<std::string_view> kGrantTypes = {
-    "authorization_code",
-    "client_credentials",
-    "password",
-    "refresh_token",
-    "client_authenticated_user",  // light-oauth2 custom grant (reference §4.5)
-    "bootstrap_token",            // light-oauth2 custom grant
-    "urn:ietf:params:oauth:grant-type:token-exchange",  // RFC 8693
-    "urn:ietf:params:oauth:grant-type:device_code",     // RFC 8628
-};
-
 json::object LinksJson(std::string_view service_id, const std::vector<std::string>& endpoints,
                        const std::string& scope) {
   json::object o;
@@ -99,11 +88,12 @@ Status ValidateFapi2(const Client& c, const RegistrationPolicy& policy) {
                            "profile fapi2 allows only private_key_jwt, tls_client_auth or "
                            "self_signed_tls_client_auth (FAPI 2.0 5.3.2.1)"));
   }
-  // §5.3.2.1: no resource owner password credentials; light-oauth2's client_authenticated_user
-  // shows a password to the client too.
+  // §5.3.2.1: no resource owner password credentials, nor another grant that shows the client a
+  // password (light-oauth2's client_authenticated_user).
   for (size_t i = 0; i < c.grant_types.size(); ++i) {
     const auto& g = c.grant_types[i];
-    if (g == "password" || g == "client_authenticated_user") {
+    const GrantType* type = FindGrantType(policy.grant_types, g);
+    if (type && type->traits.shows_password) {
       return Fail(FieldError("grantTypes[" + std::to_string(i) + "]",
                              g + " is not allowed with profile fapi2 (FAPI 2.0 5.3.2.1)"));
     }
@@ -255,20 +245,24 @@ Status ValidateClient(const Client& c, const RejectedEnums& rejected,
   for (size_t i = 0; i < c.grant_types.size(); ++i) {
     std::string field = "grantTypes[" + std::to_string(i) + "]";
     const auto& g = c.grant_types[i];
-    if (std::find(kGrantTypes.begin(), kGrantTypes.end(), g) == kGrantTypes.end()) {
+    // The grant registry's list (RegistrationPolicy::grant_types): the grants the token endpoint
+    // serves, no more.
+    const GrantType* type = FindGrantType(policy.grant_types, g);
+    if (type == nullptr) {
       std::string list;
-      for (auto k : kGrantTypes) list += (list.empty() ? "" : ", ") + std::string(k);
+      for (const auto& k : policy.grant_types)
+        list += (list.empty() ? "" : ", ") + std::string(k.name);
       return Fail(FieldError(field, "'" + g.substr(0, 64) + "' is not one of " + list));
     }
     if (!seen.insert(g).second) return Fail(FieldError(field, "is a duplicate"));
     // RFC 6749 §2.1, §4.4: a public client cannot authenticate, so it gets no grant that rests
     // on client authentication; it uses the code flow with PKCE (RFC 9700 §2.1.1).
-    if (c.IsPublic() && NeedsClientAuthentication(g)) {
+    if (c.IsPublic() && type->traits.needs_client_authentication) {
       return Fail(
           FieldError(field, g + " needs client authentication; public clients cannot use it"));
     }
     // Reference §4.4: only trusted (first-party) clients may see user passwords.
-    if ((g == "password" || g == "client_authenticated_user") && !c.IsTrusted()) {
+    if (type->traits.trusted_only && !c.IsTrusted()) {
       return Fail(FieldError(field, g + " is allowed for trusted clients only"));
     }
   }
@@ -364,14 +358,16 @@ Status ValidateClient(const Client& c, const RejectedEnums& rejected,
 
 ClientService::ClientService(store::Database& db, ClientStore& store, audit::AuditLog& audit,
                              const Clock& clock, Random& random, const SecretHasher& secrets,
-                             ClientCatalog* catalog)
+                             ClientCatalog* catalog, std::span<const GrantType> grant_types)
     : db_(db),
       store_(store),
       audit_(audit),
       clock_(clock),
       random_(random),
       secrets_(secrets),
-      catalog_(catalog) {}
+      catalog_(catalog) {
+  policy_.grant_types = grant_types;
+}
 
 void ClientService::RefreshCatalog(std::string_view client_id) {
   if (catalog_ == nullptr) return;

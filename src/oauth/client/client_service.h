@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,6 +31,7 @@
 #include "oauth/client/client_catalog.h"
 #include "oauth/client/client_json.h"
 #include "oauth/client/client_store.h"
+#include "oauth/client/grant_type.h"
 #include "oauth/credentials/secret_hash.h"
 #include "store/db.h"
 
@@ -64,6 +66,10 @@ struct RejectedEnums {
 
 // What a deployment allows at registration beyond the fixed rules.
 struct RegistrationPolicy {
+  // The grant types a client may list, with their rules: the token domain's grant registry
+  // (GrantRegistry::Default().types()), so that registration accepts exactly the grants the
+  // token endpoint serves. Empty: no grant type is accepted. The entries must outlive the policy.
+  std::span<const GrantType> grant_types;
   // The JWS algorithms this server holds ID-token keys for (RS256 plus keys.algorithm,
   // oidc::IdTokenAlgs), which idTokenSignedResponseAlg may name; empty: RS256, PS256, ES256
   // and EdDSA.
@@ -71,9 +77,9 @@ struct RegistrationPolicy {
   // config jwks_uri.allow_http_loopback: a jwksUri may be http to a loopback host.
   bool allow_http_loopback_jwks_uri = false;
 };
-// Value rules for a complete client: types, lengths, enums, redirect URIs, grant types against
-// the client type, auth method against jwks/jwksUri, custom claims, derefClientId (ERR12043),
-// and the static rules of profile fapi2 (README "FAPI 2.0 profile").
+// Value rules for a complete client: types, lengths, enums, redirect URIs, grant types (the
+// policy's list) against the client type, auth method against jwks/jwksUri, custom claims,
+// derefClientId (ERR12043), and the static rules of profile fapi2 (README "FAPI 2.0 profile").
 Status ValidateClient(const Client& c, const RejectedEnums& rejected = {},
                       const RegistrationPolicy& policy = {});
 // Profile fapi2 without idTokenSignedResponseAlg: the first algorithm of the policy's that is not
@@ -90,10 +96,11 @@ std::vector<std::string> DefaultGrantTypes(ClientType client_type);
 class ClientService {
  public:
   // `catalog` may be null (CLI, import): then only the store notification announces changes.
-  // Every reference must outlive the service; `db` opens the transactions `store` and `audit`
-  // write in.
+  // `grant_types`: what a client may list (RegistrationPolicy::grant_types). Every reference
+  // must outlive the service; `db` opens the transactions `store` and `audit` write in.
   ClientService(store::Database& db, ClientStore& store, audit::AuditLog& audit, const Clock& clock,
-                Random& random, const SecretHasher& secrets, ClientCatalog* catalog);
+                Random& random, const SecretHasher& secrets, ClientCatalog* catalog,
+                std::span<const GrantType> grant_types);
 
   // `actor` is recorded in the audit log; `default_owner` is the ownerId when none is given.
   // Every write checks `by` against the client as it was and as it will be (authority.h:

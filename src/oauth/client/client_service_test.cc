@@ -11,6 +11,9 @@
 #include "oauth/audit/audit.h"
 #include "oauth/client/bootstrap_client.h"
 #include "oauth/client/memory_client_store.h"
+#include "oauth/token/grant.h"
+#include "oauth/token/grant_registry.h"
+#include "oauth/token/token_service.h"
 #include "store/fake_database.h"
 
 // ClientService over the in-memory fakes (MemoryClientStore, MemoryAuditLog, FakeDatabase). The
@@ -24,8 +27,9 @@ class ClientServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
     catalog_ = std::make_unique<ClientCatalog>(store_);
-    service_ = std::make_unique<ClientService>(db_, store_, audit_, clock_, Random::System(),
-                                               hasher_, catalog_.get());
+    service_ =
+        std::make_unique<ClientService>(db_, store_, audit_, clock_, Random::System(), hasher_,
+                                        catalog_.get(), GrantRegistry::Default().types());
   }
 
   int64_t ClientCount() { return static_cast<int64_t>(store_.FindAll()->size()); }
@@ -320,6 +324,73 @@ TEST_F(ClientServiceTest, ServiceProfileClientWithPrivateKeyJwtHasNoSecret) {
   ASSERT_TRUE(again);
   EXPECT_FALSE(again->secret);
   EXPECT_EQ(again->client.secret_hash, updated->client.secret_hash);
+}
+
+// Registration reads the grant registry (RegistrationPolicy::grant_types): every grant the token
+// endpoint serves can be registered by a client its traits allow, and nothing else can.
+TEST_F(ClientServiceTest, RegistrationAcceptsEveryRegisteredGrantAndNoOther) {
+  const auto types = GrantRegistry::Default().types();
+  ASSERT_EQ(types.size(), GrantRegistry::Default().grants().size());
+  std::string names;
+  for (const auto& t : types) names += (names.empty() ? "" : ", ") + std::string(t.name);
+  for (const auto& t : types) {
+    const std::string name(t.name);
+    // A trusted client may hold any grant.
+    auto p = Confidential("trusted " + name.substr(0, 20));
+    p.client_type = "trusted";
+    p.grant_types = std::vector<std::string>{name};
+    auto r = service_->Create(p, "t", "a");
+    EXPECT_TRUE(r) << name << ": " << (r ? "" : r.error().description);
+    // A confidential one, unless only trusted clients may use it.
+    p.client_type = "confidential";
+    r = service_->Create(p, "t", "a");
+    EXPECT_EQ(static_cast<bool>(r), !t.traits.trusted_only)
+        << name << ": " << (r ? "" : r.error().description);
+    // A public one, unless it rests on client authentication (RFC 6749 §2.1).
+    p.client_type = "public";
+    r = service_->Create(p, "t", "a");
+    EXPECT_EQ(static_cast<bool>(r), !t.traits.needs_client_authentication && !t.traits.trusted_only)
+        << name << ": " << (r ? "" : r.error().description);
+  }
+  for (std::string unknown :
+       {"implicit", "urn:example:not-a-grant", "", "Password", "authorization_code "}) {
+    auto p = Confidential();
+    p.client_type = "trusted";
+    p.grant_types = std::vector<std::string>{"authorization_code", unknown};
+    auto r = service_->Create(p, "t", "a");
+    ASSERT_FALSE(r) << unknown;
+    EXPECT_EQ(r.error().code, "ERR11004");
+    EXPECT_EQ(r.error().description, "grantTypes[1]: '" + unknown + "' is not one of " + names);
+  }
+}
+
+// A grant added to a registry is registrable through it, with no edit in the client domain.
+class ExampleGrant final : public Grant {
+ public:
+  ExampleGrant() : Grant("urn:example:grant", {.needs_client_authentication = false}, {}) {}
+  GrantNeeds Needs(const TokenRequest&) const override { return GrantNeeds::kNothing; }
+  Result<IssuedToken> Issue(GrantContext&, const TokenRequest&, const Client&) const override {
+    return Fail(Error::Internal("not issued in this test"));
+  }
+};
+
+TEST_F(ClientServiceTest, ANewGrantIsRegistrableFromItsRegistryAlone) {
+  GrantRegistry registry;
+  registry.Add(std::make_unique<ExampleGrant>());
+  ClientService service(db_, store_, audit_, clock_, Random::System(), hasher_, nullptr,
+                        registry.types());
+  auto p = Confidential();
+  p.client_type = "public";
+  p.grant_types = std::vector<std::string>{"urn:example:grant"};
+  auto r = service.Create(p, "t", "a");
+  EXPECT_TRUE(r) << r.error().description;
+  // The default registry does not know it, and this one knows nothing else.
+  EXPECT_FALSE(service_->Create(p, "t", "a"));
+  p.grant_types = std::vector<std::string>{"authorization_code"};
+  r = service.Create(p, "t", "a");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().description,
+            "grantTypes[0]: 'authorization_code' is not one of urn:example:grant");
 }
 
 TEST_F(ClientServiceTest, PublicClientGetsNoneNoSecretAndNoGrantThatNeedsAuthentication) {
@@ -711,7 +782,7 @@ TEST_F(ClientServiceTest, BootstrapClientIsCreatedOnceWithEveryAdminScope) {
     EXPECT_TRUE(c->HasScope(s)) << s;
   }
   EXPECT_TRUE(hasher_.Verify(secret.Reveal(), c->secret_hash));
-  EXPECT_TRUE(ValidateClient(*c));
+  EXPECT_TRUE(ValidateClient(*c, {}, {.grant_types = GrantRegistry::Default().types()}));
   // Idempotent, and an existing client is left as an administrator made it.
   ClientPatch p;
   p.client_name = "renamed";

@@ -295,6 +295,14 @@ Status CheckHttpUrl(std::string_view field, std::string_view url, bool https_onl
   return {};
 }
 
+bool HttpsOrLoopbackHttp(std::string_view url, bool allow_http_loopback) {
+  auto parsed = boost::urls::parse_absolute_uri(boost::core::string_view(url.data(), url.size()));
+  if (!parsed || !parsed->has_authority() || parsed->encoded_host().empty()) return false;
+  std::string scheme = LowerScheme(*parsed);
+  if (scheme == "https") return true;
+  return scheme == "http" && allow_http_loopback && IsLoopbackHost(*parsed);
+}
+
 Status CheckBackchannelLogoutUri(std::string_view field, std::string_view url) {
   if (url.size() > 1024) return Fail(FieldError(field, "at most 1024 characters"));
   auto parsed = boost::urls::parse_absolute_uri(boost::core::string_view(url.data(), url.size()));

@@ -47,6 +47,9 @@ Status CheckRedirectUri(std::string_view field, std::string_view uri);
 // http to loopback hosts only.
 Status CheckHttpUrl(std::string_view field, std::string_view url, bool https_only,
                     size_t max_chars);
+// Whether `url` is an absolute https URL, or, with `allow_http_loopback`, an http URL to a
+// loopback host (localhost, 127.0.0.0/8, [::1]). False for anything else or unparsable.
+bool HttpsOrLoopbackHttp(std::string_view url, bool allow_http_loopback);
 // A back-channel logout receiver (OIDC Back-Channel Logout §2.2): an absolute https URL (http to
 // loopback hosts only), with a host; a path and query are allowed, a fragment and userinfo not.
 Status CheckBackchannelLogoutUri(std::string_view field, std::string_view url);

@@ -10,6 +10,7 @@
 #include <boost/url/url.hpp>
 
 #include "common/log.h"
+#include "oauth/client/validation.h"
 #include "oauth/provider/provider_store.h"
 #include "verify/http_client.h"
 
@@ -20,13 +21,15 @@ constexpr size_t kMaxKidLength = 64;
 constexpr size_t kMaxCertificateBytes = 64 * 1024;
 
 // `<serverUrl><uri>/<segment>`: the registered base, parsed, with one encoded segment added.
-std::optional<std::string> KeyUrl(std::string_view base, std::string_view segment) {
+// https only; http to a loopback host with `allow_http_loopback`.
+std::optional<std::string> KeyUrl(std::string_view base, std::string_view segment,
+                                  bool allow_http_loopback) {
   auto parsed = boost::urls::parse_uri(boost::core::string_view(base.data(), base.size()));
-  if (!parsed || (parsed->scheme() != "http" && parsed->scheme() != "https") ||
-      parsed->host().empty() || parsed->has_query() || parsed->has_fragment() ||
+  if (!parsed || parsed->host().empty() || parsed->has_query() || parsed->has_fragment() ||
       parsed->has_userinfo()) {
     return std::nullopt;
   }
+  if (!HttpsOrLoopbackHttp(base, allow_http_loopback)) return std::nullopt;
   boost::urls::url url(*parsed);
   auto segments = url.segments();
   if (!segments.empty() && segments.back().empty()) segments.pop_back();
@@ -116,7 +119,8 @@ Result<std::string> Federation::Certificate(std::string_view kid) {
   if (!*provider) {
     return Fail(Error::Status("ERR12017", "No provider " + prefix + " is registered."));
   }
-  auto url = KeyUrl((*provider)->server_url + (*provider)->uri, "00" + key.substr(2));
+  auto url = KeyUrl((*provider)->server_url + (*provider)->uri, "00" + key.substr(2),
+                    options_.allow_http_loopback);
   if (!url) {
     log::Warn("federation.bad_provider_url", {{"provider", prefix}});
     return Fail(Error::Status("ERR12017",

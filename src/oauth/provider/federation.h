@@ -7,8 +7,10 @@
 // Nothing a caller sends reaches the outbound request unchecked: kids are 1..64 characters of
 // [0-9A-Za-z] (anything else is refused before any lookup or fetch), and the URL is built by
 // appending one encoded path segment to the registered base, never by string concatenation.
-// Fetches use TLS when the provider's URL is https:// (certificate and host name verified
-// against the system trust store, or `ca_file`; SNI).
+// Fetches use TLS (certificate and host name verified against the system trust store, or
+// `ca_file`; SNI): a provider's URL must be https://, except http:// to a loopback host with
+// `allow_http_loopback` (tests). Registration refuses the others too (ValidateProvider); this
+// holds rows written around it (imports, older versions).
 //
 // Bounded under a flood of distinct kids: the per-kid cache (certificates and failures) is an
 // LRU with a hard cap of `max_entries`; a failure is cached for `negative_cache_seconds`, so a
@@ -46,9 +48,10 @@ class Federation {
     int64_t cache_seconds = 600;
     int64_t negative_cache_seconds = 30;
     int timeout_ms = 2000;
-    size_t max_entries = 1024;  // hard cap of the per-kid cache
-    int max_in_flight = 4;      // concurrent fetches per provider
-    std::string ca_file;        // PEM bundle for https:// providers; empty: the system store
+    size_t max_entries = 1024;         // hard cap of the per-kid cache
+    int max_in_flight = 4;             // concurrent fetches per provider
+    std::string ca_file;               // PEM bundle for https:// providers; empty: the system store
+    bool allow_http_loopback = false;  // config federation.allow_http_loopback
   };
   Federation(ProviderStore& providers, const Clock& clock, Options options)
       : providers_(providers), clock_(clock), options_(std::move(options)) {}

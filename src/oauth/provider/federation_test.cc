@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <ctime>
+#include <fstream>
 #include <future>
 #include <thread>
 
@@ -34,6 +35,13 @@ class FederationTest : public ::testing::Test {
     ASSERT_TRUE(st);
   }
 
+  // The peers here are plain-http fakes on loopback: allowed only with the opt-in.
+  static Federation::Options Loopback() {
+    Federation::Options o;
+    o.allow_http_loopback = true;
+    return o;
+  }
+
   store::FakeDatabase db_;
   MemoryProviderStore providers_;
   ManualClock clock_;
@@ -60,7 +68,7 @@ TEST_F(FederationTest, FetchesAndCachesACurrentCertificate) {
     return FakeResponse{.body = pem};
   });
   Register("07", "http://127.0.0.1:" + std::to_string(peer.port()));
-  Federation federation(providers_, clock_, {});
+  Federation federation(providers_, clock_, Loopback());
 
   auto got = federation.Certificate("07kid1");
   ASSERT_TRUE(got) << got.error().detail;
@@ -86,7 +94,7 @@ TEST_F(FederationTest, RefusesExpiredCertificatesAndCachesTheFailure) {
     return FakeResponse{.body = expired};
   });
   Register("07", "http://127.0.0.1:" + std::to_string(peer.port()));
-  Federation federation(providers_, clock_, {});
+  Federation federation(providers_, clock_, Loopback());
   for (int i = 0; i < 3; ++i) {
     auto got = federation.Certificate("07old");
     ASSERT_FALSE(got);
@@ -99,7 +107,7 @@ TEST_F(FederationTest, RefusesExpiredCertificatesAndCachesTheFailure) {
 }
 
 TEST_F(FederationTest, MalformedKidsNeverReachTheStore) {
-  Federation federation(providers_, clock_, {});
+  Federation federation(providers_, clock_, Loopback());
   for (const char* kid : {"07/../../admin", "07", "07a b", ""}) {
     auto got = federation.Certificate(kid);
     ASSERT_FALSE(got);
@@ -110,7 +118,7 @@ TEST_F(FederationTest, MalformedKidsNeverReachTheStore) {
 }
 
 TEST_F(FederationTest, UnknownProvidersAndStoreFailures) {
-  Federation federation(providers_, clock_, {});
+  Federation federation(providers_, clock_, Loopback());
   auto got = federation.Certificate("42kid");
   ASSERT_FALSE(got);
   EXPECT_EQ(got.error().code, "ERR12017");
@@ -123,7 +131,7 @@ TEST_F(FederationTest, UnknownProvidersAndStoreFailures) {
 
 TEST_F(FederationTest, TheCacheIsBoundedUnderAFloodOfKids) {
   Register("07", "http://127.0.0.1:1");  // nothing listens: every fetch fails fast
-  Federation::Options o;
+  Federation::Options o = Loopback();
   o.max_entries = 3;
   o.timeout_ms = 500;
   Federation federation(providers_, clock_, o);
@@ -148,7 +156,7 @@ TEST_F(FederationTest, FetchesPerProviderAreCapped) {
     return FakeResponse{.body = pem};
   });
   Register("07", "http://127.0.0.1:" + std::to_string(peer.port()));
-  Federation::Options o;
+  Federation::Options o = Loopback();
   o.max_in_flight = 1;
   Federation federation(providers_, clock_, o);
   auto first = std::async(std::launch::async, [&] { return federation.Certificate("07one"); });
@@ -168,10 +176,63 @@ TEST_F(FederationTest, FetchesPerProviderAreCapped) {
 TEST_F(FederationTest, ABadRegisteredUrlIsNotFetched) {
   // A URL with user-info would let a registered value steer the request elsewhere.
   Register("07", "http://user@127.0.0.1:1");
-  Federation federation(providers_, clock_, {});
+  Federation federation(providers_, clock_, Loopback());
   auto got = federation.Certificate("07kid");
   ASSERT_FALSE(got);
   EXPECT_EQ(got.error().code, "ERR12017");
+}
+
+TEST_F(FederationTest, PlainHttpIsFetchedOnlyFromLoopbackWithTheOptIn) {
+  int64_t now = std::time(nullptr);
+  std::string pem = Certificate(now - 60, now + 3600);
+  std::atomic<int> hits{0};
+  FakeHttpServer peer([&](const FakeRequest&) {
+    ++hits;
+    return FakeResponse{.body = pem};
+  });
+  // A row written around registration (an import, an older version): plain http is refused
+  // before any request, so the certificate never travels unencrypted.
+  Register("07", "http://127.0.0.1:" + std::to_string(peer.port()));
+  Federation strict(providers_, clock_, {});
+  auto got = strict.Certificate("07kid");
+  ASSERT_FALSE(got);
+  EXPECT_EQ(got.error().code, "ERR12017");
+  EXPECT_EQ(hits.load(), 0);
+  // The opt-in allows loopback only.
+  Register("08", "http://peer.example:" + std::to_string(peer.port()));
+  Federation loopback(providers_, clock_, Loopback());
+  EXPECT_FALSE(loopback.Certificate("08kid"));
+  ASSERT_TRUE(loopback.Certificate("07kid"));
+  EXPECT_EQ(hits.load(), 1);
+}
+
+TEST_F(FederationTest, FetchesOverVerifiedTls) {
+  int64_t now = std::time(nullptr);
+  std::string pem = Certificate(now - 60, now + 3600);
+  auto server_key = jose::Key::Generate(jose::Alg::kES256).value();
+  std::string server_cert =
+      server_key.SelfSignedCertificatePem("localhost", now - 60, now + 3600).value();
+  std::string ca_file = ::testing::TempDir() + "/federation-ca.pem";
+  std::ofstream(ca_file) << server_cert;
+  std::atomic<int> hits{0};
+  FakeHttpServer peer(
+      [&](const FakeRequest&) {
+        ++hits;
+        return FakeResponse{.body = pem};
+      },
+      server_cert, std::string(server_key.PrivatePem().value().Reveal()));
+  Register("07", "https://localhost:" + std::to_string(peer.port()));
+  // No opt-in needed for https; the peer is verified against ca_file.
+  Federation::Options o;
+  o.ca_file = ca_file;
+  Federation federation(providers_, clock_, o);
+  auto got = federation.Certificate("07kid");
+  ASSERT_TRUE(got) << got.error().detail;
+  EXPECT_EQ(*got, pem);
+  // Without that CA the handshake fails: nothing is served.
+  Federation untrusting(providers_, clock_, {});
+  EXPECT_FALSE(untrusting.Certificate("07kid"));
+  EXPECT_EQ(hits.load(), 1);
 }
 
 }  // namespace

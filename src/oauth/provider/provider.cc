@@ -43,14 +43,19 @@ boost::json::object ProviderToJson(const Provider& p) {
   return o;
 }
 
-Status ValidateProvider(const Provider& p) {
+Status ValidateProvider(const Provider& p, bool allow_http_loopback) {
   if (p.provider_id.size() != 2 || !std::isdigit(static_cast<unsigned char>(p.provider_id[0])) ||
       !std::isdigit(static_cast<unsigned char>(p.provider_id[1]))) {
     return Fail(FieldError("providerId", "must be two digits, e.g. \"05\""));
   }
-  // Peers are registered by administrators; light-oauth2's own example uses http, so http is
-  // allowed here (the key relay is what must authenticate peers, reference §18.8).
   if (auto st = CheckHttpUrl("serverUrl", p.server_url, false, 256); !st) return st;
+  // Peer certificates are fetched from here: https only (light-oauth2's own example used http),
+  // or http to a loopback host with federation.allow_http_loopback (tests, development).
+  if (!HttpsOrLoopbackHttp(p.server_url, allow_http_loopback)) {
+    return Fail(FieldError("serverUrl", allow_http_loopback
+                                            ? "must use https unless the host is loopback"
+                                            : "must use https"));
+  }
   if (auto st = CheckText("uri", p.uri, 64, true); !st) return st;
   if (p.uri[0] != '/' || p.uri.find_first_of(" ?#") != std::string::npos) {
     return Fail(FieldError("uri", "must be a path starting with '/'"));
@@ -73,7 +78,7 @@ Result<Provider> ProviderService::Create(const ProviderPatch& patch, std::string
   Provider p{*patch.provider_id, *patch.server_url,
              patch.uri && !patch.uri->empty() ? *patch.uri : "/oauth2/key",
              patch.provider_name.value_or("")};
-  if (auto st = ValidateProvider(p); !st) return Fail(std::move(st.error()));
+  if (auto st = ValidateProvider(p, allow_http_loopback_); !st) return Fail(std::move(st.error()));
   auto st = db_.Transact("provider.create", [&](store::Tx& tx) -> Status {
     if (auto r = store_.Insert(tx, p); !r) return r;
     return audit_.Record(tx, clock_.Now(),
@@ -98,7 +103,9 @@ Result<Provider> ProviderService::Update(const ProviderPatch& patch, std::string
     if (patch.server_url) p.server_url = *patch.server_url;
     if (patch.uri) p.uri = patch.uri->empty() ? "/oauth2/key" : *patch.uri;
     if (patch.provider_name) p.provider_name = *patch.provider_name;
-    if (auto st = ValidateProvider(p); !st) return Fail(std::move(st.error()));
+    if (auto st = ValidateProvider(p, allow_http_loopback_); !st) {
+      return Fail(std::move(st.error()));
+    }
     if (auto r = store_.Update(tx, p); !r) return Fail(std::move(r.error()));
     if (auto a =
             audit_.Record(tx, clock_.Now(),

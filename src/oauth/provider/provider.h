@@ -46,7 +46,9 @@ struct ProviderPatch {
 // JSON: providerId serverUrl uri providerName.
 Result<ProviderPatch> ProviderPatchFromJson(const boost::json::object& body);
 boost::json::object ProviderToJson(const Provider& p);
-Status ValidateProvider(const Provider& p);
+// serverUrl: https only; http to a loopback host with `allow_http_loopback` (config
+// federation.allow_http_loopback, for tests).
+Status ValidateProvider(const Provider& p, bool allow_http_loopback = false);
 
 class ProviderService {
  public:
@@ -61,7 +63,12 @@ class ProviderService {
   Result<std::vector<Provider>> List();
   Status Delete(std::string_view provider_id, std::string_view actor);
 
+  // config federation.allow_http_loopback: a serverUrl may be http:// to a loopback host (tests,
+  // development). Off by default: https only. Set before use; not synchronized.
+  void AllowHttpLoopback(bool allow) { allow_http_loopback_ = allow; }
+
  private:
+  bool allow_http_loopback_ = false;
   store::Database& db_;
   ProviderStore& store_;
   audit::AuditLog& audit_;

@@ -24,7 +24,8 @@ class ProviderTest : public ::testing::Test {
 TEST_F(ProviderTest, LightOauth2Scenarios) {
   ProviderPatch p;
   p.provider_id = "05";
-  p.server_url = "http://google.ca/light-4j:8080";
+  // light-oauth2's fixture uses http://google.ca/light-4j:8080; peers are https only here.
+  p.server_url = "https://google.ca/light-4j:8080";
   p.uri = "/oauth/key";
   p.provider_name = "cloud light-4j";
   auto created = providers_.Create(p, "t");
@@ -67,6 +68,41 @@ TEST_F(ProviderTest, LightOauth2Scenarios) {
   // Each committed write announced itself.
   std::vector<std::pair<std::string, std::string>> expected(3, {"provider", "05"});
   EXPECT_EQ(db_.notified(), expected);
+}
+
+// Peer certificates are fetched from serverUrl: plain http is refused, except to a loopback host
+// with the opt-in (config federation.allow_http_loopback, for tests).
+TEST_F(ProviderTest, ServerUrlIsHttpsUnlessTheLoopbackOptInIsSet) {
+  ProviderPatch p;
+  p.provider_id = "05";
+  for (const char* url : {"http://127.0.0.1:8080", "http://localhost", "http://[::1]:1",
+                          "http://google.ca/light-4j:8080", "HTTP://peer.example.com"}) {
+    p.server_url = url;
+    auto r = providers_.Create(p, "t");
+    ASSERT_FALSE(r) << url;
+    EXPECT_EQ(r.error().code, "ERR11004");
+    EXPECT_EQ(r.error().description, "serverUrl: must use https") << url;
+  }
+  p.server_url = "https://peer.example.com";
+  ASSERT_TRUE(providers_.Create(p, "t"));
+  // An update to http is refused too, and changes nothing.
+  ProviderPatch to_http;
+  to_http.provider_id = "05";
+  to_http.server_url = "http://127.0.0.1:8080";
+  EXPECT_EQ(providers_.Update(to_http, "t").error().description, "serverUrl: must use https");
+  EXPECT_EQ(providers_.Get("05")->server_url, "https://peer.example.com");
+
+  providers_.AllowHttpLoopback(true);
+  ASSERT_TRUE(providers_.Update(to_http, "t"));
+  p.provider_id = "06";
+  for (const char* url : {"http://localhost:9", "http://[::1]:1"}) {
+    p.server_url = url;
+    EXPECT_TRUE(providers_.Create(p, "t")) << url;
+    ASSERT_TRUE(providers_.Delete("06", "t"));
+  }
+  p.server_url = "http://google.ca/light-4j:8080";
+  EXPECT_EQ(providers_.Create(p, "t").error().description,
+            "serverUrl: must use https unless the host is loopback");
 }
 
 TEST_F(ProviderTest, Validation) {

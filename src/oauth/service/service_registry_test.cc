@@ -10,6 +10,7 @@
 #include "oauth/client/memory_client_store.h"
 #include "oauth/client/registry_testing.h"
 #include "oauth/service/memory_service_store.h"
+#include "oauth/token/grant_registry.h"
 #include "store/fake_database.h"
 #include "store/sql/audit_log.h"
 #include "store/sql/client_store.h"
@@ -170,7 +171,8 @@ class ServiceRegistryTest : public RegistryDbTest {
         std::make_unique<ServiceRegistry>(*db_, *service_store_, *client_store_, *audit_, clock_,
                                           services_catalog_.get(), clients_catalog_.get());
     clients_ = std::make_unique<ClientService>(*db_, *client_store_, *audit_, clock_,
-                                               Random::System(), hasher_, clients_catalog_.get());
+                                               Random::System(), hasher_, clients_catalog_.get(),
+                                               GrantRegistry::Default().types());
   }
 
   std::string NewClient() {

@@ -2,11 +2,12 @@
 // Grant types as plug-ins (RFC 6749 §4, RFC 8693, light-oauth2's custom grants).
 //
 // A Grant is one grant_type: its name, the rules the token endpoint applies before running it
-// (GrantTraits), the request parameters it reads, what running it needs for a given request
-// (GrantNeeds: decides I/O thread, store pool or hashing pool) and its handler. The registry
-// (grant_registry.h) lists every grant; the token endpoint, discovery's grant_types_supported
-// and the thread choice all read it. A new grant is one file under grants/ defining its factory,
-// plus its line in grant_registry.cc.
+// (GrantTraits, oauth/client/grant_type.h), the request parameters it reads, what running it
+// needs for a given request (GrantNeeds: decides I/O thread, store pool or hashing pool) and its
+// handler. The registry (grant_registry.h) lists every grant; the token endpoint, discovery's
+// grant_types_supported, the thread choice and client registration's grant rules all read it.
+// A new grant is one file under grants/ defining its factory (CMake globs the folder), plus its
+// line in grant_registry.cc.
 //
 // The promise a Grant makes: Issue touches nothing that Needs(request) did not declare. A grant
 // that declares kNothing for a request runs on an I/O thread and must not reach the store or a
@@ -31,6 +32,7 @@
 #include "common/error.h"
 #include "common/random.h"
 #include "oauth/client/client.h"
+#include "oauth/client/grant_type.h"
 #include "oauth/login/authenticator.h"
 #include "oauth/token/token_request.h"
 #include "oauth/token/token_state_store.h"
@@ -54,21 +56,6 @@ class UserAuthenticator;
 enum class GrantNeeds { kNothing = 0, kStore = 1, kSlowHash = 2 };
 constexpr GrantNeeds MaxNeeds(GrantNeeds a, GrantNeeds b) { return a < b ? b : a; }
 std::string_view NeedsName(GrantNeeds n);
-
-// Rules the token endpoint applies, in this order, before a grant runs (TokenService::Token).
-struct GrantTraits {
-  // RFC 6749 §2.1: the grant rests on the client proving who it is, so a public client never
-  // gets it whatever its grant list says (ERR12024). Agrees with NeedsClientAuthentication
-  // (client registration's rule): grants_test checks it.
-  bool needs_client_authentication = true;
-  // Decided by identity or policy inside the grant (bootstrap_token: the configured client;
-  // token exchange: the delegation policies), not by the client's grant list.
-  bool by_policy = false;
-  // For a client that lists no grants (light-oauth2 rows, reference §4.4): whether a public
-  // client may use it, and whether only trusted clients may.
-  bool public_by_default = false;
-  bool trusted_only = false;
-};
 
 // TokenSubject::user_source of a user signed in by a configured authenticator: this prefix and
 // the authenticator's realm ("authenticator:ldap-corp").
@@ -255,14 +242,16 @@ class Grant {
   // `parameters`: the request parameters the grant reads besides grant_type and the client's
   // credentials; must be static storage.
   Grant(std::string_view name, GrantTraits traits, std::span<const std::string_view> parameters)
-      : name_(name), traits_(traits), parameters_(parameters) {}
+      : type_{name, traits}, parameters_(parameters) {}
   virtual ~Grant() = default;
   Grant(const Grant&) = delete;
   Grant& operator=(const Grant&) = delete;
 
   // The grant_type value.
-  std::string_view name() const { return name_; }
-  const GrantTraits& traits() const { return traits_; }
+  std::string_view name() const { return type_.name; }
+  const GrantTraits& traits() const { return type_.traits; }
+  // Name and traits, as client registration reads them (grant_type.h).
+  const GrantType& type() const { return type_; }
   std::span<const std::string_view> parameters() const { return parameters_; }
 
   // What Issue needs for this request (`r.client()` may be null: the request then fails before
@@ -273,8 +262,7 @@ class Grant {
                                     const Client& c) const = 0;
 
  private:
-  std::string_view name_;
-  GrantTraits traits_;
+  GrantType type_;
   std::span<const std::string_view> parameters_;
 };
 

@@ -33,6 +33,7 @@ const GrantRegistry& GrantRegistry::Default() {
 
 void GrantRegistry::Add(std::unique_ptr<const Grant> grant) {
   assert(grant && Find(grant->name()) == nullptr);
+  types_.push_back(grant->type());
   grants_.push_back(std::move(grant));
 }
 

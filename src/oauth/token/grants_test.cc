@@ -245,13 +245,26 @@ TEST(GrantRegistryTest, ListsEveryGrantInDiscoveryOrder) {
   EXPECT_EQ(GrantRegistry::Default().Find(""), nullptr);
 }
 
-TEST(GrantRegistryTest, TraitsAgreeWithTheClientRegistrationRule) {
-  // Client registration refuses these grants to public clients (NeedsClientAuthentication); the
-  // token endpoint reads the grant's trait. The two must say the same.
-  for (const auto& g : GrantRegistry::Default().grants()) {
-    EXPECT_EQ(g->traits().needs_client_authentication, NeedsClientAuthentication(g->name()))
-        << g->name();
+TEST(GrantRegistryTest, TypesAreWhatClientRegistrationReads) {
+  // Client registration checks grant lists against types() (RegistrationPolicy::grant_types):
+  // the same names and traits as the grants, in the same order.
+  const auto& registry = GrantRegistry::Default();
+  ASSERT_EQ(registry.types().size(), registry.grants().size());
+  for (size_t i = 0; i < registry.grants().size(); ++i) {
+    const Grant& g = *registry.grants()[i];
+    const GrantType& t = registry.types()[i];
+    EXPECT_EQ(t.name, g.name());
+    EXPECT_EQ(t.traits.needs_client_authentication, g.traits().needs_client_authentication);
+    EXPECT_EQ(t.traits.trusted_only, g.traits().trusted_only);
+    EXPECT_EQ(t.traits.shows_password, g.traits().shows_password);
+    EXPECT_EQ(FindGrantType(registry.types(), g.name()), &t);
   }
+  // The grants that show the client a user's password (FAPI 2.0 §5.3.2.1).
+  std::vector<std::string> shows_password;
+  for (const auto& t : registry.types()) {
+    if (t.traits.shows_password) shows_password.emplace_back(t.name);
+  }
+  EXPECT_EQ(shows_password, (std::vector<std::string>{"password", "client_authenticated_user"}));
 }
 
 // --- The request, parsed once ------------------------------------------------------------
@@ -364,6 +377,94 @@ TEST_F(GrantsTest, StoreAccessFromAGrantOnAnIoThreadFailsLoudly) {
   legacy->secret_hash = HashPbkdf2ForTest("s3cret", "[1, 2, 3]", 1000);
   EXPECT_EQ(tokens_.Token(Request("grant_type=client_credentials", legacy), false).error().code,
             "ERR10010");
+}
+
+// --- Introspection (RFC 7662): the caller read once, and the same I/O-thread guard ---------
+
+class IntrospectionTest : public GrantsTest {
+ protected:
+  // As PrepareIntrospection builds it, with `client` as the catalog's snapshot.
+  IntrospectionRequest Introspection(std::string_view form, std::shared_ptr<const Client> client,
+                                     std::optional<std::string> authorization = std::nullopt) {
+    auto params = Params::FromForm(form);
+    EXPECT_TRUE(params.has_value());
+    if (!authorization && client) authorization = BasicFor(client->client_id);
+    IntrospectionRequest r{std::move(*params), {}, std::move(client)};
+    r.credentials = ReadClientCredentials(authorization, &r.params);
+    return r;
+  }
+  std::string AccessToken() {
+    auto t = Run(Request("grant_type=client_credentials", MakeClient("svc")));
+    EXPECT_TRUE(t) << t.error().detail;
+    return t ? t->access_token : std::string();
+  }
+};
+
+TEST_F(IntrospectionTest, TheCallerIsReadOnceAndAJwtIsAnsweredOnTheIoThread) {
+  auto ghost =
+      tokens_.PrepareIntrospection(*Params::FromForm("token=a.b.c"), BasicFor("ghost"), nullptr);
+  ASSERT_TRUE(ghost.credentials);
+  EXPECT_EQ(ghost.credentials->client_id, "ghost");
+  EXPECT_EQ(ghost.client, nullptr);
+  // Unknown or unreadable callers are refused on the I/O thread, as before.
+  EXPECT_EQ(tokens_.IntrospectionNeeds(ghost), GrantNeeds::kNothing);
+  auto unknown = tokens_.Introspect(ghost, /*may_block=*/false);
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code, "ERR12014");
+  auto bearer = tokens_.PrepareIntrospection(*Params::FromForm("token=a.b.c"), "Bearer x", nullptr);
+  ASSERT_FALSE(bearer.credentials);
+  EXPECT_EQ(tokens_.IntrospectionNeeds(bearer), GrantNeeds::kNothing);
+  EXPECT_EQ(tokens_.Introspect(bearer, false).error().code, bearer.credentials.error().code);
+
+  auto r = Introspection("token=" + AccessToken(), MakeClient("svc"));
+  ASSERT_EQ(tokens_.IntrospectionNeeds(r), GrantNeeds::kNothing);
+  auto body = tokens_.Introspect(r, /*may_block=*/false);
+  ASSERT_TRUE(body) << body.error().detail;
+  EXPECT_NE(body->find("\"active\":true"), std::string::npos) << *body;
+  EXPECT_EQ(lookups_.calls, 0);
+}
+
+TEST_F(IntrospectionTest, WhatNeedsTheStoreIsRefusedOnAnIoThread) {
+  auto expect_guard = [&](const IntrospectionRequest& r, std::string_view what) {
+    EXPECT_EQ(tokens_.IntrospectionNeeds(r), GrantNeeds::kStore) << what;
+    auto io = tokens_.Introspect(r, /*may_block=*/false);
+    ASSERT_FALSE(io) << what;
+    EXPECT_EQ(io.error().code, "ERR10010") << what;
+    EXPECT_NE(io.error().detail.find("on an I/O thread"), std::string::npos) << io.error().detail;
+  };
+  // A reference token is looked up in the store.
+  auto svc = MakeClient("svc");
+  ASSERT_TRUE(references_.Insert(
+      ReferenceToken{TokenHash("ref-1"), AccessToken(), "svc", "", clock_.Now() + 60}));
+  auto ref = Introspection("token=ref-1", svc);
+  expect_guard(ref, "reference token");
+  auto pool = tokens_.Introspect(ref, /*may_block=*/true);
+  ASSERT_TRUE(pool) << pool.error().detail;
+  EXPECT_NE(pool->find("\"active\":true"), std::string::npos) << *pool;
+
+  // private_key_jwt: the assertion's jti goes to the replay cache in the store.
+  auto pkj = MakeClient("pkj");
+  pkj->auth_method = AuthMethod::kPrivateKeyJwt;
+  pkj->secret_hash.clear();
+  auto assertion = Introspection("token=" + AccessToken() +
+                                     "&client_id=pkj&client_assertion=a.b.c&client_assertion_type="
+                                     "urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-"
+                                     "bearer",
+                                 pkj, std::string());
+  expect_guard(assertion, "private_key_jwt");
+  // On a pool the assertion is checked (and this one is refused as a client error).
+  auto checked = tokens_.Introspect(assertion, /*may_block=*/true);
+  ASSERT_FALSE(checked);
+  EXPECT_NE(checked.error().code, "ERR10010");
+
+  // A legacy PBKDF2 secret is slow to check, and upgraded in the store once it matches.
+  auto legacy = MakeClient("legacy");
+  legacy->secret_hash = HashPbkdf2ForTest("s3cret", "[1, 2, 3]", 1000);
+  auto slow = Introspection("token=" + AccessToken(), legacy);
+  expect_guard(slow, "legacy secret");
+  EXPECT_TRUE(lookups_.upgraded.empty());
+  ASSERT_TRUE(tokens_.Introspect(slow, /*may_block=*/true));
+  EXPECT_EQ(lookups_.upgraded, std::vector<std::string>{"legacy"});
 }
 
 // --- The checks before a grant runs, in their order ---------------------------------------

@@ -8,6 +8,7 @@
 #include "oauth/client/client_catalog.h"
 #include "oauth/client/validation.h"
 #include "oauth/code/code_store.h"
+#include "oauth/credentials/secret_hash.h"
 #include "oauth/credentials/token_hash.h"
 #include "oauth/device/device_store.h"
 #include "oauth/refresh/refresh_token_store.h"
@@ -43,11 +44,36 @@ std::string ActiveFromClaims(const json::object& claims) {
 
 }  // namespace
 
-Result<std::string> TokenService::Introspect(const Params& p,
-                                             std::optional<std::string_view> authorization,
-                                             std::shared_ptr<const ClientCertificate> cert) {
-  auto client = AuthenticateFormClient(p, authorization, std::move(cert));
+IntrospectionRequest TokenService::PrepareIntrospection(
+    Params params, std::optional<std::string_view> authorization,
+    std::shared_ptr<const ClientCertificate> cert) const {
+  IntrospectionRequest r{std::move(params), {}, nullptr};
+  r.credentials = ReadClientCredentials(authorization, &r.params);
+  if (r.credentials) {
+    r.credentials->client_cert = std::move(cert);
+    // Looked up here, once: the thread choice and the answer both use this snapshot.
+    r.client = clients_.Find(r.credentials->client_id);
+  }
+  return r;
+}
+
+GrantNeeds TokenService::IntrospectionNeeds(const IntrospectionRequest& r) const {
+  // Unreadable credentials fail before anything blocks (an unknown client too: its refusal
+  // costs one keyed digest, as a known one's would).
+  if (!r.credentials) return GrantNeeds::kNothing;
+  // The assertion's jti replay cache lives in the store.
+  if (r.params.Has("client_assertion")) return GrantNeeds::kStore;
+  // A legacy PBKDF2 secret is slow to check, and upgraded in the store once it matches.
+  if (r.client && IsLegacyPbkdf2(r.client->secret_hash)) return GrantNeeds::kStore;
+  // A JWT is verified in memory; a reference or refresh token is looked up in the store.
+  return LooksLikeJwt(r.params.Value("token")) ? GrantNeeds::kNothing : GrantNeeds::kStore;
+}
+
+Result<std::string> TokenService::Introspect(const IntrospectionRequest& request, bool may_block) {
+  if (!request.credentials) return Fail(request.credentials.error());
+  auto client = AuthenticateCaller(*request.credentials, request.client, may_block);
   if (!client) return Fail(client.error());
+  const Params& p = request.params;
   // RFC 7662 §2.1 wants the caller authorized, §4 against token scanning: a public client
   // proves nothing by its client_id, so only confidential clients introspect.
   if ((*client)->IsPublic()) {
@@ -82,6 +108,8 @@ Result<std::string> TokenService::Introspect(const Params& p,
   };
 
   if (LooksLikeJwt(token)) return from_jwt(token);
+  // IntrospectionNeeds sent every other token to the store pool.
+  if (!may_block) return Fail(Error::Internal("token lookup for introspection on an I/O thread"));
 
   const std::string hash = TokenHash(token);
   auto ref = stores_.reference_tokens.Find(hash);

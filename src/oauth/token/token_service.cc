@@ -104,18 +104,6 @@ GrantNeeds TokenService::Needs(const TokenRequest& r) const {
   return needs;
 }
 
-bool TokenService::ClientAuthBlocks(const Params& params,
-                                    std::optional<std::string_view> authorization,
-                                    bool external_blocks) const {
-  if (params.Has("client_assertion")) return true;  // jti replay cache lives in the store
-  auto creds = ReadClientCredentials(authorization, &params);
-  if (!creds) return false;  // the error needs no store either
-  auto client = clients_.Find(creds->client_id);
-  if (!client) return false;
-  // External clients get reference tokens, which are stored; legacy PBKDF2 secrets are slow.
-  return (external_blocks && client->IsExternal()) || IsLegacyPbkdf2(client->secret_hash);
-}
-
 Result<std::shared_ptr<const Client>> TokenService::AuthenticateClient(
     const PresentedCredentials& creds, bool may_block) {
   return AuthenticateFound(creds, clients_.Find(creds.client_id), may_block);
@@ -340,10 +328,10 @@ Result<IssuedToken> TokenService::Token(const TokenRequest& r, bool may_block) {
     return Fail(
         Error::Status("ERR12024", "The client may not use the " + std::string(name) + " grant."));
   }
-  // FAPI 2.0 §5.3.2.1: no resource owner password credentials (client_authenticated_user shows
-  // the client a password too). Registration refuses these grants; this catches rows written
-  // around it (imports, direct writes, clients moved to fapi2 by an older version).
-  if (c.IsFapi2() && (name == "password" || name == "client_authenticated_user")) {
+  // FAPI 2.0 §5.3.2.1: no resource owner password credentials, nor any grant that shows the
+  // client a password. Registration refuses these grants; this catches rows written around it
+  // (imports, direct writes, clients moved to fapi2 by an older version).
+  if (c.IsFapi2() && traits.shows_password) {
     return Fail(Error::Status(
         "ERR12024", "The " + std::string(name) + " grant is not allowed with profile fapi2."));
   }

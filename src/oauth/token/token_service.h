@@ -115,6 +115,16 @@ struct IssuedToken {
   std::string ToJson() const;
 };
 
+// One introspection request (RFC 7662 §2.1), parsed once by the HTTP binding: the form, the
+// caller's credentials as presented, and the caller's catalog snapshot, so neither the Basic
+// header nor the catalog is read twice whatever thread the request then runs on.
+// TokenService::PrepareIntrospection builds it. Owns its fields; immutable once prepared.
+struct IntrospectionRequest {
+  Params params;
+  Result<PresentedCredentials> credentials;  // an error is reported in step 3
+  std::shared_ptr<const Client> client;      // nullptr: unknown, or credentials unreadable
+};
+
 class TokenService {
  public:
   // Borrows everything it is given; each must outlive the service. `db` opens the transactions
@@ -141,16 +151,22 @@ class TokenService {
   // (store, slow hash) fails with Internal instead, so Needs must have said kNothing.
   Result<IssuedToken> Token(const TokenRequest& request, bool may_block);
 
-  // True when authenticating the calling client needs the store or a slow hash (assertions,
-  // legacy PBKDF2 secrets; with `external_blocks`, external clients, whose tokens are stored).
-  bool ClientAuthBlocks(const Params& params, std::optional<std::string_view> authorization,
-                        bool external_blocks) const;
-
-  // POST /oauth2/introspect (RFC 7662): the JSON body. The caller must authenticate.
-  // `cert`: the request's TLS client certificate (RFC 8705 client authentication), or null.
-  Result<std::string> Introspect(const Params& params,
-                                 std::optional<std::string_view> authorization,
-                                 std::shared_ptr<const ClientCertificate> cert = nullptr);
+  // POST /oauth2/introspect (RFC 7662), in the token endpoint's three steps. Step 1, on the I/O
+  // thread: reads the caller's credentials once (Authorization header, else the form) with the
+  // request's TLS client certificate (`cert`, may be null; RFC 8705) and looks the caller up in
+  // the catalog once. Never blocks.
+  IntrospectionRequest PrepareIntrospection(Params params,
+                                            std::optional<std::string_view> authorization,
+                                            std::shared_ptr<const ClientCertificate> cert) const;
+  // Step 2: kNothing when the answer needs neither the store nor a slow hash (a JWT, from a
+  // caller with a keyed-digest secret or a certificate, or a request refused before either);
+  // else kStore (client assertions: the jti cache; legacy PBKDF2 secrets: the slow check and
+  // its upgrade; reference and refresh tokens: looked up in the store).
+  GrantNeeds IntrospectionNeeds(const IntrospectionRequest& request) const;
+  // Step 3: the JSON body. The caller must authenticate. `may_block` false on an I/O thread:
+  // then anything that would block fails with Internal instead, so step 2 must have said
+  // kNothing.
+  Result<std::string> Introspect(const IntrospectionRequest& request, bool may_block);
   // The claims of an access token presented as a bearer token (OpenID Connect userinfo,
   // RFC 6750): a JWT that RingKeys verifies (so never an ID token or a signed payload), with our
   // issuer and not deny-listed, or a reference token (external clients) resolved through the

@@ -13,6 +13,7 @@
 #include "oauth/client/memory_client_store.h"
 #include "oauth/credentials/secret_hash.h"
 #include "oauth/credentials/token_hash.h"
+#include "oauth/token/grant_registry.h"
 #include "store/fake_database.h"
 #include "store/sql/audit_log.h"
 #include "store/sql/backend_test_fixture.h"
@@ -414,7 +415,8 @@ TEST_P(ClientStoreContract, SqlClientServiceLinksAndSecretUpgradeAreTransactiona
   SqlAuditLog audit(db());
   ManualClock clock;
   oauth::SecretHasher hasher{Secret(std::string(32, 'p'))};
-  oauth::ClientService service(db(), s, audit, clock, Random::System(), hasher, nullptr);
+  oauth::ClientService service(db(), s, audit, clock, Random::System(), hasher, nullptr,
+                               oauth::GrantRegistry::Default().types());
   ASSERT_TRUE(db().Exec(
       "INSERT INTO services (service_id, service_type, service_name, owner_id, host, created_at, "
       "updated_at) VALUES ('S1', 'openapi', 'S1', 'admin', 'h', 1, 1)"));

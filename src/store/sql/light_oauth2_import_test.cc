@@ -13,6 +13,7 @@
 #include "oauth/client/import/light_oauth2_import.h"
 #include "oauth/credentials/secret_hash.h"
 #include "oauth/credentials/token_hash.h"
+#include "oauth/token/grant_registry.h"
 #include "store/sql/audit_log.h"
 #include "store/sql/backend_test_fixture.h"
 #include "store/sql/client_store.h"
@@ -211,7 +212,7 @@ class ImportTest : public BackendTest {
   }
   oauth::ClientService Clients() {
     return oauth::ClientService(db(), *clients_, *audit_, clock_, Random::System(), hasher_,
-                                nullptr);
+                                nullptr, oauth::GrantRegistry::Default().types());
   }
   int64_t Count(const std::string& from_where) { return CountRows(db(), from_where); }
 

@@ -194,7 +194,7 @@ class Importer {
       }
       Client check = c;
       if (check.host.empty()) check.host = "-";  // reported below, not as a validation error
-      if (auto st = ValidateClient(check); !st) {
+      if (auto st = ValidateClient(check, {}, {.grant_types = options_.grant_types}); !st) {
         report_.warnings.push_back("client " + c.client_id + ": imported as is, but " +
                                    st.error().description);
       }
@@ -269,6 +269,12 @@ class Importer {
                               "': needs a 1-2 character id and a server_url; "
                               "skipped");
         continue;
+      }
+      if (!HttpsOrLoopbackHttp(url, false)) {
+        // Federation fetches peer certificates over https only (README "Federation").
+        report_.warnings.push_back("provider " + id +
+                                   ": serverUrl is not https; no key is fetched from it until it "
+                                   "is changed to https");
       }
       auto r = rows_.InsertProvider(
           tx_, {id, url, Get(row, "uri", "/oauth2/key"), Get(row, "provider_name")});

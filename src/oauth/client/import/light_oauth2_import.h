@@ -28,6 +28,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,6 +38,7 @@
 #include "common/random.h"
 #include "oauth/audit/audit.h"
 #include "oauth/client/client_store.h"
+#include "oauth/client/grant_type.h"
 #include "store/db.h"
 
 namespace portcullis::oauth::legacy {
@@ -103,6 +105,10 @@ struct ImportOptions {
   // light-oauth2 authenticate_class values (Java class names) -> the name of the configured
   // authenticator that replaces them (e.g. its LDAP class -> "ldap-corp"); others stay as they are.
   std::map<std::string, std::string> authenticate_classes;
+  // The grant types registration accepts (RegistrationPolicy::grant_types): imported clients are
+  // checked against them, and a rule they break is reported as a warning. Empty: every grant
+  // type is reported.
+  std::span<const GrantType> grant_types;
 };
 
 // One transaction of `target`, writing through `clients`, `rows` and `audit`.

@@ -34,7 +34,8 @@ class ClientAuthenticatedUserGrant final : public Grant {
  public:
   ClientAuthenticatedUserGrant()
       : Grant("client_authenticated_user",
-              {.needs_client_authentication = true, .trusted_only = true}, kParameters) {}
+              {.needs_client_authentication = true, .trusted_only = true, .shows_password = true},
+              kParameters) {}
 
   // The refresh token is stored.
   GrantNeeds Needs(const TokenRequest&) const override { return GrantNeeds::kStore; }

@@ -19,7 +19,8 @@ constexpr std::string_view kParameters[] = {"username", "password", "scope", "re
 class PasswordGrant final : public Grant {
  public:
   PasswordGrant()
-      : Grant("password", {.needs_client_authentication = true, .trusted_only = true},
+      : Grant("password",
+              {.needs_client_authentication = true, .trusted_only = true, .shows_password = true},
               kParameters) {}
 
   GrantNeeds Needs(const TokenRequest&) const override { return GrantNeeds::kSlowHash; }

@@ -53,9 +53,13 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
+// Rounded up, so that a wait never ends before the deadline (a caller that gave Fetch the time
+// left to its own deadline can tell a timeout from a failure by the clock).
 int RemainingMs(Deadline deadline) {
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-  return left.count() <= 0 ? 0 : static_cast<int>(std::min<int64_t>(left.count(), 1 << 30));
+  auto left = deadline - Clock::now();
+  if (left <= Clock::duration::zero()) return 0;
+  auto ms = std::chrono::ceil<std::chrono::milliseconds>(left).count();
+  return static_cast<int>(std::min<int64_t>(ms, 1 << 30));
 }
 
 // Waits for `events` on `fd`; false on timeout or error.

@@ -9,6 +9,7 @@ import base64
 import json
 import os
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -477,3 +478,20 @@ def test_dpop_nonce_retry_against_a_server_that_requires_nonces(nonces, tmp_path
             "X-Original-URI": "/v1/orders?page=2", "X-Service-Id": "svc-b",
             "X-Forwarded-Proto": "https", "X-Forwarded-Host": "api.example.com"})
         assert r.status_code == 204, (r.status_code, r.headers, r.text)
+
+
+def test_call_returns_at_the_deadline_when_the_callee_never_answers(oauth):
+    """Client::Call keeps the caller's deadline: a callee that takes the connection and never
+    answers costs the deadline (1.5 s), not the HTTP timeout (3 s), and says so (kDeadline)."""
+    add_service(oauth, "svc-b", "orders.read")
+    cid, secret = oauth.create_client("trusted", scope="orders.read")
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)  # the kernel completes the handshake; nobody ever answers
+        url = "http://127.0.0.1:%d/v1/orders" % silent.getsockname()[1]
+        rc, lines, stats = client_call(*secret_args(oauth, cid, secret), "--audience", "svc-b",
+                                       "--scope", "orders.read", "--call", "yes", "--url", url,
+                                       "--deadline-ms", "1500", timeout=30)
+    assert rc == 1 and lines[0]["kind"] == "deadline", lines
+    assert "no answer within the deadline" in lines[0]["message"], lines
+    assert stats["token_requests"] == 1 and stats["deadline_exceeded"] == 1, stats

@@ -13,6 +13,13 @@
 //   DelegatedHeaders warm  ~1.4 us  (SHA-256 of the ~800-byte incoming token for the cache key)
 //   Call warm              ~0.43 us (token, headers, request and response copies; the
 //                                    transport answers at once, so the network is excluded)
+// Same machine, load ~4.2 (CPU per call; wall in brackets):
+//   ServiceHeaders warm, DPoP  ~27 us (~45 us)  a fresh ES256 proof per request: the P-256
+//   Call warm, DPoP            ~28 us (~46 us)  signature is nearly all of it
+//   Call, built-in transport   ~77 us wall per call (~44 us CPU in the caller) to a loopback
+//                              HTTP server: a new TCP connection per call ("Connection: close");
+//                              https adds a TLS handshake per call, not measured here.
+// All figures but the last use an in-memory transport: they are the library's own cost.
 
 #include <benchmark/benchmark.h>
 

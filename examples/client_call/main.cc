@@ -6,7 +6,9 @@
 // Prints one JSON line per call ({"ok":true,"headers":{...},"scope":..} or {"ok":false,
 // "kind":..,"status":..,"error":..,"message":..}) and a last line with the client's stats.
 // --exchange TOKEN exchanges TOKEN (RFC 8693) instead; --two-token AUTH prints light-4j's
-// Authorization + X-Scope-Token pair; --dpop-key-file signs a DPoP proof for --url.
+// Authorization + X-Scope-Token pair; --dpop-key-file signs a DPoP proof for --url. --call sends
+// the request to --url itself (Client::Call: the token, a DPoP proof, the resource's nonce retry)
+// and prints {"ok":true,"status":..,"body":..}.
 
 #include <cstdio>
 #include <fstream>
@@ -28,7 +30,8 @@ constexpr char kUsage[] =
     "         (--client-secret S | --private-key-file PEM [--key-id KID] [--assertion-audience A]\n"
     "          | --tls-cert-file PEM --tls-key-file PEM) [--ca-file PEM] [--dpop-key-file PEM]\n"
     "         [--audience AUD] [--scope SCOPE] [--exchange TOKEN | --two-token AUTHORIZATION]\n"
-    "         [--method GET] [--url URL] [--repeat N] [--interval-ms N] [--deadline-ms N]\n"
+    "         [--method GET] [--url URL] [--call yes] [--repeat N] [--interval-ms N]\n"
+    "         [--deadline-ms N]\n"
     "         [--renew-at FRACTION] [--renew-jitter FRACTION] [--backoff-initial-ms N]\n"
     "         [--backoff-max-ms N]\n"
     "       client_call ... --sign JSON [--event-audience AUD]      (publish a signed event)\n"
@@ -173,6 +176,25 @@ int main(int argc, char** argv) {
     if (i > 0 && interval_ms > 0) {
       std::this_thread::sleep_for(std::chrono::milliseconds(interval_ms));
     }
+    if (a.contains("call")) {
+      pc::Outbound out{.method = method,
+                       .url = url,
+                       .audience = a["audience"],
+                       .scope = a["scope"],
+                       .incoming = a["exchange"]};
+      auto r = (*client)->Call(out);
+      if (r) {
+        std::cout << "{\"ok\":true,\"status\":" << r->status << ",\"body\":" << Json(r->body) << "}"
+                  << std::endl;
+        continue;
+      }
+      ++failures;
+      const auto& e = r.error();
+      std::cout << "{\"ok\":false,\"kind\":\"" << KindName(e.kind)
+                << "\",\"status\":" << e.http_status << ",\"error\":" << Json(e.error)
+                << ",\"message\":" << Json(e.message) << "}" << std::endl;
+      continue;
+    }
     pc::Result<pc::Headers> h;
     if (a.contains("exchange")) {
       h = (*client)->DelegatedHeaders(a["exchange"], a["audience"], a["scope"], method, url);
@@ -201,6 +223,8 @@ int main(int argc, char** argv) {
   std::cout << "{\"stats\":{\"token_requests\":" << s.token_requests
             << ",\"exchange_requests\":" << s.exchange_requests
             << ",\"token_failures\":" << s.token_failures << ",\"renewals\":" << s.renewals
-            << ",\"cache_hits\":" << s.cache_hits << "}}\n";
+            << ",\"cache_hits\":" << s.cache_hits
+            << ",\"dpop_nonce_retries\":" << s.dpop_nonce_retries
+            << ",\"deadline_exceeded\":" << s.deadline_exceeded << "}}\n";
   return failures ? 1 : 0;
 }

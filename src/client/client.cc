@@ -127,6 +127,7 @@ std::optional<std::string> SignJws(const jose::Key& key, jose::Alg alg, const js
 
 // "https://Host:443/p?q" -> "https://host" (scheme://host[:port], the DPoP nonce's scope).
 std::string OriginOf(std::string_view url) {
+  url = url.substr(0, url.find('#'));  // ParseUrl refuses fragments; they never matter here
   auto u = vi::ParseUrl(url);
   if (!u) return std::string(url);
   std::string host = u->host;
@@ -135,6 +136,10 @@ std::string OriginOf(std::string_view url) {
   return std::string(u->tls ? "https://" : "http://") + host +
          (default_port ? "" : ":" + std::to_string(u->port));
 }
+
+// RFC 9449 §4.2: htu is the target URI "without query and fragment parts" (a query would also
+// leak into a proof that resource servers may log).
+std::string_view Htu(std::string_view url) { return url.substr(0, url.find_first_of("?#")); }
 
 // A small pool running tasks in order of submission.
 class Pool {
@@ -331,6 +336,27 @@ struct Client::State : std::enable_shared_from_this<Client::State> {
     }
   }
 
+  // Sends `r` on the caller's thread with what is left until `deadline_at` (at most
+  // http_timeout). kDeadline when nothing is left, or when the transport failed after using up
+  // a budget that the deadline had cut short; kUnavailable ("<what>: <reason>") otherwise.
+  Result<HttpResponse> SendBy(HttpRequest r, SteadyTime deadline_at, std::string_view what) {
+    const SteadyTime start = clock->Now();
+    auto left = std::chrono::floor<std::chrono::milliseconds>(deadline_at - start);
+    const bool cut = left < options.http_timeout;
+    r.timeout = cut ? left : options.http_timeout;
+    std::expected<HttpResponse, std::string> response =
+        std::unexpected(std::string("no time left"));
+    if (r.timeout.count() > 0) response = options.transport(r);
+    if (response) return std::move(*response);
+    if (cut && clock->Now() >= start + r.timeout) {
+      std::lock_guard lock(mu);
+      ++counters.deadline_exceeded;
+      return Fail(Error::Kind::kDeadline,
+                  std::string(what) + ": no answer within the deadline (" + response.error() + ")");
+    }
+    return Fail(Error::Kind::kUnavailable, std::string(what) + ": " + response.error());
+  }
+
   std::optional<std::string> Assertion() const {
     int64_t now = clock->WallSeconds();
     json::object claims{{"iss", options.client_id},
@@ -349,7 +375,7 @@ struct Client::State : std::enable_shared_from_this<Client::State> {
                                    std::string_view token, std::string_view nonce) const {
     json::object header{{"typ", "dpop+jwt"}, {"alg", jose::AlgName(dpop_alg)}, {"jwk", dpop_jwk}};
     json::object claims{{"htm", method},
-                        {"htu", url},
+                        {"htu", Htu(url)},
                         {"iat", clock->WallSeconds()},
                         {"jti", Random::System().Token(16)}};
     if (!token.empty()) claims["ath"] = Base64UrlEncode(Sha256(token));
@@ -424,6 +450,7 @@ struct Client::State : std::enable_shared_from_this<Client::State> {
       }
       request = std::move(*r);
     }
+    request.timeout = options.http_timeout;  // in the background: no caller waits on the wire
     Result<TokenPtr> outcome = Fail(Error::Kind::kUnavailable, "not sent");
     std::optional<std::chrono::seconds> retry_after;
     for (int attempt = 0; attempt < 2; ++attempt) {
@@ -446,6 +473,8 @@ struct Client::State : std::enable_shared_from_this<Client::State> {
       outcome = Parse(*response, started, scope);
       if (!outcome && outcome.error().error == "use_dpop_nonce" && dpop_key && nonce &&
           attempt == 0) {
+        std::lock_guard lock(mu);
+        ++counters.dpop_nonce_retries;
         continue;
       }
       retry_after = RetryAfter(*response);
@@ -655,7 +684,9 @@ std::expected<std::unique_ptr<Client>, std::string> Client::Create(Options o) {
     http.max_body_bytes = 256 * 1024;
     o.transport = [http](const HttpRequest& r) -> std::expected<HttpResponse, std::string> {
       vi::HttpRequest req{r.method, r.url, r.headers, r.body};
-      auto resp = vi::Fetch(req, http);
+      vi::HttpOptions limited = http;
+      if (r.timeout.count() > 0) limited.timeout = std::min(http.timeout, r.timeout);
+      auto resp = vi::Fetch(req, limited);
       if (!resp) return std::unexpected(resp.error());
       return HttpResponse{resp->status, std::move(resp->headers), std::move(resp->body)};
     };
@@ -758,13 +789,21 @@ Result<Headers> Client::TwoTokenHeaders(std::string_view incoming_authorization,
 
 Result<HttpResponse> Client::Call(const Outbound& request) {
   if (!vi::ParseUrl(request.url)) return Fail(Error::Kind::kInvalidArgument, "call: bad url");
+  // One deadline for the whole call: the token wait, then each attempt gets what is left.
+  const auto limit =
+      std::max(request.deadline.value_or(state_->options.deadline), std::chrono::milliseconds(0));
+  const SteadyTime deadline_at = state_->clock->Now() + limit;
   Result<TokenPtr> token = request.incoming.empty()
-                               ? GetToken(request.audience, request.scope)
-                               : Exchange(request.incoming, request.audience, request.scope);
+                               ? GetToken(request.audience, request.scope, limit)
+                               : Exchange(request.incoming, request.audience, request.scope, limit);
   if (!token) return std::unexpected(token.error());
   const bool dpop = (*token)->token_type == "DPoP";
-  std::expected<HttpResponse, std::string> response;
+  Result<HttpResponse> response;
   for (int attempt = 0; attempt < 2; ++attempt) {
+    if (attempt > 0) {
+      std::lock_guard lock(state_->mu);
+      ++state_->counters.dpop_nonce_retries;
+    }
     HttpRequest r{request.method, request.url, request.headers, request.body};
     r.headers.emplace_back("Authorization", (*token)->AuthorizationValue());
     if (dpop) {
@@ -773,8 +812,8 @@ Result<HttpResponse> Client::Call(const Outbound& request) {
       if (!proof) return std::unexpected(proof.error());
       r.headers.emplace_back("DPoP", std::move(*proof));
     }
-    response = state_->options.transport(r);
-    if (!response) return Fail(Error::Kind::kUnavailable, "call: " + response.error());
+    response = state_->SendBy(std::move(r), deadline_at, "call");
+    if (!response) return std::unexpected(response.error());
     auto nonce = HeaderOf(*response, "dpop-nonce");
     if (!dpop || !nonce) break;
     state_->RememberNonce(request.url, *nonce);
@@ -789,8 +828,10 @@ Result<HttpResponse> Client::Call(const Outbound& request) {
 }
 
 Result<std::string> Client::Sign(std::string_view payload_json, std::string_view audience,
-                                 std::chrono::seconds expires) {
+                                 std::chrono::seconds expires,
+                                 std::optional<std::chrono::milliseconds> deadline) {
   const Options& o = state_->options;
+  const SteadyTime deadline_at = state_->clock->Now() + deadline.value_or(o.deadline);
   boost::system::error_code ec;
   json::value payload = json::parse(payload_json, ec);
   if (ec || !payload.is_object()) {
@@ -822,8 +863,8 @@ Result<std::string> Client::Sign(std::string_view payload_json, std::string_view
       break;
   }
   r.body = json::serialize(body_fields);
-  auto response = o.transport(r);
-  if (!response) return Fail(Error::Kind::kUnavailable, "signing endpoint: " + response.error());
+  auto response = state_->SendBy(std::move(r), deadline_at, "signing endpoint");
+  if (!response) return std::unexpected(response.error());
   json::value body = json::parse(response->body, ec);
   const json::object* obj = (!ec && body.is_object()) ? &body.as_object() : nullptr;
   auto str = [&](std::string_view k) -> std::string {

@@ -3,6 +3,10 @@
 // header helpers, private_key_jwt assertions and DPoP proofs.
 
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <boost/json.hpp>
@@ -14,6 +18,7 @@
 #include "jose/key.h"
 #include "jose/signature.h"
 #include "portcullis/client.h"
+#include "verify/fake_http_server.h"
 
 namespace portcullis::client {
 namespace {
@@ -496,6 +501,173 @@ TEST_F(ClientTest, TheDeadlineHoldsInRealTime) {
   endpoint_.Release();
 }
 
+// Call: one deadline for the token, the request and the DPoP nonce retry. Each attempt gets
+// only the time left (capped by http_timeout), as HttpRequest::timeout.
+TEST_F(ClientTest, CallGivesEachAttemptOnlyTheTimeLeft) {
+  auto key = jose::Key::Generate(jose::Alg::kES256).value();
+  std::vector<std::chrono::milliseconds> timeouts;  // of the resource requests
+  std::chrono::milliseconds first_takes = 300ms;
+  endpoint_.reply = [&](int, const HttpRequest& r) -> std::expected<HttpResponse, std::string> {
+    if (r.url.ends_with("/oauth2/token")) return FakeEndpoint::Ok("t", 100, "DPoP");
+    timeouts.push_back(r.timeout);
+    if (timeouts.size() % 2 == 1) {
+      clock_.Advance(first_takes);
+      return HttpResponse{401,
+                          {{"www-authenticate", "DPoP error=\"use_dpop_nonce\""},
+                           {"dpop-nonce", "n" + std::to_string(timeouts.size())}},
+                          "{}"};
+    }
+    return HttpResponse{200, {}, "done"};
+  };
+  Options o = Base();
+  o.dpop_key_pem = std::string(key.PrivatePem().value().Reveal());
+  o.deadline = 1s;
+  o.http_timeout = 3s;
+  auto c = Make(std::move(o));
+  Outbound out;
+  out.url = "https://c.example/orders";
+  out.audience = "svc-c";
+  out.scope = "orders.read";
+  auto r = c->Call(out);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->body, "done");
+  // The token request runs in the background: http_timeout, not the caller's deadline.
+  EXPECT_EQ(endpoint_.request(0).timeout, 3s);
+  ASSERT_EQ(timeouts.size(), 2u);
+  EXPECT_EQ(timeouts[0], 1000ms);  // the whole deadline (less than http_timeout)
+  EXPECT_EQ(timeouts[1], 700ms);   // what the first attempt left
+  EXPECT_EQ(c->stats().dpop_nonce_retries, 1u);
+
+  // A first attempt that uses up the deadline: no retry, kDeadline (not the 401).
+  first_takes = 2s;
+  out.deadline = 400ms;
+  endpoint_.reply = [&](int, const HttpRequest& r) -> std::expected<HttpResponse, std::string> {
+    timeouts.push_back(r.timeout);
+    clock_.Advance(first_takes);
+    return HttpResponse{
+        401, {{"www-authenticate", "DPoP error=\"use_dpop_nonce\""}, {"dpop-nonce", "m"}}, "{}"};
+  };
+  auto late = c->Call(out);
+  ASSERT_FALSE(late);
+  EXPECT_EQ(late.error().kind, Error::Kind::kDeadline);
+  ASSERT_EQ(timeouts.size(), 3u);  // the retry was never sent
+  EXPECT_EQ(timeouts[2], 400ms);   // Outbound::deadline overrides Options::deadline
+
+  // A transport that gives up when its budget, cut by the deadline, runs out: kDeadline. One
+  // that fails at once: kUnavailable.
+  endpoint_.reply = [&](int, const HttpRequest& r) -> std::expected<HttpResponse, std::string> {
+    clock_.Advance(r.timeout);
+    return std::unexpected(std::string("receive: timeout"));
+  };
+  auto timed_out = c->Call(out);
+  ASSERT_FALSE(timed_out);
+  EXPECT_EQ(timed_out.error().kind, Error::Kind::kDeadline);
+  EXPECT_NE(timed_out.error().message.find("receive: timeout"), std::string::npos);
+  endpoint_.reply = [&](int, const HttpRequest&) -> std::expected<HttpResponse, std::string> {
+    return std::unexpected(std::string("connection refused"));
+  };
+  EXPECT_EQ(c->Call(out).error().kind, Error::Kind::kUnavailable);
+  // Sign keeps its deadline the same way.
+  endpoint_.reply = [&](int, const HttpRequest& r) -> std::expected<HttpResponse, std::string> {
+    timeouts.push_back(r.timeout);
+    clock_.Advance(r.timeout);
+    return std::unexpected(std::string("receive: timeout"));
+  };
+  auto sign = c->Sign("{}", {}, 300s, 250ms);
+  ASSERT_FALSE(sign);
+  EXPECT_EQ(sign.error().kind, Error::Kind::kDeadline);
+  EXPECT_EQ(timeouts.back(), 250ms);
+  EXPECT_EQ(c->Sign("{}").error().kind, Error::Kind::kDeadline);
+  EXPECT_EQ(timeouts.back(), 1000ms);  // Options::deadline
+}
+
+// A loopback server that accepts connections and never answers.
+class SilentServer {
+ public:
+  SilentServer() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    ::listen(fd_, 16);
+    socklen_t len = sizeof addr;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] {
+      while (!stop_) {
+        pollfd p{fd_, POLLIN, 0};
+        if (::poll(&p, 1, 20) <= 0) continue;
+        int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+        if (c >= 0) {
+          std::lock_guard l(mu_);
+          held_.push_back(c);  // read nothing, answer nothing, close at the end
+        }
+      }
+    });
+  }
+  ~SilentServer() {
+    stop_ = true;
+    thread_.join();
+    for (int c : held_) ::close(c);
+    ::close(fd_);
+  }
+  std::string url(std::string_view path) const {
+    return "http://127.0.0.1:" + std::to_string(port_) + std::string(path);
+  }
+  size_t accepted() const {
+    std::lock_guard l(mu_);
+    return held_.size();
+  }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  mutable std::mutex mu_;
+  std::vector<int> held_;
+  std::thread thread_;
+};
+
+// The real thing: the built-in transport, the system clock, a token from a loopback token
+// endpoint and a callee that accepts and never answers. http_timeout is 60 s: only the
+// deadline can end the call.
+TEST_F(ClientTest, CallAndSignReturnAtTheDeadlineWhenTheCalleeNeverAnswers) {
+  verify::testing::FakeHttpServer token_endpoint([](const verify::testing::FakeRequest&) {
+    return verify::testing::FakeResponse{
+        .headers = {{"Content-Type", "application/json"}},
+        .body = R"({"access_token":"tok","token_type":"Bearer","expires_in":300})"};
+  });
+  SilentServer callee;
+  Options o;
+  o.token_url = token_endpoint.url("/oauth2/token");
+  o.client_id = "svc-a";
+  o.client_secret = "s3cret";
+  o.signing_url = callee.url("/oauth2/signing");
+  o.http_timeout = 60s;
+  o.deadline = 300ms;
+  auto c = Make(std::move(o));
+  ASSERT_TRUE(c->GetToken("svc-b", "x", 10s));  // warm: the deadline is all the callee's
+  Outbound out;
+  out.url = callee.url("/v1/orders");
+  out.audience = "svc-b";
+  out.scope = "x";
+  auto start = std::chrono::steady_clock::now();
+  auto r = c->Call(out);
+  auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind, Error::Kind::kDeadline) << r.error().message;
+  EXPECT_TRUE(Eventually([&] { return callee.accepted() == 1; }));  // connected, never answered
+  EXPECT_LT(took, 20s);  // generous: catches waiting for http_timeout (60 s)
+  start = std::chrono::steady_clock::now();
+  auto s = c->Sign(R"({"order":1})");
+  took = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().kind, Error::Kind::kDeadline) << s.error().message;
+  EXPECT_LT(took, 20s);
+  EXPECT_EQ(c->stats().deadline_exceeded, 2u);
+}
+
 TEST_F(ClientTest, ExchangeIsCachedPerSubjectAudienceAndScope) {
   auto c = Make();
   auto a = c->Exchange("Bearer user-token-1", "svc-c", "orders.read");
@@ -614,7 +786,7 @@ TEST_F(ClientTest, DpopProofsAndTheNonceRetry) {
   std::string proof = HeaderValue(*h, "DPoP");
   auto claims = Part(proof, 1);
   EXPECT_EQ(claims["htm"], "POST");
-  EXPECT_EQ(claims["htu"], "https://b.example/orders?q=1");
+  EXPECT_EQ(claims["htu"], "https://b.example/orders");  // RFC 9449 §4.2: no query
   EXPECT_EQ(claims["ath"], "xER0A41FnkDkcUr--nv42un5g0si9ejsHdQ07LYrUS4");  // SHA-256("t2")
   EXPECT_FALSE(claims.contains("nonce"));
   c->RememberDpopNonce("https://B.example:443/other", "rs-nonce");
@@ -622,6 +794,13 @@ TEST_F(ClientTest, DpopProofsAndTheNonceRetry) {
   auto claims2 = Part(HeaderValue(*again, "DPoP"), 1);
   EXPECT_EQ(claims2["nonce"], "rs-nonce");
   EXPECT_NE(claims2["jti"], claims["jti"]);
+  // Neither query nor fragment reaches htu; the nonce still follows the origin.
+  for (std::string url : {"https://b.example/a/b?x=1&y=2#frag", "https://b.example/a/b#frag",
+                          "https://b.example/a/b?", "https://b.example/a/b"}) {
+    auto p = Part(c->DpopProof("GET", url, "t2").value(), 1);
+    EXPECT_EQ(p["htu"], "https://b.example/a/b") << url;
+    EXPECT_EQ(p["nonce"], "rs-nonce") << url;
+  }
   // The X-Scope-Token of the two-token pattern cannot be DPoP-bound.
   EXPECT_EQ(c->TwoTokenHeaders("Bearer u", "b", "x").error().kind, Error::Kind::kInvalidArgument);
 }
@@ -648,7 +827,7 @@ TEST_F(ClientTest, CallAttachesTheTokenAndRetriesOnceWithTheResourceNonce) {
   auto c = Make(std::move(o));
   Outbound out;
   out.method = "POST";
-  out.url = "https://c.example/orders";
+  out.url = "https://c.example/orders?id=7";
   out.audience = "svc-c";
   out.scope = "orders.write";
   out.headers = {{"Content-Type", "application/json"}};
@@ -666,7 +845,7 @@ TEST_F(ClientTest, CallAttachesTheTokenAndRetriesOnceWithTheResourceNonce) {
   auto p2 = Part(HeaderValue(second.headers, "DPoP"), 1);
   EXPECT_NE(p1["jti"], p2["jti"]);  // a fresh proof per request
   EXPECT_EQ(p2["htm"], "POST");
-  EXPECT_EQ(p2["htu"], "https://c.example/orders");
+  EXPECT_EQ(p2["htu"], "https://c.example/orders");                     // without the query
   EXPECT_EQ(p2["ath"], "YotJ2W3N6XpDDdT1l3BYmeCalo95NJHktwTK4zpA3AI");  // SHA-256("t1")
   // The nonce is kept: the next call needs no retry.
   ASSERT_EQ(c->Call(out)->body, "rs-1");

@@ -13,11 +13,17 @@
 #include <openssl/x509v3.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <charconv>
+#include <condition_variable>
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <system_error>
+#include <thread>
+#include <utility>
 
 #include "common/encoding.h"
 
@@ -47,9 +53,13 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
+// Rounded up, so that a wait never ends before the deadline (a caller that gave Fetch the time
+// left to its own deadline can tell a timeout from a failure by the clock).
 int RemainingMs(Deadline deadline) {
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-  return left.count() <= 0 ? 0 : static_cast<int>(std::min<int64_t>(left.count(), 1 << 30));
+  auto left = deadline - Clock::now();
+  if (left <= Clock::duration::zero()) return 0;
+  auto ms = std::chrono::ceil<std::chrono::milliseconds>(left).count();
+  return static_cast<int>(std::min<int64_t>(ms, 1 << 30));
 }
 
 // Waits for `events` on `fd`; false on timeout or error.
@@ -72,19 +82,77 @@ struct FdCloser {
   }
 };
 
-std::expected<int, std::string> Connect(const Url& url, Deadline deadline) {
+using AddrInfo = std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)>;
+
+// Lookups still running after their caller gave up (bounded: each holds a thread).
+std::atomic<int> g_abandonable_lookups{0};
+constexpr int kMaxPendingLookups = 32;
+
+// One getaddrinfo on a helper thread, shared with the caller that may stop waiting for it.
+struct Lookup {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  int rc = 0;
+  addrinfo* res = nullptr;
+  ~Lookup() {
+    if (res) ::freeaddrinfo(res);
+  }
+};
+
+// getaddrinfo has no timeout: an IP literal is parsed without a lookup, a name is resolved on a
+// helper thread that we wait for until `deadline` at most.
+std::expected<AddrInfo, std::string> Resolve(const Url& url, const HttpOptions& options,
+                                             Deadline deadline) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_NUMERICSERV;
-  addrinfo* res = nullptr;
+  hints.ai_flags = AI_NUMERICSERV | AI_NUMERICHOST;
   std::string port = std::to_string(url.port);
-  if (int rc = ::getaddrinfo(url.host.c_str(), port.c_str(), &hints, &res); rc != 0) {
-    return Fail("resolve " + url.host + ": " + gai_strerror(rc));
+  addrinfo* res = nullptr;
+  int rc = ::getaddrinfo(url.host.c_str(), port.c_str(), &hints, &res);
+  if (rc == 0) return AddrInfo(res, &::freeaddrinfo);
+  if (rc != EAI_NONAME) return Fail("resolve " + url.host + ": " + gai_strerror(rc));
+  hints.ai_flags = AI_NUMERICSERV;
+  if (g_abandonable_lookups.fetch_add(1) >= kMaxPendingLookups) {
+    g_abandonable_lookups.fetch_sub(1);
+    return Fail("resolve " + url.host + ": too many lookups pending");
   }
-  std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> guard(res, &::freeaddrinfo);
+  auto lookup = std::make_shared<Lookup>();
+  auto resolver = options.resolver;
+  try {
+    std::thread([lookup, resolver, host = url.host, port, hints] {
+      addrinfo* found = nullptr;
+      int code = resolver ? resolver(host.c_str(), port.c_str(), &hints, &found)
+                          : ::getaddrinfo(host.c_str(), port.c_str(), &hints, &found);
+      {
+        std::lock_guard lock(lookup->mu);
+        lookup->rc = code;
+        lookup->res = code == 0 ? found : nullptr;
+        lookup->done = true;
+      }
+      lookup->cv.notify_all();
+      g_abandonable_lookups.fetch_sub(1);
+    }).detach();
+  } catch (const std::system_error&) {
+    g_abandonable_lookups.fetch_sub(1);
+    return Fail("resolve " + url.host + ": no thread");
+  }
+  std::unique_lock lock(lookup->mu);
+  if (!lookup->cv.wait_until(lock, deadline, [&] { return lookup->done; })) {
+    return Fail("resolve " + url.host + ": timeout");
+  }
+  if (lookup->rc != 0) return Fail("resolve " + url.host + ": " + gai_strerror(lookup->rc));
+  return AddrInfo(std::exchange(lookup->res, nullptr), &::freeaddrinfo);
+}
+
+std::expected<int, std::string> Connect(const Url& url, const HttpOptions& options,
+                                        Deadline deadline) {
+  auto resolved = Resolve(url, options, deadline);
+  if (!resolved) return Fail(resolved.error());
+  const std::string port = std::to_string(url.port);
   std::string last = "no address";
-  for (addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
+  for (addrinfo* ai = resolved->get(); ai != nullptr; ai = ai->ai_next) {
     int fd =
         ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
     if (fd < 0) {
@@ -517,7 +585,7 @@ std::expected<HttpResponse, std::string> Fetch(const HttpRequest& request,
   head += "\r\n";
   head += request.body;
   const Deadline deadline = Clock::now() + options.timeout;
-  auto fd = Connect(*url, deadline);
+  auto fd = Connect(*url, options, deadline);
   if (!fd) return Fail(fd.error());
   Stream stream(*fd);
   if (url->tls) {

@@ -11,17 +11,25 @@
 // within that. Bodies are framed by Content-Length, chunked transfer coding (RFC 9112 §7.1) or
 // the end of the connection.
 //
-// Thread-safety: Fetch is reentrant. Name resolution uses getaddrinfo, which blocks without a
-// deadline of its own; call Fetch from background threads only.
+// Name resolution is within the deadline too: an IP literal is parsed without any lookup, and a
+// name is resolved by getaddrinfo (which has no timeout of its own) on a helper thread that
+// Fetch stops waiting for at the deadline; the thread ends, and frees its result, on its own.
+// At most 32 such lookups may be left running; past that, names fail at once.
+//
+// Thread-safety: Fetch is reentrant, and safe on a caller's thread (libportcullis-client's
+// Call and Sign run it there, with the caller's time left as the timeout).
 
 #include <chrono>
 #include <cstdint>
 #include <expected>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+struct addrinfo;
 
 namespace portcullis::verify::internal {
 
@@ -60,6 +68,10 @@ struct HttpOptions {
   // both or neither. libportcullis-client sends them to the token endpoint.
   std::string cert_file;
   std::string key_file;
+  // Test seam: stands in for ::getaddrinfo on host names (never on IP literals); its result is
+  // released with ::freeaddrinfo. Empty: ::getaddrinfo.
+  std::function<int(const char* host, const char* port, const addrinfo* hints, addrinfo** res)>
+      resolver;
 };
 
 // Fails with a one-line reason (for logs) on a bad URL, resolution, connection, TLS, timeout,

@@ -2,9 +2,15 @@
 
 #include <gtest/gtest.h>
 
+#include <netdb.h>
+
+#include <atomic>
+#include <condition_variable>
 #include <cstdio>
 #include <ctime>
 #include <fstream>
+#include <memory>
+#include <mutex>
 
 #include "jose/key.h"
 #include "verify/fake_http_server.h"
@@ -222,6 +228,59 @@ TEST(Fetch, TimesOutOnASilentPeer) {
   EXPECT_NE(r.error().find("timeout"), std::string::npos) << r.error();
   // The 200 ms timeout fired (the error says so); the bound only catches a hang, generously.
   EXPECT_LT(took, std::chrono::seconds(30));
+}
+
+// getaddrinfo has no timeout of its own: a lookup that hangs must not hold Fetch past its
+// deadline. The seam stands in for a resolver that never answers.
+TEST(Fetch, NameResolutionStopsAtTheDeadline) {
+  struct Gate {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool open = false;
+    std::atomic<int> calls{0};
+  };
+  auto gate = std::make_shared<Gate>();
+  HttpOptions quick;
+  quick.timeout = std::chrono::milliseconds(200);
+  quick.resolver = [gate](const char*, const char*, const addrinfo*, addrinfo**) {
+    ++gate->calls;
+    std::unique_lock lock(gate->mu);
+    gate->cv.wait(lock, [&] { return gate->open; });
+    return EAI_NONAME;
+  };
+  auto start = std::chrono::steady_clock::now();
+  auto r = Fetch({.url = "http://hangs.test:8080/"}, quick);
+  auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), "resolve hangs.test: timeout");
+  EXPECT_EQ(gate->calls.load(), 1);
+  EXPECT_LT(took, std::chrono::seconds(30));  // catches a hang only; the error names the cause
+  {
+    std::lock_guard lock(gate->mu);
+    gate->open = true;  // the abandoned lookup ends on its own
+  }
+  gate->cv.notify_all();
+}
+
+// IP literals are never looked up; names go through the resolver and still connect.
+TEST(Fetch, LiteralsSkipTheResolverAndNamesUseIt) {
+  FakeHttpServer server([](const FakeRequest&) { return FakeResponse{.body = "ok"}; });
+  auto calls = std::make_shared<std::atomic<int>>(0);
+  HttpOptions options;
+  options.resolver = [calls](const char*, const char* port, const addrinfo* hints, addrinfo** res) {
+    ++*calls;
+    return ::getaddrinfo("127.0.0.1", port, hints, res);  // every name is loopback here
+  };
+  auto r = Fetch({.url = server.url("/")}, options);
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(calls->load(), 0);
+  r = Fetch({.url = "http://svc.test:" + std::to_string(server.port()) + "/"}, options);
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r->body, "ok");
+  EXPECT_EQ(calls->load(), 1);
+  auto v6 = Fetch({.url = "http://[::1]:1/"}, options);  // refused or unreachable, not looked up
+  EXPECT_FALSE(v6);
+  EXPECT_EQ(calls->load(), 1);
 }
 
 TEST(Fetch, RefusedConnectionFails) {

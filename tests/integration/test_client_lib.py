@@ -2,12 +2,14 @@
 caller on the library that prints one JSON line per call and its stats at the end):
 client_credentials with client_secret_basic and private_key_jwt, caching, token exchange down a
 chain (act, narrowed scope, a hop the delegation policy refuses), the light-4j two-token
-headers, DPoP proofs accepted by /oauth2/verify, and calls that keep succeeding while
-Portcullis is stopped and restarted."""
+headers accepted by /oauth2/verify, DPoP proofs accepted by /oauth2/verify (also against a
+server that requires DPoP nonces), and calls that keep succeeding while Portcullis is stopped
+and restarted."""
 import base64
 import json
 import os
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -17,7 +19,8 @@ import requests
 from jwcrypto import jwk
 
 from conftest import BIN, Portcullis, poll, skip_unless_available
-from oauth_fixtures import BOOT_ID, BOOT_SECRET, oauth  # noqa: F401
+from oauth_fixtures import BOOT_ID, BOOT_SECRET, OAuthServer, oauth  # noqa: F401
+from test_dpop import DpopKey, htu
 
 CLIENT_CALL = os.path.join(os.path.dirname(BIN), "examples/client_call/client_call")
 
@@ -169,17 +172,45 @@ def test_exchange_down_a_chain_narrows_scope_and_records_act(oauth):
     assert 400 <= lines[0]["status"] < 500, lines
 
 
-def test_two_token_headers(oauth):
-    add_service(oauth, "svc-b", "orders.read")
+def verify_two_tokens(oauth, h, method):
+    return requests.get(oauth.url + "/oauth2/verify", timeout=10, headers={
+        "Authorization": h["Authorization"], "X-Scope-Token": h["X-Scope-Token"],
+        "X-Original-Method": method, "X-Original-URI": "/v1/orders", "X-Service-Id": "svc-b"})
+
+
+def test_two_token_headers_are_accepted_by_verify(oauth):
+    """The headers the library makes pass light-oauth2's two-token check at /oauth2/verify: the
+    identity is the user's (Authorization), the scope check is made on our X-Scope-Token."""
+    add_service(oauth, "svc-b", "orders.read orders.write")
     cid, secret = oauth.create_client("trusted", scope="orders.read")
+    # A user token from another client, with no orders scope at all.
+    portal = oauth.create_client("trusted", scope="petstore.r")
+    user, pw = oauth.create_user()
+    r = oauth.token({"grant_type": "password", "username": user, "password": pw,
+                     "scope": "petstore.r"}, client=portal)
+    assert r.status_code == 200, r.text
+    user_token = r.json()["access_token"]
     rc, lines, _ = client_call(*secret_args(oauth, cid, secret), "--two-token",
-                               "Bearer the.users.token", "--audience", "svc-b", "--scope",
+                               "Bearer " + user_token, "--audience", "svc-b", "--scope",
                                "orders.read")
     assert rc == 0, lines
     h = lines[0]["headers"]
-    assert h["Authorization"] == "Bearer the.users.token"
+    assert h["Authorization"] == "Bearer " + user_token
     scheme, own = h["X-Scope-Token"].split(" ", 1)
     assert scheme == "Bearer" and claims(own)["client_id"] == cid
+    # GET /v1/orders needs orders.read: the user lacks it, our scope token has it.
+    r = verify_two_tokens(oauth, h, "GET")
+    assert r.status_code == 204, (r.status_code, r.text)
+    assert r.headers["X-User-Id"] == "alice" and r.headers["X-Client-Id"] == portal[0], r.headers
+    assert r.headers["X-Scope-Client-Id"] == cid, r.headers
+    # POST needs orders.write, which our token lacks: refused, whatever the user holds.
+    r = verify_two_tokens(oauth, h, "POST")
+    assert r.status_code == 403 and "insufficient_scope" in r.headers["WWW-Authenticate"], r.text
+    # Without the scope token the user's own token is checked, and lacks orders.read.
+    r = requests.get(oauth.url + "/oauth2/verify", timeout=10, headers={
+        "Authorization": h["Authorization"], "X-Original-Method": "GET",
+        "X-Original-URI": "/v1/orders", "X-Service-Id": "svc-b"})
+    assert r.status_code == 403, r.text
 
 
 def test_dpop_bound_tokens_and_a_proof_per_request(oauth, tmp_path):
@@ -406,3 +437,61 @@ def test_tls_client_auth_over_mutual_tls(tmp_path):
         assert rc == 1 and lines[0]["error"] == "invalid_client", lines
     finally:
         assert s.stop() == 0, s.read_log()
+
+
+@pytest.fixture
+def nonces():
+    """Portcullis with DPoP server nonces required (dpop.require_nonce, RFC 9449 §8)."""
+    s = Portcullis(env={"PORTCULLIS_BOOTSTRAP_CLIENT_ID": BOOT_ID,
+                        "PORTCULLIS_BOOTSTRAP_CLIENT_SECRET": BOOT_SECRET,
+                        "PORTCULLIS_DPOP_REQUIRE_NONCE": "true"})
+    yield OAuthServer(s)
+    assert s.stop() == 0, s.read_log()
+
+
+def test_dpop_nonce_retry_against_a_server_that_requires_nonces(nonces, tmp_path):
+    oauth = nonces
+    add_service(oauth, "svc-b", "orders.read")
+    cid, secret = oauth.create_client("trusted", scope="orders.read")
+    request = {"grant_type": "client_credentials", "audience": "svc-b", "scope": "orders.read"}
+    # What the library meets: a proof without the server's nonce is refused.
+    r = oauth.token(request, client=(cid, secret), headers={"DPoP": DpopKey().proof(htu(oauth))})
+    assert r.status_code == 400 and r.json()["error"] == "use_dpop_nonce", r.text
+    key = jwk.JWK.generate(kty="EC", crv="P-256")
+    pem = tmp_path / "dpop.pem"
+    pem.write_bytes(key.export_to_pem(private_key=True, password=None))
+    rc, lines, stats = client_call(*secret_args(oauth, cid, secret), "--dpop-key-file", str(pem),
+                                   "--audience", "svc-b", "--scope", "orders.read", "--method",
+                                   "GET", "--url", "https://api.example.com/v1/orders?page=2#top",
+                                   "--repeat", "2")
+    assert rc == 0, lines
+    # One token request, sent twice: the second time with the nonce of the first answer.
+    assert stats["token_requests"] == 1 and stats["dpop_nonce_retries"] == 1, stats
+    scheme, token = bearer(lines[0])
+    assert scheme == "DPoP" and claims(token)["cnf"]["jkt"] == key.thumbprint()
+    proofs = [line["headers"]["DPoP"] for line in lines]
+    for proof in proofs:
+        # RFC 9449 §4.2: htu without query and fragment.
+        assert claims(proof)["htu"] == "https://api.example.com/v1/orders", claims(proof)
+        r = requests.get(oauth.url + "/oauth2/verify", timeout=10, headers={
+            "Authorization": "DPoP " + token, "DPoP": proof, "X-Original-Method": "GET",
+            "X-Original-URI": "/v1/orders?page=2", "X-Service-Id": "svc-b",
+            "X-Forwarded-Proto": "https", "X-Forwarded-Host": "api.example.com"})
+        assert r.status_code == 204, (r.status_code, r.headers, r.text)
+
+
+def test_call_returns_at_the_deadline_when_the_callee_never_answers(oauth):
+    """Client::Call keeps the caller's deadline: a callee that takes the connection and never
+    answers costs the deadline (1.5 s), not the HTTP timeout (3 s), and says so (kDeadline)."""
+    add_service(oauth, "svc-b", "orders.read")
+    cid, secret = oauth.create_client("trusted", scope="orders.read")
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)  # the kernel completes the handshake; nobody ever answers
+        url = "http://127.0.0.1:%d/v1/orders" % silent.getsockname()[1]
+        rc, lines, stats = client_call(*secret_args(oauth, cid, secret), "--audience", "svc-b",
+                                       "--scope", "orders.read", "--call", "yes", "--url", url,
+                                       "--deadline-ms", "1500", timeout=30)
+    assert rc == 1 and lines[0]["kind"] == "deadline", lines
+    assert "no answer within the deadline" in lines[0]["message"], lines
+    assert stats["token_requests"] == 1 and stats["deadline_exceeded"] == 1, stats

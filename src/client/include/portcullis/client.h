@@ -29,7 +29,9 @@
 //   token during back-off gets the last error at once.
 // - Deadline: a call waits at most its deadline (Options::deadline by default) for a token, then
 //   fails with Error::Kind::kDeadline; the request carries on in the background and its token
-//   serves later calls.
+//   serves later calls. Call() and Sign() keep the same deadline over their own HTTP requests:
+//   each attempt (the DPoP nonce retry included) gets only the time left, and name resolution
+//   is bounded too (see HttpRequest::timeout).
 //
 // Token exchange (RFC 8693): Exchange(incoming, audience, scope) trades the caller's access token
 // for a narrowed one toward `audience` (Portcullis enforces the delegation policy and records the
@@ -48,7 +50,9 @@
 //
 // Threads: every method is thread-safe. Create() starts one renewal thread and `fetch_threads`
 // request threads (or uses Options::executor); the destructor stops and joins them (a request in
-// progress ends within `http_timeout`). A warm GetToken() builds its cache key, takes one mutex
+// progress ends within `http_timeout`). The built-in transport opens a new connection (TCP, and
+// TLS for https) per request ("Connection: close"); for hot Call() paths inject a Transport that
+// keeps connections alive. A warm GetToken() builds its cache key, takes one mutex
 // and copies one shared_ptr: no I/O. A custom Executor must not run the task on the calling
 // thread (the caller holds the cache's lock).
 
@@ -60,6 +64,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -89,6 +94,10 @@ struct HttpRequest {
   std::string url;
   Headers headers;
   std::string body;
+  // The longest the transport may take over this request, name resolution included: set by the
+  // library to http_timeout for token requests, and to the caller's time left (at most
+  // http_timeout) for Call and Sign. A custom Transport should honour it; 0: no limit given.
+  std::chrono::milliseconds timeout{0};
 };
 
 struct HttpResponse {
@@ -99,7 +108,7 @@ struct HttpResponse {
 
 // Sends one HTTP request (to the token endpoint, the signing endpoint, or a callee for Call);
 // fails with a one-line reason when there is no HTTP answer. Called on the request threads, and
-// on the caller's thread for Sign and Call.
+// on the caller's thread for Sign and Call: it must return within the request's `timeout`.
 using Transport = std::function<std::expected<HttpResponse, std::string>(const HttpRequest&)>;
 // Runs a task (one token request) off the caller's thread; it must run every task it is given.
 using Executor = std::function<void(std::function<void()>)>;
@@ -134,12 +143,15 @@ struct Options {
   double renew_jitter = 0.1;               // ...plus or minus up to this fraction of it, at random
   std::chrono::seconds expiry_margin{10};  // a token with less left is no longer handed out
   std::chrono::seconds default_lifetime{60};  // a token response without expires_in
-  std::chrono::milliseconds deadline{2000};   // the longest a call waits for a token
+  // The longest a call blocks its caller: GetToken/Exchange/the header helpers waiting for a
+  // token, and Call/Sign end to end (token, request, DPoP nonce retry).
+  std::chrono::milliseconds deadline{2000};
   std::chrono::milliseconds backoff_initial{500};
   std::chrono::milliseconds backoff_max{60000};
   size_t max_exchange_entries = 10000;
 
-  // HTTP to the token endpoint.
+  // HTTP: the limit of one request (to the token endpoint in the background; Call and Sign
+  // also stop at their deadline).
   std::chrono::milliseconds http_timeout{3000};
   size_t fetch_threads = 2;
 
@@ -195,16 +207,20 @@ struct Outbound {
   std::string incoming;
   Headers headers;  // extra fields (Content-Type, ...); Call sets Authorization and DPoP
   std::string body;
+  // The whole call's limit (token, request, nonce retry). Empty: Options::deadline.
+  std::optional<std::chrono::milliseconds> deadline;
 };
 
 struct Stats {
-  uint64_t token_requests = 0;     // HTTP requests sent to the token endpoint
+  uint64_t token_requests = 0;     // token requests started (a DPoP nonce retry is not another)
   uint64_t token_failures = 0;     // of which failed
   uint64_t renewals = 0;           // requests started by the renewal thread
   uint64_t exchange_requests = 0;  // token-exchange requests (also counted in token_requests)
   uint64_t cache_hits = 0;         // calls answered from the cache
   uint64_t deadline_exceeded = 0;
   uint64_t signed_events = 0;  // Sign() calls answered with a token
+  // Requests sent again with a server's DPoP-Nonce after use_dpop_nonce (token endpoint, Call).
+  uint64_t dpop_nonce_retries = 0;
 };
 
 class Client {
@@ -256,9 +272,10 @@ class Client {
   // DPoP error="use_dpop_nonce"` and a DPoP-Nonce is asked once more with a proof carrying that
   // nonce (RFC 9449 §9); a DPoP-Nonce in any answer is kept for the next proofs to that origin.
   // Any HTTP status is returned as the response (a 403 is the callee's answer, not an error);
-  // fails with the token's error when there is no token, and with kUnavailable ("call: ...")
-  // when the callee gives no HTTP answer. Runs on the caller's thread through the transport
-  // (bounded by http_timeout); the token itself obeys the deadline as in GetToken.
+  // fails with the token's error when there is no token, with kDeadline when the call's
+  // deadline (Outbound::deadline, else Options::deadline) passes first, and with kUnavailable
+  // ("call: ...") when the callee gives no HTTP answer. Runs on the caller's thread through the
+  // transport; the whole call, token included, stays within the deadline.
   Result<HttpResponse> Call(const Outbound& request);
 
   // Signed events: `payload_json` (a JSON object) signed by Portcullis (POST /oauth2/signing,
@@ -270,9 +287,10 @@ class Client {
   // A non-empty `audience` is added as "event_aud" (the payload cannot set "aud"). Reserved
   // claims in the payload (iss, aud, exp, client_id, ...) are dropped by Portcullis. Consumers
   // check it with libportcullis-verify's Verifier::VerifyEvent. One request per call, on the
-  // caller's thread, bounded by http_timeout.
+  // caller's thread, within `deadline` (empty: Options::deadline; kDeadline when it passes).
   Result<std::string> Sign(std::string_view payload_json, std::string_view audience = {},
-                           std::chrono::seconds expires = std::chrono::seconds(300));
+                           std::chrono::seconds expires = std::chrono::seconds(300),
+                           std::optional<std::chrono::milliseconds> deadline = std::nullopt);
 
   Stats stats() const;
 

@@ -715,8 +715,9 @@ Result<Config> LoadConfig(const ConfigSources& sources) {
     // start and fail at the first sign-in or page.
     std::string missing;
     for (const auto& s : AllServices()) {
-      if (s.name != "console" && !c.Serves(s.name))
-        missing += (missing.empty() ? "" : ", ") + s.name;
+      if (s.name == "console" || c.Serves(s.name)) continue;
+      if (!missing.empty()) missing += ", ";
+      missing += s.name;
     }
     if (!missing.empty()) {
       return Fail(ConfigError(

@@ -365,6 +365,7 @@ TEST_P(RefreshTokenStoreContract, ListActiveFiltersSortsAndPages) {
 // The console's "by client" list: an exact client id, with or without a user prefix, paged in
 // the store and counted there (not the first page filtered by the caller).
 TEST_P(RefreshTokenStoreContract, ListActiveByClientPagesAndCounts) {
+  for (const char* id : {"app", "app2", "ap"}) AddClient(id);
   for (int i = 0; i < 7; ++i) {
     std::string n = std::to_string(i);
     Insert(Token("a" + n, "fa" + n, "app", "user" + n, 10 + i, 1000));

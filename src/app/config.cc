@@ -166,8 +166,7 @@ const std::vector<Entry>& Entries() {
       {{"server", "listen", "127.0.0.1:6880",
         "HOST:PORT to listen on. Port 0 picks a free port (see port_file). When one service runs "
         "alone and this is not set, it takes its light-oauth2 port (code 6881, token 6882, "
-        "service 6883, client 6884, user 6885, key 6886, refresh-token 6887, provider 6889; the "
-        "console 6880)."},
+        "service 6883, client 6884, user 6885, key 6886, refresh-token 6887, provider 6889)."},
        SetListen},
       {{"server", "services", "all",
         "Services this process serves: all, or a comma list of code, token, client, user, "

@@ -1,4 +1,5 @@
-// Refresh-token admin routes (reference §11), scopes oauth.refresh_token.r / .w.
+// Refresh-token admin routes (reference §11), scopes oauth.refresh_token.r / .w. The list
+// takes userId (a prefix) and clientId (exact) filters and answers the total in X-Total-Count.
 #include <boost/json/array.hpp>
 
 #include "api/registry_support.h"
@@ -23,12 +24,16 @@ void RegisterRefreshTokenRoutes(http::Router& r, const ContextPtr& ctx) {
     if (!paging) return http::RenderError(paging.error());
     auto prefix = QueryText(req, "userId", 64);
     if (!prefix) return http::RenderError(prefix.error());
-    return http::Blocking([ctx, p = *paging, prefix = std::move(*prefix)] {
-      auto list = ctx->refresh_tokens.List(prefix, p.offset, p.page_size);
+    auto client_id = QueryText(req, "clientId", 255);
+    if (!client_id) return http::RenderError(client_id.error());
+    oauth::RefreshTokenFilter filter{std::move(*prefix), std::move(*client_id)};
+    return http::Blocking([ctx, p = *paging, filter = std::move(filter)] {
+      auto list = ctx->refresh_tokens.List(filter, p.offset, p.page_size);
       if (!list) return ErrorResponse(list.error(), "refresh_token.list");
       json::array items;
-      for (const auto& t : *list) items.emplace_back(oauth::RefreshTokenToJson(t));
-      return Json(200, items);
+      for (const auto& t : list->tokens) items.emplace_back(oauth::RefreshTokenToJson(t));
+      // The body stays light-oauth2's bare array; the count of every match goes in a header.
+      return Json(200, items).With("X-Total-Count", std::to_string(list->total));
     });
   });
 

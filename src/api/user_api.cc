@@ -106,7 +106,8 @@ void RegisterUserRoutes(http::Router& r, const ContextPtr& ctx) {
       if (!page) return ErrorResponse(page.error(), "user.list");
       json::array items;
       for (const auto& u : page->users) items.emplace_back(oauth::UserToJson(u));
-      return Json(200, items);
+      // light-oauth2's bare array; the count of every match (a count query) in a header.
+      return Json(200, items).With("X-Total-Count", std::to_string(page->total));
     });
   });
 

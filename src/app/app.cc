@@ -109,11 +109,16 @@ int Serve(const Config& config_in) {
 
   uint16_t port = (*server)->port();
   if (config.server.issuer.empty()) {
-    std::string host = config.server.host.find(':') != std::string::npos
-                           ? "[" + config.server.host + "]"
-                           : config.server.host;
-    config.server.issuer = std::string(config.server.tls_cert.empty() ? "http" : "https") + "://" +
-                           host + ":" + std::to_string(port);
+    bool wildcard = false;
+    config.server.issuer =
+        DefaultIssuer(config.server.host, port, !config.server.tls_cert.empty(), &wildcard);
+    if (wildcard) {
+      log::Warn("server.issuer_defaulted",
+                {{"issuer", config.server.issuer},
+                 {"hint",
+                  "listening on a wildcard address: set server.issuer (--issuer) to the "
+                  "URL that browsers and clients on other machines use"}});
+    }
   }
 
   auto services = BuildServices(config, *db);

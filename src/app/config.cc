@@ -188,18 +188,19 @@ const std::vector<Entry>& Entries() {
       {{"server", "listen", "127.0.0.1:6880",
         "HOST:PORT to listen on. Port 0 picks a free port (see port_file). When one service runs "
         "alone and this is not set, it takes its light-oauth2 port (code 6881, token 6882, "
-        "service 6883, client 6884, user 6885, key 6886, refresh-token 6887, provider 6889; the "
-        "console 6880)."},
+        "service 6883, client 6884, user 6885, key 6886, refresh-token 6887, provider 6889)."},
        SetListen},
       {{"server", "services", "all",
         "Services this process serves: all, or a comma list of code, token, client, user, "
         "service, key, refresh-token, provider, console (the admin console at /console; it "
-        "needs code, token and the registries in the same process)."},
+        "needs all the others in the same process, else the process refuses to start)."},
        SetServices},
       {{"server", "port_file", "", "Write the bound port to this file once listening."},
        StringSetter(FIELD(server.port_file))},
       {{"server", "issuer", "",
-        "Issuer URL (the `iss` of tokens). Empty: http://HOST:PORT (https with TLS)."},
+        "Issuer URL (the `iss` of tokens), the address browsers and clients use. Empty: "
+        "http://HOST:PORT (https with TLS), with 127.0.0.1 (or [::1]) for a wildcard HOST such as "
+        "0.0.0.0: set it when callers are not on this machine."},
        StringSetter(FIELD(server.issuer))},
       {{"server", "io_threads", "0", "I/O threads. 0: one per core."},
        IntSetter(0, 256, FIELD(server.io_threads))},
@@ -744,6 +745,23 @@ Result<Config> LoadConfig(const ConfigSources& sources) {
       if (s.name == c.server.services[0]) c.server.port = s.port;
     }
   }
+  if (c.Serves("console")) {
+    // The console's sign-in uses this process's code and token endpoints, and its pages
+    // forward to the admin routes of this process (console_module.cc): without them it would
+    // start and fail at the first sign-in or page.
+    std::string missing;
+    for (const auto& s : AllServices()) {
+      if (s.name == "console" || c.Serves(s.name)) continue;
+      if (!missing.empty()) missing += ", ";
+      missing += s.name;
+    }
+    if (!missing.empty()) {
+      return Fail(ConfigError(
+          "config: server.services: the console needs every other service in the same process "
+          "(its sign-in uses code and token, its pages the admin APIs); missing: " +
+          missing + ". Use `all`, add them, or leave console out"));
+    }
+  }
   if (c.server.tls_client_certs && c.server.tls_cert.empty()) {
     return Fail(ConfigError("config: server.tls_client_certs needs server.tls_cert and tls_key"));
   }
@@ -767,6 +785,15 @@ Result<Config> LoadConfig(const ConfigSources& sources) {
     return Fail(ConfigError("config: jwks_uri.min_cache_s must not exceed jwks_uri.max_cache_s"));
   }
   return c;
+}
+
+std::string DefaultIssuer(std::string_view host, uint16_t port, bool tls, bool* wildcard) {
+  std::string h(host);
+  const bool any = h.empty() || h == "0.0.0.0" || h == "::" || h == "0:0:0:0:0:0:0:0";
+  if (any) h = h.find(':') != std::string::npos ? "::1" : "127.0.0.1";
+  if (wildcard != nullptr) *wildcard = any;
+  if (h.find(':') != std::string::npos) h = "[" + h + "]";
+  return std::string(tls ? "https" : "http") + "://" + h + ":" + std::to_string(port);
 }
 
 std::string SampleConfig() {

@@ -222,6 +222,12 @@ Result<Config> LoadConfig(const ConfigSources& sources);
 // other URLs (postgres://, absolute paths, :memory:) unchanged.
 std::string ResolveSqliteUrl(const std::string& url, const std::string& config_file);
 
+// The issuer when server.issuer is empty: http(s)://HOST:PORT, with a wildcard HOST (0.0.0.0,
+// ::) replaced by the loopback address of its family, since no browser or client can reach a
+// wildcard address. Sets `*wildcard` when it did so (the caller warns: remote callers need
+// server.issuer).
+std::string DefaultIssuer(std::string_view host, uint16_t port, bool tls, bool* wildcard = nullptr);
+
 // A commented YAML file with every key at its default.
 std::string SampleConfig();
 // A markdown table of every key, its default and its environment variable.

@@ -150,6 +150,50 @@ TEST(Config, UnknownServiceIsRefused) {
   EXPECT_NE(c.error().description.find("tokn"), std::string::npos);
 }
 
+// The console signs in through this process's code and token endpoints and forwards to its
+// admin routes: a process that serves it without them is refused, naming what is missing.
+TEST(Config, ConsoleWithoutTheOtherServicesIsRefused) {
+  for (auto [services, missing] :
+       {std::pair{"console",
+                  "missing: code, token, service, client, user, key, refresh-token, "
+                  "provider."},
+        std::pair{"console,code,token",
+                  "missing: service, client, user, key, refresh-token, provider."}}) {
+    ConfigSources s;
+    s.flags.emplace_back("server.services", services);
+    auto c = LoadConfig(s);
+    ASSERT_FALSE(c) << services;
+    const std::string& d = c.error().description;
+    EXPECT_NE(d.find("the console needs"), std::string::npos) << d;
+    EXPECT_NE(d.find(missing), std::string::npos) << d;
+  }
+  ConfigSources s;
+  s.flags.emplace_back("server.services",
+                       "provider,refresh-token,key,service,user,client,token,code,console");
+  auto c = LoadConfig(s);
+  ASSERT_TRUE(c) << c.error().description;
+  // The documented split deployments have no console and still load.
+  ConfigSources admin;
+  admin.flags.emplace_back("server.services", "client,service,user,refresh-token,provider");
+  EXPECT_TRUE(LoadConfig(admin));
+}
+
+TEST(Config, DefaultIssuerNeverNamesAWildcardAddress) {
+  bool wildcard = true;
+  EXPECT_EQ(DefaultIssuer("127.0.0.1", 6880, false, &wildcard), "http://127.0.0.1:6880");
+  EXPECT_FALSE(wildcard);
+  EXPECT_EQ(DefaultIssuer("auth.example.com", 443, true, &wildcard),
+            "https://auth.example.com:443");
+  EXPECT_FALSE(wildcard);
+  EXPECT_EQ(DefaultIssuer("::1", 6880, false, &wildcard), "http://[::1]:6880");
+  EXPECT_FALSE(wildcard);
+  EXPECT_EQ(DefaultIssuer("0.0.0.0", 6880, false, &wildcard), "http://127.0.0.1:6880");
+  EXPECT_TRUE(wildcard);
+  EXPECT_EQ(DefaultIssuer("::", 6880, true, &wildcard), "https://[::1]:6880");
+  EXPECT_TRUE(wildcard);
+  EXPECT_EQ(DefaultIssuer("", 1, false), "http://127.0.0.1:1");
+}
+
 TEST(Config, SampleLoadsBackToTheDefaults) {
   auto file = WriteTemp(SampleConfig());
   ConfigSources s;

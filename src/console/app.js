@@ -89,6 +89,18 @@ class ApiError extends Error {
 }
 
 async function api(method, path, body) {
+  return (await apiResponse(method, path, body)).data;
+}
+
+// A light-oauth2 list (a bare JSON array) with the count of every match, which the server
+// sends in X-Total-Count (null when it did not).
+async function apiList(path) {
+  const { data, headers } = await apiResponse('GET', path);
+  const total = headers.get('X-Total-Count');
+  return { items: Array.isArray(data) ? data : [], total: total === null ? null : Number(total) };
+}
+
+async function apiResponse(method, path, body) {
   const headers = { Accept: 'application/json' };
   if (method !== 'GET') headers['X-CSRF-Token'] = state.session ? state.session.csrf : '';
   if (body !== undefined) headers['Content-Type'] = 'application/json';
@@ -101,7 +113,7 @@ async function api(method, path, body) {
   try { data = text ? JSON.parse(text) : null; } catch { data = { error: text }; }
   if (resp.status === 401 && data && data.error === 'login_required') { signIn(); throw new ApiError(401, data); }
   if (!resp.ok) throw new ApiError(resp.status, data);
-  return data;
+  return { data, headers: resp.headers };
 }
 
 function signIn() {
@@ -114,13 +126,15 @@ function signIn() {
 const pages = {};
 
 pages[''] = async function dashboard() {
-  const [info, metrics, keys, clients, services, users, instances] = await Promise.all([
+  const [info, metrics, keys, clients, services, users, refreshTokens, instances] = await Promise.all([
     fetch('../server/info', { cache: 'no-store' }).then((r) => (r.ok ? r.json() : {})).catch(() => ({})),
     fetch('../metrics', { cache: 'no-store' }).then((r) => (r.ok ? r.text() : '')).catch(() => ''),
     api('GET', 'keys/admin').catch(() => []),
     api('GET', 'client?page=0&pageSize=1').catch(() => ({ total: '?' })),
     api('GET', 'service?page=0&pageSize=1').catch(() => ({ total: '?' })),
-    api('GET', 'user?page=1&pageSize=1000').catch(() => []),
+    // Counted by the server (count queries), not by fetching the lists.
+    apiList('user?page=1&pageSize=1').catch(() => ({ total: null })),
+    apiList('refresh_token?page=1&pageSize=1').catch(() => ({ total: null })),
     api('GET', 'instances').catch(() => null),
   ]);
   // Token endpoint requests by status, from the server's own counters, and the rate since
@@ -141,7 +155,8 @@ pages[''] = async function dashboard() {
     el('div', { class: 'cards' },
       el('div', { class: 'card' }, el('div', { class: 'num' }, clients.total), 'clients'),
       el('div', { class: 'card' }, el('div', { class: 'num' }, services.total), 'services'),
-      el('div', { class: 'card' }, el('div', { class: 'num' }, users.length === 1000 ? '1000+' : users.length), 'users'),
+      el('div', { class: 'card' }, el('div', { class: 'num' }, users.total ?? '?'), 'users'),
+      el('div', { class: 'card' }, el('div', { class: 'num' }, refreshTokens.total ?? '?'), 'active refresh tokens'),
       el('div', { class: 'card' }, el('div', { class: 'num' }, keys.length), 'published keys')),
     el('h2', {}, 'This deployment'),
     table(['Setting', 'Value'], [
@@ -503,7 +518,7 @@ pages.client = async function client(params) {
 pages.users = async function users(params) {
   const page = Number(params.get('page') || 1);
   const prefix = params.get('userId') || '';
-  const list = await api('GET', `user?page=${page}&pageSize=20${prefix ? `&userId=${encodeURIComponent(prefix)}` : ''}`);
+  const { items: list, total } = await apiList(`user?page=${page}&pageSize=20${prefix ? `&userId=${encodeURIComponent(prefix)}` : ''}`);
   const rows = list.map((u) => [el('a', { href: `#/user?id=${encodeURIComponent(u.userId)}` }, el('code', {}, u.userId)), u.userType, u.email, u.roles || '',
     u.locked ? 'locked' : (u.passwordChangeRequired ? 'must change password' : 'active'),
     el('span', {},
@@ -543,7 +558,7 @@ pages.users = async function users(params) {
   });
   render('Users', searchForm('users', 'userId', prefix, 'User id prefix'),
     table(['User', 'Type', 'E-mail', 'Roles', 'State', 'Actions'], rows),
-    pager('users', page, 20, list.length === 20 ? (page + 1) * 20 : page * 20, { userId: prefix }, 1),
+    pager('users', page, 20, total ?? list.length, { userId: prefix }, 1),
     el('p', { class: 'muted' }, 'Open a user for their sessions, consents and a password reset.'),
     el('h2', {}, 'Create a user'), form);
 };
@@ -605,10 +620,11 @@ pages.tokens = async function tokens(params) {
   const page = Number(params.get('page') || 1);
   const prefix = params.get('userId') || '';
   const clientId = params.get('clientId') || '';
-  // The API pages by user id; a client filter applies to the first 1000 matching tokens.
-  const size = clientId ? 1000 : 20;
-  let list = await api('GET', `refresh_token?page=${clientId ? 1 : page}&pageSize=${size}${prefix ? `&userId=${encodeURIComponent(prefix)}` : ''}`);
-  if (clientId) list = list.filter((t) => t.clientId === clientId);
+  // Both filters and the paging run in the server; X-Total-Count says how many match.
+  const q = new URLSearchParams({ page: String(page), pageSize: '20' });
+  if (prefix) q.set('userId', prefix);
+  if (clientId) q.set('clientId', clientId);
+  const { items: list, total } = await apiList(`refresh_token?${q}`);
   const user = field('User id prefix', { type: 'search', value: prefix, name: 'userId' });
   const client = field('Client id', { type: 'search', value: clientId, name: 'clientId' });
   const form = el('form', { role: 'search', class: 'row', 'aria-label': 'Search refresh tokens' }, user.wrap, client.wrap,
@@ -627,8 +643,8 @@ pages.tokens = async function tokens(params) {
         if (!confirm('Revoke this refresh token and its whole family?')) return;
         try { await api('DELETE', `refresh_token/${encodeURIComponent(t.refreshToken)}`); announce('Revoked.', 'ok'); route(); } catch (e) { announce(errorText(e), 'error'); }
       } }, 'Revoke family')])),
-    clientId ? el('p', { class: 'muted' }, 'Filtered by client among the first 1000 tokens.')
-      : pager('tokens', page, 20, list.length === 20 ? (page + 1) * 20 : page * 20, { userId: prefix }, 1));
+    el('p', { class: 'muted' }, `${total ?? list.length} active tokens`),
+    pager('tokens', page, 20, total ?? list.length, { userId: prefix, clientId }, 1));
 };
 
 // Keys ----------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 // The admin console in a real headless Chromium, as a new installation meets it: the first-run
 // password read from its file, sign-in, the forced password change, a service with two
 // endpoints, a client and its secret, a link with its previewed scope, a client_credentials
-// token with that secret, secret rotation, key rotation, and the audit page. Then the refusals:
+// token with that secret, secret rotation, key rotation, and the audit page (with the first
+// run's user and its password change). Then the refusals:
 // a user without the admin role, a state change without the CSRF token, a client whose name is
 // markup.
 //
@@ -59,6 +60,26 @@ async function clientCredentials(clientId, secret) {
     body: new URLSearchParams({ grant_type: 'client_credentials' }),
   });
   return { status: r.status, body: await r.json() };
+}
+
+// The dashboard's cards, label -> number shown.
+async function dashboardCounts() {
+  await goto('#/', 'Dashboard');
+  return Object.fromEntries(await page.locator('main .card').evaluateAll((cards) =>
+    cards.map((c) => [c.lastChild.textContent.trim(), c.querySelector('.num').textContent.trim()])));
+}
+
+// The same counts from the full lists, fetched by the test itself (small stores only).
+async function listedCounts() {
+  return page.evaluate(async () => {
+    const get = async (p) => (await fetch(`api/${p}`, { headers: { Accept: 'application/json' } })).json();
+    return {
+      users: String((await get('user?page=1&pageSize=1000')).length),
+      clients: String((await get('client?page=0&pageSize=1000')).clients.length),
+      services: String((await get('service?page=0&pageSize=1000')).services.length),
+      'active refresh tokens': String((await get('refresh_token?page=1&pageSize=1000')).length),
+    };
+  });
 }
 
 // Signs in at the authorization server's pages (and allows the console, once).
@@ -259,6 +280,13 @@ describe('console journey', () => {
     await goto(`#/audit?action=client.rotate_secret&entityId=${encodeURIComponent(clientId)}`, 'Audit log');
     await page.getByText('1 entries').waitFor();
     assert.deepEqual(await page.locator('main tbody code').allTextContents(), ['client.rotate_secret']);
+    // The first run's admin and its forced password change, each with who made it.
+    await goto('#/audit?entityKind=user&entityId=admin', 'Audit log');
+    await page.locator('main tbody code', { hasText: 'user.password' }).first().waitFor();
+    const rows = await page.locator('main tbody tr').evaluateAll((trs) =>
+      trs.map((tr) => [tr.cells[1].textContent.trim(), tr.cells[2].textContent.trim()]));
+    assert.deepEqual(rows.reverse(), [['first-run', 'user.create'], ['user:admin', 'user.password']]);
+    assert.ok(!(await page.locator('main').textContent()).includes(NEW_PASSWORD));
   });
 
   test('refresh tokens by user and by client; revoking one ends its family', async () => {
@@ -292,15 +320,32 @@ describe('console journey', () => {
     assert.equal(r.status, 200, JSON.stringify(issued));
     assert.ok(issued.refresh_token);
 
+    // The client filter runs in the server (one page of 20, and the count of every match).
+    const listed = page.waitForResponse((resp) => resp.url().includes('/console/api/refresh_token?')
+      && new URL(resp.url()).searchParams.get('clientId') === id);
     await goto(`#/tokens?clientId=${encodeURIComponent(id)}`, 'Refresh tokens');
+    const listing = await listed;
+    assert.equal(new URL(listing.url()).searchParams.get('pageSize'), '20');
+    assert.equal(listing.headers()['x-total-count'], '1');
     await page.getByRole('cell', { name: id, exact: true }).waitFor();
+    await page.getByText('1 active tokens').waitFor();
     await goto('#/tokens?userId=adm', 'Refresh tokens');
     await page.getByRole('cell', { name: id, exact: true }).waitFor();
     // The console's own sign-ins leave no refresh token behind.
     assert.equal(await page.getByRole('cell', { name: 'portcullis-console', exact: true }).count(), 0);
     await shot('refresh-tokens');
+    // The dashboard counts what is there (count queries), the webapp's token included.
+    let counts = await dashboardCounts();
+    const listedBefore = await listedCounts();
+    for (const [label, n] of Object.entries(listedBefore)) assert.equal(counts[label], n, label);
+    assert.equal(counts['active refresh tokens'], '1');
+    assert.ok(Number(counts.users) >= 1 && Number(counts.clients) >= 3 && Number(counts.services) >= 1, JSON.stringify(counts));
+    await goto('#/tokens?userId=adm', 'Refresh tokens');
     await page.getByRole('button', { name: 'Revoke the token family of admin' }).click();
     await page.getByText('Revoked.').waitFor();
+    counts = await dashboardCounts();
+    assert.equal(counts['active refresh tokens'], '0');
+    assert.equal(counts.clients, listedBefore.clients);
     const again = await fetch(`${server.url}/oauth2/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: auth },

@@ -14,6 +14,7 @@ import urllib.parse
 
 import requests
 
+from code_helpers import browser_login, code_params, make_client, submit
 from conftest import Portcullis, new_pg_database, run_cli
 from oauth_fixtures import BOOT_ID, BOOT_SECRET, oauth  # noqa: F401 (fixture)
 
@@ -225,3 +226,52 @@ def test_no_first_run_password_in_the_working_directory(tmp_path):
         assert not os.path.exists(os.path.join(s.tmp, "admin-password"))
     finally:
         s.stop()
+
+
+def test_every_kind_of_password_change_is_audited(oauth):  # noqa: F811
+    """The forced change at sign-in, the user's own change and an admin's reset each leave an
+    audit row, by whoever made it, holding neither the password nor its hash."""
+    client_id, _ = make_client(oauth)
+    r = oauth.admin("POST", "/oauth2/user", json={
+        "userId": "temp", "userType": "employee", "email": "temp@example.com",
+        "password": "temporary-pass", "passwordConfirm": "temporary-pass",
+        "passwordChangeRequired": True})
+    assert r.status_code == 200, r.text
+
+    def user_rows():
+        r = oauth.admin("GET", "/oauth2/audit?entityKind=user&entityId=temp&pageSize=100")
+        assert r.status_code == 200, r.text
+        assert "temporary-pass" not in r.text and "argon2" not in r.text, r.text
+        return [(e["actor"], e["action"], e["after"]) for e in reversed(r.json()["entries"])]
+
+    # The forced change, in the browser's form: a refused one (confirmation differs) leaves
+    # nothing; the accepted one is recorded by the user itself.
+    s = requests.Session()
+    page = browser_login(oauth, s, code_params(client_id), user="temp", password="temporary-pass")
+    assert page.status_code == 200 and "new_password" in page.text, page.text
+    refused = submit(s, page, {"j_password": "temporary-pass", "new_password": "chosen-by-temp",
+                               "new_password_confirm": "chosen-by-tempX"})
+    assert refused.status_code == 200 and "new_password" in refused.text, refused.text
+    assert [a for _, a, _ in user_rows()] == ["user.create"]
+    done = submit(s, refused, {"j_password": "temporary-pass", "new_password": "chosen-by-temp",
+                               "new_password_confirm": "chosen-by-temp"})
+    assert done.status_code in (200, 303) and "new_password" not in done.text, done.text
+    rows = user_rows()
+    assert rows[-1][:2] == ("user:temp", "user.password"), rows
+    assert rows[-1][2]["passwordChangeRequired"] is False
+    assert "chosen-by-temp" not in str(rows)
+    assert oauth.admin("GET", "/oauth2/user/temp").json()["passwordChangeRequired"] is False
+
+    # The user's own change through the API, then an admin's reset: by the calling client.
+    r = oauth.admin("POST", "/oauth2/password/temp", json={
+        "password": "chosen-by-temp", "newPassword": "changed-again", "newPasswordConfirm":
+        "changed-again"})
+    assert r.status_code == 200, r.text
+    r = oauth.admin("POST", "/oauth2/user/temp/password",
+                    json={"password": "reset-by-admin", "passwordConfirm": "reset-by-admin"})
+    assert r.status_code == 200, r.text
+    rows = user_rows()
+    assert [a for _, a, _ in rows] == ["user.create", "user.password", "user.password",
+                                      "user.password_reset"], rows
+    assert rows[2][0].startswith("client:") and rows[3][0].startswith("client:"), rows
+    assert "changed-again" not in str(rows) and "reset-by-admin" not in str(rows)

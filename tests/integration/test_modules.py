@@ -4,11 +4,13 @@ no key or token routes; it only reads the keys another process publishes, to ver
 tokens."""
 import json
 import os
+import subprocess
 import tempfile
+import urllib.parse
 
 import requests
 
-from conftest import Portcullis, poll, run_cli
+from conftest import BIN, Portcullis, poll, run_cli
 from test_registry_common import BOOT_ID, BOOT_SECRET, MASTER_KEY, basic, err
 
 ENV = {"PORTCULLIS_KEYS_MASTER_KEY": MASTER_KEY,
@@ -93,3 +95,59 @@ def test_a_user_process_verifies_admin_tokens_with_keys_published_later():
         if token:
             assert token.stop() == 0, token.read_log()
         assert user.stop() == 0, user.read_log()
+
+
+def test_the_console_without_the_services_it_needs_is_refused_at_start(tmp_path):
+    """The console signs in through this process's code and token endpoints and forwards its
+    pages to this process's admin APIs: without them it must not start (and then fail at the
+    first sign-in), and the error names what is missing."""
+    store = "sqlite:" + str(tmp_path / "p.db")
+    for services, missing in [("console", "code, token, service"),
+                              ("console,code,token", "service, client, user, key")]:
+        r = run_cli("serve", "--listen", "127.0.0.1:0", "--services", services, "--store", store,
+                    env={"PORTCULLIS_KEYS_MASTER_KEY": MASTER_KEY}, timeout=20)
+        assert r.returncode != 0, r.stdout
+        assert "the console needs" in r.stderr and "missing: " + missing in r.stderr, r.stderr
+        r = run_cli("config", "check", "--set", "server.services=" + services, "--store", store,
+                    env={"PORTCULLIS_KEYS_MASTER_KEY": MASTER_KEY})
+        assert r.returncode != 0 and "the console needs" in r.stdout + r.stderr, r
+    # The full list in any order is the console's shape; the documented admin-only process
+    # (no console) still starts.
+    full = Portcullis(args=("--services", "provider,refresh-token,key,service,user,client,token,"
+                                          "code,console"), env=ENV, store=store)
+    assert full.get("/console/").status_code == 200
+    full.stop()
+    admin = Portcullis(args=("--services", "client,service,user,refresh-token,provider"),
+                       env=ENV, store=store)
+    assert admin.get("/console/").status_code == 404
+    admin.stop()
+
+
+def test_a_wildcard_listen_gives_an_issuer_a_browser_can_reach(tmp_path):
+    """`--listen 0.0.0.0:PORT` without server.issuer: the issuer (and the console's redirect
+    URI) names 127.0.0.1, never 0.0.0.0, and the log says to set server.issuer for callers on
+    other machines."""
+    port_file = tmp_path / "port"
+    log_path = tmp_path / "server.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PORTCULLIS_")}
+    env.update(ENV)
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen([BIN, "serve", "--listen", "0.0.0.0:0", "--port-file",
+                                 str(port_file), "--store", "sqlite:" + str(tmp_path / "p.db")],
+                                stdout=log, stderr=subprocess.STDOUT, env=env)
+    try:
+        port = int(poll(lambda: port_file.exists() and port_file.read_text().strip(), "port file"))
+        url = f"http://127.0.0.1:{port}"
+        info = requests.get(url + "/server/info", timeout=10).json()
+        assert info["issuer"] == url, info
+        meta = requests.get(url + "/.well-known/openid-configuration", timeout=10).json()
+        assert meta["issuer"] == url and "0.0.0.0" not in json.dumps(meta), meta
+        r = requests.get(url + "/console/login", allow_redirects=False, timeout=10)
+        assert r.status_code == 302 and "0.0.0.0" not in r.headers["Location"], r.headers
+        q = urllib.parse.parse_qs(urllib.parse.urlsplit(r.headers["Location"]).query)
+        assert q["redirect_uri"] == [url + "/console/callback"], q
+        text = log_path.read_text()
+        assert "server.issuer_defaulted" in text and "server.issuer" in text, text
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

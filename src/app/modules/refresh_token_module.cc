@@ -32,10 +32,10 @@ int RunRefreshTokenCommand(const cli::State& s, const std::string& cmd, cli::Env
   oauth::RefreshTokenAdmin tokens(*env.db, token_store, audit, env.clock);
   if (cmd == "list") {
     int64_t page = s.page < 1 ? 1 : s.page;
-    auto list = tokens.List(s.filter, (page - 1) * s.page_size, s.page_size);
+    auto list = tokens.List({.user_id_prefix = s.filter}, (page - 1) * s.page_size, s.page_size);
     if (!list) return Refused(list.error());
     json::array items;
-    for (const auto& t : *list) items.emplace_back(oauth::RefreshTokenToJson(t));
+    for (const auto& t : list->tokens) items.emplace_back(oauth::RefreshTokenToJson(t));
     return Output(s, items, {"tokenHash", "userId", "clientId", "scope", "expiresAt"});
   }
   if (cmd == "get") {

@@ -150,7 +150,7 @@ oauth::LoginThrottle& Shared::Throttle() {
 
 oauth::LocalUserAuthenticator& Shared::Users() {
   if (!users_) {
-    users_ = std::make_unique<oauth::LocalUserAuthenticator>(db_, user_store_, Throttle());
+    users_ = std::make_unique<oauth::LocalUserAuthenticator>(db_, user_store_, Throttle(), audit_);
   }
   return *users_;
 }

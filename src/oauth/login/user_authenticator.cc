@@ -112,9 +112,25 @@ Result<AuthenticatedUser> LocalUserAuthenticator::ReplaceRequiredPassword(
   }
   auto hash = HashPassword(new_password);
   if (!hash) return Fail(std::move(hash.error()));
-  auto changed = db_.TransactValue<bool>("user.password_replace", [&](store::Tx& tx) {
-    return users_.SetPasswordHash(tx, u.user_id, *hash, clock_.Now(), u.password_hash);
-  });
+  auto changed =
+      db_.TransactValue<bool>("user.password_replace", [&](store::Tx& tx) -> Result<bool> {
+        const int64_t now = clock_.Now();
+        auto set = users_.SetPasswordHash(tx, u.user_id, *hash, now, u.password_hash);
+        if (!set || !*set) return set;
+        // The same action and shape as UserService::ChangePassword, so the audit page finds every
+        // password change under one name; the actor is the user itself.
+        boost::json::object after;
+        after["userId"] = u.user_id;
+        after["passwordChangedAt"] = now;
+        after["passwordChangeRequired"] = false;
+        if (auto st = audit_.Record(tx, now,
+                                    {"user:" + u.user_id, "user.password", "user", u.user_id,
+                                     std::nullopt, boost::json::value(std::move(after))});
+            !st) {
+          return Fail(std::move(st.error()));
+        }
+        return true;
+      });
   if (!changed) return Fail(std::move(changed.error()));
   // Another change won: this form's current password is no longer the stored one.
   if (!*changed) return Fail(BadCredentials());

@@ -4,11 +4,12 @@
 // per IP, and the legacy hash upgraded on the first successful check. Other authenticators
 // (LDAP) implement the same interface and are chosen per client by authenticate_class.
 //
-// Ownership: borrows `db` (for the upgrade's transaction; no SQL goes through it), `users` and
-// `throttle`; they must outlive it. Thread-safety: safe from any thread. Blocking (argon2id and
-// the store): run on the hash pool.
+// Ownership: borrows `db` (for the upgrade's transaction; no SQL goes through it), `users`,
+// `throttle` and `audit`; they must outlive it. Thread-safety: safe from any thread. Blocking
+// (argon2id and the store): run on the hash pool.
 
 #include "common/clock.h"
+#include "oauth/audit/audit.h"
 #include "oauth/login/authenticator.h"
 #include "oauth/login/throttle.h"
 #include "oauth/user/user_store.h"
@@ -23,10 +24,11 @@ class LocalUserAuthenticator final : public UserAuthenticator {
  public:
   // `clock` (the system clock when null) dates a replaced password.
   LocalUserAuthenticator(store::Database& db, UserStore& users, LoginThrottle& throttle,
-                         const Clock* clock = nullptr)
+                         audit::AuditLog& audit, const Clock* clock = nullptr)
       : db_(db),
         users_(users),
         throttle_(throttle),
+        audit_(audit),
         clock_(clock ? *clock : SystemClock::Instance()) {}
 
   // `remote_ip` may be empty. Each attempt is counted before the password is checked, per
@@ -43,8 +45,9 @@ class LocalUserAuthenticator final : public UserAuthenticator {
   // A user whose password must change (User::password_change_required) replaces it: the
   // current password is checked as AuthenticateFrom does (throttled), then the new one against
   // the policy (ERR11004), its confirmation (ERR12012) and the current one (ERR11004 when
-  // equal), and stored by a conditional update that clears the flag. The user, signed in, on
-  // success. A user without the flag gets invalid_request (the form was stale).
+  // equal), and stored by a conditional update that clears the flag, audited as "user.password"
+  // by "user:<id>" in the same transaction. The user, signed in, on success. A user without the
+  // flag gets invalid_request (the form was stale).
   Result<AuthenticatedUser> ReplaceRequiredPassword(std::string_view user_id,
                                                     std::string_view password,
                                                     std::string_view new_password,
@@ -60,6 +63,7 @@ class LocalUserAuthenticator final : public UserAuthenticator {
   store::Database& db_;
   UserStore& users_;
   LoginThrottle& throttle_;
+  audit::AuditLog& audit_;
   const Clock& clock_;
 };
 

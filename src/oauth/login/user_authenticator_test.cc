@@ -31,7 +31,8 @@ class UserAuthenticatorTest : public ::testing::Test {
   MemoryUserStore store_;
   ManualClock clock_;
   LoginThrottle throttle_{clock_, 3, 300, 10};
-  LocalUserAuthenticator auth_{db_, store_, throttle_};
+  audit::MemoryAuditLog audit_;
+  LocalUserAuthenticator auth_{db_, store_, throttle_, audit_, &clock_};
 };
 
 TEST_F(UserAuthenticatorTest, ChecksThePasswordAndUpgradesALegacyHash) {
@@ -128,9 +129,27 @@ TEST_F(UserAuthenticatorTest, ARequiredPasswordChangeBlocksSignInUntilReplaced) 
   EXPECT_EQ(replace("not-the-password", "a new password", "a new password").error().code,
             "ERR12016");
   EXPECT_EQ(StoredHash("admin"), *hash);
+  // Refused replacements leave no audit row.
+  EXPECT_EQ(audit_.List({})->total, 0);
 
+  clock_.Set(1'700'000'123);
   auto ok = replace("first-run-password", "a new password", "a new password");
   ASSERT_TRUE(ok) << ok.error().description;
+  // The change is in the audit log, by the user itself, without the hash or the password.
+  auto page = audit_.List({});
+  ASSERT_TRUE(page);
+  ASSERT_EQ(page->total, 1);
+  const audit::Row& row = page->entries[0];
+  EXPECT_EQ(row.action, "user.password");
+  EXPECT_EQ(row.actor, "user:admin");
+  EXPECT_EQ(row.entity_kind, "user");
+  EXPECT_EQ(row.entity_id, "admin");
+  EXPECT_EQ(row.at, 1'700'000'123);
+  EXPECT_TRUE(row.before_json.empty());
+  EXPECT_NE(row.after_json.find("\"passwordChangeRequired\":false"), std::string::npos)
+      << row.after_json;
+  EXPECT_EQ(row.after_json.find("argon2"), std::string::npos);
+  EXPECT_EQ(row.after_json.find("a new password"), std::string::npos);
   EXPECT_EQ(ok->user_id, "admin");
   EXPECT_FALSE(store_.Find("admin")->value().password_change_required);
   EXPECT_TRUE(auth_.AuthenticateFrom("admin", "a new password", "10.0.0.3"));

@@ -123,17 +123,9 @@ class MemoryRefreshTokenStore final : public RefreshTokenStore {
     return {};
   }
 
-  Result<std::vector<RefreshToken>> ListActive(std::string_view prefix, int64_t now, int64_t offset,
-                                               int64_t limit) override {
-    std::vector<RefreshToken> all;
-    {
-      std::lock_guard lock(mu_);
-      for (const auto& [hash, t] : rows_) {
-        if (t.state == "active" && t.expires_at > now && t.user_id.starts_with(prefix)) {
-          all.push_back(t);
-        }
-      }
-    }
+  Result<std::vector<RefreshToken>> ListActive(const RefreshTokenFilter& filter, int64_t now,
+                                               int64_t offset, int64_t limit) override {
+    std::vector<RefreshToken> all = Matching(filter, now);
     std::sort(all.begin(), all.end(), [](const RefreshToken& a, const RefreshToken& b) {
       return std::tie(a.user_id, a.created_at, a.token_hash) <
              std::tie(b.user_id, b.created_at, b.token_hash);
@@ -144,6 +136,10 @@ class MemoryRefreshTokenStore final : public RefreshTokenStore {
       out.push_back(std::move(all[i]));
     }
     return out;
+  }
+
+  Result<int64_t> CountActive(const RefreshTokenFilter& filter, int64_t now) override {
+    return static_cast<int64_t>(Matching(filter, now).size());
   }
 
   Status PurgeExpired(store::Tx&, int64_t cutoff) override {
@@ -158,6 +154,19 @@ class MemoryRefreshTokenStore final : public RefreshTokenStore {
   }
 
  private:
+  std::vector<RefreshToken> Matching(const RefreshTokenFilter& filter, int64_t now) {
+    std::vector<RefreshToken> out;
+    std::lock_guard lock(mu_);
+    for (const auto& [hash, t] : rows_) {
+      if (t.state == "active" && t.expires_at > now &&
+          t.user_id.starts_with(filter.user_id_prefix) &&
+          (filter.client_id.empty() || t.client_id == filter.client_id)) {
+        out.push_back(t);
+      }
+    }
+    return out;
+  }
+
   template <typename Pred>
   Status Revoke(Pred match, std::optional<int64_t> at) {
     std::lock_guard lock(mu_);

@@ -53,10 +53,17 @@ RefreshTokenAdmin::RefreshTokenAdmin(store::Database& db, RefreshTokenStore& tok
                                      audit::AuditLog& audit, const Clock& clock)
     : db_(db), tokens_(tokens), audit_(audit), clock_(clock) {}
 
-Result<std::vector<RefreshTokenInfo>> RefreshTokenAdmin::List(std::string_view prefix,
-                                                              int64_t offset, int64_t limit) {
-  return tokens_.ListActive(prefix, clock_.Now(), offset, limit);
+Result<RefreshTokenAdmin::Page> RefreshTokenAdmin::List(const RefreshTokenFilter& filter,
+                                                        int64_t offset, int64_t limit) {
+  const int64_t now = clock_.Now();
+  auto tokens = tokens_.ListActive(filter, now, offset, limit);
+  if (!tokens) return Fail(std::move(tokens.error()));
+  auto total = tokens_.CountActive(filter, now);
+  if (!total) return Fail(std::move(total.error()));
+  return Page{std::move(*tokens), *total};
 }
+
+Result<int64_t> RefreshTokenAdmin::CountActive() { return tokens_.CountActive({}, clock_.Now()); }
 
 Result<RefreshTokenInfo> RefreshTokenAdmin::Get(std::string_view token_or_hash) {
   auto found = Lookup(token_or_hash, [&](std::string_view key) { return tokens_.Find(key); });

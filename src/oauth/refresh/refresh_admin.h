@@ -37,10 +37,15 @@ class RefreshTokenAdmin {
   RefreshTokenAdmin(store::Database& db, RefreshTokenStore& tokens, audit::AuditLog& audit,
                     const Clock& clock);
 
-  // Active, unexpired tokens whose userId starts with `user_id_prefix`, sorted by userId then
-  // creation time.
-  Result<std::vector<RefreshTokenInfo>> List(std::string_view user_id_prefix, int64_t offset,
-                                             int64_t limit);
+  struct Page {
+    std::vector<RefreshTokenInfo> tokens;
+    int64_t total = 0;  // every token matching the filter, not just this page
+  };
+  // Active, unexpired tokens matching `filter` (user id prefix, client id), sorted by userId
+  // then creation time, with the total count.
+  Result<Page> List(const RefreshTokenFilter& filter, int64_t offset, int64_t limit);
+  // Active, unexpired tokens of every user and client (the dashboard).
+  Result<int64_t> CountActive();
   // ERR12029 when neither the token nor a hash matches.
   Result<RefreshTokenInfo> Get(std::string_view token_or_hash);
   // Deletes the token's family, with an audit entry in the same transaction; ERR12029 when

@@ -55,16 +55,22 @@ TEST_F(RefreshAdminTest, LightOauth2Scenarios) {
   Insert("steve-hash", "fam2", "steve", "active", now - 5, now + 1000);
   Insert("expired-hash", "fam3", "admin", "active", now - 5000, now - 1);
 
-  auto list = admin_.List("", 0, 10);
+  auto list = admin_.List({}, 0, 10);
   ASSERT_TRUE(list);
-  ASSERT_EQ(list->size(), 2u);  // active and unexpired only
-  EXPECT_EQ((*list)[0].user_id, "admin");
-  EXPECT_EQ((*list)[1].user_id, "steve");
-  list = admin_.List("st", 0, 10);
-  ASSERT_EQ(list->size(), 1u);
-  list = admin_.List("", 1, 10);
-  ASSERT_EQ(list->size(), 1u);
-  EXPECT_EQ((*list)[0].user_id, "steve");
+  ASSERT_EQ(list->tokens.size(), 2u);  // active and unexpired only
+  EXPECT_EQ(list->total, 2);
+  EXPECT_EQ(list->tokens[0].user_id, "admin");
+  EXPECT_EQ(list->tokens[1].user_id, "steve");
+  list = admin_.List({.user_id_prefix = "st"}, 0, 10);
+  ASSERT_EQ(list->tokens.size(), 1u);
+  EXPECT_EQ(list->total, 1);
+  list = admin_.List({}, 1, 10);
+  ASSERT_EQ(list->tokens.size(), 1u);
+  EXPECT_EQ(list->total, 2);  // every match, not this page's
+  EXPECT_EQ(list->tokens[0].user_id, "steve");
+  EXPECT_EQ(admin_.List({.client_id = "c1"}, 0, 10)->total, 2);
+  EXPECT_EQ(admin_.List({.client_id = "c2"}, 0, 10)->total, 0);
+  EXPECT_EQ(admin_.CountActive().value(), 2);
 
   auto got = admin_.Get(kToken);
   ASSERT_TRUE(got);

@@ -61,6 +61,14 @@ struct RefreshToken {
   std::string cert_thumbprint;
 };
 
+// Which active tokens an admin list shows: those whose user_id (NULL read as "") starts with
+// `user_id_prefix` (a literal prefix, not a pattern) and, when `client_id` is not empty, that
+// client's only.
+struct RefreshTokenFilter {
+  std::string user_id_prefix;
+  std::string client_id;
+};
+
 class RefreshTokenStore {
  public:
   virtual ~RefreshTokenStore() = default;
@@ -114,10 +122,14 @@ class RefreshTokenStore {
   virtual Status DeleteForUser(store::Tx& tx, std::string_view user_id) = 0;
   virtual Status DeleteForClient(store::Tx& tx, std::string_view client_id) = 0;
 
-  // Active tokens with expires_at > now whose user_id (NULL read as "") starts with
-  // `user_id_prefix`, sorted by user_id, created_at, token_hash (bytewise), then paged.
-  virtual Result<std::vector<RefreshToken>> ListActive(std::string_view user_id_prefix, int64_t now,
-                                                       int64_t offset, int64_t limit) = 0;
+  // Active tokens with expires_at > now that match `filter`, sorted by user_id, created_at,
+  // token_hash (bytewise), then paged.
+  virtual Result<std::vector<RefreshToken>> ListActive(const RefreshTokenFilter& filter,
+                                                       int64_t now, int64_t offset,
+                                                       int64_t limit) = 0;
+  // How many tokens ListActive would return without paging (the admin list's total, the
+  // dashboard's count).
+  virtual Result<int64_t> CountActive(const RefreshTokenFilter& filter, int64_t now) = 0;
 
   // Deletes tokens with expires_at < cutoff.
   virtual Status PurgeExpired(store::Tx& tx, int64_t cutoff) = 0;

@@ -197,17 +197,33 @@ Status SqlRefreshTokenStore::DeleteForClient(Tx& tx, std::string_view client_id)
   return Done(tx.Exec("DELETE FROM refresh_tokens WHERE client_id = $1", {Text(client_id)}));
 }
 
-Result<std::vector<RefreshToken>> SqlRefreshTokenStore::ListActive(std::string_view prefix,
-                                                                   int64_t now, int64_t offset,
-                                                                   int64_t limit) {
+namespace {
+
+// The WHERE clause of ListActive and CountActive, over $1 (user id prefix), $2 (now) and $3
+// (client id, '' for any). The prefix is compared with substr, not LIKE, so '%' and '_' in it
+// stay literal.
+constexpr std::string_view kActiveWhere =
+    " FROM refresh_tokens WHERE state = 'active' AND expires_at > $2 AND "
+    "substr(COALESCE(user_id, ''), 1, length(CAST($1 AS TEXT))) = CAST($1 AS TEXT) AND "
+    "(CAST($3 AS TEXT) = '' OR client_id = CAST($3 AS TEXT))";
+
+}  // namespace
+
+Result<std::vector<RefreshToken>> SqlRefreshTokenStore::ListActive(
+    const oauth::RefreshTokenFilter& filter, int64_t now, int64_t offset, int64_t limit) {
   std::string order = ByteOrder(db_.dialect());
-  return AllOf(
-      db_.Query("SELECT " + std::string(kColumns) +
-                    " FROM refresh_tokens WHERE state = 'active' AND expires_at > $2 AND "
-                    "substr(COALESCE(user_id, ''), 1, length(CAST($1 AS TEXT))) = CAST($1 AS TEXT) "
-                    "ORDER BY user_id" +
-                    order + ", created_at, token_hash" + order + " LIMIT $3 OFFSET $4",
-                {Text(prefix), Int(now), Int(limit), Int(offset)}));
+  return AllOf(db_.Query(
+      "SELECT " + std::string(kColumns) + std::string(kActiveWhere) + " ORDER BY user_id" + order +
+          ", created_at, token_hash" + order + " LIMIT $4 OFFSET $5",
+      {Text(filter.user_id_prefix), Int(now), Text(filter.client_id), Int(limit), Int(offset)}));
+}
+
+Result<int64_t> SqlRefreshTokenStore::CountActive(const oauth::RefreshTokenFilter& filter,
+                                                  int64_t now) {
+  auto row = db_.QueryRow("SELECT count(*)" + std::string(kActiveWhere),
+                          {Text(filter.user_id_prefix), Int(now), Text(filter.client_id)});
+  if (!row) return Fail(std::move(row.error()));
+  return *row ? (**row).Int(0) : 0;
 }
 
 Status SqlRefreshTokenStore::PurgeExpired(Tx& tx, int64_t cutoff) {

@@ -30,8 +30,10 @@ class SqlRefreshTokenStore final : public oauth::RefreshTokenStore {
   Result<int64_t> DeleteFamily(Tx& tx, std::string_view family_id) override;
   Status DeleteForUser(Tx& tx, std::string_view user_id) override;
   Status DeleteForClient(Tx& tx, std::string_view client_id) override;
-  Result<std::vector<oauth::RefreshToken>> ListActive(std::string_view user_id_prefix, int64_t now,
-                                                      int64_t offset, int64_t limit) override;
+  Result<std::vector<oauth::RefreshToken>> ListActive(const oauth::RefreshTokenFilter& filter,
+                                                      int64_t now, int64_t offset,
+                                                      int64_t limit) override;
+  Result<int64_t> CountActive(const oauth::RefreshTokenFilter& filter, int64_t now) override;
   Status PurgeExpired(Tx& tx, int64_t cutoff) override;
 
  private:

@@ -339,23 +339,63 @@ TEST_P(RefreshTokenStoreContract, ListActiveFiltersSortsAndPages) {
   Insert(Token("hr", "f5", "c1", "stan", 1, 1000));
   EXPECT_TRUE(Rotate("hr", 50));
 
-  auto all = store_->ListActive("", 100, 0, 10);
+  auto all = store_->ListActive({}, 100, 0, 10);
   ASSERT_TRUE(all);
   ASSERT_EQ(all->size(), 3u);
   EXPECT_EQ((*all)[0].token_hash, "h1");
   EXPECT_EQ((*all)[1].token_hash, "h2");
   EXPECT_EQ((*all)[2].token_hash, "h3");
-  auto st = store_->ListActive("st", 100, 0, 10);
+  EXPECT_EQ(store_->CountActive({}, 100).value(), 3);
+  auto st = store_->ListActive({.user_id_prefix = "st"}, 100, 0, 10);
   ASSERT_TRUE(st);
   ASSERT_EQ(st->size(), 1u);
   EXPECT_EQ((*st)[0].user_id, "steve");
-  auto paged = store_->ListActive("", 100, 1, 1);
+  EXPECT_EQ(store_->CountActive({.user_id_prefix = "st"}, 100).value(), 1);
+  auto paged = store_->ListActive({}, 100, 1, 1);
   ASSERT_TRUE(paged);
   ASSERT_EQ(paged->size(), 1u);
   EXPECT_EQ((*paged)[0].token_hash, "h2");
-  auto lit = store_->ListActive("%", 100, 0, 10);  // no LIKE pattern: a literal prefix
+  // no LIKE pattern: a literal prefix
+  auto lit = store_->ListActive({.user_id_prefix = "%"}, 100, 0, 10);
   ASSERT_TRUE(lit);
   EXPECT_TRUE(lit->empty());
+  EXPECT_EQ(store_->CountActive({.user_id_prefix = "%"}, 100).value(), 0);
+}
+
+// The console's "by client" list: an exact client id, with or without a user prefix, paged in
+// the store and counted there (not the first page filtered by the caller).
+TEST_P(RefreshTokenStoreContract, ListActiveByClientPagesAndCounts) {
+  for (const char* id : {"app", "app2", "ap"}) AddClient(id);
+  for (int i = 0; i < 7; ++i) {
+    std::string n = std::to_string(i);
+    Insert(Token("a" + n, "fa" + n, "app", "user" + n, 10 + i, 1000));
+    Insert(Token("b" + n, "fb" + n, "app2", "user" + n, 10 + i, 1000));
+  }
+  Insert(Token("ax", "fax", "app", "user9", 1, 99));    // expired at now = 100
+  Insert(Token("ar", "far", "app", "user8", 1, 1000));  // rotated below
+  EXPECT_TRUE(Rotate("ar", 50));
+  Insert(Token("ap", "fap", "ap", "user0", 1, 1000));  // a client id that prefixes "app"
+
+  EXPECT_EQ(store_->CountActive({.client_id = "app"}, 100).value(), 7);
+  EXPECT_EQ(store_->CountActive({.client_id = "ap"}, 100).value(), 1);  // exact, not a prefix
+  EXPECT_EQ(store_->CountActive({.client_id = "nobody"}, 100).value(), 0);
+  EXPECT_EQ(store_->CountActive({}, 100).value(), 15);
+  std::vector<std::string> seen;
+  for (int64_t offset = 0; offset < 9; offset += 3) {
+    auto page = store_->ListActive({.client_id = "app"}, 100, offset, 3);
+    ASSERT_TRUE(page);
+    EXPECT_EQ(page->size(), offset < 6 ? 3u : 1u);
+    for (const auto& t : *page) {
+      EXPECT_EQ(t.client_id, "app");
+      seen.push_back(t.token_hash);
+    }
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"a0", "a1", "a2", "a3", "a4", "a5", "a6"}));
+  auto both = store_->ListActive({.user_id_prefix = "user3", .client_id = "app2"}, 100, 0, 10);
+  ASSERT_TRUE(both);
+  ASSERT_EQ(both->size(), 1u);
+  EXPECT_EQ((*both)[0].token_hash, "b3");
+  EXPECT_EQ(store_->CountActive({.user_id_prefix = "user", .client_id = "app2"}, 100).value(), 7);
 }
 
 TEST_P(RefreshTokenStoreContract, ImportKeepsExistingRowsAndStoresEmptyAsNone) {

@@ -158,10 +158,23 @@ void RegisterDiscovery(http::Router& router, const Discovery& d) {
     m["dpop_signing_alg_values_supported"] = std::move(dpop_algs);
   }
   m["revocation_endpoint_auth_methods_supported"] = with_none;
-  // RFC 8705 §3.3: tokens are bound to the client certificate presented at the token endpoint.
-  // The endpoints are the same whether or not a certificate is asked for (the listener asks
-  // every client, optionally), so there are no mtls_endpoint_aliases (§5).
-  m["tls_client_certificate_bound_access_tokens"] = true;
+  // RFC 8705 §3.3: tokens are bound to the client certificate presented at the token endpoint,
+  // which can happen only when certificates reach us (own listener or a trusted proxy's header).
+  if (d.mtls) m["tls_client_certificate_bound_access_tokens"] = true;
+  // RFC 8705 §5: an mTLS front of its own (so browsers on the ordinary host are never asked for
+  // a certificate) has its endpoint URLs published as aliases. Without one, the same endpoints
+  // serve both kinds of client and there are no aliases.
+  if (d.mtls && !d.mtls_base_url.empty()) {
+    const std::string& mtls = d.mtls_base_url;
+    json::object aliases;
+    aliases["token_endpoint"] = mtls + "/oauth2/token";
+    aliases["introspection_endpoint"] = mtls + "/oauth2/introspect";
+    aliases["revocation_endpoint"] = mtls + "/oauth2/revoke";
+    aliases["device_authorization_endpoint"] = mtls + "/oauth2/device_authorization";
+    aliases["userinfo_endpoint"] = mtls + "/oauth2/userinfo";
+    if (d.code_service) aliases["pushed_authorization_request_endpoint"] = mtls + "/oauth2/par";
+    m["mtls_endpoint_aliases"] = std::move(aliases);
+  }
   json::array grant_types;
   for (const auto& g : oauth::GrantRegistry::Default().grants())
     grant_types.emplace_back(g->name());

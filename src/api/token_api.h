@@ -29,6 +29,13 @@ struct Discovery {
   std::vector<std::string> id_token_signing_algs = {"RS256"};
   // RFC 9449 §5.1: dpop_signing_alg_values_supported (empty: not published).
   std::vector<std::string> dpop_signing_algs;
+  // RFC 8705: whether client certificates can arrive at all (server.tls_client_certs or
+  // server.client_cert_header): tls_client_certificate_bound_access_tokens is published only
+  // then (§3.3).
+  bool mtls = false;
+  // RFC 8705 §5: base URL of a separate mTLS front (server.mtls_base_url); empty: no
+  // mtls_endpoint_aliases.
+  std::string mtls_base_url;
 };
 
 void RegisterTokenApi(http::Router& router, oauth::TokenService& tokens);

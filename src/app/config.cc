@@ -261,6 +261,12 @@ const std::vector<Entry>& Entries() {
         "Optional: the header with the proxy's verification result (nginx $ssl_client_verify); "
         "the certificate counts as CA-verified only when it says SUCCESS."},
        StringSetter(FIELD(server.client_cert_verify_header))},
+      {{"server", "mtls_base_url", "",
+        "Base URL (https, no trailing slash) of a separate mTLS front, such as nginx on its own "
+        "host or port asking for client certificates: discovery then publishes "
+        "mtls_endpoint_aliases (RFC 8705 section 5) under it. Needs tls_client_certs or "
+        "client_cert_header. Empty: none; clients use the ordinary endpoints."},
+       StringSetter(FIELD(server.mtls_base_url))},
       {{"store", "url", "sqlite:data/portcullis.db",
         "sqlite:PATH (the embedded default) or a postgres:// URL (libpq). A relative PATH "
         "written in the config file is relative to that file's directory; from the "
@@ -350,7 +356,8 @@ const std::vector<Entry>& Entries() {
         "certificate-bound tokens are refused."},
        StringSetter(FIELD(verify.client_cert_header))},
       {{"jwks_uri", "allow_http_loopback", "false",
-        "true: private_key_jwt clients may register (and be fetched from) a plain-http jwksUri "
+        "true: private_key_jwt and self_signed_tls_client_auth clients may register (and be "
+        "fetched from) a plain-http jwksUri "
         "on a loopback host (127.0.0.0/8, [::1], localhost), for tests and development. Off: "
         "https only."},
        BoolSetter(FIELD(jwks_uri.allow_http_loopback))},
@@ -369,8 +376,9 @@ const std::vector<Entry>& Entries() {
       {{"jwks_uri", "max_cache_s", "86400", "Longest caching of a client JWKS."},
        IntSetter(1, 30 * 86400, FIELD(jwks_uri.max_cache_s))},
       {{"jwks_uri", "refetch_interval_s", "60",
-        "An assertion with an unknown kid refetches the client's JWKS at most once per this "
-        "interval per client; a failed fetch is not retried sooner either."},
+        "An assertion with an unknown kid (or a self-signed client certificate whose key is not "
+        "in the set) refetches the client's JWKS at most once per this interval per client; a "
+        "failed fetch is not retried sooner either."},
        IntSetter(1, 86400, FIELD(jwks_uri.refetch_interval_s))},
       {{"jwks_uri", "stale_if_error_s", "3600",
         "A client JWKS past its cache lifetime is still used this long while refetching fails."},
@@ -472,8 +480,9 @@ const std::vector<Entry>& Entries() {
        IntSetter(1, 86400, FIELD(login.window_s))},
       {{"par", "request_uri_ttl_s", "60",
         "Lifetime of a pushed authorization request's request_uri (RFC 9126 expires_in): the "
-        "time to start the flow at the authorization endpoint."},
-       IntSetter(1, 600, FIELD(par.request_uri_ttl_s))},
+        "time to start the flow at the authorization endpoint. 5 to 599, as FAPI 2.0 "
+        "5.3.2.2 asks (under 600 s)."},
+       IntSetter(5, 599, FIELD(par.request_uri_ttl_s))},
       {{"device", "code_ttl_s", "600",
         "Lifetime of a device authorization's device and user codes (RFC 8628 expires_in)."},
        IntSetter(1, 3600, FIELD(device.code_ttl_s))},
@@ -772,6 +781,22 @@ Result<Config> LoadConfig(const ConfigSources& sources) {
     return Fail(ConfigError(
         "config: server.client_cert_header needs server.trusted_proxies (the proxies it is "
         "believed from)"));
+  }
+  if (!c.server.mtls_base_url.empty()) {
+    const std::string& u = c.server.mtls_base_url;
+    // The aliases are this URL plus /oauth2/...: a query, a fragment or a trailing slash would
+    // make them wrong, and an mTLS endpoint is TLS by definition.
+    if (!u.starts_with("https://") || u.size() <= 8 || u.back() == '/' ||
+        u.find_first_of("?# ") != std::string::npos) {
+      return Fail(ConfigError(
+          "config: server.mtls_base_url must be an https URL without query, fragment or "
+          "trailing slash"));
+    }
+    if (!c.server.tls_client_certs && c.server.client_cert_header.empty()) {
+      return Fail(
+          ConfigError("config: server.mtls_base_url needs server.tls_client_certs or "
+                      "server.client_cert_header (else no client certificate ever arrives)"));
+    }
   }
   if (c.server.tls_cert.empty() != c.server.tls_key.empty()) {
     return Fail(ConfigError("config: server.tls_cert and server.tls_key must be set together"));

@@ -55,6 +55,8 @@ struct Config {
     std::string tls_client_ca;
     std::string client_cert_header;
     std::string client_cert_verify_header;
+    // RFC 8705 §5: base URL of a separate mTLS front; empty: no mtls_endpoint_aliases.
+    std::string mtls_base_url;
   } server;
   struct Store {
     std::string url;

@@ -119,6 +119,25 @@ TEST(Config, BadValueNamesKeyAndSource) {
   EXPECT_NE(c.error().description.find("PORTCULLIS_SERVER_BODY_LIMIT"), std::string::npos);
 }
 
+TEST(Config, ParRequestUriLifetimeStaysUnder600Seconds) {
+  // FAPI 2.0 §5.3.2.2: expires_in under 600 s; at least 5 s to reach the authorization endpoint.
+  for (const char* bad : {"4", "600", "0"}) {
+    ConfigSources s;
+    s.env["PORTCULLIS_PAR_REQUEST_URI_TTL_S"] = bad;
+    auto c = LoadConfig(s);
+    ASSERT_FALSE(c) << bad;
+    EXPECT_NE(c.error().description.find("par.request_uri_ttl_s"), std::string::npos)
+        << c.error().description;
+  }
+  for (const char* good : {"5", "599"}) {
+    ConfigSources s;
+    s.env["PORTCULLIS_PAR_REQUEST_URI_TTL_S"] = good;
+    auto c = LoadConfig(s);
+    ASSERT_TRUE(c) << c.error().description;
+    EXPECT_EQ(c->par.request_uri_ttl_s, std::stoll(good));
+  }
+}
+
 TEST(Config, SecretValuesAreNotEchoed) {
   ConfigSources s;
   s.flags.emplace_back("bootstrap.client_id", "x");

@@ -67,15 +67,21 @@ class Fapi2Client:
     assertions and proofs it signs. `skew` shifts every iat/exp it writes, for a server whose
     clock the test moved."""
 
-    def __init__(self, oauth, client_type="trusted", **fields):
+    def __init__(self, oauth, client_type="trusted", rsa=False, profile="fapi2", **fields):
         self.oauth = oauth
-        self.key = jwk.JWK.generate(kty="EC", crv="P-256", kid="ck-" + uuid.uuid4().hex[:8])
-        self.dpop = jwk.JWK.generate(kty="EC", crv="P-256")
+        kid = "ck-" + uuid.uuid4().hex[:8]
+        # rsa: RSA keys (no "alg" in the JWK), which sign PS256 or RS256 as the caller picks.
+        self.key = (jwk.JWK.generate(kty="RSA", size=2048, kid=kid) if rsa
+                    else jwk.JWK.generate(kty="EC", crv="P-256", kid=kid))
+        self.dpop = (jwk.JWK.generate(kty="RSA", size=2048) if rsa
+                     else jwk.JWK.generate(kty="EC", crv="P-256"))
+        self.alg = self.dpop_alg = "PS256" if rsa else "ES256"
         self.skew = 0
-        body = {"profile": "fapi2", "authMethod": "private_key_jwt",
+        body = {"profile": profile, "authMethod": "private_key_jwt",
                 "jwks": {"keys": [json.loads(self.key.export_public())]},
                 "grantTypes": GRANTS}
         body.update(fields)
+        body = {k: v for k, v in body.items() if v is not None}
         self.id, secret = make_client(oauth, client_type, scope=SCOPE, **body)
         assert secret is None  # private_key_jwt: no secret is made
 
@@ -87,7 +93,7 @@ class Fapi2Client:
         claims = {"iss": self.id, "sub": self.id, "aud": aud or self.oauth.url, "iat": now,
                   "exp": now + 60, "jti": uuid.uuid4().hex}
         claims.update(overrides)
-        t = jwcrypto_jwt.JWT(header={"alg": "ES256", "kid": self.key.get("kid")}, claims=claims)
+        t = jwcrypto_jwt.JWT(header={"alg": self.alg, "kid": self.key.get("kid")}, claims=claims)
         t.make_signed_token(self.key)
         return t.serialize()
 
@@ -101,9 +107,10 @@ class Fapi2Client:
     def proof(self, htu=None, htm="POST"):
         claims = {"jti": str(uuid.uuid4()), "htm": htm,
                   "htu": htu or self.oauth.url + "/oauth2/token", "iat": self.now()}
-        h = {"typ": "dpop+jwt", "alg": "ES256", "jwk": json.loads(self.dpop.export_public())}
+        h = {"typ": "dpop+jwt", "alg": self.dpop_alg,
+             "jwk": json.loads(self.dpop.export_public())}
         s = jws.JWS(json.dumps(claims))
-        s.add_signature(self.dpop, alg="ES256", protected=json.dumps(h))
+        s.add_signature(self.dpop, alg=self.dpop_alg, protected=json.dumps(h))
         return s.serialize(compact=True)
 
     def token(self, data, dpop=True, **auth_overrides):
@@ -112,7 +119,7 @@ class Fapi2Client:
                              data={**data, **self.auth(**auth_overrides)}, headers=headers,
                              timeout=10)
 
-    def push(self, challenge, method="S256", **extra):
+    def push(self, challenge, method="S256", dpop=False, **extra):
         data = {"response_type": "code", "client_id": self.id, "redirect_uri": REDIRECT,
                 "state": "st-fapi", "scope": SCOPE}
         if challenge is not None:
@@ -121,8 +128,9 @@ class Fapi2Client:
             data["code_challenge_method"] = method
         data.update(extra)
         data = {k: v for k, v in data.items() if v is not None}
-        return requests.post(self.oauth.url + "/oauth2/par", data={**data, **self.auth()},
-                             timeout=10)
+        url = self.oauth.url + "/oauth2/par"
+        headers = {"DPoP": self.proof(htu=url)} if dpop else {}
+        return requests.post(url, data={**data, **self.auth()}, headers=headers, timeout=10)
 
     def code(self):
         """A code by PAR and the HTTP Basic sign-in (a trusted client needs no consent)."""
@@ -273,6 +281,38 @@ def test_a_token_request_without_dpop_or_mtls_is_refused(oauth):
     assert r.status_code == 200, r.text
     assert r.json()["token_type"] == "DPoP"
     assert claims_of(r.json()["access_token"])["cnf"] == {"jkt": c.jkt()}
+
+
+def test_rs256_client_assertions_and_dpop_proofs_are_refused(oauth):
+    """FAPI 2.0 5.4.1 holds for what the client signs too: its private_key_jwt assertions and
+    DPoP proofs, at the token and PAR endpoints. The same RSA keys signing PS256 pass, and a
+    client without the profile may still use RS256 for both."""
+    c = Fapi2Client(oauth, rsa=True)
+    _, challenge = pkce_pair()
+    cc = {"grant_type": "client_credentials"}
+    # The assertion: 401 invalid_client, whatever the proof.
+    c.alg = "RS256"
+    body = refused(c.token(cc), 401, "invalid_client")
+    assert "PS256, ES256 or EdDSA" in body["error_description"], body
+    refused(c.push(challenge), 401, "invalid_client")
+    c.alg = "PS256"
+    # The DPoP proof: 400 invalid_dpop_proof, and no token or pushed request.
+    c.dpop_alg = "RS256"
+    body = refused(c.token(cc), 400, "invalid_dpop_proof")
+    assert "PS256, ES256 or EdDSA" in body["error_description"], body
+    refused(c.push(challenge, dpop=True), 400, "invalid_dpop_proof")
+    c.dpop_alg = "PS256"
+    r = c.token(cc)
+    assert r.status_code == 200, r.text
+    assert r.json()["token_type"] == "DPoP"
+    assert claims_of(r.json()["access_token"])["cnf"] == {"jkt": c.jkt()}
+    assert c.push(challenge, dpop=True).status_code == 201
+
+    plain = Fapi2Client(oauth, rsa=True, profile=None)
+    plain.alg = plain.dpop_alg = "RS256"
+    r = plain.token(cc)
+    assert r.status_code == 200, r.text
+    assert r.json()["token_type"] == "DPoP"
 
 
 def test_pkce_missing_or_plain_is_refused_at_par(oauth):

@@ -15,7 +15,7 @@ import pytest
 import requests
 from jwcrypto import jwk
 
-from conftest import NGINX, NginxProcess, Portcullis, skip_unless_available
+from conftest import NGINX, NginxProcess, Portcullis, run_cli, skip_unless_available
 from oauth_fixtures import ADMIN_SCOPES, BOOT_ID, BOOT_SECRET, basic
 
 EC = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
@@ -201,6 +201,66 @@ def test_self_signed_tls_client_auth(tls, pki):
         assert r.status_code == 401 and r.json()["error"] == "invalid_client", r.text
 
 
+def test_self_signed_tls_client_auth_with_a_jwks_uri(tmp_path, pki):
+    """RFC 8705 §2.2 allows jwks_uri: the key set is fetched from a JWKS server the test runs and
+    cached as private_key_jwt's (one fetch while fresh, one refetch when no key matches,
+    rate-limited), at the token and introspection endpoints."""
+    from test_private_key_jwt_jwks_uri import JwksServer
+    jwks = JwksServer()
+    os.makedirs(tmp_path / "server", exist_ok=True)
+    s = start_server(tmp_path, f"server.tls_cert={pki.path('server.pem')}",
+                     f"server.tls_key={pki.path('server.key')}", "server.tls_client_certs=true",
+                     "jwks_uri.allow_http_loopback=true")
+    try:
+        api = Api(f"https://127.0.0.1:{s.port}", verify=pki.path("server.pem"))
+        mine = pki.self_signed("uri-mine", "/CN=whatever")
+        rotated = pki.self_signed("uri-rotated", "/CN=whatever")
+        theirs = pki.self_signed("uri-theirs", "/CN=whatever")
+
+        def key(cert, kid):
+            return jwk.JWK(**pki.jwks_of(cert[1], kid)["keys"][0])
+
+        jwks.keys = [key(mine, "k1")]
+        # Exactly one of jwks and jwksUri.
+        r = api.register(expect=400, authMethod="self_signed_tls_client_auth")
+        assert "exactly one of jwks and jwksUri" in r["error_description"], r
+        r = api.register(expect=400, authMethod="self_signed_tls_client_auth",
+                         jwks=pki.jwks_of(mine[1], "k1"), jwksUri=jwks.url + "/jwks")
+        assert "exactly one of jwks and jwksUri" in r["error_description"], r
+        c = api.register(authMethod="self_signed_tls_client_auth", jwksUri=jwks.url + "/jwks")
+        cid = c["clientId"]
+        assert c["jwksUri"] == jwks.url + "/jwks" and c["jwks"] is None
+        r = api.token(cc(cid), cert=mine)
+        assert r.status_code == 200, r.text
+        token = r.json()["access_token"]
+        assert claims(token)["cnf"]["x5t#S256"] == pki.thumbprint(mine[0])
+        assert jwks.count("/jwks") == 1
+        # Cached (max-age 300); introspection authenticates the same way.
+        r = requests.post(api.url + "/oauth2/introspect", data={"token": token, "client_id": cid},
+                          cert=mine, verify=api.verify, timeout=10)
+        assert r.status_code == 200 and r.json()["active"] is True, r.text
+        assert jwks.count("/jwks") == 1
+        # No certificate: refused without a fetch.
+        r = api.token(cc(cid))
+        assert r.status_code == 401 and r.json()["error"] == "invalid_client", r.text
+        assert jwks.count("/jwks") == 1
+        # The client rotates its certificate: no cached key matches, one refetch finds it.
+        jwks.keys = [key(rotated, "k2")]
+        r = api.token(cc(cid), cert=rotated)
+        assert r.status_code == 200, r.text
+        assert jwks.count("/jwks") == 2
+        # A certificate whose key is nowhere: refused, and no further fetch within
+        # jwks_uri.refetch_interval_s (60 s).
+        for cert in (theirs, theirs, mine):
+            r = api.token(cc(cid), cert=cert)
+            assert r.status_code == 401 and r.json()["error"] == "invalid_client", r.text
+        assert jwks.count("/jwks") == 2
+        assert api.token(cc(cid), cert=rotated).status_code == 200
+    finally:
+        jwks.close()
+        assert s.stop() == 0, s.read_log()
+
+
 def test_any_client_with_a_certificate_gets_a_bound_token(tls, pki):
     cert = pki.self_signed("any", "/CN=any")
     c = tls.register()
@@ -247,6 +307,60 @@ def test_discovery_metadata(tls):
         assert method in m["token_endpoint_auth_methods_supported"]
         assert method in m["introspection_endpoint_auth_methods_supported"]
     assert "mtls_endpoint_aliases" not in m
+
+
+def test_discovery_without_mtls_makes_no_binding_promise(tmp_path):
+    """No TLS client certificates and no proxy header: no certificate can ever arrive, so the
+    metadata does not say tokens are certificate-bound (RFC 8705 §3.3)."""
+    os.makedirs(tmp_path / "server", exist_ok=True)
+    s = start_server(tmp_path)
+    try:
+        m = requests.get(s.url + "/.well-known/oauth-authorization-server", timeout=10).json()
+        assert "tls_client_certificate_bound_access_tokens" not in m, m
+        assert "mtls_endpoint_aliases" not in m
+    finally:
+        assert s.stop() == 0, s.read_log()
+
+
+def test_discovery_publishes_aliases_of_a_separate_mtls_front(tmp_path):
+    """server.mtls_base_url (nginx asking for certificates on its own host): RFC 8705 §5
+    mtls_endpoint_aliases under it, in both metadata documents; the ordinary endpoints stay."""
+    os.makedirs(tmp_path / "server", exist_ok=True)
+    front = "https://mtls.example.test:8443"
+    s = start_server(tmp_path, "server.trusted_proxies=127.0.0.1",
+                     "server.client_cert_header=X-Client-Cert", f"server.mtls_base_url={front}")
+    try:
+        for doc in ("oauth-authorization-server", "openid-configuration"):
+            m = requests.get(s.url + "/.well-known/" + doc, timeout=10).json()
+            assert m["tls_client_certificate_bound_access_tokens"] is True
+            assert m["mtls_endpoint_aliases"] == {
+                "token_endpoint": front + "/oauth2/token",
+                "introspection_endpoint": front + "/oauth2/introspect",
+                "revocation_endpoint": front + "/oauth2/revoke",
+                "device_authorization_endpoint": front + "/oauth2/device_authorization",
+                "userinfo_endpoint": front + "/oauth2/userinfo",
+                "pushed_authorization_request_endpoint": front + "/oauth2/par",
+            }, m
+            assert m["token_endpoint"] == s.url + "/oauth2/token"
+    finally:
+        assert s.stop() == 0, s.read_log()
+
+
+def test_mtls_base_url_is_checked_at_start_up(tmp_path):
+    base = ["serve", "--listen", "127.0.0.1:0", "--store", f"sqlite:{tmp_path}/db"]
+    for sets, needle in (
+            # No certificate source: the aliases would promise what cannot happen.
+            (["server.mtls_base_url=https://mtls.example.test"], "client_cert_header"),
+            (["server.trusted_proxies=127.0.0.1", "server.client_cert_header=X-Client-Cert",
+              "server.mtls_base_url=http://mtls.example.test"], "https"),
+            (["server.trusted_proxies=127.0.0.1", "server.client_cert_header=X-Client-Cert",
+              "server.mtls_base_url=https://mtls.example.test/"], "trailing slash")):
+        args = list(base)
+        for x in sets:
+            args += ["--set", x]
+        r = run_cli(*args)
+        assert r.returncode != 0, (sets, r.stdout)
+        assert "server.mtls_base_url" in r.stderr and needle in r.stderr, (sets, r.stderr)
 
 
 def escaped_pem(cert):

@@ -6,6 +6,7 @@ another browser), a use after expiry, or a use by another client is refused, als
 instances on one PostgreSQL. Clients registered with requirePushedAuthorizationRequests get no
 code from a plain authorization request."""
 import json
+import os
 import time
 import uuid
 
@@ -14,10 +15,11 @@ import requests
 from code_helpers import (BROWSER, OTHER_REDIRECT, PASSWORD, REDIRECT, USER, authorize,
                           basic_user, make_client, make_user, page_form, pkce_pair, query_of,
                           redeem, submit)
-from conftest import Portcullis, new_pg_database, poll
+from conftest import Portcullis, new_pg_database, poll, run_cli
 from oauth_fixtures import BOOT_ID, BOOT_SECRET, OAuthServer, basic, oauth  # noqa: F401
 
 PREFIX = "urn:ietf:params:oauth:request_uri:"
+FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1"
 
 
 def push(oauth, client, data, auth=True):
@@ -159,22 +161,42 @@ def test_request_uri_of_another_client_or_unknown_is_refused(oauth):
 
 
 def test_request_uri_after_expiry_is_refused(tmp_path):
+    """The server's clock is libfaketime's, read from a file the test rewrites."""
+    assert os.path.exists(FAKETIME_LIB), "libfaketime is missing (scripts/deps.sh test)"
+    clock = tmp_path / "faketime"
+    clock.write_text("+0\n")
     s = Portcullis(env={"PORTCULLIS_BOOTSTRAP_CLIENT_ID": BOOT_ID,
                         "PORTCULLIS_BOOTSTRAP_CLIENT_SECRET": BOOT_SECRET,
-                        "PORTCULLIS_PAR_REQUEST_URI_TTL_S": "1"})
+                        "PORTCULLIS_PAR_REQUEST_URI_TTL_S": "5", "LD_PRELOAD": FAKETIME_LIB,
+                        "FAKETIME_TIMESTAMP_FILE": str(clock), "FAKETIME_NO_CACHE": "1",
+                        "FAKETIME_DONT_FAKE_MONOTONIC": "1"})
     try:
         o = OAuthServer(s)
         make_user(o)
         client = make_client(o, "trusted")
         _, challenge = pkce_pair()
         body = pushed(o, client, challenge)
-        assert body["expires_in"] == 1
-        poll(lambda: authorize(o, by_reference(client[0], body["request_uri"]),
-                               headers=BROWSER).status_code == 400,
-             "the request_uri to expire")
-        refused_page(authorize(o, by_reference(client[0], body["request_uri"]), headers=BROWSER))
+        late = pushed(o, client, challenge)
+        assert body["expires_in"] == 5
+        # 3 s later it still works; 6 s later the other one no longer does.
+        clock.write_text("+3\n")
+        r = authorize(o, by_reference(client[0], body["request_uri"]), user=USER,
+                      password=PASSWORD)
+        assert r.status_code == 302 and "code=" in r.headers["Location"], r.text
+        clock.write_text("+6\n")
+        refused_page(authorize(o, by_reference(client[0], late["request_uri"]), headers=BROWSER))
     finally:
         assert s.stop() == 0, s.read_log()
+
+
+def test_request_uri_lifetime_is_bounded_at_start_up(tmp_path):
+    """FAPI 2.0 5.3.2.2: expires_in under 600 s (and at least 5): the server refuses to start,
+    naming the key."""
+    for bad in ("600", "4"):
+        r = run_cli("serve", "--listen", "127.0.0.1:0", "--store", f"sqlite:{tmp_path}/db",
+                    env={"PORTCULLIS_PAR_REQUEST_URI_TTL_S": bad})
+        assert r.returncode != 0, r.stdout
+        assert "par.request_uri_ttl_s" in r.stderr and "5 to 599" in r.stderr, r.stderr
 
 
 def test_other_request_uri_values_are_still_not_supported(oauth):

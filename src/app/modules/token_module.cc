@@ -54,6 +54,8 @@ class TokenModule final : public Module {
     api::Discovery discovery{c.server.issuer, c.Serves("code"), c.Serves("key")};
     discovery.id_token_signing_algs = IdTokenAlgNames(c);
     discovery.dpop_signing_algs = t->dpop().AlgNames();
+    discovery.mtls = c.server.tls_client_certs || !c.server.client_cert_header.empty();
+    discovery.mtls_base_url = c.server.mtls_base_url;
     // device: the verification page is the code service's, under the same issuer.
     oauth::DeviceSettings ds{c.device.code_ttl_s, c.device.interval_s,
                              c.server.issuer + "/oauth2/device"};

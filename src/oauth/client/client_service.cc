@@ -282,16 +282,12 @@ Status ValidateClient(const Client& c, const RejectedEnums& rejected,
   if (c.auth_method == AuthMethod::kNone && !c.IsPublic()) {
     return Fail(FieldError("authMethod", "none is allowed for public clients only"));
   }
-  if (c.auth_method == AuthMethod::kPrivateKeyJwt) {
-    // RFC 7523 §2.2 / OIDC Core §9: the keys come from exactly one place.
+  if (c.auth_method == AuthMethod::kPrivateKeyJwt ||
+      c.auth_method == AuthMethod::kSelfSignedTlsClientAuth) {
+    // RFC 7523 §2.2 / OIDC Core §9, RFC 8705 §2.2: the keys come from exactly one place.
     if (c.jwks.empty() == c.jwks_uri.empty()) {
-      return Fail(FieldError("jwks", "private_key_jwt needs exactly one of jwks and jwksUri"));
-    }
-  } else if (c.auth_method == AuthMethod::kSelfSignedTlsClientAuth) {
-    // RFC 8705 §2.2: the certificate's key is registered in jwks. Fetching a jwksUri is
-    // private_key_jwt's (README "mTLS"), so the keys are inline here.
-    if (c.jwks.empty() || !c.jwks_uri.empty()) {
-      return Fail(FieldError("jwks", "self_signed_tls_client_auth needs jwks (not jwksUri)"));
+      return Fail(FieldError("jwks", std::string(AuthMethodName(c.auth_method)) +
+                                         " needs exactly one of jwks and jwksUri"));
     }
   } else if (!c.jwks.empty() || !c.jwks_uri.empty()) {
     return Fail(FieldError(c.jwks.empty() ? "jwksUri" : "jwks",

@@ -69,7 +69,7 @@ Result<PushedAuthorizationResponse> PushedAuthorizationService::Push(
   // RFC 9449 §10.1: a DPoP proof here binds the code to its key, as dpop_jkt does. Checked before
   // anything is stored, its jti remembered as at the token endpoint (one use, every instance).
   if (!dpop_proofs.empty()) {
-    auto jkt = tokens_.CheckDpopProof(dpop_proofs, Endpoint(), c.client_id);
+    auto jkt = tokens_.CheckDpopProof(dpop_proofs, Endpoint(), c);
     if (!jkt) return Fail(std::move(jkt.error()));
     // "...MUST reject the request if the JWK Thumbprint in dpop_jkt does not match the public key
     // in the DPoP header."

@@ -65,6 +65,8 @@ GrantNeeds TokenService::IntrospectionNeeds(const IntrospectionRequest& r) const
   if (r.params.Has("client_assertion")) return GrantNeeds::kStore;
   // A legacy PBKDF2 secret is slow to check, and upgraded in the store once it matches.
   if (r.client && IsLegacyPbkdf2(r.client->secret_hash)) return GrantNeeds::kStore;
+  // A certificate checked against a jwksUri's keys may need a fetch.
+  if (CertificateKeysBlock(r.client.get())) return GrantNeeds::kStore;
   // A JWT is verified in memory; a reference or refresh token is looked up in the store.
   return LooksLikeJwt(r.params.Value("token")) ? GrantNeeds::kNothing : GrantNeeds::kStore;
 }

@@ -133,13 +133,19 @@ Status CheckTlsClientAuth(const Client& c, const ClientCertificate& cert) {
 Status CheckSelfSignedTlsClientAuth(const Client& c, const ClientCertificate& cert) {
   if (cert.der.empty())
     return Refused("The client must authenticate with a TLS client certificate.");
+  auto keys = jose::ParseJwks(c.jwks);
+  if (!keys) return Refused("The client's jwks cannot be read.");
+  return CheckSelfSignedTlsClientAuth(*keys, cert);
+}
+
+Status CheckSelfSignedTlsClientAuth(const jose::KeySet& keys, const ClientCertificate& cert) {
+  if (cert.der.empty())
+    return Refused("The client must authenticate with a TLS client certificate.");
   auto x = ParseDer(cert.der);
   if (!x) return Refused("The client certificate cannot be read.");
   EVP_PKEY* presented = X509_get0_pubkey(x.get());
   if (presented == nullptr) return Refused("The client certificate's key cannot be read.");
-  auto keys = jose::ParseJwks(c.jwks);
-  if (!keys) return Refused("The client's jwks cannot be read.");
-  for (const auto& [kid, entry] : keys->entries()) {
+  for (const auto& [kid, entry] : keys.entries()) {
     if (EVP_PKEY_eq(entry.key.get(), presented) == 1) return {};
   }
   return Refused("The client certificate's key is not in the client's jwks.");

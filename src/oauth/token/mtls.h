@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "common/error.h"
+#include "jose/key_set.h"
 #include "oauth/client/client.h"
 
 namespace portcullis::oauth {
@@ -32,6 +33,8 @@ Status CheckTlsClientAuth(const Client& c, const ClientCertificate& cert);
 // RFC 8705 §2.2: the certificate's public key is one of the keys in the client's jwks (a JWK
 // with x5c carries the same key). The chain is not checked: the certificate is self-signed.
 Status CheckSelfSignedTlsClientAuth(const Client& c, const ClientCertificate& cert);
+// The same against a key set already at hand (a jwks_uri's, from ClientJwksCache).
+Status CheckSelfSignedTlsClientAuth(const jose::KeySet& keys, const ClientCertificate& cert);
 
 // The subject DN as CheckTlsClientAuth compares it; nullopt for unreadable DER. For tests and
 // error messages.

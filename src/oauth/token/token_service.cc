@@ -1,6 +1,7 @@
 #include "oauth/token/token_service.h"
 
 #include <algorithm>
+#include <array>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <mutex>
@@ -39,7 +40,19 @@ bool Allows(const Client& c, const Grant& grant) {
   return c.AllowsGrant(grant.name());
 }
 
+// The client's keys come from its jwksUri (ClientJwksCache), not inline jwks: private_key_jwt
+// and self_signed_tls_client_auth.
+bool UsesJwksUri(const Client& c) { return c.jwks.empty() && !c.jwks_uri.empty(); }
+
+// FAPI 2.0 §5.4.1: the algorithms a fapi2 client may sign with (assertions and DPoP proofs).
+constexpr std::array<jose::Alg, 3> kFapi2Algs = {jose::Alg::kPS256, jose::Alg::kES256,
+                                                 jose::Alg::kEdDSA};
+
 }  // namespace
+
+bool CertificateKeysBlock(const Client* c) {
+  return c != nullptr && c->auth_method == AuthMethod::kSelfSignedTlsClientAuth && UsesJwksUri(*c);
+}
 
 std::string IssuedToken::ToJson() const {
   // Written directly (json_writer.h): the same bytes boost::json::serialize gave for these
@@ -101,6 +114,8 @@ GrantNeeds TokenService::Needs(const TokenRequest& r) const {
   if (r.client() && IsLegacyPbkdf2(r.client()->secret_hash)) {
     needs = MaxNeeds(needs, GrantNeeds::kStore);
   }
+  // A certificate checked against a jwksUri's keys may need a fetch.
+  if (CertificateKeysBlock(r.client().get())) needs = MaxNeeds(needs, GrantNeeds::kStore);
   return needs;
 }
 
@@ -146,7 +161,7 @@ Result<std::shared_ptr<const Client>> TokenService::AuthenticateFound(
     const ClientCertificate& cert = creds.client_cert ? *creds.client_cert : kNoCertificate;
     auto st = client->auth_method == AuthMethod::kTlsClientAuth
                   ? CheckTlsClientAuth(*client, cert)
-                  : CheckSelfSignedTlsClientAuth(*client, cert);
+                  : CheckSelfSignedCertificate(*client, cert, may_block);
     if (!st) return Fail(st.error());
     return client;
   }
@@ -222,13 +237,32 @@ Result<std::shared_ptr<const Client>> TokenService::AuthenticateCaller(
   return client;
 }
 
+Status TokenService::CheckSelfSignedCertificate(const Client& c, const ClientCertificate& cert,
+                                                bool may_block) {
+  if (!UsesJwksUri(c)) return CheckSelfSignedTlsClientAuth(c, cert);
+  auto bad = [](std::string why) { return Fail(Error::Status("ERR12007", std::move(why))); };
+  // No certificate, no fetch: a request without one cannot make us call the client's server.
+  if (cert.der.empty()) return bad("The client must authenticate with a TLS client certificate.");
+  if (jwks_cache_ == nullptr) return bad("jwksUri key sets are not enabled here.");
+  if (!may_block) return Fail(Error::Internal("jwksUri fetch on an I/O thread"));
+  // RFC 8705 §2.2 allows jwks_uri: the same cache as private_key_jwt's, with its HTTP lifetimes.
+  auto keys = jwks_cache_->Keys(c.client_id, c.jwks_uri);
+  if (!keys) return bad("The client's jwksUri could not be used.");
+  auto st = CheckSelfSignedTlsClientAuth(**keys, cert);
+  if (st) return st;
+  // The client may have rotated its certificate: one refetch, rate-limited per client.
+  auto again = jwks_cache_->RefetchForUnknownKid(c.client_id, c.jwks_uri, *keys);
+  if (again && *again) return CheckSelfSignedTlsClientAuth(***again, cert);
+  return st;
+}
+
 // RFC 7523 §3: iss and sub are the client, aud is us, exp is near, and a jti is used once.
 // FAPI 2.0 §5.3.2.1: aud is the issuer (the token endpoint is accepted too, RFC 7523 §3, except
 // from fapi2 clients), and iat/nbf are at most 60 s ahead.
 Status TokenService::VerifyClientAssertion(const Client& c, std::string_view assertion) {
   auto bad = [](std::string why) { return Fail(Error::Status("ERR12007", std::move(why))); };
   std::shared_ptr<const jose::KeySet> keys;
-  const bool by_uri = c.jwks.empty() && !c.jwks_uri.empty();
+  const bool by_uri = UsesJwksUri(c);
   if (by_uri) {
     if (jwks_cache_ == nullptr) return bad("jwksUri key sets are not enabled here.");
     auto k = jwks_cache_->Keys(c.client_id, c.jwks_uri);
@@ -243,6 +277,8 @@ Status TokenService::VerifyClientAssertion(const Client& c, std::string_view ass
   jose::VerifyOptions options;
   options.issuer = c.client_id;
   options.leeway_seconds = settings_.leeway_s;
+  // FAPI 2.0 §5.4.1: PS256, ES256 or EdDSA, for what the client signs too; never RS256.
+  if (c.IsFapi2()) options.algorithms.assign(kFapi2Algs.begin(), kFapi2Algs.end());
   auto verify = [&](std::shared_ptr<const jose::KeySet> with) {
     return jose::Verifier(std::move(with), options, clock_).Verify(assertion);
   };
@@ -254,6 +290,9 @@ Status TokenService::VerifyClientAssertion(const Client& c, std::string_view ass
     // The client may have rotated its keys: one refetch, rate-limited per client.
     auto again = jwks_cache_->RefetchForUnknownKid(c.client_id, c.jwks_uri, keys);
     if (again && *again) v = verify(**again);
+  }
+  if (!v && c.IsFapi2() && v.error().reason == jose::VerifyReason::kAlgNotAllowed) {
+    return bad("A client of profile fapi2 signs its assertions with PS256, ES256 or EdDSA.");
   }
   if (!v)
     return bad("Invalid client assertion: " + std::string(jose::ReasonName(v.error().reason)));
@@ -390,19 +429,27 @@ Result<std::string> TokenService::CheckDpop(const TokenRequest& r, const Client&
     return std::string();
   }
   if (!may_block) return Fail(Error::Internal("DPoP replay check on an I/O thread"));
-  return CheckDpopProof(r.dpop_proofs(), settings_.token_endpoint, c.client_id);
+  return CheckDpopProof(r.dpop_proofs(), settings_.token_endpoint, c);
 }
 
 Result<std::string> TokenService::CheckDpopProof(std::span<const std::string> proofs,
-                                                 std::string_view uri, std::string_view client_id) {
+                                                 std::string_view uri, const Client& c) {
   std::vector<std::string_view> headers(proofs.begin(), proofs.end());
   auto proof = dpop_.Validate(headers, dpop::Expected{"POST", uri, /*access_token=*/std::nullopt});
   if (!proof) return Fail(proof.error());
+  // FAPI 2.0 §5.4.1: a fapi2 client's proofs too, whatever dpop.algorithms allows server-wide.
+  // Refused before the jti is remembered: the proof was never accepted.
+  if (c.IsFapi2() &&
+      std::find(kFapi2Algs.begin(), kFapi2Algs.end(), proof->alg) == kFapi2Algs.end()) {
+    return Fail(Error::OAuth(400, std::string(dpop::kInvalidProof),
+                             "A client of profile fapi2 signs its DPoP proofs with PS256, ES256 "
+                             "or EdDSA."));
+  }
   // §11.1: one use per proof, across instances (a unique key in the shared table). Keyed by the
   // proof's key too, so one client's jtis never collide with another key's. One table for every
   // endpoint: a proof's htu names one endpoint anyway.
-  auto fresh = stores_.assertion_jtis.Remember("dpop:" + proof->jkt + ":" + proof->jti,
-                                               std::string(client_id), dpop_.ReplayExpiry(*proof));
+  auto fresh = stores_.assertion_jtis.Remember("dpop:" + proof->jkt + ":" + proof->jti, c.client_id,
+                                               dpop_.ReplayExpiry(*proof));
   if (!fresh) return Fail(fresh.error());
   if (!*fresh) {
     return Fail(

@@ -125,6 +125,9 @@ struct IntrospectionRequest {
   std::shared_ptr<const Client> client;      // nullptr: unknown, or credentials unreadable
 };
 
+// A self_signed_tls_client_auth client with a jwksUri: authenticating it may fetch (blocking).
+bool CertificateKeysBlock(const Client* c);
+
 class TokenService {
  public:
   // Borrows everything it is given; each must outlive the service. `db` opens the transactions
@@ -210,11 +213,12 @@ class TokenService {
   // The DPoP proof checks (RFC 9449): the HTTP binding reads its nonce (DPoP-Nonce header).
   const dpop::ProofValidator& dpop() const { return dpop_; }
   // One request's DPoP proofs (every DPoP header field; at least one) for a POST to `uri` (the
-  // token or PAR endpoint's URL) by `client_id`: checked (RFC 9449 §4.3, nonce rules included)
+  // token or PAR endpoint's URL) by client `c`: checked (RFC 9449 §4.3, nonce rules included)
   // and its jti remembered in the shared store, so a replay fails on every instance. Returns the
-  // key's thumbprint. Errors: 400 invalid_dpop_proof, or use_dpop_nonce. Blocking.
+  // key's thumbprint. A fapi2 client's proof must be signed with PS256, ES256 or EdDSA (FAPI 2.0
+  // §5.4.1). Errors: 400 invalid_dpop_proof, or use_dpop_nonce. Blocking.
   Result<std::string> CheckDpopProof(std::span<const std::string> proofs, std::string_view uri,
-                                     std::string_view client_id);
+                                     const Client& c);
 
   // The key sets of private_key_jwt clients registered with a jwksUri (client_jwks.h). Borrowed;
   // must outlive the service; set before serving. Without one, such clients fail to
@@ -246,6 +250,9 @@ class TokenService {
   // imports). Blocking. A failure is logged, not returned: the client did authenticate.
   void UpgradeSecretOnUse(const Client& c, const Secret& secret);
   Status VerifyClientAssertion(const Client& c, std::string_view assertion);
+  // RFC 8705 §2.2: the certificate's key is one of the client's keys, inline or from its
+  // jwksUri (jwks_cache_: one refetch when none matches, rate-limited). Blocking with a jwksUri.
+  Status CheckSelfSignedCertificate(const Client& c, const ClientCertificate& cert, bool may_block);
 
   ClientJwksCache* jwks_cache_ = nullptr;  // borrowed; see SetClientJwksCache
 

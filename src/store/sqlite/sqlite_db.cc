@@ -9,8 +9,10 @@
 //   processes on the same file (the CLI, another server).
 // - A pool of reader connections (Options::pool_size - 1, opened on demand, `query_only`) for
 //   autocommit reads, which WAL lets run beside the writer. An autocommit statement is sent to
-//   the writer when SQLite says it is not read-only (sqlite3_stmt_readonly). With a pool of one
-//   (and for ":memory:", which one connection alone can see) the writer serves reads too.
+//   the writer when SQLite says it is not read-only (sqlite3_stmt_readonly); the caller's
+//   reader goes back to the pool first, so writers waiting in the queue never hold the readers.
+//   With a pool of one (and for ":memory:", which one connection alone can see) the writer
+//   serves reads too.
 //
 // Change notifications cross processes through the store_changes table (migration 0003): a
 // notifying transaction appends its rows there, and a subscribed process polls

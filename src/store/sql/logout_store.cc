@@ -23,6 +23,16 @@ Result<std::vector<LogoutParticipant>> Participants(Result<Rows> rows, int64_t n
 }  // namespace
 
 Status SqlLogoutStore::AddParticipant(const LogoutParticipant& p) {
+  // Every code of a session records its client again (ParticipantRecordingCodeStore), but the
+  // row changes at most once a second (expires_at is now + a fixed TTL). Reading first keeps the
+  // usual case off the single SQLite writer: an upsert that changes nothing is still a write
+  // transaction, queued behind every other write (bench/results/HOTSPOTS.md). The upsert below
+  // keeps the later expiry whatever happened between the two statements.
+  auto row =
+      db_.QueryRow("SELECT expires_at FROM logout_participants WHERE sid = $1 AND client_id = $2",
+                   {Text(p.sid), Text(p.client_id)});
+  if (!row) return Fail(row.error());
+  if (*row && (*row)->Int(0) >= p.expires_at) return {};
   auto n = db_.Exec(
       "INSERT INTO logout_participants (sid, client_id, user_id, expires_at)"
       " VALUES ($1, $2, $3, $4)"

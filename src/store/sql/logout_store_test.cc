@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <future>
 #include <memory>
 #include <set>
 #include <thread>
@@ -206,6 +208,48 @@ TEST_P(SqlLogoutStoreTest, ConcurrentClaimersEachRowHasOneWinner) {
   std::set<std::string> distinct(claimed.begin(), claimed.end());
   EXPECT_EQ(claimed.size(), static_cast<size_t>(kRows));
   EXPECT_EQ(distinct.size(), static_cast<size_t>(kRows));
+}
+
+// Every code of a session records its client again; when the row already has that expiry (or a
+// later one) nothing is written, so the call does not wait for writers: here a transaction holds
+// the SQLite writer (on PostgreSQL, the row's lock, which an upsert would wait for) until the
+// call returns, or gives up after 10 s and the test fails.
+TEST_P(SqlLogoutStoreTest, ARecordedParticipantIsNotWrittenAgain) {
+  SqlLogoutStore s(db());
+  ASSERT_TRUE(s.AddParticipant({"s1", "c1", "alice", 300}));
+  std::promise<void> holding, done;
+  std::atomic<bool> gave_up{false};
+  std::thread holder([&] {
+    auto st = db().Transact("hold", [&](Tx& tx) -> Status {
+      auto n = tx.Exec("UPDATE logout_participants SET expires_at = expires_at WHERE sid = $1",
+                       {Text("s1")});
+      if (!n) return Fail(n.error());
+      holding.set_value();
+      if (done.get_future().wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
+        gave_up = true;
+      }
+      return {};
+    });
+    EXPECT_TRUE(st) << st.error().detail;
+  });
+  holding.get_future().wait();
+  auto same = s.AddParticipant({"s1", "c1", "alice", 300});
+  auto earlier = s.AddParticipant({"s1", "c1", "alice", 200});
+  done.set_value();
+  holder.join();
+  EXPECT_TRUE(same) << same.error().detail;
+  EXPECT_TRUE(earlier) << earlier.error().detail;
+  EXPECT_FALSE(gave_up) << "AddParticipant waited for the writer";
+  // A later expiry is still written, and the row keeps the latest.
+  ASSERT_TRUE(s.AddParticipant({"s1", "c1", "alice", 400}));
+  auto taken = db().Transact("t", [&](Tx& tx) -> Status {
+    auto p = s.TakeParticipants(tx, "s1", 0);
+    if (!p) return Fail(p.error());
+    EXPECT_EQ(p->size(), 1u);
+    if (!p->empty()) EXPECT_EQ((*p)[0].expires_at, 400);
+    return {};
+  });
+  EXPECT_TRUE(taken);
 }
 
 PORTCULLIS_INSTANTIATE_BACKENDS(SqlLogoutStoreTest);

@@ -9,8 +9,10 @@
 //   processes on the same file (the CLI, another server).
 // - A pool of reader connections (Options::pool_size - 1, opened on demand, `query_only`) for
 //   autocommit reads, which WAL lets run beside the writer. An autocommit statement is sent to
-//   the writer when SQLite says it is not read-only (sqlite3_stmt_readonly). With a pool of one
-//   (and for ":memory:", which one connection alone can see) the writer serves reads too.
+//   the writer when SQLite says it is not read-only (sqlite3_stmt_readonly); the caller's
+//   reader goes back to the pool first, so writers waiting in the queue never hold the readers.
+//   With a pool of one (and for ":memory:", which one connection alone can see) the writer
+//   serves reads too.
 //
 // Change notifications cross processes through the store_changes table (migration 0003): a
 // notifying transaction appends its rows there, and a subscribed process polls
@@ -22,11 +24,13 @@
 #include <condition_variable>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <stop_token>
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -168,15 +172,20 @@ Status Bind(sqlite3* db, sqlite3_stmt* stmt, std::span<const Param> params) {
 
 class SqliteTx final : public Tx {
  public:
-  // `origin` names the Database in the change log; empty: record nothing (":memory:", which no
-  // other connection can see). `writes`: set for an autocommit call on a reader connection;
-  // every statement that is not read-only (and every script) then runs on the writer, in turn.
-  SqliteTx(SqliteConn& conn, std::string_view origin, Writer* writes = nullptr)
-      : conn_(conn), origin_(origin), writes_(writes) {}
+  // On one connection (the writer's, or the change watcher's). `origin` names the Database in
+  // the change log; empty: record nothing (":memory:", which no other connection can see).
+  SqliteTx(SqliteConn& conn, std::string_view origin) : conn_(&conn), origin_(origin) {}
+  // An autocommit call: reads run on a connection of `readers`, taken at the first read; every
+  // statement that is not read-only (and every script) runs on `writes`, in turn. The reader is
+  // given back before a write waits for the writer, so a queue of writers never holds the readers
+  // (each autocommit statement is its own snapshot: nothing spans the hand-back).
+  SqliteTx(Pool<SqliteConn>& readers, std::string_view origin, Writer& writes)
+      : origin_(origin), readers_(&readers), writes_(&writes) {}
   Dialect dialect() const override { return Dialect::kSqlite; }
 
   Status ExecScript(std::string_view sql) override {
-    if (writes_ == nullptr) return conn_.ExecScript(sql);
+    if (writes_ == nullptr) return conn_->ExecScript(sql);
+    ReleaseReader();
     return writes_->Run([&](SqliteConn& writer) { return writer.ExecScript(sql); });
   }
 
@@ -215,9 +224,24 @@ class SqliteTx final : public Tx {
   // Runs the statement here, or on the writer when this is a reader and the statement writes.
   // Returns the number of rows it changed.
   Result<int64_t> Route(std::string_view sql, std::span<const Param> params, Rows* rows) {
-    auto stmt = conn_.Prepare(sql);
-    if (!stmt) return Fail(std::move(stmt.error()));
-    if (writes_ == nullptr || sqlite3_stmt_readonly(*stmt)) return Step(conn_, *stmt, params, rows);
+    if (writes_ == nullptr) {
+      auto stmt = conn_->Prepare(sql);
+      if (!stmt) return Fail(std::move(stmt.error()));
+      return Step(*conn_, *stmt, params, rows);
+    }
+    if (!KnownWrite(sql)) {
+      if (!reader_) {
+        auto lease = readers_->Acquire();
+        if (!lease) return Fail(std::move(lease.error()));
+        reader_.emplace(std::move(*lease));
+        conn_ = &**reader_;
+      }
+      auto stmt = conn_->Prepare(sql);
+      if (!stmt) return Fail(std::move(stmt.error()));
+      if (sqlite3_stmt_readonly(*stmt)) return Step(*conn_, *stmt, params, rows);
+      RememberWrite(sql);
+    }
+    ReleaseReader();
     int64_t changed = 0;
     auto st = writes_->Run([&](SqliteConn& writer) -> Status {
       auto on_writer = writer.Prepare(sql);
@@ -254,9 +278,33 @@ class SqliteTx final : public Tx {
     }
   }
 
-  SqliteConn& conn_;
+  void ReleaseReader() {
+    reader_.reset();
+    conn_ = nullptr;
+  }
+
+  // Statements known to write, by text, so that a write goes to the writer without taking a
+  // reader first only to learn that (sqlite3_stmt_readonly depends on the text alone). Per
+  // thread: no lock; each store thread learns the few write statements once.
+  struct SqlHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  using SqlSet = std::unordered_set<std::string, SqlHash, std::equal_to<>>;
+  static SqlSet& Writes() {
+    thread_local SqlSet writes;
+    return writes;
+  }
+  static bool KnownWrite(std::string_view sql) { return Writes().contains(sql); }
+  static void RememberWrite(std::string_view sql) {
+    if (Writes().size() < 512) Writes().emplace(sql);
+  }
+
+  SqliteConn* conn_ = nullptr;  // the writer's or watcher's; or the reader while one is held
   std::string_view origin_;
-  Writer* writes_;
+  Pool<SqliteConn>* readers_ = nullptr;
+  Writer* writes_ = nullptr;
+  std::optional<Pool<SqliteConn>::Lease> reader_;
   std::vector<std::pair<std::string, std::string>> pending_;
 };
 
@@ -365,9 +413,7 @@ class SqliteDatabase final : public Database {
       });
       if (!st) return st;
     } else {
-      auto lease = readers_->Acquire();
-      if (!lease) return Fail(std::move(lease.error()));
-      SqliteTx tx(**lease, origin_, &writer_);
+      SqliteTx tx(*readers_, origin_, writer_);
       if (auto st = fn(tx); !st) return st;
       notes = tx.TakePending();
     }

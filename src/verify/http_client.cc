@@ -84,15 +84,17 @@ struct FdCloser {
 
 using AddrInfo = std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)>;
 
-// Lookups still running after their caller gave up (bounded: each holds a thread).
-std::atomic<int> g_abandonable_lookups{0};
-constexpr int kMaxPendingLookups = 32;
+// Lookups still running after their caller gave up at its deadline (bounded: each holds a
+// thread). Only abandoned ones count: lookups someone still waits for are bounded by the callers.
+std::atomic<int> g_abandoned_lookups{0};
+constexpr int kMaxAbandonedLookups = 32;
 
 // One getaddrinfo on a helper thread, shared with the caller that may stop waiting for it.
 struct Lookup {
   std::mutex mu;
   std::condition_variable cv;
   bool done = false;
+  bool abandoned = false;  // the caller stopped waiting; counted in g_abandoned_lookups
   int rc = 0;
   addrinfo* res = nullptr;
   ~Lookup() {
@@ -114,9 +116,8 @@ std::expected<AddrInfo, std::string> Resolve(const Url& url, const HttpOptions& 
   if (rc == 0) return AddrInfo(res, &::freeaddrinfo);
   if (rc != EAI_NONAME) return Fail("resolve " + url.host + ": " + gai_strerror(rc));
   hints.ai_flags = AI_NUMERICSERV;
-  if (g_abandonable_lookups.fetch_add(1) >= kMaxPendingLookups) {
-    g_abandonable_lookups.fetch_sub(1);
-    return Fail("resolve " + url.host + ": too many lookups pending");
+  if (g_abandoned_lookups.load() >= kMaxAbandonedLookups) {
+    return Fail("resolve " + url.host + ": too many abandoned lookups pending");
   }
   auto lookup = std::make_shared<Lookup>();
   auto resolver = options.resolver;
@@ -125,21 +126,24 @@ std::expected<AddrInfo, std::string> Resolve(const Url& url, const HttpOptions& 
       addrinfo* found = nullptr;
       int code = resolver ? resolver(host.c_str(), port.c_str(), &hints, &found)
                           : ::getaddrinfo(host.c_str(), port.c_str(), &hints, &found);
+      bool was_abandoned = false;
       {
         std::lock_guard lock(lookup->mu);
         lookup->rc = code;
         lookup->res = code == 0 ? found : nullptr;
         lookup->done = true;
+        was_abandoned = lookup->abandoned;
       }
       lookup->cv.notify_all();
-      g_abandonable_lookups.fetch_sub(1);
+      if (was_abandoned) g_abandoned_lookups.fetch_sub(1);
     }).detach();
   } catch (const std::system_error&) {
-    g_abandonable_lookups.fetch_sub(1);
     return Fail("resolve " + url.host + ": no thread");
   }
   std::unique_lock lock(lookup->mu);
   if (!lookup->cv.wait_until(lock, deadline, [&] { return lookup->done; })) {
+    lookup->abandoned = true;
+    g_abandoned_lookups.fetch_add(1);
     return Fail("resolve " + url.host + ": timeout");
   }
   if (lookup->rc != 0) return Fail("resolve " + url.host + ": " + gai_strerror(lookup->rc));

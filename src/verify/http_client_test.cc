@@ -11,6 +11,9 @@
 #include <fstream>
 #include <memory>
 #include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
 
 #include "jose/key.h"
 #include "verify/fake_http_server.h"
@@ -260,6 +263,43 @@ TEST(Fetch, NameResolutionStopsAtTheDeadline) {
     gate->open = true;  // the abandoned lookup ends on its own
   }
   gate->cv.notify_all();
+}
+
+// Only lookups abandoned at a deadline are capped: many callers still waiting for theirs (a
+// cold start fetching many jwksUri hosts at once) all get their lookup.
+TEST(Fetch, LookupsStillAwaitedAreNotCapped) {
+  constexpr int kCallers = 40;  // above the cap on abandoned lookups
+  struct Barrier {
+    std::mutex mu;
+    std::condition_variable cv;
+    int arrived = 0;
+  };
+  auto barrier = std::make_shared<Barrier>();
+  HttpOptions options;
+  options.timeout = std::chrono::seconds(60);
+  options.resolver = [barrier](const char*, const char*, const addrinfo*, addrinfo**) {
+    std::unique_lock lock(barrier->mu);
+    ++barrier->arrived;
+    barrier->cv.notify_all();
+    // Every lookup is in flight at once before any answers.
+    barrier->cv.wait_for(lock, std::chrono::seconds(30),
+                         [&] { return barrier->arrived >= kCallers; });
+    return EAI_NONAME;
+  };
+  std::vector<std::string> errors(kCallers);
+  std::vector<std::thread> callers;
+  for (int i = 0; i < kCallers; ++i) {
+    callers.emplace_back([&, i] {
+      auto r = Fetch({.url = "http://svc" + std::to_string(i) + ".test:8080/"}, options);
+      errors[i] = r ? "fetched" : r.error();
+    });
+  }
+  for (auto& t : callers) t.join();
+  EXPECT_EQ(barrier->arrived, kCallers);
+  for (int i = 0; i < kCallers; ++i) {
+    EXPECT_EQ(errors[i].find("too many"), std::string::npos) << errors[i];
+    EXPECT_EQ(errors[i].find("timeout"), std::string::npos) << errors[i];
+  }
 }
 
 // IP literals are never looked up; names go through the resolver and still connect.

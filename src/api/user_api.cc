@@ -17,25 +17,6 @@ using http::Request;
 constexpr std::string_view kRead = "oauth.user.r";
 constexpr std::string_view kWrite = "oauth.user.w";
 
-json::object SessionToJson(const oauth::SsoSession& s) {
-  json::object o;
-  o["sid"] = s.sid;  // empty for sessions made before sids existed: not revocable one by one
-  o["createdAt"] = s.created_at;
-  o["expiresAt"] = s.expires_at;
-  o["remember"] = s.remember;
-  o["amr"] = s.amr;
-  if (!s.acr.empty()) o["acr"] = s.acr;
-  return o;
-}
-
-json::object ConsentToJson(const oauth::Consent& c) {
-  json::object o;
-  o["clientId"] = c.client_id;
-  o["scope"] = oauth::JoinScope(c.scope);
-  o["createdAt"] = c.created_at;
-  return o;
-}
-
 // {"password": "...", "passwordConfirm": "..."}: the confirmation is optional, equal when given.
 Result<Secret> ResetBody(std::string_view text) {
   auto body = oauth::ParseJsonObject(text);
@@ -154,7 +135,7 @@ void RegisterUserRoutes(http::Router& r, const ContextPtr& ctx) {
       auto list = ctx->user_access.Sessions(id, by);
       if (!list) return ErrorResponse(list.error(), "user.sessions");
       json::array items;
-      for (const auto& s : *list) items.emplace_back(SessionToJson(s));
+      for (const auto& s : *list) items.emplace_back(oauth::SessionToJson(s));
       return NoStore(Json(200, items));
     });
   });
@@ -188,7 +169,7 @@ void RegisterUserRoutes(http::Router& r, const ContextPtr& ctx) {
       auto list = ctx->user_access.Consents(id, by);
       if (!list) return ErrorResponse(list.error(), "user.consents");
       json::array items;
-      for (const auto& c : *list) items.emplace_back(ConsentToJson(c));
+      for (const auto& c : *list) items.emplace_back(oauth::ConsentToJson(c));
       return NoStore(Json(200, items));
     });
   });

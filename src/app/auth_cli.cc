@@ -1,51 +1,16 @@
 #include "app/auth_cli.h"
 
-#include <termios.h>
-#include <unistd.h>
-
 #include <boost/json.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
 
 #include "app/authenticators.h"
+#include "app/cli_support.h"
 #include "common/clock.h"
 #include "common/secret.h"
 
 namespace portcullis::app {
-namespace {
-
-// The password: from the variable --password-env names, else the terminal (no echo), else the
-// first line of stdin.
-std::optional<Secret> ReadPassword(const AuthCommands& a) {
-  if (!a.password_env.empty()) {
-    const char* v = std::getenv(a.password_env.c_str());
-    if (v == nullptr || *v == '\0') {
-      std::fprintf(stderr, "portcullis: %s is not set\n", a.password_env.c_str());
-      return std::nullopt;
-    }
-    return Secret(v);
-  }
-  std::string line;
-  if (isatty(STDIN_FILENO)) {
-    std::fprintf(stderr, "Password for %s: ", a.user.c_str());
-    termios old{};
-    tcgetattr(STDIN_FILENO, &old);
-    termios quiet = old;
-    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-    tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
-    std::getline(std::cin, line);
-    tcsetattr(STDIN_FILENO, TCSANOW, &old);
-    std::fprintf(stderr, "\n");
-  } else if (!std::getline(std::cin, line)) {
-    std::fprintf(stderr, "portcullis: no password on stdin\n");
-    return std::nullopt;
-  }
-  if (!line.empty() && line.back() == '\r') line.pop_back();
-  return Secret(std::move(line));
-}
-
-}  // namespace
 
 void AddAuthCommands(CLI::App& cli, AuthCommands& a,
                      const std::function<void(CLI::App*)>& add_flags) {
@@ -88,7 +53,7 @@ int RunAuthCommand(const AuthCommands& a, const Config& config) {
   }
   std::optional<Secret> password;
   if (!a.user.empty()) {
-    password = ReadPassword(a);
+    password = cli::ReadPassword(a.password_env, "Password for " + a.user + ": ");
     if (!password) return 2;
   }
   if (auto st = chosen->check(); !st) {

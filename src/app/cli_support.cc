@@ -1,5 +1,6 @@
 #include "app/cli_support.h"
 
+#include <termios.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -53,6 +54,34 @@ std::string ReadAll(std::istream& in) {
 Secret ReadSecretLine(std::istream& in) {
   std::string line;
   std::getline(in, line);
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return Secret(std::move(line));
+}
+
+std::optional<Secret> ReadPassword(const std::string& env_var, const std::string& prompt) {
+  if (!env_var.empty()) {
+    const char* v = std::getenv(env_var.c_str());
+    if (v == nullptr || *v == '\0') {
+      std::fprintf(stderr, "portcullis: %s is not set\n", env_var.c_str());
+      return std::nullopt;
+    }
+    return Secret(v);
+  }
+  std::string line;
+  if (isatty(STDIN_FILENO)) {
+    std::fprintf(stderr, "%s", prompt.c_str());
+    termios old{};
+    tcgetattr(STDIN_FILENO, &old);
+    termios quiet = old;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+    std::getline(std::cin, line);
+    tcsetattr(STDIN_FILENO, TCSANOW, &old);
+    std::fprintf(stderr, "\n");
+  } else if (!std::getline(std::cin, line)) {
+    std::fprintf(stderr, "portcullis: no password on stdin\n");
+    return std::nullopt;
+  }
   if (!line.empty() && line.back() == '\r') line.pop_back();
   return Secret(std::move(line));
 }

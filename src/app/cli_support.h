@@ -16,6 +16,7 @@
 #include <istream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -60,9 +61,11 @@ struct State {
   bool json = false;                        // --json
   int64_t page = -1, page_size = 10;        // --page, --page-size
   std::string filter;                       // --host / --user / --prefix
+  std::string client_filter;                // refresh-token list --client
   bool password_stdin = false;              // user create --password-stdin
   bool admin = false;                       // user create --admin
   std::string password_file;                // user create --admin --password-file
+  std::string password_env;                 // user reset-password --password-env
   std::string from;                         // import --from
   bool dry_run = false;                     // import --dry-run
   std::string kind, entity, actor, action;  // audit filters
@@ -117,6 +120,11 @@ std::string IsoUtc(int64_t unix_seconds);
 std::string ReadAll(std::istream& in);
 // A secret from stdin: the first line, without its line ending.
 Secret ReadSecretLine(std::istream& in);
+// A password never taken from argv (it would show in `ps` and shell history): from the
+// environment variable `env_var` names when given, else the terminal without echo (after
+// `prompt` on stderr), else the first line of stdin. nullopt, with the reason on stderr, when
+// there is none.
+std::optional<Secret> ReadPassword(const std::string& env_var, const std::string& prompt);
 // --data: text, @file, or - for stdin.
 Result<std::string> ReadData(const std::string& data);
 // --data (if any) with the field flags of `command` laid over it.

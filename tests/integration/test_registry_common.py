@@ -96,11 +96,13 @@ def reg():
     assert code == 0, s.read_log()
 
 
-def cli(*args, store, stdin=None, timeout=60):
-    """Runs `portcullis <args> --store <store>` with the tests' master key."""
+def cli(*args, store, stdin=None, timeout=60, env=None):
+    """Runs `portcullis <args> --store <store>` with the tests' master key (and `env`)."""
     import subprocess
+    extra = env or {}
     env = {k: v for k, v in os.environ.items() if not k.startswith("PORTCULLIS_")}
     env["PORTCULLIS_KEYS_MASTER_KEY"] = MASTER_KEY
+    env.update(extra)
     return subprocess.run([BIN, *args, "--store", store], input=stdin, capture_output=True,
                           text=True, env=env, timeout=timeout)
 

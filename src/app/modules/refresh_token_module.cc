@@ -22,6 +22,7 @@ namespace json = boost::json;
 using cli::Die;
 using cli::Done;
 using cli::Output;
+using cli::OutputPage;
 using cli::Refused;
 
 // ---- CLI: portcullis refresh-token ... ----
@@ -32,11 +33,15 @@ int RunRefreshTokenCommand(const cli::State& s, const std::string& cmd, cli::Env
   oauth::RefreshTokenAdmin tokens(*env.db, token_store, audit, env.clock);
   if (cmd == "list") {
     int64_t page = s.page < 1 ? 1 : s.page;
-    auto list = tokens.List({.user_id_prefix = s.filter}, (page - 1) * s.page_size, s.page_size);
+    auto list = tokens.List({.user_id_prefix = s.filter, .client_id = s.client_filter},
+                            (page - 1) * s.page_size, s.page_size);
     if (!list) return Refused(list.error());
     json::array items;
     for (const auto& t : list->tokens) items.emplace_back(oauth::RefreshTokenToJson(t));
-    return Output(s, items, {"tokenHash", "userId", "clientId", "scope", "expiresAt"});
+    // With --json, the page and the count of every match (the API's X-Total-Count), as
+    // `client list` does.
+    return OutputPage(s, "tokens", std::move(items), list->total,
+                      {"tokenHash", "userId", "clientId", "scope", "expiresAt"});
   }
   if (cmd == "get") {
     auto t = tokens.Get(s.id);
@@ -52,9 +57,10 @@ int RunRefreshTokenCommand(const cli::State& s, const std::string& cmd, cli::Env
 void AddRefreshToken(cli::Builder& b) {
   auto* g = b.cli.add_subcommand("refresh-token", "Refresh tokens (admin view)");
   g->require_subcommand(1);
-  auto* list = b.Leaf(g, "list", "List active refresh tokens by user");
+  auto* list = b.Leaf(g, "list", "List active refresh tokens by user and client");
   b.Paging(list, "1");
   list->add_option("--user", b.s.filter, "User id prefix");
+  list->add_option("--client", b.s.client_filter, "Client id (exact)");
   b.Id(b.Leaf(g, "get", "Show a token (by token or tokenHash)"), "Token or tokenHash");
   b.Id(b.Leaf(g, "delete", "Revoke a token's family"), "Token or tokenHash");
 }

@@ -18,9 +18,11 @@
 #include "common/random.h"
 #include "oauth/logout/backchannel.h"
 #include "oauth/refresh/grant_revocation.h"
+#include "oauth/user/user_access.h"
 #include "oauth/user/user_service.h"
 #include "store/sql/audit_log.h"
 #include "store/sql/code_store.h"
+#include "store/sql/consent_store.h"
 #include "store/sql/device_store.h"
 #include "store/sql/logout_store.h"
 #include "store/sql/refresh_token_store.h"
@@ -90,6 +92,66 @@ int RunTotpCommand(const cli::State& s, const std::string& cmd, cli::Env& env) {
     if (!gone) return Refused(gone.error());
     if (!*gone) return Refused(Error::OAuth(404, "not_found", "The user has no second factor."));
     return Done(s, "removed the second factor of " + s.id);
+  }
+  return Die("user " + cmd + ": unknown command");
+}
+
+// portcullis user sessions|revoke-session|revoke-sessions|consents|revoke-consent ID: what the
+// admin API's user page does (GET/DELETE /oauth2/user/{id}/sessions|consents), through the same
+// service (oauth/user/user_access.h) with the same hooks as the server: an ended session queues
+// its back-channel logout and ends the refresh tokens issued in it; a forgotten consent ends the
+// user's grants at that client.
+int RunUserAccessCommand(const cli::State& s, const std::string& cmd, cli::Env& env,
+                         oauth::UserStore& user_store, oauth::audit::AuditLog& audit,
+                         store::SqlLogoutStore& logout_store, oauth::GrantRevocation& revocation) {
+  store::SqlSessionStore sessions(*env.db);
+  store::SqlConsentStore consents(*env.db);
+  const int64_t ttl = env.config.logout.backchannel_ttl_s;
+  oauth::UserAccess access(
+      *env.db, user_store, sessions, consents, audit, env.clock,
+      {oauth::SessionLogoutHook(logout_store, env.clock, Random::System(), ttl),
+       oauth::UserLogoutHook(logout_store, env.clock, Random::System(), ttl),
+       revocation.ForUserClient(), revocation.ForUserSession(), revocation.ForUserSessions()});
+  const oauth::Authority by = oauth::Authority::Full();
+  if (cmd == "sessions") {
+    auto list = access.Sessions(s.id, by);
+    if (!list) return Refused(list.error());
+    json::array items;
+    for (const auto& x : *list) {
+      json::object row = oauth::SessionToJson(x);
+      // People read ISO 8601 UTC; --json keeps the API's unix seconds.
+      if (!s.json) {
+        row["createdAt"] = cli::IsoUtc(x.created_at);
+        row["expiresAt"] = cli::IsoUtc(x.expires_at);
+      }
+      items.emplace_back(std::move(row));
+    }
+    return Output(s, items, {"sid", "createdAt", "expiresAt", "remember", "amr"});
+  }
+  if (cmd == "consents") {
+    auto list = access.Consents(s.id, by);
+    if (!list) return Refused(list.error());
+    json::array items;
+    for (const auto& x : *list) {
+      json::object row = oauth::ConsentToJson(x);
+      if (!s.json) row["createdAt"] = cli::IsoUtc(x.created_at);
+      items.emplace_back(std::move(row));
+    }
+    return Output(s, items, {"clientId", "scope", "createdAt"});
+  }
+  if (cmd == "revoke-session") {
+    auto st = access.RevokeSession(s.id, s.second, env.actor, by);
+    return st ? Done(s, "ended session " + s.second + " of " + s.id) : Refused(st.error());
+  }
+  if (cmd == "revoke-sessions") {
+    auto n = access.RevokeSessions(s.id, env.actor, by);
+    if (!n) return Refused(n.error());
+    if (s.json) return Output(s, json::object{{"revoked", *n}});
+    return Done(s, "ended " + std::to_string(*n) + " session(s) of " + s.id);
+  }
+  if (cmd == "revoke-consent") {
+    auto st = access.RevokeConsent(s.id, s.second, env.actor, by);
+    return st ? Done(s, "forgot the consent of " + s.id + " to " + s.second) : Refused(st.error());
   }
   return Die("user " + cmd + ": unknown command");
 }
@@ -174,6 +236,19 @@ int RunUserCommand(const cli::State& s, const std::string& cmd, cli::Env& env) {
     auto st = users.SetPassword(s.id, ReadSecretLine(std::cin), env.actor);
     return st ? Done(s, "set the password of " + s.id) : Refused(st.error());
   }
+  if (cmd == "reset-password") {
+    // The admin API's reset (POST /oauth2/user/{id}/password): the user must choose a new
+    // password at the next sign-in, and their grants end.
+    auto password = cli::ReadPassword(s.password_env, "New password for " + s.id + ": ");
+    if (!password) return 2;
+    auto st = users.ResetPassword(s.id, *password, env.actor, oauth::Authority::Full());
+    return st ? Done(s,
+                     "reset the password of " + s.id + "; it must be changed at the next sign-in")
+              : Refused(st.error());
+  }
+  if (cmd == "sessions" || cmd == "consents" || cmd.starts_with("revoke-")) {
+    return RunUserAccessCommand(s, cmd, env, user_store, audit, logout_store, revocation);
+  }
   if (cmd == "lock" || cmd == "unlock") {
     // Locking also ends the user's refresh tokens, codes and sessions (UserService::Update).
     oauth::UserPatch patch;
@@ -235,6 +310,25 @@ void AddUser(cli::Builder& b) {
         std::pair{"totp-disable", "Remove a user's second factor and recovery codes"}}) {
     b.Id(b.Leaf(g, name, help), "User id");
   }
+  auto* reset = b.Leaf(g, "reset-password",
+                       "Reset a password (read from the terminal, stdin or --password-env): "
+                       "the user must change it at the next sign-in; ends their grants");
+  b.Id(reset, "User id");
+  reset->add_option("--password-env", b.s.password_env,
+                    "Read the new password from this environment variable");
+  b.Id(b.Leaf(g, "sessions", "List a user's single sign-on sessions"), "User id");
+  auto* one = b.Leaf(g, "revoke-session",
+                     "End one SSO session (by sid) with the refresh tokens issued in it");
+  b.Id(one, "User id");
+  one->add_option("sid", b.s.second, "Session id (sid), from `user sessions`")->required();
+  b.Id(b.Leaf(g, "revoke-sessions",
+              "End every SSO session of a user with the refresh tokens issued in them"),
+       "User id");
+  b.Id(b.Leaf(g, "consents", "List a user's remembered consents"), "User id");
+  auto* consent =
+      b.Leaf(g, "revoke-consent", "Forget a user's consent to a client and end their grants there");
+  b.Id(consent, "User id");
+  consent->add_option("client", b.s.second, "Client id")->required();
 }
 
 const cli::Group kCli{"user", &AddUser, &RunUserCommand};

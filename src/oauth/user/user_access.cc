@@ -136,4 +136,23 @@ Status UserAccess::RevokeConsent(std::string_view user_id, std::string_view clie
   });
 }
 
+json::object SessionToJson(const SsoSession& s) {
+  json::object o;
+  o["sid"] = s.sid;  // empty for sessions made before sids existed: not revocable one by one
+  o["createdAt"] = s.created_at;
+  o["expiresAt"] = s.expires_at;
+  o["remember"] = s.remember;
+  o["amr"] = s.amr;
+  if (!s.acr.empty()) o["acr"] = s.acr;
+  return o;
+}
+
+json::object ConsentToJson(const Consent& c) {
+  json::object o;
+  o["clientId"] = c.client_id;
+  o["scope"] = JoinScope(c.scope);
+  o["createdAt"] = c.created_at;
+  return o;
+}
+
 }  // namespace portcullis::oauth

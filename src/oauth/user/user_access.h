@@ -25,6 +25,8 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/json/object.hpp>
+
 #include "common/clock.h"
 #include "common/error.h"
 #include "oauth/audit/audit.h"
@@ -85,5 +87,10 @@ class UserAccess {
   const Clock& clock_;
   Hooks hooks_;
 };
+
+// The admin API's JSON of a session and of a consent (GET /oauth2/user/{id}/sessions|consents),
+// shared with `portcullis user sessions|consents`.
+boost::json::object SessionToJson(const SsoSession& s);
+boost::json::object ConsentToJson(const Consent& c);
 
 }  // namespace portcullis::oauth

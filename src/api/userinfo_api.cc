@@ -158,7 +158,11 @@ Response Answer(oauth::TokenService& tokens, oauth::UserStore& users, State& sta
     p.method = presented.method;
     p.htu = state.binding.url;
     if (!presented.certificate.empty()) p.certificate = presented.certificate;
-    const auto& policy = state.binding.policy;
+    // FAPI 2.0 §5.4.1: a fapi2 client's proofs are PS256, ES256 or EdDSA here too, as at the
+    // token endpoint (the token's client_id names the client).
+    verify::DpopPolicy policy = state.binding.policy;
+    policy.algorithms =
+        tokens.ProofAlgorithmsFor(oauth::StringClaim(*claims, "client_id"), policy.algorithms);
     if (auto refused = verify::CheckSenderConstraint(*claims, token, p, policy,
                                                      state.binding.clock.Now(), state.replay)) {
       Response r = http::RenderError(

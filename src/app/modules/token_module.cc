@@ -51,6 +51,10 @@ class TokenModule final : public Module {
       verify.trusted_proxies = std::move(*proxies);  // validated when the config was read
     }
     verify.clock = &shared.clock();
+    verify.proof_algorithms = [t](std::string_view client_id,
+                                  const std::vector<jose::Alg>& allowed) {
+      return t->ProofAlgorithmsFor(client_id, allowed);
+    };
     api::Discovery discovery{c.server.issuer, c.Serves("code"), c.Serves("key")};
     discovery.id_token_signing_algs = IdTokenAlgNames(c);
     discovery.dpop_signing_algs = t->dpop().AlgNames();

@@ -432,6 +432,17 @@ Result<std::string> TokenService::CheckDpop(const TokenRequest& r, const Client&
   return CheckDpopProof(r.dpop_proofs(), settings_.token_endpoint, c);
 }
 
+std::vector<jose::Alg> TokenService::ProofAlgorithmsFor(
+    std::string_view client_id, const std::vector<jose::Alg>& allowed) const {
+  auto c = client_id.empty() ? nullptr : clients_.Find(client_id);
+  if (c == nullptr || !c->IsFapi2()) return allowed;
+  std::vector<jose::Alg> out;
+  for (jose::Alg a : allowed) {
+    if (std::find(kFapi2Algs.begin(), kFapi2Algs.end(), a) != kFapi2Algs.end()) out.push_back(a);
+  }
+  return out;
+}
+
 Result<std::string> TokenService::CheckDpopProof(std::span<const std::string> proofs,
                                                  std::string_view uri, const Client& c) {
   std::vector<std::string_view> headers(proofs.begin(), proofs.end());

@@ -220,6 +220,13 @@ class TokenService {
   Result<std::string> CheckDpopProof(std::span<const std::string> proofs, std::string_view uri,
                                      const Client& c);
 
+  // FAPI 2.0 §5.4.1 at the resource (userinfo, /oauth2/verify): the DPoP proof algorithms
+  // accepted with an access token issued to `client_id`: `allowed` (the server-wide list) less
+  // everything but PS256, ES256 and EdDSA when that client has profile fapi2. Never blocks (the
+  // catalog snapshot).
+  std::vector<jose::Alg> ProofAlgorithmsFor(std::string_view client_id,
+                                            const std::vector<jose::Alg>& allowed) const;
+
   // The key sets of private_key_jwt clients registered with a jwksUri (client_jwks.h). Borrowed;
   // must outlive the service; set before serving. Without one, such clients fail to
   // authenticate (invalid_client).

@@ -86,6 +86,10 @@ inline constexpr std::string_view kSignedPayloadAudience = "urn:portcullis:signe
 struct TokenSettings {
   std::string issuer;
   std::string token_endpoint;  // accepted as `aud` of private_key_jwt assertions
+  // server.mtls_base_url (RFC 8705 §5): the token and PAR endpoints under it are accepted as
+  // assertion `aud` (not from fapi2 clients) and as DPoP `htu`, as the ordinary URLs are.
+  // Empty: no alias.
+  std::string mtls_base_url;
   std::string default_audience = "urn:com.networknt";
   int64_t access_token_ttl = 600;
   int64_t refresh_token_ttl = 90 * 86400;

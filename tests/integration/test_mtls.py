@@ -320,6 +320,13 @@ def test_discovery_without_mtls_makes_no_binding_promise(tmp_path):
         m = requests.get(s.url + "/.well-known/oauth-authorization-server", timeout=10).json()
         assert "tls_client_certificate_bound_access_tokens" not in m, m
         assert "mtls_endpoint_aliases" not in m
+        # Nor does it offer client authentication by a certificate (RFC 8705 §2).
+        for field in ("token_endpoint_auth_methods_supported",
+                      "introspection_endpoint_auth_methods_supported",
+                      "revocation_endpoint_auth_methods_supported"):
+            assert "private_key_jwt" in m[field], (field, m)
+            for method in ("tls_client_auth", "self_signed_tls_client_auth"):
+                assert method not in m[field], (field, m)
     finally:
         assert s.stop() == 0, s.read_log()
 

@@ -192,6 +192,19 @@ def test_registration_round_trip_and_static_refusals(oauth):
     bad("grantTypes[1]:", grantTypes=["authorization_code", "password"])
     # An unknown profile.
     bad("profile:", profile="fapi1")
+    # Inline keys usable with RS256 only (FAPI 2.0 5.4.1): its assertions could never pass; the
+    # same RSA key marked PS256, or with no alg, is fine.
+    rsa = json.loads(jwk.JWK.generate(kty="RSA", size=2048, kid="r1").export_public())
+    bad("jwks:", jwks={"keys": [{**rsa, "alg": "RS256"}]})
+    Fapi2Client(oauth, jwks={"keys": [{**rsa, "alg": "PS256"}]})
+    both = Fapi2Client(oauth, jwks={"keys": [{**rsa, "alg": "RS256", "kid": "r2"},
+                                             {**rsa, "alg": "PS256"}]})
+    r = oauth.admin("PUT", "/oauth2/client",
+                    json={"clientId": both.id, "jwks": {"keys": [{**rsa, "alg": "RS256"}]}})
+    assert r.status_code == 400 and r.json()["description"].startswith("jwks:"), r.text
+    # Without the profile, RS256-only keys are still taken.
+    make_client(oauth, "trusted", authMethod="private_key_jwt",
+                jwks={"keys": [{**rsa, "alg": "RS256"}]})
     r = oauth.admin("PUT", "/oauth2/client", json={"clientId": plain[0], "profile": "fapi2"})
     assert r.status_code == 400 and r.json()["description"].startswith("authMethod:"), r.text
 

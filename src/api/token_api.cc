@@ -142,8 +142,13 @@ void RegisterDiscovery(http::Router& router, const Discovery& d) {
   m["introspection_endpoint"] = base + "/oauth2/introspect";
   m["revocation_endpoint"] = base + "/oauth2/revoke";
   m["device_authorization_endpoint"] = base + "/oauth2/device_authorization";  // RFC 8628 §4
-  json::array auth_methods = {"client_secret_basic", "client_secret_post", "private_key_jwt",
-                              "tls_client_auth", "self_signed_tls_client_auth"};
+  json::array auth_methods = {"client_secret_basic", "client_secret_post", "private_key_jwt"};
+  // RFC 8705 §2: the mTLS methods only where a client certificate can reach us (own listener
+  // asking for one, or a trusted proxy's header); else no client could ever use them.
+  if (d.mtls) {
+    auth_methods.emplace_back("tls_client_auth");
+    auth_methods.emplace_back("self_signed_tls_client_auth");
+  }
   // RFC 8414 §2: public clients (PKCE, RFC 7636) authenticate with `none` at the token endpoint
   // and may revoke their own tokens (RFC 7009 §2.1); introspection needs a confidential client.
   json::array with_none = auth_methods;

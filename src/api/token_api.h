@@ -30,8 +30,8 @@ struct Discovery {
   // RFC 9449 §5.1: dpop_signing_alg_values_supported (empty: not published).
   std::vector<std::string> dpop_signing_algs;
   // RFC 8705: whether client certificates can arrive at all (server.tls_client_certs or
-  // server.client_cert_header): tls_client_certificate_bound_access_tokens is published only
-  // then (§3.3).
+  // server.client_cert_header): tls_client_certificate_bound_access_tokens (§3.3) and the
+  // tls_client_auth and self_signed_tls_client_auth methods (§2) are published only then.
   bool mtls = false;
   // RFC 8705 §5: base URL of a separate mTLS front (server.mtls_base_url); empty: no
   // mtls_endpoint_aliases.

@@ -157,8 +157,13 @@ Response Answer(oauth::TokenService& tokens, oauth::UserStore& users, State& sta
     if (presented.proofs) p.proof = *presented.proofs;
     p.method = presented.method;
     p.htu = state.binding.url;
+    p.htu_alias = state.binding.alias_url;
     if (!presented.certificate.empty()) p.certificate = presented.certificate;
-    const auto& policy = state.binding.policy;
+    // FAPI 2.0 §5.4.1: a fapi2 client's proofs are PS256, ES256 or EdDSA here too, as at the
+    // token endpoint (the token's client_id names the client).
+    verify::DpopPolicy policy = state.binding.policy;
+    policy.algorithms =
+        tokens.ProofAlgorithmsFor(oauth::StringClaim(*claims, "client_id"), policy.algorithms);
     if (auto refused = verify::CheckSenderConstraint(*claims, token, p, policy,
                                                      state.binding.clock.Now(), state.replay)) {
       Response r = http::RenderError(
@@ -172,7 +177,8 @@ Response Answer(oauth::TokenService& tokens, oauth::UserStore& users, State& sta
     if (presented.dpop && tokens.dpop().nonces_required()) {
       const std::string_view proof = presented.proofs ? std::string_view(*presented.proofs) : "";
       const std::string_view headers[] = {proof};
-      auto checked = tokens.dpop().Validate(headers, {presented.method, state.binding.url, token});
+      auto checked = tokens.dpop().Validate(
+          headers, {presented.method, state.binding.url, token, state.binding.alias_url});
       if (!checked) {
         verify::SenderRefusal refusal{true,
                                       checked.error().oauth_error == oauth::dpop::kUseNonce

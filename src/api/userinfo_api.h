@@ -52,6 +52,8 @@ struct UserinfoBinding {
   std::string url;            // the endpoint's public URL (issuer + /oauth2/userinfo): htu
   verify::DpopPolicy policy;  // accepted proof algorithms and iat window
   const Clock& clock;         // must outlive the router
+  // The endpoint under server.mtls_base_url (RFC 8705 §5), accepted as htu too; empty: none.
+  std::string alias_url = {};
 };
 
 // `tokens` and `users` must outlive the router.

@@ -148,10 +148,12 @@ struct Ctx {
   };
 
   // Signature, exp/nbf/iat (with the ring's leeway), issuer, typ, aud, deny-list, and the
-  // sender constraint (`presented`; `refused` is set when that fails).
+  // sender constraint (`presented`; `refused` is set when that fails, and `used` to the policy
+  // it was checked with, for the challenge's algs).
   Result<Identity> Check(std::string_view token, bool scope_token, std::string_view service_id,
                          const verify::Presented& presented,
-                         std::optional<verify::SenderRefusal>& refused) const {
+                         std::optional<verify::SenderRefusal>& refused,
+                         verify::DpopPolicy& used) const {
     auto claims = deps.keys.Verify(token);
     if (!claims) {
       Error e = claims.error();
@@ -175,8 +177,13 @@ struct Ctx {
     if (!jti.empty() && deps.revoked.Contains(jti)) return invalid("revoked");
     // Unbound tokens sent as Bearer stop at the lookup of "cnf".
     if (presented.dpop_scheme || claims->contains("cnf")) {
-      refused =
-          verify::CheckSenderConstraint(*claims, token, presented, policy, clock.Now(), replay);
+      used = policy;
+      // FAPI 2.0 §5.4.1: a fapi2 client's token takes PS256, ES256 or EdDSA proofs only.
+      if (deps.proof_algorithms) {
+        used.algorithms =
+            deps.proof_algorithms(verify::FirstString(*claims, {"client_id"}), policy.algorithms);
+      }
+      refused = verify::CheckSenderConstraint(*claims, token, presented, used, clock.Now(), replay);
       if (refused) return Fail(Error::OAuth(401, refused->error, refused->description));
     }
     Identity id;
@@ -232,15 +239,16 @@ struct Ctx {
     }
     if (Status b = Bind(req, *method, *uri, binding); !b) return http::RenderError(b.error());
     std::optional<verify::SenderRefusal> refused;
-    auto primary = Check(*token, false, service_id, presented, refused);
-    if (refused) return SenderRefused(*refused, policy);
+    verify::DpopPolicy used = policy;
+    auto primary = Check(*token, false, service_id, presented, refused, used);
+    if (refused) return SenderRefused(*refused, used);
     if (!primary) return Unauthorized(primary.error());
     std::optional<Identity> caller;
     if (scope_token) {
       verify::Presented scope_presented;  // Bearer, no proof; the certificate may bind it
       scope_presented.certificate = presented.certificate;
-      auto s = Check(*scope_token, true, service_id, scope_presented, refused);
-      if (refused) return SenderRefused(*refused, policy);
+      auto s = Check(*scope_token, true, service_id, scope_presented, refused, used);
+      if (refused) return SenderRefused(*refused, used);
       if (!s) return Unauthorized(s.error());
       caller = std::move(*s);
     }

@@ -45,9 +45,13 @@
 // scope a resource server already holds for the endpoint table).
 
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "http/client_ip.h"
+#include "jose/alg.h"
 
 namespace portcullis {
 class Clock;
@@ -82,6 +86,12 @@ struct VerifyApiDeps {
   std::string client_cert_header = "client-cert";
   http::AddressRanges trusted_proxies;
   const Clock* clock = nullptr;  // null: the system clock; must outlive the router
+  // The DPoP proof algorithms accepted with a token issued to a client (its client_id claim),
+  // from the window's list: FAPI 2.0 §5.4.1 narrows it for fapi2 clients
+  // (TokenService::ProofAlgorithmsFor). Empty: the list as it is. Must not block.
+  std::function<std::vector<jose::Alg>(std::string_view client_id,
+                                       const std::vector<jose::Alg>& allowed)>
+      proof_algorithms;
 };
 
 // `deps` and what it refers to must outlive the router.

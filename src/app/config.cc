@@ -264,7 +264,9 @@ const std::vector<Entry>& Entries() {
       {{"server", "mtls_base_url", "",
         "Base URL (https, no trailing slash) of a separate mTLS front, such as nginx on its own "
         "host or port asking for client certificates: discovery then publishes "
-        "mtls_endpoint_aliases (RFC 8705 section 5) under it. Needs tls_client_certs or "
+        "mtls_endpoint_aliases (RFC 8705 section 5) under it; the token, PAR and userinfo "
+        "endpoints under it are accepted as DPoP htu, the first two as private_key_jwt aud. "
+        "Needs tls_client_certs or "
         "client_cert_header. Empty: none; clients use the ordinary endpoints."},
        StringSetter(FIELD(server.mtls_base_url))},
       {{"store", "url", "sqlite:data/portcullis.db",

@@ -385,7 +385,8 @@ std::expected<CheckedProof, ProofFault> CheckProof(std::string_view proof,
   if (!want) return Refuse(Fault::kHtuUnknown, "The request URI is not known to the verifier.");
   const json::string* htu = StringMember(*claims, "htu");
   auto got = htu ? NormalizeHtu(Str(*htu)) : std::nullopt;
-  if (!got || *got != *want) {
+  auto alias = check.alias_uri.empty() ? std::nullopt : NormalizeHtu(check.alias_uri);
+  if (!got || (*got != *want && (!alias || *got != *alias))) {
     return Refuse(Fault::kHtuMismatch, "The proof htu does not match the request URI.");
   }
   // (11) iat within the window, both ways.

@@ -83,6 +83,9 @@ struct ProofCheck {
   std::span<const Alg> algorithms;  // accepted proof algs
   int64_t window_seconds = 60;      // |now - iat| at most this
   int64_t now = 0;                  // wall seconds
+  // The same endpoint under a second base URL (RFC 8705 §5 mtls_endpoint_aliases), accepted as
+  // htu too; empty: none.
+  std::string_view alias_uri;
 };
 
 // What a valid proof establishes.

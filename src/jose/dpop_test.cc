@@ -48,6 +48,7 @@ class DpopCheckTest : public ::testing::Test {
     c.algorithms = kAlgs;
     c.window_seconds = 60;
     c.now = kNow;
+    c.alias_uri = alias_;
     return CheckProof(proof, c);
   }
   std::string FaultOf(std::string_view proof, std::optional<std::string_view> token = "tok") const {
@@ -57,6 +58,7 @@ class DpopCheckTest : public ::testing::Test {
 
   Key key_ = *Key::Generate(Alg::kES256);
   std::string uri_ = std::string(kUri);
+  std::string alias_;
 };
 
 TEST_F(DpopCheckTest, AcceptsAValidProof) {
@@ -126,6 +128,21 @@ TEST_F(DpopCheckTest, EachCheckHasItsFault) {
   EXPECT_EQ(FaultOf(Sign(Header(), Claims()), std::nullopt), "dpop_ath_unexpected");
   uri_ = "/v1/pets";  // the caller does not know its own absolute URI
   EXPECT_EQ(FaultOf(Sign(Header(), Claims())), "dpop_htu_unknown");
+}
+
+// RFC 8705 §5: the endpoint under the mTLS front's base URL is the request URI too; nothing else
+// under that base, and only when the caller names an alias.
+TEST_F(DpopCheckTest, AliasUriIsAcceptedAsHtu) {
+  auto c = Claims();
+  c["htu"] = "https://mtls.rs.example:8443/v1/pets";
+  EXPECT_EQ(FaultOf(Sign(Header(), c)), "dpop_htu_mismatch");
+  alias_ = "https://MTLS.rs.example:8443/v1/pets";
+  EXPECT_EQ(FaultOf(Sign(Header(), c)), "ok");
+  EXPECT_EQ(FaultOf(Sign(Header(), Claims())), "ok");  // the ordinary URI still is
+  c["htu"] = "https://mtls.rs.example:8443/v1/pets/42";
+  EXPECT_EQ(FaultOf(Sign(Header(), c)), "dpop_htu_mismatch");
+  c["htu"] = "https://mtls.rs.example/v1/pets";  // another port: another origin
+  EXPECT_EQ(FaultOf(Sign(Header(), c)), "dpop_htu_mismatch");
 }
 
 // CheckProof keeps imported proof keys by thumbprint: a cached key must never check a proof

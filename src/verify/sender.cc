@@ -69,6 +69,7 @@ std::optional<SenderRefusal> CheckProof(std::string_view jkt, std::string_view t
   jose::dpop::ProofCheck check;
   check.method = p.method;
   check.uri = p.htu;
+  check.alias_uri = p.htu_alias;
   check.access_token = token;
   check.algorithms = policy.algorithms;
   check.window_seconds = policy.window_seconds;

@@ -87,10 +87,13 @@ std::string AlgList(const std::vector<jose::Alg>& algorithms);
 
 // What came with the request, besides the token. Views must stay valid during the call.
 struct Presented {
-  bool dpop_scheme = false;                     // Authorization: DPoP <token> (else Bearer)
-  std::optional<std::string_view> proof;        // the DPoP header; several joined by "," (refused)
-  std::string_view method;                      // the request's method, e.g. "GET"
-  std::string_view htu;                         // the request's URI as the client addressed it
+  bool dpop_scheme = false;               // Authorization: DPoP <token> (else Bearer)
+  std::optional<std::string_view> proof;  // the DPoP header; several joined by "," (refused)
+  std::string_view method;                // the request's method, e.g. "GET"
+  std::string_view htu;                   // the request's URI as the client addressed it
+  // The same endpoint under a second base URL (RFC 8705 §5 mtls_endpoint_aliases), accepted as
+  // the proof's htu too; empty: none.
+  std::string_view htu_alias;
   std::optional<std::string_view> certificate;  // the client certificate (see above)
 };
 

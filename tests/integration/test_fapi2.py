@@ -12,6 +12,7 @@ whole happy path: PAR + private_key_jwt + PKCE + DPoP code flow, then refreshes 
 refresh token (no rotation for fapi2 clients), on SQLite and on PostgreSQL.
 """
 import base64
+import hashlib
 import json
 import os
 import subprocess
@@ -104,9 +105,12 @@ class Fapi2Client:
     def jkt(self):
         return self.dpop.thumbprint()
 
-    def proof(self, htu=None, htm="POST"):
+    def proof(self, htu=None, htm="POST", token=None):
         claims = {"jti": str(uuid.uuid4()), "htm": htm,
                   "htu": htu or self.oauth.url + "/oauth2/token", "iat": self.now()}
+        if token is not None:  # RFC 9449 4.2: ath, at a resource
+            digest = hashlib.sha256(token.encode()).digest()
+            claims["ath"] = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
         h = {"typ": "dpop+jwt", "alg": self.dpop_alg,
              "jwk": json.loads(self.dpop.export_public())}
         s = jws.JWS(json.dumps(claims))
@@ -188,6 +192,19 @@ def test_registration_round_trip_and_static_refusals(oauth):
     bad("grantTypes[1]:", grantTypes=["authorization_code", "password"])
     # An unknown profile.
     bad("profile:", profile="fapi1")
+    # Inline keys usable with RS256 only (FAPI 2.0 5.4.1): its assertions could never pass; the
+    # same RSA key marked PS256, or with no alg, is fine.
+    rsa = json.loads(jwk.JWK.generate(kty="RSA", size=2048, kid="r1").export_public())
+    bad("jwks:", jwks={"keys": [{**rsa, "alg": "RS256"}]})
+    Fapi2Client(oauth, jwks={"keys": [{**rsa, "alg": "PS256"}]})
+    both = Fapi2Client(oauth, jwks={"keys": [{**rsa, "alg": "RS256", "kid": "r2"},
+                                             {**rsa, "alg": "PS256"}]})
+    r = oauth.admin("PUT", "/oauth2/client",
+                    json={"clientId": both.id, "jwks": {"keys": [{**rsa, "alg": "RS256"}]}})
+    assert r.status_code == 400 and r.json()["description"].startswith("jwks:"), r.text
+    # Without the profile, RS256-only keys are still taken.
+    make_client(oauth, "trusted", authMethod="private_key_jwt",
+                jwks={"keys": [{**rsa, "alg": "RS256"}]})
     r = oauth.admin("PUT", "/oauth2/client", json={"clientId": plain[0], "profile": "fapi2"})
     assert r.status_code == 400 and r.json()["description"].startswith("authMethod:"), r.text
 
@@ -313,6 +330,57 @@ def test_rs256_client_assertions_and_dpop_proofs_are_refused(oauth):
     r = plain.token(cc)
     assert r.status_code == 200, r.text
     assert r.json()["token_type"] == "DPoP"
+
+
+def test_rs256_dpop_proofs_are_refused_at_userinfo_and_verify(oauth):
+    """FAPI 2.0 5.4.1 at the resource too: a fapi2 client's token is accepted at /oauth2/userinfo
+    and /oauth2/verify only with a PS256, ES256 or EdDSA proof, although the server-wide list
+    takes RS256. The token's client_id names the client; a client without the profile may still
+    prove with RS256 there."""
+    from test_verify import SERVICE, Petstore
+    make_user(oauth)
+    Petstore(oauth)
+    userinfo = oauth.url + "/oauth2/userinfo"
+    origin = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "api.example.com"}
+    htu = "https://api.example.com/v1/pets"
+    for profile in ("fapi2", None):
+        c = Fapi2Client(oauth, rsa=True, profile=profile)
+        q, verifier = c.code()
+        r = c.token({"grant_type": "authorization_code", "code": q["code"],
+                     "redirect_uri": REDIRECT, "code_verifier": verifier})
+        assert r.status_code == 200, r.text
+        user_token = r.json()["access_token"]
+        # Linked to the service afterwards: its scopes then come from the endpoints.
+        r = oauth.admin("POST", f"/oauth2/client/{c.id}/service/{SERVICE}", json=["/v1/pets@get"])
+        assert r.status_code == 200, r.text
+        r = c.token({"grant_type": "client_credentials"})
+        assert r.status_code == 200, r.text
+        service_token = r.json()["access_token"]
+
+        def at_userinfo(alg):
+            c.dpop_alg = alg
+            return requests.get(userinfo, headers={
+                "Authorization": "DPoP " + user_token,
+                "DPoP": c.proof(htu=userinfo, htm="GET", token=user_token)}, timeout=10)
+
+        def at_verify(alg):
+            c.dpop_alg = alg
+            return requests.get(oauth.url + "/oauth2/verify", headers={
+                "X-Original-Method": "GET", "X-Original-URI": "/v1/pets", "X-Service-Id": SERVICE,
+                "Authorization": "DPoP " + service_token, **origin,
+                "DPoP": c.proof(htu=htu, htm="GET", token=service_token)}, timeout=10)
+
+        for call, ok in ((at_userinfo, 200), (at_verify, 204)):
+            r = call("RS256")
+            if profile == "fapi2":
+                assert r.status_code == 401, (call.__name__, r.text)
+                assert r.json()["error"] == "invalid_dpop_proof", (call.__name__, r.text)
+                # The challenge names what this token's proofs may use.
+                assert r.headers["WWW-Authenticate"].startswith(
+                    'DPoP algs="ES256 PS256 EdDSA"'), r.headers["WWW-Authenticate"]
+            else:
+                assert r.status_code == ok, (call.__name__, r.text)
+            assert call("PS256").status_code == ok, call.__name__
 
 
 def test_pkce_missing_or_plain_is_refused_at_par(oauth):

@@ -9,11 +9,13 @@ import hashlib
 import json
 import os
 import subprocess
+import time
 import urllib.parse
+import uuid
 
 import pytest
 import requests
-from jwcrypto import jwk
+from jwcrypto import jwk, jws, jwt as jwcrypto_jwt
 
 from conftest import NGINX, NginxProcess, Portcullis, run_cli, skip_unless_available
 from oauth_fixtures import ADMIN_SCOPES, BOOT_ID, BOOT_SECRET, basic
@@ -318,6 +320,13 @@ def test_discovery_without_mtls_makes_no_binding_promise(tmp_path):
         m = requests.get(s.url + "/.well-known/oauth-authorization-server", timeout=10).json()
         assert "tls_client_certificate_bound_access_tokens" not in m, m
         assert "mtls_endpoint_aliases" not in m
+        # Nor does it offer client authentication by a certificate (RFC 8705 §2).
+        for field in ("token_endpoint_auth_methods_supported",
+                      "introspection_endpoint_auth_methods_supported",
+                      "revocation_endpoint_auth_methods_supported"):
+            assert "private_key_jwt" in m[field], (field, m)
+            for method in ("tls_client_auth", "self_signed_tls_client_auth"):
+                assert method not in m[field], (field, m)
     finally:
         assert s.stop() == 0, s.read_log()
 
@@ -342,6 +351,66 @@ def test_discovery_publishes_aliases_of_a_separate_mtls_front(tmp_path):
                 "pushed_authorization_request_endpoint": front + "/oauth2/par",
             }, m
             assert m["token_endpoint"] == s.url + "/oauth2/token"
+    finally:
+        assert s.stop() == 0, s.read_log()
+
+
+def test_the_alias_token_endpoint_is_an_assertion_aud_and_a_dpop_htu(tmp_path):
+    """RFC 8705 §5: a client that follows mtls_endpoint_aliases addresses the token endpoint under
+    server.mtls_base_url, so that URL is accepted as its private_key_jwt `aud` (RFC 7523 §3, as
+    the ordinary token endpoint URL is) and as its DPoP proof's `htu` (RFC 9449 §4.3). Other
+    URLs under the front, or the token path under another origin, still are not."""
+    os.makedirs(tmp_path / "server", exist_ok=True)
+    front = "https://mtls.example.test:8443"
+    s = start_server(tmp_path, "server.trusted_proxies=127.0.0.1",
+                     "server.client_cert_header=X-Client-Cert", f"server.mtls_base_url={front}")
+    try:
+        api = Api(s.url)
+        meta = requests.get(s.url + "/.well-known/oauth-authorization-server", timeout=10).json()
+        issuer, alias = meta["issuer"], meta["mtls_endpoint_aliases"]["token_endpoint"]
+        assert alias == front + "/oauth2/token"
+        key = jwk.JWK.generate(kty="EC", crv="P-256", kid="pk-1")
+        cid = api.register(authMethod="private_key_jwt",
+                           jwks={"keys": [json.loads(key.export_public())]})["clientId"]
+        dpop_key = jwk.JWK.generate(kty="EC", crv="P-256")
+
+        def token(aud, htu=None):
+            now = int(time.time())
+            a = jwcrypto_jwt.JWT(header={"alg": "ES256", "kid": "pk-1"}, claims={
+                "iss": cid, "sub": cid, "aud": aud, "iat": now, "exp": now + 60,
+                "jti": uuid.uuid4().hex})
+            a.make_signed_token(key)
+            a = a.serialize()
+            headers = {}
+            if htu is not None:
+                p = jws.JWS(json.dumps({"jti": uuid.uuid4().hex, "htm": "POST", "htu": htu,
+                                        "iat": now}))
+                p.add_signature(dpop_key, alg="ES256", protected=json.dumps(
+                    {"typ": "dpop+jwt", "alg": "ES256",
+                     "jwk": json.loads(dpop_key.export_public())}))
+                headers["DPoP"] = p.serialize(compact=True)
+            return api.token({"grant_type": "client_credentials", "client_id": cid,
+                              "client_assertion_type":
+                                  "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                              "client_assertion": a}, headers=headers)
+
+        for aud in (issuer, issuer + "/oauth2/token", alias, front + "/oauth2/par"):
+            r = token(aud)
+            assert r.status_code == 200, (aud, r.text)
+        for aud in (front, front + "/oauth2/introspect", "https://elsewhere.test/oauth2/token"):
+            r = token(aud)
+            assert r.status_code == 401 and r.json()["error"] == "invalid_client", (aud, r.text)
+            assert "aud" in r.json()["error_description"], r.text
+        for htu in (issuer + "/oauth2/token", alias):
+            r = token(issuer, htu)
+            assert r.status_code == 200, (htu, r.text)
+            assert r.json()["token_type"] == "DPoP"
+            assert claims(r.json()["access_token"])["cnf"] == {"jkt": dpop_key.thumbprint()}
+        for htu in (front + "/oauth2/par", front + "/oauth2/tokens",
+                    "https://elsewhere.test:8443/oauth2/token"):
+            r = token(issuer, htu)
+            assert r.status_code == 400 and r.json()["error"] == "invalid_dpop_proof", (htu,
+                                                                                      r.text)
     finally:
         assert s.stop() == 0, s.read_log()
 

@@ -125,3 +125,32 @@ def test_unbound_token_with_the_dpop_scheme_is_refused(oauth):  # noqa: F811
     key = DpopKey()
     r = get(oauth, "DPoP", token, key.proof(userinfo_url(oauth), htm="GET", ath=ath(token)))
     assert_refused(r, "invalid_token", "DPoP")
+
+
+def test_the_mtls_alias_of_userinfo_is_a_proof_htu(tmp_path):
+    """server.mtls_base_url publishes userinfo_endpoint among mtls_endpoint_aliases (RFC 8705
+    §5): a client that calls it there signs that URL as htu (RFC 9449 §4.3), which is accepted
+    as the ordinary URL is; other paths under the front are not."""
+    from conftest import Portcullis
+    from oauth_fixtures import BOOT_ID, BOOT_SECRET, OAuthServer
+    front = "https://mtls.example.test:8443"
+    s = Portcullis(args=["--set", "server.trusted_proxies=127.0.0.1", "--set",
+                         "server.client_cert_header=X-Client-Cert", "--set",
+                         f"server.mtls_base_url={front}"],
+                   env={"PORTCULLIS_BOOTSTRAP_CLIENT_ID": BOOT_ID,
+                        "PORTCULLIS_BOOTSTRAP_CLIENT_SECRET": BOOT_SECRET})
+    try:
+        server = OAuthServer(s)
+        meta = requests.get(server.url + "/.well-known/openid-configuration", timeout=10).json()
+        alias = meta["mtls_endpoint_aliases"]["userinfo_endpoint"]
+        assert alias == front + "/oauth2/userinfo"
+        key = DpopKey()
+        _, token = bound_token(server, key)
+        for url in (alias, userinfo_url(server)):
+            r = get(server, "DPoP", token, key.proof(url, htm="GET", ath=ath(token)))
+            assert r.status_code == 200, (url, r.text)
+        for url in (front + "/oauth2/token", "https://elsewhere.test:8443/oauth2/userinfo"):
+            assert_refused(get(server, "DPoP", token, key.proof(url, htm="GET", ath=ath(token))),
+                           "invalid_dpop_proof", "DPoP")
+    finally:
+        assert s.stop() == 0, s.read_log()

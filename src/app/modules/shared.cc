@@ -184,6 +184,7 @@ Result<oauth::TokenService*> Shared::Tokens() {
   oauth::TokenSettings ts;
   ts.issuer = config_.server.issuer;
   ts.token_endpoint = config_.server.issuer + "/oauth2/token";
+  ts.mtls_base_url = config_.server.mtls_base_url;
   ts.default_audience = config_.token.audience;
   ts.access_token_ttl = config_.token.access_token_ttl_s;
   ts.refresh_token_ttl = config_.token.refresh_token_ttl_s;

@@ -51,6 +51,10 @@ class TokenModule final : public Module {
       verify.trusted_proxies = std::move(*proxies);  // validated when the config was read
     }
     verify.clock = &shared.clock();
+    verify.proof_algorithms = [t](std::string_view client_id,
+                                  const std::vector<jose::Alg>& allowed) {
+      return t->ProofAlgorithmsFor(client_id, allowed);
+    };
     api::Discovery discovery{c.server.issuer, c.Serves("code"), c.Serves("key")};
     discovery.id_token_signing_algs = IdTokenAlgNames(c);
     discovery.dpop_signing_algs = t->dpop().AlgNames();
@@ -83,6 +87,10 @@ class TokenModule final : public Module {
     userinfo_policy.window_seconds = c.dpop.iat_window_s;
     api::UserinfoBinding userinfo{c.server.issuer + "/oauth2/userinfo", userinfo_policy,
                                   shared.clock()};
+    // Published as an mtls_endpoint_aliases member (discovery above): proofs may name it.
+    if (discovery.mtls && !c.server.mtls_base_url.empty()) {
+      userinfo.alias_url = c.server.mtls_base_url + "/oauth2/userinfo";
+    }
     auto m = std::unique_ptr<TokenModule>(new TokenModule(*t, shared.user_store(),
                                                           std::move(verify), std::move(discovery),
                                                           std::move(devices), std::move(userinfo)));

@@ -9,6 +9,7 @@
 #include <boost/json/object.hpp>
 
 #include "common/log.h"
+#include "jose/key_set.h"
 #include "oauth/audit/audit.h"
 #include "oauth/client/validation.h"
 
@@ -110,6 +111,25 @@ Status ValidateFapi2(const Client& c, const RegistrationPolicy& policy) {
     return Fail(
         FieldError("idTokenSignedResponseAlg",
                    "profile fapi2 needs PS256, ES256 or EdDSA, not RS256 (FAPI 2.0 5.4.1)"));
+  }
+  // §5.4.1 for what the client signs: its assertions are refused unless PS256, ES256 or EdDSA
+  // (TokenService), so inline keys usable with none of them (e.g. RSA keys marked alg RS256)
+  // would register a client that can never authenticate. A jwksUri is read only at use.
+  if (!c.jwks.empty()) {
+    static constexpr jose::Alg kAllowed[] = {jose::Alg::kPS256, jose::Alg::kES256,
+                                             jose::Alg::kEdDSA};
+    auto set = jose::ParseJwks(c.jwks);
+    const bool usable =
+        set && std::ranges::any_of(set->entries(), [](const auto& kv) {
+          const jose::KeyEntry& e = kv.second;
+          if (e.alg) return std::ranges::find(kAllowed, *e.alg) != std::end(kAllowed);
+          return std::ranges::any_of(kAllowed, [&e](jose::Alg a) { return e.key.Supports(a); });
+        });
+    if (!usable) {
+      return Fail(FieldError("jwks",
+                             "profile fapi2 needs a key usable with PS256, ES256 or EdDSA, not "
+                             "only RS256 (FAPI 2.0 5.4.1)"));
+    }
   }
   return {};
 }

@@ -67,6 +67,7 @@ Result<Proof> ProofValidator::Validate(std::span<const std::string_view> headers
   jose::dpop::ProofCheck check;
   check.method = expected.method;
   check.uri = expected.uri;
+  check.alias_uri = expected.alias_uri;
   check.access_token = expected.access_token;
   check.algorithms = settings_.algs;
   check.window_seconds = settings_.iat_window_s;

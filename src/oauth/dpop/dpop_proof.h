@@ -67,6 +67,9 @@ struct Expected {
   // The access token presented with the proof (resource side: `ath` must be its hash); nullopt
   // at the token endpoint, where the proof must carry no `ath`.
   std::optional<std::string_view> access_token;
+  // The endpoint's URL under server.mtls_base_url (RFC 8705 §5), accepted as htu too; empty:
+  // none.
+  std::string_view alias_uri;
 };
 
 class ProofValidator {

@@ -306,6 +306,11 @@ Status TokenService::VerifyClientAssertion(const Client& c, std::string_view ass
     // RFC 9126 §2: the pushed authorization request endpoint's URL identifies this server too.
     aud_ok = a == settings_.issuer || a == settings_.token_endpoint ||
              a == settings_.issuer + "/oauth2/par";
+    // RFC 8705 §5: the same endpoints under the mTLS front's base URL.
+    if (!settings_.mtls_base_url.empty()) {
+      aud_ok = aud_ok || a == settings_.mtls_base_url + "/oauth2/token" ||
+               a == settings_.mtls_base_url + "/oauth2/par";
+    }
   };
   if (auto a = claims.if_contains("aud")) {
     if (c.IsFapi2()) {
@@ -432,10 +437,30 @@ Result<std::string> TokenService::CheckDpop(const TokenRequest& r, const Client&
   return CheckDpopProof(r.dpop_proofs(), settings_.token_endpoint, c);
 }
 
+std::vector<jose::Alg> TokenService::ProofAlgorithmsFor(
+    std::string_view client_id, const std::vector<jose::Alg>& allowed) const {
+  auto c = client_id.empty() ? nullptr : clients_.Find(client_id);
+  if (c == nullptr || !c->IsFapi2()) return allowed;
+  std::vector<jose::Alg> out;
+  for (jose::Alg a : allowed) {
+    if (std::find(kFapi2Algs.begin(), kFapi2Algs.end(), a) != kFapi2Algs.end()) out.push_back(a);
+  }
+  return out;
+}
+
 Result<std::string> TokenService::CheckDpopProof(std::span<const std::string> proofs,
                                                  std::string_view uri, const Client& c) {
   std::vector<std::string_view> headers(proofs.begin(), proofs.end());
-  auto proof = dpop_.Validate(headers, dpop::Expected{"POST", uri, /*access_token=*/std::nullopt});
+  // RFC 8705 §5 / RFC 9449 §4.3: a request that came through the mTLS front addressed the
+  // endpoint under server.mtls_base_url. Both URLs name this endpoint, and the jti is
+  // remembered once for both, so a proof is still used at most once.
+  std::string alias;
+  if (!settings_.mtls_base_url.empty() && uri.starts_with(settings_.issuer) &&
+      uri.size() > settings_.issuer.size() && uri[settings_.issuer.size()] == '/') {
+    alias = settings_.mtls_base_url + std::string(uri.substr(settings_.issuer.size()));
+  }
+  auto proof =
+      dpop_.Validate(headers, dpop::Expected{"POST", uri, /*access_token=*/std::nullopt, alias});
   if (!proof) return Fail(proof.error());
   // FAPI 2.0 §5.4.1: a fapi2 client's proofs too, whatever dpop.algorithms allows server-wide.
   // Refused before the jti is remembered: the proof was never accepted.

@@ -86,6 +86,10 @@ inline constexpr std::string_view kSignedPayloadAudience = "urn:portcullis:signe
 struct TokenSettings {
   std::string issuer;
   std::string token_endpoint;  // accepted as `aud` of private_key_jwt assertions
+  // server.mtls_base_url (RFC 8705 §5): the token and PAR endpoints under it are accepted as
+  // assertion `aud` (not from fapi2 clients) and as DPoP `htu`, as the ordinary URLs are.
+  // Empty: no alias.
+  std::string mtls_base_url;
   std::string default_audience = "urn:com.networknt";
   int64_t access_token_ttl = 600;
   int64_t refresh_token_ttl = 90 * 86400;
@@ -219,6 +223,13 @@ class TokenService {
   // §5.4.1). Errors: 400 invalid_dpop_proof, or use_dpop_nonce. Blocking.
   Result<std::string> CheckDpopProof(std::span<const std::string> proofs, std::string_view uri,
                                      const Client& c);
+
+  // FAPI 2.0 §5.4.1 at the resource (userinfo, /oauth2/verify): the DPoP proof algorithms
+  // accepted with an access token issued to `client_id`: `allowed` (the server-wide list) less
+  // everything but PS256, ES256 and EdDSA when that client has profile fapi2. Never blocks (the
+  // catalog snapshot).
+  std::vector<jose::Alg> ProofAlgorithmsFor(std::string_view client_id,
+                                            const std::vector<jose::Alg>& allowed) const;
 
   // The key sets of private_key_jwt clients registered with a jwksUri (client_jwks.h). Borrowed;
   // must outlive the service; set before serving. Without one, such clients fail to

@@ -90,7 +90,7 @@ class SecondFactor {
   // Whether `client_id` requires a second factor from every user: its client field
   // (`client_requires`, Client::second_factor_required) or settings.required_clients.
   bool RequiredBy(std::string_view client_id, bool client_requires = false) const;
-  // Whether a user of enrolment realm `realm` with the space-separated `roles` must have a
+  // Whether a user of enrolment realm `realm` with `roles` (common/roles.h) must have a
   // second factor at every client (settings.required_roles, required_realms).
   bool RequiredFor(std::string_view realm, std::string_view roles) const;
   // Whether a sign-in of `user_id` of enrolment realm `realm` (TotpSubject keys the enrolment),

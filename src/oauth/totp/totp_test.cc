@@ -169,6 +169,10 @@ TEST_F(SecondFactorTest, RequiredRolesAndRealmsNeedAFactorWithoutAnEnrolment) {
   EXPECT_TRUE(sf.RequiredFor("", "user admin"));
   EXPECT_TRUE(sf.RequiredFor("", "ops"));
   EXPECT_FALSE(sf.RequiredFor("", "user administrator"));  // whole roles only
+  // Commas separate roles as HasRole reads them (admin scopes): "user,admin" holds admin.
+  EXPECT_TRUE(sf.RequiredFor("", "user,admin"));
+  EXPECT_TRUE(sf.RequiredFor("", ",ops,"));
+  EXPECT_FALSE(sf.RequiredFor("", "user,administrator"));
   EXPECT_FALSE(sf.RequiredFor("", "  user  "));
   EXPECT_FALSE(sf.RequiredFor("", ""));
   EXPECT_TRUE(sf.RequiredFor("ldap-corp", ""));

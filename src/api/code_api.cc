@@ -644,7 +644,7 @@ class Endpoint {
     const std::string_view realm = oauth::EnrolmentRealm(entry, user);
     const bool required =
         d_.second_factor->RequiredBy(client.client_id, client.second_factor_required) ||
-        d_.second_factor->RequiredFor(realm, user.roles);
+        d_.second_factor->RequiredFor(realm, user.roles, user.chain_member);
     auto state = d_.second_factor->StateOf(oauth::TotpSubject(realm, user.user_id));
     if (!state) return Fail(std::move(state.error()));
     if (*state == oauth::SecondFactor::State::kActive) return Factor::kCode;

@@ -308,3 +308,33 @@ def test_directory_roles_and_realms_require_a_second_factor(slapd, tmp_path):
             .status_code == 302
     finally:
         assert s.stop() == 0, s.read_log()
+
+
+def test_a_listed_directory_applies_inside_a_chain(slapd, tmp_path):
+    """code.second_factor_realms names ldap-corp: its users need a second factor also when they
+    sign in through a chain that holds ldap-corp; the chain's local users do not."""
+    from test_ldap import ALICE_PW, CHAINS, config_yaml, ldap_client
+    from slapd_server import SERVICE_PASSWORD
+    cfg = config_yaml(slapd, str(tmp_path),
+                      extra=CHAINS + "code:\n  second_factor_realms: [ldap-corp]\n")
+    s = Portcullis(args=["--config", cfg],
+                   env={**ENV, "PORTCULLIS_AUTHENTICATORS_LDAP_CORP_BIND_PASSWORD":
+                        SERVICE_PASSWORD})
+    try:
+        oauth = OAuthServer(s)
+        make_user(oauth, "dave", roles="user")
+        chain = ldap_client(oauth, "corp-or-local")
+        r = authorize(oauth, code_params(chain[0]), user="alice", password=ALICE_PW)
+        assert r.status_code == 403 and r.json()["error"] == "interaction_required", r.text
+        t = oauth.token({"grant_type": "password", "username": "alice", "password": ALICE_PW},
+                        client=chain)
+        assert t.status_code == 400 and t.json()["error"] == "invalid_grant", t.text
+        page = browser_login(oauth, requests.Session(), code_params(chain[0]), user="alice",
+                             password=ALICE_PW)
+        assert page.status_code == 200 and "Set up a second factor" in page.text, page.text
+        # The chain's local member is not listed: dave signs in with the password.
+        assert authorize(oauth, code_params(chain[0]), user="dave", password=PASSWORD) \
+            .status_code == 302
+        assert password_grant(oauth, chain, "dave").status_code == 200
+    finally:
+        assert s.stop() == 0, s.read_log()

@@ -253,14 +253,22 @@ bool UserRequiresSecondFactor(const SecondFactorSettings& settings, std::string_
   });
 }
 
-bool SecondFactor::RequiredFor(std::string_view realm, std::string_view roles) const {
+bool SecondFactor::RequiredFor(std::string_view realm, std::string_view roles,
+                               std::string_view chain_member) const {
+  const auto& realms = settings_.required_realms;
+  if (!chain_member.empty() &&
+      std::find(realms.begin(), realms.end(), chain_member) != realms.end()) {
+    return true;
+  }
   return UserRequiresSecondFactor(settings_, realm, roles);
 }
 
 Result<bool> SecondFactor::NeededFor(std::string_view realm, std::string_view user_id,
                                      std::string_view roles, std::string_view client_id,
-                                     bool client_requires) {
-  if (RequiredBy(client_id, client_requires) || RequiredFor(realm, roles)) return true;
+                                     bool client_requires, std::string_view chain_member) {
+  if (RequiredBy(client_id, client_requires) || RequiredFor(realm, roles, chain_member)) {
+    return true;
+  }
   auto state = StateOf(TotpSubject(realm, user_id));
   if (!state) return Fail(state.error());
   return *state == State::kActive;

@@ -278,8 +278,9 @@ def test_directory_roles_and_realms_require_a_second_factor(slapd, tmp_path):
     admin) need not; every user of ldap-tpl must (code.second_factor_realms)."""
     from test_ldap import ALICE_PW, BOB_PW, config_yaml, ldap_client
     from slapd_server import SERVICE_PASSWORD, USERS
+    # ldap-tpl by its alias (test_ldap.py's config), which resolves to the authenticator.
     cfg = config_yaml(slapd, str(tmp_path), extra="code:\n  second_factor_roles: [admin]\n"
-                                                  "  second_factor_realms: [ldap-tpl]\n")
+                      "  second_factor_realms: [com.networknt.oauth.auth.LdapAuth]\n")
     s = Portcullis(args=["--config", cfg],
                    env={**ENV, "PORTCULLIS_AUTHENTICATORS_LDAP_CORP_BIND_PASSWORD":
                         SERVICE_PASSWORD})

@@ -2,8 +2,10 @@
 code.second_factor_roles and code.second_factor_realms): a user with a listed role, or any user
 of a listed realm, who has no second factor enrols at the next browser sign-in at any client
 before a code is issued; HTTP Basic and the password grant refuse them, also in a process
-without the code service. Users outside the lists sign in with the password alone. Codes are
-computed with pyotp."""
+without the code service. Users outside the lists sign in with the password alone. Roles split on
+spaces and commas (as admin scopes read them); a password-only refresh family or code is refused
+(the family revoked) once the user's roles require a factor; a listed directory applies inside a
+chain; a token-only process resolves and checks the realm names. Codes are computed with pyotp."""
 import base64
 import json
 import os

@@ -644,7 +644,7 @@ class Endpoint {
     const std::string_view realm = oauth::EnrolmentRealm(entry, user);
     const bool required =
         d_.second_factor->RequiredBy(client.client_id, client.second_factor_required) ||
-        d_.second_factor->RequiredFor(realm, user.roles);
+        d_.second_factor->RequiredFor(realm, user.roles, user.chain_member);
     auto state = d_.second_factor->StateOf(oauth::TotpSubject(realm, user.user_id));
     if (!state) return Fail(std::move(state.error()));
     if (*state == oauth::SecondFactor::State::kActive) return Factor::kCode;
@@ -911,7 +911,9 @@ class Endpoint {
                 Error::OAuth(403, "access_denied", "The Kerberos user has no account here."));
           }
           // A ticket is not a second factor: a user or client that needs one signs in by form.
-          auto factor = FactorFor(entry, *user, *v.client);
+          // The account's realm is the directory that supplied it (spnego.roles_from), as the
+          // code and token record it, so code.second_factor_realms sees that directory.
+          auto factor = FactorFor(source, *user, *v.client);
           if (!factor) return JsonError(factor.error());
           if (*factor != Factor::kNone) {
             return JsonError(Error::OAuth(403, "interaction_required",

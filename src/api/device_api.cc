@@ -219,7 +219,7 @@ class Verification {
     // account, also at a chain's client).
     return d_.second_factor->NeededFor(oauth::EnrolmentRealm(f.entry, user), user.user_id,
                                        user.roles, f.client->client_id,
-                                       f.client->second_factor_required);
+                                       f.client->second_factor_required, user.chain_member);
   }
   static constexpr const char* kOtpMessage =
       "This account needs a second factor, which this page cannot ask for. Sign in to an "

@@ -492,3 +492,24 @@ def test_roles_from_does_not_override_a_clients_own_authenticator(kdc, slapd, tm
         assert claims["user_id"] == "alice" and claims["roles"] == "other-admin", claims
     finally:
         assert o.s.stop() == 0, o.s.read_log()
+
+
+@pytest.mark.parametrize("listed,required", [("ldap-corp", True), ("ldap-other", False)])
+def test_roles_from_directory_is_the_realm_second_factor_realms_sees(kdc, slapd, tmp_path,
+                                                                     listed, required):
+    """code.second_factor_realms names the directory spnego.roles_from reads accounts from: a
+    ticket for a client of the built-in store then needs the form with a second factor, since
+    the code and token are that directory's user. Another directory listed changes nothing."""
+    o = start_with_ldap(kdc, slapd, tmp_path, env={"PORTCULLIS_SPNEGO_ROLES_FROM": "ldap-corp",
+                                                   "PORTCULLIS_CODE_SECOND_FACTOR_REALMS": listed})
+    try:
+        client = make_client(o, "trusted")  # the built-in authenticator: roles_from applies
+        a = negotiate(kdc, o, code_params(client[0]), kdc.kinit(ALICE))
+        if required:
+            assert a.status == 403 and a.json()["error"] == "interaction_required", a.body
+            assert "code=" not in "".join(a.values("Location"))
+        else:
+            claims = token_claims(o, code_of(a), client)
+            assert claims["user_id"] == "alice", claims
+    finally:
+        assert o.s.stop() == 0, o.s.read_log()

@@ -2,8 +2,10 @@
 code.second_factor_roles and code.second_factor_realms): a user with a listed role, or any user
 of a listed realm, who has no second factor enrols at the next browser sign-in at any client
 before a code is issued; HTTP Basic and the password grant refuse them, also in a process
-without the code service. Users outside the lists sign in with the password alone. Codes are
-computed with pyotp."""
+without the code service. Users outside the lists sign in with the password alone. Roles split on
+spaces and commas (as admin scopes read them); a password-only refresh family or code is refused
+(the family revoked) once the user's roles require a factor; a listed directory applies inside a
+chain; a token-only process resolves and checks the realm names. Codes are computed with pyotp."""
 import base64
 import json
 import os
@@ -122,6 +124,87 @@ def test_a_role_granted_later_ends_password_only_single_sign_on(server):
     assert idt["amr"] == ["pwd", "otp"]
 
 
+@settings({"PORTCULLIS_CODE_SECOND_FACTOR_ROLES": "admin"})
+def test_roles_written_with_commas_count_for_the_rule(server):
+    """Admin scopes read "user,admin" as holding admin (HasRole splits on commas too), so the
+    role rule must as well: else such an admin signs in with the password alone."""
+    oauth = server
+    make_user(oauth, USER, roles="user,admin")
+    make_user(oauth, "bob", roles="user,administrator")  # whole roles only, commas or not
+    client = make_client(oauth, "trusted", scope="openid petstore.r")
+    r = authorize(oauth, code_params(client[0]), user=USER, password=PASSWORD)
+    assert r.status_code == 403 and r.json()["error"] == "interaction_required", r.text
+    t = password_grant(oauth, client, USER)
+    assert t.status_code == 400 and t.json()["error"] == "invalid_grant", t.text
+    page = browser_login(oauth, requests.Session(), code_params(client[0]), user=USER)
+    assert page.status_code == 200 and "Set up a second factor" in page.text, page.text
+    assert authorize(oauth, code_params(client[0]), user="bob", password=PASSWORD) \
+        .status_code == 302
+    assert password_grant(oauth, client, "bob").status_code == 200
+
+
+def refresh(oauth, client, token):
+    return oauth.token({"grant_type": "refresh_token", "refresh_token": token}, client=client)
+
+
+@settings({"PORTCULLIS_CODE_SECOND_FACTOR_ROLES": "admin"})
+def test_a_role_granted_later_ends_password_only_refresh_tokens_and_codes(server):
+    """A refresh family (and a code) from a password-only sign-in stops working once the user's
+    roles require a second factor: rotation carries amr forward, so it would never get one. The
+    family is revoked, so dropping the role again does not bring it back."""
+    oauth = server
+    make_user(oauth, "bob", roles="user")
+    client = make_client(oauth, "trusted", scope="openid petstore.r")
+    r = browser_login(oauth, requests.Session(), code_params(client[0], scope="openid"),
+                      user="bob")
+    assert r.status_code == 303, r.text
+    t = redeem(oauth, query_of(r.headers["Location"])[1]["code"], client)
+    assert t.status_code == 200, t.text
+    assert payload(t.json()["id_token"])["amr"] == ["pwd"]
+    first = t.json()["refresh_token"]
+    r = refresh(oauth, client, first)
+    assert r.status_code == 200, r.text  # the role is not listed yet
+    rotated = r.json()["refresh_token"]
+    # A code from a password-only sign-in, not yet redeemed when the role comes.
+    r = browser_login(oauth, requests.Session(), code_params(client[0], scope="openid"),
+                      user="bob")
+    pending = query_of(r.headers["Location"])[1]["code"]
+
+    r = oauth.admin("PUT", "/oauth2/user", json={"userId": "bob", "roles": "user admin"})
+    assert r.status_code == 200, r.text
+    r = refresh(oauth, client, rotated)
+    assert r.status_code == 400 and r.json()["error"] == "invalid_grant", r.text
+    t = redeem(oauth, pending, client)
+    assert t.status_code == 400 and t.json()["error"] == "invalid_grant", t.text
+    # The family is dead: without the role again, the token stays refused.
+    r = oauth.admin("PUT", "/oauth2/user", json={"userId": "bob", "roles": "user"})
+    assert r.status_code == 200, r.text
+    r = refresh(oauth, client, rotated)
+    assert r.status_code == 400 and r.json()["error"] == "invalid_grant", r.text
+    # A new sign-in without the role works as before (the rule follows today's roles).
+    r = browser_login(oauth, requests.Session(), code_params(client[0]), user="bob")
+    t = redeem(oauth, query_of(r.headers["Location"])[1]["code"], client)
+    assert t.status_code == 200 and refresh(oauth, client, t.json()["refresh_token"]) \
+        .status_code == 200
+
+
+@settings({"PORTCULLIS_CODE_SECOND_FACTOR_ROLES": "admin"})
+def test_a_two_factor_refresh_family_survives_the_rule(server):
+    """Families whose sign-in had a code keep refreshing (amr carries "otp")."""
+    oauth = server
+    make_user(oauth, USER, roles="user admin")
+    client = make_client(oauth, "trusted", scope="openid petstore.r")
+    s = requests.Session()
+    page = browser_login(oauth, s, code_params(client[0], scope="openid"), user=USER)
+    secret = page.text.split('id="totp-secret">')[1].split("<")[0]
+    r = submit(s, page, {"otp_code": pyotp.TOTP(secret).now()})
+    assert r.status_code == 303, r.text
+    t = redeem(oauth, query_of(r.headers["Location"])[1]["code"], client)
+    assert t.status_code == 200, t.text
+    r = refresh(oauth, client, t.json()["refresh_token"])
+    assert r.status_code == 200, r.text
+
+
 @settings({"PORTCULLIS_CODE_SECOND_FACTOR_REALMS": "default"})
 def test_a_required_realm_makes_all_its_users_enrol(server):
     oauth = server
@@ -169,13 +252,37 @@ def test_a_token_process_refuses_the_password_grant_for_a_required_role():
         assert s.stop() == 0, s.read_log()
 
 
+@pytest.mark.parametrize("realm", ["com.networknt.oauth.auth.DefaultAuthenticator", "default"])
+def test_a_token_process_resolves_required_realms(realm, tmp_path):
+    """Without the code service, code.second_factor_realms is resolved as the code service
+    resolves it: the built-in store's light-oauth2 names are "default" too."""
+    s = Portcullis(args=["--services", "token,user,client"],
+                   env={**ENV, "PORTCULLIS_CODE_SECOND_FACTOR_REALMS": realm})
+    try:
+        oauth = OAuthServer(s)
+        make_user(oauth, USER, roles="user")
+        client = make_client(oauth, "trusted")
+        t = password_grant(oauth, client, USER)
+        assert t.status_code == 400 and t.json()["error"] == "invalid_grant", t.text
+    finally:
+        assert s.stop() == 0, s.read_log()
+
+
+def test_a_token_process_refuses_an_unknown_realm():
+    with pytest.raises(RuntimeError) as e:
+        Portcullis(args=["--services", "token,user,client"],
+                   env={**ENV, "PORTCULLIS_CODE_SECOND_FACTOR_REALMS": "ldap-crop"})
+    assert "code.second_factor_realms" in str(e.value) and "ldap-crop" in str(e.value)
+
+
 def test_directory_roles_and_realms_require_a_second_factor(slapd, tmp_path):
     """An LDAP user's roles are its mapped groups: alice (admins -> admin) must enrol, bob (no
     admin) need not; every user of ldap-tpl must (code.second_factor_realms)."""
     from test_ldap import ALICE_PW, BOB_PW, config_yaml, ldap_client
     from slapd_server import SERVICE_PASSWORD, USERS
+    # ldap-tpl by its alias (test_ldap.py's config), which resolves to the authenticator.
     cfg = config_yaml(slapd, str(tmp_path), extra="code:\n  second_factor_roles: [admin]\n"
-                                                  "  second_factor_realms: [ldap-tpl]\n")
+                      "  second_factor_realms: [com.networknt.oauth.auth.LdapAuth]\n")
     s = Portcullis(args=["--config", cfg],
                    env={**ENV, "PORTCULLIS_AUTHENTICATORS_LDAP_CORP_BIND_PASSWORD":
                         SERVICE_PASSWORD})
@@ -202,5 +309,35 @@ def test_directory_roles_and_realms_require_a_second_factor(slapd, tmp_path):
         assert r.status_code == 403 and r.json()["error"] == "interaction_required", r.text
         assert authorize(oauth, code_params(corp[0]), user="carol", password=carol) \
             .status_code == 302
+    finally:
+        assert s.stop() == 0, s.read_log()
+
+
+def test_a_listed_directory_applies_inside_a_chain(slapd, tmp_path):
+    """code.second_factor_realms names ldap-corp: its users need a second factor also when they
+    sign in through a chain that holds ldap-corp; the chain's local users do not."""
+    from test_ldap import ALICE_PW, CHAINS, config_yaml, ldap_client
+    from slapd_server import SERVICE_PASSWORD
+    cfg = config_yaml(slapd, str(tmp_path),
+                      extra=CHAINS + "code:\n  second_factor_realms: [ldap-corp]\n")
+    s = Portcullis(args=["--config", cfg],
+                   env={**ENV, "PORTCULLIS_AUTHENTICATORS_LDAP_CORP_BIND_PASSWORD":
+                        SERVICE_PASSWORD})
+    try:
+        oauth = OAuthServer(s)
+        make_user(oauth, "dave", roles="user")
+        chain = ldap_client(oauth, "corp-or-local")
+        r = authorize(oauth, code_params(chain[0]), user="alice", password=ALICE_PW)
+        assert r.status_code == 403 and r.json()["error"] == "interaction_required", r.text
+        t = oauth.token({"grant_type": "password", "username": "alice", "password": ALICE_PW},
+                        client=chain)
+        assert t.status_code == 400 and t.json()["error"] == "invalid_grant", t.text
+        page = browser_login(oauth, requests.Session(), code_params(chain[0]), user="alice",
+                             password=ALICE_PW)
+        assert page.status_code == 200 and "Set up a second factor" in page.text, page.text
+        # The chain's local member is not listed: dave signs in with the password.
+        assert authorize(oauth, code_params(chain[0]), user="dave", password=PASSWORD) \
+            .status_code == 302
+        assert password_grant(oauth, chain, "dave").status_code == 200
     finally:
         assert s.stop() == 0, s.read_log()

@@ -156,18 +156,10 @@ class CodeModule final : public Module {
     if (auto s = m->StartSpnego(c); !s) return Fail(std::move(s.error()));
     // The second factor of local users: wrong codes share the password throttle's buckets.
     m->totp_store_ = std::make_unique<store::SqlTotpStore>(shared.db());
-    oauth::SecondFactorSettings sfs = SecondFactorSettings(c);
-    // code.second_factor_realms by canonical realm; a misspelt name would silently require
-    // nothing, so it stops start-up.
-    sfs.required_realms.clear();
-    for (const auto& name : c.code.second_factor_realms) {
-      auto named = m->deps_->authenticators.ByName(name);
-      if (!named) {
-        return Fail(Error::Internal("code.second_factor_realms: no authenticator named '" + name +
-                                    "' (default is the built-in user store)"));
-      }
-      sfs.required_realms.push_back(named->realm);
-    }
+    // code.second_factor_realms by canonical realm; a misspelt name stops start-up.
+    auto resolved = ResolvedSecondFactorSettings(c);
+    if (!resolved) return Fail(std::move(resolved.error()));
+    oauth::SecondFactorSettings sfs = std::move(*resolved);
     m->second_factor_ = std::make_unique<oauth::SecondFactor>(
         *m->totp_store_, shared.master(), shared.secrets(), shared.clock(), shared.random(),
         shared.Throttle(), sfs);

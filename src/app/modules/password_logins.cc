@@ -22,8 +22,9 @@ Result<oauth::PasswordSignIn> RegistryPasswordLogins::Login(const oauth::Client&
   bool needed = false;
   if (second_factor_ != nullptr) {
     // A built-in store account answered by a chain keeps its realm-"" enrolment.
-    auto n = second_factor_->NeededFor(oauth::EnrolmentRealm(*entry, *user), user->user_id,
-                                       user->roles, c.client_id, c.second_factor_required);
+    auto n =
+        second_factor_->NeededFor(oauth::EnrolmentRealm(*entry, *user), user->user_id, user->roles,
+                                  c.client_id, c.second_factor_required, user->chain_member);
     if (!n) return Fail(std::move(n.error()));
     needed = *n;
   }

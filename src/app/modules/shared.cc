@@ -198,10 +198,16 @@ Result<oauth::TokenService*> Shared::Tokens() {
   ts.dpop.nonce_key = DpopNonceKey(master_);
   grant_lookups_ = std::make_unique<StoreGrantLookups>(
       db_, user_store_, delegations_, service_store_, client_store_, audit_, secrets_, clock_);
+  // code.second_factor_realms resolved and checked here too: a token-only process has no code
+  // module to stop start-up on a misspelt name or to map the built-in store's aliases.
+  auto sfs = ResolvedSecondFactorSettings(config_);
+  if (!sfs) return Fail(std::move(sfs.error()));
+  // A refresh family or code from a password-only sign-in ends once these require a factor.
+  ts.second_factor_roles = sfs->required_roles;
+  ts.second_factor_realms = sfs->required_realms;
   totp_store_ = std::make_unique<store::SqlTotpStore>(db_);
-  // Required roles (and "default" in code.second_factor_realms) refuse local users here too.
-  password_gate_ =
-      std::make_unique<oauth::PasswordGate>(Users(), *totp_store_, SecondFactorSettings(config_));
+  // Required roles and realms refuse local users here too.
+  password_gate_ = std::make_unique<oauth::PasswordGate>(Users(), *totp_store_, std::move(*sfs));
   tokens_ = std::make_unique<oauth::TokenService>(
       ts, **clients, secrets_, **keys, db_,
       oauth::TokenStores{codes_, refresh_tokens_, reference_tokens_, assertion_jtis_,

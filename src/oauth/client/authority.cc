@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "common/roles.h"
+
 namespace portcullis::oauth {
 namespace {
 
@@ -15,15 +17,7 @@ bool IsAdminScope(std::string_view scope) {
 }
 
 bool HasRole(std::string_view roles, std::string_view role) {
-  size_t i = 0;
-  while (i < roles.size()) {
-    while (i < roles.size() && (roles[i] == ' ' || roles[i] == ',')) ++i;
-    size_t j = i;
-    while (j < roles.size() && roles[j] != ' ' && roles[j] != ',') ++j;
-    if (j > i && roles.substr(i, j - i) == role) return true;
-    i = j;
-  }
-  return false;
+  return AnyRole(roles, [&](std::string_view r) { return r == role; });
 }
 
 bool Authority::Holds(std::string_view scope) const {

@@ -31,7 +31,7 @@ namespace portcullis::oauth {
 
 // portal.*, oauth.* (Portcullis's own APIs), read:provider and write:provider.
 bool IsAdminScope(std::string_view scope);
-// Whether the space-separated `roles` contain `role` as a whole word.
+// Whether `roles` (separated by spaces or commas, common/roles.h) contain `role` as a whole word.
 bool HasRole(std::string_view roles, std::string_view role);
 
 struct Authority {

@@ -33,9 +33,8 @@ void AuthenticatorRegistry::Add(std::string realm, std::shared_ptr<LoginAuthenti
 void AuthenticatorRegistry::AddDefault(std::shared_ptr<LoginAuthenticator> a) {
   // light-oauth2 names the DefaultAuthenticator by its marker interface (reference §5.3).
   Add("", std::move(a),
-      {"default", "com.networknt.oauth.auth.DefaultAuth",
-       "com.networknt.oauth.auth.DefaultAuthenticator",
-       "com.networknt.oauth.auth.Authenticator<com.networknt.oauth.auth.DefaultAuth>"});
+      std::vector<std::string>(std::begin(kDefaultAuthenticatorNames),
+                               std::end(kDefaultAuthenticatorNames)));
 }
 
 Result<AuthenticatorRegistry::Entry> AuthenticatorRegistry::ForClient(const Client& c) const {

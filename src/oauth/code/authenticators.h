@@ -62,6 +62,13 @@ class UserStoreLogin final : public LoginAuthenticator {
   LocalUserAuthenticator& users_;
 };
 
+// The built-in user store's names besides its realm "": "default", and light-oauth2's names of
+// its DefaultAuthenticator (reference §5.3). Also code.second_factor_realms reads them.
+inline constexpr std::string_view kDefaultAuthenticatorNames[] = {
+    "default", "com.networknt.oauth.auth.DefaultAuth",
+    "com.networknt.oauth.auth.DefaultAuthenticator",
+    "com.networknt.oauth.auth.Authenticator<com.networknt.oauth.auth.DefaultAuth>"};
+
 class AuthenticatorRegistry {
  public:
   struct Entry {

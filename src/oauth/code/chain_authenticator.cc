@@ -5,6 +5,16 @@
 #include "common/log.h"
 
 namespace portcullis::oauth {
+namespace {
+
+// Records which member answered for a directory user (the innermost of nested chains), so
+// code.second_factor_realms naming that member applies to it.
+AuthenticatedUser Answered(AuthenticatedUser u, const ChainAuthenticator::Member& m) {
+  if (!u.local && u.chain_member.empty()) u.chain_member = m.name;
+  return u;
+}
+
+}  // namespace
 
 Result<AuthenticatedUser> ChainAuthenticator::Login(std::string_view user_id,
                                                     std::string_view password,
@@ -12,7 +22,7 @@ Result<AuthenticatedUser> ChainAuthenticator::Login(std::string_view user_id,
   std::optional<Error> unavailable, refused;
   for (const auto& m : members_) {
     auto u = m.authenticator->Login(user_id, password, remote_ip);
-    if (u) return u;
+    if (u) return Answered(std::move(*u), m);
     const int status = u.error().http_status;
     if (status == 429) return u;
     if (status >= 500) {
@@ -30,7 +40,7 @@ Result<AuthenticatedUser> ChainAuthenticator::Login(std::string_view user_id,
 Result<AuthenticatedUser> ChainAuthenticator::Find(std::string_view user_id) {
   for (const auto& m : members_) {
     auto u = m.authenticator->Find(user_id);
-    if (u) return u;
+    if (u) return Answered(std::move(*u), m);
     if (u.error().http_status >= 500) return u;
   }
   return Fail(Error::Status("ERR12013"));

@@ -34,6 +34,10 @@ struct AuthenticatedUser {
   // An account of the built-in user store, whichever authenticator answered (a chain's member,
   // an upstream provider's linked account): its second-factor enrolment is realm "".
   bool local = false;
+  // The chain member (a configured authenticator's name, its realm) that answered for a
+  // directory user signed in through a chain; "" otherwise. The enrolment stays the chain's, but
+  // code.second_factor_realms listing the member applies to its users (second_factor.h).
+  std::string chain_member;
 };
 class UserAuthenticator {
  public:

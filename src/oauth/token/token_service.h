@@ -104,6 +104,11 @@ struct TokenSettings {
   int64_t leeway_s = 60;
   // DPoP proofs at the token endpoint (RFC 9449; config section `dpop`).
   dpop::Settings dpop;
+  // code.second_factor_roles and code.second_factor_realms (realms canonical: "" for the
+  // built-in user store): a grant carrying a sign-in without "otp" in amr is refused for such a
+  // user at redemption and refresh (LacksRequiredSecondFactor, grants/user_tokens.h).
+  std::vector<std::string> second_factor_roles;
+  std::vector<std::string> second_factor_realms;
 };
 
 // The token endpoint's successful answer (RFC 6749 §5.1).

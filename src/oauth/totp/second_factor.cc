@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "common/log.h"
+#include "common/roles.h"
 #include "oauth/totp/qr_svg.h"
 #include "oauth/totp/totp.h"
 
@@ -245,27 +246,29 @@ bool UserRequiresSecondFactor(const SecondFactorSettings& settings, std::string_
                               std::string_view roles) {
   const auto& realms = settings.required_realms;
   if (std::find(realms.begin(), realms.end(), realm) != realms.end()) return true;
-  while (!roles.empty() && !settings.required_roles.empty()) {
-    size_t sp = roles.find(' ');
-    std::string_view role = roles.substr(0, sp);
-    if (!role.empty() && std::find(settings.required_roles.begin(), settings.required_roles.end(),
-                                   role) != settings.required_roles.end()) {
-      return true;
-    }
-    if (sp == std::string_view::npos) break;
-    roles.remove_prefix(sp + 1);
-  }
-  return false;
+  // The same splitter as HasRole, which grants admin scopes: "user,admin" is an admin here too.
+  const auto& required = settings.required_roles;
+  return AnyRole(roles, [&](std::string_view role) {
+    return std::find(required.begin(), required.end(), role) != required.end();
+  });
 }
 
-bool SecondFactor::RequiredFor(std::string_view realm, std::string_view roles) const {
+bool SecondFactor::RequiredFor(std::string_view realm, std::string_view roles,
+                               std::string_view chain_member) const {
+  const auto& realms = settings_.required_realms;
+  if (!chain_member.empty() &&
+      std::find(realms.begin(), realms.end(), chain_member) != realms.end()) {
+    return true;
+  }
   return UserRequiresSecondFactor(settings_, realm, roles);
 }
 
 Result<bool> SecondFactor::NeededFor(std::string_view realm, std::string_view user_id,
                                      std::string_view roles, std::string_view client_id,
-                                     bool client_requires) {
-  if (RequiredBy(client_id, client_requires) || RequiredFor(realm, roles)) return true;
+                                     bool client_requires, std::string_view chain_member) {
+  if (RequiredBy(client_id, client_requires) || RequiredFor(realm, roles, chain_member)) {
+    return true;
+  }
   auto state = StateOf(TotpSubject(realm, user_id));
   if (!state) return Fail(state.error());
   return *state == State::kActive;

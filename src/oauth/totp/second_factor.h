@@ -90,14 +90,18 @@ class SecondFactor {
   // Whether `client_id` requires a second factor from every user: its client field
   // (`client_requires`, Client::second_factor_required) or settings.required_clients.
   bool RequiredBy(std::string_view client_id, bool client_requires = false) const;
-  // Whether a user of enrolment realm `realm` with the space-separated `roles` must have a
-  // second factor at every client (settings.required_roles, required_realms).
-  bool RequiredFor(std::string_view realm, std::string_view roles) const;
+  // Whether a user of enrolment realm `realm` with `roles` (common/roles.h) must have a
+  // second factor at every client (settings.required_roles, required_realms). `chain_member`
+  // (AuthenticatedUser::chain_member): the directory inside a chain that answered, whose listing
+  // in required_realms counts too.
+  bool RequiredFor(std::string_view realm, std::string_view roles,
+                   std::string_view chain_member = {}) const;
   // Whether a sign-in of `user_id` of enrolment realm `realm` (TotpSubject keys the enrolment),
   // with `roles`, to `client_id` needs a second factor: the client, the user's realm or one of
   // the user's roles requires one, or the user has an active enrolment. Blocking.
   Result<bool> NeededFor(std::string_view realm, std::string_view user_id, std::string_view roles,
-                         std::string_view client_id, bool client_requires = false);
+                         std::string_view client_id, bool client_requires = false,
+                         std::string_view chain_member = {});
   // Whether the space-separated RFC 8176 `amr` of a session includes "otp".
   static bool HasOtp(std::string_view amr);
 

@@ -169,6 +169,10 @@ TEST_F(SecondFactorTest, RequiredRolesAndRealmsNeedAFactorWithoutAnEnrolment) {
   EXPECT_TRUE(sf.RequiredFor("", "user admin"));
   EXPECT_TRUE(sf.RequiredFor("", "ops"));
   EXPECT_FALSE(sf.RequiredFor("", "user administrator"));  // whole roles only
+  // Commas separate roles as HasRole reads them (admin scopes): "user,admin" holds admin.
+  EXPECT_TRUE(sf.RequiredFor("", "user,admin"));
+  EXPECT_TRUE(sf.RequiredFor("", ",ops,"));
+  EXPECT_FALSE(sf.RequiredFor("", "user,administrator"));
   EXPECT_FALSE(sf.RequiredFor("", "  user  "));
   EXPECT_FALSE(sf.RequiredFor("", ""));
   EXPECT_TRUE(sf.RequiredFor("ldap-corp", ""));
@@ -176,6 +180,10 @@ TEST_F(SecondFactorTest, RequiredRolesAndRealmsNeedAFactorWithoutAnEnrolment) {
   EXPECT_TRUE(*sf.NeededFor("", "erin", "reader admin", "c"));
   EXPECT_FALSE(*sf.NeededFor("", "erin", "reader", "c"));
   EXPECT_TRUE(*sf.NeededFor("ldap-corp", "erin", "", "c"));
+  // A directory user of a chain: enrolment realm the chain's, the listed member counts.
+  EXPECT_TRUE(sf.RequiredFor("corp-or-local", "user", "ldap-corp"));
+  EXPECT_FALSE(sf.RequiredFor("corp-or-local", "user", "ldap-other"));
+  EXPECT_TRUE(*sf.NeededFor("corp-or-local", "erin", "", "c", false, "ldap-corp"));
   SecondFactorSettings local;
   local.required_realms = {""};
   EXPECT_TRUE(UserRequiresSecondFactor(local, "", ""));

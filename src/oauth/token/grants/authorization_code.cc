@@ -126,6 +126,13 @@ class AuthorizationCodeGrant final : public Grant {
         outcome = InvalidGrant("ERR12052", "The user may no longer sign in.");
         return {};
       }
+      // A code from a password-only sign-in, issued before the user's roles or realm needed a
+      // second factor (README "Second factor").
+      if (LacksRequiredSecondFactor(ctx.settings(), subject, r.amr)) {
+        outcome =
+            InvalidGrant("ERR12052", "This user now signs in with a second factor: sign in again.");
+        return {};
+      }
       std::vector<std::string> scope = SplitScope(r.scope);
       if (scope.empty()) scope = c.scope;
       scope = StillAllowed(scope, c);

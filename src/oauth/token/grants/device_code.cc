@@ -112,6 +112,13 @@ class DeviceCodeGrant final : public Grant {
         outcome = InvalidGrant("ERR12052", "The user may no longer sign in.");
         return {};
       }
+      // Approved with the password alone before the user's roles or realm needed a second
+      // factor (README "Second factor").
+      if (LacksRequiredSecondFactor(ctx.settings(), subject, a.user.amr)) {
+        outcome =
+            InvalidGrant("ERR12052", "This user now signs in with a second factor: sign in again.");
+        return {};
+      }
       std::vector<std::string> scope = StillAllowed(SplitScope(a.scope), c);
       scope = ScopeForUser(scope, subject.roles);
       auto access_scope = GrantContext::NarrowToTarget(*target, scope, false);

@@ -98,6 +98,15 @@ class RefreshTokenGrant final : public Grant {
         outcome = InvalidGrant("ERR12029", "The user may no longer sign in.");
         return {};
       }
+      // A family signed in without a second factor ends once the user's roles or realm need
+      // one: rotation carries amr forward, so it would never gain one (README "Second factor").
+      if (LacksRequiredSecondFactor(ctx.settings(), subject, r.amr)) {
+        log::Info("totp.refresh_refused", {{"client_id", c.client_id}, {"user_id", r.user_id}});
+        if (auto v = refresh_tokens.RevokeFamily(tx, r.family_id, std::nullopt); !v) return v;
+        outcome =
+            InvalidGrant("ERR12029", "This user now signs in with a second factor: sign in again.");
+        return {};
+      }
       const auto previous = SplitScope(r.scope);
       const auto allowed = StillAllowed(previous, c);
       if (allowed.empty() && !previous.empty()) {

@@ -1,7 +1,10 @@
 #include "oauth/token/grants/user_tokens.h"
 
+#include <algorithm>
 #include <boost/json/serialize.hpp>
+#include <optional>
 
+#include "common/roles.h"
 #include "oauth/credentials/token_hash.h"
 #include "oauth/oidc/id_token.h"
 #include "oauth/oidc/user_claims.h"
@@ -105,6 +108,25 @@ Result<std::string> IssueIdToken(GrantContext& ctx, GrantLookups& lookups, store
     }
   }
   return ctx.keys().SignIdToken(json::serialize(oidc::IdTokenClaims(f, *alg)), *alg);
+}
+
+bool LacksRequiredSecondFactor(const TokenSettings& s, const TokenSubject& subject,
+                               std::string_view amr) {
+  if (!subject.is_user || subject.user_source == "client") return false;
+  // Roles split as HasRole splits them (common/roles.h); amr is space-separated.
+  if (AnyRole(amr, [](std::string_view m) { return m == "otp"; })) return false;
+  std::optional<std::string_view> realm;
+  if (subject.user_source == "users") {
+    realm = "";
+  } else if (subject.user_source.starts_with(kAuthenticatorSourcePrefix)) {
+    realm = std::string_view(subject.user_source).substr(kAuthenticatorSourcePrefix.size());
+  }
+  const auto& realms = s.second_factor_realms;
+  if (realm && std::ranges::find(realms, *realm) != realms.end()) return true;
+  const auto& roles = s.second_factor_roles;
+  return AnyRole(subject.roles, [&](std::string_view role) {
+    return std::ranges::find(roles, role) != roles.end();
+  });
 }
 
 Result<bool> ReadUserAgain(GrantLookups& lookups, store::Tx& tx, TokenSubject& subject) {

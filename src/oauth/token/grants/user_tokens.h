@@ -17,6 +17,7 @@
 namespace portcullis::oauth {
 
 struct IssuedToken;
+struct TokenSettings;
 
 // The sign-in behind a grant (OpenID Connect Core §2): from the authorization code, carried in
 // every refresh token of the family. auth_time 0: none (password grant, older rows).
@@ -59,6 +60,16 @@ Result<std::string> IssueIdToken(GrantContext& ctx, GrantLookups& lookups, store
 // user signed in by another authenticator ("authenticator:<realm>", e.g. LDAP); a row from
 // before user_source was recorded is read again when the store has the user.
 Result<bool> ReadUserAgain(GrantLookups& lookups, store::Tx& tx, TokenSubject& subject);
+
+// Whether `subject` (roles as read again now) is a user whom code.second_factor_roles or
+// code.second_factor_realms (`s`) require a second factor of, while the sign-in behind the grant
+// (`amr`, RFC 8176) had none: a password-only refresh family, code or device grant from before
+// the user got a listed role, or before the realm was listed. The realm comes from
+// subject.user_source ("users": the built-in store ""; "authenticator:<realm>"); a trusted
+// client's assertion ("client") is no sign-in and is not checked; an unknown source ("", a
+// chain or an old row) is checked by role only.
+bool LacksRequiredSecondFactor(const TokenSettings& s, const TokenSubject& subject,
+                               std::string_view amr);
 
 // The scopes of `granted` that the client may still have: a scope cut from the client since
 // the grant is cut from what the grant yields (RFC 6749 §6: never more than the original grant;

@@ -490,6 +490,39 @@ def test_an_enrolled_local_account_is_not_signed_in_by_its_upstream_identity(oau
     assert not sso_cookie_set(r)
 
 
+def test_an_account_that_must_enrol_is_not_linked_by_email(upstream, tmp_path):
+    """code.second_factor_roles: an account whose role needs a second factor, not yet enrolled,
+    is not linked by e-mail either (a link made now would start working once the rule is
+    dropped); the same identity links once the account no longer has the role."""
+    upstream.reset()
+    s = Portcullis(args=["--config", config(upstream, str(tmp_path))],
+                   env={"PORTCULLIS_BOOTSTRAP_CLIENT_ID": BOOT_ID,
+                        "PORTCULLIS_BOOTSTRAP_CLIENT_SECRET": BOOT_SECRET,
+                        "PORTCULLIS_AUTHENTICATORS_UP_CLIENT_SECRET": upstream.client_secret,
+                        "PORTCULLIS_AUTHENTICATORS_UP_LINK_CLIENT_SECRET":
+                            upstream.client_secret,
+                        "PORTCULLIS_CODE_SECOND_FACTOR_ROLES": "ops"})
+    try:
+        oauth = OAuthServer(s)
+        oauth.create_user(user_id="opal", roles="staff ops")  # opal@example.com
+        client = make_client(oauth, "trusted", authenticateClass="up-link")
+        upstream.reset(claims={"sub": "u-7007", "email": "opal@example.com",
+                               "email_verified": True})
+        b = requests.Session()
+        r = callback(b, begin(oauth, b, client[0]))
+        assert r.status_code == 400 and "second factor are never linked" in r.text, r.text
+        assert not sso_cookie_set(r)
+        # Without the role the same identity links and signs in.
+        r = oauth.admin("PUT", "/oauth2/user", json={"userId": "opal", "roles": "staff"})
+        assert r.status_code in (200, 204), r.text
+        b2 = requests.Session()
+        assert token(oauth, client, code_of(callback(b2, begin(oauth, b2, client[0]))))[
+            "user_id"] == "opal"
+    finally:
+        log = s.read_log()
+        assert s.stop() == 0, log
+
+
 def test_starts_are_rate_limited_per_address_and_renew_the_binding_cookie(oauth, upstream):
     """The start link's CSRF token is reusable for its lifetime and each start stores a pending
     flow: one address gets a burst of starts (30), then 429 with Retry-After and nothing stored;

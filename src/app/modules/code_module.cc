@@ -165,12 +165,17 @@ class CodeModule final : public Module {
         shared.Throttle(), sfs);
     m->deps_->second_factor = m->second_factor_.get();
     if (m->upstream_) {
-      m->upstream_->SetFactorCheck(
-          [sf = m->second_factor_.get()](std::string_view user_id) -> Result<bool> {
-            auto state = sf->StateOf(oauth::TotpSubject("", user_id));
-            if (!state) return Fail(std::move(state.error()));
-            return *state == oauth::SecondFactor::State::kActive;
-          });
+      // E-mail linking never links an account that has, or must have, a second factor: a
+      // link made while its enrolment is pending would start working once the rule is dropped.
+      m->upstream_->SetFactorCheck([sf = m->second_factor_.get(), users = &shared.user_store(),
+                                    sfs](std::string_view user_id) -> Result<bool> {
+        auto state = sf->StateOf(oauth::TotpSubject("", user_id));
+        if (!state) return Fail(std::move(state.error()));
+        if (*state == oauth::SecondFactor::State::kActive) return true;
+        auto user = users->Find(user_id);
+        if (!user) return Fail(std::move(user.error()));
+        return *user && oauth::UserRequiresSecondFactor(sfs, "", (*user)->roles);
+      });
     }
     // The password grant signs users in as this login page does: the client's authenticator,
     // with its throttling and second-factor refusals (password_logins.h).

@@ -1,6 +1,7 @@
 #pragma once
 // Byte encodings used across the product: base64 (standard and URL-safe, RFC 4648), hex, and
-// percent-encoding for forms and query strings (application/x-www-form-urlencoded).
+// percent-encoding for forms and query strings (application/x-www-form-urlencoded), and markup
+// escaping.
 
 #include <optional>
 #include <string>
@@ -31,5 +32,8 @@ std::optional<FormFields> ParseForm(std::string_view body);
 // The number of fields ParseForm would return (non-empty `&`-separated pairs), counted without
 // decoding anything: one cheap pass, so a flood of parameters can be refused before parsing.
 size_t CountFormFields(std::string_view body);
+
+// Escapes & < > " ' for HTML/XML text and double- or single-quoted attribute values.
+std::string EscapeMarkup(std::string_view text);
 
 }  // namespace portcullis

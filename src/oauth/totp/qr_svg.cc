@@ -4,38 +4,14 @@
 
 #include <memory>
 
+#include "common/encoding.h"
+
 namespace portcullis::oauth::qr {
 namespace {
 
 struct QrFree {
   void operator()(QRcode* c) const { QRcode_free(c); }
 };
-
-std::string EscapeXml(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out.push_back(c);
-    }
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -60,12 +36,12 @@ Result<std::string> Svg(std::string_view text, int pixels, std::string_view labe
   if (!modules) return Fail(std::move(modules.error()));
   const int n = static_cast<int>(modules->size());
   const int size = n + 2 * kQuietZone;
-  std::string s = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " +
-                  std::to_string(size) + " " + std::to_string(size) + "\" width=\"" +
-                  std::to_string(pixels) + "\" height=\"" + std::to_string(pixels) +
-                  "\" shape-rendering=\"crispEdges\" role=\"img\" aria-label=\"" +
-                  EscapeXml(label) + "\"><rect width=\"" + std::to_string(size) + "\" height=\"" +
-                  std::to_string(size) + "\" fill=\"#fff\"/><path fill=\"#000\" d=\"";
+  std::string s =
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " + std::to_string(size) + " " +
+      std::to_string(size) + "\" width=\"" + std::to_string(pixels) + "\" height=\"" +
+      std::to_string(pixels) + "\" shape-rendering=\"crispEdges\" role=\"img\" aria-label=\"" +
+      EscapeMarkup(label) + "\"><rect width=\"" + std::to_string(size) + "\" height=\"" +
+      std::to_string(size) + "\" fill=\"#fff\"/><path fill=\"#000\" d=\"";
   // One horizontal run of dark modules per subpath: "M x y h len v 1 h -len z".
   for (int y = 0; y < n; ++y) {
     for (int x = 0; x < n;) {

@@ -33,6 +33,7 @@ export PORTCULLIS_TEST_REQUIRE=all
 unset PORTCULLIS_SKIP_CLUSTER
 
 status=0
+failed_presets=()
 for preset in release asan; do
   echo "=== build: $preset"
   cmake --preset "$preset" >/dev/null
@@ -43,7 +44,10 @@ for preset in release asan; do
     export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp"
     export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   fi
-  ctest --preset "$preset" -j "$jobs" || status=1
+  if ! ctest --preset "$preset" -j "$jobs"; then
+    status=1
+    failed_presets+=("$preset")
+  fi
 done
 
 echo "=== format"
@@ -52,4 +56,21 @@ if ! git ls-files -z '*.cc' '*.h' | xargs -0 clang-format --dry-run --Werror; th
   status=1
 fi
 
+# CI keeps only the tail of this output: end with which tests failed and the last lines each printed.
+if ((${#failed_presets[@]})); then
+  echo "=== failed tests"
+  for preset in "${failed_presets[@]}"; do
+    dir=build/$preset/Testing/Temporary
+    head -n 4 "$dir/LastTestsFailed.log" | while IFS= read -r entry; do
+      name=${entry#*:}
+      echo "--- $preset: $name"
+      awk -v name="$name" '
+        $0 ~ "^[0-9]+/[0-9]+ Test: " && substr($0, index($0, ": ") + 2) == name { found = 1; next }
+        found && /^Output:/ { getline; inside = 1; next }
+        inside && /^<end of output>/ { exit }
+        inside { print }' "$dir/LastTest.log" | tail -n 20
+    done
+    echo "($(wc -l <"$dir/LastTestsFailed.log") failed in $preset: $dir/LastTestsFailed.log)"
+  done
+fi
 exit $status

@@ -101,7 +101,7 @@ http {{
         self.log.close()
 
 
-def poll(check, what, deadline_s=10.0, interval_s=0.05):
+def poll(check, what, deadline_s=30.0, interval_s=0.05):
     """Calls check() until it returns a truthy value, which it returns; fails after deadline_s.
     Tests wait for conditions with this, never for a fixed time."""
     end = time.monotonic() + deadline_s

@@ -278,7 +278,7 @@ class HoldingProxy:
             self.held = False
             self.cond.notify_all()
 
-    def wait_held(self, n, deadline_s=10):
+    def wait_held(self, n, deadline_s=30):
         with self.cond:
             if not self.cond.wait_for(lambda: self.holding >= n, timeout=deadline_s):
                 raise AssertionError(f"{self.holding} connections held, not {n}")

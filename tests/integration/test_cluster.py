@@ -66,7 +66,7 @@ class Cluster:
         return r.json()
 
 
-def wait_until(fn, what, deadline_s=10.0):
+def wait_until(fn, what, deadline_s=30.0):
     """Polls fn until it holds (generous deadline: a loaded CI machine is slow, not broken)."""
     return poll(fn, what, deadline_s=deadline_s, interval_s=0.02)
 

@@ -70,7 +70,7 @@ def assert_too_many(r, code):
     assert "Too many" in body["error_description"], body
 
 
-def wait_for_log(server, pattern, deadline_s=10):
+def wait_for_log(server, pattern, deadline_s=30):
     deadline = time.time() + deadline_s
     while time.time() < deadline:
         m = re.search(pattern, server.read_log())
@@ -97,12 +97,18 @@ def test_many_distinct_form_params_cost_linear_cpu(server):
     assert 60000 < len(body) <= 65536
     n = 10
     server.get("/health")
-    before = cpu_ticks(server.proc.pid)
-    for path in ("/oauth2/token", "/oauth2/introspect", "/oauth2/revoke"):
-        for _ in range(n):
-            r = server.post(path, data=body, headers=FORM)
-            assert_too_many(r, "ERR12000")
-    spent = cpu_ticks(server.proc.pid) - before
+
+    def round_ticks():
+        before = cpu_ticks(server.proc.pid)
+        for path in ("/oauth2/token", "/oauth2/introspect", "/oauth2/revoke"):
+            for _ in range(n):
+                r = server.post(path, data=body, headers=FORM)
+                assert_too_many(r, "ERR12000")
+        return cpu_ticks(server.proc.pid) - before
+
+    # The whole process's CPU is measured, background passes (key ring, purges) included: the
+    # best of three rounds is the requests' own cost.
+    spent = min(round_ticks() for _ in range(3))
     # Generous: 50 ms of CPU per request (2f08f83: 350+ ms). CPU time, not wall time.
     assert spent < 3 * n * 0.05 * TICKS, f"{spent} ticks for {3 * n} requests"
 

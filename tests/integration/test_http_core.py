@@ -1,5 +1,6 @@
 """The HTTP core, configuration and observability, tried from outside as a user would."""
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -127,6 +128,12 @@ def test_slow_client_is_cut_off(start):
 def test_thousands_of_idle_connections_do_not_exhaust_the_server(start):
     # All from one address: lift the per-address cap (test_hostile_http covers it).
     s = start("--set", "server.idle_timeout_ms=60000", "--set", "server.max_connections_per_ip=5000")
+    # This process holds the 3000 client ends: lift its own descriptor limit (often 1024).
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = 3000 + 1024
+    assert hard == resource.RLIM_INFINITY or hard >= want, f"RLIMIT_NOFILE hard limit {hard}"
+    if soft != resource.RLIM_INFINITY and soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
     socks = []
     try:
         for _ in range(3000):

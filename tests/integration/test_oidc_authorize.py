@@ -149,7 +149,7 @@ def test_max_age_forces_a_new_sign_in_once_the_session_is_older(oauth):
     # The session is at most a second old at first; wait for the condition, not the clock.
     poll(lambda: is_login_page(authorize(oauth, code_params(client[0], max_age="1"),
                                          headers=BROWSER, session=s)),
-         "max_age=1 to ask for a new sign-in", deadline_s=10)
+         "max_age=1 to ask for a new sign-in", deadline_s=30)
     r = authorize(oauth, code_params(client[0], max_age="1", prompt="none"), headers=BROWSER,
                   session=s)
     redirected_error(r, "login_required")

@@ -46,6 +46,11 @@ void Background::AddLocalJob(std::string name, int64_t every_s, std::function<St
   jobs_.push_back({std::move(name), every_s, std::move(fn), 0, true});
 }
 
+void Background::RunJobOn(std::string kind, std::string job) {
+  inbox_->kinds.insert(kind);
+  job_triggers_.emplace_back(std::move(kind), std::move(job));
+}
+
 void Background::Changed(std::string_view kind, std::string_view id) { Deliver(*inbox_, kind, id); }
 
 void Background::Deliver(Inbox& inbox, std::string_view kind, std::string_view id) {
@@ -117,12 +122,19 @@ void Background::RunOnce(int64_t now) {
       }
     }
   }
-  if (now < next_tick_) return;
-  next_tick_ = now + tick_s_;
+  std::set<std::string_view> woken;  // jobs a notification asked to run now
+  for (const auto& [kind, job] : job_triggers_) {
+    if (changed.contains(kind)) woken.insert(job);
+  }
+  const bool tick = now >= next_tick_;
+  if (!tick && woken.empty()) return;
+  if (tick) next_tick_ = now + tick_s_;
   for (auto& job : jobs_) {
+    const bool wake = woken.contains(job.name);
+    if (!tick && !wake) continue;
     // The holder renews its lease on every tick, due or not, so it keeps the job.
     if (!job.local && !HoldLease(job.name, now)) continue;
-    if (now < job.next_run) continue;
+    if (!wake && now < job.next_run) continue;
     Report(job.name, job.fn());
     job.next_run = now + job.every_s;
   }

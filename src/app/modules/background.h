@@ -63,6 +63,9 @@ class Background {
   // named `name`. One lease per job: an instance contends only for the jobs it runs, so
   // every job has a runner among the instances that serve it.
   void AddJob(std::string name, int64_t every_s, std::function<Status()> fn);
+  // Runs the job `job` (added with AddJob) in the next pass when a notification of `kind`
+  // arrives, without waiting for its tick: work another instance queued is taken up at once.
+  void RunJobOn(std::string kind, std::string job);
   // Runs `fn` every `every_s` seconds on this instance, whoever holds which lease.
   void AddLocalJob(std::string name, int64_t every_s, std::function<Status()> fn);
 
@@ -105,6 +108,7 @@ class Background {
   std::vector<Handler> handlers_;
   std::vector<std::pair<std::string, std::function<Status()>>> reloads_;
   std::vector<Job> jobs_;
+  std::vector<std::pair<std::string, std::string>> job_triggers_;  // kind, job name
   int64_t next_tick_ = 0, next_full_ = 0;
 
   // What the store's listener thread touches. The store keeps its subscribers for its whole

@@ -134,5 +134,41 @@ TEST(Background, AFailingJobIsRetriedOnItsNextRun) {
   EXPECT_EQ(runs, 2);
 }
 
+// Work queued by any instance (a logout's tokens) is delivered at once by the lease holder,
+// not at its next tick; an instance that does not hold the lease leaves it to the holder.
+TEST(Background, ANotificationRunsItsJobBeforeTheNextTick) {
+  oauth::MemoryJobLease lease;
+  ManualClock clock(1000);
+  Background holder(lease, clock, 5), other(lease, clock, 5);
+  int holder_runs = 0, other_runs = 0;
+  holder.AddJob("logout.deliver", 0, [&]() -> Status {
+    ++holder_runs;
+    return {};
+  });
+  other.AddJob("logout.deliver", 0, [&]() -> Status {
+    ++other_runs;
+    return {};
+  });
+  holder.RunJobOn("logout", "logout.deliver");
+  other.RunJobOn("logout", "logout.deliver");
+  holder.RunOnce(1000);  // takes the lease and runs on the tick
+  other.RunOnce(1000);
+  EXPECT_EQ(holder_runs, 1);
+  EXPECT_EQ(other_runs, 0);
+  holder.RunOnce(1001);  // between ticks, nothing queued: idle
+  EXPECT_EQ(holder_runs, 1);
+  holder.Changed("logout", "");
+  other.Changed("logout", "");
+  holder.RunOnce(1002);
+  other.RunOnce(1002);
+  EXPECT_EQ(holder_runs, 2);
+  EXPECT_EQ(other_runs, 0);
+  holder.Changed("client", "c1");  // another kind wakes nothing
+  holder.RunOnce(1003);
+  EXPECT_EQ(holder_runs, 2);
+  holder.RunOnce(1005);  // the tick still comes
+  EXPECT_EQ(holder_runs, 3);
+}
+
 }  // namespace
 }  // namespace portcullis::app

@@ -2,12 +2,13 @@
 // api/logout_api.h). It purges expired sign-in sessions on the leased job "sso.purge". For
 // OpenID Connect Back-Channel Logout it records which clients take part in a session (the
 // code store it hands the authorization service records them), delivers logout tokens on the
-// leased job "logout.deliver" (every tick) and drops expired participants and undelivered
-// tokens on "logout.purge". Logout tokens are signed with the published key ring (KeyRing: it
-// reads the keys the token service makes; it makes none), which also verifies id_token_hint.
-// It serves the device flow's verification page (RFC 8628, api/device_api.h) with the same
-// sign-in. It resolves pushed authorization requests (RFC 9126, stored by the token service's
-// /oauth2/par) and purges expired ones with the sessions on "sso.purge".
+// leased job "logout.deliver" (every tick, and at once when a logout is queued) and drops expired
+// participants and undelivered tokens on "logout.purge". Logout tokens are signed with the
+// published key ring (KeyRing: it reads the keys the token service makes; it makes none), which
+// also verifies id_token_hint. It serves the device flow's verification page (RFC 8628,
+// api/device_api.h) with the same sign-in. It resolves pushed authorization requests (RFC 9126,
+// stored by the token service's /oauth2/par) and purges expired ones with the sessions on
+// "sso.purge".
 #include <algorithm>
 #include <chrono>
 
@@ -214,6 +215,7 @@ class CodeModule final : public Module {
       if (!pass) return Fail(std::move(pass.error()));
       return {};
     });
+    shared.background().RunJobOn(std::string(oauth::kLogoutQueuedKind), "logout.deliver");
     shared.background().AddJob("logout.purge", c.store.purge_interval_s,
                                [backchannel] { return backchannel->Purge(); });
     // device: wrong user codes have their own buckets (per address and per instance).

@@ -7,6 +7,7 @@
 #include "common/log.h"
 #include "oauth/client/client_catalog.h"
 #include "oauth/logout/logout_token.h"
+#include "store/db.h"
 
 namespace portcullis::oauth {
 
@@ -25,6 +26,22 @@ LogoutDelivery NewDelivery(const LogoutParticipant& p, int64_t now, Random& rand
   return d;
 }
 
+// Queues one logout token per participant and, at commit, wakes the instance that delivers
+// (the lease holder of logout.deliver), so clients hear of the logout at once, not at the
+// next tick.
+Result<int> EnqueueEach(LogoutStore& store, store::Tx& tx,
+                        const std::vector<LogoutParticipant>& participants, int64_t now,
+                        Random& random, int64_t outbox_ttl_s) {
+  for (const auto& p : participants) {
+    if (auto st = store.Enqueue(tx, NewDelivery(p, now, random, outbox_ttl_s)); !st) {
+      return Fail(std::move(st.error()));
+    }
+  }
+  if (participants.empty()) return 0;
+  if (auto st = tx.Notify(kLogoutQueuedKind, ""); !st) return Fail(std::move(st.error()));
+  return static_cast<int>(participants.size());
+}
+
 }  // namespace
 
 Result<int> QueueUserLogout(LogoutStore& store, store::Tx& tx, std::string_view user_id,
@@ -32,12 +49,7 @@ Result<int> QueueUserLogout(LogoutStore& store, store::Tx& tx, std::string_view 
   const int64_t now = clock.Now();
   auto taken = store.TakeParticipantsOfUser(tx, user_id, now);
   if (!taken) return Fail(std::move(taken.error()));
-  for (const auto& p : *taken) {
-    if (auto st = store.Enqueue(tx, NewDelivery(p, now, random, outbox_ttl_s)); !st) {
-      return Fail(std::move(st.error()));
-    }
-  }
-  return static_cast<int>(taken->size());
+  return EnqueueEach(store, tx, *taken, now, random, outbox_ttl_s);
 }
 
 std::function<Status(store::Tx&, std::string_view)> UserLogoutHook(LogoutStore& store,
@@ -60,12 +72,7 @@ Result<int> QueueSessionLogout(LogoutStore& store, store::Tx& tx, std::string_vi
   const int64_t now = clock.Now();
   auto taken = store.TakeParticipants(tx, sid, now);
   if (!taken) return Fail(std::move(taken.error()));
-  for (const auto& p : *taken) {
-    if (auto st = store.Enqueue(tx, NewDelivery(p, now, random, outbox_ttl_s)); !st) {
-      return Fail(std::move(st.error()));
-    }
-  }
-  return static_cast<int>(taken->size());
+  return EnqueueEach(store, tx, *taken, now, random, outbox_ttl_s);
 }
 
 std::function<Status(store::Tx&, std::string_view)> SessionLogoutHook(LogoutStore& store,
@@ -112,17 +119,13 @@ Result<int> BackchannelLogout::EndUser(store::Tx& tx, std::string_view user_id) 
 
 Result<int> BackchannelLogout::Queue(store::Tx& tx,
                                      const std::vector<LogoutParticipant>& participants) {
-  const int64_t now = clock_.Now();
-  int queued = 0;
+  std::vector<LogoutParticipant> told;
   for (const auto& p : participants) {
     // Only clients that asked to be told (§2.2); the URI itself is read again when sending.
     auto client = clients_.Find(p.client_id);
-    if (!client || client->backchannel_logout_uri.empty()) continue;
-    auto d = NewDelivery(p, now, random_, settings_.outbox_ttl_s);
-    if (auto st = store_.Enqueue(tx, d); !st) return Fail(std::move(st.error()));
-    ++queued;
+    if (client && !client->backchannel_logout_uri.empty()) told.push_back(p);
   }
-  return queued;
+  return EnqueueEach(store_, tx, told, clock_.Now(), random_, settings_.outbox_ttl_s);
 }
 
 Result<BackchannelLogout::Pass> BackchannelLogout::DeliverDue() {

@@ -46,6 +46,9 @@ namespace portcullis::oauth {
 class ClientCatalog;
 struct Client;
 
+// The store notification a transaction that queued logout tokens sends at commit.
+inline constexpr std::string_view kLogoutQueuedKind = "logout";
+
 struct BackchannelSettings {
   std::string issuer;
   int64_t token_ttl_s = 120;               // logout token exp - iat

@@ -9,6 +9,7 @@
 #include "app/app.h"
 #include "app/auth_cli.h"
 #include "app/config.h"
+#include "app/modules/totp_settings.h"
 #include "app/registry_cli.h"
 #include "app/store_open.h"
 #include "common/log.h"
@@ -146,6 +147,11 @@ int main(int argc, char** argv) {
   if (config_cmd->got_subcommand("check")) {
     auto config = Load(check_flags.Sources());
     if (!config) return 2;
+    // Names serve resolves against other sections at start-up (not in Load): check them too.
+    if (auto realms = portcullis::app::SecondFactorRealms(*config); !realms) {
+      std::fprintf(stderr, "portcullis: config: %s\n", realms.error().detail.c_str());
+      return 2;
+    }
     // A configuration is ok only when its store answers: try it, as serve would.
     auto store = portcullis::app::CheckStore(*config);
     if (!store) {

@@ -17,7 +17,7 @@ import requests
 
 from code_helpers import (BROWSER, PASSWORD, USER, authorize, browser_login, code_params,
                           make_client, make_user, query_of, redeem, submit)
-from conftest import Portcullis
+from conftest import Portcullis, run_cli
 from oauth_fixtures import BOOT_ID, BOOT_SECRET, OAuthServer
 from test_ldap import slapd  # noqa: F401
 
@@ -220,6 +220,15 @@ def test_an_unknown_realm_stops_start_up(tmp_path):
     with pytest.raises(RuntimeError) as e:
         Portcullis(env={**ENV, "PORTCULLIS_CODE_SECOND_FACTOR_REALMS": "ldap-crop"})
     assert "code.second_factor_realms" in str(e.value) and "ldap-crop" in str(e.value)
+    # `config check` finds it before any start.
+    r = run_cli("config", "check", "--store", f"sqlite:{tmp_path}/p.db",
+                env={**ENV, "PORTCULLIS_CODE_SECOND_FACTOR_REALMS": "ldap-crop"})
+    assert r.returncode == 2 and "configuration ok" not in r.stdout, r.stdout
+    assert r.stderr.startswith("portcullis: config: code.second_factor_realms: no authenticator "
+                               "named 'ldap-crop'"), r.stderr
+    r = run_cli("config", "check", "--store", f"sqlite:{tmp_path}/p.db",
+                env={**ENV, "PORTCULLIS_CODE_SECOND_FACTOR_REALMS": "default"})
+    assert r.returncode == 0 and r.stdout.endswith("configuration ok\n"), r.stdout + r.stderr
 
 
 def test_a_role_with_a_space_is_refused(tmp_path):

@@ -173,7 +173,11 @@ describe('failures', () => {
     assert.equal(app.hits.length, hitsBefore);
     assert.equal((await context.cookies()).some((c) => c.name === 'portcullis_sso'), false);
     // "Start again" leads back to a working sign-in page.
-    await page.getByRole('link', { name: 'Start again' }).click();
+    await Promise.all([
+      page.waitForEvent('framenavigated', (f) => f === page.mainFrame()),
+      page.getByRole('link', { name: 'Start again' }).click(),
+    ]);
+    await page.waitForLoadState('load');
     assert.equal(await page.getByLabel('Password').count(), 1);
     await context.close();
   });

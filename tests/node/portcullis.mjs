@@ -30,7 +30,8 @@ export async function startPortcullis(extraArgs = []) {
     await sleep(25);
   }
   if (!portText()) {
-    const state = child.exitCode === null ? 'still running, stopped now' : `exit code ${child.exitCode}`;
+    const state = child.exitCode === null ? 'still running, stopped now'
+      : `exit code ${child.exitCode}`;
     child.kill('SIGTERM');
     throw new Error(`portcullis did not write its port in 30 s (${state}): ${log}`);
   }

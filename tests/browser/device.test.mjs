@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { launchChromium, startPortcullis } from './harness.mjs';
+import { launchChromium, startPortcullis, submit } from './harness.mjs';
 
 const USER = 'dora';
 const PASSWORD = 'device flow in a browser';
@@ -94,20 +94,20 @@ describe('device flow (no JavaScript)', () => {
     assert.equal(await page.title(), 'Connect a device - Portcullis');
     // As a person types it off a screen: lower case, a space for the dash.
     await page.getByLabel('Code').fill(started.user_code.toLowerCase().replace('-', ' '));
-    await page.getByRole('button', { name: 'Continue' }).click();
+    await submit(page, page.getByRole('button', { name: 'Continue' }));
 
     assert.equal(await page.title(), 'Sign in - Portcullis');
     assert.match(await page.locator('main').innerText(), /to continue to\s+Kitchen Display/);
     await page.getByLabel('User name').fill(USER);
     await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await submit(page, page.getByRole('button', { name: 'Sign in' }));
 
     const consent = await page.locator('main').innerText();
     assert.match(consent, /Connect Kitchen Display\?/);
     assert.ok(consent.includes(started.user_code), consent);
     assert.match(consent, /petstore\.r/);
     assert.doesNotMatch(consent, /petstore\.w/);
-    await page.getByRole('button', { name: 'Allow' }).click();
+    await submit(page, page.getByRole('button', { name: 'Allow' }));
     assert.match(await page.locator('main').innerText(), /Device connected/);
 
     const result = await device;
@@ -129,11 +129,11 @@ describe('device flow (no JavaScript)', () => {
     // The link only fills the field; nothing happens until the user continues.
     assert.equal(await page.getByLabel('Code').inputValue(), started.user_code);
     assert.match(await page.locator('main').innerText(), /Check that this code is the one shown/);
-    await page.getByRole('button', { name: 'Continue' }).click();
+    await submit(page, page.getByRole('button', { name: 'Continue' }));
     // Signed in already (the SSO cookie from the first test): straight to the decision.
     const consent = await page.locator('main').innerText();
     assert.ok(consent.includes(started.user_code), consent);
-    await page.getByRole('button', { name: 'Deny' }).click();
+    await submit(page, page.getByRole('button', { name: 'Deny' }));
     assert.match(await page.locator('main').innerText(), /denied/);
 
     const result = await device;

@@ -30,6 +30,23 @@ export async function launchChromium() {
   });
 }
 
+// Clicks `button`, which submits a form, and returns once the page that answers the post is
+// loaded. click() alone waits for a navigation only when Chromium reports it before the click
+// settles; without JavaScript the submission is scheduled natively and may be reported later,
+// and a read right after click() would then see the old page (its title, its stale alert).
+// So both waits are registered before the click: the POST (to `path` when given) and the next
+// document of the main frame, then its load.
+export async function submit(page, button, path) {
+  await Promise.all([
+    page.waitForResponse((r) => r.request().method() === 'POST' &&
+      r.request().isNavigationRequest() && r.request().frame() === page.mainFrame() &&
+      (path === undefined || new URL(r.url()).pathname === path)),
+    page.waitForEvent('framenavigated', (f) => f === page.mainFrame()),
+    button.click(),
+  ]);
+  await page.waitForLoadState('load');
+}
+
 function basic(id, secret) {
   return 'Basic ' + Buffer.from(`${id}:${secret}`).toString('base64');
 }

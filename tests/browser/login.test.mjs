@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { launchChromium, startCallback, startPortcullis } from './harness.mjs';
+import { launchChromium, startCallback, startPortcullis, submit } from './harness.mjs';
 
 const USER = 'alice';
 const PASSWORD = 'correct horse battery staple';
@@ -124,8 +124,8 @@ describe('sign-in journey (no JavaScript)', () => {
     const page = await context.newPage();
     await page.goto(`${server.url}/oauth2/logout`);
     assert.match(await page.locator('h1').innerText(), /Sign out\?/);
-    await page.getByRole('button', { name: 'Sign out' }).click();
-    await page.waitForURL(/\/oauth2\/logout$/);
+    await submit(page, page.getByRole('button', { name: 'Sign out' }), '/oauth2/logout');
+    assert.match(page.url(), /\/oauth2\/logout$/);
     assert.match(await page.locator('h1').innerText(), /You are signed out/);
     await page.goto(authorizeUrl(trusted, 'round-3'));
     assert.equal(await page.getByLabel('Password').count(), 1);
@@ -141,8 +141,7 @@ describe('failures', () => {
     await page.goto(authorizeUrl(trusted, 'wrong'));
     await page.getByLabel('User name').fill(USER);
     await page.getByLabel('Password').fill('not the password');
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForLoadState();
+    await submit(page, page.getByRole('button', { name: 'Sign in' }), '/oauth2/code');
     assert.ok(page.url().startsWith(server.url + '/oauth2/code'), page.url());
     const alert = page.getByRole('alert');
     assert.equal(await alert.innerText(), 'The user name or password is incorrect.');
@@ -174,7 +173,11 @@ describe('failures', () => {
     assert.equal(app.hits.length, hitsBefore);
     assert.equal((await context.cookies()).some((c) => c.name === 'portcullis_sso'), false);
     // "Start again" leads back to a working sign-in page.
-    await page.getByRole('link', { name: 'Start again' }).click();
+    await Promise.all([
+      page.waitForEvent('framenavigated', (f) => f === page.mainFrame()),
+      page.getByRole('link', { name: 'Start again' }).click(),
+    ]);
+    await page.waitForLoadState('load');
     assert.equal(await page.getByLabel('Password').count(), 1);
     await context.close();
   });

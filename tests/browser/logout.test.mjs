@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { launchChromium, startCallback, startPortcullis } from './harness.mjs';
+import { launchChromium, startCallback, startPortcullis, submit } from './harness.mjs';
 
 const USER = 'alice';
 const PASSWORD = 'correct horse battery staple';
@@ -80,8 +80,9 @@ describe('RP-initiated logout', () => {
       await page.goto(logoutUrl({ client_id: rp.clientId, post_logout_redirect_uri: uri(),
         state: 'bye-2' }));
       assert.match(await page.locator('h1').innerText(), /Sign out\?/);
-      await page.getByRole('button', { name: 'Sign out' }).click();
-      await page.waitForURL(/\/oauth2\/logout$/);
+      await submit(page, page.getByRole('button', { name: 'Sign out' }), '/oauth2/logout');
+      assert.match(page.url(), /\/oauth2\/logout$/);
+    assert.match(page.url(), /\/oauth2\/logout$/);
       assert.match(await page.locator('h1').innerText(), /You are signed out/);
       assert.ok(page.url().startsWith(server.url), page.url());
       await context.close();

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { launchChromium, startCallback, startPortcullis } from './harness.mjs';
+import { launchChromium, startCallback, startPortcullis, submit } from './harness.mjs';
 
 const USER = 'alice';
 const PASSWORD = 'correct horse battery staple';
@@ -56,7 +56,7 @@ async function signIn(page, c, state) {
   await page.goto(authorizeUrl(c, state));
   await page.getByLabel('User name').fill(USER);
   await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await submit(page, page.getByRole('button', { name: 'Sign in' }), '/oauth2/code');
   await page.waitForURL(/\/oauth2\/code$/);
 }
 
@@ -109,7 +109,7 @@ describe('second factor (no JavaScript)', () => {
     // No session before the factor is confirmed.
     assert.equal((await context.cookies()).some((c) => c.name === 'portcullis_sso'), false);
     await page.getByLabel('Code').fill(totp(secret));
-    await page.getByRole('button', { name: 'Confirm' }).click();
+    await submit(page, page.getByRole('button', { name: 'Confirm' }), '/oauth2/code');
     const tokens = await backAtClient(page, bank, 'enrol');
     assert.deepEqual(amrOf(tokens.id_token), ['pwd', 'otp']);
     const state = await server.admin('GET', `/oauth2/user/${USER}/totp`);
@@ -125,13 +125,13 @@ describe('second factor (no JavaScript)', () => {
     assert.equal(await page.title(), 'Enter your code - Portcullis');
     const wrong = code === '000000' ? '111111' : '000000';
     await page.getByLabel('Code or recovery code').fill(wrong);
-    await page.getByRole('button', { name: 'Continue' }).click();
+    await submit(page, page.getByRole('button', { name: 'Continue' }), '/oauth2/code');
     await page.waitForURL(/\/oauth2\/code$/);
     assert.equal(await page.getByRole('alert').innerText(), 'The code is not valid.');
     assert.equal(await page.getByLabel('Code or recovery code').getAttribute('aria-invalid'),
       'true');
     await page.getByLabel('Code or recovery code').fill(code);
-    await page.getByRole('button', { name: 'Continue' }).click();
+    await submit(page, page.getByRole('button', { name: 'Continue' }), '/oauth2/code');
     const tokens = await backAtClient(page, portal, 'code');
     assert.deepEqual(amrOf(tokens.id_token), ['pwd', 'otp']);
     await context.close();
@@ -141,7 +141,7 @@ describe('second factor (no JavaScript)', () => {
     const again = await other.newPage();
     await signIn(again, portal, 'replay');
     await again.getByLabel('Code or recovery code').fill(code);
-    await again.getByRole('button', { name: 'Continue' }).click();
+    await submit(again, again.getByRole('button', { name: 'Continue' }), '/oauth2/code');
     await again.waitForURL(/\/oauth2\/code$/);
     assert.equal(await again.getByRole('alert').innerText(), 'The code is not valid.');
     assert.equal((await other.cookies()).some((c) => c.name === 'portcullis_sso'), false);
@@ -154,7 +154,7 @@ describe('second factor (no JavaScript)', () => {
       const page = await context.newPage();
       await signIn(page, bank, state);
       await page.getByLabel('Code or recovery code').fill(recovery[0]);
-      await page.getByRole('button', { name: 'Continue' }).click();
+      await submit(page, page.getByRole('button', { name: 'Continue' }), '/oauth2/code');
       if (ok) {
         const tokens = await backAtClient(page, bank, state);
         assert.deepEqual(amrOf(tokens.id_token), ['pwd', 'otp']);

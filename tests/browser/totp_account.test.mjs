@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { launchChromium, startCallback, startPortcullis } from './harness.mjs';
+import { launchChromium, startCallback, startPortcullis, submit } from './harness.mjs';
 
 const USER = 'carol';
 const PASSWORD = 'correct horse battery staple';
@@ -57,7 +57,7 @@ async function signIn(page, state) {
   await page.goto(authorizeUrl(state));
   await page.getByLabel('User name').fill(USER);
   await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await submit(page, page.getByRole('button', { name: 'Sign in' }), '/oauth2/code');
 }
 
 async function backAtClient(page, state) {
@@ -78,13 +78,14 @@ async function signInWithCode(code, state) {
   await page.waitForURL(/\/oauth2\/code$/);
   assert.equal(await page.title(), 'Enter your code - Portcullis');
   await page.getByLabel('Code or recovery code').fill(code);
-  await page.getByRole('button', { name: 'Continue' }).click();
-  await page.waitForURL((u) => u.href.startsWith(app.redirectUri) || u.pathname.endsWith('/code'));
+  // The page after the post is either the client's (a code) or the code page again (refused).
+  await submit(page, page.getByRole('button', { name: 'Continue' }), '/oauth2/code');
   let ok = false;
   if (page.url().startsWith(app.redirectUri)) {
     assert.deepEqual(amrOf((await backAtClient(page, state)).id_token), ['pwd', 'otp']);
     ok = true;
   } else {
+    assert.equal(new URL(page.url()).pathname, '/oauth2/code');
     assert.equal(await page.getByRole('alert').innerText(), 'The code is not valid.');
     assert.equal((await context.cookies()).some((c) => c.name === 'portcullis_sso'), false);
   }
@@ -109,6 +110,8 @@ after(async () => {
 });
 
 describe('account page: the user sets up their own second factor', () => {
+  // Submits a form of the account page and waits for the page that answers it.
+  const post = (button) => submit(account, button, '/oauth2/account/security');
   let secret;
   let recovery;
   let account;  // a signed-in browser (password only) on the account page
@@ -146,10 +149,10 @@ describe('account page: the user sets up their own second factor', () => {
     assert.equal((await server.admin('GET', `/oauth2/user/${USER}/totp`)).state, 'none');
 
     await account.getByLabel('Password').fill('not the password');
-    await account.getByRole('button', { name: 'Set up an authenticator app' }).click();
+    await post(account.getByRole('button', { name: 'Set up an authenticator app' }));
     assert.equal(await account.getByRole('alert').innerText(), 'The password is incorrect.');
     await account.getByLabel('Password').fill(PASSWORD);
-    await account.getByRole('button', { name: 'Set up an authenticator app' }).click();
+    await post(account.getByRole('button', { name: 'Set up an authenticator app' }));
     assert.equal(await account.title(), 'Set up an authenticator app - Portcullis');
     secret = (await account.locator('#totp-secret').innerText()).trim();
     assert.match(secret, /^[A-Z2-7]{32}$/);
@@ -163,11 +166,11 @@ describe('account page: the user sets up their own second factor', () => {
     assert.equal((await server.admin('GET', `/oauth2/user/${USER}/totp`)).state, 'pending');
 
     await account.getByLabel('Code').fill(wrongCode(totp(secret)));
-    await account.getByRole('button', { name: 'Confirm' }).click();
+    await post(account.getByRole('button', { name: 'Confirm' }));
     assert.equal(await account.getByRole('alert').innerText(), 'The code is not valid.');
     assert.equal(await account.locator('#totp-secret').count(), 0);  // shown once
     await account.getByLabel('Code').fill(totp(secret));
-    await account.getByRole('button', { name: 'Confirm' }).click();
+    await post(account.getByRole('button', { name: 'Confirm' }));
     assert.equal(await account.getByRole('status').innerText(), 'The second factor is on.');
     assert.equal(await account.locator('#recovery-left').innerText(), '10');
     assert.equal((await server.admin('GET', `/oauth2/user/${USER}/totp`)).state, 'active');
@@ -190,11 +193,11 @@ describe('account page: the user sets up their own second factor', () => {
     assert.equal(await account.locator('#recovery-left').innerText(), '9');
     await account.locator('#recovery_password').fill(PASSWORD);
     await account.locator('#recovery_code').fill(recovery[0]);  // used already
-    await account.getByRole('button', { name: 'Make new recovery codes' }).click();
+    await post(account.getByRole('button', { name: 'Make new recovery codes' }));
     assert.equal(await account.getByRole('alert').innerText(), 'The code is not valid.');
     await account.locator('#recovery_password').fill(PASSWORD);
     await account.locator('#recovery_code').fill(recovery[1]);
-    await account.getByRole('button', { name: 'Make new recovery codes' }).click();
+    await post(account.getByRole('button', { name: 'Make new recovery codes' }));
     assert.equal(await account.title(), 'New recovery codes - Portcullis');
     const fresh = (await account.locator('#recovery-codes code').allInnerTexts())
       .map((t) => t.trim());
@@ -208,16 +211,16 @@ describe('account page: the user sets up their own second factor', () => {
     await account.goto(`${server.url}/oauth2/account/security`);
     await account.locator('#remove_password').fill('not the password');
     await account.locator('#remove_code').fill(recovery[0]);
-    await account.getByRole('button', { name: 'Remove' }).click();
+    await post(account.getByRole('button', { name: 'Remove' }));
     assert.equal(await account.getByRole('alert').innerText(), 'The password is incorrect.');
     await account.locator('#remove_password').fill(PASSWORD);
     await account.locator('#remove_code').fill(wrongCode(totp(secret, 1)));
-    await account.getByRole('button', { name: 'Remove' }).click();
+    await post(account.getByRole('button', { name: 'Remove' }));
     assert.equal(await account.getByRole('alert').innerText(), 'The code is not valid.');
     assert.equal((await server.admin('GET', `/oauth2/user/${USER}/totp`)).state, 'active');
     await account.locator('#remove_password').fill(PASSWORD);
     await account.locator('#remove_code').fill(recovery[0]);
-    await account.getByRole('button', { name: 'Remove' }).click();
+    await post(account.getByRole('button', { name: 'Remove' }));
     assert.equal(await account.getByRole('status').innerText(), 'The second factor was removed.');
     assert.equal((await server.admin('GET', `/oauth2/user/${USER}/totp`)).state, 'none');
     await accountContext.close();

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
 
-import { launchChromium, startCallback, startPortcullis } from './harness.mjs';
+import { launchChromium, startCallback, startPortcullis, submit } from './harness.mjs';
 
 const PASSWORD = 'correct horse battery staple';
 
@@ -30,7 +30,7 @@ async function signIn(page, user, state) {
   await page.goto(`${server.url}/oauth2/code?${q}`);
   await page.getByLabel('User name').fill(user);
   await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await submit(page, page.getByRole('button', { name: 'Sign in' }), '/oauth2/code');
 }
 
 async function backAtClient(page, state) {
@@ -75,7 +75,7 @@ test('a user with a required role enrols before the client gets a code', async (
   assert.equal((await context.cookies()).some((c) => c.name === 'portcullis_sso'), false);
   const secret = (await page.locator('#totp-secret').innerText()).trim();
   await page.getByLabel('Code').fill(totp(secret));
-  await page.getByRole('button', { name: 'Confirm' }).click();
+  await submit(page, page.getByRole('button', { name: 'Confirm' }), '/oauth2/code');
   const tokens = await backAtClient(page, 'enrol');
   assert.deepEqual(amrOf(tokens.id_token), ['pwd', 'otp']);
   assert.equal((await server.admin('GET', '/oauth2/user/ada/totp')).state, 'active');

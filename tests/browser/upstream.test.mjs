@@ -9,7 +9,6 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 
@@ -27,26 +26,17 @@ let app;
 let browser;
 let client;
 
-async function freePort() {
-  const s = net.createServer();
-  await new Promise((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const { port } = s.address();
-  await new Promise((resolve) => s.close(resolve));
-  return port;
-}
-
-// The peer on `port`, with our relying party registered for `redirectUri`.
-async function startPeer(port, redirectUri) {
+// The peer on a port of its own choosing (port 0), started before Portcullis, whose
+// configuration names the peer's issuer. Our relying party's redirect URI names Portcullis's
+// port, so it is registered afterwards by `register(redirectUri)`, on the peer's stdin.
+async function startPeer() {
   if (!existsSync(PEER_DIR + 'node_modules/oidc-provider')) {
     throw new Error('the peer is not installed: run `npm ci` in tests/peer (scripts/test.sh does)');
   }
   const child = spawn(process.execPath, [PEER_DIR + 'provider.mjs'], {
-    env: { ...process.env, PORT: String(port),
-      PEER_REGISTRATION_TOKEN: randomBytes(24).toString('base64url'),
-      PEER_CLIENTS: JSON.stringify([{ client_id: RP_ID, client_secret: RP_SECRET,
-        redirect_uris: [redirectUri], grant_types: ['authorization_code'],
-        response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic' }]) },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, PORT: '0', PEER_CLIENTS: '-',
+      PEER_REGISTRATION_TOKEN: randomBytes(24).toString('base64url') },
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
   child.stderr.on('data', (d) => { peerLog += d; });
   const started = await new Promise((resolve, reject) => {
@@ -58,7 +48,10 @@ async function startPeer(port, redirectUri) {
     });
     child.once('exit', (code) => reject(new Error(`peer exited (${code}): ${peerLog}`)));
   });
-  return { ...started, child };
+  const register = (redirectUri) => child.stdin.end(JSON.stringify([{ client_id: RP_ID,
+    client_secret: RP_SECRET, redirect_uris: [redirectUri], grant_types: ['authorization_code'],
+    response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic' }]) + '\n');
+  return { ...started, child, register };
 }
 
 function claims(jwt) {
@@ -92,22 +85,20 @@ async function throughPeer(page, issuer) {
 }
 
 before(async () => {
-  const peerPort = await freePort();
-  const issuer = `http://127.0.0.1:${peerPort}`;
+  peer = await startPeer();
   server = await startPortcullis({
     config: `
 authenticators:
   peer:
     type: oidc
-    issuer: "${issuer}"
+    issuer: "${peer.issuer}"
     allow_http_loopback: true
     client_id: ${RP_ID}
     display_name: Peer IdP
 `,
     PORTCULLIS_AUTHENTICATORS_PEER_CLIENT_SECRET: RP_SECRET,
   });
-  peer = await startPeer(peerPort, server.url + '/oauth2/upstream/callback');
-  assert.equal(peer.issuer, issuer);
+  peer.register(server.url + '/oauth2/upstream/callback');
   app = await startCallback();
   browser = await launchChromium();
   client = await server.createClient({ clientType: 'confidential', clientName: 'PetStore Web',

@@ -18,6 +18,8 @@ import socket
 import subprocess
 import time
 
+from ports import free_port, start_on_free_ports
+
 REALM = "EXAMPLE.TEST"
 FOREIGN = "FOREIGN.TEST"
 SERVICE = f"HTTP/localhost@{REALM}"
@@ -40,17 +42,11 @@ def tool(name):
     return path
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Kdc:
     def __init__(self, tmp):
         self.dir = os.path.join(str(tmp), "kdc")
         os.makedirs(self.dir)
-        self.port = free_port()
+        self.port = free_port(udp=True)  # krb5kdc listens on both
         self.krb5_conf = os.path.join(self.dir, "krb5.conf")
         self.kdc_conf = os.path.join(self.dir, "kdc.conf")
         self.keytab = os.path.join(self.dir, "http.keytab")
@@ -67,7 +63,18 @@ class Kdc:
         self._admin(REALM, f"addprinc -randkey {SERVICE}")
         self._admin(REALM, f"addprinc -randkey HTTP/127.0.0.1@{REALM}")
         self._admin(REALM, f"ktadd -k {self.keytab} {SERVICE}")
-        self._start()
+        attempts = []
+
+        def attempt():
+            if attempts:  # the port was taken since it was picked: a fresh one
+                self.port = free_port(udp=True)
+                self._write_config()
+                if os.path.exists(self.log):  # its "Address already in use" is not this start's
+                    os.unlink(self.log)
+            attempts.append(1)
+            self._start()
+
+        start_on_free_ports(attempt)
 
     def env(self, **extra):
         """The environment of a Kerberos client or acceptor that uses this KDC."""
@@ -136,7 +143,7 @@ class Kdc:
         out = open(os.path.join(self.dir, "krb5kdc.out"), "wb")
         self.proc = subprocess.Popen([tool("krb5kdc"), "-n", "-r", REALM, "-r", FOREIGN],
                                      env=self.env(), stdout=out, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 30
         while True:
             if self.proc.poll() is not None:
                 raise AssertionError("krb5kdc exited: " + self.read_log())

@@ -20,9 +20,13 @@ import tempfile
 import threading
 import time
 
+from ports import free_port, start_on_free_ports
+
 SLAPD = shutil.which("slapd") or "/usr/sbin/slapd"
 SLAPADD = shutil.which("slapadd") or "/usr/sbin/slapadd"
 SCHEMA = "/etc/ldap/schema"
+# The shell backend's debug level: quiet here, as nothing uses that backend.
+DEBUG_LEVEL = "1024"
 
 SUFFIX = "dc=example,dc=org"
 SERVICE_DN = f"cn=svc,{SUFFIX}"
@@ -35,14 +39,6 @@ USERS = {
     "bob": ("bob-password-3Z", ["developers", "unmapped"]),
     "carol": ("carol-password-5K", []),
 }
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def _run(cmd, **kw):
@@ -135,9 +131,8 @@ class Slapd:
         _, self.other_ca_file = _make_ca(d, "other-ca")
         self.key_file, self.cert_file = _make_server_cert(d, ca_key, self.ca_file)
         os.makedirs(os.path.join(d, "db"))
-        self.port = free_port()
-        self.ldaps_port = free_port()
-        self.other_address_port = free_port()
+        self._pick_ports()
+        self.started = False
         self.groups_added = False
         self.conf = os.path.join(d, "slapd.conf")
         with open(self.conf, "w") as f:
@@ -176,6 +171,11 @@ access to *
         with open(ldif, "w") as f:
             f.write(_ldif())
         _run([SLAPADD, "-f", self.conf, "-l", ldif])
+
+    def _pick_ports(self):
+        self.port = free_port()
+        self.ldaps_port = free_port()
+        self.other_address_port = free_port()
         self.url = f"ldap://127.0.0.1:{self.port}"
         self.ldaps_url = f"ldaps://127.0.0.1:{self.ldaps_port}"
         # The same server and certificate (IP:127.0.0.1, DNS:localhost) at another address.
@@ -184,17 +184,37 @@ access to *
     def _tls_env(self):
         return dict(os.environ, LDAPTLS_CACERT=self.ca_file, LDAPTLS_REQCERT="demand")
 
-    def start(self, deadline_s=20):
+    def start(self, deadline_s=30):
+        """Starts slapd and waits until it answers. The first start moves to fresh ports when
+        one was taken since it was picked; a restart keeps them, as the tests' configuration
+        names them."""
+        if self.started:
+            self._start(deadline_s)
+            return
+        attempts = []
+
+        def attempt():
+            if attempts:
+                self._pick_ports()
+            attempts.append(1)
+            self._start(deadline_s)
+
+        start_on_free_ports(attempt)
+        self.started = True
+
+    def _start(self, deadline_s):
         self.log = open(os.path.join(self.dir, "slapd.log"), "wb")
-        # -d 0: stay in the foreground (the PID is ours to stop), log nothing extra.
+        # -d: stay in the foreground (the PID is ours to stop). DEBUG_LEVEL logs the errors that
+        # every level logs (a failed bind: "Address already in use") and little else.
         self.proc = subprocess.Popen(
-            [SLAPD, "-d", "0", "-f", self.conf, "-h",
+            [SLAPD, "-d", DEBUG_LEVEL, "-f", self.conf, "-h",
              f"{self.url}/ {self.ldaps_url}/ {self.other_address_url}/"],
             stdout=self.log, stderr=subprocess.STDOUT)
         env = self._tls_env()
         end = time.monotonic() + deadline_s
         while True:
             if self.proc.poll() is not None:
+                self.stop()
                 raise RuntimeError("slapd exited:\n" + self.logs())
             r = subprocess.run(["ldapsearch", "-x", "-H", self.ldaps_url, "-D", SERVICE_DN,
                                 "-w", SERVICE_PASSWORD, "-b", SUFFIX, "-s", "base", "dn"],

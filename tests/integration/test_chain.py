@@ -16,7 +16,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 
@@ -25,6 +24,7 @@ import requests
 
 from conftest import BIN, NGINX, NginxProcess, poll, skip_unless_available
 from oauth_fixtures import BOOT_ID, BOOT_SECRET, OAuthServer
+from ports import free_port, start_on_free_ports
 
 EXAMPLES = os.path.join(os.path.dirname(BIN), "examples/chain")
 GATEWAY_CONF = os.path.join(os.path.dirname(__file__), "../../examples/chain/gateway.conf")
@@ -50,19 +50,25 @@ def scopes(c):
     return set(s.split() if isinstance(s, str) else s)
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def read_port(port_file):
+    """The port a program wrote to `port_file` once it listens; None until then."""
+    try:
+        with open(port_file) as f:
+            text = f.read().strip()
+    except FileNotFoundError:
+        return None
+    return int(text) if text else None
 
 
 class Server:
-    """Portcullis on a fixed port, so that a restart comes back where the services look."""
+    """Portcullis on a fixed port, so that a restart comes back where the services look: the
+    first start listens on port 0 (no port freed for it and taken meanwhile), and restarts on
+    the port it got."""
 
     def __init__(self, tmp):
-        self.tmp, self.port = tmp, free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.tmp, self.port = tmp, 0
         self.start()
+        self.url = f"http://127.0.0.1:{self.port}"
 
     def start(self):
         port_file = os.path.join(self.tmp, "port")
@@ -79,10 +85,10 @@ class Server:
              "--store", "sqlite:" + os.path.join(self.tmp, "portcullis.db")],
             stdout=open(os.path.join(self.tmp, "server.log"), "ab"), stderr=subprocess.STDOUT,
             env=env)
-        poll(lambda: self.proc.poll() is not None or (os.path.exists(port_file)
-                                                       and open(port_file).read().strip()),
-             "portcullis to listen", deadline_s=20)
+        poll(lambda: self.proc.poll() is not None or read_port(port_file),
+             "portcullis to listen", deadline_s=30)
         assert self.proc.poll() is None, self.log()
+        self.port = read_port(port_file)
 
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)
@@ -97,6 +103,10 @@ class Gateway(NginxProcess):
         self.tmp = os.path.join(tmp, "nginx")
         os.makedirs(self.tmp)
         os.chmod(self.tmp, 0o755)  # workers run as an unprivileged user when we are root
+        start_on_free_ports(lambda: self._start(auth_port, a_port))
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def _start(self, auth_port, a_port):
         self.port = free_port()
         with open(GATEWAY_CONF) as f:
             conf = (f.read().replace("127.0.0.1:7000", f"127.0.0.1:{self.port}")
@@ -105,7 +115,6 @@ class Gateway(NginxProcess):
         with open(os.path.join(self.tmp, "gateway.conf"), "w") as f:
             f.write(conf)
         self.start_nginx(os.path.join(self.tmp, "gateway.conf"))
-        self.url = f"http://127.0.0.1:{self.port}"
 
 
 class Chain:
@@ -140,9 +149,10 @@ class Chain:
         common = ["--issuer", o.url, "--jwks-url", o.url + "/oauth2/keys",
                   "--refetch-interval-s", "1"]
         token = ["--token-url", o.url + "/oauth2/token"]
-        self.ports = {name: free_port() for name in ("auth", "a", "b", "c", "consumer")}
-        url = {n: f"http://127.0.0.1:{p}" for n, p in self.ports.items()}
-        self.url = url
+        # Each program listens on port 0; start() records its port and URL here, before the
+        # next program, which is given the URLs of those started before it.
+        self.ports = {}
+        url = self.url = {}
         self.start("c", "chain_service", "--name", "svc-c", "--endpoints-json",
                    json.dumps(ORDERS), *common, *token, "--client-id", "unused",
                    "--client-secret", "unused")
@@ -166,13 +176,15 @@ class Chain:
     def start(self, name, program, *args):
         port_file = os.path.join(self.tmp, name + ".port")
         log = open(os.path.join(self.tmp, name + ".log"), "wb")
-        p = subprocess.Popen([os.path.join(EXAMPLES, program), "--listen",
-                              f"127.0.0.1:{self.ports[name]}", "--port-file", port_file, *args],
+        p = subprocess.Popen([os.path.join(EXAMPLES, program), "--listen", "127.0.0.1:0",
+                              "--port-file", port_file, *args],
                              stdout=log, stderr=subprocess.STDOUT)
         self.procs[name] = p
-        poll(lambda: p.poll() is not None or os.path.exists(port_file), name + " to listen",
-             deadline_s=20)
+        poll(lambda: p.poll() is not None or read_port(port_file), name + " to listen",
+             deadline_s=30)
         assert p.poll() is None, self.logs()
+        self.ports[name] = read_port(port_file)
+        self.url[name] = f"http://127.0.0.1:{self.ports[name]}"
 
     def logs(self):
         out = ""

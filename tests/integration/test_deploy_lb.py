@@ -9,7 +9,6 @@ import http.client
 import ipaddress
 import os
 import shutil
-import socket
 import ssl
 import tempfile
 
@@ -24,6 +23,7 @@ from code_helpers import (BROWSER, authorize, browser_login, code_params, make_c
                           query_of, submit)
 from conftest import NGINX, NginxProcess, Portcullis
 from oauth_fixtures import BOOT_ID, BOOT_SECRET, OAuthServer, basic
+from ports import free_port, start_on_free_ports
 
 LB_CONF = os.path.join(os.path.dirname(__file__), "../../deploy/nginx/portcullis-lb.conf")
 
@@ -76,12 +76,6 @@ ADMIN_SPELLINGS = [
 ]
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def make_certificate(directory):
     """A self-signed certificate for 127.0.0.1; returns (cert path, key path)."""
     key = ec.generate_private_key(ec.SECP256R1())
@@ -115,14 +109,18 @@ class LoadBalancer(NginxProcess):
             "nginx is not installed (scripts/deps.sh test installs nginx-light)"
         self.tmp = tempfile.mkdtemp(prefix="portcullis-lb-")
         os.chmod(self.tmp, 0o755)
+        self.cert, key = make_certificate(self.tmp)
+        # Portcullis's issuer names nginx's port: a taken port means both start again.
+        start_on_free_ports(lambda: self._start(key))
+        self.direct = OAuthServer(self.portcullis)
+
+    def _start(self, key):
         self.port = free_port()
         self.url = f"https://127.0.0.1:{self.port}"
-        self.cert, key = make_certificate(self.tmp)
         self.portcullis = Portcullis(
             args=["--set", f"server.issuer={self.url}"],
             env={"PORTCULLIS_BOOTSTRAP_CLIENT_ID": BOOT_ID,
                  "PORTCULLIS_BOOTSTRAP_CLIENT_SECRET": BOOT_SECRET})
-        self.direct = OAuthServer(self.portcullis)
         up = f"127.0.0.1:{self.portcullis.port}"
         with open(LB_CONF) as f:
             conf = f.read()
@@ -134,7 +132,12 @@ class LoadBalancer(NginxProcess):
             conf = conf.replace(old, new)
         with open(os.path.join(self.tmp, "lb.conf"), "w") as f:
             f.write(conf)
-        self.start_nginx(os.path.join(self.tmp, "lb.conf"))
+        try:
+            self.start_nginx(os.path.join(self.tmp, "lb.conf"))
+        except Exception:
+            self.portcullis.stop()
+            shutil.rmtree(self.portcullis.tmp, ignore_errors=True)
+            raise
 
     def raw(self, method, path, headers=None, body=None):
         """One request with the path sent exactly as written (no client-side normalisation)."""

@@ -19,6 +19,7 @@ from jwcrypto import jwk, jws, jwt as jwcrypto_jwt
 
 from conftest import NGINX, NginxProcess, Portcullis, run_cli, skip_unless_available
 from oauth_fixtures import ADMIN_SCOPES, BOOT_ID, BOOT_SECRET, basic
+from ports import free_port, start_on_free_ports
 
 EC = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
 
@@ -499,15 +500,16 @@ class MtlsNginx(NginxProcess):
 
     def __init__(self, pki, upstream_port):
         import shutil
-        import socket
         import tempfile
         if not os.path.exists(NGINX) and not shutil.which("nginx"):
             skip_unless_available("nginx", "nginx is not installed")
         self.tmp = tempfile.mkdtemp(prefix="portcullis-mtls-nginx-")
         os.chmod(self.tmp, 0o755)
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
+        start_on_free_ports(lambda: self._start(pki, upstream_port))
+        self.url = f"https://127.0.0.1:{self.port}"
+
+    def _start(self, pki, upstream_port):
+        self.port = free_port()
         site = os.path.join(self.tmp, "site.conf")
         with open(site, "w") as f:
             f.write(f"""server {{
@@ -524,7 +526,6 @@ class MtlsNginx(NginxProcess):
 }}
 """)
         self.start_nginx(site)
-        self.url = f"https://127.0.0.1:{self.port}"
 
 
 def test_behind_nginx_terminating_mtls(tmp_path, pki):

@@ -7,13 +7,13 @@ listener, as its comment describes). An openssl-made CA issues the server and tw
 certificates in the test (test_mtls.Pki)."""
 import os
 import shutil
-import socket
 import tempfile
 import urllib.parse
 
 import requests
 
 from conftest import NGINX, NginxProcess, skip_unless_available
+from ports import free_port, start_on_free_ports
 from test_mtls import Api, claims, pki, start_server  # noqa: F401
 from test_verify import ENDPOINTS, SERVICE
 from test_verify_nginx import EXAMPLE
@@ -100,12 +100,11 @@ class MtlsGateway(NginxProcess):
         for d in (root, os.path.join(root, "v1")):
             os.chmod(d, 0o755)
         os.chmod(os.path.join(root, "v1", "pets.json"), 0o644)
-        ports = []
-        for _ in range(2):
-            with socket.socket() as s:
-                s.bind(("127.0.0.1", 0))
-                ports.append(s.getsockname()[1])
-        self.port, upstream = ports
+        start_on_free_ports(lambda: self._start(pki, portcullis_port, root))
+        self.url = f"https://127.0.0.1:{self.port}"
+
+    def _start(self, pki, portcullis_port, root):
+        self.port, upstream = free_port(), free_port()
         tls = (f"listen 127.0.0.1:{self.port} ssl;\n"
                f"    ssl_certificate {pki.path('server.pem')};\n"
                f"    ssl_certificate_key {pki.path('server.key')};\n"
@@ -122,7 +121,6 @@ class MtlsGateway(NginxProcess):
         with open(conf, "w") as f:
             f.write(site)
         self.start_nginx(conf)
-        self.url = f"https://127.0.0.1:{self.port}"
 
     def stop(self):
         self.stop_nginx()

@@ -190,22 +190,19 @@ def test_a_fresh_client_flooding_unknown_kids_costs_at_most_two_fetches(oauth, j
     assert jwks_server.count("/jwks") == 2
 
 
-def unused_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def test_unreachable_oversized_or_redirecting_jwks_is_invalid_client(oauth, jwks_server):
     k = new_key("k1")
     jwks_server.keys = [k]
     te = oauth.url + "/oauth2/token"
-    for uri in [f"http://127.0.0.1:{unused_port()}/jwks", jwks_server.url + "/big",
-                jwks_server.url + "/redirect", jwks_server.url + "/missing"]:
-        cid = jwks_client(oauth, uri)
-        refused(token(oauth, cid, assertion(cid, k, te)))
+    # Bound but not listening, for the whole test: connections are refused, and no other
+    # process can take the port and answer in the meantime.
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        unreachable = f"http://127.0.0.1:{closed.getsockname()[1]}/jwks"
+        for uri in [unreachable, jwks_server.url + "/big",
+                    jwks_server.url + "/redirect", jwks_server.url + "/missing"]:
+            cid = jwks_client(oauth, uri)
+            refused(token(oauth, cid, assertion(cid, k, te)))
     assert jwks_server.count("/big") == 1
     assert jwks_server.count("/redirect") == 1
     assert jwks_server.count("/jwks") == 0  # the redirect was not followed

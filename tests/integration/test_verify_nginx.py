@@ -3,7 +3,6 @@ Portcullis' GET /oauth2/verify with examples/nginx/portcullis-gateway.conf itsel
 only swaps its ports and root for free ones in a temp dir."""
 import os
 import shutil
-import socket
 import tempfile
 
 import pytest
@@ -11,15 +10,10 @@ import requests
 
 from conftest import NGINX, NginxProcess, poll, skip_unless_available
 from oauth_fixtures import oauth  # noqa: F401
+from ports import free_port, start_on_free_ports
 from test_verify import Petstore, foreign, tampered
 
 EXAMPLE = os.path.join(os.path.dirname(__file__), "../../examples/nginx/portcullis-gateway.conf")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Nginx(NginxProcess):
@@ -36,6 +30,10 @@ class Nginx(NginxProcess):
             os.chmod(d, 0o755)
             for name in files:
                 os.chmod(os.path.join(d, name), 0o644)
+        start_on_free_ports(lambda: self._start(portcullis_port, root))
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def _start(self, portcullis_port, root):
         self.port, upstream = free_port(), free_port()
         with open(EXAMPLE) as f:
             gateway = (f.read().replace("127.0.0.1:6882", f"127.0.0.1:{portcullis_port}")
@@ -45,7 +43,6 @@ class Nginx(NginxProcess):
         with open(os.path.join(self.tmp, "gateway.conf"), "w") as f:
             f.write(gateway)
         self.start_nginx(os.path.join(self.tmp, "gateway.conf"))
-        self.url = f"http://127.0.0.1:{self.port}"
 
     def get(self, path, token=None, method="GET", **headers):
         if token:

@@ -48,7 +48,20 @@ export async function registerPetstore(server) {
     [{ endpoint: '/v1/pets@get', operation: 'listPets', scope: 'pets.r' }]);
 }
 
+// nginx binds ports that were free a moment before: another process can take one in between
+// (as the local port of an outgoing connection). nginx then exits with "Address already in
+// use", and the gateway is started again on fresh ports, a few times at most.
 export async function startGateway(portcullisPort) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startGatewayOnce(portcullisPort);
+    } catch (e) {
+      if (attempt >= 5 || !/Address already in use/.test(e.message)) throw e;
+    }
+  }
+}
+
+async function startGatewayOnce(portcullisPort) {
   if (!NGINX) throw new Error('nginx is not installed (scripts/deps.sh test installs nginx-light)');
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-node-nginx-'));
   chmodSync(dir, 0o755);  // workers run as www-data when we are root
@@ -93,7 +106,8 @@ http {
     }
     rmSync(dir, { recursive: true, force: true });
   };
-  for (let i = 0; i < 400 && !(await accepts(port)); i++) {
+  // Up to 30 s: nginx starts in milliseconds, but the machine may be busy.
+  for (let i = 0; i < 1200 && !(await accepts(port)); i++) {
     if (child.exitCode !== null) {
       const why = logs();
       await stop();

@@ -23,12 +23,19 @@ export async function startPortcullis(extraArgs = []) {
     '--store', `sqlite:${join(dir, 'db')}`, ...extraArgs], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   child.stderr.on('data', (d) => { log += d; });
-  for (let i = 0; i < 400; i++) {
-    if (existsSync(portFile) && readFileSync(portFile, 'utf8').trim()) break;
-    if (child.exitCode !== null) throw new Error('portcullis exited: ' + log);
+  // Up to 30 s: start-up (mostly the SQLite migrations) has taken 3.5 s on a busy machine.
+  const portText = () => (existsSync(portFile) ? readFileSync(portFile, 'utf8').trim() : '');
+  for (let i = 0; i < 1200 && !portText(); i++) {
+    if (child.exitCode !== null) throw new Error(`portcullis exited (${child.exitCode}): ${log}`);
     await sleep(25);
   }
-  const port = Number(readFileSync(portFile, 'utf8').trim());
+  if (!portText()) {
+    const state = child.exitCode === null ? 'still running, stopped now'
+      : `exit code ${child.exitCode}`;
+    child.kill('SIGTERM');
+    throw new Error(`portcullis did not write its port in 30 s (${state}): ${log}`);
+  }
+  const port = Number(portText());
   const url = `http://127.0.0.1:${port}`;
   return {
     url,

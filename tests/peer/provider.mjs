@@ -9,7 +9,10 @@
 //   PEER_REGISTRATION_TOKEN  initial access token for dynamic client registration
 //                            (RFC 7591, POST <issuer>/reg); required.
 //   PEER_CLIENTS             optional JSON array of client metadata (oidc-provider's
-//                            snake_case names) registered at start.
+//                            snake_case names) registered at start; `-`: the array comes as
+//                            one line on stdin after the listening line, for a caller whose
+//                            client names a port known only once the peer listens (so no
+//                            caller has to free a port for the peer and hope it stays free).
 // Users: the in-memory ACCOUNTS below. The built-in development pages (devInteractions) sign
 // them in (any password) and ask for consent; an unknown user name is refused.
 // Enabled: OpenID Connect (ID tokens, userinfo, claims by scope), refresh tokens for every
@@ -26,7 +29,7 @@ if (!REGISTRATION_TOKEN || REGISTRATION_TOKEN.length < 16) {
   console.error('provider.mjs: PEER_REGISTRATION_TOKEN (16+ characters) is required');
   process.exit(2);
 }
-const CLIENTS = JSON.parse(process.env.PEER_CLIENTS ?? '[]');
+const CLIENTS_FROM_STDIN = process.env.PEER_CLIENTS === '-';
 
 // The same users the tests create on Portcullis (tests/node/providers.mjs).
 const ACCOUNTS = {
@@ -52,6 +55,28 @@ await new Promise((resolve, reject) => {
 });
 const { port } = server.address();
 const issuer = `http://${HOST}:${port}`;
+const listening = JSON.stringify({ issuer, port, pid: process.pid });
+// Requests that arrive before the provider is made wait for it.
+let serve;
+const served = new Promise((resolve) => { serve = resolve; });
+server.on('request', async (req, res) => (await served)(req, res));
+
+async function firstStdinLine() {
+  let text = '';
+  for await (const chunk of process.stdin) {
+    text += chunk;
+    if (text.includes('\n')) break;
+  }
+  return text.split('\n')[0];
+}
+
+let CLIENTS;
+if (CLIENTS_FROM_STDIN) {
+  console.log(listening);
+  CLIENTS = JSON.parse(await firstStdinLine());
+} else {
+  CLIENTS = JSON.parse(process.env.PEER_CLIENTS ?? '[]');
+}
 
 const provider = new Provider(issuer, {
   clients: CLIENTS,
@@ -102,8 +127,8 @@ provider.use(async (ctx, next) => {
   await next();
 });
 
-server.on('request', provider.callback());
-console.log(JSON.stringify({ issuer, port, pid: process.pid }));
+serve(provider.callback());
+if (!CLIENTS_FROM_STDIN) console.log(listening);
 
 for (const signal of ['SIGTERM', 'SIGINT']) {
   process.on(signal, () => server.close(() => process.exit(0)));

@@ -151,6 +151,7 @@ void BM_CallLoopbackBuiltInTransport(benchmark::State& state) {
         }
         return portcullis::verify::testing::FakeResponse{.body = "{}"};
       });
+  server.set_keep_alive(state.range(0) != 0);  // 0: the server closes after each response
   pc::Options o;
   o.token_url = server.url("/oauth2/token");
   o.client_id = "svc-a";
@@ -168,7 +169,7 @@ void BM_CallLoopbackBuiltInTransport(benchmark::State& state) {
   }
 }
 // Bounded: every call leaves a socket in TIME_WAIT.
-BENCHMARK(BM_CallLoopbackBuiltInTransport)->Iterations(2000)->UseRealTime();
+BENCHMARK(BM_CallLoopbackBuiltInTransport)->Arg(0)->Arg(1)->Iterations(2000)->UseRealTime();
 
 }  // namespace
 

@@ -3,16 +3,18 @@
 // keys, endpoint table, deny-list, client-credentials tokens). No Beast: the library depends
 // only on OpenSSL and Boost.JSON.
 //
+// http:// over POSIX sockets, https:// over OpenSSL with the peer certificate and host name
+// verified. Every call is bounded: one overall deadline for resolving, connecting, sending and
+// receiving (a retry included), a header-block limit, a body limit, at most 8 interim (1xx)
+// responses, and at most 2 × (max_header_bytes + max_body_bytes) bytes read in all (framing and
+// interim responses included); memory stays within that. Bodies are framed by Content-Length,
+// chunked transfer coding (RFC 9112 §7.1) or the end of the connection.
+//
 // HTTP/1.1 keep-alive (RFC 9112 §9.3): idle connections are pooled process-wide, keyed by
-// scheme, host and port and, for https, the trust settings and client certificate, so that no
-// connection is shared across TLS identities. At most 8 idle per key and 64 in all, each for
-// at most 30 s (less than common server idle timeouts). http:// over POSIX sockets, https://
-// over OpenSSL with the peer certificate and host name verified. Every call is bounded: one overall
-// deadline for resolving, connecting, sending and receiving, a header-block limit, a body
-// limit, at most 8 interim (1xx) responses, and at most 2 × (max_header_bytes +
-// max_body_bytes) bytes read in all (framing and interim responses included); memory stays
-// within that. Bodies are framed by Content-Length, chunked transfer coding (RFC 9112 §7.1) or
-// the end of the connection.
+// scheme, host and port and, for https, the CA file and client certificate, so that no
+// connection is shared across TLS identities or trust settings. At most 8 idle per key and 64
+// in all, each for at most 30 s (less than common server idle timeouts). The retry rule for a
+// reused connection the server closed is in Fetch (http_client.cc).
 //
 // Name resolution is within the deadline too: an IP literal is parsed without any lookup, and a
 // name is resolved by getaddrinfo (which has no timeout of its own) on a helper thread that
@@ -20,7 +22,8 @@
 // At most 32 such lookups may be left running; past that, names fail at once.
 //
 // Thread-safety: Fetch is reentrant, and safe on a caller's thread (libportcullis-client's
-// Call and Sign run it there, with the caller's time left as the timeout).
+// Call and Sign run it there, with the caller's time left as the timeout); the pool takes one
+// mutex briefly per call, never across I/O.
 
 #include <chrono>
 #include <cstdint>

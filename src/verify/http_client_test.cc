@@ -436,6 +436,13 @@ TEST(KeepAlive, AServerClosingAnIdleConnectionIsNotAnError) {
   ASSERT_TRUE(r) << r.error();
   EXPECT_EQ(r->body, "/2");
   EXPECT_EQ(server->connections(), 2);
+  // A POST, which is not sent twice after a complete write, also goes through: the closed
+  // connection is noticed and dropped before the request is written.
+  server->CloseIdle();
+  r = Fetch({.method = "POST", .url = server->url("/3"), .body = "x"}, {});
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r->body, "/3");
+  EXPECT_EQ(server->connections(), 3);
 }
 
 // The server takes the request on the reused connection and closes without a byte: the race
@@ -623,6 +630,30 @@ TEST_F(TlsFetch, ChecksTheHostName) {
   // An IP literal needs an IP in the certificate, which this one lacks.
   r = Fetch({.url = "https://127.0.0.1:" + std::to_string(server.port()) + "/"}, trust);
   EXPECT_FALSE(r);
+}
+
+TEST(KeepAlive, IdleConnectionsPerHostAreBounded) {
+  // Ten requests in flight at once hold ten connections; only eight stay idle afterwards.
+  constexpr int kAtOnce = 10;
+  std::mutex mu;
+  std::condition_variable cv;
+  int arrived = 0;
+  auto server = KeepAliveServer([&](const FakeRequest& r) {
+    std::unique_lock lock(mu);
+    ++arrived;
+    cv.notify_all();
+    cv.wait_for(lock, std::chrono::seconds(10), [&] { return arrived >= kAtOnce; });
+    return FakeResponse{.body = r.target};
+  });
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < kAtOnce; ++i) {
+    threads.emplace_back([&] { ok += Fetch({.url = server->url("/")}, {}).has_value(); });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), kAtOnce);
+  EXPECT_EQ(server->connections(), kAtOnce);
+  EXPECT_EQ(IdleConnections(server->url("/"), {}), 8u);
 }
 
 // Pooled connections are keyed by scheme and TLS settings: http:// to a TLS port never gets a

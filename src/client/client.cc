@@ -682,8 +682,12 @@ std::expected<std::unique_ptr<Client>, std::string> Client::Create(Options o) {
     http.cert_file = o.tls_cert_file;
     http.key_file = o.tls_key_file;
     http.max_body_bytes = 256 * 1024;
-    o.transport = [http](const HttpRequest& r) -> std::expected<HttpResponse, std::string> {
+    o.transport = [http, token_url = o.token_url](
+                      const HttpRequest& r) -> std::expected<HttpResponse, std::string> {
       vi::HttpRequest req{r.method, r.url, r.headers, r.body};
+      // A token request sent twice only yields two tokens: it may go again when a reused
+      // connection turns out closed by the server (Fetch's retry rule).
+      req.replayable = r.url == token_url;
       vi::HttpOptions limited = http;
       if (r.timeout.count() > 0) limited.timeout = std::min(http.timeout, r.timeout);
       auto resp = vi::Fetch(req, limited);

@@ -1,7 +1,9 @@
 #pragma once
 // Test-only: an in-process HTTP/1.1 server on 127.0.0.1:0 that answers with a handler you
-// control, so tests can serve a JWKS, rotate it, count fetches and answer 304. One thread,
-// one request per connection. Header-only so that pc_verify does not ship it.
+// control, so tests can serve a JWKS, rotate it, count fetches and answer 304. By default one
+// thread and one request per connection ("Connection: close"); with set_keep_alive(true), a
+// thread per connection that serves requests until the client or the server closes it.
+// Header-only so that pc_verify does not ship it.
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -14,6 +16,7 @@
 
 #include <atomic>
 #include <cctype>
+#include <condition_variable>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -44,6 +47,9 @@ struct FakeResponse {
   bool chunked = false;    // send the body with chunked transfer coding
   bool no_length = false;  // no Content-Length: the body ends with the connection
   std::string raw;         // when set, sent verbatim instead of the above
+  // Keep-alive mode only (without it every connection closes after one response):
+  bool close = false;  // "Connection: close" (unless raw), and close after this response
+  bool drop = false;   // close the connection without answering
 };
 
 class FakeHttpServer {
@@ -81,6 +87,7 @@ class FakeHttpServer {
   ~FakeHttpServer() {
     stop_ = true;
     thread_.join();
+    for (auto& w : workers_) w.join();
     ::close(fd_);
     if (ctx_) SSL_CTX_free(ctx_);
   }
@@ -101,6 +108,18 @@ class FakeHttpServer {
     std::lock_guard lock(mu_);
     handler_ = std::move(h);
   }
+  // Serve many requests per connection (HTTP/1.1 persistence). Set before the first request.
+  void set_keep_alive(bool on) { keep_alive_ = on; }
+  // Connections accepted so far.
+  int connections() const { return connections_.load(); }
+  // Keep-alive mode: closes every connection that waits for its next request, as a server's
+  // idle timeout does, and returns once they are closed. Call it when no request is in flight.
+  void CloseIdle() {
+    std::unique_lock lock(mu_);
+    closing_ = true;
+    open_cv_.wait(lock, [&] { return open_ == 0; });
+    closing_ = false;
+  }
 
  private:
   void Loop() {
@@ -109,34 +128,75 @@ class FakeHttpServer {
       if (::poll(&p, 1, 20) <= 0) continue;
       int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
       if (c < 0) continue;
-      SSL* ssl = nullptr;
-      if (ctx_) {
-        timeval tv{2, 0};
-        ::setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-        ssl = SSL_new(ctx_);
-        SSL_set_fd(ssl, c);
-        if (SSL_accept(ssl) == 1) Serve(c, ssl);
-        SSL_shutdown(ssl);
-        SSL_free(ssl);
+      ++connections_;
+      if (keep_alive_) {
+        std::lock_guard lock(mu_);
+        ++open_;
+        workers_.emplace_back([this, c] {
+          Connection(c, true);
+          std::lock_guard done(mu_);
+          --open_;
+          open_cv_.notify_all();
+        });
       } else {
-        Serve(c, nullptr);
+        Connection(c, false);
       }
-      ::close(c);
     }
   }
 
-  void Serve(int c, SSL* ssl) {
+  void Connection(int c, bool keep) {
+    SSL* ssl = nullptr;
+    bool accepted = true;
+    if (ctx_) {
+      timeval tv{2, 0};
+      ::setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+      ssl = SSL_new(ctx_);
+      SSL_set_fd(ssl, c);
+      accepted = SSL_accept(ssl) == 1;
+    }
+    std::string data;  // received and not yet served
+    if (accepted) {
+      while (Serve(c, ssl, data, keep) && WaitForNext(c, ssl, data)) {
+      }
+    }
+    if (ssl) {
+      SSL_shutdown(ssl);
+      SSL_free(ssl);
+    }
+    ::close(c);
+  }
+
+  // Between requests on a kept-alive connection: true once more bytes are there; false when the
+  // client closed, the server stops, or CloseIdle asks.
+  bool WaitForNext(int c, SSL* ssl, const std::string& data) {
+    for (;;) {
+      if (!data.empty() || (ssl && SSL_pending(ssl) > 0)) return true;
+      if (stop_) return false;
+      {
+        std::lock_guard lock(mu_);
+        if (closing_) return false;
+      }
+      pollfd p{c, POLLIN, 0};
+      int n = ::poll(&p, 1, 20);
+      if (n > 0) {
+        char probe;
+        return ::recv(c, &probe, 1, MSG_PEEK) > 0;
+      }
+    }
+  }
+
+  // One request and its answer; true if the connection stays open for another.
+  bool Serve(int c, SSL* ssl, std::string& data, bool keep) {
     auto recv_some = [&](char* buf, size_t n) -> ssize_t {
       return ssl ? SSL_read(ssl, buf, static_cast<int>(n)) : ::recv(c, buf, n, 0);
     };
     timeval tv{2, 0};
     ::setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    std::string data;
     char buf[4096];
     size_t end;
     while ((end = data.find("\r\n\r\n")) == std::string::npos) {
       ssize_t n = recv_some(buf, sizeof buf);
-      if (n <= 0) return;
+      if (n <= 0) return false;
       data.append(buf, static_cast<size_t>(n));
     }
     FakeRequest req;
@@ -157,12 +217,13 @@ class FakeHttpServer {
       if (name == "content-length") content_length = std::stoul(value);
       req.headers.emplace_back(name, value);
     }
-    req.body = data.substr(end + 4);
-    while (req.body.size() < content_length) {
+    while (data.size() < end + 4 + content_length) {
       ssize_t n = recv_some(buf, sizeof buf);
-      if (n <= 0) return;
-      req.body.append(buf, static_cast<size_t>(n));
+      if (n <= 0) return false;
+      data.append(buf, static_cast<size_t>(n));
     }
+    req.body = data.substr(end + 4, content_length);
+    data.erase(0, end + 4 + content_length);
     Handler h;
     {
       std::lock_guard lock(mu_);
@@ -171,9 +232,12 @@ class FakeHttpServer {
     }
     ++requests_;
     FakeResponse r = h(req);
+    if (keep && r.drop) return false;
+    const bool close = !keep || r.close || (r.no_length && r.raw.empty());
     std::string out = r.raw;
     if (out.empty()) {
-      out = "HTTP/1.1 " + std::to_string(r.status) + " X\r\nConnection: close\r\n";
+      out = "HTTP/1.1 " + std::to_string(r.status) + " X\r\n";
+      if (close) out += "Connection: close\r\n";
       for (const auto& [k, v] : r.headers) out += k + ": " + v + "\r\n";
       if (r.chunked) {
         out += "Transfer-Encoding: chunked\r\n\r\n";
@@ -194,9 +258,10 @@ class FakeHttpServer {
     while (off < out.size()) {
       ssize_t n = ssl ? SSL_write(ssl, out.data() + off, static_cast<int>(out.size() - off))
                       : ::send(c, out.data() + off, out.size() - off, MSG_NOSIGNAL);
-      if (n <= 0) break;
+      if (n <= 0) return false;
       off += static_cast<size_t>(n);
     }
+    return !close;
   }
 
   Handler handler_;
@@ -204,6 +269,12 @@ class FakeHttpServer {
   std::vector<std::string> targets_;
   std::atomic<int> requests_{0};
   std::atomic<bool> stop_{false};
+  std::atomic<bool> keep_alive_{false};
+  std::atomic<int> connections_{0};
+  int open_ = 0;          // kept-alive connections not yet closed; guarded by mu_
+  bool closing_ = false;  // CloseIdle is waiting; guarded by mu_
+  std::condition_variable open_cv_;
+  std::vector<std::thread> workers_;
   int fd_ = -1;
   int port_ = 0;
   SSL_CTX* ctx_ = nullptr;

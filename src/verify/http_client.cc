@@ -4,6 +4,8 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -18,12 +20,14 @@
 #include <charconv>
 #include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <system_error>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "common/encoding.h"
 
@@ -196,6 +200,41 @@ std::string SslErrorText() {
   return buf;
 }
 
+// SSL_write writes with write(2), which raises SIGPIPE on a connection the peer has reset (a
+// pooled one the server closed, say); a library must not kill its host with that. The signal
+// is blocked on this thread around the write, and one it raised is consumed (as libpq does).
+class SigpipeBlock {
+ public:
+  SigpipeBlock() {
+    sigemptyset(&pipe_);
+    sigaddset(&pipe_, SIGPIPE);
+    sigset_t pending;
+    sigemptyset(&pending);
+    sigpending(&pending);
+    was_pending_ = sigismember(&pending, SIGPIPE) == 1;
+    blocked_ = pthread_sigmask(SIG_BLOCK, &pipe_, &old_) == 0;
+  }
+  ~SigpipeBlock() {
+    if (!blocked_) return;
+    sigset_t pending;
+    sigemptyset(&pending);
+    sigpending(&pending);
+    if (!was_pending_ && sigismember(&pending, SIGPIPE) == 1) {
+      timespec zero{};
+      sigtimedwait(&pipe_, nullptr, &zero);
+    }
+    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  }
+  SigpipeBlock(const SigpipeBlock&) = delete;
+  SigpipeBlock& operator=(const SigpipeBlock&) = delete;
+
+ private:
+  sigset_t pipe_;
+  sigset_t old_;
+  bool was_pending_ = false;
+  bool blocked_ = false;
+};
+
 // A connected stream, plain or TLS, with deadline-bounded reads and writes.
 class Stream {
  public:
@@ -259,7 +298,11 @@ class Stream {
     while (!data.empty()) {
       if (ssl_) {
         size_t written = 0;
-        int rc = SSL_write_ex(ssl_, data.data(), data.size(), &written);
+        int rc;
+        {
+          SigpipeBlock no_sigpipe;
+          rc = SSL_write_ex(ssl_, data.data(), data.size(), &written);
+        }
         if (rc == 1) {
           data.remove_prefix(written);
           continue;
@@ -328,6 +371,15 @@ class Stream {
     }
   }
 
+  // True when nothing has arrived since the last response: no buffered TLS record, and the
+  // socket neither readable nor closed. Anything else (the peer's FIN or RST, stray bytes, a
+  // TLS alert) makes the connection unfit for another request.
+  bool Quiet() const {
+    if (ssl_ && SSL_has_pending(ssl_)) return false;
+    pollfd p{fd_, POLLIN, 0};
+    return ::poll(&p, 1, 0) == 0;
+  }
+
  private:
   int fd_;
   SSL_CTX* ctx_ = nullptr;
@@ -374,6 +426,10 @@ class Reader {
     pos_ += n;
     return {};
   }
+
+  // Bytes received so far, and bytes received but not consumed.
+  size_t received() const { return received_; }
+  size_t unread() const { return buf_.size() - pos_; }
 
   // Everything until the peer closes, at most `max` bytes in `out` in all.
   std::expected<void, std::string> ToEnd(std::string& out, size_t max) {
@@ -451,10 +507,30 @@ std::string HostHeader(const Url& url) {
   return host;
 }
 
-// Reads the status line, the header block and the body of one response (RFC 9112).
+// Whether a Connection field lists `close` (RFC 9112 §9.6); every field line counts.
+bool SaysClose(const HttpResponse& response) {
+  for (const auto& [k, v] : response.headers) {
+    if (k != "connection") continue;
+    std::string_view rest = v;
+    while (!rest.empty()) {
+      size_t comma = rest.find(',');
+      if (EqualsIgnoreCase(Trim(rest.substr(0, comma)), "close")) return true;
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+  }
+  return false;
+}
+
+// Reads the status line, the header block and the body of one response (RFC 9112). On success,
+// `*persistent` says whether the connection may carry another request: an HTTP/1.1 response
+// with known framing (none, Content-Length or chunked) and no "Connection: close".
 std::expected<HttpResponse, std::string> ReadResponse(Reader& reader, std::string_view method,
-                                                      const HttpOptions& options) {
+                                                      const HttpOptions& options,
+                                                      bool* persistent) {
+  *persistent = false;
   HttpResponse response;
+  bool http11 = false;
   for (int interim = 0;; ++interim) {  // 1xx interim responses are skipped (RFC 9110 §15.2)
     if (interim > kMaxInterimResponses) return Fail("too many interim responses");
     size_t header_bytes = 0;
@@ -465,6 +541,7 @@ std::expected<HttpResponse, std::string> ReadResponse(Reader& reader, std::strin
         (sl.size() > 12 && sl[12] != ' ')) {
       return Fail("not an HTTP/1.x response");
     }
+    http11 = !sl.starts_with("HTTP/1.0");
     auto status = ParseUint(sl.substr(9, 3));
     if (!status || *status < 100 || *status > 599) return Fail("bad status code");
     response.status = static_cast<int>(*status);
@@ -484,7 +561,9 @@ std::expected<HttpResponse, std::string> ReadResponse(Reader& reader, std::strin
     if (response.status >= 200) break;
   }
 
+  const bool keep = http11 && !SaysClose(response);
   if (method == "HEAD" || response.status == 204 || response.status == 304) {
+    *persistent = keep;
     return response;
   }
   auto te = response.Header("transfer-encoding");
@@ -494,6 +573,7 @@ std::expected<HttpResponse, std::string> ReadResponse(Reader& reader, std::strin
     if (auto s = ReadChunked(reader, response.body, options.max_body_bytes); !s) {
       return Fail("body: " + s.error());
     }
+    *persistent = keep;
     return response;
   }
   if (auto cl = response.Header("content-length")) {
@@ -503,12 +583,112 @@ std::expected<HttpResponse, std::string> ReadResponse(Reader& reader, std::strin
     if (auto s = reader.Exact(static_cast<size_t>(*n), response.body); !s) {
       return Fail("body: " + s.error());
     }
+    *persistent = keep;
     return response;
   }
+  // Delimited by the end of the connection: nothing left to reuse.
   if (auto s = reader.ToEnd(response.body, options.max_body_bytes); !s) {
     return Fail("body: " + s.error());
   }
   return response;
+}
+
+// Idle keep-alive connections, shared by every Fetch in the process.
+constexpr size_t kMaxIdlePerKey = 8;
+constexpr size_t kMaxIdle = 64;
+// Below most server idle timeouts (nginx 75 s), so that we seldom pick a connection the server
+// is closing; for shorter ones (Apache's and Node's 5 s) Take's check and Fetch's retry rule.
+constexpr auto kIdleLifetime = std::chrono::seconds(30);
+
+// Everything that decides what a connection is: where it goes and, for TLS, whom it trusted
+// and who it claimed to be. NUL separates the parts (no path or host contains one).
+std::string PoolKey(const Url& url, const HttpOptions& options) {
+  std::string key = url.tls ? "https" : "http";
+  key += '\0' + url.host + '\0' + std::to_string(url.port);
+  if (url.tls) key += '\0' + options.ca_file + '\0' + options.cert_file + '\0' + options.key_file;
+  return key;
+}
+
+class ConnectionPool {
+ public:
+  // The most recently used live connection for `key`, or null. Connections that have expired,
+  // or on which anything arrived while idle (the server's close, say), are closed.
+  std::unique_ptr<Stream> Take(const std::string& key) {
+    for (;;) {
+      std::vector<std::unique_ptr<Stream>> dead;  // closed outside the lock
+      std::unique_ptr<Stream> found;
+      {
+        std::lock_guard lock(mu_);
+        DropExpired(dead);
+        for (auto it = idle_.rbegin(); it != idle_.rend(); ++it) {
+          if (it->key == key) {
+            found = std::move(it->stream);
+            idle_.erase(std::next(it).base());
+            break;
+          }
+        }
+      }
+      if (!found || found->Quiet()) return found;
+    }
+  }
+
+  void Put(std::string key, std::unique_ptr<Stream> stream) {
+    std::vector<std::unique_ptr<Stream>> dead;
+    std::lock_guard lock(mu_);
+    DropExpired(dead);
+    size_t same = 0;
+    for (const Entry& e : idle_) same += e.key == key;
+    if (same >= kMaxIdlePerKey) {
+      auto oldest =
+          std::find_if(idle_.begin(), idle_.end(), [&](const Entry& e) { return e.key == key; });
+      dead.push_back(std::move(oldest->stream));
+      idle_.erase(oldest);
+    }
+    if (idle_.size() >= kMaxIdle) {
+      dead.push_back(std::move(idle_.front().stream));
+      idle_.pop_front();
+    }
+    idle_.push_back({std::move(key), std::move(stream), Clock::now()});
+  }
+
+  size_t Count(const std::string& key) {
+    std::vector<std::unique_ptr<Stream>> dead;
+    std::lock_guard lock(mu_);
+    DropExpired(dead);
+    return std::count_if(idle_.begin(), idle_.end(), [&](const Entry& e) { return e.key == key; });
+  }
+
+ private:
+  struct Entry {
+    std::string key;
+    std::unique_ptr<Stream> stream;
+    Clock::time_point since;
+  };
+
+  // Oldest first: entries are appended with the time under the lock.
+  void DropExpired(std::vector<std::unique_ptr<Stream>>& dead) {
+    const auto now = Clock::now();
+    while (!idle_.empty() && now - idle_.front().since >= kIdleLifetime) {
+      dead.push_back(std::move(idle_.front().stream));
+      idle_.pop_front();
+    }
+  }
+
+  std::mutex mu_;
+  std::deque<Entry> idle_;
+};
+
+// Never destroyed: Fetch may run on threads that outlive static destruction.
+ConnectionPool& Pool() {
+  static ConnectionPool* pool = new ConnectionPool;
+  return *pool;
+}
+
+bool Replayable(const HttpRequest& request) {
+  for (std::string_view m : {"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"}) {
+    if (request.method == m) return true;
+  }
+  return request.replayable;
 }
 
 }  // namespace
@@ -574,8 +754,10 @@ std::expected<HttpResponse, std::string> Fetch(const HttpRequest& request,
                                                const HttpOptions& options) {
   auto url = ParseUrl(request.url);
   if (!url) return Fail("bad url");
+  const bool reuse = options.reuse_connections && !options.resolver;
   std::string head = request.method + " " + url->target + " HTTP/1.1\r\nHost: " + HostHeader(*url) +
-                     "\r\nUser-Agent: portcullis-verify/0.1\r\nConnection: close\r\n";
+                     "\r\nUser-Agent: portcullis-verify/0.1\r\n";
+  if (!reuse) head += "Connection: close\r\n";
   for (const auto& [k, v] : request.headers) {
     if (k.find_first_of("\r\n:") != std::string::npos ||
         v.find_first_of("\r\n") != std::string::npos) {
@@ -589,22 +771,58 @@ std::expected<HttpResponse, std::string> Fetch(const HttpRequest& request,
   head += "\r\n";
   head += request.body;
   const Deadline deadline = Clock::now() + options.timeout;
-  auto fd = Connect(*url, options, deadline);
-  if (!fd) return Fail(fd.error());
-  Stream stream(*fd);
-  if (url->tls) {
-    if (auto s = stream.StartTls(*url, options, deadline); !s) return Fail(s.error());
-  }
-  if (auto s = stream.WriteAll(head, deadline); !s) return Fail(s.error());
+  const std::string key = reuse ? PoolKey(*url, options) : std::string();
 
-  Reader reader([&](std::string& out, size_t max) { return stream.ReadSome(out, max, deadline); },
-                ResponseBudget(options));
-  return ReadResponse(reader, request.method, options);
+  // Retry rule (RFC 9112 §9.3.1): a server may close an idle connection just as we reuse it.
+  // When a pooled connection fails before any byte of the response arrived (the write fails,
+  // or the read ends or is reset), the request goes once more on a fresh connection, within the
+  // same deadline. A failed write means the server never got the whole request, so any request
+  // is retried; after a complete write, only replayable ones are (the server might have acted
+  // on it before closing). Never after a response byte, and never on a fresh connection.
+  for (int attempt = 0;; ++attempt) {
+    std::unique_ptr<Stream> stream = reuse && attempt == 0 ? Pool().Take(key) : nullptr;
+    const bool reused = stream != nullptr;
+    if (!stream) {
+      auto fd = Connect(*url, options, deadline);
+      if (!fd) return Fail(fd.error());
+      stream = std::make_unique<Stream>(*fd);
+      if (url->tls) {
+        if (auto s = stream->StartTls(*url, options, deadline); !s) return Fail(s.error());
+      }
+    }
+    if (auto s = stream->WriteAll(head, deadline); !s) {
+      if (reused && Clock::now() < deadline) continue;
+      return Fail(s.error());
+    }
+    Reader reader(
+        [&](std::string& out, size_t max) { return stream->ReadSome(out, max, deadline); },
+        ResponseBudget(options));
+    bool persistent = false;
+    auto response = ReadResponse(reader, request.method, options, &persistent);
+    if (!response) {
+      if (reused && reader.received() == 0 && Clock::now() < deadline && Replayable(request)) {
+        continue;
+      }
+      return response;
+    }
+    // Bytes past the response would be taken for the next one: such a connection is dropped.
+    if (reuse && persistent && reader.unread() == 0 && stream->Quiet()) {
+      Pool().Put(key, std::move(stream));
+    }
+    return response;
+  }
+}
+
+size_t IdleConnections(std::string_view url, const HttpOptions& options) {
+  auto parsed = ParseUrl(url);
+  if (!parsed) return 0;
+  return Pool().Count(PoolKey(*parsed, options));
 }
 
 std::expected<HttpResponse, std::string> ParseResponse(std::string_view raw,
                                                        std::string_view method,
-                                                       const HttpOptions& options) {
+                                                       const HttpOptions& options,
+                                                       bool* persistent) {
   Reader reader(
       [raw](std::string& out, size_t max) mutable -> std::expected<size_t, std::string> {
         size_t n = std::min(max, raw.size());
@@ -613,7 +831,8 @@ std::expected<HttpResponse, std::string> ParseResponse(std::string_view raw,
         return n;
       },
       ResponseBudget(options));
-  return ReadResponse(reader, method, options);
+  bool ignored = false;
+  return ReadResponse(reader, method, options, persistent ? persistent : &ignored);
 }
 
 std::optional<int64_t> MaxAge(std::string_view cache_control) {

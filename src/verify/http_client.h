@@ -3,13 +3,18 @@
 // keys, endpoint table, deny-list, client-credentials tokens). No Beast: the library depends
 // only on OpenSSL and Boost.JSON.
 //
-// One request per connection ("Connection: close"); http:// over POSIX sockets, https:// over
-// OpenSSL with the peer certificate and host name verified. Every call is bounded: one overall
-// deadline for resolving, connecting, sending and receiving, a header-block limit, a body
-// limit, at most 8 interim (1xx) responses, and at most 2 × (max_header_bytes +
-// max_body_bytes) bytes read in all (framing and interim responses included); memory stays
-// within that. Bodies are framed by Content-Length, chunked transfer coding (RFC 9112 §7.1) or
-// the end of the connection.
+// http:// over POSIX sockets, https:// over OpenSSL with the peer certificate and host name
+// verified. Every call is bounded: one overall deadline for resolving, connecting, sending and
+// receiving (a retry included), a header-block limit, a body limit, at most 8 interim (1xx)
+// responses, and at most 2 × (max_header_bytes + max_body_bytes) bytes read in all (framing and
+// interim responses included); memory stays within that. Bodies are framed by Content-Length,
+// chunked transfer coding (RFC 9112 §7.1) or the end of the connection.
+//
+// HTTP/1.1 keep-alive (RFC 9112 §9.3): idle connections are pooled process-wide, keyed by
+// scheme, host and port and, for https, the CA file and client certificate, so that no
+// connection is shared across TLS identities or trust settings. At most 8 idle per key and 64
+// in all, each for at most 30 s (less than common server idle timeouts). The retry rule for a
+// reused connection the server closed is in Fetch (http_client.cc).
 //
 // Name resolution is within the deadline too: an IP literal is parsed without any lookup, and a
 // name is resolved by getaddrinfo (which has no timeout of its own) on a helper thread that
@@ -17,7 +22,8 @@
 // At most 32 such lookups may be left running; past that, names fail at once.
 //
 // Thread-safety: Fetch is reentrant, and safe on a caller's thread (libportcullis-client's
-// Call and Sign run it there, with the caller's time left as the timeout).
+// Call and Sign run it there, with the caller's time left as the timeout); the pool takes one
+// mutex briefly per call, never across I/O.
 
 #include <chrono>
 #include <cstdint>
@@ -48,6 +54,9 @@ struct HttpRequest {
   std::string url;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;  // sent with Content-Length when not empty
+  // The request may be sent twice even if the server might have acted on it (RFC 9110 §9.2.2
+  // makes GET, HEAD, OPTIONS, TRACE, PUT and DELETE so already): see the retry rule in Fetch.
+  bool replayable = false;
 };
 
 struct HttpResponse {
@@ -72,6 +81,10 @@ struct HttpOptions {
   // released with ::freeaddrinfo. Empty: ::getaddrinfo.
   std::function<int(const char* host, const char* port, const addrinfo* hints, addrinfo** res)>
       resolver;
+  // Keep connections open for later requests (the pool above). Off: "Connection: close", one
+  // request per connection. A custom `resolver` turns it off too: two resolvers may send one
+  // name to different places, and a pool cannot tell them apart.
+  bool reuse_connections = true;
 };
 
 // Fails with a one-line reason (for logs) on a bad URL, resolution, connection, TLS, timeout,
@@ -79,11 +92,16 @@ struct HttpOptions {
 std::expected<HttpResponse, std::string> Fetch(const HttpRequest& request,
                                                const HttpOptions& options);
 
+// Idle pooled connections Fetch would reuse for `url` with `options`. For tests.
+size_t IdleConnections(std::string_view url, const HttpOptions& options);
+
 // Fetch's response parser on `raw` as the whole byte stream of a connection: the response to a
-// `method` request. For the fuzz target and tests.
+// `method` request. For the fuzz target and tests. `persistent`, when given, tells whether the
+// connection could carry another request after it (known framing, no "Connection: close").
 std::expected<HttpResponse, std::string> ParseResponse(std::string_view raw,
                                                        std::string_view method,
-                                                       const HttpOptions& options);
+                                                       const HttpOptions& options,
+                                                       bool* persistent = nullptr);
 
 // Cache-Control max-age (RFC 9111 §5.2.2.1) in seconds: nullopt without max-age; 0 for
 // no-cache or no-store.

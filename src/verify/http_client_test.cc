@@ -345,6 +345,245 @@ TEST(Fetch, RefusesHeaderInjection) {
   EXPECT_EQ(r.error(), "bad request header");
 }
 
+// --- Keep-alive (RFC 9112 §9.3) ---
+
+TEST(ParseResponse, TellsWhetherTheConnectionPersists) {
+  struct Case {
+    const char* raw;
+    const char* method;
+    bool persistent;
+  };
+  for (const Case& c : {
+           Case{"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", "GET", true},
+           Case{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n", "GET",
+                true},
+           Case{"HTTP/1.1 204 No Content\r\n\r\n", "GET", true},
+           Case{"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n", "HEAD", true},
+           Case{"HTTP/1.1 200 OK\r\n\r\nto the end", "GET", false},
+           Case{"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok", "GET",
+                false},
+           Case{"HTTP/1.1 200 OK\r\nConnection: keep-alive, CLOSE\r\nContent-Length: 0\r\n\r\n",
+                "GET", false},
+           Case{"HTTP/1.1 200 OK\r\nConnection: te\r\nConnection: close\r\nContent-Length: "
+                "0\r\n\r\n",
+                "GET", false},
+           Case{"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok", "GET", false},
+       }) {
+    bool persistent = !c.persistent;
+    auto r = ParseResponse(c.raw, c.method, {}, &persistent);
+    ASSERT_TRUE(r) << c.raw << ": " << r.error();
+    EXPECT_EQ(persistent, c.persistent) << c.raw;
+  }
+}
+
+// A keep-alive server that answers "<target>" with Content-Length.
+std::unique_ptr<FakeHttpServer> KeepAliveServer(FakeHttpServer::Handler handler = nullptr) {
+  if (!handler) {
+    handler = [](const FakeRequest& r) { return FakeResponse{.body = r.target}; };
+  }
+  auto server = std::make_unique<FakeHttpServer>(std::move(handler));
+  server->set_keep_alive(true);
+  return server;
+}
+
+TEST(KeepAlive, SequentialFetchesShareOneConnection) {
+  std::vector<std::string> connection_headers;
+  std::mutex mu;
+  auto server = KeepAliveServer([&](const FakeRequest& r) {
+    std::lock_guard lock(mu);
+    connection_headers.push_back(r.Header("connection"));
+    return FakeResponse{.body = r.target};
+  });
+  for (const char* path : {"/a", "/b", "/c"}) {
+    auto r = Fetch({.url = server->url(path)}, {});
+    ASSERT_TRUE(r) << r.error();
+    EXPECT_EQ(r->body, path);
+  }
+  EXPECT_EQ(server->connections(), 1);
+  EXPECT_EQ(IdleConnections(server->url("/"), {}), 1u);
+  EXPECT_EQ(connection_headers, std::vector<std::string>(3, ""));
+
+  // Pooling off: one connection per request, and the server is told so.
+  HttpOptions no_reuse;
+  no_reuse.reuse_connections = false;
+  ASSERT_TRUE(Fetch({.url = server->url("/d")}, no_reuse));
+  ASSERT_TRUE(Fetch({.url = server->url("/e")}, no_reuse));
+  EXPECT_EQ(server->connections(), 3);
+  EXPECT_EQ(connection_headers.back(), "close");
+}
+
+TEST(KeepAlive, ConnectionCloseIsNotReused) {
+  // The server keeps its end open after the raw answer: only the header says close.
+  auto server = KeepAliveServer([](const FakeRequest&) {
+    return FakeResponse{.raw =
+                            "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok"};
+  });
+  for (int i = 0; i < 2; ++i) {
+    auto r = Fetch({.url = server->url("/")}, {});
+    ASSERT_TRUE(r) << r.error();
+    EXPECT_EQ(r->body, "ok");
+    EXPECT_EQ(IdleConnections(server->url("/"), {}), 0u);
+  }
+  EXPECT_EQ(server->connections(), 2);
+}
+
+TEST(KeepAlive, AServerClosingAnIdleConnectionIsNotAnError) {
+  auto server = KeepAliveServer();
+  ASSERT_TRUE(Fetch({.url = server->url("/1")}, {}));
+  EXPECT_EQ(IdleConnections(server->url("/"), {}), 1u);
+  server->CloseIdle();  // the server's idle timeout
+  auto r = Fetch({.url = server->url("/2")}, {});
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r->body, "/2");
+  EXPECT_EQ(server->connections(), 2);
+  // A POST, which is not sent twice after a complete write, also goes through: the closed
+  // connection is noticed and dropped before the request is written.
+  server->CloseIdle();
+  r = Fetch({.method = "POST", .url = server->url("/3"), .body = "x"}, {});
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r->body, "/3");
+  EXPECT_EQ(server->connections(), 3);
+}
+
+// The server takes the request on the reused connection and closes without a byte: the race
+// between its idle close and our reuse. A replayable request goes once more, on a new
+// connection; a POST does not, and nothing is retried on a fresh connection.
+TEST(KeepAlive, RetriesOnceWhenAReusedConnectionClosesBeforeAnswering) {
+  std::atomic<int> seen{0};
+  std::atomic<int> drop_at{2};  // the n-th request (1-based) is dropped
+  auto server = KeepAliveServer([&](const FakeRequest& r) {
+    return FakeResponse{.body = r.method + " " + r.target, .drop = ++seen == drop_at};
+  });
+  ASSERT_TRUE(Fetch({.url = server->url("/1")}, {}));
+  auto r = Fetch({.url = server->url("/2")}, {});
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r->body, "GET /2");
+  EXPECT_EQ(seen.load(), 3);
+  EXPECT_EQ(server->connections(), 2);
+
+  drop_at = 4;  // the next request, on the connection pooled by the retry
+  r = Fetch({.method = "POST", .url = server->url("/post"), .body = "x"}, {});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(seen.load(), 4);
+  EXPECT_EQ(server->connections(), 2);
+
+  drop_at = 6;  // /5 on a new connection (nothing idle), /6 on it again
+  ASSERT_TRUE(Fetch({.url = server->url("/5")}, {}));
+  r = Fetch({.method = "POST", .url = server->url("/6"), .body = "x", .replayable = true}, {});
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r->body, "POST /6");
+  EXPECT_EQ(seen.load(), 7);
+  EXPECT_EQ(server->connections(), 4);
+
+  drop_at = 9;  // pooling off: /7 (8th), then /8 on a fresh connection that is dropped
+  HttpOptions no_reuse;
+  no_reuse.reuse_connections = false;
+  ASSERT_TRUE(Fetch({.url = server->url("/7")}, no_reuse));
+  EXPECT_FALSE(Fetch({.url = server->url("/8")}, no_reuse));
+  EXPECT_EQ(seen.load(), 9);
+  EXPECT_EQ(server->connections(), 6);
+}
+
+TEST(KeepAlive, NoRetryOnceAResponseByteArrived) {
+  std::atomic<int> seen{0};
+  auto server = KeepAliveServer([&](const FakeRequest&) {
+    if (++seen == 2) return FakeResponse{.raw = "HTTP/1.1 200 OK\r\nContent-Le", .close = true};
+    return FakeResponse{.body = "ok"};
+  });
+  ASSERT_TRUE(Fetch({.url = server->url("/")}, {}));
+  auto r = Fetch({.url = server->url("/")}, {});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(seen.load(), 2);
+  EXPECT_EQ(server->connections(), 1);
+}
+
+TEST(KeepAlive, ReadToEndIsNotReused) {
+  auto server = KeepAliveServer(
+      [](const FakeRequest&) { return FakeResponse{.body = "eof", .no_length = true}; });
+  for (int i = 0; i < 2; ++i) {
+    auto r = Fetch({.url = server->url("/")}, {});
+    ASSERT_TRUE(r) << r.error();
+    EXPECT_EQ(r->body, "eof");
+    EXPECT_EQ(IdleConnections(server->url("/"), {}), 0u);
+  }
+  EXPECT_EQ(server->connections(), 2);
+}
+
+TEST(KeepAlive, BytesPastTheResponseAreNotReused) {
+  // The server keeps the connection open; the stray bytes would be read as the next response.
+  std::atomic<int> seen{0};
+  auto server = KeepAliveServer([&](const FakeRequest&) {
+    if (++seen == 1) {
+      return FakeResponse{
+          .raw = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 500 X\r\n\r\n"};
+    }
+    return FakeResponse{.body = "fine"};
+  });
+  auto r = Fetch({.url = server->url("/")}, {});
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r->body, "ok");
+  EXPECT_EQ(IdleConnections(server->url("/"), {}), 0u);
+  r = Fetch({.url = server->url("/")}, {});
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r->body, "fine");
+  EXPECT_EQ(server->connections(), 2);
+}
+
+TEST(KeepAlive, ACutBodyIsAnErrorAndNotReused) {
+  std::atomic<int> seen{0};
+  auto server = KeepAliveServer([&](const FakeRequest&) {
+    int n = ++seen;
+    // 1: the body stops short and the server waits (the connection stays open).
+    if (n == 1) return FakeResponse{.raw = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort"};
+    // 3: the body stops short and the server closes.
+    if (n == 3) {
+      return FakeResponse{.raw = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort",
+                          .close = true};
+    }
+    return FakeResponse{.body = "whole"};
+  });
+  HttpOptions quick;
+  quick.timeout = std::chrono::milliseconds(300);
+  auto r = Fetch({.url = server->url("/")}, quick);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().find("timeout"), std::string::npos) << r.error();
+  EXPECT_EQ(IdleConnections(server->url("/"), quick), 0u);
+  r = Fetch({.url = server->url("/")}, quick);  // 2
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r->body, "whole");
+  EXPECT_EQ(server->connections(), 2);
+
+  r = Fetch({.url = server->url("/")}, quick);  // 3, on the connection of 2
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().find("closed mid-body"), std::string::npos) << r.error();
+  EXPECT_EQ(IdleConnections(server->url("/"), quick), 0u);
+  EXPECT_EQ(seen.load(), 3);  // a response byte had arrived: no retry
+  EXPECT_EQ(server->connections(), 2);
+}
+
+TEST(KeepAlive, ConcurrentFetchesAllSucceed) {
+  auto server = KeepAliveServer();
+  constexpr int kThreads = 4, kEach = 25;
+  std::vector<int> ok(kThreads, 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        std::string path = "/t" + std::to_string(t) + "/" + std::to_string(i);
+        auto r = Fetch({.url = server->url(path)}, {});
+        ok[t] += r && r->body == path;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(ok, std::vector<int>(kThreads, kEach));
+  EXPECT_EQ(server->requests(), kThreads * kEach);
+  // At most one connection per thread: each is returned before its thread's next fetch, and
+  // the pool keeps more than kThreads per host.
+  EXPECT_LE(server->connections(), kThreads);
+  EXPECT_GE(server->connections(), 1);
+}
+
 // https:// with the peer verified against a CA file and the host name checked.
 class TlsFetch : public ::testing::Test {
  protected:
@@ -391,6 +630,73 @@ TEST_F(TlsFetch, ChecksTheHostName) {
   // An IP literal needs an IP in the certificate, which this one lacks.
   r = Fetch({.url = "https://127.0.0.1:" + std::to_string(server.port()) + "/"}, trust);
   EXPECT_FALSE(r);
+}
+
+TEST(KeepAlive, IdleConnectionsPerHostAreBounded) {
+  // Ten requests in flight at once hold ten connections; only eight stay idle afterwards.
+  constexpr int kAtOnce = 10;
+  std::mutex mu;
+  std::condition_variable cv;
+  int arrived = 0;
+  auto server = KeepAliveServer([&](const FakeRequest& r) {
+    std::unique_lock lock(mu);
+    ++arrived;
+    cv.notify_all();
+    cv.wait_for(lock, std::chrono::seconds(10), [&] { return arrived >= kAtOnce; });
+    return FakeResponse{.body = r.target};
+  });
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < kAtOnce; ++i) {
+    threads.emplace_back([&] { ok += Fetch({.url = server->url("/")}, {}).has_value(); });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), kAtOnce);
+  EXPECT_EQ(server->connections(), kAtOnce);
+  EXPECT_EQ(IdleConnections(server->url("/"), {}), 8u);
+}
+
+// Pooled connections are keyed by scheme and TLS settings: http:// to a TLS port never gets a
+// pooled TLS connection, nor does another trust store or client certificate.
+TEST_F(TlsFetch, KeepAliveNeverSharesAcrossSchemesOrTrust) {
+  Cert c = Make("localhost");
+  FakeHttpServer server(Ok, c.cert_pem, c.key_pem);
+  server.set_keep_alive(true);
+  const std::string port = std::to_string(server.port());
+  const std::string url = "https://localhost:" + port + "/k";
+  HttpOptions trust;
+  trust.ca_file = c.ca_file;
+  trust.timeout = std::chrono::milliseconds(2000);
+  for (int i = 0; i < 2; ++i) {
+    auto r = Fetch({.url = url}, trust);
+    ASSERT_TRUE(r) << r.error();
+    EXPECT_EQ(r->body, "tls /k");
+  }
+  EXPECT_EQ(server.connections(), 1);
+  EXPECT_EQ(IdleConnections(url, trust), 1u);
+
+  // Plain HTTP to the same host and port: a new connection, which the TLS server refuses.
+  auto r = Fetch({.url = "http://localhost:" + port + "/k"}, trust);
+  EXPECT_FALSE(r);
+  EXPECT_EQ(server.connections(), 2);
+  // The system trust store does not know the certificate: a new handshake, which fails.
+  HttpOptions system = trust;
+  system.ca_file.clear();
+  r = Fetch({.url = url}, system);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().find("tls handshake"), std::string::npos) << r.error();
+  EXPECT_EQ(server.connections(), 3);
+  // Another client identity gets its own connection.
+  Cert client = Make("client");
+  HttpOptions with_cert = trust;
+  with_cert.cert_file = client.ca_file;
+  with_cert.key_file = ::testing::TempDir() + "/pv-client-key.pem";
+  std::ofstream(with_cert.key_file) << client.key_pem;
+  r = Fetch({.url = url}, with_cert);
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(server.connections(), 4);
+  EXPECT_EQ(IdleConnections(url, trust), 1u);
+  EXPECT_EQ(IdleConnections(url, with_cert), 1u);
 }
 
 TEST_F(TlsFetch, PlainHttpToATlsPortFails) {

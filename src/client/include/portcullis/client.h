@@ -50,9 +50,9 @@
 //
 // Threads: every method is thread-safe. Create() starts one renewal thread and `fetch_threads`
 // request threads (or uses Options::executor); the destructor stops and joins them (a request in
-// progress ends within `http_timeout`). The built-in transport opens a new connection (TCP, and
-// TLS for https) per request ("Connection: close"); for hot Call() paths inject a Transport that
-// keeps connections alive. A warm GetToken() builds its cache key, takes one mutex
+// progress ends within `http_timeout`). The built-in transport reuses idle keep-alive
+// connections from a process-wide pool (per scheme, host, port and TLS settings; see README,
+// "Connection reuse"). A warm GetToken() builds its cache key, takes one mutex
 // and copies one shared_ptr: no I/O. A custom Executor must not run the task on the calling
 // thread (the caller holds the cache's lock).
 

@@ -287,6 +287,11 @@ const std::vector<Entry>& Entries() {
         "How often the instance holding the scheduler lease deletes expired rows (codes, tokens, "
         "sessions; deny-list and assertion jtis only once past exp plus the leeway)."},
        IntSetter(1, 86400, FIELD(store.purge_interval_s))},
+      {{"store", "full_reload_s", "60",
+        "How often each process reloads its caches (clients, services, keys, deny-list) in full. "
+        "Changes reach running processes at once through store notifications; this reload is "
+        "the backstop for a notification missed (a reconnect) or a change log pruned."},
+       IntSetter(5, 86400, FIELD(store.full_reload_s))},
       {{"log", "level", "info", "debug, info, warn, error or off."},
        EnumSetter({"debug", "info", "warn", "error", "off"}, FIELD(log.level))},
       {{"log", "format", "text", "text (key=value) or json (one object per line)."},

@@ -65,6 +65,7 @@ struct Config {
     int busy_timeout_ms = 5000;
     int connect_timeout_s = 5;
     int64_t purge_interval_s = 60;
+    int64_t full_reload_s = 60;
   } store;
   struct Log {
     std::string level = "info";

@@ -48,7 +48,8 @@ class ModuleSet final : public Services {
         instances_(db),
         // Leases are renewed every tick; due jobs run then (purges every purge_interval_s).
         background_(lease_, SystemClock::Instance(),
-                    std::min<int64_t>(5, config_.store.purge_interval_s)),
+                    std::min<int64_t>(5, config_.store.purge_interval_s),
+                    config_.store.full_reload_s),
         shared_(config_, db, std::move(master), background_),
         self_(Self(config_, background_.instance_id())) {}
 

@@ -81,10 +81,10 @@ class Registry:
                              headers={"Authorization": basic(client_id, secret)}, timeout=10)
 
 
-def start_registry(store=None, tmp=None):
+def start_registry(store=None, tmp=None, env=None):
     return Portcullis(env={"PORTCULLIS_BOOTSTRAP_CLIENT_ID": BOOT_ID,
                            "PORTCULLIS_BOOTSTRAP_CLIENT_SECRET": BOOT_SECRET,
-                           "PORTCULLIS_KEYS_MASTER_KEY": MASTER_KEY},
+                           "PORTCULLIS_KEYS_MASTER_KEY": MASTER_KEY, **(env or {})},
                       store=store, tmp=tmp)
 
 

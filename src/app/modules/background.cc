@@ -12,13 +12,14 @@ namespace portcullis::app {
 
 namespace {
 constexpr int64_t kLeaseSeconds = 15;
-constexpr int64_t kFullReloadSeconds = 60;
 }  // namespace
 
-Background::Background(oauth::JobLease& lease, const Clock& clock, int64_t tick_s)
+Background::Background(oauth::JobLease& lease, const Clock& clock, int64_t tick_s,
+                       int64_t full_reload_s)
     : lease_(lease),
       clock_(clock),
       tick_s_(std::clamp<int64_t>(tick_s, 1, 5)),
+      full_reload_s_(std::max<int64_t>(full_reload_s, 1)),
       instance_id_(Random::System().Token(12)) {}
 
 Background::~Background() { Stop(); }
@@ -105,7 +106,7 @@ void Background::RunOnce(int64_t now) {
   }
   if (all || now >= next_full_) {
     for (const auto& [task, fn] : reloads_) Report(task, fn());
-    next_full_ = now + kFullReloadSeconds;
+    next_full_ = now + full_reload_s_;
   } else {
     for (const auto& h : handlers_) {
       auto it = changed.find(h.kind);
@@ -131,9 +132,16 @@ void Background::RunOnce(int64_t now) {
   if (tick) next_tick_ = now + tick_s_;
   for (auto& job : jobs_) {
     const bool wake = woken.contains(job.name);
-    if (!tick && !wake) continue;
-    // The holder renews its lease on every tick, due or not, so it keeps the job.
-    if (!job.local && !HoldLease(job.name, now)) continue;
+    if (tick) {
+      // The holder renews its lease on every tick, due or not, so it keeps the job.
+      job.held = job.local || HoldLease(job.name, now);
+    } else if (!wake) {
+      continue;
+    }
+    // Between ticks a wake-up writes nothing: the lease renewed at the last tick still runs
+    // (it lasts three ticks), so a notification costs the other instances no store write. Were
+    // it lost meanwhile, the job's own claims (e.g. the logout outbox's) keep work single.
+    if (!job.held) continue;
     if (!wake && now < job.next_run) continue;
     Report(job.name, job.fn());
     job.next_run = now + job.every_s;

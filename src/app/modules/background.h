@@ -4,7 +4,8 @@
 //
 //   OnChange(kind, ...)   store notifications of one kind ("client", "service", "key",
 //                         "revoked"; see store::Database::Notify), applied in batches;
-//   OnFullReload(...)     the periodic full refresh (every 60 s, and when the store reports
+//   OnFullReload(...)     the periodic full refresh (every store.full_reload_s, and when the store
+//   reports
 //                         that notifications may have been missed: kind "*"), which covers
 //                         missed notifications and reconnects (ARCHITECTURE.md);
 //   AddJob(name, ...)     scheduled jobs (key rotation, purging expired rows) that run on one
@@ -49,7 +50,9 @@ class Background {
  public:
   // `tick_s`: how often leases are renewed and due jobs run (at most 5 s: a lease lasts 15 s).
   // `lease` and `clock` must outlive this object.
-  Background(oauth::JobLease& lease, const Clock& clock, int64_t tick_s);
+  // `full_reload_s`: how often OnFullReload handlers run without being asked (store.full_reload_s).
+  Background(oauth::JobLease& lease, const Clock& clock, int64_t tick_s,
+             int64_t full_reload_s = 60);
   ~Background();
   Background(const Background&) = delete;
   Background& operator=(const Background&) = delete;
@@ -94,6 +97,7 @@ class Background {
     std::function<Status()> fn;
     int64_t next_run = 0;
     bool local = false;  // no lease: AddLocalJob
+    bool held = false;   // this instance held the lease at its last tick
   };
 
   void Loop();
@@ -103,6 +107,7 @@ class Background {
   oauth::JobLease& lease_;
   const Clock& clock_;
   const int64_t tick_s_;
+  const int64_t full_reload_s_;
   const std::string instance_id_;
 
   std::vector<Handler> handlers_;

@@ -58,6 +58,23 @@ TEST(Background, ChangesReachOnlyTheHandlersOfTheirKindOncePerId) {
   EXPECT_EQ(full, 3);
 }
 
+TEST(Background, TheFullReloadComesEveryFullReloadSeconds) {
+  oauth::MemoryJobLease lease;
+  ManualClock clock(1000);
+  Background bg(lease, clock, 5, 300);
+  int full = 0;
+  bg.OnFullReload("all", [&]() -> Status {
+    ++full;
+    return {};
+  });
+  bg.RunOnce(1000);
+  bg.RunOnce(1061);
+  bg.RunOnce(1299);
+  EXPECT_EQ(full, 1);
+  bg.RunOnce(1300);
+  EXPECT_EQ(full, 2);
+}
+
 // Two instances share a store: each job runs on one of them, the lease holder; a job only one
 // instance runs has that instance as its runner even when the other holds other leases.
 TEST(Background, EachJobRunsOnTheHolderOfItsLease) {
@@ -163,6 +180,8 @@ TEST(Background, ANotificationRunsItsJobBeforeTheNextTick) {
   other.RunOnce(1002);
   EXPECT_EQ(holder_runs, 2);
   EXPECT_EQ(other_runs, 0);
+  // Only the holder's tick wrote the lease: wake-ups between ticks write nothing.
+  EXPECT_EQ(lease.holds(), 2);
   holder.Changed("client", "c1");  // another kind wakes nothing
   holder.RunOnce(1003);
   EXPECT_EQ(holder_runs, 2);

@@ -453,6 +453,11 @@ const std::vector<Entry>& Entries() {
       {{"code", "totp_issuer", "Portcullis",
         "The issuer name in otpauth:// URIs, which authenticator apps show next to the account."},
        StringSetter(FIELD(code.totp_issuer))},
+      {{"code", "upstream_flows_per_browser", "10",
+        "Open upstream sign-ins (\"Sign in with ...\", each valid 10 minutes) one browser (its "
+        "binding cookie) may hold; a start beyond it drops that browser's oldest open one, whose "
+        "callback is then refused as unknown."},
+       IntSetter(1, 1000, FIELD(code.upstream_flows_per_browser))},
       {{"logout", "backchannel_timeout_ms", "5000",
         "Deadline of one back-channel logout POST (connect, send, receive)."},
        IntSetter(100, 60000, FIELD(logout.backchannel_timeout_ms))},

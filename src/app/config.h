@@ -130,6 +130,8 @@ struct Config {
     std::vector<std::string> second_factor_roles;
     std::vector<std::string> second_factor_realms;
     std::string totp_issuer = "Portcullis";
+    // Open upstream sign-ins ("Sign in with ...") one browser may hold; more drop its oldest.
+    int64_t upstream_flows_per_browser = 10;
   } code;
   // Kerberos sign-in at the authorization endpoint (README "Enterprise sign-in: Kerberos /
   // SPNEGO"). Off while keytab is empty.

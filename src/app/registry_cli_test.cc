@@ -244,7 +244,9 @@ TEST_F(RegistryCliTest, ServicesLinksUsersProvidersAndAudit) {
   EXPECT_NE(r.err.find("ERR12016"), std::string::npos);
   EXPECT_EQ(Cli({"user", "set-password", "alice"}, "reset password 789\n").code, 0);
   r = Cli({"user", "list", "--json"});
-  EXPECT_EQ(r.json().as_array().size(), 1u);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.json().as_object()["users"].as_array().size(), 1u);
+  EXPECT_EQ(r.json().as_object()["total"], 1);
 
   EXPECT_EQ(
       Cli({"provider", "create", "--id", "05", "--server-url", "https://peer.example.com"}).code,

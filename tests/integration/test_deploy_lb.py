@@ -1,6 +1,8 @@
 """deploy/nginx/portcullis-lb.conf itself under a real nginx (Debian's nginx-light): the test only
-swaps in free loopback ports, a certificate made here, and one Portcullis (every service, SQLite)
-for the three upstreams. The test client on 127.0.0.1 is outside 10.0.0.0/8: it is the public.
+swaps in free loopback ports, a certificate made here, and two Portcullis processes on one SQLite
+store: one with every service but the console for the token and admin upstreams, and one with
+all (the console process) for the console upstream. The test client on 127.0.0.1 is outside
+10.0.0.0/8: it is the public.
 
 Every route the binary registers is listed below as public or admin; the public side must reach
 each public route and none of the admin ones. A missing nginx fails these tests."""
@@ -10,10 +12,13 @@ import ipaddress
 import os
 import shutil
 import ssl
+import re
 import tempfile
+import urllib.parse
 
 import pytest
 import requests
+import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -25,7 +30,11 @@ from conftest import NGINX, NginxProcess, Portcullis
 from oauth_fixtures import BOOT_ID, BOOT_SECRET, OAuthServer, basic
 from ports import free_port, start_on_free_ports
 
-LB_CONF = os.path.join(os.path.dirname(__file__), "../../deploy/nginx/portcullis-lb.conf")
+DEPLOY = os.path.join(os.path.dirname(__file__), "../../deploy")
+LB_CONF = os.path.join(DEPLOY, "nginx/portcullis-lb.conf")
+# Every service but the console: the token and admin upstreams. The console needs all of them.
+NOT_CONSOLE = "code,token,client,user,service,key,refresh-token,provider"
+CONSOLE_ALLOW = "allow 10.0.0.0/8;              # console"
 
 # Every route of the binary (src/api, src/app/core_routes.cc), by side.
 PUBLIC = [
@@ -104,9 +113,12 @@ def make_certificate(directory):
 class LoadBalancer(NginxProcess):
     """nginx with the shipped LB config, in front of one Portcullis."""
 
-    def __init__(self):
+    def __init__(self, console_open=False):
         assert os.path.exists(NGINX), \
             "nginx is not installed (scripts/deps.sh test installs nginx-light)"
+        # console_open: the console's allow rule names the test client, as an internal
+        # administrator's address would be.
+        self.console_open = console_open
         self.tmp = tempfile.mkdtemp(prefix="portcullis-lb-")
         os.chmod(self.tmp, 0o755)
         self.cert, key = make_certificate(self.tmp)
@@ -117,17 +129,30 @@ class LoadBalancer(NginxProcess):
     def _start(self, key):
         self.port = free_port()
         self.url = f"https://127.0.0.1:{self.port}"
-        self.portcullis = Portcullis(
-            args=["--set", f"server.issuer={self.url}"],
-            env={"PORTCULLIS_BOOTSTRAP_CLIENT_ID": BOOT_ID,
-                 "PORTCULLIS_BOOTSTRAP_CLIENT_SECRET": BOOT_SECRET})
+        # The console process first: it registers its client, which the other process then
+        # loads at start (SQLite carries no change notifications between processes).
+        boot = {"PORTCULLIS_BOOTSTRAP_CLIENT_ID": BOOT_ID,
+                "PORTCULLIS_BOOTSTRAP_CLIENT_SECRET": BOOT_SECRET}
+        self.console = Portcullis(
+            args=["--set", f"server.issuer={self.url}", "--services", "all"], env=boot)
+        try:
+            self.portcullis = Portcullis(
+                args=["--set", f"server.issuer={self.url}", "--services", NOT_CONSOLE], env=boot,
+                store="sqlite:" + os.path.join(self.console.tmp, "portcullis.db"))
+        except Exception:
+            self.console.stop()
+            raise
         up = f"127.0.0.1:{self.portcullis.port}"
         with open(LB_CONF) as f:
             conf = f.read()
-        for old, new in [("listen 443 ssl http2;", f"listen 127.0.0.1:{self.port} ssl http2;"),
-                         ("/etc/ssl/certs/auth.example.com.pem", self.cert),
-                         ("/etc/ssl/private/auth.example.com.key", key),
-                         ("127.0.0.1:6882", up), ("127.0.0.1:6892", up), ("127.0.0.1:6880", up)]:
+        swaps = [("listen 443 ssl http2;", f"listen 127.0.0.1:{self.port} ssl http2;"),
+                 ("/etc/ssl/certs/auth.example.com.pem", self.cert),
+                 ("/etc/ssl/private/auth.example.com.key", key),
+                 ("127.0.0.1:6882", up), ("127.0.0.1:6892", up), ("127.0.0.1:6880", up),
+                 ("127.0.0.1:6890", f"127.0.0.1:{self.console.port}")]
+        if self.console_open:
+            swaps.append((CONSOLE_ALLOW, "allow 127.0.0.1;"))
+        for old, new in swaps:
             assert old in conf, old
             conf = conf.replace(old, new)
         with open(os.path.join(self.tmp, "lb.conf"), "w") as f:
@@ -135,7 +160,9 @@ class LoadBalancer(NginxProcess):
         try:
             self.start_nginx(os.path.join(self.tmp, "lb.conf"))
         except Exception:
+            self.console.stop()
             self.portcullis.stop()
+            shutil.rmtree(self.console.tmp, ignore_errors=True)
             shutil.rmtree(self.portcullis.tmp, ignore_errors=True)
             raise
 
@@ -154,9 +181,10 @@ class LoadBalancer(NginxProcess):
 
     def stop(self):
         self.stop_nginx()
+        console = self.console.stop()
         code = self.portcullis.stop()
         shutil.rmtree(self.tmp, ignore_errors=True)
-        return code
+        return code or console
 
 
 def refused_by_nginx(status, body):
@@ -168,6 +196,13 @@ def refused_by_nginx(status, body):
 @pytest.fixture
 def lb():
     n = LoadBalancer()
+    yield n
+    assert n.stop() == 0
+
+
+@pytest.fixture
+def lb_console_open():
+    n = LoadBalancer(console_open=True)
     yield n
     assert n.stop() == 0
 
@@ -255,3 +290,108 @@ def test_lb_consent_works(lb):
     assert submit(s, again, button=("decision", "allow")).status_code == 303
     d = s.delete(lb.url + "/oauth2/consent/" + client[0], timeout=10)
     assert d.status_code == 204, d.text
+
+
+CONSOLE_PATHS = [("GET", "/console"), ("GET", "/console/"), ("GET", "/console/login"),
+                 ("GET", "/console/callback"), ("GET", "/console/session"),
+                 ("GET", "/console/api/client"), ("POST", "/console/logout")]
+
+
+def test_lb_console_is_internal_only(lb):
+    # The console forwards to the admin APIs: from the public side nginx refuses it, like them.
+    for method, path in CONSOLE_PATHS + [("GET", "/console/../console/login"),
+                                         ("GET", "/%63onsole/login")]:
+        status, body, _ = lb.raw(method, path)
+        assert refused_by_nginx(status, body), (method, path, status, body[:300])
+
+
+def test_lb_console_reaches_the_console_process(lb_console_open):
+    lb = lb_console_open
+    # The token/admin process has no console: a /console that went there would be its 404.
+    r = requests.get(lb.portcullis.url + "/console/login", allow_redirects=False, timeout=10)
+    assert r.status_code == 404, r.text
+    for method, path in CONSOLE_PATHS:
+        status, body, _ = lb.raw(method, path)
+        assert not refused_by_nginx(status, body), (method, path, status, body[:300])
+        assert status not in (404, 502), (method, path, status, body[:300], lb.logs())
+    status, _, headers = lb.raw("GET", "/console")
+    assert status == 308 and headers["Location"] == "console/", (status, headers)
+    status, body, _ = lb.raw("GET", "/console/")
+    assert status == 200 and "<html" in body.lower(), (status, body[:300])
+    # The sign-in: the console process starts the code flow at the public issuer address, and
+    # the sign-in page answers there (the token/code upstream), through this same nginx.
+    status, _, headers = lb.raw("GET", "/console/login")
+    assert status in (302, 303), (status, headers)
+    # A relative Location (../oauth2/code?...): the browser resolves it against the public URL.
+    location = urllib.parse.urljoin(lb.url + "/console/login", headers["Location"])
+    assert location.startswith(lb.url + "/oauth2/code?"), location
+    _, q = query_of(location)
+    assert q["client_id"] == "portcullis-console", q
+    assert q["redirect_uri"] == lb.url + "/console/callback", q
+    status, body, _ = lb.raw("GET", location[len(lb.url):], headers=BROWSER)
+    assert status == 200 and "<form" in body, (status, body[:500])
+    # Without a session the console's API is the console's own refusal, not nginx's.
+    status, body, _ = lb.raw("GET", "/console/api/client")
+    assert status == 401 and "<center>nginx" not in body, (status, body[:300])
+
+
+# --- The deploy flavours run the console process that the load balancer routes to. ---
+
+def console_port_of_lb():
+    with open(LB_CONF) as f:
+        conf = f.read()
+    m = re.search(r"upstream portcullis_console \{\s*server 127\.0\.0\.1:(\d+);", conf)
+    assert m, "deploy/nginx/portcullis-lb.conf has no portcullis_console upstream"
+    assert re.search(r"location \^~ /console \{[^}]*proxy_pass http://portcullis_console;",
+                     conf), "no /console location to the console upstream"
+    return m.group(1)
+
+
+def serves_console(argv):
+    """argv runs `portcullis serve` with the console (all, or a list naming console)."""
+    if "serve" not in argv or "--services" not in argv:
+        return False
+    services = argv[argv.index("--services") + 1].split(",")
+    return "all" in services or "console" in services
+
+
+def listen_port(argv):
+    return argv[argv.index("--listen") + 1].rsplit(":", 1)[1] if "--listen" in argv else None
+
+
+def test_compose_runs_the_console():
+    with open(os.path.join(DEPLOY, "compose/docker-compose.yml")) as f:
+        compose = yaml.safe_load(f)
+    port = console_port_of_lb()
+    consoles = [name for name, svc in compose["services"].items()
+                if serves_console(svc.get("command") or [])
+                and listen_port(svc["command"]) == port]
+    assert consoles, "docker-compose.yml has no process serving the console on :" + port
+    assert set(consoles) <= set(compose["services"]["nginx"]["depends_on"])
+    assert "postgres" in compose["services"][consoles[0]]["depends_on"]
+
+
+def test_kubernetes_runs_the_console():
+    with open(os.path.join(DEPLOY, "kubernetes/portcullis.yaml")) as f:
+        docs = [d for d in yaml.safe_load_all(f) if d]
+    port = console_port_of_lb()
+    deployments = [d for d in docs if d["kind"] == "Deployment"]
+    consoles = [d for d in deployments
+                if any(serves_console(c.get("args", [])) and listen_port(c["args"]) == port
+                       for c in d["spec"]["template"]["spec"]["containers"])]
+    assert len(consoles) == 1, "kubernetes: no Deployment serving the console on :" + port
+    labels = consoles[0]["spec"]["template"]["metadata"]["labels"]
+    services = [d for d in docs if d["kind"] == "Service"
+                and d["spec"]["selector"].items() <= labels.items()
+                and any(str(p["targetPort"]) == port for p in d["spec"]["ports"])]
+    assert services, "kubernetes: no Service in front of the console Deployment"
+
+
+def test_systemd_names_the_console_role():
+    with open(os.path.join(DEPLOY, "systemd/portcullis@.service")) as f:
+        unit = f.read()
+    port = console_port_of_lb()
+    assert "portcullis@console.service" in unit
+    m = re.search(r"^#\s+console:\s+services: (\S+).*listen: 127\.0\.0\.1:(\d+)$", unit, re.M)
+    assert m and serves_console(["serve", "--services", m.group(1)]) and m.group(2) == port, \
+        "the systemd unit's role list has no console role on the load balancer's port"

@@ -192,7 +192,7 @@ def test_cli_ends_a_users_sessions_and_consents_at_the_server(store):
 
 
 def test_cli_resets_a_password_from_env_or_stdin_never_from_argv(store):
-    from code_helpers import authorize, code_params, make_client
+    from code_helpers import authorize, code_params, make_client, query_of, redeem
     from test_trust_admin import code_flow_token
     tmp, url = store
     oauth = oauth_on(url, tmp)
@@ -231,12 +231,65 @@ def test_cli_resets_a_password_from_env_or_stdin_never_from_argv(store):
         r = authorize(oauth, code_params(client[0]), "alice", "temporary-pass-2")
         assert r.status_code == 400 and "changed" in r.json()["error_description"], r.text
 
+        # set-password is the same reset without the change at next sign-in: it clears the
+        # flag, ends the grants, and is refused in the same cases.
+        r = cli("user", "set-password", "alice", store=url, stdin="short\n")
+        assert r.returncode == 1 and "ERR11004" in r.stderr, r.stderr
+        r = cli("user", "set-password", "nobody", store=url, stdin="temporary-pass-3\n")
+        assert r.returncode == 1 and "ERR12013" in r.stderr, r.stderr
+        r = cli("user", "set-password", "alice", store=url, stdin="settled-pass-3\n")
+        assert r.returncode == 0, r.stderr
+        assert oauth.admin("GET", "/oauth2/user/alice").json()["passwordChangeRequired"] is False
+        def signed_in_token(password):  # the consent is recorded already
+            r = authorize(oauth, code_params(client[0], scope="petstore.r"), "alice", password)
+            assert r.status_code == 302, r.text
+            r = redeem(oauth, query_of(r.headers["Location"])[1]["code"], client)
+            assert r.status_code == 200, r.text
+            return r.json()["refresh_token"]
+
+        issued = signed_in_token("settled-pass-3")
+        r = cli("user", "set-password", "alice", store=url, stdin="settled-pass-4\n")
+        assert r.returncode == 0, r.stderr
+        assert refresh(oauth, client, issued).status_code == 400
+        r = authorize(oauth, code_params(client[0]), "alice", "settled-pass-3")
+        assert r.status_code == 401, r.text
+        signed_in_token("settled-pass-4")
+
         actions = cli_actions(oauth, "alice")
         resets = [actor for a, actor in actions if a == "user.password_reset"]
         assert len(resets) == 2 and all(a.startswith("cli:") for a in resets), actions
-        assert "temporary" not in str(actions)
+        sets = [actor for a, actor in actions if a == "user.set_password"]
+        assert len(sets) == 2 and all(a.startswith("cli:") for a in sets), actions
+        assert "temporary" not in str(actions) and "settled" not in str(actions)
     finally:
         assert oauth.s.stop() == 0, oauth.s.read_log()
+
+
+def test_cli_user_list_json_carries_the_total(store):
+    """`user list --json` is one page and the count of every match, like the other lists and
+    the API's X-Total-Count."""
+    _, url = store
+    for user in ("ann", "anna", "annie", "bob"):
+        r = cli("user", "create", "--id", user, "--type", "customer", "--email",
+                user + "@example.com", "--password-stdin", store=url,
+                stdin="password-of-" + user + "\n")
+        assert r.returncode == 0, r.stderr
+    r = cli("user", "list", "--json", store=url)
+    assert r.returncode == 0, r.stderr
+    page = json.loads(r.stdout)
+    assert page["total"] == 4 and [u["userId"] for u in page["users"]] == \
+        ["ann", "anna", "annie", "bob"], page
+    r = cli("user", "list", "--prefix", "ann", "--page-size", "2", "--json", store=url)
+    page = json.loads(r.stdout)
+    assert page["total"] == 3 and [u["userId"] for u in page["users"]] == ["ann", "anna"], page
+    r = cli("user", "list", "--prefix", "ann", "--page-size", "2", "--page", "2", "--json",
+            store=url)
+    assert json.loads(r.stdout)["total"] == 3 and \
+        [u["userId"] for u in json.loads(r.stdout)["users"]] == ["annie"], r.stdout
+    r = cli("user", "list", "--prefix", "zz", "--json", store=url)
+    assert json.loads(r.stdout) == {"users": [], "total": 0}, r.stdout
+    r = cli("user", "list", store=url)  # the table, as before
+    assert r.returncode == 0 and "annie" in r.stdout and "total" not in r.stdout, r.stdout
 
 
 def test_cli_lists_refresh_tokens_by_client(store):

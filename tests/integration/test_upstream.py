@@ -667,3 +667,41 @@ def test_the_session_and_id_token_carry_the_upstream_auth_time(oauth, upstream):
     t = redeem(oauth, code_of(done), client)
     assert t.status_code == 200, t.text
     assert claims(t.json()["id_token"])["auth_time"] == when
+
+
+def test_open_flows_per_browser_are_capped_dropping_the_oldest(oauth, upstream):
+    """One binding cookie holds at most code.upstream_flows_per_browser (10) open flows: the
+    11th start drops the browser's oldest, whose callback is then refused as unknown; the
+    others, the newest included, still work, and another browser's flow is untouched."""
+    client = make_client(oauth, "trusted", authenticateClass="up")
+    other = requests.Session()
+    other_back = begin(oauth, other, client[0])
+    s = requests.Session()
+    backs = [begin(oauth, s, client[0]) for _ in range(11)]
+    r = callback(s, backs[0])
+    assert r.status_code == 400 and "unknown, expired or was already used" in r.text, r.text
+    assert not sso_cookie_set(r)
+    assert code_of(callback(s, backs[-1]))  # the newest
+    assert code_of(callback(s, backs[1]))   # the oldest kept: exactly 10 were kept
+    assert code_of(callback(other, other_back))
+
+
+def test_open_flows_per_browser_follows_the_setting(upstream, tmp_path):
+    s = Portcullis(args=["--config", config(upstream, str(tmp_path)),
+                         "--set", "code.upstream_flows_per_browser=2"],
+                   env={"PORTCULLIS_BOOTSTRAP_CLIENT_ID": BOOT_ID,
+                        "PORTCULLIS_BOOTSTRAP_CLIENT_SECRET": BOOT_SECRET,
+                        "PORTCULLIS_AUTHENTICATORS_UP_CLIENT_SECRET": upstream.client_secret,
+                        "PORTCULLIS_AUTHENTICATORS_UP_LINK_CLIENT_SECRET": upstream.client_secret})
+    try:
+        oauth = OAuthServer(s)
+        upstream.reset()
+        client = make_client(oauth, "trusted", authenticateClass="up")
+        b = requests.Session()
+        backs = [begin(oauth, b, client[0]) for _ in range(3)]
+        r = callback(b, backs[0])
+        assert r.status_code == 400 and "unknown, expired or was already used" in r.text
+        assert code_of(callback(b, backs[1]))
+        assert code_of(callback(b, backs[2]))
+    finally:
+        s.stop()

@@ -145,6 +145,7 @@ class CodeModule final : public Module {
         m->upstream_ = std::make_unique<oauth::upstream::UpstreamFlows>(
             *m->upstream_store_, shared.db(), shared.user_store(), shared.clock(), shared.random(),
             base + "/oauth2/upstream/callback");
+        m->upstream_->SetFlowsPerBrowser(c.code.upstream_flows_per_browser);
         m->deps_->upstream = m->upstream_.get();
       }
       m->upstream_->Add(up->provider());

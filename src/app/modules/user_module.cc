@@ -38,6 +38,7 @@ using cli::Body;
 using cli::Die;
 using cli::Done;
 using cli::Output;
+using cli::OutputPage;
 using cli::ReadSecretLine;
 using cli::Refused;
 
@@ -213,7 +214,8 @@ int RunUserCommand(const cli::State& s, const std::string& cmd, cli::Env& env) {
     if (!list) return Refused(list.error());
     json::array items;
     for (const auto& u : list->users) items.emplace_back(oauth::UserToJson(u));
-    return Output(s, items, {"userId", "userType", "email", "roles"});
+    return OutputPage(s, "users", std::move(items), list->total,
+                      {"userId", "userType", "email", "roles"});
   }
   if (cmd == "get") {
     auto r = users.Get(s.id);

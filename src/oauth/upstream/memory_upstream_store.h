@@ -7,6 +7,7 @@
 #include <map>
 #include <mutex>
 #include <utility>
+#include <vector>
 
 #include "oauth/upstream/upstream_store.h"
 
@@ -19,6 +20,29 @@ class MemoryUpstreamStore final : public UpstreamStore {
     if (!flows_.emplace(flow.state_hash, flow).second) {
       return Fail(Error::Internal("duplicate upstream state"));
     }
+    order_[flow.state_hash] = ++seq_;
+    return {};
+  }
+  Status CapFlows(std::string_view binding_hash, int64_t keep, int64_t now) override {
+    std::lock_guard lock(mu_);
+    std::vector<std::pair<int64_t, std::string>> open;  // (seq, state hash), newest first
+    std::vector<std::string> drop;
+    for (const auto& [hash, f] : flows_) {
+      if (f.binding_hash != binding_hash) continue;
+      if (f.expires_at <= now) {
+        drop.push_back(hash);
+      } else {
+        open.emplace_back(order_[hash], hash);
+      }
+    }
+    std::sort(open.rbegin(), open.rend());
+    for (size_t i = static_cast<size_t>(std::max<int64_t>(keep, 0)); i < open.size(); ++i) {
+      drop.push_back(open[i].second);
+    }
+    for (const auto& hash : drop) {
+      flows_.erase(hash);
+      order_.erase(hash);
+    }
     return {};
   }
   Result<std::optional<PendingFlow>> TakeFlow(std::string_view state_hash, int64_t now) override {
@@ -27,11 +51,16 @@ class MemoryUpstreamStore final : public UpstreamStore {
     if (it == flows_.end() || it->second.expires_at <= now) return std::optional<PendingFlow>();
     PendingFlow f = std::move(it->second);
     flows_.erase(it);
+    order_.erase(f.state_hash);
     return std::optional<PendingFlow>(std::move(f));
   }
   Status PurgeFlows(int64_t now) override {
     std::lock_guard lock(mu_);
-    std::erase_if(flows_, [now](const auto& kv) { return kv.second.expires_at <= now; });
+    std::erase_if(flows_, [&](const auto& kv) {
+      if (kv.second.expires_at > now) return false;
+      order_.erase(kv.first);
+      return true;
+    });
     return {};
   }
   Result<std::optional<Link>> FindLink(store::Tx&, std::string_view authenticator,
@@ -69,6 +98,8 @@ class MemoryUpstreamStore final : public UpstreamStore {
   std::map<std::string, std::string> emails_;
   std::mutex mu_;
   std::map<std::string, PendingFlow> flows_;
+  std::map<std::string, int64_t> order_;  // state hash -> order of saving
+  int64_t seq_ = 0;
   std::map<std::pair<std::string, std::string>, Link> links_;
 };
 

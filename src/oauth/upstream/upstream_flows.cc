@@ -140,6 +140,9 @@ Result<StartedFlow> UpstreamFlows::Start(std::string_view name, std::string requ
                                  prompt_login, max_age);
   if (!url) return Fail(std::move(url.error()));
   if (auto s = store_.SaveFlow(flow); !s) return Fail(std::move(s.error()));
+  if (auto s = store_.CapFlows(flow.binding_hash, flows_per_browser_, clock_.Now()); !s) {
+    return Fail(std::move(s.error()));
+  }
   out.url = std::move(*url);
   return out;
 }

@@ -4,7 +4,8 @@
 //   Start:  a fresh state, nonce and PKCE verifier; the pending flow is stored under
 //           TokenHash(state) with the authorization request to continue and TokenHash of the
 //           browser's binding cookie (made here when the browser has none); the answer is the
-//           provider's authorization URL.
+//           provider's authorization URL. One cookie holds at most flows_per_browser open
+//           flows: the oldest goes first.
 //   Finish: the callback's state is taken from the store (single winner: a state works once,
 //           for 10 minutes, and only in the browser that started it); an error answer, an `iss`
 //           parameter (RFC 9207) other than the issuer, or a missing code ends it; the code is
@@ -93,6 +94,11 @@ class UpstreamFlows {
   Status CheckAuthTime(const FinishedFlow& flow, std::optional<int64_t> max_age,
                        bool prompt_login) const;
   static constexpr int kStartsPerIp = 30;
+  // Open flows one binding cookie (one browser) may hold (code.upstream_flows_per_browser):
+  // each start beyond it drops that browser's oldest open flow, so a user who retries is never
+  // locked out, while one cookie cannot fill upstream_flows. Set before serving.
+  static constexpr int64_t kDefaultFlowsPerBrowser = 10;
+  void SetFlowsPerBrowser(int64_t n) { flows_per_browser_ = n; }
   Result<FinishedFlow> Finish(std::string_view state, std::string_view code, std::string_view error,
                               std::optional<std::string_view> iss, std::string_view binding_cookie);
   Result<AuthenticatedUser> MapAccount(const OidcProvider& provider,
@@ -110,6 +116,7 @@ class UpstreamFlows {
   std::string default_redirect_uri_;
   std::map<std::string, std::shared_ptr<OidcProvider>, std::less<>> providers_;
   LoginThrottle starts_;
+  int64_t flows_per_browser_ = kDefaultFlowsPerBrowser;
   FactorCheck has_factor_;  // per-address start budget (its IP buckets; in memory, per instance)
 };
 

@@ -53,6 +53,9 @@ class UpstreamStore {
   virtual Result<std::optional<PendingFlow>> TakeFlow(std::string_view state_hash, int64_t now) = 0;
   // Deletes flows that expired before `now`.
   virtual Status PurgeFlows(int64_t now) = 0;
+  // Keeps the `keep` most recently saved flows of `binding_hash` that are open at `now` and
+  // deletes its others (older open ones and expired ones): one browser cannot hold more.
+  virtual Status CapFlows(std::string_view binding_hash, int64_t keep, int64_t now) = 0;
 
   virtual Result<std::optional<Link>> FindLink(store::Tx& tx, std::string_view authenticator,
                                                std::string_view subject) = 0;

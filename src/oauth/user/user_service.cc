@@ -207,28 +207,19 @@ Status UserService::ChangePassword(std::string_view user_id, const PasswordChang
 
 Status UserService::SetPassword(std::string_view user_id, const Secret& password,
                                 std::string_view actor) {
-  if (password.empty()) return Fail(Error::Status("ERR12011"));
-  if (auto st = CheckPasswordPolicy("password", password); !st) return st;
-  auto hash = HashPassword(password.Reveal());
-  if (!hash) return Fail(std::move(hash.error()));
-  return db_.Transact("user.set_password", [&](store::Tx& tx) -> Status {
-    int64_t now = clock_.Now();
-    auto changed = users_.SetPasswordHash(tx, user_id, *hash, now, std::nullopt);
-    if (!changed) return Fail(std::move(changed.error()));
-    if (!*changed) return Fail(UserNotFound(user_id));
-    // A reset is what an administrator does for a compromised account: end its grants too.
-    if (auto st = revoke_grants_(tx, user_id, now); !st) return st;
-    json::object after;
-    after["userId"] = user_id;
-    after["passwordResetAt"] = now;
-    return audit_.Record(tx, now,
-                         {std::string(actor), "user.set_password", "user", std::string(user_id),
-                          std::nullopt, json::value(std::move(after))});
-  });
+  return WritePassword(user_id, password, actor, Authority::Full(), /*require_change=*/false);
 }
 
 Status UserService::ResetPassword(std::string_view user_id, const Secret& password,
                                   std::string_view actor, const Authority& by) {
+  return WritePassword(user_id, password, actor, by, /*require_change=*/true);
+}
+
+// Both administrator resets: the CLI's set-password (the CLI's full authority, no change
+// required) and the API's reset (the caller's authority, a change required at next sign-in).
+Status UserService::WritePassword(std::string_view user_id, const Secret& password,
+                                  std::string_view actor, const Authority& by,
+                                  bool require_change) {
   if (by.ActsForNonAdminUser()) {
     return Fail(Error::Status("ERR11620", "Only an admin may reset a password."));
   }
@@ -249,26 +240,31 @@ Status UserService::ResetPassword(std::string_view user_id, const Secret& passwo
   if (auto st = may_reset(**target); !st) return st;
   auto hash = hash_password_(password.Reveal());
   if (!hash) return Fail(std::move(hash.error()));
-  return db_.Transact("user.password_reset", [&](store::Tx& tx) -> Status {
+  const char* action = require_change ? "user.password_reset" : "user.set_password";
+  return db_.Transact(action, [&](store::Tx& tx) -> Status {
     int64_t now = clock_.Now();
     // Again under the row lock: the roles may have changed while the hash was computed.
     auto found = users_.FindForUpdate(tx, user_id);
     if (!found) return Fail(std::move(found.error()));
     if (!*found) return Fail(UserNotFound(user_id));
     if (auto st = may_reset(**found); !st) return st;
+    // Clears password_change_required (user.h); a reset that requires a change sets it again.
     auto changed = users_.SetPasswordHash(tx, user_id, *hash, now, std::nullopt);
     if (!changed) return Fail(std::move(changed.error()));
     if (!*changed) return Fail(UserNotFound(user_id));
-    auto flagged = users_.RequirePasswordChange(tx, user_id);
-    if (!flagged) return Fail(std::move(flagged.error()));
+    if (require_change) {
+      auto flagged = users_.RequirePasswordChange(tx, user_id);
+      if (!flagged) return Fail(std::move(flagged.error()));
+    }
+    // A reset is what an administrator does for a compromised account: end its grants too.
     if (auto st = revoke_grants_(tx, user_id, now); !st) return st;
     json::object after;
     after["userId"] = user_id;
     after["passwordResetAt"] = now;
-    after["passwordChangeRequired"] = true;
+    if (require_change) after["passwordChangeRequired"] = true;
     return audit_.Record(tx, now,
-                         {std::string(actor), "user.password_reset", "user", std::string(user_id),
-                          std::nullopt, json::value(std::move(after))});
+                         {std::string(actor), action, "user", std::string(user_id), std::nullopt,
+                          json::value(std::move(after))});
   });
 }
 

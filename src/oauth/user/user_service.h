@@ -71,7 +71,8 @@ class UserService {
   // 429 slow_down while the user is locked by the throttle (the check is a password oracle).
   Status ChangePassword(std::string_view user_id, const PasswordChange& change,
                         std::string_view actor, const Authority& by = Authority::Full());
-  // An administrator's reset (CLI): no current password needed; policy checked (ERR11004).
+  // An administrator's reset (CLI): no current password needed; policy checked (ERR11004); the
+  // user's grants end. ResetPassword with the CLI's full authority and no change required.
   Status SetPassword(std::string_view user_id, const Secret& password, std::string_view actor);
   // An administrator's reset through the admin API (POST /oauth2/user/{id}/password): no
   // current password; policy checked (ERR11004); the user must choose a new password at the
@@ -89,6 +90,10 @@ class UserService {
   Result<User> Authenticate(std::string_view user_id, const Secret& password);
 
  private:
+  // SetPassword and ResetPassword: one administrator's reset, with or without a change required
+  // at the next sign-in (each with its own audit action).
+  Status WritePassword(std::string_view user_id, const Secret& password, std::string_view actor,
+                       const Authority& by, bool require_change);
   store::Database& db_;
   UserStore& users_;
   audit::AuditLog& audit_;

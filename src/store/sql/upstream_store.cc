@@ -1,5 +1,7 @@
 #include "store/sql/upstream_store.h"
 
+#include <algorithm>
+
 namespace portcullis::store {
 
 using oauth::upstream::Link;
@@ -31,6 +33,17 @@ Result<std::optional<PendingFlow>> SqlUpstreamStore::TakeFlow(std::string_view s
 
 Status SqlUpstreamStore::PurgeFlows(int64_t now) {
   auto n = db_.Exec("DELETE FROM upstream_flows WHERE expires_at <= $1", {Int(now)});
+  if (!n) return Fail(std::move(n.error()));
+  return {};
+}
+
+Status SqlUpstreamStore::CapFlows(std::string_view binding_hash, int64_t keep, int64_t now) {
+  // seq orders the flows by saving (a rowid alias on SQLite, a sequence on PostgreSQL).
+  auto n = db_.Exec(
+      "DELETE FROM upstream_flows WHERE binding_hash = $1 AND seq NOT IN"
+      " (SELECT seq FROM upstream_flows WHERE binding_hash = $1 AND expires_at > $2"
+      " ORDER BY seq DESC LIMIT $3)",
+      {Text(binding_hash), Int(now), Int(std::max<int64_t>(keep, 0))});
   if (!n) return Fail(std::move(n.error()));
   return {};
 }

@@ -15,6 +15,7 @@ class SqlUpstreamStore final : public oauth::upstream::UpstreamStore {
   Result<std::optional<oauth::upstream::PendingFlow>> TakeFlow(std::string_view state_hash,
                                                                int64_t now) override;
   Status PurgeFlows(int64_t now) override;
+  Status CapFlows(std::string_view binding_hash, int64_t keep, int64_t now) override;
   Result<std::optional<oauth::upstream::Link>> FindLink(Tx& tx, std::string_view authenticator,
                                                         std::string_view subject) override;
   Result<bool> InsertLink(Tx& tx, const oauth::upstream::Link& link) override;

@@ -85,6 +85,31 @@ TEST_P(UpstreamStoreContract, FlowIsTakenOnceAndOnlyBeforeItExpires) {
   EXPECT_TRUE(*s().TakeFlow("h4", 0));
 }
 
+// One binding keeps its newest `keep` open flows, by order of saving (all in one second here,
+// so expires_at cannot order them); its expired flows go, other bindings are untouched.
+TEST_P(UpstreamStoreContract, CapFlowsKeepsTheNewestOpenFlowsOfOneBinding) {
+  auto flow = [](std::string hash, std::string binding, int64_t expires_at) {
+    PendingFlow f = Flow(std::move(hash), expires_at);
+    f.binding_hash = std::move(binding);
+    return f;
+  };
+  ASSERT_TRUE(s().SaveFlow(flow("old-expired", "b1", 50)));
+  // Saved in an order that neither the hash nor the expiry follows.
+  for (const char* h : {"m", "z", "a", "k"}) ASSERT_TRUE(s().SaveFlow(flow(h, "b1", 100)));
+  ASSERT_TRUE(s().SaveFlow(flow("other", "b2", 100)));
+  ASSERT_TRUE(s().CapFlows("b1", 2, 60));
+  EXPECT_FALSE(*s().TakeFlow("m", 60));  // the oldest open ones went
+  EXPECT_FALSE(*s().TakeFlow("z", 60));
+  EXPECT_FALSE(*s().TakeFlow("old-expired", 0));  // and the expired one
+  EXPECT_TRUE(*s().TakeFlow("other", 60));        // another browser's flow stays
+  ASSERT_TRUE(s().SaveFlow(flow("n", "b1", 100)));
+  ASSERT_TRUE(s().CapFlows("b1", 2, 60));  // a, k, n open: a goes
+  EXPECT_FALSE(*s().TakeFlow("a", 60));
+  EXPECT_TRUE(*s().TakeFlow("k", 60));
+  EXPECT_TRUE(*s().TakeFlow("n", 60));
+  ASSERT_TRUE(s().CapFlows("nobody", 2, 60));  // nothing to do
+}
+
 // Two callbacks with the same state at once (two tabs, two instances): one gets the flow.
 TEST_P(UpstreamStoreContract, ConcurrentTakesHaveOneWinner) {
   for (int round = 0; round < 5; ++round) {

@@ -400,6 +400,10 @@ struct Client::State : std::enable_shared_from_this<Client::State> {
     HttpRequest r;
     r.method = "POST";
     r.url = options.token_url;
+    // Sent twice, a client_credentials or token-exchange request yields at most a second token
+    // (and the server refuses a repeated assertion or DPoP jti): it may go again when a reused
+    // connection turns out closed by the server (Fetch's retry rule).
+    r.replayable = true;
     r.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
     r.headers.emplace_back("Accept", "application/json");
     if (e.exchange) {
@@ -682,12 +686,11 @@ std::expected<std::unique_ptr<Client>, std::string> Client::Create(Options o) {
     http.cert_file = o.tls_cert_file;
     http.key_file = o.tls_key_file;
     http.max_body_bytes = 256 * 1024;
-    o.transport = [http, token_url = o.token_url](
-                      const HttpRequest& r) -> std::expected<HttpResponse, std::string> {
+    o.transport = [http](const HttpRequest& r) -> std::expected<HttpResponse, std::string> {
       vi::HttpRequest req{r.method, r.url, r.headers, r.body};
-      // A token request sent twice only yields two tokens: it may go again when a reused
-      // connection turns out closed by the server (Fetch's retry rule).
-      req.replayable = r.url == token_url;
+      // Only the library's own token requests (BuildRequest): a host's POST through Call to
+      // the same URL (a refresh or code grant, say) must never be sent twice.
+      req.replayable = r.replayable;
       vi::HttpOptions limited = http;
       if (r.timeout.count() > 0) limited.timeout = std::min(http.timeout, r.timeout);
       auto resp = vi::Fetch(req, limited);

@@ -668,6 +668,48 @@ TEST_F(ClientTest, CallAndSignReturnAtTheDeadlineWhenTheCalleeNeverAnswers) {
   EXPECT_EQ(c->stats().deadline_exceeded, 2u);
 }
 
+// The built-in transport resends a request once when a reused connection closes before any
+// answer only if the library built it (its client_credentials and token-exchange requests): a
+// host's own POST to the token URL through Call (a refresh_token grant, say) goes once, since
+// a resent grant would look like token reuse to the server.
+TEST_F(ClientTest, OnlyTheLibrarysOwnTokenRequestsAreResent) {
+  std::atomic<int> seen{0};
+  std::atomic<int> drop_at{0};  // the n-th request (1-based) is dropped without an answer
+  verify::testing::FakeHttpServer token_endpoint([&](const verify::testing::FakeRequest&) {
+    return verify::testing::FakeResponse{
+        .headers = {{"Content-Type", "application/json"}},
+        .body = R"({"access_token":"tok","token_type":"Bearer","expires_in":300})",
+        .drop = ++seen == drop_at};
+  });
+  token_endpoint.set_keep_alive(true);
+  Options o;
+  o.token_url = token_endpoint.url("/oauth2/token");
+  o.client_id = "svc-a";
+  o.client_secret = "s3cret";
+  auto c = Make(std::move(o));
+  ASSERT_TRUE(c->GetToken("svc-b", "x", 10s));  // 1: its connection is pooled
+  drop_at = 2;
+  Outbound out;
+  out.method = "POST";
+  out.url = token_endpoint.url("/oauth2/token");
+  out.audience = "svc-b";
+  out.scope = "x";
+  out.headers = {{"Content-Type", "application/x-www-form-urlencoded"}};
+  out.body = "grant_type=refresh_token&refresh_token=r1";
+  auto r = c->Call(out);  // 2, on the pooled connection, dropped
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind, Error::Kind::kUnavailable) << r.error().message;
+  EXPECT_EQ(seen.load(), 2);  // never resent
+  EXPECT_EQ(token_endpoint.connections(), 1);
+
+  drop_at = 4;
+  ASSERT_TRUE(c->GetToken("svc-c", "x", 10s));  // 3, on a new connection, then pooled
+  auto t = c->GetToken("svc-d", "x", 10s);      // 4 dropped on it, resent as 5
+  ASSERT_TRUE(t) << t.error().message;
+  EXPECT_EQ(seen.load(), 5);
+  EXPECT_EQ(token_endpoint.connections(), 3);
+}
+
 TEST_F(ClientTest, ExchangeIsCachedPerSubjectAudienceAndScope) {
   auto c = Make();
   auto a = c->Exchange("Bearer user-token-1", "svc-c", "orders.read");

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -200,9 +201,11 @@ std::string SslErrorText() {
   return buf;
 }
 
-// SSL_write writes with write(2), which raises SIGPIPE on a connection the peer has reset (a
-// pooled one the server closed, say); a library must not kill its host with that. The signal
-// is blocked on this thread around the write, and one it raised is consumed (as libpq does).
+// OpenSSL writes with write(2), which raises SIGPIPE on a connection the peer has reset (a
+// pooled one the server closed, say); a library must not kill its host with that. It writes in
+// SSL_write, in the handshake, and in SSL_read too (a TLS 1.2 renegotiation, a TLS 1.3
+// KeyUpdate), so Fetch blocks the signal on this thread for the whole TLS exchange, and one it
+// raised is consumed (as libpq does).
 class SigpipeBlock {
  public:
   SigpipeBlock() {
@@ -238,7 +241,7 @@ class SigpipeBlock {
 // A connected stream, plain or TLS, with deadline-bounded reads and writes.
 class Stream {
  public:
-  explicit Stream(int fd) : fd_(fd) {}
+  explicit Stream(int fd) : fd_(fd), opened_(Clock::now()) {}
   ~Stream() {
     if (ssl_) SSL_free(ssl_);
     if (ctx_) SSL_CTX_free(ctx_);
@@ -298,11 +301,7 @@ class Stream {
     while (!data.empty()) {
       if (ssl_) {
         size_t written = 0;
-        int rc;
-        {
-          SigpipeBlock no_sigpipe;
-          rc = SSL_write_ex(ssl_, data.data(), data.size(), &written);
-        }
+        int rc = SSL_write_ex(ssl_, data.data(), data.size(), &written);  // SIGPIPE: see Fetch
         if (rc == 1) {
           data.remove_prefix(written);
           continue;
@@ -380,8 +379,15 @@ class Stream {
     return ::poll(&p, 1, 0) == 0;
   }
 
+  // For the pool's limits: when the connection was made, and the requests sent on it.
+  Clock::time_point opened() const { return opened_; }
+  int requests() const { return requests_; }
+  void CountRequest() { ++requests_; }
+
  private:
   int fd_;
+  const Clock::time_point opened_;
+  int requests_ = 0;
   SSL_CTX* ctx_ = nullptr;
   SSL* ssl_ = nullptr;
 };
@@ -561,22 +567,35 @@ std::expected<HttpResponse, std::string> ReadResponse(Reader& reader, std::strin
     if (response.status >= 200) break;
   }
 
+  // RFC 9112 §6.3: framing that another party on the path could read differently is an error
+  // (never a connection to reuse: bytes left over would be taken for the next response). Both
+  // Transfer-Encoding and Content-Length, several Content-Length fields (even equal ones), or
+  // several Transfer-Encoding fields; and chunked is the only coding we accept.
+  std::optional<std::string_view> te, cl;
+  for (const auto& [k, v] : response.headers) {
+    std::optional<std::string_view>* field = k == "transfer-encoding" ? &te
+                                             : k == "content-length"  ? &cl
+                                                                      : nullptr;
+    if (!field) continue;
+    if (*field) return Fail("several " + k + " fields");
+    *field = v;
+  }
+  if (te && cl) return Fail("both transfer-encoding and content-length");
+  if (te && !EqualsIgnoreCase(Trim(*te), "chunked")) return Fail("unsupported transfer-encoding");
+
   const bool keep = http11 && !SaysClose(response);
   if (method == "HEAD" || response.status == 204 || response.status == 304) {
     *persistent = keep;
     return response;
   }
-  auto te = response.Header("transfer-encoding");
-  if (te && !EqualsIgnoreCase(Trim(*te), "identity")) {
-    // RFC 9112 §6.3: chunked must be the final coding; we accept nothing else.
-    if (!EqualsIgnoreCase(Trim(*te), "chunked")) return Fail("unsupported transfer-encoding");
+  if (te) {
     if (auto s = ReadChunked(reader, response.body, options.max_body_bytes); !s) {
       return Fail("body: " + s.error());
     }
     *persistent = keep;
     return response;
   }
-  if (auto cl = response.Header("content-length")) {
+  if (cl) {
     auto n = ParseUint(Trim(*cl));
     if (!n) return Fail("bad content-length");
     if (*n > options.max_body_bytes) return Fail("body too large");
@@ -599,21 +618,50 @@ constexpr size_t kMaxIdle = 64;
 // Below most server idle timeouts (nginx 75 s), so that we seldom pick a connection the server
 // is closing; for shorter ones (Apache's and Node's 5 s) Take's check and Fetch's retry rule.
 constexpr auto kIdleLifetime = std::chrono::seconds(30);
+// Whatever a caller's limits, no connection stays pooled past the default age.
+const auto kMaxConnectionAge = HttpOptions{}.max_connection_age;
+
+// `path` and, when it exists, the identity of the file it names: a file replaced or rewritten
+// in place (a rotated CA bundle or client certificate) gives another key, so connections whose
+// handshake used the old contents are never picked again.
+void AppendFile(std::string& key, const std::string& path) {
+  key += '\0' + path;
+  struct stat st;
+  if (path.empty() || ::stat(path.c_str(), &st) != 0) return;
+  for (auto n :
+       {uint64_t(st.st_dev), uint64_t(st.st_ino), uint64_t(st.st_size), uint64_t(st.st_mtim.tv_sec),
+        uint64_t(st.st_mtim.tv_nsec), uint64_t(st.st_ctim.tv_sec), uint64_t(st.st_ctim.tv_nsec)}) {
+    key += ':' + std::to_string(n);
+  }
+}
 
 // Everything that decides what a connection is: where it goes and, for TLS, whom it trusted
 // and who it claimed to be. NUL separates the parts (no path or host contains one).
 std::string PoolKey(const Url& url, const HttpOptions& options) {
   std::string key = url.tls ? "https" : "http";
   key += '\0' + url.host + '\0' + std::to_string(url.port);
-  if (url.tls) key += '\0' + options.ca_file + '\0' + options.cert_file + '\0' + options.key_file;
+  if (url.tls) {
+    AppendFile(key, options.ca_file);
+    AppendFile(key, options.cert_file);
+    AppendFile(key, options.key_file);
+  }
   return key;
+}
+
+// Whether `stream` may carry another request under `options`' limits.
+bool Reusable(const Stream& stream, const HttpOptions& options) {
+  return stream.requests() < options.max_connection_requests &&
+         Clock::now() - stream.opened() < options.max_connection_age;
 }
 
 class ConnectionPool {
  public:
-  // The most recently used live connection for `key`, or null. Connections that have expired,
-  // or on which anything arrived while idle (the server's close, say), are closed.
-  std::unique_ptr<Stream> Take(const std::string& key) {
+  ConnectionPool() : pid_(::getpid()) {}
+
+  // The most recently used live connection for `key` within `options`' limits, or null.
+  // Connections that have expired, or on which anything arrived while idle (the server's
+  // close, say), are closed.
+  std::unique_ptr<Stream> Take(const std::string& key, const HttpOptions& options) {
     for (;;) {
       std::vector<std::unique_ptr<Stream>> dead;  // closed outside the lock
       std::unique_ptr<Stream> found;
@@ -628,7 +676,7 @@ class ConnectionPool {
           }
         }
       }
-      if (!found || found->Quiet()) return found;
+      if (!found || (found->Quiet() && Reusable(*found, options))) return found;
     }
   }
 
@@ -651,6 +699,9 @@ class ConnectionPool {
     idle_.push_back({std::move(key), std::move(stream), Clock::now()});
   }
 
+  void Lock() { mu_.lock(); }
+  void Unlock() { mu_.unlock(); }
+
   size_t Count(const std::string& key) {
     std::vector<std::unique_ptr<Stream>> dead;
     std::lock_guard lock(mu_);
@@ -665,22 +716,42 @@ class ConnectionPool {
     Clock::time_point since;
   };
 
-  // Oldest first: entries are appended with the time under the lock.
+  // Under mu_: entries idle too long or too old. And in a forked child (fork copies the pool),
+  // every entry: those sockets are the parent's too, and two processes writing requests on one
+  // socket would read each other's responses. The child closes its copies without writing to
+  // them (no TLS close_notify: SSL_free only frees), which leaves the parent's connections
+  // intact.
   void DropExpired(std::vector<std::unique_ptr<Stream>>& dead) {
+    const pid_t pid = ::getpid();
+    const bool forked = pid != pid_;
+    pid_ = pid;
     const auto now = Clock::now();
-    while (!idle_.empty() && now - idle_.front().since >= kIdleLifetime) {
-      dead.push_back(std::move(idle_.front().stream));
-      idle_.pop_front();
+    for (auto it = idle_.begin(); it != idle_.end();) {
+      if (forked || now - it->since >= kIdleLifetime ||
+          now - it->stream->opened() >= kMaxConnectionAge) {
+        dead.push_back(std::move(it->stream));
+        it = idle_.erase(it);
+      } else {
+        ++it;
+      }
     }
   }
 
   std::mutex mu_;
   std::deque<Entry> idle_;
+  pid_t pid_;  // the process the entries belong to
 };
 
 // Never destroyed: Fetch may run on threads that outlive static destruction.
 ConnectionPool& Pool() {
-  static ConnectionPool* pool = new ConnectionPool;
+  static ConnectionPool* pool = [] {
+    auto* p = new ConnectionPool;
+    // mu_ is held only briefly and never across I/O, but a fork at that moment would leave it
+    // locked for good in the child (whose copy of the holder thread never runs): fork waits
+    // for it instead.
+    pthread_atfork([] { Pool().Lock(); }, [] { Pool().Unlock(); }, [] { Pool().Unlock(); });
+    return p;
+  }();
   return *pool;
 }
 
@@ -779,8 +850,10 @@ std::expected<HttpResponse, std::string> Fetch(const HttpRequest& request,
   // same deadline. A failed write means the server never got the whole request, so any request
   // is retried; after a complete write, only replayable ones are (the server might have acted
   // on it before closing). Never after a response byte, and never on a fresh connection.
+  std::optional<SigpipeBlock> no_sigpipe;  // plain sockets send with MSG_NOSIGNAL instead
+  if (url->tls) no_sigpipe.emplace();
   for (int attempt = 0;; ++attempt) {
-    std::unique_ptr<Stream> stream = reuse && attempt == 0 ? Pool().Take(key) : nullptr;
+    std::unique_ptr<Stream> stream = reuse && attempt == 0 ? Pool().Take(key, options) : nullptr;
     const bool reused = stream != nullptr;
     if (!stream) {
       auto fd = Connect(*url, options, deadline);
@@ -790,6 +863,7 @@ std::expected<HttpResponse, std::string> Fetch(const HttpRequest& request,
         if (auto s = stream->StartTls(*url, options, deadline); !s) return Fail(s.error());
       }
     }
+    stream->CountRequest();
     if (auto s = stream->WriteAll(head, deadline); !s) {
       if (reused && Clock::now() < deadline) continue;
       return Fail(s.error());
@@ -806,7 +880,8 @@ std::expected<HttpResponse, std::string> Fetch(const HttpRequest& request,
       return response;
     }
     // Bytes past the response would be taken for the next one: such a connection is dropped.
-    if (reuse && persistent && reader.unread() == 0 && stream->Quiet()) {
+    if (reuse && persistent && reader.unread() == 0 && stream->Quiet() &&
+        Reusable(*stream, options)) {
       Pool().Put(key, std::move(stream));
     }
     return response;

@@ -11,10 +11,18 @@
 // chunked transfer coding (RFC 9112 §7.1) or the end of the connection.
 //
 // HTTP/1.1 keep-alive (RFC 9112 §9.3): idle connections are pooled process-wide, keyed by
-// scheme, host and port and, for https, the CA file and client certificate, so that no
-// connection is shared across TLS identities or trust settings. At most 8 idle per key and 64
-// in all, each for at most 30 s (less than common server idle timeouts). The retry rule for a
-// reused connection the server closed is in Fetch (http_client.cc).
+// scheme, host and port and, for https, the CA file and client certificate (their paths and
+// the identity of the files: device, inode, size, modification time), so that no connection
+// is shared across TLS identities or trust settings, and a replaced file takes effect on the
+// next call. At most 8 idle per key and 64 in all, each idle for at most 30 s (less than common
+// server idle timeouts); a connection is closed once it is 5 minutes old or has carried 100
+// requests, so that DNS changes and re-checked trust reach busy connections too. A forked
+// child never uses its parent's connections: it drops them without writing to them. The retry
+// rule for a reused connection the server closed is in Fetch (http_client.cc).
+//
+// SIGPIPE: plain sockets send with MSG_NOSIGNAL; over TLS (OpenSSL writes with write(2), in the
+// handshake and in reads too) SIGPIPE is blocked on the calling thread for the whole exchange,
+// and one it raised is consumed, so a reset connection never kills the host process.
 //
 // Name resolution is within the deadline too: an IP literal is parsed without any lookup, and a
 // name is resolved by getaddrinfo (which has no timeout of its own) on a helper thread that
@@ -85,6 +93,10 @@ struct HttpOptions {
   // request per connection. A custom `resolver` turns it off too: two resolvers may send one
   // name to different places, and a pool cannot tell them apart.
   bool reuse_connections = true;
+  // A pooled connection is not used again once it is this old or has carried this many
+  // requests. Lowered by tests; the defaults are the documented limits.
+  std::chrono::milliseconds max_connection_age = std::chrono::minutes(5);
+  int max_connection_requests = 100;
 };
 
 // Fails with a one-line reason (for logs) on a bad URL, resolution, connection, TLS, timeout,

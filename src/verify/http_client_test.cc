@@ -3,12 +3,17 @@
 #include <gtest/gtest.h>
 
 #include <netdb.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
 #include <ctime>
 #include <fstream>
+#include <iterator>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -376,6 +381,31 @@ TEST(ParseResponse, TellsWhetherTheConnectionPersists) {
   }
 }
 
+// RFC 9112 §6.3: framing two parties could read differently is refused, never reused.
+TEST(ParseResponse, RefusesAmbiguousFraming) {
+  for (const char* raw : {
+           "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 7\r\n\r\nokHTTP/1",
+           "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nok",
+           "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n"
+           "2\r\nok\r\n0\r\n\r\n",
+           "HTTP/1.1 200 OK\r\nContent-Length: 22\r\ntransfer-encoding: CHUNKED\r\n\r\n"
+           "2\r\nok\r\n0\r\n\r\n",
+           "HTTP/1.1 200 OK\r\nTransfer-Encoding: identity\r\nTransfer-Encoding: chunked\r\n\r\n"
+           "2\r\nok\r\n0\r\n\r\n",
+           "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n"
+           "2\r\nok\r\n0\r\n\r\n",
+           "HTTP/1.1 200 OK\r\nTransfer-Encoding: identity\r\nContent-Length: 2\r\n\r\nok",
+           "HTTP/1.1 200 OK\r\nTransfer-Encoding: identity\r\n\r\nok",
+           "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, identity\r\n\r\n2\r\nok\r\n0\r\n\r\n",
+           "HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nContent-Length: 9\r\n\r\n",
+       }) {
+    bool persistent = true;
+    auto r = ParseResponse(raw, "GET", {}, &persistent);
+    EXPECT_FALSE(r) << raw;
+    EXPECT_FALSE(persistent) << raw;
+  }
+}
+
 // A keep-alive server that answers "<target>" with Content-Length.
 std::unique_ptr<FakeHttpServer> KeepAliveServer(FakeHttpServer::Handler handler = nullptr) {
   if (!handler) {
@@ -495,6 +525,87 @@ TEST(KeepAlive, NoRetryOnceAResponseByteArrived) {
   ASSERT_FALSE(r);
   EXPECT_EQ(seen.load(), 2);
   EXPECT_EQ(server->connections(), 1);
+}
+
+TEST(KeepAlive, AmbiguousFramingFailsAndIsNotReused) {
+  std::atomic<int> seen{0};
+  auto server = KeepAliveServer([&](const FakeRequest&) {
+    if (++seen == 1) {
+      // The second length would leave "HTTP/" ... on the connection as the next response.
+      return FakeResponse{.raw =
+                              "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: "
+                              "40\r\n\r\nokHTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nforged"};
+    }
+    return FakeResponse{.body = "real"};
+  });
+  auto r = Fetch({.url = server->url("/")}, {});
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().find("several content-length"), std::string::npos) << r.error();
+  EXPECT_EQ(IdleConnections(server->url("/"), {}), 0u);
+  r = Fetch({.url = server->url("/")}, {});
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r->body, "real");
+  EXPECT_EQ(server->connections(), 2);
+}
+
+// Busy connections are not kept forever: a connection is replaced once it is
+// max_connection_age old (DNS changes and re-checked trust then take effect), and after
+// max_connection_requests requests.
+TEST(KeepAlive, ConnectionsAgeOutEvenWhenInUse) {
+  auto server = KeepAliveServer();
+  HttpOptions o;
+  o.max_connection_age = std::chrono::milliseconds(150);
+  o.max_connection_requests = 1 << 30;  // only the age counts here
+  const auto start = std::chrono::steady_clock::now();
+  int fetches = 0;
+  while (std::chrono::steady_clock::now() - start < std::chrono::milliseconds(400)) {
+    auto r = Fetch({.url = server->url("/")}, o);
+    ASSERT_TRUE(r) << r.error();
+    ++fetches;
+  }
+  EXPECT_GE(server->connections(), 2);  // at most 150 ms each over 400 ms
+  EXPECT_LE(server->connections(), 4);  // and reused until then
+  EXPECT_GT(fetches, server->connections());
+}
+
+TEST(KeepAlive, ConnectionsCarryAtMostMaxRequests) {
+  auto server = KeepAliveServer();
+  HttpOptions o;
+  o.max_connection_requests = 3;
+  for (int i = 1; i <= 7; ++i) {
+    auto r = Fetch({.url = server->url("/" + std::to_string(i))}, o);
+    ASSERT_TRUE(r) << r.error();
+    EXPECT_EQ(IdleConnections(server->url("/"), o), i % 3 == 0 ? 0u : 1u) << i;
+  }
+  EXPECT_EQ(server->connections(), 3);  // 1-3, 4-6, 7
+  EXPECT_EQ(server->requests(), 7);
+}
+
+// A pre-forking host: the child must not write on the socket it inherited from its parent
+// (the two would read each other's responses). It opens its own; the parent keeps its own.
+TEST(KeepAlive, AForkedChildNeverUsesItsParentsConnections) {
+  auto server = KeepAliveServer();
+  const std::string url = server->url("/");
+  ASSERT_TRUE(Fetch({.url = server->url("/parent")}, {}));
+  ASSERT_EQ(IdleConnections(url, {}), 1u);
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {  // only this thread exists here: no gtest, report by exit status
+    int code = 0;
+    if (IdleConnections(url, {}) != 0) code |= 1;
+    auto r = Fetch({.url = server->url("/child")}, {});
+    if (!r || r->body != "/child") code |= 2;
+    ::_exit(code);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_EQ(server->connections(), 2);  // the child's own
+  auto r = Fetch({.url = server->url("/parent2")}, {});
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r->body, "/parent2");
+  EXPECT_EQ(server->connections(), 2);  // the parent's connection survived the child
 }
 
 TEST(KeepAlive, ReadToEndIsNotReused) {
@@ -697,6 +808,83 @@ TEST_F(TlsFetch, KeepAliveNeverSharesAcrossSchemesOrTrust) {
   EXPECT_EQ(server.connections(), 4);
   EXPECT_EQ(IdleConnections(url, trust), 1u);
   EXPECT_EQ(IdleConnections(url, with_cert), 1u);
+}
+
+// A client certificate rewritten in place (same path) takes effect on the next call: the
+// connection whose handshake presented the old one is not reused.
+TEST_F(TlsFetch, ARotatedClientCertificateGetsANewConnection) {
+  Cert c = Make("localhost");
+  FakeHttpServer server(Ok, c.cert_pem, c.key_pem);
+  server.set_keep_alive(true);
+  const std::string url = "https://localhost:" + std::to_string(server.port()) + "/k";
+  HttpOptions o;
+  o.ca_file = c.ca_file;
+  o.cert_file = ::testing::TempDir() + "/pv-rotating-cert.pem";
+  o.key_file = ::testing::TempDir() + "/pv-rotating-key.pem";
+  auto install = [&](const Cert& client) {
+    std::ofstream(o.cert_file, std::ios::trunc) << client.cert_pem;
+    std::ofstream(o.key_file, std::ios::trunc) << client.key_pem;
+  };
+  install(Make("client-one"));
+  ASSERT_TRUE(Fetch({.url = url}, o));
+  ASSERT_TRUE(Fetch({.url = url}, o));
+  EXPECT_EQ(server.connections(), 1);
+  install(Make("client-rotated"));
+  auto r = Fetch({.url = url}, o);
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(server.connections(), 2);
+  EXPECT_EQ(IdleConnections(url, o), 1u);
+}
+
+std::atomic<int> g_sigpipes{0};
+
+// True once thread `tid` of this process sleeps (state S in /proc), within 5 s.
+bool WaitUntilSleeping(pid_t tid) {
+  const std::string path = "/proc/self/task/" + std::to_string(tid) + "/stat";
+  auto end = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (std::chrono::steady_clock::now() < end) {
+    std::ifstream in(path);
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    size_t paren = stat.rfind(')');
+    if (paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] == 'S') {
+      return true;
+    }
+    std::this_thread::yield();
+  }
+  return false;
+}
+
+// OpenSSL writes (and so may raise SIGPIPE) in the handshake and in SSL_read, not only in
+// SSL_write: the signal is blocked on the calling thread for the whole TLS exchange, and one
+// raised meanwhile is consumed. The server raises it on the client thread while that thread
+// waits for the response.
+TEST_F(TlsFetch, SigpipeIsBlockedForTheWholeExchange) {
+  struct sigaction count {
+  }, old{};
+  count.sa_handler = [](int) { ++g_sigpipes; };
+  sigemptyset(&count.sa_mask);
+  ASSERT_EQ(::sigaction(SIGPIPE, &count, &old), 0);
+  const pid_t tid = ::gettid();
+  const pthread_t self = ::pthread_self();
+  std::atomic<bool> raised{false};
+  Cert c = Make("localhost");
+  FakeHttpServer server(
+      [&](const FakeRequest& r) {
+        if (WaitUntilSleeping(tid)) raised = ::pthread_kill(self, SIGPIPE) == 0;
+        return Ok(r);
+      },
+      c.cert_pem, c.key_pem);
+  HttpOptions o;
+  o.ca_file = c.ca_file;
+  auto r = Fetch({.url = "https://localhost:" + std::to_string(server.port()) + "/k"}, o);
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_TRUE(raised.load());
+  EXPECT_EQ(g_sigpipes.load(), 0);
+  sigset_t pending;
+  sigemptyset(&pending);
+  ::sigpending(&pending);
+  EXPECT_EQ(sigismember(&pending, SIGPIPE), 0);
+  ::sigaction(SIGPIPE, &old, nullptr);
 }
 
 TEST_F(TlsFetch, PlainHttpToATlsPortFails) {

@@ -98,6 +98,10 @@ struct HttpRequest {
   // library to http_timeout for token requests, and to the caller's time left (at most
   // http_timeout) for Call and Sign. A custom Transport should honour it; 0: no limit given.
   std::chrono::milliseconds timeout{0};
+  // Set by the library on its own token requests (client_credentials, token exchange) only:
+  // sending one twice yields at most a second token, so a transport may resend it once when a
+  // reused connection closes before any answer. Requests through Call never have it.
+  bool replayable = false;
 };
 
 struct HttpResponse {

@@ -14,6 +14,7 @@
 #include "api/admin_auth.h"
 #include "api/registry_api.h"
 #include "common/error.h"
+#include "common/json_array.h"
 #include "http/message.h"
 #include "oauth/audit/audit.h"
 #include "oauth/client/client_service.h"
@@ -83,14 +84,6 @@ auto ParseBody(const http::Request& req, Parse parse) -> decltype(parse(boost::j
   auto body = oauth::ParseJsonObject(req.body);
   if (!body) return Fail(std::move(body.error()));
   return parse(*body);
-}
-
-// Each of `items` through `to_json`, in order.
-template <typename Items, typename ToJson>
-boost::json::array JsonArray(const Items& items, ToJson to_json) {
-  boost::json::array out;
-  for (const auto& item : items) out.emplace_back(to_json(item));
-  return out;
 }
 
 // One page of a list: {"<name>": items, "total": total}.

@@ -42,6 +42,7 @@ CodeApiDeps::CodeApiDeps(oauth::AuthorizationSettings settings, const oauth::Cli
 
 namespace {
 
+using code_pages::Redirect;
 using http::Reply;
 using http::Request;
 using http::Response;
@@ -154,16 +155,6 @@ std::optional<std::string> ParseNegotiate(std::string_view header) {
 }
 
 // ---- Responses
-
-Response Redirect(int status, std::string location) {
-  Response r;
-  r.status = status;
-  r.content_type.clear();
-  r.With("Location", std::move(location));
-  r.With("Cache-Control", "no-store");
-  r.With("Referrer-Policy", "no-referrer");
-  return r;
-}
 
 Response JsonError(const Error& e) {
   Response r = http::RenderError(e);

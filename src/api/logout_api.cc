@@ -18,6 +18,7 @@
 namespace portcullis::api {
 namespace {
 
+using code_pages::Redirect;
 using http::Reply;
 using http::Request;
 using http::Response;
@@ -33,16 +34,6 @@ bool Has(const FormFields& fields, std::string_view name) {
     if (k == name) return true;
   }
   return false;
-}
-
-Response Redirect(int status, std::string location) {
-  Response r;
-  r.status = status;
-  r.content_type.clear();
-  r.With("Location", std::move(location));
-  r.With("Cache-Control", "no-store");
-  r.With("Referrer-Policy", "no-referrer");
-  return r;
 }
 
 Response Page(const Error& e) {

@@ -13,7 +13,6 @@
 namespace portcullis::api::registry {
 namespace {
 
-namespace json = boost::json;
 using http::Reply;
 using http::Request;
 

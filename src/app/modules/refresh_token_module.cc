@@ -19,7 +19,6 @@
 namespace portcullis::app {
 namespace {
 
-namespace json = boost::json;
 using cli::Die;
 using cli::Done;
 using cli::Output;

@@ -15,7 +15,7 @@
 #include "mini_http.h"
 
 namespace pv = portcullis::verify;
-using mini_http::Json;
+using example::JsonString;
 
 constexpr char kUsage[] =
     "usage: event_consumer --listen HOST:PORT [--port-file F] --service-id ID --issuer ISS\n"
@@ -44,15 +44,15 @@ int main(int argc, char** argv) {
     // The delivery itself: the publisher's own token, with the scope the table requires.
     pv::Decision d = (*verifier)->Authorize({req.method, req.target, req.Header("authorization")});
     if (!d.allowed())
-      return mini_http::Response{d.http_status(), "{\"reason\":" + Json(d.reason) + "}"};
+      return mini_http::Response{d.http_status(), "{\"reason\":" + JsonString(d.reason) + "}"};
     // The event: what the consumer acts on only if it verifies.
     pv::EventResult e = (*verifier)->VerifyEvent(req.body, check);
     if (!e.ok) {
       ++refused;
-      return mini_http::Response{400, "{\"ok\":false,\"reason\":" + Json(e.reason) + "}"};
+      return mini_http::Response{400, "{\"ok\":false,\"reason\":" + JsonString(e.reason) + "}"};
     }
     ++accepted;
-    return mini_http::Response{
-        200, "{\"ok\":true,\"signer\":" + Json(e.signer) + ",\"claims\":" + e.claims_json + "}"};
+    return mini_http::Response{200, "{\"ok\":true,\"signer\":" + JsonString(e.signer) +
+                                        ",\"claims\":" + e.claims_json + "}"};
   });
 }

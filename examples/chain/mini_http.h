@@ -1,6 +1,6 @@
 #pragma once
 // The chain examples' HTTP side, kept out of the way: a blocking HTTP/1.1 server (one thread per
-// connection, one request per connection, Content-Length bodies only) and a JSON string helper.
+// connection, one request per connection, Content-Length bodies only).
 // Production services use their own framework; what the examples show is around Authorize(),
 // Call() and VerifyEvent().
 
@@ -23,6 +23,8 @@
 #include <string_view>
 #include <thread>
 
+#include "../common/json_string.h"
+
 namespace mini_http {
 
 struct Request {
@@ -40,23 +42,6 @@ struct Response {
   std::string body = "{}";    // JSON
   std::string extra_headers;  // "Name: value\r\n" lines
 };
-
-inline std::string Json(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
 
 inline void Handle(int fd, const std::function<Response(const Request&)>& handler) {
   timeval tv{10, 0};

@@ -21,13 +21,15 @@
 #include <portcullis/client.h>
 #include <portcullis/verify.h>
 
+#include "../common/client_error.h"
 #include "mini_http.h"
 
 namespace {
 
 namespace pc = portcullis::client;
 namespace pv = portcullis::verify;
-using mini_http::Json;
+using example::JsonString;
+using example::KindName;
 
 constexpr char kUsage[] =
     "usage: chain_service --listen HOST:PORT [--port-file F] --name SERVICE_ID --issuer ISS\n"
@@ -36,27 +38,12 @@ constexpr char kUsage[] =
     "         [--next-url URL --next-audience AUD --next-scope SCOPE]\n"
     "         [--events-url URL --events-audience AUD --events-scope SCOPE]\n";
 
-const char* KindName(pc::Error::Kind k) {
-  switch (k) {
-    case pc::Error::Kind::kDeadline:
-      return "deadline";
-    case pc::Error::Kind::kRefused:
-      return "refused";
-    case pc::Error::Kind::kUnavailable:
-      return "unavailable";
-    case pc::Error::Kind::kBadResponse:
-      return "bad_response";
-    case pc::Error::Kind::kInvalidArgument:
-      return "invalid_argument";
-  }
-  return "?";
-}
-
 // 502 for a hop this service could not make: the token was refused (e.g. the delegation policy
 // forbids it), Portcullis or the next service did not answer, or the next service said no.
 mini_http::Response Failed(const std::string& name, const pc::Error& e) {
-  return {502, "{\"service\":" + Json(name) + ",\"error\":\"" + KindName(e.kind) +
-                   "\",\"oauthError\":" + Json(e.error) + ",\"message\":" + Json(e.message) + "}"};
+  return {502, "{\"service\":" + JsonString(name) + ",\"error\":\"" + KindName(e.kind) +
+                   "\",\"oauthError\":" + JsonString(e.error) +
+                   ",\"message\":" + JsonString(e.message) + "}"};
 }
 
 }  // namespace
@@ -99,16 +86,18 @@ int main(int argc, char** argv) {
     const std::string authorization = req.Header("authorization");
     pv::Decision d = (*verifier)->Authorize({req.method, req.target, authorization});
     if (!d.allowed()) {
-      return {d.http_status(), "{\"service\":" + Json(name) + ",\"code\":" + Json(d.code) +
-                                   ",\"reason\":" + Json(d.reason) + "}"};
+      return {d.http_status(), "{\"service\":" + JsonString(name) +
+                                   ",\"code\":" + JsonString(d.code) +
+                                   ",\"reason\":" + JsonString(d.reason) + "}"};
     }
     ++served;
     std::string scope;
     for (const auto& s : d.identity.scopes) scope += (scope.empty() ? "" : " ") + s;
-    std::string me = "{\"service\":" + Json(name) + ",\"sub\":" + Json(d.identity.subject) +
-                     ",\"userId\":" + Json(d.identity.user_id) +
-                     ",\"clientId\":" + Json(d.identity.client_id) + ",\"scope\":" + Json(scope) +
-                     ",\"claims\":" + d.identity.claims_json;
+    std::string me = "{\"service\":" + JsonString(name) +
+                     ",\"sub\":" + JsonString(d.identity.subject) +
+                     ",\"userId\":" + JsonString(d.identity.user_id) +
+                     ",\"clientId\":" + JsonString(d.identity.client_id) +
+                     ",\"scope\":" + JsonString(scope) + ",\"claims\":" + d.identity.claims_json;
 
     // 2a. Call the next hop for the caller: the incoming token exchanged for the next audience.
     if (req.method == "GET" && a.contains("next-url")) {
@@ -119,7 +108,7 @@ int main(int argc, char** argv) {
                                 .incoming = authorization});
       if (!r) return Failed(name, r.error());
       if (r->status != 200) {
-        return {502, "{\"service\":" + Json(name) + ",\"error\":\"downstream\",\"status\":" +
+        return {502, "{\"service\":" + JsonString(name) + ",\"error\":\"downstream\",\"status\":" +
                          std::to_string(r->status) + ",\"downstream\":" + r->body + "}"};
       }
       return {200, me + ",\"next\":" + r->body + "}"};
@@ -138,7 +127,7 @@ int main(int argc, char** argv) {
                                 .body = *event});
       if (!r) return Failed(name, r.error());
       return {r->status == 200 ? 200 : 502,
-              me + ",\"event\":" + Json(*event) + ",\"consumer\":" + r->body + "}"};
+              me + ",\"event\":" + JsonString(*event) + ",\"consumer\":" + r->body + "}"};
     }
     return {200, me + "}"};  // the end of the chain
   };

@@ -21,9 +21,14 @@
 #include <portcullis/client.h>
 #include <portcullis/verify.h>
 
+#include "../common/client_error.h"
+#include "../common/json_string.h"
+
 namespace {
 
 namespace pc = portcullis::client;
+using example::JsonString;
+using example::KindName;
 
 constexpr char kUsage[] =
     "usage: client_call --token-url URL --client-id ID\n"
@@ -38,44 +43,11 @@ constexpr char kUsage[] =
     "       client_call --verify-event TOKEN --jwks-url URL --issuer ISS --signer ID\n"
     "         [--event-audience AUD] [--repeat N]                   (consume one)\n";
 
-std::string Json(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
-
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path);
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
-}
-
-const char* KindName(pc::Error::Kind k) {
-  switch (k) {
-    case pc::Error::Kind::kDeadline:
-      return "deadline";
-    case pc::Error::Kind::kRefused:
-      return "refused";
-    case pc::Error::Kind::kUnavailable:
-      return "unavailable";
-    case pc::Error::Kind::kBadResponse:
-      return "bad_response";
-    case pc::Error::Kind::kInvalidArgument:
-      return "invalid_argument";
-  }
-  return "?";
 }
 
 }  // namespace
@@ -111,8 +83,8 @@ int main(int argc, char** argv) {
     for (int i = 0; i < n; ++i) {
       auto r = (*v)->VerifyEvent(a["verify-event"], {{a["signer"]}, a["event-audience"]});
       if (!r.ok) ++refused;
-      std::cout << "{\"ok\":" << (r.ok ? "true" : "false") << ",\"reason\":" << Json(r.reason)
-                << ",\"signer\":" << Json(r.signer)
+      std::cout << "{\"ok\":" << (r.ok ? "true" : "false") << ",\"reason\":" << JsonString(r.reason)
+                << ",\"signer\":" << JsonString(r.signer)
                 << ",\"claims\":" << (r.ok ? r.claims_json : "null") << "}\n";
     }
     std::cout << "{\"stats\":{}}\n";
@@ -160,12 +132,12 @@ int main(int argc, char** argv) {
   if (a.contains("sign")) {
     auto t = (*client)->Sign(a["sign"], a["event-audience"]);
     if (t) {
-      std::cout << "{\"ok\":true,\"event\":" << Json(*t) << "}\n";
+      std::cout << "{\"ok\":true,\"event\":" << JsonString(*t) << "}\n";
     } else {
       std::cout << "{\"ok\":false,\"kind\":\"" << KindName(t.error().kind)
                 << "\",\"status\":" << t.error().http_status
-                << ",\"error\":" << Json(t.error().error)
-                << ",\"message\":" << Json(t.error().message) << "}\n";
+                << ",\"error\":" << JsonString(t.error().error)
+                << ",\"message\":" << JsonString(t.error().message) << "}\n";
     }
     std::cout << "{\"stats\":{}}\n";
     return t ? 0 : 1;
@@ -184,15 +156,15 @@ int main(int argc, char** argv) {
                        .incoming = a["exchange"]};
       auto r = (*client)->Call(out);
       if (r) {
-        std::cout << "{\"ok\":true,\"status\":" << r->status << ",\"body\":" << Json(r->body) << "}"
-                  << std::endl;
+        std::cout << "{\"ok\":true,\"status\":" << r->status << ",\"body\":" << JsonString(r->body)
+                  << "}" << std::endl;
         continue;
       }
       ++failures;
       const auto& e = r.error();
       std::cout << "{\"ok\":false,\"kind\":\"" << KindName(e.kind)
-                << "\",\"status\":" << e.http_status << ",\"error\":" << Json(e.error)
-                << ",\"message\":" << Json(e.message) << "}" << std::endl;
+                << "\",\"status\":" << e.http_status << ",\"error\":" << JsonString(e.error)
+                << ",\"message\":" << JsonString(e.message) << "}" << std::endl;
       continue;
     }
     pc::Result<pc::Headers> h;
@@ -207,14 +179,14 @@ int main(int argc, char** argv) {
       ++failures;
       const auto& e = h.error();
       std::cout << "{\"ok\":false,\"kind\":\"" << KindName(e.kind)
-                << "\",\"status\":" << e.http_status << ",\"error\":" << Json(e.error)
-                << ",\"message\":" << Json(e.message) << "}\n";
+                << "\",\"status\":" << e.http_status << ",\"error\":" << JsonString(e.error)
+                << ",\"message\":" << JsonString(e.message) << "}\n";
       continue;
     }
     std::cout << "{\"ok\":true,\"headers\":{";
     bool first = true;
     for (const auto& [k, v] : *h) {
-      std::cout << (first ? "" : ",") << Json(k) << ":" << Json(v);
+      std::cout << (first ? "" : ",") << JsonString(k) << ":" << JsonString(v);
       first = false;
     }
     std::cout << "}}" << std::endl;

@@ -26,9 +26,12 @@
 
 #include <portcullis/verify.h>
 
+#include "../common/json_string.h"
+
 namespace {
 
 namespace pv = portcullis::verify;
+using example::JsonString;
 
 constexpr char kUsage[] =
     "usage: resource_server [--listen HOST:PORT] [--port-file FILE] --issuer ISS\n"
@@ -37,23 +40,6 @@ constexpr char kUsage[] =
     "         [--token-url URL --client-id ID --client-secret SECRET] [--revoked-url URL]\n"
     "         [--audience AUD] [--path-case exact|insensitive] [--refresh-s N]\n"
     "         [--refetch-interval-s N]\n";
-
-std::string JsonString(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
 
 std::string Join(const std::vector<std::string>& v) {
   std::string out;

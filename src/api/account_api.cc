@@ -27,13 +27,6 @@ using oauth::SecondFactor;
 constexpr std::string_view kAccountForm = "account-security";
 constexpr size_t kMaxField = 1024;
 
-std::string Field(const FormFields& fields, std::string_view name) {
-  for (const auto& [k, v] : fields) {
-    if (k == name) return v;
-  }
-  return {};
-}
-
 bool IsForm(const Request& req) {
   auto ct = req.Header("content-type");
   static constexpr std::string_view kForm = "application/x-www-form-urlencoded";
@@ -174,14 +167,14 @@ class Account {
     if (!fields) return Failed(Error::Status("ERR12000"));
     std::string sso = RequestCookie(req, kSsoCookieName);
     if (sso.empty()) return NotSignedIn();
-    if (!d_.csrf.Verify(Field(*fields, "csrf"), kAccountForm, sso)) {
+    if (!d_.csrf.Verify(FormField(*fields, "csrf"), kAccountForm, sso)) {
       log::Warn("account.csrf_rejected", {{"remote", req.remote_ip}});
       return code_pages::ErrorPage(Error::OAuth(
           403, "access_denied", "The form could not be verified (missing or invalid CSRF token)."));
     }
-    std::string action = Field(*fields, "action");
-    Secret password(Field(*fields, "password"));
-    std::string code = Field(*fields, "code");
+    std::string action = FormField(*fields, "action");
+    Secret password(FormField(*fields, "password"));
+    std::string code = FormField(*fields, "code");
     if (password.Reveal().size() > kMaxField || code.size() > 32) {
       return Failed(Error::OAuth(400, "invalid_request", "A field is too long."));
     }

@@ -13,7 +13,6 @@
 namespace portcullis::api::registry {
 namespace {
 
-namespace json = boost::json;
 using http::Reply;
 using http::Request;
 
@@ -55,12 +54,8 @@ void RegisterAuditRoutes(http::Router& r, const ContextPtr& ctx) {
     return http::Blocking([ctx, q] {
       auto page = ctx->audit.List(q);
       if (!page) return ErrorResponse(page.error(), "audit.list");
-      json::array items;
-      for (const auto& e : page->entries) items.emplace_back(oauth::audit::RowToJson(e));
-      json::object o;
-      o["entries"] = std::move(items);
-      o["total"] = page->total;
-      return Json(200, o);
+      return Json(
+          200, PageJson("entries", JsonArray(page->entries, oauth::audit::RowToJson), page->total));
     });
   });
 }

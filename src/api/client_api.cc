@@ -56,9 +56,7 @@ void RegisterClientRoutes(http::Router& r, const ContextPtr& ctx) {
   r.Add("POST", "/oauth2/client", "client", [ctx](Request& req) -> Reply {
     auto caller = Authorize(*ctx, req, kWrite);
     if (!caller) return RenderAuthError(caller.error());
-    auto body = oauth::ParseJsonObject(req.body);
-    if (!body) return http::RenderError(body.error());
-    auto patch = oauth::ClientPatchFromJson(*body);
+    auto patch = ParseBody(req, oauth::ClientPatchFromJson);
     if (!patch) return http::RenderError(patch.error());
     return http::Blocking([ctx, p = std::move(*patch), actor = ActorOf(*caller),
                            owner = OwnerOf(*caller), by = AuthorityOf(*caller)] {
@@ -70,9 +68,7 @@ void RegisterClientRoutes(http::Router& r, const ContextPtr& ctx) {
   r.Add("PUT", "/oauth2/client", "client", [ctx](Request& req) -> Reply {
     auto caller = Authorize(*ctx, req, kWrite);
     if (!caller) return RenderAuthError(caller.error());
-    auto body = oauth::ParseJsonObject(req.body);
-    if (!body) return http::RenderError(body.error());
-    auto patch = oauth::ClientPatchFromJson(*body);
+    auto patch = ParseBody(req, oauth::ClientPatchFromJson);
     if (!patch) return http::RenderError(patch.error());
     if (!patch->client_id || patch->client_id->empty()) {
       return http::RenderError(oauth::FieldError("clientId", "is required"));
@@ -94,12 +90,8 @@ void RegisterClientRoutes(http::Router& r, const ContextPtr& ctx) {
     return http::Blocking([ctx, p = *paging, host = std::move(*host)] {
       auto page = ctx->clients.List({host, p.offset, p.page_size});
       if (!page) return ErrorResponse(page.error(), "client.list");
-      json::array items;
-      for (const auto& c : page->clients) items.emplace_back(oauth::ClientToJson(c));
-      json::object o;
-      o["clients"] = std::move(items);
-      o["total"] = page->total;
-      return Json(200, o);
+      return Json(200,
+                  PageJson("clients", JsonArray(page->clients, oauth::ClientToJson), page->total));
     });
   });
 

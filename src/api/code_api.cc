@@ -42,6 +42,7 @@ CodeApiDeps::CodeApiDeps(oauth::AuthorizationSettings settings, const oauth::Cli
 
 namespace {
 
+using code_pages::Redirect;
 using http::Reply;
 using http::Request;
 using http::Response;
@@ -113,28 +114,6 @@ bool IsBrowser(const Request& req) {
   return AcceptsHtml(req);
 }
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-bool IsForm(const Request& req) {
-  auto ct = req.Header("content-type");
-  if (!ct) return false;
-  static constexpr std::string_view kForm = "application/x-www-form-urlencoded";
-  std::string_view v = Trim(*ct);
-  return v.size() >= kForm.size() && strncasecmp(v.data(), kForm.data(), kForm.size()) == 0 &&
-         (v.size() == kForm.size() || v[kForm.size()] == ';' || v[kForm.size()] == ' ');
-}
-
-std::string Field(const FormFields& fields, std::string_view name) {
-  for (const auto& [k, v] : fields) {
-    if (k == name) return v;
-  }
-  return {};
-}
-
 // The last path segment: "code" or "authorize", for relative form actions and links.
 std::string Action(const Request& req) {
   std::string_view p = req.path;
@@ -150,9 +129,9 @@ struct BasicCredentials {
 // Authorization: Basic base64(user:password) (RFC 7617). Like light-oauth2's token service
 // (reference §2.3), an unencoded "user:password" is accepted too: base64 has no ':'.
 std::optional<BasicCredentials> ParseBasic(std::string_view header) {
-  header = Trim(header);
+  header = TrimBlanks(header);
   if (header.size() < 6 || strncasecmp(header.data(), "basic ", 6) != 0) return std::nullopt;
-  std::string_view rest = Trim(header.substr(6));
+  std::string_view rest = TrimBlanks(header.substr(6));
   Secret decoded;
   if (rest.find(':') != std::string_view::npos) {
     decoded = Secret(std::string(rest));
@@ -170,22 +149,12 @@ std::optional<BasicCredentials> ParseBasic(std::string_view header) {
 
 // Authorization: Negotiate <base64> (RFC 4559 §4.2): the token, or nullopt for another scheme.
 std::optional<std::string> ParseNegotiate(std::string_view header) {
-  header = Trim(header);
+  header = TrimBlanks(header);
   if (header.size() < 10 || strncasecmp(header.data(), "negotiate ", 10) != 0) return std::nullopt;
-  return std::string(Trim(header.substr(10)));
+  return std::string(TrimBlanks(header.substr(10)));
 }
 
 // ---- Responses
-
-Response Redirect(int status, std::string location) {
-  Response r;
-  r.status = status;
-  r.content_type.clear();
-  r.With("Location", std::move(location));
-  r.With("Cache-Control", "no-store");
-  r.With("Referrer-Policy", "no-referrer");
-  return r;
-}
 
 Response JsonError(const Error& e) {
   Response r = http::RenderError(e);
@@ -314,14 +283,15 @@ class Endpoint {
     // The second-factor form's token names the user who passed the password step in this
     // browser (the login cookie), the client (whose authenticator realm keys the enrolment), and
     // whether the page enrols: neither otp_user nor client_id can be swapped.
-    const std::string otp_user = Field(*fields, "otp_user");
+    const std::string otp_user = FormField(*fields, "otp_user");
     const bool csrf_ok =
         otp_user.empty()
-            ? d_.csrf.Verify(Field(*fields, "csrf"), kLoginForm, RequestCookie(req, kLoginCookie))
+            ? d_.csrf.Verify(FormField(*fields, "csrf"), kLoginForm,
+                             RequestCookie(req, kLoginCookie))
             : d_.otp_csrf.Verify(
-                  Field(*fields, "csrf"),
-                  OtpPurpose(otp_user, Field(*fields, "otp_local") == "1",
-                             parsed->client_id.value_or(""), Field(*fields, "otp_enrol") == "1",
+                  FormField(*fields, "csrf"),
+                  OtpPurpose(otp_user, FormField(*fields, "otp_local") == "1",
+                             parsed->client_id.value_or(""), FormField(*fields, "otp_enrol") == "1",
                              parsed->remember.value_or("") == "Y"),
                   RequestCookie(req, kLoginCookie));
     if (!csrf_ok) {
@@ -352,12 +322,12 @@ class Endpoint {
     if (!v) return Failed(browser, 303, v.error());
     auto entry = d_.authenticators.ForClient(*v->client);
     if (!entry) return Shown(browser, entry.error());
-    if (std::string otp_user = Field(*fields, "otp_user"); !otp_user.empty()) {
+    if (std::string otp_user = FormField(*fields, "otp_user"); !otp_user.empty()) {
       return SecondStep(req, *fields, *parsed, std::move(*v), *entry, std::move(otp_user));
     }
 
-    std::string user = Field(*fields, "j_username");
-    Secret password(Field(*fields, "j_password"));
+    std::string user = FormField(*fields, "j_username");
+    Secret password(FormField(*fields, "j_password"));
     const bool remember = parsed->remember.value_or("") == "Y";
     if (user.empty() || password.empty()) {
       return LoginForm(req, *parsed, *v, 200, user, "Enter your user name and password.");
@@ -365,8 +335,8 @@ class Endpoint {
     if (user.size() > kMaxUserId) {
       return LoginForm(req, *parsed, *v, 200, {}, "The user name or password is incorrect.");
     }
-    Secret new_password(Field(*fields, "new_password"));
-    Secret new_password_confirm(Field(*fields, "new_password_confirm"));
+    Secret new_password(FormField(*fields, "new_password"));
+    Secret new_password_confirm(FormField(*fields, "new_password_confirm"));
     return http::Deferred{
         http::Pool::kHash,
         [this, &req, r = *parsed, v = std::move(*v), entry = *entry, user = std::move(user),
@@ -446,11 +416,11 @@ class Endpoint {
   Reply SecondStep(Request& req, const FormFields& fields, const AuthorizationRequest& r,
                    ValidAuthorization v, const AuthenticatorRegistry::Entry& entry,
                    std::string user_id) {
-    const bool enrol = Field(fields, "otp_enrol") == "1";
+    const bool enrol = FormField(fields, "otp_enrol") == "1";
     // The enrolment's realm, bound by the CSRF token: "" for a built-in store account.
-    std::string realm = Field(fields, "otp_local") == "1" ? std::string() : entry.realm;
+    std::string realm = FormField(fields, "otp_local") == "1" ? std::string() : entry.realm;
     const bool remember = r.remember.value_or("") == "Y";
-    std::string code = Field(fields, "otp_code");
+    std::string code = FormField(fields, "otp_code");
     if (d_.second_factor == nullptr) return Shown(true, Forbidden(), Restart(r));
     if (code.empty() || code.size() > 32) {
       return SecondFactorPage(req, r, v, realm, user_id, remember, enrol, false, 200,
@@ -495,11 +465,11 @@ class Endpoint {
     auto parsed = AuthorizationRequest::FromFields(*fields);
     if (!parsed) return Shown(browser, parsed.error());
     std::string sso = RequestCookie(req, kSsoCookie);
-    if (!d_.csrf.Verify(Field(*fields, "csrf"), ConsentPurpose(*parsed), sso)) {
+    if (!d_.csrf.Verify(FormField(*fields, "csrf"), ConsentPurpose(*parsed), sso)) {
       log::Warn("code.csrf_rejected", {{"form", kConsentForm}, {"remote", req.remote_ip}});
       return Shown(browser, Forbidden(), Restart(*parsed));
     }
-    const bool allow = Field(*fields, "decision") == "allow";
+    const bool allow = FormField(*fields, "decision") == "allow";
     if (d_.authorization.NamesPushedRequest(*parsed)) {
       return http::Blocking(
           [this, browser, q = std::move(*parsed), sso = std::move(sso), allow]() -> Response {
@@ -585,7 +555,7 @@ class Endpoint {
     auto fields = FormOf(req);
     if (!fields) return Shown(true, fields.error());
     std::string sso = RequestCookie(req, kSsoCookie);
-    if (!d_.csrf.Verify(Field(*fields, "csrf"), kManageForm, sso)) {
+    if (!d_.csrf.Verify(FormField(*fields, "csrf"), kManageForm, sso)) {
       log::Warn("code.csrf_rejected", {{"form", kManageForm}, {"remote", req.remote_ip}});
       return Shown(true, Forbidden(), "../../consent");
     }
@@ -725,7 +695,7 @@ class Endpoint {
 
   static Result<FormFields> FormOf(const Request& req) {
     if (req.body.empty()) return FormFields{};
-    if (!IsForm(req)) {
+    if (!IsPageForm(req)) {
       return Fail(Error::Status("ERR12000", "The body must be application/x-www-form-urlencoded."));
     }
     auto fields = ParseForm(req.body);
@@ -1112,10 +1082,10 @@ class Endpoint {
     if (d_.upstream == nullptr) return Shown(true, Error::OAuth(404, "not_found", "Not found."));
     auto fields = ParseForm(req.query);
     if (!fields) return Shown(true, Error::Status("ERR12000"));
-    const std::string name = Field(*fields, "authenticator");
+    const std::string name = FormField(*fields, "authenticator");
     auto parsed = AuthorizationRequest::FromFields(*fields);
     if (!parsed) return Shown(true, parsed.error());
-    if (name.empty() || !d_.csrf.Verify(Field(*fields, "csrf"), UpstreamPurpose(name),
+    if (name.empty() || !d_.csrf.Verify(FormField(*fields, "csrf"), UpstreamPurpose(name),
                                         RequestCookie(req, kLoginCookie))) {
       log::Warn("code.csrf_rejected", {{"form", kUpstreamForm}, {"remote", req.remote_ip}});
       return Shown(true, Forbidden(), "../" + Restart(*parsed));
@@ -1163,9 +1133,10 @@ class Endpoint {
       if (k == "iss") iss = val;
     }
     return http::Blocking([this, &req, f = std::move(*fields), iss]() -> Response {
-      auto done = d_.upstream->Finish(Field(f, "state"), Field(f, "code"), Field(f, "error"),
-                                      iss ? std::optional<std::string_view>(*iss) : std::nullopt,
-                                      RequestCookie(req, UpstreamCookie(req)));
+      auto done =
+          d_.upstream->Finish(FormField(f, "state"), FormField(f, "code"), FormField(f, "error"),
+                              iss ? std::optional<std::string_view>(*iss) : std::nullopt,
+                              RequestCookie(req, UpstreamCookie(req)));
       if (!done) {
         const Error& e = done.error();
         log::Warn("code.upstream_refused",

@@ -213,6 +213,16 @@ http::Response SignedOut() {
       200, {"Signed out", "<h1>You are signed out</h1>\n<p>You can close this window.</p>", {}});
 }
 
+http::Response Redirect(int status, std::string location) {
+  http::Response r;
+  r.status = status;
+  r.content_type.clear();
+  r.With("Location", std::move(location));
+  r.With("Cache-Control", "no-store");
+  r.With("Referrer-Policy", "no-referrer");
+  return r;
+}
+
 http::Response Message(int status, const std::string& title, const std::string& text) {
   return html::Render(status,
                       {title, "<h1>" + Escape(title) + "</h1>\n<p>" + Escape(text) + "</p>", {}});

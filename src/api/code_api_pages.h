@@ -78,6 +78,8 @@ struct LogoutView {
 };
 http::Response LogoutConfirm(const LogoutView& view);
 http::Response SignedOut();
+// A redirect to `location`, never cached, with no Referer sent onwards.
+http::Response Redirect(int status, std::string location);
 // A short page with a heading and one paragraph.
 http::Response Message(int status, const std::string& title, const std::string& text);
 

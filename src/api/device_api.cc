@@ -34,13 +34,6 @@ constexpr std::string_view kDecisionForm = "device_consent";
 
 constexpr size_t kMaxUserId = 256;
 
-std::string Field(const FormFields& fields, std::string_view name) {
-  for (const auto& [k, v] : fields) {
-    if (k == name) return v;
-  }
-  return {};
-}
-
 Response WithCookies(Response r, const std::vector<std::string>& cookies) {
   for (const auto& c : cookies) r.With("Set-Cookie", c);
   return r;
@@ -56,7 +49,7 @@ class Verification {
   Reply Page(Request& req) {
     auto q = ParseForm(req.query);
     if (!q) return code_pages::ErrorPage(Error::OAuth(400, "invalid_request", "Malformed query."));
-    std::string code = Field(*q, "user_code");
+    std::string code = FormField(*q, "user_code");
     if (code.size() > 64) code.clear();
     return CodeForm(req, 200, code, {}, !code.empty());
   }
@@ -71,26 +64,27 @@ class Verification {
     if (!parsed)
       return code_pages::ErrorPage(Error::OAuth(400, "invalid_request", "Malformed form."));
     FormFields fields = std::move(*parsed);
-    const std::string step = Field(fields, "step");
-    const std::string code = Field(fields, "user_code");
+    const std::string step = FormField(fields, "step");
+    const std::string code = FormField(fields, "user_code");
     if (step == "code") {
-      if (!d_.csrf.Verify(Field(fields, "csrf"), kCodeForm, RequestCookie(req, kLoginCookieName))) {
+      if (!d_.csrf.Verify(FormField(fields, "csrf"), kCodeForm,
+                          RequestCookie(req, kLoginCookieName))) {
         return Forbidden(req);
       }
       return http::Blocking([this, &req, code]() -> Response { return AfterCode(req, code); });
     }
     if (step == "login") {
-      if (!d_.csrf.Verify(Field(fields, "csrf"), kLoginForm,
+      if (!d_.csrf.Verify(FormField(fields, "csrf"), kLoginForm,
                           RequestCookie(req, kLoginCookieName))) {
         return Forbidden(req);
       }
-      return SignIn(req, code, Field(fields, "j_username"), Secret(Field(fields, "j_password")),
-                    Field(fields, "remember") == "Y");
+      return SignIn(req, code, FormField(fields, "j_username"),
+                    Secret(FormField(fields, "j_password")), FormField(fields, "remember") == "Y");
     }
     if (step == "decide") {
       std::string sso = RequestCookie(req, kSsoCookieName);
-      if (!d_.csrf.Verify(Field(fields, "csrf"), kDecisionForm, sso)) return Forbidden(req);
-      const bool allow = Field(fields, "decision") == "allow";
+      if (!d_.csrf.Verify(FormField(fields, "csrf"), kDecisionForm, sso)) return Forbidden(req);
+      const bool allow = FormField(fields, "decision") == "allow";
       return http::Blocking([this, &req, code, sso = std::move(sso), allow]() -> Response {
         return Decide(req, code, sso, allow);
       });

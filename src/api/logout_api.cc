@@ -1,7 +1,5 @@
 #include "api/logout_api.h"
 
-#include <strings.h>
-
 #include <memory>
 #include <optional>
 #include <string>
@@ -20,6 +18,7 @@
 namespace portcullis::api {
 namespace {
 
+using code_pages::Redirect;
 using http::Reply;
 using http::Request;
 using http::Response;
@@ -30,43 +29,11 @@ using oauth::EndSessionTarget;
 constexpr std::string_view kSsoCookie = kSsoCookieName;
 constexpr std::string_view kLogoutForm = "logout";
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-bool IsForm(const Request& req) {
-  auto ct = req.Header("content-type");
-  if (!ct) return false;
-  static constexpr std::string_view kForm = "application/x-www-form-urlencoded";
-  std::string_view v = Trim(*ct);
-  return v.size() >= kForm.size() && strncasecmp(v.data(), kForm.data(), kForm.size()) == 0 &&
-         (v.size() == kForm.size() || v[kForm.size()] == ';' || v[kForm.size()] == ' ');
-}
-
 bool Has(const FormFields& fields, std::string_view name) {
   for (const auto& [k, v] : fields) {
     if (k == name) return true;
   }
   return false;
-}
-
-std::string Field(const FormFields& fields, std::string_view name) {
-  for (const auto& [k, v] : fields) {
-    if (k == name) return v;
-  }
-  return {};
-}
-
-Response Redirect(int status, std::string location) {
-  Response r;
-  r.status = status;
-  r.content_type.clear();
-  r.With("Location", std::move(location));
-  r.With("Cache-Control", "no-store");
-  r.With("Referrer-Policy", "no-referrer");
-  return r;
 }
 
 Response Page(const Error& e) {
@@ -91,7 +58,7 @@ class Endpoint {
   Reply Post(Request& req) {
     FormFields fields;
     if (!req.body.empty()) {
-      if (!IsForm(req)) {
+      if (!IsPageForm(req)) {
         return Page(
             Error::Status("ERR12000", "The body must be application/x-www-form-urlencoded."));
       }
@@ -143,7 +110,7 @@ class Endpoint {
     auto target = d_.end_session.Resolve(*r);
     if (!target) return Page(target.error());
     if (sso.empty()) return SignedOut(*target, 303, {});
-    if (!d_.code.csrf.Verify(Field(fields, "csrf"), kLogoutForm, sso)) {
+    if (!d_.code.csrf.Verify(FormField(fields, "csrf"), kLogoutForm, sso)) {
       log::Warn("code.csrf_rejected", {{"form", kLogoutForm}, {"remote", req.remote_ip}});
       return code_pages::ErrorPage(
           Error::OAuth(403, "access_denied",

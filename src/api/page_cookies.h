@@ -28,4 +28,8 @@ std::string RequestCookie(const http::Request& req, std::string_view name);
 std::string SetCookieValue(std::string_view name, std::string_view value, int64_t max_age,
                            std::string_view same_site, bool secure);
 
+// A page's form post: Content-Type application/x-www-form-urlencoded, blanks around it and
+// parameters (charset) allowed.
+bool IsPageForm(const http::Request& req);
+
 }  // namespace portcullis::api

@@ -20,9 +20,7 @@ void RegisterProviderRoutes(http::Router& r, const ContextPtr& ctx) {
   r.Add("POST", "/oauth2/provider", "provider", [ctx](Request& req) -> Reply {
     auto caller = Authorize(*ctx, req, kWrite);
     if (!caller) return RenderAuthError(caller.error());
-    auto body = oauth::ParseJsonObject(req.body);
-    if (!body) return http::RenderError(body.error());
-    auto patch = oauth::ProviderPatchFromJson(*body);
+    auto patch = ParseBody(req, oauth::ProviderPatchFromJson);
     if (!patch) return http::RenderError(patch.error());
     return http::Blocking([ctx, p = std::move(*patch), actor = ActorOf(*caller)] {
       auto out = ctx->providers.Create(p, actor);
@@ -34,9 +32,7 @@ void RegisterProviderRoutes(http::Router& r, const ContextPtr& ctx) {
   r.Add("PUT", "/oauth2/provider", "provider", [ctx](Request& req) -> Reply {
     auto caller = Authorize(*ctx, req, kWrite);
     if (!caller) return RenderAuthError(caller.error());
-    auto body = oauth::ParseJsonObject(req.body);
-    if (!body) return http::RenderError(body.error());
-    auto patch = oauth::ProviderPatchFromJson(*body);
+    auto patch = ParseBody(req, oauth::ProviderPatchFromJson);
     if (!patch) return http::RenderError(patch.error());
     return http::Blocking([ctx, p = std::move(*patch), actor = ActorOf(*caller)] {
       auto out = ctx->providers.Update(p, actor);

@@ -30,8 +30,7 @@ void RegisterRefreshTokenRoutes(http::Router& r, const ContextPtr& ctx) {
     return http::Blocking([ctx, p = *paging, filter = std::move(filter)] {
       auto list = ctx->refresh_tokens.List(filter, p.offset, p.page_size);
       if (!list) return ErrorResponse(list.error(), "refresh_token.list");
-      json::array items;
-      for (const auto& t : list->tokens) items.emplace_back(oauth::RefreshTokenToJson(t));
+      json::array items = JsonArray(list->tokens, oauth::RefreshTokenToJson);
       // The body stays light-oauth2's bare array; the count of every match goes in a header.
       return Json(200, items).With("X-Total-Count", std::to_string(list->total));
     });

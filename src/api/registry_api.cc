@@ -74,6 +74,13 @@ http::Response NoStore(http::Response r) {
   return r;
 }
 
+boost::json::object PageJson(std::string_view name, boost::json::array items, int64_t total) {
+  boost::json::object o;
+  o[name] = std::move(items);
+  o["total"] = total;
+  return o;
+}
+
 namespace {
 
 std::optional<int64_t> ParseInt(std::string_view s) {

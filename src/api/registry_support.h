@@ -7,14 +7,18 @@
 #include <string>
 #include <string_view>
 
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
 #include "api/admin_auth.h"
 #include "api/registry_api.h"
 #include "common/error.h"
+#include "common/json_array.h"
 #include "http/message.h"
 #include "oauth/audit/audit.h"
 #include "oauth/client/client_service.h"
+#include "oauth/client/validation.h"
 #include "oauth/provider/provider.h"
 #include "oauth/refresh/grant_revocation.h"
 #include "oauth/refresh/refresh_admin.h"
@@ -73,6 +77,17 @@ http::Response Empty();
 http::Response ErrorResponse(const Error& e, std::string_view op);
 // A response that reveals a secret: never cached.
 http::Response NoStore(http::Response r);
+
+// The request body as a JSON object, read by `parse` (e.g. oauth::ClientPatchFromJson).
+template <typename Parse>
+auto ParseBody(const http::Request& req, Parse parse) -> decltype(parse(boost::json::object())) {
+  auto body = oauth::ParseJsonObject(req.body);
+  if (!body) return Fail(std::move(body.error()));
+  return parse(*body);
+}
+
+// One page of a list: {"<name>": items, "total": total}.
+boost::json::object PageJson(std::string_view name, boost::json::array items, int64_t total);
 
 struct Paging {
   int64_t page = 0;  // as given

@@ -21,9 +21,7 @@ void RegisterServiceRoutes(http::Router& r, const ContextPtr& ctx) {
   r.Add("POST", "/oauth2/service", "service", [ctx](Request& req) -> Reply {
     auto caller = Authorize(*ctx, req, kWrite);
     if (!caller) return RenderAuthError(caller.error());
-    auto body = oauth::ParseJsonObject(req.body);
-    if (!body) return http::RenderError(body.error());
-    auto patch = oauth::ServicePatchFromJson(*body);
+    auto patch = ParseBody(req, oauth::ServicePatchFromJson);
     if (!patch) return http::RenderError(patch.error());
     return http::Blocking([ctx, p = std::move(*patch), actor = ActorOf(*caller),
                            owner = OwnerOf(*caller), by = AuthorityOf(*caller)] {
@@ -35,9 +33,7 @@ void RegisterServiceRoutes(http::Router& r, const ContextPtr& ctx) {
   r.Add("PUT", "/oauth2/service", "service", [ctx](Request& req) -> Reply {
     auto caller = Authorize(*ctx, req, kWrite);
     if (!caller) return RenderAuthError(caller.error());
-    auto body = oauth::ParseJsonObject(req.body);
-    if (!body) return http::RenderError(body.error());
-    auto patch = oauth::ServicePatchFromJson(*body);
+    auto patch = ParseBody(req, oauth::ServicePatchFromJson);
     if (!patch) return http::RenderError(patch.error());
     if (!patch->service_id || patch->service_id->empty()) {
       return http::RenderError(oauth::FieldError("serviceId", "is required"));
@@ -59,12 +55,8 @@ void RegisterServiceRoutes(http::Router& r, const ContextPtr& ctx) {
     return http::Blocking([ctx, p = *paging, host = std::move(*host)] {
       auto page = ctx->services.List(host, p.offset, p.page_size);
       if (!page) return ErrorResponse(page.error(), "service.list");
-      json::array items;
-      for (const auto& s : page->services) items.emplace_back(oauth::ServiceToJson(s));
-      json::object o;
-      o["services"] = std::move(items);
-      o["total"] = page->total;
-      return Json(200, o);
+      return Json(
+          200, PageJson("services", JsonArray(page->services, oauth::ServiceToJson), page->total));
     });
   });
 
@@ -112,9 +104,7 @@ void RegisterServiceRoutes(http::Router& r, const ContextPtr& ctx) {
     return http::Blocking([ctx, id = std::string(req.Param("serviceId"))] {
       auto eps = ctx->services.Endpoints(id);
       if (!eps) return ErrorResponse(eps.error(), "service.endpoints");
-      json::array a;
-      for (const auto& e : *eps) a.emplace_back(oauth::EndpointToJson(e));
-      return Json(200, a);
+      return Json(200, JsonArray(*eps, oauth::EndpointToJson));
     });
   });
 

@@ -46,9 +46,7 @@ void RegisterUserRoutes(http::Router& r, const ContextPtr& ctx) {
   r.Add("POST", "/oauth2/user", "user", [ctx](Request& req) -> Reply {
     auto caller = Authorize(*ctx, req, kWrite);
     if (!caller) return RenderAuthError(caller.error());
-    auto body = oauth::ParseJsonObject(req.body);
-    if (!body) return http::RenderError(body.error());
-    auto patch = oauth::UserPatchFromJson(*body);
+    auto patch = ParseBody(req, oauth::UserPatchFromJson);
     if (!patch) return http::RenderError(patch.error());
     // argon2id: the hash pool.
     return http::Deferred{http::Pool::kHash, [ctx, p = std::move(*patch), actor = ActorOf(*caller),
@@ -61,9 +59,7 @@ void RegisterUserRoutes(http::Router& r, const ContextPtr& ctx) {
   r.Add("PUT", "/oauth2/user", "user", [ctx](Request& req) -> Reply {
     auto caller = Authorize(*ctx, req, kWrite);
     if (!caller) return RenderAuthError(caller.error());
-    auto body = oauth::ParseJsonObject(req.body);
-    if (!body) return http::RenderError(body.error());
-    auto patch = oauth::UserPatchFromJson(*body);
+    auto patch = ParseBody(req, oauth::UserPatchFromJson);
     if (!patch) return http::RenderError(patch.error());
     if (!patch->user_id || patch->user_id->empty()) {
       return http::RenderError(oauth::FieldError("userId", "is required"));
@@ -85,8 +81,7 @@ void RegisterUserRoutes(http::Router& r, const ContextPtr& ctx) {
     return http::Blocking([ctx, p = *paging, prefix = std::move(*prefix)] {
       auto page = ctx->users.List(prefix, p.offset, p.page_size);
       if (!page) return ErrorResponse(page.error(), "user.list");
-      json::array items;
-      for (const auto& u : page->users) items.emplace_back(oauth::UserToJson(u));
+      json::array items = JsonArray(page->users, oauth::UserToJson);
       // light-oauth2's bare array; the count of every match (a count query) in a header.
       return Json(200, items).With("X-Total-Count", std::to_string(page->total));
     });
@@ -114,9 +109,7 @@ void RegisterUserRoutes(http::Router& r, const ContextPtr& ctx) {
   r.Add("POST", "/oauth2/password/{userId}", "user", [ctx](Request& req) -> Reply {
     auto caller = Authorize(*ctx, req, kWrite);
     if (!caller) return RenderAuthError(caller.error());
-    auto body = oauth::ParseJsonObject(req.body);
-    if (!body) return http::RenderError(body.error());
-    auto change = oauth::PasswordChangeFromJson(*body);
+    auto change = ParseBody(req, oauth::PasswordChangeFromJson);
     if (!change) return http::RenderError(change.error());
     return http::Deferred{http::Pool::kHash,
                           [ctx, id = std::string(req.Param("userId")), c = std::move(*change),
@@ -134,9 +127,7 @@ void RegisterUserRoutes(http::Router& r, const ContextPtr& ctx) {
     return http::Blocking([ctx, id = std::string(req.Param("userId")), by = AuthorityOf(*caller)] {
       auto list = ctx->user_access.Sessions(id, by);
       if (!list) return ErrorResponse(list.error(), "user.sessions");
-      json::array items;
-      for (const auto& s : *list) items.emplace_back(oauth::SessionToJson(s));
-      return NoStore(Json(200, items));
+      return NoStore(Json(200, JsonArray(*list, oauth::SessionToJson)));
     });
   });
 
@@ -168,9 +159,7 @@ void RegisterUserRoutes(http::Router& r, const ContextPtr& ctx) {
     return http::Blocking([ctx, id = std::string(req.Param("userId")), by = AuthorityOf(*caller)] {
       auto list = ctx->user_access.Consents(id, by);
       if (!list) return ErrorResponse(list.error(), "user.consents");
-      json::array items;
-      for (const auto& c : *list) items.emplace_back(oauth::ConsentToJson(c));
-      return NoStore(Json(200, items));
+      return NoStore(Json(200, JsonArray(*list, oauth::ConsentToJson)));
     });
   });
 

@@ -96,6 +96,13 @@ Result<std::string> ReadData(const std::string& data) {
   return data;
 }
 
+Result<json::object> UpsertBody(const State& s, const std::string& group, const std::string& cmd,
+                                std::string_view id_key) {
+  auto body = Body(s, group + " " + cmd);
+  if (body && cmd == "update") (*body)[id_key] = s.id;
+  return body;
+}
+
 Result<json::object> Body(const State& s, const std::string& command) {
   json::object body;
   if (!s.data.empty()) {
@@ -237,6 +244,24 @@ void Builder::Field(CLI::App* cmd, const std::string& command, const std::string
 
 void Builder::Data(CLI::App* cmd) {
   cmd->add_option("--data", s.data, "The model as JSON: text, @file, or - for stdin");
+}
+
+CLI::App* Builder::AddGroup(const std::string& name, const std::string& help) {
+  auto* g = cli.add_subcommand(name, help);
+  g->require_subcommand(1);
+  return g;
+}
+
+CLI::App* Builder::Upsert(CLI::App* group, const std::string& name, const std::string& help,
+                          const std::string& id_key, const std::string& id_help,
+                          const std::string& create_id_help) {
+  auto* c = Leaf(group, name, help);
+  if (name == "update") {
+    Id(c, id_help);
+  } else {
+    Field(c, group->get_name() + " " + name, "--id", id_key, FieldFlag::kString, create_id_help);
+  }
+  return c;
 }
 
 void Builder::Paging(CLI::App* cmd, const std::string& base) {

@@ -86,6 +86,13 @@ struct Builder {
   void Field(CLI::App* cmd, const std::string& command, const std::string& flag,
              const std::string& key, FieldFlag::Kind kind, const std::string& help);
   void Data(CLI::App* cmd);
+  // A command group that needs one of its leaves.
+  CLI::App* AddGroup(const std::string& name, const std::string& help);
+  // The `create` or `update` leaf of a registry group: `update` names the entity by its
+  // argument, `create` by --id (`id_key` in the body). The caller adds --data and the fields.
+  CLI::App* Upsert(CLI::App* group, const std::string& name, const std::string& help,
+                   const std::string& id_key, const std::string& id_help,
+                   const std::string& create_id_help);
   void Paging(CLI::App* cmd, const std::string& base);
 };
 
@@ -129,6 +136,9 @@ std::optional<Secret> ReadPassword(const std::string& env_var, const std::string
 Result<std::string> ReadData(const std::string& data);
 // --data (if any) with the field flags of `command` laid over it.
 Result<boost::json::object> Body(const State& s, const std::string& command);
+// Body of `<group> create|update`; for update the id argument is set as `id_key`.
+Result<boost::json::object> UpsertBody(const State& s, const std::string& group,
+                                       const std::string& cmd, std::string_view id_key);
 
 // JSON with --json, otherwise `key: value` lines (objects) or a table of `columns` (arrays).
 int Output(const State& s, const boost::json::value& v,

@@ -32,6 +32,11 @@ std::optional<FormFields> ParseForm(std::string_view body);
 // The number of fields ParseForm would return (non-empty `&`-separated pairs), counted without
 // decoding anything: one cheap pass, so a flood of parameters can be refused before parsing.
 size_t CountFormFields(std::string_view body);
+// The value of the first field `name`; empty when absent.
+std::string FormField(const FormFields& fields, std::string_view name);
+
+// Without the spaces and tabs at either end (HTTP's optional whitespace, RFC 9110 §5.6.3).
+std::string_view TrimBlanks(std::string_view s);
 
 // Escapes & < > " ' for HTML/XML text and double- or single-quoted attribute values.
 std::string EscapeMarkup(std::string_view text);

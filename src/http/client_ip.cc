@@ -1,5 +1,6 @@
 #include "http/client_ip.h"
 
+#include "common/encoding.h"
 #include "http/message.h"
 
 #include <arpa/inet.h>
@@ -12,18 +13,12 @@
 namespace portcullis::http {
 namespace {
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 constexpr std::array<uint8_t, 12> kMappedPrefix = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
 // One hop as proxies write it: "192.0.2.1", "192.0.2.1:4711", "[2001:db8::1]:4711",
 // "2001:db8::1". The port, if any, is dropped.
 std::optional<IpAddress> ParseHop(std::string_view hop) {
-  hop = Trim(hop);
+  hop = TrimBlanks(hop);
   if (hop.starts_with('[')) {
     size_t close = hop.find(']');
     if (close == std::string_view::npos) return std::nullopt;
@@ -163,13 +158,13 @@ std::vector<std::string> ForwardedFor(std::string_view value) {
           break;
         }
       }
-      std::string_view pair = Trim(element.substr(i, std::min(end, element.size()) - i));
+      std::string_view pair = TrimBlanks(element.substr(i, std::min(end, element.size()) - i));
       i = end + 1;
       size_t eq = pair.find('=');
       if (eq == std::string_view::npos) continue;
-      std::string_view name = Trim(pair.substr(0, eq));
+      std::string_view name = TrimBlanks(pair.substr(0, eq));
       if (name.size() != 3 || strncasecmp(name.data(), "for", 3) != 0) continue;
-      std::string_view v = Trim(pair.substr(eq + 1));
+      std::string_view v = TrimBlanks(pair.substr(eq + 1));
       found.clear();
       if (v.size() >= 2 && v.front() == '"' && v.back() == '"') {
         v = v.substr(1, v.size() - 2);
@@ -204,7 +199,7 @@ std::string ClientAddress(std::string_view peer, const Headers& headers,
     if (which == ForwardedHeader::kForwarded) {
       for (auto& f : ForwardedFor(v)) hops.push_back(std::move(f));
     } else {
-      ForEachListElement(v, [&](std::string_view h) { hops.emplace_back(Trim(h)); });
+      ForEachListElement(v, [&](std::string_view h) { hops.emplace_back(TrimBlanks(h)); });
     }
   }
   for (auto it = hops.rbegin(); it != hops.rend(); ++it) {

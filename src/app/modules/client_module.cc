@@ -12,6 +12,7 @@
 #include "app/modules/module.h"
 #include "app/modules/registry_module.h"
 #include "app/modules/shared.h"
+#include "common/json_array.h"
 #include "common/random.h"
 #include "oauth/client/client_json.h"
 #include "oauth/client/client_service.h"
@@ -24,13 +25,13 @@ namespace portcullis::app {
 namespace {
 
 namespace json = boost::json;
-using cli::Body;
 using cli::Die;
 using cli::Done;
 using cli::Output;
 using cli::OutputPage;
 using cli::ReadSecretLine;
 using cli::Refused;
+using cli::UpsertBody;
 
 // The client registry, and the delegation policies of its clients (RFC 8693).
 class ClientModule final : public RegistryModule<&api::RegistryRoutes::AddClient> {
@@ -76,9 +77,8 @@ int RunClientCommand(const cli::State& s, const std::string& cmd, cli::Env& env)
     return Output(s, o);
   };
   if (cmd == "create" || cmd == "update") {
-    auto body = Body(s, "client " + cmd);
+    auto body = UpsertBody(s, "client", cmd, "clientId");
     if (!body) return Refused(body.error());
-    if (cmd == "update") (*body)["clientId"] = s.id;
     auto patch = oauth::ClientPatchFromJson(*body);
     if (!patch) return Refused(patch.error());
     auto c = cmd == "create" ? clients.Create(*patch, env.actor, "admin")
@@ -89,9 +89,7 @@ int RunClientCommand(const cli::State& s, const std::string& cmd, cli::Env& env)
     int64_t page = s.page < 0 ? 0 : s.page;
     auto list = clients.List({s.filter, page * s.page_size, s.page_size});
     if (!list) return Refused(list.error());
-    json::array items;
-    for (const auto& c : list->clients) items.emplace_back(oauth::ClientToJson(c));
-    return OutputPage(s, "clients", std::move(items), list->total,
+    return OutputPage(s, "clients", JsonArray(list->clients, oauth::ClientToJson), list->total,
                       {"clientId", "clientName", "clientType", "host", "scope"});
   }
   if (cmd == "get") {
@@ -140,18 +138,13 @@ int RunClientCommand(const cli::State& s, const std::string& cmd, cli::Env& env)
 }
 
 void AddClient(cli::Builder& b) {
-  auto* g = b.cli.add_subcommand("client", "Client registry");
-  g->require_subcommand(1);
+  auto* g = b.AddGroup("client", "Client registry");
   for (std::string name : {"create", "update"}) {
-    auto* c = b.Leaf(g, name,
-                     name == "create" ? "Register a client (prints its secret once)"
-                                      : "Change a client (absent fields stay)");
+    auto* c = b.Upsert(g, name,
+                       name == "create" ? "Register a client (prints its secret once)"
+                                        : "Change a client (absent fields stay)",
+                       "clientId", "Client id", "Client id (default: a UUID)");
     std::string cmd = "client " + name;
-    if (name == "update") {
-      b.Id(c, "Client id");
-    } else {
-      b.Field(c, cmd, "--id", "clientId", cli::FieldFlag::kString, "Client id (default: a UUID)");
-    }
     b.Data(c);
     b.Field(c, cmd, "--type", "clientType", cli::FieldFlag::kString,
             "public | confidential | trusted | external");

@@ -138,8 +138,7 @@ int RunKeysCommand(const cli::State& s, const std::string& cmd, cli::Env& env) {
 }
 
 void AddKeys(cli::Builder& b) {
-  auto* g = b.cli.add_subcommand("keys", "Signing keys: list, rotate, revoke");
-  g->require_subcommand(1);
+  auto* g = b.AddGroup("keys", "Signing keys: list, rotate, revoke");
   b.Leaf(g, "list", "Show every key and its state");
   b.Leaf(g, "rotate", "Start a rotation: a new key is published now and signs after publish_ahead",
          /*json=*/false);

@@ -10,6 +10,7 @@
 #include "app/modules/module.h"
 #include "app/modules/registry_module.h"
 #include "app/modules/shared.h"
+#include "common/json_array.h"
 #include "common/random.h"
 #include "oauth/provider/provider.h"
 #include "store/sql/audit_log.h"
@@ -18,12 +19,11 @@
 namespace portcullis::app {
 namespace {
 
-namespace json = boost::json;
-using cli::Body;
 using cli::Die;
 using cli::Done;
 using cli::Output;
 using cli::Refused;
+using cli::UpsertBody;
 
 // ---- CLI: portcullis provider ... ----
 
@@ -33,9 +33,8 @@ int RunProviderCommand(const cli::State& s, const std::string& cmd, cli::Env& en
   oauth::ProviderService providers(*env.db, provider_store, audit, env.clock);
   providers.AllowHttpLoopback(env.config.federation.allow_http_loopback);
   if (cmd == "create" || cmd == "update") {
-    auto body = Body(s, "provider " + cmd);
+    auto body = UpsertBody(s, "provider", cmd, "providerId");
     if (!body) return Refused(body.error());
-    if (cmd == "update") (*body)["providerId"] = s.id;
     auto patch = oauth::ProviderPatchFromJson(*body);
     if (!patch) return Refused(patch.error());
     auto r =
@@ -45,9 +44,8 @@ int RunProviderCommand(const cli::State& s, const std::string& cmd, cli::Env& en
   if (cmd == "list") {
     auto list = providers.List();
     if (!list) return Refused(list.error());
-    json::array items;
-    for (const auto& p : *list) items.emplace_back(oauth::ProviderToJson(p));
-    return Output(s, items, {"providerId", "serverUrl", "uri", "providerName"});
+    return Output(s, JsonArray(*list, oauth::ProviderToJson),
+                  {"providerId", "serverUrl", "uri", "providerName"});
   }
   if (cmd == "get") {
     auto r = providers.Get(s.id);
@@ -61,16 +59,11 @@ int RunProviderCommand(const cli::State& s, const std::string& cmd, cli::Env& en
 }
 
 void AddProvider(cli::Builder& b) {
-  auto* g = b.cli.add_subcommand("provider", "Federation registry");
-  g->require_subcommand(1);
+  auto* g = b.AddGroup("provider", "Federation registry");
   for (std::string name : {"create", "update"}) {
-    auto* c = b.Leaf(g, name, name == "create" ? "Register a provider" : "Change a provider");
+    auto* c = b.Upsert(g, name, name == "create" ? "Register a provider" : "Change a provider",
+                       "providerId", "Provider id", "Two-digit provider id");
     std::string cmd = "provider " + name;
-    if (name == "update") {
-      b.Id(c, "Provider id");
-    } else {
-      b.Field(c, cmd, "--id", "providerId", cli::FieldFlag::kString, "Two-digit provider id");
-    }
     b.Data(c);
     b.Field(c, cmd, "--server-url", "serverUrl", cli::FieldFlag::kString, "Peer URL");
     b.Field(c, cmd, "--uri", "uri", cli::FieldFlag::kString, "Key path on the peer");

@@ -10,6 +10,7 @@
 #include "app/modules/module.h"
 #include "app/modules/registry_module.h"
 #include "app/modules/shared.h"
+#include "common/json_array.h"
 #include "common/random.h"
 #include "oauth/refresh/refresh_admin.h"
 #include "store/sql/audit_log.h"
@@ -18,7 +19,6 @@
 namespace portcullis::app {
 namespace {
 
-namespace json = boost::json;
 using cli::Die;
 using cli::Done;
 using cli::Output;
@@ -36,11 +36,9 @@ int RunRefreshTokenCommand(const cli::State& s, const std::string& cmd, cli::Env
     auto list = tokens.List({.user_id_prefix = s.filter, .client_id = s.client_filter},
                             (page - 1) * s.page_size, s.page_size);
     if (!list) return Refused(list.error());
-    json::array items;
-    for (const auto& t : list->tokens) items.emplace_back(oauth::RefreshTokenToJson(t));
     // With --json, the page and the count of every match (the API's X-Total-Count), as
     // `client list` does.
-    return OutputPage(s, "tokens", std::move(items), list->total,
+    return OutputPage(s, "tokens", JsonArray(list->tokens, oauth::RefreshTokenToJson), list->total,
                       {"tokenHash", "userId", "clientId", "scope", "expiresAt"});
   }
   if (cmd == "get") {
@@ -55,8 +53,7 @@ int RunRefreshTokenCommand(const cli::State& s, const std::string& cmd, cli::Env
 }
 
 void AddRefreshToken(cli::Builder& b) {
-  auto* g = b.cli.add_subcommand("refresh-token", "Refresh tokens (admin view)");
-  g->require_subcommand(1);
+  auto* g = b.AddGroup("refresh-token", "Refresh tokens (admin view)");
   auto* list = b.Leaf(g, "list", "List active refresh tokens by user and client");
   b.Paging(list, "1");
   list->add_option("--user", b.s.filter, "User id prefix");

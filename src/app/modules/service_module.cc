@@ -11,6 +11,7 @@
 #include "app/modules/module.h"
 #include "app/modules/registry_module.h"
 #include "app/modules/shared.h"
+#include "common/json_array.h"
 #include "common/random.h"
 #include "oauth/client/validation.h"
 #include "oauth/service/service_registry.h"
@@ -21,14 +22,13 @@
 namespace portcullis::app {
 namespace {
 
-namespace json = boost::json;
-using cli::Body;
 using cli::Die;
 using cli::Done;
 using cli::Output;
 using cli::OutputPage;
 using cli::ReadData;
 using cli::Refused;
+using cli::UpsertBody;
 
 // ---- CLI: portcullis service ... ----
 
@@ -39,9 +39,8 @@ int RunServiceCommand(const cli::State& s, const std::string& cmd, cli::Env& env
   oauth::ServiceRegistry services(*env.db, service_store, client_store, audit, env.clock, nullptr,
                                   nullptr);
   if (cmd == "create" || cmd == "update") {
-    auto body = Body(s, "service " + cmd);
+    auto body = UpsertBody(s, "service", cmd, "serviceId");
     if (!body) return Refused(body.error());
-    if (cmd == "update") (*body)["serviceId"] = s.id;
     auto patch = oauth::ServicePatchFromJson(*body);
     if (!patch) return Refused(patch.error());
     auto r = cmd == "create" ? services.Create(*patch, env.actor, "admin")
@@ -52,9 +51,7 @@ int RunServiceCommand(const cli::State& s, const std::string& cmd, cli::Env& env
     int64_t page = s.page < 0 ? 0 : s.page;
     auto list = services.List(s.filter, page * s.page_size, s.page_size);
     if (!list) return Refused(list.error());
-    json::array items;
-    for (const auto& x : list->services) items.emplace_back(oauth::ServiceToJson(x));
-    return OutputPage(s, "services", std::move(items), list->total,
+    return OutputPage(s, "services", JsonArray(list->services, oauth::ServiceToJson), list->total,
                       {"serviceId", "serviceName", "serviceType", "host", "scope"});
   }
   if (cmd == "get") {
@@ -68,9 +65,7 @@ int RunServiceCommand(const cli::State& s, const std::string& cmd, cli::Env& env
   if (cmd == "endpoints") {
     auto r = services.Endpoints(s.id);
     if (!r) return Refused(r.error());
-    json::array a;
-    for (const auto& e : *r) a.emplace_back(oauth::EndpointToJson(e));
-    return Output(s, a, {"endpoint", "operation", "scope"});
+    return Output(s, JsonArray(*r, oauth::EndpointToJson), {"endpoint", "operation", "scope"});
   }
   if (cmd == "set-endpoints") {
     auto text = ReadData(s.data.empty() ? "-" : s.data);
@@ -91,16 +86,11 @@ int RunServiceCommand(const cli::State& s, const std::string& cmd, cli::Env& env
 }
 
 void AddService(cli::Builder& b) {
-  auto* g = b.cli.add_subcommand("service", "Service (API) registry");
-  g->require_subcommand(1);
+  auto* g = b.AddGroup("service", "Service (API) registry");
   for (std::string name : {"create", "update"}) {
-    auto* c = b.Leaf(g, name, name == "create" ? "Register a service" : "Change a service");
+    auto* c = b.Upsert(g, name, name == "create" ? "Register a service" : "Change a service",
+                       "serviceId", "Service id", "Service id");
     std::string cmd = "service " + name;
-    if (name == "update") {
-      b.Id(c, "Service id");
-    } else {
-      b.Field(c, cmd, "--id", "serviceId", cli::FieldFlag::kString, "Service id");
-    }
     b.Data(c);
     b.Field(c, cmd, "--type", "serviceType", cli::FieldFlag::kString,
             "openapi | swagger | graphql | hybrid");

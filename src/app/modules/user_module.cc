@@ -15,6 +15,7 @@
 #include "app/modules/registry_module.h"
 #include "app/modules/shared.h"
 #include "app/modules/totp_settings.h"
+#include "common/json_array.h"
 #include "common/random.h"
 #include "oauth/logout/backchannel.h"
 #include "oauth/refresh/grant_revocation.h"
@@ -41,6 +42,7 @@ using cli::Output;
 using cli::OutputPage;
 using cli::ReadSecretLine;
 using cli::Refused;
+using cli::UpsertBody;
 
 // ---- CLI: portcullis user ... ----
 
@@ -191,10 +193,9 @@ int RunUserCommand(const cli::State& s, const std::string& cmd, cli::Env& env) {
                        made->password_file + " and must be changed at the first sign-in");
   }
   if (cmd == "create" || cmd == "update") {
-    auto body = Body(s, "user " + cmd);
+    auto body = UpsertBody(s, "user", cmd, "userId");
     if (!body) return Refused(body.error());
     if (cmd == "update") {
-      (*body)["userId"] = s.id;
       body->erase("password");
       body->erase("passwordConfirm");
     }
@@ -212,9 +213,7 @@ int RunUserCommand(const cli::State& s, const std::string& cmd, cli::Env& env) {
     int64_t page = s.page < 1 ? 1 : s.page;
     auto list = users.List(s.filter, (page - 1) * s.page_size, s.page_size);
     if (!list) return Refused(list.error());
-    json::array items;
-    for (const auto& u : list->users) items.emplace_back(oauth::UserToJson(u));
-    return OutputPage(s, "users", std::move(items), list->total,
+    return OutputPage(s, "users", JsonArray(list->users, oauth::UserToJson), list->total,
                       {"userId", "userType", "email", "roles"});
   }
   if (cmd == "get") {
@@ -263,15 +262,12 @@ int RunUserCommand(const cli::State& s, const std::string& cmd, cli::Env& env) {
 }
 
 void AddUser(cli::Builder& b) {
-  auto* g = b.cli.add_subcommand("user", "Local users");
-  g->require_subcommand(1);
+  auto* g = b.AddGroup("user", "Local users");
   for (std::string name : {"create", "update"}) {
-    auto* c = b.Leaf(g, name, name == "create" ? "Create a user" : "Change a user's profile");
+    auto* c = b.Upsert(g, name, name == "create" ? "Create a user" : "Change a user's profile",
+                       "userId", "User id", "User id");
     std::string cmd = "user " + name;
-    if (name == "update") {
-      b.Id(c, "User id");
-    } else {
-      b.Field(c, cmd, "--id", "userId", cli::FieldFlag::kString, "User id");
+    if (name == "create") {
       c->add_flag("--password-stdin", b.s.password_stdin, "Read the password from stdin");
       c->add_flag("--admin", b.s.admin,
                   "Create an admin user with a random password written to a 0600 file (see "

@@ -1,48 +1,14 @@
 #include "oauth/ldap/ldap_settings.h"
 
 #include <algorithm>
-#include <charconv>
 
 #include "oauth/ldap/ldap_escape.h"
 
 namespace portcullis::oauth::ldap {
 namespace {
 
-std::unexpected<SettingError> Bad(std::string key, std::string message) {
-  return std::unexpected(SettingError{std::move(key), std::move(message)});
-}
-
-std::expected<bool, std::string> ParseBool(const std::string& v) {
-  if (v == "true" || v == "yes" || v == "on" || v == "1") return true;
-  if (v == "false" || v == "no" || v == "off" || v == "0" || v.empty()) return false;
-  return std::unexpected("expected true or false");
-}
-
-std::expected<int64_t, std::string> ParseInt(const std::string& v, int64_t min, int64_t max) {
-  int64_t n = 0;
-  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-  if (ec != std::errc() || p != v.data() + v.size() || n < min || n > max) {
-    return std::unexpected("expected an integer from " + std::to_string(min) + " to " +
-                           std::to_string(max));
-  }
-  return n;
-}
-
-std::vector<std::string> SplitList(std::string_view v) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= v.size()) {
-    size_t comma = v.find(',', start);
-    std::string_view item =
-        v.substr(start, comma == std::string_view::npos ? v.npos : comma - start);
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-    if (!item.empty()) out.emplace_back(item);
-    if (comma == std::string_view::npos) break;
-    start = comma + 1;
-  }
-  return out;
-}
+using settings::Bad;
+using settings::ParseInt;
 
 bool Balanced(std::string_view filter) {
   int depth = 0;
@@ -136,7 +102,7 @@ std::expected<LdapSettings, SettingError> ParseLdapSettings(
   str("member_of_attribute", s.member_of_attribute);
   for (const char* key : {"start_tls", "allow_plaintext"}) {
     if (const auto* v = get(key)) {
-      auto b = ParseBool(*v);
+      auto b = settings::ParseBool(*v, /*empty_is_false=*/true);
       if (!b) return Bad(key, b.error());
       (std::string_view(key) == "start_tls" ? s.start_tls : s.allow_plaintext) = *b;
     }
@@ -158,7 +124,7 @@ std::expected<LdapSettings, SettingError> ParseLdapSettings(
   }
   s.pool_size = static_cast<int>(pool);
   if (const auto* v = get("aliases")) {
-    s.aliases = SplitList(*v);
+    s.aliases = settings::SplitList(*v, ",");
   } else {
     s.aliases = LightOauth2LdapClassNames();
   }

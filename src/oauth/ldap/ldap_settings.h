@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/secret.h"
+#include "oauth/login/authenticator_settings.h"
 
 namespace portcullis::oauth::ldap {
 
@@ -54,10 +55,7 @@ struct LdapSettings {
   std::vector<std::string> aliases;
 };
 
-struct SettingError {
-  std::string key;  // the key at fault, e.g. "url"
-  std::string message;
-};
+using oauth::SettingError;
 
 // Every key the ldap type knows (scalar keys; `roles` is the one nested map).
 const std::vector<std::string_view>& LdapSettingKeys();

@@ -1,47 +1,14 @@
 #include "oauth/upstream/upstream_settings.h"
 
 #include <algorithm>
-#include <charconv>
 
 #include "oauth/token/client_jwks.h"
 
 namespace portcullis::oauth::upstream {
 namespace {
 
-std::unexpected<SettingError> Bad(std::string key, std::string message) {
-  return std::unexpected(SettingError{std::move(key), std::move(message)});
-}
-
-std::expected<bool, std::string> ParseBool(const std::string& v) {
-  if (v == "true" || v == "yes" || v == "on" || v == "1") return true;
-  if (v == "false" || v == "no" || v == "off" || v == "0") return false;
-  return std::unexpected("expected true or false");
-}
-
-std::expected<int64_t, std::string> ParseInt(const std::string& v, int64_t min, int64_t max) {
-  int64_t n = 0;
-  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-  if (ec != std::errc() || p != v.data() + v.size() || n < min || n > max) {
-    return std::unexpected("expected an integer from " + std::to_string(min) + " to " +
-                           std::to_string(max));
-  }
-  return n;
-}
-
-// Items separated by ',' or spaces.
-std::vector<std::string> SplitList(std::string_view v) {
-  std::vector<std::string> out;
-  std::string word;
-  for (char c : std::string(v) + " ") {
-    if (c == ',' || c == ' ' || c == '\t') {
-      if (!word.empty()) out.push_back(std::move(word));
-      word.clear();
-    } else {
-      word += c;
-    }
-  }
-  return out;
-}
+using settings::Bad;
+using settings::ParseInt;
 
 }  // namespace
 
@@ -77,7 +44,7 @@ std::expected<UpstreamSettings, SettingError> ParseUpstreamSettings(
     return it == values.end() ? nullptr : &it->second;
   };
   if (auto v = get("allow_http_loopback")) {
-    auto b = ParseBool(*v);
+    auto b = settings::ParseBool(*v, /*empty_is_false=*/false);
     if (!b) return Bad("allow_http_loopback", b.error());
     s.allow_http_loopback = *b;
   }
@@ -97,7 +64,7 @@ std::expected<UpstreamSettings, SettingError> ParseUpstreamSettings(
   if (v == nullptr || v->empty()) return Bad("client_secret", "required");
   s.client_secret = Secret(*v);
   if (auto sc = get("scopes")) {
-    s.scopes = SplitList(*sc);
+    s.scopes = settings::SplitList(*sc, ", \t");
     if (std::find(s.scopes.begin(), s.scopes.end(), "openid") == s.scopes.end()) {
       s.scopes.insert(s.scopes.begin(), "openid");
     }
@@ -125,7 +92,7 @@ std::expected<UpstreamSettings, SettingError> ParseUpstreamSettings(
     s.clock_skew_s = *n;
   }
   if (auto a = get("algorithms")) {
-    s.algorithms = SplitList(*a);
+    s.algorithms = settings::SplitList(*a, ", \t");
     static const std::vector<std::string> allowed = {"RS256", "PS256", "ES256", "EdDSA"};
     if (s.algorithms.empty()) return Bad("algorithms", "at least one");
     for (const auto& alg : s.algorithms) {
@@ -135,7 +102,7 @@ std::expected<UpstreamSettings, SettingError> ParseUpstreamSettings(
     }
   }
   if (auto c = get("create_users")) {
-    auto b = ParseBool(*c);
+    auto b = settings::ParseBool(*c, /*empty_is_false=*/false);
     if (!b) return Bad("create_users", b.error());
     s.create_users = *b;
   }
@@ -166,7 +133,7 @@ std::expected<UpstreamSettings, SettingError> ParseUpstreamSettings(
   }
   if (auto r = get("roles_claim")) s.roles_claim = *r;
   if (auto r = get("default_roles")) {
-    for (const auto& role : SplitList(*r))
+    for (const auto& role : settings::SplitList(*r, ", \t"))
       s.default_roles += (s.default_roles.empty() ? "" : " ") + role;
   }
   if (auto t = tables.find("roles"); t != tables.end()) {

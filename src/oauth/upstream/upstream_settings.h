@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/secret.h"
+#include "oauth/login/authenticator_settings.h"
 
 namespace portcullis::oauth::upstream {
 
@@ -51,10 +52,7 @@ struct UpstreamSettings {
   std::string default_roles;
 };
 
-struct SettingError {
-  std::string key;  // the key at fault, e.g. "issuer"
-  std::string message;
-};
+using oauth::SettingError;
 
 // Every scalar key the oidc type knows (`roles` is the one nested map).
 const std::vector<std::string_view>& UpstreamSettingKeys();

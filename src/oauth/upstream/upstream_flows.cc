@@ -140,8 +140,10 @@ Result<StartedFlow> UpstreamFlows::Start(std::string_view name, std::string requ
                                  prompt_login, max_age);
   if (!url) return Fail(std::move(url.error()));
   if (auto s = store_.SaveFlow(flow); !s) return Fail(std::move(s.error()));
+  // The cap is housekeeping: the flow is saved, so a failure here must not fail the sign-in
+  // (expired flows still go with the purge).
   if (auto s = store_.CapFlows(flow.binding_hash, flows_per_browser_, clock_.Now()); !s) {
-    return Fail(std::move(s.error()));
+    log::Warn("upstream.cap_failed", {{"error", s.error().detail}});
   }
   out.url = std::move(*url);
   return out;

@@ -146,7 +146,10 @@ Result<BuiltAuthenticator> BuildAuthenticator(
     d["scopes"] = std::move(scopes);
     d["redirectUri"] = s.redirect_uri;
     d["createUsers"] = s.create_users;
-    d["linkClaim"] = s.link == oauth::upstream::LinkRule::kEmail ? "email" : "none";
+    d["linkClaim"] = s.link == oauth::upstream::LinkRule::kEmail   ? "email"
+                     : s.link == oauth::upstream::LinkRule::kClaim ? s.link_claim
+                                                                   : "none";
+    if (s.link == oauth::upstream::LinkRule::kClaim) d["linkAttribute"] = s.link_attribute;
     d["userIdPrefix"] = s.user_id_prefix;
     d["userType"] = s.user_type;
     d["rolesClaim"] = s.roles_claim;

@@ -35,7 +35,7 @@ def upstream():
     u.stop()
 
 
-def config(upstream, tmp):
+def config(upstream, tmp, extra=""):
     path = os.path.join(tmp, "portcullis.yaml")
     with open(path, "w") as f:
         f.write(f"""
@@ -61,7 +61,7 @@ authenticators:
   mixed:
     type: chain
     members: [default, up]
-""")
+""" + extra)
     return path
 
 
@@ -219,6 +219,69 @@ def test_link_by_verified_email_only(oauth, upstream):
     s4 = requests.Session()
     r = callback(s4, begin(oauth, s4, client[0]))
     assert r.status_code == 400 and "never linked" in r.text and not sso_cookie_set(r)
+
+
+def test_link_by_claim_to_the_local_user_id(upstream, tmp_path):
+    """link_claim: <claim> with link_attribute: user_id: an identity without a link signs in as
+    the pre-existing local account whose user id is exactly the claim's value (its own roles,
+    nothing created; the e-mail claim plays no part); an administrator account is never
+    linked, and a value that matches only without case does not link."""
+    upstream.reset()
+    extra = f"""  up-claim:
+    type: oidc
+    issuer: "{upstream.issuer}"
+    allow_http_loopback: true
+    client_id: "{upstream.client_id}"
+    display_name: "Claim IdP"
+    link_claim: employee_id
+    link_attribute: user_id
+    create_users: false
+"""
+    s = Portcullis(args=["--config", config(upstream, str(tmp_path), extra)],
+                   env={"PORTCULLIS_BOOTSTRAP_CLIENT_ID": BOOT_ID,
+                        "PORTCULLIS_BOOTSTRAP_CLIENT_SECRET": BOOT_SECRET,
+                        "PORTCULLIS_AUTHENTICATORS_UP_CLIENT_SECRET": upstream.client_secret,
+                        "PORTCULLIS_AUTHENTICATORS_UP_LINK_CLIENT_SECRET":
+                            upstream.client_secret,
+                        "PORTCULLIS_AUTHENTICATORS_UP_CLAIM_CLIENT_SECRET":
+                            upstream.client_secret})
+    try:
+        oauth = OAuthServer(s)
+        listed = {a["name"]: a for a in oauth.admin("GET", "/oauth2/authenticators").json()}
+        assert listed["up-claim"]["linkClaim"] == "employee_id"
+        assert listed["up-claim"]["linkAttribute"] == "user_id"
+        oauth.create_user(user_id="frank", roles="staff")  # frank@example.com
+        oauth.create_user(user_id="grace", roles="staff")  # grace@example.com
+        client = make_client(oauth, "trusted", authenticateClass="up-claim")
+        # Only the exact user id links: no case folding, and create_users is off: refused.
+        upstream.reset(claims={"sub": "u-9009", "employee_id": "FRANK"})
+        b = requests.Session()
+        r = callback(b, begin(oauth, b, client[0]))
+        assert r.status_code == 400 and "no account here" in r.text and not sso_cookie_set(r)
+        # The claim, not the (verified) e-mail address, chooses the account.
+        upstream.reset(claims={"sub": "u-9009", "employee_id": "frank",
+                               "email": "grace@example.com", "email_verified": True})
+        b = requests.Session()
+        c = token(oauth, client, code_of(callback(b, begin(oauth, b, client[0]))))
+        assert c["user_id"] == "frank" and c["roles"] == "staff", c
+        # The link holds by sub when the claim changes upstream.
+        upstream.reset(claims={"sub": "u-9009", "employee_id": "grace"})
+        b = requests.Session()
+        assert token(oauth, client, code_of(callback(b, begin(oauth, b, client[0]))))[
+            "user_id"] == "frank"
+        # An administrator account is never linked, by type or by role.
+        oauth.create_user(user_id="boss", user_type="admin", roles="staff")
+        oauth.create_user(user_id="ops", user_type="employee", roles="user admin")
+        for i, target in enumerate(["boss", "ops"]):
+            upstream.reset(claims={"sub": "u-910%d" % i, "employee_id": target})
+            b = requests.Session()
+            r = callback(b, begin(oauth, b, client[0]))
+            assert r.status_code == 400 and "administrator accounts are never linked" in \
+                html.unescape(r.text), r.text
+            assert not sso_cookie_set(r)
+    finally:
+        log = s.read_log()
+        assert s.stop() == 0, log
 
 
 @pytest.mark.parametrize("behaviour,message", [
@@ -427,6 +490,8 @@ def test_admin_api_lists_and_tests_the_provider(oauth, upstream):
      "    user_type: admin", "user_type"),
     ("type: oidc\n    issuer: https://idp.example.com\n    client_id: a\n    client_secret: b\n"
      "    link_claim: name", "link_claim"),
+    ("type: oidc\n    issuer: https://idp.example.com\n    client_id: a\n    client_secret: b\n"
+     "    link_claim: employee_id\n    link_attribute: email", "link_attribute"),
 ])
 def test_config_errors_name_the_key(tmp_path, body, key):
     path = tmp_path / "c.yaml"

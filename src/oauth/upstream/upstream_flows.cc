@@ -34,6 +34,38 @@ std::string SafeToken(std::string_view s) {
   return std::string(s);
 }
 
+// The value an identity without a link is matched on by the provider's link rule: the
+// verified e-mail address (link_claim: email), the named claim's string (link_claim: <claim>),
+// or empty when the rule does not apply (none, claim absent, empty, not a string, too long,
+// e-mail not verified by the JSON boolean true).
+std::string LinkValue(const UpstreamSettings& s, const json::object& claims) {
+  switch (s.link) {
+    case LinkRule::kEmail: {
+      const auto* ev = claims.if_contains("email_verified");
+      if (ev == nullptr || !ev->is_bool() || !ev->as_bool()) return {};
+      return ClaimStr(claims, "email", 254);
+    }
+    case LinkRule::kClaim:
+      return ClaimStr(claims, s.link_claim, 64);  // user ids have at most 64 characters
+    case LinkRule::kNone:
+      break;
+  }
+  return {};
+}
+
+// The local accounts `value` (from LinkValue) names under the rule: the one candidate both the
+// second-factor probe and the linking transaction look at (several: refused; none: no link).
+Result<std::vector<std::string>> LinkCandidates(store::Tx& tx, UpstreamStore& links,
+                                                UserStore& users, const UpstreamSettings& s,
+                                                const std::string& value) {
+  if (s.link == LinkRule::kEmail) return links.UsersWithEmail(tx, value);
+  // link_attribute: user_id: the account of exactly this id, never a case-folded match.
+  auto u = users.Find(tx, value);
+  if (!u) return Fail(std::move(u.error()));
+  if (!*u || (*u)->user_id != value) return std::vector<std::string>();
+  return std::vector<std::string>{value};
+}
+
 }  // namespace
 
 std::string RolesFor(const UpstreamSettings& s, const json::object& claims) {
@@ -228,30 +260,28 @@ Result<AuthenticatedUser> UpstreamFlows::MapAccount(const OidcProvider& provider
   const UpstreamSettings& s = provider.settings();
   const int64_t now = clock_.Now();
   std::string note;  // for the log
-  // An account with an active second factor is not linked by e-mail. Checked in a transaction
-  // of its own first (the second-factor store is not read inside another transaction); the
-  // callback refuses such accounts anyway, so a factor enrolled meanwhile gains nothing.
-  if (has_factor_ && s.link == LinkRule::kEmail) {
-    const std::string email = ClaimStr(id.claims, "email", 254);
-    const auto* ev = id.claims.if_contains("email_verified");
-    if (!email.empty() && ev != nullptr && ev->is_bool() && ev->as_bool()) {
-      auto candidate = db_.TransactValue<std::string>(
-          "upstream.link_probe", [&](store::Tx& tx) -> Result<std::string> {
-            auto link = store_.FindLink(tx, s.name, id.subject);
-            if (!link) return Fail(std::move(link.error()));
-            if (*link) return std::string();  // already linked: no new link is made
-            auto ids = store_.UsersWithEmail(tx, email);
-            if (!ids) return Fail(std::move(ids.error()));
-            return ids->size() == 1 ? ids->front() : std::string();
-          });
-      if (!candidate) return Fail(std::move(candidate.error()));
-      if (!candidate->empty()) {
-        auto has = has_factor_(*candidate);
-        if (!has) return Fail(std::move(has.error()));
-        if (*has) {
-          return Fail(UpstreamRefused("accounts with a second factor are never linked",
-                                      "link to " + *candidate + " refused: second factor"));
-        }
+  // An account with an active second factor is not linked (by e-mail or by claim). Checked in
+  // a transaction of its own first (the second-factor store is not read inside another
+  // transaction); the callback refuses such accounts anyway, so a factor enrolled meanwhile
+  // gains nothing.
+  const std::string link_value = LinkValue(s, id.claims);
+  if (has_factor_ && !link_value.empty()) {
+    auto candidate = db_.TransactValue<std::string>(
+        "upstream.link_probe", [&](store::Tx& tx) -> Result<std::string> {
+          auto link = store_.FindLink(tx, s.name, id.subject);
+          if (!link) return Fail(std::move(link.error()));
+          if (*link) return std::string();  // already linked: no new link is made
+          auto ids = LinkCandidates(tx, store_, users_, s, link_value);
+          if (!ids) return Fail(std::move(ids.error()));
+          return ids->size() == 1 ? ids->front() : std::string();
+        });
+    if (!candidate) return Fail(std::move(candidate.error()));
+    if (!candidate->empty()) {
+      auto has = has_factor_(*candidate);
+      if (!has) return Fail(std::move(has.error()));
+      if (*has) {
+        return Fail(UpstreamRefused("accounts with a second factor are never linked",
+                                    "link to " + *candidate + " refused: second factor"));
       }
     }
   }
@@ -279,10 +309,10 @@ Result<AuthenticatedUser> UpstreamFlows::MapAccount(const OidcProvider& provider
         const std::string email = ClaimStr(id.claims, "email", 254);
         const auto* ev = id.claims.if_contains("email_verified");
         const bool verified = ev != nullptr && ev->is_bool() && ev->as_bool();
-        if (s.link == LinkRule::kEmail && !email.empty() && verified) {
-          auto ids = store_.UsersWithEmail(tx, email);
+        if (!link_value.empty()) {
+          auto ids = LinkCandidates(tx, store_, users_, s, link_value);
           if (!ids) return Fail(std::move(ids.error()));
-          if (ids->size() > 1) {
+          if (ids->size() > 1) {  // only e-mail addresses can match several accounts
             return Fail(UpstreamRefused("several accounts have this e-mail address"));
           }
           if (ids->size() == 1) {
@@ -299,7 +329,7 @@ Result<AuthenticatedUser> UpstreamFlows::MapAccount(const OidcProvider& provider
             auto added = store_.InsertLink(tx, Link{s.name, id.subject, user.user_id, false, now});
             if (!added) return Fail(std::move(added.error()));
             if (!*added) return Fail(UpstreamRefused("the sign-in raced another one; try again"));
-            note = "linked by email";
+            note = s.link == LinkRule::kEmail ? "linked by email" : "linked by " + s.link_claim;
             return AuthenticatedUser{user.user_id, user.user_type, user.roles, true};
           }
         }

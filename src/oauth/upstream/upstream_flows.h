@@ -17,7 +17,9 @@
 //      refused. Accounts this provider created get their roles from the claim table again.
 //   2. link_claim: email links an identity without a link to the one local account whose
 //      e-mail equals the `email` claim, only when `email_verified` is true, never to an admin
-//      account, never when several accounts match.
+//      account, never when several accounts match. link_claim: <claim> with link_attribute:
+//      user_id links it to the account whose user id is exactly the claim's string value, with
+//      the same refusals (admin, locked, second factor). Both rules share the candidate lookup.
 //   3. create_users: a new local account <user_id_prefix><sub> (sub hashed when it has other
 //      characters or is too long), type user_type, roles from the claim table, no usable
 //      password; an existing account of that id is never taken over (refused).
@@ -75,7 +77,8 @@ class UpstreamFlows {
 
   void Add(std::shared_ptr<OidcProvider> provider);
   // Whether a local account has an active second factor (realm ""): such an account is never
-  // linked by e-mail, since a provider cannot give its code. Set before serving; blocking.
+  // linked (by e-mail or claim), since a provider cannot give its code. Set before serving;
+  // blocking.
   using FactorCheck = std::function<Result<bool>(std::string_view user_id)>;
   void SetFactorCheck(FactorCheck check) { has_factor_ = std::move(check); }
   // The provider named `name`, or null.

@@ -14,10 +14,10 @@ using settings::ParseInt;
 
 const std::vector<std::string_view>& UpstreamSettingKeys() {
   static const std::vector<std::string_view> keys = {
-      "type",         "issuer",       "client_id",           "client_secret", "scopes",
-      "display_name", "redirect_uri", "allow_http_loopback", "ca_file",       "timeout_ms",
-      "clock_skew_s", "algorithms",   "create_users",        "link_claim",    "user_id_prefix",
-      "user_type",    "roles_claim",  "default_roles"};
+      "type",           "issuer",       "client_id",           "client_secret", "scopes",
+      "display_name",   "redirect_uri", "allow_http_loopback", "ca_file",       "timeout_ms",
+      "clock_skew_s",   "algorithms",   "create_users",        "link_claim",    "link_attribute",
+      "user_id_prefix", "user_type",    "roles_claim",         "default_roles"};
   return keys;
 }
 
@@ -106,14 +106,29 @@ std::expected<UpstreamSettings, SettingError> ParseUpstreamSettings(
     if (!b) return Bad("create_users", b.error());
     s.create_users = *b;
   }
+  const std::string* attribute = get("link_attribute");
   if (auto l = get("link_claim")) {
     if (*l == "email") {
       s.link = LinkRule::kEmail;
     } else if (*l == "none" || l->empty()) {
       s.link = LinkRule::kNone;
     } else {
-      return Bad("link_claim", "expected none or email");
+      // Any other claim links only with an explicit attribute: a typo of `email` must not
+      // quietly become linking by user id.
+      if (attribute == nullptr) {
+        return Bad("link_claim", "expected none, email, or a claim name with link_attribute");
+      }
+      if (l->size() > 64) return Bad("link_claim", "at most 64 characters");
+      s.link = LinkRule::kClaim;
+      s.link_claim = *l;
     }
+  }
+  if (attribute != nullptr) {
+    if (*attribute != "user_id") return Bad("link_attribute", "expected user_id");
+    if (s.link != LinkRule::kClaim) {
+      return Bad("link_attribute", "needs link_claim naming a claim other than email or none");
+    }
+    s.link_attribute = *attribute;
   }
   s.user_id_prefix = s.name + ".";
   if (auto p = get("user_id_prefix")) {

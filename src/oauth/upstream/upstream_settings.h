@@ -23,6 +23,7 @@ namespace portcullis::oauth::upstream {
 enum class LinkRule {
   kNone,   // never linked to an existing account: a new one is created (create_users)
   kEmail,  // the local account whose e-mail equals the `email` claim, only if email_verified
+  kClaim,  // the local account whose `link_attribute` (user_id) equals the `link_claim` claim
 };
 
 struct UpstreamSettings {
@@ -42,6 +43,10 @@ struct UpstreamSettings {
   // Accounts.
   bool create_users = true;  // just-in-time accounts for identities without a link
   LinkRule link = LinkRule::kNone;
+  // kClaim only: the claim (`link_claim`) whose string value names the account, and the
+  // account attribute it is compared with (`link_attribute`; only "user_id" so far).
+  std::string link_claim;
+  std::string link_attribute;
   std::string user_id_prefix;  // default "<name>."
   std::string user_type = "customer";
   // Roles of the accounts this provider created: the values of `roles_claim` (a string or an

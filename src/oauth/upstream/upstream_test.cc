@@ -65,6 +65,48 @@ TEST(UpstreamSettings, NamesTheBadKey) {
   EXPECT_EQ(ParseUpstreamSettings("corp", Base(), {{"roles", {{"a", "b"}}}}).error().key, "roles");
 }
 
+TEST(UpstreamSettings, LinkByClaim) {
+  auto values = Base();
+  values["link_claim"] = "employee_id";
+  values["link_attribute"] = "user_id";
+  auto s = ParseUpstreamSettings("corp", values, {});
+  ASSERT_TRUE(s) << s.error().key << ": " << s.error().message;
+  EXPECT_EQ(s->link, LinkRule::kClaim);
+  EXPECT_EQ(s->link_claim, "employee_id");
+  EXPECT_EQ(s->link_attribute, "user_id");
+  // email and none keep their meaning (and take no attribute).
+  for (const auto& [claim, rule] : std::vector<std::pair<std::string, LinkRule>>{
+           {"email", LinkRule::kEmail}, {"none", LinkRule::kNone}, {"", LinkRule::kNone}}) {
+    values = Base();
+    values["link_claim"] = claim;
+    s = ParseUpstreamSettings("corp", values, {});
+    ASSERT_TRUE(s) << claim;
+    EXPECT_EQ(s->link, rule) << claim;
+    EXPECT_EQ(s->link_claim, "") << claim;
+  }
+  // Each bad combination names its key.
+  struct Case {
+    std::map<std::string, std::string> extra;
+    std::string bad;
+  };
+  for (const auto& c : std::vector<Case>{
+           {{{"link_claim", "employee_id"}, {"link_attribute", "email"}}, "link_attribute"},
+           {{{"link_claim", "employee_id"}, {"link_attribute", "User_Id"}}, "link_attribute"},
+           {{{"link_claim", "employee_id"}, {"link_attribute", ""}}, "link_attribute"},
+           {{{"link_claim", "email"}, {"link_attribute", "user_id"}}, "link_attribute"},
+           {{{"link_claim", "none"}, {"link_attribute", "user_id"}}, "link_attribute"},
+           {{{"link_attribute", "user_id"}}, "link_attribute"},
+           {{{"link_claim", "employee_id"}}, "link_claim"},
+           {{{"link_claim", std::string(65, 'c')}, {"link_attribute", "user_id"}}, "link_claim"},
+       }) {
+    values = Base();
+    for (const auto& [k, v] : c.extra) values[k] = v;
+    auto bad = ParseUpstreamSettings("corp", values, {});
+    ASSERT_FALSE(bad) << c.bad;
+    EXPECT_EQ(bad.error().key, c.bad);
+  }
+}
+
 TEST(UpstreamSettings, LoopbackHttpOnlyWhenAllowed) {
   auto values = Base();
   values["issuer"] = "http://127.0.0.1:9000";
@@ -110,12 +152,14 @@ class MapAccountTest : public ::testing::Test {
   UpstreamFlows Flows() {
     return UpstreamFlows(links_, db_, users_, clock_, Random::System(), "https://as/cb");
   }
-  void AddUser(std::string id, std::string email, std::string type = "customer") {
+  void AddUser(std::string id, std::string email, std::string type = "customer",
+               std::string roles = "local", bool locked = false) {
     User u;
     u.user_id = id;
     u.user_type = type;
     u.email = email;
-    u.roles = "local";
+    u.roles = roles;
+    u.locked = locked;
     u.password_hash = "h";
     ASSERT_TRUE(db_.Transact("t", [&](store::Tx& tx) { return users_.Insert(tx, u); }));
     links_.SetEmail(id, email);
@@ -216,6 +260,100 @@ TEST_F(MapAccountTest, LockedAccountIsRefused) {
   auto u = flows.MapAccount(p, Id("s6", "{}"));
   ASSERT_FALSE(u);
   EXPECT_NE(u.error().description.find("locked"), std::string::npos);
+}
+
+std::map<std::string, std::string> ByClaim(bool create_users) {
+  return {{"link_claim", "employee_id"},
+          {"link_attribute", "user_id"},
+          {"create_users", create_users ? "true" : "false"}};
+}
+
+TEST_F(MapAccountTest, LinksByClaimToTheExactUserId) {
+  AddUser("alice", "alice@example.com");
+  auto p = Provider(ByClaim(false));
+  auto flows = Flows();
+  // No case folding, no trimming, no e-mail: nothing matches, and nothing is created.
+  for (const char* claims : {R"({"employee_id":"ALICE"})", R"({"employee_id":"alice "})",
+                             R"({"email":"alice@example.com","email_verified":true})"}) {
+    auto u = flows.MapAccount(p, Id("s10", claims));
+    ASSERT_FALSE(u) << claims;
+    EXPECT_NE(u.error().description.find("no account here"), std::string::npos) << claims;
+  }
+  auto u = flows.MapAccount(p, Id("s10", R"({"employee_id":"alice"})"));
+  ASSERT_TRUE(u) << u.error().description;
+  EXPECT_EQ(u->user_id, "alice");
+  EXPECT_EQ(u->roles, "local");  // a linked account keeps its own roles
+  // The link stands when the claim changes upstream, or is gone.
+  u = flows.MapAccount(p, Id("s10", R"({"employee_id":"bob"})"));
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->user_id, "alice");
+  u = flows.MapAccount(p, Id("s10", "{}"));
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->user_id, "alice");
+  EXPECT_FALSE(*users_.Find("corp.s10"));
+}
+
+TEST_F(MapAccountTest, ClaimNeverLinksAdminLockedOrSecondFactorAccounts) {
+  AddUser("root", "root@example.com", "admin");
+  AddUser("ops", "ops@example.com", "employee", "user admin");
+  AddUser("gone", "gone@example.com", "customer", "local", /*locked=*/true);
+  AddUser("erin", "erin@example.com");
+  auto p = Provider(ByClaim(true));
+  auto flows = Flows();
+  std::vector<std::string> probed;
+  flows.SetFactorCheck([&](std::string_view user_id) -> Result<bool> {
+    probed.emplace_back(user_id);
+    return user_id == "erin";
+  });
+  struct Case {
+    std::string target, refusal;
+  };
+  for (const auto& c : std::vector<Case>{{"root", "administrator"},
+                                         {"ops", "administrator"},
+                                         {"gone", "locked"},
+                                         {"erin", "second factor"}}) {
+    auto u = flows.MapAccount(p, Id("s-" + c.target, R"({"employee_id":")" + c.target + R"("})"));
+    ASSERT_FALSE(u) << c.target;
+    EXPECT_NE(u.error().description.find(c.refusal), std::string::npos)
+        << c.target << ": " << u.error().description;
+    // Refused: neither linked nor created.
+    EXPECT_FALSE(*users_.Find("corp.s-" + c.target)) << c.target;
+  }
+  EXPECT_EQ(probed, (std::vector<std::string>{"root", "ops", "gone", "erin"}));
+  // Once erin has no second factor the same identity links.
+  flows.SetFactorCheck([](std::string_view) -> Result<bool> { return false; });
+  auto u = flows.MapAccount(p, Id("s-erin", R"({"employee_id":"erin"})"));
+  ASSERT_TRUE(u) << u.error().description;
+  EXPECT_EQ(u->user_id, "erin");
+}
+
+TEST_F(MapAccountTest, WithoutAUsableClaimAnAccountIsCreated) {
+  AddUser("alice", "alice@example.com");
+  auto p = Provider(ByClaim(true));
+  auto flows = Flows();
+  int i = 0;
+  for (const std::string& claims : std::vector<std::string>{
+           R"({})", R"({"employee_id":""})", R"({"employee_id":42})",
+           R"({"employee_id":["alice"]})", R"({"employee_id":null})",
+           R"({"employee_id":")" + std::string(65, 'a') + R"("})", R"({"employee_id":"nobody"})"}) {
+    const std::string sub = "j" + std::to_string(i++);
+    auto u = flows.MapAccount(p, Id(sub, claims));
+    ASSERT_TRUE(u) << claims << ": " << u.error().description;
+    EXPECT_EQ(u->user_id, "corp." + sub) << claims;
+  }
+}
+
+TEST_F(MapAccountTest, AnExistingLinkWinsOverTheClaim) {
+  AddUser("alice", "alice@example.com");
+  auto p = Provider(ByClaim(true));
+  auto flows = Flows();
+  ASSERT_EQ(flows.MapAccount(p, Id("s11", "{}"))->user_id, "corp.s11");
+  // alice has a second factor, but the identity is linked already: the probe does not refuse,
+  // and the claim does not move the link.
+  flows.SetFactorCheck([](std::string_view user_id) -> Result<bool> { return user_id == "alice"; });
+  auto u = flows.MapAccount(p, Id("s11", R"({"employee_id":"alice"})"));
+  ASSERT_TRUE(u) << u.error().description;
+  EXPECT_EQ(u->user_id, "corp.s11");
 }
 
 }  // namespace

@@ -117,7 +117,7 @@ size_t TlsObjectsFreedForTest();
 
 // Fetch's response parser on `raw` as the whole byte stream of a connection: the response to a
 // `method` request. For the fuzz target and tests. `persistent`, when given, tells whether the
-// connection could carry another request after it (known framing, no "Connection: close").
+// connection could carry another request after it (clean framing, no "Connection: close").
 std::expected<HttpResponse, std::string> ParseResponse(std::string_view raw,
                                                        std::string_view method,
                                                        const HttpOptions& options,

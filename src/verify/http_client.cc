@@ -238,12 +238,18 @@ class SigpipeBlock {
   bool blocked_ = false;
 };
 
+// SSL objects ~Stream freed; for tests.
+std::atomic<size_t> g_tls_frees{0};
+
 // A connected stream, plain or TLS, with deadline-bounded reads and writes.
 class Stream {
  public:
   explicit Stream(int fd) : fd_(fd), opened_(Clock::now()) {}
   ~Stream() {
-    if (ssl_) SSL_free(ssl_);
+    if (ssl_) {
+      SSL_free(ssl_);
+      g_tls_frees.fetch_add(1, std::memory_order_relaxed);
+    }
     if (ctx_) SSL_CTX_free(ctx_);
     if (fd_ >= 0) ::close(fd_);
   }
@@ -377,6 +383,15 @@ class Stream {
     if (ssl_ && SSL_has_pending(ssl_)) return false;
     pollfd p{fd_, POLLIN, 0};
     return ::poll(&p, 1, 0) == 0;
+  }
+
+  // In a forked child, on a connection inherited from the parent: the destructor then only
+  // closes the socket. Freeing the SSL objects would take OpenSSL's internal locks, which
+  // another parent thread may have held at fork time (held for good in the child: a
+  // deadlock). They are leaked instead, at most the pool's cap per fork.
+  void AbandonAfterFork() {
+    ssl_ = nullptr;
+    ctx_ = nullptr;
   }
 
   // For the pool's limits: when the connection was made, and the requests sent on it.
@@ -528,9 +543,77 @@ bool SaysClose(const HttpResponse& response) {
   return false;
 }
 
+// The items of a comma-separated field value (RFC 9110 §5.6.1), trimmed; empty ones skipped.
+std::vector<std::string_view> ListItems(std::string_view value) {
+  std::vector<std::string_view> items;
+  for (;;) {
+    size_t comma = value.find(',');
+    std::string_view item = Trim(value.substr(0, comma));
+    if (!item.empty()) items.push_back(item);
+    if (comma == std::string_view::npos) return items;
+    value.remove_prefix(comma + 1);
+  }
+}
+
+// How a response body is delimited: chunked, a length, or neither (until the server closes).
+struct Framing {
+  bool chunked = false;
+  std::optional<uint64_t> length;
+  // Read as older servers mean it, but the connection is not reused after it: a proxy on the
+  // path could have read it differently and be out of step with us from here on.
+  bool lenient = false;
+};
+
+// RFC 9112 §6.3. Refused, as framing two parties could read differently: chunked together with
+// Content-Length, differing Content-Length values, chunked not last or twice, and any coding
+// but chunked. Tolerated but lenient: "identity" codings (ignored, as before RFC 9112 dropped
+// them), several Transfer-Encoding fields, and one Content-Length value repeated (read as one,
+// which §6.3 allows).
+std::expected<Framing, std::string> ParseFraming(const HttpResponse& response) {
+  Framing f;
+  std::vector<std::string_view> codings;
+  int te_fields = 0;
+  for (const auto& [k, v] : response.headers) {
+    if (k == "transfer-encoding") {
+      auto items = ListItems(v);
+      if (items.empty()) return Fail("unsupported transfer-encoding");
+      if (++te_fields > 1) f.lenient = true;
+      codings.insert(codings.end(), items.begin(), items.end());
+    } else if (k == "content-length") {
+      auto items = ListItems(v);
+      if (items.empty()) return Fail("bad content-length");
+      for (std::string_view item : items) {
+        auto n = ParseUint(item);
+        if (!n) return Fail("bad content-length");
+        if (f.length && *f.length != *n) return Fail("differing content-length values");
+        if (f.length) f.lenient = true;
+        f.length = n;
+      }
+    }
+  }
+  size_t chunked = 0;
+  for (std::string_view c : codings) {
+    if (EqualsIgnoreCase(c, "chunked")) {
+      ++chunked;
+    } else if (EqualsIgnoreCase(c, "identity")) {
+      f.lenient = true;
+    } else {
+      return Fail("unsupported transfer-encoding");
+    }
+  }
+  if (chunked > 1) return Fail("chunked applied twice");
+  if (chunked == 1 && !EqualsIgnoreCase(codings.back(), "chunked")) {
+    return Fail("chunked is not the last transfer coding");
+  }
+  f.chunked = chunked == 1;
+  if (f.chunked && f.length) return Fail("both transfer-encoding and content-length");
+  return f;
+}
+
 // Reads the status line, the header block and the body of one response (RFC 9112). On success,
 // `*persistent` says whether the connection may carry another request: an HTTP/1.1 response
-// with known framing (none, Content-Length or chunked) and no "Connection: close".
+// with clean framing (none, Content-Length or chunked; see ParseFraming) and no "Connection:
+// close".
 std::expected<HttpResponse, std::string> ReadResponse(Reader& reader, std::string_view method,
                                                       const HttpOptions& options,
                                                       bool* persistent) {
@@ -567,42 +650,32 @@ std::expected<HttpResponse, std::string> ReadResponse(Reader& reader, std::strin
     if (response.status >= 200) break;
   }
 
-  // RFC 9112 §6.3: framing that another party on the path could read differently is an error
-  // (never a connection to reuse: bytes left over would be taken for the next response). Both
-  // Transfer-Encoding and Content-Length, several Content-Length fields (even equal ones), or
-  // several Transfer-Encoding fields; and chunked is the only coding we accept.
-  std::optional<std::string_view> te, cl;
-  for (const auto& [k, v] : response.headers) {
-    std::optional<std::string_view>* field = k == "transfer-encoding" ? &te
-                                             : k == "content-length"  ? &cl
-                                                                      : nullptr;
-    if (!field) continue;
-    if (*field) return Fail("several " + k + " fields");
-    *field = v;
-  }
-  if (te && cl) return Fail("both transfer-encoding and content-length");
-  if (te && !EqualsIgnoreCase(Trim(*te), "chunked")) return Fail("unsupported transfer-encoding");
-
   const bool keep = http11 && !SaysClose(response);
+  auto framing = ParseFraming(response);
   if (method == "HEAD" || response.status == 204 || response.status == 304) {
-    *persistent = keep;
+    // No body, whatever the framing fields say (RFC 9112 §6.3), so none of them is refused
+    // here. Reused only when they are clean and a 204 announces no body (a server that sends
+    // one anyway would leave it on the connection as the next response).
+    *persistent = keep && framing && !framing->lenient &&
+                  !(response.status == 204 && (framing->chunked || framing->length.value_or(0)));
     return response;
   }
-  if (te) {
+  if (!framing) return Fail(framing.error());
+  const bool reusable = keep && !framing->lenient;
+  if (framing->chunked) {
     if (auto s = ReadChunked(reader, response.body, options.max_body_bytes); !s) {
       return Fail("body: " + s.error());
     }
-    *persistent = keep;
+    *persistent = reusable;
     return response;
   }
-  if (cl) {
-    auto n = ParseUint(Trim(*cl));
-    if (!n) return Fail("bad content-length");
-    if (*n > options.max_body_bytes) return Fail("body too large");
-    if (auto s = reader.Exact(static_cast<size_t>(*n), response.body); !s) {
+  if (framing->length) {
+    const uint64_t n = *framing->length;
+    if (n > options.max_body_bytes) return Fail("body too large");
+    if (auto s = reader.Exact(static_cast<size_t>(n), response.body); !s) {
       return Fail("body: " + s.error());
     }
-    *persistent = keep;
+    *persistent = reusable;
     return response;
   }
   // Delimited by the end of the connection: nothing left to reuse.
@@ -699,8 +772,19 @@ class ConnectionPool {
     idle_.push_back({std::move(key), std::move(stream), Clock::now()});
   }
 
+  // The pthread_atfork handlers: fork waits for mu_, and the child, which holds it, notes the
+  // fork before letting go.
   void Lock() { mu_.lock(); }
   void Unlock() { mu_.unlock(); }
+  void UnlockInChild() {
+    forked_ = true;
+    mu_.unlock();
+  }
+
+  void SetOwnerForTest(pid_t pid) {
+    std::lock_guard lock(mu_);
+    pid_ = pid;
+  }
 
   size_t Count(const std::string& key) {
     std::vector<std::unique_ptr<Stream>> dead;
@@ -718,17 +802,21 @@ class ConnectionPool {
 
   // Under mu_: entries idle too long or too old. And in a forked child (fork copies the pool),
   // every entry: those sockets are the parent's too, and two processes writing requests on one
-  // socket would read each other's responses. The child closes its copies without writing to
-  // them (no TLS close_notify: SSL_free only frees), which leaves the parent's connections
-  // intact.
+  // socket would read each other's responses. The child only closes its copies of the sockets
+  // (no TLS close_notify, no OpenSSL call: see AbandonAfterFork), which leaves the parent's
+  // connections intact. A fork is known by the flag the atfork child handler sets, which a
+  // child with the parent's pid (a new PID namespace, a recycled pid) also gets, and by the pid,
+  // for a raw clone() that runs no atfork handlers.
   void DropExpired(std::vector<std::unique_ptr<Stream>>& dead) {
     const pid_t pid = ::getpid();
-    const bool forked = pid != pid_;
+    const bool forked = forked_ || pid != pid_;
+    forked_ = false;
     pid_ = pid;
     const auto now = Clock::now();
     for (auto it = idle_.begin(); it != idle_.end();) {
       if (forked || now - it->since >= kIdleLifetime ||
           now - it->stream->opened() >= kMaxConnectionAge) {
+        if (forked) it->stream->AbandonAfterFork();
         dead.push_back(std::move(it->stream));
         it = idle_.erase(it);
       } else {
@@ -737,9 +825,13 @@ class ConnectionPool {
     }
   }
 
+  // Guards the members below. The atfork prepare handler takes it, while glibc holds its own
+  // fork lock: nothing may call out while holding mu_ (no I/O, no OpenSSL, no other lock, no
+  // callback), or fork could deadlock. Dead streams are closed after the lock is released.
   std::mutex mu_;
   std::deque<Entry> idle_;
-  pid_t pid_;  // the process the entries belong to
+  pid_t pid_;            // the process the entries belong to
+  bool forked_ = false;  // set in a forked child, before its first use of the pool
 };
 
 // Never destroyed: Fetch may run on threads that outlive static destruction.
@@ -749,7 +841,7 @@ ConnectionPool& Pool() {
     // mu_ is held only briefly and never across I/O, but a fork at that moment would leave it
     // locked for good in the child (whose copy of the holder thread never runs): fork waits
     // for it instead.
-    pthread_atfork([] { Pool().Lock(); }, [] { Pool().Unlock(); }, [] { Pool().Unlock(); });
+    pthread_atfork([] { Pool().Lock(); }, [] { Pool().Unlock(); }, [] { Pool().UnlockInChild(); });
     return p;
   }();
   return *pool;
@@ -893,6 +985,10 @@ size_t IdleConnections(std::string_view url, const HttpOptions& options) {
   if (!parsed) return 0;
   return Pool().Count(PoolKey(*parsed, options));
 }
+
+void SetPoolOwnerForTest(pid_t pid) { Pool().SetOwnerForTest(pid); }
+
+size_t TlsObjectsFreedForTest() { return g_tls_frees.load(); }
 
 std::expected<HttpResponse, std::string> ParseResponse(std::string_view raw,
                                                        std::string_view method,

@@ -33,6 +33,8 @@
 // Call and Sign run it there, with the caller's time left as the timeout); the pool takes one
 // mutex briefly per call, never across I/O.
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <cstdint>
 #include <expected>
@@ -107,9 +109,15 @@ std::expected<HttpResponse, std::string> Fetch(const HttpRequest& request,
 // Idle pooled connections Fetch would reuse for `url` with `options`. For tests.
 size_t IdleConnections(std::string_view url, const HttpOptions& options);
 
+// Test seams: makes the pool take `pid` for the process its connections belong to (as a child
+// in a new PID namespace, or with a recycled pid, would look); and how many TLS connections
+// were freed with OpenSSL calls.
+void SetPoolOwnerForTest(pid_t pid);
+size_t TlsObjectsFreedForTest();
+
 // Fetch's response parser on `raw` as the whole byte stream of a connection: the response to a
 // `method` request. For the fuzz target and tests. `persistent`, when given, tells whether the
-// connection could carry another request after it (known framing, no "Connection: close").
+// connection could carry another request after it (clean framing, no "Connection: close").
 std::expected<HttpResponse, std::string> ParseResponse(std::string_view raw,
                                                        std::string_view method,
                                                        const HttpOptions& options,

@@ -779,6 +779,12 @@ TEST(KeepAlive, ConcurrentFetchesAllSucceed) {
   EXPECT_GE(server->connections(), 1);
 }
 
+// A file path of this test process's own: ctest runs each test in its own process, several at
+// once, and two of them writing one shared path would swap each other's certificates.
+std::string TempPath(const std::string& name) {
+  return ::testing::TempDir() + "/pv-" + std::to_string(::getpid()) + "-" + name;
+}
+
 // https:// with the peer verified against a CA file and the host name checked.
 class TlsFetch : public ::testing::Test {
  protected:
@@ -791,7 +797,7 @@ class TlsFetch : public ::testing::Test {
     Cert c;
     c.cert_pem = key.SelfSignedCertificatePem(common_name, now - 60, now + 3600).value();
     c.key_pem = std::string(key.PrivatePem().value().Reveal());
-    c.ca_file = ::testing::TempDir() + "/pv-ca-" + common_name + ".pem";
+    c.ca_file = TempPath("ca-" + common_name + ".pem");
     std::ofstream(c.ca_file) << c.cert_pem;
     return c;
   }
@@ -885,7 +891,7 @@ TEST_F(TlsFetch, KeepAliveNeverSharesAcrossSchemesOrTrust) {
   Cert client = Make("client");
   HttpOptions with_cert = trust;
   with_cert.cert_file = client.ca_file;
-  with_cert.key_file = ::testing::TempDir() + "/pv-client-key.pem";
+  with_cert.key_file = TempPath("client-key.pem");
   std::ofstream(with_cert.key_file) << client.key_pem;
   r = Fetch({.url = url}, with_cert);
   ASSERT_TRUE(r) << r.error();
@@ -903,8 +909,8 @@ TEST_F(TlsFetch, ARotatedClientCertificateGetsANewConnection) {
   const std::string url = "https://localhost:" + std::to_string(server.port()) + "/k";
   HttpOptions o;
   o.ca_file = c.ca_file;
-  o.cert_file = ::testing::TempDir() + "/pv-rotating-cert.pem";
-  o.key_file = ::testing::TempDir() + "/pv-rotating-key.pem";
+  o.cert_file = TempPath("rotating-cert.pem");
+  o.key_file = TempPath("rotating-key.pem");
   auto install = [&](const Cert& client) {
     std::ofstream(o.cert_file, std::ios::trunc) << client.cert_pem;
     std::ofstream(o.key_file, std::ios::trunc) << client.key_pem;

@@ -2,6 +2,7 @@
 #include "oauth/provider/federation.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <ctime>
@@ -212,7 +213,9 @@ TEST_F(FederationTest, FetchesOverVerifiedTls) {
   auto server_key = jose::Key::Generate(jose::Alg::kES256).value();
   std::string server_cert =
       server_key.SelfSignedCertificatePem("localhost", now - 60, now + 3600).value();
-  std::string ca_file = ::testing::TempDir() + "/federation-ca.pem";
+  // Per process: tests run concurrently, each in its own process.
+  std::string ca_file =
+      ::testing::TempDir() + "/federation-ca-" + std::to_string(::getpid()) + ".pem";
   std::ofstream(ca_file) << server_cert;
   std::atomic<int> hits{0};
   FakeHttpServer peer(

@@ -528,21 +528,6 @@ std::string HostHeader(const Url& url) {
   return host;
 }
 
-// Whether a Connection field lists `close` (RFC 9112 §9.6); every field line counts.
-bool SaysClose(const HttpResponse& response) {
-  for (const auto& [k, v] : response.headers) {
-    if (k != "connection") continue;
-    std::string_view rest = v;
-    while (!rest.empty()) {
-      size_t comma = rest.find(',');
-      if (EqualsIgnoreCase(Trim(rest.substr(0, comma)), "close")) return true;
-      if (comma == std::string_view::npos) break;
-      rest.remove_prefix(comma + 1);
-    }
-  }
-  return false;
-}
-
 // The items of a comma-separated field value (RFC 9110 §5.6.1), trimmed; empty ones skipped.
 std::vector<std::string_view> ListItems(std::string_view value) {
   std::vector<std::string_view> items;
@@ -553,6 +538,17 @@ std::vector<std::string_view> ListItems(std::string_view value) {
     if (comma == std::string_view::npos) return items;
     value.remove_prefix(comma + 1);
   }
+}
+
+// Whether a Connection field lists `close` (RFC 9112 §9.6); every field line counts.
+bool SaysClose(const HttpResponse& response) {
+  for (const auto& [k, v] : response.headers) {
+    if (k != "connection") continue;
+    for (std::string_view item : ListItems(v)) {
+      if (EqualsIgnoreCase(item, "close")) return true;
+    }
+  }
+  return false;
 }
 
 // How a response body is delimited: chunked, a length, or neither (until the server closes).

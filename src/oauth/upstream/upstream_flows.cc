@@ -34,17 +34,22 @@ std::string SafeToken(std::string_view s) {
   return std::string(s);
 }
 
+// The `email` claim when the provider verified it (email_verified is the JSON boolean true),
+// else empty.
+std::string VerifiedEmail(const json::object& claims) {
+  const auto* ev = claims.if_contains("email_verified");
+  if (ev == nullptr || !ev->is_bool() || !ev->as_bool()) return {};
+  return ClaimStr(claims, "email", 254);
+}
+
 // The value an identity without a link is matched on by the provider's link rule: the
 // verified e-mail address (link_claim: email), the named claim's string (link_claim: <claim>),
 // or empty when the rule does not apply (none, claim absent, empty, not a string, too long,
 // e-mail not verified by the JSON boolean true).
 std::string LinkValue(const UpstreamSettings& s, const json::object& claims) {
   switch (s.link) {
-    case LinkRule::kEmail: {
-      const auto* ev = claims.if_contains("email_verified");
-      if (ev == nullptr || !ev->is_bool() || !ev->as_bool()) return {};
-      return ClaimStr(claims, "email", 254);
-    }
+    case LinkRule::kEmail:
+      return VerifiedEmail(claims);
     case LinkRule::kClaim:
       return ClaimStr(claims, s.link_claim, 64);  // user ids have at most 64 characters
     case LinkRule::kNone:
@@ -306,9 +311,6 @@ Result<AuthenticatedUser> UpstreamFlows::MapAccount(const OidcProvider& provider
           note = "linked";
           return AuthenticatedUser{user.user_id, user.user_type, user.roles, true};
         }
-        const std::string email = ClaimStr(id.claims, "email", 254);
-        const auto* ev = id.claims.if_contains("email_verified");
-        const bool verified = ev != nullptr && ev->is_bool() && ev->as_bool();
         if (!link_value.empty()) {
           auto ids = LinkCandidates(tx, store_, users_, s, link_value);
           if (!ids) return Fail(std::move(ids.error()));
@@ -354,7 +356,8 @@ Result<AuthenticatedUser> UpstreamFlows::MapAccount(const OidcProvider& provider
         user.updated_at = now;
         // The e-mail address when the provider verified it and no one has it here; else a
         // unique address that cannot receive mail (RFC 2606 .invalid): the column is required.
-        bool use_email = !email.empty() && verified && email.size() <= 64;
+        const std::string email = VerifiedEmail(id.claims);
+        bool use_email = !email.empty() && email.size() <= 64;
         if (use_email) {
           auto taken = users_.EmailTaken(tx, email, {});
           if (!taken) return Fail(std::move(taken.error()));
